@@ -1,0 +1,52 @@
+# The two commands of the README. Everything else is a helper of these.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+
+.PHONY: run test install install-dev setup browser lint bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# Migrate, install the periodic tasks and load demo data: all idempotent.
+setup: install
+	mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py install_periodic_tasks
+	$(PY) manage.py load_demo_data
+
+# Web, worker and beat in the foreground; one Ctrl-C stops all three.
+run: setup
+	@echo "CourseOps on http://127.0.0.1:8000/admin/  (health: /health/, API docs: /api/docs/)"
+	$(VENV)/bin/honcho -f Procfile.dev start
+
+# Chromium for the browser tests; a machine without apt skips them with a message.
+browser:
+	@command -v chromium >/dev/null 2>&1 || (command -v apt-get >/dev/null 2>&1 && \
+		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || \
+		echo "chromium could not be installed: browser tests will be skipped")
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: install-dev browser
+	$(VENV)/bin/ruff check .
+	COURSEOPS_VAR_DIR=$(CURDIR)/var/test $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install-dev
+	$(PY) -m bench
+
+clean:
+	rm -rf var/test var/broker var/cache

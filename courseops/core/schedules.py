@@ -1,0 +1,70 @@
+"""Periodic tasks are declared in code, in each app's `periodic.py`, and installed into
+django-celery-beat's tables by `manage.py install_periodic_tasks`.
+
+Installing creates what is missing and fixes a renamed task path, but never overwrites a
+schedule or an enabled flag that staff changed in the admin: running it twice (or on
+every deploy) changes nothing.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils.module_loading import autodiscover_modules
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+_DECLARED = {}
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    task: str
+    every: timedelta | None = None
+    crontab: dict = field(default_factory=dict)  # e.g. {"minute": "0", "hour": "7"}
+    description: str = ""
+
+    def __post_init__(self):
+        if bool(self.every) == bool(self.crontab):
+            raise ValueError(f"{self.name}: give exactly one of `every` or `crontab`")
+
+
+def declare(*periodics):
+    for periodic in periodics:
+        _DECLARED[periodic.name] = periodic
+
+
+def declared():
+    autodiscover_modules("periodic")
+    return dict(_DECLARED)
+
+
+def _schedule_fields(periodic):
+    if periodic.every:
+        interval, _ = IntervalSchedule.objects.get_or_create(
+            every=int(periodic.every.total_seconds()), period=IntervalSchedule.SECONDS
+        )
+        return {"interval": interval}
+    crontab, _ = CrontabSchedule.objects.get_or_create(**periodic.crontab, timezone="UTC")
+    return {"crontab": crontab}
+
+
+@transaction.atomic
+def install_periodic_tasks():
+    """Create missing schedules; returns (created, updated) names."""
+    created, updated = [], []
+    for periodic in declared().values():
+        existing = PeriodicTask.objects.filter(name=periodic.name).first()
+        if existing is None:
+            PeriodicTask.objects.create(
+                name=periodic.name,
+                task=periodic.task,
+                description=periodic.description,
+                **_schedule_fields(periodic),
+            )
+            created.append(periodic.name)
+        elif existing.task != periodic.task:
+            existing.task = periodic.task
+            existing.save(update_fields=["task"])
+            updated.append(periodic.name)
+    return created, updated

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class StudentsConfig(AppConfig):
+    name = "students"
+    label = "students"
+    verbose_name = "Estudiantes"
