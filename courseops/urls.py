@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from courseops.core.api import WhoAmIView
 from courseops.core.views import health
 
 handler404 = "courseops.core.api.not_found"
 handler500 = "courseops.core.api.server_error"
 
 api_v1 = [
+    path("me/", WhoAmIView.as_view(), name="me"),
     # Each app adds its own `api/urls.py` here.
 ]
 

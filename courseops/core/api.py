@@ -3,7 +3,11 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from django.views import defaults
-from rest_framework import exceptions
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import exceptions, serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -29,3 +33,18 @@ def server_error(request):
     if request.path.startswith(_MACHINE_PREFIXES):
         return JsonResponse({"detail": "Server error."}, status=500)
     return defaults.server_error(request)
+
+
+class WhoAmIView(APIView):
+    """Lets an integrator check that its token works and whose it is."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses=inline_serializer(
+            "WhoAmI", {"username": serializers.CharField(), "is_staff": serializers.BooleanField()}
+        )
+    )
+    def get(self, request):
+        user = request.user
+        return Response({"username": user.get_username(), "is_staff": user.is_staff})
