@@ -5,12 +5,16 @@ import os
 
 from celery import Celery
 from celery.signals import setup_logging
+from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "courseops.settings")
 
 app = Celery("courseops")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Binds the enqueuing request's request_id (sent in task headers) and the task id to every
+# log line the worker writes while running the task.
+app.steps["worker"].add(DjangoStructLogInitStep)
 
 
 def _create_filesystem_broker_folders():

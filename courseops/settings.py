@@ -250,6 +250,13 @@ LOGGING = {
 }
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
 
+UNFOLD = {
+    "SITE_TITLE": "CourseOps",
+    "SITE_HEADER": "CourseOps",
+    "SITE_SYMBOL": "school",
+    "SHOW_HISTORY": True,
+}
+
 # --- Core apps --------------------------------------------------------------------------
 # Health: how long a worker or beat may stay silent before /health/ answers 503.
 HEALTH_HEARTBEAT_MAX_AGE = env.int("HEALTH_HEARTBEAT_MAX_AGE", default=180)
