@@ -17,17 +17,6 @@ app.autodiscover_tasks()
 app.steps["worker"].add(DjangoStructLogInitStep)
 
 
-def _create_filesystem_broker_folders():
-    """kombu's filesystem transport needs its folders to exist before any process uses it."""
-    options = app.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
-        if options.get(key):
-            os.makedirs(options[key], exist_ok=True)
-
-
-_create_filesystem_broker_folders()
-
-
 @setup_logging.connect
 def configure_worker_logging(**kwargs):
     """Use the project's structured logging in worker and beat too."""

@@ -1,3 +1,5 @@
+import os
+
 from django.apps import AppConfig
 
 
@@ -11,3 +13,14 @@ class CoreConfig(AppConfig):
         from courseops.core import logging as structured_logging
 
         structured_logging.configure_structlog()
+        _create_filesystem_broker_folders()
+
+
+def _create_filesystem_broker_folders():
+    """kombu's filesystem transport needs its folders before any process publishes or
+    consumes; every process (web, worker, beat, commands) passes through here."""
+    from django.conf import settings
+
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+            os.makedirs(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key], exist_ok=True)

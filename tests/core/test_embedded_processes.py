@@ -136,3 +136,17 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
 
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_empty_service_variables_mean_the_embedded_defaults(tmp_path):
+    env = _embedded_env(tmp_path)
+    env.update(DATABASE_URL="", REDIS_URL="", CELERY_BROKER_URL="")
+
+    probe = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL)"
+    )
+    result = _run(env, "-c", probe)
+
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "filesystem://"]
+    assert (tmp_path / "broker" / "queue").is_dir()
