@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from courseops.ai import budget
@@ -38,7 +39,7 @@ def _row(label, totals):
         totals["failed"],
         totals["tokens_in"] or 0,
         totals["tokens_out"] or 0,
-        f"{cost:.4f}",
+        number_format(cost, 4),
     ]
 
 
