@@ -2,12 +2,13 @@
 
 import datetime as dt
 
+from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
-from courseops.ai import budget
+from courseops.ai import breaker, budget
 
 _TOTALS = {
     "calls": Count("id"),
@@ -72,4 +73,9 @@ def usage_totals(queryset, *, days=14, top=10):
 
 
 def budget_today():
-    return {"spent": budget.spent_today(), "limit": budget.daily_limit()}
+    """Today's spend against the limit, and whether the provider's circuit is open."""
+    return {
+        "spent": budget.spent_today(),
+        "limit": budget.daily_limit(),
+        "circuit_open": breaker.is_open(settings.AI_PROVIDER),
+    }

@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from courseops.ai import breaker
 from courseops.ai.models import AIUsage
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +91,14 @@ def test_totals_cover_the_last_30_days_unless_staff_filter_by_date(
 
     assert recent.context["usage_totals"]["overall"][1] == 2
     assert all_time.context["usage_totals"]["overall"][1] == 3
+
+
+def test_usage_list_warns_staff_while_the_circuit_is_open(client, staff_user, settings):
+    settings.AI_PROVIDER = "openai"
+    settings.AI_BREAKER_FAILURES = 1
+    client.force_login(staff_user)
+    breaker.record_failure("openai")
+
+    _, response = changelist_queries(client)
+
+    assert "el circuito está abierto" in response.content.decode()

@@ -1,5 +1,8 @@
+from io import StringIO
+
 import pytest
 from django.core.checks import run_checks
+from django.core.management import CommandError, call_command
 
 from courseops.ai.models import AIUsage
 from courseops.core.demo import load_demo_data
@@ -48,3 +51,17 @@ def test_a_paid_model_without_a_price_warns(settings):
     settings.AI_MODEL = "gpt-9-unpriced"
 
     assert "ai.W001" in check_ids()
+
+
+def test_ai_smoke_command_prints_the_draft_and_records_its_usage():
+    out = StringIO()
+    call_command("ai_smoke", "--topic", "RAG", "--language", "en", stdout=out)
+
+    assert "ready to help you with RAG" in out.getvalue()
+    assert "provider=offline" in out.getvalue()
+    assert AIUsage.objects.get().requested_by == "ai.smoke"
+
+
+def test_ai_smoke_command_reports_a_bad_language_as_a_command_error():
+    with pytest.raises(CommandError, match="Idioma no admitido"):
+        call_command("ai_smoke", "--language", "xx")
