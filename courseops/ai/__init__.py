@@ -1,5 +1,18 @@
 """AI gateway: `generate` and `transcribe`, with the errors and results they return.
 
+    from courseops.ai import AIError, generate
+
+    result = generate(
+        "welcome_email",
+        {"name": student.first_name, "plan": plan.name, "interests": student.interests},
+        language=student.language,
+        requested_by="students.welcome",
+    )
+    draft.subject, draft.body_html = result.data["subject"], result.data["body_html"]
+    draft.ai_usage = result.usage  # FK to ai.AIUsage; result.offline marks a plain draft
+
+In a Celery task, retry when `exc.permanent` is False (`AIUnavailable`, `AIBudgetExceeded`)
+with `countdown=exc.retry_after`; otherwise store `str(exc)` as the row's `last_error`.
 Imported lazily so `import courseops.ai` works before Django's app registry is ready.
 """
 
