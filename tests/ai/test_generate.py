@@ -339,3 +339,35 @@ def test_a_new_prompt_version_is_not_answered_from_the_old_versions_cache(
     result = generate("hello", {})
 
     assert (result.text, result.cached, result.usage.prompt_version) == ("hola v2", False, "2")
+
+
+def test_a_long_retry_after_is_handed_to_the_caller_instead_of_sleeping(fake_openai):
+    fake_openai.reply(
+        api_error(429, code="rate_limit_exceeded", headers={"retry-after": "120"}),
+        chat_completion("never sent"),
+    )
+
+    with pytest.raises(AIUnavailable) as caught:
+        generate("smoke", {})
+
+    assert len(fake_openai.requests) == 1
+    assert caught.value.retry_after == 121
+
+
+def test_a_compatible_server_without_an_api_key_gets_a_placeholder_key(fake_openai, settings):
+    settings.OPENAI_API_KEY = ""  # Ollama or vLLM behind OPENAI_BASE_URL
+    fake_openai.reply(chat_completion("hola desde Ollama"))
+
+    assert generate("smoke", {}).text == "hola desde Ollama"
+    assert fake_openai.requests[0]["headers"]["Authorization"] == "Bearer not-needed"
+
+
+def test_openai_without_key_or_base_url_is_a_permanent_error(settings):
+    settings.AI_PROVIDER = "openai"
+    settings.OPENAI_API_KEY = ""
+    settings.OPENAI_BASE_URL = None
+
+    with pytest.raises(AIProviderError, match="Falta OPENAI_API_KEY") as caught:
+        generate("smoke", {})
+
+    assert caught.value.usage.status == AIUsage.Status.FAILED
