@@ -140,7 +140,7 @@ class OutboundMessageAdmin(ModelAdmin):
     def retry_selected(self, request, queryset):
         retried = sum(
             services.retry_message(message=message, user=request.user)
-            for message in queryset.only("pk", "status", "last_error")
+            for message in queryset.select_related(None).only("pk", "status", "last_error")
         )
         self.message_user(
             request,
@@ -153,7 +153,7 @@ class OutboundMessageAdmin(ModelAdmin):
     def cancel_selected(self, request, queryset):
         canceled = sum(
             services.cancel_message(message=message, user=request.user)
-            for message in queryset.only("pk", "status")
+            for message in queryset.select_related(None).only("pk", "status")
         )
         self.message_user(
             request,
