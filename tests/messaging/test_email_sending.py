@@ -42,21 +42,23 @@ def test_marketing_email_reaches_postmark_with_one_click_unsubscribe_headers_tex
     assert request.headers["X-Postmark-Server-Token"] == POSTMARK_TOKEN
     assert sent["To"] == "ana@example.com"
     assert sent["Subject"] == "¡Bienvenido/a, Ana!"
-    assert "IA para todos" in sent["TextBody"] and "<" not in sent["TextBody"]
+    assert "IA para todos" in sent["TextBody"]
+    assert "<" not in sent["TextBody"]
     assert 'style="' in sent["HtmlBody"]
     headers = {header["Name"]: header["Value"] for header in sent["Headers"]}
     unsubscribe = headers["List-Unsubscribe"]
-    assert unsubscribe.startswith(
-        "<http://127.0.0.1:8000/messaging/baja/"
-    ) and unsubscribe.endswith(">")
+    assert unsubscribe.startswith("<http://127.0.0.1:8000/messaging/baja/")
+    assert unsubscribe.endswith(">")
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert headers["X-Campaign"] == "noviembre"
-    assert unsubscribe[1:-1] in sent["HtmlBody"] and unsubscribe[1:-1] in sent["TextBody"]
+    assert unsubscribe[1:-1] in sent["HtmlBody"]
+    assert unsubscribe[1:-1] in sent["TextBody"]
     assert sent["Metadata"] == {"outbound_id": str(message.pk)}
 
     assert message.status == Status.SENT
     assert (message.provider, message.provider_message_id) == ("postmark", "pm-1")
-    assert message.attempts == 1 and message.sent_at is not None
+    assert message.attempts == 1
+    assert message.sent_at is not None
 
 
 def test_transactional_email_has_no_unsubscribe_headers(
