@@ -153,3 +153,20 @@ def test_demo_data_fills_the_outbox_once():
     load_demo_data()
 
     assert OutboundMessage.objects.filter(idempotency_key__startswith="demo:").count() == 3
+
+
+def test_the_stored_context_keeps_dates_and_names_objects():
+    user = get_user_model().objects.create_user(username="luis")
+    when = timezone.now()
+
+    message = queue_sms(
+        to="+5215512345678",
+        idempotency_key="ctx",
+        template="welcome",
+        context={"name": user, "course": "IA", "starts": when},
+    )
+
+    assert message.text_body.startswith("Hola luis,")
+    message.refresh_from_db()
+    assert message.context["name"] == "luis"
+    assert message.context["starts"].startswith(when.isoformat()[:19])  # ISO, not str()

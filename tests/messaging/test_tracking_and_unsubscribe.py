@@ -175,3 +175,29 @@ def test_unsubscribing_twice_keeps_one_entry(client):
 
     assert Suppression.objects.count() == 1
     assert OutboundMessage.objects.count() == 0
+
+
+def test_a_bounce_for_a_malformed_address_is_accepted_without_suppressing(client, sent_email):
+    event = bounce()
+    event["Email"] = "not an address"
+
+    assert postmark_event(client, event).status_code == 200
+    sent_email.refresh_from_db()
+    assert sent_email.status == Status.BOUNCED
+    assert not Suppression.objects.exists()
+
+
+def test_engagement_mail_also_carries_the_unsubscribe_headers(
+    postmark_accepts, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_email(
+            to="ana@example.com",
+            idempotency_key="nudge",
+            subject="¿Seguimos?",
+            text="x",
+            category=Category.ENGAGEMENT,
+        )
+
+    names = {h["Name"] for h in postmark_accepts[0]["Headers"]}
+    assert {"List-Unsubscribe", "List-Unsubscribe-Post"} <= names

@@ -64,21 +64,29 @@ def _enqueue_on_commit(message_id):
     transaction.on_commit(lambda: send_message.delay(message_id))
 
 
+class _ContextEncoder(DjangoJSONEncoder):
+    def default(self, o):
+        try:
+            return super().default(o)
+        except TypeError:
+            return str(o)  # a model instance or the like: kept for reference only
+
+
 def _jsonable(value):
-    """What can be stored of a template context (model instances become their str)."""
-    return json.loads(json.dumps(value or {}, cls=DjangoJSONEncoder, default=str))
+    """What can be stored of a template context (it was rendered with the real objects)."""
+    return json.loads(json.dumps(value or {}, cls=_ContextEncoder))
 
 
 def _create_once(*, idempotency_key, fields):
-    """Insert the row, or return the one already holding the key (race safe)."""
-    existing = OutboundMessage.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing, False
+    """Insert the row, or return the one already holding the key (race safe).
+
+    The callers looked the key up first (to skip rendering); this covers a concurrent
+    transaction inserting it since: the unique index makes us wait for it, then fail.
+    """
     try:
         with transaction.atomic():
             message = OutboundMessage.objects.create(idempotency_key=idempotency_key, **fields)
     except IntegrityError:
-        # A concurrent transaction committed the same key between our read and insert.
         return OutboundMessage.objects.get(idempotency_key=idempotency_key), False
     return message, True
 
