@@ -168,3 +168,20 @@ def test_the_suppression_list_loads_in_constant_queries(client, staff_user):
 
     assert "a19@example.com" in response.text
     assert len(small) == len(large)
+
+
+def test_deleting_a_suppression_in_the_admin_lifts_it_and_is_audited(client, staff_user):
+    from courseops.messaging.services import is_suppressed, suppress
+
+    client.force_login(staff_user)
+    entry = suppress(channel="email", address="ana@example.com", reason="manual")
+
+    response = client.post(
+        reverse("admin:messaging_suppression_delete", args=[entry.pk]), {"post": "yes"}
+    )
+
+    assert response.status_code == 302
+    assert not is_suppressed(channel="email", address="ana@example.com")
+    assert AuditEntry.objects.filter(
+        action="messaging.suppression.removed", actor=staff_user
+    ).exists()

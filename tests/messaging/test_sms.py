@@ -176,3 +176,29 @@ def test_start_lifts_a_stop():
 def test_an_ordinary_reply_is_not_a_keyword():
     assert handle_inbound_sms(from_number=PHONE, body="No puedo ir, ¿hay baja de precio?") is None
     assert not Suppression.objects.exists()
+
+
+def test_a_garbled_twilio_answer_fails_for_staff_to_check_and_is_not_retried(
+    twilio, django_capture_on_commit_callbacks
+):
+    """Twilio may have taken it: an automatic retry could text the student twice."""
+    twilio.expect_request(TWILIO_MESSAGES_PATH, method="POST").respond_with_data(
+        "<html>gateway</html>", status=201
+    )
+
+    message = queue_and_send(django_capture_on_commit_callbacks, body="hola")
+
+    assert (message.status, message.attempts) == (Status.FAILED, 1)
+    assert "JSONDecodeError" in message.last_error
+    assert len(twilio.log) == 1
+
+
+def test_an_unknown_sms_backend_fails_the_message_with_a_clear_error(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.SMS_BACKEND = "carrier-pigeon"
+
+    message = queue_and_send(django_capture_on_commit_callbacks, body="hola")
+
+    assert message.status == Status.FAILED
+    assert "Unknown SMS_BACKEND 'carrier-pigeon'" in message.last_error

@@ -164,3 +164,28 @@ def test_the_outbox_sweeper_is_declared_as_a_periodic_task():
     periodic = declared()["messaging.sweep_outbox"]
     assert periodic.task == tasks.sweep_outbox.name
     assert periodic.every == timedelta(seconds=60)
+
+
+def test_rescheduling_to_now_sends_right_away(postmark_accepts, django_capture_on_commit_callbacks):
+    message = queue_email(
+        to="ana@example.com",
+        idempotency_key="k",
+        subject="x",
+        text="x",
+        send_at=timezone.now() + timedelta(days=1),
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reschedule_message(message=message, send_at=timezone.now())
+
+    message.refresh_from_db()
+    assert message.status == Status.SENT
+    assert len(postmark_accepts) == 1
+
+
+def test_a_sent_message_cannot_be_rescheduled_or_canceled():
+    message = queue_email(to="ana@example.com", idempotency_key="k", subject="x", text="x")
+    OutboundMessage.objects.filter(pk=message.pk).update(status=Status.SENT)
+
+    assert reschedule_message(message=message, send_at=timezone.now()) is False
+    assert cancel_message(message=message) is False
