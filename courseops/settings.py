@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "courseops.ai",
     "courseops.messaging",
     "courseops.reviews",
+    "courseops.support",
     # Domain apps, in floors: students at the bottom, marketing and engagement on top.
     "students",
     "webinars",
@@ -296,6 +297,9 @@ AI_PRICES = {
     "gpt-4.1-mini": {"input": 0.40, "output": 1.60},
     "whisper-1": {"per_minute": 0.006},
 }
+
+# Support (courseops.support): help desk address every new ticket is emailed to.
+SUPPORT_INBOX_EMAIL = env.str("SUPPORT_INBOX_EMAIL", default="")
 
 # Messaging (courseops.messaging)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
