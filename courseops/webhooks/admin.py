@@ -2,18 +2,14 @@ import json
 
 from django.contrib import admin, messages
 from django.db.models.functions import Left
-from django.shortcuts import redirect
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin
-from unfold.decorators import action
 
 from courseops.webhooks import services
 from courseops.webhooks.models import WebhookEvent
 
-RERUN_PERMISSION = "webhooks.change_webhookevent"
 # Raw payloads can be large: the list never loads them, only a short error summary.
 HEAVY_FIELDS = ("body", "payload", "headers", "last_error")
 
@@ -40,7 +36,6 @@ class WebhookEventAdmin(ModelAdmin):
     ordering = ["-received_at", "-pk"]
     show_full_result_count = False
     actions = ["rerun_selected"]
-    actions_detail = ["rerun_detail"]
     fieldsets = [
         (None, {"fields": ["provider", "event_type", "event_id", "status", "attempts"]}),
         (
@@ -84,8 +79,8 @@ class WebhookEventAdmin(ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def has_rerun_permission(self, request, object_id=None):
-        return request.user.has_perm(RERUN_PERMISSION)
+    def has_rerun_permission(self, request):
+        return request.user.has_perm("webhooks.change_webhookevent")
 
     def _report_rerun(self, request, queued, skipped):
         if queued:
@@ -115,10 +110,3 @@ class WebhookEventAdmin(ModelAdmin):
     def rerun_selected(self, request, queryset):
         pks = list(queryset.values_list("pk", flat=True))
         self._report_rerun(request, *services.events_rerun(event_pks=pks, user=request.user))
-
-    @action(description=_("Volver a ejecutar el manejador"), permissions=["rerun"])
-    def rerun_detail(self, request, object_id):
-        self._report_rerun(
-            request, *services.events_rerun(event_pks=[object_id], user=request.user)
-        )
-        return redirect(reverse("admin:webhooks_webhookevent_change", args=[object_id]))
