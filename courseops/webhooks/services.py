@@ -6,7 +6,6 @@ any transaction (they may call vendors).
 """
 
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -50,6 +49,15 @@ def _enqueue(event_pk):
     process_webhook_event.delay(event_pk)
 
 
+def _enqueue_on_commit(event_pk):
+    """After commit; a broker outage is logged, not raised: the sweeper resends the row."""
+
+    def enqueue_webhook_event():
+        _enqueue(event_pk)
+
+    transaction.on_commit(enqueue_webhook_event, robust=True)
+
+
 def event_receive(
     *, provider: str, inbound: InboundEvent, headers: dict
 ) -> tuple[WebhookEvent, bool]:
@@ -57,7 +65,7 @@ def event_receive(
 
     A repeated delivery (same provider and event id) returns the stored row untouched.
     The processing task is enqueued after commit; if the broker is down the request still
-    succeeds (`robust`) and the sweeper picks the row up.
+    succeeds and the sweeper picks the row up.
     """
     now = timezone.now()
     try:
@@ -72,7 +80,7 @@ def event_receive(
                 received_at=now,
                 next_attempt_at=now,
             )
-            transaction.on_commit(partial(_enqueue, event.pk), robust=True)
+            _enqueue_on_commit(event.pk)
     except IntegrityError:
         existing = WebhookEvent.objects.only("pk", "provider", "event_id", "status").get(
             provider=provider, event_id=inbound.event_id
@@ -201,6 +209,6 @@ def events_rerun(*, event_pks, user) -> tuple[int, int]:
                 user=user,
                 data={"previous_status": event.status, "previous_error": event.last_error},
             )
-            transaction.on_commit(partial(_enqueue, event.pk), robust=True)
+            _enqueue_on_commit(event.pk)
         queued += 1
     return queued, skipped
