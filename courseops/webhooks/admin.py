@@ -51,9 +51,7 @@ class WebhookEventAdmin(ModelAdmin):
         queryset = super().get_queryset(request)
         match = request.resolver_match
         if match and match.url_name and match.url_name.endswith("_changelist"):
-            queryset = queryset.defer(*HEAVY_FIELDS).annotate(
-                error_summary=Left("last_error", 120)
-            )
+            queryset = queryset.defer(*HEAVY_FIELDS).annotate(error_summary=Left("last_error", 120))
         return queryset
 
     @admin.display(description=_("último error"))

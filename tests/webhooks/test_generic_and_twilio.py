@@ -143,9 +143,7 @@ def test_the_signature_matches_the_documented_example(client):
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize(
-    "secret", ["plain-text-secret", "whsec_not*base64", "whsec_" + "c2hvcnQ="]
-)
+@pytest.mark.parametrize("secret", ["plain-text-secret", "whsec_not*base64", "whsec_" + "c2hvcnQ="])
 def test_an_unusable_generic_secret_refuses_requests_and_fails_the_system_check(
     client, settings, secret
 ):

@@ -125,9 +125,7 @@ def test_a_received_event_whose_task_was_lost_is_processed_by_the_sweeper(
     assert services.events_sweep() == 0
 
 
-def test_an_event_left_processing_by_a_dead_worker_is_taken_back_after_its_lease(
-    calls, clock
-):
+def test_an_event_left_processing_by_a_dead_worker_is_taken_back_after_its_lease(calls, clock):
     calls.register("generic", "lead.created")
     event = receive()
     WebhookEvent.objects.filter(pk=event.pk).update(

@@ -5,36 +5,81 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='WebhookEvent',
+            name="WebhookEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider', models.CharField(max_length=32, verbose_name='proveedor')),
-                ('event_id', models.CharField(max_length=255, verbose_name='id del evento')),
-                ('event_type', models.CharField(max_length=100, verbose_name='tipo de evento')),
-                ('status', models.CharField(choices=[('received', 'Recibido'), ('processing', 'Procesando'), ('retrying', 'Reintento pendiente'), ('processed', 'Procesado'), ('ignored', 'Ignorado (sin manejador)'), ('failed', 'Fallido')], default='received', max_length=16, verbose_name='estado')),
-                ('body', models.TextField(verbose_name='cuerpo recibido')),
-                ('payload', models.JSONField(default=dict, verbose_name='contenido')),
-                ('headers', models.JSONField(default=dict, verbose_name='cabeceras')),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='recibido')),
-                ('claimed_at', models.DateTimeField(blank=True, null=True, verbose_name='tomado por un worker')),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True, verbose_name='próximo intento')),
-                ('processed_at', models.DateTimeField(blank=True, null=True, verbose_name='procesado')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='intentos')),
-                ('last_error', models.TextField(blank=True, verbose_name='último error')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("provider", models.CharField(max_length=32, verbose_name="proveedor")),
+                ("event_id", models.CharField(max_length=255, verbose_name="id del evento")),
+                ("event_type", models.CharField(max_length=100, verbose_name="tipo de evento")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("received", "Recibido"),
+                            ("processing", "Procesando"),
+                            ("retrying", "Reintento pendiente"),
+                            ("processed", "Procesado"),
+                            ("ignored", "Ignorado (sin manejador)"),
+                            ("failed", "Fallido"),
+                        ],
+                        default="received",
+                        max_length=16,
+                        verbose_name="estado",
+                    ),
+                ),
+                ("body", models.TextField(verbose_name="cuerpo recibido")),
+                ("payload", models.JSONField(default=dict, verbose_name="contenido")),
+                ("headers", models.JSONField(default=dict, verbose_name="cabeceras")),
+                (
+                    "received_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="recibido"
+                    ),
+                ),
+                (
+                    "claimed_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="tomado por un worker"
+                    ),
+                ),
+                (
+                    "next_attempt_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="próximo intento"),
+                ),
+                (
+                    "processed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="procesado"),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="intentos")),
+                ("last_error", models.TextField(blank=True, verbose_name="último error")),
             ],
             options={
-                'verbose_name': 'evento de webhook',
-                'verbose_name_plural': 'eventos de webhook',
-                'indexes': [models.Index(fields=['-received_at'], name='webhooks_event_received'), models.Index(condition=models.Q(('status__in', ['received', 'retrying', 'processing'])), fields=['next_attempt_at'], name='webhooks_event_pending')],
-                'constraints': [models.UniqueConstraint(fields=('provider', 'event_id'), name='webhooks_event_unique_per_provider')],
+                "verbose_name": "evento de webhook",
+                "verbose_name_plural": "eventos de webhook",
+                "indexes": [
+                    models.Index(fields=["-received_at"], name="webhooks_event_received"),
+                    models.Index(
+                        condition=models.Q(("status__in", ["received", "retrying", "processing"])),
+                        fields=["next_attempt_at"],
+                        name="webhooks_event_pending",
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("provider", "event_id"), name="webhooks_event_unique_per_provider"
+                    )
+                ],
             },
         ),
     ]

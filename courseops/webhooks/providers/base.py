@@ -49,7 +49,9 @@ class Provider:
         raise NotImplementedError
 
     def headers_to_keep(self, request):
-        return {name: request.headers[name] for name in self.kept_headers if name in request.headers}
+        return {
+            name: request.headers[name] for name in self.kept_headers if name in request.headers
+        }
 
     def acknowledge(self, event, *, created: bool):
         """The 2xx the vendor gets; duplicates get the same success so it stops retrying."""
