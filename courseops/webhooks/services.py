@@ -58,6 +58,20 @@ def _enqueue_on_commit(event_pk):
     transaction.on_commit(enqueue_webhook_event, robust=True)
 
 
+def _insert(event):
+    """Insert a new row; a duplicate raises IntegrityError without harming the caller.
+
+    In a webhook request (no transaction open) this is one autocommitted INSERT, a single
+    round trip where atomic() would add BEGIN and COMMIT: the row is durable when it
+    returns. Inside a caller's transaction a savepoint keeps it usable after a duplicate.
+    """
+    if transaction.get_connection().in_atomic_block:
+        with transaction.atomic():
+            event.save(force_insert=True)
+    else:
+        event.save(force_insert=True)
+
+
 def event_receive(
     *, provider: str, inbound: InboundEvent, headers: dict
 ) -> tuple[WebhookEvent, bool]:
@@ -68,25 +82,25 @@ def event_receive(
     succeeds and the sweeper picks the row up.
     """
     now = timezone.now()
+    event = WebhookEvent(
+        provider=provider,
+        event_id=inbound.event_id,
+        event_type=inbound.event_type,
+        body=inbound.body,
+        payload=inbound.payload,
+        headers=headers,
+        received_at=now,
+        next_attempt_at=now,
+    )
     try:
-        with transaction.atomic():
-            event = WebhookEvent.objects.create(
-                provider=provider,
-                event_id=inbound.event_id,
-                event_type=inbound.event_type,
-                body=inbound.body,
-                payload=inbound.payload,
-                headers=headers,
-                received_at=now,
-                next_attempt_at=now,
-            )
-            _enqueue_on_commit(event.pk)
+        _insert(event)
     except IntegrityError:
         existing = WebhookEvent.objects.only("pk", "provider", "event_id", "status").get(
             provider=provider, event_id=inbound.event_id
         )
         logger.info("webhook.duplicate", provider=provider, event_id=inbound.event_id)
         return existing, False
+    _enqueue_on_commit(event.pk)
     logger.info(
         "webhook.received", provider=provider, event_id=event.event_id, type=event.event_type
     )

@@ -235,3 +235,19 @@ def test_a_signed_stripe_thin_event_answers_400(client):
 
     assert response.status_code == 400
     assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_any_transaction_the_event_is_committed_processed_and_deduplicated(
+    client, calls
+):
+    """As in production: no test transaction around the request, the task runs at once."""
+    calls.register("typeform", "form_response")
+
+    first = typeform_post(client, typeform_event())
+    second = typeform_post(client, typeform_event())
+
+    assert (first.json(), second.json()) == ({"status": "received"}, {"status": "duplicate"})
+    event = WebhookEvent.objects.get()
+    assert event.status == WebhookEvent.Status.PROCESSED
+    assert calls == [("typeform", "01HTYPEFORM1", 1)]
