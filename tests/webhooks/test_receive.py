@@ -238,9 +238,7 @@ def test_a_signed_stripe_thin_event_answers_400(client):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_outside_any_transaction_the_event_is_committed_processed_and_deduplicated(
-    client, calls
-):
+def test_outside_any_transaction_the_event_is_committed_processed_and_deduplicated(client, calls):
     """As in production: no test transaction around the request, the task runs at once."""
     calls.register("typeform", "form_response")
 
