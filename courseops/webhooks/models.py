@@ -19,8 +19,6 @@ class WebhookEvent(models.Model):
         IGNORED = "ignored", _("Ignorado (sin manejador)")
         FAILED = "failed", _("Fallido")
 
-    PENDING = (Status.RECEIVED, Status.RETRYING, Status.PROCESSING)
-
     provider = models.CharField(_("proveedor"), max_length=32)
     event_id = models.CharField(_("id del evento"), max_length=255)
     event_type = models.CharField(_("tipo de evento"), max_length=100)
