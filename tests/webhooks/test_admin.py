@@ -148,3 +148,18 @@ def test_staff_who_may_only_view_events_cannot_rerun_them(client, django_user_mo
     event.refresh_from_db()
     assert event.status == Status.FAILED
     assert calls == []
+
+
+def test_demo_data_shows_one_event_per_outcome_and_loads_twice_unchanged(client):
+    from django.core.management import call_command
+
+    call_command("load_demo_data")
+    call_command("load_demo_data")
+
+    assert sorted(WebhookEvent.objects.values_list("status", flat=True)) == [
+        "failed",
+        "ignored",
+        "processed",
+    ]
+    client.login(username="staff", password="courseops-demo")
+    assert client.get(CHANGELIST).status_code == 200
