@@ -282,3 +282,11 @@ def test_a_signed_twilio_request_without_message_sid_answers_400(client):
 
     assert response.status_code == 400
     assert "MessageSid" in response.json()["detail"]
+
+
+def test_a_signed_twilio_form_with_an_encoded_nul_answers_400_not_a_500(client):
+    response = twilio_post(client, {"MessageSid": "SM1", "Body": "hola\x00"})
+
+    assert response.status_code == 400
+    assert "NUL" in response.json()["detail"]
+    assert not WebhookEvent.objects.exists()
