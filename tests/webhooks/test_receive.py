@@ -150,6 +150,7 @@ def test_signed_malformed_json_answers_400_and_stores_nothing(client):
         (b'{"event_id": "a", "event_type": "x", "n": NaN}', "JSON"),
         (b'{"event_id": "a", "event_type": "x", "n": 1e999}', "JSON"),
         (b'{"event_id": "a\\u0000", "event_type": "x"}', "NUL"),
+        (b'{"event_id": "a", "event_type": "x", "t": "\\ud800"}', "surrogates"),
         (b'{"event_id": "a", "event_type": "x", "t": "\xff"}', "UTF-8"),
         (b'{"event_id": "' + b"a" * 256 + b'", "event_type": "x"}', "255"),
         (b"[" * 100_000 + b"]" * 100_000, "JSON"),

@@ -3,6 +3,7 @@
 import hmac
 import json
 import math
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -79,20 +80,24 @@ def _finite_float(text):
     return value
 
 
-def _has_nul(value):
+# PostgreSQL's JSON type refuses NUL characters and unpaired UTF-16 surrogates.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable(value):
     if isinstance(value, str):
-        return "\x00" in value
+        return bool(_UNSTORABLE.search(value))
     if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+        return any(_unstorable(key) or _unstorable(item) for key, item in value.items())
     if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
+        return any(_unstorable(item) for item in value)
     return False
 
 
-def reject_nul(payload: dict) -> dict:
-    """PostgreSQL's JSON type refuses NUL characters: a 400 here rather than a 500 later."""
-    if _has_nul(payload):
-        raise MalformedPayload("The body contains NUL characters.")
+def reject_unstorable(payload: dict) -> dict:
+    """A 400 now rather than a database error (a 500) when the row is saved."""
+    if _unstorable(payload):
+        raise MalformedPayload("The body contains NUL characters or unpaired surrogates.")
     return payload
 
 
@@ -104,7 +109,7 @@ def parse_json_object(text: str) -> dict:
         raise MalformedPayload(f"The body is not valid JSON: {exc}") from exc
     if not isinstance(payload, dict):
         raise MalformedPayload("The body must be a JSON object.")
-    return reject_nul(payload)
+    return reject_unstorable(payload)
 
 
 def required_text(value, what, max_length):

@@ -7,7 +7,7 @@ from courseops.webhooks.providers.base import (
     InboundEvent,
     Provider,
     decode_text,
-    reject_nul,
+    reject_unstorable,
     required_text,
 )
 
@@ -52,7 +52,7 @@ class TwilioProvider(Provider):
             event_id, event_type = f"{sid}:{status}", "message.status"
         # Repeated keys are kept as lists so nothing Twilio sent is lost.
         payload = {key: values[0] if len(values) == 1 else values for key, values in form.lists()}
-        reject_nul(payload)
+        reject_unstorable(payload)
         return InboundEvent(event_id=event_id, event_type=event_type, payload=payload, body=text)
 
     def acknowledge(self, event, *, created):
