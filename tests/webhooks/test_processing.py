@@ -1,3 +1,4 @@
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -250,3 +251,44 @@ def test_the_sweeper_is_declared_as_a_periodic_task_and_registered_with_celery()
     assert task.interval.every == 60
     assert "webhooks.sweep" in celery_app.tasks
     assert "webhooks.process_event" in celery_app.tasks
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_racing_for_one_event_run_its_handler_once(handlers):
+    """A redelivered task and the sweeper's copy start together in two threads."""
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        pytest.skip(
+            "the in-memory SQLite test database locks whole tables across threads "
+            "(shared cache) instead of waiting as the production file database does"
+        )
+    event = WebhookEvent.objects.create(
+        provider="generic", event_id="race", event_type="lead.created", body="{}"
+    )
+    runs = []
+    barrier = threading.Barrier(2)
+
+    @handlers.webhook_handler("generic", "lead.created")
+    def slow_handler(event):
+        runs.append(threading.get_ident())
+        time.sleep(0.2)
+
+    def worker(results):
+        barrier.wait()
+        try:
+            results.append(services.event_process(event_pk=event.pk))
+        finally:
+            connection.close()
+
+    results = []
+    threads = [threading.Thread(target=worker, args=(results,)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(runs) == 1
+    assert sorted(results, key=str) == [None, Status.PROCESSED]
