@@ -284,11 +284,19 @@ ANYMAIL = {
         "BREVO_API_KEY": env_secret("BREVO_API_KEY", default=""),
         "RESEND_API_KEY": env_secret("RESEND_API_KEY", default=""),
         "WEBHOOK_SECRET": env_secret("ANYMAIL_WEBHOOK_SECRET", default=""),
+        # Seconds; anymail's default is 30. Every provider call must end.
+        "REQUESTS_TIMEOUT": env.float("ANYMAIL_REQUESTS_TIMEOUT", default=15.0),
     }.items()
     if value
 }
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)  # SMTP backend
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")  # "console" or "twilio"
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env_secret("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=15.0)
+# Where Twilio posts delivery reports (the webhook inbox's Twilio URL); empty: none.
+TWILIO_STATUS_CALLBACK_URL = env.str("TWILIO_STATUS_CALLBACK_URL", default="")
+# Empty means Twilio's own API; set for a regional edge proxy or a local fake.
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
