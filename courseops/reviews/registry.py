@@ -12,7 +12,7 @@ decide its drafts.
 
 import re
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from courseops.reviews.sanitize import clean_email_html
@@ -96,14 +96,17 @@ class EmailReviewKind(ReviewKind):
     def apply(self, draft, user):
         from courseops.messaging.services import queue_email
 
-        return queue_email(
-            to=self.recipient_for(draft),
-            idempotency_key=self.idempotency_key(draft),
-            subject=draft.subject,
-            html=clean_email_html(draft.body),
-            category=self.category,
-            related=draft,
-        )
+        try:
+            return queue_email(
+                to=self.recipient_for(draft),
+                idempotency_key=self.idempotency_key(draft),
+                subject=draft.subject,
+                html=clean_email_html(draft.body),
+                category=self.category,
+                related=draft,
+            )
+        except ValidationError as exc:  # bad address, empty subject: fix the draft first
+            raise ApplyError(" ".join(exc.messages), permanent=True) from exc
 
 
 def register_kind(kind):
