@@ -70,8 +70,10 @@ def test_ai_html_is_sanitized_before_it_is_stored(email_draft):
 
     draft.refresh_from_db()
     assert draft.subject == "Hola Bcc: todos@example.com"  # one line: no header injection
-    assert "script" not in draft.body and "onclick" not in draft.body
-    assert "javascript:" not in draft.body and "<form" not in draft.body
+    assert "script" not in draft.body
+    assert "onclick" not in draft.body
+    assert "javascript:" not in draft.body
+    assert "<form" not in draft.body
     assert '<p style="color:red">Hola</p>' in draft.body
     assert '<a href="https://example.com/portal" rel="noopener noreferrer">portal</a>' in draft.body
 
@@ -92,7 +94,8 @@ def test_approving_with_edits_puts_the_edited_email_in_the_outbox(
 
     draft.refresh_from_db()
     assert draft.status == DraftStatus.APPLIED
-    assert draft.applied_at is not None and draft.decided_by == reviewer
+    assert draft.applied_at is not None
+    assert draft.decided_by == reviewer
     assert draft.generated_subject == "Bienvenida al curso"  # the original is kept
     message = outbox_for(draft).get()
     assert message.recipient == "lucia@example.com"
@@ -110,8 +113,9 @@ def test_approving_with_edits_puts_the_edited_email_in_the_outbox(
         "before": "Bienvenida al curso",
         "after": "Bienvenida, Lucía",
     }
-    assert "+<p>Hola Lucía, te esperamos el <strong>martes a las 19:00</strong>.</p>" in (
-        entry.data["changes"]["body"]["diff"]
+    assert (
+        "+<p>Hola Lucía, te esperamos el <strong>martes a las 19:00</strong>.</p>"
+        in (entry.data["changes"]["body"]["diff"])
     )
 
 
@@ -200,7 +204,8 @@ def test_a_rejected_draft_keeps_the_reason_and_can_no_longer_be_approved(
 
     draft.refresh_from_db()
     assert (draft.status, draft.decision_note) == (DraftStatus.REJECTED, "Tono demasiado informal")
-    assert draft.decided_by == reviewer and draft.decided_at is not None
+    assert draft.decided_by == reviewer
+    assert draft.decided_at is not None
     entry = AuditEntry.objects.get(object_id=str(draft.pk), action="reviews.draft.rejected")
     assert entry.data["reason"] == "Tono demasiado informal"
     assert not OutboundMessage.objects.exists()
@@ -341,7 +346,8 @@ def test_html_is_sanitized_again_before_it_is_sent(
         approve_draft(draft=draft, user=reviewer)
 
     html = outbox_for(draft).get().html_body
-    assert "Hola" in html and "onerror" not in html
+    assert "Hola" in html
+    assert "onerror" not in html
 
 
 def test_an_auto_policy_approves_and_applies_at_once_as_an_automation(
@@ -354,10 +360,12 @@ def test_an_auto_policy_approves_and_applies_at_once_as_an_automation(
 
     draft.refresh_from_db()
     assert draft.status == DraftStatus.APPLIED
-    assert draft.decided_automatically and draft.decided_by is None
+    assert draft.decided_automatically
+    assert draft.decided_by is None
     assert outbox_for(draft).count() == 1
     approved = AuditEntry.objects.get(object_id=str(draft.pk), action="reviews.draft.approved")
-    assert approved.actor is None and approved.data["automatic"] is True
+    assert approved.actor is None
+    assert approved.data["automatic"] is True
 
 
 def test_changing_a_policy_is_audited_and_review_is_the_default(staff_user):

@@ -7,65 +7,205 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
+        ("contenttypes", "0002_remove_content_type_name"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Draft',
+            name="Draft",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=64, verbose_name='tipo')),
-                ('status', models.CharField(choices=[('pending', 'Pendiente'), ('approved', 'Aprobado'), ('rejected', 'Rechazado'), ('applied', 'Aplicado'), ('failed', 'Fallido')], default='pending', max_length=16, verbose_name='estado')),
-                ('object_id', models.CharField(blank=True, max_length=64, verbose_name='id del objeto')),
-                ('target_repr', models.CharField(blank=True, max_length=200, verbose_name='sobre')),
-                ('recipient', models.EmailField(blank=True, max_length=254, verbose_name='destinatario')),
-                ('generated_subject', models.CharField(blank=True, max_length=300, verbose_name='asunto generado')),
-                ('generated_body', models.TextField(blank=True, verbose_name='cuerpo generado')),
-                ('generated_data', models.JSONField(blank=True, encoder=django.core.serializers.json.DjangoJSONEncoder, null=True, verbose_name='datos generados')),
-                ('subject', models.CharField(blank=True, max_length=300, verbose_name='asunto')),
-                ('body', models.TextField(blank=True, verbose_name='cuerpo')),
-                ('data', models.JSONField(blank=True, encoder=django.core.serializers.json.DjangoJSONEncoder, null=True, verbose_name='datos')),
-                ('context', models.JSONField(blank=True, default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder, verbose_name='contexto dado a la IA')),
-                ('offline', models.BooleanField(default=False, help_text='Redactado por el proveedor sin conexión (plantillas), no por un modelo.', verbose_name='sin conexión')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decidido el')),
-                ('decision_note', models.TextField(blank=True, verbose_name='nota de la decisión')),
-                ('decided_automatically', models.BooleanField(default=False, verbose_name='aprobado automáticamente')),
-                ('applied_at', models.DateTimeField(blank=True, null=True, verbose_name='aplicado el')),
-                ('apply_attempts', models.PositiveIntegerField(default=0, verbose_name='intentos de aplicación')),
-                ('last_error', models.TextField(blank=True, verbose_name='último error')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='creado el')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='actualizado el')),
-                ('content_type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='contenttypes.contenttype', verbose_name='tipo de objeto')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='decidido por')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=64, verbose_name="tipo")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pendiente"),
+                            ("approved", "Aprobado"),
+                            ("rejected", "Rechazado"),
+                            ("applied", "Aplicado"),
+                            ("failed", "Fallido"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="estado",
+                    ),
+                ),
+                (
+                    "object_id",
+                    models.CharField(blank=True, max_length=64, verbose_name="id del objeto"),
+                ),
+                ("target_repr", models.CharField(blank=True, max_length=200, verbose_name="sobre")),
+                (
+                    "recipient",
+                    models.EmailField(blank=True, max_length=254, verbose_name="destinatario"),
+                ),
+                (
+                    "generated_subject",
+                    models.CharField(blank=True, max_length=300, verbose_name="asunto generado"),
+                ),
+                ("generated_body", models.TextField(blank=True, verbose_name="cuerpo generado")),
+                (
+                    "generated_data",
+                    models.JSONField(
+                        blank=True,
+                        encoder=django.core.serializers.json.DjangoJSONEncoder,
+                        null=True,
+                        verbose_name="datos generados",
+                    ),
+                ),
+                ("subject", models.CharField(blank=True, max_length=300, verbose_name="asunto")),
+                ("body", models.TextField(blank=True, verbose_name="cuerpo")),
+                (
+                    "data",
+                    models.JSONField(
+                        blank=True,
+                        encoder=django.core.serializers.json.DjangoJSONEncoder,
+                        null=True,
+                        verbose_name="datos",
+                    ),
+                ),
+                (
+                    "context",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        encoder=django.core.serializers.json.DjangoJSONEncoder,
+                        verbose_name="contexto dado a la IA",
+                    ),
+                ),
+                (
+                    "offline",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Redactado por el proveedor sin conexión (plantillas), no por un modelo.",
+                        verbose_name="sin conexión",
+                    ),
+                ),
+                (
+                    "decided_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="decidido el"),
+                ),
+                ("decision_note", models.TextField(blank=True, verbose_name="nota de la decisión")),
+                (
+                    "decided_automatically",
+                    models.BooleanField(default=False, verbose_name="aprobado automáticamente"),
+                ),
+                (
+                    "applied_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="aplicado el"),
+                ),
+                (
+                    "apply_attempts",
+                    models.PositiveIntegerField(default=0, verbose_name="intentos de aplicación"),
+                ),
+                ("last_error", models.TextField(blank=True, verbose_name="último error")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="creado el")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="actualizado el")),
+                (
+                    "content_type",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="contenttypes.contenttype",
+                        verbose_name="tipo de objeto",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="decidido por",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'borrador',
-                'verbose_name_plural': 'borradores',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['kind', 'status', '-created_at'], name='reviews_draft_queue_idx'), models.Index(condition=models.Q(('status', 'pending')), fields=['kind', 'created_at'], name='reviews_draft_pending_idx'), models.Index(fields=['content_type', 'object_id'], name='reviews_draft_target_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'approved', 'rejected', 'applied', 'failed'])), name='reviews_draft_status_valid')],
+                "verbose_name": "borrador",
+                "verbose_name_plural": "borradores",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["kind", "status", "-created_at"], name="reviews_draft_queue_idx"
+                    ),
+                    models.Index(
+                        condition=models.Q(("status", "pending")),
+                        fields=["kind", "created_at"],
+                        name="reviews_draft_pending_idx",
+                    ),
+                    models.Index(
+                        fields=["content_type", "object_id"], name="reviews_draft_target_idx"
+                    ),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("status__in", ["pending", "approved", "rejected", "applied", "failed"])
+                        ),
+                        name="reviews_draft_status_valid",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ReviewPolicy',
+            name="ReviewPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=64, unique=True, verbose_name='tipo')),
-                ('mode', models.CharField(choices=[('review', 'Revisión por el equipo'), ('auto', 'Automático (sin revisión)')], default='review', max_length=16, verbose_name='modo')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='actualizado el')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='actualizado por')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=64, unique=True, verbose_name="tipo")),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("review", "Revisión por el equipo"),
+                            ("auto", "Automático (sin revisión)"),
+                        ],
+                        default="review",
+                        max_length=16,
+                        verbose_name="modo",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="actualizado el")),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="actualizado por",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'política de revisión',
-                'verbose_name_plural': 'políticas de revisión',
-                'ordering': ['kind'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('mode__in', ['review', 'auto'])), name='reviews_policy_mode_valid')],
+                "verbose_name": "política de revisión",
+                "verbose_name_plural": "políticas de revisión",
+                "ordering": ["kind"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("mode__in", ["review", "auto"])),
+                        name="reviews_policy_mode_valid",
+                    )
+                ],
             },
         ),
     ]
