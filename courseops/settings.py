@@ -263,6 +263,18 @@ AI_TRANSCRIPTION_MODEL = env.str("AI_TRANSCRIPTION_MODEL", default="whisper-1")
 AI_DAILY_BUDGET_USD = env.float("AI_DAILY_BUDGET_USD", default=20.0)
 AI_OVER_BUDGET = env.str("AI_OVER_BUDGET", default="offline")  # "offline" or "queue"
 AI_TIMEOUT_SECONDS = env.float("AI_TIMEOUT_SECONDS", default=60.0)
+if AI_OVER_BUDGET not in {"offline", "queue"}:
+    raise environ.ImproperlyConfigured(
+        f"AI_OVER_BUDGET must be 'offline' or 'queue', not {AI_OVER_BUDGET!r}"
+    )
+# Attempts per call on 429/5xx/timeouts (backoff doubles from AI_RETRY_BACKOFF_SECONDS),
+# then the circuit opens after AI_BREAKER_FAILURES failures for the cool-down.
+AI_MAX_ATTEMPTS = env.int("AI_MAX_ATTEMPTS", default=3)
+AI_RETRY_BACKOFF_SECONDS = env.float("AI_RETRY_BACKOFF_SECONDS", default=1.0)
+AI_BREAKER_FAILURES = env.int("AI_BREAKER_FAILURES", default=5)
+AI_BREAKER_COOLDOWN_SECONDS = env.int("AI_BREAKER_COOLDOWN_SECONDS", default=60)
+# How long an identical prompt (same version, model and rendered input) is answered from cache.
+AI_CACHE_SECONDS = env.int("AI_CACHE_SECONDS", default=7 * 24 * 3600)
 # USD per million tokens (input, output); per minute for transcription models.
 AI_PRICES = {
     "gpt-4o-mini": {"input": 0.15, "output": 0.60},
