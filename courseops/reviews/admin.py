@@ -141,6 +141,7 @@ class DraftAdmin(ModelAdmin):
                     "generated_subject",
                     "generated_body_source",
                     "generated_data",
+                    "ai_usage_summary",
                     "offline",
                 ]
             },
@@ -170,6 +171,7 @@ class DraftAdmin(ModelAdmin):
         "generated_subject",
         "generated_body_source",
         "generated_data",
+        "ai_usage_summary",
         "offline",
         "decided_by",
         "decided_at",
@@ -254,6 +256,22 @@ class DraftAdmin(ModelAdmin):
     @display(description=_("cuerpo generado (código)"))
     def generated_body_source(self, obj):
         return format_html('<pre style="white-space: pre-wrap">{}</pre>', obj.generated_body)
+
+    @display(description=_("uso de IA"))
+    def ai_usage_summary(self, obj):
+        usage = obj.ai_usage
+        if usage is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{} v{}</a> · {} / {} · {} + {} tokens',
+            reverse("admin:ai_aiusage_change", args=[usage.pk]),
+            usage.prompt_name,
+            usage.prompt_version,
+            usage.provider,
+            usage.model,
+            usage.tokens_in,
+            usage.tokens_out,
+        )
 
     @display(description=_("historial de decisiones"))
     def decision_history(self, obj):

@@ -7,24 +7,19 @@ DEMO_RECIPIENT = "lucia.demo@example.com"
 
 @register
 def load_reviews_demo(*, staff):
-    """One pending welcome email to review, created once."""
+    """One pending welcome email, written by the AI gateway, to review. Created once."""
+    from courseops.ai import generate
+
     if Draft.objects.filter(kind="demo_email", recipient=DEMO_RECIPIENT).exists():
         return
+    context = {"name": "Lucía", "plan": "IA aplicada para tu negocio", "interests": ["ventas"]}
+    result = generate("welcome_email", context, requested_by="reviews.demo", user=staff)
     create_draft(
         kind="demo_email",
         target=None,
         recipient=DEMO_RECIPIENT,
-        subject="¡Bienvenida al curso de IA aplicada, Lucía!",
-        body=(
-            "<p>Hola Lucía:</p>"
-            "<p>Tu lugar en <strong>IA aplicada para tu negocio</strong> está confirmado. "
-            "La primera clase en vivo es el martes a las 19:00 (hora de Ciudad de México).</p>"
-            '<p><a href="https://example.com/portal/">Entra a tu portal</a> para ver los '
-            "materiales.</p><p>¡Nos vemos en clase!</p>"
-        ),
-        context={
-            "student": {"first_name": "Lucía", "email": DEMO_RECIPIENT},
-            "course": {"title": "IA aplicada para tu negocio", "first_class": "martes 19:00"},
-            "prompt": "welcome_email",
-        },
+        subject=result.data["subject"],
+        body=result.data["body_html"],
+        context=context,
+        ai_result=result,
     )

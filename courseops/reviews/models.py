@@ -56,6 +56,14 @@ class Draft(models.Model):
     context = models.JSONField(
         _("contexto dado a la IA"), default=dict, blank=True, encoder=DjangoJSONEncoder
     )
+    ai_usage = models.ForeignKey(
+        "ai.AIUsage",
+        verbose_name=_("uso de IA"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="drafts",
+    )
     offline = models.BooleanField(
         _("sin conexión"),
         default=False,

@@ -53,9 +53,8 @@ def create_draft(
     draft.body = draft.generated_body = _clean_body(review_kind, body)
     draft.data = draft.generated_data = data
     if ai_result is not None:
-        draft.offline = bool(getattr(ai_result, "offline", False))
-        usage = getattr(ai_result, "usage", None)
-        draft.ai_usage_id = getattr(usage, "pk", None)
+        draft.offline = ai_result.offline
+        draft.ai_usage = ai_result.usage
 
     with transaction.atomic():
         draft.save()

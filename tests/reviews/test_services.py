@@ -46,16 +46,29 @@ def test_a_new_draft_waits_for_review_with_generated_and_current_text(email_draf
     assert not OutboundMessage.objects.exists()
 
 
-def test_a_draft_remembers_its_target_and_the_ai_result_it_came_from(email_draft, staff_user):
-    class OfflineResult:  # the shape of courseops.ai's AIResult
-        text, data, usage, offline = "", None, None, True
+def test_a_draft_remembers_its_target_and_the_ai_usage_that_wrote_it(staff_user, settings):
+    from courseops.ai import generate
 
-    draft = email_draft(target=staff_user, recipient=None, ai_result=OfflineResult())
+    settings.AI_PROVIDER = "offline"
+    context = {"name": "Lucía", "plan": "Pro"}
+    result = generate("welcome_email", context, requested_by="reviews-test")
+
+    draft = create_draft(
+        kind="demo_email",
+        target=staff_user,
+        subject=result.data["subject"],
+        body=result.data["body_html"],
+        context=context,
+        ai_result=result,
+    )
 
     draft.refresh_from_db()
     assert draft.target == staff_user
     assert draft.target_repr == str(staff_user)
+    assert draft.ai_usage == result.usage
     assert draft.offline is True
+    assert draft.subject == "¡Te damos la bienvenida, Lucía!"
+    assert "<strong>Pro</strong>" in draft.body
 
 
 def test_ai_html_is_sanitized_before_it_is_stored(email_draft):
@@ -402,3 +415,16 @@ def test_approved_drafts_whose_task_was_lost_are_requeued(
     assert (requeued, again) == ([draft.pk], [])
     assert Draft.objects.get(pk=draft.pk).status == DraftStatus.APPLIED
     assert Draft.objects.get(pk=fresh.pk).status == DraftStatus.APPROVED
+
+
+def test_the_demo_loader_creates_one_pending_draft_however_often_it_runs(staff_user, settings):
+    from courseops.reviews.demo import DEMO_RECIPIENT, load_reviews_demo
+
+    settings.AI_PROVIDER = "offline"
+    load_reviews_demo(staff=staff_user)
+    load_reviews_demo(staff=staff_user)
+
+    draft = Draft.objects.get(kind="demo_email", recipient=DEMO_RECIPIENT)
+    assert draft.status == DraftStatus.PENDING
+    assert draft.ai_usage is not None
+    assert draft.context["name"] == "Lucía"

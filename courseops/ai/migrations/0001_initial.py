@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,33 +15,120 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AIUsage',
+            name="AIUsage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='fecha')),
-                ('kind', models.CharField(choices=[('generate', 'Generación'), ('transcribe', 'Transcripción')], default='generate', max_length=20, verbose_name='tipo')),
-                ('prompt_name', models.CharField(blank=True, db_index=True, max_length=100, verbose_name='prompt')),
-                ('prompt_version', models.CharField(blank=True, max_length=40, verbose_name='versión del prompt')),
-                ('provider', models.CharField(max_length=40, verbose_name='proveedor')),
-                ('model', models.CharField(db_index=True, max_length=100, verbose_name='modelo')),
-                ('tokens_in', models.PositiveIntegerField(default=0, verbose_name='tokens de entrada')),
-                ('tokens_out', models.PositiveIntegerField(default=0, verbose_name='tokens de salida')),
-                ('audio_seconds', models.PositiveIntegerField(default=0, verbose_name='segundos de audio')),
-                ('cost_usd', models.DecimalField(decimal_places=6, default=0, max_digits=12, verbose_name='coste (USD)')),
-                ('latency_ms', models.PositiveIntegerField(default=0, verbose_name='latencia (ms)')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='llamadas al proveedor')),
-                ('cache_hit', models.BooleanField(default=False, verbose_name='desde caché')),
-                ('offline', models.BooleanField(default=False, verbose_name='sin conexión')),
-                ('offline_reason', models.CharField(blank=True, choices=[('', '—'), ('configured', 'Proveedor sin conexión configurado'), ('budget', 'Presupuesto diario agotado'), ('subtitles', 'El archivo ya era un subtítulo')], default='', max_length=20, verbose_name='motivo sin conexión')),
-                ('status', models.CharField(choices=[('ok', 'Correcto'), ('failed', 'Fallido'), ('over_budget', 'Sin presupuesto (en cola)')], default='ok', max_length=20, verbose_name='estado')),
-                ('error', models.TextField(blank=True, verbose_name='error')),
-                ('requested_by', models.CharField(blank=True, max_length=100, verbose_name='solicitado por')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='usuario')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, verbose_name="fecha"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("generate", "Generación"), ("transcribe", "Transcripción")],
+                        default="generate",
+                        max_length=20,
+                        verbose_name="tipo",
+                    ),
+                ),
+                (
+                    "prompt_name",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=100, verbose_name="prompt"
+                    ),
+                ),
+                (
+                    "prompt_version",
+                    models.CharField(blank=True, max_length=40, verbose_name="versión del prompt"),
+                ),
+                ("provider", models.CharField(max_length=40, verbose_name="proveedor")),
+                ("model", models.CharField(db_index=True, max_length=100, verbose_name="modelo")),
+                (
+                    "tokens_in",
+                    models.PositiveIntegerField(default=0, verbose_name="tokens de entrada"),
+                ),
+                (
+                    "tokens_out",
+                    models.PositiveIntegerField(default=0, verbose_name="tokens de salida"),
+                ),
+                (
+                    "audio_seconds",
+                    models.PositiveIntegerField(default=0, verbose_name="segundos de audio"),
+                ),
+                (
+                    "cost_usd",
+                    models.DecimalField(
+                        decimal_places=6, default=0, max_digits=12, verbose_name="coste (USD)"
+                    ),
+                ),
+                (
+                    "latency_ms",
+                    models.PositiveIntegerField(default=0, verbose_name="latencia (ms)"),
+                ),
+                (
+                    "attempts",
+                    models.PositiveSmallIntegerField(
+                        default=0, verbose_name="llamadas al proveedor"
+                    ),
+                ),
+                ("cache_hit", models.BooleanField(default=False, verbose_name="desde caché")),
+                ("offline", models.BooleanField(default=False, verbose_name="sin conexión")),
+                (
+                    "offline_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "—"),
+                            ("configured", "Proveedor sin conexión configurado"),
+                            ("budget", "Presupuesto diario agotado"),
+                            ("subtitles", "El archivo ya era un subtítulo"),
+                        ],
+                        default="",
+                        max_length=20,
+                        verbose_name="motivo sin conexión",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("ok", "Correcto"),
+                            ("failed", "Fallido"),
+                            ("over_budget", "Sin presupuesto (en cola)"),
+                        ],
+                        default="ok",
+                        max_length=20,
+                        verbose_name="estado",
+                    ),
+                ),
+                ("error", models.TextField(blank=True, verbose_name="error")),
+                (
+                    "requested_by",
+                    models.CharField(blank=True, max_length=100, verbose_name="solicitado por"),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="usuario",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'uso de IA',
-                'verbose_name_plural': 'usos de IA',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "uso de IA",
+                "verbose_name_plural": "usos de IA",
+                "ordering": ["-created_at", "-id"],
             },
         ),
     ]
