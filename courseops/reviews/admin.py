@@ -262,9 +262,8 @@ class DraftAdmin(ModelAdmin):
         usage = obj.ai_usage
         if usage is None:
             return "—"
-        return format_html(
-            '<a href="{}">{} v{}</a> · {} / {} · {} + {} tokens',
-            reverse("admin:ai_aiusage_change", args=[usage.pk]),
+        summary = format_html(
+            "{} v{} · {} / {} · {} + {} tokens",
             usage.prompt_name,
             usage.prompt_version,
             usage.provider,
@@ -272,6 +271,10 @@ class DraftAdmin(ModelAdmin):
             usage.tokens_in,
             usage.tokens_out,
         )
+        if not self.admin_site.is_registered(type(usage)):
+            return summary
+        url = reverse(f"{self.admin_site.name}:ai_aiusage_change", args=[usage.pk])
+        return format_html('<a href="{}">{}</a>', url, summary)
 
     @display(description=_("historial de decisiones"))
     def decision_history(self, obj):
@@ -341,14 +344,14 @@ class DraftAdmin(ModelAdmin):
                 "title": gettext("Rechazar borradores"),
                 "opts": self.model._meta,
                 "form": form,
-                "drafts": queryset.only("pk", "subject", "kind"),
+                "drafts": queryset.select_related(None).only("pk", "subject", "kind"),
                 "action_checkbox_name": ACTION_CHECKBOX_NAME,
             },
         )
 
     def _bulk(self, request, queryset, decide, done_label):
         done, skipped = 0, []
-        for draft in queryset.only("pk", "kind", "status"):
+        for draft in queryset.select_related(None).only("pk", "kind", "status"):
             try:
                 decide(draft=draft, user=request.user)
                 done += 1
