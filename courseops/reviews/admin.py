@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 from unfold.views import ChangeList
+from unfold.widgets import UnfoldAdminTextareaWidget
 
 from courseops.audit.services import history
 from courseops.reviews import services
@@ -92,7 +93,6 @@ class DraftForm(forms.ModelForm):
     class Meta:
         model = Draft
         fields = ["subject", "body", "data", "decision_note"]
-        widgets = {"body": forms.Textarea(attrs={"rows": 16})}
 
     def clean(self):
         cleaned = super().clean()
@@ -103,7 +103,7 @@ class DraftForm(forms.ModelForm):
 
 class RejectForm(forms.Form):
     reason = forms.CharField(
-        label=_("Motivo del rechazo"), widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Motivo del rechazo"), widget=UnfoldAdminTextareaWidget(attrs={"rows": 3})
     )
 
 
@@ -130,7 +130,7 @@ class DraftAdmin(ModelAdmin):
     fieldsets = [
         (
             _("Borrador"),
-            {"fields": ["kind_column", "status_column", "about_column", "subject", "body", "data"]},
+            {"fields": ["kind_column", "status", "about_column", "subject", "body", "data"]},
         ),
         (_("Vista previa"), {"fields": ["preview"]}),
         (
@@ -164,7 +164,7 @@ class DraftAdmin(ModelAdmin):
     ]
     base_readonly_fields = [
         "kind_column",
-        "status_column",
+        "status",
         "about_column",
         "preview",
         "context_pretty",

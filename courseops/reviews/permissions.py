@@ -24,7 +24,12 @@ def ensure_kind_permissions(*, using=DEFAULT_DB_ALIAS):
         ReviewPolicy.objects.using(using).get_or_create(kind=kind.name)
 
 
-def on_post_migrate(sender, using=DEFAULT_DB_ALIAS, **kwargs):
+def on_post_migrate(sender, apps=None, using=DEFAULT_DB_ALIAS, **kwargs):
+    if apps is not None:
+        try:
+            apps.get_model("reviews", "ReviewPolicy")
+        except LookupError:
+            return  # migrated back to zero: no tables to fill
     ensure_kind_permissions(using=using)
 
 

@@ -2,12 +2,14 @@
 audit entry with what changed, and runs the kind's action only after it is committed."""
 
 import difflib
+import json
 import logging
 import re
 from datetime import timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,7 +17,7 @@ from django.utils.translation import gettext as _
 from courseops.audit.services import log_action
 from courseops.reviews.models import Draft, DraftStatus, PolicyMode, ReviewPolicy
 from courseops.reviews.permissions import can_review
-from courseops.reviews.registry import ApplyError, get_kind
+from courseops.reviews.registry import ApplyError, ReviewKind, get_kind
 from courseops.reviews.sanitize import clean_email_html
 
 logger = logging.getLogger(__name__)
@@ -38,11 +40,7 @@ def create_draft(
     """Queue a draft for review, or approve and apply it at once if its kind's policy is
     `auto` (recorded as an automation, with no user)."""
     review_kind = get_kind(kind)
-    draft = Draft(
-        kind=review_kind.name,
-        recipient=recipient or "",
-        context=context or {},
-    )
+    draft = Draft(kind=review_kind.name, recipient=recipient or "", context=_jsonable(context))
     if target is not None:
         if target.pk is None:
             raise ValueError("The draft's target must be saved first.")
@@ -280,9 +278,25 @@ def _clean_body(kind, body):
     return clean_email_html(body) if kind.html else body
 
 
+class _ContextEncoder(DjangoJSONEncoder):
+    def default(self, o):
+        try:
+            return super().default(o)
+        except TypeError:
+            return str(o)  # a model instance or the like: keep what staff can read
+
+
+def _jsonable(context):
+    """The context as stored: anything JSON cannot hold becomes its text."""
+    return json.loads(json.dumps(context or {}, cls=_ContextEncoder))
+
+
 def _apply_edits(draft, *, subject, body, data):
     """Set the given values on `draft`; return what changed, for the audit log."""
-    kind = get_kind(draft.kind)
+    try:
+        kind = get_kind(draft.kind)
+    except LookupError:
+        kind = ReviewKind(name="unregistered", label="", html=True)  # sanitize to be safe
     changes = {}
     if subject is not None:
         subject = _clean_subject(subject)

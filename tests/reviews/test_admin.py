@@ -97,8 +97,14 @@ def test_staff_without_the_kinds_permission_cannot_approve_by_posting(
     assert note_kind.published == []
 
 
-def test_the_change_page_shows_context_preview_and_history(reviewer_client, email_draft):
-    draft = email_draft(body='<p>Hola "Lucía"</p><script>alert(1)</script>')
+def test_the_change_page_shows_context_preview_history_and_ai_usage(
+    reviewer_client, email_draft, settings
+):
+    from courseops.ai import generate
+
+    settings.AI_PROVIDER = "offline"
+    result = generate("welcome_email", {"name": "Lucía", "plan": "Pro"})
+    draft = email_draft(body='<p>Hola "Lucía"</p><script>alert(1)</script>', ai_result=result)
 
     page = reviewer_client.get(change_url(draft)).content.decode()
 
@@ -107,6 +113,7 @@ def test_the_change_page_shows_context_preview_and_history(reviewer_client, emai
     assert 'srcdoc="&lt;p&gt;Hola &quot;Lucía&quot;&lt;/p&gt;"' in page
     assert "<script>alert(1)</script>" not in page
     assert "Creado" in page  # the history from the audit log
+    assert f"welcome_email v{result.usage.prompt_version}" in page
     assert 'name="_approve"' in page
     assert 'name="_reject"' in page
 

@@ -428,3 +428,13 @@ def test_the_demo_loader_creates_one_pending_draft_however_often_it_runs(staff_u
     assert draft.status == DraftStatus.PENDING
     assert draft.ai_usage is not None
     assert draft.context["name"] == "Lucía"
+
+
+def test_the_stale_draft_sweeper_is_declared_as_a_periodic_task():
+    from courseops.celery import app
+    from courseops.core.schedules import declared
+
+    periodic = declared()["reviews.requeue_stale_drafts"]
+
+    assert periodic.task in app.tasks
+    assert periodic.every == timedelta(minutes=5)
