@@ -204,7 +204,7 @@ def generate(prompt_name, context, *, schema=None, language="es", requested_by="
         kind=AIUsage.Kind.GENERATE,
         prompt_name=prompt.name,
         prompt_version=prompt.version,
-        requested_by=requested_by,
+        requested_by=requested_by[:100],
         user=_user_or_none(user),
     )
     provider = _provider()
@@ -345,7 +345,7 @@ def transcribe(audio_file, *, language="es", requested_by=""):
     """
     if language not in dict(settings.LANGUAGES):
         raise PromptError(_("Idioma no admitido %(lang)r.") % {"lang": language})
-    ledger = _Ledger(kind=AIUsage.Kind.TRANSCRIBE, requested_by=requested_by)
+    ledger = _Ledger(kind=AIUsage.Kind.TRANSCRIBE, requested_by=requested_by[:100])
     with _open_audio(audio_file) as (filename, fh, size):
         is_subtitle = subtitles.is_subtitle_file(filename, fh.read(200))
         fh.seek(0)

@@ -74,7 +74,7 @@ def load_prompt(name):
     for folder in prompt_dirs():
         path = folder / f"{name}.toml"
         if path.is_file():
-            return _parse(str(path), path.stat().st_mtime_ns)
+            return _parse(str(path), path.read_text(encoding="utf-8"))
     raise PromptError(
         _("Prompt desconocido %(name)r: falta prompts/%(name)s.toml en las plantillas.")
         % {"name": name}
@@ -82,11 +82,10 @@ def load_prompt(name):
 
 
 @functools.lru_cache(maxsize=128)
-def _parse(path, mtime_ns):
-    """Parse once per file version on disk (the mtime is part of the cache key)."""
+def _parse(path, source):
+    """Parse once per content: an edited file is picked up without a restart."""
     try:
-        with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
+        raw = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
         raise PromptError(
             _("%(path)s: TOML no válido (%(exc)s).") % {"path": path, "exc": exc}

@@ -7,6 +7,7 @@ gateway owns retries, the circuit breaker, the budget, caching and the usage led
 from dataclasses import dataclass, field
 
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 PROVIDERS = {
     "offline": "courseops.ai.providers.offline.OfflineProvider",
@@ -67,6 +68,8 @@ def get_provider(name):
         path = PROVIDERS[name]
     except KeyError:
         raise ProviderError(
-            f"Unknown AI provider {name!r}: use one of {', '.join(PROVIDERS)}.", permanent=True
+            _("Proveedor de IA desconocido %(name)r: usa uno de %(names)s.")
+            % {"name": name, "names": ", ".join(PROVIDERS)},
+            permanent=True,
         ) from None
     return import_string(path)()
