@@ -32,11 +32,11 @@ class OutboundMessageAdmin(ModelAdmin):
         "content_type",
     )
     list_display_links = ("id", "recipient")
-    list_filter = ("channel", "status", "category", "provider")
+    # No date_hierarchy or provider filter: both scan the whole table on every load.
+    list_filter = ("channel", "status", "category")
     search_fields = ("recipient", "=idempotency_key", "=provider_message_id")
     list_select_related = ("content_type",)
     show_full_result_count = False
-    date_hierarchy = "created_at"
     list_per_page = 50
     actions = ("retry_selected", "cancel_selected")
     readonly_fields = (
@@ -120,7 +120,8 @@ class OutboundMessageAdmin(ModelAdmin):
 
     @admin.display(description=_("último error"))
     def short_error(self, obj):
-        return getattr(obj, "error_head", obj.last_error[:120])
+        head = getattr(obj, "error_head", None)  # annotated on the list page
+        return obj.last_error[:120] if head is None else head
 
     @admin.display(description=_("vista previa"))
     def html_preview(self, obj):
@@ -140,7 +141,7 @@ class OutboundMessageAdmin(ModelAdmin):
     def retry_selected(self, request, queryset):
         retried = sum(
             services.retry_message(message=message, user=request.user)
-            for message in queryset.only("pk", "status", "last_error")
+            for message in queryset.select_related(None).only("pk", "status", "last_error")
         )
         self.message_user(
             request,
@@ -153,7 +154,7 @@ class OutboundMessageAdmin(ModelAdmin):
     def cancel_selected(self, request, queryset):
         canceled = sum(
             services.cancel_message(message=message, user=request.user)
-            for message in queryset.only("pk", "status")
+            for message in queryset.select_related(None).only("pk", "status")
         )
         self.message_user(
             request,

@@ -240,7 +240,12 @@ def reschedule_message(*, message, send_at, user=None) -> bool:
         updated_at=now,
     )
     if updated:
-        log_action(message, "messaging.message.rescheduled", user=user, data={"send_at": send_at})
+        log_action(
+            message,
+            "messaging.message.rescheduled",
+            user=user,
+            data={"send_at": send_at.isoformat()},
+        )
         if due:
             _enqueue_on_commit(message.pk)
     return bool(updated)
