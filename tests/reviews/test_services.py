@@ -430,6 +430,19 @@ def test_the_demo_loader_creates_one_pending_draft_however_often_it_runs(staff_u
     assert draft.context["name"] == "Lucía"
 
 
+def test_the_demo_loader_does_not_call_a_paid_provider(staff_user, settings):
+    from courseops.ai.models import AIUsage
+    from courseops.reviews.demo import DEMO_RECIPIENT, load_reviews_demo
+
+    settings.AI_PROVIDER = "openai"
+    load_reviews_demo(staff=staff_user)
+
+    draft = Draft.objects.get(kind="demo_email", recipient=DEMO_RECIPIENT)
+    assert draft.ai_usage is None
+    assert "Lucía" in draft.subject
+    assert not AIUsage.objects.exists()
+
+
 def test_the_stale_draft_sweeper_is_declared_as_a_periodic_task():
     from courseops.celery import app
     from courseops.core.schedules import declared
