@@ -279,3 +279,26 @@ def test_staff_change_a_policy_in_the_admin_and_it_is_audited(admin_client):
     assert response.status_code == 302
     assert ReviewPolicy.objects.get(pk=policy.pk).mode == PolicyMode.AUTO
     assert AuditEntry.objects.filter(action="reviews.policy.changed").count() == 1
+
+
+def test_a_failed_draft_is_fixed_and_retried_from_its_page(
+    admin_client, admin_user, note_kind, django_capture_on_commit_callbacks
+):
+    draft = create_draft(
+        kind="test_note", target=None, subject="Resumen", body="Texto", data={"fail": True}
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_draft(draft=draft, user=admin_user)
+    draft.refresh_from_db()
+    assert draft.status == DraftStatus.FAILED
+    assert 'name="_retry"' in admin_client.get(change_url(draft)).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            change_url(draft), form_post(draft, data='{"fail": false}', _retry="1")
+        )
+
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert (draft.status, draft.data) == (DraftStatus.APPLIED, {"fail": False})
+    assert [item["id"] for item in note_kind.published] == [draft.pk]
