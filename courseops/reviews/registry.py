@@ -15,7 +15,7 @@ import re
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from courseops.reviews.sanitize import clean_email_html
+from courseops.reviews.sanitize import clean_email_html, email_text
 
 _KINDS = {}
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,55}$")
@@ -96,12 +96,14 @@ class EmailReviewKind(ReviewKind):
     def apply(self, draft, user):
         from courseops.messaging.services import queue_email
 
+        html = clean_email_html(draft.body)
         try:
             return queue_email(
                 to=self.recipient_for(draft),
                 idempotency_key=self.idempotency_key(draft),
                 subject=draft.subject,
-                html=clean_email_html(draft.body),
+                html=html,
+                text=email_text(html),
                 category=self.category,
                 related=draft,
             )

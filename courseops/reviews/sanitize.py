@@ -2,7 +2,11 @@
 is sent, so a prompt injection or a bad edit can never smuggle scripts, forms, tracking
 pixels on odd schemes or `javascript:` links into a student's inbox or the admin."""
 
+import re
+from html import unescape
+
 import nh3
+from django.utils.html import strip_tags
 
 # What email clients render reliably; no forms, media, frames or scripts.
 EMAIL_TAGS = {
@@ -52,3 +56,24 @@ def clean_email_html(html):
         link_rel="noopener noreferrer",
         strip_comments=True,
     )
+
+
+_LINK = re.compile(r'<a\b[^>]*\bhref="([^"]*)"[^>]*>(.*?)</a>', re.IGNORECASE | re.DOTALL)
+_BLOCK_END = re.compile(r"</(?:p|div|h[1-6]|tr|table|blockquote|ul|ol|pre)>", re.IGNORECASE)
+_LINE_BREAK = re.compile(r"<br\s*/?>|</li>", re.IGNORECASE)
+_LIST_ITEM = re.compile(r"<li\b[^>]*>", re.IGNORECASE)
+
+
+def email_text(html):
+    """The plain-text alternative of sanitized email HTML: paragraphs kept, links
+    written out, so text-only clients and spam filters see the same message."""
+
+    def link(match):
+        url, label = match.group(1), match.group(2)
+        return label if url in label else f"{label} ({url})"
+
+    text = _LINK.sub(link, html or "")
+    text = _LIST_ITEM.sub("- ", _LINE_BREAK.sub("\n", _BLOCK_END.sub("\n\n", text)))
+    text = unescape(strip_tags(text))
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

@@ -114,6 +114,7 @@ def test_approving_with_edits_puts_the_edited_email_in_the_outbox(
     assert message.recipient == "lucia@example.com"
     assert message.subject == "Bienvenida, Lucía"
     assert "martes a las 19:00" in message.html_body
+    assert message.text_body.strip() == "Hola Lucía, te esperamos el martes a las 19:00."
     assert actions_of(draft) == [
         "reviews.draft.created",
         "reviews.draft.approved",
@@ -451,3 +452,17 @@ def test_the_stale_draft_sweeper_is_declared_as_a_periodic_task():
 
     assert periodic.task in app.tasks
     assert periodic.every == timedelta(minutes=5)
+
+
+def test_the_plain_text_alternative_keeps_paragraphs_lists_and_link_addresses():
+    from courseops.reviews.sanitize import email_text
+
+    html = (
+        '<p>Hola:</p><p>Entra a <a href="https://example.com/p?a=1&amp;b=2">tu portal</a>'
+        " &amp; mira.<br>Saludos</p><ul><li>uno</li><li>dos</li></ul>"
+    )
+
+    assert email_text(html) == (
+        "Hola:\n\nEntra a tu portal (https://example.com/p?a=1&b=2) & mira.\nSaludos\n\n"
+        "- uno\n- dos"
+    )
