@@ -1,9 +1,14 @@
+import datetime as dt
+
 from django.contrib import admin
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
 from courseops.ai import reports
 from courseops.ai.models import AIUsage
+
+SUMMARY_DAYS = 30
 
 
 @admin.register(AIUsage)
@@ -50,10 +55,19 @@ class AIUsageAdmin(ModelAdmin):
         response = super().changelist_view(request, extra_context)
         context = getattr(response, "context_data", None)
         if context and "cl" in context:
-            # Totals follow the staff's filters: the changelist's own filtered queryset.
-            context["usage_totals"] = reports.usage_totals(context["cl"].queryset)
+            # Totals follow the staff's filters; without a date filter they cover the last
+            # SUMMARY_DAYS days so the page stays fast on a ledger of years.
+            queryset = context["cl"].queryset
+            title = _("Totales de los usos filtrados")
+            if not any(key.startswith("created_at") for key in request.GET):
+                since = timezone.now() - dt.timedelta(days=SUMMARY_DAYS)
+                queryset = queryset.filter(created_at__gte=since)
+                title = _("Totales de los usos filtrados, últimos %(days)d días") % {
+                    "days": SUMMARY_DAYS
+                }
+            context["usage_totals"] = reports.usage_totals(queryset)
             context["budget_today"] = reports.budget_today()
-            context["summary_title"] = _("Totales de los usos filtrados")
+            context["summary_title"] = title
         return response
 
     def has_add_permission(self, request):

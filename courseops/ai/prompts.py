@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.template import Context, Engine, engines
+from django.template import Context, Engine, TemplateSyntaxError, engines
 from django.template.utils import get_app_template_dirs
 from django.utils.translation import gettext as _
 
@@ -109,6 +109,15 @@ def _parse(path, source):
                 _("%(path)s: [offline.%(lang)s] debe definir %(keys)s.")
                 % {"path": path, "lang": language, "keys": ", ".join(sorted(expected))}
             )
+    sources = [raw.get("system", ""), raw["user"]]
+    sources += [source for fields in offline.values() for source in fields.values()]
+    for source in sources:
+        try:
+            _ENGINE.from_string(source)
+        except TemplateSyntaxError as exc:
+            raise PromptError(
+                _("%(path)s: error de plantilla (%(exc)s).") % {"path": path, "exc": exc}
+            ) from exc
     return Prompt(
         name=Path(path).stem,
         version=str(raw["version"]),

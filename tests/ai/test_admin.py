@@ -71,3 +71,19 @@ def test_the_ledger_cannot_be_edited_from_the_admin(client, staff_user):
     assert response.status_code == 403
     usage.refresh_from_db()
     assert usage.cost_usd == Decimal("0.25")
+
+
+def test_totals_cover_the_last_30_days_unless_staff_filter_by_date(
+    client, staff_user, time_machine
+):
+    client.force_login(staff_user)
+    time_machine.move_to("2026-10-01 12:00:00+00:00", tick=False)
+    make_usages(1, staff_user)
+    time_machine.move_to("2026-11-25 12:00:00+00:00", tick=False)
+    make_usages(2, staff_user)
+
+    _, recent = changelist_queries(client)
+    _, all_time = changelist_queries(client, "?created_at__year=2026")
+
+    assert recent.context["usage_totals"]["overall"][1] == 2
+    assert all_time.context["usage_totals"]["overall"][1] == 3

@@ -28,6 +28,16 @@ def test_a_broken_prompt_file_fails_the_system_check(settings, tmp_path):
     assert "ai.E002" in check_ids()
 
 
+def test_a_template_error_in_a_prompt_file_fails_the_system_check(settings, tmp_path):
+    (tmp_path / "prompts").mkdir()
+    (tmp_path / "prompts" / "typo.toml").write_text(
+        'version = 1\nuser = "{% if x %}hola"\n[offline.es]\ntext = "hola"\n'
+    )
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
+
+    assert "ai.E002" in check_ids()
+
+
 def test_the_shipped_prompt_files_pass_the_system_check():
     assert "ai.E002" not in check_ids()
 
