@@ -33,6 +33,10 @@ def test_the_same_idempotency_key_creates_one_row_and_returns_it_untouched(
     assert len(callbacks) == 1  # one send task, for the one row
 
 
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="SQLite serializes writers; its in-memory test database fails locks at once",
+)
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_transactions_with_one_key_end_with_one_row():
     """The second writer waits on the unique key, then gets the committed row."""
@@ -140,3 +144,12 @@ def test_a_message_can_be_canceled_by_its_key_while_it_waits():
     assert OutboundMessage.objects.get().status == Status.CANCELED
     assert cancel_message(idempotency_key="reminder:9") is False
     assert cancel_message(idempotency_key="unknown") is False
+
+
+def test_demo_data_fills_the_outbox_once():
+    from courseops.core.demo import load_demo_data
+
+    load_demo_data()
+    load_demo_data()
+
+    assert OutboundMessage.objects.filter(idempotency_key__startswith="demo:").count() == 3

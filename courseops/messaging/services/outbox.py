@@ -32,7 +32,12 @@ from courseops.messaging.providers import SendError, get_sms_backend
 from courseops.messaging.providers.email import send_email
 from courseops.messaging.services.addresses import normalize_email, normalize_phone
 from courseops.messaging.services.rendering import inline_css, render_email, render_sms
-from courseops.messaging.services.suppression import is_suppressed, suppress, unsubscribe_url
+from courseops.messaging.services.suppression import (
+    OPT_OUT_CATEGORIES,
+    is_suppressed,
+    suppress,
+    unsubscribe_url,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +127,8 @@ def queue_email(
     """Queue one email; the same `idempotency_key` returns the existing row untouched.
 
     Give a `template` (rendered now, with `context`) or a `subject` with `html` and/or
-    `text`. Marketing mail gets one-click unsubscribe headers and `unsubscribe_url`.
+    `text`. Marketing and engagement mail (what an unsubscribe stops) get one-click
+    unsubscribe headers, and `unsubscribe_url` in the template context.
     """
     _validate_key(idempotency_key)
     existing = OutboundMessage.objects.filter(idempotency_key=idempotency_key).first()
@@ -133,7 +139,7 @@ def queue_email(
     to = normalize_email(to)
     context = dict(context or {})
     headers = dict(headers or {})
-    if category == Category.MARKETING:
+    if category in OPT_OUT_CATEGORIES:
         url = unsubscribe_url(address=to)
         context["unsubscribe_url"] = url
         headers["List-Unsubscribe"] = f"<{url}>"
@@ -280,15 +286,16 @@ def retry_message(*, message, user=None) -> bool:
 def claim_message(*, message_id):
     """Take a due, pending row for sending; None if another worker has it or it left."""
     now = timezone.now()
-    with transaction.atomic():
-        claimed = OutboundMessage.objects.filter(
-            pk=message_id, status__in=PENDING, next_attempt_at__lte=now
-        ).update(
-            status=Status.SENDING,
-            claimed_at=now,
-            attempts=F("attempts") + 1,
-            updated_at=now,
-        )
+    # One conditional UPDATE is its own short transaction: of two workers racing for
+    # the row, exactly one sees a count of 1.
+    claimed = OutboundMessage.objects.filter(
+        pk=message_id, status__in=PENDING, next_attempt_at__lte=now
+    ).update(
+        status=Status.SENDING,
+        claimed_at=now,
+        attempts=F("attempts") + 1,
+        updated_at=now,
+    )
     if not claimed:
         return None
     return OutboundMessage.objects.defer("context").get(pk=message_id)

@@ -2,9 +2,11 @@
 SMS keywords. Events arrive late, twice and out of order; each one may only move a
 row forward (`statuses_below`), in a single conditional UPDATE."""
 
+import logging
 import re
 import unicodedata
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +19,8 @@ from courseops.messaging.models import (
 )
 from courseops.messaging.services.addresses import normalize_phone
 from courseops.messaging.services.suppression import suppress, unsuppress
+
+logger = logging.getLogger(__name__)
 
 # Twilio MessageStatus -> our status. accepted/queued/sending mean Twilio has it.
 TWILIO_STATUSES = {
@@ -124,7 +128,9 @@ def record_email_event(*, provider_message_id, event, recipient="", description=
     detail = (description or "")[:2000]
     count = 0
     if event == "delivered":
-        count = _advance(provider_message_id=provider_message_id, status=Status.DELIVERED)
+        count = _advance(
+            provider_message_id=provider_message_id, status=Status.DELIVERED, channel=Channel.EMAIL
+        )
     elif event in ("bounced", "rejected", "failed"):
         count = _advance(
             provider_message_id=provider_message_id,
@@ -132,31 +138,26 @@ def record_email_event(*, provider_message_id, event, recipient="", description=
             last_error=detail or event,
             channel=Channel.EMAIL,
         )
-        if hard and recipient:
-            suppress(
-                channel=Channel.EMAIL,
-                address=recipient,
-                reason=SuppressionReason.BOUNCED,
-                source=f"provider {event}: {detail}"[:200],
-            )
+        if hard:
+            _suppress_email(recipient, SuppressionReason.BOUNCED, f"provider {event}: {detail}")
     elif event == "complained":
         count = _advance(
             provider_message_id=provider_message_id,
             status=Status.COMPLAINED,
             channel=Channel.EMAIL,
         )
-        if recipient:
-            suppress(
-                channel=Channel.EMAIL,
-                address=recipient,
-                reason=SuppressionReason.COMPLAINED,
-                source="provider complaint",
-            )
-    elif event == "unsubscribed" and recipient:
-        suppress(
-            channel=Channel.EMAIL,
-            address=recipient,
-            reason=SuppressionReason.UNSUBSCRIBED,
-            source="provider unsubscribe",
-        )
+        _suppress_email(recipient, SuppressionReason.COMPLAINED, "provider complaint")
+    elif event == "unsubscribed":
+        _suppress_email(recipient, SuppressionReason.UNSUBSCRIBED, "provider unsubscribe")
     return count
+
+
+def _suppress_email(recipient, reason, source):
+    if not recipient:
+        return
+    try:
+        suppress(channel=Channel.EMAIL, address=recipient, reason=reason, source=source[:200])
+    except ValidationError:
+        # A malformed address in a provider event: nothing to suppress, and raising would
+        # make the provider redeliver the event forever.
+        logger.warning("messaging.tracking.bad_recipient", extra={"recipient": recipient})
