@@ -1,50 +1,12 @@
 """Staff review a draft in a real browser: log in, open it, edit, approve; the edited
 email is in the outbox."""
 
-import os
-import shutil
-
 import pytest
-from django.db import connections
 
 from courseops.messaging.models import OutboundMessage
 from courseops.reviews.models import Draft, DraftStatus
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls here are plain
-# synchronous test code.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM),
-        reason="no Chromium at /usr/bin/chromium: run `make browser` to install it",
-    ),
-]
-
-
-@pytest.fixture
-def browser_page():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        browser.close()
-        # While Playwright runs, Django sees a different context and opened its own
-        # database connection for it; close it or the test database cannot be dropped.
-        connections.close_all()
+pytestmark = pytest.mark.browser
 
 
 @pytest.mark.django_db(transaction=True)
