@@ -76,6 +76,6 @@ def browser_page(monkeypatch):
         page.set_default_timeout(15_000)
         yield page
         browser.close()
-    # While Playwright runs, Django sees another context and opens its own database
-    # connection for it; close it or the test database cannot be dropped.
-    connections.close_all()
+        # While Playwright runs, Django sees another context and opens its own database
+        # connection for it; close it there or the test database cannot be dropped.
+        connections.close_all()
