@@ -209,6 +209,16 @@ class DraftAdmin(ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # decisions are history; reject instead
 
+    def get_fieldsets(self, request, obj=None):
+        """Drafts without structured content (emails) do not show empty data boxes."""
+        if obj is None or obj.generated_data is not None:
+            return self.fieldsets
+        hidden = {"data", "generated_data"}
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
+            for name, options in self.fieldsets
+        ]
+
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.is_editable:
             return self.base_readonly_fields

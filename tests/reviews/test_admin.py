@@ -302,3 +302,16 @@ def test_a_failed_draft_is_fixed_and_retried_from_its_page(
     draft.refresh_from_db()
     assert (draft.status, draft.data) == (DraftStatus.APPLIED, {"fail": False})
     assert [item["id"] for item in note_kind.published] == [draft.pk]
+
+
+def test_an_email_draft_page_shows_no_empty_structured_data_box(reviewer_client, email_draft):
+    page = reviewer_client.get(change_url(email_draft())).content.decode()
+
+    assert 'name="subject"' in page
+    assert 'name="data"' not in page
+
+
+def test_a_draft_with_structured_data_lets_staff_edit_it(reviewer_client, email_draft):
+    page = reviewer_client.get(change_url(email_draft(data={"preguntas": 3}))).content.decode()
+
+    assert 'name="data"' in page
