@@ -46,7 +46,7 @@ test: install-dev browser
 	COURSEOPS_VAR_DIR=$(CURDIR)/var/test $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install-dev
-	$(PY) -m bench
+	LOG_LEVEL=WARNING $(PY) -m bench $(BENCH)
 
 clean:
 	rm -rf var/test var/broker var/cache
