@@ -4,7 +4,23 @@ django-structlog binds a `request_id` per request (and carries it into Celery ta
 headers), so one id follows a request into every task it enqueues.
 """
 
+import re
+
 import structlog
+
+# A Django signed value (`signing.dumps`: payload:timestamp:signature) in a URL path is a
+# credential (sign-in, unsubscribe, correction links): logs keep the path, not the token.
+_SIGNED_TOKEN = re.compile(r"(?<=/)[\w-]+(?::[\w-]+){1,3}(?=/|\?|\s|'|$)")
+REDACTED = "[token]"
+
+
+def redact_signed_tokens(logger, method_name, event_dict):
+    for key in ("request", "event", "path"):
+        value = event_dict.get(key)
+        if isinstance(value, str) and ":" in value:
+            event_dict[key] = _SIGNED_TOKEN.sub(REDACTED, value)
+    return event_dict
+
 
 _SHARED_PROCESSORS = [
     structlog.contextvars.merge_contextvars,
@@ -40,6 +56,7 @@ def formatter(format="console"):
         foreign_pre_chain=_SHARED_PROCESSORS,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            redact_signed_tokens,
             *exception_processors,
             renderer,
         ],

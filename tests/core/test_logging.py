@@ -39,3 +39,36 @@ def test_plain_library_log_records_are_rendered_as_json_too():
     assert line["event"] == "lost x"
     assert line["level"] == "warning"
     assert "timestamp" in line
+
+
+def test_signed_tokens_in_request_paths_never_reach_the_logs():
+    from django.core import signing
+
+    token = signing.dumps({"student": 7}, salt="portal")
+    record = logging.LogRecord(
+        "django.server",
+        logging.INFO,
+        __file__,
+        1,
+        "GET /portal/acceso/%s/ HTTP/1.1",
+        (token,),
+        None,
+    )
+
+    line = json.loads(formatter("json").format(record))
+
+    assert token not in line["event"]
+    assert line["event"] == "GET /portal/acceso/[token]/ HTTP/1.1"
+
+
+@pytest.mark.django_db
+def test_request_lines_of_signed_links_are_redacted(client, json_log_lines):
+    from django.core import signing
+
+    token = signing.dumps("x@example.com", salt="unsubscribe")
+    client.get(f"/messaging/baja/{token}/")
+
+    lines = json_log_lines()
+    assert lines
+    assert all(token not in json.dumps(line) for line in lines)
+    assert any("/messaging/baja/[token]/" in line.get("request", "") for line in lines)
