@@ -7,191 +7,472 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Material',
+            name="Material",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='título')),
-                ('description', models.TextField(blank=True, verbose_name='descripción')),
-                ('kind', models.CharField(choices=[('course', 'Curso'), ('document', 'Documento'), ('video', 'Video'), ('link', 'Enlace')], default='link', max_length=20, verbose_name='tipo')),
-                ('url', models.URLField(blank=True, max_length=500, verbose_name='URL')),
-                ('file', models.FileField(blank=True, upload_to='materials/', verbose_name='archivo')),
-                ('language', models.CharField(choices=[('es', 'Español'), ('en', 'English'), ('pt', 'Português')], default='es', max_length=2, verbose_name='idioma')),
-                ('lms_course_id', models.CharField(blank=True, max_length=64, verbose_name='id del curso en el LMS')),
-                ('active', models.BooleanField(default=True, verbose_name='activo')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="título")),
+                ("description", models.TextField(blank=True, verbose_name="descripción")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("course", "Curso"),
+                            ("document", "Documento"),
+                            ("video", "Video"),
+                            ("link", "Enlace"),
+                        ],
+                        default="link",
+                        max_length=20,
+                        verbose_name="tipo",
+                    ),
+                ),
+                ("url", models.URLField(blank=True, max_length=500, verbose_name="URL")),
+                (
+                    "file",
+                    models.FileField(blank=True, upload_to="materials/", verbose_name="archivo"),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("es", "Español"), ("en", "English"), ("pt", "Português")],
+                        default="es",
+                        max_length=2,
+                        verbose_name="idioma",
+                    ),
+                ),
+                (
+                    "lms_course_id",
+                    models.CharField(
+                        blank=True, max_length=64, verbose_name="id del curso en el LMS"
+                    ),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="activo")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': 'material',
-                'verbose_name_plural': 'materiales',
-                'ordering': ['title'],
+                "verbose_name": "material",
+                "verbose_name_plural": "materiales",
+                "ordering": ["title"],
             },
         ),
         migrations.CreateModel(
-            name='Plan',
+            name="Plan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True, verbose_name='identificador')),
-                ('name', models.CharField(max_length=100, verbose_name='nombre')),
-                ('description', models.TextField(blank=True, verbose_name='descripción')),
-                ('price', models.DecimalField(decimal_places=2, default=0, max_digits=10, verbose_name='precio')),
-                ('currency', models.CharField(default='USD', max_length=3, verbose_name='moneda')),
-                ('stripe_price_id', models.CharField(blank=True, max_length=100, verbose_name='precio en Stripe')),
-                ('includes_live_webinars', models.BooleanField(default=True, verbose_name='incluye webinars en vivo')),
-                ('active', models.BooleanField(default=True, verbose_name='activo')),
-                ('sort_order', models.PositiveSmallIntegerField(default=0, verbose_name='orden')),
-                ('materials', models.ManyToManyField(blank=True, related_name='plans', to='students.material', verbose_name='materiales')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True, verbose_name="identificador")),
+                ("name", models.CharField(max_length=100, verbose_name="nombre")),
+                ("description", models.TextField(blank=True, verbose_name="descripción")),
+                (
+                    "price",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=10, verbose_name="precio"
+                    ),
+                ),
+                ("currency", models.CharField(default="USD", max_length=3, verbose_name="moneda")),
+                (
+                    "stripe_price_id",
+                    models.CharField(blank=True, max_length=100, verbose_name="precio en Stripe"),
+                ),
+                (
+                    "includes_live_webinars",
+                    models.BooleanField(default=True, verbose_name="incluye webinars en vivo"),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="activo")),
+                ("sort_order", models.PositiveSmallIntegerField(default=0, verbose_name="orden")),
+                (
+                    "materials",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="plans",
+                        to="students.material",
+                        verbose_name="materiales",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'plan',
-                'verbose_name_plural': 'planes',
-                'ordering': ['sort_order', 'price'],
+                "verbose_name": "plan",
+                "verbose_name_plural": "planes",
+                "ordering": ["sort_order", "price"],
             },
         ),
         migrations.CreateModel(
-            name='Student',
+            name="Student",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('full_name', models.CharField(max_length=200, verbose_name='nombre completo')),
-                ('email', models.EmailField(max_length=254, verbose_name='email')),
-                ('phone', models.CharField(blank=True, help_text='E.164', max_length=20, verbose_name='teléfono')),
-                ('country', models.CharField(blank=True, help_text='ISO 3166-1', max_length=2, verbose_name='país')),
-                ('time_zone', models.CharField(default='America/Mexico_City', max_length=64, verbose_name='zona horaria')),
-                ('language', models.CharField(choices=[('es', 'Español'), ('en', 'English'), ('pt', 'Português')], default='es', max_length=2, verbose_name='idioma')),
-                ('interests', models.JSONField(blank=True, default=list, verbose_name='intereses')),
-                ('status', models.CharField(choices=[('onboarding', 'En alta'), ('active', 'Activo'), ('past_due', 'Pago pendiente'), ('inactive', 'Sin acceso')], default='onboarding', max_length=20, verbose_name='estado')),
-                ('source', models.CharField(choices=[('typeform', 'Typeform'), ('api', 'API'), ('csv', 'CSV'), ('stripe', 'Stripe'), ('admin', 'Admin')], max_length=20, verbose_name='origen')),
-                ('utm_source', models.CharField(blank=True, max_length=100)),
-                ('utm_medium', models.CharField(blank=True, max_length=100)),
-                ('utm_campaign', models.CharField(blank=True, max_length=100)),
-                ('utm_term', models.CharField(blank=True, max_length=100)),
-                ('utm_content', models.CharField(blank=True, max_length=100)),
-                ('consent_given', models.BooleanField(default=False, verbose_name='consentimiento')),
-                ('consent_at', models.DateTimeField(blank=True, null=True, verbose_name='consentimiento el')),
-                ('lms_user_id', models.CharField(blank=True, max_length=64, verbose_name='usuario en el LMS')),
-                ('stripe_customer_id', models.CharField(blank=True, db_index=True, max_length=64, verbose_name='cliente en Stripe')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='registrado')),
-                ('activated_at', models.DateTimeField(blank=True, null=True, verbose_name='activo desde')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='students', to='students.plan', verbose_name='plan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("full_name", models.CharField(max_length=200, verbose_name="nombre completo")),
+                ("email", models.EmailField(max_length=254, verbose_name="email")),
+                (
+                    "phone",
+                    models.CharField(
+                        blank=True, help_text="E.164", max_length=20, verbose_name="teléfono"
+                    ),
+                ),
+                (
+                    "country",
+                    models.CharField(
+                        blank=True, help_text="ISO 3166-1", max_length=2, verbose_name="país"
+                    ),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(
+                        default="America/Mexico_City", max_length=64, verbose_name="zona horaria"
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("es", "Español"), ("en", "English"), ("pt", "Português")],
+                        default="es",
+                        max_length=2,
+                        verbose_name="idioma",
+                    ),
+                ),
+                ("interests", models.JSONField(blank=True, default=list, verbose_name="intereses")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("onboarding", "En alta"),
+                            ("active", "Activo"),
+                            ("past_due", "Pago pendiente"),
+                            ("inactive", "Sin acceso"),
+                        ],
+                        default="onboarding",
+                        max_length=20,
+                        verbose_name="estado",
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("typeform", "Typeform"),
+                            ("api", "API"),
+                            ("csv", "CSV"),
+                            ("stripe", "Stripe"),
+                            ("admin", "Admin"),
+                        ],
+                        max_length=20,
+                        verbose_name="origen",
+                    ),
+                ),
+                ("utm_source", models.CharField(blank=True, max_length=100)),
+                ("utm_medium", models.CharField(blank=True, max_length=100)),
+                ("utm_campaign", models.CharField(blank=True, max_length=100)),
+                ("utm_term", models.CharField(blank=True, max_length=100)),
+                ("utm_content", models.CharField(blank=True, max_length=100)),
+                (
+                    "consent_given",
+                    models.BooleanField(default=False, verbose_name="consentimiento"),
+                ),
+                (
+                    "consent_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="consentimiento el"),
+                ),
+                (
+                    "lms_user_id",
+                    models.CharField(blank=True, max_length=64, verbose_name="usuario en el LMS"),
+                ),
+                (
+                    "stripe_customer_id",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=64, verbose_name="cliente en Stripe"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="registrado"
+                    ),
+                ),
+                (
+                    "activated_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="activo desde"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="students",
+                        to="students.plan",
+                        verbose_name="plan",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'estudiante',
-                'verbose_name_plural': 'estudiantes',
-                'ordering': ['-created_at'],
+                "verbose_name": "estudiante",
+                "verbose_name_plural": "estudiantes",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='OnboardingStep',
+            name="OnboardingStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(choices=[('validate', 'Validación'), ('account', 'Cuenta'), ('materials', 'Materiales'), ('webinars', 'Webinars próximos'), ('welcome_email', 'Email de bienvenida'), ('follow_up', 'Ticket de seguimiento')], max_length=20, verbose_name='paso')),
-                ('status', models.CharField(choices=[('pending', 'Pendiente'), ('running', 'En curso'), ('done', 'Hecho'), ('failed', 'Falló'), ('skipped', 'Omitido')], default='pending', max_length=20, verbose_name='estado')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='intentos')),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('error', models.TextField(blank=True, verbose_name='error')),
-                ('detail', models.JSONField(blank=True, default=dict)),
-                ('student', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='onboarding_steps', to='students.student')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        choices=[
+                            ("validate", "Validación"),
+                            ("account", "Cuenta"),
+                            ("materials", "Materiales"),
+                            ("webinars", "Webinars próximos"),
+                            ("welcome_email", "Email de bienvenida"),
+                            ("follow_up", "Ticket de seguimiento"),
+                        ],
+                        max_length=20,
+                        verbose_name="paso",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pendiente"),
+                            ("running", "En curso"),
+                            ("done", "Hecho"),
+                            ("failed", "Falló"),
+                            ("skipped", "Omitido"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                        verbose_name="estado",
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="intentos")),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("error", models.TextField(blank=True, verbose_name="error")),
+                ("detail", models.JSONField(blank=True, default=dict)),
+                (
+                    "student",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="onboarding_steps",
+                        to="students.student",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'paso de alta',
-                'verbose_name_plural': 'pasos de alta',
+                "verbose_name": "paso de alta",
+                "verbose_name_plural": "pasos de alta",
             },
         ),
         migrations.CreateModel(
-            name='IntakeRecord',
+            name="IntakeRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('typeform', 'Typeform'), ('api', 'API'), ('csv', 'CSV'), ('stripe', 'Stripe'), ('admin', 'Admin')], max_length=20, verbose_name='origen')),
-                ('external_id', models.CharField(blank=True, max_length=200)),
-                ('data', models.JSONField(default=dict, verbose_name='datos')),
-                ('errors', models.JSONField(blank=True, default=dict, verbose_name='errores')),
-                ('status', models.CharField(choices=[('accepted', 'Aceptado'), ('invalid', 'Con errores'), ('duplicate', 'Duplicado'), ('corrected', 'Corregido')], max_length=20, verbose_name='estado')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='recibido')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('student', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='intake_records', to='students.student')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("typeform", "Typeform"),
+                            ("api", "API"),
+                            ("csv", "CSV"),
+                            ("stripe", "Stripe"),
+                            ("admin", "Admin"),
+                        ],
+                        max_length=20,
+                        verbose_name="origen",
+                    ),
+                ),
+                ("external_id", models.CharField(blank=True, max_length=200)),
+                ("data", models.JSONField(default=dict, verbose_name="datos")),
+                ("errors", models.JSONField(blank=True, default=dict, verbose_name="errores")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("accepted", "Aceptado"),
+                            ("invalid", "Con errores"),
+                            ("duplicate", "Duplicado"),
+                            ("corrected", "Corregido"),
+                        ],
+                        max_length=20,
+                        verbose_name="estado",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="recibido"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "student",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="intake_records",
+                        to="students.student",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'registro recibido',
-                'verbose_name_plural': 'registros recibidos',
-                'ordering': ['-created_at'],
+                "verbose_name": "registro recibido",
+                "verbose_name_plural": "registros recibidos",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='StudentMaterial',
+            name="StudentMaterial",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('granted_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('material', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='students.material')),
-                ('student', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='students.student')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("granted_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "material",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="students.material"
+                    ),
+                ),
+                (
+                    "student",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="students.student"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'material asignado',
-                'verbose_name_plural': 'materiales asignados',
+                "verbose_name": "material asignado",
+                "verbose_name_plural": "materiales asignados",
             },
         ),
         migrations.AddField(
-            model_name='student',
-            name='materials',
-            field=models.ManyToManyField(blank=True, related_name='students', through='students.StudentMaterial', to='students.material'),
+            model_name="student",
+            name="materials",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="students",
+                through="students.StudentMaterial",
+                to="students.material",
+            ),
         ),
         migrations.CreateModel(
-            name='Subscription',
+            name="Subscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stripe_subscription_id', models.CharField(max_length=64, unique=True)),
-                ('status', models.CharField(max_length=30, verbose_name='estado')),
-                ('current_period_end', models.DateTimeField(blank=True, null=True)),
-                ('cancel_at_period_end', models.BooleanField(default=False)),
-                ('stripe_updated_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='subscriptions', to='students.plan')),
-                ('student', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='subscriptions', to='students.student')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("stripe_subscription_id", models.CharField(max_length=64, unique=True)),
+                ("status", models.CharField(max_length=30, verbose_name="estado")),
+                ("current_period_end", models.DateTimeField(blank=True, null=True)),
+                ("cancel_at_period_end", models.BooleanField(default=False)),
+                ("stripe_updated_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="subscriptions",
+                        to="students.plan",
+                    ),
+                ),
+                (
+                    "student",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subscriptions",
+                        to="students.student",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'suscripción',
-                'verbose_name_plural': 'suscripciones',
+                "verbose_name": "suscripción",
+                "verbose_name_plural": "suscripciones",
             },
         ),
         migrations.AddConstraint(
-            model_name='plan',
-            constraint=models.UniqueConstraint(condition=models.Q(('stripe_price_id', ''), _negated=True), fields=('stripe_price_id',), name='plan_unique_stripe_price'),
+            model_name="plan",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("stripe_price_id", ""), _negated=True),
+                fields=("stripe_price_id",),
+                name="plan_unique_stripe_price",
+            ),
         ),
         migrations.AddIndex(
-            model_name='onboardingstep',
-            index=models.Index(fields=['status', 'name'], name='students_on_status_acd38e_idx'),
+            model_name="onboardingstep",
+            index=models.Index(fields=["status", "name"], name="students_on_status_acd38e_idx"),
         ),
         migrations.AddConstraint(
-            model_name='onboardingstep',
-            constraint=models.UniqueConstraint(fields=('student', 'name'), name='onboarding_step_once'),
+            model_name="onboardingstep",
+            constraint=models.UniqueConstraint(
+                fields=("student", "name"), name="onboarding_step_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='intakerecord',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_id', ''), _negated=True), fields=('source', 'external_id'), name='intake_once_per_submission'),
+            model_name="intakerecord",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_id", ""), _negated=True),
+                fields=("source", "external_id"),
+                name="intake_once_per_submission",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='studentmaterial',
-            constraint=models.UniqueConstraint(fields=('student', 'material'), name='material_granted_once'),
+            model_name="studentmaterial",
+            constraint=models.UniqueConstraint(
+                fields=("student", "material"), name="material_granted_once"
+            ),
         ),
         migrations.AddIndex(
-            model_name='student',
-            index=models.Index(fields=['status', 'created_at'], name='students_st_status_65dfc2_idx'),
+            model_name="student",
+            index=models.Index(
+                fields=["status", "created_at"], name="students_st_status_65dfc2_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='student',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('email'), name='student_unique_email_ci'),
+            model_name="student",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("email"), name="student_unique_email_ci"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='student',
-            constraint=models.UniqueConstraint(condition=models.Q(('stripe_customer_id', ''), _negated=True), fields=('stripe_customer_id',), name='student_unique_stripe_customer'),
+            model_name="student",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("stripe_customer_id", ""), _negated=True),
+                fields=("stripe_customer_id",),
+                name="student_unique_stripe_customer",
+            ),
         ),
     ]
