@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "courseops.ai",
     "courseops.messaging",
     "courseops.reviews",
+    "courseops.support",
     # Domain apps, in floors: students at the bottom, marketing and engagement on top.
     "students",
     "webinars",
@@ -277,6 +278,18 @@ AI_TRANSCRIPTION_MODEL = env.str("AI_TRANSCRIPTION_MODEL", default="whisper-1")
 AI_DAILY_BUDGET_USD = env.float("AI_DAILY_BUDGET_USD", default=20.0)
 AI_OVER_BUDGET = env.str("AI_OVER_BUDGET", default="offline")  # "offline" or "queue"
 AI_TIMEOUT_SECONDS = env.float("AI_TIMEOUT_SECONDS", default=60.0)
+if AI_OVER_BUDGET not in {"offline", "queue"}:
+    raise environ.ImproperlyConfigured(
+        f"AI_OVER_BUDGET must be 'offline' or 'queue', not {AI_OVER_BUDGET!r}"
+    )
+# Attempts per call on 429/5xx/timeouts (backoff doubles from AI_RETRY_BACKOFF_SECONDS),
+# then the circuit opens after AI_BREAKER_FAILURES failures for the cool-down.
+AI_MAX_ATTEMPTS = env.int("AI_MAX_ATTEMPTS", default=3)
+AI_RETRY_BACKOFF_SECONDS = env.float("AI_RETRY_BACKOFF_SECONDS", default=1.0)
+AI_BREAKER_FAILURES = env.int("AI_BREAKER_FAILURES", default=5)
+AI_BREAKER_COOLDOWN_SECONDS = env.int("AI_BREAKER_COOLDOWN_SECONDS", default=60)
+# How long an identical prompt (same version, model and rendered input) is answered from cache.
+AI_CACHE_SECONDS = env.int("AI_CACHE_SECONDS", default=7 * 24 * 3600)
 # USD per million tokens (input, output); per minute for transcription models.
 AI_PRICES = {
     "gpt-4o-mini": {"input": 0.15, "output": 0.60},
@@ -284,6 +297,9 @@ AI_PRICES = {
     "gpt-4.1-mini": {"input": 0.40, "output": 1.60},
     "whisper-1": {"per_minute": 0.006},
 }
+
+# Support (courseops.support): help desk address every new ticket is emailed to.
+SUPPORT_INBOX_EMAIL = env.str("SUPPORT_INBOX_EMAIL", default="")
 
 # Messaging (courseops.messaging)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -298,11 +314,19 @@ ANYMAIL = {
         "BREVO_API_KEY": env_secret("BREVO_API_KEY", default=""),
         "RESEND_API_KEY": env_secret("RESEND_API_KEY", default=""),
         "WEBHOOK_SECRET": env_secret("ANYMAIL_WEBHOOK_SECRET", default=""),
+        # Seconds; anymail's default is 30. Every provider call must end.
+        "REQUESTS_TIMEOUT": env.float("ANYMAIL_REQUESTS_TIMEOUT", default=15.0),
     }.items()
     if value
 }
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)  # SMTP backend
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")  # "console" or "twilio"
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env_secret("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=15.0)
+# Where Twilio posts delivery reports (the webhook inbox's Twilio URL); empty: none.
+TWILIO_STATUS_CALLBACK_URL = env.str("TWILIO_STATUS_CALLBACK_URL", default="")
+# Empty means Twilio's own API; set for a regional edge proxy or a local fake.
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")

@@ -1,0 +1,154 @@
+"""Versioned prompt files: `prompts/<name>.toml` in any template folder.
+
+A prompt file holds its `version` (recorded on every usage row and part of the cache
+key), the context keys it needs, the system and user messages as Django templates, an
+optional JSON `schema` for structured output, and one plain `offline` draft per language
+that the offline provider fills with the same context. Offline fields whose name ends in
+`_html` are HTML-escaped; the others (and the model messages) are plain text.
+See templates/prompts/welcome_email.toml for a complete example.
+"""
+
+import functools
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.template import Context, Engine, TemplateSyntaxError, engines
+from django.template.utils import get_app_template_dirs
+from django.utils.translation import gettext as _
+
+from courseops.ai.errors import PromptError
+
+_NAME = re.compile(r"^[a-z0-9_]{1,80}$")
+_ENGINE = Engine()
+
+
+@dataclass(frozen=True)
+class Prompt:
+    name: str
+    version: str
+    description: str
+    required: tuple
+    system: str
+    user: str
+    schema: dict | None
+    offline: dict  # language -> {field: template source}
+    temperature: float | None
+    path: str
+
+    def render_messages(self, context):
+        """The chat messages sent to a model: system (if any) then user."""
+        messages = []
+        if self.system:
+            messages.append({"role": "system", "content": _render(self.system, context)})
+        messages.append({"role": "user", "content": _render(self.user, context)})
+        return messages
+
+    def render_offline(self, context, language):
+        """The offline draft's fields, in `language` or else the site's default language."""
+        fields = self.offline.get(language) or self.offline[settings.LANGUAGE_CODE]
+        return {
+            key: _render(source, context, html=key.endswith("_html"))
+            for key, source in fields.items()
+        }
+
+
+def _render(source, context, *, html=False):
+    return _ENGINE.from_string(source).render(Context(context, autoescape=html)).strip()
+
+
+def prompt_dirs():
+    """Template folders that may hold a `prompts/` folder: the project's, then each app's."""
+    dirs = [Path(d) for d in engines["django"].engine.dirs]
+    dirs += [Path(d) for d in get_app_template_dirs("templates")]
+    return [d / "prompts" for d in dirs]
+
+
+def load_prompt(name):
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise PromptError(
+            _("Nombre de prompt no válido %(name)r: usa minúsculas, dígitos y _.") % {"name": name}
+        )
+    for folder in prompt_dirs():
+        path = folder / f"{name}.toml"
+        if path.is_file():
+            return _parse(str(path), path.read_text(encoding="utf-8"))
+    raise PromptError(
+        _("Prompt desconocido %(name)r: falta prompts/%(name)s.toml en las plantillas.")
+        % {"name": name}
+    )
+
+
+@functools.lru_cache(maxsize=128)
+def _parse(path, source):
+    """Parse once per content: an edited file is picked up without a restart."""
+    try:
+        raw = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as exc:
+        raise PromptError(
+            _("%(path)s: TOML no válido (%(exc)s).") % {"path": path, "exc": exc}
+        ) from exc
+    missing = [key for key in ("version", "user", "offline") if key not in raw]
+    if missing:
+        raise PromptError(
+            _("%(path)s: falta %(keys)s.") % {"path": path, "keys": ", ".join(missing)}
+        )
+    offline = raw["offline"]
+    if settings.LANGUAGE_CODE not in offline:
+        raise PromptError(
+            _("%(path)s: necesita un borrador [offline.%(lang)s].")
+            % {"path": path, "lang": settings.LANGUAGE_CODE}
+        )
+    schema = raw.get("schema")
+    for language, fields in offline.items():
+        expected = set(schema.get("required", [])) if schema else {"text"}
+        if not expected <= set(fields):
+            raise PromptError(
+                _("%(path)s: [offline.%(lang)s] debe definir %(keys)s.")
+                % {"path": path, "lang": language, "keys": ", ".join(sorted(expected))}
+            )
+    sources = [raw.get("system", ""), raw["user"]]
+    sources += [source for fields in offline.values() for source in fields.values()]
+    for source in sources:
+        try:
+            _ENGINE.from_string(source)
+        except TemplateSyntaxError as exc:
+            raise PromptError(
+                _("%(path)s: error de plantilla (%(exc)s).") % {"path": path, "exc": exc}
+            ) from exc
+    return Prompt(
+        name=Path(path).stem,
+        version=str(raw["version"]),
+        description=raw.get("description", ""),
+        required=tuple(raw.get("required", ())),
+        system=raw.get("system", ""),
+        user=raw["user"],
+        schema=schema,
+        offline=offline,
+        temperature=raw.get("temperature"),
+        path=path,
+    )
+
+
+def build_context(prompt, context, language):
+    """The template context: the caller's values plus `language` and `language_name`."""
+    languages = dict(settings.LANGUAGES)
+    if language not in languages:
+        raise PromptError(
+            _("Idioma no admitido %(lang)r: usa uno de %(langs)s.")
+            % {"lang": language, "langs": ", ".join(sorted(languages))}
+        )
+    if not isinstance(context, dict):
+        raise PromptError(
+            _("El prompt %(name)r necesita un contexto dict, no %(type)s.")
+            % {"name": prompt.name, "type": type(context).__name__}
+        )
+    missing = [key for key in prompt.required if context.get(key) in (None, "")]
+    if missing:
+        raise PromptError(
+            _("Al prompt %(name)r le falta contexto: %(keys)s.")
+            % {"name": prompt.name, "keys": ", ".join(missing)}
+        )
+    return {**context, "language": language, "language_name": languages[language]}

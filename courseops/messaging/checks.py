@@ -1,0 +1,16 @@
+from django.conf import settings
+from django.core.checks import Error, register
+
+from courseops.messaging.providers import SMS_BACKENDS
+
+
+@register()
+def sms_backend_known(app_configs, **kwargs):
+    if settings.SMS_BACKEND in SMS_BACKENDS:
+        return []
+    return [
+        Error(
+            f"SMS_BACKEND is {settings.SMS_BACKEND!r}; choose one of {sorted(SMS_BACKENDS)}.",
+            id="messaging.E001",
+        )
+    ]

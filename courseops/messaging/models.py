@@ -1,0 +1,174 @@
+"""The outbox: every email and SMS is a row before it is a network call.
+
+A row moves queued -> sending -> sent -> delivered (or bounced / complained), with
+awaiting_retry, failed, suppressed, canceled and interrupted on the side. Provider
+events only move a row forward (see `Status.rank`), so late or repeated webhooks
+never undo what a newer one said.
+"""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Correo")
+    SMS = "sms", _("SMS")
+
+
+class Category(models.TextChoices):
+    # Ordered by priority: what a person must get comes first.
+    TRANSACTIONAL = "transactional", _("Transaccional")
+    BILLING = "billing", _("Facturación")
+    ENGAGEMENT = "engagement", _("Seguimiento")
+    MARKETING = "marketing", _("Marketing")
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued", _("En cola")
+    AWAITING_RETRY = "awaiting_retry", _("Reintento pendiente")
+    SENDING = "sending", _("Enviando")
+    INTERRUPTED = "interrupted", _("Interrumpido: puede haberse enviado, revisar antes de reenviar")
+    SENT = "sent", _("Enviado")
+    DELIVERED = "delivered", _("Entregado")
+    BOUNCED = "bounced", _("Rebotado / no entregado")
+    COMPLAINED = "complained", _("Marcado como spam")
+    FAILED = "failed", _("Fallido")
+    SUPPRESSED = "suppressed", _("Suprimido")
+    CANCELED = "canceled", _("Cancelado")
+
+
+# Waiting in our outbox; the sweeper hands these to a worker when due.
+PENDING = (Status.QUEUED, Status.AWAITING_RETRY)
+# Staff may put these back in the queue.
+RETRYABLE = (Status.FAILED, Status.INTERRUPTED, Status.CANCELED, Status.SUPPRESSED)
+
+# How far along the provider's report a row is. An event may only raise the rank.
+PROVIDER_RANK = {
+    Status.SENDING: 0,
+    Status.INTERRUPTED: 0,
+    Status.SENT: 1,
+    Status.DELIVERED: 2,
+    Status.BOUNCED: 3,
+    Status.COMPLAINED: 4,
+}
+
+
+def statuses_below(status):
+    """Statuses a provider event for `status` may overwrite."""
+    rank = PROVIDER_RANK[status]
+    return [name for name, value in PROVIDER_RANK.items() if value < rank]
+
+
+class OutboundMessage(models.Model):
+    channel = models.CharField(_("canal"), max_length=10, choices=Channel.choices)
+    category = models.CharField(
+        _("categoría"), max_length=20, choices=Category.choices, default=Category.TRANSACTIONAL
+    )
+    recipient = models.CharField(_("destinatario"), max_length=254, db_index=True)
+    subject = models.CharField(_("asunto"), max_length=255, blank=True)
+    text_body = models.TextField(_("texto"), blank=True)
+    html_body = models.TextField(_("HTML"), blank=True)
+    template = models.CharField(_("plantilla"), max_length=100, blank=True)
+    context = models.JSONField(_("contexto"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    headers = models.JSONField(_("cabeceras"), default=dict, blank=True)
+    language = models.CharField(_("idioma"), max_length=10, blank=True)
+    idempotency_key = models.CharField(_("clave de idempotencia"), max_length=200, unique=True)
+
+    status = models.CharField(
+        _("estado"), max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(_("intentos"), default=0)
+    send_at = models.DateTimeField(_("enviar a partir de"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("próximo intento"), null=True, blank=True)
+    # When a worker was last asked to send it; the sweeper re-asks only after a lease.
+    dispatched_at = models.DateTimeField(_("despachado"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("inicio del envío"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("enviado"), null=True, blank=True)
+    provider = models.CharField(_("proveedor"), max_length=40, blank=True)
+    provider_message_id = models.CharField(_("id del proveedor"), max_length=255, blank=True)
+    last_error = models.TextField(_("último error"), blank=True)
+
+    content_type = models.ForeignKey(
+        ContentType,
+        verbose_name=_("tipo de objeto"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    object_id = models.CharField(_("id del objeto"), max_length=64, blank=True)
+    related = GenericForeignKey("content_type", "object_id")
+
+    created_at = models.DateTimeField(_("creado"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("mensaje saliente")
+        verbose_name_plural = _("bandeja de salida")
+        # Newest first by the primary key: its index serves the admin list on a big table.
+        ordering = ["-id"]
+        indexes = [
+            # The sweeper's scan: only pending rows are in it, so it stays small.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="messaging_pending_due",
+                condition=models.Q(status__in=PENDING),
+            ),
+            models.Index(
+                fields=["claimed_at"],
+                name="messaging_sending_claimed",
+                condition=models.Q(status=Status.SENDING),
+            ),
+            models.Index(
+                fields=["provider_message_id"],
+                name="messaging_provider_msg_id",
+                condition=~models.Q(provider_message_id=""),
+            ),
+            models.Index(fields=["content_type", "object_id"], name="messaging_related"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} {self.recipient} ({self.get_status_display()})"
+
+
+class SuppressionReason(models.TextChoices):
+    UNSUBSCRIBED = "unsubscribed", _("Se dio de baja")
+    BOUNCED = "bounced", _("Rebote permanente")
+    COMPLAINED = "complained", _("Queja de spam")
+    SMS_STOP = "sms_stop", _("Respondió STOP")
+    MANUAL = "manual", _("Manual")
+
+
+class Suppression(models.Model):
+    """An address we must not write to. Checked right before every send."""
+
+    channel = models.CharField(_("canal"), max_length=10, choices=Channel.choices)
+    address = models.CharField(_("dirección"), max_length=254)
+    reason = models.CharField(_("motivo"), max_length=20, choices=SuppressionReason.choices)
+    source = models.CharField(_("origen"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("creado por"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("creado"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("dirección suprimida")
+        verbose_name_plural = _("lista de supresión")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "address"], name="messaging_unique_suppression"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.address} ({self.get_reason_display()})"

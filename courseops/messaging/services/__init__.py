@@ -1,0 +1,43 @@
+"""The messaging API other apps call. Everything here takes keyword arguments only."""
+
+from courseops.messaging.services.outbox import (
+    cancel_message,
+    deliver_message,
+    dispatch_due_messages,
+    interrupt_stuck_messages,
+    queue_email,
+    queue_sms,
+    reschedule_message,
+    retry_message,
+)
+from courseops.messaging.services.suppression import (
+    is_suppressed,
+    suppress,
+    unsubscribe_email,
+    unsubscribe_url,
+    unsuppress,
+)
+from courseops.messaging.services.tracking import (
+    handle_inbound_sms,
+    record_email_event,
+    record_sms_status,
+)
+
+__all__ = [
+    "cancel_message",
+    "deliver_message",
+    "dispatch_due_messages",
+    "handle_inbound_sms",
+    "interrupt_stuck_messages",
+    "is_suppressed",
+    "queue_email",
+    "queue_sms",
+    "record_email_event",
+    "record_sms_status",
+    "reschedule_message",
+    "retry_message",
+    "suppress",
+    "unsubscribe_email",
+    "unsubscribe_url",
+    "unsuppress",
+]

@@ -1,0 +1,31 @@
+"""Thin tasks: ids in, one service call, the retry policy for transient errors."""
+
+from datetime import timedelta
+
+from celery import shared_task
+
+from courseops.messaging import services
+
+MAX_ATTEMPTS = 6
+
+
+def retry_delay(attempts):
+    """1, 2, 4, 8, 16 minutes... capped at 2 hours: rides out a provider outage."""
+    return timedelta(minutes=min(2 ** (attempts - 1), 120))
+
+
+@shared_task(name="messaging.send_message", ignore_result=True)
+def send_message(message_id):
+    delivery = services.deliver_message(
+        message_id=message_id, max_attempts=MAX_ATTEMPTS, retry_delay=retry_delay
+    )
+    if delivery and delivery.retry_at:
+        # The row is the record and the sweeper its safety net; this is the fast path.
+        send_message.apply_async(args=[message_id], eta=delivery.retry_at)
+
+
+@shared_task(name="messaging.sweep_outbox", ignore_result=True)
+def sweep_outbox():
+    """Every minute: flag rows stuck mid-send, then hand due rows to workers."""
+    services.interrupt_stuck_messages()
+    services.dispatch_due_messages()

@@ -1,0 +1,28 @@
+"""The unsubscribe page. A GET only asks (mail scanners follow links); a POST, from
+the page's button or a mail client's RFC 8058 one-click request, unsubscribes."""
+
+from django.contrib.auth.decorators import login_not_required
+from django.core import signing
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from courseops.messaging.services import unsubscribe_email
+from courseops.messaging.services.suppression import read_unsubscribe_token
+
+
+# CSRF-exempt because one-click POSTs come from mail clients with no session; the
+# signed token in the URL is what proves the request is for this address.
+@csrf_exempt
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    try:
+        address = read_unsubscribe_token(token)
+    except signing.BadSignature:
+        return render(request, "messaging/unsubscribe_invalid.html", status=400)
+    if request.method == "GET":
+        return render(request, "messaging/unsubscribe_confirm.html", {"address": address})
+    one_click = request.POST.get("List-Unsubscribe") == "One-Click"
+    unsubscribe_email(token=token, source="one-click" if one_click else "unsubscribe page")
+    return render(request, "messaging/unsubscribe_done.html", {"address": address})

@@ -1,0 +1,191 @@
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from courseops.core.schedules import declared
+from courseops.messaging import services, tasks
+from courseops.messaging.models import OutboundMessage, Status
+from courseops.messaging.services import (
+    cancel_message,
+    queue_email,
+    reschedule_message,
+)
+from courseops.messaging.services.outbox import STUCK_AFTER
+
+pytestmark = pytest.mark.django_db
+
+NOW = timezone.now().replace(microsecond=0)
+
+
+def sweep(capture, at):
+    with time_machine.travel(at, tick=False), capture(execute=True):
+        tasks.sweep_outbox.apply()
+
+
+def test_a_scheduled_email_waits_in_the_outbox_until_it_is_due(
+    postmark_accepts, django_capture_on_commit_callbacks
+):
+    send_at = NOW + timedelta(hours=2)
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks() as callbacks:
+        message = queue_email(
+            to="ana@example.com",
+            idempotency_key="k",
+            subject="Recordatorio",
+            text="x",
+            send_at=send_at,
+        )
+    assert callbacks == []  # nothing is handed to a worker at queue time
+
+    sweep(django_capture_on_commit_callbacks, send_at - timedelta(seconds=1))
+    assert postmark_accepts == []
+
+    sweep(django_capture_on_commit_callbacks, send_at)
+    message.refresh_from_db()
+    assert message.status == Status.SENT
+    assert len(postmark_accepts) == 1
+
+
+def test_a_canceled_scheduled_email_is_never_sent(postmark, django_capture_on_commit_callbacks):
+    message = queue_email(
+        to="ana@example.com",
+        idempotency_key="k",
+        subject="x",
+        text="x",
+        send_at=NOW + timedelta(hours=1),
+    )
+    assert cancel_message(message=message) is True
+
+    sweep(django_capture_on_commit_callbacks, NOW + timedelta(hours=3))
+    message.refresh_from_db()
+    assert message.status == Status.CANCELED
+    assert postmark.log == []
+
+
+def test_a_rescheduled_email_goes_at_its_new_time(
+    postmark_accepts, django_capture_on_commit_callbacks
+):
+    message = queue_email(
+        to="ana@example.com",
+        idempotency_key="k",
+        subject="x",
+        text="x",
+        send_at=NOW + timedelta(hours=1),
+    )
+    assert reschedule_message(message=message, send_at=NOW + timedelta(hours=5))
+
+    sweep(django_capture_on_commit_callbacks, NOW + timedelta(hours=2))
+    assert postmark_accepts == []
+    sweep(django_capture_on_commit_callbacks, NOW + timedelta(hours=5))
+    assert len(postmark_accepts) == 1
+
+
+def test_the_sweeper_run_twice_sends_each_due_message_once(
+    postmark_accepts, django_capture_on_commit_callbacks
+):
+    for number in range(3):
+        queue_email(
+            to=f"s{number}@example.com",
+            idempotency_key=f"k{number}",
+            subject="x",
+            text="x",
+            send_at=NOW + timedelta(minutes=10),
+        )
+
+    at = NOW + timedelta(minutes=10)
+    with time_machine.travel(at, tick=False):
+        with django_capture_on_commit_callbacks() as first:
+            services.dispatch_due_messages()
+        with django_capture_on_commit_callbacks() as second:
+            services.dispatch_due_messages()  # leased: nothing dispatched again
+        for callback in first + first:  # and a duplicated delivery of the tasks
+            callback()
+
+    assert (len(first), len(second)) == (3, 0)
+    assert len(postmark_accepts) == 3
+    assert set(OutboundMessage.objects.values_list("status", flat=True)) == {Status.SENT}
+
+
+def test_the_sweeper_dispatches_in_bounded_batches():
+    with time_machine.travel(NOW, tick=False):
+        for number in range(5):
+            queue_email(
+                to=f"s{number}@example.com", idempotency_key=f"k{number}", subject="x", text="x"
+            )
+        OutboundMessage.objects.update(dispatched_at=None)
+
+        assert services.dispatch_due_messages(batch_size=2, max_batches=2) == 4
+        assert services.dispatch_due_messages(batch_size=2, max_batches=2) == 1
+
+
+def test_a_message_whose_task_was_lost_is_redispatched_after_the_lease(
+    postmark_accepts, django_capture_on_commit_callbacks
+):
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks():
+        message = queue_email(to="ana@example.com", idempotency_key="k", subject="x", text="x")
+    # The on-commit task never ran (broker lost it): the row is still queued.
+
+    sweep(django_capture_on_commit_callbacks, NOW + timedelta(minutes=1))
+    assert postmark_accepts == []
+    sweep(django_capture_on_commit_callbacks, NOW + timedelta(minutes=6))
+    message.refresh_from_db()
+    assert message.status == Status.SENT
+
+
+def test_a_message_stuck_sending_is_marked_interrupted_not_resent_and_staff_can_resend(
+    postmark_accepts, django_capture_on_commit_callbacks, client, staff_user
+):
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks():
+        message = queue_email(to="ana@example.com", idempotency_key="k", subject="x", text="x")
+        assert services.outbox.claim_message(message_id=message.pk) is not None
+    # ...and the worker was killed before it recorded anything.
+
+    sweep(django_capture_on_commit_callbacks, NOW + STUCK_AFTER + timedelta(seconds=1))
+    sweep(django_capture_on_commit_callbacks, NOW + STUCK_AFTER + timedelta(hours=1))
+    message.refresh_from_db()
+    assert message.status == Status.INTERRUPTED
+    assert "puede haberse enviado" in message.last_error
+    assert postmark_accepts == []
+
+    client.force_login(staff_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("admin:messaging_outboundmessage_changelist"),
+            {"action": "retry_selected", "_selected_action": [message.pk]},
+        )
+    message.refresh_from_db()
+    assert message.status == Status.SENT
+    assert len(postmark_accepts) == 1
+
+
+def test_the_outbox_sweeper_is_declared_as_a_periodic_task():
+    periodic = declared()["messaging.sweep_outbox"]
+    assert periodic.task == tasks.sweep_outbox.name
+    assert periodic.every == timedelta(seconds=60)
+
+
+def test_rescheduling_to_now_sends_right_away(postmark_accepts, django_capture_on_commit_callbacks):
+    message = queue_email(
+        to="ana@example.com",
+        idempotency_key="k",
+        subject="x",
+        text="x",
+        send_at=timezone.now() + timedelta(days=1),
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reschedule_message(message=message, send_at=timezone.now())
+
+    message.refresh_from_db()
+    assert message.status == Status.SENT
+    assert len(postmark_accepts) == 1
+
+
+def test_a_sent_message_cannot_be_rescheduled_or_canceled():
+    message = queue_email(to="ana@example.com", idempotency_key="k", subject="x", text="x")
+    OutboundMessage.objects.filter(pk=message.pk).update(status=Status.SENT)
+
+    assert reschedule_message(message=message, send_at=timezone.now()) is False
+    assert cancel_message(message=message) is False
