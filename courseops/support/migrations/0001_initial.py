@@ -6,38 +6,100 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
+        ("contenttypes", "0002_remove_content_type_name"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Ticket',
+            name="Ticket",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subject', models.CharField(max_length=200, verbose_name='asunto')),
-                ('description', models.TextField(blank=True, verbose_name='descripción')),
-                ('kind', models.CharField(blank=True, db_index=True, help_text='Qué automatización o equipo lo abrió, p. ej. «welcome_call».', max_length=50, verbose_name='tipo')),
-                ('status', models.CharField(choices=[('open', 'Abierto'), ('in_progress', 'En curso'), ('done', 'Resuelto'), ('cancelled', 'Cancelado')], default='open', max_length=20, verbose_name='estado')),
-                ('priority', models.PositiveSmallIntegerField(choices=[(10, 'Baja'), (20, 'Normal'), (30, 'Alta')], default=20, verbose_name='prioridad')),
-                ('due_at', models.DateTimeField(blank=True, null=True, verbose_name='vence')),
-                ('object_id', models.CharField(blank=True, max_length=64)),
-                ('key', models.CharField(blank=True, editable=False, max_length=200, null=True, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='creado')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='cerrado')),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tickets', to=settings.AUTH_USER_MODEL, verbose_name='asignado a')),
-                ('content_type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='contenttypes.contenttype')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("subject", models.CharField(max_length=200, verbose_name="asunto")),
+                ("description", models.TextField(blank=True, verbose_name="descripción")),
+                (
+                    "kind",
+                    models.CharField(
+                        blank=True,
+                        db_index=True,
+                        help_text="Qué automatización o equipo lo abrió, p. ej. «welcome_call».",
+                        max_length=50,
+                        verbose_name="tipo",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Abierto"),
+                            ("in_progress", "En curso"),
+                            ("done", "Resuelto"),
+                            ("cancelled", "Cancelado"),
+                        ],
+                        default="open",
+                        max_length=20,
+                        verbose_name="estado",
+                    ),
+                ),
+                (
+                    "priority",
+                    models.PositiveSmallIntegerField(
+                        choices=[(10, "Baja"), (20, "Normal"), (30, "Alta")],
+                        default=20,
+                        verbose_name="prioridad",
+                    ),
+                ),
+                ("due_at", models.DateTimeField(blank=True, null=True, verbose_name="vence")),
+                ("object_id", models.CharField(blank=True, max_length=64)),
+                (
+                    "key",
+                    models.CharField(
+                        blank=True, editable=False, max_length=200, null=True, unique=True
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="creado")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="cerrado")),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="tickets",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="asignado a",
+                    ),
+                ),
+                (
+                    "content_type",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="contenttypes.contenttype",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ticket',
-                'verbose_name_plural': 'tickets',
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['status', 'due_at'], name='support_tic_status_fd2fd6_idx'), models.Index(fields=['content_type', 'object_id'], name='support_tic_content_b21743_idx')],
+                "verbose_name": "ticket",
+                "verbose_name_plural": "tickets",
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(fields=["status", "due_at"], name="support_tic_status_fd2fd6_idx"),
+                    models.Index(
+                        fields=["content_type", "object_id"], name="support_tic_content_b21743_idx"
+                    ),
+                ],
             },
         ),
     ]

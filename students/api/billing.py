@@ -1,0 +1,3 @@
+"""API views and routes for this area."""
+
+urlpatterns = []

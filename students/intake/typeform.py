@@ -1,0 +1,1 @@
+"""Typeform form_response handler."""
