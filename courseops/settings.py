@@ -145,6 +145,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
         "polling_interval": 0.1,
     }
@@ -327,6 +328,9 @@ TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
 TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=15.0)
 # Where Twilio posts delivery reports (the webhook inbox's Twilio URL); empty: none.
-TWILIO_STATUS_CALLBACK_URL = env.str("TWILIO_STATUS_CALLBACK_URL", default="")
+# Where Twilio reports delivery; our own webhook inbox unless a proxy needs another URL.
+TWILIO_STATUS_CALLBACK_URL = env.str(
+    "TWILIO_STATUS_CALLBACK_URL", default=f"{SITE_URL}/webhooks/twilio/"
+)
 # Empty means Twilio's own API; set for a regional edge proxy or a local fake.
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")

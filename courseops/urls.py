@@ -18,6 +18,7 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("anymail/", include("anymail.urls")),
     path("messaging/", include("courseops.messaging.urls")),
+    path("webhooks/", include("courseops.webhooks.urls")),
     path("", include("students.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,5 +1,9 @@
+import os
+import shutil
+
 import pytest
 from django.core.cache import cache
+from django.db import connections
 
 from courseops.celery import app as celery_app
 
@@ -44,3 +48,34 @@ def api_client(staff_user):
     client = APIClient()
     client.force_authenticate(staff_user)
     return client
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    """A headless Chromium page (Debian's, installed by `make browser`) driven by Playwright."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("no Chromium at /usr/bin/chromium: run `make browser` to install it")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    # Playwright's sync API runs an event loop in this thread; the test's ORM calls are
+    # plain synchronous code. Set for this test only: `check --deploy` rejects it.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        browser.close()
+        # While Playwright runs, Django sees another context and opens its own database
+        # connection for it; close it there or the test database cannot be dropped.
+        connections.close_all()

@@ -1,0 +1,409 @@
+"""The review queue in the admin: staff see only the kinds they may review, edit a
+draft beside the context the AI was given and a sandboxed preview, and approve or reject
+it from its page or in bulk. Every change goes through the services (locked, audited)."""
+
+import json
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponseRedirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
+from unfold.decorators import display
+from unfold.views import ChangeList
+from unfold.widgets import UnfoldAdminTextareaWidget
+
+from courseops.audit.services import history
+from courseops.reviews import services
+from courseops.reviews.models import Draft, DraftStatus, ReviewPolicy
+from courseops.reviews.permissions import can_review, reviewable_kinds
+from courseops.reviews.registry import all_kinds, get_kind, kind_label
+from courseops.reviews.sanitize import clean_email_html
+
+DECISIONS = {"_approve": "approve", "_reject": "reject", "_retry": "retry"}
+STATUS_COLORS = {
+    DraftStatus.PENDING: "warning",
+    DraftStatus.APPROVED: "info",
+    DraftStatus.APPLIED: "success",
+    DraftStatus.REJECTED: "danger",
+    DraftStatus.FAILED: "danger",
+}
+ACTION_LABELS = {
+    "reviews.draft.created": _("Creado"),
+    "reviews.draft.edited": _("Editado"),
+    "reviews.draft.approved": _("Aprobado"),
+    "reviews.draft.rejected": _("Rechazado"),
+    "reviews.draft.retried": _("Reintentado"),
+    "reviews.draft.applied": _("Aplicado"),
+    "reviews.draft.failed": _("Falló al aplicar"),
+}
+# Texts that can run to many kilobytes: not loaded for the list.
+HEAVY_FIELDS = ("generated_body", "body", "generated_data", "data", "context", "last_error")
+
+
+class KindFilter(admin.SimpleListFilter):
+    title = _("tipo")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        allowed = reviewable_kinds(request.user)
+        return [(k.name, k.label) for k in all_kinds() if allowed is None or k.name in allowed]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
+class AgeFilter(admin.SimpleListFilter):
+    """How long drafts have waited: what is about to go stale first."""
+
+    title = _("antigüedad")
+    parameter_name = "age"
+    BUCKETS = {
+        "day": (_("Menos de 1 día"), None, timedelta(days=1)),
+        "week": (_("De 1 a 7 días"), timedelta(days=1), timedelta(days=7)),
+        "older": (_("Más de 7 días"), timedelta(days=7), None),
+    }
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _older, _newer) in self.BUCKETS.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() not in self.BUCKETS:
+            return queryset
+        _label, min_age, max_age = self.BUCKETS[self.value()]
+        now = timezone.now()
+        if min_age is not None:
+            queryset = queryset.filter(created_at__lte=now - min_age)
+        if max_age is not None:
+            queryset = queryset.filter(created_at__gt=now - max_age)
+        return queryset
+
+
+class DraftForm(forms.ModelForm):
+    class Meta:
+        model = Draft
+        fields = ["subject", "body", "data", "decision_note"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if "_reject" in self.data and not (cleaned.get("decision_note") or "").strip():
+            self.add_error("decision_note", gettext("Indica el motivo del rechazo."))
+        return cleaned
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Motivo del rechazo"), widget=UnfoldAdminTextareaWidget(attrs={"rows": 3})
+    )
+
+
+@admin.register(Draft)
+class DraftAdmin(ModelAdmin):
+    form = DraftForm
+    list_display = [
+        "id",
+        "subject_column",
+        "kind_column",
+        "status_column",
+        "about_column",
+        "offline",
+        "created_at",
+        "decided_by",
+    ]
+    list_display_links = ["id", "subject_column"]
+    list_filter = [KindFilter, "status", AgeFilter, "offline"]
+    search_fields = ["subject", "recipient", "target_repr"]
+    list_select_related = ["decided_by"]
+    show_full_result_count = False
+    list_per_page = 50
+    actions = ["approve_selected", "reject_selected", "retry_selected"]
+    fieldsets = [
+        (
+            _("Borrador"),
+            {"fields": ["kind_column", "status", "about_column", "subject", "body", "data"]},
+        ),
+        (_("Vista previa"), {"fields": ["preview"]}),
+        (
+            _("Generado"),
+            {
+                "fields": [
+                    "context_pretty",
+                    "generated_subject",
+                    "generated_body_source",
+                    "generated_data",
+                    "ai_usage_summary",
+                    "offline",
+                ]
+            },
+        ),
+        (
+            _("Decisión"),
+            {
+                "fields": [
+                    "decision_note",
+                    "decided_by",
+                    "decided_at",
+                    "decided_automatically",
+                    "applied_at",
+                    "apply_attempts",
+                    "last_error",
+                ]
+            },
+        ),
+        (_("Historial"), {"fields": ["decision_history"]}),
+    ]
+    base_readonly_fields = [
+        "kind_column",
+        "status",
+        "about_column",
+        "preview",
+        "context_pretty",
+        "generated_subject",
+        "generated_body_source",
+        "generated_data",
+        "ai_usage_summary",
+        "offline",
+        "decided_by",
+        "decided_at",
+        "decided_automatically",
+        "applied_at",
+        "apply_attempts",
+        "last_error",
+        "decision_history",
+    ]
+
+    # --- Who sees what: the kind's permission is what counts ----------------------------
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        allowed = reviewable_kinds(request.user)
+        if allowed is not None:
+            queryset = queryset.filter(kind__in=allowed)
+        return queryset
+
+    def get_changelist(self, request, **kwargs):
+        return DeferringChangeList
+
+    def has_view_permission(self, request, obj=None):
+        if obj is not None:
+            return can_review(request.user, obj.kind)
+        allowed = reviewable_kinds(request.user)
+        return allowed is None or bool(allowed)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return False  # drafts come from the apps that write them
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # decisions are history; reject instead
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.is_editable:
+            return self.base_readonly_fields
+        return [*self.base_readonly_fields, "subject", "body", "data", "decision_note"]
+
+    # --- Columns and read-only panels ---------------------------------------------------
+
+    @display(description=_("asunto"), ordering="subject")
+    def subject_column(self, obj):
+        return obj.subject or "—"
+
+    @display(description=_("tipo"), ordering="kind")
+    def kind_column(self, obj):
+        return kind_label(obj.kind)
+
+    @display(description=_("estado"), ordering="status", label=STATUS_COLORS)
+    def status_column(self, obj):
+        return obj.status, obj.get_status_display()
+
+    @display(description=_("sobre"))
+    def about_column(self, obj):
+        return " · ".join(part for part in (obj.target_repr, obj.recipient) if part) or "—"
+
+    @display(description=_("vista previa"))
+    def preview(self, obj):
+        try:
+            html = get_kind(obj.kind).html
+        except LookupError:
+            html = False
+        if not html:
+            return format_html('<pre style="white-space: pre-wrap">{}</pre>', obj.body)
+        # An empty sandbox: no scripts, no same-origin access, no forms, no top navigation.
+        return format_html(
+            '<iframe sandbox="" title="{}" srcdoc="{}" style="width: 100%; min-height: 28rem;'
+            ' border: 1px solid #d4d4d8; border-radius: 6px; background: #fff"></iframe>',
+            gettext("Vista previa del correo"),
+            clean_email_html(obj.body),
+        )
+
+    @display(description=_("contexto dado a la IA"))
+    def context_pretty(self, obj):
+        text = json.dumps(obj.context, indent=2, ensure_ascii=False, cls=DjangoJSONEncoder)
+        return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
+
+    @display(description=_("cuerpo generado (código)"))
+    def generated_body_source(self, obj):
+        return format_html('<pre style="white-space: pre-wrap">{}</pre>', obj.generated_body)
+
+    @display(description=_("uso de IA"))
+    def ai_usage_summary(self, obj):
+        usage = obj.ai_usage
+        if usage is None:
+            return "—"
+        summary = format_html(
+            "{} v{} · {} / {} · {} + {} tokens",
+            usage.prompt_name,
+            usage.prompt_version,
+            usage.provider,
+            usage.model,
+            usage.tokens_in,
+            usage.tokens_out,
+        )
+        if not self.admin_site.is_registered(type(usage)):
+            return summary
+        url = reverse(f"{self.admin_site.name}:ai_aiusage_change", args=[usage.pk])
+        return format_html('<a href="{}">{}</a>', url, summary)
+
+    @display(description=_("historial de decisiones"))
+    def decision_history(self, obj):
+        entries = [
+            {"entry": entry, "label": ACTION_LABELS.get(entry.action, entry.action)}
+            for entry in history(obj)
+        ]
+        return render_to_string("reviews/admin/draft_history.html", {"entries": entries})
+
+    # --- Saving and deciding through the services --------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        """Nothing is saved here: `response_change` calls the services, which lock the
+        row, re-check its status and write the audit entry."""
+
+    def response_change(self, request, obj):
+        decision = next((DECISIONS[key] for key in DECISIONS if key in request.POST), None)
+        edits = {"subject": obj.subject, "body": obj.body, "data": obj.data}
+        try:
+            if decision == "approve":
+                services.approve_draft(
+                    draft=obj, user=request.user, note=obj.decision_note, **edits
+                )
+                self.message_user(request, gettext("Borrador aprobado."), messages.SUCCESS)
+            elif decision == "reject":
+                services.reject_draft(draft=obj, user=request.user, reason=obj.decision_note)
+                self.message_user(request, gettext("Borrador rechazado."), messages.SUCCESS)
+            elif decision == "retry":
+                services.edit_draft(draft=obj, user=request.user, **edits)
+                services.retry_draft(draft=obj, user=request.user)
+                self.message_user(request, gettext("Reintentando el borrador."), messages.SUCCESS)
+            elif obj.is_editable:
+                services.edit_draft(draft=obj, user=request.user, **edits)
+        except (services.DraftStateError, PermissionDenied, ValidationError) as exc:
+            self.message_user(request, _error_text(exc), messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        if decision is None:
+            return super().response_change(request, obj)
+        return HttpResponseRedirect(reverse("admin:reviews_draft_changelist"))
+
+    # --- Bulk actions -------------------------------------------------------------------
+
+    @admin.action(description=_("Aprobar los borradores seleccionados"))
+    def approve_selected(self, request, queryset):
+        self._bulk(request, queryset, services.approve_draft, gettext("aprobados"))
+
+    @admin.action(description=_("Reintentar los borradores fallidos seleccionados"))
+    def retry_selected(self, request, queryset):
+        self._bulk(request, queryset, services.retry_draft, gettext("reintentados"))
+
+    @admin.action(description=_("Rechazar los borradores seleccionados"))
+    def reject_selected(self, request, queryset):
+        form = RejectForm(request.POST if "reason" in request.POST else None)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+
+            def reject(*, draft, user):
+                return services.reject_draft(draft=draft, user=user, reason=reason)
+
+            self._bulk(request, queryset, reject, gettext("rechazados"))
+            return None
+        return TemplateResponse(
+            request,
+            "reviews/admin/reject_selected.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": gettext("Rechazar borradores"),
+                "opts": self.model._meta,
+                "form": form,
+                "drafts": queryset.select_related(None).only("pk", "subject", "kind"),
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    def _bulk(self, request, queryset, decide, done_label):
+        done, skipped = 0, []
+        for draft in queryset.select_related(None).only("pk", "kind", "status"):
+            try:
+                decide(draft=draft, user=request.user)
+                done += 1
+            except (services.DraftStateError, PermissionDenied, ValidationError) as exc:
+                skipped.append(f"#{draft.pk}: {_error_text(exc)}")
+        self.message_user(
+            request, gettext("%(count)d borradores %(what)s.") % {"count": done, "what": done_label}
+        )
+        if skipped:
+            self.message_user(
+                request,
+                gettext("Omitidos: %(list)s") % {"list": "; ".join(skipped[:20])},
+                messages.WARNING,
+            )
+
+
+class DeferringChangeList(ChangeList):
+    """The queue never loads bodies, data or context for the list."""
+
+    def get_queryset(self, request, exclude_parameters=None):
+        return super().get_queryset(request, exclude_parameters).defer(*HEAVY_FIELDS)
+
+
+def _error_text(exc):
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)
+
+
+class PolicyForm(forms.ModelForm):
+    class Meta:
+        model = ReviewPolicy
+        fields = ["mode"]
+
+
+@admin.register(ReviewPolicy)
+class ReviewPolicyAdmin(ModelAdmin):
+    form = PolicyForm
+    list_display = ["kind_column", "mode", "updated_at", "updated_by"]
+    list_select_related = ["updated_by"]
+    readonly_fields = ["kind_column", "updated_at", "updated_by"]
+    fields = ["kind_column", "mode", "updated_at", "updated_by"]
+
+    @display(description=_("tipo"), ordering="kind")
+    def kind_column(self, obj):
+        return kind_label(obj.kind)
+
+    def has_add_permission(self, request):
+        return False  # one row per registered kind, created after migrate
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        services.set_review_policy(kind=obj.kind, mode=obj.mode, user=request.user)

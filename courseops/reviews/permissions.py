@@ -1,0 +1,53 @@
+"""Staff see and decide only the kinds of drafts they hold the permission for."""
+
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import DEFAULT_DB_ALIAS
+from django.utils.translation import gettext
+
+from courseops.reviews.models import Draft, ReviewPolicy
+from courseops.reviews.registry import all_kinds, get_kind
+
+
+def ensure_kind_permissions(*, using=DEFAULT_DB_ALIAS):
+    """Create the permission and the default (`review`) policy of every registered kind.
+
+    Runs after every `migrate` (post_migrate); never overwrites a policy staff changed.
+    """
+    content_type = ContentType.objects.db_manager(using).get_for_model(Draft)
+    for kind in all_kinds():
+        Permission.objects.using(using).update_or_create(
+            content_type=content_type,
+            codename=kind.permission_codename,
+            defaults={"name": gettext("Puede revisar borradores: %s") % kind.label},
+        )
+        ReviewPolicy.objects.using(using).get_or_create(kind=kind.name)
+
+
+def on_post_migrate(sender, apps=None, using=DEFAULT_DB_ALIAS, **kwargs):
+    if apps is not None:
+        try:
+            apps.get_model("reviews", "ReviewPolicy")
+        except LookupError:
+            return  # migrated back to zero: no tables to fill
+    ensure_kind_permissions(using=using)
+
+
+def can_review(user, kind_name):
+    """May `user` see, edit, approve and reject drafts of this kind?"""
+    if user is None or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    try:
+        kind = get_kind(kind_name)
+    except LookupError:
+        return False
+    return user.has_perm(kind.permission)
+
+
+def reviewable_kinds(user):
+    """Names of the kinds `user` may review, or None for all (superusers)."""
+    if user.is_active and user.is_superuser:
+        return None
+    return [kind.name for kind in all_kinds() if can_review(user, kind.name)]

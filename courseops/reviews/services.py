@@ -1,0 +1,327 @@
+"""The review queue's operations. Every decision is claimed under a row lock, leaves an
+audit entry with what changed, and runs the kind's action only after it is committed."""
+
+import difflib
+import json
+import logging
+import re
+from datetime import timedelta
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from courseops.audit.services import log_action
+from courseops.reviews.models import Draft, DraftStatus, PolicyMode, ReviewPolicy
+from courseops.reviews.permissions import can_review
+from courseops.reviews.registry import ApplyError, ReviewKind, get_kind
+from courseops.reviews.sanitize import clean_email_html
+
+logger = logging.getLogger(__name__)
+
+SUBJECT_MAX = Draft._meta.get_field("subject").max_length
+# An approved draft untouched this long lost its task (a task retries within ~8 minutes).
+STALE_AFTER = timedelta(minutes=15)
+
+
+class DraftStateError(Exception):
+    """The draft is not in a state that allows this (e.g. approving it twice)."""
+
+
+# --- Creating ----------------------------------------------------------------------------
+
+
+def create_draft(
+    *, kind, target, subject, body, data=None, context=None, ai_result=None, recipient=None
+):
+    """Queue a draft for review, or approve and apply it at once if its kind's policy is
+    `auto` (recorded as an automation, with no user)."""
+    review_kind = get_kind(kind)
+    draft = Draft(kind=review_kind.name, recipient=recipient or "", context=_jsonable(context))
+    if target is not None:
+        if target.pk is None:
+            raise ValueError("The draft's target must be saved first.")
+        draft.content_type = ContentType.objects.get_for_model(target)
+        draft.object_id = str(target.pk)
+        draft.target_repr = str(target)[:200]
+    draft.subject = draft.generated_subject = _clean_subject(subject)
+    draft.body = draft.generated_body = _clean_body(review_kind, body)
+    draft.data = draft.generated_data = data
+    if ai_result is not None:
+        draft.offline = ai_result.offline
+        draft.ai_usage = ai_result.usage
+
+    with transaction.atomic():
+        draft.save()
+        log_action(draft, "reviews.draft.created", data={"kind": kind, "offline": draft.offline})
+        if policy_for(kind=kind) == PolicyMode.AUTO:
+            draft.status = DraftStatus.APPROVED
+            draft.decided_at = timezone.now()
+            draft.decided_automatically = True
+            draft.save(update_fields=["status", "decided_at", "decided_automatically"])
+            log_action(draft, "reviews.draft.approved", data={"automatic": True, "changes": {}})
+            _apply_on_commit(draft)
+    return draft
+
+
+# --- Deciding ----------------------------------------------------------------------------
+
+
+def edit_draft(*, draft, user, subject=None, body=None, data=None):
+    """Save staff edits (None leaves a field as it is) to a pending or failed draft."""
+    _check_permission(user, draft.kind)
+    with transaction.atomic():
+        locked = _lock(draft)
+        if not locked.is_editable:
+            raise DraftStateError(
+                _("Este borrador ya no se puede editar: está %(status)s.")
+                % {"status": locked.get_status_display().lower()}
+            )
+        changes = _apply_edits(locked, subject=subject, body=body, data=data)
+        if changes:
+            locked.save()
+            log_action(locked, "reviews.draft.edited", user=user, data={"changes": changes})
+    return locked
+
+
+def approve_draft(*, draft, user, subject=None, body=None, data=None, note=""):
+    """Approve a pending draft, with last edits if given; its action runs on commit.
+
+    Approving twice (a double click, two staff at once) raises DraftStateError and never
+    runs the action a second time: the row is locked and its status re-checked.
+    """
+    _check_permission(user, draft.kind)
+    with transaction.atomic():
+        locked = _lock(draft)
+        if locked.status != DraftStatus.PENDING:
+            raise DraftStateError(_already_decided(locked))
+        changes = _apply_edits(locked, subject=subject, body=body, data=data)
+        locked.status = DraftStatus.APPROVED
+        locked.decided_by = user
+        locked.decided_at = timezone.now()
+        locked.decision_note = (note or "").strip()
+        locked.save()
+        log_action(
+            locked,
+            "reviews.draft.approved",
+            user=user,
+            data={"changes": changes, "note": locked.decision_note},
+        )
+        _apply_on_commit(locked)
+    return locked
+
+
+def reject_draft(*, draft, user, reason):
+    """Reject a pending (or failed) draft; the reason is required and kept."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Indica el motivo del rechazo."))
+    _check_permission(user, draft.kind)
+    with transaction.atomic():
+        locked = _lock(draft)
+        if not locked.is_editable:
+            raise DraftStateError(_already_decided(locked))
+        previous = locked.status
+        locked.status = DraftStatus.REJECTED
+        locked.decided_by = user
+        locked.decided_at = timezone.now()
+        locked.decision_note = reason
+        locked.save()
+        log_action(
+            locked, "reviews.draft.rejected", user=user, data={"reason": reason, "from": previous}
+        )
+    return locked
+
+
+def retry_draft(*, draft, user):
+    """Run a failed draft's action again (after fixing the draft or whatever broke)."""
+    _check_permission(user, draft.kind)
+    with transaction.atomic():
+        locked = _lock(draft)
+        if locked.status != DraftStatus.FAILED:
+            raise DraftStateError(_("Solo se reintentan borradores fallidos."))
+        locked.status = DraftStatus.APPROVED
+        locked.save(update_fields=["status", "updated_at"])
+        log_action(locked, "reviews.draft.retried", user=user, data={"error": locked.last_error})
+        _apply_on_commit(locked)
+    return locked
+
+
+# --- Applying (from the task) ------------------------------------------------------------
+
+
+def apply_draft(*, draft_id, final_attempt=True):
+    """Run the action of an approved draft and record the outcome.
+
+    Runs outside any transaction (an action may call out). A transient ApplyError is
+    re-raised for the task to retry unless this is its final attempt; anything else marks
+    the draft failed with the error so staff see it and can retry. Actions must be
+    idempotent per draft (email drafts are, through the outbox idempotency key).
+    """
+    draft = Draft.objects.select_related("decided_by").filter(pk=draft_id).first()
+    if draft is None or draft.status != DraftStatus.APPROVED:
+        return draft  # rejected, already applied or retried elsewhere: nothing to do
+    draft.apply_attempts += 1
+    Draft.objects.filter(pk=draft.pk).update(
+        apply_attempts=draft.apply_attempts, updated_at=timezone.now()
+    )
+    try:
+        get_kind(draft.kind).apply(draft, draft.decided_by)
+    except Exception as exc:
+        transient = isinstance(exc, ApplyError) and not exc.permanent
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        if transient and not final_attempt:
+            Draft.objects.filter(pk=draft.pk).update(last_error=error)
+            raise
+        logger.warning("Draft %s could not be applied: %s", draft.pk, error)
+        return _finish(draft, DraftStatus.FAILED, "reviews.draft.failed", last_error=error)
+    return _finish(draft, DraftStatus.APPLIED, "reviews.draft.applied", applied_at=timezone.now())
+
+
+def requeue_stale_drafts(*, older_than=STALE_AFTER):
+    """Enqueue the action again for drafts approved long ago and still not applied.
+
+    Safe to run twice: touching `updated_at` takes the rows out of the next scan, and
+    applying is idempotent per draft.
+    """
+    cutoff = timezone.now() - older_than
+    with transaction.atomic():
+        stale = list(
+            Draft.objects.select_for_update(skip_locked=True)
+            .filter(status=DraftStatus.APPROVED, updated_at__lt=cutoff)
+            .values_list("pk", flat=True)[:500]
+        )
+        Draft.objects.filter(pk__in=stale).update(updated_at=timezone.now())
+        for draft_id in stale:
+            _enqueue_apply_on_commit(draft_id)
+    return stale
+
+
+def _finish(draft, status, action, **fields):
+    with transaction.atomic():
+        fields.setdefault("last_error", "")
+        claimed = Draft.objects.filter(pk=draft.pk, status=DraftStatus.APPROVED).update(
+            status=status, updated_at=timezone.now(), **fields
+        )
+        if claimed:
+            log_action(
+                draft, action, data={"error": fields["last_error"]} if fields["last_error"] else {}
+            )
+    draft.refresh_from_db()
+    return draft
+
+
+# --- Policies ----------------------------------------------------------------------------
+
+
+def policy_for(*, kind):
+    """`review` unless staff set this kind to `auto`."""
+    mode = ReviewPolicy.objects.filter(kind=kind).values_list("mode", flat=True).first()
+    return mode or PolicyMode.REVIEW
+
+
+def set_review_policy(*, kind, mode, user):
+    get_kind(kind)
+    if mode not in PolicyMode.values:
+        raise ValidationError(_("Modo de revisión desconocido: %(mode)s") % {"mode": mode})
+    with transaction.atomic():
+        policy, created = ReviewPolicy.objects.select_for_update().get_or_create(kind=kind)
+        previous = policy.mode
+        if previous != mode or created:
+            policy.mode = mode
+            policy.updated_by = user
+            policy.save()
+            log_action(
+                policy, "reviews.policy.changed", user=user, data={"from": previous, "to": mode}
+            )
+    return policy
+
+
+# --- Helpers -----------------------------------------------------------------------------
+
+
+def _check_permission(user, kind):
+    if not can_review(user, kind):
+        raise PermissionDenied(_("No tienes permiso para revisar este tipo de borrador."))
+
+
+def _lock(draft):
+    return Draft.objects.select_for_update().get(pk=draft.pk)
+
+
+def _already_decided(draft):
+    return _("Este borrador ya fue decidido: está %(status)s.") % {
+        "status": draft.get_status_display().lower()
+    }
+
+
+def _apply_on_commit(draft):
+    _enqueue_apply_on_commit(draft.pk)
+
+
+def _enqueue_apply_on_commit(draft_id):
+    from courseops.reviews.tasks import apply_draft_task
+
+    transaction.on_commit(lambda: apply_draft_task.delay(draft_id))
+
+
+def _clean_subject(subject):
+    # One line: a newline in an email subject is a header injection.
+    return " ".join((subject or "").split())[:SUBJECT_MAX]
+
+
+def _clean_body(kind, body):
+    body = body or ""
+    return clean_email_html(body) if kind.html else body
+
+
+class _ContextEncoder(DjangoJSONEncoder):
+    def default(self, o):
+        try:
+            return super().default(o)
+        except TypeError:
+            return str(o)  # a model instance or the like: keep what staff can read
+
+
+def _jsonable(context):
+    """The context as stored: anything JSON cannot hold becomes its text."""
+    return json.loads(json.dumps(context or {}, cls=_ContextEncoder))
+
+
+def _apply_edits(draft, *, subject, body, data):
+    """Set the given values on `draft`; return what changed, for the audit log."""
+    try:
+        kind = get_kind(draft.kind)
+    except LookupError:
+        kind = ReviewKind(name="unregistered", label="", html=True)  # sanitize to be safe
+    changes = {}
+    if subject is not None:
+        subject = _clean_subject(subject)
+        if subject != draft.subject:
+            changes["subject"] = {"before": draft.subject, "after": subject}
+            draft.subject = subject
+    if body is not None:
+        body = _clean_body(kind, body)
+        if body != draft.body:
+            changes["body"] = {"diff": _diff(draft.body, body)}
+            draft.body = body
+    if data is not None and data != draft.data:
+        changes["data"] = {"before": draft.data, "after": data}
+        draft.data = data
+    return changes
+
+
+def _lines(text):
+    # HTML from a model often comes on one line: break between tags so the diff reads.
+    return re.sub(r">\s*<", ">\n<", text).splitlines()
+
+
+def _diff(before, after):
+    return "\n".join(
+        difflib.unified_diff(
+            _lines(before), _lines(after), _("antes"), _("después"), lineterm="", n=1
+        )
+    )
