@@ -104,7 +104,11 @@ def correct_registration(*, record: IntakeRecord, data: dict) -> RegistrationRes
     when it is right, create the student and start onboarding as for a new registration."""
     cleaned = clean_registration(data)
     with transaction.atomic():
-        record = Record.objects.select_for_update().select_related("student").get(pk=record.pk)
+        record = (
+            Record.objects.select_for_update(of=("self",))
+            .select_related("student")
+            .get(pk=record.pk)
+        )
         if record.status != Record.Status.INVALID:
             return _result_from_record(record, replayed=True)
         record.data = {**record.data, **_stored_data(data)}
