@@ -52,7 +52,8 @@ def test_the_emailed_link_fixes_the_registration_and_starts_onboarding(
     invalid_record.refresh_from_db()
     student = Student.objects.get()
     assert invalid_record.status == IntakeRecord.Status.CORRECTED
-    assert invalid_record.student == student and invalid_record.errors == {}
+    assert invalid_record.student == student
+    assert invalid_record.errors == {}
     assert (student.plan.slug, student.phone, student.source) == (
         "vip",
         "+525512345678",
@@ -73,7 +74,8 @@ def test_a_correction_that_is_still_wrong_shows_the_new_errors_and_keeps_the_rec
     assert "Elige un plan" in response.content.decode()
     invalid_record.refresh_from_db()
     assert invalid_record.status == IntakeRecord.Status.INVALID
-    assert invalid_record.errors["plan"] and not Student.objects.exists()
+    assert invalid_record.errors["plan"]
+    assert not Student.objects.exists()
 
 
 def test_a_forged_or_expired_link_is_refused(client, invalid_record, settings):

@@ -15,7 +15,9 @@ def test_a_valid_registration_creates_the_student_and_starts_onboarding(
     with django_capture_on_commit_callbacks(execute=True):
         result = register(registration, external_id="k-1")
 
-    assert result.created and not result.duplicate and result.errors == {}
+    assert result.created
+    assert not result.duplicate
+    assert result.errors == {}
     student = Student.objects.get()
     assert result.student == student
     assert (student.email, student.full_name, student.plan.slug) == (
@@ -24,7 +26,8 @@ def test_a_valid_registration_creates_the_student_and_starts_onboarding(
         "premium",
     )
     assert (student.phone, student.time_zone) == ("+525512345678", "America/Mexico_City")
-    assert student.consent_given and student.consent_at is not None
+    assert student.consent_given
+    assert student.consent_at is not None
     assert student.utm_source == "instagram"
     assert result.record.status == IntakeRecord.Status.ACCEPTED
     assert result.record.student == student
@@ -40,8 +43,10 @@ def test_the_same_submission_twice_is_a_no_op_returning_the_first_result(plans, 
         {**registration, "plan": "vip"}, external_id="typeform-evt-1", source="typeform"
     )
 
-    assert again.replayed and not again.created
-    assert again.record == first.record and again.student == first.student
+    assert again.replayed
+    assert not again.created
+    assert again.record == first.record
+    assert again.student == first.student
     assert IntakeRecord.objects.count() == 1
     assert Student.objects.get().plan.slug == "premium"
 
@@ -51,7 +56,8 @@ def test_the_same_email_in_another_case_from_another_door_is_the_same_student(pl
     second = register({**registration, "email": "LUCIA.GOMEZ@EXAMPLE.COM"}, source="csv")
 
     assert Student.objects.count() == 1
-    assert second.duplicate and not second.created
+    assert second.duplicate
+    assert not second.created
     assert second.student == Student.objects.get()
     assert second.record.status == IntakeRecord.Status.DUPLICATE
     assert IntakeRecord.objects.count() == 2
@@ -86,11 +92,13 @@ def test_an_invalid_registration_is_kept_with_its_errors_and_the_person_is_asked
     with django_capture_on_commit_callbacks(execute=True):
         result = register({**registration, "plan": "oro", "phone": "123"})
 
-    assert result.student is None and not result.created
+    assert result.student is None
+    assert not result.created
     assert set(result.errors) == {"plan", "phone"}
     record = IntakeRecord.objects.get()
     assert record.status == IntakeRecord.Status.INVALID
-    assert record.data["plan"] == "oro" and record.errors == result.errors
+    assert record.data["plan"] == "oro"
+    assert record.errors == result.errors
     assert not Student.objects.exists()
     message = OutboundMessage.objects.get(recipient="lucia.gomez@example.com")
     assert message.subject == "Falta un detalle para completar tu inscripción"

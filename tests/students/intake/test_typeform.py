@@ -169,7 +169,8 @@ def test_a_form_nobody_configured_fails_permanently_with_a_clear_message(
     assert event.status == WebhookEvent.Status.FAILED
     assert "«Unknown1» no está configurado" in event.last_error
     assert event.attempts == 1
-    assert not Student.objects.exists() and not IntakeRecord.objects.exists()
+    assert not Student.objects.exists()
+    assert not IntakeRecord.objects.exists()
 
 
 def test_an_unsigned_delivery_is_refused(client, typeform):
