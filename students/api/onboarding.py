@@ -137,6 +137,11 @@ class RegistrationView(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         student = record.student
+        if student is None:  # the student was deleted since: the registration stands
+            return Response(
+                {"detail": "El estudiante de este registro ya no existe."},
+                status=status.HTTP_409_CONFLICT,
+            )
         steps = list(student.onboarding_steps.all())
         body = {
             "estudiante_id": str(student.pk),
