@@ -334,3 +334,15 @@ TWILIO_STATUS_CALLBACK_URL = env.str(
 )
 # Empty means Twilio's own API; set for a regional edge proxy or a local fake.
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
+
+# --- Students (onboarding pipeline, portal, LMS) ------------------------------------------
+# Where a new student's account lives: "portal" (our own /portal/) or "thinkific".
+LMS_BACKEND = env.str("LMS_BACKEND", default="portal")
+THINKIFIC_API_KEY = env_secret("THINKIFIC_API_KEY", default="")
+THINKIFIC_SUBDOMAIN = env.str("THINKIFIC_SUBDOMAIN", default="")
+THINKIFIC_API_BASE_URL = env.str(
+    "THINKIFIC_API_BASE_URL", default="https://api.thinkific.com/api/public/v1"
+).rstrip("/")
+THINKIFIC_TIMEOUT_SECONDS = env.float("THINKIFIC_TIMEOUT_SECONDS", default=15.0)
+# How long an emailed portal sign-in link works (the welcome email carries one).
+PORTAL_LINK_MAX_AGE_SECONDS = env.int("PORTAL_LINK_MAX_AGE_SECONDS", default=7 * 24 * 3600)

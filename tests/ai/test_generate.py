@@ -40,7 +40,7 @@ def test_offline_provider_is_the_default_and_drafts_valid_marked_output(settings
     assert "LLMs, visión artificial" in result.data["body_html"]
     usage = AIUsage.objects.get()
     assert (usage.offline, usage.cost_usd, usage.requested_by) == (True, 0, "students.welcome")
-    assert usage.prompt_version == "1"
+    assert usage.prompt_version == "2"
 
 
 def test_offline_draft_escapes_html_in_the_body_but_not_in_the_subject():
