@@ -59,8 +59,10 @@ class ThinkificBackend:
 
     def _find_or_create_user(self, student):
         found = self._request("GET", "/users", params={"query[email]": student.email})
-        if found.get("items"):
-            return str(found["items"][0]["id"])
+        # Match the address exactly: the query may also return partial matches.
+        for user in found.get("items", []):
+            if str(user.get("email", "")).lower() == student.email.lower():
+                return str(user["id"])
         first, _sep, last = student.full_name.strip().partition(" ")
         # No password: Thinkific then activates its express sign-in link for the user.
         created = self._request(
