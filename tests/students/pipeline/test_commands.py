@@ -61,3 +61,19 @@ def test_export_students_writes_a_csv_with_spanish_headers(make_student, tmp_pat
     assert rows[0]["consentimiento"] == "sí"
     assert rows[1]["plan"] == "premium"
     assert list(rows[0])[:4] == ["id", "nombre", "email", "teléfono"]
+
+
+def test_demo_data_has_students_in_every_state_and_loads_twice(capsys):
+    call_command("load_demo_data")
+    call_command("load_demo_data")
+
+    assert set(Student.objects.values_list("status", flat=True)) == {
+        "onboarding",
+        "active",
+        "past_due",
+        "inactive",
+    }
+    assert set(Student.objects.values_list("plan__slug", flat=True)) == {"basico", "premium", "vip"}
+    assert Step.objects.filter(status=Step.Status.FAILED).count() == 1
+    assert Student.objects.filter(email="lucia.alumna.demo@example.com", status="active").exists()
+    assert Student.objects.count() == 6
