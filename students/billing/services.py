@@ -155,7 +155,11 @@ def apply_subscription(*, data: dict, read_at: datetime) -> Subscription | None:
         subscription, created = Subscription.objects.select_for_update().get_or_create(
             stripe_subscription_id=data["id"], defaults=fields
         )
-        if not created and subscription.stripe_updated_at and subscription.stripe_updated_at > read_at:
+        if (
+            not created
+            and subscription.stripe_updated_at
+            and subscription.stripe_updated_at > read_at
+        ):
             return subscription  # an older reading arriving late
         before = {"status": "" if created else subscription.status, "plan": subscription.plan_id}
         for name, value in fields.items():
@@ -185,7 +189,9 @@ def _plan_for(data):
 
 def _student_for(data):
     customer_id = _id(data.get("customer"))
-    student = Student.objects.filter(stripe_customer_id=customer_id).first() if customer_id else None
+    student = (
+        Student.objects.filter(stripe_customer_id=customer_id).first() if customer_id else None
+    )
     email = (data.get("metadata") or {}).get("email")
     if student is None and email:
         student = Student.objects.filter(email__iexact=email).first()
@@ -210,7 +216,9 @@ def _audit_subscription(subscription, *, before, created):
     data = {"stripe_subscription_id": subscription.stripe_subscription_id}
     if created:
         log_action(
-            subscription, "students.subscription.created", data={**data, "status": subscription.status}
+            subscription,
+            "students.subscription.created",
+            data={**data, "status": subscription.status},
         )
     elif before["status"] != subscription.status:
         verb = STATUS_ACTIONS.get(subscription.status, "updated")
@@ -279,9 +287,7 @@ def link_customer(*, student: Student, customer_id: str) -> bool:
         student.stripe_customer_id = customer_id
         log_action(student, "students.student.stripe_linked", data={"customer": customer_id})
     elif student.stripe_customer_id != customer_id:
-        logger.warning(
-            "billing.customer_mismatch", student_id=student.pk, customer=customer_id
-        )
+        logger.warning("billing.customer_mismatch", student_id=student.pk, customer=customer_id)
     return bool(linked)
 
 
@@ -385,7 +391,9 @@ def record_payment_failed(*, invoice: dict) -> OutboundMessage | None:
             "amount": Decimal(invoice.get("amount_due") or 0) / divisor,
             "currency": currency.upper(),
             "attempt": attempt,
-            "next_attempt_at": datetime.fromtimestamp(next_attempt, tz=UTC) if next_attempt else None,
+            "next_attempt_at": datetime.fromtimestamp(next_attempt, tz=UTC)
+            if next_attempt
+            else None,
             "time_zone": student.time_zone,
             "portal_url": portal_url,
             "invoice_url": invoice.get("hosted_invoice_url") or "",
