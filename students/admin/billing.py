@@ -76,6 +76,9 @@ class SubscriptionAdmin(ModelAdmin):
     )
     actions = ["portal_link", "resync"]
 
+    def has_add_permission(self, request):
+        return False  # a mirror: subscriptions are created in Stripe (Checkout)
+
     @admin.action(description=_("Crear enlace al portal de cliente de Stripe"))
     def portal_link(self, request, queryset):
         _show_links(
