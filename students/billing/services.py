@@ -297,8 +297,6 @@ def link_customer(*, student: Student, customer_id: str) -> bool:
 def complete_checkout(*, session: dict) -> Student | None:
     """A paid subscription checkout: register the person (or find them), link the Stripe
     customer and mirror the subscription. None when there is nothing to do yet."""
-    from students.intake.services import register_student
-
     if session.get("mode") != "subscription":
         return None
     if session.get("payment_status") not in ("paid", "no_payment_required"):
@@ -313,6 +311,8 @@ def complete_checkout(*, session: dict) -> Student | None:
     plan = _plan_for(subscription) if subscription else None
     student = Student.objects.filter(email__iexact=email).first()
     if student is None:
+        from students.intake.services import register_student  # intake sits beside billing
+
         metadata = session.get("metadata") or {}
         result = register_student(
             source=Student.Source.STRIPE,
