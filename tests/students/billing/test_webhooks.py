@@ -3,7 +3,7 @@ import importlib.util
 import pytest
 from django.core import mail
 
-from courseops.audit.models import AuditEntry
+from courseops.audit.services import history
 from courseops.messaging.models import OutboundMessage
 from courseops.webhooks.models import WebhookEvent
 from students.models import Student, StudentMaterial, Subscription
@@ -14,11 +14,7 @@ INTAKE_MERGED = importlib.util.find_spec("students.intake.services") is not None
 
 
 def actions(obj):
-    return list(
-        AuditEntry.objects.filter(object_id=str(obj.pk))
-        .order_by("pk")
-        .values_list("action", flat=True)
-    )
+    return [entry.action for entry in history(obj).order_by("pk")]
 
 
 def checkout_session(*, session_id="cs_test_1", email="lucia@example.com", name="Lucía Pérez"):
