@@ -335,6 +335,14 @@ TWILIO_STATUS_CALLBACK_URL = env.str(
 # Empty means Twilio's own API; set for a regional edge proxy or a local fake.
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
 
+# --- Students: intake -------------------------------------------------------------------
+# Check that an email's domain accepts mail (DNS lookups): only where the network allows.
+STUDENTS_EMAIL_CHECK_DELIVERABILITY = env.bool("STUDENTS_EMAIL_CHECK_DELIVERABILITY", default=False)
+# How long the emailed link to correct a registration stays valid.
+STUDENTS_CORRECTION_LINK_MAX_AGE = env.int(
+    "STUDENTS_CORRECTION_LINK_MAX_AGE", default=14 * 24 * 3600
+)
+
 # --- Students: Stripe billing (students.billing) ------------------------------------------
 STRIPE_SECRET_KEY = env_secret("STRIPE_SECRET_KEY", default="")
 # Empty means Stripe itself; set for stripe-mock or a local fake.

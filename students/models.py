@@ -268,3 +268,29 @@ class OnboardingStep(models.Model):
 
     def __str__(self):
         return f"{self.student_id}:{self.name} ({self.status})"
+
+
+# --- Intake: Typeform form mapping ------------------------------------------------------
+class TypeformForm(models.Model):
+    """Which question of a Typeform form is which of our fields, set by staff.
+
+    Typeform's field ids are random, so questions are matched by the `ref` staff give them
+    in Typeform; hidden fields (utm_source, ...) map to our UTM fields.
+    """
+
+    form_id = models.CharField(_("id del formulario"), max_length=64, unique=True)
+    name = models.CharField(_("nombre"), max_length=200, blank=True)
+    # {"email": "<ref>", "full_name": "<ref>", "phone": "<ref>", "plan": "<ref>", ...}
+    field_refs = models.JSONField(_("campos por ref"), default=dict)
+    # {"<hidden field name>": "utm_source", ...}
+    hidden_fields = models.JSONField(_("campos ocultos"), default=dict, blank=True)
+    active = models.BooleanField(_("activo"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("formulario de Typeform")
+        verbose_name_plural = _("formularios de Typeform")
+
+    def __str__(self):
+        return self.name or self.form_id
