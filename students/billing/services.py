@@ -311,38 +311,48 @@ def complete_checkout(*, session: dict) -> Student | None:
     plan = _plan_for(subscription) if subscription else None
     student = Student.objects.filter(email__iexact=email).first()
     if student is None:
-        from students.intake.services import register_student  # intake sits beside billing
-
-        metadata = session.get("metadata") or {}
-        result = register_student(
-            source=Student.Source.STRIPE,
-            external_id=session["id"],
-            data={
-                "email": email,
-                "full_name": details.get("name") or email.split("@")[0],
-                "phone": details.get("phone") or "",
-                "country": (details.get("address") or {}).get("country") or "",
-                "plan": plan.slug if plan else metadata.get("plan", ""),
-                "interests": [],
-                # Paying for the course is agreeing to be enrolled and contacted about it.
-                "consent": True,
-                **{k: v for k, v in metadata.items() if k.startswith("utm_")},
-            },
-        )
-        if result.student is None:
-            raise BillingError(
-                _("El registro de %(email)s no es válido: %(errors)s")
-                % {"email": email, "errors": result.errors},
-                permanent=True,
-                code="invalid_registration",
-            )
-        student = result.student
+        student = _register_buyer(session=session, email=email, plan=plan)
     customer_id = _id(session.get("customer"))
     if customer_id:
         link_customer(student=student, customer_id=customer_id)
     if subscription:
         apply_subscription(data=subscription, read_at=read_at)
     return student
+
+
+# What Stripe collected that a paying buyer cannot be refused for: dropped when invalid.
+OPTIONAL_BUYER_FIELDS = {"phone", "country"}
+
+
+def _register_buyer(*, session, email, plan):
+    """A new person who paid: registered through intake like every other door."""
+    from students.intake.services import register_student  # intake sits beside billing
+    from students.intake.validation import clean_registration
+
+    details = session.get("customer_details") or {}
+    metadata = session.get("metadata") or {}
+    data = {
+        "email": email,
+        "full_name": details.get("name") or email.split("@")[0],
+        "phone": details.get("phone") or "",
+        "country": (details.get("address") or {}).get("country") or "",
+        "plan": plan.slug if plan else metadata.get("plan", ""),
+        "interests": [],
+        # Paying for the course is agreeing to be enrolled and contacted about it.
+        "consent": True,
+        **{k: v for k, v in metadata.items() if k.startswith("utm_")},
+    }
+    for name in OPTIONAL_BUYER_FIELDS & clean_registration(data).errors.keys():
+        data[name] = ""
+    result = register_student(source=Student.Source.STRIPE, external_id=session["id"], data=data)
+    if result.student is None:
+        raise BillingError(
+            _("El registro de %(email)s no es válido: %(errors)s")
+            % {"email": email, "errors": result.errors},
+            permanent=True,
+            code="invalid_registration",
+        )
+    return result.student
 
 
 def _invoice_subscription_id(invoice):

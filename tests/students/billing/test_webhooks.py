@@ -29,7 +29,7 @@ def checkout_session(*, session_id="cs_test_1", email="lucia@example.com", name=
         "customer_details": {
             "email": email,
             "name": name,
-            "phone": "+5215512345678",
+            "phone": "+52 55 1234 5678",
             "address": {"country": "MX"},
         },
         "metadata": {"plan": "basico", "utm_source": "instagram"},
@@ -71,7 +71,25 @@ def test_checkout_completed_for_a_new_person_creates_one_student_even_if_deliver
     )
     assert student.stripe_customer_id == "cus_1"
     assert student.plan.slug == "basico"
+    assert student.phone == "+525512345678"
+    assert student.utm_source == "instagram"
     assert student.intake_records.get().external_id == "cs_test_1"
+    assert student.onboarding_steps.count() == 6  # onboarding started, once
+    assert Subscription.objects.get().student == student
+
+
+@pytest.mark.skipif(not INTAKE_MERGED, reason="needs register_student from branch onb-intake")
+def test_a_buyer_with_a_phone_that_does_not_parse_is_still_enrolled_without_it(
+    fake_stripe, plans, deliver
+):
+    fake_stripe.set_subscription(email="")
+    session = checkout_session()
+    session["customer_details"]["phone"] = "12"
+
+    deliver(event("checkout.session.completed", session))
+
+    student = Student.objects.get()
+    assert student.phone == ""
     assert Subscription.objects.get().student == student
 
 
