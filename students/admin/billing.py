@@ -1,4 +1,4 @@
-"""Billing admin: plans with their Stripe price, the subscription mirror, and link actions.
+"""Billing admin: the subscription mirror, and the Checkout / Customer Portal link actions.
 
 Links (Checkout, Customer Portal) are created when staff ask and shown once in a message:
 Stripe's URLs expire, so none is stored.
@@ -15,7 +15,7 @@ from students.billing.services import (
     create_portal_session,
     sync_subscription,
 )
-from students.models import Plan, Subscription
+from students.models import Subscription
 
 
 def _show_links(modeladmin, request, queryset, *, make_link, label):
@@ -29,24 +29,17 @@ def _show_links(modeladmin, request, queryset, *, make_link, label):
             modeladmin.message_user(request, message, messages.SUCCESS)
 
 
-@admin.register(Plan)
-class PlanAdmin(ModelAdmin):
-    list_display = ("name", "slug", "price", "currency", "stripe_price_id", "active", "sort_order")
-    list_filter = ("active",)
-    search_fields = ("name", "slug", "stripe_price_id")
-    prepopulated_fields = {"slug": ("name",)}
-    filter_horizontal = ("materials",)
-    actions = ["payment_link"]
-
-    @admin.action(description=_("Crear enlace de pago (Stripe Checkout)"))
-    def payment_link(self, request, queryset):
-        _show_links(
-            self,
-            request,
-            queryset,
-            make_link=lambda plan: create_checkout_session(plan=plan),
-            label=_("enlace de pago"),
-        )
+@admin.action(description=_("Crear enlace de pago (Stripe Checkout)"))
+def payment_link(modeladmin, request, queryset):
+    """For the Plan admin (registered in `students/admin/students.py`): add it to its
+    `actions`."""
+    _show_links(
+        modeladmin,
+        request,
+        queryset,
+        make_link=lambda plan: create_checkout_session(plan=plan),
+        label=_("enlace de pago"),
+    )
 
 
 @admin.register(Subscription)
