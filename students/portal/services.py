@@ -1,9 +1,9 @@
 """Passwordless sign-in for students: an emailed, signed, expiring link.
 
-The token signs the student's id and email, so it dies when the email changes, and is
-refused once used (remembered in the cache for its lifetime: "single-use-ish", since a
-cache flush forgets it; its expiry still bounds it). The portal session is a key in
-Django's session, separate from staff authentication.
+The token signs the student's id and a digest of their email, so it dies when the email
+changes, and is refused once used (remembered in the cache for its lifetime:
+"single-use-ish", since a cache flush forgets it; its expiry still bounds it).
+The portal session is a key in Django's session, separate from staff authentication.
 """
 
 import hashlib
@@ -29,8 +29,13 @@ class InvalidLink(Exception):
     """The link is tampered, expired, already used, or its student has no access."""
 
 
+def _email_tag(email):
+    # A digest, not the address: the token is signed, not encrypted, and travels in URLs.
+    return hashlib.sha256(email.lower().encode()).hexdigest()[:16]
+
+
 def make_token(*, student):
-    return signing.dumps({"s": student.pk, "e": student.email.lower()}, salt=SALT, compress=True)
+    return signing.dumps({"s": student.pk, "e": _email_tag(student.email)}, salt=SALT)
 
 
 def sign_in_link(*, student) -> str:
@@ -48,12 +53,12 @@ def student_for_token(*, token):
         raise InvalidLink(_("El enlace ha caducado. Pide uno nuevo.")) from exc
     except signing.BadSignature as exc:
         raise InvalidLink(_("El enlace no es válido. Pide uno nuevo.")) from exc
-    student = (
-        Student.objects.select_related("plan")
-        .filter(pk=data.get("s"), email__iexact=data.get("e", ""))
-        .first()
-    )
-    if student is None or student.status not in ALLOWED_STATUSES:
+    student = Student.objects.select_related("plan").filter(pk=data.get("s")).first()
+    if (
+        student is None
+        or _email_tag(student.email) != data.get("e")
+        or student.status not in ALLOWED_STATUSES
+    ):
         raise InvalidLink(_("El enlace no es válido. Pide uno nuevo."))
     if cache.get(_used_key(token)):
         raise InvalidLink(_("Este enlace ya se usó. Pide uno nuevo."))

@@ -1,3 +1,4 @@
+import base64
 import re
 
 import pytest
@@ -113,3 +114,12 @@ def test_the_portal_session_is_not_a_staff_login(student, client):
     client.post(path_of(sign_in_link(student=student)))
 
     assert client.get("/admin/").status_code == 302
+
+
+def test_a_link_stops_working_when_the_email_changes_and_does_not_show_it(student, client):
+    link = path_of(sign_in_link(student=student))
+    payload = link.split("/")[-2].split(":")[0]
+    assert "lucia" not in base64.urlsafe_b64decode(payload + "==").decode()
+    Student.objects.filter(pk=student.pk).update(email="nueva@example.com")
+
+    assert client.post(link).status_code == 400
