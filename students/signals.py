@@ -6,3 +6,8 @@ from django.dispatch import Signal
 # plan includes and return a short description, e.g. {"registered": 2}.
 # kwargs: student
 student_onboarded = Signal()
+
+# Sent while drafting the welcome email; receivers return a dict merged into the prompt's
+# context, e.g. the webinars app: {"next_webinar": {"title": ..., "when": ...}}.
+# kwargs: student
+welcome_email_context = Signal()

@@ -10,6 +10,7 @@ steps before it; retrying it resumes from that step.
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -146,15 +147,20 @@ def sweep_onboarding(*, now=None):
     OnboardingStep.objects.filter(
         status=Step.Status.RUNNING, started_at__lt=now - RUNNING_LEASE
     ).update(status=Step.Status.PENDING)
+    # A step that failed for good, or too often, waits for staff: its student's later
+    # (pending) steps must not bring the pipeline back either.
+    blocked = OnboardingStep.objects.filter(status=Step.Status.FAILED).filter(
+        Q(detail__permanent=True) | Q(attempts__gte=MAX_AUTOMATIC_ATTEMPTS)
+    )
     student_ids = set(
         OnboardingStep.objects.filter(
             student__status=Student.Status.ONBOARDING,
             student__created_at__lt=now - START_GRACE,
             status__in=[Step.Status.PENDING, Step.Status.FAILED],
-            attempts__lt=MAX_AUTOMATIC_ATTEMPTS,
         )
-        .exclude(detail__permanent=True)
-        .values_list("student_id", flat=True)[:1000]
+        .exclude(student_id__in=blocked.values("student_id"))
+        .values_list("student_id", flat=True)
+        .distinct()[:1000]
     )
     for student_id in student_ids:
         _enqueue_on_commit(student_id)
