@@ -60,7 +60,7 @@ def _result_from_record(record, *, replayed):
 
 
 def _stored_data(data):
-    """What we keep of the submission: JSON-safe, never more than the fields we know."""
+    """What we keep of the submission, as sent (so staff see what came in), but bounded."""
     if not isinstance(data, dict):
         return {"raw": str(data)[:2000]}
     return {str(k)[:50]: v for k, v in list(data.items())[:50]}
