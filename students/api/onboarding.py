@@ -30,6 +30,16 @@ SPANISH_KEYS = {
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
+class StudentPermissions(DjangoModelPermissions):
+    """Staff with the model permission: view_student to read, add_student to register."""
+
+    perms_map = {
+        **DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+
 class RegistrationInput(serializers.Serializer):
     """Documentation of the body; validation is the intake service's, shared by every door."""
 
@@ -94,7 +104,7 @@ def platform_access(student, steps):
 class RegistrationView(APIView):
     """`POST /api/v1/estudiantes/onboarding`: register one student and start onboarding."""
 
-    permission_classes = [IsAdminUser, DjangoModelPermissions]
+    permission_classes = [IsAdminUser, StudentPermissions]
     queryset = Student.objects.none()
 
     @extend_schema(
@@ -224,7 +234,7 @@ class StudentList(generics.ListAPIView):
 
     serializer_class = StudentSerializer
     pagination_class = NewestFirst
-    permission_classes = [IsAdminUser, DjangoModelPermissions]
+    permission_classes = [IsAdminUser, StudentPermissions]
 
     def get_queryset(self):
         queryset = Student.objects.select_related("plan")
@@ -252,7 +262,7 @@ class StudentList(generics.ListAPIView):
 
 class StudentDetail(generics.RetrieveAPIView):
     serializer_class = StudentSerializer
-    permission_classes = [IsAdminUser, DjangoModelPermissions]
+    permission_classes = [IsAdminUser, StudentPermissions]
     queryset = Student.objects.select_related("plan")
 
 
@@ -269,7 +279,7 @@ StudentOnboardingOutput = inline_serializer(
 class StudentOnboarding(APIView):
     """Where a student's onboarding pipeline is, step by step."""
 
-    permission_classes = [IsAdminUser, DjangoModelPermissions]
+    permission_classes = [IsAdminUser, StudentPermissions]
     queryset = Student.objects.none()
 
     @extend_schema(responses=StudentOnboardingOutput)

@@ -95,6 +95,16 @@ def test_the_api_needs_a_staff_token(plans):
     assert not IntakeRecord.objects.exists()
 
 
+def test_staff_need_the_student_permissions(plans, django_user_model):
+    clerk = django_user_model.objects.create_user(username="clerk", is_staff=True)
+    client = APIClient()
+    client.force_authenticate(clerk)
+
+    assert client.get("/api/v1/students/").status_code == 403
+    assert client.post(URL, BODY, format="json").status_code == 403
+    assert not IntakeRecord.objects.exists()
+
+
 def test_the_student_list_filters_by_plan_status_and_source(api_client, student_factory, plans):
     student_factory(plan=plans["vip"], source="csv")
     wanted = student_factory(plan=plans["vip"], source="api", status="active")
