@@ -3,12 +3,11 @@ the CSV upload."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F
 from django.db.models.fields.json import KeyTextTransform
-from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin
@@ -97,7 +96,7 @@ class IntakeRecordAdmin(ModelAdmin):
 
     def import_csv_view(self, request):
         if not request.user.has_perm("students.add_student"):
-            return redirect(reverse("admin:students_intakerecord_changelist"))
+            raise PermissionDenied
         form = ImportForm(request.POST or None, request.FILES or None)
         report = None
         if request.method == "POST" and form.is_valid():

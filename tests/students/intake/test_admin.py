@@ -93,3 +93,9 @@ def test_a_typeform_mapping_must_name_known_fields_and_the_email(admin_client):
         },
     )
     assert TypeformForm.objects.get().field_refs == {"email": "correo"}
+
+
+def test_the_csv_upload_needs_the_add_student_permission(client, django_user_model):
+    clerk = django_user_model.objects.create_user(username="clerk", is_staff=True)
+    client.force_login(clerk)
+    assert client.get("/admin/students/intakerecord/import-csv/").status_code == 403
