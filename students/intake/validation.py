@@ -62,21 +62,11 @@ def labelled_errors(errors):
     ]
 
 
-# Mail domains our students use; a near miss of one of them is almost always a typo.
-COMMON_DOMAINS = (
-    "gmail.com",
-    "hotmail.com",
-    "hotmail.es",
-    "outlook.com",
-    "outlook.es",
-    "live.com",
-    "yahoo.com",
-    "yahoo.es",
-    "yahoo.com.mx",
-    "icloud.com",
-    "protonmail.com",
-    "msn.com",
-)
+# Mail providers our students use: a near miss of one of their names, or of ".com" after
+# one, is almost always a typo. Country variants (yahoo.com.ar, hotmail.es) are left alone.
+MAIL_PROVIDERS = ("gmail", "hotmail", "outlook", "yahoo", "icloud", "live", "protonmail", "msn")
+ONLY_DOT_COM = ("gmail",)
+COM_TYPOS = ("con", "cmo", "cm", "co", "comm", "om", "vom", "xom", "ocm", "coom")
 # Countries spanning several zones: the zone most of their people live in.
 MAIN_TIME_ZONE = {
     "AR": "America/Argentina/Buenos_Aires",
@@ -125,12 +115,17 @@ def _text(value, limit=200):
 
 
 def suggest_domain(domain: str) -> str | None:
-    """The common domain `domain` is probably a typo of, e.g. gmial.com -> gmail.com."""
-    domain = domain.lower()
-    if domain in COMMON_DOMAINS:
-        return None
-    match = difflib.get_close_matches(domain, COMMON_DOMAINS, n=1, cutoff=0.8)
-    return match[0] if match else None
+    """The provider domain `domain` is probably a typo of, e.g. gmial.com -> gmail.com."""
+    name, _, suffix = domain.lower().partition(".")
+    if name not in MAIL_PROVIDERS:
+        match = difflib.get_close_matches(name, MAIL_PROVIDERS, n=1, cutoff=0.8)
+        if not match:
+            return None
+        name = match[0]
+    if suffix in COM_TYPOS or (name in ONLY_DOT_COM and suffix != "com"):
+        suffix = "com"
+    suggestion = f"{name}.{suffix}"
+    return suggestion if suggestion != domain.lower() else None
 
 
 def clean_email(value, result: Cleaned):

@@ -15,6 +15,29 @@ def test_a_mistyped_common_domain_is_an_error_that_suggests_the_right_one(valid)
     ]
 
 
+@pytest.mark.parametrize(
+    ("domain", "suggested"),
+    [
+        ("gmial.com", "gmail.com"),
+        ("gmail.con", "gmail.com"),
+        ("gmail.co", "gmail.com"),
+        ("hotmal.es", "hotmail.es"),
+        ("yaho.com.mx", "yahoo.com.mx"),
+        ("outlok.com", "outlook.com"),
+    ],
+)
+def test_common_provider_typos_are_suggested(valid, domain, suggested):
+    errors = clean_registration({**valid, "email": f"ana@{domain}"}).errors
+    assert errors["email"] == [f"¿Quisiste decir ana@{suggested}? Revisa el dominio del email."]
+
+
+@pytest.mark.parametrize(
+    "domain", ["yahoo.com.ar", "hotmail.com.mx", "outlook.es", "live.com.mx", "gmx.com", "unam.mx"]
+)
+def test_real_provider_domains_in_other_countries_are_not_flagged(valid, domain):
+    assert clean_registration({**valid, "email": f"ana@{domain}"}).errors == {}
+
+
 def test_a_real_uncommon_domain_is_accepted_and_normalised(valid):
     result = clean_registration({**valid, "email": " Ana@Academia-IA.ORG "})
     assert result.errors == {}
