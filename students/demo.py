@@ -123,3 +123,7 @@ def _active_through_the_pipeline(plans):
     )
     Step.objects.bulk_create([Step(student=student, name=n) for n in Step.ORDER])
     run_onboarding(student_id=student.pk)
+
+
+# Intake's demo (records in every intake state) runs after the students above exist.
+from students.intake import demo as intake_demo  # noqa: E402, F401
