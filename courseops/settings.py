@@ -340,3 +340,36 @@ TWILIO_STATUS_CALLBACK_URL = env.str(
 )
 # Empty means Twilio's own API; set for a regional edge proxy or a local fake.
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
+
+# --- Students: intake -------------------------------------------------------------------
+# Check that an email's domain accepts mail (DNS lookups): only where the network allows.
+STUDENTS_EMAIL_CHECK_DELIVERABILITY = env.bool("STUDENTS_EMAIL_CHECK_DELIVERABILITY", default=False)
+# How long the emailed link to correct a registration stays valid.
+STUDENTS_CORRECTION_LINK_MAX_AGE = env.int(
+    "STUDENTS_CORRECTION_LINK_MAX_AGE", default=14 * 24 * 3600
+)
+
+# --- Students (onboarding pipeline, portal, LMS) ------------------------------------------
+# Where a new student's account lives: "portal" (our own /portal/) or "thinkific".
+LMS_BACKEND = env.str("LMS_BACKEND", default="portal")
+THINKIFIC_API_KEY = env_secret("THINKIFIC_API_KEY", default="")
+THINKIFIC_SUBDOMAIN = env.str("THINKIFIC_SUBDOMAIN", default="")
+THINKIFIC_API_BASE_URL = env.str(
+    "THINKIFIC_API_BASE_URL", default="https://api.thinkific.com/api/public/v1"
+).rstrip("/")
+THINKIFIC_TIMEOUT_SECONDS = env.float("THINKIFIC_TIMEOUT_SECONDS", default=15.0)
+# How long an emailed portal sign-in link works (the welcome email carries one).
+PORTAL_LINK_MAX_AGE_SECONDS = env.int("PORTAL_LINK_MAX_AGE_SECONDS", default=7 * 24 * 3600)
+
+# --- Students: Stripe billing (students.billing) ------------------------------------------
+STRIPE_SECRET_KEY = env_secret("STRIPE_SECRET_KEY", default="")
+# Empty means Stripe itself; set for stripe-mock or a local fake.
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+# Seconds per outbound request; the SDK retries connection errors, 409s and 5xxs itself.
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=20.0)
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+STRIPE_CHECKOUT_SUCCESS_URL = env.str(
+    "STRIPE_CHECKOUT_SUCCESS_URL", default=f"{SITE_URL}/portal/?pago=ok"
+)
+STRIPE_CHECKOUT_CANCEL_URL = env.str("STRIPE_CHECKOUT_CANCEL_URL", default=f"{SITE_URL}/registro/")
+STRIPE_PORTAL_RETURN_URL = env.str("STRIPE_PORTAL_RETURN_URL", default=f"{SITE_URL}/portal/")

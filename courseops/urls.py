@@ -11,7 +11,7 @@ handler500 = "courseops.core.api.server_error"
 
 api_v1 = [
     path("me/", WhoAmIView.as_view(), name="me"),
-    # Each app adds its own `api/urls.py` here.
+    path("", include("students.api.urls")),
 ]
 
 urlpatterns = [
@@ -21,6 +21,7 @@ urlpatterns = [
     path("anymail/", include("anymail.urls")),
     path("messaging/", include("courseops.messaging.urls")),
     path("webhooks/", include("courseops.webhooks.urls")),
+    path("", include("students.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

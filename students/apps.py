@@ -5,3 +5,8 @@ class StudentsConfig(AppConfig):
     name = "students"
     label = "students"
     verbose_name = "Estudiantes"
+
+    def ready(self):
+        from students.onboarding import welcome
+
+        welcome.register()

@@ -40,7 +40,7 @@ def test_offline_provider_is_the_default_and_drafts_valid_marked_output(settings
     assert "LLMs, visión artificial" in result.data["body_html"]
     usage = AIUsage.objects.get()
     assert (usage.offline, usage.cost_usd, usage.requested_by) == (True, 0, "students.welcome")
-    assert usage.prompt_version == "1"
+    assert usage.prompt_version == "2"
 
 
 def test_offline_draft_escapes_html_in_the_body_but_not_in_the_subject():
@@ -88,7 +88,7 @@ def test_openai_receives_the_rendered_prompt_and_the_json_schema(fake_openai, st
     assert (usage.tokens_in, usage.tokens_out, usage.attempts) == (1200, 300, 1)
     # gpt-4o-mini: 0.15 USD per million input tokens, 0.60 per million output tokens.
     assert usage.cost_usd == Decimal("0.000360")
-    assert (usage.user, usage.status, usage.prompt_version) == (staff_user, "ok", "1")
+    assert (usage.user, usage.status, usage.prompt_version) == (staff_user, "ok", "2")
 
 
 def test_a_plain_text_prompt_sends_no_response_format(fake_openai):

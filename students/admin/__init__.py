@@ -1,0 +1,3 @@
+"""Students admin, one module per area."""
+
+from students.admin import billing, intake, students  # noqa: F401

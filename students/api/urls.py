@@ -1,0 +1,3 @@
+from students.api import billing, onboarding
+
+urlpatterns = [*onboarding.urlpatterns, *billing.urlpatterns]

@@ -1,0 +1,1 @@
+"""Stripe: checkout, customer portal and subscription webhooks."""

@@ -1,0 +1,420 @@
+"""Stripe billing: checkout and portal links, the subscription mirror, and dunning.
+
+Stripe is the source of truth. Webhook events are only triggers: the subscription is
+re-read from Stripe's API and applied only if that reading is newer than the one stored
+(`Subscription.stripe_updated_at` = when we read it), so the same events delivered twice
+or in any order end in the same state. Network calls never run inside a transaction.
+"""
+
+import hashlib
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from courseops.audit.services import log_action
+from courseops.core.logging import get_logger
+from courseops.messaging.models import Category, OutboundMessage
+from courseops.messaging.services import queue_email
+from students.billing.client import BillingError, call, get_client
+from students.models import Plan, Student, Subscription
+
+logger = get_logger(__name__)
+
+# Stripe subscription status -> the student's access. "incomplete" (first payment still
+# pending) changes nothing; past_due keeps access while Stripe retries the card.
+ACCESS_BY_STATUS = {
+    "active": Student.Status.ACTIVE,
+    "trialing": Student.Status.ACTIVE,
+    "past_due": Student.Status.PAST_DUE,
+    "canceled": Student.Status.INACTIVE,
+    "unpaid": Student.Status.INACTIVE,
+    "incomplete_expired": Student.Status.INACTIVE,
+    "paused": Student.Status.INACTIVE,
+}
+# Subscriptions that still give access (a second one keeps a student in when one ends).
+LIVE_STATUSES = ("active", "trialing", "past_due")
+# Audit verb per new status: students.subscription.<verb>.
+STATUS_ACTIONS = {
+    "active": "activated",
+    "trialing": "activated",
+    "past_due": "past_due",
+    "canceled": "canceled",
+    "unpaid": "unpaid",
+    "incomplete_expired": "expired",
+    "paused": "paused",
+}
+# Stripe amounts are in minor units except for these zero-decimal currencies.
+ZERO_DECIMAL_CURRENCIES = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg",
+                           "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"}  # fmt: skip
+# A repeated checkout request (double click, client retry) within this window gets the
+# same Checkout Session back through Stripe's idempotency.
+CHECKOUT_IDEMPOTENCY_WINDOW = 600
+
+
+def _key(*parts):
+    return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:40]
+
+
+# --- Links ----------------------------------------------------------------------------
+
+
+def create_checkout_session(*, plan: Plan, email: str = "") -> str:
+    """A Checkout Session URL to subscribe to `plan` (for `email` when known)."""
+    if not plan.active or not plan.stripe_price_id:
+        raise BillingError(
+            _("El plan «%(plan)s» no está a la venta (inactivo o sin precio en Stripe).")
+            % {"plan": plan.slug},
+            permanent=True,
+            code="plan_unavailable",
+        )
+    email = email.strip()
+    params = {
+        "mode": "subscription",
+        "line_items": [{"price": plan.stripe_price_id, "quantity": 1}],
+        "success_url": settings.STRIPE_CHECKOUT_SUCCESS_URL,
+        "cancel_url": settings.STRIPE_CHECKOUT_CANCEL_URL,
+        "metadata": {"plan": plan.slug},
+        "subscription_data": {"metadata": {"plan": plan.slug, "email": email}},
+    }
+    customer_id = (
+        Student.objects.filter(email__iexact=email)
+        .exclude(stripe_customer_id="")
+        .values_list("stripe_customer_id", flat=True)
+        .first()
+        if email
+        else None
+    )
+    if customer_id:
+        params["customer"] = customer_id  # a returning student keeps one Stripe customer
+    elif email:
+        params["customer_email"] = email
+    window = int(time.time()) // CHECKOUT_IDEMPOTENCY_WINDOW
+    key = "checkout-" + _key(plan.slug, plan.stripe_price_id, email.lower(), window)
+    session = call(
+        get_client().v1.checkout.sessions.create, params=params, options={"idempotency_key": key}
+    )
+    return session.url
+
+
+def create_portal_session(*, student: Student, idempotency_key: str = "") -> str:
+    """A short-lived Customer Portal URL where the student manages card and plan."""
+    if not student.stripe_customer_id:
+        raise BillingError(
+            _("%(email)s no tiene cliente en Stripe.") % {"email": student.email},
+            permanent=True,
+            code="no_customer",
+        )
+    params = {
+        "customer": student.stripe_customer_id,
+        "return_url": settings.STRIPE_PORTAL_RETURN_URL,
+        "locale": student.language,
+    }
+    options = {"idempotency_key": idempotency_key} if idempotency_key else {}
+    session = call(get_client().v1.billing_portal.sessions.create, params=params, options=options)
+    return session.url
+
+
+# --- Subscription mirror ----------------------------------------------------------------
+
+
+def sync_subscription(*, subscription_id: str) -> Subscription | None:
+    """Re-read a subscription from Stripe and apply it; None while its student is unknown
+    (checkout completion links the student and syncs it then)."""
+    read_at = timezone.now()
+    data = _retrieve_subscription(subscription_id)
+    return apply_subscription(data=data, read_at=read_at)
+
+
+def _retrieve_subscription(subscription_id):
+    subscription = call(get_client().v1.subscriptions.retrieve, subscription_id)
+    return subscription.to_dict()
+
+
+def apply_subscription(*, data: dict, read_at: datetime) -> Subscription | None:
+    """Store Stripe's subscription `data` read at `read_at`, unless a newer reading is
+    stored, and set the student's access and plan from it."""
+    plan = _plan_for(data)
+    student = _student_for(data)
+    if student is None:
+        logger.info("billing.subscription_without_student", subscription=data["id"])
+        return None
+    fields = {
+        "student": student,
+        "plan": plan,
+        "status": data["status"],
+        "current_period_end": _period_end(data),
+        "cancel_at_period_end": bool(data.get("cancel_at_period_end")),
+        "stripe_updated_at": read_at,
+    }
+    with transaction.atomic():
+        subscription, created = Subscription.objects.select_for_update().get_or_create(
+            stripe_subscription_id=data["id"], defaults=fields
+        )
+        if (
+            not created
+            and subscription.stripe_updated_at
+            and subscription.stripe_updated_at > read_at
+        ):
+            return subscription  # an older reading arriving late
+        before = {"status": "" if created else subscription.status, "plan": subscription.plan_id}
+        for name, value in fields.items():
+            setattr(subscription, name, value)
+        subscription.save()
+        _audit_subscription(subscription, before=before, created=created)
+        _apply_access(subscription)
+    return subscription
+
+
+def _plan_for(data):
+    """The plan of the subscription's price; its metadata's plan slug as a fallback."""
+    items = (data.get("items") or {}).get("data") or []
+    price_ids = [(item.get("price") or {}).get("id") for item in items]
+    plan = Plan.objects.filter(stripe_price_id__in=[p for p in price_ids if p]).first()
+    slug = (data.get("metadata") or {}).get("plan")
+    if plan is None and slug:
+        plan = Plan.objects.filter(slug=slug).first()
+    if plan is None:
+        raise BillingError(
+            _("Ningún plan tiene el precio de Stripe %(prices)s.") % {"prices": price_ids},
+            permanent=True,
+            code="unknown_price",
+        )
+    return plan
+
+
+def _student_for(data):
+    customer_id = _id(data.get("customer"))
+    student = (
+        Student.objects.filter(stripe_customer_id=customer_id).first() if customer_id else None
+    )
+    email = (data.get("metadata") or {}).get("email")
+    if student is None and email:
+        student = Student.objects.filter(email__iexact=email).first()
+        if student is not None and customer_id:
+            link_customer(student=student, customer_id=customer_id)
+    return student
+
+
+def _id(value):
+    """An expandable field: an id string, or the expanded object."""
+    return value.get("id") if isinstance(value, dict) else value or ""
+
+
+def _period_end(data):
+    """`current_period_end` lives on the items since API 2025-03-31."""
+    ends = [item.get("current_period_end") for item in (data.get("items") or {}).get("data") or []]
+    ends = [end for end in ends if end]
+    return datetime.fromtimestamp(max(ends), tz=UTC) if ends else None
+
+
+def _audit_subscription(subscription, *, before, created):
+    data = {"stripe_subscription_id": subscription.stripe_subscription_id}
+    if created:
+        log_action(
+            subscription,
+            "students.subscription.created",
+            data={**data, "status": subscription.status},
+        )
+    elif before["status"] != subscription.status:
+        verb = STATUS_ACTIONS.get(subscription.status, "updated")
+        log_action(
+            subscription,
+            f"students.subscription.{verb}",
+            data={**data, "from": before["status"], "to": subscription.status},
+        )
+    if not created and before["plan"] != subscription.plan_id:
+        log_action(
+            subscription,
+            "students.subscription.plan_changed",
+            data={**data, "from": before["plan"], "to": subscription.plan_id},
+        )
+
+
+def _apply_access(subscription):
+    """The student's status and plan follow the subscription (called in its transaction)."""
+    from students.onboarding.steps import grant_materials
+
+    student = Student.objects.select_for_update().get(pk=subscription.student_id)
+    target = ACCESS_BY_STATUS.get(subscription.status)
+    others_live = (
+        student.subscriptions.exclude(pk=subscription.pk).filter(status__in=LIVE_STATUSES).exists()
+    )
+    if target == Student.Status.INACTIVE and others_live:
+        target = None
+    if target == Student.Status.ACTIVE and student.status == Student.Status.ONBOARDING:
+        target = None  # the pipeline activates the student when it finishes
+    changed = []
+    if target and target != student.status:
+        log_action(
+            student,
+            "students.student.access_changed",
+            data={
+                "from": student.status,
+                "to": target,
+                "stripe_subscription_id": subscription.stripe_subscription_id,
+            },
+        )
+        student.status = target
+        changed.append("status")
+        if target == Student.Status.ACTIVE and student.activated_at is None:
+            student.activated_at = timezone.now()
+            changed.append("activated_at")
+    if subscription.status in LIVE_STATUSES and student.plan_id != subscription.plan_id:
+        log_action(
+            student,
+            "students.student.plan_changed",
+            data={"from": student.plan_id, "to": subscription.plan_id},
+        )
+        student.plan_id = subscription.plan_id
+        changed.append("plan")
+    if changed:
+        student.save(update_fields=[*changed, "updated_at"])
+        if "plan" in changed:
+            grant_materials(Student.objects.select_related("plan").get(pk=student.pk))
+
+
+def link_customer(*, student: Student, customer_id: str) -> bool:
+    """Remember the student's Stripe customer; an existing different link is kept."""
+    linked = Student.objects.filter(pk=student.pk, stripe_customer_id="").update(
+        stripe_customer_id=customer_id, updated_at=timezone.now()
+    )
+    if linked:
+        student.stripe_customer_id = customer_id
+        log_action(student, "students.student.stripe_linked", data={"customer": customer_id})
+    elif student.stripe_customer_id != customer_id:
+        logger.warning("billing.customer_mismatch", student_id=student.pk, customer=customer_id)
+    return bool(linked)
+
+
+# --- Events ------------------------------------------------------------------------------
+
+
+def complete_checkout(*, session: dict) -> Student | None:
+    """A paid subscription checkout: register the person (or find them), link the Stripe
+    customer and mirror the subscription. None when there is nothing to do yet."""
+    if session.get("mode") != "subscription":
+        return None
+    if session.get("payment_status") not in ("paid", "no_payment_required"):
+        return None  # a delayed payment method: checkout.session.async_payment_succeeded follows
+    details = session.get("customer_details") or {}
+    email = (details.get("email") or session.get("customer_email") or "").strip()
+    if not email:
+        raise BillingError(_("La sesión de pago no tiene email."), permanent=True, code="no_email")
+    subscription_id = _id(session.get("subscription"))
+    read_at = timezone.now()
+    subscription = _retrieve_subscription(subscription_id) if subscription_id else None
+    plan = _plan_for(subscription) if subscription else None
+    student = Student.objects.filter(email__iexact=email).first()
+    if student is None:
+        student = _register_buyer(session=session, email=email, plan=plan)
+    customer_id = _id(session.get("customer"))
+    if customer_id:
+        link_customer(student=student, customer_id=customer_id)
+    if subscription:
+        apply_subscription(data=subscription, read_at=read_at)
+    return student
+
+
+# What Stripe collected that a paying buyer cannot be refused for: dropped when invalid.
+OPTIONAL_BUYER_FIELDS = {"phone", "country"}
+
+
+def _register_buyer(*, session, email, plan):
+    """A new person who paid: registered through intake like every other door."""
+    from students.intake.services import register_student  # intake sits beside billing
+    from students.intake.validation import clean_registration
+
+    details = session.get("customer_details") or {}
+    metadata = session.get("metadata") or {}
+    data = {
+        "email": email,
+        "full_name": details.get("name") or email.split("@")[0],
+        "phone": details.get("phone") or "",
+        "country": (details.get("address") or {}).get("country") or "",
+        "plan": plan.slug if plan else metadata.get("plan", ""),
+        "interests": [],
+        # Paying for the course is agreeing to be enrolled and contacted about it.
+        "consent": True,
+        **{k: v for k, v in metadata.items() if k.startswith("utm_")},
+    }
+    for name in OPTIONAL_BUYER_FIELDS & clean_registration(data).errors.keys():
+        data[name] = ""
+    result = register_student(source=Student.Source.STRIPE, external_id=session["id"], data=data)
+    if result.student is None:
+        raise BillingError(
+            _("El registro de %(email)s no es válido: %(errors)s")
+            % {"email": email, "errors": result.errors},
+            permanent=True,
+            code="invalid_registration",
+        )
+    return result.student
+
+
+def _invoice_subscription_id(invoice):
+    parent = invoice.get("parent") or {}
+    return _id((parent.get("subscription_details") or {}).get("subscription"))
+
+
+def record_invoice_paid(*, invoice: dict) -> Subscription | None:
+    """A paid invoice ends a past_due period: re-read its subscription."""
+    subscription_id = _invoice_subscription_id(invoice)
+    return sync_subscription(subscription_id=subscription_id) if subscription_id else None
+
+
+def record_payment_failed(*, invoice: dict) -> OutboundMessage | None:
+    """Mirror the subscription (access follows its status) and send one dunning email per
+    invoice and attempt, with a Customer Portal link created for it."""
+    subscription_id = _invoice_subscription_id(invoice)
+    subscription = sync_subscription(subscription_id=subscription_id) if subscription_id else None
+    customer_id = _id(invoice.get("customer"))
+    student = (
+        subscription.student
+        if subscription
+        else Student.objects.filter(stripe_customer_id=customer_id).first()
+        if customer_id
+        else None
+    )
+    if student is None:
+        logger.info("billing.payment_failed_without_student", invoice=invoice.get("id"))
+        return None
+    attempt = invoice.get("attempt_count") or 0
+    key = f"stripe-dunning:{invoice['id']}:{attempt}"
+    existing = OutboundMessage.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing  # this attempt's email is queued; no new portal session
+    portal_url = create_portal_session(student=student, idempotency_key=key)
+    currency = (invoice.get("currency") or "").lower()
+    divisor = 1 if currency in ZERO_DECIMAL_CURRENCIES else 100
+    next_attempt = invoice.get("next_payment_attempt")
+    message = queue_email(
+        to=student.email,
+        idempotency_key=key,
+        template="billing/payment_failed",
+        context={
+            "first_name": student.first_name,
+            "plan_name": student.plan.name,
+            "amount": Decimal(invoice.get("amount_due") or 0) / divisor,
+            "currency": currency.upper(),
+            "attempt": attempt,
+            "next_attempt_at": datetime.fromtimestamp(next_attempt, tz=UTC)
+            if next_attempt
+            else None,
+            "time_zone": student.time_zone,
+            "portal_url": portal_url,
+            "invoice_url": invoice.get("hosted_invoice_url") or "",
+        },
+        category=Category.BILLING,
+        related=student,
+        language=student.language,
+    )
+    log_action(
+        student,
+        "students.subscription.payment_failed",
+        data={"invoice": invoice["id"], "attempt": attempt, "message": message.pk},
+    )
+    return message

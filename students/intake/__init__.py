@@ -1,0 +1,1 @@
+"""Registration intake: three doors (Typeform, API, CSV), one service."""

@@ -1,0 +1,44 @@
+"""Where a student's course account lives: a small backend class per LMS, chosen by the
+`LMS_BACKEND` setting and imported on first use.
+
+A backend has a `name`, a `label` and two verbs: `create_account(student) -> dict`
+(idempotent: it finds what an earlier run created) and `access_url(student) -> str`
+(what the welcome email links to).
+"""
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
+
+BACKENDS = {
+    "portal": "students.onboarding.lms.portal.PortalBackend",
+    "thinkific": "students.onboarding.lms.thinkific.ThinkificBackend",
+}
+
+
+class LMSError(Exception):
+    """The LMS refused or failed; `permanent` says whether trying again can help."""
+
+    def __init__(self, message, *, permanent=False):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def get_backend(name=None):
+    name = name or settings.LMS_BACKEND
+    try:
+        path = BACKENDS[name]
+    except KeyError:
+        raise ImproperlyConfigured(
+            f"LMS_BACKEND={name!r} is not one of {', '.join(sorted(BACKENDS))}."
+        ) from None
+    return import_string(path)()
+
+
+def create_account(student):
+    return get_backend().create_account(student)
+
+
+def access_url(student) -> str:
+    """The link that takes this student into their courses (goes into the welcome email)."""
+    return get_backend().access_url(student)

@@ -1,0 +1,133 @@
+"""Thinkific's Admin API v1: find or create the user, enroll them in the plan's courses.
+
+Thinkific has no idempotency keys, so every write is preceded by a lookup: a run that
+died half-way finds the user and enrollments it already made. 429 and 5xx (and network
+errors) are retried a few times with backoff; any other 4xx is permanent.
+"""
+
+import time
+from datetime import UTC, datetime
+
+import httpx
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from students.onboarding.lms import LMSError
+
+ATTEMPTS = 3
+BACKOFF_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 10.0
+
+
+class ThinkificBackend:
+    name = "thinkific"
+    label = "Thinkific"
+
+    def __init__(self, *, transport=None):
+        if not (settings.THINKIFIC_API_KEY and settings.THINKIFIC_SUBDOMAIN):
+            raise ImproperlyConfigured(
+                "LMS_BACKEND=thinkific needs THINKIFIC_API_KEY and THINKIFIC_SUBDOMAIN."
+            )
+        self.client = httpx.Client(
+            base_url=settings.THINKIFIC_API_BASE_URL,
+            headers={
+                "X-Auth-API-Key": settings.THINKIFIC_API_KEY,
+                "X-Auth-Subdomain": settings.THINKIFIC_SUBDOMAIN,
+                "Accept": "application/json",
+            },
+            timeout=settings.THINKIFIC_TIMEOUT_SECONDS,
+            transport=transport,
+        )
+
+    def access_url(self, student):
+        return f"https://{settings.THINKIFIC_SUBDOMAIN}.thinkific.com/users/sign_in"
+
+    def create_account(self, student):
+        courses = list(
+            student.plan.materials.filter(active=True)
+            .exclude(lms_course_id="")
+            .values_list("lms_course_id", flat=True)
+        )
+        with self.client:
+            user_id = student.lms_user_id or self._find_or_create_user(student)
+            if student.lms_user_id != user_id:
+                student.lms_user_id = user_id
+                student.save(update_fields=["lms_user_id", "updated_at"])
+            enrolled = [course for course in courses if self._enroll(user_id, course)]
+        return {"backend": self.name, "lms_user_id": user_id, "enrolled": enrolled}
+
+    def _find_or_create_user(self, student):
+        found = self._request("GET", "/users", params={"query[email]": student.email})
+        # Match the address exactly: the query may also return partial matches.
+        for user in found.get("items", []):
+            if str(user.get("email", "")).lower() == student.email.lower():
+                return str(user["id"])
+        first, _sep, last = student.full_name.strip().partition(" ")
+        # No password: Thinkific then activates its express sign-in link for the user.
+        created = self._request(
+            "POST",
+            "/users",
+            json={
+                "first_name": first or student.email,
+                "last_name": last or "-",
+                "email": student.email,
+                "send_welcome_email": False,
+            },
+        )
+        return str(created["id"])
+
+    def _enroll(self, user_id, course_id):
+        """Enroll with full access once; returns True when a new enrollment was made."""
+        existing = self._request(
+            "GET",
+            "/enrollments",
+            params={"query[user_id]": user_id, "query[course_id]": course_id},
+        )
+        now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        for enrollment in existing.get("items", []):
+            if enrollment.get("is_free_trial") or not enrollment.get("activated_at"):
+                # A trial gives only preview content: upgrade it to full access.
+                self._request("PUT", f"/enrollments/{enrollment['id']}", json={"activated_at": now})
+            return False
+        # Without activated_at an enrollment is only a free trial.
+        self._request(
+            "POST",
+            "/enrollments",
+            json={"course_id": int(course_id), "user_id": int(user_id), "activated_at": now},
+        )
+        return True
+
+    def _request(self, method, path, **kwargs):
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                response = self.client.request(method, path, **kwargs)
+            except httpx.HTTPError as exc:
+                error = LMSError(_("Thinkific no responde: %(e)s") % {"e": exc})
+                retry_after = None
+            else:
+                if response.status_code < 400:
+                    return response.json() if response.content else {}
+                error = LMSError(
+                    _("Thinkific respondió %(status)s a %(method)s %(path)s: %(body)s")
+                    % {
+                        "status": response.status_code,
+                        "method": method,
+                        "path": path,
+                        "body": response.text[:500],
+                    },
+                    permanent=response.status_code != 429 and response.status_code < 500,
+                )
+                retry_after = response.headers.get("Retry-After")
+            if error.permanent or attempt == ATTEMPTS:
+                raise error
+            time.sleep(_delay(attempt, retry_after))
+        raise AssertionError("unreachable")
+
+
+def _delay(attempt, retry_after):
+    try:
+        wanted = float(retry_after) if retry_after else 0.0
+    except ValueError:
+        wanted = 0.0
+    return min(max(wanted, BACKOFF_SECONDS * 2 ** (attempt - 1)), MAX_BACKOFF_SECONDS)

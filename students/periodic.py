@@ -1,0 +1,12 @@
+from datetime import timedelta
+
+from courseops.core.schedules import Periodic, declare
+
+declare(
+    Periodic(
+        name="students.sweep_onboarding",
+        task="students.sweep_onboarding",
+        every=timedelta(minutes=5),
+        description="Resumes onboarding pipelines a lost task or a failed step left behind.",
+    )
+)

@@ -1,0 +1,1 @@
+"""The student portal: passwordless sign-in and profile (other apps add their pages)."""

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from students.portal import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("entrar/", views.request_link, name="sign_in"),
+    path("acceso/<str:token>/", views.access, name="access"),
+    path("salir/", views.sign_out, name="sign_out"),
+]

@@ -1,0 +1,56 @@
+"""Portal pages of the students app: sign-in by emailed link, and the student's home."""
+
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from students.models import StudentMaterial
+from students.portal import services
+from students.portal.forms import SignInRequestForm
+
+
+@require_http_methods(["GET", "POST"])
+def request_link(request):
+    form = SignInRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.request_sign_in_link(email=form.cleaned_data["email"])
+        # The same answer whether or not the address is a student's.
+        return render(request, "portal/link_sent.html", {"email": form.cleaned_data["email"]})
+    status = 400 if form.is_bound else 200
+    return render(request, "portal/sign_in.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def access(request, token):
+    """GET only shows a button (mail scanners follow links); POST signs in."""
+    try:
+        if request.method == "POST":
+            services.sign_in_with_token(request=request, token=token)
+            return redirect("portal:home")
+        student = services.student_for_token(token=token)
+    except services.InvalidLink as exc:
+        return render(
+            request,
+            "portal/sign_in.html",
+            {"form": SignInRequestForm(), "error": str(exc)},
+            status=400,
+        )
+    return render(request, "portal/access.html", {"student": student})
+
+
+@require_http_methods(["GET"])
+def home(request):
+    student = services.current_student(request)
+    if student is None:
+        return redirect("portal:sign_in")
+    materials = (
+        StudentMaterial.objects.filter(student=student, material__active=True)
+        .select_related("material")
+        .order_by("material__title")
+    )
+    return render(request, "portal/home.html", {"student": student, "materials": materials})
+
+
+@require_http_methods(["POST"])
+def sign_out(request):
+    services.sign_out(request)
+    return redirect("portal:sign_in")

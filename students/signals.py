@@ -1,0 +1,13 @@
+"""What the students app tells the floors above it (they listen; students imports none)."""
+
+from django.dispatch import Signal
+
+# Sent by the "webinars" onboarding step; receivers register the student for what their
+# plan includes and return a short description, e.g. {"registered": 2}.
+# kwargs: student
+student_onboarded = Signal()
+
+# Sent while drafting the welcome email; receivers return a dict merged into the prompt's
+# context, e.g. the webinars app: {"next_webinar": {"title": ..., "when": ...}}.
+# kwargs: student
+welcome_email_context = Signal()

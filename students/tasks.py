@@ -1,0 +1,45 @@
+from celery import shared_task
+from django.contrib.auth import get_user_model
+
+from students.models import OnboardingStep, Student
+from students.onboarding import pipeline, welcome
+
+
+@shared_task(name="students.run_onboarding", ignore_result=True)
+def run_onboarding(student_id):
+    pipeline.run_onboarding(student_id=student_id)
+
+
+@shared_task(name="students.sweep_onboarding", ignore_result=True)
+def sweep_onboarding():
+    pipeline.sweep_onboarding()
+
+
+@shared_task(name="students.retry_onboarding_step", ignore_result=True)
+def retry_onboarding_step(step_id, user_id=None):
+    step = OnboardingStep.objects.select_related("student").filter(pk=step_id).first()
+    if step is not None:
+        user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+        pipeline.retry_step(step=step, user=user)
+
+
+# The AI may be down or over budget: try again later, a bounded number of times.
+@shared_task(
+    name="students.resend_welcome",
+    ignore_result=True,
+    bind=True,
+    max_retries=5,
+    default_retry_delay=300,
+)
+def resend_welcome(self, student_id):
+    from courseops.ai import AIError
+
+    student = Student.objects.select_related("plan").filter(pk=student_id).first()
+    if student is None:
+        return
+    try:
+        welcome.draft_welcome_email(student=student, resend=True)
+    except AIError as exc:
+        if exc.permanent:
+            raise
+        raise self.retry(exc=exc, countdown=min(exc.retry_after or 300, 3600)) from exc

@@ -1,0 +1,61 @@
+"""The issue's "done when": each door turns one registration into an active student with
+materials, a welcome draft in the review queue and a follow-up ticket."""
+
+import pytest
+
+from courseops.reviews.models import Draft
+from courseops.support.models import Ticket
+from students.intake.csv_import import import_students
+from students.models import Material, Student
+from tests.students.intake.typeform_payload import PAYLOAD, deliver
+
+
+@pytest.fixture
+def materials(plans):
+    guide = Material.objects.create(title="Guía de inicio", url="https://example.com/guia")
+    for plan in plans.values():
+        plan.materials.add(guide)
+    return [guide]
+
+
+def assert_fully_onboarded(student):
+    student.refresh_from_db()
+    assert student.status == Student.Status.ACTIVE
+    assert student.materials.count() == 1
+    assert Draft.objects.filter(object_id=str(student.pk), kind="welcome_email").count() == 1
+    assert Ticket.objects.filter(object_id=str(student.pk)).count() == 1
+
+
+def test_an_api_registration_ends_as_an_active_student_and_the_replay_says_so(
+    api_client, materials, django_capture_on_commit_callbacks
+):
+    body = {"email": "juan@example.com", "nombre": "Juan Pérez", "plan": "premium"}
+    with django_capture_on_commit_callbacks(execute=True):
+        first = api_client.post(
+            "/api/v1/estudiantes/onboarding",
+            body,
+            format="json",
+            headers={"Idempotency-Key": "j-1"},
+        )
+    assert first.status_code == 201
+    assert_fully_onboarded(Student.objects.get())
+
+    replay = api_client.post(
+        "/api/v1/estudiantes/onboarding", body, format="json", headers={"Idempotency-Key": "j-1"}
+    ).json()
+    assert replay["estado"] == "completado"
+    assert replay["acceso_plataforma"].startswith("http")
+
+
+def test_a_typeform_response_ends_as_an_active_student(
+    client, typeform, materials, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(client, PAYLOAD)
+    assert_fully_onboarded(Student.objects.get())
+
+
+def test_a_csv_row_ends_as_an_active_student(materials, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        import_students(content=b"email,nombre,plan\nana@example.com,Ana,vip\n")
+    assert_fully_onboarded(Student.objects.get())
