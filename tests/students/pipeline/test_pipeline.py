@@ -217,3 +217,33 @@ def test_a_spent_ai_budget_holds_the_welcome_until_the_budget_resets(
     assert sweep_onboarding(now=soon) == 0
     after_reset = timezone.now() + timedelta(seconds=budget.seconds_until_reset() + 60)
     assert sweep_onboarding(now=after_reset) == 1
+
+
+def test_an_app_above_can_put_the_next_webinar_into_the_welcome(
+    student, django_capture_on_commit_callbacks
+):
+    from students.signals import welcome_email_context
+
+    def next_webinar(sender, student, **kwargs):
+        return {"next_webinar": {"title": "Agentes en la práctica", "when": "el martes 2"}}
+
+    welcome_email_context.connect(next_webinar)
+    try:
+        onboard(student, django_capture_on_commit_callbacks)
+    finally:
+        welcome_email_context.disconnect(next_webinar)
+
+    draft = Draft.objects.get()
+    assert "«Agentes en la práctica», el martes 2" in draft.body
+    assert draft.context["next_webinar"]["title"] == "Agentes en la práctica"
+    assert draft.context["materials"] == ["Curso de IA", "Guía de prompts"]
+
+
+def test_the_welcome_is_written_in_the_students_language(
+    make_student, django_capture_on_commit_callbacks
+):
+    student = make_student(language="en", full_name="John Smith", email="john@example.com")
+
+    onboard(student, django_capture_on_commit_callbacks)
+
+    assert Draft.objects.get().subject == "Welcome aboard, John!"
