@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
 
 from courseops.audit.services import log_action
@@ -42,9 +43,12 @@ class StepSkipped(Exception):
 
 
 class StepFailed(Exception):
-    def __init__(self, message, *, permanent=False):
+    """`retry_after` (seconds) holds the sweeper back, e.g. until the AI budget resets."""
+
+    def __init__(self, message, *, permanent=False, retry_after=None):
         super().__init__(message)
         self.permanent = permanent
+        self.retry_after = retry_after
 
 
 def start_onboarding(*, student):
@@ -83,10 +87,14 @@ def run_step(*, step):
     except Exception as exc:  # a step's error is recorded on its row for staff, whatever it is
         permanent = getattr(exc, "permanent", False)
         log.warning("onboarding.step_failed", error=str(exc), permanent=permanent, exc_info=True)
+        detail = {"permanent": permanent}
+        if getattr(exc, "retry_after", None):
+            retry_at = timezone.now() + timedelta(seconds=exc.retry_after)
+            detail["retry_at"] = retry_at.isoformat()
         fields.update(
             status=Step.Status.FAILED,
             error=f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH],
-            detail={"permanent": permanent},
+            detail=detail,
         )
     else:
         fields.update(status=Step.Status.DONE, error="", detail=detail)
@@ -152,16 +160,27 @@ def sweep_onboarding(*, now=None):
     blocked = OnboardingStep.objects.filter(status=Step.Status.FAILED).filter(
         Q(detail__permanent=True) | Q(attempts__gte=MAX_AUTOMATIC_ATTEMPTS)
     )
-    student_ids = set(
+    candidates = (
         OnboardingStep.objects.filter(
             student__status=Student.Status.ONBOARDING,
             student__created_at__lt=now - START_GRACE,
             status__in=[Step.Status.PENDING, Step.Status.FAILED],
         )
         .exclude(student_id__in=blocked.values("student_id"))
-        .values_list("student_id", flat=True)
-        .distinct()[:1000]
+        .values_list("student_id", "status", "detail")[:1000]
     )
+    held = {
+        student_id
+        for student_id, status, detail in candidates
+        if status == Step.Status.FAILED and _held_back(detail, now)
+    }
+    student_ids = {student_id for student_id, _status, _detail in candidates} - held
     for student_id in student_ids:
         _enqueue_on_commit(student_id)
     return len(student_ids)
+
+
+def _held_back(detail, now):
+    """A transient failure that asked to wait (AI budget spent until midnight) waits."""
+    retry_at = parse_datetime((detail or {}).get("retry_at") or "")
+    return retry_at is not None and retry_at > now

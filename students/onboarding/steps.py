@@ -56,7 +56,7 @@ def draft_welcome_email(student):
     try:
         draft, created = welcome.draft_welcome_email(student=student)
     except AIError as exc:
-        raise StepFailed(str(exc), permanent=exc.permanent) from exc
+        raise StepFailed(str(exc), permanent=exc.permanent, retry_after=exc.retry_after) from exc
     return {"draft": draft.pk, "created": created, "status": draft.status}
 
 

@@ -79,6 +79,12 @@ class ThinkificBackend:
 
     def _enroll(self, user_id, course_id):
         """Enroll with full access once; returns True when a new enrollment was made."""
+        if not str(course_id).isdigit():
+            raise LMSError(
+                _("El id de curso de Thinkific «%(id)s» no es un número: corrígelo en el material.")
+                % {"id": course_id},
+                permanent=True,
+            )
         existing = self._request(
             "GET",
             "/enrollments",

@@ -137,7 +137,7 @@ def test_an_ai_outage_fails_the_welcome_step_transiently_and_retry_resumes_from_
     welcome = steps["welcome_email"]
     assert welcome.status == Step.Status.FAILED
     assert welcome.error.startswith("StepFailed")
-    assert welcome.detail == {"permanent": False}
+    assert welcome.detail["permanent"] is False
     assert steps["follow_up"].status == Step.Status.PENDING
     assert steps["materials"].status == Step.Status.DONE
     assert student.status == Student.Status.ONBOARDING
@@ -194,3 +194,56 @@ def test_the_sweeper_leaves_a_permanently_failed_step_to_staff(
     from students.onboarding.pipeline import sweep_onboarding
 
     assert sweep_onboarding(now=timezone.now() + timedelta(minutes=5)) == 0
+
+
+def test_a_spent_ai_budget_holds_the_welcome_until_the_budget_resets(
+    student, settings, django_capture_on_commit_callbacks
+):
+    from courseops.ai import budget
+    from students.onboarding.pipeline import sweep_onboarding
+
+    settings.AI_PROVIDER = "openai"
+    settings.OPENAI_API_KEY = "sk-test"
+    settings.AI_OVER_BUDGET = "queue"
+    settings.AI_DAILY_BUDGET_USD = 0
+
+    steps = onboard(student, django_capture_on_commit_callbacks)
+
+    welcome = steps["welcome_email"]
+    assert welcome.status == Step.Status.FAILED
+    assert welcome.detail["permanent"] is False
+    assert "retry_at" in welcome.detail
+    soon = timezone.now() + timedelta(minutes=10)
+    assert sweep_onboarding(now=soon) == 0
+    after_reset = timezone.now() + timedelta(seconds=budget.seconds_until_reset() + 60)
+    assert sweep_onboarding(now=after_reset) == 1
+
+
+def test_an_app_above_can_put_the_next_webinar_into_the_welcome(
+    student, django_capture_on_commit_callbacks
+):
+    from students.signals import welcome_email_context
+
+    def next_webinar(sender, student, **kwargs):
+        return {"next_webinar": {"title": "Agentes en la práctica", "when": "el martes 2"}}
+
+    welcome_email_context.connect(next_webinar)
+    try:
+        onboard(student, django_capture_on_commit_callbacks)
+    finally:
+        welcome_email_context.disconnect(next_webinar)
+
+    draft = Draft.objects.get()
+    assert "«Agentes en la práctica», el martes 2" in draft.body
+    assert draft.context["next_webinar"]["title"] == "Agentes en la práctica"
+    assert draft.context["materials"] == ["Curso de IA", "Guía de prompts"]
+
+
+def test_the_welcome_is_written_in_the_students_language(
+    make_student, django_capture_on_commit_callbacks
+):
+    student = make_student(language="en", full_name="John Smith", email="john@example.com")
+
+    onboard(student, django_capture_on_commit_callbacks)
+
+    assert Draft.objects.get().subject == "Welcome aboard, John!"

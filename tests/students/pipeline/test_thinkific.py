@@ -129,3 +129,16 @@ def test_a_422_fails_the_step_permanently_with_thinkifics_message(student, api):
     assert "422" in step.error
     assert "Course could not be found." in step.error
     assert enroll.call_count == 1  # a 4xx is never retried
+
+
+def test_a_material_with_a_non_numeric_course_id_fails_permanently_before_any_write(student, api):
+    student.plan.materials.filter(lms_course_id="101").update(lms_course_id="curso-ia")
+    api.get("/users").respond(200, json={"items": [{"id": 3, "email": "lucia@example.com"}]})
+    writes = api.post("/enrollments")
+
+    step = account_step(student)
+
+    assert step.status == "failed"
+    assert step.detail == {"permanent": True}
+    assert "curso-ia" in step.error
+    assert not writes.called
