@@ -13,6 +13,7 @@ from courseops.messaging.models import OutboundMessage
 from courseops.reviews.models import Draft
 from courseops.support.models import Ticket
 from students import services
+from students.admin.billing import payment_link
 from students.models import Material, OnboardingStep, Plan, Student
 from students.onboarding.pipeline import RUNNING_LEASE
 
@@ -280,6 +281,7 @@ class PlanAdmin(ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["materials"]
     show_full_result_count = False
+    actions = [payment_link]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(student_total=Count("students"))
