@@ -1,8 +1,12 @@
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from students.billing.services import create_checkout_session
+from students.billing.services import create_checkout_session, portal_link
 from students.models import Plan, Student, Subscription
 from tests.students.billing.conftest import API_KEY, SITE_URL, stripe_error
 
@@ -205,3 +209,47 @@ def test_the_subscription_list_loads_in_the_same_number_of_queries_at_2_and_20_r
         counts.append(len(queries))
 
     assert counts[0] == counts[1]
+
+
+def test_the_emailed_portal_link_opens_a_fresh_portal_session_each_time(fake_stripe, lucia, client):
+    Student.objects.filter(pk=lucia.pk).update(stripe_customer_id="cus_lucia")
+    url = portal_link(student=lucia)
+    assert url.startswith(f"{SITE_URL}/pago/portal/")
+    path = url.removeprefix(SITE_URL)
+
+    first = client.get(path)
+    second = client.get(path)
+
+    assert first.status_code == 302
+    assert first["Location"] == "https://billing.stripe.com/p/session/test_1"
+    assert second["Location"] == "https://billing.stripe.com/p/session/test_2"
+    assert [p["customer"] for p, _h in fake_stripe.requests("/v1/billing_portal/sessions")] == [
+        "cus_lucia",
+        "cus_lucia",
+    ]
+
+
+def test_a_tampered_or_expired_portal_link_is_refused_with_a_page_not_a_500(
+    fake_stripe, lucia, client
+):
+    Student.objects.filter(pk=lucia.pk).update(stripe_customer_id="cus_lucia")
+    path = portal_link(student=lucia).removeprefix(SITE_URL)
+
+    tampered = client.get(path[:-3] + "xyz/")
+    with time_machine.travel(timezone.now() + timedelta(days=31)):
+        expired = client.get(path)
+
+    assert tampered.status_code == 400
+    assert expired.status_code == 400
+    assert "ya no es válido" in expired.content.decode()
+    assert fake_stripe.requests("/v1/billing_portal/sessions") == []
+
+
+def test_the_portal_link_says_to_try_later_when_stripe_is_down(fake_stripe, lucia, client):
+    Student.objects.filter(pk=lucia.pk).update(stripe_customer_id="cus_lucia")
+    fake_stripe.fail_next = [stripe_error(503, "unavailable", type_="api_error")]
+
+    response = client.get(portal_link(student=lucia).removeprefix(SITE_URL))
+
+    assert response.status_code == 503
+    assert "unos minutos" in response.content.decode()
