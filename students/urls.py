@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("portal/", include("students.portal.urls")),
     path("registro/", include("students.intake.urls")),
+    path("pago/", include("students.billing.urls")),
 ]

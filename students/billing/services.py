@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core import signing
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -54,6 +56,9 @@ ZERO_DECIMAL_CURRENCIES = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga
 # A repeated checkout request (double click, client retry) within this window gets the
 # same Checkout Session back through Stripe's idempotency.
 CHECKOUT_IDEMPOTENCY_WINDOW = 600
+# The link in billing emails that opens a fresh portal session (`students.billing.views`).
+PORTAL_LINK_SALT = "students.billing.portal-link"
+PORTAL_LINK_MAX_AGE = 30 * 24 * 3600
 
 
 def _key(*parts):
@@ -117,6 +122,12 @@ def create_portal_session(*, student: Student, idempotency_key: str = "") -> str
     options = {"idempotency_key": idempotency_key} if idempotency_key else {}
     session = call(get_client().v1.billing_portal.sessions.create, params=params, options=options)
     return session.url
+
+
+def portal_link(*, student: Student) -> str:
+    """Our own signed URL (valid 30 days) that opens a fresh Customer Portal session."""
+    token = signing.dumps(student.pk, salt=PORTAL_LINK_SALT)
+    return settings.SITE_URL + reverse("billing:portal", kwargs={"token": token})
 
 
 # --- Subscription mirror ----------------------------------------------------------------
@@ -406,6 +417,7 @@ def record_payment_failed(*, invoice: dict) -> OutboundMessage | None:
             else None,
             "time_zone": student.time_zone,
             "portal_url": portal_url,
+            "fresh_portal_url": portal_link(student=student),
             "invoice_url": invoice.get("hosted_invoice_url") or "",
         },
         category=Category.BILLING,

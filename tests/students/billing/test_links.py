@@ -1,12 +1,12 @@
+from datetime import timedelta
+
 import pytest
-from django.contrib import admin
-from django.contrib.messages.storage.fallback import FallbackStorage
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from unfold.admin import ModelAdmin
+from django.utils import timezone
 
-from students.admin.billing import payment_link
-from students.billing.services import create_checkout_session
+from students.billing.services import create_checkout_session, portal_link
 from students.models import Plan, Student, Subscription
 from tests.students.billing.conftest import API_KEY, SITE_URL, stripe_error
 
@@ -143,15 +143,16 @@ def test_the_billing_api_is_for_staff_and_integrations_only(client, plans):
     assert response.status_code in (401, 403)
 
 
-def test_the_plan_payment_link_action_shows_a_fresh_checkout_link(fake_stripe, plans, rf):
-    request = rf.post("/admin/students/plan/")
-    request.session = {}
-    request._messages = FallbackStorage(request)
+def test_the_plan_admin_action_shows_a_fresh_payment_link(fake_stripe, plans, client, staff_user):
+    client.force_login(staff_user)
 
-    payment_link(ModelAdmin(Plan, admin.site), request, Plan.objects.filter(slug="basico"))
+    response = client.post(
+        "/admin/students/plan/",
+        {"action": "payment_link", "_selected_action": [plans["basico"].pk]},
+        follow=True,
+    )
 
-    [message] = [str(m) for m in request._messages]
-    assert "https://checkout.stripe.com/c/pay/cs_test_1" in message
+    assert "https://checkout.stripe.com/c/pay/cs_test_1" in response.content.decode()
     [(params, _headers)] = fake_stripe.requests("/v1/checkout/sessions")
     assert params["line_items[0][price]"] == "price_basico"
     assert "customer_email" not in params
@@ -208,3 +209,47 @@ def test_the_subscription_list_loads_in_the_same_number_of_queries_at_2_and_20_r
         counts.append(len(queries))
 
     assert counts[0] == counts[1]
+
+
+def test_the_emailed_portal_link_opens_a_fresh_portal_session_each_time(fake_stripe, lucia, client):
+    Student.objects.filter(pk=lucia.pk).update(stripe_customer_id="cus_lucia")
+    url = portal_link(student=lucia)
+    assert url.startswith(f"{SITE_URL}/pago/portal/")
+    path = url.removeprefix(SITE_URL)
+
+    first = client.get(path)
+    second = client.get(path)
+
+    assert first.status_code == 302
+    assert first["Location"] == "https://billing.stripe.com/p/session/test_1"
+    assert second["Location"] == "https://billing.stripe.com/p/session/test_2"
+    assert [p["customer"] for p, _h in fake_stripe.requests("/v1/billing_portal/sessions")] == [
+        "cus_lucia",
+        "cus_lucia",
+    ]
+
+
+def test_a_tampered_or_expired_portal_link_is_refused_with_a_page_not_a_500(
+    fake_stripe, lucia, client
+):
+    Student.objects.filter(pk=lucia.pk).update(stripe_customer_id="cus_lucia")
+    path = portal_link(student=lucia).removeprefix(SITE_URL)
+
+    tampered = client.get(path[:-3] + "xyz/")
+    with time_machine.travel(timezone.now() + timedelta(days=31)):
+        expired = client.get(path)
+
+    assert tampered.status_code == 400
+    assert expired.status_code == 400
+    assert "ya no es válido" in expired.content.decode()
+    assert fake_stripe.requests("/v1/billing_portal/sessions") == []
+
+
+def test_the_portal_link_says_to_try_later_when_stripe_is_down(fake_stripe, lucia, client):
+    Student.objects.filter(pk=lucia.pk).update(stripe_customer_id="cus_lucia")
+    fake_stripe.fail_next = [stripe_error(503, "unavailable", type_="api_error")]
+
+    response = client.get(portal_link(student=lucia).removeprefix(SITE_URL))
+
+    assert response.status_code == 503
+    assert "unos minutos" in response.content.decode()

@@ -75,6 +75,7 @@ def test_checkout_completed_for_a_new_person_creates_one_student_even_if_deliver
     assert student.utm_source == "instagram"
     assert student.intake_records.get().external_id == "cs_test_1"
     assert student.onboarding_steps.count() == 6  # onboarding started, once
+    assert student.status == Student.Status.ACTIVE  # pipeline done, subscription active
     assert Subscription.objects.get().student == student
 
 
@@ -271,6 +272,7 @@ def test_a_failed_payment_sends_one_dunning_email_per_attempt_with_a_portal_link
     assert message.category == "billing"
     assert "https://billing.stripe.com/p/session/test_1" in message.text_body
     assert "https://billing.stripe.com/p/session/test_1" in message.html_body
+    assert "https://ops.example.com/pago/portal/" in message.text_body  # a fresh one later
     assert "29" in message.text_body
     assert "USD" in message.text_body
     [(params, headers)] = fake_stripe.requests("/v1/billing_portal/sessions")

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from students.billing import views
+
+app_name = "billing"
+urlpatterns = [
+    path("portal/<str:token>/", views.portal_redirect, name="portal"),
+]

@@ -1,0 +1,31 @@
+"""The long-lived link in billing emails: it opens a fresh Customer Portal session.
+
+Stripe's portal URLs expire within minutes, so an email read the next day needs a link of
+our own that asks Stripe for a new one when clicked.
+"""
+
+from django.core import signing
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from courseops.core.logging import get_logger
+from students.billing.client import BillingError
+from students.billing.services import PORTAL_LINK_MAX_AGE, PORTAL_LINK_SALT, create_portal_session
+from students.models import Student
+
+logger = get_logger(__name__)
+
+
+@require_GET
+def portal_redirect(request, token):
+    try:
+        student_id = signing.loads(token, salt=PORTAL_LINK_SALT, max_age=PORTAL_LINK_MAX_AGE)
+        student = Student.objects.get(pk=student_id)
+    except (signing.BadSignature, Student.DoesNotExist):
+        return render(request, "billing/portal_link_invalid.html", status=400)
+    try:
+        url = create_portal_session(student=student)
+    except BillingError as exc:
+        logger.warning("billing.portal_link_failed", student_id=student.pk, error=str(exc))
+        return render(request, "billing/portal_unavailable.html", status=503)
+    return redirect(url)
