@@ -92,13 +92,14 @@ def onboarding_state(student, steps=None) -> str:
 
 
 def platform_access(student, steps):
-    """Where the student signs in, once their account step has run."""
+    """Where the student signs in, once their account step has run: the sign-in page, not
+    the personal link the welcome email carries (that one is a credential)."""
     account = next((s for s in steps if s.name == OnboardingStep.Name.ACCOUNT), None)
     if account is None or account.status != OnboardingStep.Status.DONE:
         return None
-    from students.onboarding.lms import access_url
+    from students.onboarding.lms import sign_in_page
 
-    return access_url(student)
+    return sign_in_page()
 
 
 class RegistrationView(APIView):

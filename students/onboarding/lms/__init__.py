@@ -1,9 +1,10 @@
 """Where a student's course account lives: a small backend class per LMS, chosen by the
 `LMS_BACKEND` setting and imported on first use.
 
-A backend has a `name`, a `label` and two verbs: `create_account(student) -> dict`
-(idempotent: it finds what an earlier run created) and `access_url(student) -> str`
-(what the welcome email links to).
+A backend has a `name`, a `label` and three verbs: `create_account(student) -> dict`
+(idempotent: it finds what an earlier run created), `access_url(student) -> str` (what the
+welcome email links to; for the portal it is a sign-in credential, for the student only)
+and `sign_in_page() -> str` (where anyone signs in; safe to hand to integrations).
 """
 
 from django.conf import settings
@@ -42,3 +43,8 @@ def create_account(student):
 def access_url(student) -> str:
     """The link that takes this student into their courses (goes into the welcome email)."""
     return get_backend().access_url(student)
+
+
+def sign_in_page() -> str:
+    """The LMS's sign-in page: what the API tells integrations, never a personal link."""
+    return get_backend().sign_in_page()

@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from students.portal.services import sign_in_link
@@ -14,3 +16,6 @@ class PortalBackend:
 
     def access_url(self, student):
         return sign_in_link(student=student)
+
+    def sign_in_page(self):
+        return settings.SITE_URL + reverse("portal:sign_in")

@@ -41,6 +41,9 @@ class ThinkificBackend:
         )
 
     def access_url(self, student):
+        return self.sign_in_page()
+
+    def sign_in_page(self):
         return f"https://{settings.THINKIFIC_SUBDOMAIN}.thinkific.com/users/sign_in"
 
     def create_account(self, student):

@@ -44,7 +44,8 @@ def test_an_api_registration_ends_as_an_active_student_and_the_replay_says_so(
         "/api/v1/estudiantes/onboarding", body, format="json", headers={"Idempotency-Key": "j-1"}
     ).json()
     assert replay["estado"] == "completado"
-    assert replay["acceso_plataforma"].startswith("http")
+    # The sign-in page, never the student's personal sign-in link (a credential).
+    assert replay["acceso_plataforma"].endswith("/portal/entrar/")
 
 
 def test_a_typeform_response_ends_as_an_active_student(
