@@ -184,6 +184,8 @@ def measure_race():
     for error in sorted(set(errors))[:3]:
         print(f"  error: {error}")
 
+    measure_pipeline_race(Student.objects.get(email="carla@example.com"))
+
     data = registration_data(form, {**payload["form_response"]})
     data["email"] = "diego@example.com"
     elapsed, errors = race(
@@ -194,6 +196,35 @@ def measure_race():
         f"{len(errors)} errors, "
         f"{Student.objects.filter(email='diego@example.com').count()} student, "
         f"{IntakeRecord.objects.filter(external_id='benchform:race-2').count()} intake record"
+    )
+    for error in sorted(set(errors))[:3]:
+        print(f"  error: {error}")
+
+
+def measure_pipeline_race(student):
+    """The raced student's onboarding, run by THREADS workers at once (a redelivered task,
+    the sweeper and a staff retry together), with the welcome email under `auto`."""
+    from django.conf import settings
+
+    from courseops.celery import app as celery_app
+    from courseops.messaging.models import OutboundMessage
+    from courseops.reviews.models import Draft, ReviewPolicy
+    from students.onboarding.pipeline import run_onboarding
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    ReviewPolicy.objects.update_or_create(kind="welcome_email", defaults={"mode": "auto"})
+    celery_app.conf.task_always_eager = True
+    try:
+        elapsed, errors = race(lambda: run_onboarding(student_id=student.pk))
+    finally:
+        celery_app.conf.task_always_eager = False
+    student.refresh_from_db()
+    drafts = Draft.objects.filter(kind="welcome_email", object_id=str(student.pk)).count()
+    emails = OutboundMessage.objects.filter(recipient=student.email).count()
+    print(
+        f"{THREADS} simultaneous pipeline runs for that student: {elapsed:.2f} s, "
+        f"{len(errors)} errors, status {student.status}, {drafts} welcome draft, "
+        f"{emails} email queued"
     )
     for error in sorted(set(errors))[:3]:
         print(f"  error: {error}")
