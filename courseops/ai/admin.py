@@ -3,11 +3,11 @@ import datetime as dt
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import ModelAdmin
 
 from courseops.ai import reports
 from courseops.ai.models import AIUsage
 from courseops.ai.providers import PROVIDERS
+from courseops.core.admin import RecordAdmin
 
 SUMMARY_DAYS = 30
 
@@ -26,7 +26,7 @@ class ProviderFilter(admin.SimpleListFilter):
 
 
 @admin.register(AIUsage)
-class AIUsageAdmin(ModelAdmin):
+class AIUsageAdmin(RecordAdmin):
     """The AI ledger, read-only: every call with its cost, and totals for the filtered rows."""
 
     list_display = [
@@ -83,12 +83,3 @@ class AIUsageAdmin(ModelAdmin):
             context["budget_today"] = reports.budget_today()
             context["summary_title"] = title
         return response
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -5,8 +5,8 @@ from django.db.models.functions import Left
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from unfold.admin import ModelAdmin
 
+from courseops.core.admin import RecordAdmin
 from courseops.webhooks import services
 from courseops.webhooks.models import WebhookEvent
 
@@ -20,7 +20,8 @@ def _pretty(value):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(ModelAdmin):
+class WebhookEventAdmin(RecordAdmin):
+    # Never deleted: a deleted Typeform event could be replayed (Typeform signs no time).
     list_display = [
         "received_at",
         "provider",
@@ -65,17 +66,6 @@ class WebhookEventAdmin(ModelAdmin):
     @admin.display(description=_("cabeceras"))
     def pretty_headers(self, obj):
         return _pretty(obj.headers)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # Events are evidence of what a vendor sent: read-only, never edited or deleted
-        # (a deleted Typeform event could be replayed, as Typeform signs no timestamp).
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_rerun_permission(self, request):
         return request.user.has_perm("webhooks.change_webhookevent")

@@ -8,6 +8,7 @@ any transaction (they may call vendors).
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -35,6 +36,10 @@ RECEIVED_GRACE = timedelta(seconds=60)
 # so a long queue does not fill up with copies of the same event.
 RESWEEP_AFTER = timedelta(minutes=5)
 SWEEP_BATCH = 500
+# Set while a dispatch task is on its way: every event received meanwhile rides on it.
+DISPATCH_PENDING = "webhooks:dispatch-pending"
+# If that task is lost, the flag lapses and the next delivery (or the sweeper) asks again.
+DISPATCH_PENDING_TTL = 30
 MAX_ERROR_LENGTH = 4000
 
 
@@ -56,6 +61,19 @@ def _enqueue_on_commit(event_pk):
         _enqueue(event_pk)
 
     transaction.on_commit(enqueue_webhook_event, robust=True)
+
+
+def _request_dispatch():
+    """Ask for one dispatch task, unless one is already on its way.
+
+    Publishing a Celery message costs more CPU than the rest of the webhook request put
+    together (bench/README.md), so a burst of deliveries shares one message; the dispatch
+    task then fans the events out to workers.
+    """
+    if cache.add(DISPATCH_PENDING, 1, timeout=DISPATCH_PENDING_TTL):
+        from courseops.webhooks.tasks import dispatch_webhook_events
+
+        dispatch_webhook_events.delay()
 
 
 def _insert(event):
@@ -100,7 +118,8 @@ def event_receive(
         )
         logger.info("webhook.duplicate", provider=provider, event_id=inbound.event_id)
         return existing, False
-    _enqueue_on_commit(event.pk)
+    # After commit; a broker outage is logged, not raised: the sweeper picks the row up.
+    transaction.on_commit(_request_dispatch, robust=True)
     logger.info(
         "webhook.received", provider=provider, event_id=event.event_id, type=event.event_type
     )
@@ -172,6 +191,29 @@ def event_process(*, event_pk: int) -> str | None:
     return Status.PROCESSED
 
 
+def _enqueue_due(due, *, now, batch):
+    enqueued = 0
+    for pk in list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:batch]):
+        # Push the row's due time forward first: if this task is lost too, the row comes
+        # back in RESWEEP_AFTER; if two sweepers race, only one enqueues it.
+        if due.filter(pk=pk).update(next_attempt_at=now + RESWEEP_AFTER):
+            _enqueue(pk)
+            enqueued += 1
+    return enqueued
+
+
+def events_dispatch(*, batch: int = SWEEP_BATCH) -> int:
+    """Enqueue the processing of every newly received event; returns how many."""
+    # Cleared before the scan, so an event committed after it asks for another dispatch.
+    cache.delete(DISPATCH_PENDING)
+    now = timezone.now()
+    fresh = WebhookEvent.objects.filter(status=Status.RECEIVED, next_attempt_at__lte=now)
+    enqueued = _enqueue_due(fresh, now=now, batch=batch)
+    if enqueued == batch:
+        _request_dispatch()
+    return enqueued
+
+
 def events_sweep(*, batch: int = SWEEP_BATCH) -> int:
     """Re-enqueue what a lost task left behind; safe to run twice. Returns rows enqueued."""
     now = timezone.now()
@@ -186,13 +228,7 @@ def events_sweep(*, batch: int = SWEEP_BATCH) -> int:
         Q(status=Status.RECEIVED, next_attempt_at__lte=now - RECEIVED_GRACE)
         | Q(status=Status.RETRYING, next_attempt_at__lte=now)
     )
-    enqueued = 0
-    for pk in list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:batch]):
-        # Push the row's due time forward first: if this task is lost too, the row comes
-        # back in RESWEEP_AFTER; if two sweepers race, only one enqueues it.
-        if due.filter(pk=pk).update(next_attempt_at=now + RESWEEP_AFTER):
-            _enqueue(pk)
-            enqueued += 1
+    enqueued = _enqueue_due(due, now=now, batch=batch)
     if enqueued:
         logger.info("webhook.swept", enqueued=enqueued)
     return enqueued

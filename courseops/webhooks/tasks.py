@@ -15,6 +15,11 @@ def process_webhook_event(event_pk):
     services.event_process(event_pk=event_pk)
 
 
+@shared_task(name="webhooks.dispatch", ignore_result=True)
+def dispatch_webhook_events():
+    services.events_dispatch()
+
+
 @shared_task(name="webhooks.sweep", ignore_result=True)
 def sweep_webhook_events():
     services.events_sweep()

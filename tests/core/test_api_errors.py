@@ -44,3 +44,18 @@ def test_api_docs_page_serves_swagger_assets_locally(admin_client):
     assert response.status_code == 200
     assert b"cdn.jsdelivr" not in response.content
     assert b"/static/drf_spectacular_sidecar/" in response.content
+
+
+@pytest.mark.django_db
+def test_staff_logging_in_without_a_next_page_land_on_the_admin(client, staff_user):
+    response = client.post("/admin/login/", {"username": "ana", "password": "pw-ana-1234"})
+
+    assert response.status_code == 302
+    assert response.url == "/admin/"
+
+
+@pytest.mark.django_db
+def test_the_admin_speaks_spanish_whatever_the_browser_asks(admin_client):
+    response = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+
+    assert 'lang="es"' in response.content.decode()

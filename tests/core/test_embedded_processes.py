@@ -144,5 +144,5 @@ def test_empty_service_variables_mean_the_embedded_defaults(tmp_path):
     )
     result = _run(env, "-c", probe)
 
-    assert result.stdout.split() == ["django.db.backends.sqlite3", "filesystem://"]
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "filesystem://localhost//"]
     assert (tmp_path / "broker" / "queue").is_dir()

@@ -292,3 +292,53 @@ def test_two_workers_racing_for_one_event_run_its_handler_once(handlers):
 
     assert len(runs) == 1
     assert sorted(results, key=str) == [None, Status.PROCESSED]
+
+
+def test_deliveries_arriving_while_a_dispatch_is_pending_ride_on_it(
+    calls, django_capture_on_commit_callbacks
+):
+    calls.register("generic", "lead.created")
+    # A dispatch task is already on its way (published by an earlier delivery).
+    from django.core.cache import cache
+
+    cache.add(services.DISPATCH_PENDING, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        receive("evt-a")
+        receive("evt-b")
+
+    assert calls == []
+    assert set(WebhookEvent.objects.values_list("status", flat=True)) == {Status.RECEIVED}
+
+    assert services.events_dispatch() == 2
+    assert sorted(event_id for _, event_id, _ in calls) == ["evt-a", "evt-b"]
+
+
+def test_a_delivery_after_the_dispatcher_cleared_its_flag_asks_for_another_dispatch(
+    calls, django_capture_on_commit_callbacks
+):
+    calls.register("generic", "lead.created")
+    assert services.events_dispatch() == 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        event = receive("evt-late")
+
+    event.refresh_from_db()
+    assert event.status == Status.PROCESSED
+    assert calls == [("generic", "evt-late", 1)]
+
+
+def test_a_dispatcher_that_fills_its_batch_asks_for_another_run(
+    calls, django_capture_on_commit_callbacks
+):
+    calls.register("generic", "lead.created")
+    from django.core.cache import cache
+
+    cache.add(services.DISPATCH_PENDING, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(3):
+            receive(f"evt-{n}")
+
+    # Batch of 2: the first run handles two and publishes a second dispatch (eager here).
+    services.events_dispatch(batch=2)
+
+    assert sorted(event_id for _, event_id, _ in calls) == ["evt-0", "evt-1", "evt-2"]
