@@ -340,3 +340,20 @@ TWILIO_STATUS_CALLBACK_URL = env.str(
 )
 # Empty means Twilio's own API; set for a regional edge proxy or a local fake.
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
+
+# Webinars (webinars)
+# "jitsi" (no account needed) or "zoom" (Server-to-Server OAuth app: the three ZOOM_* keys).
+WEBINAR_MEETING_PROVIDER = env.str("WEBINAR_MEETING_PROVIDER", default="jitsi")
+JITSI_BASE_URL = env.str("JITSI_BASE_URL", default="https://meet.jit.si")
+ZOOM_ACCOUNT_ID = env.str("ZOOM_ACCOUNT_ID", default="")
+ZOOM_CLIENT_ID = env.str("ZOOM_CLIENT_ID", default="")
+ZOOM_CLIENT_SECRET = env_secret("ZOOM_CLIENT_SECRET", default="")
+ZOOM_API_BASE_URL = env.str("ZOOM_API_BASE_URL", default="https://api.zoom.us/v2")
+ZOOM_OAUTH_URL = env.str("ZOOM_OAUTH_URL", default="https://zoom.us/oauth/token")
+ZOOM_TIMEOUT_SECONDS = env.float("ZOOM_TIMEOUT_SECONDS", default=15.0)
+# No SMS reminders between these local hours of the registrant ("HH:MM-HH:MM"; empty: none).
+WEBINAR_SMS_QUIET_HOURS = env.str("WEBINAR_SMS_QUIET_HOURS", default="21:00-08:00")
+if WEBINAR_MEETING_PROVIDER not in {"jitsi", "zoom"}:
+    raise environ.ImproperlyConfigured(
+        f"WEBINAR_MEETING_PROVIDER must be 'jitsi' or 'zoom', not {WEBINAR_MEETING_PROVIDER!r}"
+    )
