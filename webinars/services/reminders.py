@@ -67,8 +67,8 @@ def due_pairs(now):
             webinar__status=Webinar.Status.SCHEDULED,
             webinar__starts_at__gt=now,
         )
+        .annotate(r_id=F("webinar__reminders__pk"))
         .alias(
-            r_id=F("webinar__reminders__pk"),
             r_offset=F("webinar__reminders__offset"),
             r_active=F("webinar__reminders__active"),
             r_ai=F("webinar__reminders__uses_ai_text"),
