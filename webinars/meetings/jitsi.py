@@ -13,7 +13,7 @@ class JitsiProvider:
     label = "Jitsi Meet"
 
     def create(self, webinar):
-        room = f"courseops-{webinar.uid.hex[:12]}-{secrets.token_urlsafe(12)}"
+        room = f"courseops-{webinar.uid.hex[:12]}-{secrets.token_hex(16)}"  # 128 random bits
         return Meeting(url=f"{settings.JITSI_BASE_URL.rstrip('/')}/{room}", external_id=room)
 
     def update(self, webinar):
