@@ -140,3 +140,15 @@ def test_creating_a_webinar_in_the_admin_gives_it_the_default_reminders(client, 
     webinar = Webinar.objects.get()
     assert webinar.reminders.count() == 4
     assert webinar.status == Webinar.Status.DRAFT
+
+
+def test_demo_data_loads_twice_without_duplicates(django_capture_on_commit_callbacks, staff_user):
+    from webinars.demo import load_webinars_demo
+
+    with django_capture_on_commit_callbacks(execute=True):
+        load_webinars_demo(staff=staff_user)
+        load_webinars_demo(staff=staff_user)
+
+    statuses = sorted(Webinar.objects.values_list("status", flat=True))
+    assert statuses == ["finished", "scheduled", "scheduled"]
+    assert Registration.objects.count() == 6
