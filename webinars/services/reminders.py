@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import (
     DateTimeField,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -86,9 +87,12 @@ def due_pairs(now):
         )
         .filter(r_active=True, due_at__lte=now, window_end__gt=now, created_at__lte=F("due_at"))
         .filter(Q(r_ai=False) | ~Q(r_text=""))
+        # NOT EXISTS on the (registration, reminder) unique index: one probe per pair.
         .exclude(
-            pk__in=ReminderDelivery.objects.filter(reminder_id=OuterRef("r_id")).values(
-                "registration_id"
+            Exists(
+                ReminderDelivery.objects.filter(
+                    registration_id=OuterRef("pk"), reminder_id=OuterRef("r_id")
+                )
             )
         )
         .values_list("pk", "r_id", "webinar__ics_sequence")
