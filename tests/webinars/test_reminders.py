@@ -261,3 +261,98 @@ def test_the_scan_runs_the_same_number_of_queries_for_few_and_many_registrations
 
     assert (claimed_small, claimed_large) == (2, 2 + 32)
     assert small == large
+
+
+def test_a_claimed_reminder_is_not_sent_if_the_webinar_was_cancelled_meanwhile(
+    webinar, lead, at, django_capture_on_commit_callbacks
+):
+    from webinars.services import webinar_cancel
+
+    due = START - timedelta(days=1)
+    with time_machine.travel(due, tick=False), django_capture_on_commit_callbacks(execute=False):
+        scan_due_reminders()
+    at(due, webinar_cancel, webinar=webinar)
+
+    at(due, deliver_reminders, delivery_ids=[ReminderDelivery.objects.get().pk])
+
+    assert reminders() == []
+    assert ReminderDelivery.objects.get().status == ReminderDelivery.Status.SKIPPED
+
+
+def test_staff_may_choose_to_resend_reminders_when_rescheduling(webinar, lead, at):
+    at(START - timedelta(days=1), scan_due_reminders)
+    new_start = START + timedelta(days=3)
+    at(
+        START - timedelta(hours=20),
+        webinar_reschedule,
+        webinar=webinar,
+        starts_at=new_start,
+        resend_reminders=True,
+    )
+
+    at(new_start - timedelta(days=1), scan_due_reminders)
+
+    assert len(reminders(Channel.EMAIL)) == 2
+    assert reminders(Channel.EMAIL)[1].idempotency_key.endswith(".1.email")  # sequence 1
+
+
+def test_a_quiet_hours_sms_with_the_old_time_is_withdrawn_on_reschedule(make_webinar, at):
+    late = datetime(2026, 12, 10, 5, 0, tzinfo=UTC)  # 23:00 in Mexico City
+    webinar = at(BEFORE, make_webinar, starts_at=late)
+    at(
+        BEFORE,
+        registration_create,
+        webinar=webinar,
+        email="noche@example.com",
+        phone="+5215511113333",
+        time_zone="America/Mexico_City",
+        sms_consent=True,
+        consent_text="Acepto SMS.",
+        source=Registration.Source.PAGE,
+    )
+    at(late - timedelta(days=1), scan_due_reminders)
+    [waiting] = reminders(Channel.SMS)
+    new_start = late + timedelta(days=2, hours=14)  # 12 December, 13:00 local
+
+    moved_at = late - timedelta(hours=23)
+    at(moved_at, webinar_reschedule, webinar=webinar, starts_at=new_start)
+    at(new_start - timedelta(days=1), scan_due_reminders)  # the 1-day one went already
+    at(new_start - timedelta(minutes=10), scan_due_reminders)
+
+    waiting.refresh_from_db()
+    assert waiting.status == Status.CANCELED
+    old, final = reminders(Channel.SMS)
+    assert old.pk == waiting.pk
+    assert final.send_at is None  # 12:50 local: not quiet
+    assert "12 de diciembre de 2026 a las 13:00" in final.text_body
+    assert len(reminders(Channel.EMAIL)) == 2
+
+
+def test_english_registrants_read_the_date_in_english_in_their_time_zone(webinar, at):
+    at(
+        BEFORE,
+        registration_create,
+        webinar=webinar,
+        email="john@example.com",
+        name="John Smith",
+        time_zone="America/New_York",
+        language="en",
+        source=Registration.Source.API,
+    )
+
+    at(START - timedelta(days=1), scan_due_reminders)
+
+    [message] = reminders()
+    assert "Dec. 10, 2026, noon" in message.text_body  # 12:00 in New York
+    assert message.language == "en"
+
+
+def test_one_ai_draft_per_webinar_however_often_it_is_asked_for(webinar, at):
+    from webinars.services import reminder_text_draft
+
+    at(BEFORE, reminder_text_draft, webinar=webinar)
+    at(BEFORE, reminder_text_draft, webinar=webinar)
+
+    draft = Draft.objects.get(kind="webinar_reminder")
+    assert draft.target == webinar.reminders.get(uses_ai_text=True)
+    assert "{nombre}" in draft.body

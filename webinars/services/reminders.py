@@ -170,9 +170,28 @@ def _reminder_context(registration, reminder, webinar):
     return context
 
 
+def _still_wanted(registration, reminder, webinar, now):
+    """Re-checked at delivery: things may have changed since the scan claimed it."""
+    return (
+        webinar.status == Webinar.Status.SCHEDULED
+        and webinar.starts_at > now
+        and registration.cancelled_at is None
+        and reminder.active
+        and reminder.ready
+    )
+
+
 def _deliver(delivery, now):
     registration, reminder = delivery.registration, delivery.reminder
     webinar = registration.webinar
+    if now < webinar.starts_at - reminder.offset:
+        delivery.delete()  # moved later since the scan: the scan claims it again when due
+        return
+    if not _still_wanted(registration, reminder, webinar, now):
+        delivery.status = ReminderDelivery.Status.SKIPPED
+        delivery.detail = {"reason": "no longer due (cancelled, moved or disabled)"}
+        delivery.save(update_fields=["status", "detail"])
+        return
     key = f"webinars.reminder.{registration.pk}.{reminder.pk}.{delivery.sequence}"
     context = _reminder_context(registration, reminder, webinar)
     messages, notes = [], {}

@@ -101,19 +101,31 @@ def webinar_schedule(*, webinar, user=None) -> Webinar:
 
 def _withdraw_waiting_reminders(webinar, *, user):
     """Cancel reminder messages still waiting in the outbox (an SMS moved past quiet
-    hours) and forget their deliveries, so the next scan queues them for the new time."""
-    forgotten = []
-    for delivery in ReminderDelivery.objects.filter(
-        reminder__webinar=webinar, status=ReminderDelivery.Status.QUEUED
-    ).only("pk", "detail"):
-        ids = delivery.detail.get("messages", [])
-        waiting = OutboundMessage.objects.filter(pk__in=ids, status__in=PENDING)
-        if ids and waiting.count() == len(ids):
-            for message in waiting:
-                cancel_message(message=message, user=user)
-            forgotten.append(delivery.pk)
+    hours); returns how many."""
+    deliveries = list(
+        ReminderDelivery.objects.filter(
+            reminder__webinar=webinar, status=ReminderDelivery.Status.QUEUED
+        ).values_list("pk", "detail")
+    )
+    ids = {message_id for _pk, detail in deliveries for message_id in detail.get("messages", [])}
+    waiting = {
+        message.pk: message
+        for message in OutboundMessage.objects.filter(pk__in=ids, status__in=PENDING).only(
+            "pk", "status"
+        )
+    }
+    # A waiting message carries the old time in its text: it never goes out. When nothing
+    # of a reminder left yet, the reminder is forgotten and follows the new time; when
+    # part of it went (the email), the rest is dropped rather than the email sent again.
+    for message in waiting.values():
+        cancel_message(message=message, user=user)
+    forgotten = [
+        pk
+        for pk, detail in deliveries
+        if detail.get("messages") and all(i in waiting for i in detail["messages"])
+    ]
     ReminderDelivery.objects.filter(pk__in=forgotten).delete()
-    return len(forgotten)
+    return len(waiting)
 
 
 def _notify_registrants(webinar, *, kind, cancel):
