@@ -136,3 +136,52 @@ def test_a_zoom_registrant_gets_a_personal_link_in_the_confirmation(
     assert registration.join_url == "https://zoom.us/w/555?tk=XYZ"
     assert json.loads(added.calls.last.request.content)["email"] == "eva@example.com"
     assert "https://zoom.us/w/555?tk=XYZ" in mail.outbox[0].body
+
+
+def test_zoom_follows_a_reschedule_and_a_cancel(zoom, make_webinar):
+    from datetime import timedelta
+
+    import time_machine
+
+    from tests.webinars.conftest import START
+    from webinars.services import webinar_cancel, webinar_reschedule
+
+    zoom.post(f"{ZOOM_API}/users/me/meetings").respond(
+        201, json={"id": 777, "join_url": "https://zoom.us/j/777"}
+    )
+    patched = zoom.patch(f"{ZOOM_API}/meetings/777").respond(204)
+    deleted = zoom.delete(f"{ZOOM_API}/meetings/777").respond(404, json={"code": 3001})
+
+    with time_machine.travel(START - timedelta(days=20), tick=False):
+        webinar = make_webinar()
+        webinar_reschedule(webinar=webinar, starts_at=START + timedelta(hours=2))
+        webinar_cancel(webinar=webinar)
+
+    assert json.loads(patched.calls.last.request.content)["start_time"] == "2026-12-10T19:00:00Z"
+    assert deleted.called  # already gone at Zoom counts as deleted
+    webinar.refresh_from_db()
+    assert webinar.status == "cancelled"
+    assert webinar.meeting_error == ""
+
+
+def test_a_zoom_error_while_rescheduling_keeps_the_old_time(zoom, make_webinar):
+    from datetime import timedelta
+
+    import time_machine
+
+    from tests.webinars.conftest import START
+    from webinars.services import webinar_reschedule
+
+    zoom.post(f"{ZOOM_API}/users/me/meetings").respond(
+        201, json={"id": 778, "join_url": "https://zoom.us/j/778"}
+    )
+    zoom.patch(f"{ZOOM_API}/meetings/778").respond(400, json={"code": 300})
+
+    with time_machine.travel(START - timedelta(days=20), tick=False):
+        webinar = make_webinar()
+        with pytest.raises(MeetingError):
+            webinar_reschedule(webinar=webinar, starts_at=START + timedelta(hours=2))
+
+    webinar.refresh_from_db()
+    assert webinar.starts_at == START
+    assert webinar.ics_sequence == 0
