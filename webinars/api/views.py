@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -47,6 +48,10 @@ class WebinarDetail(generics.RetrieveAPIView):
 class WebinarRegistrations(APIView):
     """Register a lead (or an integration's contact) to a webinar; repeating is safe."""
 
+    @extend_schema(
+        request=RegistrationInputSerializer,
+        responses={201: RegistrationSerializer, 200: RegistrationSerializer},
+    )
     def post(self, request, pk):
         webinar = get_object_or_404(Webinar, pk=pk)
         data = RegistrationInputSerializer(data=request.data)
