@@ -32,7 +32,16 @@ class ReminderInline(TabularInline):
 class RegistrationInline(TabularInline):
     model = Registration
     extra = 0
-    fields = ["email", "name", "time_zone", "language", "source", "sms_consent", "cancelled_at"]
+    fields = [
+        "email",
+        "name",
+        "time_zone",
+        "language",
+        "source",
+        "sms_consent",
+        "cancelled_at",
+        "last_error",
+    ]
     readonly_fields = fields
     show_change_link = True
     can_delete = False

@@ -127,6 +127,8 @@ class Registration(models.Model):
     # Zoom registrants get a personal link; empty means the webinar's link.
     join_url = models.URLField(_("enlace personal"), max_length=500, blank=True)
     external_id = models.CharField(_("id en el proveedor"), max_length=100, blank=True)
+    # Why the provider gave no personal link (the confirmation then carries the shared one).
+    last_error = models.TextField(_("último error"), blank=True)
     cancelled_at = models.DateTimeField(_("cancelada el"), null=True, blank=True)
     # Filled after the webinar (attendance import), in a later part of the issue.
     attended = models.BooleanField(_("asistió"), null=True, blank=True)

@@ -28,9 +28,9 @@ def confirm_registration(self, registration_id):
     try:
         services.registration_confirm(registration=registration)
     except MeetingError as exc:
-        if exc.permanent or self.request.retries >= MAX_RETRIES:
-            raise
-        raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc
+        if not exc.permanent and self.request.retries < MAX_RETRIES:
+            raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc
+        services.registration_confirm(registration=registration, provider_error=str(exc))
 
 
 @shared_task(bind=True, name="webinars.draft_reminder_text", ignore_result=True)

@@ -152,3 +152,15 @@ def test_demo_data_loads_twice_without_duplicates(django_capture_on_commit_callb
     statuses = sorted(Webinar.objects.values_list("status", flat=True))
     assert statuses == ["finished", "scheduled", "scheduled"]
     assert Registration.objects.count() == 6
+
+
+def test_the_reminder_scan_is_installed_as_a_periodic_task():
+    from django_celery_beat.models import PeriodicTask
+
+    from courseops.core.schedules import install_periodic_tasks
+
+    install_periodic_tasks()
+
+    task = PeriodicTask.objects.get(name="webinars.scan_reminders")
+    assert task.task == "webinars.scan_reminders"
+    assert task.interval.every == 60

@@ -185,3 +185,32 @@ def test_a_zoom_error_while_rescheduling_keeps_the_old_time(zoom, make_webinar):
     webinar.refresh_from_db()
     assert webinar.starts_at == START
     assert webinar.ics_sequence == 0
+
+
+def test_when_zoom_refuses_a_registrant_the_confirmation_still_goes_with_the_shared_link(
+    zoom, make_webinar, django_capture_on_commit_callbacks
+):
+    import time_machine
+    from django.core import mail
+
+    from tests.webinars.conftest import START
+    from webinars.services import registration_create
+
+    zoom.post(f"{ZOOM_API}/users/me/meetings").respond(
+        201, json={"id": 556, "join_url": "https://zoom.us/j/556"}
+    )
+    zoom.post(f"{ZOOM_API}/meetings/556/registrants").respond(
+        400, json={"code": 3000, "message": "Registration has not been enabled"}
+    )
+    with time_machine.travel(START.replace(month=11), tick=False):
+        webinar = make_webinar()
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            registration = registration_create(
+                webinar=webinar, email="eva@example.com", name="Eva", source="page"
+            )
+
+    registration.refresh_from_db()
+    assert "Registration has not been enabled" in registration.last_error
+    assert registration.join_url == ""
+    assert "https://zoom.us/j/556" in mail.outbox[0].body

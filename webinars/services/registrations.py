@@ -106,15 +106,19 @@ def registration_create(
     return registration
 
 
-def registration_confirm(*, registration):
+def registration_confirm(*, registration, provider_error=None):
     """Personal link from the provider (Zoom) if needed, then the confirmation email.
 
     Runs in a task, outside any transaction; raises MeetingError for the task's retry.
+    With `provider_error` (the task gave up) the error is kept on the registration and
+    the confirmation goes out with the webinar's shared link: the person is not left out.
     """
     webinar = registration.webinar
     if webinar.status != Webinar.Status.SCHEDULED or registration.cancelled_at:
         return None
-    if not registration.join_url and webinar.meeting_provider:
+    if provider_error:
+        Registration.objects.filter(pk=registration.pk).update(last_error=provider_error[:2000])
+    elif not registration.join_url and webinar.meeting_provider:
         personal = get_provider(webinar.meeting_provider).register(webinar, registration)
         if personal:
             Registration.objects.filter(pk=registration.pk).update(join_url=personal)
