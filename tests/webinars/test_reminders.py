@@ -356,3 +356,21 @@ def test_one_ai_draft_per_webinar_however_often_it_is_asked_for(webinar, at):
     draft = Draft.objects.get(kind="webinar_reminder")
     assert draft.target == webinar.reminders.get(uses_ai_text=True)
     assert "{nombre}" in draft.body
+
+
+def test_a_name_typed_in_the_public_form_is_escaped_in_the_ai_text(webinar, staff_user, at):
+    approve_7d(webinar, staff_user, at)
+    at(
+        BEFORE,
+        registration_create,
+        webinar=webinar,
+        email="x@example.com",
+        name="<img src=x onerror=alert(1)>",
+        source=Registration.Source.PAGE,
+    )
+
+    at(START - timedelta(days=7), scan_due_reminders)
+
+    [message] = reminders()
+    assert "<img" not in message.html_body
+    assert "&lt;img" in message.html_body

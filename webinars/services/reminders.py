@@ -34,6 +34,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.html import escape
 
 from courseops.ai import generate
 from courseops.messaging.services import queue_email, queue_sms
@@ -166,7 +167,8 @@ def _reminder_context(registration, reminder, webinar):
     if reminder.uses_ai_text:
         # The reviewed text is one per webinar; {nombre} is the per-person merge field.
         context["ai_subject"] = reminder.approved_subject.replace("{nombre}", context["name"])
-        context["ai_body"] = reminder.approved_body.replace("{nombre}", context["name"])
+        # The body is reviewed HTML; the name comes from a public form: escape it.
+        context["ai_body"] = reminder.approved_body.replace("{nombre}", escape(context["name"]))
     return context
 
 
