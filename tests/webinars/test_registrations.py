@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.core.exceptions import ValidationError
 from icalendar import Calendar
 
 from courseops.audit.models import AuditEntry
@@ -163,3 +164,29 @@ def test_cancelling_sends_a_calendar_cancel_and_closes_registrations(
     assert str(event["STATUS"]) == "CANCELLED"
     with pytest.raises(RegistrationError, match="cerradas"):
         register(django_capture_on_commit_callbacks, webinar, email="tarde@example.com")
+
+
+@time_machine.travel(BEFORE, tick=False)
+def test_a_student_with_a_bad_phone_or_time_zone_is_still_registered(
+    make_webinar, plan, student, django_capture_on_commit_callbacks
+):
+    make_webinar(is_public=False, plans=[plan])
+    student.phone = "12"
+    student.time_zone = "Nowhere/City"
+    student.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        student_onboarded.send(sender=type(student), student=student)
+
+    registration = Registration.objects.get()
+    assert registration.phone == ""
+    assert registration.time_zone == "America/Mexico_City"  # the webinar's
+
+
+@time_machine.travel(BEFORE, tick=False)
+def test_a_lead_with_a_bad_phone_is_told(make_webinar, django_capture_on_commit_callbacks):
+    webinar = make_webinar()
+
+    with pytest.raises(ValidationError, match="teléfono"):
+        register(django_capture_on_commit_callbacks, webinar, phone="12")
+    assert not Registration.objects.exists()

@@ -18,6 +18,22 @@ class RegistrationError(ValidationError):
     """The registration is refused (full, closed, not allowed); the message says why."""
 
 
+def _valid_phone(phone):
+    try:
+        normalize_phone(phone)
+    except ValidationError:
+        return False
+    return True
+
+
+def _valid_time_zone(time_zone):
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError:
+        return False
+    return True
+
+
 def _check_open(webinar, now):
     if webinar.status != Webinar.Status.SCHEDULED or webinar.starts_at <= now:
         raise RegistrationError(_("Las inscripciones a este webinar están cerradas."))
@@ -57,8 +73,13 @@ def registration_create(
         time_zone = time_zone or student.time_zone
         language = language or student.language
     email = normalize_email(email)
-    phone = normalize_phone(phone) if phone else ""
     time_zone = time_zone or webinar.time_zone
+    if student is not None:
+        # A student's record is the students app's to fix; they still get the webinar,
+        # without SMS, or in the webinar's own zone. A person typing is told instead.
+        phone = phone if _valid_phone(phone) else ""
+        time_zone = time_zone if _valid_time_zone(time_zone) else webinar.time_zone
+    phone = normalize_phone(phone) if phone else ""
     validate_time_zone(time_zone)
     _check_allowed(webinar, student)
     with transaction.atomic():
