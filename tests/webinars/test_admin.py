@@ -164,3 +164,14 @@ def test_the_reminder_scan_is_installed_as_a_periodic_task():
     task = PeriodicTask.objects.get(name="webinars.scan_reminders")
     assert task.task == "webinars.scan_reminders"
     assert task.interval.every == 60
+
+
+def test_the_add_page_and_the_registration_list_render(client, staff_user, make_webinar):
+    client.force_login(staff_user)
+    make_webinar()
+
+    add = client.get(reverse("admin:webinars_webinar_add"))
+    registrations = client.get(reverse("admin:webinars_registration_changelist"))
+
+    assert add.status_code == 200
+    assert registrations.status_code == 200
