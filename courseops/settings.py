@@ -373,3 +373,44 @@ STRIPE_CHECKOUT_SUCCESS_URL = env.str(
 )
 STRIPE_CHECKOUT_CANCEL_URL = env.str("STRIPE_CHECKOUT_CANCEL_URL", default=f"{SITE_URL}/registro/")
 STRIPE_PORTAL_RETURN_URL = env.str("STRIPE_PORTAL_RETURN_URL", default=f"{SITE_URL}/portal/")
+
+# Webinars (webinars)
+# "jitsi" (no account needed) or "zoom" (Server-to-Server OAuth app: the three ZOOM_* keys).
+WEBINAR_MEETING_PROVIDER = env.str("WEBINAR_MEETING_PROVIDER", default="jitsi")
+JITSI_BASE_URL = env.str("JITSI_BASE_URL", default="https://meet.jit.si")
+ZOOM_ACCOUNT_ID = env.str("ZOOM_ACCOUNT_ID", default="")
+ZOOM_CLIENT_ID = env.str("ZOOM_CLIENT_ID", default="")
+ZOOM_CLIENT_SECRET = env_secret("ZOOM_CLIENT_SECRET", default="")
+ZOOM_API_BASE_URL = env.str("ZOOM_API_BASE_URL", default="https://api.zoom.us/v2")
+ZOOM_OAUTH_URL = env.str("ZOOM_OAUTH_URL", default="https://zoom.us/oauth/token")
+ZOOM_TIMEOUT_SECONDS = env.float("ZOOM_TIMEOUT_SECONDS", default=15.0)
+# No SMS reminders between these local hours of the registrant ("HH:MM-HH:MM"; empty: none).
+WEBINAR_SMS_QUIET_HOURS = env.str("WEBINAR_SMS_QUIET_HOURS", default="21:00-08:00")
+
+
+def _is_hour_range(value):
+    try:
+        return (
+            all(
+                len(part) == 5
+                and part[2] == ":"
+                and part[:2].isdigit()
+                and part[3:].isdigit()
+                and int(part[:2]) < 24
+                and int(part[3:]) < 60
+                for part in value.split("-", 1)
+            )
+            and value.count("-") == 1
+        )
+    except ValueError:
+        return False
+
+
+if WEBINAR_SMS_QUIET_HOURS and not _is_hour_range(WEBINAR_SMS_QUIET_HOURS):
+    raise environ.ImproperlyConfigured(
+        f"WEBINAR_SMS_QUIET_HOURS must look like 21:00-08:00, not {WEBINAR_SMS_QUIET_HOURS!r}"
+    )
+if WEBINAR_MEETING_PROVIDER not in {"jitsi", "zoom"}:
+    raise environ.ImproperlyConfigured(
+        f"WEBINAR_MEETING_PROVIDER must be 'jitsi' or 'zoom', not {WEBINAR_MEETING_PROVIDER!r}"
+    )

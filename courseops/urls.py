@@ -12,6 +12,7 @@ handler500 = "courseops.core.api.server_error"
 api_v1 = [
     path("me/", WhoAmIView.as_view(), name="me"),
     path("", include("students.api.urls")),
+    path("", include("webinars.api.urls")),
 ]
 
 urlpatterns = [
@@ -22,6 +23,7 @@ urlpatterns = [
     path("messaging/", include("courseops.messaging.urls")),
     path("webhooks/", include("courseops.webhooks.urls")),
     path("", include("students.urls")),
+    path("webinars/", include("webinars.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

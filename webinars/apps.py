@@ -1,7 +1,22 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WebinarsConfig(AppConfig):
     name = "webinars"
     label = "webinars"
     verbose_name = "Webinars"
+
+    def ready(self):
+        from courseops.reviews.registry import ReviewKind, register_kind
+        from webinars import signals  # noqa: F401  (connects the receivers)
+        from webinars.services.reminders import reminder_text_apply
+
+        register_kind(
+            ReviewKind(
+                name="webinar_reminder",
+                label=_("Recordatorio de webinar (7 días)"),
+                apply=reminder_text_apply,
+                html=True,
+            )
+        )

@@ -12,7 +12,7 @@ from courseops.messaging.models import OutboundMessage, Suppression
 from courseops.messaging.services.addresses import normalize
 
 # Columns shown on the list; bodies, context and headers stay in the database.
-HEAVY_FIELDS = ("html_body", "text_body", "context", "headers")
+HEAVY_FIELDS = ("html_body", "text_body", "context", "headers", "attachments")
 
 
 @admin.register(OutboundMessage)

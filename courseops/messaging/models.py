@@ -75,6 +75,8 @@ class OutboundMessage(models.Model):
     template = models.CharField(_("plantilla"), max_length=100, blank=True)
     context = models.JSONField(_("contexto"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     headers = models.JSONField(_("cabeceras"), default=dict, blank=True)
+    # [{"filename", "mimetype", "content_b64"}]: small files (calendar invites), not media.
+    attachments = models.JSONField(_("adjuntos"), default=list, blank=True)
     language = models.CharField(_("idioma"), max_length=10, blank=True)
     idempotency_key = models.CharField(_("clave de idempotencia"), max_length=200, unique=True)
 

@@ -1,3 +1,4 @@
+import base64
 import json
 from datetime import timedelta
 
@@ -245,3 +246,21 @@ def test_a_garbled_success_response_is_failed_for_staff_not_retried(
     assert (message.status, message.attempts) == (Status.FAILED, 1)
     assert "Invalid JSON" in message.last_error
     assert len(postmark.log) == 1
+
+
+def test_an_attachment_queued_with_the_email_reaches_postmark_with_its_name_and_type(
+    postmark_accepts, django_capture_on_commit_callbacks
+):
+    ics = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
+    message = queue_and_send(
+        django_capture_on_commit_callbacks,
+        subject="Invitación",
+        text="Te esperamos.",
+        attachments=[("invitacion.ics", ics, "text/calendar; method=REQUEST")],
+    )
+
+    assert message.status == Status.SENT
+    [attachment] = postmark_accepts[0]["Attachments"]
+    assert attachment["Name"] == "invitacion.ics"
+    assert attachment["ContentType"].startswith("text/calendar")
+    assert base64.b64decode(attachment["Content"]).decode() == ics

@@ -1,6 +1,7 @@
 """Email through Django's mail API; the backend (anymail's provider, console, SMTP)
 comes from `settings.EMAIL_BACKEND`."""
 
+import base64
 import smtplib
 
 from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
@@ -18,7 +19,7 @@ def provider_name(connection):
     return type(connection).__module__.rsplit(".", 1)[-1]
 
 
-def send_email(*, to, subject, text, html, headers, outbound_id, connection=None):
+def send_email(*, to, subject, text, html, headers, outbound_id, attachments=(), connection=None):
     connection = connection or get_connection()
     email = EmailMultiAlternatives(
         subject=subject,
@@ -30,6 +31,8 @@ def send_email(*, to, subject, text, html, headers, outbound_id, connection=None
     )
     if html:
         email.attach_alternative(html, "text/html")
+    for item in attachments:
+        email.attach(item["filename"], base64.b64decode(item["content_b64"]), item["mimetype"])
     # anymail forwards metadata to the provider, which echoes it in tracking events.
     email.metadata = {"outbound_id": str(outbound_id)}
     try:

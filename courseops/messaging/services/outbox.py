@@ -6,6 +6,7 @@ transaction and records the outcome with another conditional UPDATE, so a re-run
 duplicated task finds nothing to claim and never sends twice.
 """
 
+import base64
 import json
 import logging
 from dataclasses import dataclass
@@ -131,11 +132,14 @@ def queue_email(
     related=None,
     language=None,
     headers=None,
+    attachments=None,
 ) -> OutboundMessage:
     """Queue one email; the same `idempotency_key` returns the existing row untouched.
 
     Give a `template` (rendered now, with `context`) or a `subject` with `html` and/or
-    `text`. Marketing and engagement mail (what an unsubscribe stops) get one-click
+    `text`. `attachments` is a list of `(filename, content, mimetype)` with content as
+    bytes or str (stored in the row, so keep them small: an `.ics`, not a video).
+    Marketing and engagement mail (what an unsubscribe stops) get one-click
     unsubscribe headers, and `unsubscribe_url` in the template context.
     """
     _validate_key(idempotency_key)
@@ -175,8 +179,23 @@ def queue_email(
         html_body=html or "",
         text_body=text or "",
         headers=headers,
+        attachments=_stored_attachments(attachments),
     )
     return _queue(idempotency_key=idempotency_key, fields=fields)
+
+
+def _stored_attachments(attachments):
+    stored = []
+    for filename, content, mimetype in attachments or ():
+        raw = content.encode() if isinstance(content, str) else bytes(content)
+        stored.append(
+            {
+                "filename": filename,
+                "mimetype": mimetype,
+                "content_b64": base64.b64encode(raw).decode("ascii"),
+            }
+        )
+    return stored
 
 
 def queue_sms(
@@ -326,6 +345,7 @@ def _send(message):
             html=message.html_body,
             headers=message.headers,
             outbound_id=message.pk,
+            attachments=message.attachments,
         )
     return get_sms_backend().send(to=message.recipient, body=message.text_body)
 

@@ -1,0 +1,237 @@
+"""Webinars, who registered, when each is reminded, and which reminders went out."""
+
+import uuid
+import zoneinfo
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from students.models import Language, Plan, Student
+
+
+def validate_time_zone(value):
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(_("Zona horaria desconocida: %(tz)s"), params={"tz": value}) from None
+
+
+class Webinar(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Borrador")
+        SCHEDULED = "scheduled", _("Programado")
+        LIVE = "live", _("En vivo")
+        FINISHED = "finished", _("Finalizado")
+        CANCELLED = "cancelled", _("Cancelado")
+
+    # Stable across reschedules: the calendar UID and the unguessable meeting room name.
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    title = models.CharField(_("título"), max_length=200)
+    description = models.TextField(_("descripción"), blank=True)
+    host = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("anfitrión"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="hosted_webinars",
+    )
+    starts_at = models.DateTimeField(_("inicio (UTC)"), db_index=True)
+    time_zone = models.CharField(
+        _("zona horaria"),
+        max_length=64,
+        default=settings.TIME_ZONE,
+        validators=[validate_time_zone],
+    )
+    duration_minutes = models.PositiveSmallIntegerField(_("duración (minutos)"), default=60)
+    capacity = models.PositiveIntegerField(
+        _("aforo"), null=True, blank=True, help_text=_("Vacío: sin límite.")
+    )
+    is_public = models.BooleanField(
+        _("público"), default=False, help_text=_("Cualquiera puede inscribirse desde la web.")
+    )
+    plans = models.ManyToManyField(
+        Plan, verbose_name=_("planes que pueden asistir"), blank=True, related_name="webinars"
+    )
+    language = models.CharField(
+        _("idioma"), max_length=2, choices=Language.choices, default=Language.SPANISH
+    )
+    status = models.CharField(
+        _("estado"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    meeting_provider = models.CharField(_("proveedor de la reunión"), max_length=20, blank=True)
+    meeting_url = models.URLField(_("enlace de la reunión"), max_length=500, blank=True)
+    meeting_external_id = models.CharField(_("id en el proveedor"), max_length=100, blank=True)
+    meeting_error = models.TextField(_("error del proveedor"), blank=True)
+    # RFC 5545 SEQUENCE: +1 on every change registrants must see (reschedule, cancel).
+    ics_sequence = models.PositiveIntegerField(_("secuencia del calendario"), default=0)
+    created_at = models.DateTimeField(_("creado"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("webinar")
+        verbose_name_plural = _("webinars")
+        ordering = ["-starts_at"]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def ends_at(self):
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def tz(self):
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Registration(models.Model):
+    class Source(models.TextChoices):
+        ONBOARDING = "onboarding", _("Alta de estudiante")
+        PAGE = "page", _("Página pública")
+        API = "api", "API"
+        ADMIN = "admin", _("Admin")
+
+    webinar = models.ForeignKey(
+        Webinar, verbose_name=_("webinar"), on_delete=models.CASCADE, related_name="registrations"
+    )
+    student = models.ForeignKey(
+        Student,
+        verbose_name=_("estudiante"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="webinar_registrations",
+    )
+    # A lead's own details; for a student, a copy taken at registration (reminders need
+    # them in the scan without joining students).
+    email = models.EmailField(_("email"), max_length=254)
+    name = models.CharField(_("nombre"), max_length=200, blank=True)
+    phone = models.CharField(_("teléfono"), max_length=20, blank=True, help_text="E.164")
+    time_zone = models.CharField(
+        _("zona horaria"),
+        max_length=64,
+        default=settings.TIME_ZONE,
+        validators=[validate_time_zone],
+    )
+    language = models.CharField(
+        _("idioma"), max_length=2, choices=Language.choices, default=Language.SPANISH
+    )
+    source = models.CharField(_("origen"), max_length=20, choices=Source.choices)
+    sms_consent = models.BooleanField(_("acepta SMS"), default=False)
+    consent_text = models.TextField(_("texto del consentimiento"), blank=True)
+    consent_at = models.DateTimeField(_("consentimiento el"), null=True, blank=True)
+    # Zoom registrants get a personal link; empty means the webinar's link.
+    join_url = models.URLField(_("enlace personal"), max_length=500, blank=True)
+    external_id = models.CharField(_("id en el proveedor"), max_length=100, blank=True)
+    # Why the provider gave no personal link (the confirmation then carries the shared one).
+    last_error = models.TextField(_("último error"), blank=True)
+    cancelled_at = models.DateTimeField(_("cancelada el"), null=True, blank=True)
+    # Filled after the webinar (attendance import), in a later part of the issue.
+    attended = models.BooleanField(_("asistió"), null=True, blank=True)
+    minutes_attended = models.PositiveIntegerField(
+        _("minutos de asistencia"), null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("inscrito el"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("inscripción")
+        verbose_name_plural = _("inscripciones")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["webinar", "email"], name="webinars_registration_once_per_email"
+            )
+        ]
+        indexes = [models.Index(fields=["webinar", "cancelled_at"])]
+
+    def __str__(self):
+        return f"{self.name or self.email} → {self.webinar_id}"
+
+    @property
+    def link(self):
+        return self.join_url or self.webinar.meeting_url
+
+
+class Reminder(models.Model):
+    """One step of a webinar's reminder schedule (7 days, 1 day, 2 hours, 10 minutes...)."""
+
+    webinar = models.ForeignKey(
+        Webinar, verbose_name=_("webinar"), on_delete=models.CASCADE, related_name="reminders"
+    )
+    offset = models.DurationField(_("antes del inicio"))
+    email = models.BooleanField(_("correo"), default=True)
+    sms = models.BooleanField(_("SMS"), default=False)
+    push = models.BooleanField(
+        _("notificación push"), default=False, help_text=_("Se emite la señal webinar_push.")
+    )
+    # The reminder text is one AI draft per webinar, reviewed, then merged per registrant.
+    uses_ai_text = models.BooleanField(_("texto redactado con IA"), default=False)
+    include_join_link = models.BooleanField(_("incluye el enlace"), default=False)
+    active = models.BooleanField(_("activo"), default=True)
+    approved_subject = models.CharField(_("asunto aprobado"), max_length=255, blank=True)
+    approved_body = models.TextField(_("texto aprobado"), blank=True)
+
+    class Meta:
+        verbose_name = _("recordatorio")
+        verbose_name_plural = _("recordatorios")
+        ordering = ["webinar", "-offset"]
+        constraints = [
+            models.UniqueConstraint(fields=["webinar", "offset"], name="webinars_reminder_offset")
+        ]
+
+    def __str__(self):
+        return _("%(offset)s antes") % {"offset": describe_offset(self.offset)}
+
+    @property
+    def ready(self):
+        return not self.uses_ai_text or bool(self.approved_body)
+
+
+def describe_offset(offset):
+    minutes = int(offset.total_seconds() // 60)
+    if minutes % (24 * 60) == 0:
+        return _("%(n)d d") % {"n": minutes // (24 * 60)}
+    if minutes % 60 == 0:
+        return _("%(n)d h") % {"n": minutes // 60}
+    return _("%(n)d min") % {"n": minutes}
+
+
+class ReminderDelivery(models.Model):
+    """That one registrant's reminder was handled: the unique row is the exactly-once.
+
+    Keyed by (registration, reminder), not by the start time, so a reschedule never
+    resends what already went out; rows whose messages were still waiting are deleted by
+    the reschedule so those reminders follow the new time.
+    """
+
+    class Status(models.TextChoices):
+        CLAIMED = "claimed", _("Reclamado")
+        QUEUED = "queued", _("En la bandeja de salida")
+        SKIPPED = "skipped", _("Omitido")
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="reminder_deliveries"
+    )
+    reminder = models.ForeignKey(Reminder, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CLAIMED)
+    # Which scan claimed it: lets a scan find its own rows after an ignore-conflicts insert.
+    claim = models.UUIDField(db_index=True)
+    sequence = models.PositiveIntegerField(default=0)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("recordatorio enviado")
+        verbose_name_plural = _("recordatorios enviados")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "reminder"], name="webinars_reminder_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.registration_id}:{self.reminder_id} ({self.status})"

@@ -1,0 +1,314 @@
+"""The reminder scan and what each registrant receives.
+
+The scan is a fixed number of queries whatever the number of webinars or registrants:
+one set-based SELECT of due (registration, reminder) pairs, one bulk INSERT of
+`ReminderDelivery` rows (unique per pair: a second scan, concurrent or later, inserts
+nothing), one UPDATE re-claiming rows whose task was lost, one SELECT of the rows this
+scan holds; then one task per chunk queues the messages. Outbox idempotency keys make a
+re-run chunk (its worker died) queue nothing twice.
+
+A reminder is due from `start - offset` until the next reminder of the schedule is due
+(or the start): a scan that was down, or a 7-day text approved late, never sends a stale
+reminder on top of the next one. A registration made after a reminder's time gets only
+the ones still ahead. A 7-day reminder whose AI text is never approved is never sent.
+"""
+
+import uuid
+import zoneinfo
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import (
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.html import escape
+
+from courseops.ai import generate
+from courseops.messaging.services import queue_email, queue_sms
+from courseops.reviews.models import Draft
+from courseops.reviews.services import create_draft
+from webinars.models import Registration, Reminder, ReminderDelivery, Webinar
+from webinars.services.text import local_when, registrant_context
+from webinars.signals import webinar_push
+
+SCAN_LIMIT = 5000
+CHUNK = 250
+# A chunk whose task never ran (the broker lost it) is handed out again after this.
+CLAIM_LEASE = timedelta(minutes=10)
+SKIP = object()
+
+
+def due_pairs(now):
+    """(registration id, reminder id, webinar sequence) due at `now`, in one query."""
+    # Filters on the multi-valued `webinar__reminders` go through aliases so they all
+    # use one join (a second filter() call would join the reminders table again).
+    next_offset = Subquery(
+        Reminder.objects.filter(
+            webinar_id=OuterRef("webinar_id"), active=True, offset__lt=OuterRef("r_offset")
+        )
+        .order_by("-offset")
+        .values("offset")[:1],
+        output_field=DurationField(),
+    )
+    return (
+        Registration.objects.filter(
+            cancelled_at__isnull=True,
+            webinar__status=Webinar.Status.SCHEDULED,
+            webinar__starts_at__gt=now,
+        )
+        .annotate(r_id=F("webinar__reminders__pk"))
+        .alias(
+            r_offset=F("webinar__reminders__offset"),
+            r_active=F("webinar__reminders__active"),
+            r_ai=F("webinar__reminders__uses_ai_text"),
+            r_text=F("webinar__reminders__approved_body"),
+        )
+        .alias(
+            due_at=ExpressionWrapper(
+                F("webinar__starts_at") - F("r_offset"), output_field=DateTimeField()
+            ),
+            window_end=ExpressionWrapper(
+                F("webinar__starts_at")
+                - Coalesce(next_offset, Value(timedelta(0)), output_field=DurationField()),
+                output_field=DateTimeField(),
+            ),
+        )
+        .filter(r_active=True, due_at__lte=now, window_end__gt=now, created_at__lte=F("due_at"))
+        .filter(Q(r_ai=False) | ~Q(r_text=""))
+        # NOT EXISTS on the (registration, reminder) unique index: one probe per pair.
+        .exclude(
+            Exists(
+                ReminderDelivery.objects.filter(
+                    registration_id=OuterRef("pk"), reminder_id=OuterRef("r_id")
+                )
+            )
+        )
+        .values_list("pk", "r_id", "webinar__ics_sequence")
+        .order_by()
+    )
+
+
+def scan_due_reminders(*, now=None) -> int:
+    """Claim due reminders and hand them to workers in chunks; returns how many."""
+    from webinars.tasks import deliver_reminder_chunk
+
+    now = now or timezone.now()
+    claim = uuid.uuid4()
+    pairs = list(due_pairs(now)[:SCAN_LIMIT])
+    with transaction.atomic():
+        ReminderDelivery.objects.bulk_create(
+            [
+                ReminderDelivery(
+                    registration_id=registration_id,
+                    reminder_id=reminder_id,
+                    sequence=sequence,
+                    claim=claim,
+                )
+                for registration_id, reminder_id, sequence in pairs
+            ],
+            ignore_conflicts=True,  # another scan got there first: that pair is theirs
+            batch_size=SCAN_LIMIT,
+        )
+        ReminderDelivery.objects.filter(
+            status=ReminderDelivery.Status.CLAIMED, created_at__lte=now - CLAIM_LEASE
+        ).update(claim=claim, created_at=now)
+        ids = list(
+            ReminderDelivery.objects.filter(
+                claim=claim, status=ReminderDelivery.Status.CLAIMED
+            ).values_list("pk", flat=True)
+        )
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            transaction.on_commit(lambda chunk=chunk: deliver_reminder_chunk.delay(chunk))
+    return len(ids)
+
+
+def _quiet_window():
+    spec = settings.WEBINAR_SMS_QUIET_HOURS
+    if not spec:
+        return None
+    start, end = (time.fromisoformat(part.strip()) for part in spec.split("-"))
+    return start, end
+
+
+def sms_send_at(*, now, registration, webinar):
+    """None to send now, a later moment (end of the registrant's quiet hours), or SKIP."""
+    window = _quiet_window()
+    if window is None:
+        return None
+    start, end = window
+    local = now.astimezone(zoneinfo.ZoneInfo(registration.time_zone))
+    moment = local.time()
+    quiet = (start <= moment < end) if start < end else (moment >= start or moment < end)
+    if not quiet:
+        return None
+    day = local.date() if moment < end else local.date() + timedelta(days=1)
+    resume = datetime.combine(day, end, tzinfo=local.tzinfo)
+    return SKIP if resume >= webinar.ends_at else resume
+
+
+def _reminder_context(registration, reminder, webinar):
+    context = registrant_context(registration, webinar=webinar)
+    context["include_link"] = reminder.include_join_link
+    context["offset"] = str(reminder)
+    if reminder.uses_ai_text:
+        # The reviewed text is one per webinar; {nombre} is the per-person merge field.
+        context["ai_subject"] = reminder.approved_subject.replace("{nombre}", context["name"])
+        # The body is reviewed HTML; the name comes from a public form: escape it.
+        context["ai_body"] = reminder.approved_body.replace("{nombre}", escape(context["name"]))
+    return context
+
+
+def _still_wanted(registration, reminder, webinar, now):
+    """Re-checked at delivery: things may have changed since the scan claimed it."""
+    return (
+        webinar.status == Webinar.Status.SCHEDULED
+        and webinar.starts_at > now
+        and registration.cancelled_at is None
+        and reminder.active
+        and reminder.ready
+    )
+
+
+def _deliver(delivery, now):
+    registration, reminder = delivery.registration, delivery.reminder
+    webinar = registration.webinar
+    if now < webinar.starts_at - reminder.offset:
+        delivery.delete()  # moved later since the scan: the scan claims it again when due
+        return
+    if not _still_wanted(registration, reminder, webinar, now):
+        delivery.status = ReminderDelivery.Status.SKIPPED
+        delivery.detail = {"reason": "no longer due (cancelled, moved or disabled)"}
+        delivery.save(update_fields=["status", "detail"])
+        return
+    key = f"webinars.reminder.{registration.pk}.{reminder.pk}.{delivery.sequence}"
+    context = _reminder_context(registration, reminder, webinar)
+    messages, notes = [], {}
+    with transaction.atomic():
+        if reminder.email:
+            messages.append(
+                queue_email(
+                    to=registration.email,
+                    idempotency_key=f"{key}.email",
+                    template="webinars/reminder",
+                    context=context,
+                    language=registration.language,
+                    related=registration,
+                ).pk
+            )
+        if reminder.sms and registration.phone and registration.sms_consent:
+            send_at = sms_send_at(now=now, registration=registration, webinar=webinar)
+            if send_at is SKIP:
+                notes["sms"] = "quiet hours until after the webinar"
+            else:
+                messages.append(
+                    queue_sms(
+                        to=registration.phone,
+                        idempotency_key=f"{key}.sms",
+                        template="webinars/reminder",
+                        context=context,
+                        send_at=send_at,
+                        related=registration,
+                    ).pk
+                )
+        if reminder.push:
+            transaction.on_commit(
+                lambda: webinar_push.send(
+                    sender=Reminder, registration=registration, reminder=reminder
+                )
+            )
+        delivery.status = ReminderDelivery.Status.QUEUED
+        delivery.detail = {"messages": messages, **notes}
+        delivery.save(update_fields=["status", "detail"])
+
+
+def deliver_reminders(*, delivery_ids, now=None) -> int:
+    """Queue the messages of claimed deliveries; returns how many were handled."""
+    now = now or timezone.now()
+    handled = 0
+    deliveries = ReminderDelivery.objects.filter(
+        pk__in=delivery_ids, status=ReminderDelivery.Status.CLAIMED
+    ).select_related("reminder", "registration__webinar")
+    for delivery in deliveries:
+        try:
+            _deliver(delivery, now)
+        except ValidationError as exc:  # a bad address: this one is skipped, not the chunk
+            ReminderDelivery.objects.filter(pk=delivery.pk).update(
+                status=ReminderDelivery.Status.SKIPPED, detail={"error": " ".join(exc.messages)}
+            )
+        handled += 1
+    return handled
+
+
+def reminder_text_draft(*, webinar):
+    """One AI draft of the AI-text reminder per webinar, for staff to review."""
+    reminder = webinar.reminders.filter(uses_ai_text=True, active=True).first()
+    if reminder is None or reminder.approved_body:
+        return None
+    existing = Draft.objects.filter(
+        kind="webinar_reminder",
+        content_type=ContentType.objects.get_for_model(Reminder),
+        object_id=str(reminder.pk),
+    ).first()
+    if existing is not None:
+        return existing
+    result = generate(
+        "webinar_reminder",
+        {
+            "title": webinar.title,
+            "description": webinar.description,
+            "when": local_when(
+                webinar.starts_at, time_zone=webinar.time_zone, language=webinar.language
+            ),
+            "duration": webinar.duration_minutes,
+        },
+        language=webinar.language,
+        requested_by="webinars.reminder",
+    )
+    return create_draft(
+        kind="webinar_reminder",
+        target=reminder,
+        subject=result.data["subject"],
+        body=result.data["body_html"],
+        ai_result=result,
+    )
+
+
+def reminder_text_apply(draft, user):
+    """Approving the draft makes its text the reminder's; the scan then sends it."""
+    Reminder.objects.filter(pk=draft.object_id).update(
+        approved_subject=draft.subject, approved_body=draft.body
+    )
+
+
+def send_test_reminder(*, reminder, user):
+    """The reminder as a registrant would get it, to the staff member's own address."""
+    webinar = reminder.webinar
+    sample = Registration(
+        webinar=webinar,
+        email=user.email,
+        name=user.get_full_name() or user.get_username(),
+        time_zone=webinar.time_zone,
+        language=webinar.language,
+    )
+    return queue_email(
+        to=user.email,
+        idempotency_key=f"webinars.test.{reminder.pk}.{uuid.uuid4().hex}",
+        template="webinars/reminder",
+        context=_reminder_context(sample, reminder, webinar),
+        language=webinar.language,
+        related=reminder,
+    )

@@ -1,0 +1,37 @@
+"""What a registrant reads: the webinar's time in their own zone and language."""
+
+import zoneinfo
+
+from django.conf import settings
+from django.utils import formats, translation
+
+from webinars import calendar
+
+
+def local_when(moment, *, time_zone, language):
+    try:
+        tz = zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    local = moment.astimezone(tz)
+    with translation.override(language):
+        text = formats.date_format(local, "DATETIME_FORMAT")
+    return f"{text} ({time_zone})"
+
+
+def registrant_context(registration, *, webinar=None):
+    webinar = webinar or registration.webinar
+    link = registration.link
+    return {
+        "name": (registration.name or "").split(" ")[0],
+        "title": webinar.title,
+        "description": webinar.description,
+        "when": local_when(
+            webinar.starts_at, time_zone=registration.time_zone, language=registration.language
+        ),
+        "duration": webinar.duration_minutes,
+        "link": link,
+        "google_url": calendar.google_link(webinar, link=link),
+        "outlook_url": calendar.outlook_link(webinar, link=link),
+        "page_url": f"{settings.SITE_URL}/webinars/{webinar.pk}/",
+    }

@@ -1,0 +1,215 @@
+"""A webinar's life: created as a draft, scheduled (gets its meeting link), moved,
+cancelled. Vendor calls happen before the database transaction that records them."""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from courseops.audit.services import log_action
+from courseops.messaging.models import PENDING, OutboundMessage
+from courseops.messaging.services import cancel_message, queue_email
+from webinars import calendar
+from webinars.meetings import MeetingError, get_provider
+from webinars.models import Reminder, ReminderDelivery, Webinar
+from webinars.services.text import registrant_context
+
+# The issue's schedule; staff edit each webinar's rows in the admin.
+DEFAULT_REMINDERS = [
+    {"offset": timedelta(days=7), "email": True, "uses_ai_text": True},
+    {"offset": timedelta(days=1), "email": True, "sms": True},
+    {"offset": timedelta(hours=2), "email": True, "push": True},
+    {"offset": timedelta(minutes=10), "email": True, "sms": True, "include_join_link": True},
+]
+
+
+class WebinarStateError(Exception):
+    """The webinar cannot do that in its current status."""
+
+
+def webinar_create(
+    *,
+    title,
+    starts_at,
+    time_zone,
+    duration_minutes=60,
+    description="",
+    host=None,
+    capacity=None,
+    is_public=False,
+    plans=(),
+    language="es",
+    user=None,
+) -> Webinar:
+    """A draft webinar with the default reminder schedule."""
+    webinar = Webinar(
+        title=title,
+        starts_at=starts_at,
+        time_zone=time_zone,
+        duration_minutes=duration_minutes,
+        description=description,
+        host=host,
+        capacity=capacity,
+        is_public=is_public,
+        language=language,
+    )
+    webinar.full_clean()
+    with transaction.atomic():
+        webinar.save()
+        webinar.plans.set(plans)
+        Reminder.objects.bulk_create(
+            [Reminder(webinar=webinar, **values) for values in DEFAULT_REMINDERS]
+        )
+        log_action(webinar, "webinars.webinar.created", user=user)
+    return webinar
+
+
+def webinar_schedule(*, webinar, user=None) -> Webinar:
+    """Get the meeting link and open registrations; the 7-day text is drafted on commit."""
+    if webinar.status != Webinar.Status.DRAFT:
+        raise WebinarStateError(_("Solo se programa un webinar en borrador."))
+    provider = get_provider()
+    try:
+        meeting = provider.create(webinar)  # network: outside any transaction
+    except MeetingError as exc:
+        Webinar.objects.filter(pk=webinar.pk).update(meeting_error=str(exc)[:2000])
+        raise
+    with transaction.atomic():
+        updated = Webinar.objects.filter(pk=webinar.pk, status=Webinar.Status.DRAFT).update(
+            status=Webinar.Status.SCHEDULED,
+            meeting_provider=provider.name,
+            meeting_url=meeting.url,
+            meeting_external_id=meeting.external_id,
+            meeting_error="",
+            updated_at=timezone.now(),
+        )
+        if not updated:
+            raise WebinarStateError(_("El webinar ya se programó."))
+        webinar.refresh_from_db()
+        log_action(
+            webinar,
+            "webinars.webinar.scheduled",
+            user=user,
+            data={"provider": provider.name, "url": meeting.url},
+        )
+        from webinars.tasks import draft_reminder_text
+
+        transaction.on_commit(lambda: draft_reminder_text.delay(webinar.pk))
+    return webinar
+
+
+def _withdraw_waiting_reminders(webinar, *, user):
+    """Cancel reminder messages still waiting in the outbox (an SMS moved past quiet
+    hours); returns how many."""
+    deliveries = list(
+        ReminderDelivery.objects.filter(
+            reminder__webinar=webinar, status=ReminderDelivery.Status.QUEUED
+        ).values_list("pk", "detail")
+    )
+    ids = {message_id for _pk, detail in deliveries for message_id in detail.get("messages", [])}
+    waiting = {
+        message.pk: message
+        for message in OutboundMessage.objects.filter(pk__in=ids, status__in=PENDING).only(
+            "pk", "status"
+        )
+    }
+    # A waiting message carries the old time in its text: it never goes out. When nothing
+    # of a reminder left yet, the reminder is forgotten and follows the new time; when
+    # part of it went (the email), the rest is dropped rather than the email sent again.
+    for message in waiting.values():
+        cancel_message(message=message, user=user)
+    forgotten = [
+        pk
+        for pk, detail in deliveries
+        if detail.get("messages") and all(i in waiting for i in detail["messages"])
+    ]
+    ReminderDelivery.objects.filter(pk__in=forgotten).delete()
+    return len(waiting)
+
+
+def _notify_registrants(webinar, *, kind, cancel):
+    template = f"webinars/{kind}"
+    for registration in webinar.registrations.filter(cancelled_at__isnull=True).select_related(
+        "webinar"
+    ):
+        queue_email(
+            to=registration.email,
+            idempotency_key=f"webinars.{kind}.{registration.pk}.{webinar.ics_sequence}",
+            template=template,
+            context=registrant_context(registration, webinar=webinar),
+            language=registration.language,
+            related=registration,
+            attachments=[
+                (
+                    "webinar.ics",
+                    calendar.invitation(webinar, registration, cancel=cancel),
+                    f"text/calendar; method={'CANCEL' if cancel else 'REQUEST'}",
+                )
+            ],
+        )
+
+
+def webinar_reschedule(
+    *, webinar, starts_at, duration_minutes=None, resend_reminders=False, user=None
+) -> Webinar:
+    """Move the webinar: registrants get an updated invitation (SEQUENCE+1); reminders
+    not sent yet follow the new time; sent ones are not resent unless `resend_reminders`."""
+    if webinar.status not in (Webinar.Status.DRAFT, Webinar.Status.SCHEDULED):
+        raise WebinarStateError(_("Solo se mueve un webinar en borrador o programado."))
+    previous = webinar.starts_at
+    webinar.starts_at = starts_at
+    if duration_minutes:
+        webinar.duration_minutes = duration_minutes
+    if webinar.meeting_external_id:
+        get_provider(webinar.meeting_provider).update(webinar)  # before we commit to it
+    with transaction.atomic():
+        webinar.ics_sequence += 1
+        webinar.save(update_fields=["starts_at", "duration_minutes", "ics_sequence", "updated_at"])
+        withdrawn = _withdraw_waiting_reminders(webinar, user=user)
+        if resend_reminders:
+            ReminderDelivery.objects.filter(reminder__webinar=webinar).delete()
+        if webinar.status == Webinar.Status.SCHEDULED:
+            _notify_registrants(webinar, kind="update", cancel=False)
+        log_action(
+            webinar,
+            "webinars.webinar.rescheduled",
+            user=user,
+            data={
+                "from": previous.isoformat(),
+                "to": starts_at.isoformat(),
+                "withdrawn_reminders": withdrawn,
+                "resend_reminders": resend_reminders,
+            },
+        )
+    return webinar
+
+
+def webinar_cancel(*, webinar, user=None) -> Webinar:
+    """Cancel: registrants get a calendar CANCEL and a notice; waiting reminders stop."""
+    if webinar.status in (Webinar.Status.CANCELLED, Webinar.Status.FINISHED):
+        raise WebinarStateError(_("Este webinar ya terminó o está cancelado."))
+    error = ""
+    if webinar.meeting_external_id:
+        try:
+            get_provider(webinar.meeting_provider).delete(webinar)
+        except MeetingError as exc:  # the cancellation must still reach the registrants
+            error = str(exc)[:2000]
+    with transaction.atomic():
+        was_scheduled = webinar.status == Webinar.Status.SCHEDULED
+        webinar.status = Webinar.Status.CANCELLED
+        webinar.ics_sequence += 1
+        webinar.meeting_error = error
+        webinar.save(update_fields=["status", "ics_sequence", "meeting_error", "updated_at"])
+        _withdraw_waiting_reminders(webinar, user=user)
+        if was_scheduled:
+            _notify_registrants(webinar, kind="cancellation", cancel=True)
+        log_action(webinar, "webinars.webinar.cancelled", user=user, data={"provider_error": error})
+    return webinar
+
+
+def upcoming_for_plan(plan, *, now=None):
+    now = now or timezone.now()
+    return Webinar.objects.filter(
+        status=Webinar.Status.SCHEDULED, starts_at__gt=now, plans=plan
+    ).distinct()

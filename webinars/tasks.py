@@ -1,0 +1,46 @@
+"""Thin tasks: ids in, one service call, the retry policy for transient vendor errors."""
+
+from celery import shared_task
+
+from courseops.ai import AIError
+from webinars import services
+from webinars.meetings import MeetingError
+from webinars.models import Registration, Webinar
+
+MAX_RETRIES = 5
+
+
+@shared_task(name="webinars.scan_reminders", ignore_result=True)
+def scan_reminders():
+    services.scan_due_reminders()
+
+
+@shared_task(name="webinars.deliver_reminder_chunk", ignore_result=True)
+def deliver_reminder_chunk(delivery_ids):
+    services.deliver_reminders(delivery_ids=delivery_ids)
+
+
+@shared_task(bind=True, name="webinars.confirm_registration", ignore_result=True)
+def confirm_registration(self, registration_id):
+    registration = Registration.objects.select_related("webinar").filter(pk=registration_id).first()
+    if registration is None:
+        return
+    try:
+        services.registration_confirm(registration=registration)
+    except MeetingError as exc:
+        if not exc.permanent and self.request.retries < MAX_RETRIES:
+            raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc
+        services.registration_confirm(registration=registration, provider_error=str(exc))
+
+
+@shared_task(bind=True, name="webinars.draft_reminder_text", ignore_result=True)
+def draft_reminder_text(self, webinar_id):
+    webinar = Webinar.objects.filter(pk=webinar_id).first()
+    if webinar is None:
+        return
+    try:
+        services.reminder_text_draft(webinar=webinar)
+    except AIError as exc:
+        if getattr(exc, "permanent", True) or self.request.retries >= MAX_RETRIES:
+            raise
+        raise self.retry(exc=exc, countdown=getattr(exc, "retry_after", None) or 300) from exc
