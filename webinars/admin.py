@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
@@ -55,7 +56,7 @@ class RegistrationInline(TabularInline):
 class WebinarAdmin(ModelAdmin):
     list_display = [
         "title",
-        "starts_at",
+        "local_start",
         "status",
         "meeting_provider",
         "registrations_count",
@@ -66,6 +67,12 @@ class WebinarAdmin(ModelAdmin):
     list_select_related = ["host"]
     date_hierarchy = "starts_at"
     show_full_result_count = False
+
+    @admin.display(description=_("inicio (hora del webinar)"), ordering="starts_at")
+    def local_start(self, obj):
+        local = timezone.localtime(obj.starts_at, obj.tz)
+        return f"{date_format(local, 'DATETIME_FORMAT')} ({obj.time_zone})"
+
     filter_horizontal = ["plans"]
     inlines = [ReminderInline, RegistrationInline]
     readonly_fields = [

@@ -39,7 +39,8 @@ class Webinar(models.Model):
         on_delete=models.SET_NULL,
         related_name="hosted_webinars",
     )
-    starts_at = models.DateTimeField(_("inicio (UTC)"), db_index=True)
+    # Stored in UTC like every datetime; shown in the webinar's own `time_zone`.
+    starts_at = models.DateTimeField(_("inicio"), db_index=True)
     time_zone = models.CharField(
         _("zona horaria"),
         max_length=64,

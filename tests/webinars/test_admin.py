@@ -175,3 +175,13 @@ def test_the_add_page_and_the_registration_list_render(client, staff_user, make_
 
     assert add.status_code == 200
     assert registrations.status_code == 200
+
+
+def test_the_list_shows_each_webinar_at_its_own_local_time(client, staff_user, make_webinar):
+    make_webinar(title="Madrid", time_zone="Europe/Madrid")
+    client.force_login(staff_user)
+
+    page = client.get(CHANGELIST).content.decode()
+
+    # 17:00 UTC is 18:00 in Madrid (the business's own zone would say 11:00).
+    assert "18:00 (Europe/Madrid)" in page
