@@ -1,5 +1,3 @@
-import importlib.util
-
 import pytest
 from django.core import mail
 
@@ -10,7 +8,6 @@ from students.models import Student, StudentMaterial, Subscription
 from tests.students.billing.conftest import event, stripe_error
 
 pytestmark = pytest.mark.django_db
-INTAKE_MERGED = importlib.util.find_spec("students.intake.services") is not None
 
 
 def actions(obj):
@@ -52,7 +49,6 @@ def test_checkout_completed_links_an_existing_student_and_mirrors_the_subscripti
     assert "students.student.stripe_linked" in actions(lucia)
 
 
-@pytest.mark.skipif(not INTAKE_MERGED, reason="needs register_student from branch onb-intake")
 def test_checkout_completed_for_a_new_person_creates_one_student_even_if_delivered_twice(
     fake_stripe, plans, deliver
 ):
@@ -79,7 +75,6 @@ def test_checkout_completed_for_a_new_person_creates_one_student_even_if_deliver
     assert Subscription.objects.get().student == student
 
 
-@pytest.mark.skipif(not INTAKE_MERGED, reason="needs register_student from branch onb-intake")
 def test_a_buyer_with_a_phone_that_does_not_parse_is_still_enrolled_without_it(
     fake_stripe, plans, deliver
 ):
