@@ -15,6 +15,11 @@ def scan_reminders():
     services.scan_due_reminders()
 
 
+@shared_task(name="webinars.advance_status", ignore_result=True)
+def advance_status():
+    services.webinars_advance_status()
+
+
 @shared_task(name="webinars.deliver_reminder_chunk", ignore_result=True)
 def deliver_reminder_chunk(delivery_ids):
     services.deliver_reminders(delivery_ids=delivery_ids)

@@ -20,6 +20,7 @@ from webinars.services.webinars import (
     webinar_create,
     webinar_reschedule,
     webinar_schedule,
+    webinars_advance_status,
 )
 
 __all__ = [
@@ -38,4 +39,5 @@ __all__ = [
     "webinar_create",
     "webinar_reschedule",
     "webinar_schedule",
+    "webinars_advance_status",
 ]

@@ -213,3 +213,35 @@ def upcoming_for_plan(plan, *, now=None):
     return Webinar.objects.filter(
         status=Webinar.Status.SCHEDULED, starts_at__gt=now, plans=plan
     ).distinct()
+
+
+def webinars_advance_status(*, now=None) -> tuple[list[int], list[int]]:
+    """Move scheduled webinars to live when they start and to finished when they end.
+
+    Only webinars that have started and are not finished are read (a handful at any
+    moment, whatever the table's size); each move is one conditional UPDATE that
+    re-checks the status it leaves, so running twice moves nothing twice. Returns (went
+    live, finished) ids.
+    """
+    now = now or timezone.now()
+    Status = Webinar.Status
+    started = Webinar.objects.filter(
+        status__in=[Status.SCHEDULED, Status.LIVE], starts_at__lte=now
+    ).only("pk", "starts_at", "duration_minutes", "status", "title")
+    ended = [webinar for webinar in started if webinar.ends_at <= now]
+    live = [
+        webinar
+        for webinar in started
+        if webinar.ends_at > now and webinar.status == Status.SCHEDULED
+    ]
+    moves = [
+        (ended, [Status.SCHEDULED, Status.LIVE], Status.FINISHED),
+        (live, [Status.SCHEDULED], Status.LIVE),
+    ]
+    changed = {Status.LIVE: [], Status.FINISHED: []}
+    for webinars, sources, target in moves:
+        for webinar in webinars:
+            if Webinar.objects.filter(pk=webinar.pk, status__in=sources).update(status=target):
+                log_action(webinar, f"webinars.webinar.{target}", data={"at": now.isoformat()})
+                changed[target].append(webinar.pk)
+    return changed[Status.LIVE], changed[Status.FINISHED]
