@@ -33,10 +33,6 @@ def test_the_same_idempotency_key_creates_one_row_and_returns_it_untouched(
     assert len(callbacks) == 1  # one send task, for the one row
 
 
-@pytest.mark.skipif(
-    connection.vendor == "sqlite",
-    reason="SQLite serializes writers; its in-memory test database fails locks at once",
-)
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_transactions_with_one_key_end_with_one_row():
     """The second writer waits on the unique key, then gets the committed row."""

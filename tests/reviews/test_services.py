@@ -164,9 +164,6 @@ def test_a_repeated_apply_task_queues_the_email_once(
     assert Draft.objects.get(pk=draft.pk).status == DraftStatus.APPLIED
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="row locks need PostgreSQL; SQLite serializes"
-)
 @pytest.mark.django_db(transaction=True)
 def test_two_staff_approving_at_once_queue_one_email(email_draft, reviewer, staff_user):
     import threading

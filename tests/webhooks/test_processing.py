@@ -260,11 +260,6 @@ def test_two_workers_racing_for_one_event_run_its_handler_once(handlers):
 
     from django.db import connection
 
-    if connection.vendor == "sqlite":
-        pytest.skip(
-            "the in-memory SQLite test database locks whole tables across threads "
-            "(shared cache) instead of waiting as the production file database does"
-        )
     event = WebhookEvent.objects.create(
         provider="generic", event_id="race", event_type="lead.created", body="{}"
     )

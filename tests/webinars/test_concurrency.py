@@ -11,10 +11,6 @@ from webinars.models import Registration, ReminderDelivery
 from webinars.services import scan_due_reminders
 
 pytestmark = [
-    pytest.mark.skipif(
-        connection.vendor == "sqlite",
-        reason="SQLite serializes writers; its in-memory test database fails locks at once",
-    ),
     pytest.mark.django_db(transaction=True),
 ]
 

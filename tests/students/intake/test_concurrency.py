@@ -3,16 +3,13 @@
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from students.intake.services import register_student
 from students.models import IntakeRecord, Student
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="needs concurrent writers (PostgreSQL)"
-    ),
 ]
 THREADS = 8
 
