@@ -11,3 +11,7 @@ student_onboarded = Signal()
 # context, e.g. the webinars app: {"next_webinar": {"title": ..., "when": ...}}.
 # kwargs: student
 welcome_email_context = Signal()
+
+# A student signed in (portal link, or an external LMS that reports it).
+# kwargs: student, at (aware datetime), source ("portal", "thinkific", ...)
+student_signed_in = Signal()

@@ -8,6 +8,16 @@ from students.signals import student_onboarded
 # kwargs: registration, reminder
 webinar_push = Signal()
 
+# Attendance is known for a registrant (Zoom webhook or report, CSV import, tracked join).
+# Sent once per registration when it first counts as attended.
+# kwargs: registration, webinar, student (None for a lead), minutes
+webinar_attended = Signal()
+
+# A finished webinar's registrant did not attend; sent once per registration when the
+# webinar's attendance is settled.
+# kwargs: registration, webinar, student (None for a lead)
+webinar_missed = Signal()
+
 
 @receiver(student_onboarded, dispatch_uid="webinars.register_onboarded_student")
 def register_new_student(sender, student, **kwargs):
