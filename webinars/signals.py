@@ -8,6 +8,10 @@ from students.signals import student_onboarded
 # kwargs: registration, reminder
 webinar_push = Signal()
 
+# Someone registered for a webinar (a student or a lead), sent after commit; marketing
+# keeps leads from it. kwargs: registration, webinar
+webinar_registered = Signal()
+
 # Attendance is known for a registrant (Zoom webhook or report, CSV import, tracked join).
 # Sent once per registration when it first counts as attended.
 # kwargs: registration, webinar, student (None for a lead), minutes

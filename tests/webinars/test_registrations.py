@@ -16,6 +16,7 @@ from webinars.services import (
     webinar_cancel,
     webinar_reschedule,
 )
+from webinars.signals import webinar_registered
 
 pytestmark = pytest.mark.django_db
 BEFORE = START - timedelta(days=20)
@@ -75,6 +76,26 @@ def test_registering_twice_keeps_one_registration_and_one_confirmation(
 
     assert first.pk == second.pk
     assert len(mail.outbox) == 1
+
+
+@time_machine.travel(BEFORE, tick=False)
+def test_a_new_registration_is_announced_once_after_commit(
+    make_webinar, django_capture_on_commit_callbacks
+):
+    webinar = make_webinar()
+    heard = []
+
+    def listen(sender, registration, webinar, **kwargs):
+        heard.append((registration.email, webinar.pk))
+
+    webinar_registered.connect(listen)
+    try:
+        register(django_capture_on_commit_callbacks, webinar, email="Lead@Example.com")
+        register(django_capture_on_commit_callbacks, webinar, email="lead@example.com")
+    finally:
+        webinar_registered.disconnect(listen)
+
+    assert heard == [("lead@example.com", webinar.pk)]
 
 
 @time_machine.travel(BEFORE, tick=False)

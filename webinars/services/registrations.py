@@ -12,6 +12,7 @@ from webinars import calendar
 from webinars.meetings import get_provider
 from webinars.models import Registration, Webinar, validate_time_zone
 from webinars.services.text import registrant_context
+from webinars.signals import webinar_registered
 
 
 class RegistrationError(ValidationError):
@@ -124,6 +125,11 @@ def registration_create(
         from webinars.tasks import confirm_registration
 
         transaction.on_commit(lambda: confirm_registration.delay(registration.pk))
+        transaction.on_commit(
+            lambda: webinar_registered.send(
+                sender=Registration, registration=registration, webinar=locked
+            )
+        )
     return registration
 
 
