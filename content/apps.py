@@ -5,3 +5,8 @@ class ContentConfig(AppConfig):
     name = "content"
     label = "content"
     verbose_name = "Contenido"
+
+    def ready(self):
+        from content import reviews
+
+        reviews.register()

@@ -391,6 +391,27 @@ ZOOM_TIMEOUT_SECONDS = env.float("ZOOM_TIMEOUT_SECONDS", default=15.0)
 WEBINAR_SMS_QUIET_HOURS = env.str("WEBINAR_SMS_QUIET_HOURS", default="21:00-08:00")
 
 
+# Content pipeline (content)
+# Largest audio file sent in one transcription request (Whisper's limit is 25 MB).
+CONTENT_AUDIO_MAX_BYTES = env.int("CONTENT_AUDIO_MAX_BYTES", default=24 * 1024 * 1024)
+# Seconds two audio parts overlap when a long stretch of speech is cut in fixed windows.
+CONTENT_AUDIO_OVERLAP_SECONDS = env.float("CONTENT_AUDIO_OVERLAP_SECONDS", default=5.0)
+# Quieter than this (dB) for at least this long is silence (a break, not a pause between
+# sentences), and is not transcribed.
+CONTENT_SILENCE_DB = env.int("CONTENT_SILENCE_DB", default=-35)
+CONTENT_SILENCE_MIN_SECONDS = env.float("CONTENT_SILENCE_MIN_SECONDS", default=10.0)
+# Characters of transcript per AI call; longer lessons are summarised part by part.
+CONTENT_CHUNK_CHARS = env.int("CONTENT_CHUNK_CHARS", default=12000)
+# Largest video downloaded from a URL (bytes) and its timeout per read (seconds).
+CONTENT_DOWNLOAD_MAX_BYTES = env.int("CONTENT_DOWNLOAD_MAX_BYTES", default=8 * 1024**3)
+CONTENT_DOWNLOAD_TIMEOUT_SECONDS = env.float("CONTENT_DOWNLOAD_TIMEOUT_SECONDS", default=30.0)
+# Lessons of one course published within this many minutes go out in one email (digest).
+CONTENT_DIGEST_MINUTES = env.int("CONTENT_DIGEST_MINUTES", default=60)
+CONTENT_SWEEP_BATCH = env.int("CONTENT_SWEEP_BATCH", default=200)
+# Folder scanned by `scan_content_folder` for new videos/subtitles (empty: none).
+CONTENT_WATCH_DIR = env.str("CONTENT_WATCH_DIR", default="")
+
+
 def _is_hour_range(value):
     try:
         return (

@@ -4,7 +4,8 @@ A prompt file holds its `version` (recorded on every usage row and part of the c
 key), the context keys it needs, the system and user messages as Django templates, an
 optional JSON `schema` for structured output, and one plain `offline` draft per language
 that the offline provider fills with the same context. Offline fields whose name ends in
-`_html` are HTML-escaped; the others (and the model messages) are plain text.
+`_html` are HTML-escaped; the others (and the model messages) are plain text. An offline
+field whose schema type is not a string (a list of key points) is written as JSON text.
 See templates/prompts/welcome_email.toml for a complete example.
 """
 

@@ -1,3 +1,4 @@
+import contextlib
 import json
 
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +21,7 @@ class OfflineProvider(Provider):
     def complete(self, request):
         fields = request.prompt.render_offline(request.context, request.language)
         if request.schema:
+            fields = _typed(fields, request.schema)
             return Completion(text=json.dumps(fields, ensure_ascii=False))
         return Completion(text=fields["text"])
 
@@ -40,3 +42,17 @@ class OfflineProvider(Provider):
             segments=segments,
             duration_seconds=segments[-1]["end"] if segments else 0.0,
         )
+
+
+def _typed(fields, schema):
+    """A template renders text: a field the schema wants as a list, object, number or
+    boolean is written as JSON in the offline draft and read back here."""
+    properties = schema.get("properties", {})
+    typed = {}
+    for key, value in fields.items():
+        if properties.get(key, {}).get("type", "string") != "string":
+            # Left as text if it is not JSON: the gateway reports the draft does not fit.
+            with contextlib.suppress(ValueError):
+                value = json.loads(value)
+        typed[key] = value
+    return typed

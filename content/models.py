@@ -1,0 +1,203 @@
+"""Courses, lessons, the content job that turns a lesson's video into materials, and what
+students do with them in the portal (views, quiz attempts, completion)."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from students.models import Plan, Student
+
+
+class Course(models.Model):
+    title = models.CharField(_("título"), max_length=200)
+    slug = models.SlugField(_("identificador"), unique=True)
+    description = models.TextField(_("descripción"), blank=True)
+    plans = models.ManyToManyField(
+        Plan, related_name="courses", blank=True, verbose_name=_("planes con acceso")
+    )
+    language = models.CharField(
+        _("idioma"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    # Extra languages staff asked materials in (translations are a later step).
+    materials_languages = models.JSONField(
+        _("idiomas adicionales de los materiales"), default=list, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("curso")
+        verbose_name_plural = _("cursos")
+        ordering = ["title"]
+
+    def __str__(self):
+        return self.title
+
+
+class Lesson(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="lessons")
+    order = models.PositiveSmallIntegerField(_("orden"), default=1)
+    title = models.CharField(_("título"), max_length=200)
+    language = models.CharField(
+        _("idioma"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    video = models.FileField(_("vídeo"), upload_to="content/videos/", blank=True, max_length=300)
+    video_url = models.URLField(_("URL del vídeo"), max_length=500, blank=True)
+    subtitles = models.FileField(
+        _("subtítulos (VTT/SRT)"), upload_to="content/subtitles/", blank=True, max_length=300
+    )
+    # What the pipeline produced and staff approved; students see only these.
+    transcript = models.JSONField(_("transcripción (segmentos)"), default=list, blank=True)
+    materials = models.JSONField(_("materiales aprobados"), default=dict, blank=True)
+    quiz = models.JSONField(_("cuestionario aprobado"), default=dict, blank=True)
+    pdf = models.FileField(_("PDF"), upload_to="content/pdf/", blank=True, max_length=300)
+    published_at = models.DateTimeField(_("publicada el"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("lección")
+        verbose_name_plural = _("lecciones")
+        ordering = ["course", "order", "pk"]
+        indexes = [models.Index(fields=["course", "published_at"])]
+
+    def __str__(self):
+        return f"{self.course.title} · {self.order}. {self.title}"
+
+    @property
+    def is_published(self):
+        return self.published_at is not None
+
+
+class ContentJob(models.Model):
+    """The pipeline of one lesson: its `JobStep` rows run in `JobStep.ORDER`."""
+
+    lesson = models.OneToOneField(Lesson, on_delete=models.CASCADE, related_name="job")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("trabajo de contenido")
+        verbose_name_plural = _("trabajos de contenido")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return str(self.lesson)
+
+
+class JobStep(models.Model):
+    class Name(models.TextChoices):
+        SOURCE = "source", _("Vídeo")
+        AUDIO = "audio", _("Audio")
+        TRANSCRIBE = "transcribe", _("Transcripción")
+        NOTES = "notes", _("Notas por partes")
+        SUMMARY = "summary", _("Resumen y puntos clave")
+        QUIZ = "quiz", _("Cuestionario")
+        REVIEW = "review", _("Revisión")
+        PDF = "pdf", _("PDF")
+        PUBLISH = "publish", _("Publicación")
+        NOTIFY = "notify", _("Aviso a alumnos")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pendiente")
+        RUNNING = "running", _("En curso")
+        WAITING = "waiting", _("Esperando revisión")
+        DONE = "done", _("Hecho")
+        FAILED = "failed", _("Falló")
+        SKIPPED = "skipped", _("Omitido")
+
+    ORDER = list(Name.values)
+    FINISHED = (Status.DONE, Status.SKIPPED)
+
+    job = models.ForeignKey(ContentJob, on_delete=models.CASCADE, related_name="steps")
+    name = models.CharField(_("paso"), max_length=20, choices=Name.choices)
+    status = models.CharField(
+        _("estado"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    progress = models.PositiveSmallIntegerField(_("progreso (%)"), default=0)
+    attempts = models.PositiveSmallIntegerField(_("intentos"), default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    cost_usd = models.DecimalField(_("coste (USD)"), max_digits=10, decimal_places=6, default=0)
+    error = models.TextField(_("error"), blank=True)
+    output = models.JSONField(_("resultado"), default=dict, blank=True)
+    log = models.TextField(_("registro"), blank=True)
+
+    class Meta:
+        verbose_name = _("paso")
+        verbose_name_plural = _("pasos")
+        constraints = [models.UniqueConstraint(fields=["job", "name"], name="content_step_once")]
+        indexes = [models.Index(fields=["status", "started_at"])]
+
+    def __str__(self):
+        return f"{self.job_id}:{self.name} ({self.status})"
+
+    @property
+    def seconds(self):
+        if self.started_at and self.finished_at:
+            return round((self.finished_at - self.started_at).total_seconds(), 2)
+        return None
+
+
+class LessonProgress(models.Model):
+    """A student's first view and completion of a lesson (each announced once)."""
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="progress")
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="lesson_progress")
+    first_viewed_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("progreso en una lección")
+        verbose_name_plural = _("progreso en lecciones")
+        constraints = [
+            models.UniqueConstraint(fields=["lesson", "student"], name="content_progress_once")
+        ]
+
+    def __str__(self):
+        return f"{self.student_id}:{self.lesson_id}"
+
+
+class QuizAttempt(models.Model):
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="quiz_attempts")
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="quiz_attempts")
+    answers = models.JSONField(_("respuestas"), default=dict)
+    score = models.PositiveSmallIntegerField(_("aciertos"))
+    max_score = models.PositiveSmallIntegerField(_("preguntas"))
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("intento de cuestionario")
+        verbose_name_plural = _("intentos de cuestionario")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.score}/{self.max_score}"
+
+
+class PublishNotice(models.Model):
+    """A published lesson waiting to be announced; lessons of one course published close
+    together are announced in one email per student (a digest)."""
+
+    lesson = models.OneToOneField(Lesson, on_delete=models.CASCADE, related_name="notice")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="notices")
+    created_at = models.DateTimeField(default=timezone.now)
+    # The digest this notice went into (the first notice's id): fixed before any email is
+    # queued, so a digest interrupted half-way is finished with the same lessons and keys.
+    batch = models.PositiveBigIntegerField(null=True, blank=True)
+    announced_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("aviso de publicación")
+        verbose_name_plural = _("avisos de publicación")
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(announced_at__isnull=True),
+                name="content_notice_pending",
+            )
+        ]
+
+    def __str__(self):
+        return str(self.lesson_id)

@@ -1,0 +1,18 @@
+from datetime import timedelta
+
+from courseops.core.schedules import Periodic, declare
+
+declare(
+    Periodic(
+        name="content.sweep_jobs",
+        task="content.sweep_jobs",
+        every=timedelta(minutes=5),
+        description="Reanuda los trabajos de contenido atascados o con un fallo pasajero.",
+    ),
+    Periodic(
+        name="content.announce_lessons",
+        task="content.announce_lessons",
+        every=timedelta(minutes=5),
+        description="Avisa por email a los alumnos de las lecciones publicadas (resumen diario).",
+    ),
+)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from content.portal import views
+
+app_name = "content_portal"
+urlpatterns = [
+    path("", views.lessons, name="lessons"),
+    path("<int:pk>/", views.lesson, name="lesson"),
+    path("<int:pk>/cuestionario/", views.quiz, name="quiz"),
+    path("<int:pk>/pdf/", views.lesson_pdf, name="pdf"),
+    path("<int:pk>/transcripcion.<str:fmt>", views.transcript, name="transcript"),
+]

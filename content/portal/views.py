@@ -1,0 +1,103 @@
+"""Portal pages of the content app; the student comes from the students portal session."""
+
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from content import transcripts
+from content.portal import services
+from students.portal.services import current_student
+
+
+def _student_lesson(request, pk):
+    student = current_student(request)
+    if student is None:
+        return None, None
+    lesson = services.lesson_for(student, pk)
+    if lesson is None:
+        raise Http404
+    return student, lesson
+
+
+@require_http_methods(["GET"])
+def lessons(request):
+    student = current_student(request)
+    if student is None:
+        return redirect("portal:sign_in")
+    return render(
+        request,
+        "content/portal/lessons.html",
+        {"student": student, "lessons": services.student_lessons(student)},
+    )
+
+
+@require_http_methods(["GET"])
+def lesson(request, pk):
+    student, lesson = _student_lesson(request, pk)
+    if student is None:
+        return redirect("portal:sign_in")
+    progress = services.record_view(student=student, lesson=lesson)
+    return render(request, "content/portal/lesson.html", _lesson_context(student, lesson, progress))
+
+
+def _lesson_context(student, lesson, progress, **extra):
+    return {
+        "student": student,
+        "lesson": lesson,
+        "progress": progress,
+        "key_points": [
+            {"stamp": transcripts.stamp(p["seconds"]), "point": p["point"]}
+            for p in lesson.materials.get("key_points", [])
+        ],
+        "transcript": [
+            {"stamp": transcripts.stamp(s["start"]), "text": s["text"]} for s in lesson.transcript
+        ],
+        "questions": lesson.quiz.get("questions", []),
+        "last_attempt": lesson.quiz_attempts.filter(student=student).first(),
+        **extra,
+    }
+
+
+@require_http_methods(["POST"])
+def quiz(request, pk):
+    student, lesson = _student_lesson(request, pk)
+    if student is None:
+        return redirect("portal:sign_in")
+    count = len(lesson.quiz.get("questions", []))
+    answers = {str(i): request.POST.get(f"q{i}", "") for i in range(count)}
+    missing = [int(i) + 1 for i, value in answers.items() if not value.isdigit()]
+    if missing or not count:
+        progress = services.record_view(student=student, lesson=lesson)
+        context = _lesson_context(student, lesson, progress, missing=missing, answers=answers)
+        return render(request, "content/portal/lesson.html", context, status=400)
+    services.submit_quiz(student=student, lesson=lesson, answers=answers)
+    return redirect("content_portal:lesson", pk=lesson.pk)
+
+
+@require_http_methods(["GET"])
+def lesson_pdf(request, pk):
+    student, lesson = _student_lesson(request, pk)
+    if student is None:
+        return redirect("portal:sign_in")
+    if not lesson.pdf:
+        raise Http404
+    return FileResponse(
+        lesson.pdf.open("rb"), as_attachment=True, filename=f"leccion-{lesson.order}.pdf"
+    )
+
+
+@require_http_methods(["GET"])
+def transcript(request, pk, fmt):
+    student, lesson = _student_lesson(request, pk)
+    if student is None:
+        return redirect("portal:sign_in")
+    if fmt == "vtt":
+        return HttpResponse(
+            transcripts.to_vtt(lesson.transcript), content_type="text/vtt; charset=utf-8"
+        )
+    if fmt == "srt":
+        return HttpResponse(
+            transcripts.to_srt(lesson.transcript),
+            content_type="application/x-subrip; charset=utf-8",
+        )
+    raise Http404

@@ -1,0 +1,21 @@
+"""Thin tasks: ids in, one service call. Retries live in the job's rows (the sweeper
+re-enqueues a failed transient step), not in the broker."""
+
+from celery import shared_task
+
+from content import pipeline, publishing
+
+
+@shared_task(name="content.run_job", ignore_result=True)
+def run_content_job(job_id):
+    pipeline.run_job(job_id=job_id)
+
+
+@shared_task(name="content.sweep_jobs", ignore_result=True)
+def sweep_content_jobs():
+    pipeline.sweep_jobs()
+
+
+@shared_task(name="content.announce_lessons", ignore_result=True)
+def announce_lessons():
+    publishing.announce_due()
