@@ -1,0 +1,126 @@
+"""A job that fails or is killed mid-way resumes from its last finished step, never
+paying for a finished step again nor announcing anything twice."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from content import pipeline, publishing
+from content.models import JobStep
+from content.reviews import lesson_drafts
+from content.signals import lesson_published
+from courseops.ai.models import AIUsage
+from courseops.messaging.models import OutboundMessage
+from courseops.reviews.services import approve_draft
+from tests.ai.conftest import api_error
+from tests.content.conftest import make_vtt
+
+Step = JobStep
+
+
+def _approve_all(lesson, user, capture):
+    with capture(execute=True):
+        for draft in lesson_drafts(lesson).filter(status="pending"):
+            approve_draft(draft=draft, user=user)
+
+
+@pytest.fixture
+def announced(db):
+    received = []
+
+    def receiver(sender, lesson, **kwargs):
+        received.append(lesson.pk)
+
+    lesson_published.connect(receiver)
+    yield received
+    lesson_published.disconnect(receiver)
+
+
+def test_a_transient_ai_failure_resumes_from_the_failed_step_only(
+    make_lesson, fake_openai, settings, django_capture_on_commit_callbacks
+):
+    settings.AI_MAX_ATTEMPTS = 1
+    settings.AI_BREAKER_COOLDOWN_SECONDS = 600
+    lesson = make_lesson(vtt=make_vtt())
+    fake_openai.reply(api_error(503, code=None, message="overloaded"))
+    with django_capture_on_commit_callbacks(execute=True):
+        job = pipeline.start_job(lesson=lesson)
+    notes = job.steps.get(name=Step.Name.NOTES)
+    assert notes.status == Step.Status.FAILED
+    assert "503" in notes.error
+    assert job.steps.get(name=Step.Name.TRANSCRIBE).status == Step.Status.DONE
+    transcribed = AIUsage.objects.filter(kind=AIUsage.Kind.TRANSCRIBE).count()
+
+    # Too early: the step asked to wait for the provider's cooldown.
+    assert pipeline.sweep_jobs(now=timezone.now() + timedelta(minutes=3)) == 0
+    settings.AI_PROVIDER = "offline"  # the provider is back (offline drafts, same steps)
+    later = timezone.now() + timedelta(minutes=12)
+    with time_machine.travel(later), django_capture_on_commit_callbacks(execute=True):
+        assert pipeline.sweep_jobs() == 1
+
+    statuses = dict(job.steps.values_list("name", "status"))
+    assert statuses["notes"] == statuses["summary"] == statuses["quiz"] == "done"
+    assert statuses["review"] == "waiting"
+    assert AIUsage.objects.filter(kind=AIUsage.Kind.TRANSCRIBE).count() == transcribed
+    assert job.steps.get(name=Step.Name.NOTES).attempts == 2
+    assert job.steps.get(name=Step.Name.TRANSCRIBE).attempts == 1
+    # A job waiting for staff is not picked up by the sweeper.
+    with time_machine.travel(later + timedelta(minutes=10)):
+        assert pipeline.sweep_jobs() == 0
+
+
+def test_a_worker_killed_while_publishing_resumes_without_sending_twice(
+    make_lesson, students, staff_user, django_capture_on_commit_callbacks, announced
+):
+    lesson = make_lesson(vtt=make_vtt())
+    with django_capture_on_commit_callbacks(execute=True):
+        job = pipeline.start_job(lesson=lesson)
+    _approve_all(lesson, staff_user, django_capture_on_commit_callbacks)
+    with time_machine.travel(timezone.now() + timedelta(minutes=61)):
+        publishing.announce_due()
+    usage = AIUsage.objects.count()
+    assert announced == [lesson.pk]
+
+    # The worker died after publishing, before recording it: its row stays "running".
+    job.steps.filter(name=Step.Name.PUBLISH).update(
+        status=Step.Status.RUNNING, started_at=timezone.now() - timedelta(hours=2)
+    )
+    job.steps.filter(name=Step.Name.NOTIFY).update(status=Step.Status.PENDING)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert pipeline.sweep_jobs(now=timezone.now() + timedelta(minutes=5)) == 1
+    with time_machine.travel(timezone.now() + timedelta(hours=3)):
+        publishing.announce_due()
+
+    assert set(job.steps.values_list("status", flat=True)) <= {"done", "skipped"}
+    assert job.steps.get(name=Step.Name.PUBLISH).attempts == 2
+    assert job.steps.get(name=Step.Name.QUIZ).attempts == 1
+    assert AIUsage.objects.count() == usage
+    assert announced == [lesson.pk]
+    assert OutboundMessage.objects.filter(object_id=str(lesson.course_id)).count() == 2
+
+
+def test_rerunning_the_quiz_asks_for_a_new_review_and_keeps_the_lesson_published_once(
+    make_lesson, students, staff_user, django_capture_on_commit_callbacks, announced
+):
+    lesson = make_lesson(vtt=make_vtt())
+    with django_capture_on_commit_callbacks(execute=True):
+        job = pipeline.start_job(lesson=lesson)
+    _approve_all(lesson, staff_user, django_capture_on_commit_callbacks)
+    first_pdf = job.steps.get(name=Step.Name.PDF).finished_at
+
+    with django_capture_on_commit_callbacks(execute=True):
+        stopped = pipeline.rerun_step(step=job.steps.get(name=Step.Name.QUIZ), user=staff_user)
+    assert stopped.name == Step.Name.REVIEW
+    assert job.steps.get(name=Step.Name.SUMMARY).attempts == 1
+    assert lesson_drafts(lesson).filter(kind="lesson_quiz").count() == 2
+    assert lesson_drafts(lesson).filter(kind="lesson_summary").count() == 1
+
+    _approve_all(lesson, staff_user, django_capture_on_commit_callbacks)
+    assert set(job.steps.values_list("status", flat=True)) <= {"done", "skipped"}
+    assert job.steps.get(name=Step.Name.PDF).finished_at > first_pdf
+    assert announced == [lesson.pk]
+    with time_machine.travel(timezone.now() + timedelta(minutes=61)):
+        assert publishing.announce_due() == 2
+        assert publishing.announce_due() == 0
