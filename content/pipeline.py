@@ -150,20 +150,20 @@ def run_job(*, job_id):
 
 def rerun_step(*, step, user=None):
     """Staff's "re-run": run this step again (e.g. regenerate the quiz) and the steps after
-    it that depend on it; finished steps before it are kept. Later steps are idempotent,
-    so publishing or notifying again never sends anything twice."""
+    it that depend on it, in a task; finished steps before it are kept. Later steps are
+    idempotent, so publishing or notifying again never sends anything twice."""
     later = Step.ORDER[Step.ORDER.index(step.name) :]
     JobStep.objects.filter(job_id=step.job_id, name__in=later).exclude(
         status=Step.Status.RUNNING
     ).update(status=Step.Status.PENDING, error="", progress=0)
     log_action(step.job.lesson, "content.step.rerun", user=user, data={"step": step.name})
-    return run_job(job_id=step.job_id)
+    enqueue_on_commit(step.job_id)
 
 
 def resume_job(*, job, user=None):
-    """Staff's "retry": carry on from the step that failed or waits."""
+    """Staff's "retry": carry on, in a task, from the step that failed or waits."""
     log_action(job.lesson, "content.job.resumed", user=user)
-    return run_job(job_id=job.pk)
+    enqueue_on_commit(job.pk)
 
 
 def sweep_jobs(*, now=None):

@@ -6,151 +6,377 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('students', '0002_typeform_form'),
+        ("students", "0002_typeform_form"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Course',
+            name="Course",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='título')),
-                ('slug', models.SlugField(unique=True, verbose_name='identificador')),
-                ('description', models.TextField(blank=True, verbose_name='descripción')),
-                ('language', models.CharField(choices=[('es', 'Español'), ('en', 'English'), ('pt', 'Português')], default='es', max_length=8, verbose_name='idioma')),
-                ('materials_languages', models.JSONField(blank=True, default=list, verbose_name='idiomas adicionales de los materiales')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('plans', models.ManyToManyField(blank=True, related_name='courses', to='students.plan', verbose_name='planes con acceso')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="título")),
+                ("slug", models.SlugField(unique=True, verbose_name="identificador")),
+                ("description", models.TextField(blank=True, verbose_name="descripción")),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("es", "Español"), ("en", "English"), ("pt", "Português")],
+                        default="es",
+                        max_length=8,
+                        verbose_name="idioma",
+                    ),
+                ),
+                (
+                    "materials_languages",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        verbose_name="idiomas adicionales de los materiales",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "plans",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="courses",
+                        to="students.plan",
+                        verbose_name="planes con acceso",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'curso',
-                'verbose_name_plural': 'cursos',
-                'ordering': ['title'],
+                "verbose_name": "curso",
+                "verbose_name_plural": "cursos",
+                "ordering": ["title"],
             },
         ),
         migrations.CreateModel(
-            name='Lesson',
+            name="Lesson",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order', models.PositiveSmallIntegerField(default=1, verbose_name='orden')),
-                ('title', models.CharField(max_length=200, verbose_name='título')),
-                ('language', models.CharField(choices=[('es', 'Español'), ('en', 'English'), ('pt', 'Português')], default='es', max_length=8, verbose_name='idioma')),
-                ('video', models.FileField(blank=True, max_length=300, upload_to='content/videos/', verbose_name='vídeo')),
-                ('video_url', models.URLField(blank=True, max_length=500, verbose_name='URL del vídeo')),
-                ('subtitles', models.FileField(blank=True, max_length=300, upload_to='content/subtitles/', verbose_name='subtítulos (VTT/SRT)')),
-                ('transcript', models.JSONField(blank=True, default=list, verbose_name='transcripción (segmentos)')),
-                ('materials', models.JSONField(blank=True, default=dict, verbose_name='materiales aprobados')),
-                ('quiz', models.JSONField(blank=True, default=dict, verbose_name='cuestionario aprobado')),
-                ('pdf', models.FileField(blank=True, max_length=300, upload_to='content/pdf/', verbose_name='PDF')),
-                ('published_at', models.DateTimeField(blank=True, null=True, verbose_name='publicada el')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lessons', to='content.course')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=1, verbose_name="orden")),
+                ("title", models.CharField(max_length=200, verbose_name="título")),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("es", "Español"), ("en", "English"), ("pt", "Português")],
+                        default="es",
+                        max_length=8,
+                        verbose_name="idioma",
+                    ),
+                ),
+                (
+                    "video",
+                    models.FileField(
+                        blank=True,
+                        max_length=300,
+                        upload_to="content/videos/",
+                        verbose_name="vídeo",
+                    ),
+                ),
+                (
+                    "video_url",
+                    models.URLField(blank=True, max_length=500, verbose_name="URL del vídeo"),
+                ),
+                (
+                    "subtitles",
+                    models.FileField(
+                        blank=True,
+                        max_length=300,
+                        upload_to="content/subtitles/",
+                        verbose_name="subtítulos (VTT/SRT)",
+                    ),
+                ),
+                (
+                    "transcript",
+                    models.JSONField(
+                        blank=True, default=list, verbose_name="transcripción (segmentos)"
+                    ),
+                ),
+                (
+                    "materials",
+                    models.JSONField(blank=True, default=dict, verbose_name="materiales aprobados"),
+                ),
+                (
+                    "quiz",
+                    models.JSONField(
+                        blank=True, default=dict, verbose_name="cuestionario aprobado"
+                    ),
+                ),
+                (
+                    "pdf",
+                    models.FileField(
+                        blank=True, max_length=300, upload_to="content/pdf/", verbose_name="PDF"
+                    ),
+                ),
+                (
+                    "published_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="publicada el"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lessons",
+                        to="content.course",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lección',
-                'verbose_name_plural': 'lecciones',
-                'ordering': ['course', 'order', 'pk'],
+                "verbose_name": "lección",
+                "verbose_name_plural": "lecciones",
+                "ordering": ["course", "order", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ContentJob',
+            name="ContentJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('lesson', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='job', to='content.lesson')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "lesson",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="job",
+                        to="content.lesson",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'trabajo de contenido',
-                'verbose_name_plural': 'trabajos de contenido',
-                'ordering': ['-created_at'],
+                "verbose_name": "trabajo de contenido",
+                "verbose_name_plural": "trabajos de contenido",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='LessonProgress',
+            name="LessonProgress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_viewed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('lesson', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='progress', to='content.lesson')),
-                ('student', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lesson_progress', to='students.student')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_viewed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "lesson",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="progress",
+                        to="content.lesson",
+                    ),
+                ),
+                (
+                    "student",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lesson_progress",
+                        to="students.student",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'progreso en una lección',
-                'verbose_name_plural': 'progreso en lecciones',
+                "verbose_name": "progreso en una lección",
+                "verbose_name_plural": "progreso en lecciones",
             },
         ),
         migrations.CreateModel(
-            name='PublishNotice',
+            name="PublishNotice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('batch', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('announced_at', models.DateTimeField(blank=True, null=True)),
-                ('recipients', models.PositiveIntegerField(default=0)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to='content.course')),
-                ('lesson', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='notice', to='content.lesson')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("batch", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("announced_at", models.DateTimeField(blank=True, null=True)),
+                ("recipients", models.PositiveIntegerField(default=0)),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notices",
+                        to="content.course",
+                    ),
+                ),
+                (
+                    "lesson",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notice",
+                        to="content.lesson",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'aviso de publicación',
-                'verbose_name_plural': 'avisos de publicación',
+                "verbose_name": "aviso de publicación",
+                "verbose_name_plural": "avisos de publicación",
             },
         ),
         migrations.CreateModel(
-            name='QuizAttempt',
+            name="QuizAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('answers', models.JSONField(default=dict, verbose_name='respuestas')),
-                ('score', models.PositiveSmallIntegerField(verbose_name='aciertos')),
-                ('max_score', models.PositiveSmallIntegerField(verbose_name='preguntas')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('lesson', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='quiz_attempts', to='content.lesson')),
-                ('student', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='quiz_attempts', to='students.student')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("answers", models.JSONField(default=dict, verbose_name="respuestas")),
+                ("score", models.PositiveSmallIntegerField(verbose_name="aciertos")),
+                ("max_score", models.PositiveSmallIntegerField(verbose_name="preguntas")),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                (
+                    "lesson",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="quiz_attempts",
+                        to="content.lesson",
+                    ),
+                ),
+                (
+                    "student",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="quiz_attempts",
+                        to="students.student",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'intento de cuestionario',
-                'verbose_name_plural': 'intentos de cuestionario',
-                'ordering': ['-created_at'],
+                "verbose_name": "intento de cuestionario",
+                "verbose_name_plural": "intentos de cuestionario",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='JobStep',
+            name="JobStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(choices=[('source', 'Vídeo'), ('audio', 'Audio'), ('transcribe', 'Transcripción'), ('notes', 'Notas por partes'), ('summary', 'Resumen y puntos clave'), ('quiz', 'Cuestionario'), ('review', 'Revisión'), ('pdf', 'PDF'), ('publish', 'Publicación'), ('notify', 'Aviso a alumnos')], max_length=20, verbose_name='paso')),
-                ('status', models.CharField(choices=[('pending', 'Pendiente'), ('running', 'En curso'), ('waiting', 'Esperando revisión'), ('done', 'Hecho'), ('failed', 'Falló'), ('skipped', 'Omitido')], default='pending', max_length=20, verbose_name='estado')),
-                ('progress', models.PositiveSmallIntegerField(default=0, verbose_name='progreso (%)')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='intentos')),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('cost_usd', models.DecimalField(decimal_places=6, default=0, max_digits=10, verbose_name='coste (USD)')),
-                ('error', models.TextField(blank=True, verbose_name='error')),
-                ('output', models.JSONField(blank=True, default=dict, verbose_name='resultado')),
-                ('log', models.TextField(blank=True, verbose_name='registro')),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='content.contentjob')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        choices=[
+                            ("source", "Vídeo"),
+                            ("audio", "Audio"),
+                            ("transcribe", "Transcripción"),
+                            ("notes", "Notas por partes"),
+                            ("summary", "Resumen y puntos clave"),
+                            ("quiz", "Cuestionario"),
+                            ("review", "Revisión"),
+                            ("pdf", "PDF"),
+                            ("publish", "Publicación"),
+                            ("notify", "Aviso a alumnos"),
+                        ],
+                        max_length=20,
+                        verbose_name="paso",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pendiente"),
+                            ("running", "En curso"),
+                            ("waiting", "Esperando revisión"),
+                            ("done", "Hecho"),
+                            ("failed", "Falló"),
+                            ("skipped", "Omitido"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                        verbose_name="estado",
+                    ),
+                ),
+                (
+                    "progress",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="progreso (%)"),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="intentos")),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "cost_usd",
+                    models.DecimalField(
+                        decimal_places=6, default=0, max_digits=10, verbose_name="coste (USD)"
+                    ),
+                ),
+                ("error", models.TextField(blank=True, verbose_name="error")),
+                ("output", models.JSONField(blank=True, default=dict, verbose_name="resultado")),
+                ("log", models.TextField(blank=True, verbose_name="registro")),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="steps",
+                        to="content.contentjob",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'paso',
-                'verbose_name_plural': 'pasos',
-                'indexes': [models.Index(fields=['status', 'started_at'], name='content_job_status_2a9a1f_idx')],
-                'constraints': [models.UniqueConstraint(fields=('job', 'name'), name='content_step_once')],
+                "verbose_name": "paso",
+                "verbose_name_plural": "pasos",
+                "indexes": [
+                    models.Index(
+                        fields=["status", "started_at"], name="content_job_status_2a9a1f_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("job", "name"), name="content_step_once")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='lesson',
-            index=models.Index(fields=['course', 'published_at'], name='content_les_course__d21a77_idx'),
+            model_name="lesson",
+            index=models.Index(
+                fields=["course", "published_at"], name="content_les_course__d21a77_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lessonprogress',
-            constraint=models.UniqueConstraint(fields=('lesson', 'student'), name='content_progress_once'),
+            model_name="lessonprogress",
+            constraint=models.UniqueConstraint(
+                fields=("lesson", "student"), name="content_progress_once"
+            ),
         ),
         migrations.AddIndex(
-            model_name='publishnotice',
-            index=models.Index(condition=models.Q(('announced_at__isnull', True)), fields=['created_at'], name='content_notice_pending'),
+            model_name="publishnotice",
+            index=models.Index(
+                condition=models.Q(("announced_at__isnull", True)),
+                fields=["created_at"],
+                name="content_notice_pending",
+            ),
         ),
     ]

@@ -1,0 +1,335 @@
+"""Staff pages: courses, lessons (upload a video, a URL or subtitles; see the materials
+and their review state) and content jobs (step progress and cost in constant queries;
+each step's output and log, with retry and re-run)."""
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, DecimalField, Sum, Value
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+from unfold.admin import ModelAdmin
+
+from content import pipeline, transcripts
+from content.models import ContentJob, Course, JobStep, Lesson
+from content.reviews import lesson_drafts
+from courseops.ai import PromptError
+from courseops.ai.subtitles import is_subtitle_file, parse
+from courseops.core.admin import RecordAdmin
+
+STATUS_COLOURS = {
+    JobStep.Status.PENDING: "#cbd2d9",
+    JobStep.Status.RUNNING: "#2563eb",
+    JobStep.Status.WAITING: "#f59e0b",
+    JobStep.Status.DONE: "#16a34a",
+    JobStep.Status.SKIPPED: "#86efac",
+    JobStep.Status.FAILED: "#dc2626",
+}
+
+
+@admin.register(Course)
+class CourseAdmin(ModelAdmin):
+    list_display = ["title", "language", "lessons_count"]
+    search_fields = ["title", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["plans"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(lessons_total=Count("lessons"))
+
+    @admin.display(description=_("lecciones"), ordering="lessons_total")
+    def lessons_count(self, obj):
+        return obj.lessons_total
+
+
+class LessonForm(forms.ModelForm):
+    video_url = forms.URLField(
+        label=_("URL del vídeo"), max_length=500, required=False, assume_scheme="https"
+    )
+
+    class Meta:
+        model = Lesson
+        fields = ["course", "order", "title", "language", "video", "video_url", "subtitles"]
+
+    def clean_subtitles(self):
+        upload = self.cleaned_data.get("subtitles")
+        if not upload or not hasattr(upload, "content_type"):
+            return upload  # unchanged
+        head = upload.read(200)
+        upload.seek(0)
+        if not is_subtitle_file(upload.name, head):
+            raise forms.ValidationError(_("Sube un archivo de subtítulos VTT o SRT."))
+        try:
+            parse(upload.read().decode("utf-8-sig", errors="replace"))
+        except PromptError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        upload.seek(0)
+        return upload
+
+
+@admin.register(Lesson)
+class LessonAdmin(ModelAdmin):
+    form = LessonForm
+    list_display = ["title", "course", "order", "language", "published_at", "job_link"]
+    list_filter = ["course", "language", ("published_at", admin.EmptyFieldListFilter)]
+    search_fields = ["title", "course__title"]
+    list_select_related = ["course", "job"]
+    show_full_result_count = False
+    actions = ["process_selected"]
+    readonly_fields = ["published_at", "job_link", "review_state", "materials_preview", "pdf"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("transcript", "materials", "quiz")
+
+    def get_fieldsets(self, request, obj=None):
+        source = (None, {"fields": LessonForm.Meta.fields})
+        if obj is None:
+            return [source]
+        return [
+            source,
+            (
+                _("Materiales"),
+                {
+                    "fields": [
+                        "published_at",
+                        "job_link",
+                        "review_state",
+                        "pdf",
+                        "materials_preview",
+                    ]
+                },
+            ),
+        ]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change and (obj.video or obj.video_url or obj.subtitles):
+            pipeline.start_job(lesson=obj, user=request.user)
+            self.message_user(request, _("Lección guardada; su procesamiento ha empezado."))
+
+    @admin.action(description=_("Procesar (o reanudar) las lecciones seleccionadas"))
+    def process_selected(self, request, queryset):
+        for lesson in queryset:
+            pipeline.start_job(lesson=lesson, user=request.user)
+        self.message_user(request, _("%(n)d lecciones en proceso.") % {"n": queryset.count()})
+
+    @admin.display(description=_("trabajo"))
+    def job_link(self, obj):
+        job = getattr(obj, "job", None)
+        if job is None:
+            return "-"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:content_contentjob_change", args=[job.pk]),
+            _("ver"),
+        )
+
+    @admin.display(description=_("revisión"))
+    def review_state(self, obj):
+        drafts = lesson_drafts(obj).order_by("-created_at")
+        if not drafts:
+            return _("Sin borradores todavía.")
+        return format_html_join(
+            "",
+            '<div><a href="{}">{} #{}</a>: {}</div>',
+            (
+                (
+                    reverse("admin:reviews_draft_change", args=[d.pk]),
+                    d.kind,
+                    d.pk,
+                    d.get_status_display(),
+                )
+                for d in drafts
+            ),
+        )
+
+    @admin.display(description=_("materiales aprobados"))
+    def materials_preview(self, obj):
+        materials = obj.materials or {}
+        points = format_html_join(
+            "",
+            "<li>[{}] {}</li>",
+            (
+                (transcripts.stamp(p["seconds"]), p["point"])
+                for p in materials.get("key_points", [])
+            ),
+        )
+        questions = len((obj.quiz or {}).get("questions", []))
+        return format_html(
+            "<p>{}</p><ul>{}</ul><p>{}</p>",
+            materials.get("summary", "-"),
+            points,
+            _("Cuestionario: %(n)d preguntas; transcripción: %(s)d segmentos.")
+            % {"n": questions, "s": len(obj.transcript or [])},
+        )
+
+
+class JobStatusFilter(admin.SimpleListFilter):
+    title = _("estado")
+    parameter_name = "estado"
+
+    def lookups(self, request, model_admin):
+        return [
+            (JobStep.Status.FAILED, _("con un paso fallido")),
+            (JobStep.Status.WAITING, _("esperando revisión")),
+            (JobStep.Status.RUNNING, _("en curso")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(steps__status=self.value()).distinct()
+        return queryset
+
+
+@admin.register(ContentJob)
+class ContentJobAdmin(RecordAdmin):
+    list_display = ["lesson", "course", "progress_bar", "cost", "updated_at"]
+    list_filter = [JobStatusFilter, "lesson__course"]
+    search_fields = ["lesson__title", "lesson__course__title"]
+    list_select_related = ["lesson__course"]
+    show_full_result_count = False
+    actions = ["resume_selected"]
+    readonly_fields = ["lesson", "created_at", "steps_table"]
+    fields = readonly_fields
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .defer("lesson__transcript", "lesson__materials", "lesson__quiz")
+            .annotate(
+                cost_total=Coalesce(
+                    Sum("steps__cost_usd"),
+                    Value(0),
+                    output_field=DecimalField(max_digits=10, decimal_places=6),
+                )
+            )
+            .prefetch_related("steps")
+        )
+
+    @admin.display(description=_("curso"), ordering="lesson__course__title")
+    def course(self, obj):
+        return obj.lesson.course
+
+    @admin.display(description=_("coste (USD)"), ordering="cost_total")
+    def cost(self, obj):
+        return f"{obj.cost_total:.4f}"
+
+    @admin.display(description=_("progreso"))
+    def progress_bar(self, obj):
+        steps = sorted(obj.steps.all(), key=lambda s: JobStep.ORDER.index(s.name))
+        return format_html(
+            '<div style="display:flex;gap:2px">{}</div>',
+            format_html_join(
+                "",
+                '<span title="{}: {} ({}%)" style="width:14px;height:14px;border-radius:2px;'
+                'background:{}"></span>',
+                (
+                    (
+                        s.get_name_display(),
+                        s.get_status_display(),
+                        s.progress,
+                        STATUS_COLOURS[s.status],
+                    )
+                    for s in steps
+                ),
+            ),
+        )
+
+    @admin.display(description=_("pasos"))
+    def steps_table(self, obj):
+        steps = sorted(obj.steps.all(), key=lambda s: JobStep.ORDER.index(s.name))
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}%</td><td>{}</td><td>{}</td><td>{}</td>"
+            '<td><a href="{}">{}</a></td></tr>',
+            (
+                (
+                    s.get_name_display(),
+                    s.get_status_display(),
+                    s.progress,
+                    s.attempts,
+                    "-" if s.seconds is None else f"{s.seconds} s",
+                    f"{s.cost_usd:.4f}",
+                    reverse("admin:content_jobstep_detail", args=[obj.pk, s.pk]),
+                    _("resultado y registro"),
+                )
+                for s in steps
+            ),
+        )
+        return format_html(
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
+            "<th></th></tr>{}</table>",
+            _("paso"),
+            _("estado"),
+            _("progreso"),
+            _("intentos"),
+            _("duración"),
+            _("coste"),
+            rows,
+        )
+
+    @admin.action(description=_("Reanudar desde el paso pendiente"))
+    def resume_selected(self, request, queryset):
+        for job in queryset.select_related("lesson"):
+            pipeline.resume_job(job=job, user=request.user)
+        self.message_user(request, _("Trabajos reanudados."))
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:job_id>/pasos/<int:step_id>/",
+                self.admin_site.admin_view(self.step_view),
+                name="content_jobstep_detail",
+            ),
+            path(
+                "<int:job_id>/pasos/<int:step_id>/ejecutar/",
+                self.admin_site.admin_view(require_POST(self.step_run_view)),
+                name="content_jobstep_run",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _step(self, request, job_id, step_id):
+        step = get_object_or_404(
+            JobStep.objects.select_related("job__lesson"), pk=step_id, job_id=job_id
+        )
+        return step if self.has_view_permission(request, step.job) else None
+
+    def step_view(self, request, job_id, step_id):
+        step = self._step(request, job_id, step_id)
+        if step is None:
+            return redirect("admin:index")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{step.job.lesson} · {step.get_name_display()}",
+            "step": step,
+            "output": json.dumps(step.output, ensure_ascii=False, indent=2)[:50000],
+            "can_run": request.user.has_perm("content.change_contentjob"),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/content/step.html", context)
+
+    def step_run_view(self, request, job_id, step_id):
+        step = self._step(request, job_id, step_id)
+        if step is None or not request.user.has_perm("content.change_contentjob"):
+            return redirect("admin:index")
+        if request.POST.get("mode") == "rerun":
+            pipeline.rerun_step(step=step, user=request.user)
+        else:
+            pipeline.resume_job(job=step.job, user=request.user)
+        step.refresh_from_db()
+        level = messages.ERROR if step.status == JobStep.Status.FAILED else messages.INFO
+        self.message_user(
+            request,
+            _("Paso «%(step)s»: %(status)s.")
+            % {"step": step.get_name_display(), "status": step.get_status_display()},
+            level,
+        )
+        return redirect("admin:content_jobstep_detail", job_id, step_id)
