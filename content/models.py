@@ -46,6 +46,9 @@ class Lesson(models.Model):
     subtitles = models.FileField(
         _("subtítulos (VTT/SRT)"), upload_to="content/subtitles/", blank=True, max_length=300
     )
+    # Where an automatic intake found it (a watched folder's file, a webhook's URL): the
+    # same file announced twice makes one lesson.
+    source_ref = models.CharField(_("origen"), max_length=500, blank=True)
     # What the pipeline produced and staff approved; students see only these.
     transcript = models.JSONField(_("transcripción (segmentos)"), default=list, blank=True)
     materials = models.JSONField(_("materiales aprobados"), default=dict, blank=True)
@@ -60,6 +63,13 @@ class Lesson(models.Model):
         verbose_name_plural = _("lecciones")
         ordering = ["course", "order", "pk"]
         indexes = [models.Index(fields=["course", "published_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "source_ref"],
+                condition=~models.Q(source_ref=""),
+                name="content_lesson_source_once",
+            )
+        ]
 
     def __str__(self):
         return f"{self.course.title} · {self.order}. {self.title}"

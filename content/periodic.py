@@ -15,4 +15,10 @@ declare(
         every=timedelta(minutes=5),
         description="Avisa por email a los alumnos de las lecciones publicadas (resumen diario).",
     ),
+    Periodic(
+        name="content.scan_folder",
+        task="content.scan_folder",
+        every=timedelta(minutes=5),
+        description="Crea lecciones con los archivos nuevos de CONTENT_WATCH_DIR (si está puesta).",
+    ),
 )

@@ -19,3 +19,13 @@ def sweep_content_jobs():
 @shared_task(name="content.announce_lessons", ignore_result=True)
 def announce_lessons():
     publishing.announce_due()
+
+
+@shared_task(name="content.scan_folder", ignore_result=True)
+def scan_content_folder():
+    from django.conf import settings
+
+    from content.intake import scan_folder
+
+    if settings.CONTENT_WATCH_DIR:
+        scan_folder(settings.CONTENT_WATCH_DIR)

@@ -1,0 +1,95 @@
+"""Lessons without staff: a watched folder and the generic "new file" webhook."""
+
+import os
+import time
+
+import httpx
+import pytest
+import respx
+from django.core.management import CommandError, call_command
+
+from content.intake import scan_folder
+from content.models import Lesson
+from courseops.webhooks.models import WebhookEvent
+from tests.content.conftest import make_vtt
+from tests.webhooks.conftest import GENERIC_SECRET, generic_post
+
+
+def _settled(path, age=120):
+    path.touch()
+    past = time.time() - age
+    os.utime(path, (past, past))
+    return path
+
+
+def test_a_watched_folder_makes_one_lesson_per_settled_file(tmp_path, course, settings, capsys):
+    folder = tmp_path / "entrada" / course.slug
+    folder.mkdir(parents=True)
+    (folder / "03_embeddings-y-rag.vtt").write_text(make_vtt())
+    _settled(folder / "03_embeddings-y-rag.vtt")
+    (folder / "04_copiando.mp4").write_bytes(b"still being copied")  # too recent
+    (folder / "notas.txt").write_text("no es una clase")
+    (tmp_path / "entrada" / "curso-que-no-existe").mkdir()
+
+    call_command("scan_content_folder", dir=str(tmp_path / "entrada"))
+    assert "1 lecciones nuevas." in capsys.readouterr().out
+    lesson = Lesson.objects.get()
+    assert lesson.title == "03 embeddings y rag"
+    assert lesson.subtitles.read().decode().startswith("WEBVTT")
+    assert lesson.job.steps.count() == 10
+
+    _settled(folder / "04_copiando.mp4")
+    assert [lesson.title for lesson in scan_folder(tmp_path / "entrada")] == ["04 copiando"]
+    assert scan_folder(tmp_path / "entrada") == []
+    assert Lesson.objects.count() == 2
+
+
+def test_the_scan_command_needs_a_folder(settings):
+    settings.CONTENT_WATCH_DIR = ""
+    with pytest.raises(CommandError, match="CONTENT_WATCH_DIR"):
+        call_command("scan_content_folder")
+    with pytest.raises(CommandError, match="no existe"):
+        call_command("scan_content_folder", dir="/nonexistent/folder")
+
+
+@pytest.fixture
+def generic(settings):
+    settings.GENERIC_WEBHOOK_SECRET = GENERIC_SECRET
+
+
+@respx.mock
+def test_a_new_file_notification_creates_the_lesson_and_downloads_its_video(
+    client, course, generic, django_capture_on_commit_callbacks
+):
+    respx.get("https://files.example.com/clase-9.mp4").mock(
+        return_value=httpx.Response(200, content=b"not really a video")
+    )
+    payload = {
+        "type": "content.file_created",
+        "data": {"course": course.slug, "url": "https://files.example.com/clase-9.mp4"},
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        assert generic_post(client, payload, event_id="file-9").status_code == 200
+        assert generic_post(client, payload, event_id="file-9-again").status_code == 200
+
+    lesson = Lesson.objects.get()
+    assert lesson.title == "Clase 9"
+    assert lesson.video.read() == b"not really a video"
+    steps = dict(lesson.job.steps.values_list("name", "status"))
+    assert steps["source"] == "done"
+    assert steps["audio"] == "failed"  # not a real video: ffmpeg says so, staff see it
+
+
+def test_a_notification_for_an_unknown_course_fails_for_good(
+    client, generic, db, django_capture_on_commit_callbacks
+):
+    payload = {
+        "type": "content.file_created",
+        "data": {"course": "nope", "url": "https://x.example/a.mp4"},
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        generic_post(client, payload, event_id="file-x")
+    event = WebhookEvent.objects.get()
+    assert event.status == "failed"
+    assert "Curso desconocido" in event.last_error
+    assert not Lesson.objects.exists()
