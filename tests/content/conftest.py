@@ -1,9 +1,6 @@
-import subprocess
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from content.media import ffmpeg_exe
 from content.models import Course, Lesson
 from students.models import Plan, Student
 from tests.ai.conftest import fake_openai, make_httpserver  # noqa: F401  (shared fixtures)
@@ -33,48 +30,6 @@ def make_vtt(cues=24, every=25):
             "",
         ]
     return "\n".join(lines)
-
-
-def make_video(path, pattern):
-    """A small video from ffmpeg's lavfi sources: `pattern` is [("tone"|"silence", s)]."""
-    inputs, labels = [], []
-    for index, (kind, seconds) in enumerate(pattern):
-        source = (
-            f"sine=frequency=440:sample_rate=16000:duration={seconds}"
-            if kind == "tone"
-            else f"anullsrc=r=16000:cl=mono:d={seconds}"
-        )
-        inputs += ["-f", "lavfi", "-i", source]
-        labels.append(f"[{index}:a]")
-    total = sum(seconds for _kind, seconds in pattern)
-    inputs += ["-f", "lavfi", "-i", f"color=c=blue:s=64x48:r=5:d={total}"]
-    audio = "".join(labels) + f"concat=n={len(pattern)}:v=0:a=1[a]"
-    subprocess.run(  # noqa: S603
-        [
-            ffmpeg_exe(),
-            "-y",
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            *inputs,
-            "-filter_complex",
-            audio,
-            "-map",
-            f"{len(pattern)}:v",
-            "-map",
-            "[a]",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-c:a",
-            "aac",
-            "-shortest",
-            str(path),
-        ],
-        check=True,
-    )
-    return path
 
 
 @pytest.fixture(autouse=True)

@@ -8,10 +8,10 @@ from django.core.files import File
 from werkzeug import Response
 
 from content import pipeline
+from content.media import synthetic_video
 from content.models import JobStep
 from content.reviews import lesson_drafts
 from tests.ai.conftest import chat_completion
-from tests.content.conftest import make_video
 
 
 def whisper(duration, *segments):
@@ -80,7 +80,7 @@ def video_lesson(make_lesson, tmp_path, settings):
     # break counts as silence.
     settings.CONTENT_AUDIO_MAX_BYTES = 53_334
     settings.CONTENT_AUDIO_OVERLAP_SECONDS = 2
-    path = make_video(tmp_path / "clase.mp4", [("tone", 4), ("silence", 12), ("tone", 30)])
+    path = synthetic_video(tmp_path / "clase.mp4", [("tone", 4), ("silence", 12), ("tone", 30)])
     lesson = make_lesson()
     with path.open("rb") as fh:
         lesson.video.save("clase.mp4", File(fh))
