@@ -50,6 +50,16 @@ class StepRun:
         self.step = step
         self.cost = Decimal(0)
         self.lines = []
+        # Work a step saved before failing or dying (e.g. parts already transcribed).
+        self.checkpoint = dict((step.output or {}).get("checkpoint") or {})
+
+    def save_checkpoint(self, key, value):
+        """Keep a piece of finished work on the row now, so a failed or killed attempt
+        does not pay for it again; the step's final output replaces it."""
+        self.checkpoint[key] = value
+        JobStep.objects.filter(pk=self.step.pk, status=Step.Status.RUNNING).update(
+            output={"checkpoint": self.checkpoint}
+        )
 
     def add_cost(self, ai_result):
         self.cost += Decimal(str(ai_result.usage.cost_usd or 0))
@@ -108,6 +118,8 @@ def run_step(*, step):
         permanent = getattr(exc, "permanent", False)
         log.warning("content.step_failed", error=str(exc), permanent=permanent, exc_info=True)
         output = {"permanent": permanent}
+        if run.checkpoint:
+            output["checkpoint"] = run.checkpoint
         if getattr(exc, "retry_after", None):
             output["retry_at"] = (timezone.now() + timedelta(seconds=exc.retry_after)).isoformat()
         run.log(f"ERROR {type(exc).__name__}: {exc}")

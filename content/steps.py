@@ -82,7 +82,8 @@ def _remove_previous(parts):
 
 
 def transcribe(job, run):
-    """Timed segments from the uploaded subtitles, or from each audio part, joined."""
+    """Timed segments from the uploaded subtitles, or from each audio part, joined; parts
+    transcribed by an attempt that then failed are not sent (nor paid for) again."""
     lesson = job.lesson
     try:
         if lesson.subtitles:
@@ -90,27 +91,28 @@ def transcribe(job, run):
                 result = ai_transcribe(
                     fh, language=lesson.language, requested_by="content.transcribe"
                 )
-            segments, offline, cost_parts = result.segments, result.offline, [result]
+            run.add_cost(result)
+            segments, offline = result.segments, result.offline
         else:
             parts = _output(job, JobStep.Name.AUDIO).get("parts", [])
             if not parts:
                 raise StepFailed(
                     _("El audio no tiene partes con voz que transcribir."), permanent=True
                 )
-            timed, cost_parts = [], []
+            timed = []
             for number, part in enumerate(parts, start=1):
-                with default_storage.open(part["file"], "rb") as fh:
-                    result = ai_transcribe(
-                        fh, language=lesson.language, requested_by="content.transcribe"
-                    )
-                cost_parts.append(result)
-                timed.append((part["start"], result.segments))
+                if part["file"] not in run.checkpoint:
+                    with default_storage.open(part["file"], "rb") as fh:
+                        result = ai_transcribe(
+                            fh, language=lesson.language, requested_by="content.transcribe"
+                        )
+                    run.add_cost(result)
+                    run.save_checkpoint(part["file"], result.segments)
+                timed.append((part["start"], run.checkpoint[part["file"]]))
                 run.progress(100 * number / len(parts))
             segments, offline = transcripts.join_parts(timed), False
     except AIError as exc:
         raise _ai_failed(exc) from exc
-    for result in cost_parts:
-        run.add_cost(result)
     if not segments:
         raise StepFailed(_("La transcripción salió vacía."), permanent=True)
     lesson.transcript = segments

@@ -11,7 +11,7 @@ from content import pipeline
 from content.media import synthetic_video
 from content.models import JobStep
 from content.reviews import lesson_drafts
-from tests.ai.conftest import chat_completion
+from tests.ai.conftest import api_error, chat_completion
 
 
 def whisper(duration, *segments):
@@ -150,3 +150,45 @@ def test_video_is_split_around_silence_transcribed_joined_and_summarised(
     drafts = {d.kind: d for d in lesson_drafts(video_lesson)}
     assert drafts["lesson_quiz"].data == {"questions": quiz}
     assert drafts["lesson_summary"].data["summary"] == SUMMARY["summary"]
+
+
+def test_parts_transcribed_before_a_failure_are_not_sent_again(
+    fake_openai, video_lesson, settings, django_capture_on_commit_callbacks
+):
+    settings.AI_MAX_ATTEMPTS = 1
+    fake_openai.reply(
+        whisper(4, (0, 4, "Hola a todos.")),
+        whisper(12, (0, 12, "Un embedding es un vector.")),
+        api_error(503, code=None, message="overloaded"),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        job = pipeline.start_job(lesson=video_lesson)
+    step = job.steps.get(name="transcribe")
+    assert step.status == JobStep.Status.FAILED
+    assert len(step.output["checkpoint"]) == 2
+    paid = step.cost_usd
+    assert paid > 0
+
+    fake_openai.requests.clear()
+    fake_openai.reply(
+        whisper(12, (2, 12, "RAG busca antes de responder.")),
+        whisper(10, (2, 10, "Y luego genera.")),
+        chat_completion(json.dumps(NOTES)),
+        chat_completion(json.dumps(SUMMARY)),
+        chat_completion(json.dumps(QUIZ)),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        pipeline.resume_job(job=job)
+
+    uploads = [r for r in fake_openai.requests if r["path"] == "/v1/audio/transcriptions"]
+    assert [u["body"]["files"]["file"] for u in uploads] == ["part-003.mp3", "part-004.mp3"]
+    step.refresh_from_db()
+    assert step.status == JobStep.Status.DONE
+    assert step.cost_usd > paid
+    video_lesson.refresh_from_db()
+    assert [s["text"] for s in video_lesson.transcript] == [
+        "Hola a todos.",
+        "Un embedding es un vector.",
+        "RAG busca antes de responder.",
+        "Y luego genera.",
+    ]
