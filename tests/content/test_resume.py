@@ -125,3 +125,32 @@ def test_rerunning_the_quiz_asks_for_a_new_review_and_keeps_the_lesson_published
     with time_machine.travel(timezone.now() + timedelta(minutes=61)):
         assert publishing.announce_due() == 2
         assert publishing.announce_due() == 0
+
+
+def _sweep_queries(count):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        queued = pipeline.sweep_jobs(now=timezone.now() + timedelta(hours=3))
+    return queued, len(queries)
+
+
+def test_the_sweeper_runs_the_same_number_of_queries_for_3_and_12_stuck_jobs(make_lesson):
+    def stuck(first, last):
+        for order in range(first, last):
+            job = pipeline.start_job(lesson=make_lesson(order=order, title=f"L{order}"))
+            job.steps.filter(name=Step.Name.SOURCE).update(
+                status=Step.Status.RUNNING, started_at=timezone.now() - timedelta(hours=2)
+            )
+
+    stuck(0, 3)
+    few = _sweep_queries(3)
+    JobStep.objects.filter(name=Step.Name.SOURCE).update(
+        status=Step.Status.RUNNING, started_at=timezone.now() - timedelta(hours=2)
+    )
+    stuck(3, 12)
+    many = _sweep_queries(12)
+    assert few[0] == 3
+    assert many[0] == 12
+    assert few[1] == many[1]
