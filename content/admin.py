@@ -5,6 +5,7 @@ each step's output and log, with retry and re-run)."""
 import json
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Count, DecimalField, Sum, Value
 from django.db.models.functions import Coalesce
@@ -33,8 +34,32 @@ STATUS_COLOURS = {
 }
 
 
+class CourseForm(forms.ModelForm):
+    materials_languages = forms.MultipleChoiceField(
+        label=_("idiomas adicionales de los materiales"),
+        choices=settings.LANGUAGES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Los materiales de cada lección se traducen y revisan en estos idiomas."),
+    )
+
+    class Meta:
+        model = Course
+        fields = ["title", "slug", "description", "plans", "language", "materials_languages"]
+
+    def clean(self):
+        cleaned = super().clean()
+        extra = cleaned.get("materials_languages") or []
+        if cleaned.get("language") in extra:
+            self.add_error(
+                "materials_languages", _("El idioma del curso no es un idioma adicional.")
+            )
+        return cleaned
+
+
 @admin.register(Course)
 class CourseAdmin(ModelAdmin):
+    form = CourseForm
     list_display = ["title", "language", "lessons_count"]
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
@@ -85,7 +110,9 @@ class LessonAdmin(ModelAdmin):
     readonly_fields = ["published_at", "job_link", "review_state", "materials_preview", "pdf"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("transcript", "materials", "quiz")
+        return (
+            super().get_queryset(request).defer("transcript", "materials", "quiz", "translations")
+        )
 
     def get_fieldsets(self, request, obj=None):
         source = (None, {"fields": LessonForm.Meta.fields})
@@ -202,7 +229,9 @@ class ContentJobAdmin(RecordAdmin):
         return (
             super()
             .get_queryset(request)
-            .defer("lesson__transcript", "lesson__materials", "lesson__quiz")
+            .defer(
+                "lesson__transcript", "lesson__materials", "lesson__quiz", "lesson__translations"
+            )
             .annotate(
                 cost_total=Coalesce(
                     Sum("steps__cost_usd"),

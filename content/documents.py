@@ -3,20 +3,26 @@ cover, summary, key points, the transcript with timestamps, and the quiz with it
 key on a separate page; page numbers in the footer."""
 
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
 from django.utils import translation
 
 from content import transcripts
 
 
-def lesson_pdf_html(lesson):
-    materials = lesson.materials or {}
-    questions = (lesson.quiz or {}).get("questions", [])
-    with translation.override(lesson.language):
+def lesson_pdf_html(lesson, language=None):
+    """The PDF's HTML in the lesson's language, or in an approved translation's."""
+    version = lesson.translations[language] if language else None
+    materials = version["materials"] if version else lesson.materials or {}
+    questions = (version["quiz"] if version else lesson.quiz or {}).get("questions", [])
+    with translation.override(language or lesson.language):
         return render_to_string(
             "content/pdf/lesson.html",
             {
                 "lesson": lesson,
+                "title": version["title"] if version else lesson.title,
+                "language": language or lesson.language,
+                "translated": bool(version),
                 "course": lesson.course,
                 "summary": materials.get("summary", ""),
                 "key_points": [
@@ -43,17 +49,32 @@ def lesson_pdf_html(lesson):
         )
 
 
-def render_lesson_pdf(lesson):
+def render_lesson_pdf(lesson, language=None):
     from weasyprint import HTML  # heavy import: only where a PDF is made
 
-    return HTML(string=lesson_pdf_html(lesson)).write_pdf()
+    return HTML(string=lesson_pdf_html(lesson, language)).write_pdf()
 
 
-def build_lesson_pdf(*, lesson):
-    """Render and store the PDF (replacing the previous one); returns its storage name."""
+def build_lesson_pdfs(*, lesson):
+    """Render and store one PDF per language (replacing earlier ones); returns
+    {language: storage name}."""
     content = render_lesson_pdf(lesson)
     if lesson.pdf:
         lesson.pdf.delete(save=False)
     lesson.pdf.save(f"leccion-{lesson.pk}-{lesson.language}.pdf", ContentFile(content), save=False)
-    lesson.save(update_fields=["pdf", "updated_at"])
-    return lesson.pdf.name
+    names = {lesson.language: lesson.pdf.name}
+    translations = dict(lesson.translations)
+    for language in lesson.translation_languages():
+        if language not in translations:
+            continue
+        if translations[language].get("pdf"):
+            default_storage.delete(translations[language]["pdf"])
+        name = default_storage.save(
+            f"content/pdf/leccion-{lesson.pk}-{language}.pdf",
+            ContentFile(render_lesson_pdf(lesson, language)),
+        )
+        translations[language] = {**translations[language], "pdf": name}
+        names[language] = name
+    lesson.translations = translations
+    lesson.save(update_fields=["pdf", "translations", "updated_at"])
+    return names

@@ -53,6 +53,8 @@ class Lesson(models.Model):
     transcript = models.JSONField(_("transcripción (segmentos)"), default=list, blank=True)
     materials = models.JSONField(_("materiales aprobados"), default=dict, blank=True)
     quiz = models.JSONField(_("cuestionario aprobado"), default=dict, blank=True)
+    # Approved translations: {language: {title, materials, quiz, revision, draft, pdf}}.
+    translations = models.JSONField(_("traducciones aprobadas"), default=dict, blank=True)
     pdf = models.FileField(_("PDF"), upload_to="content/pdf/", blank=True, max_length=300)
     published_at = models.DateTimeField(_("publicada el"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -77,6 +79,12 @@ class Lesson(models.Model):
     @property
     def is_published(self):
         return self.published_at is not None
+
+    def translation_languages(self):
+        """The extra languages the course wants materials in (not the lesson's own)."""
+        known = dict(settings.LANGUAGES)
+        wanted = self.course.materials_languages or []
+        return [code for code in dict.fromkeys(wanted) if code in known and code != self.language]
 
 
 class ContentJob(models.Model):
@@ -104,6 +112,7 @@ class JobStep(models.Model):
         SUMMARY = "summary", _("Resumen y puntos clave")
         QUIZ = "quiz", _("Cuestionario")
         REVIEW = "review", _("Revisión")
+        TRANSLATE = "translate", _("Traducciones")
         PDF = "pdf", _("PDF")
         PUBLISH = "publish", _("Publicación")
         NOTIFY = "notify", _("Aviso a alumnos")

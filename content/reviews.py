@@ -10,7 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from content import generation, transcripts
+from content import generation, transcripts, translations
 from content.models import JobStep, Lesson
 from content.pipeline import StepFailed, StepWaiting, enqueue_on_commit
 from courseops.reviews.models import Draft, DraftStatus
@@ -87,6 +87,7 @@ def register():
     register_kind(
         ReviewKind(name=QUIZ_KIND, label=gettext_lazy("Cuestionario de lección"), apply=apply_quiz)
     )
+    translations.register()
 
 
 def _summary_body(data):

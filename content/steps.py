@@ -11,7 +11,16 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 
-from content import documents, generation, media, publishing, reviews, sources, transcripts
+from content import (
+    documents,
+    generation,
+    media,
+    publishing,
+    reviews,
+    sources,
+    transcripts,
+    translations,
+)
 from content.models import JobStep
 from content.pipeline import StepFailed, StepSkipped
 from courseops.ai import AIError
@@ -163,9 +172,16 @@ def review(job, run):
     return reviews.await_approval(job=job, run=run)
 
 
+def translate(job, run):
+    """Drafts of the materials in the course's extra languages; waits for their review."""
+    try:
+        return translations.await_translations(job=job, run=run)
+    except AIError as exc:
+        raise _ai_failed(exc) from exc
+
+
 def pdf(job, run):
-    name = documents.build_lesson_pdf(lesson=job.lesson)
-    return {"file": name}
+    return {"files": documents.build_lesson_pdfs(lesson=job.lesson)}
 
 
 def publish(job, run):

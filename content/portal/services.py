@@ -17,7 +17,7 @@ def student_lessons(student):
     return (
         Lesson.objects.filter(course__plans__students=student, published_at__isnull=False)
         .select_related("course")
-        .defer("transcript", "materials", "quiz")
+        .defer("transcript", "materials", "quiz", "translations")
         .order_by("course__title", "order", "pk")
         .distinct()
     )
@@ -30,6 +30,25 @@ def lesson_for(student, pk):
         .select_related("course")
         .first()
     )
+
+
+def version_for(lesson, language):
+    """The lesson's title, materials and quiz in `language` when an approved translation
+    exists, else in the lesson's own language. Answers are scored the same in both: a
+    translation keeps the original's questions, options and right answers in order."""
+    translation = lesson.translations.get(language) if language != lesson.language else None
+    if translation and translation.get("materials"):
+        return translation
+    return {"title": lesson.title, "materials": lesson.materials, "quiz": lesson.quiz}
+
+
+def pdf_languages(lesson):
+    """{language: stored PDF name} for the lesson and its translations."""
+    names = {lesson.language: lesson.pdf.name} if lesson.pdf else {}
+    for language, translation in lesson.translations.items():
+        if translation.get("pdf"):
+            names[language] = translation["pdf"]
+    return names
 
 
 def record_view(*, student, lesson):

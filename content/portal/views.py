@@ -1,5 +1,6 @@
 """Portal pages of the content app; the student comes from the students portal session."""
 
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -41,18 +42,22 @@ def lesson(request, pk):
 
 
 def _lesson_context(student, lesson, progress, **extra):
+    version = services.version_for(lesson, student.language)
     return {
         "student": student,
         "lesson": lesson,
         "progress": progress,
+        "title": version["title"],
+        "materials": version["materials"],
+        "pdfs": services.pdf_languages(lesson),
         "key_points": [
             {"stamp": transcripts.stamp(p["seconds"]), "point": p["point"]}
-            for p in lesson.materials.get("key_points", [])
+            for p in version["materials"].get("key_points", [])
         ],
         "transcript": [
             {"stamp": transcripts.stamp(s["start"]), "text": s["text"]} for s in lesson.transcript
         ],
-        "questions": lesson.quiz.get("questions", []),
+        "questions": version["quiz"].get("questions", []),
         "last_attempt": lesson.quiz_attempts.filter(student=student).first(),
         **extra,
     }
@@ -79,10 +84,14 @@ def lesson_pdf(request, pk):
     student, lesson = _student_lesson(request, pk)
     if student is None:
         return redirect("portal:sign_in")
-    if not lesson.pdf:
+    language = request.GET.get("idioma") or lesson.language
+    name = services.pdf_languages(lesson).get(language)
+    if not name:
         raise Http404
     return FileResponse(
-        lesson.pdf.open("rb"), as_attachment=True, filename=f"leccion-{lesson.order}.pdf"
+        default_storage.open(name, "rb"),
+        as_attachment=True,
+        filename=f"leccion-{lesson.order}-{language}.pdf",
     )
 
 

@@ -94,3 +94,15 @@ def test_a_step_page_shows_its_output_and_re_runs_it(
     quiz.refresh_from_db()
     assert quiz.attempts == 2
     assert job.steps.get(name="summary").attempts == 1
+
+
+def test_a_course_asks_for_extra_languages_but_not_its_own(client, staff_user, plan):
+    from content.models import Course
+
+    client.force_login(staff_user)
+    form = {"title": "Curso", "slug": "curso", "plans": [plan.pk], "language": "es"}
+    wrong = client.post("/admin/content/course/add/", {**form, "materials_languages": ["es", "en"]})
+    assert "no es un idioma adicional" in wrong.content.decode()
+    right = client.post("/admin/content/course/add/", {**form, "materials_languages": ["en", "pt"]})
+    assert right.status_code == 302
+    assert Course.objects.get(slug="curso").materials_languages == ["en", "pt"]

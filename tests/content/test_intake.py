@@ -9,7 +9,7 @@ import respx
 from django.core.management import CommandError, call_command
 
 from content.intake import scan_folder
-from content.models import Lesson
+from content.models import JobStep, Lesson
 from courseops.webhooks.models import WebhookEvent
 from tests.content.conftest import make_vtt
 from tests.webhooks.conftest import GENERIC_SECRET, generic_post
@@ -36,7 +36,7 @@ def test_a_watched_folder_makes_one_lesson_per_settled_file(tmp_path, course, se
     lesson = Lesson.objects.get()
     assert lesson.title == "03 embeddings y rag"
     assert lesson.subtitles.read().decode().startswith("WEBVTT")
-    assert lesson.job.steps.count() == 10
+    assert lesson.job.steps.count() == len(JobStep.ORDER)
 
     _settled(folder / "04_copiando.mp4")
     assert [lesson.title for lesson in scan_folder(tmp_path / "entrada")] == ["04 copiando"]

@@ -57,6 +57,7 @@ def test_a_vtt_goes_through_every_step_to_a_published_lesson_announced_once(
         "summary": "done",
         "quiz": "done",
         "review": "waiting",
+        "translate": "pending",
         "pdf": "pending",
         "publish": "pending",
         "notify": "pending",
