@@ -34,6 +34,7 @@ STEP_FUNCTIONS = {name: f"content.steps.{name}" for name in Step.ORDER}
 # a long lesson is the slowest step, so the lease is long.
 RUNNING_LEASE = timedelta(minutes=60)
 START_GRACE = timedelta(minutes=2)
+WAITING_RECHECK = timedelta(minutes=30)
 MAX_AUTOMATIC_ATTEMPTS = 5
 MAX_ERROR_LENGTH = 2000
 MAX_LOG_LENGTH = 20000
@@ -184,16 +185,18 @@ def sweep_jobs(*, now=None):
     JobStep.objects.filter(status=Step.Status.RUNNING, started_at__lt=now - RUNNING_LEASE).update(
         status=Step.Status.PENDING
     )
-    # A step that failed for good or too often waits for staff; a review waits for them too.
+    # A step that failed for good or too often waits for staff. A step waiting for a review
+    # is looked at again now and then: approving resumes the job at once, but that task
+    # could be lost, and looking again costs no AI call (the drafts exist).
     blocked = JobStep.objects.filter(
-        Q(status=Step.Status.WAITING)
+        Q(status=Step.Status.WAITING, finished_at__gte=now - WAITING_RECHECK)
         | Q(status=Step.Status.FAILED)
         & (Q(output__permanent=True) | Q(attempts__gte=MAX_AUTOMATIC_ATTEMPTS))
     )
     candidates = (
         JobStep.objects.filter(
             job__created_at__lt=now - START_GRACE,
-            status__in=[Step.Status.PENDING, Step.Status.FAILED],
+            status__in=[Step.Status.PENDING, Step.Status.FAILED, Step.Status.WAITING],
         )
         .exclude(job_id__in=blocked.values("job_id"))
         .exclude(job_id__in=JobStep.objects.filter(status=Step.Status.RUNNING).values("job_id"))

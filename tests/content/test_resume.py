@@ -154,3 +154,24 @@ def test_the_sweeper_runs_the_same_number_of_queries_for_3_and_12_stuck_jobs(mak
     assert few[0] == 3
     assert many[0] == 12
     assert few[1] == many[1]
+
+
+def test_a_lost_resume_after_approval_is_picked_up_by_the_sweeper(
+    make_lesson, students, staff_user, django_capture_on_commit_callbacks
+):
+    from courseops.reviews.services import apply_draft
+
+    lesson = make_lesson(vtt=make_vtt())
+    with django_capture_on_commit_callbacks(execute=True):
+        job = pipeline.start_job(lesson=lesson)
+    # Approved and applied, but the task that would resume the job never runs.
+    for draft in lesson_drafts(lesson):
+        approve_draft(draft=draft, user=staff_user)
+        apply_draft(draft_id=draft.pk)
+    assert job.steps.get(name=Step.Name.REVIEW).status == Step.Status.WAITING
+
+    assert pipeline.sweep_jobs(now=timezone.now() + timedelta(minutes=10)) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert pipeline.sweep_jobs(now=timezone.now() + timedelta(minutes=31)) == 1
+    lesson.refresh_from_db()
+    assert lesson.published_at is not None
