@@ -106,3 +106,21 @@ def test_a_course_asks_for_extra_languages_but_not_its_own(client, staff_user, p
     right = client.post("/admin/content/course/add/", {**form, "materials_languages": ["en", "pt"]})
     assert right.status_code == 302
     assert Course.objects.get(slug="curso").materials_languages == ["en", "pt"]
+
+
+def test_the_lessons_list_loads_in_the_same_number_of_queries_for_2_and_8_lessons(
+    client, staff_user, make_lesson
+):
+    client.force_login(staff_user)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/admin/content/lesson/").status_code == 200
+        return len(captured)
+
+    for order in range(2):
+        pipeline.start_job(lesson=make_lesson(order=order, title=f"Lección {order}"))
+    few = queries()
+    for order in range(2, 8):
+        pipeline.start_job(lesson=make_lesson(order=order, title=f"Lección {order}"))
+    assert queries() == few
