@@ -259,6 +259,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "django_structlog": {"level": LOG_LEVEL},
+        # WeasyPrint logs every page it lays out at INFO: one line per page of a lesson PDF.
+        "weasyprint.progress": {"level": "WARNING"},
     },
 }
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
