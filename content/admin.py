@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Count, DecimalField, Sum, Value
 from django.db.models.functions import Coalesce
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -107,7 +108,14 @@ class LessonAdmin(ModelAdmin):
     list_select_related = ["course", "job"]
     show_full_result_count = False
     actions = ["process_selected"]
-    readonly_fields = ["published_at", "job_link", "review_state", "materials_preview", "pdf"]
+    readonly_fields = [
+        "published_at",
+        "job_link",
+        "review_state",
+        "materials_preview",
+        "pdf",
+        "transcript_files",
+    ]
 
     def get_queryset(self, request):
         return (
@@ -128,6 +136,7 @@ class LessonAdmin(ModelAdmin):
                         "job_link",
                         "review_state",
                         "pdf",
+                        "transcript_files",
                         "materials_preview",
                     ]
                 },
@@ -175,6 +184,38 @@ class LessonAdmin(ModelAdmin):
                 for d in drafts
             ),
         )
+
+    @admin.display(description=_("transcripción"))
+    def transcript_files(self, obj):
+        if not obj.transcript:
+            return "-"
+        return format_html_join(
+            " · ",
+            '<a href="{}">{}</a>',
+            (
+                (reverse("admin:content_lesson_transcript", args=[obj.pk, fmt]), fmt.upper())
+                for fmt in transcripts.EXPORTS
+            ),
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/transcripcion.<str:fmt>",
+                self.admin_site.admin_view(self.transcript_view),
+                name="content_lesson_transcript",
+            ),
+            *super().get_urls(),
+        ]
+
+    def transcript_view(self, request, pk, fmt):
+        lesson = get_object_or_404(Lesson, pk=pk)
+        if not self.has_view_permission(request, lesson) or fmt not in transcripts.EXPORTS:
+            raise Http404
+        render, content_type = transcripts.EXPORTS[fmt]
+        response = HttpResponse(render(lesson.transcript), content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="leccion-{lesson.pk}.{fmt}"'
+        return response
 
     @admin.display(description=_("materiales aprobados"))
     def materials_preview(self, obj):

@@ -89,6 +89,13 @@ def to_srt(segments):
     return "\n\n".join(cues) + "\n"
 
 
+# Format name -> (render, content type), for the player and downloads.
+EXPORTS = {
+    "vtt": (to_vtt, "text/vtt; charset=utf-8"),
+    "srt": (to_srt, "application/x-subrip; charset=utf-8"),
+}
+
+
 def duration(segments):
     return max((s["end"] for s in segments), default=0.0)
 

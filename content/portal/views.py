@@ -100,13 +100,7 @@ def transcript(request, pk, fmt):
     student, lesson = _student_lesson(request, pk)
     if student is None:
         return redirect("portal:sign_in")
-    if fmt == "vtt":
-        return HttpResponse(
-            transcripts.to_vtt(lesson.transcript), content_type="text/vtt; charset=utf-8"
-        )
-    if fmt == "srt":
-        return HttpResponse(
-            transcripts.to_srt(lesson.transcript),
-            content_type="application/x-subrip; charset=utf-8",
-        )
-    raise Http404
+    if fmt not in transcripts.EXPORTS:
+        raise Http404
+    render, content_type = transcripts.EXPORTS[fmt]
+    return HttpResponse(render(lesson.transcript), content_type=content_type)

@@ -124,3 +124,13 @@ def test_the_lessons_list_loads_in_the_same_number_of_queries_for_2_and_8_lesson
     for order in range(2, 8):
         pipeline.start_job(lesson=make_lesson(order=order, title=f"Lección {order}"))
     assert queries() == few
+
+
+def test_staff_download_the_transcript_as_srt_for_the_player(client, staff_user, make_lesson):
+    client.force_login(staff_user)
+    lesson = make_lesson(transcript=[{"start": 1.5, "end": 3.0, "text": "Hola"}])
+    page = client.get(f"/admin/content/lesson/{lesson.pk}/change/").content.decode()
+    assert f"/admin/content/lesson/{lesson.pk}/transcripcion.srt" in page
+    srt = client.get(f"/admin/content/lesson/{lesson.pk}/transcripcion.srt")
+    assert srt.content.decode() == "1\n00:00:01,500 --> 00:00:03,000\nHola\n"
+    assert client.get(f"/admin/content/lesson/{lesson.pk}/transcripcion.doc").status_code == 404
