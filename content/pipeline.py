@@ -163,12 +163,13 @@ def run_job(*, job_id):
 
 def rerun_step(*, step, user=None):
     """Staff's "re-run": run this step again (e.g. regenerate the quiz) and the steps after
-    it that depend on it, in a task; finished steps before it are kept. Later steps are
-    idempotent, so publishing or notifying again never sends anything twice."""
+    it that depend on it, in a task; finished steps before it are kept. Their outputs are
+    cleared (a checkpoint of the old audio parts must not stand in for the new ones).
+    Later steps are idempotent, so publishing or notifying again never sends twice."""
     later = Step.ORDER[Step.ORDER.index(step.name) :]
     JobStep.objects.filter(job_id=step.job_id, name__in=later).exclude(
         status=Step.Status.RUNNING
-    ).update(status=Step.Status.PENDING, error="", progress=0)
+    ).update(status=Step.Status.PENDING, error="", progress=0, output={})
     log_action(step.job.lesson, "content.step.rerun", user=user, data={"step": step.name})
     enqueue_on_commit(step.job_id)
 

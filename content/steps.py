@@ -58,7 +58,7 @@ def audio(job, run):
     if lesson.subtitles:
         raise StepSkipped(_("La transcripción sale de los subtítulos subidos."))
     folder = f"content/audio/{lesson.pk}"
-    _remove_previous(_output(job, JobStep.Name.AUDIO).get("parts", []))
+    _clear_folder(folder)
     with tempfile.TemporaryDirectory() as tmp, media.local_copy(lesson.video) as video_path:
         full = Path(tmp) / "audio.mp3"
         try:
@@ -85,9 +85,14 @@ def audio(job, run):
     return {"duration": round(duration, 2), "parts": stored, "silent_seconds": silent_seconds}
 
 
-def _remove_previous(parts):
-    for part in parts:
-        default_storage.delete(part["file"])
+def _clear_folder(folder):
+    """Remove the parts an earlier run left, so new parts keep their plain names."""
+    try:
+        _dirs, files = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in files:
+        default_storage.delete(f"{folder}/{name}")
 
 
 def transcribe(job, run):

@@ -192,3 +192,23 @@ def test_parts_transcribed_before_a_failure_are_not_sent_again(
         "RAG busca antes de responder.",
         "Y luego genera.",
     ]
+
+
+def test_re_running_the_audio_step_transcribes_the_new_parts_again(
+    fake_openai, video_lesson, settings, django_capture_on_commit_callbacks
+):
+    settings.AI_MAX_ATTEMPTS = 1
+    fake_openai.reply(
+        whisper(4, (0, 4, "Hola a todos.")),
+        api_error(503, code=None, message="overloaded"),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        job = pipeline.start_job(lesson=video_lesson)
+    assert job.steps.get(name="transcribe").output["checkpoint"]
+
+    fake_openai.requests.clear()
+    fake_openai.reply(api_error(503, code=None, message="still down"))
+    with django_capture_on_commit_callbacks(execute=True):
+        pipeline.rerun_step(step=job.steps.get(name="audio"))
+    uploads = [r for r in fake_openai.requests if r["path"] == "/v1/audio/transcriptions"]
+    assert [u["body"]["files"]["file"] for u in uploads] == ["part-001.mp3"]
