@@ -177,9 +177,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "admin:index"
 
-# Our own strings are written in Spanish; English and Portuguese catalogs do not exist yet,
-# so the admin does not follow the browser's language (that would mix Django's English with
-# our Spanish). Messages to students use their own language explicitly.
+# Our own strings are written in Spanish, with an English catalog in locale/en (Portuguese
+# has none yet). The staff admin stays Spanish: it does not follow the browser's language
+# (no LocaleMiddleware). Messages and pages for students use their language explicitly.
 LANGUAGE_CODE = "es"
 LANGUAGES = [("es", "Español"), ("en", "English"), ("pt", "Português")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
