@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.http import require_http_methods
 
 from webinars import calendar
@@ -24,6 +24,12 @@ def _public(pk):
 @require_http_methods(["GET", "POST"])
 def register(request, pk):
     webinar = _public(pk)
+    # The page, its form errors and the consent text speak the webinar's language.
+    with translation.override(webinar.language):
+        return _register(request, webinar)
+
+
+def _register(request, webinar):
     when = local_when(webinar.starts_at, time_zone=webinar.time_zone, language=webinar.language)
     form = RegistrationForm(request.POST or None, initial={"time_zone": webinar.time_zone})
     if request.method == "POST" and form.is_valid():

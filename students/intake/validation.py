@@ -234,6 +234,14 @@ def clean_language(value, result: Cleaned):
     result.values["language"] = code
 
 
+def submission_language(data) -> str:
+    """The language a submission asked for (Spanish when missing or unknown): the one we
+    write back to the person in, before there is a student with a language."""
+    result = Cleaned()
+    clean_language(data.get("language") if isinstance(data, dict) else None, result)
+    return result.values.get("language", Language.SPANISH)
+
+
 def clean_plan(value, result: Cleaned, plans):
     raw = _text(value, 100)
     valid = ", ".join(plan.slug for plan in plans)
