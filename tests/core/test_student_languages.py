@@ -56,20 +56,6 @@ def make_student(plan):
     return make
 
 
-@pytest.fixture
-def at(django_capture_on_commit_callbacks):
-    """Run `fn` at `when` with on-commit tasks executed (the worker)."""
-
-    def run(when, fn, *args, **kwargs):
-        with (
-            time_machine.travel(when, tick=False),
-            django_capture_on_commit_callbacks(execute=True),
-        ):
-            return fn(*args, **kwargs)
-
-    return run
-
-
 def path_of(link):
     return link.removeprefix(SITE_URL)
 

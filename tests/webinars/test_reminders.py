@@ -23,20 +23,6 @@ BEFORE = START - timedelta(days=20)
 
 
 @pytest.fixture
-def at(django_capture_on_commit_callbacks):
-    """Run `fn` at moment `when` with on-commit tasks executed (the worker)."""
-
-    def run(when, fn, *args, **kwargs):
-        with (
-            time_machine.travel(when, tick=False),
-            django_capture_on_commit_callbacks(execute=True),
-        ):
-            return fn(*args, **kwargs)
-
-    return run
-
-
-@pytest.fixture
 def webinar(make_webinar, at):
     return at(BEFORE, make_webinar)
 
