@@ -387,6 +387,12 @@ ZOOM_CLIENT_SECRET = env_secret("ZOOM_CLIENT_SECRET", default="")
 ZOOM_API_BASE_URL = env.str("ZOOM_API_BASE_URL", default="https://api.zoom.us/v2")
 ZOOM_OAUTH_URL = env.str("ZOOM_OAUTH_URL", default="https://zoom.us/oauth/token")
 ZOOM_TIMEOUT_SECONDS = env.float("ZOOM_TIMEOUT_SECONDS", default=15.0)
+# The Zoom app's "Secret Token" (Features > Event subscriptions): signs /webhooks/zoom/.
+ZOOM_WEBHOOK_SECRET_TOKEN = env_secret("ZOOM_WEBHOOK_SECRET_TOKEN", default="")
+# Largest recording file (transcript or audio) downloaded from Zoom, in MB.
+ZOOM_DOWNLOAD_MAX_MB = env.int("ZOOM_DOWNLOAD_MAX_MB", default=25)
+# Hours after a webinar ends before its attendance closes and absentees are announced.
+WEBINAR_ATTENDANCE_SETTLE_HOURS = env.int("WEBINAR_ATTENDANCE_SETTLE_HOURS", default=24)
 # No SMS reminders between these local hours of the registrant ("HH:MM-HH:MM"; empty: none).
 WEBINAR_SMS_QUIET_HOURS = env.str("WEBINAR_SMS_QUIET_HOURS", default="21:00-08:00")
 

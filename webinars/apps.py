@@ -9,7 +9,9 @@ class WebinarsConfig(AppConfig):
 
     def ready(self):
         from courseops.reviews.registry import ReviewKind, register_kind
+        from courseops.webhooks.registry import register_provider
         from webinars import signals  # noqa: F401  (connects the receivers)
+        from webinars.services.recordings import summary_apply
         from webinars.services.reminders import reminder_text_apply
 
         register_kind(
@@ -20,3 +22,12 @@ class WebinarsConfig(AppConfig):
                 html=True,
             )
         )
+        register_kind(
+            ReviewKind(
+                name="webinar_summary",
+                label=_("Resumen ejecutivo de webinar"),
+                apply=summary_apply,
+                html=True,
+            )
+        )
+        register_provider("zoom", "webinars.webhooks.ZoomProvider")
