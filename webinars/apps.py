@@ -11,6 +11,7 @@ class WebinarsConfig(AppConfig):
         from courseops.reviews.registry import ReviewKind, register_kind
         from courseops.webhooks.registry import register_provider
         from webinars import signals  # noqa: F401  (connects the receivers)
+        from webinars.services.promotion import social_posts_apply
         from webinars.services.recordings import summary_apply
         from webinars.services.reminders import reminder_text_apply
 
@@ -28,6 +29,13 @@ class WebinarsConfig(AppConfig):
                 label=_("Resumen ejecutivo de webinar"),
                 apply=summary_apply,
                 html=True,
+            )
+        )
+        register_kind(
+            ReviewKind(
+                name="social_post",
+                label=_("Publicaciones en redes de un webinar"),
+                apply=social_posts_apply,
             )
         )
         register_provider("zoom", "webinars.webhooks.ZoomProvider")

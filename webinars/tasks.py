@@ -6,7 +6,7 @@ from courseops.ai import AIError
 from webinars import services
 from webinars.meetings import MeetingError
 from webinars.models import Recording, Registration, Webinar
-from webinars.services import attendance, recordings, zoom
+from webinars.services import attendance, promotion, recordings, zoom
 
 MAX_RETRIES = 5
 
@@ -46,6 +46,19 @@ def draft_reminder_text(self, webinar_id):
         return
     try:
         services.reminder_text_draft(webinar=webinar)
+    except AIError as exc:
+        if getattr(exc, "permanent", True) or self.request.retries >= MAX_RETRIES:
+            raise
+        raise self.retry(exc=exc, countdown=getattr(exc, "retry_after", None) or 300) from exc
+
+
+@shared_task(bind=True, name="webinars.draft_social_posts", ignore_result=True)
+def draft_social_posts(self, webinar_id):
+    webinar = Webinar.objects.filter(pk=webinar_id).first()
+    if webinar is None:
+        return
+    try:
+        promotion.social_posts_draft(webinar=webinar)
     except AIError as exc:
         if getattr(exc, "permanent", True) or self.request.retries >= MAX_RETRIES:
             raise
