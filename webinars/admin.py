@@ -2,6 +2,7 @@
 shows registrants, the editable reminder schedule and its timeline; actions call services."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -28,7 +29,6 @@ from webinars.services.webinars import WebinarStateError
 
 ADMIN_ERRORS = (ValidationError, MeetingError, WebinarStateError)
 MAX_CSV_BYTES = 2 * 1024 * 1024
-MAX_RECORDING_BYTES = 25 * 1024 * 1024
 
 
 class ReminderInline(TabularInline):
@@ -242,13 +242,19 @@ class WebinarAdmin(ModelAdmin):
             if draft
             else _("sin resumen")
         )
+        video = (
+            format_html(' · <a href="{}">{}</a>', recording.video_url, _("vídeo publicado"))
+            if recording.video_url
+            else ""
+        )
         return format_html(
-            "{} ({}) · {} {} · {}<br><small>{}</small>",
+            "{} ({}) · {} {} · {}{}<br><small>{}</small>",
             recording.get_status_display(),
             recording.get_source_display(),
             len(recording.transcript.split()),
             _("palabras transcritas"),
             summary,
+            video,
             recording.error,
         )
 
@@ -496,7 +502,10 @@ class RecordingForm(forms.Form):
     file = forms.FileField(
         label=_("Archivo"),
         required=False,
-        help_text=_("Subtítulos VTT/SRT, o audio/vídeo (hasta 25 MB) para transcribir con la IA."),
+        help_text=_(
+            "Subtítulos VTT/SRT, o audio (hasta 25 MB) para transcribir con la IA, o el "
+            "vídeo para publicarlo en YouTube tras revisar su título y descripción."
+        ),
     )
 
     def clean(self):
@@ -504,8 +513,9 @@ class RecordingForm(forms.Form):
         if not data.get("watch_url") and not data.get("file"):
             raise forms.ValidationError(_("Indica un enlace, un archivo o ambos."))
         upload = data.get("file")
-        if upload and upload.size > MAX_RECORDING_BYTES:
-            self.add_error("file", _("El archivo no puede pasar de 25 MB."))
+        limit = settings.WEBINAR_RECORDING_MAX_MB
+        if upload and upload.size > limit * 1024 * 1024:
+            self.add_error("file", _("El archivo no puede pasar de %(n)d MB.") % {"n": limit})
         return data
 
 

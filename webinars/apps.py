@@ -14,6 +14,7 @@ class WebinarsConfig(AppConfig):
         from webinars.services.promotion import social_posts_apply
         from webinars.services.recordings import summary_apply
         from webinars.services.reminders import reminder_text_apply
+        from webinars.services.video import video_apply
 
         register_kind(
             ReviewKind(
@@ -36,6 +37,13 @@ class WebinarsConfig(AppConfig):
                 name="social_post",
                 label=_("Publicaciones en redes de un webinar"),
                 apply=social_posts_apply,
+            )
+        )
+        register_kind(
+            ReviewKind(
+                name="webinar_video",
+                label=_("Título y descripción del vídeo de un webinar"),
+                apply=video_apply,
             )
         )
         register_provider("zoom", "webinars.webhooks.ZoomProvider")

@@ -311,6 +311,10 @@ class Recording(models.Model):
     transcript = models.TextField(_("transcripción"), blank=True)
     transcript_segments = models.JSONField(default=list, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # Where the video was published (YouTube), once its title and description were approved.
+    video_url = models.URLField(_("vídeo publicado"), max_length=500, blank=True)
+    video_external_id = models.CharField(_("id del vídeo"), max_length=100, blank=True)
+    published_at = models.DateTimeField(_("publicado el"), null=True, blank=True)
     created_at = models.DateTimeField(_("creada"), auto_now_add=True)
     updated_at = models.DateTimeField(_("actualizada"), auto_now=True)
 

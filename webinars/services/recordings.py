@@ -18,6 +18,7 @@ from webinars.models import Recording
 from webinars.services.attendance import attendance_settle
 from webinars.services.text import registrant_context
 from webinars.services.transcripts import transcribe_recording
+from webinars.services.video import video_draft
 
 # What the summary prompt reads of a long transcript (about two hours of speech).
 TRANSCRIPT_CHARS = 60_000
@@ -100,6 +101,7 @@ def recording_process(*, recording, final_attempt=True):
     from webinars.meetings import MeetingError
 
     try:
+        video_draft(recording=recording)  # a video file: its title/description for review
         if not recording.transcript:
             result = transcribe_recording(recording)
             recording.transcript, recording.transcript_segments = result.text, result.segments
