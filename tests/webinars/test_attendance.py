@@ -156,3 +156,15 @@ def test_finished_webinars_settle_after_the_grace_period(
         assert settle_due_attendance(now=webinar.ends_at + timedelta(hours=25)) == [webinar.pk]
         assert settle_due_attendance(now=webinar.ends_at + timedelta(hours=26)) == []
     assert len(signals["missed"]) == 3
+
+
+def test_the_after_webinar_scans_are_installed_as_periodic_tasks():
+    from django_celery_beat.models import PeriodicTask
+
+    from courseops.core.schedules import install_periodic_tasks
+
+    install_periodic_tasks()
+
+    tasks = dict(PeriodicTask.objects.values_list("name", "task"))
+    assert tasks["webinars.reconcile_zoom"] == "webinars.reconcile_zoom"
+    assert tasks["webinars.settle_attendance"] == "webinars.settle_attendance"
