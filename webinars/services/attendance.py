@@ -24,7 +24,6 @@ class Source:
     CSV = "csv"
     JOIN_LINK = "join_link"
     ZOOM = "zoom"
-    ADMIN = "admin"
 
 
 def _announce_attended(registration_id):
@@ -159,20 +158,15 @@ def session_joined(*, webinar, key, email, name, joined_at):
         refresh_minutes(registration=registration)
 
 
-def session_left(*, webinar, key, left_at, joined_at=None) -> bool:
+def session_left(*, webinar, key, left_at) -> bool:
     """Close the participant's open session that started before `left_at`; False when
     there is none yet (the join has not arrived: the caller retries later)."""
     sessions = AttendanceSession.objects.filter(webinar=webinar, participant_key=key[:255])
     if sessions.filter(left_at=left_at).exists():
         return True  # this leave was already recorded
-    if joined_at is not None:
-        open_session = sessions.filter(joined_at=joined_at).first()
-    else:
-        open_session = (
-            sessions.filter(left_at__isnull=True, joined_at__lte=left_at)
-            .order_by("-joined_at")
-            .first()
-        )
+    open_session = (
+        sessions.filter(left_at__isnull=True, joined_at__lte=left_at).order_by("-joined_at").first()
+    )
     if open_session is None:
         return False
     AttendanceSession.objects.filter(pk=open_session.pk).update(left_at=left_at)

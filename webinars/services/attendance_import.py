@@ -154,6 +154,8 @@ def attendance_import_csv(*, webinar, content: bytes, settle=False, user=None) -
         )
         outcome = "attended" if attended else "absent"
         detail = _("%(n)d min") % {"n": minutes} if minutes is not None else ""
+        if not attended and registration.attended_at:  # counted (and announced) before
+            outcome, detail = "attended", _("Ya constaba como asistente; no se cambia.")
         report.rows.append(RowResult(line, email, outcome, detail))
     report.rows.sort(key=lambda row: row.line)
     if settle:

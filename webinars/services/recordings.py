@@ -7,13 +7,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from courseops.ai import generate
+from courseops.ai import AIError, generate
 from courseops.audit.services import log_action
 from courseops.messaging.services import queue_email
 from courseops.reviews.models import Draft, DraftStatus
 from courseops.reviews.registry import ApplyError
 from courseops.reviews.sanitize import clean_email_html, email_text
 from courseops.reviews.services import create_draft
+from webinars.meetings import MeetingError
 from webinars.models import Recording
 from webinars.services.attendance import attendance_settle
 from webinars.services.text import registrant_context
@@ -97,9 +98,6 @@ def _fail(recording, error):
 def recording_process(*, recording, final_attempt=True):
     """Transcript (if missing), then the summary draft (if none yet). Transient errors are
     re-raised for the task to retry; permanent ones mark the recording failed."""
-    from courseops.ai import AIError
-    from webinars.meetings import MeetingError
-
     try:
         video_draft(recording=recording)  # a video file: its title/description for review
         if not recording.transcript:
