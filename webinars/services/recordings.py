@@ -4,6 +4,7 @@ on approval, follow-up emails: attendees get the recording and the summary, abse
 key is per registration, whatever draft, retry or attendance change comes later."""
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -182,10 +183,16 @@ def summary_apply(draft, user):
     webinar = recording.webinar
     attendance_settle(webinar=webinar, user=user)
     summary_html = clean_email_html(draft.body)
-    sent = {"attended": 0, "missed": 0}
+    sent = {"attended": 0, "missed": 0, "skipped": 0}
     for registration in webinar.registrations.filter(cancelled_at__isnull=True):
         attended = registration.attended is True
-        _followup(registration, recording=recording, summary_html=summary_html, attended=attended)
+        try:
+            _followup(
+                registration, recording=recording, summary_html=summary_html, attended=attended
+            )
+        except ValidationError:  # one unusable address does not hold back everyone else
+            sent["skipped"] += 1
+            continue
         sent["attended" if attended else "missed"] += 1
     Recording.objects.filter(pk=recording.pk).update(status=Recording.Status.FOLLOWUPS_SENT)
     log_action(webinar, "webinars.recording.followups_queued", user=user, data=sent)
