@@ -142,3 +142,21 @@ def test_without_a_watch_link_the_approval_fails_visibly(
     assert draft.status == DraftStatus.FAILED
     assert "enlace" in draft.last_error
     assert not _followups().exists()
+
+
+def test_one_unusable_address_does_not_hold_back_the_other_follow_ups(
+    finished, staff_user, django_capture_on_commit_callbacks
+):
+    webinar, _ana, tom = finished
+    Registration.objects.filter(pk=tom.pk).update(email="tom@@example")
+    with django_capture_on_commit_callbacks(execute=True):
+        recording_upload(
+            webinar=webinar,
+            file=SimpleUploadedFile("s.srt", SRT.encode()),
+            watch_url="https://youtu.be/demo",
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_draft(draft=Draft.objects.get(kind="webinar_summary"), user=staff_user)
+
+    assert Draft.objects.get(kind="webinar_summary").status == DraftStatus.APPLIED
+    assert list(_followups().values_list("recipient", flat=True)) == ["ana@example.com"]
