@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone, translation
 from django.views.decorators.http import require_http_methods
@@ -12,6 +12,7 @@ from webinars import calendar
 from webinars.forms import SMS_CONSENT_TEXT, RegistrationForm
 from webinars.models import Registration, Webinar
 from webinars.services import registration_create
+from webinars.services.attendance import join_follow
 from webinars.services.text import local_when
 
 LISTED = (Webinar.Status.SCHEDULED, Webinar.Status.LIVE, Webinar.Status.CANCELLED)
@@ -71,3 +72,13 @@ def feed(request):
     since = timezone.now() - timedelta(days=30)
     webinars = Webinar.objects.filter(is_public=True, status__in=LISTED, starts_at__gte=since)
     return _ics(calendar.feed(webinars.order_by("starts_at")[:500]), "webinars.ics")
+
+
+@require_http_methods(["GET", "HEAD"])
+def join(request, token):
+    """The personal join link of emails: counts the click as attendance, then the meeting.
+    A HEAD (a mail scanner checking the link) is not a click."""
+    link = join_follow(token=token, count=request.method == "GET")
+    if link is None:
+        raise Http404
+    return HttpResponseRedirect(link)

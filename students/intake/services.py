@@ -23,6 +23,7 @@ from courseops.audit.services import log_action
 from courseops.core.logging import get_logger
 from courseops.messaging.services import queue_email
 from students.intake.validation import (
+    SMS_CONSENT_TEXT,
     UTM_FIELDS,
     clean_registration,
     labelled_errors,
@@ -133,6 +134,13 @@ def _find_student(email, *, lock=False):
     return queryset.select_related("plan").first()
 
 
+def _sms_consent(values, *, phone, now):
+    """The SMS consent fields, only for a yes with a phone to send to."""
+    if not (values.get("sms_consent") and phone):
+        return {}
+    return {"sms_consent_at": now, "sms_consent_text": str(SMS_CONSENT_TEXT)}
+
+
 def _new_student(values, source):
     now = timezone.now()
     consent = values["consent"]
@@ -148,6 +156,7 @@ def _new_student(values, source):
         source=source,
         consent_given=consent,
         consent_at=now if consent else None,
+        **_sms_consent(values, phone=values.get("phone", ""), now=now),
         **{name: values[name] for name in UTM_FIELDS},
     )
     student.save(force_insert=True)
@@ -209,6 +218,12 @@ def _reregister(*, student, values, record):
     if values["consent"] and not student.consent_given:
         student.consent_given, student.consent_at = True, timezone.now()
         changes["consent"] = True
+    if not student.sms_consent_at:
+        sms = _sms_consent(values, phone=student.phone, now=timezone.now())
+        if sms:
+            for name, value in sms.items():
+                setattr(student, name, value)
+            changes["sms_consent"] = True
     if changes:
         student.save()
     log_action(
