@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test install install-dev setup browser lint bench clean
+.PHONY: run test install install-dev setup browser lint bench messages clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ test: install-dev browser
 
 bench: install-dev
 	LOG_LEVEL=WARNING $(PY) -m bench $(BENCH)
+
+# Refresh the English catalog from the code and compile it (needs GNU gettext); the .mo is
+# committed so that a clean clone needs no gettext.
+messages: install
+	$(PY) manage.py makemessages -l en --ignore=var --ignore=bench --ignore=tests --ignore=.venv
+	$(PY) manage.py compilemessages -l en --ignore=var --ignore=.venv
 
 clean:
 	rm -rf var/test var/broker var/cache

@@ -177,9 +177,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "admin:index"
 
-# Our own strings are written in Spanish; English and Portuguese catalogs do not exist yet,
-# so the admin does not follow the browser's language (that would mix Django's English with
-# our Spanish). Messages to students use their own language explicitly.
+# Our own strings are written in Spanish, with an English catalog in locale/en (Portuguese
+# has none yet). The staff admin stays Spanish: it does not follow the browser's language
+# (no LocaleMiddleware). Messages and pages for students use their language explicitly.
 LANGUAGE_CODE = "es"
 LANGUAGES = [("es", "Español"), ("en", "English"), ("pt", "Português")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -389,6 +389,27 @@ ZOOM_CLIENT_SECRET = env_secret("ZOOM_CLIENT_SECRET", default="")
 ZOOM_API_BASE_URL = env.str("ZOOM_API_BASE_URL", default="https://api.zoom.us/v2")
 ZOOM_OAUTH_URL = env.str("ZOOM_OAUTH_URL", default="https://zoom.us/oauth/token")
 ZOOM_TIMEOUT_SECONDS = env.float("ZOOM_TIMEOUT_SECONDS", default=15.0)
+# The Zoom app's "Secret Token" (Features > Event subscriptions): signs /webhooks/zoom/.
+ZOOM_WEBHOOK_SECRET_TOKEN = env_secret("ZOOM_WEBHOOK_SECRET_TOKEN", default="")
+# Largest recording file (transcript or audio) downloaded from Zoom, in MB.
+ZOOM_DOWNLOAD_MAX_MB = env.int("ZOOM_DOWNLOAD_MAX_MB", default=25)
+# Largest recording file staff can upload in the admin (a video for YouTube), in MB.
+WEBINAR_RECORDING_MAX_MB = env.int("WEBINAR_RECORDING_MAX_MB", default=2048)
+# Where approved recordings are published: "console" (nothing leaves, logged) or "youtube".
+WEBINAR_VIDEO_PUBLISHER = env.str("WEBINAR_VIDEO_PUBLISHER", default="console")
+# YouTube Data API v3: an OAuth client and the channel owner's refresh token
+# (scope https://www.googleapis.com/auth/youtube.upload, offline access).
+YOUTUBE_CLIENT_ID = env.str("YOUTUBE_CLIENT_ID", default="")
+YOUTUBE_CLIENT_SECRET = env_secret("YOUTUBE_CLIENT_SECRET", default="")
+YOUTUBE_REFRESH_TOKEN = env_secret("YOUTUBE_REFRESH_TOKEN", default="")
+YOUTUBE_PRIVACY_STATUS = env.str("YOUTUBE_PRIVACY_STATUS", default="unlisted")
+YOUTUBE_OAUTH_URL = env.str("YOUTUBE_OAUTH_URL", default="https://oauth2.googleapis.com/token")
+YOUTUBE_UPLOAD_URL = env.str(
+    "YOUTUBE_UPLOAD_URL", default="https://www.googleapis.com/upload/youtube/v3/videos"
+)
+YOUTUBE_TIMEOUT_SECONDS = env.float("YOUTUBE_TIMEOUT_SECONDS", default=300.0)
+# Hours after a webinar ends before its attendance closes and absentees are announced.
+WEBINAR_ATTENDANCE_SETTLE_HOURS = env.int("WEBINAR_ATTENDANCE_SETTLE_HOURS", default=24)
 # No SMS reminders between these local hours of the registrant ("HH:MM-HH:MM"; empty: none).
 WEBINAR_SMS_QUIET_HOURS = env.str("WEBINAR_SMS_QUIET_HOURS", default="21:00-08:00")
 
@@ -439,4 +460,8 @@ if WEBINAR_SMS_QUIET_HOURS and not _is_hour_range(WEBINAR_SMS_QUIET_HOURS):
 if WEBINAR_MEETING_PROVIDER not in {"jitsi", "zoom"}:
     raise environ.ImproperlyConfigured(
         f"WEBINAR_MEETING_PROVIDER must be 'jitsi' or 'zoom', not {WEBINAR_MEETING_PROVIDER!r}"
+    )
+if WEBINAR_VIDEO_PUBLISHER not in {"console", "youtube"}:
+    raise environ.ImproperlyConfigured(
+        f"WEBINAR_VIDEO_PUBLISHER must be 'console' or 'youtube', not {WEBINAR_VIDEO_PUBLISHER!r}"
     )

@@ -36,7 +36,18 @@ STUDENTS = [
     ("carmen.demo@example.com", "Carmen Ortega", "vip", "inactive", None, "", "canceled"),
     ("sofia.demo@example.com", "Sofía Castro", "vip", "active", None, "", "active"),
 ]  # fmt: skip
-ACTIVE_BY_PIPELINE = ("lucia.alumna.demo@example.com", "Lucía Fernández", "premium")
+# Onboarded by the real pipeline: a Spanish-speaking student and an English-speaking one
+# (her welcome draft, sign-in email and portal are in English).
+BY_PIPELINE = [
+    (
+        "lucia.alumna.demo@example.com",
+        "Lucía Fernández",
+        "premium",
+        "es",
+        ["LLMs", "visión artificial"],
+    ),
+    ("emma.student.demo@example.com", "Emma Wilson", "basico", "en", ["LLMs", "automation"]),
+]
 
 
 @register
@@ -109,20 +120,23 @@ def _steps(student, *, stop_at, error):
 
 
 def _active_through_the_pipeline(plans):
-    """One student onboarded by the real pipeline (welcome draft waiting, ticket open),
-    only with the offline AI: demo data never spends money on a paid provider."""
-    email, name, slug = ACTIVE_BY_PIPELINE
-    if settings.AI_PROVIDER != "offline" or Student.objects.filter(email=email).exists():
+    """Students onboarded by the real pipeline (welcome draft waiting, ticket open), only
+    with the offline AI: demo data never spends money on a paid provider."""
+    if settings.AI_PROVIDER != "offline":
         return
-    student = Student.objects.create(
-        email=email,
-        full_name=name,
-        plan=plans[slug],
-        source=Student.Source.API,
-        interests=["LLMs", "visión artificial"],
-    )
-    Step.objects.bulk_create([Step(student=student, name=n) for n in Step.ORDER])
-    run_onboarding(student_id=student.pk)
+    for email, name, slug, language, interests in BY_PIPELINE:
+        if Student.objects.filter(email=email).exists():
+            continue
+        student = Student.objects.create(
+            email=email,
+            full_name=name,
+            plan=plans[slug],
+            source=Student.Source.API,
+            language=language,
+            interests=interests,
+        )
+        Step.objects.bulk_create([Step(student=student, name=n) for n in Step.ORDER])
+        run_onboarding(student_id=student.pk)
 
 
 # Intake's demo (records in every intake state) runs after the students above exist.

@@ -112,6 +112,9 @@ class Student(models.Model):
     utm_content = models.CharField(max_length=100, blank=True)
     consent_given = models.BooleanField(_("consentimiento"), default=False)
     consent_at = models.DateTimeField(_("consentimiento el"), null=True, blank=True)
+    # SMS needs its own explicit yes (webinar reminders): when, and the text the person saw.
+    sms_consent_at = models.DateTimeField(_("acepta SMS desde"), null=True, blank=True)
+    sms_consent_text = models.TextField(_("texto del consentimiento de SMS"), blank=True)
     lms_user_id = models.CharField(_("usuario en el LMS"), max_length=64, blank=True)
     stripe_customer_id = models.CharField(
         _("cliente en Stripe"), max_length=64, blank=True, db_index=True

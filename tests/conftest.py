@@ -2,6 +2,7 @@ import os
 import shutil
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.db import connections
 
@@ -28,6 +29,20 @@ def _eager_celery():
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def at(django_capture_on_commit_callbacks):
+    """Run `fn` at moment `when` with on-commit tasks executed (the worker)."""
+
+    def run(when, fn, *args, **kwargs):
+        with (
+            time_machine.travel(when, tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            return fn(*args, **kwargs)
+
+    return run
 
 
 @pytest.fixture

@@ -2,9 +2,11 @@
 shows registrants, the editable reminder schedule and its timeline; actions call services."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -16,12 +18,17 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 
 from courseops.messaging.models import OutboundMessage, Status
+from courseops.reviews.models import Draft
 from webinars import services
 from webinars.meetings import MeetingError
-from webinars.models import Registration, Reminder, ReminderDelivery, Webinar
+from webinars.models import Recording, Registration, Reminder, ReminderDelivery, Webinar
+from webinars.services.attendance import attendance_settle
+from webinars.services.attendance_import import attendance_import_csv
+from webinars.services.recordings import recording_upload
 from webinars.services.webinars import WebinarStateError
 
 ADMIN_ERRORS = (ValidationError, MeetingError, WebinarStateError)
+MAX_CSV_BYTES = 2 * 1024 * 1024
 
 
 class ReminderInline(TabularInline):
@@ -41,6 +48,9 @@ class RegistrationInline(TabularInline):
         "source",
         "sms_consent",
         "cancelled_at",
+        "attended",
+        "minutes_attended",
+        "attendance_source",
         "last_error",
     ]
     readonly_fields = fields
@@ -60,6 +70,7 @@ class WebinarAdmin(ModelAdmin):
         "status",
         "meeting_provider",
         "registrations_count",
+        "attendance_rate",
         "reminder_status",
     ]
     list_filter = ["status", "is_public", "meeting_provider", "language"]
@@ -83,9 +94,11 @@ class WebinarAdmin(ModelAdmin):
         "meeting_error",
         "ics_sequence",
         "reminder_timeline",
+        "attendance_state",
+        "recording_state",
         "staff_actions",
     ]
-    actions = ["schedule", "send_test_reminders", "cancel"]
+    actions = ["schedule", "send_test_reminders", "cancel", "settle_attendance"]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -100,6 +113,10 @@ class WebinarAdmin(ModelAdmin):
                 n_registrations=Coalesce(
                     Subquery(active.annotate(n=Count("pk")).values("n")[:1]), 0
                 ),
+                n_attended=Coalesce(
+                    Subquery(active.filter(attended=True).annotate(n=Count("pk")).values("n")[:1]),
+                    0,
+                ),
                 n_sent=Coalesce(Subquery(sent.annotate(n=Count("pk")).values("n")[:1]), 0),
                 text_waiting=Exists(
                     Reminder.objects.filter(
@@ -112,6 +129,13 @@ class WebinarAdmin(ModelAdmin):
     @admin.display(description=_("inscritos"), ordering="n_registrations")
     def registrations_count(self, obj):
         return obj.n_registrations
+
+    @admin.display(description=_("asistencia"))
+    def attendance_rate(self, obj):
+        if obj.status != Webinar.Status.FINISHED or not obj.n_registrations:
+            return "-"
+        rate = obj.n_attended * 100 // obj.n_registrations
+        return f"{obj.n_attended}/{obj.n_registrations} ({rate} %)"
 
     @admin.display(description=_("recordatorios"))
     def reminder_status(self, obj):
@@ -168,12 +192,86 @@ class WebinarAdmin(ModelAdmin):
         )
         return format_html("<table>{}{}</table>", header, body)
 
+    @admin.display(description=_("asistencia"))
+    def attendance_state(self, obj):
+        if obj.pk is None:
+            return "-"
+        counts = obj.registrations.filter(cancelled_at__isnull=True).aggregate(
+            n_total=Count("pk"),
+            n_attended=Count("pk", filter=Q(attended=True)),
+            n_absent=Count("pk", filter=Q(attended=False)),
+        )
+        settled = (
+            _("cerrada el %(when)s")
+            % {"when": date_format(timezone.localtime(obj.attendance_settled_at, obj.tz))}
+            if obj.attendance_settled_at
+            else _("abierta")
+        )
+        return format_html(
+            "{} {} · {} {} · {} {} · {}",
+            counts["n_attended"],
+            _("asistieron"),
+            counts["n_absent"],
+            _("ausentes"),
+            counts["n_total"],
+            _("inscritos"),
+            settled,
+        )
+
+    @admin.display(description=_("grabación y resumen"))
+    def recording_state(self, obj):
+        recording = Recording.objects.filter(webinar=obj).first() if obj.pk else None
+        if recording is None:
+            return _("Sin grabación")
+        draft = (
+            Draft.objects.filter(
+                kind="webinar_summary",
+                content_type=ContentType.objects.get_for_model(Recording),
+                object_id=str(recording.pk),
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        summary = (
+            format_html(
+                '<a href="{}">{}: {}</a>',
+                reverse("admin:reviews_draft_change", args=[draft.pk]),
+                _("resumen"),
+                draft.get_status_display(),
+            )
+            if draft
+            else _("sin resumen")
+        )
+        video = (
+            format_html(' · <a href="{}">{}</a>', recording.video_url, _("vídeo publicado"))
+            if recording.video_url
+            else ""
+        )
+        return format_html(
+            "{} ({}) · {} {} · {}{}<br><small>{}</small>",
+            recording.get_status_display(),
+            recording.get_source_display(),
+            len(recording.transcript.split()),
+            _("palabras transcritas"),
+            summary,
+            video,
+            recording.error,
+        )
+
     @admin.display(description=_("acciones"))
     def staff_actions(self, obj):
         if obj.pk is None:
             return "-"
-        url = reverse("admin:webinars_webinar_reschedule", args=[obj.pk])
-        return format_html('<a class="button" href="{}">{}</a>', url, _("Cambiar fecha"))
+        links = [
+            ("admin:webinars_webinar_reschedule", _("Cambiar fecha")),
+            ("admin:webinars_webinar_attendance", _("Importar asistencia (CSV)")),
+            ("admin:webinars_webinar_recording", _("Grabación")),
+        ]
+        return format_html_join(
+            " ",
+            '<a class="button" href="{}">{}</a>',
+            ((reverse(name, args=[obj.pk]), label) for name, label in links),
+        )
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -243,15 +341,107 @@ class WebinarAdmin(ModelAdmin):
             _("%(n)d webinars cancelados."),
         )
 
+    @admin.action(description=_("Cerrar la asistencia (avisa de los ausentes)"))
+    def settle_attendance(self, request, queryset):
+        finished = list(queryset.filter(status=Webinar.Status.FINISHED))
+        absent = sum(attendance_settle(webinar=webinar, user=request.user) for webinar in finished)
+        self.message_user(
+            request,
+            _("%(n)d webinars terminados; %(absent)d ausentes avisados.")
+            % {"n": len(finished), "absent": absent},
+        )
+
     def get_urls(self):
+        views = [
+            ("reschedule", self.reschedule_view),
+            ("attendance", self.attendance_view),
+            ("recording", self.recording_view),
+        ]
         return [
-            path(
-                "<int:pk>/reschedule/",
-                self.admin_site.admin_view(self.reschedule_view),
-                name="webinars_webinar_reschedule",
+            *(
+                path(
+                    f"<int:pk>/{name}/",
+                    self.admin_site.admin_view(view),
+                    name=f"webinars_webinar_{name}",
+                )
+                for name, view in views
             ),
             *super().get_urls(),
         ]
+
+    def _page(self, request, webinar, title, template, **context):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title % {"title": webinar.title},
+            "webinar": webinar,
+            "opts": self.model._meta,
+            **context,
+        }
+        return TemplateResponse(request, template, context)
+
+    def _editable(self, request, pk):
+        webinar = get_object_or_404(Webinar, pk=pk)
+        return webinar if self.has_change_permission(request, webinar) else None
+
+    def attendance_view(self, request, pk):
+        webinar = self._editable(request, pk)
+        if webinar is None:
+            return redirect("admin:index")
+        form = AttendanceImportForm(request.POST or None, request.FILES or None)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                report = attendance_import_csv(
+                    webinar=webinar,
+                    content=form.cleaned_data["file"].read(),
+                    settle=form.cleaned_data["settle"],
+                    user=request.user,
+                )
+            except ValidationError as exc:
+                form.add_error("file", exc)
+        status = 400 if request.method == "POST" and report is None else 200
+        response = self._page(
+            request,
+            webinar,
+            _("Asistencia de «%(title)s»"),
+            "admin/webinars/attendance.html",
+            form=form,
+            report=report,
+        )
+        response.status_code = status
+        return response
+
+    def recording_view(self, request, pk):
+        webinar = self._editable(request, pk)
+        if webinar is None:
+            return redirect("admin:index")
+        recording = Recording.objects.filter(webinar=webinar).first()
+        form = RecordingForm(
+            request.POST or None,
+            request.FILES or None,
+            initial={"watch_url": recording.watch_url if recording else ""},
+        )
+        if request.method == "POST" and form.is_valid():
+            recording_upload(
+                webinar=webinar,
+                file=form.cleaned_data["file"],
+                watch_url=form.cleaned_data["watch_url"],
+                user=request.user,
+            )
+            self.message_user(
+                request, _("Grabación guardada; la transcripción sigue en segundo plano.")
+            )
+            return redirect("admin:webinars_webinar_change", webinar.pk)
+        response = self._page(
+            request,
+            webinar,
+            _("Grabación de «%(title)s»"),
+            "admin/webinars/recording.html",
+            form=form,
+            recording=recording,
+        )
+        response.status_code = 400 if request.method == "POST" else 200
+        return response
 
     def reschedule_view(self, request, pk):
         webinar = get_object_or_404(Webinar, pk=pk)
@@ -279,6 +469,54 @@ class WebinarAdmin(ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/webinars/reschedule.html", context)
+
+
+class AttendanceImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV de asistencia"),
+        help_text=_(
+            "Columnas: email (o «User Email»), y opcionalmente minutos (o «Duration (Minutes)») "
+            "y asistió (sí/no). Sirve el informe de asistentes exportado de Zoom."
+        ),
+    )
+    settle = forms.BooleanField(
+        label=_("Cerrar la asistencia: quien no figure como asistente queda ausente"),
+        required=False,
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_CSV_BYTES:
+            raise forms.ValidationError(_("El CSV no puede pasar de 2 MB."))
+        return upload
+
+
+class RecordingForm(forms.Form):
+    watch_url = forms.URLField(
+        assume_scheme="https",
+        label=_("Enlace para verla"),
+        required=False,
+        max_length=1000,
+        help_text=_("YouTube, Vimeo, Zoom...: es el enlace que reciben inscritos y ausentes."),
+    )
+    file = forms.FileField(
+        label=_("Archivo"),
+        required=False,
+        help_text=_(
+            "Subtítulos VTT/SRT, o audio (hasta 25 MB) para transcribir con la IA, o el "
+            "vídeo para publicarlo en YouTube tras revisar su título y descripción."
+        ),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("watch_url") and not data.get("file"):
+            raise forms.ValidationError(_("Indica un enlace, un archivo o ambos."))
+        upload = data.get("file")
+        limit = settings.WEBINAR_RECORDING_MAX_MB
+        if upload and upload.size > limit * 1024 * 1024:
+            self.add_error("file", _("El archivo no puede pasar de %(n)d MB.") % {"n": limit})
+        return data
 
 
 class RescheduleForm(forms.Form):

@@ -9,8 +9,12 @@ class WebinarsConfig(AppConfig):
 
     def ready(self):
         from courseops.reviews.registry import ReviewKind, register_kind
+        from courseops.webhooks.registry import register_provider
         from webinars import signals  # noqa: F401  (connects the receivers)
+        from webinars.services.promotion import social_posts_apply
+        from webinars.services.recordings import summary_apply
         from webinars.services.reminders import reminder_text_apply
+        from webinars.services.video import video_apply
 
         register_kind(
             ReviewKind(
@@ -20,3 +24,26 @@ class WebinarsConfig(AppConfig):
                 html=True,
             )
         )
+        register_kind(
+            ReviewKind(
+                name="webinar_summary",
+                label=_("Resumen ejecutivo de webinar"),
+                apply=summary_apply,
+                html=True,
+            )
+        )
+        register_kind(
+            ReviewKind(
+                name="social_post",
+                label=_("Publicaciones en redes de un webinar"),
+                apply=social_posts_apply,
+            )
+        )
+        register_kind(
+            ReviewKind(
+                name="webinar_video",
+                label=_("Título y descripción del vídeo de un webinar"),
+                apply=video_apply,
+            )
+        )
+        register_provider("zoom", "webinars.webhooks.ZoomProvider")

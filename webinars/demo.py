@@ -1,19 +1,65 @@
-"""Demo webinars: two upcoming (one public, one for a plan) and one past, with registrants."""
+"""Demo webinars: two upcoming (one public, one for a plan) and one past, with registrants,
+their attendance, a recording with its transcript and a summary waiting for review."""
 
 from datetime import timedelta
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from courseops.core.demo import register
 from students.models import Plan
-from webinars.models import Registration, Webinar
+from webinars.models import Recording, Registration, Webinar
 from webinars.services import registration_create, webinar_create, webinar_schedule
+from webinars.services.attendance import attendance_record, attendance_settle
+from webinars.services.recordings import recording_process
 
 LEADS = [
     ("Lucía Pérez", "lucia@example.com", "+5215512345678", "America/Mexico_City"),
     ("Mateo Gómez", "mateo@example.com", "", "America/Bogota"),
     ("Sofía Martín", "sofia@example.com", "+34600111222", "Europe/Madrid"),
 ]
+
+
+# Minutes each demo lead stayed in the past webinar (None: did not come).
+ATTENDANCE = {"lucia@example.com": 58, "mateo@example.com": 35, "sofia@example.com": None}
+TRANSCRIPT = """WEBVTT
+
+00:00:05.000 --> 00:00:12.000
+Bienvenidos. Hoy vemos qué es un agente de IA y cuándo conviene usarlo.
+
+00:00:12.500 --> 00:00:21.000
+Un agente combina un modelo de lenguaje con herramientas: busca, calcula y actúa.
+
+00:00:21.500 --> 00:00:30.000
+Empezad por una tarea repetitiva y medible, como clasificar correos de clientes.
+
+00:00:30.500 --> 00:00:38.000
+Revisad siempre lo que hace el agente antes de darle permisos para enviar o pagar.
+"""
+
+
+def _past_attendance_and_recording(past, *, staff):
+    """Attendance settled, the recording transcribed and its summary pending review."""
+    if past.attendance_settled_at is None:
+        for registration in past.registrations.all():
+            minutes = ATTENDANCE.get(registration.email)
+            attendance_record(
+                registration=registration,
+                attended=minutes is not None,
+                minutes=minutes,
+                source="csv",
+                user=staff,
+            )
+        attendance_settle(webinar=past, user=staff)
+    if not Recording.objects.filter(webinar=past).exists():
+        recording = Recording(
+            webinar=past,
+            source=Recording.Source.UPLOAD,
+            watch_url="https://www.youtube.com/watch?v=demo-agentes-ia",
+        )
+        recording.file.save("agentes-ia-demo.vtt", ContentFile(TRANSCRIPT.encode()), save=False)
+        recording.save()
+        recording_process(recording=recording)  # transcript + summary draft, here and now
 
 
 def _webinar(title, *, starts_at, staff, **kwargs):
@@ -87,3 +133,5 @@ def load_webinars_demo(*, staff):
             ],
             ignore_conflicts=True,
         )
+    past.refresh_from_db()
+    _past_attendance_and_recording(past, staff=staff)

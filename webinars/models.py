@@ -69,6 +69,8 @@ class Webinar(models.Model):
     meeting_error = models.TextField(_("error del proveedor"), blank=True)
     # RFC 5545 SEQUENCE: +1 on every change registrants must see (reschedule, cancel).
     ics_sequence = models.PositiveIntegerField(_("secuencia del calendario"), default=0)
+    # Set once, when attendance is final: absentees are announced (webinar_missed) then.
+    attendance_settled_at = models.DateTimeField(_("asistencia cerrada el"), null=True, blank=True)
     created_at = models.DateTimeField(_("creado"), auto_now_add=True)
     updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
 
@@ -131,11 +133,14 @@ class Registration(models.Model):
     # Why the provider gave no personal link (the confirmation then carries the shared one).
     last_error = models.TextField(_("último error"), blank=True)
     cancelled_at = models.DateTimeField(_("cancelada el"), null=True, blank=True)
-    # Filled after the webinar (attendance import), in a later part of the issue.
+    # Filled after the webinar: CSV import, tracked join link, Zoom webhooks or report.
     attended = models.BooleanField(_("asistió"), null=True, blank=True)
     minutes_attended = models.PositiveIntegerField(
         _("minutos de asistencia"), null=True, blank=True
     )
+    # When it first counted as attended: set once, which is what sends webinar_attended once.
+    attended_at = models.DateTimeField(_("asistencia registrada el"), null=True, blank=True)
+    attendance_source = models.CharField(_("origen de la asistencia"), max_length=20, blank=True)
     created_at = models.DateTimeField(_("inscrito el"), auto_now_add=True)
 
     class Meta:
@@ -236,3 +241,86 @@ class ReminderDelivery(models.Model):
 
     def __str__(self):
         return f"{self.registration_id}:{self.reminder_id} ({self.status})"
+
+
+class AttendanceSession(models.Model):
+    """One join/leave pair of a Zoom participant; minutes are the union of the pairs, so a
+    repeated webhook or a report row already seen changes nothing."""
+
+    webinar = models.ForeignKey(
+        Webinar, on_delete=models.CASCADE, related_name="attendance_sessions"
+    )
+    registration = models.ForeignKey(
+        Registration,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="attendance_sessions",
+    )
+    # The participant's email when Zoom gives one, else its participant id or name.
+    participant_key = models.CharField(max_length=255)
+    email = models.EmailField(max_length=254, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    joined_at = models.DateTimeField()
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sesión de asistencia")
+        verbose_name_plural = _("sesiones de asistencia")
+        ordering = ["joined_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["webinar", "participant_key", "joined_at"],
+                name="webinars_attendance_session_once",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.participant_key} {self.joined_at:%H:%M}-{self.left_at or ''}"
+
+
+class Recording(models.Model):
+    """A webinar's recording: where to watch it, where its transcript came from, the
+    transcript, and how far the summary and follow-ups went."""
+
+    class Source(models.TextChoices):
+        ZOOM = "zoom", "Zoom"
+        UPLOAD = "upload", _("Subida en el admin")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Recibida")
+        TRANSCRIBED = "transcribed", _("Transcrita")
+        SUMMARY_PENDING = "summary_pending", _("Resumen pendiente de revisión")
+        FOLLOWUPS_SENT = "followups_sent", _("Seguimientos enviados")
+        FAILED = "failed", _("Fallida")
+
+    webinar = models.OneToOneField(
+        Webinar, verbose_name=_("webinar"), on_delete=models.CASCADE, related_name="recording"
+    )
+    source = models.CharField(_("origen"), max_length=10, choices=Source.choices)
+    status = models.CharField(
+        _("estado"), max_length=20, choices=Status.choices, default=Status.RECEIVED
+    )
+    # The link attendees and absentees get (Zoom's share page, YouTube, the uploaded file).
+    watch_url = models.URLField(_("enlace para verla"), max_length=1000, blank=True)
+    # An uploaded video, audio or VTT/SRT file the transcript is taken from.
+    file = models.FileField(_("archivo"), upload_to="webinars/recordings/", blank=True)
+    # Zoom's recording_files and the download token of recording.completed.
+    zoom_files = models.JSONField(_("archivos en Zoom"), default=list, blank=True)
+    zoom_download_token = models.TextField(blank=True)
+    transcript = models.TextField(_("transcripción"), blank=True)
+    transcript_segments = models.JSONField(default=list, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    # Where the video was published (YouTube), once its title and description were approved.
+    video_url = models.URLField(_("vídeo publicado"), max_length=500, blank=True)
+    video_external_id = models.CharField(_("id del vídeo"), max_length=100, blank=True)
+    published_at = models.DateTimeField(_("publicado el"), null=True, blank=True)
+    created_at = models.DateTimeField(_("creada"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("actualizada"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("grabación")
+        verbose_name_plural = _("grabaciones")
+
+    def __str__(self):
+        return _("Grabación de %(title)s") % {"title": self.webinar.title}

@@ -15,4 +15,17 @@ declare(
         every=timedelta(seconds=60),
         description="Marca los webinars como en vivo al empezar y finalizados al terminar.",
     ),
+    Periodic(
+        name="webinars.reconcile_zoom",
+        task="webinars.reconcile_zoom",
+        every=timedelta(hours=1),
+        description="Trae de la API de Zoom participantes y grabaciones de webinars terminados "
+        "(por si Zoom dejó de enviar webhooks).",
+    ),
+    Periodic(
+        name="webinars.settle_attendance",
+        task="webinars.settle_attendance",
+        every=timedelta(minutes=15),
+        description="Cierra la asistencia de los webinars terminados y avisa de los ausentes.",
+    ),
 )

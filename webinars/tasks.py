@@ -5,7 +5,8 @@ from celery import shared_task
 from courseops.ai import AIError
 from webinars import services
 from webinars.meetings import MeetingError
-from webinars.models import Registration, Webinar
+from webinars.models import Recording, Registration, Webinar
+from webinars.services import attendance, promotion, recordings, zoom
 
 MAX_RETRIES = 5
 
@@ -49,3 +50,53 @@ def draft_reminder_text(self, webinar_id):
         if getattr(exc, "permanent", True) or self.request.retries >= MAX_RETRIES:
             raise
         raise self.retry(exc=exc, countdown=getattr(exc, "retry_after", None) or 300) from exc
+
+
+@shared_task(bind=True, name="webinars.draft_social_posts", ignore_result=True)
+def draft_social_posts(self, webinar_id):
+    webinar = Webinar.objects.filter(pk=webinar_id).first()
+    if webinar is None:
+        return
+    try:
+        promotion.social_posts_draft(webinar=webinar)
+    except AIError as exc:
+        if getattr(exc, "permanent", True) or self.request.retries >= MAX_RETRIES:
+            raise
+        raise self.retry(exc=exc, countdown=getattr(exc, "retry_after", None) or 300) from exc
+
+
+@shared_task(name="webinars.settle_attendance", ignore_result=True)
+def settle_attendance():
+    attendance.settle_due_attendance()
+
+
+@shared_task(name="webinars.reconcile_zoom", ignore_result=True)
+def reconcile_zoom():
+    for webinar_id in zoom.webinars_to_reconcile():
+        reconcile_zoom_webinar.delay(webinar_id)
+
+
+@shared_task(bind=True, name="webinars.reconcile_zoom_webinar", ignore_result=True)
+def reconcile_zoom_webinar(self, webinar_id):
+    webinar = Webinar.objects.filter(pk=webinar_id).first()
+    if webinar is None:
+        return
+    try:
+        zoom.reconcile_webinar(webinar=webinar)
+    except MeetingError as exc:
+        if exc.permanent or self.request.retries >= MAX_RETRIES:
+            raise
+        raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc
+
+
+@shared_task(bind=True, name="webinars.process_recording", ignore_result=True)
+def process_recording(self, recording_id):
+    recording = Recording.objects.select_related("webinar").filter(pk=recording_id).first()
+    if recording is None:
+        return
+    final = self.request.retries >= MAX_RETRIES
+    try:
+        recordings.recording_process(recording=recording, final_attempt=final)
+    except (AIError, MeetingError) as exc:
+        countdown = getattr(exc, "retry_after", None) or 60 * 2**self.request.retries
+        raise self.retry(exc=exc, countdown=countdown) from exc

@@ -3,15 +3,16 @@
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.http import require_http_methods
 
 from webinars import calendar
 from webinars.forms import SMS_CONSENT_TEXT, RegistrationForm
 from webinars.models import Registration, Webinar
 from webinars.services import registration_create
+from webinars.services.attendance import join_follow
 from webinars.services.text import local_when
 
 LISTED = (Webinar.Status.SCHEDULED, Webinar.Status.LIVE, Webinar.Status.CANCELLED)
@@ -24,6 +25,12 @@ def _public(pk):
 @require_http_methods(["GET", "POST"])
 def register(request, pk):
     webinar = _public(pk)
+    # The page, its form errors and the consent text speak the webinar's language.
+    with translation.override(webinar.language):
+        return _register(request, webinar)
+
+
+def _register(request, webinar):
     when = local_when(webinar.starts_at, time_zone=webinar.time_zone, language=webinar.language)
     form = RegistrationForm(request.POST or None, initial={"time_zone": webinar.time_zone})
     if request.method == "POST" and form.is_valid():
@@ -65,3 +72,13 @@ def feed(request):
     since = timezone.now() - timedelta(days=30)
     webinars = Webinar.objects.filter(is_public=True, status__in=LISTED, starts_at__gte=since)
     return _ics(calendar.feed(webinars.order_by("starts_at")[:500]), "webinars.ics")
+
+
+@require_http_methods(["GET", "HEAD"])
+def join(request, token):
+    """The personal join link of emails: counts the click as attendance, then the meeting.
+    A HEAD (a mail scanner checking the link) is not a click."""
+    link = join_follow(token=token, count=request.method == "GET")
+    if link is None:
+        raise Http404
+    return HttpResponseRedirect(link)

@@ -26,6 +26,7 @@ SPANISH_KEYS = {
     "idioma": "language",
     "intereses": "interests",
     "consentimiento": "consent",
+    "consentimiento_sms": "sms_consent",
 }
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -52,6 +53,11 @@ class RegistrationInput(serializers.Serializer):
     zona_horaria = serializers.CharField(required=False, help_text="America/Mexico_City")
     idioma = serializers.ChoiceField(choices=["es", "en", "pt"], required=False)
     consentimiento = serializers.BooleanField(required=False)
+    consentimiento_sms = serializers.BooleanField(
+        required=False,
+        help_text="Sí a recordatorios por SMS; la persona vio el texto de "
+        "students.intake.validation.SMS_CONSENT_TEXT. Sin teléfono no se guarda.",
+    )
     utm_source = serializers.CharField(required=False)
     utm_medium = serializers.CharField(required=False)
     utm_campaign = serializers.CharField(required=False)
@@ -195,6 +201,7 @@ class StudentSerializer(serializers.ModelSerializer):
             "utm_content",
             "consent_given",
             "consent_at",
+            "sms_consent_at",
             "lms_user_id",
             "created_at",
             "activated_at",

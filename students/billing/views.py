@@ -6,6 +6,7 @@ our own that asks Stripe for a new one when clicked.
 
 from django.core import signing
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.views.decorators.http import require_GET
 
 from courseops.core.logging import get_logger
@@ -27,5 +28,6 @@ def portal_redirect(request, token):
         url = create_portal_session(student=student)
     except BillingError as exc:
         logger.warning("billing.portal_link_failed", student_id=student.pk, error=str(exc))
-        return render(request, "billing/portal_unavailable.html", status=503)
+        with translation.override(student.language):
+            return render(request, "billing/portal_unavailable.html", status=503)
     return redirect(url)

@@ -40,6 +40,9 @@ HEADER_ALIASES = {
     "idioma": "language",
     "intereses": "interests",
     "consentimiento": "consent",
+    "consentimiento sms": "sms_consent",
+    "consentimiento_sms": "sms_consent",
+    "sms": "sms_consent",
 }
 MAX_ROWS = 50_000
 

@@ -17,12 +17,18 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from courseops.audit.services import log_action
 from courseops.core.logging import get_logger
 from courseops.messaging.services import queue_email
-from students.intake.validation import UTM_FIELDS, clean_registration, labelled_errors
+from students.intake.validation import (
+    SMS_CONSENT_TEXT,
+    UTM_FIELDS,
+    clean_registration,
+    labelled_errors,
+    submission_language,
+)
 from students.models import IntakeRecord, Student
 from students.onboarding.pipeline import start_onboarding
 
@@ -128,6 +134,13 @@ def _find_student(email, *, lock=False):
     return queryset.select_related("plan").first()
 
 
+def _sms_consent(values, *, phone, now):
+    """The SMS consent fields, only for a yes with a phone to send to."""
+    if not (values.get("sms_consent") and phone):
+        return {}
+    return {"sms_consent_at": now, "sms_consent_text": str(SMS_CONSENT_TEXT)}
+
+
 def _new_student(values, source):
     now = timezone.now()
     consent = values["consent"]
@@ -143,6 +156,7 @@ def _new_student(values, source):
         source=source,
         consent_given=consent,
         consent_at=now if consent else None,
+        **_sms_consent(values, phone=values.get("phone", ""), now=now),
         **{name: values[name] for name in UTM_FIELDS},
     )
     student.save(force_insert=True)
@@ -204,6 +218,12 @@ def _reregister(*, student, values, record):
     if values["consent"] and not student.consent_given:
         student.consent_given, student.consent_at = True, timezone.now()
         changes["consent"] = True
+    if not student.sms_consent_at:
+        sms = _sms_consent(values, phone=student.phone, now=timezone.now())
+        if sms:
+            for name, value in sms.items():
+                setattr(student, name, value)
+            changes["sms_consent"] = True
     if changes:
         student.save()
     log_action(
@@ -243,6 +263,17 @@ def can_write_to(record) -> bool:
     return bool(record.data.get("email")) and "email" not in (record.errors or {})
 
 
+def errors_for_person(record) -> dict:
+    """The record's errors in the active language, for the person who registered.
+
+    Stored errors are in Spanish (what staff read in the admin); in another language the
+    same data is validated again, which gives the same fields with translated messages.
+    """
+    if translation.get_language() == settings.LANGUAGE_CODE:
+        return record.errors
+    return clean_registration(record.data).errors or record.errors
+
+
 def send_correction_email(*, record, resend=False, user=None):
     """Email the person a signed link to fix their registration; None if we cannot."""
     if record.status != Record.Status.INVALID or not can_write_to(record):
@@ -250,16 +281,16 @@ def send_correction_email(*, record, resend=False, user=None):
     key = f"students.intake.correction:{record.pk}"
     if resend:
         key += f":{time.time_ns()}"
-    language = (
-        record.data.get("language") if record.data.get("language") in ("es", "en", "pt") else "es"
-    )
+    language = submission_language(record.data)
+    with translation.override(language):
+        errors = labelled_errors(errors_for_person(record))
     message = queue_email(
         to=record.data["email"],
         idempotency_key=key,
         template=CORRECTION_TEMPLATE,
         context={
             "name": str(record.data.get("full_name") or "").strip(),
-            "errors": labelled_errors(record.errors),
+            "errors": errors,
             "correction_url": correction_url(record),
             "valid_days": settings.STUDENTS_CORRECTION_LINK_MAX_AGE // 86400,
         },

@@ -29,6 +29,7 @@ FIELDS = (
     "plan",
     "interests",
     "consent",
+    "sms_consent",
     "utm_source",
     "utm_medium",
     "utm_campaign",
@@ -46,6 +47,7 @@ FIELD_LABELS = {
     "plan": gettext_lazy("Plan"),
     "interests": gettext_lazy("Intereses"),
     "consent": gettext_lazy("Consentimiento"),
+    "sms_consent": gettext_lazy("Consentimiento de SMS"),
     "__all__": gettext_lazy("Registro"),
 }
 
@@ -234,6 +236,14 @@ def clean_language(value, result: Cleaned):
     result.values["language"] = code
 
 
+def submission_language(data) -> str:
+    """The language a submission asked for (Spanish when missing or unknown): the one we
+    write back to the person in, before there is a student with a language."""
+    result = Cleaned()
+    clean_language(data.get("language") if isinstance(data, dict) else None, result)
+    return result.values.get("language", Language.SPANISH)
+
+
 def clean_plan(value, result: Cleaned, plans):
     raw = _text(value, 100)
     valid = ", ".join(plan.slug for plan in plans)
@@ -267,6 +277,13 @@ def clean_interests(value):
     return interests[:20]
 
 
+# What every door (form, Typeform, API, CSV) must show next to the SMS checkbox; stored
+# with the student as the text they accepted.
+SMS_CONSENT_TEXT = gettext_lazy(
+    "Acepto recibir por SMS recordatorios de los webinars. Puedo darme de baja respondiendo STOP."
+)
+
+
 def clean_consent(value):
     if isinstance(value, bool):
         return value
@@ -296,6 +313,7 @@ def clean_registration(data, *, plans=None) -> Cleaned:
     clean_plan(data.get("plan"), result, active_plans() if plans is None else plans)
     result.values["interests"] = clean_interests(data.get("interests"))
     result.values["consent"] = clean_consent(data.get("consent"))
+    result.values["sms_consent"] = clean_consent(data.get("sms_consent"))
     for name in UTM_FIELDS:
         result.values[name] = _text(data.get(name), 100)
     return result

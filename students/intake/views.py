@@ -1,11 +1,13 @@
 """The correction page a person reaches from the email we send for an invalid registration."""
 
 from django.shortcuts import render
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from students.intake.forms import CorrectionForm
-from students.intake.services import correct_registration, record_from_token
+from students.intake.services import correct_registration, errors_for_person, record_from_token
+from students.intake.validation import submission_language
 from students.models import IntakeRecord
 
 
@@ -15,23 +17,23 @@ def correct(request, token):
     record = record_from_token(token)
     if record is None:
         return render(request, "students/correction_invalid.html", status=404)
-    if record.status != IntakeRecord.Status.INVALID:
-        return render(request, "students/correction_done.html", {"record": record})
-    status, errors = 200, record.errors
-    if request.method == "POST":
+    form, status = None, 200
+    if request.method == "POST" and record.status == IntakeRecord.Status.INVALID:
         form = CorrectionForm(request.POST)
         form.is_valid()  # plain text fields: the service does the real validation
-        data = {**record.data, **form.cleaned_data}
-        result = correct_registration(record=record, data=data)
-        if result.ok:
-            return render(request, "students/correction_done.html", {"record": result.record})
-        status, errors = 400, result.errors
-    else:
-        initial = {k: v for k, v in record.data.items() if k in CorrectionForm.base_fields}
-        form = CorrectionForm(initial=initial)
-    context = {
-        "form": form,
-        "fields": form.with_errors(errors),
-        "general_errors": errors.get("__all__", []),
-    }
-    return render(request, "students/correction.html", context, status=status)
+        result = correct_registration(record=record, data={**record.data, **form.cleaned_data})
+        record, status = result.record, 200 if result.ok else 400
+    # The page speaks the language the person registered in, as the email did.
+    with translation.override(submission_language(record.data)):
+        if record.status != IntakeRecord.Status.INVALID:
+            return render(request, "students/correction_done.html", {"record": record})
+        if form is None:
+            initial = {k: v for k, v in record.data.items() if k in CorrectionForm.base_fields}
+            form = CorrectionForm(initial=initial)
+        errors = errors_for_person(record)
+        context = {
+            "form": form,
+            "fields": form.with_errors(errors),
+            "general_errors": errors.get("__all__", []),
+        }
+        return render(request, "students/correction.html", context, status=status)

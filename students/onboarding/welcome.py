@@ -7,6 +7,7 @@ that waits in the queue for days still carries a link that works.
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from courseops.ai import generate
@@ -95,7 +96,9 @@ def draft_welcome_email(*, student, resend=False):
         existing = welcome_drafts(student).order_by("-created_at").first()
         if existing is not None:
             return existing, False
-    context = welcome_context(student)
+    # Labels in the context (the platform's name) read in the student's language.
+    with translation.override(student.language):
+        context = welcome_context(student)
     result = generate(
         "welcome_email", context, language=student.language, requested_by="students.welcome"
     )

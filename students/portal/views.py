@@ -1,11 +1,22 @@
 """Portal pages of the students app: sign-in by emailed link, and the student's home."""
 
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.views.decorators.http import require_http_methods
 
 from students.models import StudentMaterial
 from students.portal import services
 from students.portal.forms import SignInRequestForm
+
+
+def render_for_student(request, student, template, context):
+    """A portal page in the student's own language (the staff admin stays Spanish).
+
+    Pages before sign-in stay in the site's language: answering the sign-in form in the
+    language of the address typed would tell whether that address is a student's.
+    """
+    with translation.override(student.language):
+        return render(request, template, context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -34,7 +45,7 @@ def access(request, token):
             {"form": SignInRequestForm(), "error": str(exc)},
             status=400,
         )
-    return render(request, "portal/access.html", {"student": student})
+    return render_for_student(request, student, "portal/access.html", {"student": student})
 
 
 @require_http_methods(["GET"])
@@ -47,7 +58,8 @@ def home(request):
         .select_related("material")
         .order_by("material__title")
     )
-    return render(request, "portal/home.html", {"student": student, "materials": materials})
+    context = {"student": student, "materials": materials}
+    return render_for_student(request, student, "portal/home.html", context)
 
 
 @require_http_methods(["POST"])

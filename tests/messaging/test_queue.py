@@ -92,7 +92,9 @@ def test_a_template_is_rendered_in_the_language_asked_for():
         language="en",
     )
     assert message.language == "en"
-    assert 'lang="es"' in message.html_body  # no English catalogue yet: Spanish stays
+    assert message.subject == "Welcome, Ana!"
+    assert 'lang="en"' in message.html_body
+    assert "You are now part of AI." in message.text_body
 
 
 @pytest.mark.parametrize(

@@ -152,6 +152,18 @@ def test_demo_data_loads_twice_without_duplicates(django_capture_on_commit_callb
     statuses = sorted(Webinar.objects.values_list("status", flat=True))
     assert statuses == ["finished", "scheduled", "scheduled"]
     assert Registration.objects.count() == 6
+    # The past one: attendance settled, a transcribed recording, its summary to review.
+    from courseops.reviews.models import Draft
+    from webinars.models import Recording
+
+    past = Webinar.objects.get(status="finished")
+    assert past.attendance_settled_at is not None
+    attended = past.registrations.filter(attended=True)
+    assert sorted(attended.values_list("minutes_attended", flat=True)) == [35, 58]
+    assert past.registrations.filter(attended=False).count() == 1
+    recording = Recording.objects.get(webinar=past)
+    assert "agente de IA" in recording.transcript
+    assert Draft.objects.filter(kind="webinar_summary", status="pending").count() == 1
 
 
 def test_the_reminder_scan_is_installed_as_a_periodic_task():

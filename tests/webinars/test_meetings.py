@@ -135,7 +135,13 @@ def test_a_zoom_registrant_gets_a_personal_link_in_the_confirmation(
     registration.refresh_from_db()
     assert registration.join_url == "https://zoom.us/w/555?tk=XYZ"
     assert json.loads(added.calls.last.request.content)["email"] == "eva@example.com"
-    assert "https://zoom.us/w/555?tk=XYZ" in mail.outbox[0].body
+    # The email carries the tracked join link, which leads to the personal Zoom link.
+    from webinars.services.attendance import join_follow, join_url
+
+    tracked = join_url(registration)
+    assert tracked in mail.outbox[0].body
+    token = tracked.rstrip("/").rsplit("/", 1)[-1]
+    assert join_follow(token=token, count=False) == "https://zoom.us/w/555?tk=XYZ"
 
 
 def test_zoom_follows_a_reschedule_and_a_cancel(zoom, make_webinar):
@@ -213,4 +219,7 @@ def test_when_zoom_refuses_a_registrant_the_confirmation_still_goes_with_the_sha
     registration.refresh_from_db()
     assert "Registration has not been enabled" in registration.last_error
     assert registration.join_url == ""
-    assert "https://zoom.us/j/556" in mail.outbox[0].body
+    from webinars.services.attendance import join_url
+
+    assert join_url(registration) in mail.outbox[0].body  # leads to the shared link
+    assert registration.link == "https://zoom.us/j/556"

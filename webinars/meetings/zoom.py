@@ -125,3 +125,58 @@ class ZoomProvider:
             json=body,
         ).json()
         return data["join_url"]
+
+    # --- After the meeting: the reconciliation and the recording download ---------------
+
+    def _get(self, path, action, params=None):
+        headers = {"Authorization": f"Bearer {self._token()}"}
+        return self._send("GET", f"{self.api}{path}", action, headers=headers, params=params).json()
+
+    def participants(self, meeting_id):
+        """Every row of the meeting's participants report (one per join/leave pair)."""
+        rows, token = [], ""
+        while True:
+            params = {"page_size": 300, **({"next_page_token": token} if token else {})}
+            page = self._get(
+                f"/report/meetings/{meeting_id}/participants", "participants report", params
+            )
+            rows += page.get("participants", [])
+            token = page.get("next_page_token") or ""
+            if not token:
+                return rows
+
+    def recordings(self, meeting_id):
+        """The meeting's cloud recording, with a `download_access_token` for its files;
+        None when there is none (yet)."""
+        try:
+            return self._get(
+                f"/meetings/{meeting_id}/recordings",
+                "recordings",
+                {"include_fields": "download_access_token"},
+            )
+        except MeetingError as exc:
+            if "HTTP 404" in str(exc):
+                return None
+            raise
+
+    def download(self, url, *, token, max_bytes):
+        """A recording file's bytes; Zoom answers with a redirect to its storage."""
+        headers = {"Authorization": f"Bearer {token or self._token()}"}
+        try:
+            with httpx.stream(
+                "GET", url, headers=headers, timeout=self.timeout, follow_redirects=True
+            ) as response:
+                if not response.is_success:
+                    response.read()  # the error text, for the message
+                _raise_for(response, "download")
+                chunks, size = [], 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise MeetingError(
+                            f"Zoom file larger than {max_bytes} bytes.", permanent=True
+                        )
+                    chunks.append(chunk)
+        except httpx.HTTPError as exc:
+            raise MeetingError(f"Zoom download unreachable: {exc}", permanent=False) from exc
+        return b"".join(chunks)

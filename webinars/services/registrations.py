@@ -186,7 +186,11 @@ def register_onboarded_student(*, student):
     for webinar in upcoming_for_plan(student.plan):
         try:
             registration = registration_create(
-                webinar=webinar, student=student, source=Registration.Source.ONBOARDING
+                webinar=webinar,
+                student=student,
+                source=Registration.Source.ONBOARDING,
+                sms_consent=student.sms_consent_at is not None,
+                consent_text=student.sms_consent_text,
             )
         except RegistrationError as exc:  # full: the others still count
             log_action(

@@ -222,6 +222,7 @@ def _deliver(delivery, now):
                         context=context,
                         send_at=send_at,
                         related=registration,
+                        language=registration.language,
                     ).pk
                 )
         if reminder.push:

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.utils import formats, translation
 
 from webinars import calendar
+from webinars.services.attendance import join_url
 
 
 def local_when(moment, *, time_zone, language):
@@ -22,6 +23,7 @@ def local_when(moment, *, time_zone, language):
 def registrant_context(registration, *, webinar=None):
     webinar = webinar or registration.webinar
     link = registration.link
+    tracked = join_url(registration) if registration.pk and link else link
     return {
         "name": (registration.name or "").split(" ")[0],
         "title": webinar.title,
@@ -30,7 +32,8 @@ def registrant_context(registration, *, webinar=None):
             webinar.starts_at, time_zone=registration.time_zone, language=registration.language
         ),
         "duration": webinar.duration_minutes,
-        "link": link,
+        # Emails carry the tracked link (the click counts as attendance); calendars the real one.
+        "link": tracked,
         "google_url": calendar.google_link(webinar, link=link),
         "outlook_url": calendar.outlook_link(webinar, link=link),
         "page_url": f"{settings.SITE_URL}/webinars/{webinar.pk}/",

@@ -93,9 +93,10 @@ def webinar_schedule(*, webinar, user=None) -> Webinar:
             user=user,
             data={"provider": provider.name, "url": meeting.url},
         )
-        from webinars.tasks import draft_reminder_text
+        from webinars.tasks import draft_reminder_text, draft_social_posts
 
         transaction.on_commit(lambda: draft_reminder_text.delay(webinar.pk))
+        transaction.on_commit(lambda: draft_social_posts.delay(webinar.pk))
     return webinar
 
 

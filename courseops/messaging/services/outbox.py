@@ -152,7 +152,7 @@ def queue_email(
     context = dict(context or {})
     headers = dict(headers or {})
     if category in OPT_OUT_CATEGORIES:
-        url = unsubscribe_url(address=to)
+        url = unsubscribe_url(address=to, language=language)
         context["unsubscribe_url"] = url
         headers["List-Unsubscribe"] = f"<{url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
@@ -208,8 +208,12 @@ def queue_sms(
     category=Category.TRANSACTIONAL,
     send_at=None,
     related=None,
+    language=None,
 ) -> OutboundMessage:
-    """Queue one SMS; the same `idempotency_key` returns the existing row untouched."""
+    """Queue one SMS; the same `idempotency_key` returns the existing row untouched.
+
+    A `template` is rendered now, in `language` (the recipient's) or the active one.
+    """
     _validate_key(idempotency_key)
     existing = OutboundMessage.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
@@ -218,7 +222,7 @@ def queue_sms(
         raise ValidationError(_("Indique una plantilla o el texto del SMS."))
     to = normalize_phone(to)
     if template:
-        body = render_sms(template=template, context=context or {})
+        body = render_sms(template=template, context=context or {}, language=language)
     fields = _common_fields(
         channel=Channel.SMS,
         category=category,
@@ -226,7 +230,7 @@ def queue_sms(
         related=related,
         context=context,
         template=template,
-        language=None,
+        language=language,
     )
     fields.update(recipient=to, text_body=body)
     return _queue(idempotency_key=idempotency_key, fields=fields)

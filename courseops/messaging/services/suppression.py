@@ -1,5 +1,7 @@
 """The suppression list and the signed one-click unsubscribe links."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -82,9 +84,11 @@ def read_unsubscribe_token(token):
     return signing.loads(token, salt=UNSUBSCRIBE_SALT)["a"]
 
 
-def unsubscribe_url(*, address):
+def unsubscribe_url(*, address, language=None):
+    """The link in the email; `language` (the recipient's) is the page's language."""
     path = reverse("messaging:unsubscribe", args=[unsubscribe_token(address=address)])
-    return f"{settings.SITE_URL}{path}"
+    query = f"?{urlencode({'lang': language})}" if language else ""
+    return f"{settings.SITE_URL}{path}{query}"
 
 
 def unsubscribe_email(*, token, source):

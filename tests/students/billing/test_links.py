@@ -253,3 +253,13 @@ def test_the_portal_link_says_to_try_later_when_stripe_is_down(fake_stripe, luci
 
     assert response.status_code == 503
     assert "unos minutos" in response.content.decode()
+
+
+def test_the_try_later_page_is_in_the_students_language(fake_stripe, lucia, client):
+    Student.objects.filter(pk=lucia.pk).update(stripe_customer_id="cus_lucia", language="en")
+    fake_stripe.fail_next = [stripe_error(503, "unavailable", type_="api_error")]
+
+    response = client.get(portal_link(student=lucia).removeprefix(SITE_URL))
+
+    assert response.status_code == 503
+    assert "We couldn't open your billing portal" in response.content.decode()

@@ -5,6 +5,7 @@ from django.core.management import CommandError, call_command
 
 from students.models import OnboardingStep, Student
 from students.onboarding.pipeline import start_onboarding
+from students.onboarding.welcome import welcome_drafts
 
 pytestmark = pytest.mark.django_db
 Step = OnboardingStep
@@ -76,4 +77,6 @@ def test_demo_data_has_students_in_every_state_and_loads_twice(capsys):
     assert set(Student.objects.values_list("plan__slug", flat=True)) == {"basico", "premium", "vip"}
     assert Step.objects.filter(status=Step.Status.FAILED).count() == 1
     assert Student.objects.filter(email="lucia.alumna.demo@example.com", status="active").exists()
-    assert Student.objects.count() == 6
+    emma = Student.objects.get(email="emma.student.demo@example.com", status="active")
+    assert welcome_drafts(emma).get().subject == "Welcome aboard, Emma!"
+    assert Student.objects.count() == 7

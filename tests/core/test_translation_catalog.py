@@ -1,0 +1,110 @@
+"""The English catalog: committed compiled, in step with its source, complete where
+people outside the staff read it, and with every placeholder kept.
+
+The `.mo` is committed (a clean clone needs no GNU gettext to run in English); after
+`make messages` (or editing the `.po`) it must be compiled again, which the first test
+enforces.
+"""
+
+import ast
+import gettext
+import re
+
+import pytest
+from django.conf import settings
+
+PO = settings.BASE_DIR / "locale" / "en" / "LC_MESSAGES" / "django.po"
+MO = PO.with_suffix(".mo")
+# Where strings read by students, leads and integrators live (staff-only emails excluded).
+PUBLIC_SOURCES = (
+    "templates/emails/",
+    "templates/sms/",
+    "templates/portal/",
+    "templates/students/",
+    "templates/billing/",
+    "webinars/templates/webinars/",
+    "courseops/messaging/templates/messaging/",
+    "students/intake/validation.py",
+    "students/intake/forms.py",
+    "students/portal/",
+    "webinars/forms.py",
+    "webinars/services/registrations.py",
+)
+STAFF_ONLY_SOURCES = ("templates/emails/support/",)
+PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sdr]|%(?:\.\d)?[sdf]|\{[a-z_]*\}")
+
+
+def po_entries():
+    """(msgid, msgid_plural, [msgstr...], flags, sources) for every entry but the header."""
+    entries = []
+    for block in PO.read_text(encoding="utf-8").split("\n\n"):
+        fields, flags, sources, key = {}, "", [], None
+        for line in block.strip().splitlines():
+            if line.startswith("#,"):
+                flags = line
+            elif line.startswith("#:"):
+                sources += line[2:].split()
+            elif line.startswith('"'):
+                fields[key] += ast.literal_eval(line)
+            elif line and not line.startswith("#"):
+                key, _, value = line.partition(" ")
+                fields[key] = ast.literal_eval(value)
+        if fields.get("msgid"):
+            strs = [v for k, v in sorted(fields.items()) if k.startswith("msgstr")]
+            entries.append((fields["msgid"], fields.get("msgid_plural"), strs, flags, sources))
+    return entries
+
+
+def test_the_committed_mo_is_compiled_from_the_po():
+    """Fails after editing the .po without compiling: `make messages` does both."""
+    expected = {}
+    for msgid, plural, strs, flags, _sources in po_entries():
+        if "fuzzy" in flags or not all(strs):
+            continue
+        if plural is None:
+            expected[msgid] = strs[0]
+        else:
+            expected.update({(msgid, n): text for n, text in enumerate(strs)})
+    with MO.open("rb") as fh:
+        compiled = gettext.GNUTranslations(fh)._catalog
+    compiled.pop("", None)  # the header
+
+    assert compiled == expected, "locale/en/LC_MESSAGES/django.mo is stale: run `make messages`"
+
+
+def test_every_translation_keeps_the_placeholders_of_its_source():
+    wrong = [
+        msgid
+        for msgid, plural, strs, _flags, _sources in po_entries()
+        for text in strs
+        if text
+        and sorted(PLACEHOLDER.findall(text))
+        not in (sorted(PLACEHOLDER.findall(msgid)), sorted(PLACEHOLDER.findall(plural or "")))
+    ]
+
+    assert wrong == []
+
+
+def test_every_string_people_outside_the_staff_read_has_an_english_translation():
+    """Failing after `make messages` means a new public string needs its English."""
+    missing = [
+        msgid
+        for msgid, _plural, strs, flags, sources in po_entries()
+        if any(
+            s.startswith(PUBLIC_SOURCES) and not s.startswith(STAFF_ONLY_SOURCES) for s in sources
+        )
+        and ("fuzzy" in flags or not all(strs))
+    ]
+
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("en", "Registration confirmed: %(title)s"), ("es", "Inscripción confirmada: %(title)s")],
+)
+def test_the_catalog_is_found_at_runtime(language, expected):
+    from django.utils import translation
+
+    with translation.override(language):
+        assert translation.gettext("Inscripción confirmada: %(title)s") == expected

@@ -1,0 +1,43 @@
+"""Where a webinar's recording is published as a video: a small class per destination.
+
+Each publisher has `name`, `label` and `publish(recording, *, title, description) ->
+PublishedVideo`. `console` (the default) uploads nothing and logs what it would send;
+`youtube` uploads through the YouTube Data API v3 (resumable upload, OAuth refresh token).
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+PUBLISHERS = {
+    "console": "webinars.publishing.console.ConsolePublisher",
+    "youtube": "webinars.publishing.youtube.YouTubePublisher",
+}
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi")
+
+
+class PublishError(Exception):
+    """The upload failed; `permanent` says a retry cannot help (credentials, no video)."""
+
+    def __init__(self, message, *, permanent=False):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class PublishedVideo:
+    url: str
+    external_id: str
+
+
+def has_video_file(recording):
+    return bool(recording.file) and recording.file.name.lower().endswith(VIDEO_EXTENSIONS)
+
+
+def get_publisher(name=None):
+    name = name or settings.WEBINAR_VIDEO_PUBLISHER
+    try:
+        return import_string(PUBLISHERS[name])()
+    except KeyError:
+        raise PublishError(f"Unknown video publisher {name!r}.", permanent=True) from None

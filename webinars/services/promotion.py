@@ -1,0 +1,64 @@
+"""Promotion of a scheduled webinar: one AI draft (review kind `social_post`) holding a
+variant per network in `data["networks"]`. Approving it only marks it approved: the
+marketing app picks approved `social_post` drafts up and schedules them."""
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+
+from courseops.ai import generate
+from courseops.audit.services import log_action
+from courseops.reviews.models import Draft, DraftStatus
+from courseops.reviews.services import create_draft
+from webinars.models import Webinar
+from webinars.services.text import local_when
+
+NETWORKS = ("linkedin", "x", "instagram", "facebook")
+
+
+def social_posts_draft(*, webinar):
+    """The webinar's social-post draft, drafted once (again only after a rejection)."""
+    existing = (
+        Draft.objects.filter(
+            kind="social_post",
+            content_type=ContentType.objects.get_for_model(Webinar),
+            object_id=str(webinar.pk),
+        )
+        .exclude(status=DraftStatus.REJECTED)
+        .first()
+    )
+    if existing is not None or webinar.status != Webinar.Status.SCHEDULED:
+        return existing
+    url = f"{settings.SITE_URL}/webinars/{webinar.pk}/"
+    result = generate(
+        "webinar_social_posts",
+        {
+            "title": webinar.title,
+            "description": webinar.description,
+            "when": local_when(
+                webinar.starts_at, time_zone=webinar.time_zone, language=webinar.language
+            ),
+            "duration": webinar.duration_minutes,
+            "url": url,
+        },
+        language=webinar.language,
+        requested_by="webinars.promotion",
+    )
+    networks = {network: result.data[network] for network in NETWORKS}
+    return create_draft(
+        kind="social_post",
+        target=webinar,
+        subject=webinar.title,
+        body="\n\n".join(f"[{network}]\n{text}" for network, text in networks.items()),
+        data={"networks": networks, "url": url, "language": webinar.language},
+        ai_result=result,
+    )
+
+
+def social_posts_apply(draft, user):
+    """Nothing is published here: approval is the marketing app's go-ahead."""
+    log_action(
+        draft,
+        "webinars.social_post.approved",
+        user=user,
+        data={"networks": sorted((draft.data or {}).get("networks", {}))},
+    )

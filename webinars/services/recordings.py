@@ -1,0 +1,198 @@
+"""Recording -> transcript -> executive summary draft (review kind `webinar_summary`) ->
+on approval, follow-up emails: attendees get the recording and the summary, absentees a
+"te lo perdiste" with the recording. Each registrant gets one follow-up, ever: the outbox
+key is per registration, whatever draft, retry or attendance change comes later."""
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from courseops.ai import AIError, generate
+from courseops.audit.services import log_action
+from courseops.messaging.services import queue_email
+from courseops.reviews.models import Draft, DraftStatus
+from courseops.reviews.registry import ApplyError
+from courseops.reviews.sanitize import clean_email_html, email_text
+from courseops.reviews.services import create_draft
+from webinars.meetings import MeetingError
+from webinars.models import Recording
+from webinars.services.attendance import attendance_settle
+from webinars.services.text import registrant_context
+from webinars.services.transcripts import transcribe_recording
+from webinars.services.video import video_draft
+
+# What the summary prompt reads of a long transcript (about two hours of speech).
+TRANSCRIPT_CHARS = 60_000
+
+
+def _process_on_commit(recording):
+    from webinars.tasks import process_recording
+
+    transaction.on_commit(lambda: process_recording.delay(recording.pk))
+
+
+def _zoom_watch_url(meeting):
+    if meeting.get("share_url"):
+        return meeting["share_url"]
+    for item in meeting.get("recording_files", []):
+        if item.get("file_type") == "MP4" and item.get("play_url"):
+            return item["play_url"]
+    return ""
+
+
+def recording_from_zoom(*, webinar, meeting, download_token=""):
+    """Zoom's `recording.completed` object (or the recordings API answer). A repeat keeps
+    the first one, except a fresher download token while no transcript exists yet."""
+    with transaction.atomic():
+        recording, created = Recording.objects.select_for_update().get_or_create(
+            webinar=webinar,
+            defaults={
+                "source": Recording.Source.ZOOM,
+                "watch_url": _zoom_watch_url(meeting)[:1000],
+                "zoom_files": meeting.get("recording_files", []),
+                "zoom_download_token": download_token or "",
+            },
+        )
+        if created:
+            log_action(webinar, "webinars.recording.received", data={"source": "zoom"})
+            _process_on_commit(recording)
+        elif recording.source == Recording.Source.ZOOM and not recording.transcript:
+            recording.zoom_files = meeting.get("recording_files", []) or recording.zoom_files
+            recording.zoom_download_token = download_token or recording.zoom_download_token
+            recording.save(update_fields=["zoom_files", "zoom_download_token", "updated_at"])
+    return recording
+
+
+def recording_upload(*, webinar, file=None, watch_url="", user=None):
+    """Staff give the recording: a watch link and/or a file (video, audio or VTT/SRT) to
+    transcribe. A new file starts the transcript and summary over."""
+    with transaction.atomic():
+        recording, created = Recording.objects.select_for_update().get_or_create(
+            webinar=webinar, defaults={"source": Recording.Source.UPLOAD}
+        )
+        if watch_url:
+            recording.watch_url = watch_url
+        if file is not None:
+            recording.source = Recording.Source.UPLOAD
+            recording.file = file
+            recording.transcript, recording.transcript_segments = "", []
+            recording.status, recording.error = Recording.Status.RECEIVED, ""
+        recording.save()
+        log_action(
+            webinar,
+            "webinars.recording.uploaded",
+            user=user,
+            data={"file": recording.file.name if file is not None else "", "url": watch_url},
+        )
+        if file is not None:
+            _process_on_commit(recording)
+    return recording
+
+
+def _fail(recording, error):
+    Recording.objects.filter(pk=recording.pk).update(
+        status=Recording.Status.FAILED, error=str(error)[:2000]
+    )
+
+
+def recording_process(*, recording, final_attempt=True):
+    """Transcript (if missing), then the summary draft (if none yet). Transient errors are
+    re-raised for the task to retry; permanent ones mark the recording failed."""
+    try:
+        video_draft(recording=recording)  # a video file: its title/description for review
+        if not recording.transcript:
+            result = transcribe_recording(recording)
+            recording.transcript, recording.transcript_segments = result.text, result.segments
+            recording.status, recording.error = Recording.Status.TRANSCRIBED, ""
+            recording.save(update_fields=["transcript", "transcript_segments", "status", "error"])
+            log_action(
+                recording.webinar,
+                "webinars.recording.transcribed",
+                data={"offline": result.offline},
+            )
+        return summary_draft(recording=recording)
+    except (AIError, MeetingError) as exc:
+        if not exc.permanent and not final_attempt:
+            raise
+        _fail(recording, exc)
+        return None
+
+
+def _summary_drafts(recording):
+    return Draft.objects.filter(
+        kind="webinar_summary",
+        content_type=ContentType.objects.get_for_model(Recording),
+        object_id=str(recording.pk),
+    )
+
+
+def summary_draft(*, recording):
+    """One executive-summary draft per recording while one is pending or approved."""
+    existing = _summary_drafts(recording).exclude(status=DraftStatus.REJECTED).first()
+    if existing is not None:
+        return existing
+    webinar = recording.webinar
+    result = generate(
+        "webinar_summary",
+        {
+            "title": webinar.title,
+            "description": webinar.description,
+            "transcript": recording.transcript[:TRANSCRIPT_CHARS],
+        },
+        language=webinar.language,
+        requested_by="webinars.summary",
+    )
+    draft = create_draft(
+        kind="webinar_summary",
+        target=recording,
+        subject=result.data["subject"],
+        body=result.data["summary_html"],
+        ai_result=result,
+    )
+    Recording.objects.filter(pk=recording.pk).update(status=Recording.Status.SUMMARY_PENDING)
+    return draft
+
+
+def _followup(registration, *, recording, summary_html, attended):
+    context = registrant_context(registration, webinar=recording.webinar)
+    context.update(
+        recording_url=recording.watch_url,
+        summary_html=summary_html,
+        summary_text=email_text(summary_html),
+    )
+    return queue_email(
+        to=registration.email,
+        idempotency_key=f"webinars.followup.{registration.pk}",
+        template="webinars/followup_attended" if attended else "webinars/followup_missed",
+        context=context,
+        language=registration.language,
+        related=registration,
+    )
+
+
+def summary_apply(draft, user):
+    """The review action: close attendance, then one follow-up per active registrant."""
+    recording = Recording.objects.select_related("webinar").filter(pk=draft.object_id).first()
+    if recording is None:
+        raise ApplyError(_("La grabación ya no existe."), permanent=True)
+    if not recording.watch_url:
+        raise ApplyError(
+            _("Falta el enlace para ver la grabación: añádelo y reintenta."), permanent=True
+        )
+    webinar = recording.webinar
+    attendance_settle(webinar=webinar, user=user)
+    summary_html = clean_email_html(draft.body)
+    sent = {"attended": 0, "missed": 0, "skipped": 0}
+    for registration in webinar.registrations.filter(cancelled_at__isnull=True):
+        attended = registration.attended is True
+        try:
+            _followup(
+                registration, recording=recording, summary_html=summary_html, attended=attended
+            )
+        except ValidationError:  # one unusable address does not hold back everyone else
+            sent["skipped"] += 1
+            continue
+        sent["attended" if attended else "missed"] += 1
+    Recording.objects.filter(pk=recording.pk).update(status=Recording.Status.FOLLOWUPS_SENT)
+    log_action(webinar, "webinars.recording.followups_queued", user=user, data=sent)
