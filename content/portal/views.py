@@ -2,12 +2,13 @@
 
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
 from content import transcripts
 from content.portal import services
 from students.portal.services import current_student
+from students.portal.views import render_for_student
 
 
 def _student_lesson(request, pk):
@@ -25,8 +26,9 @@ def lessons(request):
     student = current_student(request)
     if student is None:
         return redirect("portal:sign_in")
-    return render(
+    return render_for_student(
         request,
+        student,
         "content/portal/lessons.html",
         {"student": student, "lessons": services.student_lessons(student)},
     )
@@ -38,7 +40,9 @@ def lesson(request, pk):
     if student is None:
         return redirect("portal:sign_in")
     progress = services.record_view(student=student, lesson=lesson)
-    return render(request, "content/portal/lesson.html", _lesson_context(student, lesson, progress))
+    return render_for_student(
+        request, student, "content/portal/lesson.html", _lesson_context(student, lesson, progress)
+    )
 
 
 def _lesson_context(student, lesson, progress, **extra):
@@ -74,7 +78,9 @@ def quiz(request, pk):
     if missing or not count:
         progress = services.record_view(student=student, lesson=lesson)
         context = _lesson_context(student, lesson, progress, missing=missing, answers=answers)
-        return render(request, "content/portal/lesson.html", context, status=400)
+        response = render_for_student(request, student, "content/portal/lesson.html", context)
+        response.status_code = 400
+        return response
     services.submit_quiz(student=student, lesson=lesson, answers=answers)
     return redirect("content_portal:lesson", pk=lesson.pk)
 
@@ -102,5 +108,5 @@ def transcript(request, pk, fmt):
         return redirect("portal:sign_in")
     if fmt not in transcripts.EXPORTS:
         raise Http404
-    render, content_type = transcripts.EXPORTS[fmt]
-    return HttpResponse(render(lesson.transcript), content_type=content_type)
+    export, content_type = transcripts.EXPORTS[fmt]
+    return HttpResponse(export(lesson.transcript), content_type=content_type)
