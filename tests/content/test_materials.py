@@ -184,3 +184,18 @@ def test_lessons_published_together_go_out_in_one_digest_per_student(
     assert "Uno" in digest.text_body
     assert "Dos" in digest.text_body
     assert "Nueva lección en IA aplicada: Tres" in emails.last().subject
+
+
+def test_the_announcement_is_in_each_students_language(make_lesson, students):
+    students[1].language = "en"
+    students[1].save()
+    lesson = make_lesson(title="Embeddings")
+    publishing.publish_lesson(lesson=lesson)
+    publishing.notice_for(lesson=lesson)
+    with time_machine.travel(timezone.now() + timedelta(minutes=61)):
+        publishing.announce_due()
+    subjects = dict(OutboundMessage.objects.values_list("recipient", "subject"))
+    assert subjects == {
+        "lucia@example.com": "Nueva lección en IA aplicada: Embeddings",
+        "mateo@example.com": "New lesson in IA aplicada: Embeddings",
+    }

@@ -148,3 +148,12 @@ def test_an_incomplete_quiz_is_a_form_error_not_an_attempt(client, signed_in, pu
     assert response.status_code == 400
     assert "Responde todas las preguntas" in response.content.decode()
     assert not QuizAttempt.objects.exists()
+
+
+def test_an_english_speaking_student_reads_the_portal_in_english(client, signed_in, published):
+    signed_in.language = "en"
+    signed_in.save()
+    assert "Your lessons" in client.get("/portal/lecciones/").content.decode()
+    page = client.get(f"/portal/lecciones/{published.pk}/").content.decode()
+    assert "Key points" in page
+    assert "Send answers" in page

@@ -22,6 +22,7 @@ PUBLIC_SOURCES = (
     "templates/portal/",
     "templates/students/",
     "templates/billing/",
+    "templates/content/",
     "webinars/templates/webinars/",
     "courseops/messaging/templates/messaging/",
     "students/intake/validation.py",
