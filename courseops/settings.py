@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "courseops.messaging",
     "courseops.reviews",
     "courseops.support",
+    "courseops.operations",
     # Domain apps, in floors: students at the bottom, marketing and engagement on top.
     "students",
     "webinars",
@@ -311,6 +312,26 @@ AI_PRICES = {
 # Support (courseops.support): help desk address every new ticket is emailed to.
 SUPPORT_INBOX_EMAIL = env.str("SUPPORT_INBOX_EMAIL", default="")
 
+# Operations (courseops.operations): alerts to staff when something needs a person.
+# Where alerts go: email addresses (through the outbox) and a Slack-compatible incoming
+# webhook URL; with neither, incidents are only listed in the admin.
+ALERTS_EMAILS = env.list("ALERTS_EMAILS", default=[])
+ALERTS_SLACK_WEBHOOK_URL = env_secret("ALERTS_SLACK_WEBHOOK_URL", default="")
+ALERTS_SLACK_TIMEOUT_SECONDS = env.float("ALERTS_SLACK_TIMEOUT_SECONDS", default=10.0)
+# Thresholds of the core checks (see docs/operations.md).
+ALERTS_WEBHOOK_FAILURE_WINDOW_HOURS = env.int("ALERTS_WEBHOOK_FAILURE_WINDOW_HOURS", default=24)
+ALERTS_PROVIDER_BASELINE_DAYS = env.int("ALERTS_PROVIDER_BASELINE_DAYS", default=28)
+ALERTS_PROVIDER_MIN_EVENTS = env.int("ALERTS_PROVIDER_MIN_EVENTS", default=20)
+ALERTS_PROVIDER_SILENCE_FACTOR = env.float("ALERTS_PROVIDER_SILENCE_FACTOR", default=4.0)
+ALERTS_PROVIDER_MIN_SILENCE_HOURS = env.int("ALERTS_PROVIDER_MIN_SILENCE_HOURS", default=6)
+ALERTS_OUTBOX_STUCK_MINUTES = env.int("ALERTS_OUTBOX_STUCK_MINUTES", default=15)
+ALERTS_OUTBOX_FAILURE_RATE = env.float("ALERTS_OUTBOX_FAILURE_RATE", default=0.2)
+ALERTS_OUTBOX_FAILURE_SAMPLE = env.int("ALERTS_OUTBOX_FAILURE_SAMPLE", default=200)
+ALERTS_OUTBOX_FAILURE_MIN_MESSAGES = env.int("ALERTS_OUTBOX_FAILURE_MIN_MESSAGES", default=10)
+ALERTS_AI_BUDGET_RATIO = env.float("ALERTS_AI_BUDGET_RATIO", default=0.8)
+# beat saves last_run_at every few minutes, so a schedule is late only past this grace.
+ALERTS_PERIODIC_GRACE_SECONDS = env.int("ALERTS_PERIODIC_GRACE_SECONDS", default=600)
+
 # Messaging (courseops.messaging)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CourseOps <hola@example.com>")
@@ -376,6 +397,10 @@ STRIPE_CHECKOUT_SUCCESS_URL = env.str(
 )
 STRIPE_CHECKOUT_CANCEL_URL = env.str("STRIPE_CHECKOUT_CANCEL_URL", default=f"{SITE_URL}/registro/")
 STRIPE_PORTAL_RETURN_URL = env.str("STRIPE_PORTAL_RETURN_URL", default=f"{SITE_URL}/portal/")
+# Alert when the last 24 hours bring at least this many failed payments and this many
+# times the usual daily number (students/alerts.py).
+ALERTS_PAYMENT_FAILURES_MIN = env.int("ALERTS_PAYMENT_FAILURES_MIN", default=3)
+ALERTS_PAYMENT_FAILURES_FACTOR = env.float("ALERTS_PAYMENT_FAILURES_FACTOR", default=2.0)
 
 # Webinars (webinars)
 # "jitsi" (no account needed) or "zoom" (Server-to-Server OAuth app: the three ZOOM_* keys).

@@ -1,0 +1,21 @@
+from celery import shared_task
+
+from courseops.operations.alerts import notify, services
+
+
+@shared_task(name="operations.evaluate_alerts", ignore_result=True)
+def evaluate_alerts():
+    """Every minute: open or resolve incidents from what the alert checks see."""
+    services.evaluate_alerts()
+
+
+@shared_task(
+    name="operations.notify_incident",
+    ignore_result=True,
+    autoretry_for=(notify.SlackUnavailable,),
+    retry_backoff=30,
+    retry_backoff_max=30 * 60,
+    max_retries=8,
+)
+def notify_incident(incident_id, event):
+    notify.notify_incident(incident_id=incident_id, event=event)
