@@ -332,6 +332,24 @@ ALERTS_AI_BUDGET_RATIO = env.float("ALERTS_AI_BUDGET_RATIO", default=0.8)
 # beat saves last_run_at every few minutes, so a schedule is late only past this grace.
 ALERTS_PERIODIC_GRACE_SECONDS = env.int("ALERTS_PERIODIC_GRACE_SECONDS", default=600)
 
+# /metrics (Prometheus): a scraper sends `Authorization: Bearer <token>`; staff sessions
+# also see it. Empty: staff only.
+METRICS_BEARER_TOKEN = env_secret("METRICS_BEARER_TOKEN", default="")
+
+# Error tracking: Sentry (or GlitchTip) when a DSN is set, personal data scrubbed.
+SENTRY_DSN = env_secret("SENTRY_DSN", default="")
+SENTRY_RELEASE = env.str("SENTRY_RELEASE", default="")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if SENTRY_DSN:
+    from courseops.operations.sentry import init_sentry
+
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=COURSEOPS_ENV,
+        release=SENTRY_RELEASE,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )
+
 # Messaging (courseops.messaging)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CourseOps <hola@example.com>")
