@@ -350,6 +350,14 @@ if SENTRY_DSN:
         traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
     )
 
+# Encryption at rest (courseops.operations.encryption): Fernet keys, newest first (it
+# encrypts; all decrypt), and the key of the blind index used to search encrypted fields.
+# Empty in development: derived from SECRET_KEY. Required in production.
+FIELD_ENCRYPTION_KEYS = [
+    key.strip() for key in env_secret("FIELD_ENCRYPTION_KEYS", default="").split(",") if key.strip()
+]
+FIELD_HASH_KEY = env_secret("FIELD_HASH_KEY", default="")
+
 # Messaging (courseops.messaging)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CourseOps <hola@example.com>")
