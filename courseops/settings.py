@@ -231,6 +231,17 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "courseops.core.api.exception_handler",
+    # Only views with a `throttle_scope` are limited (courseops.operations.throttling).
+    "DEFAULT_THROTTLE_CLASSES": ["courseops.operations.throttling.ScopedThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "registration": env.str("THROTTLE_REGISTRATION", default="60/min"),
+        "webinar_registration": env.str("THROTTLE_WEBINAR_REGISTRATION", default="20/min"),
+        "lead_form": env.str("THROTTLE_LEAD_FORM", default="20/min"),
+        "portal_sign_in": env.str("THROTTLE_PORTAL_SIGN_IN", default="10/hour"),
+    },
+    # Proxies in front of the app whose X-Forwarded-For is trusted (0: the socket's
+    # address only, so a forged header cannot dodge the limits).
+    "NUM_PROXIES": env.int("THROTTLE_NUM_PROXIES", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CourseOps API",
