@@ -361,13 +361,23 @@ if SENTRY_DSN:
         traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
     )
 
+
+def _keys(name):
+    """A comma-separated list of keys from `NAME` or the file named by `NAME_FILE`."""
+    return [key.strip() for key in env_secret(name, default="").split(",") if key.strip()]
+
+
 # Encryption at rest (courseops.operations.encryption): Fernet keys, newest first (it
 # encrypts; all decrypt), and the key of the blind index used to search encrypted fields.
 # Empty in development: derived from SECRET_KEY. Required in production.
-FIELD_ENCRYPTION_KEYS = [
-    key.strip() for key in env_secret("FIELD_ENCRYPTION_KEYS", default="").split(",") if key.strip()
-]
+FIELD_ENCRYPTION_KEYS = _keys("FIELD_ENCRYPTION_KEYS")
 FIELD_HASH_KEY = env_secret("FIELD_HASH_KEY", default="")
+
+# Backups (manage.py backup / restore): encrypted with BACKUP_ENCRYPTION_KEYS (Fernet-style
+# keys, newest first; empty in development: derived from SECRET_KEY; required in production).
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(VAR_DIR / "backups")))
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)
+BACKUP_ENCRYPTION_KEYS = _keys("BACKUP_ENCRYPTION_KEYS")
 
 # Messaging (courseops.messaging)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -5,23 +5,25 @@ from django.core.checks import Error, register
 
 
 @register()
-def encryption_keys(app_configs, **kwargs):
+def encryption_settings(app_configs, **kwargs):
     problems = []
     if settings.PRODUCTION:
-        for name in ("FIELD_ENCRYPTION_KEYS", "FIELD_HASH_KEY"):
+        for name in ("FIELD_ENCRYPTION_KEYS", "FIELD_HASH_KEY", "BACKUP_ENCRYPTION_KEYS"):
             if not getattr(settings, name):
                 problems.append(
                     Error(
-                        f"{name} is not set: personal data would be encrypted with a key "
-                        "derived from SECRET_KEY.",
+                        f"{name} is not set: data would be encrypted with a key derived "
+                        "from SECRET_KEY.",
                         hint="Generate keys as docs/operations.md explains and set them.",
                         id="courseops.E101",
                     )
                 )
-    try:
-        from courseops.operations.encryption import fernet
+    from courseops.operations.backups.crypto import backup_keys
+    from courseops.operations.encryption import fernet
 
-        fernet()
-    except Exception as exc:  # any key parsing problem is reported, not raised
-        problems.append(Error(str(exc), id="courseops.E102"))
+    for load_keys in (fernet, backup_keys):
+        try:
+            load_keys()
+        except Exception as exc:  # any key parsing problem is reported, not raised
+            problems.append(Error(str(exc), id="courseops.E102"))
     return problems

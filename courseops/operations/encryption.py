@@ -31,13 +31,14 @@ class DecryptionError(Exception):
     """A stored value no configured key opens: FIELD_ENCRYPTION_KEYS lost the old key."""
 
 
-def _derive(label: bytes) -> bytes:
+def derive_key(label: bytes) -> bytes:
+    """32 bytes for one purpose (`label`), derived from SECRET_KEY; development only."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"courseops", info=label).derive(
         settings.SECRET_KEY.encode()
     )
 
 
-def _configured(name):
+def configured_secret(name):
     value = getattr(settings, name)
     if not value and settings.PRODUCTION:
         raise ImproperlyConfigured(f"{name} is required in production (see docs/operations.md).")
@@ -45,15 +46,15 @@ def _configured(name):
 
 
 def encryption_keys() -> list[str]:
-    keys = _configured("FIELD_ENCRYPTION_KEYS")
+    keys = configured_secret("FIELD_ENCRYPTION_KEYS")
     if keys:
         return list(keys)
-    return [base64.urlsafe_b64encode(_derive(b"courseops field encryption")).decode()]
+    return [base64.urlsafe_b64encode(derive_key(b"courseops field encryption")).decode()]
 
 
 def hash_key() -> bytes:
-    key = _configured("FIELD_HASH_KEY")
-    return key.encode() if key else _derive(b"courseops field blind index")
+    key = configured_secret("FIELD_HASH_KEY")
+    return key.encode() if key else derive_key(b"courseops field blind index")
 
 
 @lru_cache(maxsize=4)

@@ -1,6 +1,8 @@
 from celery import shared_task
+from django.conf import settings
 
 from courseops.operations.alerts import notify, services
+from courseops.operations.backups.services import create_backup
 
 
 @shared_task(name="operations.evaluate_alerts", ignore_result=True)
@@ -19,3 +21,9 @@ def evaluate_alerts():
 )
 def notify_incident(incident_id, event):
     notify.notify_incident(incident_id=incident_id, event=event)
+
+
+@shared_task(name="operations.backup", ignore_result=True)
+def backup():
+    """Nightly: an encrypted backup into BACKUP_DIR, keeping the newest BACKUP_KEEP."""
+    create_backup(folder=settings.BACKUP_DIR, keep=settings.BACKUP_KEEP)

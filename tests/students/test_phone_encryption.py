@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from courseops.operations import encryption
-from courseops.operations.checks import encryption_keys
+from courseops.operations.checks import encryption_settings
 from students.models import Student
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +99,10 @@ def test_production_requires_the_keys(settings):
     settings.PRODUCTION = True
     settings.FIELD_ENCRYPTION_KEYS = []
     settings.FIELD_HASH_KEY = ""
-    assert {error.id for error in encryption_keys(None)} == {"courseops.E101", "courseops.E102"}
+    settings.BACKUP_ENCRYPTION_KEYS = []
+    errors = encryption_settings(None)
+    assert [error.id for error in errors].count("courseops.E101") == 3
+    assert {error.id for error in errors} == {"courseops.E101", "courseops.E102"}
 
 
 def test_development_derives_a_key_that_is_not_the_secret_key(settings):
@@ -113,4 +116,4 @@ def test_development_derives_a_key_that_is_not_the_secret_key(settings):
 
 def test_a_malformed_key_is_reported_by_the_system_check(settings):
     settings.FIELD_ENCRYPTION_KEYS = ["not-a-fernet-key"]
-    assert [error.id for error in encryption_keys(None)] == ["courseops.E102"]
+    assert [error.id for error in encryption_settings(None)] == ["courseops.E102"]

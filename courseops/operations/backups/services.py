@@ -1,0 +1,107 @@
+"""`backup` writes one encrypted file holding the database dump, the media files and a
+manifest (row counts per table, to check a restore against); `restore` puts it back."""
+
+import json
+import shutil
+import tarfile
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
+from django.db import connections
+
+from courseops.operations.backups import crypto, database
+
+SUFFIX = ".cobackup"
+PREFIX = "courseops-"
+
+
+def _default_db():
+    return dict(connections["default"].settings_dict)
+
+
+def row_counts(using="default"):
+    """{table: rows} for every installed model's table."""
+    counts = {}
+    quote = connections[using].ops.quote_name
+    with connections[using].cursor() as cursor:
+        for model in apps.get_models(include_auto_created=True):
+            table = model._meta.db_table
+            if model._meta.managed and not model._meta.proxy and table not in counts:
+                # Table names come from the models, quoted by the backend.
+                cursor.execute(f"SELECT COUNT(*) FROM {quote(table)}")  # noqa: S608
+                counts[table] = cursor.fetchone()[0]
+    return counts
+
+
+def create_backup(*, folder, keep=None, now=None):
+    """Write `courseops-<UTC time>.cobackup` into `folder`; prune to the newest `keep`."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    db = _default_db()
+    now = now or datetime.now(UTC)
+    target = folder / f"{PREFIX}{now:%Y%m%dT%H%M%SZ}{SUFFIX}"
+    with tempfile.TemporaryDirectory(prefix="courseops-backup-") as work:
+        work = Path(work)
+        dump_path = work / "database.dump"
+        manifest = {
+            "format": 1,
+            "created_at": now.isoformat(),
+            "engine": database.engine(db),
+            "rows": row_counts(),
+        }
+        database.dump(db, dump_path)
+        (work / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        archive = work / "backup.tar"
+        with tarfile.open(archive, "w") as tar:
+            tar.add(work / "manifest.json", arcname="manifest.json")
+            tar.add(dump_path, arcname="database.dump")
+            media = Path(settings.MEDIA_ROOT)
+            if media.is_dir():
+                tar.add(media, arcname="media")
+        partial = target.with_suffix(".partial")
+        crypto.encrypt_file(archive, partial)
+        partial.rename(target)  # a half-written file never looks like a backup
+    if keep:
+        prune(folder=folder, keep=keep)
+    return target
+
+
+def backups_in(folder):
+    return sorted(Path(folder).glob(f"{PREFIX}*{SUFFIX}"))
+
+
+def prune(*, folder, keep):
+    """Delete all but the newest `keep` backups in `folder`; returns the deleted paths."""
+    old = backups_in(folder)[:-keep]
+    for path in old:
+        path.unlink()
+    return old
+
+
+def restore_backup(*, path, db=None, media_root=None):
+    """Replace the database's content (default: the project's) and add the media files
+    from a backup; returns the backup's manifest."""
+    db = db or _default_db()
+    with tempfile.TemporaryDirectory(prefix="courseops-restore-") as work:
+        work = Path(work)
+        archive = work / "backup.tar"
+        crypto.decrypt_file(path, archive)
+        with tarfile.open(archive) as tar:
+            tar.extractall(work / "contents", filter="data")
+        contents = work / "contents"
+        manifest = json.loads((contents / "manifest.json").read_text())
+        if manifest["engine"] != database.engine(db):
+            raise database.BackupError(
+                f"This backup is of a {manifest['engine']} database; "
+                f"the target is {database.engine(db)}."
+            )
+        connections.close_all()
+        database.restore(db, contents / "database.dump")
+        if (contents / "media").is_dir():
+            shutil.copytree(
+                contents / "media", Path(media_root or settings.MEDIA_ROOT), dirs_exist_ok=True
+            )
+    return manifest
