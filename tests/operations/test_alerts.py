@@ -148,6 +148,13 @@ def test_a_stuck_outbox_raises_one_alert_and_one_resolution(
     assert "1 mensajes sin enviar" in incident.title
     assert len(slack.calls) == 1
 
+    with time_machine.travel(START, tick=False), capture(execute=False):
+        queue_email(to="leo@example.com", idempotency_key="welcome:2", subject="Hola", text="x")
+    evaluate(capture, only=check, at=START + timedelta(minutes=21))
+    incident.refresh_from_db()
+    assert "2 mensajes sin enviar" in incident.title  # kept current, without a new alert
+    assert len(slack.calls) == 1
+
     with time_machine.travel(START + timedelta(minutes=21), tick=False), capture(execute=True):
         messaging_tasks.sweep_outbox.apply()
     assert not OutboundMessage.objects.filter(status="queued").exists()
@@ -345,3 +352,28 @@ def test_the_periodic_evaluation_runs_every_check_in_constant_queries(
     small = queries()
     make_rows(60, 100)
     assert queries() == small
+
+
+def test_the_incident_list_runs_in_constant_queries(client, staff_user):
+    def page_queries():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/admin/operations/incident/?abierta=si").status_code == 200
+        return len(ctx.captured_queries)
+
+    def incidents(count, start):
+        Incident.objects.bulk_create(
+            Incident(
+                check_name="tests",
+                key=str(n),
+                title=f"Alerta {n}",
+                opened_at=START,
+                last_seen_at=START,
+            )
+            for n in range(start, start + count)
+        )
+
+    client.force_login(staff_user)
+    incidents(2, 0)
+    small = page_queries()
+    incidents(40, 100)
+    assert page_queries() == small

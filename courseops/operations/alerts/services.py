@@ -78,11 +78,16 @@ def evaluate_alerts(*, now=None, only=None):
         current = open_incidents.get(check.name, {})
         for key, finding in findings.items():
             if key in current:
-                still_open.append(current[key].pk)
+                # Same incident: keep its numbers current for staff, notify nobody.
+                incident = current[key]
+                incident.title, incident.detail = finding.title[:255], finding.detail
+                incident.last_seen_at = now
+                still_open.append(incident)
             elif (incident := _open(check, finding, now)) is not None:
                 opened.append(incident)
         for key, incident in current.items():
             if key not in findings and _resolve(incident, now):
                 resolved.append(incident)
-    Incident.objects.filter(pk__in=still_open).update(last_seen_at=now)
+    if still_open:
+        Incident.objects.bulk_update(still_open, ["title", "detail", "last_seen_at"])
     return opened, resolved
