@@ -33,15 +33,19 @@ def celery_queue_depth():
         yield (queue,), depth.message_count
 
 
+def _counts(queryset, *fields):
+    """One GROUP BY: ((label values), rows) per combination of `fields`."""
+    for row in queryset.values(*fields).annotate(rows=Count("pk")).order_by():
+        yield tuple(row[field] for field in fields), row["rows"]
+
+
 @gauge(
     "courseops_outbox_messages",
     "Outbox rows by channel and status.",
     labels=("channel", "status"),
 )
 def outbox_by_status():
-    rows = OutboundMessage.objects.values("channel", "status").annotate(n=Count("pk")).order_by()
-    for row in rows:
-        yield (row["channel"], row["status"]), row["n"]
+    return _counts(OutboundMessage.objects.all(), "channel", "status")
 
 
 @gauge(
@@ -50,14 +54,7 @@ def outbox_by_status():
     labels=("kind",),
 )
 def drafts_pending():
-    rows = (
-        Draft.objects.filter(status=DraftStatus.PENDING)
-        .values("kind")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    for row in rows:
-        yield (row["kind"],), row["n"]
+    return _counts(Draft.objects.filter(status=DraftStatus.PENDING), "kind")
 
 
 @gauge("courseops_ai_cost_today_usd", "AI spend since 00:00 UTC, in USD.")
@@ -76,21 +73,12 @@ def ai_daily_budget():
     labels=("provider", "status"),
 )
 def webhook_events_by_status():
-    rows = WebhookEvent.objects.values("provider", "status").annotate(n=Count("pk")).order_by()
-    for row in rows:
-        yield (row["provider"], row["status"]), row["n"]
+    return _counts(WebhookEvent.objects.all(), "provider", "status")
 
 
 @gauge("courseops_incidents_open", "Open alert incidents, per check.", labels=("check",))
 def incidents_open():
-    rows = (
-        Incident.objects.filter(resolved_at__isnull=True)
-        .values("check_name")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    for row in rows:
-        yield (row["check_name"],), row["n"]
+    return _counts(Incident.objects.filter(resolved_at__isnull=True), "check_name")
 
 
 @gauge(
