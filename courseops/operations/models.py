@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -46,3 +47,35 @@ class Incident(models.Model):
     @property
     def is_open(self):
         return self.resolved_at is None
+
+
+class ApiToken(models.Model):
+    """An API key for one integration, limited to some apps and to reading or writing.
+
+    Only a SHA-256 of the key is stored: it is shown once, when issued. The integration acts
+    as `user` (its permissions still apply) and only where `scopes` allow:
+    `<app label>:read`, `<app label>:write` (implies read) or `*` for everything.
+    """
+
+    name = models.CharField(_("nombre"), max_length=100)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("usuario"),
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+    )
+    scopes = models.JSONField(_("alcances"), default=list)
+    prefix = models.CharField(_("prefijo"), max_length=12, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("creado"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("caduca"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("último uso"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revocado"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("token de API")
+        verbose_name_plural = _("tokens de API")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
