@@ -380,6 +380,27 @@ FIELD_HASH_KEY = env_secret("FIELD_HASH_KEY", default="")
 BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(VAR_DIR / "backups")))
 BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)
 BACKUP_ENCRYPTION_KEYS = _keys("BACKUP_ENCRYPTION_KEYS")
+# Set a bucket to keep backups in S3-compatible storage (AWS, MinIO, R2, B2...) instead.
+BACKUP_S3_BUCKET = env.str("BACKUP_S3_BUCKET", default="")
+if BACKUP_S3_BUCKET:
+    STORAGES["backups"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": BACKUP_S3_BUCKET,
+            "endpoint_url": env.str("BACKUP_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("BACKUP_S3_REGION", default="") or None,
+            "access_key": env_secret("BACKUP_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env_secret("BACKUP_S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("BACKUP_S3_PREFIX", default="courseops-backups"),
+            "file_overwrite": False,
+            "default_acl": None,
+        },
+    }
+else:
+    STORAGES["backups"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(BACKUP_DIR)},
+    }
 
 # Messaging (courseops.messaging)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

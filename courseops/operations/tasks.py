@@ -25,5 +25,5 @@ def notify_incident(incident_id, event):
 
 @shared_task(name="operations.backup", ignore_result=True)
 def backup():
-    """Nightly: an encrypted backup into BACKUP_DIR, keeping the newest BACKUP_KEEP."""
-    create_backup(folder=settings.BACKUP_DIR, keep=settings.BACKUP_KEEP)
+    """Nightly: an encrypted backup to the backup storage, keeping the newest BACKUP_KEEP."""
+    create_backup(keep=settings.BACKUP_KEEP)

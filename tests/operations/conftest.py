@@ -1,6 +1,9 @@
 import pytest
 import respx
+from django.db import connection
 from httpx import Response
+
+from courseops.operations.backups.database import SQLITE, engine
 
 SLACK_URL = "https://hooks.slack.example.com/services/T000/B000/XXXX"
 
@@ -17,3 +20,20 @@ def slack():
     with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
         route = router.post(SLACK_URL).mock(return_value=Response(200, text="ok"))
         yield route
+
+
+@pytest.fixture
+def empty_database(tmp_path):
+    """A new, empty database of the engine the suite runs on (a DATABASES entry)."""
+    db = dict(connection.settings_dict)
+    if engine(db) == SQLITE:
+        db["NAME"] = str(tmp_path / "drill.sqlite3")
+        yield db
+        return
+    db["NAME"] = f"{connection.settings_dict['NAME']}_drill"
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}"')
+        cursor.execute(f'CREATE DATABASE "{db["NAME"]}"')
+    yield db
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}" WITH (FORCE)')

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
+from django.core.files.storage import FileSystemStorage
 from django.core.management import call_command
 from django.db import connection
 
@@ -32,22 +33,6 @@ def _media(settings, tmp_path):
     (settings.MEDIA_ROOT / "materials").mkdir(parents=True)
     (settings.MEDIA_ROOT / "materials" / "guia.pdf").write_bytes(b"%PDF-1.7 guia")
     settings.BACKUP_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(b"k" * 32).decode()]
-
-
-@pytest.fixture
-def empty_database(tmp_path):
-    db = dict(connection.settings_dict)
-    if engine(db) == SQLITE:
-        db["NAME"] = str(tmp_path / "drill.sqlite3")
-        yield db
-        return
-    db["NAME"] = f"{connection.settings_dict['NAME']}_drill"
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}"')
-        cursor.execute(f'CREATE DATABASE "{db["NAME"]}"')
-    yield db
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}" WITH (FORCE)')
 
 
 def raw_connection(db):
@@ -79,7 +64,8 @@ def test_a_backup_of_the_demo_data_restores_into_an_empty_database(tmp_path, emp
         }
     assert all(samples.values())
 
-    path = create_backup(folder=tmp_path / "backups")
+    name = create_backup(storage=FileSystemStorage(location=tmp_path / "backups"))
+    path = tmp_path / "backups" / name
     assert b"courseops-demo" not in path.read_bytes()  # nothing in clear, not even a password
     manifest = restore_backup(path=path, db=empty_database, media_root=tmp_path / "restored-media")
 
@@ -95,14 +81,20 @@ def test_a_backup_of_the_demo_data_restores_into_an_empty_database(tmp_path, emp
     )
 
 
-def test_restore_puts_back_what_was_deleted_and_checks_the_row_counts(tmp_path, capsys):
+def test_restore_puts_back_what_was_deleted_and_checks_the_row_counts(tmp_path, capsys, settings):
     call_command("load_demo_data")
     phones = sorted(Student.objects.values_list("email", "phone"))
-    call_command("backup", to=tmp_path / "backups")
-    [path] = backups_in(tmp_path / "backups")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "backups": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "backups")},
+        },
+    }
+    call_command("backup")
 
     Student.objects.all().delete()
-    call_command("restore", str(path), "--noinput")
+    call_command("restore", "latest", "--noinput")
 
     assert sorted(Student.objects.values_list("email", "phone")) == phones
     assert "filas comprobadas" in capsys.readouterr().out
@@ -110,16 +102,17 @@ def test_restore_puts_back_what_was_deleted_and_checks_the_row_counts(tmp_path, 
 
 def test_only_the_newest_backups_are_kept(tmp_path):
     start = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)
+    storage = FileSystemStorage(location=tmp_path)
     for day in range(4):
-        create_backup(folder=tmp_path, keep=2, now=start + timedelta(days=day))
-    assert [path.name for path in backups_in(tmp_path)] == [
+        create_backup(storage=storage, keep=2, now=start + timedelta(days=day))
+    assert backups_in(storage) == [
         "courseops-20261103T030000Z.cobackup",
         "courseops-20261104T030000Z.cobackup",
     ]
 
 
 def test_an_altered_or_foreign_backup_is_refused(tmp_path, settings, empty_database):
-    path = create_backup(folder=tmp_path)
+    path = tmp_path / create_backup(storage=FileSystemStorage(location=tmp_path))
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01
     altered = tmp_path / "altered.cobackup"

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, storages
 from django.db import connections
 
 from courseops.operations.backups import crypto, database
@@ -36,13 +38,18 @@ def row_counts(using="default"):
     return counts
 
 
-def create_backup(*, folder, keep=None, now=None):
-    """Write `courseops-<UTC time>.cobackup` into `folder`; prune to the newest `keep`."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+def backup_storage(folder=None):
+    """Where backups go: `folder` if given, else the `backups` storage (BACKUP_DIR, or an
+    S3-compatible bucket when BACKUP_S3_BUCKET is set)."""
+    return FileSystemStorage(location=folder) if folder else storages["backups"]
+
+
+def create_backup(*, storage=None, keep=None, now=None):
+    """Store `courseops-<UTC time>.cobackup`; prune to the newest `keep`; returns its name."""
+    storage = storage or backup_storage()
     db = _default_db()
     now = now or datetime.now(UTC)
-    target = folder / f"{PREFIX}{now:%Y%m%dT%H%M%SZ}{SUFFIX}"
+    name = f"{PREFIX}{now:%Y%m%dT%H%M%SZ}{SUFFIX}"
     with tempfile.TemporaryDirectory(prefix="courseops-backup-") as work:
         work = Path(work)
         dump_path = work / "database.dump"
@@ -61,24 +68,35 @@ def create_backup(*, folder, keep=None, now=None):
             media = Path(settings.MEDIA_ROOT)
             if media.is_dir():
                 tar.add(media, arcname="media")
-        partial = target.with_suffix(".partial")
-        crypto.encrypt_file(archive, partial)
-        partial.rename(target)  # a half-written file never looks like a backup
+        sealed = work / name
+        crypto.encrypt_file(archive, sealed)
+        with sealed.open("rb") as handle:
+            # A copy cut short is refused at restore: every chunk is authenticated.
+            stored = storage.save(name, File(handle, name=name))
     if keep:
-        prune(folder=folder, keep=keep)
-    return target
+        prune(storage=storage, keep=keep)
+    return stored
 
 
-def backups_in(folder):
-    return sorted(Path(folder).glob(f"{PREFIX}*{SUFFIX}"))
+def backups_in(storage):
+    """Backup names in `storage`, oldest first (their names sort by time)."""
+    _folders, files = storage.listdir("")
+    return sorted(name for name in files if name.startswith(PREFIX) and name.endswith(SUFFIX))
 
 
-def prune(*, folder, keep):
-    """Delete all but the newest `keep` backups in `folder`; returns the deleted paths."""
-    old = backups_in(folder)[:-keep]
-    for path in old:
-        path.unlink()
+def prune(*, storage, keep):
+    """Delete all but the newest `keep` backups; returns the deleted names."""
+    old = backups_in(storage)[:-keep]
+    for name in old:
+        storage.delete(name)
     return old
+
+
+def fetch_backup(*, name, storage, destination):
+    """Copy a stored backup to a local file (restores read local files)."""
+    with storage.open(name, "rb") as source, open(destination, "wb") as target:
+        shutil.copyfileobj(source, target, length=crypto.CHUNK)
+    return destination
 
 
 def restore_backup(*, path, db=None, media_root=None):
