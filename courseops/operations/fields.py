@@ -57,6 +57,11 @@ class _BlindIndexMixin:
 
     prepare_rhs = False
 
+    def get_prep_lookup(self):
+        if hasattr(self.rhs, "resolve_expression") and not hasattr(self.rhs, "__iter__"):
+            raise FieldError("An encrypted field can only be compared with plain values.")
+        return self.rhs
+
     def _condition(self, lhs_sql, value):
         if value == "":
             return f"{lhs_sql} = %s", [""]

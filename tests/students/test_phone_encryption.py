@@ -7,6 +7,7 @@ from django.apps import apps as django_apps
 from django.core.exceptions import FieldError
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import F
 
 from courseops.operations import encryption
 from courseops.operations.checks import encryption_settings
@@ -57,6 +58,8 @@ def test_students_are_still_found_by_exact_phone(student_factory):
 def test_filters_that_cannot_work_on_ciphertext_are_refused(student_factory):
     with pytest.raises(FieldError):
         Student.objects.filter(phone__startswith="+52").count()
+    with pytest.raises(FieldError):
+        Student.objects.filter(phone=F("email")).count()
 
 
 def test_values_survive_a_key_rotation(student_factory, settings):
