@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from courseops.audit.models import AuditEntry
 from courseops.operations.alerts.registry import Finding, alert_check
@@ -32,7 +32,12 @@ def payment_failures_rising(now):
     )
     if counts["today"] >= threshold:
         yield Finding(
-            title=_("%(count)d pagos fallidos en 24 h") % {"count": counts["today"]},
+            title=ngettext(
+                "%(count)d pago fallido en 24 h",
+                "%(count)d pagos fallidos en 24 h",
+                counts["today"],
+            )
+            % {"count": counts["today"]},
             detail=_("Lo normal es %(usual).1f al día (media de los %(days)d días anteriores).")
             % {"usual": usual, "days": BASELINE_DAYS},
         )

@@ -145,7 +145,7 @@ def test_a_stuck_outbox_raises_one_alert_and_one_resolution(
 
     evaluate(capture, only=check, at=START + timedelta(minutes=20))
     incident = Incident.objects.get()
-    assert "1 mensajes sin enviar" in incident.title
+    assert "1 mensaje sin enviar" in incident.title
     assert len(slack.calls) == 1
 
     with time_machine.travel(START, tick=False), capture(execute=False):

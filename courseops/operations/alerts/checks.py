@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Count, Max, Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django_celery_beat.models import PeriodicTask
 
 from courseops.ai import budget
@@ -34,7 +34,11 @@ def webhook_handlers_failing(now):
     for row in failing:
         yield Finding(
             key=row["provider"],
-            title=_("Webhooks de %(provider)s fallando (%(count)d eventos)")
+            title=ngettext(
+                "Webhooks de %(provider)s fallando (%(count)d evento)",
+                "Webhooks de %(provider)s fallando (%(count)d eventos)",
+                row["events"],
+            )
             % {"provider": row["provider"], "count": row["events"]},
             detail=_("Un error: %(error)s") % {"error": row["last_error"][:500]},
         )
@@ -82,7 +86,12 @@ def outbox_stuck(now):
     ).count()
     if stuck:
         yield Finding(
-            title=_("Bandeja de salida atascada: %(count)d mensajes sin enviar") % {"count": stuck},
+            title=ngettext(
+                "Bandeja de salida atascada: %(count)d mensaje sin enviar",
+                "Bandeja de salida atascada: %(count)d mensajes sin enviar",
+                stuck,
+            )
+            % {"count": stuck},
             detail=_("Llevan más de %(minutes)d min vencidos. ¿Está parado el worker?")
             % {"minutes": settings.ALERTS_OUTBOX_STUCK_MINUTES},
         )
