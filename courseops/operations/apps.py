@@ -8,7 +8,7 @@ class OperationsConfig(AppConfig):
     verbose_name = "Operaciones"
 
     def ready(self):
-        from courseops.operations import checks  # noqa: F401  (registers system checks)
+        from courseops.operations import checks, schema  # noqa: F401  (registers them)
         from courseops.operations.roles import on_post_migrate
 
         # For every app, not only this one: permissions of apps later in INSTALLED_APPS

@@ -106,3 +106,8 @@ def test_staff_issue_a_token_in_the_admin_and_see_the_key_once(client, staff_use
     assert key.startswith(token.prefix)
     assert token.scopes == ["students:write"]
     assert client_with(key).get("/api/v1/students/").status_code == 200
+
+
+def test_the_api_schema_documents_the_bearer_tokens(api_client):
+    schema = api_client.get("/api/schema/?format=json").json()
+    assert schema["components"]["securitySchemes"]["scopedToken"]["scheme"] == "bearer"
