@@ -3,6 +3,7 @@
 from django.apps import apps
 from django.db import transaction
 
+from courseops.audit.services import log_action
 from courseops.operations.fields import EncryptedCharField
 
 
@@ -43,4 +44,5 @@ def rotate_encrypted_fields(*, batch_size=500, progress=None):
             total += len(batch)
             if progress:
                 progress(model, len(batch))
+    log_action(None, "operations.encryption.rotated", data={"rows": total})
     return total

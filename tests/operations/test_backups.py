@@ -13,6 +13,7 @@ from django.core.files.storage import FileSystemStorage
 from django.core.management import call_command
 from django.db import connection
 
+from courseops.audit.models import AuditEntry
 from courseops.operations.backups import crypto
 from courseops.operations.backups.database import SQLITE, BackupError, check_pg_tools, engine
 from courseops.operations.backups.services import (
@@ -97,6 +98,7 @@ def test_restore_puts_back_what_was_deleted_and_checks_the_row_counts(tmp_path, 
     call_command("restore", "latest", "--noinput")
 
     assert sorted(Student.objects.values_list("email", "phone")) == phones
+    assert AuditEntry.objects.filter(action="operations.backup.restored").count() == 1
     assert "filas comprobadas" in capsys.readouterr().out
 
 

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import F
 
+from courseops.audit.models import AuditEntry
 from courseops.operations import encryption
 from courseops.operations.checks import encryption_settings
 from students.models import Student
@@ -70,6 +71,7 @@ def test_values_survive_a_key_rotation(student_factory, settings):
     out = StringIO()
     call_command("rotate_encryption_keys", batch_size=2, stdout=out)
     assert "5 filas re-cifradas" in out.getvalue()
+    assert AuditEntry.objects.get(action="operations.encryption.rotated").data == {"rows": 5}
 
     settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY]  # the old key is gone
     for n, student in enumerate(students):

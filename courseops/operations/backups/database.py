@@ -8,6 +8,8 @@ import sqlite3
 import subprocess
 from contextlib import closing
 
+import psycopg
+
 POSTGRESQL = "postgresql"
 SQLITE = "sqlite"
 
@@ -25,15 +27,24 @@ def engine(db):
     raise BackupError(f"No backup method for {name}.")
 
 
+# Django's DATABASES keys, psycopg's connection parameters, libpq's variables.
+_PG_SETTINGS = (
+    ("NAME", "dbname", "PGDATABASE"),
+    ("HOST", "host", "PGHOST"),
+    ("PORT", "port", "PGPORT"),
+    ("USER", "user", "PGUSER"),
+    ("PASSWORD", "password", "PGPASSWORD"),
+)
+
+
 def _pg_env(db):
     env = dict(os.environ)
-    for key, var in (("HOST", "PGHOST"), ("PORT", "PGPORT"), ("USER", "PGUSER")):
-        if db.get(key):
-            env[var] = str(db[key])
-    if db.get("PASSWORD"):
-        env["PGPASSWORD"] = db["PASSWORD"]
-    env["PGDATABASE"] = db["NAME"]
+    env.update({var: str(db[key]) for key, _param, var in _PG_SETTINGS if db.get(key)})
     return env
+
+
+def _pg_params(db):
+    return {param: str(db[key]) for key, param, _var in _PG_SETTINGS if db.get(key)}
 
 
 def _major(version_text):
@@ -67,13 +78,25 @@ def check_pg_tools(db):
     return server
 
 
-def dump(db, path):
-    if engine(db) == POSTGRESQL:
-        check_pg_tools(db)
-        _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={path}"], db)
-    else:
-        # The online backup API copies a consistent snapshot while others keep writing.
+def dump(db, path, *, count_rows):
+    """Dump the database to `path`; returns `count_rows(cursor)` run on the very snapshot
+    the dump holds, so a restore can be checked against it while the app keeps writing."""
+    if engine(db) == SQLITE:
+        # The online backup API copies a consistent snapshot; count in the copy.
         _sqlite_copy(db["NAME"], path)
+        with closing(sqlite3.connect(path)) as copy:
+            return count_rows(copy.cursor())
+    check_pg_tools(db)
+    with closing(psycopg.connect(**_pg_params(db))) as conn:
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT pg_export_snapshot()")
+            snapshot = cursor.fetchone()[0]
+            rows = count_rows(cursor)
+            args = ["pg_dump", "--format=custom", "--no-owner", "--no-privileges"]
+            _run([*args, f"--snapshot={snapshot}", f"--file={path}"], db)
+        return rows
 
 
 def restore(db, path):

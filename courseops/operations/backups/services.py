@@ -14,6 +14,7 @@ from django.core.files import File
 from django.core.files.storage import FileSystemStorage, storages
 from django.db import connections
 
+from courseops.audit.services import log_action
 from courseops.operations.backups import crypto, database
 
 SUFFIX = ".cobackup"
@@ -24,18 +25,27 @@ def _default_db():
     return dict(connections["default"].settings_dict)
 
 
-def row_counts(using="default"):
-    """{table: rows} for every installed model's table."""
+def _tables():
+    tables = []
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.managed and not model._meta.proxy:
+            tables.append(model._meta.db_table)
+    return sorted(set(tables))
+
+
+def count_rows(cursor):
+    """{table: rows} for every installed model's table, through any DB-API cursor."""
     counts = {}
-    quote = connections[using].ops.quote_name
-    with connections[using].cursor() as cursor:
-        for model in apps.get_models(include_auto_created=True):
-            table = model._meta.db_table
-            if model._meta.managed and not model._meta.proxy and table not in counts:
-                # Table names come from the models, quoted by the backend.
-                cursor.execute(f"SELECT COUNT(*) FROM {quote(table)}")  # noqa: S608
-                counts[table] = cursor.fetchone()[0]
+    for table in _tables():
+        # Table names come from the models; both engines quote with double quotes.
+        cursor.execute(f'SELECT COUNT(*) FROM "{table}"')  # noqa: S608
+        counts[table] = cursor.fetchone()[0]
     return counts
+
+
+def row_counts(using="default"):
+    with connections[using].cursor() as cursor:
+        return count_rows(cursor)
 
 
 def backup_storage(folder=None):
@@ -57,9 +67,8 @@ def create_backup(*, storage=None, keep=None, now=None):
             "format": 1,
             "created_at": now.isoformat(),
             "engine": database.engine(db),
-            "rows": row_counts(),
+            "rows": database.dump(db, dump_path, count_rows=count_rows),
         }
-        database.dump(db, dump_path)
         (work / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
         archive = work / "backup.tar"
         with tarfile.open(archive, "w") as tar:
@@ -73,8 +82,8 @@ def create_backup(*, storage=None, keep=None, now=None):
         with sealed.open("rb") as handle:
             # A copy cut short is refused at restore: every chunk is authenticated.
             stored = storage.save(name, File(handle, name=name))
-    if keep:
-        prune(storage=storage, keep=keep)
+    pruned = prune(storage=storage, keep=keep) if keep else []
+    log_action(None, "operations.backup.created", data={"name": stored, "pruned": pruned})
     return stored
 
 

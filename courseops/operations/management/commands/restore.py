@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from courseops.audit.services import log_action
 from courseops.operations.backups import crypto, database
 from courseops.operations.backups.services import (
     backup_storage,
@@ -58,6 +59,7 @@ class Command(BaseCommand):
             self.stderr.write(f"{table}: {expected} filas en la copia, {found} restauradas")
         if different:
             raise CommandError("La restauración no coincide con la copia.")
+        log_action(None, "operations.backup.restored", data={"created_at": manifest["created_at"]})
         total = sum(restored.values())
         self.stdout.write(
             self.style.SUCCESS(
