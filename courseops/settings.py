@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "courseops.messaging",
     "courseops.reviews",
     "courseops.support",
+    "courseops.operations",
     # Domain apps, in floors: students at the bottom, marketing and engagement on top.
     "students",
     "webinars",
@@ -220,6 +221,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # --- API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Scoped tokens (Bearer co_...) first; DRF's unscoped Token keys keep working.
+        "courseops.operations.tokens.ScopedTokenAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -230,6 +233,17 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "courseops.core.api.exception_handler",
+    # Only views with a `throttle_scope` are limited (courseops.operations.throttling).
+    "DEFAULT_THROTTLE_CLASSES": ["courseops.operations.throttling.ScopedThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "registration": env.str("THROTTLE_REGISTRATION", default="60/min"),
+        "webinar_registration": env.str("THROTTLE_WEBINAR_REGISTRATION", default="20/min"),
+        "lead_form": env.str("THROTTLE_LEAD_FORM", default="20/min"),
+        "portal_sign_in": env.str("THROTTLE_PORTAL_SIGN_IN", default="10/hour"),
+    },
+    # Proxies in front of the app whose X-Forwarded-For is trusted (0: the socket's
+    # address only, so a forged header cannot dodge the limits).
+    "NUM_PROXIES": env.int("THROTTLE_NUM_PROXIES", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CourseOps API",
@@ -313,6 +327,83 @@ AI_PRICES = {
 # Support (courseops.support): help desk address every new ticket is emailed to.
 SUPPORT_INBOX_EMAIL = env.str("SUPPORT_INBOX_EMAIL", default="")
 
+# Operations (courseops.operations): alerts to staff when something needs a person.
+# Where alerts go: email addresses (through the outbox) and a Slack-compatible incoming
+# webhook URL; with neither, incidents are only listed in the admin.
+ALERTS_EMAILS = env.list("ALERTS_EMAILS", default=[])
+ALERTS_SLACK_WEBHOOK_URL = env_secret("ALERTS_SLACK_WEBHOOK_URL", default="")
+ALERTS_SLACK_TIMEOUT_SECONDS = env.float("ALERTS_SLACK_TIMEOUT_SECONDS", default=10.0)
+# Thresholds of the core checks (see docs/operations.md).
+ALERTS_WEBHOOK_FAILURE_WINDOW_HOURS = env.int("ALERTS_WEBHOOK_FAILURE_WINDOW_HOURS", default=24)
+ALERTS_PROVIDER_BASELINE_DAYS = env.int("ALERTS_PROVIDER_BASELINE_DAYS", default=28)
+ALERTS_PROVIDER_MIN_EVENTS = env.int("ALERTS_PROVIDER_MIN_EVENTS", default=20)
+ALERTS_PROVIDER_SILENCE_FACTOR = env.float("ALERTS_PROVIDER_SILENCE_FACTOR", default=4.0)
+ALERTS_PROVIDER_MIN_SILENCE_HOURS = env.int("ALERTS_PROVIDER_MIN_SILENCE_HOURS", default=6)
+ALERTS_OUTBOX_STUCK_MINUTES = env.int("ALERTS_OUTBOX_STUCK_MINUTES", default=15)
+ALERTS_OUTBOX_FAILURE_RATE = env.float("ALERTS_OUTBOX_FAILURE_RATE", default=0.2)
+ALERTS_OUTBOX_FAILURE_SAMPLE = env.int("ALERTS_OUTBOX_FAILURE_SAMPLE", default=200)
+ALERTS_OUTBOX_FAILURE_MIN_MESSAGES = env.int("ALERTS_OUTBOX_FAILURE_MIN_MESSAGES", default=10)
+ALERTS_AI_BUDGET_RATIO = env.float("ALERTS_AI_BUDGET_RATIO", default=0.8)
+# beat saves last_run_at every few minutes, so a schedule is late only past this grace.
+ALERTS_PERIODIC_GRACE_SECONDS = env.int("ALERTS_PERIODIC_GRACE_SECONDS", default=600)
+
+# /metrics (Prometheus): a scraper sends `Authorization: Bearer <token>`; staff sessions
+# also see it. Empty: staff only.
+METRICS_BEARER_TOKEN = env_secret("METRICS_BEARER_TOKEN", default="")
+
+# Error tracking: Sentry (or GlitchTip) when a DSN is set, personal data scrubbed.
+SENTRY_DSN = env_secret("SENTRY_DSN", default="")
+SENTRY_RELEASE = env.str("SENTRY_RELEASE", default="")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if SENTRY_DSN:
+    from courseops.operations.sentry import init_sentry
+
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=COURSEOPS_ENV,
+        release=SENTRY_RELEASE,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )
+
+
+def _keys(name):
+    """A comma-separated list of keys from `NAME` or the file named by `NAME_FILE`."""
+    return [key.strip() for key in env_secret(name, default="").split(",") if key.strip()]
+
+
+# Encryption at rest (courseops.operations.encryption): Fernet keys, newest first (it
+# encrypts; all decrypt), and the key of the blind index used to search encrypted fields.
+# Empty in development: derived from SECRET_KEY. Required in production.
+FIELD_ENCRYPTION_KEYS = _keys("FIELD_ENCRYPTION_KEYS")
+FIELD_HASH_KEY = env_secret("FIELD_HASH_KEY", default="")
+
+# Backups (manage.py backup / restore): encrypted with BACKUP_ENCRYPTION_KEYS (Fernet-style
+# keys, newest first; empty in development: derived from SECRET_KEY; required in production).
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(VAR_DIR / "backups")))
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)
+BACKUP_ENCRYPTION_KEYS = _keys("BACKUP_ENCRYPTION_KEYS")
+# Set a bucket to keep backups in S3-compatible storage (AWS, MinIO, R2, B2...) instead.
+BACKUP_S3_BUCKET = env.str("BACKUP_S3_BUCKET", default="")
+if BACKUP_S3_BUCKET:
+    STORAGES["backups"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": BACKUP_S3_BUCKET,
+            "endpoint_url": env.str("BACKUP_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("BACKUP_S3_REGION", default="") or None,
+            "access_key": env_secret("BACKUP_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env_secret("BACKUP_S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("BACKUP_S3_PREFIX", default="courseops-backups"),
+            "file_overwrite": False,
+            "default_acl": None,
+        },
+    }
+else:
+    STORAGES["backups"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(BACKUP_DIR)},
+    }
+
 # Messaging (courseops.messaging)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CourseOps <hola@example.com>")
@@ -378,6 +469,10 @@ STRIPE_CHECKOUT_SUCCESS_URL = env.str(
 )
 STRIPE_CHECKOUT_CANCEL_URL = env.str("STRIPE_CHECKOUT_CANCEL_URL", default=f"{SITE_URL}/registro/")
 STRIPE_PORTAL_RETURN_URL = env.str("STRIPE_PORTAL_RETURN_URL", default=f"{SITE_URL}/portal/")
+# Alert when the last 24 hours bring at least this many failed payments and this many
+# times the usual daily number (students/alerts.py).
+ALERTS_PAYMENT_FAILURES_MIN = env.int("ALERTS_PAYMENT_FAILURES_MIN", default=3)
+ALERTS_PAYMENT_FAILURES_FACTOR = env.float("ALERTS_PAYMENT_FAILURES_FACTOR", default=2.0)
 
 # Webinars (webinars)
 # "jitsi" (no account needed) or "zoom" (Server-to-Server OAuth app: the three ZOOM_* keys).

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from courseops.core.api import WhoAmIView
 from courseops.core.views import health
+from courseops.operations.views import metrics
 
 handler404 = "courseops.core.api.not_found"
 handler500 = "courseops.core.api.server_error"
@@ -19,6 +20,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
+    path("metrics", metrics, name="metrics"),
     path("anymail/", include("anymail.urls")),
     path("messaging/", include("courseops.messaging.urls")),
     path("webhooks/", include("courseops.webhooks.urls")),

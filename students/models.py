@@ -6,6 +6,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from courseops.operations.fields import EncryptedCharField
+
 
 class Language(models.TextChoices):
     SPANISH = "es", "Español"
@@ -91,7 +93,10 @@ class Student(models.Model):
 
     full_name = models.CharField(_("nombre completo"), max_length=200)
     email = models.EmailField(_("email"), max_length=254)
-    phone = models.CharField(_("teléfono"), max_length=20, blank=True, help_text="E.164")
+    # Encrypted at rest; searchable, so filter(phone=...) matches by a keyed hash.
+    phone = EncryptedCharField(
+        _("teléfono"), max_length=20, blank=True, help_text="E.164", searchable=True
+    )
     country = models.CharField(_("país"), max_length=2, blank=True, help_text="ISO 3166-1")
     time_zone = models.CharField(_("zona horaria"), max_length=64, default=settings.TIME_ZONE)
     language = models.CharField(
@@ -138,7 +143,13 @@ class Student(models.Model):
                 name="student_unique_stripe_customer",
             ),
         ]
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            # Serves filter(phone=...), a prefix match on the blind index (LIKE 'hash:%').
+            models.Index(
+                fields=["phone"], name="student_phone_blind_index", opclasses=["text_pattern_ops"]
+            ),
+        ]
 
     def __str__(self):
         return f"{self.full_name} <{self.email}>"

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone, translation
 from django.views.decorators.http import require_http_methods
 
+from courseops.operations.throttling import throttled
 from webinars import calendar
 from webinars.forms import SMS_CONSENT_TEXT, RegistrationForm
 from webinars.models import Registration, Webinar
@@ -23,6 +24,7 @@ def _public(pk):
 
 
 @require_http_methods(["GET", "POST"])
+@throttled("webinar_registration")
 def register(request, pk):
     webinar = _public(pk)
     # The page, its form errors and the consent text speak the webinar's language.

@@ -113,6 +113,7 @@ class RegistrationView(APIView):
 
     permission_classes = [IsAdminUser, StudentPermissions]
     queryset = Student.objects.none()
+    throttle_scope = "registration"
 
     @extend_schema(
         request=RegistrationInput,

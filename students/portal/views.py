@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.views.decorators.http import require_http_methods
 
+from courseops.operations.throttling import throttled
 from students.models import StudentMaterial
 from students.portal import services
 from students.portal.forms import SignInRequestForm
@@ -20,6 +21,7 @@ def render_for_student(request, student, template, context):
 
 
 @require_http_methods(["GET", "POST"])
+@throttled("portal_sign_in")
 def request_link(request):
     form = SignInRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

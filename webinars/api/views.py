@@ -48,6 +48,8 @@ class WebinarDetail(generics.RetrieveAPIView):
 class WebinarRegistrations(APIView):
     """Register a lead (or an integration's contact) to a webinar; repeating is safe."""
 
+    throttle_scope = "webinar_registration"
+
     @extend_schema(
         request=WebinarRegistrationInputSerializer,
         responses={201: RegistrationSerializer, 200: RegistrationSerializer},

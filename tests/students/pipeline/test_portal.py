@@ -4,6 +4,7 @@ import re
 import pytest
 import time_machine
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 
 from courseops.messaging.models import OutboundMessage
@@ -123,3 +124,13 @@ def test_a_link_stops_working_when_the_email_changes_and_does_not_show_it(studen
     Student.objects.filter(pk=student.pk).update(email="nueva@example.com")
 
     assert client.post(link).status_code == 400
+
+
+def test_asking_for_sign_in_links_is_limited_per_address(client, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"portal_sign_in": "2/hour"},
+    }
+    url = reverse("portal:sign_in")
+    codes = [client.post(url, {"email": f"x{n}@example.com"}).status_code for n in range(3)]
+    assert codes == [200, 200, 429]

@@ -1,0 +1,88 @@
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
+
+from courseops.core.admin import RecordAdmin
+from courseops.operations import tokens
+from courseops.operations.models import ApiToken, Incident
+from courseops.operations.tokens import scope_choices
+
+
+class OpenFilter(admin.SimpleListFilter):
+    title = _("estado")
+    parameter_name = "abierta"
+
+    def lookups(self, request, model_admin):
+        return [("si", _("Abiertas")), ("no", _("Resueltas"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "si":
+            return queryset.filter(resolved_at__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(resolved_at__isnull=False)
+        return queryset
+
+
+@admin.register(Incident)
+class IncidentAdmin(RecordAdmin):
+    """Incidents open and close themselves from the checks; staff read them here."""
+
+    list_display = ["title", "check_name", "is_open_display", "opened_at", "resolved_at"]
+    list_filter = [OpenFilter, "check_name"]
+    search_fields = ["title", "key"]
+    show_full_result_count = False
+    fields = [
+        "title",
+        "detail",
+        "check_name",
+        "key",
+        "opened_at",
+        "last_seen_at",
+        "resolved_at",
+        "slack_opened_at",
+        "slack_resolved_at",
+    ]
+
+    @admin.display(description=_("abierta"), boolean=True)
+    def is_open_display(self, obj):
+        return obj.is_open
+
+
+class ApiTokenForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        label=_("alcances"), widget=forms.CheckboxSelectMultiple, choices=scope_choices
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["name", "user", "scopes", "expires_at"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ModelAdmin):
+    """Tokens are issued here (the key is shown once) and revoked, never edited."""
+
+    form = ApiTokenForm
+    list_display = ["name", "user", "prefix", "scopes", "expires_at", "last_used_at", "revoked_at"]
+    list_select_related = ["user"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix"]
+    actions = ["revoke_selected"]
+    readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request)
+
+    def save_model(self, request, obj, form, change):
+        key = tokens.save_new_token(obj, issued_by=request.user)
+        self.message_user(
+            request,
+            _("Token creado. Cópielo ahora, no se volverá a mostrar: %(key)s") % {"key": key},
+            messages.WARNING,
+        )
+
+    @admin.action(description=_("Revocar los tokens seleccionados"), permissions=["change"])
+    def revoke_selected(self, request, queryset):
+        revoked = sum(tokens.revoke_token(token=token, user=request.user) for token in queryset)
+        self.message_user(request, _("%(n)d tokens revocados.") % {"n": revoked})

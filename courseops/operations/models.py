@@ -1,0 +1,81 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Incident(models.Model):
+    """One stretch of time during which an alert check saw a problem.
+
+    At most one incident per check and key is open (a partial unique constraint), so two
+    evaluations racing each other cannot raise the same alert twice. The `*_notified_at`
+    columns are claimed before each Slack post so a retried task never posts twice.
+    """
+
+    check_name = models.CharField(_("comprobación"), max_length=64)
+    key = models.CharField(_("clave"), max_length=200, blank=True)
+    title = models.CharField(_("alerta"), max_length=255)
+    detail = models.TextField(_("detalle"), blank=True)
+    opened_at = models.DateTimeField(_("abierta"))
+    last_seen_at = models.DateTimeField(_("vista por última vez"))
+    resolved_at = models.DateTimeField(_("resuelta"), null=True, blank=True)
+    slack_opened_at = models.DateTimeField(_("aviso a Slack"), null=True, blank=True)
+    slack_resolved_at = models.DateTimeField(_("resolución a Slack"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("incidencia")
+        verbose_name_plural = _("incidencias")
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["check_name", "key"],
+                condition=Q(resolved_at__isnull=True),
+                name="operations_one_open_incident_per_check_key",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["check_name"],
+                condition=Q(resolved_at__isnull=True),
+                name="operations_incident_open",
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_open(self):
+        return self.resolved_at is None
+
+
+class ApiToken(models.Model):
+    """An API key for one integration, limited to some apps and to reading or writing.
+
+    Only a SHA-256 of the key is stored: it is shown once, when issued. The integration acts
+    as `user` (its permissions still apply) and only where `scopes` allow:
+    `<app label>:read`, `<app label>:write` (implies read) or `*` for everything.
+    """
+
+    name = models.CharField(_("nombre"), max_length=100)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("usuario"),
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+    )
+    scopes = models.JSONField(_("alcances"), default=list)
+    prefix = models.CharField(_("prefijo"), max_length=12, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("creado"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("caduca"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("último uso"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revocado"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("token de API")
+        verbose_name_plural = _("tokens de API")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"

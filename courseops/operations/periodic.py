@@ -1,0 +1,20 @@
+from datetime import timedelta
+
+from courseops.core.schedules import Periodic, declare
+
+declare(
+    Periodic(
+        name="operations.evaluate_alerts",
+        task="operations.evaluate_alerts",
+        every=timedelta(seconds=60),
+        description="Abre o resuelve incidencias según las comprobaciones de alertas "
+        "y avisa al equipo (correo y Slack) una vez por incidencia.",
+    ),
+    Periodic(
+        name="operations.backup",
+        task="operations.backup",
+        crontab={"minute": "30", "hour": "3"},
+        description="Copia de seguridad cifrada (base de datos y archivos) en BACKUP_DIR; "
+        "conserva las BACKUP_KEEP más recientes.",
+    ),
+)

@@ -1,0 +1,29 @@
+from celery import shared_task
+from django.conf import settings
+
+from courseops.operations.alerts import notify, services
+from courseops.operations.backups.services import create_backup
+
+
+@shared_task(name="operations.evaluate_alerts", ignore_result=True)
+def evaluate_alerts():
+    """Every minute: open or resolve incidents from what the alert checks see."""
+    services.evaluate_alerts()
+
+
+@shared_task(
+    name="operations.notify_incident",
+    ignore_result=True,
+    autoretry_for=(notify.SlackUnavailable,),
+    retry_backoff=30,
+    retry_backoff_max=30 * 60,
+    max_retries=8,
+)
+def notify_incident(incident_id, event):
+    notify.notify_incident(incident_id=incident_id, event=event)
+
+
+@shared_task(name="operations.backup", ignore_result=True)
+def backup():
+    """Nightly: an encrypted backup to the backup storage, keeping the newest BACKUP_KEEP."""
+    create_backup(keep=settings.BACKUP_KEEP)
