@@ -89,7 +89,7 @@ def test_the_migration_encrypts_numbers_stored_in_clear(student_factory):
     student = student_factory(phone="")
     with connection.cursor() as cursor:
         cursor.execute("UPDATE students_student SET phone = %s WHERE id = %s", [PHONE, student.pk])
-    migration = importlib.import_module("students.migrations.0003_encrypt_phone")
+    migration = importlib.import_module("students.migrations.0004_encrypt_phone")
 
     migration.encrypt_existing_phones(django_apps, None)
     migration.encrypt_existing_phones(django_apps, None)  # a second run changes nothing

@@ -36,7 +36,7 @@ def decrypt_phones(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("students", "0002_typeform_form"),
+        ("students", "0003_student_sms_consent"),
     ]
 
     operations = [
