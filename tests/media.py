@@ -3,9 +3,10 @@
 from courseops.ai.media import run_ffmpeg
 
 
-def synthetic_video(path, pattern):
+def synthetic_video(path, pattern, *, picture=True):
     """A small video from ffmpeg's lavfi sources, for tests and benchmarks: `pattern` is
-    [("tone" | "silence", seconds)] for the audio track; the picture is a plain colour."""
+    [("tone" | "silence", seconds)] for the audio track; the picture is a plain colour.
+    Without `picture`, an audio-only file (AAC; name it .m4a, like Zoom's audio file)."""
     inputs, labels = [], []
     for index, (kind, seconds) in enumerate(pattern):
         source = (
@@ -15,27 +16,14 @@ def synthetic_video(path, pattern):
         )
         inputs += ["-f", "lavfi", "-i", source]
         labels.append(f"[{index}:a]")
-    total = sum(seconds for _kind, seconds in pattern)
-    inputs += ["-f", "lavfi", "-i", f"color=c=blue:s=64x48:r=5:d={total}"]
     audio = "".join(labels) + f"concat=n={len(pattern)}:v=0:a=1[a]"
+    video = []
+    if picture:
+        total = sum(seconds for _kind, seconds in pattern)
+        inputs += ["-f", "lavfi", "-i", f"color=c=blue:s=64x48:r=5:d={total}"]
+        video = ["-map", f"{len(pattern)}:v", "-c:v", "libx264", "-preset", "ultrafast"]
     run_ffmpeg(
-        [
-            "-y",
-            *inputs,
-            "-filter_complex",
-            audio,
-            "-map",
-            f"{len(pattern)}:v",
-            "-map",
-            "[a]",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-c:a",
-            "aac",
-            "-shortest",
-            str(path),
-        ]
+        ["-y", *inputs, "-filter_complex", audio, *video, "-map", "[a]", "-c:a", "aac"]
+        + ["-shortest", str(path)]
     )
     return path

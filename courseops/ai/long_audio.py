@@ -25,6 +25,7 @@ class MediaTranscript:
     duration_seconds: float
     silent_seconds: float
     parts: int
+    offline = False  # audio is only ever heard by a real transcription model
 
     @property
     def text(self):
