@@ -68,11 +68,12 @@ def lesson_from_transcript(staff):
 
 
 def audio_from_video(minutes, folder):
-    from content import media
+    from courseops.ai import media
+    from tests.media import synthetic_video
 
     half = minutes * 30
     started = time.perf_counter()
-    video = media.synthetic_video(
+    video = synthetic_video(
         folder / f"v{minutes}.mp4", [("tone", half - 20), ("silence", 40), ("tone", half - 20)]
     )
     generated = time.perf_counter() - started

@@ -18,10 +18,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin
 
-from content import pipeline, transcripts
+from content import pipeline
 from content.models import ContentJob, Course, JobStep, Lesson
 from content.reviews import lesson_drafts
-from courseops.ai import PromptError
+from courseops.ai import PromptError, transcripts
 from courseops.ai.subtitles import is_subtitle_file, parse
 from courseops.core.admin import RecordAdmin
 

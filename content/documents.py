@@ -7,7 +7,7 @@ from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from content import transcripts
+from courseops.ai import transcripts
 
 
 def lesson_pdf_html(lesson, language=None):

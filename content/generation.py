@@ -13,8 +13,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from content import transcripts
-from courseops.ai import generate
+from courseops.ai import generate, transcripts
 
 QUIZ_QUESTIONS = 5
 MIN_QUIZ_QUESTIONS = 1

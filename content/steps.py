@@ -6,24 +6,14 @@ resumed job never redoes (nor pays again for) a finished step."""
 import tempfile
 from pathlib import Path
 
-from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 
-from content import (
-    documents,
-    generation,
-    media,
-    publishing,
-    reviews,
-    sources,
-    transcripts,
-    translations,
-)
+from content import documents, generation, publishing, reviews, sources, translations
 from content.models import JobStep
 from content.pipeline import StepFailed, StepSkipped
-from courseops.ai import AIError
+from courseops.ai import AIError, media, transcribe_parts, transcripts
 from courseops.ai import transcribe as ai_transcribe
 
 
@@ -64,13 +54,7 @@ def audio(job, run):
         try:
             duration = media.extract_audio(video_path, full)
             run.progress(30)
-            silent = media.silences(full)
-            parts = media.speech_parts(
-                duration,
-                silent,
-                max_seconds=media.max_part_seconds(settings.CONTENT_AUDIO_MAX_BYTES),
-                overlap=settings.CONTENT_AUDIO_OVERLAP_SECONDS,
-            )
+            parts, silent = media.plan_parts(full, duration)
             stored = []
             for number, part in enumerate(parts, start=1):
                 piece = media.cut(full, Path(tmp) / f"part-{number:03d}.mp3", part)
@@ -113,18 +97,21 @@ def transcribe(job, run):
                 raise StepFailed(
                     _("El audio no tiene partes con voz que transcribir."), permanent=True
                 )
-            timed = []
-            for number, part in enumerate(parts, start=1):
-                if part["file"] not in run.checkpoint:
-                    with default_storage.open(part["file"], "rb") as fh:
-                        result = ai_transcribe(
-                            fh, language=lesson.language, requested_by="content.transcribe"
-                        )
-                    run.add_cost(result)
-                    run.save_checkpoint(part["file"], result.segments)
-                timed.append((part["start"], run.checkpoint[part["file"]]))
-                run.progress(100 * number / len(parts))
-            segments, offline = transcripts.join_parts(timed), False
+
+            def keep(key, result):
+                run.add_cost(result)
+                run.save_checkpoint(key, result.segments)
+                run.progress(100 * len(run.checkpoint) / len(parts))
+
+            segments = transcribe_parts(
+                [(part["file"], part["start"]) for part in parts],
+                lambda name: default_storage.open(name, "rb"),
+                language=lesson.language,
+                requested_by="content.transcribe",
+                done=run.checkpoint,
+                on_part=keep,
+            )
+            offline = False
     except AIError as exc:
         raise _ai_failed(exc) from exc
     if not segments:

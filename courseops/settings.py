@@ -316,6 +316,15 @@ AI_BREAKER_FAILURES = env.int("AI_BREAKER_FAILURES", default=5)
 AI_BREAKER_COOLDOWN_SECONDS = env.int("AI_BREAKER_COOLDOWN_SECONDS", default=60)
 # How long an identical prompt (same version, model and rendered input) is answered from cache.
 AI_CACHE_SECONDS = env.int("AI_CACHE_SECONDS", default=7 * 24 * 3600)
+# Long recordings (courseops.ai.media): the largest audio part sent in one transcription
+# request (Whisper's limit is 25 MB) and the seconds two parts overlap when a long stretch
+# of speech is cut in fixed windows.
+AI_AUDIO_PART_MAX_BYTES = env.int("AI_AUDIO_PART_MAX_BYTES", default=24 * 1024 * 1024)
+AI_AUDIO_OVERLAP_SECONDS = env.float("AI_AUDIO_OVERLAP_SECONDS", default=5.0)
+# Quieter than this (dB) for at least this long is silence (a break, not a pause between
+# sentences), and is not transcribed.
+AI_SILENCE_DB = env.int("AI_SILENCE_DB", default=-35)
+AI_SILENCE_MIN_SECONDS = env.float("AI_SILENCE_MIN_SECONDS", default=10.0)
 # USD per million tokens (input, output); per minute for transcription models.
 AI_PRICES = {
     "gpt-4o-mini": {"input": 0.15, "output": 0.60},
@@ -486,8 +495,9 @@ ZOOM_OAUTH_URL = env.str("ZOOM_OAUTH_URL", default="https://zoom.us/oauth/token"
 ZOOM_TIMEOUT_SECONDS = env.float("ZOOM_TIMEOUT_SECONDS", default=15.0)
 # The Zoom app's "Secret Token" (Features > Event subscriptions): signs /webhooks/zoom/.
 ZOOM_WEBHOOK_SECRET_TOKEN = env_secret("ZOOM_WEBHOOK_SECRET_TOKEN", default="")
-# Largest recording file (transcript or audio) downloaded from Zoom, in MB.
-ZOOM_DOWNLOAD_MAX_MB = env.int("ZOOM_DOWNLOAD_MAX_MB", default=25)
+# Largest recording file (transcript, audio or video) downloaded from Zoom, in MB; it is
+# streamed to a temporary file and long audio is split before transcription.
+ZOOM_DOWNLOAD_MAX_MB = env.int("ZOOM_DOWNLOAD_MAX_MB", default=2048)
 # Largest recording file staff can upload in the admin (a video for YouTube), in MB.
 WEBINAR_RECORDING_MAX_MB = env.int("WEBINAR_RECORDING_MAX_MB", default=2048)
 # Where approved recordings are published: "console" (nothing leaves, logged) or "youtube".
@@ -510,14 +520,6 @@ WEBINAR_SMS_QUIET_HOURS = env.str("WEBINAR_SMS_QUIET_HOURS", default="21:00-08:0
 
 
 # Content pipeline (content)
-# Largest audio file sent in one transcription request (Whisper's limit is 25 MB).
-CONTENT_AUDIO_MAX_BYTES = env.int("CONTENT_AUDIO_MAX_BYTES", default=24 * 1024 * 1024)
-# Seconds two audio parts overlap when a long stretch of speech is cut in fixed windows.
-CONTENT_AUDIO_OVERLAP_SECONDS = env.float("CONTENT_AUDIO_OVERLAP_SECONDS", default=5.0)
-# Quieter than this (dB) for at least this long is silence (a break, not a pause between
-# sentences), and is not transcribed.
-CONTENT_SILENCE_DB = env.int("CONTENT_SILENCE_DB", default=-35)
-CONTENT_SILENCE_MIN_SECONDS = env.float("CONTENT_SILENCE_MIN_SECONDS", default=10.0)
 # Characters of transcript per AI call; longer lessons are summarised part by part.
 CONTENT_CHUNK_CHARS = env.int("CONTENT_CHUNK_CHARS", default=12000)
 # Largest video downloaded from a URL (bytes) and its timeout per read (seconds).

@@ -503,8 +503,9 @@ class RecordingForm(forms.Form):
         label=_("Archivo"),
         required=False,
         help_text=_(
-            "Subtítulos VTT/SRT, o audio (hasta 25 MB) para transcribir con la IA, o el "
-            "vídeo para publicarlo en YouTube tras revisar su título y descripción."
+            "Subtítulos VTT/SRT, o el audio o vídeo de la sesión para transcribir con la IA "
+            "(por partes si es largo); un vídeo se publica además en YouTube tras revisar "
+            "su título y descripción."
         ),
     )
 

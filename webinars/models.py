@@ -310,6 +310,9 @@ class Recording(models.Model):
     zoom_download_token = models.TextField(blank=True)
     transcript = models.TextField(_("transcripción"), blank=True)
     transcript_segments = models.JSONField(default=list, blank=True)
+    # Parts of a long audio already transcribed ({part key: segments}): a retry after a
+    # failure sends only the rest. Emptied once the transcript is saved.
+    transcript_parts = models.JSONField(default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
     # Where the video was published (YouTube), once its title and description were approved.
     video_url = models.URLField(_("vídeo publicado"), max_length=500, blank=True)

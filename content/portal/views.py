@@ -5,8 +5,8 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
-from content import transcripts
 from content.portal import services
+from courseops.ai import transcripts
 from students.portal.services import current_student
 from students.portal.views import render_for_student
 

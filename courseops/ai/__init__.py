@@ -13,6 +13,8 @@
 
 In a Celery task, retry when `exc.permanent` is False (`AIUnavailable`, `AIBudgetExceeded`)
 with `countdown=exc.retry_after`; otherwise store `str(exc)` as the row's `last_error`.
+Recordings over the 25 MB upload limit go through `transcribe_media` (split, transcribed
+part by part, joined; see `courseops.ai.long_audio`).
 Imported lazily so `import courseops.ai` works before Django's app registry is ready.
 """
 
@@ -21,6 +23,9 @@ _EXPORTS = {
     "transcribe": "courseops.ai.gateway",
     "AIResult": "courseops.ai.gateway",
     "TranscriptionResult": "courseops.ai.gateway",
+    "transcribe_media": "courseops.ai.long_audio",
+    "transcribe_parts": "courseops.ai.long_audio",
+    "MediaTranscript": "courseops.ai.long_audio",
     "AIError": "courseops.ai.errors",
     "PromptError": "courseops.ai.errors",
     "AIProviderError": "courseops.ai.errors",

@@ -336,6 +336,11 @@ def _open_audio(audio_file):
     yield os.path.basename(getattr(audio_file, "name", "") or "audio"), audio_file, size
 
 
+def audio_transcription_available():
+    """False when the configured provider is the offline one, which reads only subtitles."""
+    return not _provider().offline
+
+
 def transcribe(audio_file, *, language="es", requested_by=""):
     """Transcribe a recording into text and timed segments; returns a `TranscriptionResult`.
 

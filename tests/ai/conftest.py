@@ -48,6 +48,32 @@ def chat_completion(content, *, prompt_tokens=120, completion_tokens=45, model="
     )
 
 
+def whisper(duration, *segments):
+    """A verbose Whisper answer: `segments` are (start, end, text) within the part sent."""
+    body = {
+        "task": "transcribe",
+        "language": "spanish",
+        "duration": duration,
+        "text": " ".join(text for _s, _e, text in segments),
+        "segments": [
+            {
+                "id": i,
+                "seek": 0,
+                "start": start,
+                "end": end,
+                "text": f" {text}",
+                "tokens": [1],
+                "temperature": 0.0,
+                "avg_logprob": -0.2,
+                "compression_ratio": 1.1,
+                "no_speech_prob": 0.01,
+            }
+            for i, (start, end, text) in enumerate(segments)
+        ],
+    }
+    return Response(json.dumps(body), status=200, content_type="application/json")
+
+
 def api_error(status, *, code, message="error", type_="error", headers=None):
     body = {"error": {"message": message, "type": type_, "code": code, "param": None}}
     return Response(

@@ -5,39 +5,12 @@ import json
 
 import pytest
 from django.core.files import File
-from werkzeug import Response
 
 from content import pipeline
-from content.media import synthetic_video
 from content.models import JobStep
 from content.reviews import lesson_drafts
-from tests.ai.conftest import api_error, chat_completion
-
-
-def whisper(duration, *segments):
-    body = {
-        "task": "transcribe",
-        "language": "spanish",
-        "duration": duration,
-        "text": " ".join(text for _s, _e, text in segments),
-        "segments": [
-            {
-                "id": i,
-                "seek": 0,
-                "start": start,
-                "end": end,
-                "text": f" {text}",
-                "tokens": [1],
-                "temperature": 0.0,
-                "avg_logprob": -0.2,
-                "compression_ratio": 1.1,
-                "no_speech_prob": 0.01,
-            }
-            for i, (start, end, text) in enumerate(segments)
-        ],
-    }
-    return Response(json.dumps(body), status=200, content_type="application/json")
-
+from tests.ai.conftest import api_error, chat_completion, whisper
+from tests.media import synthetic_video
 
 NOTES = {
     "summary": "La clase explica embeddings y RAG.",
@@ -78,8 +51,8 @@ QUIZ = {
 def video_lesson(make_lesson, tmp_path, settings):
     # Parts of 12 s at most (the 25 MB limit, scaled down), overlapping 2 s; a 12 s
     # break counts as silence.
-    settings.CONTENT_AUDIO_MAX_BYTES = 53_334
-    settings.CONTENT_AUDIO_OVERLAP_SECONDS = 2
+    settings.AI_AUDIO_PART_MAX_BYTES = 53_334
+    settings.AI_AUDIO_OVERLAP_SECONDS = 2
     path = synthetic_video(tmp_path / "clase.mp4", [("tone", 4), ("silence", 12), ("tone", 30)])
     lesson = make_lesson()
     with path.open("rb") as fh:

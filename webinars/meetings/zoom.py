@@ -15,6 +15,7 @@ from webinars.meetings import Meeting, MeetingError
 
 TOKEN_CACHE_KEY = "webinars:zoom:token"
 TOKEN_MARGIN_SECONDS = 60
+DOWNLOAD_CHUNK_BYTES = 1024 * 1024
 
 
 def _raise_for(response, action):
@@ -159,24 +160,29 @@ class ZoomProvider:
                 return None
             raise
 
-    def download(self, url, *, token, max_bytes):
-        """A recording file's bytes; Zoom answers with a redirect to its storage."""
+    def download(self, url, target, *, token, max_bytes):
+        """Stream a recording file to the path `target` in chunks (a video can be
+        gigabytes); Zoom answers with a redirect to its storage. Returns the bytes written;
+        stops as soon as the file passes `max_bytes`."""
         headers = {"Authorization": f"Bearer {token or self._token()}"}
+        written = 0
         try:
-            with httpx.stream(
-                "GET", url, headers=headers, timeout=self.timeout, follow_redirects=True
-            ) as response:
+            with (
+                httpx.stream(
+                    "GET", url, headers=headers, timeout=self.timeout, follow_redirects=True
+                ) as response,
+                open(target, "wb") as out,
+            ):
                 if not response.is_success:
                     response.read()  # the error text, for the message
                 _raise_for(response, "download")
-                chunks, size = [], 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
+                for chunk in response.iter_bytes(DOWNLOAD_CHUNK_BYTES):
+                    written += len(chunk)
+                    if written > max_bytes:
                         raise MeetingError(
                             f"Zoom file larger than {max_bytes} bytes.", permanent=True
                         )
-                    chunks.append(chunk)
+                    out.write(chunk)
         except httpx.HTTPError as exc:
             raise MeetingError(f"Zoom download unreachable: {exc}", permanent=False) from exc
-        return b"".join(chunks)
+        return written

@@ -77,6 +77,7 @@ def recording_upload(*, webinar, file=None, watch_url="", user=None):
             recording.source = Recording.Source.UPLOAD
             recording.file = file
             recording.transcript, recording.transcript_segments = "", []
+            recording.transcript_parts = {}
             recording.status, recording.error = Recording.Status.RECEIVED, ""
         recording.save()
         log_action(
@@ -104,8 +105,17 @@ def recording_process(*, recording, final_attempt=True):
         if not recording.transcript:
             result = transcribe_recording(recording)
             recording.transcript, recording.transcript_segments = result.text, result.segments
+            recording.transcript_parts = {}
             recording.status, recording.error = Recording.Status.TRANSCRIBED, ""
-            recording.save(update_fields=["transcript", "transcript_segments", "status", "error"])
+            recording.save(
+                update_fields=[
+                    "transcript",
+                    "transcript_segments",
+                    "transcript_parts",
+                    "status",
+                    "error",
+                ]
+            )
             log_action(
                 recording.webinar,
                 "webinars.recording.transcribed",

@@ -1,8 +1,10 @@
-"""The recording's transcript: ONE function, so the content app can take it over later.
+"""The recording's transcript, from the first source that has one: an uploaded file, then
+Zoom's transcript (VTT), its audio-only file (M4A), its video (MP4).
 
-Sources, in order: an uploaded VTT/SRT or audio file; Zoom's transcript (VTT) file; Zoom's
-audio-only (M4A) file. Everything goes through `courseops.ai.transcribe`, which reads
-subtitles locally and sends audio to the configured model.
+Subtitles (VTT/SRT) are read as they are through `courseops.ai.transcribe`. Audio and video
+go through `courseops.ai.transcribe_media`, which leaves out silence and splits a long
+recording under the upload limit; each part is kept on the recording as soon as it is
+transcribed (`transcript_parts`), so a retry after a failure sends only the rest.
 """
 
 import tempfile
@@ -11,11 +13,13 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from courseops.ai import PromptError, transcribe
+from courseops.ai import PromptError, media, subtitles, transcribe, transcribe_media
 from webinars.meetings import get_provider
+from webinars.models import Recording
 
-# Zoom's file types, best first: its own transcript, then the lightest audio.
-ZOOM_SOURCES = (("TRANSCRIPT", ".vtt"), ("M4A", ".m4a"))
+REQUESTED_BY = "webinars.recording"
+# Zoom's file types, best first: its own transcript, then the lightest audio, the video.
+ZOOM_SOURCES = (("TRANSCRIPT", ".vtt"), ("M4A", ".m4a"), ("MP4", ".mp4"))
 
 
 def _zoom_file(recording):
@@ -27,22 +31,43 @@ def _zoom_file(recording):
 
 
 def transcribe_recording(recording):
-    """A `TranscriptionResult` for the recording; raises MeetingError (download) or an
-    AIError (`PromptError` when there is nothing that can be transcribed)."""
-    language = recording.webinar.language
-    requested_by = "webinars.recording"
+    """A result with `text`, `segments` and `offline`; raises MeetingError (download) or an
+    AIError (`PromptError` when there is nothing that can be transcribed, `MediaError`
+    for a file ffmpeg cannot read)."""
     if recording.file:
-        with recording.file.open("rb") as fh:
-            return transcribe(fh, language=language, requested_by=requested_by)
+        with media.local_copy(recording.file) as path:
+            return _transcribe_file(recording, Path(path))
     url, suffix = _zoom_file(recording)
     if url is None:
         raise PromptError(_("No hay transcripción ni audio que transcribir en esta grabación."))
-    content = get_provider("zoom").download(
-        url,
-        token=recording.zoom_download_token,
-        max_bytes=settings.ZOOM_DOWNLOAD_MAX_MB * 1024 * 1024,
-    )
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"zoom-{recording.webinar_id}{suffix}"
-        path.write_bytes(content)
-        return transcribe(path, language=language, requested_by=requested_by)
+        get_provider("zoom").download(
+            url,
+            path,
+            token=recording.zoom_download_token,
+            max_bytes=settings.ZOOM_DOWNLOAD_MAX_MB * 1024 * 1024,
+        )
+        return _transcribe_file(recording, path)
+
+
+def _transcribe_file(recording, path):
+    language = recording.webinar.language
+    with path.open("rb") as fh:
+        head = fh.read(200)
+    if subtitles.is_subtitle_file(path.name, head):
+        return transcribe(path, language=language, requested_by=REQUESTED_BY)
+
+    def keep(key, result):
+        recording.transcript_parts[key] = result.segments
+        Recording.objects.filter(pk=recording.pk).update(
+            transcript_parts=recording.transcript_parts
+        )
+
+    return transcribe_media(
+        path,
+        language=language,
+        requested_by=REQUESTED_BY,
+        done=recording.transcript_parts,
+        on_part=keep,
+    )

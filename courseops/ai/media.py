@@ -1,10 +1,11 @@
-"""Audio from a lesson video with the ffmpeg binary shipped by imageio-ffmpeg.
+"""Audio from a recording (a lesson video, a webinar's MP4 or M4A) with the ffmpeg binary
+shipped by imageio-ffmpeg.
 
 Audio is 16 kHz mono MP3 at 32 kbit/s (what speech needs; about 14 MB an hour). Silent
-stretches (pauses longer than `CONTENT_SILENCE_MIN_SECONDS`) are found with ffmpeg's
+stretches (pauses longer than `AI_SILENCE_MIN_SECONDS`) are found with ffmpeg's
 `silencedetect` and never sent to transcription (Whisper invents text on silence);
-speech longer than the upload limit allows is cut in fixed windows that overlap, so no
-word is lost at a cut.
+speech longer than `AI_AUDIO_PART_MAX_BYTES` allows is cut in fixed windows that overlap
+by `AI_AUDIO_OVERLAP_SECONDS`, so no word is lost at a cut.
 """
 
 import contextlib
@@ -19,6 +20,8 @@ from pathlib import Path
 import imageio_ffmpeg
 from django.conf import settings
 
+from courseops.ai.errors import AIError
+
 AUDIO_BITRATE = 32_000  # bits per second
 AUDIO_ARGS = ["-vn", "-ac", "1", "-ar", "16000", "-c:a", "libmp3lame", "-b:a", "32k"]
 # Parts are cut a little under the byte limit: MP3 frames and headers add a few percent.
@@ -28,10 +31,8 @@ _DURATION = re.compile(r"Duration: (\d+):(\d{2}):(\d{2}(?:\.\d+)?)")
 TIMEOUT_SECONDS = 3 * 3600
 
 
-class MediaError(Exception):
+class MediaError(AIError):
     """ffmpeg could not read or write a file; retrying the same file will not help."""
-
-    permanent = True
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,17 @@ class Part:
     def duration(self):
         return round(self.end - self.start, 3)
 
+    @property
+    def key(self):
+        """Names the part in a checkpoint: the same file and settings cut the same parts."""
+        return f"{self.start:.3f}-{self.end:.3f}"
+
 
 def ffmpeg_exe():
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def _run(args, *, timeout=TIMEOUT_SECONDS):
+def run_ffmpeg(args, *, timeout=TIMEOUT_SECONDS):
     try:
         completed = subprocess.run(  # noqa: S603  (fixed binary, arguments are ours)
             [ffmpeg_exe(), "-hide_banner", "-nostdin", *args],
@@ -66,12 +72,12 @@ def _run(args, *, timeout=TIMEOUT_SECONDS):
 
 def extract_audio(source, target):
     """Write `source`'s audio track to `target` as 16 kHz mono MP3; returns its duration."""
-    stderr = _run(["-y", "-i", str(source), *AUDIO_ARGS, str(target)])
+    stderr = run_ffmpeg(["-y", "-i", str(source), *AUDIO_ARGS, str(target)])
     return probe_duration(target) if Path(target).exists() else _duration(stderr)
 
 
 def probe_duration(path):
-    stderr = _run(["-i", str(path), "-f", "null", "-"])
+    stderr = run_ffmpeg(["-i", str(path), "-f", "null", "-"])
     return _duration(stderr)
 
 
@@ -85,9 +91,9 @@ def _duration(stderr):
 
 def silences(path, *, noise_db=None, min_seconds=None):
     """[(start, end)] of the silent stretches of an audio file."""
-    noise_db = settings.CONTENT_SILENCE_DB if noise_db is None else noise_db
-    min_seconds = settings.CONTENT_SILENCE_MIN_SECONDS if min_seconds is None else min_seconds
-    stderr = _run(
+    noise_db = settings.AI_SILENCE_DB if noise_db is None else noise_db
+    min_seconds = settings.AI_SILENCE_MIN_SECONDS if min_seconds is None else min_seconds
+    stderr = run_ffmpeg(
         [
             "-i",
             str(path),
@@ -138,9 +144,22 @@ def max_part_seconds(max_bytes):
     return max(10.0, max_bytes * 8 / AUDIO_BITRATE * SIZE_MARGIN)
 
 
+def plan_parts(audio, duration):
+    """([Part], [(start, end)] silences) of an extracted audio file, cut with the
+    configured part size and overlap."""
+    silent = silences(audio)
+    parts = speech_parts(
+        duration,
+        silent,
+        max_seconds=max_part_seconds(settings.AI_AUDIO_PART_MAX_BYTES),
+        overlap=settings.AI_AUDIO_OVERLAP_SECONDS,
+    )
+    return parts, silent
+
+
 def cut(source, target, part):
     """Write `part` of `source` to `target` (re-encoded, so the cut is exact)."""
-    _run(
+    run_ffmpeg(
         [
             "-y",
             "-ss",
@@ -174,41 +193,3 @@ def local_copy(field_file, suffix=""):
         yield path
     finally:
         os.unlink(path)
-
-
-def synthetic_video(path, pattern):
-    """A small video from ffmpeg's lavfi sources, for tests and benchmarks: `pattern` is
-    [("tone" | "silence", seconds)] for the audio track; the picture is a plain colour."""
-    inputs, labels = [], []
-    for index, (kind, seconds) in enumerate(pattern):
-        source = (
-            f"sine=frequency=440:sample_rate=16000:duration={seconds}"
-            if kind == "tone"
-            else f"anullsrc=r=16000:cl=mono:d={seconds}"
-        )
-        inputs += ["-f", "lavfi", "-i", source]
-        labels.append(f"[{index}:a]")
-    total = sum(seconds for _kind, seconds in pattern)
-    inputs += ["-f", "lavfi", "-i", f"color=c=blue:s=64x48:r=5:d={total}"]
-    audio = "".join(labels) + f"concat=n={len(pattern)}:v=0:a=1[a]"
-    _run(
-        [
-            "-y",
-            *inputs,
-            "-filter_complex",
-            audio,
-            "-map",
-            f"{len(pattern)}:v",
-            "-map",
-            "[a]",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-c:a",
-            "aac",
-            "-shortest",
-            str(path),
-        ]
-    )
-    return path

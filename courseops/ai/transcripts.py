@@ -1,5 +1,6 @@
-"""Transcript segments ({start, end, text} in seconds): joining the parts of a split
-recording, exporting VTT/SRT for the video player, and cutting text for the AI."""
+"""Transcript segments ({start, end, text} in seconds), whatever recording they come from:
+joining the parts of a split recording, exporting VTT/SRT for a video player, and cutting
+text for the AI. Parsing VTT/SRT is `courseops.ai.subtitles`."""
 
 
 def stamp(seconds):
