@@ -226,14 +226,16 @@ def test_one_budget_covers_a_persons_email_and_phone(
         idempotency_key="email",
         category=Category.MARKETING,
     )
-    with time_machine.travel(NOON_IN_MEXICO, tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            sms = queue_sms(
-                to="+52 1 55 1234 5678",
-                idempotency_key="sms",
-                body="Oferta",
-                category=Category.MARKETING,
-            )
+    with (
+        time_machine.travel(NOON_IN_MEXICO, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        sms = queue_sms(
+            to="+52 1 55 1234 5678",
+            idempotency_key="sms",
+            body="Oferta",
+            category=Category.MARKETING,
+        )
     sms.refresh_from_db()
 
     assert sms.person_key == "ana@example.com"
