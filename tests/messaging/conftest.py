@@ -16,6 +16,8 @@ def _core_outbox_alone(settings, monkeypatch):
     settings.MESSAGING_QUIET_HOURS = ""
     monkeypatch.setattr(hooks, "_PERSON_LOOKUPS", [])
     monkeypatch.setattr(hooks, "_CONSENT_CHECKS", [])
+
+
 TWILIO_SID = "ACtest0000000000000000000000000000"
 TWILIO_MESSAGES_PATH = f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
 
