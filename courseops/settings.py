@@ -398,6 +398,13 @@ ZOOM_TIMEOUT_SECONDS = env.float("ZOOM_TIMEOUT_SECONDS", default=15.0)
 WEBINAR_SMS_QUIET_HOURS = env.str("WEBINAR_SMS_QUIET_HOURS", default="21:00-08:00")
 
 
+# Marketing (marketing)
+# A contact's score halves every this many days without new actions.
+MARKETING_SCORE_HALF_LIFE_DAYS = env.float("MARKETING_SCORE_HALF_LIFE_DAYS", default=30.0)
+# How long the emailed "confirm your subscription" link works (seconds; 30 days).
+MARKETING_CONFIRM_LINK_MAX_AGE = env.int("MARKETING_CONFIRM_LINK_MAX_AGE", default=30 * 24 * 3600)
+
+
 def _is_hour_range(value):
     try:
         return (

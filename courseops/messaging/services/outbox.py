@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courseops.audit.services import log_action
-from courseops.messaging.hooks import find_person
+from courseops.messaging.hooks import Person, find_person
 from courseops.messaging.models import (
     PENDING,
     RETRYABLE,
@@ -105,7 +105,12 @@ def _common_fields(
             _("Valor desconocido de over_budget: %(v)s"), params={"v": over_budget}
         )
     now = timezone.now()
-    person = find_person(channel=channel, address=to)
+    # Transactional messages meet no policy: no need to know whose address it is.
+    person = (
+        find_person(channel=channel, address=to)
+        if category != Category.TRANSACTIONAL
+        else Person(key=f"{channel}:{to}")
+    )
     fields = {
         "channel": channel,
         "recipient": to,

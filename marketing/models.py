@@ -1,0 +1,232 @@
+"""Contacts (one per person, linked to the student when they are one), their consents per
+purpose, what they did (scored, decaying), and segments of them."""
+
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from students.models import Language, Student
+
+
+class Stage(models.TextChoices):
+    # In the order a person usually moves; intake only ever moves a contact forward.
+    SUBSCRIBER = "subscriber", _("Suscriptor")
+    LEAD = "lead", _("Lead")
+    WEBINAR_REGISTRANT = "webinar_registrant", _("Inscrito a webinar")
+    CUSTOMER = "customer", _("Cliente")
+    CHURNED = "churned", _("Ex cliente")
+
+
+STAGE_ORDER = list(Stage.values)
+
+
+class Tag(models.Model):
+    """A label on contacts: staff tags and the interests people tick on forms."""
+
+    name = models.CharField(_("nombre"), max_length=100, unique=True)
+
+    class Meta:
+        verbose_name = _("etiqueta")
+        verbose_name_plural = _("etiquetas")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class LeadForm(models.Model):
+    """A form people subscribe through (web, API, landing page): its consent texts and
+    whether it asks for a confirmation by email (double opt-in)."""
+
+    slug = models.SlugField(_("identificador"), unique=True)
+    name = models.CharField(_("nombre"), max_length=200)
+    double_opt_in = models.BooleanField(
+        _("doble confirmación"),
+        default=True,
+        help_text=_("Se envía un enlace para confirmar la suscripción antes del primer envío."),
+    )
+    newsletter_text = models.TextField(
+        _("texto del consentimiento (correo)"),
+        default=_("Quiero recibir por correo novedades, clases gratuitas y ofertas."),
+    )
+    sms_text = models.TextField(
+        _("texto del consentimiento (SMS)"),
+        default=_("Quiero recibir avisos y ofertas por SMS. Responde STOP para darte de baja."),
+    )
+    tags = models.ManyToManyField(
+        Tag, verbose_name=_("etiquetas que pone"), blank=True, related_name="+"
+    )
+    active = models.BooleanField(_("activo"), default=True)
+    created_at = models.DateTimeField(_("creado"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("formulario de captación")
+        verbose_name_plural = _("formularios de captación")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+# Scores are stored as points at a fixed epoch: an action worth p at time t is stored as
+# p * 2^((t - epoch) / half-life), so the score now is stored * 2^(-(now - epoch) / hl).
+# Decay then needs no nightly rewrite, ordering by the stored value is ordering by score,
+# and "score >= X" is one indexed comparison with a threshold computed in Python.
+SCORE_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def score_scale(at):
+    half_life = settings.MARKETING_SCORE_HALF_LIFE_DAYS * 86400
+    return 2 ** ((at - SCORE_EPOCH).total_seconds() / half_life)
+
+
+class Lead(models.Model):
+    email = models.EmailField(_("email"), max_length=254)
+    name = models.CharField(_("nombre"), max_length=200, blank=True)
+    phone = models.CharField(_("teléfono"), max_length=20, blank=True, help_text="E.164")
+    language = models.CharField(
+        _("idioma"), max_length=2, choices=Language.choices, default=Language.SPANISH
+    )
+    time_zone = models.CharField(_("zona horaria"), max_length=64, default=settings.TIME_ZONE)
+    country = models.CharField(_("país"), max_length=2, blank=True)
+    interests = models.ManyToManyField(
+        Tag, verbose_name=_("intereses"), blank=True, related_name="interested_leads"
+    )
+    tags = models.ManyToManyField(
+        Tag, verbose_name=_("etiquetas"), blank=True, related_name="tagged_leads"
+    )
+    # One person, one contact: the student this contact is, when they are one.
+    student = models.OneToOneField(
+        Student,
+        verbose_name=_("estudiante"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lead",
+    )
+    stage = models.CharField(
+        _("etapa"), max_length=20, choices=Stage.choices, default=Stage.SUBSCRIBER
+    )
+    score_points = models.FloatField(_("puntos (a la época)"), default=0, db_index=True)
+    form = models.ForeignKey(
+        LeadForm,
+        verbose_name=_("primer formulario"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+    )
+    first_source = models.CharField(_("primer origen"), max_length=40)
+    first_utm = models.JSONField(_("primer UTM"), default=dict, blank=True)
+    last_source = models.CharField(_("último origen"), max_length=40)
+    last_utm = models.JSONField(_("último UTM"), default=dict, blank=True)
+    last_seen_at = models.DateTimeField(_("última actividad"), default=timezone.now)
+    created_at = models.DateTimeField(_("creado"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("contacto")
+        verbose_name_plural = _("contactos")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="marketing_lead_unique_email_ci"),
+        ]
+        indexes = [
+            models.Index(fields=["stage"], name="marketing_lead_stage"),
+            models.Index(fields=["phone"], name="marketing_lead_phone"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+    @property
+    def score(self):
+        return round(self.score_points / score_scale(timezone.now()), 1)
+
+    @staticmethod
+    def points_threshold(score, *, now=None):
+        """The stored value a contact needs now to have at least `score`."""
+        return score * score_scale(now or timezone.now())
+
+
+class Purpose(models.TextChoices):
+    NEWSLETTER = "newsletter_email", _("Newsletter por correo")
+    MARKETING_SMS = "marketing_sms", _("Marketing por SMS")
+
+
+PURPOSE_CHANNEL = {Purpose.NEWSLETTER: "email", Purpose.MARKETING_SMS: "sms"}
+
+
+class Consent(models.Model):
+    """A contact's consent for one purpose: when, where, the words shown, from which IP.
+
+    Valid only when granted (confirmed, with double opt-in) and the address is not on the
+    outbox's suppression list. Every change leaves an audit entry (the history).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pendiente de confirmar")
+        GRANTED = "granted", _("Concedido")
+        WITHDRAWN = "withdrawn", _("Retirado")
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(_("finalidad"), max_length=20, choices=Purpose.choices)
+    status = models.CharField(_("estado"), max_length=10, choices=Status.choices)
+    source = models.CharField(_("dónde"), max_length=100)
+    text = models.TextField(_("texto mostrado"))
+    ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
+    requested_at = models.DateTimeField(_("solicitado"))
+    granted_at = models.DateTimeField(_("concedido"), null=True, blank=True)
+    confirmed_ip = models.GenericIPAddressField(_("IP de la confirmación"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("retirado"), null=True, blank=True)
+    withdrawn_source = models.CharField(_("retirado desde"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("consentimiento")
+        verbose_name_plural = _("consentimientos")
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "purpose"], name="marketing_consent_once")
+        ]
+        indexes = [models.Index(fields=["purpose", "status"], name="marketing_consent_status")]
+
+    def __str__(self):
+        return f"{self.lead_id} {self.purpose} ({self.status})"
+
+
+class Action(models.TextChoices):
+    CLICKED = "clicked", _("Hizo clic")
+    VISITED_LANDING = "visited_landing", _("Visitó una landing")
+    WEBINAR_REGISTERED = "webinar_registered", _("Se inscribió a un webinar")
+    WEBINAR_ATTENDED = "webinar_attended", _("Asistió a un webinar")
+    CHECKOUT_STARTED = "checkout_started", _("Empezó un pago")
+
+
+class Activity(models.Model):
+    """Something a contact did that counts (opens never do: machines open mail too)."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
+    action = models.CharField(_("acción"), max_length=30, choices=Action.choices)
+    # What it was about, and the key that makes one action count once.
+    ref = models.CharField(_("referencia"), max_length=200)
+    points = models.FloatField(_("puntos"))
+    # points * score_scale(occurred_at): what it adds to the contact's stored score.
+    weight = models.FloatField(_("peso"))
+    occurred_at = models.DateTimeField(_("cuándo"))
+
+    class Meta:
+        verbose_name = _("actividad")
+        verbose_name_plural = _("actividades")
+        ordering = ["-occurred_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "ref"], name="marketing_activity_once")
+        ]
+        indexes = [
+            models.Index(fields=["lead", "action", "occurred_at"], name="marketing_activity_lead")
+        ]
+
+    def __str__(self):
+        return f"{self.lead_id} {self.action} {self.ref}"

@@ -1,0 +1,1 @@
+"""The marketing API other code calls (keyword arguments only)."""

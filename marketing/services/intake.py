@@ -1,0 +1,42 @@
+"""Contacts from the webinars app's news (registrations and attendance)."""
+
+from marketing.models import Action, Stage
+from marketing.services.leads import capture_lead, find_lead
+from marketing.services.scoring import record_action
+
+
+def lead_from_webinar_registration(*, registration, webinar):
+    """A registrant becomes (or updates) a contact, scored for registering.
+
+    A webinar registration is not consent to marketing: no consent is recorded here.
+    """
+    result = capture_lead(
+        data={
+            "email": registration.email,
+            "name": registration.name,
+            "phone": registration.phone,
+            "time_zone": registration.time_zone,
+            "language": registration.language,
+        },
+        source="webinar",
+        stage=Stage.WEBINAR_REGISTRANT,
+    )
+    if result.lead is not None:
+        record_action(
+            lead=result.lead,
+            action=Action.WEBINAR_REGISTERED,
+            ref=f"registration:{registration.pk}",
+            at=registration.created_at,
+        )
+    return result
+
+
+def webinar_attendance(*, registration, webinar):
+    lead = find_lead(registration.email)
+    if lead is None:
+        lead = lead_from_webinar_registration(registration=registration, webinar=webinar).lead
+    if lead is not None:
+        record_action(
+            lead=lead, action=Action.WEBINAR_ATTENDED, ref=f"registration:{registration.pk}"
+        )
+    return lead

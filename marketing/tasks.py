@@ -1,0 +1,13 @@
+"""Thin tasks: ids in, one service call."""
+
+from celery import shared_task
+
+from marketing.models import Lead
+from marketing.services.consent import send_confirmation
+
+
+@shared_task(name="marketing.send_consent_confirmation", ignore_result=True)
+def send_consent_confirmation(lead_id):
+    lead = Lead.objects.filter(pk=lead_id).first()
+    if lead is not None:
+        send_confirmation(lead=lead)
