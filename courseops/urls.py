@@ -13,6 +13,7 @@ api_v1 = [
     path("me/", WhoAmIView.as_view(), name="me"),
     path("", include("students.api.urls")),
     path("", include("webinars.api.urls")),
+    path("", include("marketing.api.urls")),
 ]
 
 urlpatterns = [
