@@ -1,18 +1,24 @@
 """Staff pages for contacts, consents, forms and tags. Lists load in constant queries:
 consent columns are annotated subqueries, not a query per row."""
 
+import json
+
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import BooleanField, ExpressionWrapper
+from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin, TabularInline
 
 from courseops.core.admin import RecordAdmin
 from marketing.csv_import import UnreadableFile, import_leads
-from marketing.models import Consent, Lead, LeadForm, Purpose, Tag
+from marketing.models import Consent, Lead, LeadForm, Purpose, Segment, Tag
+from marketing.segments import compile_rules, count_rules, segment_leads
 from marketing.services.consent import valid_consent
 from students.admin.intake import ImportForm
 
@@ -232,3 +238,61 @@ class LeadFormAdmin(ModelAdmin):
 @admin.register(Tag)
 class TagAdmin(ModelAdmin):
     search_fields = ("name",)
+
+
+class SegmentForm(forms.ModelForm):
+    class Meta:
+        model = Segment
+        fields = ("name", "description", "kind", "rules", "members")
+
+    def clean_rules(self):
+        rules = self.cleaned_data["rules"] or {}
+        if self.cleaned_data.get("kind", Segment.Kind.RULES) == Segment.Kind.RULES:
+            try:
+                compile_rules(rules)
+            except ValidationError as exc:
+                raise forms.ValidationError(exc.messages) from None
+        return rules
+
+
+def _members_label(count):
+    return ngettext("%(n)d contacto ahora", "%(n)d contactos ahora", count) % {"n": count}
+
+
+@admin.register(Segment)
+class SegmentAdmin(ModelAdmin):
+    form = SegmentForm
+    list_display = ("name", "kind", "updated_at")
+    list_filter = ("kind",)
+    search_fields = ("name",)
+    readonly_fields = ("members_now",)
+    fields = ("name", "description", "kind", "rules", "members_now", "members")
+    autocomplete_fields = ("members",)
+
+    class Media:
+        js = ("marketing/segment_count.js",)
+
+    @admin.display(description=_("miembros"))
+    def members_now(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        try:
+            return _members_label(segment_leads(obj).count())
+        except ValidationError as exc:
+            return " ".join(exc.messages)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(require_POST(self.count_view))
+        return [path("count/", view, name="marketing_segment_count"), *super().get_urls()]
+
+    def count_view(self, request):
+        """The live count for rules being edited: one COUNT query."""
+        if not request.user.has_perm("marketing.view_segment"):
+            raise PermissionDenied
+        try:
+            rules = json.loads(request.POST.get("rules") or "{}")
+            count = count_rules(rules)
+        except (ValueError, ValidationError) as exc:
+            message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            return JsonResponse({"error": message}, status=400)
+        return JsonResponse({"count": count, "label": _members_label(count)})

@@ -230,3 +230,35 @@ class Activity(models.Model):
 
     def __str__(self):
         return f"{self.lead_id} {self.action} {self.ref}"
+
+
+class Segment(models.Model):
+    """Who a campaign or sequence is for: rules compiled to one query (see
+    `marketing.segments`), or a static list of contacts picked by staff."""
+
+    class Kind(models.TextChoices):
+        RULES = "rules", _("Por reglas")
+        STATIC = "static", _("Lista fija")
+
+    name = models.CharField(_("nombre"), max_length=200)
+    description = models.TextField(_("descripción"), blank=True)
+    kind = models.CharField(_("tipo"), max_length=10, choices=Kind.choices, default=Kind.RULES)
+    rules = models.JSONField(
+        _("reglas"),
+        default=dict,
+        blank=True,
+        help_text=_('{"match": "all" | "any", "conditions": [condición o grupo, ...]}'),
+    )
+    members = models.ManyToManyField(
+        Lead, verbose_name=_("contactos (lista fija)"), blank=True, related_name="static_segments"
+    )
+    created_at = models.DateTimeField(_("creado"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("segmento")
+        verbose_name_plural = _("segmentos")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
