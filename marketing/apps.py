@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MarketingConfig(AppConfig):
@@ -8,8 +9,18 @@ class MarketingConfig(AppConfig):
 
     def ready(self):
         from courseops.messaging.hooks import register_consent_check, register_person_lookup
+        from courseops.reviews.registry import ReviewKind, register_kind
         from marketing import signals  # noqa: F401  (connects the receivers)
         from marketing.directory import marketing_consent, person_for
+        from marketing.services.content import newsletter_apply
 
         register_person_lookup(person_for)
         register_consent_check(marketing_consent)
+        register_kind(
+            ReviewKind(
+                name="newsletter",
+                label=_("Newsletter (variante de campaña)"),
+                apply=newsletter_apply,
+                html=True,
+            )
+        )

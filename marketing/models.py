@@ -262,3 +262,175 @@ class Segment(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class Campaign(models.Model):
+    """A newsletter to one or more segments, optionally A/B tested, sent in batches."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Borrador")
+        SCHEDULED = "scheduled", _("Programada")
+        SENDING = "sending", _("Enviando")
+        PAUSED = "paused", _("En pausa")
+        SENT = "sent", _("Enviada")
+        CANCELED = "canceled", _("Cancelada")
+
+    class Schedule(models.TextChoices):
+        FIXED = "fixed", _("A una hora fija")
+        LOCAL_TIME = "local_time", _("A una hora local de cada contacto")
+
+    class Phase(models.TextChoices):
+        ALL = "all", _("Todos")
+        TEST = "test", _("Prueba A/B")
+        REST = "rest", _("Resto con la ganadora")
+
+    class Metric(models.TextChoices):
+        CLICKS = "clicks", _("Clics únicos")
+        CONVERSIONS = "conversions", _("Conversiones")
+
+    name = models.CharField(_("nombre"), max_length=200)
+    segments = models.ManyToManyField(Segment, verbose_name=_("segmentos"), related_name="+")
+    preheader = models.CharField(_("preencabezado"), max_length=200, blank=True)
+    status = models.CharField(
+        _("estado"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    schedule = models.CharField(
+        _("programación"), max_length=12, choices=Schedule.choices, default=Schedule.FIXED
+    )
+    send_at = models.DateTimeField(
+        _("enviar a partir de"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Hora fija: cuándo sale. Hora local: desde cuándo; cada contacto la recibe en "
+            "la primera «hora local» de su zona a partir de aquí."
+        ),
+    )
+    local_time = models.TimeField(_("hora local"), default="10:00")
+    test_share = models.PositiveSmallIntegerField(
+        _("porcentaje de prueba A/B"),
+        default=20,
+        help_text=_("Con 2 a 4 variantes: a qué parte del segmento va la prueba."),
+    )
+    test_wait_hours = models.PositiveSmallIntegerField(_("espera de la prueba (horas)"), default=4)
+    min_sample = models.PositiveIntegerField(
+        _("muestra mínima por variante"),
+        default=100,
+        help_text=_("La prueba se amplía lo necesario para llegar a esta muestra."),
+    )
+    winner_metric = models.CharField(
+        _("la ganadora, por"), max_length=12, choices=Metric.choices, default=Metric.CLICKS
+    )
+    batch_size = models.PositiveIntegerField(
+        _("mensajes por minuto"), default=500, help_text=_("El ritmo de envío.")
+    )
+    phase = models.CharField(_("fase"), max_length=5, choices=Phase.choices, blank=True)
+    effective_share = models.PositiveSmallIntegerField(_("porcentaje de prueba usado"), null=True)
+    test_ends_at = models.DateTimeField(_("fin de la prueba"), null=True, blank=True)
+    winner = models.ForeignKey(
+        "Variant",
+        verbose_name=_("ganadora"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    winner_note = models.CharField(_("sobre la ganadora"), max_length=300, blank=True)
+    started_at = models.DateTimeField(_("inicio del envío"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("fin del envío"), null=True, blank=True)
+    created_at = models.DateTimeField(_("creada"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("campaña")
+        verbose_name_plural = _("campañas")
+        ordering = ["-id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Variant(models.Model):
+    """One version (subject and/or body) of a campaign. What goes out is the approved
+    text, set only by approving its review draft (kind `newsletter`)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="variants")
+    label = models.CharField(_("variante"), max_length=1, default="A")
+    subject = models.CharField(_("asunto"), max_length=200)
+    body_html = models.TextField(_("cuerpo (HTML)"), help_text=_("{nombre}: el nombre de pila."))
+    approved_subject = models.CharField(_("asunto aprobado"), max_length=200, blank=True)
+    approved_body = models.TextField(_("cuerpo aprobado"), blank=True)
+    approved_at = models.DateTimeField(_("aprobada"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("variante")
+        verbose_name_plural = _("variantes")
+        ordering = ["campaign", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "label"], name="marketing_variant_label")
+        ]
+
+    def __str__(self):
+        return f"{self.campaign} · {self.label}"
+
+
+class Recipient(models.Model):
+    """One contact of a campaign, snapshotted when the send starts. `status` moves from
+    pending to queued in the same transaction that puts the email in the outbox: that,
+    not the fetch, is the checkpoint a resumed send starts from."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pendiente")
+        QUEUED = "queued", _("En la bandeja de salida")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="recipients")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    bucket = models.PositiveSmallIntegerField()  # 0..99, fixed per contact and campaign
+    variant = models.ForeignKey(Variant, null=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    message = models.ForeignKey(
+        "messaging.OutboundMessage", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    queued_at = models.DateTimeField(null=True)
+    clicked_at = models.DateTimeField(null=True)  # first human click
+    converted_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = _("destinatario")
+        verbose_name_plural = _("destinatarios")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "lead"], name="marketing_recipient_once")
+        ]
+        indexes = [
+            models.Index(
+                fields=["campaign", "bucket", "id"],
+                name="marketing_recipient_pending",
+                condition=models.Q(status="pending"),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.campaign_id} → {self.lead_id} ({self.status})"
+
+
+class TrackingEvent(models.Model):
+    """An open or a click. Machine ones (link scanners, privacy proxies, seconds after
+    delivery) are kept but flagged, and no decision ever counts them."""
+
+    class Kind(models.TextChoices):
+        OPEN = "open", _("Apertura")
+        CLICK = "click", _("Clic")
+
+    recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    url = models.URLField(max_length=1000, blank=True)
+    machine = models.BooleanField(default=False)
+    reason = models.CharField(max_length=100, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("evento de seguimiento")
+        verbose_name_plural = _("eventos de seguimiento")
+
+    def __str__(self):
+        return f"{self.kind} {self.recipient_id}{' (máquina)' if self.machine else ''}"

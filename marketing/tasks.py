@@ -11,3 +11,10 @@ def send_consent_confirmation(lead_id):
     lead = Lead.objects.filter(pk=lead_id).first()
     if lead is not None:
         send_confirmation(lead=lead)
+
+
+@shared_task(name="marketing.run_campaigns", ignore_result=True)
+def run_campaigns():
+    from marketing.services.campaigns import run_campaigns as run
+
+    run()

@@ -2,10 +2,13 @@
 what to receive. A GET only shows (mail scanners follow links); a POST acts."""
 
 from django.contrib.auth.decorators import login_not_required
+from django.core import signing
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from marketing.models import Consent, LeadForm, Purpose
+from marketing.models import Consent, LeadForm, Purpose, TrackingEvent
+from marketing.services.campaigns import read_tracking_token
 from marketing.services.consent import (
     confirm_consents,
     grant_from_preferences,
@@ -14,6 +17,7 @@ from marketing.services.consent import (
     preferences_url,
     withdraw_consent,
 )
+from marketing.services.tracking import record_event
 
 
 def _ip(request):
@@ -79,3 +83,46 @@ def preferences(request, token):
         "marketing/preferences.html",
         {"lead": lead, "choices": _choices(lead), "saved": saved},
     )
+
+
+# A 1x1 transparent GIF.
+PIXEL = (
+    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00"
+    b"\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+)
+
+
+@login_not_required
+@require_http_methods(["GET", "HEAD"])
+def click(request, token):
+    """Our signed click redirect: record, then send the person where the link pointed."""
+    try:
+        data = read_tracking_token(token)
+    except signing.BadSignature:
+        return render(request, "marketing/link_invalid.html", status=400)
+    record_event(
+        recipient_id=data["r"],
+        kind=TrackingEvent.Kind.CLICK,
+        url=data["u"],
+        user_agent=request.headers.get("User-Agent", ""),
+        method=request.method,
+    )
+    return HttpResponseRedirect(data["u"])
+
+
+@login_not_required
+@require_http_methods(["GET", "HEAD"])
+def open_pixel(request, token):
+    try:
+        data = read_tracking_token(token)
+    except signing.BadSignature:
+        return HttpResponse(PIXEL, content_type="image/gif")
+    record_event(
+        recipient_id=data["r"],
+        kind=TrackingEvent.Kind.OPEN,
+        user_agent=request.headers.get("User-Agent", ""),
+        method=request.method,
+    )
+    response = HttpResponse(PIXEL, content_type="image/gif")
+    response["Cache-Control"] = "no-store"
+    return response

@@ -7,6 +7,7 @@ stage only moves forward and the last touch (source and UTM) is recorded.
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
@@ -14,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courseops.audit.services import log_action
-from marketing.models import STAGE_ORDER, Lead, LeadForm, Purpose, Stage, Tag
+from marketing.models import STAGE_ORDER, Lead, LeadForm, Purpose, Recipient, Stage, Tag
 from marketing.services.consent import request_consent, send_confirmation_on_commit
 from students.intake.validation import (
     UTM_FIELDS,
@@ -43,6 +44,8 @@ LEAD_FIELDS = (
     "sms_consent",
     *UTM_FIELDS,
 )
+# A contact who becomes a student this soon after a campaign counts as its conversion.
+CONVERSION_WINDOW = timedelta(days=14)
 # Filled on a known contact only while still empty.
 FILLABLE = ("name", "phone", "country")
 
@@ -220,4 +223,9 @@ def link_student(student):
     lead.stage = Stage.CUSTOMER
     lead.save(update_fields=["student", "stage", "updated_at"])
     log_action(lead, "marketing.lead.linked_to_student", data={"student": student.pk})
+    # Becoming a student within the window after a campaign is that campaign's conversion.
+    now = timezone.now()
+    Recipient.objects.filter(
+        lead=lead, converted_at=None, queued_at__gte=now - CONVERSION_WINDOW
+    ).update(converted_at=now)
     return lead

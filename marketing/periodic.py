@@ -1,0 +1,13 @@
+from datetime import timedelta
+
+from courseops.core.schedules import Periodic, declare
+
+declare(
+    Periodic(
+        name="marketing.run_campaigns",
+        task="marketing.run_campaigns",
+        every=timedelta(seconds=60),
+        description="Empieza las campañas programadas, pone en cola el siguiente lote de "
+        "cada una (su ritmo por minuto) y elige la variante ganadora de las pruebas A/B.",
+    ),
+)
