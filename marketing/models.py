@@ -291,6 +291,12 @@ class Campaign(models.Model):
     name = models.CharField(_("nombre"), max_length=200)
     segments = models.ManyToManyField(Segment, verbose_name=_("segmentos"), related_name="+")
     preheader = models.CharField(_("preencabezado"), max_length=200, blank=True)
+    topics = models.CharField(
+        _("temas (para la IA)"),
+        max_length=300,
+        blank=True,
+        help_text=_("Separados por comas; la IA redacta con ellos y los próximos webinars."),
+    )
     status = models.CharField(
         _("estado"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
     )

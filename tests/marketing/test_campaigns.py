@@ -319,3 +319,31 @@ def test_send_campaign_dry_run_counts_and_the_real_run_sends(
         call_command("send_campaign", str(campaign.pk))
     assert "3 emails queued" in capsys.readouterr().out
     assert OutboundMessage.objects.filter(category="marketing").count() == 3
+
+
+def test_the_campaign_page_shows_results_per_variant_and_the_list_is_constant_queries(
+    campaign_factory, client, staff_user, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_leads(4)
+    campaign = campaign_factory(send_at=NOON)
+    schedule_campaign(campaign=campaign)
+    run(django_capture_on_commit_callbacks, NOON)
+    recipient = Recipient.objects.select_related("message").first()
+    click_all([recipient], BROWSER, django_capture_on_commit_callbacks, NOON + timedelta(hours=1))
+    client.force_login(staff_user)
+
+    page = client.get(f"/admin/marketing/campaign/{campaign.pk}/change/").content.decode()
+    assert "clics únicos" in page
+    assert "25.0 %" in page  # 1 human click out of 4 sent
+
+    counts = []
+    for extra in (0, 10):
+        for n in range(extra):
+            Campaign.objects.create(name=f"c{n}").segments.add(Segment.objects.first())
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/admin/marketing/campaign/").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
