@@ -6,8 +6,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from marketing.models import Consent, Lead, LeadForm, Stage
+from marketing.models import Campaign, Consent, Lead, LeadForm, Stage
+from marketing.reports import campaign_results
 from marketing.services.consent import valid_consent
 from marketing.services.leads import capture_lead
 from students.api.onboarding import SPANISH_KEYS, NewestFirst
@@ -173,3 +175,42 @@ class LeadDetail(generics.RetrieveAPIView):
     serializer_class = LeadSerializer
     permission_classes = [IsAdminUser, ModelPermissions]
     queryset = _leads()
+
+
+CampaignStats = inline_serializer(
+    "CampaignStats",
+    {
+        "id": serializers.IntegerField(),
+        "name": serializers.CharField(),
+        "status": serializers.CharField(),
+        "phase": serializers.CharField(),
+        "winner": serializers.CharField(allow_null=True),
+        "winner_note": serializers.CharField(),
+        "variants": serializers.ListField(child=serializers.DictField()),
+    },
+)
+
+
+class CampaignStatsView(APIView):
+    """`GET /api/v1/campaigns/<id>/stats/`: results per variant (unique human clicks,
+    never opens)."""
+
+    permission_classes = [IsAdminUser, ModelPermissions]
+    queryset = Campaign.objects.all()
+
+    @extend_schema(responses={200: CampaignStats})
+    def get(self, request, pk):
+        campaign = Campaign.objects.select_related("winner").filter(pk=pk).first()
+        if campaign is None:
+            raise exceptions.NotFound()
+        return Response(
+            {
+                "id": campaign.pk,
+                "name": campaign.name,
+                "status": campaign.status,
+                "phase": campaign.phase,
+                "winner": campaign.winner.label if campaign.winner else None,
+                "winner_note": campaign.winner_note,
+                "variants": campaign_results(campaign),
+            }
+        )

@@ -347,3 +347,19 @@ def test_the_campaign_page_shows_results_per_variant_and_the_list_is_constant_qu
             assert client.get("/admin/marketing/campaign/").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_the_stats_api_reports_each_variant(
+    campaign_factory, api_client, django_capture_on_commit_callbacks
+):
+    make_leads(2)
+    campaign = campaign_factory(send_at=NOON)
+    schedule_campaign(campaign=campaign)
+    run(django_capture_on_commit_callbacks, NOON)
+
+    body = api_client.get(f"/api/v1/campaigns/{campaign.pk}/stats/").json()
+
+    assert body["status"] == "sending"
+    assert body["variants"][0]["label"] == "A"
+    assert (body["variants"][0]["queued"], body["variants"][0]["sent"]) == (2, 2)
+    assert api_client.get("/api/v1/campaigns/999/stats/").status_code == 404
