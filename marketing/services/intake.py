@@ -10,17 +10,20 @@ def lead_from_webinar_registration(*, registration, webinar):
 
     A webinar registration is not consent to marketing: no consent is recorded here.
     """
-    result = capture_lead(
-        data={
-            "email": registration.email,
-            "name": registration.name,
-            "phone": registration.phone,
-            "time_zone": registration.time_zone,
-            "language": registration.language,
-        },
-        source="webinar",
-        stage=Stage.WEBINAR_REGISTRANT,
-    )
+    data = {
+        "email": registration.email,
+        "name": registration.name,
+        "phone": registration.phone,
+        "time_zone": registration.time_zone,
+        "language": registration.language,
+    }
+    result = capture_lead(data=data, source="webinar", stage=Stage.WEBINAR_REGISTRANT)
+    if result.errors and "email" not in result.errors:
+        # The webinars app accepted this person; a detail our stricter checks refuse (an
+        # old-style phone number) must not keep them out of the contacts: leave it out.
+        for name in result.errors:
+            data.pop(name, None)
+        result = capture_lead(data=data, source="webinar", stage=Stage.WEBINAR_REGISTRANT)
     if result.lead is not None:
         record_action(
             lead=result.lead,

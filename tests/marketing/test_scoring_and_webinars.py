@@ -105,3 +105,18 @@ def test_attending_scores_once_however_often_the_news_arrives(
         "webinar_attended",
         "webinar_registered",
     ]
+
+
+def test_a_registrant_with_a_phone_our_checks_refuse_still_becomes_a_contact(
+    webinar, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        registration_create(
+            webinar=webinar,
+            email="lucia@example.com",
+            phone="+5215512345678",  # the old Mexican mobile prefix
+            source=Registration.Source.PAGE,
+        )
+
+    lead = Lead.objects.get()
+    assert (lead.email, lead.phone) == ("lucia@example.com", "")
