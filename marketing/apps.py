@@ -13,6 +13,7 @@ class MarketingConfig(AppConfig):
         from marketing import signals  # noqa: F401  (connects the receivers)
         from marketing.directory import marketing_consent, person_for
         from marketing.services.content import newsletter_apply
+        from marketing.services.sequences import sequence_step_apply
 
         register_person_lookup(person_for)
         register_consent_check(marketing_consent)
@@ -21,6 +22,14 @@ class MarketingConfig(AppConfig):
                 name="newsletter",
                 label=_("Newsletter (variante de campaña)"),
                 apply=newsletter_apply,
+                html=True,
+            )
+        )
+        register_kind(
+            ReviewKind(
+                name="sequence_email",
+                label=_("Plantilla de paso de secuencia"),
+                apply=sequence_step_apply,
                 html=True,
             )
         )

@@ -440,3 +440,106 @@ class TrackingEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.recipient_id}{' (máquina)' if self.machine else ''}"
+
+
+class Sequence(models.Model):
+    """A nurture sequence: steps a contact walks through after an entry trigger, until the
+    end or the goal (becoming a customer)."""
+
+    class Trigger(models.TextChoices):
+        FORM = "form", _("Se suscribe con el formulario")
+        WEBINAR_ATTENDED = "webinar_attended", _("Asistió a un webinar")
+        WEBINAR_MISSED = "webinar_missed", _("Se inscribió y no asistió a un webinar")
+
+    name = models.CharField(_("nombre"), max_length=200)
+    trigger = models.CharField(_("entrada"), max_length=20, choices=Trigger.choices)
+    trigger_form = models.ForeignKey(
+        LeadForm,
+        verbose_name=_("formulario"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Para la entrada por formulario."),
+    )
+    active = models.BooleanField(_("activa"), default=True)
+    created_at = models.DateTimeField(_("creada"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("secuencia")
+        verbose_name_plural = _("secuencias")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Step(models.Model):
+    class Kind(models.TextChoices):
+        EMAIL = "email", _("Correo")
+        SMS = "sms", _("SMS")
+        WAIT = "wait", _("Esperar")
+        BRANCH = "branch", _("Bifurcar")
+
+    class Condition(models.TextChoices):
+        CLICKED = "clicked", _("Hizo clic desde que entró")
+        REGISTERED = "registered", _("Se inscribió a un webinar desde que entró")
+
+    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveIntegerField(_("orden"))
+    kind = models.CharField(_("tipo"), max_length=10, choices=Kind.choices)
+    wait_days = models.PositiveSmallIntegerField(_("días de espera"), default=0)
+    subject = models.CharField(_("asunto"), max_length=200, blank=True)
+    body = models.TextField(_("texto (HTML en correos)"), blank=True)
+    approved_subject = models.CharField(_("asunto aprobado"), max_length=200, blank=True)
+    approved_body = models.TextField(_("texto aprobado"), blank=True)
+    condition = models.CharField(_("si"), max_length=12, choices=Condition.choices, blank=True)
+    jump_to = models.PositiveIntegerField(
+        _("saltar al orden"), null=True, blank=True, help_text=_("Si se cumple la condición.")
+    )
+
+    class Meta:
+        verbose_name = _("paso")
+        verbose_name_plural = _("pasos")
+        ordering = ["sequence", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["sequence", "position"], name="marketing_step_order")
+        ]
+
+    def __str__(self):
+        return f"{self.position}. {self.get_kind_display()}"
+
+
+class Enrolment(models.Model):
+    """One contact in one sequence. `done_position` is the order of the last step done:
+    the next step is the first one after it, whatever staff changed since."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("En curso")
+        COMPLETED = "completed", _("Terminó los pasos")
+        GOAL = "goal", _("Alcanzó el objetivo")
+
+    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="enrolments")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="enrolments")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    done_position = models.IntegerField(default=-1)
+    next_run_at = models.DateTimeField(default=timezone.now)
+    enrolled_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("inscripción en secuencia")
+        verbose_name_plural = _("inscripciones en secuencias")
+        constraints = [
+            models.UniqueConstraint(fields=["sequence", "lead"], name="marketing_enrolment_once")
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_run_at"],
+                name="marketing_enrolment_due",
+                condition=models.Q(status="active"),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.lead_id} en {self.sequence_id} ({self.status})"

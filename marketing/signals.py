@@ -5,7 +5,7 @@ from django.dispatch import receiver
 
 from courseops.messaging.hooks import address_suppressed
 from students.models import Student
-from webinars.signals import webinar_attended, webinar_registered
+from webinars.signals import webinar_attended, webinar_missed, webinar_registered
 
 
 @receiver(address_suppressed, dispatch_uid="marketing.withdraw_on_suppression")
@@ -35,3 +35,10 @@ def score_webinar_attendance(sender, registration, webinar, **kwargs):
     from marketing.services.intake import webinar_attendance
 
     webinar_attendance(registration=registration, webinar=webinar)
+
+
+@receiver(webinar_missed, dispatch_uid="marketing.webinar_missed")
+def enrol_webinar_no_show(sender, registration, webinar, **kwargs):
+    from marketing.services.intake import webinar_missed as missed
+
+    missed(registration=registration)

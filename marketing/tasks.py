@@ -18,3 +18,10 @@ def run_campaigns():
     from marketing.services.campaigns import run_campaigns as run
 
     run()
+
+
+@shared_task(name="marketing.run_sequences", ignore_result=True)
+def run_sequences():
+    from marketing.services.sequences import run_sequences as run
+
+    run()

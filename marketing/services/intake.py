@@ -1,8 +1,9 @@
 """Contacts from the webinars app's news (registrations and attendance)."""
 
-from marketing.models import Action, Stage
+from marketing.models import Action, Sequence, Stage
 from marketing.services.leads import capture_lead, find_lead
 from marketing.services.scoring import record_action
+from marketing.services.sequences import enrol
 
 
 def lead_from_webinar_registration(*, registration, webinar):
@@ -42,4 +43,10 @@ def webinar_attendance(*, registration, webinar):
         record_action(
             lead=lead, action=Action.WEBINAR_ATTENDED, ref=f"registration:{registration.pk}"
         )
+        enrol(lead=lead, trigger=Sequence.Trigger.WEBINAR_ATTENDED)
     return lead
+
+
+def webinar_missed(*, registration):
+    lead = find_lead(registration.email)
+    return enrol(lead=lead, trigger=Sequence.Trigger.WEBINAR_MISSED) if lead else []

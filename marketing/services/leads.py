@@ -15,8 +15,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courseops.audit.services import log_action
-from marketing.models import STAGE_ORDER, Lead, LeadForm, Purpose, Recipient, Stage, Tag
+from marketing.models import (
+    STAGE_ORDER,
+    Lead,
+    LeadForm,
+    Purpose,
+    Recipient,
+    Sequence,
+    Stage,
+    Tag,
+)
 from marketing.services.consent import request_consent, send_confirmation_on_commit
+from marketing.services.sequences import enrol
 from students.intake.validation import (
     UTM_FIELDS,
     Cleaned,
@@ -205,6 +215,8 @@ def capture_lead(
                 double_opt_in=double_opt_in,
             )
         send_confirmation_on_commit(lead)
+        if form is not None:
+            enrol(lead=lead, trigger=Sequence.Trigger.FORM, form=form)
         log_action(
             lead,
             "marketing.lead.created" if created else "marketing.lead.updated",
