@@ -134,6 +134,7 @@ class LeadAdmin(ModelAdmin):
     )
     autocomplete_fields = ("tags", "interests")
     inlines = (ConsentInline,)
+    change_list_template = "admin/marketing/lead/change_list.html"
 
     def get_queryset(self, request):
         return (
