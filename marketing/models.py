@@ -85,7 +85,9 @@ def score_scale(at):
 
 
 class Lead(models.Model):
-    email = models.EmailField(_("email"), max_length=254)
+    # Stored lowercased; the plain index serves the exact lookups the outbox's hooks and
+    # the suppression joins make (the unique index on lower(email) decides races).
+    email = models.EmailField(_("email"), max_length=254, db_index=True)
     name = models.CharField(_("nombre"), max_length=200, blank=True)
     phone = models.CharField(_("teléfono"), max_length=20, blank=True, help_text="E.164")
     language = models.CharField(

@@ -91,8 +91,29 @@ class ConsentInline(TabularInline):
         return False  # consent comes from the person, through a form or their links
 
 
+class LeadChangeForm(forms.ModelForm):
+    class Meta:
+        model = Lead
+        fields = (
+            "email",
+            "name",
+            "phone",
+            "language",
+            "time_zone",
+            "country",
+            "stage",
+            "tags",
+            "interests",
+        )
+
+    def clean_email(self):
+        # One spelling (lowercase), as every door stores it and the outbox looks it up.
+        return self.cleaned_data["email"].strip().lower()
+
+
 @admin.register(Lead)
 class LeadAdmin(ModelAdmin):
+    form = LeadChangeForm
     list_display = (
         "email",
         "name",

@@ -80,3 +80,24 @@ def test_bad_input_is_reported_per_field_and_stores_nothing():
     assert set(result.errors) == {"email", "phone", "time_zone"}
     assert "gmail.com" in result.errors["email"][0]
     assert not Lead.objects.exists()
+
+
+def test_staff_editing_an_email_in_the_admin_store_it_lowercased(client, staff_user):
+    lead = Lead.objects.create(email="ana@example.com", first_source="api", last_source="api")
+    client.force_login(staff_user)
+
+    response = client.post(
+        f"/admin/marketing/lead/{lead.pk}/change/",
+        {
+            "email": "Ana.Nueva@Example.com",
+            "language": "es",
+            "time_zone": "America/Mexico_City",
+            "stage": "lead",
+            "consents-TOTAL_FORMS": "0",
+            "consents-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    lead.refresh_from_db()
+    assert lead.email == "ana.nueva@example.com"
