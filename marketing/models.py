@@ -205,6 +205,7 @@ class Action(models.TextChoices):
     WEBINAR_REGISTERED = "webinar_registered", _("Se inscribió a un webinar")
     WEBINAR_ATTENDED = "webinar_attended", _("Asistió a un webinar")
     CHECKOUT_STARTED = "checkout_started", _("Empezó un pago")
+    SIGNED_IN = "signed_in", _("Entró al portal")
 
 
 class Activity(models.Model):
@@ -280,6 +281,7 @@ class Campaign(models.Model):
     class Schedule(models.TextChoices):
         FIXED = "fixed", _("A una hora fija")
         LOCAL_TIME = "local_time", _("A una hora local de cada contacto")
+        BEST_HOUR = "best_hour", _("A la mejor hora de cada contacto (en 24 h)")
 
     class Phase(models.TextChoices):
         ALL = "all", _("Todos")

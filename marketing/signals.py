@@ -5,6 +5,7 @@ from django.dispatch import receiver
 
 from courseops.messaging.hooks import address_suppressed
 from students.models import Student
+from students.signals import student_signed_in
 from webinars.signals import webinar_attended, webinar_missed, webinar_registered
 
 
@@ -42,3 +43,10 @@ def enrol_webinar_no_show(sender, registration, webinar, **kwargs):
     from marketing.services.intake import webinar_missed as missed
 
     missed(registration=registration)
+
+
+@receiver(student_signed_in, dispatch_uid="marketing.student_signed_in")
+def note_sign_in(sender, student, at, **kwargs):
+    from marketing.services.intake import student_signed_in as signed_in
+
+    signed_in(student=student, at=at)

@@ -10,8 +10,7 @@ queues exactly those contacts again, and nobody twice.
 import math
 import operator
 import re
-import zoneinfo
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import reduce
 
 from django.conf import settings
@@ -30,6 +29,7 @@ from courseops.messaging.services import queue_email
 from courseops.reviews.sanitize import email_text
 from marketing.models import Campaign, Lead, Purpose, Recipient, Segment
 from marketing.segments import compile_rules
+from marketing.services.best_hour import best_hours, next_at_hour
 from marketing.services.consent import preferences_url, valid_consent
 
 TRACK_SALT = "marketing.track"
@@ -145,15 +145,21 @@ def read_tracking_token(token):
     return signing.loads(token, salt=TRACK_SALT)
 
 
-def _local_send_at(campaign, lead, now):
-    """The first `local_time` in the contact's zone from now on."""
-    try:
-        tz = zoneinfo.ZoneInfo(lead.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    local_now = now.astimezone(tz)
-    moment = datetime.combine(local_now.date(), campaign.local_time, tzinfo=tz)
-    return moment if moment >= local_now else moment + timedelta(days=1)
+def _send_times(campaign, batch, now):
+    """{recipient id: send_at} for the batch (None: as soon as possible)."""
+    if campaign.schedule == Campaign.Schedule.FIXED:
+        return {}
+    leads = [recipient.lead for recipient in batch]
+    if campaign.schedule == Campaign.Schedule.BEST_HOUR:
+        hours = best_hours(leads, default_hour=campaign.local_time.hour)
+    else:
+        hours = {lead.pk: campaign.local_time.hour for lead in leads}
+    return {
+        recipient.pk: next_at_hour(
+            now, hour=hours[recipient.lead_id], time_zone=recipient.lead.time_zone
+        )
+        for recipient in batch
+    }
 
 
 def render_for(recipient, variant, campaign):
@@ -202,14 +208,11 @@ def send_batch(*, campaign, now=None, limit=None):
             .select_related("lead")
             .order_by("bucket", "pk")[:limit]
         )
+        send_times = _send_times(campaign, batch, now)
         for recipient in batch:
             variant = _variant_for(campaign, variants, recipient)
             subject, context = render_for(recipient, variant, campaign)
-            send_at = (
-                _local_send_at(campaign, recipient.lead, now)
-                if campaign.schedule == Campaign.Schedule.LOCAL_TIME
-                else None
-            )
+            send_at = send_times.get(recipient.pk)
             message = queue_email(
                 to=recipient.lead.email,
                 idempotency_key=idempotency_key(recipient),

@@ -50,3 +50,11 @@ def webinar_attendance(*, registration, webinar):
 def webinar_missed(*, registration):
     lead = find_lead(registration.email)
     return enrol(lead=lead, trigger=Sequence.Trigger.WEBINAR_MISSED) if lead else []
+
+
+def student_signed_in(*, student, at):
+    """A sign-in is a human signal for the contact's best hour (it scores nothing)."""
+    lead = find_lead(student.email)
+    if lead is not None:
+        record_action(lead=lead, action=Action.SIGNED_IN, ref=f"sign-in:{at.isoformat()}", at=at)
+    return lead

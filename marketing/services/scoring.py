@@ -16,6 +16,7 @@ POINTS = {
     Action.WEBINAR_REGISTERED: 10,
     Action.WEBINAR_ATTENDED: 20,
     Action.CHECKOUT_STARTED: 15,
+    Action.SIGNED_IN: 0,  # a human signal for the best hour, not interest in buying
 }
 
 

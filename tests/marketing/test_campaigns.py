@@ -363,3 +363,38 @@ def test_the_stats_api_reports_each_variant(
     assert body["variants"][0]["label"] == "A"
     assert (body["variants"][0]["queued"], body["variants"][0]["sent"]) == (2, 2)
     assert api_client.get("/api/v1/campaigns/999/stats/").status_code == 404
+
+
+def test_best_hour_comes_from_the_contacts_own_human_signals_then_the_others_then_default(
+    campaign_factory, django_capture_on_commit_callbacks
+):
+    from marketing.services.scoring import record_action
+
+    night_owl, newcomer = make_leads(2, zone="Europe/Madrid")
+    for day in range(3):  # clicks at 21:xx in Madrid (20:xx UTC)
+        at = datetime(2026, 11, 10 + day, 20, 15, tzinfo=UTC)
+        with time_machine.travel(at, tick=False):
+            record_action(lead=night_owl, action="clicked", ref=f"campaign:{day}")
+    start = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+    campaign = campaign_factory(schedule=Campaign.Schedule.BEST_HOUR, send_at=start)
+    schedule_campaign(campaign=campaign)
+
+    run(django_capture_on_commit_callbacks, start)
+
+    send_at = dict(OutboundMessage.objects.values_list("recipient", "send_at"))
+    assert send_at["p0@example.com"] == datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
+    # Too few signals of her own: the hour that works for the others in the batch.
+    assert send_at["p1@example.com"] == datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
+
+
+def test_without_any_signal_best_hour_falls_back_to_the_campaigns_hour(
+    campaign_factory, django_capture_on_commit_callbacks
+):
+    make_leads(1, zone="Europe/Madrid")
+    start = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+    campaign = campaign_factory(schedule=Campaign.Schedule.BEST_HOUR, send_at=start)
+    schedule_campaign(campaign=campaign)
+
+    run(django_capture_on_commit_callbacks, start)
+
+    assert OutboundMessage.objects.get().send_at == datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

@@ -120,3 +120,15 @@ def test_a_registrant_with_a_phone_our_checks_refuse_still_becomes_a_contact(
 
     lead = Lead.objects.get()
     assert (lead.email, lead.phone) == ("lucia@example.com", "")
+
+
+def test_a_student_sign_in_is_a_human_signal_that_scores_nothing(subscribe, student):
+    from students.signals import student_signed_in
+
+    lead = subscribe({"email": "lucia@example.com"})
+    student_signed_in.send(sender=None, student=student, at=T0, source="portal")
+
+    activity = Activity.objects.get(lead=lead)
+    assert (activity.action, activity.occurred_at, activity.points) == ("signed_in", T0, 0)
+    lead.refresh_from_db()
+    assert lead.score == 0
