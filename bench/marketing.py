@@ -168,8 +168,9 @@ while True:
 
 
 def killed_worker(campaign, kill_after):
-    """Run batches in a separate process, SIGKILL it after `kill_after` seconds, finish
-    the send here; returns (recipients, messages, duplicates, skipped, queued before kill)."""
+    """Run batches in a separate process, SIGKILL it `kill_after` seconds after its first
+    batch committed, finish the send here; returns (recipients, messages, duplicates,
+    skipped, queued before the kill)."""
     from django.db import connection
     from django.db.models import Count
 
@@ -181,10 +182,13 @@ def killed_worker(campaign, kill_after):
         [sys.executable, "-c", WORKER, str(campaign.pk)], env=env, stdout=subprocess.PIPE
     )
     worker.stdout.readline()  # set up and connected
-    time.sleep(kill_after)
+    queued = Recipient.objects.filter(campaign=campaign, status="queued")
+    while not queued.exists():  # the first batch committed...
+        time.sleep(0.2)
+    time.sleep(kill_after)  # ...and the next one half done
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait()
-    before = Recipient.objects.filter(campaign=campaign, status="queued").count()
+    before = queued.count()
     queue_batches(campaign, 10**9)
     messages = OutboundMessage.objects.filter(
         idempotency_key__startswith=f"marketing.campaign.{campaign.pk}."
@@ -239,7 +243,7 @@ def main():
         }
         killed = make_campaign("killed", batch_size=500, rules=killed_rules)
         snapshot(killed)
-        total, messages, duplicates, skipped, before = killed_worker(killed, kill_after=8)
+        total, messages, duplicates, skipped, before = killed_worker(killed, kill_after=4)
         print(
             f"worker killed mid-send after {before:,} queued, send finished here: "
             f"{total:,} recipients, {messages:,} messages, duplicates {duplicates}, "
