@@ -1,6 +1,6 @@
 """Campaign results per variant, in one aggregate query (the admin page and the API)."""
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 
 from courseops.messaging.models import Status
 from marketing.models import Consent, Purpose, Recipient
@@ -11,7 +11,7 @@ REACHED_PROVIDER = (Status.SENT, Status.DELIVERED, Status.BOUNCED, Status.COMPLA
 
 def campaign_results(campaign):
     """[{label, queued, sent, delivered, bounced, complained, clicks, unsubscribed,
-    conversions, click_rate}] per variant. Clicks are unique human clicks; opens are not
+    conversions, revenue, click_rate}] per variant. Clicks are unique human clicks; opens are not
     reported as a result, since machines open mail."""
     unsubscribed = Consent.objects.filter(
         lead=OuterRef("lead"),
@@ -30,6 +30,10 @@ def campaign_results(campaign):
             clicks=Count("pk", filter=Q(clicked_at__isnull=False)),
             conversions=Count("pk", filter=Q(converted_at__isnull=False)),
             unsubscribed=Count("pk", filter=Q(Exists(unsubscribed))),
+            # The plan price of the students they became (Stripe's price, mirrored on Plan).
+            revenue=Sum(
+                "lead__student__plan__price", filter=Q(converted_at__isnull=False), default=0
+            ),
         )
         .order_by("variant__label")
     )

@@ -26,6 +26,7 @@ COLUMNS = (
     ("unsubscribed", _("bajas")),
     ("complained", _("quejas")),
     ("conversions", _("conversiones")),
+    ("revenue", _("ingresos")),
 )
 
 

@@ -4,20 +4,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('marketing', '0005_lead_email_index'),
+        ("marketing", "0005_lead_email_index"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='activity',
-            name='action',
-            field=models.CharField(choices=[('clicked', 'Hizo clic'), ('visited_landing', 'Visitó una landing'), ('webinar_registered', 'Se inscribió a un webinar'), ('webinar_attended', 'Asistió a un webinar'), ('checkout_started', 'Empezó un pago'), ('signed_in', 'Entró al portal')], max_length=30, verbose_name='acción'),
+            model_name="activity",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("clicked", "Hizo clic"),
+                    ("visited_landing", "Visitó una landing"),
+                    ("webinar_registered", "Se inscribió a un webinar"),
+                    ("webinar_attended", "Asistió a un webinar"),
+                    ("checkout_started", "Empezó un pago"),
+                    ("signed_in", "Entró al portal"),
+                ],
+                max_length=30,
+                verbose_name="acción",
+            ),
         ),
         migrations.AlterField(
-            model_name='campaign',
-            name='schedule',
-            field=models.CharField(choices=[('fixed', 'A una hora fija'), ('local_time', 'A una hora local de cada contacto'), ('best_hour', 'A la mejor hora de cada contacto (en 24 h)')], default='fixed', max_length=12, verbose_name='programación'),
+            model_name="campaign",
+            name="schedule",
+            field=models.CharField(
+                choices=[
+                    ("fixed", "A una hora fija"),
+                    ("local_time", "A una hora local de cada contacto"),
+                    ("best_hour", "A la mejor hora de cada contacto (en 24 h)"),
+                ],
+                default="fixed",
+                max_length=12,
+                verbose_name="programación",
+            ),
         ),
     ]

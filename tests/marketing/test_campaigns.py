@@ -398,3 +398,27 @@ def test_without_any_signal_best_hour_falls_back_to_the_campaigns_hour(
     run(django_capture_on_commit_callbacks, start)
 
     assert OutboundMessage.objects.get().send_at == datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+def test_becoming_a_student_after_the_campaign_is_its_conversion_with_the_plans_revenue(
+    campaign_factory, django_capture_on_commit_callbacks
+):
+    from decimal import Decimal
+
+    from marketing.reports import campaign_results
+    from students.models import Plan, Student
+
+    make_leads(2)
+    campaign = campaign_factory(send_at=NOON)
+    schedule_campaign(campaign=campaign)
+    run(django_capture_on_commit_callbacks, NOON)
+    with time_machine.travel(NOON + timedelta(days=3), tick=False):
+        Student.objects.create(
+            full_name="P",
+            email="p0@example.com",
+            plan=Plan.objects.create(slug="pro", name="Pro", price=Decimal("49.00")),
+            source="stripe",
+        )
+
+    (row,) = campaign_results(campaign)
+    assert (row["conversions"], row["revenue"]) == (1, Decimal("49.00"))
