@@ -191,3 +191,32 @@ def test_the_sequence_page_counts_contacts_per_step(
     assert "contactos por paso" in page.lower()
     assert "<td>1</td><td>En curso</td><td>1</td>" in page  # did step 1, in progress
     assert client.get("/admin/marketing/sequence/").status_code == 200
+
+
+def test_the_sequence_and_segment_lists_load_in_the_same_number_of_queries_at_two_sizes(
+    form, client, staff_user
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from marketing.models import Lead, Segment
+
+    client.force_login(staff_user)
+    counts = {"sequence": [], "segment": []}
+    for size in (2, 12):
+        for n in range(size):
+            sequence = Sequence.objects.create(
+                name=f"s{size}-{n}", trigger="form", trigger_form=form
+            )
+            lead = Lead.objects.create(
+                email=f"l{size}-{n}@example.com", first_source="api", last_source="api"
+            )
+            Enrolment.objects.create(sequence=sequence, lead=lead)
+            Segment.objects.create(name=f"g{size}-{n}")
+        for model in counts:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(f"/admin/marketing/{model}/").status_code == 200
+            counts[model].append(len(queries))
+
+    assert counts["sequence"][0] == counts["sequence"][1]
+    assert counts["segment"][0] == counts["segment"][1]
