@@ -10,6 +10,7 @@ from django.db.models import BooleanField, ExpressionWrapper
 from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -18,7 +19,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from courseops.core.admin import RecordAdmin
 from marketing.csv_import import UnreadableFile, import_leads
 from marketing.models import Consent, Lead, LeadForm, Purpose, Segment, Tag
-from marketing.segments import compile_rules, count_rules, segment_leads
+from marketing.segments import FIELDS, compile_rules, count_rules, segment_leads
 from marketing.services.consent import valid_consent
 from students.admin.intake import ImportForm
 
@@ -287,8 +288,8 @@ class SegmentAdmin(ModelAdmin):
     list_display = ("name", "kind", "updated_at")
     list_filter = ("kind",)
     search_fields = ("name",)
-    readonly_fields = ("members_now",)
-    fields = ("name", "description", "kind", "rules", "members_now", "members")
+    readonly_fields = ("members_now", "rules_help")
+    fields = ("name", "description", "kind", "rules", "members_now", "rules_help", "members")
     autocomplete_fields = ("members",)
 
     class Media:
@@ -302,6 +303,22 @@ class SegmentAdmin(ModelAdmin):
             return _members_label(segment_leads(obj).count())
         except ValidationError as exc:
             return " ".join(exc.messages)
+
+    @admin.display(description=_("campos y operadores"))
+    def rules_help(self, obj):
+        example = (
+            '{"match": "all", "conditions": [{"field": "stage", "op": "in", '
+            '"value": ["lead"]}, {"match": "any", "conditions": [...]}]}'
+        )
+        return format_html(
+            "<p><code>{}</code></p><table>{}</table>",
+            example,
+            format_html_join(
+                "",
+                "<tr><td><code>{}</code></td><td>{}</td></tr>",
+                ((field, ", ".join(ops)) for field, (ops, _build) in FIELDS.items()),
+            ),
+        )
 
     def get_urls(self):
         view = self.admin_site.admin_view(require_POST(self.count_view))

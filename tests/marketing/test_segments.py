@@ -176,6 +176,7 @@ def test_the_admin_live_count_and_the_saved_segment_show_the_members(people, cli
     page = client.get(f"/admin/marketing/segment/{segment.pk}/change/").content.decode()
     assert "2 contactos ahora" in page
     assert "segment_count.js" in page
+    assert "webinar_attended" in page  # the fields and operators staff can use
 
     bad = client.post(
         "/admin/marketing/segment/add/",
