@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -282,6 +282,18 @@ def pick_winner(*, campaign):
     return best, note
 
 
+def _extend_test(campaign, now):
+    """The test ends `test_wait_hours` after its last email is due to go out (at 10:00
+    local, that may be tomorrow), never counting the wait from the queuing."""
+    last_send = campaign.recipients.filter(status=Recipient.Status.QUEUED).aggregate(
+        last=Max("message__send_at")
+    )["last"]
+    ends = max(now, last_send or now) + timedelta(hours=campaign.test_wait_hours)
+    if campaign.test_ends_at is None or ends > campaign.test_ends_at:
+        campaign.test_ends_at = ends
+        campaign.save(update_fields=["test_ends_at"])
+
+
 def advance_campaign(*, campaign_id, now=None):
     """One step of a sending campaign (run every minute by the sweeper): a batch, the
     winner when the test has waited long enough, or the end."""
@@ -291,9 +303,8 @@ def advance_campaign(*, campaign_id, now=None):
         return 0
     sent = send_batch(campaign=campaign, now=now)
     if sent or _eligible(campaign).exists():
-        if sent and campaign.phase == Campaign.Phase.TEST and not campaign.test_ends_at:
-            campaign.test_ends_at = now + timedelta(hours=campaign.test_wait_hours)
-            campaign.save(update_fields=["test_ends_at"])
+        if sent and campaign.phase == Campaign.Phase.TEST:
+            _extend_test(campaign, now)
         return sent
     if campaign.phase == Campaign.Phase.TEST:
         if campaign.test_ends_at and now < campaign.test_ends_at:

@@ -422,3 +422,27 @@ def test_becoming_a_student_after_the_campaign_is_its_conversion_with_the_plans_
 
     (row,) = campaign_results(campaign)
     assert (row["conversions"], row["revenue"]) == (1, Decimal("49.00"))
+
+
+def test_an_ab_test_at_local_time_waits_from_when_its_emails_go_out_not_when_queued(
+    campaign_factory, django_capture_on_commit_callbacks
+):
+    make_leads(40, zone="Europe/Madrid")
+    start = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # 04:00 in Madrid; they go at 10:00
+    campaign = campaign_factory(
+        labels=("A", "B"),
+        schedule=Campaign.Schedule.LOCAL_TIME,
+        send_at=start,
+        test_share=50,
+        min_sample=5,
+        test_wait_hours=4,
+    )
+    schedule_campaign(campaign=campaign)
+
+    run(django_capture_on_commit_callbacks, start)
+
+    campaign.refresh_from_db()
+    assert campaign.test_ends_at == datetime(2026, 11, 25, 13, 0, tzinfo=UTC)  # 09:00 UTC + 4 h
+    run(django_capture_on_commit_callbacks, start + timedelta(hours=5))
+    campaign.refresh_from_db()
+    assert campaign.winner is None
