@@ -31,16 +31,22 @@ def default_text(purpose):
     return str(LeadForm._meta.get_field(name).default)
 
 
-def request_consent(*, lead, purpose, source, text="", ip=None, double_opt_in=True, user=None):
+def request_consent(
+    *, lead, purpose, source, text="", ip=None, double_opt_in=True, by_person=False, user=None
+):
     """Record that `lead` agreed to `purpose` on `source` with `text` from `ip`.
 
     An existing valid consent is kept as it is (its first record is the proof). With
-    double opt-in it stays pending until the emailed link is confirmed.
+    double opt-in it stays pending until the emailed link is confirmed. A consent the
+    person withdrew comes back only from the person (`by_person`: their preference page)
+    or through the emailed confirmation, never from an import or an integration alone.
     """
     now = timezone.now()
     consent = Consent.objects.filter(lead=lead, purpose=purpose).first()
     if consent and consent.status == Consent.Status.GRANTED:
         return consent
+    if consent and consent.status == Consent.Status.WITHDRAWN and not by_person:
+        double_opt_in = True
     if (
         consent
         and double_opt_in
@@ -163,7 +169,12 @@ def _lift_unsubscribe(lead, purpose, source):
 
 def grant_from_preferences(*, lead, purpose, ip=None):
     consent = request_consent(
-        lead=lead, purpose=purpose, source="preference page", ip=ip, double_opt_in=False
+        lead=lead,
+        purpose=purpose,
+        source="preference page",
+        ip=ip,
+        double_opt_in=False,
+        by_person=True,
     )
     _lift_unsubscribe(lead, purpose, "preference page")
     return consent

@@ -189,3 +189,17 @@ def test_the_outbox_knows_a_contacts_phone_and_email_as_one_person_in_their_zone
         )
 
     assert (sms.person_key, sms.time_zone) == ("ana@example.com", "Europe/Madrid")
+
+
+def test_an_import_cannot_bring_back_a_consent_the_person_withdrew(
+    consented_lead, subscribe, single_opt_in_form
+):
+    from marketing.services.consent import withdraw_consent
+
+    withdraw_consent(lead=consented_lead, purpose=Purpose.NEWSLETTER, source="preference page")
+
+    subscribe({"email": "ana@example.com", "consent": True}, form=single_opt_in_form)
+
+    consent = consented_lead.consents.get(purpose=Purpose.NEWSLETTER)
+    assert consent.status == "pending"  # asked to confirm by email instead
+    assert OutboundMessage.objects.filter(template="marketing/confirm_subscription").exists()
