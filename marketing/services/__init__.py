@@ -1,1 +1,2 @@
-"""The marketing API other code calls (keyword arguments only)."""
+"""Marketing's business operations, one module per part: leads, consent, scoring,
+intake, campaigns, content review, tracking, best hour and sequences."""
