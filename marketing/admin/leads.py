@@ -10,7 +10,7 @@ from django.db.models import BooleanField, ExpressionWrapper
 from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html, format_html_join, json_script
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -311,7 +311,8 @@ class SegmentAdmin(ModelAdmin):
             '"value": ["lead"]}, {"match": "any", "conditions": [...]}]}'
         )
         return format_html(
-            "<p><code>{}</code></p><table>{}</table>",
+            "{}<p><code>{}</code></p><table>{}</table>",
+            json_script({field: ops for field, (ops, _build) in FIELDS.items()}, "segment-fields"),
             example,
             format_html_join(
                 "",
