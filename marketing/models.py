@@ -494,7 +494,13 @@ class Step(models.Model):
     kind = models.CharField(_("tipo"), max_length=10, choices=Kind.choices)
     wait_days = models.PositiveSmallIntegerField(_("días de espera"), default=0)
     subject = models.CharField(_("asunto"), max_length=200, blank=True)
-    body = models.TextField(_("texto (HTML en correos)"), blank=True)
+    body = models.TextField(
+        _("texto (HTML en correos)"),
+        blank=True,
+        help_text=_(
+            "{nombre}: el nombre de pila. {personal}: una frase de la IA para cada contacto."
+        ),
+    )
     approved_subject = models.CharField(_("asunto aprobado"), max_length=200, blank=True)
     approved_body = models.TextField(_("texto aprobado"), blank=True)
     condition = models.CharField(_("si"), max_length=12, choices=Condition.choices, blank=True)
@@ -528,6 +534,11 @@ class Enrolment(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     done_position = models.IntegerField(default=-1)
     next_run_at = models.DateTimeField(default=timezone.now)
+    # The AI's personal sentence for the step it was written for ({personal} in its text).
+    personal_line = models.TextField(blank=True)
+    personal_step = models.ForeignKey(
+        Step, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     enrolled_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -25,3 +25,14 @@ def run_sequences():
     from marketing.services.sequences import run_sequences as run
 
     run()
+
+
+@shared_task(name="marketing.personalise_sequence_step", ignore_result=True)
+def personalise_sequence_step(enrolment_id, step_id):
+    from marketing.models import Enrolment, Step
+    from marketing.services.sequences import personalise
+
+    enrolment = Enrolment.objects.select_related("lead").filter(pk=enrolment_id).first()
+    step = Step.objects.filter(pk=step_id).first()
+    if enrolment is not None and step is not None:
+        personalise(enrolment=enrolment, step=step)

@@ -15,7 +15,9 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.html import escape, strip_tags
 
+from courseops.ai import AIError, generate
 from courseops.audit.services import log_action
 from courseops.messaging.models import Category
 from courseops.messaging.services import queue_email, queue_sms
@@ -25,6 +27,7 @@ from marketing.services.consent import preferences_url
 
 BATCH = 200
 RETRY_AFTER = timedelta(hours=1)
+PERSONALISE_LEASE = timedelta(minutes=15)
 logger = logging.getLogger(__name__)
 
 
@@ -68,16 +71,50 @@ def _condition_met(step, enrolment):
     return False
 
 
-def _merge(text, lead):
+def _merge(text, lead, personal=""):
     first_name = lead.name.split()[0] if lead.name else ""
-    return text.replace("{nombre}", first_name)
+    return text.replace("{nombre}", first_name).replace("{personal}", personal)
+
+
+def _needs_line(step, enrolment):
+    return "{personal}" in step.approved_body and enrolment.personal_step_id != step.pk
+
+
+def personalise(*, enrolment, step):
+    """Ask the AI for the contact's sentence for `step` (outside any transaction: a
+    network call), store it and make the enrolment due again. If the AI is unavailable
+    the email goes without the sentence rather than not at all."""
+    lead = enrolment.lead
+    recent = [
+        activity.get_action_display().lower()
+        for activity in Activity.objects.filter(lead=lead).order_by("-occurred_at")[:3]
+    ]
+    try:
+        result = generate(
+            "sequence_personal_line",
+            {
+                "name": lead.name.split()[0] if lead.name else "",
+                "step_subject": step.approved_subject or step.subject,
+                "interests": list(lead.interests.values_list("name", flat=True)[:5]),
+                "recent": recent,
+            },
+            language=lead.language,
+            requested_by="marketing.sequence",
+        )
+        line = " ".join(strip_tags(result.data["line"]).split())[:300]
+    except AIError:
+        logger.warning("marketing.sequence.no_personal_line", extra={"id": enrolment.pk})
+        line = ""
+    return Enrolment.objects.filter(
+        pk=enrolment.pk, status=Enrolment.Status.ACTIVE, done_position__lt=step.position
+    ).update(personal_line=escape(line), personal_step=step, next_run_at=timezone.now())
 
 
 def _send(step, enrolment):
     lead = enrolment.lead
     key = f"marketing.sequence.{enrolment.pk}.step.{step.pk}"
     if step.kind == Step.Kind.EMAIL:
-        body = _merge(step.approved_body, lead)
+        body = _merge(step.approved_body, lead, enrolment.personal_line)
         return queue_email(
             to=lead.email,
             idempotency_key=key,
@@ -121,6 +158,14 @@ def advance_enrolment(enrolment, *, now):
     if step.kind in (Step.Kind.EMAIL, Step.Kind.SMS):
         if not step.approved_body:
             enrolment.next_run_at = now + timedelta(hours=1)  # waits for the review
+            return
+        if _needs_line(step, enrolment):
+            # The AI writes the contact's sentence in a task; until it is back (or the
+            # lease ends, if the task was lost) the enrolment is not due.
+            from marketing.tasks import personalise_sequence_step
+
+            transaction.on_commit(lambda: personalise_sequence_step.delay(enrolment.pk, step.pk))
+            enrolment.next_run_at = now + PERSONALISE_LEASE
             return
         _send(step, enrolment)
     enrolment.done_position = step.position

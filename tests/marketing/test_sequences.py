@@ -220,3 +220,34 @@ def test_the_sequence_and_segment_lists_load_in_the_same_number_of_queries_at_tw
 
     assert counts["sequence"][0] == counts["sequence"][1]
     assert counts["segment"][0] == counts["segment"][1]
+
+
+def test_an_email_step_gets_the_ai_sentence_for_each_contact_inside_the_reviewed_text(
+    form, subscribe, staff_user, django_capture_on_commit_callbacks
+):
+    sequence = Sequence.objects.create(name="IA", trigger="form", trigger_form=form)
+    step = Step.objects.create(
+        sequence=sequence,
+        position=1,
+        kind="email",
+        subject="{nombre}, tu guía",
+        body="<p>Hola {nombre}. {personal}</p>",
+    )
+    draft = approve_draft(draft=submit_step(step=step), user=staff_user)
+    apply_draft(draft_id=draft.pk)
+    with time_machine.travel(NOON, tick=False):
+        subscribe(
+            {"email": "ana@example.com", "name": "Ana", "interests": "Agentes", "consent": True},
+            form=form,
+        )
+    tick(django_capture_on_commit_callbacks, NOON)  # asks the AI (a task), sends nothing
+    assert subjects() == []
+    enrolment = Enrolment.objects.get()
+    assert enrolment.personal_step == step
+    assert "Agentes" in enrolment.personal_line
+
+    tick(django_capture_on_commit_callbacks, NOON)
+
+    message = OutboundMessage.objects.get(category="marketing")
+    assert "Hola Ana. Como te interesa Agentes" in message.html_body
+    assert "{personal}" not in message.html_body
