@@ -21,6 +21,7 @@ from courseops.ai import AIError, generate
 from courseops.audit.services import log_action
 from courseops.messaging.models import Category
 from courseops.messaging.services import queue_email, queue_sms
+from courseops.reviews.sanitize import email_text
 from courseops.reviews.services import create_draft
 from marketing.models import Activity, Enrolment, Sequence, Stage, Step
 from marketing.services.consent import preferences_url
@@ -123,6 +124,7 @@ def _send(step, enrolment):
             context={
                 "subject": _merge(step.approved_subject, lead),
                 "body_html": body,
+                "body_text": email_text(body),
                 "preferences_url": preferences_url(lead),
             },
             category=Category.MARKETING,

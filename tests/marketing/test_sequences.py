@@ -251,3 +251,5 @@ def test_an_email_step_gets_the_ai_sentence_for_each_contact_inside_the_reviewed
     message = OutboundMessage.objects.get(category="marketing")
     assert "Hola Ana. Como te interesa Agentes" in message.html_body
     assert "{personal}" not in message.html_body
+    assert "Como te interesa Agentes" in message.text_body
+    assert "/suscripcion/preferencias/" in message.text_body
