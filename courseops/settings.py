@@ -446,6 +446,13 @@ TWILIO_STATUS_CALLBACK_URL = env.str(
 # Empty means Twilio's own API; set for a regional edge proxy or a local fake.
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
 
+# Outbox send policy (courseops.messaging.services.policy): messages of these categories
+# wait while it is night in the person's time zone ("HH:MM-HH:MM"; empty: never).
+MESSAGING_QUIET_HOURS = env.str("MESSAGING_QUIET_HOURS", default="21:00-09:00")
+MESSAGING_QUIET_HOURS_CATEGORIES = env.list(
+    "MESSAGING_QUIET_HOURS_CATEGORIES", default=["marketing"]
+)
+
 # --- Students: intake -------------------------------------------------------------------
 # Check that an email's domain accepts mail (DNS lookups): only where the network allows.
 STUDENTS_EMAIL_CHECK_DELIVERABILITY = env.bool("STUDENTS_EMAIL_CHECK_DELIVERABILITY", default=False)
@@ -530,6 +537,11 @@ CONTENT_DIGEST_MINUTES = env.int("CONTENT_DIGEST_MINUTES", default=60)
 CONTENT_SWEEP_BATCH = env.int("CONTENT_SWEEP_BATCH", default=200)
 # Folder scanned by `scan_content_folder` for new videos/subtitles (empty: none).
 CONTENT_WATCH_DIR = env.str("CONTENT_WATCH_DIR", default="")
+# Marketing (marketing)
+# A contact's score halves every this many days without new actions.
+MARKETING_SCORE_HALF_LIFE_DAYS = env.float("MARKETING_SCORE_HALF_LIFE_DAYS", default=30.0)
+# How long the emailed "confirm your subscription" link works (seconds; 30 days).
+MARKETING_CONFIRM_LINK_MAX_AGE = env.int("MARKETING_CONFIRM_LINK_MAX_AGE", default=30 * 24 * 3600)
 
 
 def _is_hour_range(value):
@@ -553,6 +565,15 @@ def _is_hour_range(value):
 if WEBINAR_SMS_QUIET_HOURS and not _is_hour_range(WEBINAR_SMS_QUIET_HOURS):
     raise environ.ImproperlyConfigured(
         f"WEBINAR_SMS_QUIET_HOURS must look like 21:00-08:00, not {WEBINAR_SMS_QUIET_HOURS!r}"
+    )
+if MESSAGING_QUIET_HOURS and not _is_hour_range(MESSAGING_QUIET_HOURS):
+    raise environ.ImproperlyConfigured(
+        f"MESSAGING_QUIET_HOURS must look like 21:00-09:00, not {MESSAGING_QUIET_HOURS!r}"
+    )
+if set(MESSAGING_QUIET_HOURS_CATEGORIES) - {"billing", "engagement", "marketing"}:
+    raise environ.ImproperlyConfigured(
+        "MESSAGING_QUIET_HOURS_CATEGORIES takes billing, engagement and/or marketing "
+        f"(transactional messages are never held back), not {MESSAGING_QUIET_HOURS_CATEGORIES!r}"
     )
 if WEBINAR_MEETING_PROVIDER not in {"jitsi", "zoom"}:
     raise environ.ImproperlyConfigured(

@@ -14,6 +14,7 @@ api_v1 = [
     path("me/", WhoAmIView.as_view(), name="me"),
     path("", include("students.api.urls")),
     path("", include("webinars.api.urls")),
+    path("", include("marketing.api.urls")),
 ]
 
 urlpatterns = [
@@ -27,6 +28,7 @@ urlpatterns = [
     path("portal/lecciones/", include("content.portal.urls")),
     path("", include("students.urls")),
     path("webinars/", include("webinars.urls")),
+    path("suscripcion/", include("marketing.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,7 +1,35 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MarketingConfig(AppConfig):
     name = "marketing"
     label = "marketing"
     verbose_name = "Marketing"
+
+    def ready(self):
+        from courseops.messaging.hooks import register_consent_check, register_person_lookup
+        from courseops.reviews.registry import ReviewKind, register_kind
+        from marketing import signals  # noqa: F401  (connects the receivers)
+        from marketing.directory import marketing_consent, person_for
+        from marketing.services.content import newsletter_apply
+        from marketing.services.sequences import sequence_step_apply
+
+        register_person_lookup(person_for)
+        register_consent_check(marketing_consent)
+        register_kind(
+            ReviewKind(
+                name="newsletter",
+                label=_("Newsletter (variante de campaña)"),
+                apply=newsletter_apply,
+                html=True,
+            )
+        )
+        register_kind(
+            ReviewKind(
+                name="sequence_email",
+                label=_("Plantilla de paso de secuencia"),
+                apply=sequence_step_apply,
+                html=True,
+            )
+        )

@@ -8,7 +8,7 @@ from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin
 
 from courseops.messaging import services
-from courseops.messaging.models import OutboundMessage, Suppression
+from courseops.messaging.models import BudgetRule, Category, OutboundMessage, Suppression
 from courseops.messaging.services.addresses import normalize
 
 # Columns shown on the list; bodies, context and headers stay in the database.
@@ -54,6 +54,11 @@ class OutboundMessageAdmin(ModelAdmin):
         "provider",
         "provider_message_id",
         "last_error",
+        "policy_note",
+        "person_key",
+        "time_zone",
+        "over_budget",
+        "budget_at",
         "idempotency_key",
         "template",
         "language",
@@ -67,7 +72,24 @@ class OutboundMessageAdmin(ModelAdmin):
         "updated_at",
     )
     fieldsets = (
-        (None, {"fields": ("channel", "category", "recipient", "subject", "status", "last_error")}),
+        (
+            None,
+            {
+                "fields": (
+                    "channel",
+                    "category",
+                    "recipient",
+                    "subject",
+                    "status",
+                    "last_error",
+                    "policy_note",
+                )
+            },
+        ),
+        (
+            _("Política de envío"),
+            {"fields": ("person_key", "time_zone", "over_budget", "budget_at")},
+        ),
         (
             _("Entrega"),
             {
@@ -211,3 +233,33 @@ class SuppressionAdmin(ModelAdmin):
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             self.delete_model(request, obj)
+
+
+class BudgetRuleForm(forms.ModelForm):
+    categories = forms.TypedMultipleChoiceField(
+        label=_("categorías"),
+        choices=[c for c in Category.choices if c[0] != Category.TRANSACTIONAL],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Los mensajes transaccionales nunca se limitan."),
+    )
+
+    class Meta:
+        model = BudgetRule
+        fields = ("name", "channel", "categories", "limit", "period_days", "active")
+
+    def clean_limit(self):
+        if not self.cleaned_data["limit"]:
+            raise forms.ValidationError(_("Indique al menos 1; para no enviar nada, desactive."))
+        return self.cleaned_data["limit"]
+
+    def clean_period_days(self):
+        if not self.cleaned_data["period_days"]:
+            raise forms.ValidationError(_("El periodo es de al menos un día."))
+        return self.cleaned_data["period_days"]
+
+
+@admin.register(BudgetRule)
+class BudgetRuleAdmin(ModelAdmin):
+    form = BudgetRuleForm
+    list_display = ("name", "channel", "categories", "limit", "period_days", "active")
+    list_filter = ("active", "channel")

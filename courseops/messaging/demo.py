@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from courseops.core.demo import register
-from courseops.messaging.models import Category
+from courseops.messaging.models import BudgetRule, Category
 from courseops.messaging.services import queue_email, queue_sms
 
 
@@ -32,3 +32,22 @@ def load_messaging_demo(*, staff):
         template="welcome",
         context=context,
     )
+
+
+@register
+def load_budget_rules_demo(*, staff):
+    """The caps the business asked for, as examples staff can change."""
+    for name, channel, categories, limit, days in (
+        ("Marketing por correo: 2 a la semana", "email", ["marketing"], 2, 7),
+        ("Marketing por SMS: 1 a la semana", "sms", ["marketing"], 1, 7),
+        ("No transaccionales: 1 al día", "", ["billing", "engagement", "marketing"], 1, 1),
+    ):
+        BudgetRule.objects.get_or_create(
+            name=name,
+            defaults={
+                "channel": channel,
+                "categories": categories,
+                "limit": limit,
+                "period_days": days,
+            },
+        )

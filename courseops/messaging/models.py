@@ -38,13 +38,31 @@ class Status(models.TextChoices):
     COMPLAINED = "complained", _("Marcado como spam")
     FAILED = "failed", _("Fallido")
     SUPPRESSED = "suppressed", _("Suprimido")
+    DROPPED = "dropped", _("Descartado por la política de envío")
     CANCELED = "canceled", _("Cancelado")
 
 
 # Waiting in our outbox; the sweeper hands these to a worker when due.
 PENDING = (Status.QUEUED, Status.AWAITING_RETRY)
 # Staff may put these back in the queue.
-RETRYABLE = (Status.FAILED, Status.INTERRUPTED, Status.CANCELED, Status.SUPPRESSED)
+RETRYABLE = (
+    Status.FAILED,
+    Status.INTERRUPTED,
+    Status.CANCELED,
+    Status.SUPPRESSED,
+    Status.DROPPED,
+)
+
+
+def priority(category):
+    """0 for transactional, higher numbers yield to lower ones (see `Category`)."""
+    return Category.values.index(category)
+
+
+class OverBudget(models.TextChoices):
+    DEFER = "defer", _("Aplazar al siguiente hueco")
+    DROP = "drop", _("Descartar")
+
 
 # How far along the provider's report a row is. An event may only raise the rank.
 PROVIDER_RANK = {
@@ -94,6 +112,20 @@ class OutboundMessage(models.Model):
     provider_message_id = models.CharField(_("id del proveedor"), max_length=255, blank=True)
     last_error = models.TextField(_("último error"), blank=True)
 
+    # The send policy's inputs (set when queued) and its last word (set when it held the
+    # message back). `person_key` groups a person's addresses under one budget.
+    person_key = models.CharField(_("persona"), max_length=260, blank=True)
+    time_zone = models.CharField(_("zona horaria"), max_length=64, blank=True)
+    over_budget = models.CharField(
+        _("si supera el límite"),
+        max_length=10,
+        choices=OverBudget.choices,
+        default=OverBudget.DEFER,
+    )
+    # When it was counted against the person's budget (it passed the policy).
+    budget_at = models.DateTimeField(_("contado en el límite"), null=True, blank=True)
+    policy_note = models.CharField(_("nota de la política"), max_length=300, blank=True)
+
     content_type = models.ForeignKey(
         ContentType,
         verbose_name=_("tipo de objeto"),
@@ -131,6 +163,11 @@ class OutboundMessage(models.Model):
                 condition=~models.Q(provider_message_id=""),
             ),
             models.Index(fields=["content_type", "object_id"], name="messaging_related"),
+            models.Index(
+                fields=["person_key", "budget_at"],
+                name="messaging_person_budget",
+                condition=models.Q(budget_at__isnull=False),
+            ),
         ]
 
     def __str__(self):
@@ -174,3 +211,38 @@ class Suppression(models.Model):
 
     def __str__(self):
         return f"{self.address} ({self.get_reason_display()})"
+
+
+class BudgetRule(models.Model):
+    """A cap staff set: at most `limit` messages of `categories` per person per period.
+
+    A message counts only messages of its own priority or higher against the cap, so
+    marketing never keeps a billing notice out, while billing notices do use up the room
+    marketing has. Transactional messages are never capped.
+    """
+
+    name = models.CharField(_("nombre"), max_length=100)
+    channel = models.CharField(
+        _("canal"),
+        max_length=10,
+        choices=Channel.choices,
+        blank=True,
+        help_text=_("Vacío: correo y SMS juntos."),
+    )
+    categories = models.JSONField(
+        _("categorías"),
+        default=list,
+        help_text=_("Las categorías que cuenta este límite (nunca la transaccional)."),
+    )
+    limit = models.PositiveSmallIntegerField(_("máximo de mensajes"))
+    period_days = models.PositiveSmallIntegerField(_("periodo (días)"), default=7)
+    active = models.BooleanField(_("activo"), default=True)
+    created_at = models.DateTimeField(_("creado"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("límite de mensajes por persona")
+        verbose_name_plural = _("límites de mensajes por persona")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name

@@ -3,7 +3,21 @@ import json
 import pytest
 from werkzeug.wrappers import Response
 
+from courseops.messaging import hooks
+
 POSTMARK_TOKEN = "postmark-test-token"
+
+
+@pytest.fixture(autouse=True)
+def _core_outbox_alone(settings, monkeypatch):
+    """The outbox as the core ships it: no quiet hours and no app's person lookups or
+    consent checks (marketing registers them; tests/marketing covers them). Policy tests
+    turn on what they test."""
+    settings.MESSAGING_QUIET_HOURS = ""
+    monkeypatch.setattr(hooks, "_PERSON_LOOKUPS", [])
+    monkeypatch.setattr(hooks, "_CONSENT_CHECKS", [])
+
+
 TWILIO_SID = "ACtest0000000000000000000000000000"
 TWILIO_MESSAGES_PATH = f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
 

@@ -21,17 +21,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courseops.audit.services import log_action
+from courseops.messaging.hooks import Person, find_person
 from courseops.messaging.models import (
     PENDING,
     RETRYABLE,
     Category,
     Channel,
     OutboundMessage,
+    OverBudget,
     Status,
 )
 from courseops.messaging.providers import SendError, get_sms_backend
 from courseops.messaging.providers.email import send_email
 from courseops.messaging.services.addresses import normalize_email, normalize_phone
+from courseops.messaging.services.policy import DEFER, DROP, apply_policy
 from courseops.messaging.services.rendering import inline_css, render_email, render_sms
 from courseops.messaging.services.suppression import (
     OPT_OUT_CATEGORIES,
@@ -92,12 +95,28 @@ def _create_once(*, idempotency_key, fields):
     return message, True
 
 
-def _common_fields(*, channel, category, send_at, related, context, template, language):
+def _common_fields(
+    *, channel, to, category, over_budget, send_at, related, context, template, language
+):
     if category not in Category.values:
         raise ValidationError(_("Categoría desconocida: %(c)s"), params={"c": category})
+    if over_budget not in OverBudget.values:
+        raise ValidationError(
+            _("Valor desconocido de over_budget: %(v)s"), params={"v": over_budget}
+        )
     now = timezone.now()
+    # Transactional messages meet no policy: no need to know whose address it is.
+    person = (
+        find_person(channel=channel, address=to)
+        if category != Category.TRANSACTIONAL
+        else Person(key=f"{channel}:{to}")
+    )
     fields = {
         "channel": channel,
+        "recipient": to,
+        "person_key": person.key[:260],
+        "time_zone": person.time_zone[:64],
+        "over_budget": over_budget,
         "category": category,
         "template": template or "",
         "context": _jsonable(context),
@@ -133,6 +152,7 @@ def queue_email(
     language=None,
     headers=None,
     attachments=None,
+    over_budget=OverBudget.DEFER,
 ) -> OutboundMessage:
     """Queue one email; the same `idempotency_key` returns the existing row untouched.
 
@@ -141,6 +161,8 @@ def queue_email(
     bytes or str (stored in the row, so keep them small: an `.ics`, not a video).
     Marketing and engagement mail (what an unsubscribe stops) get one-click
     unsubscribe headers, and `unsubscribe_url` in the template context.
+    `over_budget` says what the send policy does if the person's cap is reached:
+    "defer" (wait for the next free slot) or "drop" (news that would be stale).
     """
     _validate_key(idempotency_key)
     existing = OutboundMessage.objects.filter(idempotency_key=idempotency_key).first()
@@ -166,7 +188,9 @@ def queue_email(
         html = inline_css(html)
     fields = _common_fields(
         channel=Channel.EMAIL,
+        to=to,
         category=category,
+        over_budget=over_budget,
         send_at=send_at,
         related=related,
         context=context,
@@ -174,7 +198,6 @@ def queue_email(
         language=language,
     )
     fields.update(
-        recipient=to,
         subject=" ".join(subject.split())[:255],
         html_body=html or "",
         text_body=text or "",
@@ -209,6 +232,7 @@ def queue_sms(
     send_at=None,
     related=None,
     language=None,
+    over_budget=OverBudget.DEFER,
 ) -> OutboundMessage:
     """Queue one SMS; the same `idempotency_key` returns the existing row untouched.
 
@@ -225,14 +249,16 @@ def queue_sms(
         body = render_sms(template=template, context=context or {}, language=language)
     fields = _common_fields(
         channel=Channel.SMS,
+        to=to,
         category=category,
+        over_budget=over_budget,
         send_at=send_at,
         related=related,
         context=context,
         template=template,
         language=language,
     )
-    fields.update(recipient=to, text_body=body)
+    fields["text_body"] = body
     return _queue(idempotency_key=idempotency_key, fields=fields)
 
 
@@ -368,6 +394,13 @@ def deliver_message(*, message_id, max_attempts, retry_delay) -> Delivery | None
             message, status=Status.SUPPRESSED, last_error=_("Dirección en la lista de supresión.")
         )
         return Delivery(Status.SUPPRESSED)
+    verdict = apply_policy(message)
+    if verdict.action == DROP:
+        _finish(message, status=Status.DROPPED, last_error=verdict.reason)
+        return Delivery(Status.DROPPED)
+    if verdict.action == DEFER:
+        _defer(message, until=verdict.until, reason=verdict.reason)
+        return Delivery(Status.QUEUED)
     try:
         result = _send(message)  # outside any transaction: network I/O
     except SendError as exc:
@@ -389,6 +422,19 @@ def deliver_message(*, message_id, max_attempts, retry_delay) -> Delivery | None
     return Delivery(Status.SENT)
 
 
+def _defer(message, *, until, reason):
+    """Back to the queue until `until`; not an attempt, so it does not use up retries."""
+    _finish(
+        message,
+        status=Status.QUEUED,
+        attempts=F("attempts") - 1,
+        claimed_at=None,
+        next_attempt_at=until,
+        dispatched_at=None,  # the sweeper hands it to a worker when due
+        policy_note=reason[:300],
+    )
+
+
 def _record_failure(message, exc, *, max_attempts, retry_delay):
     error = str(exc)[:2000]
     if exc.suppress_reason:
@@ -398,10 +444,11 @@ def _record_failure(message, exc, *, max_attempts, retry_delay):
             reason=exc.suppress_reason,
             source=f"provider refusal on message {message.pk}",
         )
-        _finish(message, status=Status.SUPPRESSED, last_error=error)
+        # It did not reach the person: it does not use up their budget either.
+        _finish(message, status=Status.SUPPRESSED, last_error=error, budget_at=None)
         return Delivery(Status.SUPPRESSED)
     if exc.permanent or message.attempts >= max_attempts:
-        _finish(message, status=Status.FAILED, last_error=error)
+        _finish(message, status=Status.FAILED, last_error=error, budget_at=None)
         logger.warning("messaging.send.failed", extra={"message_id": message.pk, "error": error})
         return Delivery(Status.FAILED)
     next_attempt = timezone.now() + retry_delay(message.attempts)

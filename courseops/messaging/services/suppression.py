@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from courseops.audit.services import log_action
+from courseops.messaging.hooks import address_suppressed
 from courseops.messaging.models import Category, Channel, Suppression, SuppressionReason
 from courseops.messaging.services.addresses import normalize
 
@@ -36,6 +37,7 @@ def suppress(*, channel, address, reason, source="", user=None):
             # A bounce or complaint is stronger than an unsubscribe: it blocks everything.
             existing.reason, existing.source = reason, source[:200]
             existing.save(update_fields=["reason", "source"])
+            _announce(existing)
         return existing
     log_action(
         suppression,
@@ -43,7 +45,18 @@ def suppress(*, channel, address, reason, source="", user=None):
         user=user,
         data={"channel": channel, "reason": reason, "source": source},
     )
+    _announce(suppression)
     return suppression
+
+
+def _announce(suppression):
+    address_suppressed.send(
+        sender=Suppression,
+        channel=suppression.channel,
+        address=suppression.address,
+        reason=suppression.reason,
+        source=suppression.source,
+    )
 
 
 def unsuppress(*, channel, address, source="", user=None):

@@ -1,0 +1,57 @@
+"""How the apps above tell the outbox who a person is and what they agreed to.
+
+The core knows no domain model. An app that knows people (marketing's contacts, which
+link students) registers two plain functions in its `AppConfig.ready()`:
+
+- a person lookup `(channel, address) -> Person | None`: which person an address
+  belongs to (so one budget covers their email and their phone) and their time zone
+  (for quiet hours);
+- a consent check `(channel, address, category) -> bool | None`: False forbids the
+  send, True or None (no opinion) let it through. Every registered check must agree.
+
+And it may listen to `address_suppressed`, which the outbox sends whenever an address
+joins the suppression list (unsubscribe, complaint, hard bounce, SMS STOP, staff).
+"""
+
+from dataclasses import dataclass
+
+from django.dispatch import Signal
+
+# kwargs: channel, address, reason, source
+address_suppressed = Signal()
+
+
+@dataclass(frozen=True)
+class Person:
+    key: str  # stable across the person's addresses, e.g. their main email
+    time_zone: str = ""
+
+
+_PERSON_LOOKUPS = []
+_CONSENT_CHECKS = []
+
+
+def register_person_lookup(lookup):
+    if lookup not in _PERSON_LOOKUPS:
+        _PERSON_LOOKUPS.append(lookup)
+    return lookup
+
+
+def register_consent_check(check):
+    if check not in _CONSENT_CHECKS:
+        _CONSENT_CHECKS.append(check)
+    return check
+
+
+def find_person(*, channel, address):
+    """The first registered lookup's answer, else the address itself as the person."""
+    for lookup in _PERSON_LOOKUPS:
+        person = lookup(channel, address)
+        if person is not None:
+            return person
+    return Person(key=f"{channel}:{address}")
+
+
+def consent_refused(*, channel, address, category):
+    """Whether any registered check forbids sending `category` to `address`."""
+    return any(check(channel, address, category) is False for check in _CONSENT_CHECKS)

@@ -1,0 +1,3 @@
+"""Marketing's staff pages: contacts, consents, forms, tags, segments; campaigns; sequences."""
+
+from marketing.admin import campaigns, leads, sequences  # noqa: F401  (each module registers its pages)

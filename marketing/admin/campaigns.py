@@ -1,0 +1,163 @@
+"""Campaign pages: variants with their approval, actions that call the services, and the
+results per variant with bar charts (one aggregate query)."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin, StackedInline
+
+from marketing.models import Campaign, Variant
+from marketing.reports import campaign_results
+from marketing.services.campaigns import schedule_campaign, set_paused
+from marketing.services.content import (
+    draft_variant_with_ai,
+    submit_variant,
+    upcoming_public_webinars,
+)
+
+COLUMNS = (
+    ("queued", _("en cola")),
+    ("sent", _("enviados")),
+    ("delivered", _("entregados")),
+    ("bounced", _("rebotes")),
+    ("clicks", _("clics únicos")),
+    ("unsubscribed", _("bajas")),
+    ("complained", _("quejas")),
+    ("conversions", _("conversiones")),
+    ("revenue", _("ingresos")),
+)
+
+
+class VariantInline(StackedInline):
+    model = Variant
+    extra = 0
+    max_num = 4
+    fields = ("label", "subject", "body_html", "approved_subject", "approved_at")
+    readonly_fields = ("approved_subject", "approved_at")
+
+
+@admin.register(Campaign)
+class CampaignAdmin(ModelAdmin):
+    list_display = ("name", "status", "phase", "winner", "recipients_count", "started_at")
+    list_filter = ("status",)
+    search_fields = ("name",)
+    list_select_related = ("winner",)
+    show_full_result_count = False
+    inlines = (VariantInline,)
+    filter_horizontal = ("segments",)
+    readonly_fields = (
+        "status",
+        "phase",
+        "effective_share",
+        "test_ends_at",
+        "winner",
+        "winner_note",
+        "started_at",
+        "finished_at",
+        "results",
+    )
+    fieldsets = (
+        (None, {"fields": ("name", "segments", "preheader", "topics", "status")}),
+        (_("Programación"), {"fields": ("schedule", "send_at", "local_time", "batch_size")}),
+        (
+            _("Prueba A/B"),
+            {"fields": ("test_share", "test_wait_hours", "min_sample", "winner_metric")},
+        ),
+        (
+            _("Resultados"),
+            {
+                "fields": (
+                    "phase",
+                    "effective_share",
+                    "test_ends_at",
+                    "winner",
+                    "winner_note",
+                    "started_at",
+                    "finished_at",
+                    "results",
+                )
+            },
+        ),
+    )
+    actions = ("submit_for_review", "draft_with_ai", "schedule", "pause", "resume")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(recipient_total=Count("recipients"))
+
+    @admin.display(description=_("destinatarios"), ordering="recipient_total")
+    def recipients_count(self, obj):
+        return obj.recipient_total
+
+    @admin.display(description=_("resultados por variante"))
+    def results(self, obj):
+        rows = campaign_results(obj) if obj.pk else []
+        if not rows:
+            return "—"
+        header = format_html_join("", "<th>{}</th>", ((label,) for _k, label in COLUMNS))
+        body = format_html_join(
+            "",
+            "<tr><th>{}</th>{}<td>{}</td></tr>",
+            (
+                (
+                    row["label"],
+                    format_html_join("", "<td>{}</td>", ((row[key],) for key, _l in COLUMNS)),
+                    format_html(
+                        '<span style="display:inline-block;height:10px;width:{}px;'
+                        'background:#2563eb" aria-hidden="true"></span> {} %',
+                        int(row["click_rate"] * 4),
+                        row["click_rate"],
+                    ),
+                )
+                for row in rows
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>{}</th>{}<th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            _("variante"),
+            header,
+            _("tasa de clic"),
+            body,
+        )
+
+    @admin.action(description=_("Enviar las variantes a revisión"))
+    def submit_for_review(self, request, queryset):
+        drafts = [
+            submit_variant(variant=variant)
+            for variant in Variant.objects.filter(campaign__in=queryset)
+        ]
+        self.message_user(
+            request, _("%(n)d borradores en la cola de revisión.") % {"n": len(drafts)}
+        )
+
+    @admin.action(description=_("Redactar las variantes con IA (temas y próximos webinars)"))
+    def draft_with_ai(self, request, queryset):
+        webinars = upcoming_public_webinars()
+        count = 0
+        for campaign in queryset:
+            topics = [t.strip() for t in campaign.topics.split(",") if t.strip()] or [campaign.name]
+            for variant in campaign.variants.all():
+                draft_variant_with_ai(
+                    variant=variant, topics=topics, webinars=webinars, user=request.user
+                )
+                count += 1
+        self.message_user(request, _("%(n)d borradores de IA para revisar.") % {"n": count})
+
+    @admin.action(description=_("Programar (requiere variantes aprobadas)"))
+    def schedule(self, request, queryset):
+        for campaign in queryset:
+            try:
+                schedule_campaign(campaign=campaign, user=request.user)
+            except ValidationError as exc:
+                self.message_user(request, f"{campaign}: {' '.join(exc.messages)}", messages.ERROR)
+
+    @admin.action(description=_("Pausar el envío"))
+    def pause(self, request, queryset):
+        for campaign in queryset:
+            set_paused(campaign=campaign, paused=True, user=request.user)
+
+    @admin.action(description=_("Reanudar el envío"))
+    def resume(self, request, queryset):
+        for campaign in queryset:
+            set_paused(campaign=campaign, paused=False, user=request.user)

@@ -1,0 +1,86 @@
+"""Sequence pages: steps (each template reviewed before use) and contacts per step."""
+
+from django.contrib import admin
+from django.db.models import Count, Q
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin, TabularInline
+
+from marketing.models import Enrolment, Sequence, Step
+from marketing.services.sequences import submit_step
+
+
+class StepInline(TabularInline):
+    model = Step
+    extra = 0
+    fields = (
+        "position",
+        "kind",
+        "wait_days",
+        "subject",
+        "body",
+        "condition",
+        "jump_to",
+        "approved_subject",
+    )
+    readonly_fields = ("approved_subject",)
+
+
+@admin.register(Sequence)
+class SequenceAdmin(ModelAdmin):
+    list_display = ("name", "trigger", "trigger_form", "active", "in_progress")
+    list_filter = ("trigger", "active")
+    list_select_related = ("trigger_form",)
+    inlines = (StepInline,)
+    readonly_fields = ("per_step",)
+    fields = ("name", "trigger", "trigger_form", "active", "per_step")
+    actions = ("submit_steps",)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                active_count=Count(
+                    "enrolments", filter=Q(enrolments__status=Enrolment.Status.ACTIVE)
+                )
+            )
+        )
+
+    @admin.display(description=_("en curso"), ordering="active_count")
+    def in_progress(self, obj):
+        return obj.active_count
+
+    @admin.display(description=_("contactos por paso"))
+    def per_step(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        rows = (
+            obj.enrolments.values("status", "done_position")
+            .annotate(n=Count("pk"))
+            .order_by("done_position", "status")
+        )
+        return format_html(
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+            _("último paso hecho"),
+            _("estado"),
+            _("contactos"),
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (
+                        row["done_position"] if row["done_position"] >= 0 else "—",
+                        Enrolment.Status(row["status"]).label,
+                        row["n"],
+                    )
+                    for row in rows
+                ),
+            ),
+        )
+
+    @admin.action(description=_("Enviar los pasos con texto a revisión"))
+    def submit_steps(self, request, queryset):
+        steps = Step.objects.filter(sequence__in=queryset, kind__in=("email", "sms"))
+        count = sum(1 for step in steps if submit_step(step=step))
+        self.message_user(request, _("%(n)d plantillas en la cola de revisión.") % {"n": count})

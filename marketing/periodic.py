@@ -1,0 +1,19 @@
+from datetime import timedelta
+
+from courseops.core.schedules import Periodic, declare
+
+declare(
+    Periodic(
+        name="marketing.run_campaigns",
+        task="marketing.run_campaigns",
+        every=timedelta(seconds=60),
+        description="Empieza las campañas programadas, pone en cola el siguiente lote de "
+        "cada una (su ritmo por minuto) y elige la variante ganadora de las pruebas A/B.",
+    ),
+    Periodic(
+        name="marketing.run_sequences",
+        task="marketing.run_sequences",
+        every=timedelta(seconds=60),
+        description="Avanza un paso a cada contacto de las secuencias al que le toca.",
+    ),
+)

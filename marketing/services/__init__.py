@@ -1,0 +1,2 @@
+"""Marketing's business operations, one module per part: leads, consent, scoring,
+intake, campaigns, content review, tracking, best hour and sequences."""

@@ -1,0 +1,60 @@
+"""Contacts from the webinars app's news (registrations and attendance)."""
+
+from marketing.models import Action, Sequence, Stage
+from marketing.services.leads import capture_lead, find_lead
+from marketing.services.scoring import record_action
+from marketing.services.sequences import enrol
+
+
+def lead_from_webinar_registration(*, registration, webinar):
+    """A registrant becomes (or updates) a contact, scored for registering.
+
+    A webinar registration is not consent to marketing: no consent is recorded here.
+    """
+    data = {
+        "email": registration.email,
+        "name": registration.name,
+        "phone": registration.phone,
+        "time_zone": registration.time_zone,
+        "language": registration.language,
+    }
+    result = capture_lead(data=data, source="webinar", stage=Stage.WEBINAR_REGISTRANT)
+    if result.errors and "email" not in result.errors:
+        # The webinars app accepted this person; a detail our stricter checks refuse (an
+        # old-style phone number) must not keep them out of the contacts: leave it out.
+        for name in result.errors:
+            data.pop(name, None)
+        result = capture_lead(data=data, source="webinar", stage=Stage.WEBINAR_REGISTRANT)
+    if result.lead is not None:
+        record_action(
+            lead=result.lead,
+            action=Action.WEBINAR_REGISTERED,
+            ref=f"registration:{registration.pk}",
+            at=registration.created_at,
+        )
+    return result
+
+
+def webinar_attendance(*, registration, webinar):
+    lead = find_lead(registration.email)
+    if lead is None:
+        lead = lead_from_webinar_registration(registration=registration, webinar=webinar).lead
+    if lead is not None:
+        record_action(
+            lead=lead, action=Action.WEBINAR_ATTENDED, ref=f"registration:{registration.pk}"
+        )
+        enrol(lead=lead, trigger=Sequence.Trigger.WEBINAR_ATTENDED)
+    return lead
+
+
+def webinar_missed(*, registration):
+    lead = find_lead(registration.email)
+    return enrol(lead=lead, trigger=Sequence.Trigger.WEBINAR_MISSED) if lead else []
+
+
+def student_signed_in(*, student, at):
+    """A sign-in is a human signal for the contact's best hour (it scores nothing)."""
+    lead = find_lead(student.email)
+    if lead is not None:
+        record_action(lead=lead, action=Action.SIGNED_IN, ref=f"sign-in:{at.isoformat()}", at=at)
+    return lead

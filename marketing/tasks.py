@@ -1,0 +1,38 @@
+"""Thin tasks: ids in, one service call."""
+
+from celery import shared_task
+
+from marketing.models import Lead
+from marketing.services.consent import send_confirmation
+
+
+@shared_task(name="marketing.send_consent_confirmation", ignore_result=True)
+def send_consent_confirmation(lead_id):
+    lead = Lead.objects.filter(pk=lead_id).first()
+    if lead is not None:
+        send_confirmation(lead=lead)
+
+
+@shared_task(name="marketing.run_campaigns", ignore_result=True)
+def run_campaigns():
+    from marketing.services.campaigns import run_campaigns as run
+
+    run()
+
+
+@shared_task(name="marketing.run_sequences", ignore_result=True)
+def run_sequences():
+    from marketing.services.sequences import run_sequences as run
+
+    run()
+
+
+@shared_task(name="marketing.personalise_sequence_step", ignore_result=True)
+def personalise_sequence_step(enrolment_id, step_id):
+    from marketing.models import Enrolment, Step
+    from marketing.services.sequences import personalise
+
+    enrolment = Enrolment.objects.select_related("lead").filter(pk=enrolment_id).first()
+    step = Step.objects.filter(pk=step_id).first()
+    if enrolment is not None and step is not None:
+        personalise(enrolment=enrolment, step=step)
