@@ -13,6 +13,7 @@ api_v1 = [
     path("me/", WhoAmIView.as_view(), name="me"),
     path("", include("students.api.urls")),
     path("", include("webinars.api.urls")),
+    path("", include("engagement.api.urls")),
 ]
 
 urlpatterns = [
@@ -23,6 +24,7 @@ urlpatterns = [
     path("messaging/", include("courseops.messaging.urls")),
     path("webhooks/", include("courseops.webhooks.urls")),
     path("", include("students.urls")),
+    path("", include("engagement.urls")),
     path("webinars/", include("webinars.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -5,3 +5,9 @@ class EngagementConfig(AppConfig):
     name = "engagement"
     label = "engagement"
     verbose_name = "Engagement"
+
+    def ready(self):
+        from courseops.webhooks.registry import register_provider
+        from engagement import signals  # noqa: F401  (connects the receivers)
+
+        register_provider("thinkific", "engagement.thinkific.ThinkificProvider")

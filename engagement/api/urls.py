@@ -1,0 +1,12 @@
+from django.urls import path
+
+from engagement.api import views
+
+urlpatterns = [
+    path("activity/", views.ActivityBatch.as_view(), name="activity-batch"),
+    path(
+        "students/<int:pk>/progress/",
+        views.StudentProgressView.as_view(),
+        name="student-progress",
+    ),
+]

@@ -1,0 +1,55 @@
+"""Thin API views: an LMS's activity batches and a student's progress."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from engagement.models import ActivitySource
+from engagement.services.activity import record_activities
+from engagement.services.intake import MAX_BATCH, ActivityRow, parse_rows
+from engagement.services.progress import progress_for
+from students.models import Student
+
+
+class ActivityBatch(APIView):
+    """Up to 1,000 events; each sender's event `id` is stored once, so a retried batch
+    records nothing twice. Any invalid event: 400 with each one's errors, nothing stored."""
+
+    @extend_schema(
+        request=inline_serializer("ActivityBatchInput", {"events": ActivityRow(many=True)}),
+        responses={
+            200: inline_serializer(
+                "ActivityBatchResult",
+                {"accepted": serializers.IntegerField(), "duplicates": serializers.IntegerField()},
+            )
+        },
+    )
+    def post(self, request):
+        events = request.data.get("events") if isinstance(request.data, dict) else None
+        if not isinstance(events, list) or not events:
+            return Response(
+                {"detail": 'Envía {"events": [...]} con al menos un evento.'},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if len(events) > MAX_BATCH:
+            return Response(
+                {"detail": f"Como máximo {MAX_BATCH} eventos por envío (llegaron {len(events)})."},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        # Ids are the sender's: two API clients may both use "1", so scope them by token user.
+        activities, errors = parse_rows(
+            events, source=ActivitySource.API, id_prefix=f"u{request.user.pk}:"
+        )
+        if errors:
+            return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+        created, repeats = record_activities(activities)
+        return Response({"accepted": created, "duplicates": repeats})
+
+
+class StudentProgressView(APIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request, pk):
+        student = get_object_or_404(Student.objects.select_related("plan"), pk=pk)
+        return Response(progress_for(student).as_dict())

@@ -1,0 +1,172 @@
+"""Activity, per-student progress, nudge rules and what they sent, risk scores."""
+
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from students.models import Plan, Student
+
+
+class ActivityKind(models.TextChoices):
+    SIGN_IN = "sign_in", _("Inicio de sesión")
+    LESSON_VIEWED = "lesson_viewed", _("Lección vista")
+    LESSON_COMPLETED = "lesson_completed", _("Lección completada")
+    QUIZ_ATTEMPTED = "quiz_attempted", _("Cuestionario realizado")
+    ASSIGNMENT_SUBMITTED = "assignment_submitted", _("Tarea entregada")
+    WEBINAR_ATTENDED = "webinar_attended", _("Asistió a un webinar")
+    WEBINAR_MISSED = "webinar_missed", _("Faltó a un webinar")
+    QUESTION_ASKED = "question_asked", _("Pregunta enviada")
+    LINK_CLICKED = "link_clicked", _("Enlace abierto")
+
+
+# A missed webinar is recorded but is not the student doing something.
+NOT_ACTIVITY = frozenset({ActivityKind.WEBINAR_MISSED})
+
+
+class ActivitySource(models.TextChoices):
+    PORTAL = "portal", _("Portal")
+    API = "api", "API"
+    CSV = "csv", "CSV"
+    THINKIFIC = "thinkific", "Thinkific"
+    WEBINARS = "webinars", _("Webinars")
+    CONTENT = "content", _("Contenido")
+
+
+class ActivityEvent(models.Model):
+    """One thing a student did (or missed), as reported by its source. Append-only.
+
+    `external_id` is the sender's id for the event (API event id, Thinkific delivery id,
+    CSV row id, or ours for signals): the same report twice is stored once. The object it
+    is about is a content type + id for our own rows (a webinar registration, a lesson
+    once the content app lands) or `metadata["object_type"/"object_id"]` for an LMS's.
+    """
+
+    student = models.ForeignKey(
+        Student, verbose_name=_("estudiante"), on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(_("tipo"), max_length=32, choices=ActivityKind.choices)
+    occurred_at = models.DateTimeField(_("cuándo"))
+    source = models.CharField(_("origen"), max_length=16, choices=ActivitySource.choices)
+    external_id = models.CharField(_("id del emisor"), max_length=200, blank=True)
+    content_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    object_id = models.CharField(_("id del objeto"), max_length=64, blank=True)
+    target = GenericForeignKey("content_type", "object_id")
+    metadata = models.JSONField(_("datos"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    recorded_at = models.DateTimeField(_("registrado"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("evento de actividad")
+        verbose_name_plural = _("eventos de actividad")
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~Q(external_id=""),
+                name="engagement_event_once_per_sender_id",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["student", "-occurred_at"], name="engagement_event_timeline"),
+            models.Index(fields=["kind", "occurred_at"], name="engagement_event_kind_when"),
+        ]
+
+    def __str__(self):
+        return f"{self.student_id} {self.kind} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError("Activity events are append-only.")
+        super().save(*args, **kwargs)
+
+
+class CompletedLesson(models.Model):
+    """A lesson a student finished, once whatever reports it again: what makes
+    `StudentProgress.lessons_completed` count lessons, not completion events."""
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+")
+    lesson_ref = models.CharField(max_length=120)
+    completed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("lección completada")
+        verbose_name_plural = _("lecciones completadas")
+        constraints = [
+            models.UniqueConstraint(fields=["student", "lesson_ref"], name="lesson_completed_once")
+        ]
+
+    def __str__(self):
+        return f"{self.student_id}:{self.lesson_ref}"
+
+
+class PlanCurriculum(models.Model):
+    """How many lessons a plan's courses have, for percent done; kept by `lesson_published`
+    and editable by staff (an external LMS's courses are counted by hand)."""
+
+    plan = models.OneToOneField(
+        Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="curriculum"
+    )
+    lessons_total = models.PositiveIntegerField(_("lecciones del plan"), default=0)
+
+    class Meta:
+        verbose_name = _("temario del plan")
+        verbose_name_plural = _("temarios de los planes")
+
+    def __str__(self):
+        return f"{self.plan}: {self.lessons_total}"
+
+
+class StudentProgress(models.Model):
+    """A student's running totals, updated by each event as it arrives (never recomputed
+    from history). `streak_*` are days in the student's own time zone."""
+
+    student = models.OneToOneField(
+        Student,
+        verbose_name=_("estudiante"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="progress",
+    )
+    last_activity_at = models.DateTimeField(_("última actividad"), null=True, blank=True)
+    lessons_completed = models.PositiveIntegerField(_("lecciones completadas"), default=0)
+    quizzes_attempted = models.PositiveIntegerField(_("cuestionarios"), default=0)
+    quizzes_failed = models.PositiveIntegerField(_("cuestionarios suspendidos"), default=0)
+    webinars_attended = models.PositiveIntegerField(_("webinars asistidos"), default=0)
+    webinars_missed = models.PositiveIntegerField(_("webinars perdidos"), default=0)
+    streak_days = models.PositiveIntegerField(_("racha (días)"), default=0)
+    streak_last_day = models.DateField(_("último día de la racha"), null=True, blank=True)
+    longest_streak = models.PositiveIntegerField(_("mejor racha"), default=0)
+    events_count = models.PositiveIntegerField(_("eventos"), default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("progreso")
+        verbose_name_plural = _("progreso de estudiantes")
+        indexes = [models.Index(fields=["last_activity_at"], name="engagement_progress_last")]
+
+    def __str__(self):
+        return f"{self.student_id}: {self.lessons_completed}"
+
+    def percent_of(self, lessons_total):
+        if not lessons_total:
+            return 0
+        return min(100, round(100 * self.lessons_completed / lessons_total))
+
+
+class PublishedLesson(models.Model):
+    """A lesson counted into its plans' curricula, so publishing it again counts nothing."""
+
+    lesson_ref = models.CharField(max_length=120, unique=True)
+    published_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("lección publicada")
+        verbose_name_plural = _("lecciones publicadas")
+
+    def __str__(self):
+        return self.lesson_ref

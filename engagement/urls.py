@@ -1,0 +1,10 @@
+"""Engagement's portal pages (under /portal/, beside the students app's own)."""
+
+from django.urls import path
+
+from engagement import views
+
+app_name = "engagement"
+urlpatterns = [
+    path("portal/progreso/", views.portal_progress, name="portal-progress"),
+]
