@@ -8,6 +8,7 @@ class EngagementConfig(AppConfig):
 
     def ready(self):
         from courseops.webhooks.registry import register_provider
-        from engagement import signals  # noqa: F401  (connects the receivers)
+        from engagement import review_kinds, signals  # noqa: F401  (connects the receivers)
 
+        review_kinds.register()
         register_provider("thinkific", "engagement.thinkific.ThinkificProvider")

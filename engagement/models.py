@@ -170,3 +170,113 @@ class PublishedLesson(models.Model):
 
     def __str__(self):
         return self.lesson_ref
+
+
+class NudgeRule(models.Model):
+    """When a student gets a nudge or a congratulation, editable by staff.
+
+    `threshold` is days for `inactive` and `streak`, a percent for `milestone`, unused for
+    `course_completed`. Quiet hours are read in each student's own time zone: a message
+    approved inside them is scheduled for when they end.
+    """
+
+    class Kind(models.TextChoices):
+        INACTIVE = "inactive", _("Inactivo N días")
+        MILESTONE = "milestone", _("Hito de progreso (%)")
+        STREAK = "streak", _("Racha de N días")
+        COURSE_COMPLETED = "course_completed", _("Curso completado")
+
+    name = models.CharField(_("nombre"), max_length=100, unique=True)
+    kind = models.CharField(_("tipo"), max_length=20, choices=Kind.choices)
+    threshold = models.PositiveIntegerField(_("umbral"), default=0)
+    plans = models.ManyToManyField(
+        Plan,
+        verbose_name=_("planes"),
+        blank=True,
+        help_text=_("Vacío: todos los planes."),
+        related_name="+",
+    )
+    cooldown_days = models.PositiveIntegerField(
+        _("días entre avisos"),
+        default=7,
+        help_text=_("Un estudiante no recibe esta regla otra vez antes de estos días."),
+    )
+    quiet_start_hour = models.PositiveSmallIntegerField(_("silencio desde (hora)"), default=21)
+    quiet_end_hour = models.PositiveSmallIntegerField(_("silencio hasta (hora)"), default=8)
+    active = models.BooleanField(_("activa"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("regla de seguimiento")
+        verbose_name_plural = _("reglas de seguimiento")
+        ordering = ["kind", "threshold"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quiet_start_hour__lte=23) & Q(quiet_end_hour__lte=23),
+                name="engagement_rule_quiet_hours_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def review_kind(self):
+        return "nudge_inactive" if self.kind == self.Kind.INACTIVE else "congratulations"
+
+
+class Nudge(models.Model):
+    """One rule's message to one student for one occurrence (this inactive spell, this
+    milestone): the unique row is the claim that makes it go out at most once."""
+
+    class Status(models.TextChoices):
+        CLAIMED = "claimed", _("Pendiente de redactar")
+        DRAFTED = "drafted", _("En revisión")
+        SENT = "sent", _("Enviado")
+        SKIPPED = "skipped", _("Descartado")
+
+    rule = models.ForeignKey(
+        NudgeRule, verbose_name=_("regla"), on_delete=models.CASCADE, related_name="nudges"
+    )
+    student = models.ForeignKey(
+        Student, verbose_name=_("estudiante"), on_delete=models.CASCADE, related_name="+"
+    )
+    occurrence = models.CharField(_("ocasión"), max_length=64)
+    status = models.CharField(
+        _("estado"), max_length=16, choices=Status.choices, default=Status.CLAIMED
+    )
+    scan_id = models.CharField(max_length=32, db_index=True)
+    facts = models.JSONField(_("datos del estudiante"), default=dict, encoder=DjangoJSONEncoder)
+    draft = models.ForeignKey(
+        "reviews.Draft", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    message = models.ForeignKey(
+        "messaging.OutboundMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    skipped_reason = models.CharField(_("motivo"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("creado"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("enviado"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("aviso")
+        verbose_name_plural = _("avisos")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "student", "occurrence"], name="nudge_once_per_occurrence"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["rule", "student", "-created_at"], name="engagement_nudge_cool"),
+            models.Index(
+                fields=["created_at"], condition=Q(status="claimed"), name="engagement_nudge_todo"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.rule} → {self.student_id} ({self.occurrence})"

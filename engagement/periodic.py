@@ -1,0 +1,10 @@
+from courseops.core.schedules import Periodic, declare
+
+declare(
+    Periodic(
+        name="engagement.scan_nudges",
+        task="engagement.scan_nudges",
+        crontab={"minute": "0", "hour": "14"},  # 08:00 in Mexico City; quiet hours still apply
+        description="Busca estudiantes inactivos o con hitos y redacta sus avisos (una vez).",
+    ),
+)
