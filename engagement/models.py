@@ -280,3 +280,123 @@ class Nudge(models.Model):
 
     def __str__(self):
         return f"{self.rule} → {self.student_id} ({self.occurrence})"
+
+
+class RiskWeights(models.Model):
+    """The risk score's weights, one row staff edit in the admin (`RiskWeights.current()`).
+
+    Each factor adds points; the score is their sum, capped at 100.
+    """
+
+    per_inactive_day = models.DecimalField(
+        _("puntos por día sin actividad"), max_digits=5, decimal_places=2, default=3
+    )
+    inactive_grace_days = models.PositiveIntegerField(_("días sin actividad tolerados"), default=3)
+    per_10_percent_behind = models.DecimalField(
+        _("puntos por cada 10 % de retraso"), max_digits=5, decimal_places=2, default=5
+    )
+    expected_course_days = models.PositiveIntegerField(
+        _("días esperados para terminar el curso"),
+        default=60,
+        help_text=_("El ritmo esperado se mide desde la fecha de alta de cada estudiante."),
+    )
+    per_missed_webinar = models.DecimalField(
+        _("puntos por webinar perdido (30 días)"), max_digits=5, decimal_places=2, default=8
+    )
+    per_failed_quiz = models.DecimalField(
+        _("puntos por cuestionario suspendido"), max_digits=5, decimal_places=2, default=5
+    )
+    failed_payment = models.DecimalField(
+        _("puntos por pago fallido"), max_digits=5, decimal_places=2, default=20
+    )
+    falling_activity = models.DecimalField(
+        _("puntos si la actividad cae a la mitad"), max_digits=5, decimal_places=2, default=10
+    )
+    medium_from = models.PositiveSmallIntegerField(_("riesgo medio desde"), default=30)
+    high_from = models.PositiveSmallIntegerField(_("riesgo alto desde"), default=60)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("pesos del riesgo")
+        verbose_name_plural = _("pesos del riesgo")
+
+    def __str__(self):
+        return str(_("Pesos del riesgo"))
+
+    @classmethod
+    def current(cls):
+        return cls.objects.order_by("pk").first() or cls()
+
+
+class RiskLevel(models.TextChoices):
+    LOW = "low", _("Bajo")
+    MEDIUM = "medium", _("Medio")
+    HIGH = "high", _("Alto")
+
+
+class RiskScore(models.Model):
+    """A student's latest daily risk score and why: `factors` is a list of
+    {"factor", "value", "points", "reason"} so staff read the reasons, not a number."""
+
+    student = models.OneToOneField(
+        Student,
+        verbose_name=_("estudiante"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="risk",
+    )
+    score = models.PositiveSmallIntegerField(_("puntuación"), default=0, db_index=True)
+    level = models.CharField(_("nivel"), max_length=8, choices=RiskLevel.choices)
+    factors = models.JSONField(_("factores"), default=list, encoder=DjangoJSONEncoder)
+    computed_at = models.DateTimeField(_("calculado"))
+
+    class Meta:
+        verbose_name = _("riesgo de abandono")
+        verbose_name_plural = _("riesgo de abandono")
+        ordering = ["-score"]
+
+    def __str__(self):
+        return f"{self.student_id}: {self.score} ({self.level})"
+
+    @property
+    def reasons(self):
+        return ", ".join(factor["reason"] for factor in self.factors)
+
+
+class Intervention(models.Model):
+    """What staff did (or approved) for a student at high risk, and whether it worked:
+    `came_back` is whether the student was active within 7 days of it."""
+
+    class Kind(models.TextChoices):
+        MESSAGE = "message", _("Mensaje personal")
+        CALL = "call", _("Llamada del equipo")
+        ONE_ON_ONE = "one_on_one", _("Oferta de sesión 1:1")
+
+    student = models.ForeignKey(
+        Student, verbose_name=_("estudiante"), on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(_("tipo"), max_length=16, choices=Kind.choices)
+    # One suggestion per student per ISO week, whatever runs the scoring.
+    week = models.CharField(_("semana"), max_length=8)
+    score = models.PositiveSmallIntegerField(_("puntuación"))
+    reasons = models.TextField(_("motivos"), blank=True)
+    draft = models.ForeignKey(
+        "reviews.Draft", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ticket = models.ForeignKey(
+        "support.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    applied_at = models.DateTimeField(_("aplicada"), null=True, blank=True)
+    came_back = models.BooleanField(_("volvió en 7 días"), null=True, blank=True)
+    created_at = models.DateTimeField(_("creada"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("intervención")
+        verbose_name_plural = _("intervenciones")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["student", "week"], name="intervention_once_a_week")
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} → {self.student_id} ({self.week})"

@@ -8,3 +8,12 @@ declare(
         description="Busca estudiantes inactivos o con hitos y redacta sus avisos (una vez).",
     ),
 )
+
+declare(
+    Periodic(
+        name="engagement.score_risk",
+        task="engagement.score_risk",
+        crontab={"minute": "30", "hour": "12"},  # 06:30 in Mexico City, before staff arrive
+        description="Calcula el riesgo de abandono y sugiere intervenciones para los altos.",
+    ),
+)

@@ -6,7 +6,7 @@ draft for the same nudge, a double approval or a retried task still sends it onc
 
 from django.utils.translation import gettext_lazy as _
 
-from courseops.reviews.registry import ApplyError, EmailReviewKind, register_kind
+from courseops.reviews.registry import ApplyError, EmailReviewKind, ReviewKind, register_kind
 from courseops.reviews.sanitize import clean_email_html, email_text
 
 
@@ -30,6 +30,31 @@ class NudgeKind(EmailReviewKind):
         )  # fmt: skip
 
 
+class InterventionKind(ReviewKind):
+    """An at-risk intervention: staff may change `data["intervention"]` before approving."""
+
+    html = True
+
+    def apply(self, draft, user):
+        from engagement.models import Intervention
+        from engagement.services.risk import apply_intervention
+
+        intervention = draft.target
+        if not isinstance(intervention, Intervention):
+            raise ApplyError(_("La intervención de este borrador ya no existe."), permanent=True)
+        kind = (draft.data or {}).get("intervention")
+        if kind not in Intervention.Kind.values:
+            raise ApplyError(
+                _("Indica la intervención: message, call o one_on_one."), permanent=True
+            )
+        html = clean_email_html(draft.body)
+        apply_intervention(
+            intervention=intervention, kind=kind, subject=draft.subject, body_html=html,
+            body_text=email_text(html), user=user,
+        )  # fmt: skip
+
+
 def register():
     register_kind(NudgeKind(name="nudge_inactive", label=_("Aviso a estudiante inactivo")))
     register_kind(NudgeKind(name="congratulations", label=_("Felicitación por progreso")))
+    register_kind(InterventionKind(name="at_risk_intervention", label=_("Intervención por riesgo")))

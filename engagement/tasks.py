@@ -5,7 +5,8 @@ import logging
 from celery import shared_task
 
 from courseops.ai import AIError
-from engagement.services import nudges
+from engagement.models import RiskScore
+from engagement.services import nudges, risk
 
 logger = logging.getLogger(__name__)
 
@@ -25,4 +26,23 @@ def draft_nudges(nudge_ids):
         except AIError as exc:
             logger.warning(
                 "engagement.nudge.draft_failed", extra={"nudge": nudge_id, "error": str(exc)}
+            )
+
+
+@shared_task(name="engagement.score_risk", ignore_result=True)
+def score_risk():
+    risk.daily_risk_run()
+
+
+@shared_task(name="engagement.suggest_interventions", ignore_result=True)
+def suggest_interventions(student_ids):
+    for score in RiskScore.objects.filter(student_id__in=student_ids).select_related(
+        "student", "student__plan"
+    ):
+        try:
+            risk.suggest_intervention(risk=score)
+        except AIError as exc:
+            logger.warning(
+                "engagement.intervention.failed",
+                extra={"student": score.student_id, "error": str(exc)},
             )
