@@ -40,7 +40,7 @@ def struggling(make_student, plan):
     with time_machine.travel(NOW - timedelta(days=40)):
         student = make_student(full_name="Marta Ruiz", email="marta@example.com")
     event(student, NOW - timedelta(days=20), ActivityKind.LESSON_COMPLETED, object_id="l1")
-    for n in range(2):
+    for _ in range(2):
         event(student, NOW - timedelta(days=14), ActivityKind.QUIZ_ATTEMPTED, score=1, max_score=5)
     event(student, NOW - timedelta(days=5), ActivityKind.WEBINAR_MISSED, external_id="r1:missed")
     return student
@@ -111,9 +111,9 @@ def test_a_high_risk_student_gets_one_intervention_a_week_and_a_call_opens_a_tic
     struggling.save()
     with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
         daily_risk_run()
-    with time_machine.travel(NOW + timedelta(days=1), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            daily_risk_run()
+    tomorrow = time_machine.travel(NOW + timedelta(days=1), tick=False)
+    with tomorrow, django_capture_on_commit_callbacks(execute=True):
+        daily_risk_run()
 
     intervention = Intervention.objects.get()
     draft = Draft.objects.get(kind="at_risk_intervention")
