@@ -400,3 +400,25 @@ class Intervention(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} → {self.student_id} ({self.week})"
+
+
+class WeeklyReport(models.Model):
+    """The staff's Monday report of one ISO week: its figures, the AI summary written only
+    from them, and the PDF that was emailed (once) to the staff list."""
+
+    week = models.CharField(_("semana"), max_length=8, unique=True, help_text="2026-W47")
+    starts_at = models.DateTimeField(_("desde"))
+    ends_at = models.DateTimeField(_("hasta"))
+    figures = models.JSONField(_("cifras"), default=dict, encoder=DjangoJSONEncoder)
+    summary = models.TextField(_("resumen"), blank=True)
+    pdf = models.FileField(_("PDF"), upload_to="engagement/reports/", blank=True)
+    created_at = models.DateTimeField(_("creado"), auto_now_add=True)
+    emailed_at = models.DateTimeField(_("enviado"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("informe semanal")
+        verbose_name_plural = _("informes semanales")
+        ordering = ["-starts_at"]
+
+    def __str__(self):
+        return self.week

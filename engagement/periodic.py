@@ -17,3 +17,12 @@ declare(
         description="Calcula el riesgo de abandono y sugiere intervenciones para los altos.",
     ),
 )
+
+declare(
+    Periodic(
+        name="engagement.weekly_report",
+        task="engagement.weekly_report",
+        crontab={"minute": "0", "hour": "13", "day_of_week": "1"},  # Monday 07:00 Mexico City
+        description="Informe semanal de seguimiento (PDF) al equipo, una vez por semana.",
+    ),
+)

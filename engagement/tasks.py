@@ -7,6 +7,7 @@ from celery import shared_task
 from courseops.ai import AIError
 from engagement.models import RiskScore
 from engagement.services import nudges, risk
+from engagement.services import weekly_report as weekly_report_service
 
 logger = logging.getLogger(__name__)
 
@@ -46,3 +47,8 @@ def suggest_interventions(student_ids):
                 "engagement.intervention.failed",
                 extra={"student": score.student_id, "error": str(exc)},
             )
+
+
+@shared_task(name="engagement.weekly_report", ignore_result=True)
+def weekly_report():
+    weekly_report_service.weekly_report_run()

@@ -1,0 +1,138 @@
+"""Staff pages for engagement. Lists load in a constant number of queries (every FK shown
+is in `list_select_related`, no per-row counts) and skip the full count on the big tables."""
+
+from django.contrib import admin, messages
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
+
+from courseops.core.admin import RecordAdmin
+from engagement.models import (
+    ActivityEvent,
+    Intervention,
+    Nudge,
+    NudgeRule,
+    PlanCurriculum,
+    RiskScore,
+    RiskWeights,
+    StudentProgress,
+    WeeklyReport,
+)
+from engagement.services.risk import outcomes_by_kind
+from engagement.services.weekly_report import email_weekly_report
+
+
+@admin.register(ActivityEvent)
+class ActivityEventAdmin(RecordAdmin):
+    list_display = ["occurred_at", "student", "kind", "source", "object_id"]
+    list_filter = ["kind", "source"]
+    list_select_related = ["student"]
+    search_fields = ["student__email", "external_id"]
+    show_full_result_count = False
+    raw_id_fields = ["student"]
+
+
+@admin.register(StudentProgress)
+class StudentProgressAdmin(RecordAdmin):
+    list_display = [
+        "student",
+        "last_activity_at",
+        "lessons_completed",
+        "webinars_attended",
+        "webinars_missed",
+        "streak_days",
+        "longest_streak",
+    ]
+    list_select_related = ["student"]
+    search_fields = ["student__email", "student__full_name"]
+    ordering = ["-last_activity_at"]
+    show_full_result_count = False
+
+
+@admin.register(RiskScore)
+class RiskScoreAdmin(RecordAdmin):
+    """The at-risk list, highest first, with the reasons in words."""
+
+    list_display = ["student", "score", "level", "reasons", "computed_at"]
+    list_filter = ["level"]
+    list_select_related = ["student"]
+    search_fields = ["student__email", "student__full_name"]
+    ordering = ["-score"]
+    show_full_result_count = False
+
+    @admin.display(description=_("motivos"))
+    def reasons(self, obj):
+        return obj.reasons
+
+
+@admin.register(Intervention)
+class InterventionAdmin(RecordAdmin):
+    list_display = ["created_at", "student", "kind", "score", "applied_at", "came_back"]
+    list_filter = ["kind", "came_back", "week"]
+    list_select_related = ["student"]
+    search_fields = ["student__email"]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = extra_context or {}
+        outcomes = outcomes_by_kind()
+        labels = dict(Intervention.Kind.choices)
+        summary = [
+            _("%(kind)s: volvieron %(back)s de %(total)s")
+            % {"kind": labels.get(kind, kind), "back": back, "total": total}
+            for kind, (total, back) in sorted(outcomes.items())
+        ]
+        if summary:
+            self.message_user(request, "; ".join(summary), messages.INFO)
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(NudgeRule)
+class NudgeRuleAdmin(ModelAdmin):
+    list_display = ["name", "kind", "threshold", "cooldown_days", "quiet_hours", "active"]
+    list_editable = ["active"]
+    list_filter = ["kind", "active"]
+    filter_horizontal = ["plans"]
+
+    @admin.display(description=_("silencio"))
+    def quiet_hours(self, obj):
+        return f"{obj.quiet_start_hour:02d}:00–{obj.quiet_end_hour:02d}:00"
+
+
+@admin.register(Nudge)
+class NudgeAdmin(RecordAdmin):
+    list_display = ["created_at", "student", "rule", "occurrence", "status", "sent_at"]
+    list_filter = ["status", "rule"]
+    list_select_related = ["student", "rule"]
+    search_fields = ["student__email"]
+    show_full_result_count = False
+
+
+@admin.register(PlanCurriculum)
+class PlanCurriculumAdmin(ModelAdmin):
+    list_display = ["plan", "lessons_total"]
+    list_select_related = ["plan"]
+
+
+@admin.register(RiskWeights)
+class RiskWeightsAdmin(ModelAdmin):
+    """One row: the weights the daily scoring reads."""
+
+    def has_add_permission(self, request):
+        return not RiskWeights.objects.exists()
+
+
+@admin.register(WeeklyReport)
+class WeeklyReportAdmin(RecordAdmin):
+    list_display = ["week", "starts_at", "pdf_link", "emailed_at"]
+    readonly_fields = ["week", "starts_at", "ends_at", "summary", "figures", "pdf", "emailed_at"]
+    actions = ["email_again"]
+
+    @admin.display(description="PDF")
+    def pdf_link(self, obj):
+        return format_html('<a href="{}">{}</a>', obj.pdf.url, obj.pdf.name) if obj.pdf else "-"
+
+    @admin.action(description=_("Enviar al equipo (solo a quien no lo recibió)"))
+    def email_again(self, request, queryset):
+        for report in queryset:
+            email_weekly_report(report=report)
+        self.message_user(request, _("Informes en cola."), messages.SUCCESS)
