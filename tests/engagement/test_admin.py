@@ -59,7 +59,9 @@ def test_the_at_risk_list_shows_reasons_and_interventions_show_their_outcomes(
     student = make_student(full_name="Marta Ruiz")
     RiskScore.objects.create(
         student=student, score=81, level="high", computed_at=NOW,
-        factors=[{"factor": "inactive", "value": 14, "points": 33, "reason": "14 días sin actividad"}],
+        factors=[
+            {"factor": "inactive", "value": 14, "points": 33, "reason": "14 días sin actividad"}
+        ],
     )  # fmt: skip
     Intervention.objects.create(
         student=student, kind="call", week="2026-W47", score=81,

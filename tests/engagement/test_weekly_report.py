@@ -41,7 +41,9 @@ def week_of_activity(make_student, plan):
     )
     RiskScore.objects.create(
         student=lapsed, score=72, level="high", computed_at=WEEK_START,
-        factors=[{"factor": "inactive", "value": 10, "points": 21, "reason": "10 días sin actividad"}],
+        factors=[
+            {"factor": "inactive", "value": 10, "points": 21, "reason": "10 días sin actividad"}
+        ],
     )  # fmt: skip
 
 
