@@ -84,8 +84,11 @@ def _rule_condition(rule, now, next_milestone):
     if rule.kind == NudgeRule.Kind.INACTIVE:
         cutoff = now - timedelta(days=rule.threshold)
         # Never active at all counts too, once they have had the time.
-        inactive = Q(progress__last_activity_at__lt=cutoff) | Q(
-            progress__last_activity_at__isnull=True, created_at__lt=cutoff
+        enrolled_before = Q(activated_at__lt=cutoff) | Q(
+            activated_at__isnull=True, created_at__lt=cutoff
+        )
+        inactive = Q(progress__last_activity_at__lt=cutoff) | (
+            Q(progress__last_activity_at__isnull=True) & enrolled_before
         )
         return inactive & ~_completed()
     if rule.kind == NudgeRule.Kind.MILESTONE:
@@ -118,7 +121,7 @@ def _facts(rule, row, now, resources):
     total = row["lessons_total"] or 0
     done = row["lessons_completed"] or 0
     last = row["last_activity_at"]
-    days_inactive = (now - (last or row["created_at"])).days
+    days_inactive = (now - (last or row["activated_at"] or row["created_at"])).days
     return {
         "rule": rule.kind,
         "language": row["language"],
@@ -140,6 +143,7 @@ ROW_FIELDS = {
     "language": "language",
     "plan_id": "plan_id",
     "created_at": "created_at",
+    "activated_at": "activated_at",
     "last_activity_at": "progress__last_activity_at",
     "lessons_completed": "progress__lessons_completed",
     "streak_days": "progress__streak_days",

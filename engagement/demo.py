@@ -1,0 +1,66 @@
+"""Demo engagement: students in every state (on a streak, halfway, finished, inactive,
+never started, past due), their activity, risk scores and the nudges the scan drafts."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from courseops.core.demo import register
+from engagement.models import ActivityKind, ActivitySource, PlanCurriculum
+from engagement.services.activity import Activity, record_activity
+from engagement.services.nudges import scan_rules
+from engagement.services.risk import score_students
+from students.models import Plan, Student
+
+LESSONS_PER_PLAN = 8
+# email, name, status, enrolled days ago, [(days ago, kind, lesson number or None)]
+STUDENTS = [
+    ("racha.demo@example.com", "Irene Castro", "active", 20,
+     [(d, ActivityKind.SIGN_IN, None) for d in range(7, -1, -1)]),
+    ("mitad.demo@example.com", "Pablo Núñez", "active", 25,
+     [(6 - n, ActivityKind.LESSON_COMPLETED, n) for n in range(4)]),
+    ("fin.demo@example.com", "Elena Soto", "active", 40,
+     [(30 - 3 * n, ActivityKind.LESSON_COMPLETED, n) for n in range(LESSONS_PER_PLAN)]),
+    ("inactiva.demo@example.com", "Rosa Vidal", "active", 45,
+     [(15, ActivityKind.LESSON_COMPLETED, 0), (14, ActivityKind.QUIZ_ATTEMPTED, 0),
+      (6, ActivityKind.WEBINAR_MISSED, None)]),
+    ("sinempezar.demo@example.com", "Tomás León", "active", 12, []),
+    ("moroso.demo@example.com", "Hugo Prieto", "past_due", 30,
+     [(9, ActivityKind.SIGN_IN, None)]),
+]  # fmt: skip
+
+
+@register
+def load_engagement_demo(*, staff):
+    now = timezone.now()
+    for plan in Plan.objects.all():
+        PlanCurriculum.objects.get_or_create(
+            plan=plan, defaults={"lessons_total": LESSONS_PER_PLAN}
+        )
+    plan = Plan.objects.order_by("sort_order").first()
+    if plan is None:
+        return
+    for email, name, status, enrolled, events in STUDENTS:
+        student, _ = Student.objects.get_or_create(
+            email=email,
+            defaults={"full_name": name, "plan": plan, "status": status, "source": "admin"},
+        )
+        Student.objects.filter(pk=student.pk, activated_at__isnull=True).update(
+            activated_at=now - timedelta(days=enrolled)
+        )
+        for number, (days_ago, kind, lesson) in enumerate(events):
+            metadata = {"object_type": "lesson", "object_id": f"demo-{lesson}"}
+            if kind == ActivityKind.QUIZ_ATTEMPTED:
+                metadata.update(score=2, max_score=10)
+            record_activity(
+                Activity(
+                    student=student,
+                    kind=kind,
+                    occurred_at=now - timedelta(days=days_ago, hours=2),
+                    source=ActivitySource.API,
+                    external_id=f"demo:{email}:{number}",  # loading twice adds nothing
+                    metadata=metadata if lesson is not None else {},
+                )
+            )
+    score_students(now=now)
+    scan_rules(now=now)
