@@ -46,7 +46,10 @@ class ActivityEvent(models.Model):
     """
 
     student = models.ForeignKey(
-        Student, verbose_name=_("estudiante"), on_delete=models.CASCADE, related_name="+"
+        Student,
+        verbose_name=_("estudiante"),
+        on_delete=models.CASCADE,
+        related_name="activity_events",
     )
     kind = models.CharField(_("tipo"), max_length=32, choices=ActivityKind.choices)
     occurred_at = models.DateTimeField(_("cuándo"))

@@ -1,9 +1,12 @@
 """Recording activity, and moving each student's progress with every event as it arrives.
 
-Progress is never recomputed from history: each new event applies one conditional UPDATE
-to the student's `StudentProgress` row. The UPDATE reads and writes the row in a single
-statement, so two events for the same student at once (two web processes, two workers)
-both count: PostgreSQL re-evaluates the second against the first's committed row.
+Progress is never recomputed from history: the new events of a batch (one signal, one API
+batch, one CSV chunk) are folded into each student's `StudentProgress` row under a row
+lock taken on all the batch's students at once (in id order, so two batches cannot
+deadlock). Two batches for the same student at once (two web processes, two workers)
+therefore apply one after the other, and a lesson completed in both counts once.
+Events reported late (older than the student's last active day) are stored and counted
+but do not rewrite a streak already past them.
 """
 
 from dataclasses import dataclass, field
@@ -12,8 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
-from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Greatest
+from django.db.models import Q
 
 from engagement.models import (
     NOT_ACTIVITY,
@@ -25,6 +27,18 @@ from engagement.models import (
 
 # A quiz scored below this share of its maximum counts as failed (a risk factor).
 QUIZ_PASS_RATIO = 0.6
+PROGRESS_FIELDS = [
+    "last_activity_at",
+    "lessons_completed",
+    "quizzes_attempted",
+    "quizzes_failed",
+    "webinars_attended",
+    "webinars_missed",
+    "streak_days",
+    "streak_last_day",
+    "longest_streak",
+    "events_count",
+]
 
 
 @dataclass
@@ -42,10 +56,41 @@ class Activity:
 
 
 def record_activity(activity: Activity) -> ActivityEvent | None:
-    """Store the event and apply it to the student's progress, in one transaction.
+    """Store one event and apply it to the student's progress, in one transaction.
 
     Returns None when the sender already reported this `external_id` (nothing changes).
     """
+    events = _record([activity])
+    return events[0] if events else None
+
+
+def record_activities(activities) -> tuple[int, int]:
+    """Record many events (one API batch, one CSV chunk); returns (created, repeats)."""
+    activities = list(activities)
+    created = len(_record(activities))
+    return created, len(activities) - created
+
+
+def _record(activities):
+    activities = sorted(activities, key=lambda activity: activity.occurred_at)
+    known = _known_ids(activities)
+    fresh = []
+    for activity in activities:
+        key = (activity.source, activity.external_id)
+        if activity.external_id and key in known:
+            continue
+        known.add(key)  # the same id twice in one batch is stored once
+        fresh.append(activity)
+    if not fresh:
+        return []
+    zones = {activity.student.pk: activity.student.time_zone for activity in fresh}
+    with transaction.atomic():
+        events = _insert([_event(activity) for activity in fresh])
+        _apply_to_progress(events, zones)
+    return events
+
+
+def _event(activity):
     event = ActivityEvent(
         student=activity.student,
         kind=activity.kind,
@@ -57,39 +102,28 @@ def record_activity(activity: Activity) -> ActivityEvent | None:
     if activity.target is not None:
         event.content_type = ContentType.objects.get_for_model(activity.target)
         event.object_id = str(activity.target.pk)
-    with transaction.atomic():
+    return event
+
+
+def _insert(events):
+    """All at once; if a concurrent sender stored one of the ids meanwhile, one by one."""
+    try:
+        with transaction.atomic():
+            return ActivityEvent.objects.bulk_create(events)
+    except IntegrityError:
+        pass
+    stored = []
+    for event in events:
+        event.pk = None
         try:
             with transaction.atomic():
                 event.save()
         except IntegrityError:
             if not event.external_id:
                 raise
-            return None
-        _apply_to_progress(event, time_zone=activity.student.time_zone)
-    return event
-
-
-def record_activities(activities) -> tuple[int, int]:
-    """Record many events (one API batch, one CSV chunk); returns (created, repeats).
-
-    Already-known sender ids are found with one query first, so a retried batch costs one
-    query instead of a failed insert per event.
-    """
-    activities = sorted(activities, key=lambda a: a.occurred_at)
-    known = _known_ids(activities)
-    created = repeats = 0
-    with transaction.atomic():
-        for activity in activities:
-            if (activity.source, activity.external_id) in known:
-                repeats += 1
-                continue
-            if record_activity(activity) is None:
-                repeats += 1
-            else:
-                created += 1
-            if activity.external_id:
-                known.add((activity.source, activity.external_id))
-    return created, repeats
+            continue
+        stored.append(event)
+    return stored
 
 
 def _known_ids(activities):
@@ -121,68 +155,54 @@ def local_day(when, time_zone):
     return when.astimezone(zone).date()
 
 
-def _apply_to_progress(event, *, time_zone):
-    changes = {"events_count": F("events_count") + 1}
-    if event.kind not in NOT_ACTIVITY:
-        changes.update(
-            _activity_changes(event.occurred_at, local_day(event.occurred_at, time_zone))
-        )
-    changes.update(_kind_changes(event))
-    updated = StudentProgress.objects.filter(student_id=event.student_id).update(**changes)
-    if not updated:
-        _create_progress(event.student_id)
-        StudentProgress.objects.filter(student_id=event.student_id).update(**changes)
-
-
-def _create_progress(student_id):
-    try:
-        with transaction.atomic():
-            StudentProgress.objects.create(student_id=student_id)
-    except IntegrityError:
-        pass  # another event for this student created it first
-
-
-def _activity_changes(at, day):
-    yesterday = day - timedelta(days=1)
-    # Every right-hand side reads the row as it was before this UPDATE.
-    streak = Case(
-        When(streak_last_day=day, then=F("streak_days")),
-        When(streak_last_day=yesterday, then=F("streak_days") + 1),
-        When(streak_last_day__gt=day, then=F("streak_days")),  # an older event, late
-        default=Value(1),
-        output_field=models.PositiveIntegerField(),
+def _apply_to_progress(events, zones):
+    student_ids = sorted({event.student_id for event in events})
+    StudentProgress.objects.bulk_create(
+        [StudentProgress(student_id=student_id) for student_id in student_ids],
+        ignore_conflicts=True,
     )
-    return {
-        "last_activity_at": Case(
-            When(Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=at), then=Value(at)),
-            default=F("last_activity_at"),
-            output_field=models.DateTimeField(),
-        ),
-        "streak_days": streak,
-        "streak_last_day": Case(
-            When(Q(streak_last_day__isnull=True) | Q(streak_last_day__lt=day), then=Value(day)),
-            default=F("streak_last_day"),
-            output_field=models.DateField(),
-        ),
-        "longest_streak": Greatest(F("longest_streak"), streak),
+    rows = {
+        progress.student_id: progress
+        for progress in StudentProgress.objects.select_for_update()
+        .filter(student_id__in=student_ids)
+        .order_by("student_id")
     }
+    first_completions = _first_completions(events)
+    for event in events:
+        day = local_day(event.occurred_at, zones[event.student_id])
+        fold(rows[event.student_id], event, day=day, new_lesson=id(event) in first_completions)
+    # An upsert of rows that exist (we hold their locks): one INSERT ... ON CONFLICT DO
+    # UPDATE, far cheaper than bulk_update's CASE per field and row.
+    StudentProgress.objects.bulk_create(
+        list(rows.values()),
+        update_conflicts=True,
+        unique_fields=["student"],
+        update_fields=[*PROGRESS_FIELDS, "updated_at"],
+    )
 
 
-def _kind_changes(event):
-    if event.kind == ActivityKind.LESSON_COMPLETED:
-        if _first_completion(event):
-            return {"lessons_completed": F("lessons_completed") + 1}
-        return {}
-    if event.kind == ActivityKind.QUIZ_ATTEMPTED:
-        changes = {"quizzes_attempted": F("quizzes_attempted") + 1}
-        if quiz_failed(event.metadata):
-            changes["quizzes_failed"] = F("quizzes_failed") + 1
-        return changes
-    if event.kind == ActivityKind.WEBINAR_ATTENDED:
-        return {"webinars_attended": F("webinars_attended") + 1}
-    if event.kind == ActivityKind.WEBINAR_MISSED:
-        return {"webinars_missed": F("webinars_missed") + 1}
-    return {}
+def fold(progress, event, *, day, new_lesson):
+    """Apply one event to a progress row (in memory)."""
+    progress.events_count += 1
+    if event.kind not in NOT_ACTIVITY:
+        if progress.last_activity_at is None or progress.last_activity_at < event.occurred_at:
+            progress.last_activity_at = event.occurred_at
+        last = progress.streak_last_day
+        if last is None or day > last:
+            progress.streak_days = (
+                progress.streak_days + 1 if last == day - timedelta(days=1) else 1
+            )
+            progress.streak_last_day = day
+        progress.longest_streak = max(progress.longest_streak, progress.streak_days)
+    if event.kind == ActivityKind.LESSON_COMPLETED and new_lesson:
+        progress.lessons_completed += 1
+    elif event.kind == ActivityKind.QUIZ_ATTEMPTED:
+        progress.quizzes_attempted += 1
+        progress.quizzes_failed += quiz_failed(event.metadata)
+    elif event.kind == ActivityKind.WEBINAR_ATTENDED:
+        progress.webinars_attended += 1
+    elif event.kind == ActivityKind.WEBINAR_MISSED:
+        progress.webinars_missed += 1
 
 
 def quiz_failed(metadata):
@@ -193,15 +213,28 @@ def quiz_failed(metadata):
     return max_score > 0 and score / max_score < QUIZ_PASS_RATIO
 
 
-def _first_completion(event):
-    ref = lesson_ref(event)
-    if not ref:
-        return False
-    try:
-        with transaction.atomic():
-            CompletedLesson.objects.create(
-                student_id=event.student_id, lesson_ref=ref, completed_at=event.occurred_at
-            )
-    except IntegrityError:
-        return False
-    return True
+def _first_completions(events):
+    """The completion events that finish a lesson for the first time. Runs under the
+    students' progress locks, so the check and the insert cannot interleave."""
+    refs = {}
+    for event in events:
+        if event.kind == ActivityKind.LESSON_COMPLETED:
+            ref = lesson_ref(event)
+            if ref and (event.student_id, ref) not in refs:
+                refs[(event.student_id, ref)] = event
+    if not refs:
+        return set()
+    done = set(
+        CompletedLesson.objects.filter(
+            student_id__in={student_id for student_id, _ in refs},
+            lesson_ref__in={ref for _, ref in refs},
+        ).values_list("student_id", "lesson_ref")
+    )
+    new = {key: event for key, event in refs.items() if key not in done}
+    CompletedLesson.objects.bulk_create(
+        [
+            CompletedLesson(student_id=student_id, lesson_ref=ref, completed_at=event.occurred_at)
+            for (student_id, ref), event in new.items()
+        ]
+    )
+    return {id(event) for event in new.values()}

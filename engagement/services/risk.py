@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, FilteredRelation, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -37,14 +36,6 @@ SUGGEST_CHUNK = 50
 COMEBACK_WINDOW = timedelta(days=7)
 
 
-def _event_count(since, until=None, **filters):
-    events = ActivityEvent.objects.filter(student=OuterRef("pk"), occurred_at__gte=since, **filters)
-    if until is not None:
-        events = events.filter(occurred_at__lt=until)
-    counted = events.order_by().values("student").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
-
-
 ROW_FIELDS = (
     "pk",
     "status",
@@ -61,16 +52,27 @@ ROW_FIELDS = (
 
 
 def scoring_rows(*, now):
-    """One query: every scored student with what the factors need."""
-    active_kinds = [kind for kind in ActivityKind.values if kind not in NOT_ACTIVITY]
+    """One query: every scored student with what the factors need. The events are joined
+    only from the last 30 days (the condition sits in the JOIN, as a hand-written aggregate
+    would put it) and counted per window with FILTER."""
+    missed = Q(recent__kind=ActivityKind.WEBINAR_MISSED)
+    last_week = Q(recent__occurred_at__gte=now - timedelta(days=7))
+    week_before = Q(
+        recent__occurred_at__gte=now - timedelta(days=14),
+        recent__occurred_at__lt=now - timedelta(days=7),
+    )
     return (
         Student.objects.filter(status__in=SCORED_STATUSES)
+        .alias(
+            recent=FilteredRelation(
+                "activity_events",
+                condition=Q(activity_events__occurred_at__gte=now - timedelta(days=30)),
+            )
+        )
         .annotate(
-            missed_30=_event_count(now - timedelta(days=30), kind=ActivityKind.WEBINAR_MISSED),
-            recent_7=_event_count(now - timedelta(days=7), kind__in=active_kinds),
-            prior_7=_event_count(
-                now - timedelta(days=14), now - timedelta(days=7), kind__in=active_kinds
-            ),
+            missed_30=Count("recent", filter=missed),
+            recent_7=Count("recent", filter=last_week & ~missed),
+            prior_7=Count("recent", filter=week_before & ~missed),
         )
         .order_by()
         .values_list(*ROW_FIELDS)
@@ -184,8 +186,9 @@ def score_students(*, now=None):
             batch = []
     if batch:
         scored += _upsert(batch)
-    # Students no longer scored (cancelled) drop off the at-risk list.
-    RiskScore.objects.exclude(student__status__in=SCORED_STATUSES).delete()
+    # Students no longer scored (cancelled) drop off the at-risk list: every scored row
+    # was just stamped `now`, so older rows are theirs (no join to students needed).
+    RiskScore.objects.filter(computed_at__lt=now).delete()
     return scored
 
 

@@ -148,3 +148,13 @@ def test_an_approved_message_is_emailed_once_and_its_outcome_is_recorded(
     with time_machine.travel(NOW + timedelta(days=8), tick=False):
         assert evaluate_outcomes() == 1
     assert Intervention.objects.get().came_back is True
+
+
+def test_a_cancelled_student_drops_off_the_at_risk_list(struggling):
+    with time_machine.travel(NOW, tick=False):
+        score_students()
+    Student.objects.filter(pk=struggling.pk).update(status=Student.Status.INACTIVE)
+    with time_machine.travel(NOW + timedelta(days=1), tick=False):
+        score_students()
+
+    assert not RiskScore.objects.exists()
