@@ -9,6 +9,7 @@ from unfold.admin import ModelAdmin
 from courseops.core.admin import RecordAdmin
 from engagement.models import (
     ActivityEvent,
+    Assignment,
     Intervention,
     Nudge,
     NudgeRule,
@@ -16,6 +17,7 @@ from engagement.models import (
     RiskScore,
     RiskWeights,
     StudentProgress,
+    Submission,
     WeeklyReport,
 )
 from engagement.services.risk import outcomes_by_kind
@@ -136,3 +138,20 @@ class WeeklyReportAdmin(RecordAdmin):
         for report in queryset:
             email_weekly_report(report=report)
         self.message_user(request, _("Informes en cola."), messages.SUCCESS)
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(ModelAdmin):
+    list_display = ["title", "plan", "max_score", "due_at", "due_days_after_enrolment", "active"]
+    list_select_related = ["plan"]
+    list_filter = ["active", "plan"]
+    search_fields = ["title"]
+
+
+@admin.register(Submission)
+class SubmissionAdmin(RecordAdmin):
+    list_display = ["submitted_at", "student", "assignment", "late", "status", "score"]
+    list_select_related = ["student", "assignment"]
+    list_filter = ["status", "late", "assignment"]
+    search_fields = ["student__email"]
+    show_full_result_count = False

@@ -1,5 +1,8 @@
 """Activity, per-student progress, nudge rules and what they sent, risk scores."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -425,3 +428,98 @@ class WeeklyReport(models.Model):
 
     def __str__(self):
         return self.week
+
+
+class Assignment(models.Model):
+    """Work students hand in. Due either on a fixed date or N days after each student's
+    enrolment (rolling enrolment: everyone gets the same time)."""
+
+    title = models.CharField(_("título"), max_length=200)
+    plan = models.ForeignKey(
+        Plan,
+        verbose_name=_("plan"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        help_text=_("Vacío: todos los planes."),
+        related_name="+",
+    )
+    # The course or lesson it belongs to (a content row once that app lands).
+    content_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    object_id = models.CharField(_("id de la lección o curso"), max_length=64, blank=True)
+    instructions = models.TextField(_("instrucciones"))
+    rubric = models.TextField(_("rúbrica"), help_text=_("Criterios con los que se puntúa."))
+    max_score = models.PositiveSmallIntegerField(_("puntuación máxima"), default=10)
+    due_at = models.DateTimeField(_("fecha de entrega"), null=True, blank=True)
+    due_days_after_enrolment = models.PositiveSmallIntegerField(
+        _("días tras el alta"), null=True, blank=True
+    )
+    active = models.BooleanField(_("activa"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("tarea")
+        verbose_name_plural = _("tareas")
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(due_at__isnull=True) | Q(due_days_after_enrolment__isnull=True),
+                name="assignment_one_kind_of_due_date",
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def due_for(self, student):
+        if self.due_at:
+            return self.due_at
+        if self.due_days_after_enrolment is not None:
+            enrolled = student.activated_at or student.created_at
+            return enrolled + timedelta(days=self.due_days_after_enrolment)
+        return None
+
+
+class Submission(models.Model):
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Entregada")
+        FEEDBACK_DRAFTED = "feedback_drafted", _("Corrección en revisión")
+        GRADED = "graded", _("Corregida")
+
+    assignment = models.ForeignKey(
+        Assignment, verbose_name=_("tarea"), on_delete=models.CASCADE, related_name="submissions"
+    )
+    student = models.ForeignKey(
+        Student, verbose_name=_("estudiante"), on_delete=models.CASCADE, related_name="+"
+    )
+    text = models.TextField(_("respuesta"), blank=True)
+    file = models.FileField(_("archivo"), upload_to="engagement/submissions/", blank=True)
+    submitted_at = models.DateTimeField(_("entregada"))
+    late = models.BooleanField(_("fuera de plazo"), default=False)
+    status = models.CharField(
+        _("estado"), max_length=20, choices=Status.choices, default=Status.SUBMITTED
+    )
+    score = models.PositiveSmallIntegerField(_("puntuación"), null=True, blank=True)
+    feedback = models.TextField(_("comentarios"), blank=True)
+    graded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("corregida por"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    graded_at = models.DateTimeField(_("corregida"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("entrega")
+        verbose_name_plural = _("entregas")
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "student"], name="one_submission_each")
+        ]
+
+    def __str__(self):
+        return f"{self.assignment} — {self.student_id}"

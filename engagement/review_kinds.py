@@ -54,7 +54,35 @@ class InterventionKind(ReviewKind):
         )  # fmt: skip
 
 
+class AssignmentFeedbackKind(ReviewKind):
+    """A suggested score (`data["score"]`) and feedback; staff may change either."""
+
+    html = True
+
+    def apply(self, draft, user):
+        from django.core.exceptions import ValidationError
+
+        from engagement.models import Submission
+        from engagement.services.assignments import record_grade
+
+        submission = draft.target
+        if not isinstance(submission, Submission):
+            raise ApplyError(_("La entrega de este borrador ya no existe."), permanent=True)
+        html = clean_email_html(draft.body)
+        try:
+            return record_grade(
+                submission=submission, score=(draft.data or {}).get("score"),
+                feedback_html=html, feedback_text=email_text(html), subject=draft.subject,
+                user=user,
+            )  # fmt: skip
+        except ValidationError as exc:
+            raise ApplyError(" ".join(exc.messages), permanent=True) from exc
+
+
 def register():
     register_kind(NudgeKind(name="nudge_inactive", label=_("Aviso a estudiante inactivo")))
     register_kind(NudgeKind(name="congratulations", label=_("Felicitación por progreso")))
     register_kind(InterventionKind(name="at_risk_intervention", label=_("Intervención por riesgo")))
+    register_kind(
+        AssignmentFeedbackKind(name="assignment_feedback", label=_("Corrección de tarea"))
+    )

@@ -6,7 +6,7 @@ from celery import shared_task
 
 from courseops.ai import AIError
 from engagement.models import RiskScore
-from engagement.services import nudges, risk
+from engagement.services import assignments, nudges, risk
 from engagement.services import weekly_report as weekly_report_service
 
 logger = logging.getLogger(__name__)
@@ -52,3 +52,17 @@ def suggest_interventions(student_ids):
 @shared_task(name="engagement.weekly_report", ignore_result=True)
 def weekly_report():
     weekly_report_service.weekly_report_run()
+
+
+@shared_task(bind=True, name="engagement.draft_assignment_feedback", ignore_result=True)
+def draft_assignment_feedback(self, submission_id):
+    """Transient AI errors retry with backoff; the submission stays `submitted` meanwhile."""
+    try:
+        assignments.draft_feedback(submission_id=submission_id)
+    except AIError as exc:
+        if not exc.permanent and self.request.retries < 5:
+            raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc
+        logger.warning(
+            "engagement.feedback.draft_failed",
+            extra={"submission": submission_id, "error": str(exc)},
+        )

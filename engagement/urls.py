@@ -7,4 +7,6 @@ from engagement import views
 app_name = "engagement"
 urlpatterns = [
     path("portal/progreso/", views.portal_progress, name="portal-progress"),
+    path("portal/tareas/", views.portal_assignments, name="portal-assignments"),
+    path("portal/tareas/<int:pk>/", views.portal_assignment, name="portal-assignment"),
 ]

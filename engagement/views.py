@@ -1,8 +1,12 @@
-"""The student's own progress page in the portal."""
+"""The student's own pages in the portal: progress and assignments."""
 
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
 
+from engagement.forms import SubmissionForm
+from engagement.models import Submission
+from engagement.services.assignments import assignments_for, submit_assignment
 from engagement.services.progress import progress_for
 from students.portal.services import current_student
 
@@ -17,3 +21,47 @@ def portal_progress(request):
         "engagement/portal/progress.html",
         {"student": student, "progress": progress_for(student)},
     )
+
+
+@require_GET
+def portal_assignments(request):
+    student = current_student(request)
+    if student is None:
+        return redirect("portal:sign_in")
+    submissions = {s.assignment_id: s for s in Submission.objects.filter(student=student)}
+    rows = [
+        (assignment, assignment.due_for(student), submissions.get(assignment.pk))
+        for assignment in assignments_for(student)
+    ]
+    return render(request, "engagement/portal/assignments.html", {"student": student, "rows": rows})
+
+
+@require_http_methods(["GET", "POST"])
+def portal_assignment(request, pk):
+    student = current_student(request)
+    if student is None:
+        return redirect("portal:sign_in")
+    assignment = get_object_or_404(assignments_for(student), pk=pk)
+    submission = Submission.objects.filter(assignment=assignment, student=student).first()
+    form = SubmissionForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and submission is None and form.is_valid():
+        try:
+            submit_assignment(
+                assignment=assignment,
+                student=student,
+                text=form.cleaned_data["text"],
+                file=form.cleaned_data["file"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("engagement:portal-assignment", pk=assignment.pk)
+    context = {
+        "student": student,
+        "assignment": assignment,
+        "due": assignment.due_for(student),
+        "submission": submission,
+        "form": form,
+    }
+    status = 400 if form.is_bound else 200
+    return render(request, "engagement/portal/assignment.html", context, status=status)

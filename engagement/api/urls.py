@@ -9,4 +9,9 @@ urlpatterns = [
         views.StudentProgressView.as_view(),
         name="student-progress",
     ),
+    path(
+        "assignments/<int:pk>/submissions/",
+        views.AssignmentSubmissions.as_view(),
+        name="assignment-submissions",
+    ),
 ]

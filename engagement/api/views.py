@@ -1,13 +1,15 @@
 """Thin API views: an LMS's activity batches and a student's progress."""
 
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from engagement.models import ActivitySource
+from engagement.models import ActivitySource, Assignment
 from engagement.services.activity import record_activities
+from engagement.services.assignments import MAX_TEXT, submit_assignment
 from engagement.services.intake import MAX_BATCH, ActivityRow, parse_rows
 from engagement.services.progress import progress_for
 from students.models import Student
@@ -53,3 +55,39 @@ class StudentProgressView(APIView):
     def get(self, request, pk):
         student = get_object_or_404(Student.objects.select_related("plan"), pk=pk)
         return Response(progress_for(student).as_dict())
+
+
+class SubmissionInput(serializers.Serializer):
+    student_id = serializers.IntegerField(min_value=1)
+    text = serializers.CharField(max_length=MAX_TEXT)
+
+
+class AssignmentSubmissions(APIView):
+    """An LMS or integration hands in a student's text answer; once per student."""
+
+    @extend_schema(
+        request=SubmissionInput,
+        responses={
+            201: inline_serializer(
+                "SubmissionCreated",
+                {"id": serializers.IntegerField(), "late": serializers.BooleanField()},
+            )
+        },
+    )
+    def post(self, request, pk):
+        assignment = get_object_or_404(Assignment, pk=pk, active=True)
+        data = SubmissionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        student = get_object_or_404(Student, pk=data.validated_data["student_id"])
+        try:
+            submission = submit_assignment(
+                assignment=assignment,
+                student=student,
+                text=data.validated_data["text"],
+                source=ActivitySource.API,
+            )
+        except ValidationError as exc:
+            return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            {"id": submission.pk, "late": submission.late}, status=status.HTTP_201_CREATED
+        )

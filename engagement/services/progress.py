@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from engagement.models import PlanCurriculum, StudentProgress
 from engagement.services.activity import local_day
+from engagement.services.assignments import pending_and_overdue
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class Progress:
     streak_days: int
     longest_streak: int
     days_inactive: int | None
+    assignments_pending: int
+    assignments_overdue: int
 
     def as_dict(self):
         return asdict(self)
@@ -42,6 +45,7 @@ def progress_for(student, *, now=None) -> Progress:
     curriculum = PlanCurriculum.objects.filter(plan_id=student.plan_id).first()
     total = curriculum.lessons_total if curriculum else 0
     last = progress.last_activity_at
+    pending, overdue = pending_and_overdue(student, now=now)
     return Progress(
         last_activity_at=last,
         lessons_completed=progress.lessons_completed,
@@ -53,4 +57,6 @@ def progress_for(student, *, now=None) -> Progress:
         streak_days=current_streak(progress, time_zone=student.time_zone, now=now),
         longest_streak=progress.longest_streak,
         days_inactive=(now - last).days if last else None,
+        assignments_pending=pending,
+        assignments_overdue=overdue,
     )
