@@ -2,6 +2,7 @@
 is in `list_select_related`, no per-row counts) and skip the full count on the big tables."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
@@ -11,15 +12,18 @@ from engagement.models import (
     ActivityEvent,
     Assignment,
     Intervention,
+    KnowledgeArticle,
     Nudge,
     NudgeRule,
     PlanCurriculum,
+    Question,
     RiskScore,
     RiskWeights,
     StudentProgress,
     Submission,
     WeeklyReport,
 )
+from engagement.services.faq import article_from_question
 from engagement.services.risk import outcomes_by_kind
 from engagement.services.weekly_report import email_weekly_report
 
@@ -155,3 +159,38 @@ class SubmissionAdmin(RecordAdmin):
     list_filter = ["status", "late", "assignment"]
     search_fields = ["student__email"]
     show_full_result_count = False
+
+
+@admin.register(KnowledgeArticle)
+class KnowledgeArticleAdmin(ModelAdmin):
+    list_display = ["question", "language", "source", "active", "updated_at"]
+    list_filter = ["language", "source", "active"]
+    search_fields = ["question", "answer"]
+
+
+@admin.register(Question)
+class QuestionAdmin(RecordAdmin):
+    """The questions queue: what came in, how it was answered, and votes."""
+
+    list_display = ["created_at", "email", "short_text", "channel", "status", "helpful"]
+    list_filter = ["status", "channel", "helpful"]
+    search_fields = ["email", "text"]
+    show_full_result_count = False
+    actions = ["make_article"]
+
+    @admin.display(description=_("pregunta"))
+    def short_text(self, obj):
+        return obj.text[:80]
+
+    @admin.action(description=_("Crear artículo con la respuesta aprobada"))
+    def make_article(self, request, queryset):
+        created = 0
+        for question in queryset.select_related("draft"):
+            try:
+                article_from_question(question=question, user=request.user)
+            except ValidationError as exc:
+                self.message_user(request, f"{question}: {' '.join(exc.messages)}", messages.ERROR)
+            else:
+                created += 1
+        if created:
+            self.message_user(request, _("%(n)s artículos creados.") % {"n": created})

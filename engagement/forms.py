@@ -17,3 +17,9 @@ class SubmissionForm(forms.Form):
         if file and file.size > MAX_FILE_BYTES:
             raise forms.ValidationError(_("El archivo supera los 10 MB."))
         return file
+
+
+class QuestionForm(forms.Form):
+    text = forms.CharField(
+        label=_("Tu pregunta"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
+    )

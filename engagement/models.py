@@ -523,3 +523,84 @@ class Submission(models.Model):
 
     def __str__(self):
         return f"{self.assignment} — {self.student_id}"
+
+
+class KnowledgeArticle(models.Model):
+    """An answer staff stand behind; FAQ replies are written only from these."""
+
+    class Source(models.TextChoices):
+        STAFF = "staff", _("Equipo")
+        QUESTION = "question", _("Pregunta respondida")
+
+    question = models.CharField(_("pregunta"), max_length=300)
+    answer = models.TextField(_("respuesta"))
+    language = models.CharField(_("idioma"), max_length=2, default="es")
+    tags = models.JSONField(_("etiquetas"), default=list, blank=True)
+    source = models.CharField(
+        _("origen"), max_length=10, choices=Source.choices, default=Source.STAFF
+    )
+    active = models.BooleanField(_("activo"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("artículo de ayuda")
+        verbose_name_plural = _("base de conocimiento")
+        ordering = ["question"]
+
+    def __str__(self):
+        return self.question
+
+
+class Question(models.Model):
+    """A student's question and what happened to it: answered from the knowledge base
+    (with the articles cited) or handed over to staff with a ticket."""
+
+    class Channel(models.TextChoices):
+        PORTAL = "portal", _("Portal")
+        API = "api", "API"
+        EMAIL = "email", _("Correo")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Recibida")
+        DRAFTED = "drafted", _("Respuesta en revisión")
+        ANSWERED = "answered", _("Respondida")
+        HANDED_OVER = "handed_over", _("Pasada al equipo")
+
+    student = models.ForeignKey(
+        Student,
+        verbose_name=_("estudiante"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    email = models.EmailField(_("email"))
+    text = models.TextField(_("pregunta"))
+    language = models.CharField(_("idioma"), max_length=2, default="es")
+    channel = models.CharField(_("canal"), max_length=10, choices=Channel.choices)
+    status = models.CharField(
+        _("estado"), max_length=12, choices=Status.choices, default=Status.RECEIVED
+    )
+    articles = models.ManyToManyField(
+        KnowledgeArticle, verbose_name=_("artículos citados"), blank=True, related_name="+"
+    )
+    confidence = models.CharField(_("confianza"), max_length=8, blank=True)
+    handover_reason = models.CharField(_("motivo del traspaso"), max_length=200, blank=True)
+    draft = models.ForeignKey(
+        "reviews.Draft", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ticket = models.ForeignKey(
+        "support.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    helpful = models.BooleanField(_("¿le ayudó?"), null=True, blank=True)
+    created_at = models.DateTimeField(_("recibida"), auto_now_add=True, db_index=True)
+    answered_at = models.DateTimeField(_("respondida"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pregunta")
+        verbose_name_plural = _("preguntas")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.text[:80]

@@ -79,6 +79,25 @@ class AssignmentFeedbackKind(ReviewKind):
             raise ApplyError(" ".join(exc.messages), permanent=True) from exc
 
 
+class FaqAnswerKind(ReviewKind):
+    """An answer drafted from the knowledge base; approving emails it once."""
+
+    html = True
+
+    def apply(self, draft, user):
+        from engagement.models import Question
+        from engagement.services.faq import send_answer
+
+        question = draft.target
+        if not isinstance(question, Question):
+            raise ApplyError(_("La pregunta de este borrador ya no existe."), permanent=True)
+        html = clean_email_html(draft.body)
+        return send_answer(
+            question=question, subject=draft.subject, body_html=html,
+            body_text=email_text(html), related=draft,
+        )  # fmt: skip
+
+
 def register():
     register_kind(NudgeKind(name="nudge_inactive", label=_("Aviso a estudiante inactivo")))
     register_kind(NudgeKind(name="congratulations", label=_("Felicitación por progreso")))
@@ -86,3 +105,4 @@ def register():
     register_kind(
         AssignmentFeedbackKind(name="assignment_feedback", label=_("Corrección de tarea"))
     )
+    register_kind(FaqAnswerKind(name="faq_answer", label=_("Respuesta a una pregunta")))

@@ -6,7 +6,7 @@ from celery import shared_task
 
 from courseops.ai import AIError
 from engagement.models import RiskScore
-from engagement.services import assignments, nudges, risk
+from engagement.services import assignments, faq, nudges, risk
 from engagement.services import weekly_report as weekly_report_service
 
 logger = logging.getLogger(__name__)
@@ -66,3 +66,18 @@ def draft_assignment_feedback(self, submission_id):
             "engagement.feedback.draft_failed",
             extra={"submission": submission_id, "error": str(exc)},
         )
+
+
+@shared_task(bind=True, name="engagement.answer_question", ignore_result=True)
+def answer_question_task(self, question_id):
+    """Transient AI errors retry with backoff; a permanent one hands the question over."""
+    from engagement.models import Question
+
+    try:
+        faq.answer_question(question_id=question_id)
+    except AIError as exc:
+        if not exc.permanent and self.request.retries < 5:
+            raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
+        question = Question.objects.filter(pk=question_id).first()
+        if question is not None:
+            faq.hand_over(question, reason=str(exc)[:200])

@@ -9,4 +9,6 @@ urlpatterns = [
     path("portal/progreso/", views.portal_progress, name="portal-progress"),
     path("portal/tareas/", views.portal_assignments, name="portal-assignments"),
     path("portal/tareas/<int:pk>/", views.portal_assignment, name="portal-assignment"),
+    path("portal/preguntas/", views.portal_questions, name="portal-questions"),
+    path("ayuda/voto/<str:token>/", views.faq_vote, name="faq-vote"),
 ]

@@ -1,11 +1,15 @@
-"""The student's own pages in the portal: progress and assignments."""
+"""The student's own pages in the portal (progress, assignments, questions) and the
+"did this help?" page of FAQ answers."""
 
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from engagement.forms import SubmissionForm
-from engagement.models import Submission
+from engagement.forms import QuestionForm, SubmissionForm
+from engagement.models import Question, Submission
+from engagement.services import faq
 from engagement.services.assignments import assignments_for, submit_assignment
 from engagement.services.progress import progress_for
 from students.portal.services import current_student
@@ -65,3 +69,44 @@ def portal_assignment(request, pk):
     }
     status = 400 if form.is_bound else 200
     return render(request, "engagement/portal/assignment.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def portal_questions(request):
+    student = current_student(request)
+    if student is None:
+        return redirect("portal:sign_in")
+    form = QuestionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            faq.ask_question(text=form.cleaned_data["text"], student=student)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("engagement:portal-questions")
+    questions = Question.objects.filter(student=student).order_by("-created_at")[:20]
+    status = 400 if form.is_bound else 200
+    return render(
+        request,
+        "engagement/portal/questions.html",
+        {"student": student, "form": form, "questions": questions},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def faq_vote(request, token):
+    """GET only asks (mail scanners follow links); POST records the vote."""
+    try:
+        helpful = signing.loads(token, salt=faq.VOTE_SALT)["h"]
+    except (signing.BadSignature, KeyError, TypeError):
+        return render(
+            request,
+            "engagement/faq_vote.html",
+            {"error": _("El enlace no es válido.")},
+            status=400,
+        )
+    if request.method == "POST":
+        faq.record_vote(token=token)
+        return render(request, "engagement/faq_vote.html", {"recorded": True})
+    return render(request, "engagement/faq_vote.html", {"helpful": helpful})

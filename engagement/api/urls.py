@@ -14,4 +14,5 @@ urlpatterns = [
         views.AssignmentSubmissions.as_view(),
         name="assignment-submissions",
     ),
+    path("questions/", views.Questions.as_view(), name="questions"),
 ]

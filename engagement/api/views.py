@@ -3,13 +3,15 @@
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import generics, serializers, status
+from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from engagement.models import ActivitySource, Assignment
+from engagement.models import ActivitySource, Assignment, Question
 from engagement.services.activity import record_activities
 from engagement.services.assignments import MAX_TEXT, submit_assignment
+from engagement.services.faq import ask_question
 from engagement.services.intake import MAX_BATCH, ActivityRow, parse_rows
 from engagement.services.progress import progress_for
 from students.models import Student
@@ -91,3 +93,56 @@ class AssignmentSubmissions(APIView):
         return Response(
             {"id": submission.pk, "late": submission.late}, status=status.HTTP_201_CREATED
         )
+
+
+class QuestionInput(serializers.Serializer):
+    text = serializers.CharField(max_length=4000)
+    email = serializers.EmailField(required=False)
+    student_id = serializers.IntegerField(required=False, min_value=1)
+
+
+class QuestionOutput(serializers.ModelSerializer):
+    articles = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = Question
+        fields = [
+            "id", "email", "text", "language", "channel", "status", "articles",
+            "confidence", "helpful", "created_at", "answered_at",
+        ]  # fmt: skip
+
+
+class NewestFirst(CursorPagination):
+    ordering = "-id"
+
+
+class Questions(generics.ListAPIView):
+    """Questions from an integration (answered by email from the knowledge base, or handed
+    to staff); GET lists them, newest first, `?status=` to filter."""
+
+    serializer_class = QuestionOutput
+    pagination_class = NewestFirst
+
+    def get_queryset(self):
+        questions = Question.objects.prefetch_related("articles")
+        if self.request.query_params.get("status"):
+            questions = questions.filter(status=self.request.query_params["status"])
+        return questions
+
+    @extend_schema(request=QuestionInput, responses={201: QuestionOutput})
+    def post(self, request):
+        data = QuestionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        student = None
+        if data.validated_data.get("student_id"):
+            student = get_object_or_404(Student, pk=data.validated_data["student_id"])
+        try:
+            question = ask_question(
+                text=data.validated_data["text"],
+                email=data.validated_data.get("email", ""),
+                student=student,
+                channel=Question.Channel.API,
+            )
+        except ValidationError as exc:
+            return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(QuestionOutput(question).data, status=status.HTTP_201_CREATED)

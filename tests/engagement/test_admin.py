@@ -5,7 +5,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from engagement.models import ActivityKind, Intervention, Nudge, NudgeRule, RiskScore
+from engagement.models import (
+    ActivityKind,
+    Assignment,
+    Intervention,
+    Nudge,
+    NudgeRule,
+    Question,
+    RiskScore,
+    Submission,
+)
 from engagement.services.activity import Activity, record_activity
 from tests.engagement.conftest import NOW
 
@@ -18,11 +27,18 @@ LISTS = [
     "intervention",
     "nudgerule",
     "weeklyreport",
+    "question",
+    "knowledgearticle",
+    "assignment",
+    "submission",
 ]
 
 
 def populate(make_student, count):
     rule = NudgeRule.objects.first()
+    assignment, _ = Assignment.objects.get_or_create(
+        title="Tarea", defaults={"instructions": "x", "rubric": "x"}
+    )
     for _ in range(count):
         student = make_student()
         record_activity(
@@ -31,6 +47,8 @@ def populate(make_student, count):
         RiskScore.objects.create(student=student, score=70, level="high", computed_at=NOW)
         Nudge.objects.create(rule=rule, student=student, occurrence="never", scan_id="x")
         Intervention.objects.create(student=student, kind="call", week="2026-W47", score=70)
+        Question.objects.create(student=student, email=student.email, text="¿?", channel="api")
+        Submission.objects.create(assignment=assignment, student=student, submitted_at=NOW)
 
 
 def queries_for(client, url):
