@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -70,7 +71,25 @@ def _base_query(rule, now):
             created_at__gte=now - timedelta(days=rule.cooldown_days),
         )
         students = students.filter(~Exists(recent))
-    return students
+    return students.filter(~Exists(_claimed_occurrence(rule)))
+
+
+def _claimed_occurrence(rule):
+    """Nudges that already cover the occurrence a student would be claimed for, so a scan
+    run again skips them in SQL rather than failing their inserts: for inactivity, one made
+    since the student's last activity (or enrolment); for milestones and completion, any;
+    for streaks, the cooldown decides."""
+    nudges = Nudge.objects.filter(rule=rule, student=OuterRef("pk"))
+    if rule.kind == NudgeRule.Kind.INACTIVE:
+        since = Coalesce(
+            OuterRef("progress__last_activity_at"),
+            OuterRef("activated_at"),
+            OuterRef("created_at"),
+        )
+        return nudges.filter(created_at__gt=since)
+    if rule.kind == NudgeRule.Kind.STREAK:
+        return nudges.none()
+    return nudges
 
 
 def _completed():
