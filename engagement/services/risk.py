@@ -51,32 +51,36 @@ ROW_FIELDS = (
 )
 
 
-def scoring_rows(*, now):
-    """One query: every scored student with what the factors need. The events are joined
-    only from the last 30 days (the condition sits in the JOIN, as a hand-written aggregate
-    would put it) and counted per window with FILTER."""
+def with_event_windows(students, *, now):
+    """Annotate the event counts the factors need: missed webinars in 30 days, activity in
+    the last week and the week before. The events are joined only from the 30 days before
+    `now` (the condition sits in the JOIN, as a hand-written aggregate would put it) and
+    counted per window with FILTER."""
     missed = Q(recent__kind=ActivityKind.WEBINAR_MISSED)
     last_week = Q(recent__occurred_at__gte=now - timedelta(days=7))
     week_before = Q(
         recent__occurred_at__gte=now - timedelta(days=14),
         recent__occurred_at__lt=now - timedelta(days=7),
     )
-    return (
-        Student.objects.filter(status__in=SCORED_STATUSES)
-        .alias(
-            recent=FilteredRelation(
-                "activity_events",
-                condition=Q(activity_events__occurred_at__gte=now - timedelta(days=30)),
-            )
+    return students.alias(
+        recent=FilteredRelation(
+            "activity_events",
+            condition=Q(
+                activity_events__occurred_at__gte=now - timedelta(days=30),
+                activity_events__occurred_at__lt=now,
+            ),
         )
-        .annotate(
-            missed_30=Count("recent", filter=missed),
-            recent_7=Count("recent", filter=last_week & ~missed),
-            prior_7=Count("recent", filter=week_before & ~missed),
-        )
-        .order_by()
-        .values_list(*ROW_FIELDS)
+    ).annotate(
+        missed_30=Count("recent", filter=missed),
+        recent_7=Count("recent", filter=last_week & ~missed),
+        prior_7=Count("recent", filter=week_before & ~missed),
     )
+
+
+def scoring_rows(*, now):
+    """One query: every scored student with their progress and event windows."""
+    students = Student.objects.filter(status__in=SCORED_STATUSES)
+    return with_event_windows(students, now=now).order_by().values_list(*ROW_FIELDS)
 
 
 @dataclass(frozen=True)
