@@ -1,13 +1,25 @@
 """Demo engagement: students in every state (on a streak, halfway, finished, inactive,
-never started, past due), their activity, risk scores and the nudges the scan drafts."""
+never started, past due), their activity, risk scores and the nudges the scan drafts; a
+knowledge base with one question answered from it and one handed to staff; an assignment
+with a submission whose AI feedback waits for review."""
 
 from datetime import timedelta
 
 from django.utils import timezone
 
 from courseops.core.demo import register
-from engagement.models import ActivityKind, ActivitySource, PlanCurriculum
+from engagement.models import (
+    ActivityKind,
+    ActivitySource,
+    Assignment,
+    KnowledgeArticle,
+    PlanCurriculum,
+    Question,
+    Submission,
+)
 from engagement.services.activity import Activity, record_activity
+from engagement.services.assignments import submit_assignment
+from engagement.services.faq import ask_question
 from engagement.services.nudges import scan_rules
 from engagement.services.risk import score_students
 from students.models import Plan, Student
@@ -64,3 +76,46 @@ def load_engagement_demo(*, staff):
             )
     score_students(now=now)
     scan_rules(now=now)
+    _knowledge_base_and_questions()
+    _assignment(plan)
+
+
+ARTICLES = [
+    ("¿Cómo descargo el certificado del curso?",
+     "Al completar todas las lecciones, el certificado aparece en tu portal, en Progreso."),
+    ("¿Puedo cambiar de plan?",
+     "Sí: escribe al equipo y cambiamos tu plan a partir del siguiente pago."),
+    ("¿Dónde veo las grabaciones de los webinars?",
+     "En tu portal, en Webinars, unas horas después de cada sesión."),
+]  # fmt: skip
+
+
+def _knowledge_base_and_questions():
+    for question, answer in ARTICLES:
+        KnowledgeArticle.objects.get_or_create(question=question, defaults={"answer": answer})
+    student = Student.objects.filter(email="mitad.demo@example.com").first()
+    if student is None or Question.objects.filter(email=student.email).exists():
+        return
+    # One the knowledge base answers (a draft to review), one it does not (a ticket).
+    ask_question(text="¿Dónde veo las grabaciones de los webinars?", student=student)
+    ask_question(text="¿Hay descuento para equipos de empresa?", student=student)
+
+
+def _assignment(plan):
+    assignment, _ = Assignment.objects.get_or_create(
+        title="Tu primer prompt de resumen",
+        defaults={
+            "plan": plan,
+            "instructions": "Escribe un prompt que resuma un contrato en cinco puntos.",
+            "rubric": "Claridad de la instrucción (4), contexto dado (3), formato pedido (3).",
+            "max_score": 10,
+            "due_days_after_enrolment": 14,
+        },
+    )
+    student = Student.objects.filter(email="racha.demo@example.com").first()
+    if student and not Submission.objects.filter(assignment=assignment, student=student).exists():
+        submit_assignment(
+            assignment=assignment,
+            student=student,
+            text="Actúa como abogado. Resume este contrato en cinco puntos con riesgos y plazos.",
+        )

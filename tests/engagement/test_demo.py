@@ -1,6 +1,6 @@
 from courseops.core.demo import load_demo_data
 from courseops.reviews.models import Draft
-from engagement.models import ActivityEvent, Nudge, RiskScore, StudentProgress
+from engagement.models import ActivityEvent, Nudge, Question, RiskScore, StudentProgress
 
 
 def test_the_demo_shows_students_in_every_engagement_state_and_loads_twice_unchanged(
@@ -27,3 +27,6 @@ def test_the_demo_shows_students_in_every_engagement_state_and_loads_twice_uncha
     assert not any(email == "moroso.demo@example.com" for email, _ in nudges)
     assert Draft.objects.filter(kind="nudge_inactive").count() == 2
     assert RiskScore.objects.get(student__email="inactiva.demo@example.com").level != "low"
+    statuses = sorted(Question.objects.values_list("status", flat=True))
+    assert statuses == ["drafted", "handed_over"]
+    assert Draft.objects.filter(kind="assignment_feedback").count() == 1
