@@ -311,6 +311,10 @@ AI_PRICES = {
 # Support (courseops.support): help desk address every new ticket is emailed to.
 SUPPORT_INBOX_EMAIL = env.str("SUPPORT_INBOX_EMAIL", default="")
 
+# Engagement: students' questions emailed to this address (anymail inbound) are answered
+# from the knowledge base; empty means inbound email is not read for questions.
+HELP_INBOX_ADDRESS = env.str("HELP_INBOX_ADDRESS", default="")
+
 # Messaging (courseops.messaging)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CourseOps <hola@example.com>")

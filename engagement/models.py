@@ -593,6 +593,8 @@ class Question(models.Model):
     ticket = models.ForeignKey(
         "support.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The email's Message-ID, so a retried inbound webhook records the question once.
+    message_id = models.CharField(max_length=255, blank=True)
     helpful = models.BooleanField(_("¿le ayudó?"), null=True, blank=True)
     created_at = models.DateTimeField(_("recibida"), auto_now_add=True, db_index=True)
     answered_at = models.DateTimeField(_("respondida"), null=True, blank=True)
@@ -601,6 +603,11 @@ class Question(models.Model):
         verbose_name = _("pregunta")
         verbose_name_plural = _("preguntas")
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message_id"], condition=~Q(message_id=""), name="question_once_per_email"
+            )
+        ]
 
     def __str__(self):
         return self.text[:80]

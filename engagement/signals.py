@@ -3,8 +3,10 @@
 Each receiver turns the signal into an `ActivityEvent` (which moves the student's
 progress). Attendance and quiz attempts carry our own id for the fact, so a signal sent
 again records nothing new; views and sign-ins are recorded each time they happen.
+Anymail's `inbound` (email to the help address) becomes a question for the FAQ.
 """
 
+from anymail.signals import inbound
 from django.dispatch import receiver
 
 from content.signals import lesson_completed, lesson_published, lesson_viewed, quiz_attempted
@@ -106,3 +108,10 @@ def on_lesson_published(sender, lesson, **kwargs):
     from engagement.services.curriculum import count_published_lesson
 
     count_published_lesson(lesson=lesson)
+
+
+@receiver(inbound, dispatch_uid="engagement.inbound_question")
+def on_inbound_email(sender, event, esp_name, **kwargs):
+    from engagement.services.faq import question_from_email
+
+    question_from_email(event.message)

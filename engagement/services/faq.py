@@ -95,8 +95,9 @@ def _search_fallback(articles, words, limit):
 # --- Asking ---------------------------------------------------------------------------------
 
 
-def ask_question(*, text, email="", student=None, channel=Question.Channel.PORTAL):
-    """Record a question (the answer is drafted in a task after commit)."""
+def ask_question(*, text, email="", student=None, channel=Question.Channel.PORTAL, message_id=""):
+    """Record a question (the answer is drafted in a task after commit). An email's
+    `message_id` records it once however often the inbound webhook is retried."""
     from engagement.tasks import answer_question_task
 
     text = (text or "").strip()
@@ -110,10 +111,15 @@ def ask_question(*, text, email="", student=None, channel=Question.Channel.PORTA
     if not email:
         raise ValidationError(_("Indica tu email para poder responderte."))
     language = student.language if student else settings.LANGUAGE_CODE
+    if message_id:
+        existing = Question.objects.filter(message_id=message_id).first()
+        if existing is not None:
+            return existing
     with transaction.atomic():
         question = Question.objects.create(
-            student=student, email=email, text=text, language=language, channel=channel
-        )
+            student=student, email=email, text=text, language=language, channel=channel,
+            message_id=message_id,
+        )  # fmt: skip
         if student is not None:
             record_activity(
                 Activity(
@@ -258,3 +264,24 @@ def article_from_question(*, question, user):
     log_action(article, "engagement.article.created_from_question", user=user,
                data={"question": question.pk})  # fmt: skip
     return article
+
+
+def question_from_email(message):
+    """An anymail inbound message to the help address becomes a question (None if it is
+    not for the help address or has no text)."""
+    from courseops.reviews.sanitize import email_text
+
+    address = settings.HELP_INBOX_ADDRESS.strip().lower()
+    recipients = [a.addr_spec.lower() for a in [*(message.to or []), *(message.cc or [])]]
+    if not address or address not in recipients or message.from_email is None:
+        return None
+    body = (message.text or email_text(message.html or "")).strip()
+    if not body:
+        return None
+    subject = (message.subject or "").strip()
+    return ask_question(
+        text=f"{subject}\n\n{body}" if subject else body,
+        email=message.from_email.addr_spec,
+        channel=Question.Channel.EMAIL,
+        message_id=(message["Message-ID"] or "").strip()[:255],
+    )

@@ -159,3 +159,37 @@ def test_an_answered_question_becomes_an_article_in_one_click(
         "Sí, desde el próximo pago.",
         "question",
     )
+
+
+def test_an_email_to_the_help_address_becomes_a_question_once(
+    articles, settings, django_capture_on_commit_callbacks
+):
+    from anymail.inbound import AnymailInboundMessage
+    from anymail.signals import AnymailInboundEvent, inbound
+
+    settings.HELP_INBOX_ADDRESS = "ayuda@example.com"
+    message = AnymailInboundMessage.construct(
+        from_email="Lucía <lucia@example.com>",
+        to="Ayuda <ayuda@example.com>",
+        subject="Certificado",
+        text="¿Cómo descargo el certificado del curso?",
+        headers={"Message-ID": "<abc@mail.example.com>"},
+    )
+    other = AnymailInboundMessage.construct(
+        from_email="x@example.com", to="ventas@example.com", text="¿Cómo descargo el certificado?"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        for msg in (message, message, other):  # the provider retried; one was not for us
+            inbound.send(
+                sender=None,
+                event=AnymailInboundEvent(event_type="inbound", message=msg),
+                esp_name="Postmark",
+            )
+
+    question = Question.objects.get()
+    assert (question.channel, question.email, question.status) == (
+        "email",
+        "lucia@example.com",
+        "drafted",
+    )
+    assert question.text.startswith("Certificado\n\n¿Cómo descargo")
