@@ -11,6 +11,7 @@ from courseops.core.admin import RecordAdmin
 from engagement.models import (
     ActivityEvent,
     Assignment,
+    Certificate,
     Intervention,
     KnowledgeArticle,
     Nudge,
@@ -194,3 +195,10 @@ class QuestionAdmin(RecordAdmin):
                 created += 1
         if created:
             self.message_user(request, _("%(n)s artículos creados.") % {"n": created})
+
+
+@admin.register(Certificate)
+class CertificateAdmin(RecordAdmin):
+    list_display = ["issued_at", "full_name", "plan", "code"]
+    list_select_related = ["plan"]
+    search_fields = ["full_name", "code", "student__email"]

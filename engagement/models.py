@@ -611,3 +611,28 @@ class Question(models.Model):
 
     def __str__(self):
         return self.text[:80]
+
+
+class Certificate(models.Model):
+    """Proof a student completed their plan's course, verifiable by anyone at its URL."""
+
+    student = models.ForeignKey(
+        Student, verbose_name=_("estudiante"), on_delete=models.CASCADE, related_name="+"
+    )
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("plan"), on_delete=models.PROTECT, related_name="+"
+    )
+    code = models.CharField(_("código"), max_length=32, unique=True)
+    full_name = models.CharField(_("a nombre de"), max_length=200)
+    issued_at = models.DateTimeField(_("emitido"))
+    pdf = models.FileField(_("PDF"), upload_to="engagement/certificates/", blank=True)
+
+    class Meta:
+        verbose_name = _("certificado")
+        verbose_name_plural = _("certificados")
+        constraints = [
+            models.UniqueConstraint(fields=["student", "plan"], name="one_certificate_per_plan")
+        ]
+
+    def __str__(self):
+        return f"{self.full_name} — {self.plan} ({self.code})"

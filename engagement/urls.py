@@ -11,4 +11,5 @@ urlpatterns = [
     path("portal/tareas/<int:pk>/", views.portal_assignment, name="portal-assignment"),
     path("portal/preguntas/", views.portal_questions, name="portal-questions"),
     path("ayuda/voto/<str:token>/", views.faq_vote, name="faq-vote"),
+    path("certificados/<str:code>/", views.certificate, name="certificate"),
 ]

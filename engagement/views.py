@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from engagement.forms import QuestionForm, SubmissionForm
-from engagement.models import Question, Submission
+from engagement.models import Certificate, Question, Submission
 from engagement.services import faq
 from engagement.services.assignments import assignments_for, submit_assignment
 from engagement.services.progress import progress_for
@@ -110,3 +110,10 @@ def faq_vote(request, token):
         faq.record_vote(token=token)
         return render(request, "engagement/faq_vote.html", {"recorded": True})
     return render(request, "engagement/faq_vote.html", {"helpful": helpful})
+
+
+@require_GET
+def certificate(request, code):
+    """Public: anyone holding the code (printed on the PDF) can check it is genuine."""
+    found = get_object_or_404(Certificate.objects.select_related("plan"), code=code)
+    return render(request, "engagement/certificate_verify.html", {"certificate": found})

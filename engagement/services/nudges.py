@@ -33,6 +33,7 @@ from courseops.audit.services import log_action
 from courseops.reviews.services import create_draft
 from engagement.models import Nudge, NudgeRule
 from engagement.services.activity import local_day
+from engagement.services.certificates import issue_certificate, verify_url
 from students.models import Material, Student
 
 logger = logging.getLogger(__name__)
@@ -374,6 +375,12 @@ def send_nudge(*, nudge, subject, body_html, body_text, related):
         skip_nudge(nudge, f"student {student.status}")
         return None
     now = timezone.now()
+    extra, attachments = {}, None
+    if nudge.rule.kind == NudgeRule.Kind.COURSE_COMPLETED:
+        certificate = issue_certificate(student=student)
+        extra["certificate_url"] = verify_url(certificate)
+        with certificate.pdf.open("rb") as pdf:
+            attachments = [(f"certificado-{certificate.code}.pdf", pdf.read(), "application/pdf")]
     message = queue_email(
         to=student.email,
         idempotency_key=f"engagement.nudge.{nudge.pk}",
@@ -385,7 +392,9 @@ def send_nudge(*, nudge, subject, body_html, body_text, related):
             "body_html": body_html,
             "body_text": body_text,
             "progress_url": f"{settings.SITE_URL}{reverse('engagement:portal-progress')}",
+            **extra,
         },
+        attachments=attachments,
         category=Category.ENGAGEMENT,
         send_at=quiet_hours_end(
             now,

@@ -31,6 +31,7 @@ LISTS = [
     "knowledgearticle",
     "assignment",
     "submission",
+    "certificate",
 ]
 
 

@@ -243,3 +243,32 @@ def test_two_scans_at_once_claim_and_draft_each_nudge_once(make_student):
     assert claimed["a"] + claimed["b"] == 15
     assert Nudge.objects.count() == 15
     assert Draft.objects.count() == 15
+
+
+def test_completing_the_course_sends_a_certificate_anyone_can_verify(
+    student, plan, staff_user, capture, client, settings, tmp_path
+):
+    import io
+
+    from pypdf import PdfReader
+
+    settings.MEDIA_ROOT = tmp_path
+    only_rules("Curso completado")
+    set_review_policy(kind="congratulations", mode="auto", user=staff_user)
+    PlanCurriculum.objects.create(plan=plan, lessons_total=1)
+    active_at(student, NOW, ActivityKind.LESSON_COMPLETED, object_id="l1")
+
+    run_scan(capture, NOW.replace(hour=17))  # 11:00 in Mexico City
+
+    message = OutboundMessage.objects.get()
+    attachment = message.attachments[0]
+    assert attachment["filename"].startswith("certificado-")
+    url = message.text_body.split("comprobarlo aquí: ")[1].split()[0]
+    page = client.get(url.removeprefix("http://127.0.0.1:8000"))
+    assert page.status_code == 200
+    assert "Lucía Pérez completó el curso del plan Pro" in page.content.decode()
+    assert client.get("/certificados/falso/").status_code == 404
+    from engagement.models import Certificate
+
+    pdf = PdfReader(io.BytesIO(Certificate.objects.get().pdf.read()))
+    assert "Lucía Pérez" in pdf.pages[0].extract_text()
