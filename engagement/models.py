@@ -148,6 +148,9 @@ class StudentProgress(models.Model):
     streak_last_day = models.DateField(_("último día de la racha"), null=True, blank=True)
     longest_streak = models.PositiveIntegerField(_("mejor racha"), default=0)
     events_count = models.PositiveIntegerField(_("eventos"), default=0)
+    weekly_email = models.BooleanField(
+        _("resumen semanal por correo"), default=False, help_text=_("Lo activa el estudiante.")
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

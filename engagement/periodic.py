@@ -26,3 +26,12 @@ declare(
         description="Informe semanal de seguimiento (PDF) al equipo, una vez por semana.",
     ),
 )
+
+declare(
+    Periodic(
+        name="engagement.weekly_progress_emails",
+        task="engagement.weekly_progress_emails",
+        crontab={"minute": "30", "hour": "14", "day_of_week": "1"},
+        description="Resumen semanal de progreso a los estudiantes que lo pidieron.",
+    ),
+)

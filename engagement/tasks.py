@@ -6,7 +6,7 @@ from celery import shared_task
 
 from courseops.ai import AIError
 from engagement.models import RiskScore
-from engagement.services import assignments, faq, nudges, risk
+from engagement.services import assignments, faq, nudges, risk, student_digest
 from engagement.services import weekly_report as weekly_report_service
 
 logger = logging.getLogger(__name__)
@@ -81,3 +81,8 @@ def answer_question_task(self, question_id):
         question = Question.objects.filter(pk=question_id).first()
         if question is not None:
             faq.hand_over(question, reason=str(exc)[:200])
+
+
+@shared_task(name="engagement.weekly_progress_emails", ignore_result=True)
+def weekly_progress_emails():
+    student_digest.send_weekly_progress()

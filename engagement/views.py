@@ -8,22 +8,28 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from engagement.forms import QuestionForm, SubmissionForm
-from engagement.models import Certificate, Question, Submission
+from engagement.models import Certificate, Question, StudentProgress, Submission
 from engagement.services import faq
 from engagement.services.assignments import assignments_for, submit_assignment
 from engagement.services.progress import progress_for
+from engagement.services.student_digest import set_weekly_email
 from students.portal.services import current_student
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def portal_progress(request):
+    """The student's progress; POST switches their weekly progress email on or off."""
     student = current_student(request)
     if student is None:
         return redirect("portal:sign_in")
+    if request.method == "POST":
+        set_weekly_email(student=student, enabled=request.POST.get("weekly_email") == "on")
+        return redirect("engagement:portal-progress")
+    weekly = StudentProgress.objects.filter(student=student, weekly_email=True).exists()
     return render(
         request,
         "engagement/portal/progress.html",
-        {"student": student, "progress": progress_for(student)},
+        {"student": student, "progress": progress_for(student), "weekly_email": weekly},
     )
 
 

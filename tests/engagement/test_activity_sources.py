@@ -237,3 +237,27 @@ def test_the_student_sees_their_progress_in_the_portal(student, client, make_les
     assert client.get("/portal/salir/").status_code == 405
     client.post("/portal/salir/")
     assert client.get("/portal/progreso/").status_code == 302
+
+
+def test_a_student_who_opts_in_gets_one_weekly_progress_email_after_quiet_hours(
+    student, make_student, client
+):
+    from courseops.messaging.models import OutboundMessage
+    from engagement.services.student_digest import send_weekly_progress
+
+    with time_machine.travel(NOW, tick=False):
+        client.post(sign_in_link(student=student).removeprefix("http://127.0.0.1:8000"))
+        client.post("/portal/progreso/", {"weekly_email": "on"})
+        page = client.get("/portal/progreso/").content.decode()
+    assert 'name="weekly_email" checked' in page
+    make_student()  # did not opt in
+    monday_early = NOW.replace(day=23, hour=12)  # 06:00 in Mexico City
+
+    with time_machine.travel(monday_early, tick=False):
+        assert send_weekly_progress() == 1
+        send_weekly_progress()  # the beat fired twice
+
+    message = OutboundMessage.objects.get()
+    assert message.recipient == student.email
+    assert message.send_at.isoformat() == "2026-11-23T14:00:00+00:00"  # 08:00 local
+    assert "Hola, Lucía:" in message.text_body
