@@ -6,6 +6,7 @@ Weeks run Monday to Monday in the business's time zone (`BUSINESS_TIME_ZONE`).
 
 import re
 from datetime import date, datetime, time, timedelta
+from statistics import median
 from zoneinfo import ZoneInfo
 
 import weasyprint
@@ -27,6 +28,7 @@ from engagement.models import (
     CompletedLesson,
     Intervention,
     Nudge,
+    Question,
     RiskLevel,
     RiskScore,
     StudentProgress,
@@ -145,6 +147,32 @@ def report_figures(start, end):
         "interventions": interventions,
         "at_risk_high": RiskScore.objects.filter(level=RiskLevel.HIGH).count(),
         "at_risk": at_risk,
+        **faq_figures(start, end),
+    }
+
+
+def faq_figures(start, end):
+    """Questions of the week: how many, the share answered with no staff at all (policy
+    auto), handed over, and the median minutes from question to answer."""
+    questions = Question.objects.filter(created_at__gte=start, created_at__lt=end)
+    counts = questions.aggregate(
+        total=Count("pk"),
+        automatic=Count(
+            "pk", filter=Q(status=Question.Status.ANSWERED, draft__decided_automatically=True)
+        ),
+        handed_over=Count("pk", filter=Q(status=Question.Status.HANDED_OVER)),
+    )
+    waits = sorted(
+        (answered - asked).total_seconds() / 60
+        for asked, answered in questions.filter(answered_at__isnull=False).values_list(
+            "created_at", "answered_at"
+        )
+    )
+    return {
+        "questions": counts["total"],
+        "questions_auto_rate": _percent(counts["automatic"], counts["total"]),
+        "questions_handed_over": counts["handed_over"],
+        "median_answer_minutes": round(median(waits), 1) if waits else None,
     }
 
 

@@ -8,7 +8,8 @@ from django.core.management import CommandError, call_command
 from pypdf import PdfReader
 
 from courseops.messaging.models import OutboundMessage
-from engagement.models import ActivityKind, PlanCurriculum, RiskScore, WeeklyReport
+from courseops.reviews.models import Draft
+from engagement.models import ActivityKind, PlanCurriculum, Question, RiskScore, WeeklyReport
 from engagement.services.activity import Activity, record_activity
 from engagement.services.weekly_report import weekly_report_run
 
@@ -39,6 +40,17 @@ def week_of_activity(make_student, plan):
         ActivityKind.LESSON_COMPLETED,
         object_id="1",
     )
+    for minutes, automatic in ((3, True), (None, False)):
+        with time_machine.travel(WEEK_START + timedelta(days=3), tick=False):
+            question = Question.objects.create(email="q@example.com", text="?", channel="api")
+        if automatic:
+            draft = Draft.objects.create(kind="faq_answer", decided_automatically=True)
+            Question.objects.filter(pk=question.pk).update(
+                status="answered", draft=draft,
+                answered_at=question.created_at + timedelta(minutes=minutes),
+            )  # fmt: skip
+        else:
+            Question.objects.filter(pk=question.pk).update(status="handed_over")
     RiskScore.objects.create(
         student=lapsed, score=72, level="high", computed_at=WEEK_START,
         factors=[
@@ -69,6 +81,8 @@ def test_the_weekly_pdf_shows_the_weeks_figures_and_is_emailed_once_to_each_staf
     assert "Informe semanal 2026-W47" in text
     assert "10 días sin actividad" in text
     assert "2 estudiantes activos de 4 inscritos" in text  # the summary, from the figures
+    assert "Llegaron 2 preguntas: el 50,0 % se respondió sin el equipo" in report.summary
+    assert figures["median_answer_minutes"] == 3.0
     assert sorted(OutboundMessage.objects.values_list("recipient", flat=True)) == [
         "ana@example.com",
         "luis@example.com",
