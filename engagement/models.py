@@ -184,8 +184,9 @@ class PublishedLesson(models.Model):
 class NudgeRule(models.Model):
     """When a student gets a nudge or a congratulation, editable by staff.
 
-    `threshold` is days for `inactive` and `streak`, a percent for `milestone`, unused for
-    `course_completed`. Quiet hours are read in each student's own time zone: a message
+    `threshold` is days for `inactive`, `streak` and `assignment_due` (days before the due
+    date), a percent for `milestone`, unused for `course_completed` and
+    `assignment_overdue`. Quiet hours are read in each student's own time zone: a message
     approved inside them is scheduled for when they end.
     """
 
@@ -194,6 +195,8 @@ class NudgeRule(models.Model):
         MILESTONE = "milestone", _("Hito de progreso (%)")
         STREAK = "streak", _("Racha de N días")
         COURSE_COMPLETED = "course_completed", _("Curso completado")
+        ASSIGNMENT_DUE = "assignment_due", _("Tarea que vence en N días")
+        ASSIGNMENT_OVERDUE = "assignment_overdue", _("Tarea vencida")
 
     name = models.CharField(_("nombre"), max_length=100, unique=True)
     kind = models.CharField(_("tipo"), max_length=20, choices=Kind.choices)
@@ -232,7 +235,11 @@ class NudgeRule(models.Model):
 
     @property
     def review_kind(self):
-        return "nudge_inactive" if self.kind == self.Kind.INACTIVE else "congratulations"
+        if self.kind == self.Kind.INACTIVE:
+            return "nudge_inactive"
+        if self.kind in (self.Kind.ASSIGNMENT_DUE, self.Kind.ASSIGNMENT_OVERDUE):
+            return "nudge_pending"
+        return "congratulations"
 
 
 class Nudge(models.Model):
@@ -477,10 +484,12 @@ class Assignment(models.Model):
         return self.title
 
     def due_for(self, student):
+        return self.due_for_enrolment(student.activated_at or student.created_at)
+
+    def due_for_enrolment(self, enrolled):
         if self.due_at:
             return self.due_at
         if self.due_days_after_enrolment is not None:
-            enrolled = student.activated_at or student.created_at
             return enrolled + timedelta(days=self.due_days_after_enrolment)
         return None
 

@@ -100,6 +100,7 @@ class FaqAnswerKind(ReviewKind):
 
 def register():
     register_kind(NudgeKind(name="nudge_inactive", label=_("Aviso a estudiante inactivo")))
+    register_kind(NudgeKind(name="nudge_pending", label=_("Recordatorio de tarea pendiente")))
     register_kind(NudgeKind(name="congratulations", label=_("Felicitación por progreso")))
     register_kind(InterventionKind(name="at_risk_intervention", label=_("Intervención por riesgo")))
     register_kind(

@@ -34,16 +34,22 @@ from courseops.reviews.services import create_draft
 from engagement.models import Nudge, NudgeRule
 from engagement.services.activity import local_day
 from engagement.services.certificates import issue_certificate, verify_url
+from engagement.services.pending import pending_candidates
 from students.models import Material, Student
 
 logger = logging.getLogger(__name__)
 
 ELIGIBLE_STATUSES = (Student.Status.ONBOARDING, Student.Status.ACTIVE)
+PENDING_KINDS = (NudgeRule.Kind.ASSIGNMENT_DUE, NudgeRule.Kind.ASSIGNMENT_OVERDUE)
 CLAIM_BATCH = 1000
 DRAFT_CHUNK = 50
 # A nudge still `claimed` this long after its scan lost its drafting task.
 STALE_CLAIM = timedelta(minutes=15)
-PROMPTS = {"nudge_inactive": "nudge_inactive", "congratulations": "congratulations"}
+PROMPTS = {
+    "nudge_inactive": "nudge_inactive",
+    "nudge_pending": "nudge_pending",
+    "congratulations": "congratulations",
+}
 # For the dry run's estimate: a nudge's reply is about this many tokens.
 ESTIMATED_OUTPUT_TOKENS = 450
 
@@ -88,8 +94,8 @@ def _claimed_occurrence(rule):
             OuterRef("created_at"),
         )
         return nudges.filter(created_at__gt=since)
-    if rule.kind == NudgeRule.Kind.STREAK:
-        return nudges.none()
+    if rule.kind in (NudgeRule.Kind.STREAK, *PENDING_KINDS):
+        return nudges.none()  # the cooldown, or the per-assignment check, decides
     return nudges
 
 
@@ -173,7 +179,11 @@ ROW_FIELDS = {
 
 
 def find_candidates(rule, *, now, next_milestone=None, resources=None):
-    """The students this rule matches now: one query, streamed."""
+    """The students this rule matches now: one query (one per assignment for the
+    assignment rules), streamed."""
+    if rule.kind in PENDING_KINDS:
+        yield from _pending(rule, now)
+        return
     students = (
         _base_query(rule, now)
         .alias(done_x100=F("progress__lessons_completed") * 100)
@@ -189,6 +199,20 @@ def find_candidates(rule, *, now, next_milestone=None, resources=None):
             occurrence=_occurrence(rule, row),
             facts=_facts(rule, row, now, resources or {}),
         )
+
+
+def _pending(rule, now):
+    rows = pending_candidates(
+        rule,
+        _base_query(rule, now),
+        now=now,
+        language_facts=lambda row: {"language": row["language"]},
+    )
+    for row, occurrence, facts in rows:
+        yield Candidate(
+            rule=rule, student_id=row["pk"], email=row["email"], occurrence=occurrence,
+            facts=facts,
+        )  # fmt: skip
 
 
 def _active_rules():

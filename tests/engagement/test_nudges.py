@@ -49,6 +49,8 @@ def test_the_default_rules_are_installed():
         ("milestone", 75, 0),
         ("streak", 7, 7),
         ("course_completed", 0, 0),
+        ("assignment_due", 2, 0),
+        ("assignment_overdue", 0, 0),
     }
 
 
@@ -199,7 +201,7 @@ def test_the_scan_runs_in_a_constant_number_of_queries(
             make_student()  # never active: also due
     with (
         time_machine.travel(NOW + timedelta(days=1), tick=False),
-        django_assert_max_num_queries(12),
+        django_assert_max_num_queries(14),  # 8 rules: one query each, plus claiming
     ):
         claimed = scan_rules()
     assert claimed == 2 * students
@@ -272,3 +274,33 @@ def test_completing_the_course_sends_a_certificate_anyone_can_verify(
 
     pdf = PdfReader(io.BytesIO(Certificate.objects.get().pdf.read()))
     assert "Lucía Pérez" in pdf.pages[0].extract_text()
+
+
+def test_assignments_due_soon_and_overdue_are_reminded_once_each_unless_handed_in(
+    make_student, plan, capture
+):
+    from engagement.models import Assignment
+    from engagement.services.assignments import submit_assignment
+
+    only_rules("Tarea vence en 2 días", "Tarea vencida")
+    with time_machine.travel(NOW - timedelta(days=6)):
+        due_soon, handed_in = make_student(), make_student()
+    with time_machine.travel(NOW - timedelta(days=10)):
+        late = make_student()
+    assignment = Assignment.objects.create(
+        title="Prompt de resumen", plan=plan, instructions="x", rubric="x",
+        due_days_after_enrolment=7,
+    )  # fmt: skip
+    with capture(execute=True):
+        submit_assignment(assignment=assignment, student=handed_in, text="hecho")
+
+    run_scan(capture)
+    run_scan(capture, NOW + timedelta(hours=3))
+
+    claimed = {(n.student_id, n.rule.kind) for n in Nudge.objects.select_related("rule")}
+    assert claimed == {(due_soon.pk, "assignment_due"), (late.pk, "assignment_overdue")}
+    drafts = {d.subject for d in Draft.objects.filter(kind="nudge_pending")}
+    assert drafts == {
+        "Tu tarea «Prompt de resumen» vence pronto",
+        "Aún puedes entregar «Prompt de resumen»",
+    }
