@@ -3,7 +3,7 @@ is in `list_select_related`, no per-row counts) and skip the full count on the b
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
@@ -39,8 +39,27 @@ class ActivityEventAdmin(RecordAdmin):
     raw_id_fields = ["student"]
 
 
+def _table(headers, rows):
+    head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
+    body = format_html_join(
+        "",
+        "<tr>{}</tr>",
+        ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows),
+    )
+    return format_html("<table><tr>{}</tr>{}</table>", head, body) if rows else "-"
+
+
 @admin.register(StudentProgress)
 class StudentProgressAdmin(RecordAdmin):
+    """The student's engagement page: progress, risk and why, activity timeline, nudges,
+    questions and submissions (a few queries for the page, whatever the history)."""
+
+    fields = [
+        "student", "last_activity_at", "lessons_completed", "quizzes_attempted",
+        "quizzes_failed", "webinars_attended", "webinars_missed", "streak_days",
+        "longest_streak", "risk", "timeline", "nudges", "questions", "submissions",
+    ]  # fmt: skip
+    readonly_fields = fields
     list_display = [
         "student",
         "last_activity_at",
@@ -54,6 +73,46 @@ class StudentProgressAdmin(RecordAdmin):
     search_fields = ["student__email", "student__full_name"]
     ordering = ["-last_activity_at"]
     show_full_result_count = False
+
+    @admin.display(description=_("riesgo"))
+    def risk(self, obj):
+        risk = RiskScore.objects.filter(student_id=obj.student_id).first()
+        if risk is None:
+            return "-"
+        return f"{risk.score} ({risk.get_level_display()}): {risk.reasons or '-'}"
+
+    @admin.display(description=_("actividad reciente"))
+    def timeline(self, obj):
+        events = ActivityEvent.objects.filter(student_id=obj.student_id)[:30]
+        return _table(
+            [_("cuándo"), _("tipo"), _("origen")],
+            [(e.occurred_at, e.get_kind_display(), e.get_source_display()) for e in events],
+        )
+
+    @admin.display(description=_("avisos"))
+    def nudges(self, obj):
+        rows = Nudge.objects.filter(student_id=obj.student_id).select_related("rule")[:20]
+        return _table(
+            [_("creado"), _("regla"), _("estado")],
+            [(n.created_at, n.rule.name, n.get_status_display()) for n in rows],
+        )
+
+    @admin.display(description=_("preguntas"))
+    def questions(self, obj):
+        rows = Question.objects.filter(student_id=obj.student_id)[:20]
+        return _table(
+            [_("recibida"), _("pregunta"), _("estado")],
+            [(q.created_at, q.text[:80], q.get_status_display()) for q in rows],
+        )
+
+    @admin.display(description=_("entregas"))
+    def submissions(self, obj):
+        rows = Submission.objects.filter(student_id=obj.student_id).select_related("assignment")
+        return _table(
+            [_("entregada"), _("tarea"), _("nota")],
+            [(s.submitted_at, s.assignment.title, s.score if s.score is not None else "-")
+             for s in rows[:20]],
+        )  # fmt: skip
 
 
 @admin.register(RiskScore)

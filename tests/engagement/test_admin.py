@@ -109,3 +109,22 @@ def test_staff_edit_a_rules_threshold_in_the_admin(client, staff_user):
     assert response.status_code == 302
     rule.refresh_from_db()
     assert (rule.threshold, rule.cooldown_days, rule.quiet_start_hour) == (10, 14, 22)
+
+
+def test_the_student_engagement_page_shows_progress_risk_timeline_nudges_and_questions(
+    client, staff_user, make_student
+):
+    client.force_login(staff_user)
+    populate(make_student, 1)
+    student = RiskScore.objects.get().student
+    RiskScore.objects.filter(student=student).update(
+        factors=[{"factor": "inactive", "value": 9, "points": 18, "reason": "9 días sin actividad"}]
+    )
+    url = reverse("admin:engagement_studentprogress_change", args=[student.pk])
+
+    page = client.get(url).content.decode()
+
+    assert "70 (Alto): 9 días sin actividad" in page
+    assert "Inicio de sesión" in page  # the timeline
+    assert Nudge.objects.get().rule.name in page
+    assert "¿?" in page  # the question
