@@ -181,10 +181,9 @@ class PlanCurriculumAdmin(ModelAdmin):
 
 @admin.register(RiskWeights)
 class RiskWeightsAdmin(ModelAdmin):
-    """One row: the weights the daily scoring reads."""
+    """One row (saving always writes row 1): the weights the daily scoring reads."""
 
-    def has_add_permission(self, request):
-        return not RiskWeights.objects.exists()
+    list_display = ["__str__", "medium_from", "high_from", "updated_at"]
 
 
 @admin.register(WeeklyReport)

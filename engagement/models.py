@@ -339,9 +339,13 @@ class RiskWeights(models.Model):
     def __str__(self):
         return str(_("Pesos del riesgo"))
 
+    def save(self, *args, **kwargs):
+        self.pk = 1  # a single row: saving "another" edits this one
+        super().save(*args, **kwargs)
+
     @classmethod
     def current(cls):
-        return cls.objects.order_by("pk").first() or cls()
+        return cls.objects.filter(pk=1).first() or cls()
 
 
 class RiskLevel(models.TextChoices):

@@ -158,3 +158,11 @@ def test_a_cancelled_student_drops_off_the_at_risk_list(struggling):
         score_students()
 
     assert not RiskScore.objects.exists()
+
+
+def test_the_weights_are_a_single_row_whatever_staff_add():
+    RiskWeights(high_from=70).save()
+    RiskWeights(high_from=80).save()  # what the admin's "add" does
+
+    assert RiskWeights.objects.count() == 1
+    assert RiskWeights.current().high_from == 80
