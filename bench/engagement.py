@@ -156,6 +156,38 @@ def ingest_through_api(now):
     return API_BATCHES * 1000 / seconds
 
 
+def faq_latency(articles=300, questions=20):
+    """Median seconds from a question to its drafted answer (retrieval + offline AI +
+    draft), the drafting task run in-process as the worker would."""
+    from statistics import median
+
+    from engagement.models import KnowledgeArticle
+    from engagement.services.faq import answer_question, ask_question
+
+    topics = ["certificado", "plan", "pago", "webinar", "grabación", "factura", "acceso", "tarea"]
+    KnowledgeArticle.objects.bulk_create(
+        [
+            KnowledgeArticle(
+                question=f"¿Cómo funciona el {topics[n % len(topics)]} número {n}?",
+                answer=f"El {topics[n % len(topics)]} {n} se gestiona desde tu portal del alumno.",
+            )
+            for n in range(articles)
+        ]
+    )
+    waits = []
+    for n in range(questions):
+        with discarding_on_commit():
+            question = ask_question(
+                text=f"¿Dónde gestiono el {topics[n % len(topics)]} de mi curso?",
+                email=f"q{n}@example.com",
+                channel="api",
+            )
+        started = time.perf_counter()
+        answer_question(question_id=question.pk)
+        waits.append(time.perf_counter() - started)
+    return median(waits)
+
+
 def run():
     import time_machine
     from django.db import connection
@@ -171,6 +203,7 @@ def run():
 
     populate(1000, 1, now=now, prefix="api")
     print(f"API ingestion: {ingest_through_api(now):.0f} events/s (batches of 1,000)")
+    print(f"FAQ answer (300 articles, offline AI): median {faq_latency() * 1000:.0f} ms")
     clear()
 
     populate(students // 10, per_student, now=now, prefix="small")

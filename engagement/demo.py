@@ -1,5 +1,6 @@
-"""Demo engagement: students in every state (on a streak, halfway, finished, inactive,
-never started, past due), their activity, risk scores and the nudges the scan drafts; a
+"""Demo engagement on the students app's demo students, in every state (on a streak and
+finished, halfway, inactive, not started, past due): their activity, risk scores and the
+nudges the scan drafts; a
 knowledge base with one question answered from it and one handed to staff; an assignment
 with a submission whose AI feedback waits for review."""
 
@@ -25,20 +26,21 @@ from engagement.services.risk import score_students
 from students.models import Plan, Student
 
 LESSONS_PER_PLAN = 8
-# email, name, status, enrolled days ago, [(days ago, kind, lesson number or None)]
-STUDENTS = [
-    ("racha.demo@example.com", "Irene Castro", "active", 20,
-     [(d, ActivityKind.SIGN_IN, None) for d in range(7, -1, -1)]),
-    ("mitad.demo@example.com", "Pablo Núñez", "active", 25,
-     [(6 - n, ActivityKind.LESSON_COMPLETED, n) for n in range(4)]),
-    ("fin.demo@example.com", "Elena Soto", "active", 40,
-     [(30 - 3 * n, ActivityKind.LESSON_COMPLETED, n) for n in range(LESSONS_PER_PLAN)]),
-    ("inactiva.demo@example.com", "Rosa Vidal", "active", 45,
-     [(15, ActivityKind.LESSON_COMPLETED, 0), (14, ActivityKind.QUIZ_ATTEMPTED, 0),
+# The students app's demo students, given (backdated) activity: email, [(days ago, kind,
+# lesson number or None)]. María (onboarding) has none: she has not started yet.
+ACTIVITY = [
+    # Eight lessons on eight days in a row: a streak and the course completed.
+    ("sofia.demo@example.com",
+     [(7 - n, ActivityKind.LESSON_COMPLETED, n) for n in range(LESSONS_PER_PLAN)]),
+    # Halfway, active two days ago.
+    ("lucia.alumna.demo@example.com",
+     [(5 - n, ActivityKind.LESSON_COMPLETED, n) for n in range(4)]),
+    # Silent for two weeks after a failed quiz and a missed webinar.
+    ("jorge.demo@example.com",
+     [(16, ActivityKind.LESSON_COMPLETED, 0), (15, ActivityKind.QUIZ_ATTEMPTED, 0),
       (6, ActivityKind.WEBINAR_MISSED, None)]),
-    ("sinempezar.demo@example.com", "Tomás León", "active", 12, []),
-    ("moroso.demo@example.com", "Hugo Prieto", "past_due", 30,
-     [(9, ActivityKind.SIGN_IN, None)]),
+    # Past due: scored (failed payment) but never nudged.
+    ("pedro.demo@example.com", [(9, ActivityKind.SIGN_IN, None)]),
 ]  # fmt: skip
 
 
@@ -49,17 +51,11 @@ def load_engagement_demo(*, staff):
         PlanCurriculum.objects.get_or_create(
             plan=plan, defaults={"lessons_total": LESSONS_PER_PLAN}
         )
-    plan = Plan.objects.order_by("sort_order").first()
-    if plan is None:
-        return
-    for email, name, status, enrolled, events in STUDENTS:
-        student, _ = Student.objects.get_or_create(
-            email=email,
-            defaults={"full_name": name, "plan": plan, "status": status, "source": "admin"},
-        )
-        Student.objects.filter(pk=student.pk, activated_at__isnull=True).update(
-            activated_at=now - timedelta(days=enrolled)
-        )
+    students = {s.email: s for s in Student.objects.filter(email__in=[a[0] for a in ACTIVITY])}
+    for email, events in ACTIVITY:
+        student = students.get(email)
+        if student is None:
+            continue
         for number, (days_ago, kind, lesson) in enumerate(events):
             metadata = {"object_type": "lesson", "object_id": f"demo-{lesson}"}
             if kind == ActivityKind.QUIZ_ATTEMPTED:
@@ -77,7 +73,7 @@ def load_engagement_demo(*, staff):
     score_students(now=now)
     scan_rules(now=now)
     _knowledge_base_and_questions()
-    _assignment(plan)
+    _assignment()
 
 
 ARTICLES = [
@@ -93,7 +89,7 @@ ARTICLES = [
 def _knowledge_base_and_questions():
     for question, answer in ARTICLES:
         KnowledgeArticle.objects.get_or_create(question=question, defaults={"answer": answer})
-    student = Student.objects.filter(email="mitad.demo@example.com").first()
+    student = Student.objects.filter(email="lucia.alumna.demo@example.com").first()
     if student is None or Question.objects.filter(email=student.email).exists():
         return
     # One the knowledge base answers (a draft to review), one it does not (a ticket).
@@ -101,19 +97,21 @@ def _knowledge_base_and_questions():
     ask_question(text="¿Hay descuento para equipos de empresa?", student=student)
 
 
-def _assignment(plan):
+def _assignment():
+    student = Student.objects.filter(email="sofia.demo@example.com").first()
+    if student is None:
+        return
     assignment, _ = Assignment.objects.get_or_create(
         title="Tu primer prompt de resumen",
         defaults={
-            "plan": plan,
+            "plan": student.plan,
             "instructions": "Escribe un prompt que resuma un contrato en cinco puntos.",
             "rubric": "Claridad de la instrucción (4), contexto dado (3), formato pedido (3).",
             "max_score": 10,
             "due_days_after_enrolment": 14,
         },
     )
-    student = Student.objects.filter(email="racha.demo@example.com").first()
-    if student and not Submission.objects.filter(assignment=assignment, student=student).exists():
+    if not Submission.objects.filter(assignment=assignment, student=student).exists():
         submit_assignment(
             assignment=assignment,
             student=student,

@@ -14,19 +14,24 @@ def test_the_demo_shows_students_in_every_engagement_state_and_loads_twice_uncha
 
     assert ActivityEvent.objects.count() == events
     progress = {p.student.email: p for p in StudentProgress.objects.select_related("student")}
-    assert progress["racha.demo@example.com"].streak_days == 8
-    assert progress["fin.demo@example.com"].lessons_completed == 8
+    assert progress["sofia.demo@example.com"].streak_days == 8
+    assert progress["sofia.demo@example.com"].lessons_completed == 8
+    assert progress["lucia.alumna.demo@example.com"].lessons_completed == 4
+    assert "maria.demo@example.com" not in progress  # not started
     nudges = {
         (n.student.email, n.rule.kind) for n in Nudge.objects.select_related("student", "rule")
     }
-    assert ("inactiva.demo@example.com", "inactive") in nudges
-    assert ("sinempezar.demo@example.com", "inactive") in nudges
-    assert ("mitad.demo@example.com", "milestone") in nudges
-    assert ("fin.demo@example.com", "course_completed") in nudges
-    assert ("racha.demo@example.com", "streak") in nudges
-    assert not any(email == "moroso.demo@example.com" for email, _ in nudges)
-    assert Draft.objects.filter(kind="nudge_inactive").count() == 2
-    assert RiskScore.objects.get(student__email="inactiva.demo@example.com").level != "low"
+    assert nudges == {
+        ("sofia.demo@example.com", "streak"),
+        ("sofia.demo@example.com", "course_completed"),
+        ("lucia.alumna.demo@example.com", "milestone"),
+        ("jorge.demo@example.com", "inactive"),
+    }  # pedro is past due: no nudges
+    assert Draft.objects.filter(kind="nudge_inactive").count() == 1
+    assert RiskScore.objects.get(student__email="jorge.demo@example.com").level != "low"
+    assert (
+        "pago pendiente" in RiskScore.objects.get(student__email="pedro.demo@example.com").reasons
+    )
     statuses = sorted(Question.objects.values_list("status", flat=True))
     assert statuses == ["drafted", "handed_over"]
     assert Draft.objects.filter(kind="assignment_feedback").count() == 1
