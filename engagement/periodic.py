@@ -4,7 +4,7 @@ declare(
     Periodic(
         name="engagement.scan_nudges",
         task="engagement.scan_nudges",
-        crontab={"minute": "0", "hour": "14"},  # 08:00 in Mexico City; quiet hours still apply
+        crontab={"minute": "0"},  # hourly: a day's backlog drains in bins of SCAN_LIMIT
         description="Busca estudiantes inactivos o con hitos y redacta sus avisos (una vez).",
     ),
 )

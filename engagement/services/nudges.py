@@ -42,6 +42,9 @@ logger = logging.getLogger(__name__)
 ELIGIBLE_STATUSES = (Student.Status.ONBOARDING, Student.Status.ACTIVE)
 PENDING_KINDS = (NudgeRule.Kind.ASSIGNMENT_DUE, NudgeRule.Kind.ASSIGNMENT_OVERDUE)
 CLAIM_BATCH = 1000
+# Claims per scan: keeps a scan's queries and time bounded when thousands are due the same
+# day; the scan runs hourly, so a backlog drains within hours, in the students' daytime.
+SCAN_LIMIT = 10_000
 DRAFT_CHUNK = 50
 # A nudge still `claimed` this long after its scan lost its drafting task.
 STALE_CLAIM = timedelta(minutes=15)
@@ -250,11 +253,14 @@ def _all_candidates(now):
 
 
 def scan_rules(*, now=None):
-    """Claim every due nudge and enqueue its drafting; returns how many this run claimed."""
+    """Claim due nudges (up to SCAN_LIMIT) and enqueue their drafting; returns how many
+    this run claimed."""
     now = now or timezone.now()
     scan_id = uuid.uuid4().hex
     batch = []
-    for candidate in _all_candidates(now):
+    for number, candidate in enumerate(_all_candidates(now)):
+        if number == SCAN_LIMIT:
+            break  # the rest are claimed by the next run (hourly): bins, as Open edX does
         batch.append(
             Nudge(
                 rule=candidate.rule,

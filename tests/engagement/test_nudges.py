@@ -304,3 +304,19 @@ def test_assignments_due_soon_and_overdue_are_reminded_once_each_unless_handed_i
         "Tu tarea «Prompt de resumen» vence pronto",
         "Aún puedes entregar «Prompt de resumen»",
     }
+
+
+def test_a_scan_claims_at_most_its_limit_and_the_next_one_continues(
+    make_student, capture, monkeypatch
+):
+    from engagement.services import nudges
+
+    only_rules("Inactivo 7 días")
+    monkeypatch.setattr(nudges, "SCAN_LIMIT", 3)
+    for _ in range(5):
+        active_at(make_student(), NOW - timedelta(days=9))
+
+    assert run_scan(capture) == 3
+    assert run_scan(capture, NOW + timedelta(hours=1)) == 2
+    assert run_scan(capture, NOW + timedelta(hours=2)) == 0
+    assert Nudge.objects.count() == 5
