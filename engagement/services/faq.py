@@ -36,8 +36,9 @@ from students.models import Student
 MAX_ARTICLES = 3
 MAX_QUESTION = 4000
 FTS_CONFIGS = {"es": "spanish", "en": "english"}
-# The fallback's minimum: at least this many shared meaningful words.
+# An answer needs at least this many meaningful words (stems) in common with the question.
 MIN_SHARED_WORDS = 2
+STEM = 5
 VOTE_SALT = "engagement.faq.vote"
 _STOP_WORDS_TEXT = """
 a al algo como con cual cuando de del el ella en es esa ese esta este hay la las le lo los
@@ -53,16 +54,34 @@ def _words(text):
     return [w for w in re.findall(r"\w+", plain) if len(w) > 2 and w not in STOP_WORDS]
 
 
+def _stems(text):
+    """Crude stems (the first 5 letters) so "descargo" meets "descargar" on both databases."""
+    return {word[:STEM] for word in _words(text)}
+
+
+def _shared(wanted, article):
+    """Stems of the question found in the article's question and in its answer."""
+    return wanted & _stems(article.question), wanted & _stems(article.answer)
+
+
 def search_articles(text, *, language, limit=MAX_ARTICLES):
-    """The best active articles for a question, best first, as (article, rank)."""
+    """The best active articles for a question, best first, as (article, rank).
+
+    Whichever database ranks them, an article must share at least two meaningful words
+    (stems) with the question: one common word ("equipo") is not an answer.
+    """
     articles = KnowledgeArticle.objects.filter(active=True, language=language)
     words = _words(text)
     if not words:
         return []
+    wanted = {word[:STEM] for word in words}
     config = FTS_CONFIGS.get(language)
     if connection.vendor == "postgresql" and config:
-        return _search_postgres(articles, words, config, limit)
-    return _search_fallback(articles, words, limit)
+        found = _search_postgres(articles, words, config, limit)
+    else:
+        found = _search_fallback(articles, wanted, limit)
+    floor = min(MIN_SHARED_WORDS, len(wanted))
+    return [(a, rank) for a, rank in found if len(set().union(*_shared(wanted, a))) >= floor]
 
 
 def _search_postgres(articles, words, config, limit):
@@ -79,14 +98,11 @@ def _search_postgres(articles, words, config, limit):
     return [(article, float(article.rank)) for article in ranked]
 
 
-def _search_fallback(articles, words, limit):
-    wanted = set(words)
+def _search_fallback(articles, wanted, limit):
     scored = []
     for article in articles.only("pk", "question", "answer")[:2000]:
-        in_question = wanted & set(_words(article.question))
-        in_answer = wanted & set(_words(article.answer))
-        shared = len(in_question | in_answer)
-        if shared >= min(MIN_SHARED_WORDS, len(wanted)):
+        in_question, in_answer = _shared(wanted, article)
+        if in_question or in_answer:
             scored.append((article, 2 * len(in_question) + len(in_answer)))
     scored.sort(key=lambda pair: -pair[1])
     return scored[:limit]

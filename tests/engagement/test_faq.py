@@ -44,6 +44,10 @@ def test_retrieval_ranks_the_matching_article_first_in_the_questions_language(ar
     assert [article for article, _rank in found] == [articles[0]]
 
 
+def test_one_common_word_is_not_a_match(articles):
+    assert search_articles("¿Hay descuento para equipos de empresa?", language="es") == []
+
+
 def test_a_portal_question_with_a_matching_article_gets_a_cited_answer_on_approval(
     articles, student, client, staff_user, django_capture_on_commit_callbacks
 ):
