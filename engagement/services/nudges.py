@@ -17,6 +17,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -41,7 +42,6 @@ logger = logging.getLogger(__name__)
 
 ELIGIBLE_STATUSES = (Student.Status.ONBOARDING, Student.Status.ACTIVE)
 PENDING_KINDS = (NudgeRule.Kind.ASSIGNMENT_DUE, NudgeRule.Kind.ASSIGNMENT_OVERDUE)
-CLAIM_BATCH = 1000
 # Claims per scan: keeps a scan's queries and time bounded when thousands are due the same
 # day; the scan runs hourly, so a backlog drains within hours, in the students' daytime.
 SCAN_LIMIT = 10_000
@@ -257,29 +257,24 @@ def scan_rules(*, now=None):
     this run claimed."""
     now = now or timezone.now()
     scan_id = uuid.uuid4().hex
-    batch = []
-    for number, candidate in enumerate(_all_candidates(now)):
-        if number == SCAN_LIMIT:
-            break  # the rest are claimed by the next run (hourly): bins, as Open edX does
-        batch.append(
-            Nudge(
-                rule=candidate.rule,
-                student_id=candidate.student_id,
-                occurrence=candidate.occurrence,
-                facts=candidate.facts,
-                scan_id=scan_id,
-            )
+    claims = [
+        Nudge(
+            rule=candidate.rule,
+            student_id=candidate.student_id,
+            occurrence=candidate.occurrence,
+            facts=candidate.facts,
+            scan_id=scan_id,
         )
-        if len(batch) == CLAIM_BATCH:
-            Nudge.objects.bulk_create(batch, ignore_conflicts=True)
-            batch = []
-    if batch:
-        Nudge.objects.bulk_create(batch, ignore_conflicts=True)
+        # The rest are claimed by the next run (hourly): bins, as Open edX does.
+        for candidate in islice(_all_candidates(now), SCAN_LIMIT)
+    ]
+    # One INSERT (Django splits it only under SQLite's variable limit).
+    Nudge.objects.bulk_create(claims, ignore_conflicts=True)
     claimed = list(Nudge.objects.filter(scan_id=scan_id).values_list("pk", flat=True))
     stale = list(
         Nudge.objects.filter(
             status=Nudge.Status.CLAIMED, created_at__lt=now - STALE_CLAIM
-        ).values_list("pk", flat=True)[:CLAIM_BATCH]
+        ).values_list("pk", flat=True)[:SCAN_LIMIT]
     )
     _enqueue_drafting(claimed + stale)
     logger.info("engagement.scan", extra={"claimed": len(claimed), "stale": len(stale)})

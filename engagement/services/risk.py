@@ -4,8 +4,7 @@ Every factor's points and a sentence saying why are stored with the score, so st
 "14 días sin actividad, faltó a 1 webinar" rather than a number. The pace is measured from
 each student's own enrolment date (rolling enrolment: no fixed course dates). Scoring is
 one query over the students with their progress and three counts of recent events, then
-upserts in batches: the number of queries does not grow with the students, only the
-batches do (one per 1,000).
+one upsert: the number of queries does not grow with the students.
 """
 
 from dataclasses import dataclass
@@ -31,7 +30,6 @@ from engagement.models import (
 from students.models import Student
 
 SCORED_STATUSES = (Student.Status.ONBOARDING, Student.Status.ACTIVE, Student.Status.PAST_DUE)
-UPSERT_BATCH = 1000
 SUGGEST_CHUNK = 50
 COMEBACK_WINDOW = timedelta(days=7)
 
@@ -171,12 +169,12 @@ def score_students(*, now=None):
     """Score every student now; returns how many were scored."""
     now = now or timezone.now()
     weights = RiskWeights.current()
-    batch, scored = [], 0
+    scores = []
     for values in scoring_rows(now=now).iterator(chunk_size=2000):
         row = dict(zip(ROW_FIELDS, values, strict=True))
         factors = factors_for(row, weights=weights, now=now)
         score = min(100, round(sum(factor.points for factor in factors)))
-        batch.append(
+        scores.append(
             RiskScore(
                 student_id=row["pk"],
                 score=score,
@@ -185,25 +183,18 @@ def score_students(*, now=None):
                 computed_at=now,
             )
         )
-        if len(batch) == UPSERT_BATCH:
-            scored += _upsert(batch)
-            batch = []
-    if batch:
-        scored += _upsert(batch)
-    # Students no longer scored (cancelled) drop off the at-risk list: every scored row
-    # was just stamped `now`, so older rows are theirs (no join to students needed).
-    RiskScore.objects.filter(computed_at__lt=now).delete()
-    return scored
-
-
-def _upsert(batch):
+    # One upsert: Django splits it only where the database needs (one statement on
+    # PostgreSQL, batches under SQLite's variable limit).
     RiskScore.objects.bulk_create(
-        batch,
+        scores,
         update_conflicts=True,
         unique_fields=["student"],
         update_fields=["score", "level", "factors", "computed_at"],
     )
-    return len(batch)
+    # Students no longer scored (cancelled) drop off the at-risk list: every scored row
+    # was just stamped `now`, so older rows are theirs (no join to students needed).
+    RiskScore.objects.filter(computed_at__lt=now).delete()
+    return len(scores)
 
 
 def daily_risk_run(*, now=None):
