@@ -316,6 +316,9 @@ class RiskWeights(models.Model):
         default=60,
         help_text=_("El ritmo esperado se mide desde la fecha de alta de cada estudiante."),
     )
+    per_overdue_assignment = models.DecimalField(
+        _("puntos por tarea vencida"), max_digits=5, decimal_places=2, default=10
+    )
     per_missed_webinar = models.DecimalField(
         _("puntos por webinar perdido (30 días)"), max_digits=5, decimal_places=2, default=8
     )

@@ -6,6 +6,7 @@ enrolment, which becomes a window on the enrolment date (`Coalesce(activated_at,
 created_at)`). Each assignment is its own occurrence: reminded once per rule.
 """
 
+from collections import Counter
 from datetime import timedelta
 
 from django.db.models import Exists, OuterRef, Q
@@ -14,19 +15,43 @@ from django.db.models.functions import Coalesce
 from engagement.models import Assignment, Nudge, NudgeRule, Submission
 
 
-def _due_window(assignment, rule, now):
-    """A Q on the student's `enrolled` date (or nothing) for this rule and assignment."""
-    due_soon = rule.kind == NudgeRule.Kind.ASSIGNMENT_DUE
-    horizon = now + timedelta(days=rule.threshold)
+def due_window(assignment, *, now, within_days=None):
+    """A Q on the students' `enrolled` date (None: nobody) selecting those for whom the
+    assignment falls due within `within_days` from now, or, without it, is overdue."""
+    due_soon = within_days is not None
     if assignment.due_at:
-        matches = now <= assignment.due_at <= horizon if due_soon else assignment.due_at < now
+        if due_soon:
+            matches = now <= assignment.due_at <= now + timedelta(days=within_days)
+        else:
+            matches = assignment.due_at < now
         return Q() if matches else None
     if assignment.due_days_after_enrolment is None:
         return None  # no due date: never due, never overdue
     offset = timedelta(days=assignment.due_days_after_enrolment)
-    if due_soon:  # now <= enrolled + offset <= horizon
+    if due_soon:  # now <= enrolled + offset <= now + within_days
+        horizon = now + timedelta(days=within_days)
         return Q(enrolled__gte=now - offset, enrolled__lte=horizon - offset)
     return Q(enrolled__lt=now - offset)
+
+
+def not_handed_in(students, assignment, window):
+    """Those of `students` in the window (on `enrolled`) without a submission."""
+    matching = students.annotate(enrolled=Coalesce("activated_at", "created_at")).filter(
+        window, ~Exists(Submission.objects.filter(assignment=assignment, student=OuterRef("pk")))
+    )
+    if assignment.plan_id:
+        matching = matching.filter(plan_id=assignment.plan_id)
+    return matching
+
+
+def overdue_counts(students, *, now):
+    """{student id: overdue assignments}: one query per active assignment."""
+    counts = Counter()
+    for assignment in Assignment.objects.filter(active=True):
+        window = due_window(assignment, now=now)
+        if window is not None:
+            counts.update(not_handed_in(students, assignment, window).values_list("pk", flat=True))
+    return counts
 
 
 def pending_candidates(rule, students, *, now, language_facts):
@@ -36,18 +61,15 @@ def pending_candidates(rule, students, *, now, language_facts):
     builds the common facts from a row.
     """
     assignments = Assignment.objects.filter(active=True).select_related("plan")
+    within = rule.threshold if rule.kind == NudgeRule.Kind.ASSIGNMENT_DUE else None
     for assignment in assignments:
-        window = _due_window(assignment, rule, now)
+        window = due_window(assignment, now=now, within_days=within)
         if window is None:
             continue
         occurrence = f"a{assignment.pk}"
-        matching = students.annotate(enrolled=Coalesce("activated_at", "created_at")).filter(
-            window,
-            ~Exists(Submission.objects.filter(assignment=assignment, student=OuterRef("pk"))),
-            ~Exists(Nudge.objects.filter(rule=rule, student=OuterRef("pk"), occurrence=occurrence)),
+        matching = not_handed_in(students, assignment, window).filter(
+            ~Exists(Nudge.objects.filter(rule=rule, student=OuterRef("pk"), occurrence=occurrence))
         )
-        if assignment.plan_id:
-            matching = matching.filter(plan_id=assignment.plan_id)
         for row in (
             matching.values("pk", "email", "language", "enrolled")
             .order_by()

@@ -3,8 +3,9 @@
 Every factor's points and a sentence saying why are stored with the score, so staff read
 "14 días sin actividad, faltó a 1 webinar" rather than a number. The pace is measured from
 each student's own enrolment date (rolling enrolment: no fixed course dates). Scoring is
-one query over the students with their progress and three counts of recent events, then
-one upsert: the number of queries does not grow with the students.
+one query over the students with their progress and three counts of recent events, one
+per active assignment for overdue work, then one upsert: the number of queries does not
+grow with the students.
 """
 
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from engagement.models import (
     RiskScore,
     RiskWeights,
 )
+from engagement.services.pending import overdue_counts
 from students.models import Student
 
 SCORED_STATUSES = (Student.Status.ONBOARDING, Student.Status.ACTIVE, Student.Status.PAST_DUE)
@@ -119,6 +121,16 @@ def factors_for(row, *, weights, now):
                     _("%(n)d %% por detrás del ritmo esperado") % {"n": round(behind)},
                 )
             )
+    overdue = row.get("overdue", 0)
+    if overdue:
+        factors.append(
+            Factor(
+                "overdue_work",
+                overdue,
+                float(weights.per_overdue_assignment) * overdue,
+                ngettext("%(n)d tarea vencida", "%(n)d tareas vencidas", overdue) % {"n": overdue},
+            )
+        )
     if row["missed_30"]:
         factors.append(
             Factor(
@@ -169,9 +181,11 @@ def score_students(*, now=None):
     """Score every student now; returns how many were scored."""
     now = now or timezone.now()
     weights = RiskWeights.current()
+    overdue = overdue_counts(Student.objects.filter(status__in=SCORED_STATUSES), now=now)
     scores = []
     for values in scoring_rows(now=now).iterator(chunk_size=2000):
         row = dict(zip(ROW_FIELDS, values, strict=True))
+        row["overdue"] = overdue.get(row["pk"], 0)
         factors = factors_for(row, weights=weights, now=now)
         score = min(100, round(sum(factor.points for factor in factors)))
         scores.append(

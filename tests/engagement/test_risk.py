@@ -100,7 +100,7 @@ def test_scoring_runs_in_a_constant_number_of_queries(
 ):
     for _ in range(students):
         event(make_student(), NOW - timedelta(days=3))
-    with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(4):
+    with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(5):
         assert score_students() == students
 
 
@@ -166,3 +166,22 @@ def test_the_weights_are_a_single_row_whatever_staff_add():
 
     assert RiskWeights.objects.count() == 1
     assert RiskWeights.current().high_from == 80
+
+
+def test_overdue_assignments_are_a_factor(make_student, plan):
+    from engagement.models import Assignment
+
+    with time_machine.travel(NOW - timedelta(days=20)):
+        student = make_student()
+    event(student, NOW - timedelta(days=1))
+    for title in ("Primera", "Segunda"):
+        Assignment.objects.create(
+            title=title, plan=plan, instructions="x", rubric="x", due_days_after_enrolment=7
+        )
+
+    with time_machine.travel(NOW, tick=False):
+        score_students()
+
+    risk = RiskScore.objects.get(student=student)
+    assert risk.reasons == "2 tareas vencidas"
+    assert risk.score == 20
