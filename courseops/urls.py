@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("students.api.urls")),
     path("", include("webinars.api.urls")),
     path("", include("marketing.api.urls")),
+    path("", include("engagement.api.urls")),
 ]
 
 urlpatterns = [
@@ -27,6 +28,7 @@ urlpatterns = [
     path("webhooks/", include("courseops.webhooks.urls")),
     path("portal/lecciones/", include("content.portal.urls")),
     path("", include("students.urls")),
+    path("", include("engagement.urls")),
     path("webinars/", include("webinars.urls")),
     path("suscripcion/", include("marketing.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
