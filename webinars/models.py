@@ -313,6 +313,9 @@ class Recording(models.Model):
     # Parts of a long audio already transcribed ({part key: segments}): a retry after a
     # failure sends only the rest. Emptied once the transcript is saved.
     transcript_parts = models.JSONField(default=dict, blank=True)
+    # Set while one task transcribes (a duplicate delivery then stands down); a claim older
+    # than `TRANSCRIPTION_CLAIM_TTL` is taken over, as its worker died.
+    transcribing_since = models.DateTimeField(_("transcribiendo desde"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
     # Where the video was published (YouTube), once its title and description were approved.
     video_url = models.URLField(_("vídeo publicado"), max_length=500, blank=True)

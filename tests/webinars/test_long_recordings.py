@@ -77,11 +77,7 @@ def test_an_uploaded_video_over_the_part_size_is_transcribed_in_parts_and_a_retr
     video = synthetic_video(tmp_path / "sesion.mp4", PATTERN)
     with video.open("rb") as fh:
         recording = recording_upload(webinar=finished, file=File(fh, name="sesion.mp4"))
-    fake_openai.reply(
-        chat_completion(json.dumps({"title": "Agentes de IA", "description": "La sesión."})),
-        *FIRST_TWO,
-        api_error(503, code=None, message="overloaded"),
-    )
+    fake_openai.reply(*FIRST_TWO, api_error(503, code=None, message="overloaded"))
     with pytest.raises(AIUnavailable):  # transient: re-raised for the task to retry
         recording_process(recording=recording, final_attempt=False)
 
@@ -93,6 +89,7 @@ def test_an_uploaded_video_over_the_part_size_is_transcribed_in_parts_and_a_retr
     fake_openai.requests.clear()
     fake_openai.reply(
         *LAST_TWO,
+        chat_completion(json.dumps({"title": "Agentes de IA", "description": "La sesión."})),
         chat_completion(json.dumps({"subject": "Resumen", "summary_html": "<p>Agentes.</p>"})),
     )
     recording_process(recording=recording, final_attempt=True)
@@ -104,6 +101,10 @@ def test_an_uploaded_video_over_the_part_size_is_transcribed_in_parts_and_a_retr
     assert recording.transcript_parts == {}
     assert recording.status == Recording.Status.SUMMARY_PENDING
     assert Draft.objects.filter(kind="webinar_summary").count() == 1
+    # The video's title and description are drafted once the transcript exists, from it.
+    video_prompt = next(r for r in fake_openai.requests if r["path"] == "/v1/chat/completions")
+    assert "Luego revisa el resultado." in json.dumps(video_prompt["body"], ensure_ascii=False)
+    assert Draft.objects.filter(kind="webinar_video").count() == 1
     sent = AIUsage.objects.filter(kind=AIUsage.Kind.TRANSCRIBE, status=AIUsage.Status.OK)
     assert sent.count() == 4
 
