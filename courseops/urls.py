@@ -25,6 +25,7 @@ urlpatterns = [
     path("messaging/", include("courseops.messaging.urls")),
     path("webhooks/", include("courseops.webhooks.urls")),
     path("portal/lecciones/", include("content.portal.urls")),
+    path("portal/webinars/", include("webinars.portal.urls")),
     path("", include("students.urls")),
     path("webinars/", include("webinars.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),

@@ -95,6 +95,7 @@ class Registration(models.Model):
     class Source(models.TextChoices):
         ONBOARDING = "onboarding", _("Alta de estudiante")
         PAGE = "page", _("Página pública")
+        PORTAL = "portal", _("Portal del alumno")
         API = "api", "API"
         ADMIN = "admin", _("Admin")
 
