@@ -3,12 +3,10 @@ around its silence, transcribed part by part against a fake OpenAI server (the r
 runs) and joined on the recording's clock; a retry after a failed part resumes."""
 
 import json
-from datetime import timedelta
 
 import httpx
 import pytest
 import respx
-import time_machine
 from django.core.files import File
 
 from courseops.ai import AIUnavailable
@@ -16,8 +14,7 @@ from courseops.ai.models import AIUsage
 from courseops.reviews.models import Draft
 from tests.ai.conftest import api_error, chat_completion, fake_openai, make_httpserver, whisper
 from tests.media import synthetic_video
-from tests.webinars.conftest import START
-from webinars.models import Recording, Webinar
+from webinars.models import Recording
 from webinars.services.recordings import recording_process, recording_upload
 from webinars.services.transcripts import transcribe_recording
 
@@ -53,15 +50,6 @@ def _small_parts(settings, tmp_path):
     settings.AI_AUDIO_OVERLAP_SECONDS = 2
 
 
-@pytest.fixture
-def finished(make_webinar):
-    with time_machine.travel(START - timedelta(days=2), tick=False):
-        webinar = make_webinar(title="Agentes de IA")
-    Webinar.objects.filter(pk=webinar.pk).update(status=Webinar.Status.FINISHED)
-    webinar.refresh_from_db()
-    return webinar
-
-
 def _uploads(fake_openai):
     return [
         r["body"]["files"]["file"]
@@ -71,12 +59,12 @@ def _uploads(fake_openai):
 
 
 def test_an_uploaded_video_over_the_part_size_is_transcribed_in_parts_and_a_retry_resumes(
-    finished, fake_openai, settings, tmp_path
+    finished_webinar, fake_openai, settings, tmp_path
 ):
     settings.AI_MAX_ATTEMPTS = 1
     video = synthetic_video(tmp_path / "sesion.mp4", PATTERN)
     with video.open("rb") as fh:
-        recording = recording_upload(webinar=finished, file=File(fh, name="sesion.mp4"))
+        recording = recording_upload(webinar=finished_webinar, file=File(fh, name="sesion.mp4"))
     fake_openai.reply(*FIRST_TWO, api_error(503, code=None, message="overloaded"))
     with pytest.raises(AIUnavailable):  # transient: re-raised for the task to retry
         recording_process(recording=recording, final_attempt=False)
@@ -110,13 +98,13 @@ def test_an_uploaded_video_over_the_part_size_is_transcribed_in_parts_and_a_retr
 
 
 def test_zooms_m4a_is_streamed_to_a_file_and_transcribed_in_parts(
-    finished, fake_openai, settings, tmp_path
+    finished_webinar, fake_openai, settings, tmp_path
 ):
     settings.ZOOM_ACCOUNT_ID, settings.ZOOM_CLIENT_ID = "acc", "cid"
     settings.ZOOM_CLIENT_SECRET = "csecret"
     audio = synthetic_video(tmp_path / "audio.m4a", PATTERN, picture=False).read_bytes()
     recording = Recording.objects.create(
-        webinar=finished,
+        webinar=finished_webinar,
         source=Recording.Source.ZOOM,
         zoom_download_token="dl-token",
         zoom_files=[

@@ -12,7 +12,6 @@ from django.test.utils import CaptureQueriesContext
 from courseops.reviews.models import Draft, DraftStatus
 from courseops.reviews.services import create_draft
 from students.models import Plan, Student
-from students.portal.services import SESSION_EMAIL_KEY, SESSION_KEY
 from tests.webinars.conftest import START
 from webinars.models import Recording, Registration, Webinar
 from webinars.services import registration_create
@@ -25,14 +24,9 @@ BEFORE = START - timedelta(days=1)
 
 
 @pytest.fixture
-def signed_in(client, student, settings):
-    settings.SESSION_COOKIE_AGE = 365 * 24 * 3600  # the tests travel weeks ahead
+def signed_in(portal_sign_in, student):
     Student.objects.filter(pk=student.pk).update(status=Student.Status.ACTIVE)
-    session = client.session
-    session[SESSION_KEY] = student.pk
-    session[SESSION_EMAIL_KEY] = student.email
-    session.save()
-    return student
+    return portal_sign_in(student)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from courseops.reviews.models import Draft
 from courseops.reviews.services import edit_draft
 from tests.ai.conftest import chat_completion, fake_openai, make_httpserver
 from tests.webinars.conftest import START
-from webinars.models import Recording, Webinar
+from webinars.models import Recording
 from webinars.services.recordings import recording_process, recording_upload
 from webinars.services.transcripts import transcription_claim, transcription_release
 
@@ -25,15 +25,6 @@ VIDEO = b"\x00\x00\x00\x18ftypmp42" + b"0" * 1000
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def finished(make_webinar):
-    with time_machine.travel(START - timedelta(days=2), tick=False):
-        webinar = make_webinar(title="Agentes de IA")
-    Webinar.objects.filter(pk=webinar.pk).update(status=Webinar.Status.FINISHED)
-    webinar.refresh_from_db()
-    return webinar
 
 
 def _video_drafted_without_transcript(webinar, settings):
@@ -62,9 +53,9 @@ def _chat_prompts(fake_openai):
 
 
 def test_a_pending_video_draft_written_before_the_transcript_is_rewritten_from_it(
-    finished, fake_openai, settings
+    finished_webinar, fake_openai, settings
 ):
-    recording, draft = _video_drafted_without_transcript(finished, settings)
+    recording, draft = _video_drafted_without_transcript(finished_webinar, settings)
     fake_openai.reply(
         chat_completion(json.dumps({"title": "Agentes y herramientas", "description": "Cómo."})),
         chat_completion(json.dumps({"subject": "Resumen", "summary_html": "<p>Agentes.</p>"})),
@@ -81,9 +72,9 @@ def test_a_pending_video_draft_written_before_the_transcript_is_rewritten_from_i
 
 
 def test_a_video_draft_staff_already_edited_is_not_rewritten(
-    finished, fake_openai, settings, staff_user
+    finished_webinar, fake_openai, settings, staff_user
 ):
-    recording, draft = _video_drafted_without_transcript(finished, settings)
+    recording, draft = _video_drafted_without_transcript(finished_webinar, settings)
     edit_draft(draft=draft, user=staff_user, subject="Mi título")
     fake_openai.reply(
         chat_completion(json.dumps({"subject": "Resumen", "summary_html": "<p>Agentes.</p>"}))
@@ -95,8 +86,10 @@ def test_a_video_draft_staff_already_edited_is_not_rewritten(
     assert len(_chat_prompts(fake_openai)) == 1  # only the summary
 
 
-def test_a_duplicate_delivery_stands_down_while_another_task_transcribes(finished):
-    recording = recording_upload(webinar=finished, file=SimpleUploadedFile("sesion.vtt", VTT))
+def test_a_duplicate_delivery_stands_down_while_another_task_transcribes(finished_webinar):
+    recording = recording_upload(
+        webinar=finished_webinar, file=SimpleUploadedFile("sesion.vtt", VTT)
+    )
     claim = transcription_claim(recording)  # the first delivery, mid-transcription
     usage_before = AIUsage.objects.count()
 
@@ -118,8 +111,10 @@ def test_a_duplicate_delivery_stands_down_while_another_task_transcribes(finishe
     assert transcription_claim(recording) is None  # transcribed: nothing left to claim
 
 
-def test_a_claim_left_by_a_dead_worker_is_taken_over_after_its_time(finished):
-    recording = recording_upload(webinar=finished, file=SimpleUploadedFile("sesion.vtt", VTT))
+def test_a_claim_left_by_a_dead_worker_is_taken_over_after_its_time(finished_webinar):
+    recording = recording_upload(
+        webinar=finished_webinar, file=SimpleUploadedFile("sesion.vtt", VTT)
+    )
     with time_machine.travel(START, tick=False):
         dead = transcription_claim(recording)
     with time_machine.travel(START + timedelta(hours=1), tick=False):

@@ -9,18 +9,13 @@ from django.test.utils import CaptureQueriesContext
 
 from students.models import Student
 from students.portal.navigation import register_section, sections, unregister_section
-from students.portal.services import SESSION_EMAIL_KEY, SESSION_KEY
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def signed_in(client, student):
-    session = client.session
-    session[SESSION_KEY] = student.pk
-    session[SESSION_EMAIL_KEY] = student.email
-    session.save()
-    return student
+def signed_in(portal_sign_in, student):
+    return portal_sign_in(student)
 
 
 @pytest.fixture
