@@ -11,6 +11,7 @@ queries whatever the number of sections once warm.
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -74,14 +75,28 @@ def _is_under(path, url, section):
     return path == url if section.key == HOME else path.startswith(url)
 
 
+def forget(student):
+    """Drop the student's cached summaries and badges (after they changed what they show,
+    e.g. registering to a webinar), in every language."""
+    cache.delete_many(
+        [
+            _key(kind, section.key, student, language)
+            for section in sections()
+            for kind in ("badge", "summary")
+            for language, _name in settings.LANGUAGES
+        ]
+    )
+
+
+def _key(kind, section_key, student, language):
+    return f"portal:nav:{kind}:{section_key}:{student.pk}:{language}"
+
+
 def _cached_values(student, section_list, with_summaries):
     """{(kind, section key): value}: from the cache, computing only what is missing."""
     kinds = ("badge", "summary") if with_summaries else ("badge",)
     wanted = {
-        (kind, s.key): (
-            f"portal:nav:{kind}:{s.key}:{student.pk}:{get_language()}",
-            getattr(s, kind),
-        )
+        (kind, s.key): (_key(kind, s.key, student, get_language()), getattr(s, kind))
         for s in section_list
         for kind in kinds
         if getattr(s, kind) is not None

@@ -137,6 +137,7 @@ def test_a_student_registers_to_a_webinar_of_their_plan_from_the_portal(
             is_public=False,
         )
     with time_machine.travel(BEFORE, tick=False):
+        assert "No tienes webinars próximos" in client.get("/portal/").content.decode()
         html = client.get(PAGE).content.decode()
         assert f"/portal/webinars/{webinar.pk}/inscribirme/" in html
         assert "Solo Básico" not in html
@@ -144,6 +145,7 @@ def test_a_student_registers_to_a_webinar_of_their_plan_from_the_portal(
             response = client.post(f"/portal/webinars/{webinar.pk}/inscribirme/")
         refused = client.post(f"/portal/webinars/{other.pk}/inscribirme/")
         after = client.get(PAGE).content.decode()
+        home = client.get("/portal/").content.decode()
 
     assert response.url == PAGE
     registration = Registration.objects.get(webinar=webinar)
@@ -153,6 +155,7 @@ def test_a_student_registers_to_a_webinar_of_their_plan_from_the_portal(
     assert "Visión artificial" in after.split('id="proximos"')[1].split('id="pasados"')[0]
     assert refused.status_code == 404
     assert not Registration.objects.filter(webinar=other).exists()
+    assert "Próximo: Visión artificial" in home  # not the cached "no webinars" of before
 
 
 def test_a_full_webinar_says_so_instead_of_registering(client, signed_in, make_webinar, plan):

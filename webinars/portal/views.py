@@ -4,6 +4,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_http_methods
 
+from students.portal.navigation import forget
 from students.portal.services import current_student
 from students.portal.views import render_for_student
 from webinars import calendar
@@ -44,6 +45,7 @@ def register(request, pk):
         )
     except RegistrationError as exc:
         return _page(request, student, error=" ".join(exc.messages), status=400)
+    forget(student)  # the home card now names this webinar
     return redirect("webinars_portal:my_webinars")
 
 

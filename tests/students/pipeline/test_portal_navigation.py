@@ -93,9 +93,8 @@ def _queries(client):
 
 
 def test_the_home_page_costs_one_query_per_summary_once_and_then_none(
-    client, signed_in, extra_sections, settings
+    client, signed_in, extra_sections
 ):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     extra_sections(1)
     cold_one = _queries(client)
     warm_one = _queries(client)
