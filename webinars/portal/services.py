@@ -14,7 +14,7 @@ from courseops.reviews.models import Draft, DraftStatus
 from courseops.reviews.sanitize import clean_email_html
 from webinars import calendar
 from webinars.models import Recording, Registration, Webinar
-from webinars.services.attendance import JOIN_EARLY, join_url
+from webinars.services.attendance import join_url, on_air
 from webinars.services.text import local_when
 from webinars.services.webinars import upcoming_for_plan
 
@@ -34,11 +34,6 @@ def student_registrations(student):
         .select_related("webinar", "webinar__recording")
         .order_by("webinar__starts_at", "pk")
     )
-
-
-def on_air(webinar, now):
-    """While the join link counts as attendance: from shortly before the start to the end."""
-    return webinar.status in COMING and webinar.starts_at - JOIN_EARLY <= now <= webinar.ends_at
 
 
 def _when(webinar, student):
