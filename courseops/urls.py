@@ -27,6 +27,7 @@ urlpatterns = [
     path("messaging/", include("courseops.messaging.urls")),
     path("webhooks/", include("courseops.webhooks.urls")),
     path("portal/lecciones/", include("content.portal.urls")),
+    path("portal/webinars/", include("webinars.portal.urls")),
     path("", include("students.urls")),
     path("", include("engagement.urls")),
     path("webinars/", include("webinars.urls")),
