@@ -8,7 +8,8 @@ class EngagementConfig(AppConfig):
 
     def ready(self):
         from courseops.webhooks.registry import register_provider
-        from engagement import review_kinds, signals  # noqa: F401  (connects the receivers)
+        from engagement import portal_navigation, review_kinds, signals  # noqa: F401
 
         review_kinds.register()
+        portal_navigation.register()
         register_provider("thinkific", "engagement.thinkific.ThinkificProvider")

@@ -14,6 +14,7 @@ from engagement.services.assignments import assignments_for, submit_assignment
 from engagement.services.progress import progress_for
 from engagement.services.student_digest import set_weekly_email
 from students.portal.services import current_student
+from students.portal.views import render_for_student
 
 
 @require_http_methods(["GET", "POST"])
@@ -26,8 +27,9 @@ def portal_progress(request):
         set_weekly_email(student=student, enabled=request.POST.get("weekly_email") == "on")
         return redirect("engagement:portal-progress")
     weekly = StudentProgress.objects.filter(student=student, weekly_email=True).exists()
-    return render(
+    return render_for_student(
         request,
+        student,
         "engagement/portal/progress.html",
         {"student": student, "progress": progress_for(student), "weekly_email": weekly},
     )
@@ -43,7 +45,9 @@ def portal_assignments(request):
         (assignment, assignment.due_for(student), submissions.get(assignment.pk))
         for assignment in assignments_for(student)
     ]
-    return render(request, "engagement/portal/assignments.html", {"student": student, "rows": rows})
+    return render_for_student(
+        request, student, "engagement/portal/assignments.html", {"student": student, "rows": rows}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -73,8 +77,9 @@ def portal_assignment(request, pk):
         "submission": submission,
         "form": form,
     }
-    status = 400 if form.is_bound else 200
-    return render(request, "engagement/portal/assignment.html", context, status=status)
+    response = render_for_student(request, student, "engagement/portal/assignment.html", context)
+    response.status_code = 400 if form.is_bound else 200
+    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -91,13 +96,14 @@ def portal_questions(request):
         else:
             return redirect("engagement:portal-questions")
     questions = Question.objects.filter(student=student).order_by("-created_at")[:20]
-    status = 400 if form.is_bound else 200
-    return render(
+    response = render_for_student(
         request,
+        student,
         "engagement/portal/questions.html",
         {"student": student, "form": form, "questions": questions},
-        status=status,
     )
+    response.status_code = 400 if form.is_bound else 200
+    return response
 
 
 @require_http_methods(["GET", "POST"])
