@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from courseops.core.api import WhoAmIView
 from courseops.core.views import health
+from courseops.operations.privacy.api import PrivacyEraseView, PrivacyExportView
 from courseops.operations.views import metrics
 
 handler404 = "courseops.core.api.not_found"
@@ -12,6 +13,8 @@ handler500 = "courseops.core.api.server_error"
 
 api_v1 = [
     path("me/", WhoAmIView.as_view(), name="me"),
+    path("privacy/export/", PrivacyExportView.as_view(), name="privacy-export"),
+    path("privacy/erase/", PrivacyEraseView.as_view(), name="privacy-erase"),
     path("", include("students.api.urls")),
     path("", include("webinars.api.urls")),
     path("", include("marketing.api.urls")),

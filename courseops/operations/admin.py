@@ -6,6 +6,7 @@ from unfold.admin import ModelAdmin
 from courseops.core.admin import RecordAdmin
 from courseops.operations import tokens
 from courseops.operations.models import ApiToken, Incident
+from courseops.operations.privacy import admin as privacy_admin  # noqa: F401  (registers it)
 from courseops.operations.tokens import scope_choices
 
 
