@@ -336,6 +336,12 @@ AI_PRICES = {
 # Support (courseops.support): help desk address every new ticket is emailed to.
 SUPPORT_INBOX_EMAIL = env.str("SUPPORT_INBOX_EMAIL", default="")
 
+# Privacy (courseops.operations.privacy): days after which personal data is blanked by
+# the nightly retention task; 0 keeps it.
+RETENTION_WEBHOOK_PAYLOAD_DAYS = env.int("RETENTION_WEBHOOK_PAYLOAD_DAYS", default=90)
+RETENTION_MESSAGE_BODY_DAYS = env.int("RETENTION_MESSAGE_BODY_DAYS", default=180)
+RETENTION_INACTIVE_LEAD_DAYS = env.int("RETENTION_INACTIVE_LEAD_DAYS", default=730)
+
 # Operations (courseops.operations): alerts to staff when something needs a person.
 # Where alerts go: email addresses (through the outbox) and a Slack-compatible incoming
 # webhook URL; with neither, incidents are only listed in the admin.

@@ -1,12 +1,17 @@
 """What marketing holds about a person: the lead, its consents, activity and tracking."""
 
-from courseops.operations.privacy.redact import scrub
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat
+
+from courseops.messaging.models import OutboundMessage
+from courseops.operations.privacy.redact import ERASED, scrub
 from courseops.operations.privacy.registry import (
     ERASED_NAME,
     PrivacyPart,
     erased_email,
     register_part,
 )
+from courseops.operations.privacy.retention import retention_rule
 from marketing.models import Activity, Consent, Enrolment, Lead, TrackingEvent
 
 
@@ -93,3 +98,25 @@ class MarketingPart(PrivacyPart):
 
 
 register_part(MarketingPart())
+
+
+@retention_rule("marketing.inactive_leads", "RETENTION_INACTIVE_LEAD_DAYS")
+def anonymise_inactive_leads(cutoff):
+    """Leads never seen since `cutoff` and never students become anonymous rows (campaign
+    and conversion figures keep counting them), in one UPDATE per table."""
+    leads = Lead.objects.filter(last_seen_at__lt=cutoff, student__isnull=True).exclude(
+        email__startswith="borrado-"
+    )
+    Consent.objects.filter(lead__in=leads).update(ip=None, confirmed_ip=None)
+    OutboundMessage.objects.filter(recipient__in=leads.values("email")).update(
+        recipient=ERASED, person_key=ERASED, subject="", text_body="", html_body="", context={}
+    )
+    Enrolment.objects.filter(lead__in=leads).update(personal_line="")
+    return leads.update(
+        email=Concat(Value("borrado-lead-"), Cast("pk", CharField()), Value("@erased.invalid")),
+        name=ERASED_NAME,
+        phone="",
+        country="",
+        first_utm={},
+        last_utm={},
+    )

@@ -8,9 +8,7 @@ from courseops.operations.privacy.services import erase_person
 
 
 class Command(BaseCommand):
-    help = (
-        "Anonymise a person everywhere; ask Stripe and the LMS to forget them."
-    )
+    help = "Anonymise a person everywhere; ask Stripe and the LMS to forget them."
 
     def add_arguments(self, parser):
         parser.add_argument("email")
