@@ -6,6 +6,7 @@ from django.db.models.functions import Cast, Concat
 from courseops.messaging.models import OutboundMessage
 from courseops.operations.privacy.redact import ERASED, scrub
 from courseops.operations.privacy.registry import (
+    CONSENT,
     ERASED_NAME,
     PrivacyPart,
     erased_email,
@@ -71,6 +72,19 @@ class MarketingPart(PrivacyPart):
                 )
             ),
         }
+
+    def purposes(self, person):
+        consents = Consent.objects.filter(lead__in=self._leads(person)).order_by("purpose")
+        return [
+            {
+                "purpose": consent.get_purpose_display(),
+                "basis": CONSENT,
+                "status": consent.get_status_display(),
+                "since": consent.withdrawn_at or consent.granted_at or consent.requested_at,
+                "source": consent.withdrawn_source or consent.source,
+            }
+            for consent in consents
+        ]
 
     def erase(self, person):
         leads = list(self._leads(person))

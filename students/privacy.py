@@ -5,6 +5,8 @@ from django.utils import timezone
 
 from courseops.operations.privacy.redact import mentions, scrub, with_json_text
 from courseops.operations.privacy.registry import (
+    CONSENT,
+    CONTRACT,
     ERASED_NAME,
     PrivacyPart,
     erased_email,
@@ -79,6 +81,30 @@ class StudentsPart(PrivacyPart):
                 self._intake(person).values("source", "status", "data", "created_at")
             ),
         }
+
+    def purposes(self, person):
+        rows = []
+        for student in self._students(person):
+            rows.append(
+                {
+                    "purpose": "Curso y servicio contratado",
+                    "basis": CONTRACT,
+                    "status": student.get_status_display(),
+                    "since": student.created_at,
+                    "source": student.get_source_display(),
+                }
+            )
+            if student.sms_consent_at:
+                rows.append(
+                    {
+                        "purpose": "SMS de recordatorio",
+                        "basis": CONSENT,
+                        "status": "concedido",
+                        "since": student.sms_consent_at,
+                        "source": student.sms_consent_text,
+                    }
+                )
+        return rows
 
     def forget(self, person):
         answers = {}

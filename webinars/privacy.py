@@ -3,6 +3,7 @@
 from django.db.models import Q
 
 from courseops.operations.privacy.registry import (
+    CONSENT,
     ERASED_NAME,
     PrivacyPart,
     erased_email,
@@ -57,6 +58,19 @@ class WebinarsPart(PrivacyPart):
                 self._sessions(person).values("webinar__title", "joined_at", "left_at")
             ),
         }
+
+    def purposes(self, person):
+        return [
+            {
+                "purpose": f"SMS del webinar «{registration.webinar.title}»",
+                "basis": CONSENT,
+                "status": "concedido",
+                "since": registration.consent_at,
+                "source": registration.consent_text,
+            }
+            for registration in self._registrations(person).select_related("webinar")
+            if registration.sms_consent
+        ]
 
     def erase(self, person):
         sessions = list(self._sessions(person).values_list("pk", flat=True))

@@ -275,3 +275,15 @@ def test_admin_request_page_exports_and_erases(person, client, admin_user, setti
     response = client.post(url, {"email": EMAIL, "action": "erase", "confirm": "on"})
     assert response.status_code == 302
     assert not Student.objects.filter(email=EMAIL).exists()
+
+
+def test_admin_shows_purposes_with_lawful_basis(person, client, admin_user):
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/operations/erasure/solicitud/", {"email": EMAIL, "action": "purposes"}
+    )
+    page = response.content.decode()
+    assert "Curso y servicio contratado" in page
+    assert "Ejecución de contrato (art. 6.1.b RGPD)" in page
+    assert "Newsletter por correo" in page
+    assert "Consentimiento (art. 6.1.a RGPD)" in page

@@ -11,7 +11,12 @@ from django.utils.translation import gettext_lazy as _
 
 from courseops.core.admin import RecordAdmin
 from courseops.operations.models import Erasure
-from courseops.operations.privacy.services import archive_name, erase_person, export_archive
+from courseops.operations.privacy.services import (
+    archive_name,
+    erase_person,
+    export_archive,
+    purposes,
+)
 
 
 class PersonRequestForm(forms.Form):
@@ -37,15 +42,19 @@ class ErasureAdmin(RecordAdmin):
             raise PermissionDenied
         can_erase = request.user.has_perm("operations.add_erasure")
         form = PersonRequestForm(request.POST or None)
+        purposes_rows = None
         if request.method == "POST" and form.is_valid():
             email = form.cleaned_data["email"]
-            if request.POST.get("action") != "erase":
+            action = request.POST.get("action")
+            if action == "purposes":
+                purposes_rows = purposes(email)
+            elif action != "erase":
                 response = HttpResponse(export_archive(email), content_type="application/zip")
                 response["Content-Disposition"] = f'attachment; filename="{archive_name(email)}"'
                 return response
-            if not can_erase:
+            elif not can_erase:
                 raise PermissionDenied
-            if not form.cleaned_data["confirm"]:
+            elif not form.cleaned_data["confirm"]:
                 form.add_error("confirm", _("Marca la confirmación para borrar."))
             else:
                 erasure = erase_person(email, user=request.user)
@@ -56,6 +65,7 @@ class ErasureAdmin(RecordAdmin):
             "title": _("Exportar o borrar los datos de una persona"),
             "form": form,
             "can_erase": can_erase,
+            "purposes": purposes_rows,
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/operations/erasure/request.html", context)

@@ -45,6 +45,13 @@ def erased_email(kind: str, pk) -> str:
 ERASED_NAME = "Persona borrada"
 
 
+# Lawful bases (GDPR art. 6.1), as staff read them.
+CONSENT = "Consentimiento (art. 6.1.a RGPD)"
+CONTRACT = "Ejecución de contrato (art. 6.1.b RGPD)"
+LEGAL_OBLIGATION = "Obligación legal (art. 6.1.c RGPD)"
+LEGITIMATE_INTEREST = "Interés legítimo (art. 6.1.f RGPD)"
+
+
 class PrivacyPart:
     name = ""
 
@@ -53,6 +60,11 @@ class PrivacyPart:
 
     def export(self, person: Person) -> dict[str, list[dict]]:
         return {}
+
+    def purposes(self, person: Person) -> list[dict]:
+        """Why the person's data is processed: rows of `purpose`, `basis` (lawful basis),
+        `status`, `since` and `source`, shown to staff per person."""
+        return []
 
     def forget(self, person: Person) -> dict[str, str]:
         """Ask outside services to forget the person; returns what each answered."""

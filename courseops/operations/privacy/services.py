@@ -32,6 +32,14 @@ def export_data(email: str) -> dict[str, list[dict]]:
     return data
 
 
+def purposes(email: str) -> list[dict]:
+    """Every purpose the person's data serves, with its lawful basis and consent state."""
+    person = identify(email)
+    return [
+        row | {"app": part.name} for part in registered_parts() for row in part.purposes(person)
+    ]
+
+
 def export_archive(email: str) -> bytes:
     """A zip with `persona.json` (everything) and one CSV per table."""
     data = export_data(email)
