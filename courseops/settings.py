@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "content",
     "engagement",
     "marketing",
+    "surveys",
 ]
 
 MIDDLEWARE = [

@@ -23,6 +23,8 @@ from courseops.webhooks.models import WebhookEvent
 from marketing.models import Consent, Lead
 from marketing.services.leads import capture_lead
 from students.models import IntakeRecord, Plan, Student
+from surveys.models import Answer, Survey
+from surveys.services import record_answer, survey_for
 from webinars.models import Registration
 from webinars.services import webinar_create, webinar_schedule
 from webinars.services.registrations import registration_create
@@ -139,6 +141,13 @@ def person(django_capture_on_commit_callbacks):
         payload={"email": "o@x.io"},
     )
     log_action(student, "test.touched", data={"email": EMAIL, "name": NAME})
+    record_answer(
+        survey=survey_for(Survey.Kind.WEBINAR, webinar=webinar),
+        respondent=EMAIL,
+        score=4,
+        comment=f"Soy {NAME}, llamadme al {PHONE}",
+        student=student,
+    )
     return student
 
 
@@ -182,6 +191,7 @@ def test_the_scan_sees_the_person_before_erasure(person):
         "support_ticket",
         "webhooks_webhookevent",
         "audit_auditentry",
+        "surveys_answer",
     } <= hits
 
 
@@ -202,6 +212,7 @@ def test_erase_leaves_no_trace_and_keeps_the_figures(person, fake_vendors):
     assert consent.ip is None
     assert consent.purpose
     assert WebhookEvent.objects.get(event_id="evt_2").payload == {"email": "o@x.io"}
+    assert Answer.objects.get().score == 4
     # Outside services were asked to forget, through their real clients.
     assert [request.method for request, _response in httpserver.log] == ["DELETE"]
     assert thinkific.calls.call_count == 1
@@ -229,6 +240,7 @@ def test_export_holds_every_app_share(person):
     assert any(row["subject"] == f"Hola {NAME}" for row in data["messaging.messages"])
     assert data["reviews.drafts"][0]["subject"] == f"Bienvenida {NAME}"
     assert data["support.tickets"][0]["subject"] == f"Llamar a {NAME}"
+    assert data["surveys.answers"][0]["score"] == 4
 
 
 def test_export_command_writes_a_zip_with_json_and_csv(person, tmp_path):
