@@ -285,6 +285,8 @@ UNFOLD = {
     "SITE_HEADER": "CourseOps",
     "SITE_SYMBOL": "school",
     "SHOW_HISTORY": True,
+    # The KPI dashboard is the admin's landing page (courseops.operations.kpis).
+    "DASHBOARD_CALLBACK": "courseops.operations.kpis.views.dashboard_callback",
 }
 
 # --- Core apps --------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from courseops.core.api import WhoAmIView
 from courseops.core.views import health
+from courseops.operations.kpis.views import dashboard_csv
 from courseops.operations.privacy.api import PrivacyEraseView, PrivacyExportView
 from courseops.operations.views import metrics
 
@@ -22,6 +23,7 @@ api_v1 = [
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
+    path("admin/kpis.csv", dashboard_csv, name="kpis-csv"),
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
     path("metrics", metrics, name="metrics"),

@@ -106,3 +106,26 @@ class Erasure(models.Model):
 
     def __str__(self):
         return f"{self.email_hash[:12]}… {self.erased_at:%Y-%m-%d %H:%M}"
+
+
+class KpiTarget(models.Model):
+    """A target staff set for one dashboard KPI (its key in the KPI registry)."""
+
+    key = models.CharField(_("indicador"), max_length=100, unique=True)
+    target = models.FloatField(_("objetivo"))
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("objetivo de KPI")
+        verbose_name_plural = _("objetivos de KPI")
+        ordering = ["key"]
+
+    def __str__(self):
+        return f"{self.key}: {self.target}"
