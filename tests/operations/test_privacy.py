@@ -299,3 +299,21 @@ def test_admin_shows_purposes_with_lawful_basis(person, client, admin_user):
     assert "Ejecución de contrato (art. 6.1.b RGPD)" in page
     assert "Newsletter por correo" in page
     assert "Consentimiento (art. 6.1.a RGPD)" in page
+
+
+def test_support_may_export_but_only_the_admin_role_erases(person, client, django_user_model):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(username="sol", password="pw-sol-1234")
+    user.is_staff = True
+    user.save()
+    user.groups.add(Group.objects.get(name="support"))
+    client.force_login(user)
+    url = "/admin/operations/erasure/solicitud/"
+    assert 'value="erase"' not in client.get(url).content.decode()
+    assert client.post(url, {"email": EMAIL, "action": "export"}).status_code == 200
+    response = client.post(url, {"email": EMAIL, "action": "erase", "confirm": "on"})
+    assert response.status_code == 403
+    assert Student.objects.filter(email=EMAIL).exists()
+    # Every staff role sees the KPI dashboard on the landing page.
+    assert 'id="kpi-dashboard"' in client.get("/admin/").content.decode()
