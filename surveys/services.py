@@ -59,15 +59,16 @@ def record_answer(*, survey, respondent, score, comment=None, student=None) -> A
         values["comment"] = comment.strip()[:2000]
     if student is not None:
         values["student"] = student
-    for _attempt in range(2):  # two first clicks at once: the loser updates the winner's row
-        try:
-            with transaction.atomic():
-                answer, created = Answer.objects.update_or_create(
-                    survey=survey, respondent=respondent, defaults=values
-                )
-            break
-        except IntegrityError:
-            continue
+    try:
+        with transaction.atomic():
+            answer, created = Answer.objects.update_or_create(
+                survey=survey, respondent=respondent, defaults=values
+            )
+    except IntegrityError:
+        # Two first clicks at once: the loser's insert failed, so the row is there now.
+        answer, created = Answer.objects.update_or_create(
+            survey=survey, respondent=respondent, defaults=values
+        )
     log_action(
         answer,
         "surveys.answer.recorded" if created else "surveys.answer.updated",
