@@ -8,5 +8,7 @@ class ContentConfig(AppConfig):
 
     def ready(self):
         from content import reviews
+        from content.portal import navigation
 
         reviews.register()
+        navigation.register()

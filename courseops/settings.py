@@ -421,6 +421,9 @@ else:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(BACKUP_DIR)},
     }
+# Engagement: students' questions emailed to this address (anymail inbound) are answered
+# from the knowledge base; empty means inbound email is not read for questions.
+HELP_INBOX_ADDRESS = env.str("HELP_INBOX_ADDRESS", default="")
 
 # Messaging (courseops.messaging)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

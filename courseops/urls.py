@@ -19,6 +19,7 @@ api_v1 = [
     path("", include("students.api.urls")),
     path("", include("webinars.api.urls")),
     path("", include("marketing.api.urls")),
+    path("", include("engagement.api.urls")),
 ]
 
 urlpatterns = [
@@ -31,7 +32,9 @@ urlpatterns = [
     path("messaging/", include("courseops.messaging.urls")),
     path("webhooks/", include("courseops.webhooks.urls")),
     path("portal/lecciones/", include("content.portal.urls")),
+    path("portal/webinars/", include("webinars.portal.urls")),
     path("", include("students.urls")),
+    path("", include("engagement.urls")),
     path("webinars/", include("webinars.urls")),
     path("suscripcion/", include("marketing.urls")),
     path("encuestas/", include("surveys.urls")),

@@ -8,5 +8,7 @@ class StudentsConfig(AppConfig):
 
     def ready(self):
         from students.onboarding import welcome
+        from students.portal import navigation
 
         welcome.register()
+        navigation.register()

@@ -65,6 +65,24 @@ def api_client(staff_user):
     return client
 
 
+@pytest.fixture
+def portal_sign_in(client, settings):
+    """Sign a student into the portal on the test client, as the emailed link does (for
+    a session that survives the weeks tests travel ahead)."""
+    from students.portal.services import SESSION_EMAIL_KEY, SESSION_KEY
+
+    settings.SESSION_COOKIE_AGE = 365 * 24 * 3600
+
+    def sign_in(student):
+        session = client.session
+        session[SESSION_KEY] = student.pk
+        session[SESSION_EMAIL_KEY] = student.email
+        session.save()
+        return student
+
+    return sign_in
+
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",

@@ -11,6 +11,7 @@ class WebinarsConfig(AppConfig):
         from courseops.reviews.registry import ReviewKind, register_kind
         from courseops.webhooks.registry import register_provider
         from webinars import signals  # noqa: F401  (connects the receivers)
+        from webinars.portal import navigation
         from webinars.services.promotion import social_posts_apply
         from webinars.services.recordings import summary_apply
         from webinars.services.reminders import reminder_text_apply
@@ -47,3 +48,4 @@ class WebinarsConfig(AppConfig):
             )
         )
         register_provider("zoom", "webinars.webhooks.ZoomProvider")
+        navigation.register()

@@ -1,5 +1,6 @@
 """Demo webinars: two upcoming (one public, one for a plan) and one past, with registrants,
-their attendance, a recording with its transcript and a summary waiting for review."""
+their attendance, a recording with its transcript and a summary waiting for review; the
+first active demo student has one of each in the portal's "Mis webinars"."""
 
 from datetime import timedelta
 
@@ -7,7 +8,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from courseops.core.demo import register
-from students.models import Plan
+from students.models import Plan, Student
 from webinars.models import Recording, Registration, Webinar
 from webinars.services import registration_create, webinar_create, webinar_schedule
 from webinars.services.attendance import attendance_record, attendance_settle
@@ -60,6 +61,29 @@ def _past_attendance_and_recording(past, *, staff):
         recording.file.save("agentes-ia-demo.vtt", ContentFile(TRANSCRIPT.encode()), save=False)
         recording.save()
         recording_process(recording=recording)  # transcript + summary draft, here and now
+
+
+def _portal_student(*, coming, past):
+    """Registered to the coming webinar and attended the past one (idempotent)."""
+    student = Student.objects.filter(status=Student.Status.ACTIVE).order_by("pk").first()
+    if student is None:
+        return
+    registration_create(webinar=coming, student=student, source=Registration.Source.PORTAL)
+    Registration.objects.get_or_create(
+        webinar=past,
+        email=student.email,
+        defaults={
+            "student": student,
+            "name": student.full_name,
+            "time_zone": student.time_zone,
+            "language": student.language,
+            "source": Registration.Source.PORTAL,
+            "attended": True,
+            "minutes_attended": 45,
+            "attended_at": past.starts_at,
+            "attendance_source": "csv",
+        },
+    )
 
 
 def _webinar(title, *, starts_at, staff, **kwargs):
@@ -135,3 +159,4 @@ def load_webinars_demo(*, staff):
         )
     past.refresh_from_db()
     _past_attendance_and_recording(past, staff=staff)
+    _portal_student(coming=public, past=past)

@@ -96,6 +96,7 @@ class Registration(models.Model):
     class Source(models.TextChoices):
         ONBOARDING = "onboarding", _("Alta de estudiante")
         PAGE = "page", _("Página pública")
+        PORTAL = "portal", _("Portal del alumno")
         API = "api", "API"
         ADMIN = "admin", _("Admin")
 
@@ -317,6 +318,9 @@ class Recording(models.Model):
     # Parts of a long audio already transcribed ({part key: segments}): a retry after a
     # failure sends only the rest. Emptied once the transcript is saved.
     transcript_parts = models.JSONField(default=dict, blank=True)
+    # Set while one task transcribes (a duplicate delivery then stands down); a claim older
+    # than `TRANSCRIPTION_CLAIM_TTL` is taken over, as its worker died.
+    transcribing_since = models.DateTimeField(_("transcribiendo desde"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
     # Where the video was published (YouTube), once its title and description were approved.
     video_url = models.URLField(_("vídeo publicado"), max_length=500, blank=True)

@@ -35,6 +35,19 @@ def _current_step(field):
     )
 
 
+class SmsConsentFilter(admin.SimpleListFilter):
+    title = _("consentimiento de SMS")
+    parameter_name = "sms"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Acepta SMS")), ("no", _("Sin consentimiento de SMS"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(sms_consent_at__isnull=self.value() == "no")
+        return queryset
+
+
 class PipelineFilter(admin.SimpleListFilter):
     title = _("paso de alta")
     parameter_name = "pipeline"
@@ -98,6 +111,7 @@ class StudentAdmin(ModelAdmin):
         "status",
         PipelineFilter,
         "source",
+        SmsConsentFilter,
         ("created_at", admin.DateFieldListFilter),
     ]
     search_fields = ["full_name", "email"]
@@ -117,6 +131,9 @@ class StudentAdmin(ModelAdmin):
         "created_at",
         "activated_at",
         "consent_at",
+        # Evidence of what the student accepted and when: never typed in by staff.
+        "sms_consent_at",
+        "sms_consent_text",
     ]
     fieldsets = [
         (
@@ -126,6 +143,7 @@ class StudentAdmin(ModelAdmin):
         (_("Plan y estado"), {"fields": ["plan", "status", "interests", "source", "lms_user_id"]}),
         (_("Stripe"), {"fields": ["stripe_customer_id", "stripe_state"]}),
         (_("Comunicación"), {"fields": ["drafts", "messages", "tickets"]}),
+        (_("Consentimiento de SMS"), {"fields": ["sms_consent_at", "sms_consent_text"]}),
         (
             _("Origen"),
             {

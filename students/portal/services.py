@@ -12,10 +12,12 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courseops.messaging.services import queue_email
 from students.models import Student
+from students.signals import student_signed_in
 
 SALT = "students.portal.sign-in"
 SESSION_KEY = "portal_student_id"
@@ -73,6 +75,7 @@ def sign_in_with_token(*, request, token):
     request.session.cycle_key()  # a fresh session id: no fixation across the sign-in
     request.session[SESSION_KEY] = student.pk
     request.session[SESSION_EMAIL_KEY] = student.email.lower()
+    student_signed_in.send(sender=Student, student=student, at=timezone.now(), source="portal")
     return student
 
 

@@ -6,18 +6,20 @@ from django.views.decorators.http import require_http_methods
 
 from courseops.operations.throttling import throttled
 from students.models import StudentMaterial
-from students.portal import services
+from students.portal import navigation, services
 from students.portal.forms import SignInRequestForm
 
 
-def render_for_student(request, student, template, context):
-    """A portal page in the student's own language (the staff admin stays Spanish).
+def render_for_student(request, student, template, context, *, summaries=False):
+    """A portal page in the student's own language (the staff admin stays Spanish), with
+    the navigation of the sections the apps registered (and their summaries: the home).
 
     Pages before sign-in stay in the site's language: answering the sign-in form in the
     language of the address typed would tell whether that address is a student's.
     """
     with translation.override(student.language):
-        return render(request, template, context)
+        portal_nav = navigation.navigation(request, student, with_summaries=summaries)
+        return render(request, template, {**context, "portal_nav": portal_nav})
 
 
 @require_http_methods(["GET", "POST"])
@@ -61,7 +63,7 @@ def home(request):
         .order_by("material__title")
     )
     context = {"student": student, "materials": materials}
-    return render_for_student(request, student, "portal/home.html", context)
+    return render_for_student(request, student, "portal/home.html", context, summaries=True)
 
 
 @require_http_methods(["POST"])

@@ -2,6 +2,7 @@
 announced to engagement through the content signals."""
 
 import pytest
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
@@ -157,3 +158,15 @@ def test_an_english_speaking_student_reads_the_portal_in_english(client, signed_
     page = client.get(f"/portal/lecciones/{published.pk}/").content.decode()
     assert "Key points" in page
     assert "Send answers" in page
+
+
+def test_the_portal_home_counts_the_lessons_not_opened_yet(client, signed_in, published):
+    home = client.get("/portal/").content.decode()
+    assert '<strong>Lecciones</strong><span class="muted">1 lección nueva</span>' in home
+    assert 'Lecciones <span class="badge">' in home
+
+    client.get(f"/portal/lecciones/{published.pk}/")
+    cache.clear()  # the summaries are cached for a minute
+    home = client.get("/portal/").content.decode()
+    assert "1 lección, todas vistas" in home
+    assert 'Lecciones <span class="badge">' not in home

@@ -28,6 +28,8 @@ PUBLIC_SOURCES = (
     "students/intake/validation.py",
     "students/intake/forms.py",
     "students/portal/",
+    "content/portal/",
+    "webinars/portal/",
     "webinars/forms.py",
     "webinars/services/registrations.py",
 )

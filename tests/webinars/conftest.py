@@ -1,8 +1,10 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
 from students.models import Plan, Student
+from webinars.models import Webinar
 from webinars.services import webinar_create, webinar_schedule
 
 START = datetime(2026, 12, 10, 17, 0, tzinfo=UTC)  # 11:00 in Mexico City
@@ -48,3 +50,13 @@ def make_webinar(db, django_capture_on_commit_callbacks):
         return webinar
 
     return make
+
+
+@pytest.fixture
+def finished_webinar(make_webinar):
+    """A webinar held two days after its creation, now finished (for its recording)."""
+    with time_machine.travel(START - timedelta(days=2), tick=False):
+        webinar = make_webinar(title="Agentes de IA")
+    Webinar.objects.filter(pk=webinar.pk).update(status=Webinar.Status.FINISHED)
+    webinar.refresh_from_db()
+    return webinar

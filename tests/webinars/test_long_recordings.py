@@ -3,12 +3,10 @@ around its silence, transcribed part by part against a fake OpenAI server (the r
 runs) and joined on the recording's clock; a retry after a failed part resumes."""
 
 import json
-from datetime import timedelta
 
 import httpx
 import pytest
 import respx
-import time_machine
 from django.core.files import File
 
 from courseops.ai import AIUnavailable
@@ -16,8 +14,7 @@ from courseops.ai.models import AIUsage
 from courseops.reviews.models import Draft
 from tests.ai.conftest import api_error, chat_completion, fake_openai, make_httpserver, whisper
 from tests.media import synthetic_video
-from tests.webinars.conftest import START
-from webinars.models import Recording, Webinar
+from webinars.models import Recording
 from webinars.services.recordings import recording_process, recording_upload
 from webinars.services.transcripts import transcribe_recording
 
@@ -53,15 +50,6 @@ def _small_parts(settings, tmp_path):
     settings.AI_AUDIO_OVERLAP_SECONDS = 2
 
 
-@pytest.fixture
-def finished(make_webinar):
-    with time_machine.travel(START - timedelta(days=2), tick=False):
-        webinar = make_webinar(title="Agentes de IA")
-    Webinar.objects.filter(pk=webinar.pk).update(status=Webinar.Status.FINISHED)
-    webinar.refresh_from_db()
-    return webinar
-
-
 def _uploads(fake_openai):
     return [
         r["body"]["files"]["file"]
@@ -71,17 +59,13 @@ def _uploads(fake_openai):
 
 
 def test_an_uploaded_video_over_the_part_size_is_transcribed_in_parts_and_a_retry_resumes(
-    finished, fake_openai, settings, tmp_path
+    finished_webinar, fake_openai, settings, tmp_path
 ):
     settings.AI_MAX_ATTEMPTS = 1
     video = synthetic_video(tmp_path / "sesion.mp4", PATTERN)
     with video.open("rb") as fh:
-        recording = recording_upload(webinar=finished, file=File(fh, name="sesion.mp4"))
-    fake_openai.reply(
-        chat_completion(json.dumps({"title": "Agentes de IA", "description": "La sesión."})),
-        *FIRST_TWO,
-        api_error(503, code=None, message="overloaded"),
-    )
+        recording = recording_upload(webinar=finished_webinar, file=File(fh, name="sesion.mp4"))
+    fake_openai.reply(*FIRST_TWO, api_error(503, code=None, message="overloaded"))
     with pytest.raises(AIUnavailable):  # transient: re-raised for the task to retry
         recording_process(recording=recording, final_attempt=False)
 
@@ -93,6 +77,7 @@ def test_an_uploaded_video_over_the_part_size_is_transcribed_in_parts_and_a_retr
     fake_openai.requests.clear()
     fake_openai.reply(
         *LAST_TWO,
+        chat_completion(json.dumps({"title": "Agentes de IA", "description": "La sesión."})),
         chat_completion(json.dumps({"subject": "Resumen", "summary_html": "<p>Agentes.</p>"})),
     )
     recording_process(recording=recording, final_attempt=True)
@@ -104,18 +89,22 @@ def test_an_uploaded_video_over_the_part_size_is_transcribed_in_parts_and_a_retr
     assert recording.transcript_parts == {}
     assert recording.status == Recording.Status.SUMMARY_PENDING
     assert Draft.objects.filter(kind="webinar_summary").count() == 1
+    # The video's title and description are drafted once the transcript exists, from it.
+    video_prompt = next(r for r in fake_openai.requests if r["path"] == "/v1/chat/completions")
+    assert "Luego revisa el resultado." in json.dumps(video_prompt["body"], ensure_ascii=False)
+    assert Draft.objects.filter(kind="webinar_video").count() == 1
     sent = AIUsage.objects.filter(kind=AIUsage.Kind.TRANSCRIBE, status=AIUsage.Status.OK)
     assert sent.count() == 4
 
 
 def test_zooms_m4a_is_streamed_to_a_file_and_transcribed_in_parts(
-    finished, fake_openai, settings, tmp_path
+    finished_webinar, fake_openai, settings, tmp_path
 ):
     settings.ZOOM_ACCOUNT_ID, settings.ZOOM_CLIENT_ID = "acc", "cid"
     settings.ZOOM_CLIENT_SECRET = "csecret"
     audio = synthetic_video(tmp_path / "audio.m4a", PATTERN, picture=False).read_bytes()
     recording = Recording.objects.create(
-        webinar=finished,
+        webinar=finished_webinar,
         source=Recording.Source.ZOOM,
         zoom_download_token="dl-token",
         zoom_files=[

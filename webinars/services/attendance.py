@@ -215,6 +215,14 @@ def join_url(registration) -> str:
     return f"{settings.SITE_URL}{reverse('webinars:join', args=[token])}"
 
 
+def on_air(webinar, now):
+    """While joining counts as attending: from `JOIN_EARLY` before the start to the end."""
+    return (
+        webinar.status in (Webinar.Status.SCHEDULED, Webinar.Status.LIVE)
+        and webinar.starts_at - JOIN_EARLY <= now <= webinar.ends_at
+    )
+
+
 def join_follow(*, token, count=True, now=None):
     """The meeting link behind a tracked join token (None when invalid), counting the click
     (`count`) as attendance while the webinar is on."""
@@ -225,9 +233,6 @@ def join_follow(*, token, count=True, now=None):
     registration = Registration.objects.select_related("webinar").filter(pk=pk).first()
     if registration is None or registration.cancelled_at is not None:
         return None
-    webinar = registration.webinar
-    now = now or timezone.now()
-    on_air = webinar.starts_at - JOIN_EARLY <= now <= webinar.ends_at
-    if count and on_air and webinar.status in (Webinar.Status.SCHEDULED, Webinar.Status.LIVE):
+    if count and on_air(registration.webinar, now or timezone.now()):
         attendance_record(registration=registration, attended=True, source=Source.JOIN_LINK)
     return registration.link or None

@@ -19,7 +19,11 @@ from webinars.meetings import MeetingError
 from webinars.models import Recording
 from webinars.services.attendance import attendance_settle
 from webinars.services.text import registrant_context
-from webinars.services.transcripts import transcribe_recording
+from webinars.services.transcripts import (
+    transcribe_recording,
+    transcription_claim,
+    transcription_release,
+)
 from webinars.services.video import video_draft
 
 # What the summary prompt reads of a long transcript (about two hours of speech).
@@ -98,35 +102,43 @@ def _fail(recording, error):
 
 
 def recording_process(*, recording, final_attempt=True):
-    """Transcript (if missing), then the summary draft (if none yet). Transient errors are
-    re-raised for the task to retry; permanent ones mark the recording failed."""
+    """Transcript (if missing), then the video and summary drafts (if none yet), so both
+    read the transcript. Transient errors are re-raised for the task to retry; permanent
+    ones mark the recording failed (its video is still drafted, from the webinar alone).
+    A task finding the transcription claimed by another (a duplicate delivery) does
+    nothing: the claimer drafts what follows."""
     try:
+        if not recording.transcript and not _transcribe(recording):
+            return None
         video_draft(recording=recording)  # a video file: its title/description for review
-        if not recording.transcript:
-            result = transcribe_recording(recording)
-            recording.transcript, recording.transcript_segments = result.text, result.segments
-            recording.transcript_parts = {}
-            recording.status, recording.error = Recording.Status.TRANSCRIBED, ""
-            recording.save(
-                update_fields=[
-                    "transcript",
-                    "transcript_segments",
-                    "transcript_parts",
-                    "status",
-                    "error",
-                ]
-            )
-            log_action(
-                recording.webinar,
-                "webinars.recording.transcribed",
-                data={"offline": result.offline},
-            )
         return summary_draft(recording=recording)
     except (AIError, MeetingError) as exc:
         if not exc.permanent and not final_attempt:
             raise
         _fail(recording, exc)
-        return None
+    video_draft(recording=recording)
+    return None
+
+
+def _transcribe(recording):
+    """Transcribe and save under the claim; False when another task holds it."""
+    claim = transcription_claim(recording)
+    if claim is None:
+        return False
+    try:
+        result = transcribe_recording(recording)
+    finally:
+        transcription_release(recording, claim)
+    recording.transcript, recording.transcript_segments = result.text, result.segments
+    recording.transcript_parts = {}
+    recording.status, recording.error = Recording.Status.TRANSCRIBED, ""
+    recording.save(
+        update_fields=["transcript", "transcript_segments", "transcript_parts", "status", "error"]
+    )
+    log_action(
+        recording.webinar, "webinars.recording.transcribed", data={"offline": result.offline}
+    )
+    return True
 
 
 def _summary_drafts(recording):

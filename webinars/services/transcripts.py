@@ -8,9 +8,12 @@ transcribed (`transcript_parts`), so a retry after a failure sends only the rest
 """
 
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courseops.ai import PromptError, media, subtitles, transcribe, transcribe_media
@@ -20,6 +23,37 @@ from webinars.models import Recording
 REQUESTED_BY = "webinars.recording"
 # Zoom's file types, best first: its own transcript, then the lightest audio, the video.
 ZOOM_SOURCES = (("TRANSCRIPT", ".vtt"), ("M4A", ".m4a"), ("MP4", ".mp4"))
+# Longer than any transcription runs: an older claim is a dead worker's, taken over.
+TRANSCRIPTION_CLAIM_TTL = timedelta(hours=3)
+
+
+def transcription_claim(recording):
+    """Claim the transcription of a recording still without one (an atomic UPDATE, so two
+    tasks delivered at once cannot both send the parts). Returns the claim, or None when
+    another task holds it or the transcript exists already."""
+    now = timezone.now()
+    claimed = (
+        Recording.objects.filter(pk=recording.pk, transcript="")
+        .filter(
+            Q(transcribing_since__isnull=True)
+            | Q(transcribing_since__lt=now - TRANSCRIPTION_CLAIM_TTL)
+        )
+        .update(transcribing_since=now)
+    )
+    if not claimed:
+        return None
+    # Parts another attempt kept meanwhile are not sent again.
+    recording.refresh_from_db(fields=["transcript_parts"])
+    recording.transcribing_since = now
+    return now
+
+
+def transcription_release(recording, claim):
+    """Give the claim back (after a failure, so a retry may run); only our own claim."""
+    Recording.objects.filter(pk=recording.pk, transcribing_since=claim).update(
+        transcribing_since=None
+    )
+    recording.transcribing_since = None
 
 
 def _zoom_file(recording):

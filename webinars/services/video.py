@@ -3,6 +3,7 @@
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
 from django.utils import timezone
 
 from courseops.ai import generate
@@ -18,7 +19,8 @@ TRANSCRIPT_CHARS = 4000
 
 def video_draft(*, recording):
     """One title/description draft per recording with a video file (again after a
-    rejection); None when there is no video to publish."""
+    rejection); None when there is no video to publish. A pending draft written before
+    the transcript existed is written again from it, unless staff edited it already."""
     if not has_video_file(recording):
         return None
     existing = (
@@ -30,10 +32,47 @@ def video_draft(*, recording):
         .exclude(status=DraftStatus.REJECTED)
         .first()
     )
-    if existing is not None:
-        return existing
+    if existing is None:
+        result = _generate(recording)
+        return create_draft(
+            kind="webinar_video",
+            target=recording,
+            subject=result.data["title"][:100],
+            body=result.data["description"],
+            data={"with_transcript": bool(recording.transcript)},
+            ai_result=result,
+        )
+    if recording.transcript and _drafted_without_transcript(existing):
+        return _redraft(existing, recording)
+    return existing
+
+
+def _drafted_without_transcript(draft):
+    return (
+        draft.status == DraftStatus.PENDING
+        and (draft.data or {}).get("with_transcript") is False
+        and (draft.subject, draft.body) == (draft.generated_subject, draft.generated_body)
+    )
+
+
+def _redraft(draft, recording):
+    result = _generate(recording)
+    with transaction.atomic():
+        locked = Draft.objects.select_for_update().get(pk=draft.pk)
+        if not _drafted_without_transcript(locked):  # decided or edited meanwhile
+            return locked
+        locked.subject = locked.generated_subject = result.data["title"][:100]
+        locked.body = locked.generated_body = result.data["description"]
+        locked.data = locked.generated_data = {"with_transcript": True}
+        locked.ai_usage, locked.offline = result.usage, result.offline
+        locked.save()
+        log_action(locked, "webinars.recording.video_redrafted", data={"recording": recording.pk})
+    return locked
+
+
+def _generate(recording):
     webinar = recording.webinar
-    result = generate(
+    return generate(
         "webinar_video",
         {
             "title": webinar.title,
@@ -43,13 +82,6 @@ def video_draft(*, recording):
         },
         language=webinar.language,
         requested_by="webinars.video",
-    )
-    return create_draft(
-        kind="webinar_video",
-        target=recording,
-        subject=result.data["title"][:100],
-        body=result.data["description"],
-        ai_result=result,
     )
 
 

@@ -132,3 +132,25 @@ def test_plan_and_material_lists_load(admin_client, plan):
     assert "Premium" in page
     page = admin_client.get("/admin/students/material/").content.decode()
     assert "Curso de IA" in page
+
+
+def test_the_student_page_shows_the_sms_consent_and_the_list_filters_by_it(
+    admin_client, make_student
+):
+    consented = make_student(email="si@example.com", full_name="Acepta Sms")
+    Student.objects.filter(pk=consented.pk).update(
+        sms_consent_at="2026-11-20T15:00:00Z", sms_consent_text="Acepto recibir SMS de CourseOps."
+    )
+    make_student(email="no@example.com", full_name="Sin Consentimiento")
+
+    page = admin_client.get(f"{LIST}{consented.pk}/change/").content.decode()
+    assert "Consentimiento de SMS" in page
+    assert "Acepto recibir SMS de CourseOps." in page
+    assert 'name="sms_consent_text"' not in page  # shown, not editable
+
+    accepted = admin_client.get(LIST + "?sms=yes").content.decode()
+    refused = admin_client.get(LIST + "?sms=no").content.decode()
+    assert "Acepta Sms" in accepted
+    assert "Sin Consentimiento" not in accepted
+    assert "Sin Consentimiento" in refused
+    assert "Acepta Sms" not in refused

@@ -1,0 +1,277 @@
+"""Engagement figures: the nudge scan and the risk scoring over many students and events,
+each beside one hand-written SQL aggregate over the same rows, and API ingestion speed.
+
+Sizes: `BENCH_STUDENTS` (default 100,000 on PostgreSQL, 20,000 on SQLite) students with
+`BENCH_EVENTS_PER_STUDENT` (default 10) activity events each, spread over 60 days, and a
+progress row each; student n was last active n % 30 days ago and finished n % 21 of 20
+lessons. Rows are bulk-inserted (the populate is not the incremental path; ingestion is
+measured separately through the API). Tasks the scan enqueues (drafting) are dropped: the
+figures are finding and claiming, in queries and seconds.
+"""
+
+import os
+import time
+from datetime import timedelta
+
+from bench.harness import bench_database, setup_django
+from bench.outbox import counting_queries
+from bench.webinars import discarding_on_commit
+
+LESSONS = 20
+API_BATCHES = 5
+
+
+def sizes():
+    from django.db import connection
+
+    default = 100_000 if connection.vendor == "postgresql" else 20_000
+    students = int(os.environ.get("BENCH_STUDENTS", default))
+    return students, int(os.environ.get("BENCH_EVENTS_PER_STUDENT", 10))
+
+
+def populate(students, per_student, *, now, prefix="b"):
+    from engagement.models import ActivityEvent, PlanCurriculum, StudentProgress
+    from students.models import Plan, Student
+
+    plan, _ = Plan.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
+    PlanCurriculum.objects.get_or_create(plan=plan, defaults={"lessons_total": LESSONS})
+    kinds = ["sign_in", "lesson_viewed", "lesson_completed", "quiz_attempted", "sign_in"]
+    batch = 5_000
+    for start in range(0, students, batch):
+        rows = Student.objects.bulk_create(
+            [
+                Student(
+                    full_name=f"Alumna {n}",
+                    email=f"{prefix}{n}@example.com",
+                    plan=plan,
+                    status=Student.Status.ACTIVE,
+                    source=Student.Source.API,
+                    time_zone="America/Mexico_City",
+                    activated_at=now - timedelta(days=60),
+                )
+                for n in range(start, min(start + batch, students))
+            ]
+        )
+        StudentProgress.objects.bulk_create(
+            [
+                StudentProgress(
+                    student=student,
+                    last_activity_at=now - timedelta(days=n % 30, hours=1),
+                    lessons_completed=n % 21,
+                    streak_days=1,
+                    streak_last_day=(now - timedelta(days=n % 30)).date(),
+                    events_count=per_student,
+                )
+                for n, student in enumerate(rows, start)
+            ]
+        )
+        ActivityEvent.objects.bulk_create(
+            [
+                ActivityEvent(
+                    student=student,
+                    kind=kinds[k % len(kinds)],
+                    occurred_at=now - timedelta(days=n % 30 + k * 3, hours=1),
+                    source="api",
+                    metadata={"score": 3, "max_score": 10} if k % 5 == 3 else {},
+                )
+                for n, student in enumerate(rows, start)
+                for k in range(per_student)
+            ],
+            batch_size=10_000,
+        )
+    Student.objects.filter(email__startswith=prefix).update(created_at=now - timedelta(days=60))
+
+
+def timed(fn):
+    started = time.perf_counter()
+    with discarding_on_commit(), counting_queries() as queries:
+        result = fn()
+    return result, queries.count, time.perf_counter() - started
+
+
+def hand_sql(sql, params):
+    from django.db import connection
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return rows, time.perf_counter() - started
+
+
+def inactive_sql(now):
+    """The inactive-7-days rule as one aggregate: who is due, not claimed in the cooldown."""
+    return hand_sql(
+        "SELECT count(*) FROM students_student s "
+        "JOIN engagement_studentprogress p ON p.student_id = s.id "
+        "WHERE s.status IN ('active', 'onboarding') AND p.last_activity_at < %s "
+        "AND NOT EXISTS (SELECT 1 FROM engagement_nudge n WHERE n.student_id = s.id "
+        "AND n.created_at >= %s)",
+        [now - timedelta(days=7), now - timedelta(days=7)],
+    )
+
+
+def risk_sql(now):
+    """The risk inputs as one aggregate: events per student in the windows scoring uses."""
+    return hand_sql(
+        "SELECT s.id, p.last_activity_at, p.lessons_completed, "
+        "count(*) FILTER (WHERE e.kind = 'webinar_missed' AND e.occurred_at >= %s), "
+        "count(*) FILTER (WHERE e.kind <> 'webinar_missed' AND e.occurred_at >= %s), "
+        "count(*) FILTER (WHERE e.kind <> 'webinar_missed' AND e.occurred_at >= %s "
+        "AND e.occurred_at < %s) "
+        "FROM students_student s LEFT JOIN engagement_studentprogress p ON p.student_id = s.id "
+        "LEFT JOIN engagement_activityevent e ON e.student_id = s.id AND e.occurred_at >= %s "
+        "GROUP BY s.id, p.last_activity_at, p.lessons_completed",
+        [now - timedelta(days=30), now - timedelta(days=7), now - timedelta(days=14),
+         now - timedelta(days=7), now - timedelta(days=30)],
+    )  # fmt: skip
+
+
+def ingest_through_api(now):
+    from django.contrib.auth import get_user_model
+    from rest_framework.test import APIClient
+
+    from students.models import Student
+
+    user = get_user_model().objects.create_user("bench", is_staff=True, is_superuser=True)
+    client = APIClient()
+    client.force_authenticate(user)
+    ids = list(Student.objects.values_list("pk", flat=True)[:1000])
+    started = time.perf_counter()
+    for batch in range(API_BATCHES):
+        events = [
+            {
+                "id": f"api-{batch}-{n}",
+                "student_id": ids[n % len(ids)],
+                "kind": "lesson_completed" if n % 3 else "sign_in",
+                "occurred_at": (now - timedelta(minutes=n)).isoformat(),
+                "object_type": "lesson",
+                "object_id": f"x{batch}-{n}",
+            }
+            for n in range(1000)
+        ]
+        response = client.post("/api/v1/activity/", {"events": events}, format="json")
+        assert response.status_code == 200, response.content
+    seconds = time.perf_counter() - started
+    return API_BATCHES * 1000 / seconds
+
+
+def faq_latency(articles=300, questions=20):
+    """Median seconds from a question to its drafted answer (retrieval + offline AI +
+    draft), the drafting task run in-process as the worker would."""
+    from statistics import median
+
+    from engagement.models import KnowledgeArticle
+    from engagement.services.faq import answer_question, ask_question
+
+    topics = ["certificado", "plan", "pago", "webinar", "grabación", "factura", "acceso", "tarea"]
+    KnowledgeArticle.objects.bulk_create(
+        [
+            KnowledgeArticle(
+                question=f"¿Cómo funciona el {topics[n % len(topics)]} número {n}?",
+                answer=f"El {topics[n % len(topics)]} {n} se gestiona desde tu portal del alumno.",
+            )
+            for n in range(articles)
+        ]
+    )
+    waits = []
+    for n in range(questions):
+        with discarding_on_commit():
+            question = ask_question(
+                text=f"¿Dónde gestiono el {topics[n % len(topics)]} de mi curso?",
+                email=f"q{n}@example.com",
+                channel="api",
+            )
+        started = time.perf_counter()
+        answer_question(question_id=question.pk)
+        waits.append(time.perf_counter() - started)
+    return median(waits)
+
+
+def run():
+    import time_machine
+    from django.db import connection
+    from django.utils import timezone
+
+    from engagement.models import NudgeRule
+    from engagement.services.nudges import SCAN_LIMIT, scan_rules
+    from engagement.services.risk import score_students
+
+    students, per_student = sizes()
+    now = timezone.now().replace(microsecond=0)
+    NudgeRule.objects.exclude(kind__in=["inactive", "milestone"]).update(active=False)
+
+    populate(1000, 1, now=now, prefix="api")
+    print(f"API ingestion: {ingest_through_api(now):.0f} events/s (batches of 1,000)")
+    print(f"FAQ answer (300 articles, offline AI): median {faq_latency() * 1000:.0f} ms")
+    clear()
+
+    populate(students // 10, per_student, now=now, prefix="small")
+    with time_machine.travel(now, tick=False):
+        small_claimed, small_scan_queries, _ = timed(scan_rules)
+        _, small_risk_queries, _ = timed(score_students)
+    clear()
+
+    started = time.perf_counter()
+    populate(students, per_student, now=now)
+    print(
+        f"[{connection.vendor}] populated {students} students, {students * per_student} events "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(
+        f"scan at {students // 10} students: {small_claimed} claimed, {small_scan_queries} queries"
+    )
+    print(f"risk scoring at {students // 10} students: {small_risk_queries} queries")
+    with time_machine.travel(now, tick=False):
+        (_, sql_seconds) = inactive_sql(now)
+        print(f"hand SQL count of the inactive rule's matches: {sql_seconds:.2f} s")
+        scans = []
+        while True:
+            claimed, queries, seconds = timed(scan_rules)
+            scans.append((claimed, queries, seconds))
+            if not claimed:
+                break
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE engagement_nudge")  # as autovacuum would
+        for number, (claimed, queries, seconds) in enumerate(scans, 1):
+            if number <= 2 or number >= len(scans) - 1:
+                print(f"scan {number}: {claimed} claimed, {queries} queries, {seconds:.2f} s")
+        total = sum(claimed for claimed, _, _ in scans)
+        print(
+            f"{total} nudges claimed in {len(scans) - 1} scans (capped at "
+            f"{SCAN_LIMIT}), {sum(s for _, _, s in scans):.1f} s in all"
+        )
+        if connection.vendor == "postgresql":
+            (_, sql_seconds) = risk_sql(now)
+        else:
+            sql_seconds = float("nan")
+        scored, queries, seconds = timed(score_students)
+        print(
+            f"risk scoring: {scored} students, {queries} queries, {seconds:.2f} s "
+            f"(hand SQL aggregate of its inputs: {sql_seconds:.2f} s)"
+        )
+
+
+def clear():
+    from engagement.models import (
+        ActivityEvent,
+        CompletedLesson,
+        Nudge,
+        RiskScore,
+        StudentProgress,
+    )
+    from students.models import Student
+
+    for model in (Nudge, RiskScore, CompletedLesson, ActivityEvent, StudentProgress, Student):
+        model.objects.all().delete()
+
+
+def main():
+    import logging
+
+    setup_django()
+    logging.disable(logging.INFO)
+    with bench_database():
+        run()

@@ -1,0 +1,148 @@
+"""Thin API views: an LMS's activity batches and a student's progress."""
+
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from engagement.models import ActivitySource, Assignment, Question
+from engagement.services.activity import record_activities
+from engagement.services.assignments import MAX_TEXT, submit_assignment
+from engagement.services.faq import ask_question
+from engagement.services.intake import MAX_BATCH, ActivityRow, parse_rows
+from engagement.services.progress import progress_for
+from students.models import Student
+
+
+class ActivityBatch(APIView):
+    """Up to 1,000 events; each sender's event `id` is stored once, so a retried batch
+    records nothing twice. Any invalid event: 400 with each one's errors, nothing stored."""
+
+    @extend_schema(
+        request=inline_serializer("ActivityBatchInput", {"events": ActivityRow(many=True)}),
+        responses={
+            200: inline_serializer(
+                "ActivityBatchResult",
+                {"accepted": serializers.IntegerField(), "duplicates": serializers.IntegerField()},
+            )
+        },
+    )
+    def post(self, request):
+        events = request.data.get("events") if isinstance(request.data, dict) else None
+        if not isinstance(events, list) or not events:
+            return Response(
+                {"detail": 'Envía {"events": [...]} con al menos un evento.'},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if len(events) > MAX_BATCH:
+            return Response(
+                {"detail": f"Como máximo {MAX_BATCH} eventos por envío (llegaron {len(events)})."},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        # Ids are the sender's: two API clients may both use "1", so scope them by token user.
+        activities, errors = parse_rows(
+            events, source=ActivitySource.API, id_prefix=f"u{request.user.pk}:"
+        )
+        if errors:
+            return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+        created, repeats = record_activities(activities)
+        return Response({"accepted": created, "duplicates": repeats})
+
+
+class StudentProgressView(APIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request, pk):
+        student = get_object_or_404(Student.objects.select_related("plan"), pk=pk)
+        return Response(progress_for(student).as_dict())
+
+
+class SubmissionInput(serializers.Serializer):
+    student_id = serializers.IntegerField(min_value=1)
+    text = serializers.CharField(max_length=MAX_TEXT)
+
+
+class AssignmentSubmissions(APIView):
+    """An LMS or integration hands in a student's text answer; once per student."""
+
+    @extend_schema(
+        request=SubmissionInput,
+        responses={
+            201: inline_serializer(
+                "SubmissionCreated",
+                {"id": serializers.IntegerField(), "late": serializers.BooleanField()},
+            )
+        },
+    )
+    def post(self, request, pk):
+        assignment = get_object_or_404(Assignment, pk=pk, active=True)
+        data = SubmissionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        student = get_object_or_404(Student, pk=data.validated_data["student_id"])
+        try:
+            submission = submit_assignment(
+                assignment=assignment,
+                student=student,
+                text=data.validated_data["text"],
+                source=ActivitySource.API,
+            )
+        except ValidationError as exc:
+            return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            {"id": submission.pk, "late": submission.late}, status=status.HTTP_201_CREATED
+        )
+
+
+class QuestionInput(serializers.Serializer):
+    text = serializers.CharField(max_length=4000)
+    email = serializers.EmailField(required=False)
+    student_id = serializers.IntegerField(required=False, min_value=1)
+
+
+class QuestionOutput(serializers.ModelSerializer):
+    articles = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = Question
+        fields = [
+            "id", "email", "text", "language", "channel", "status", "articles",
+            "confidence", "helpful", "created_at", "answered_at",
+        ]  # fmt: skip
+
+
+class NewestFirst(CursorPagination):
+    ordering = "-id"
+
+
+class Questions(generics.ListAPIView):
+    """Questions from an integration (answered by email from the knowledge base, or handed
+    to staff); GET lists them, newest first, `?status=` to filter."""
+
+    serializer_class = QuestionOutput
+    pagination_class = NewestFirst
+
+    def get_queryset(self):
+        questions = Question.objects.prefetch_related("articles")
+        if self.request.query_params.get("status"):
+            questions = questions.filter(status=self.request.query_params["status"])
+        return questions
+
+    @extend_schema(request=QuestionInput, responses={201: QuestionOutput})
+    def post(self, request):
+        data = QuestionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        student = None
+        if data.validated_data.get("student_id"):
+            student = get_object_or_404(Student, pk=data.validated_data["student_id"])
+        try:
+            question = ask_question(
+                text=data.validated_data["text"],
+                email=data.validated_data.get("email", ""),
+                student=student,
+                channel=Question.Channel.API,
+            )
+        except ValidationError as exc:
+            return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(QuestionOutput(question).data, status=status.HTTP_201_CREATED)

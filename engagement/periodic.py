@@ -1,0 +1,37 @@
+from courseops.core.schedules import Periodic, declare
+
+declare(
+    Periodic(
+        name="engagement.scan_nudges",
+        task="engagement.scan_nudges",
+        crontab={"minute": "0"},  # hourly: a day's backlog drains in bins of SCAN_LIMIT
+        description="Busca estudiantes inactivos o con hitos y redacta sus avisos (una vez).",
+    ),
+)
+
+declare(
+    Periodic(
+        name="engagement.score_risk",
+        task="engagement.score_risk",
+        crontab={"minute": "30", "hour": "12"},  # 06:30 in Mexico City, before staff arrive
+        description="Calcula el riesgo de abandono y sugiere intervenciones para los altos.",
+    ),
+)
+
+declare(
+    Periodic(
+        name="engagement.weekly_report",
+        task="engagement.weekly_report",
+        crontab={"minute": "0", "hour": "13", "day_of_week": "1"},  # Monday 07:00 Mexico City
+        description="Informe semanal de seguimiento (PDF) al equipo, una vez por semana.",
+    ),
+)
+
+declare(
+    Periodic(
+        name="engagement.weekly_progress_emails",
+        task="engagement.weekly_progress_emails",
+        crontab={"minute": "30", "hour": "14", "day_of_week": "1"},
+        description="Resumen semanal de progreso a los estudiantes que lo pidieron.",
+    ),
+)

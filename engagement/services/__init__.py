@@ -1,0 +1,1 @@
+"""Engagement services, one module per sub-domain."""

@@ -1,0 +1,349 @@
+"""A transparent daily risk score per student, and interventions for the high ones.
+
+Every factor's points and a sentence saying why are stored with the score, so staff read
+"14 días sin actividad, faltó a 1 webinar" rather than a number. The pace is measured from
+each student's own enrolment date (rolling enrolment: no fixed course dates). Scoring is
+one query over the students with their progress and three counts of recent events, one
+per active assignment for overdue work, then one upsert: the number of queries does not
+grow with the students.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, FilteredRelation, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from courseops.ai import generate
+from courseops.reviews.services import create_draft
+from engagement.models import (
+    NOT_ACTIVITY,
+    ActivityEvent,
+    ActivityKind,
+    Intervention,
+    RiskLevel,
+    RiskScore,
+    RiskWeights,
+)
+from engagement.services.pending import overdue_counts
+from students.models import Student
+
+SCORED_STATUSES = (Student.Status.ONBOARDING, Student.Status.ACTIVE, Student.Status.PAST_DUE)
+SUGGEST_CHUNK = 50
+COMEBACK_WINDOW = timedelta(days=7)
+
+
+ROW_FIELDS = (
+    "pk",
+    "status",
+    "created_at",
+    "activated_at",
+    "progress__last_activity_at",
+    "progress__lessons_completed",
+    "progress__quizzes_failed",
+    "plan__curriculum__lessons_total",
+    "missed_30",
+    "recent_7",
+    "prior_7",
+)
+
+
+def with_event_windows(students, *, now):
+    """Annotate the event counts the factors need: missed webinars in 30 days, activity in
+    the last week and the week before. The events are joined only from the 30 days before
+    `now` (the condition sits in the JOIN, as a hand-written aggregate would put it) and
+    counted per window with FILTER."""
+    missed = Q(recent__kind=ActivityKind.WEBINAR_MISSED)
+    last_week = Q(recent__occurred_at__gte=now - timedelta(days=7))
+    week_before = Q(
+        recent__occurred_at__gte=now - timedelta(days=14),
+        recent__occurred_at__lt=now - timedelta(days=7),
+    )
+    return students.alias(
+        recent=FilteredRelation(
+            "activity_events",
+            condition=Q(
+                activity_events__occurred_at__gte=now - timedelta(days=30),
+                activity_events__occurred_at__lt=now,
+            ),
+        )
+    ).annotate(
+        missed_30=Count("recent", filter=missed),
+        recent_7=Count("recent", filter=last_week & ~missed),
+        prior_7=Count("recent", filter=week_before & ~missed),
+    )
+
+
+def scoring_rows(*, now):
+    """One query: every scored student with their progress and event windows."""
+    students = Student.objects.filter(status__in=SCORED_STATUSES)
+    return with_event_windows(students, now=now).order_by().values_list(*ROW_FIELDS)
+
+
+@dataclass(frozen=True)
+class Factor:
+    factor: str
+    value: object
+    points: float
+    reason: str
+
+
+def factors_for(row, *, weights, now):
+    """The factors of one student's row (a dict of ROW_FIELDS)."""
+    factors = []
+    last = row["progress__last_activity_at"]
+    enrolled = row["activated_at"] or row["created_at"]
+    days_inactive = (now - (last or enrolled)).days
+    if days_inactive > weights.inactive_grace_days:
+        factors.append(
+            Factor(
+                "inactive",
+                days_inactive,
+                float(weights.per_inactive_day) * (days_inactive - weights.inactive_grace_days),
+                ngettext("%(n)d día sin actividad", "%(n)d días sin actividad", days_inactive)
+                % {"n": days_inactive},
+            )
+        )
+    total = row["plan__curriculum__lessons_total"] or 0
+    if total:
+        done = row["progress__lessons_completed"] or 0
+        expected = min(100.0, 100.0 * (now - enrolled).days / max(weights.expected_course_days, 1))
+        behind = expected - 100.0 * done / total
+        if behind >= 10:
+            factors.append(
+                Factor(
+                    "behind_pace",
+                    round(behind),
+                    float(weights.per_10_percent_behind) * int(behind // 10),
+                    _("%(n)d %% por detrás del ritmo esperado") % {"n": round(behind)},
+                )
+            )
+    overdue = row.get("overdue", 0)
+    if overdue:
+        factors.append(
+            Factor(
+                "overdue_work",
+                overdue,
+                float(weights.per_overdue_assignment) * overdue,
+                ngettext("%(n)d tarea vencida", "%(n)d tareas vencidas", overdue) % {"n": overdue},
+            )
+        )
+    if row["missed_30"]:
+        factors.append(
+            Factor(
+                "missed_webinars",
+                row["missed_30"],
+                float(weights.per_missed_webinar) * row["missed_30"],
+                ngettext("faltó a %(n)d webinar", "faltó a %(n)d webinars", row["missed_30"])
+                % {"n": row["missed_30"]},
+            )
+        )
+    failed = row["progress__quizzes_failed"] or 0
+    if failed:
+        factors.append(
+            Factor(
+                "failed_quizzes",
+                failed,
+                float(weights.per_failed_quiz) * failed,
+                ngettext("%(n)d cuestionario suspendido", "%(n)d cuestionarios suspendidos", failed)
+                % {"n": failed},
+            )
+        )
+    if row["status"] == Student.Status.PAST_DUE:
+        factors.append(
+            Factor("failed_payment", True, float(weights.failed_payment), _("pago pendiente"))
+        )
+    if row["prior_7"] >= 2 and row["recent_7"] * 2 <= row["prior_7"]:
+        factors.append(
+            Factor(
+                "falling_activity",
+                [row["prior_7"], row["recent_7"]],
+                float(weights.falling_activity),
+                _("su actividad cayó de %(before)d a %(now)d eventos por semana")
+                % {"before": row["prior_7"], "now": row["recent_7"]},
+            )
+        )
+    return factors
+
+
+def level_for(score, weights):
+    if score >= weights.high_from:
+        return RiskLevel.HIGH
+    if score >= weights.medium_from:
+        return RiskLevel.MEDIUM
+    return RiskLevel.LOW
+
+
+def score_students(*, now=None):
+    """Score every student now; returns how many were scored."""
+    now = now or timezone.now()
+    weights = RiskWeights.current()
+    overdue = overdue_counts(Student.objects.filter(status__in=SCORED_STATUSES), now=now)
+    scores = []
+    for values in scoring_rows(now=now).iterator(chunk_size=2000):
+        row = dict(zip(ROW_FIELDS, values, strict=True))
+        row["overdue"] = overdue.get(row["pk"], 0)
+        factors = factors_for(row, weights=weights, now=now)
+        score = min(100, round(sum(factor.points for factor in factors)))
+        scores.append(
+            RiskScore(
+                student_id=row["pk"],
+                score=score,
+                level=level_for(score, weights),
+                factors=[factor.__dict__ for factor in factors],
+                computed_at=now,
+            )
+        )
+    # One upsert: Django splits it only where the database needs (one statement on
+    # PostgreSQL, batches under SQLite's variable limit).
+    RiskScore.objects.bulk_create(
+        scores,
+        update_conflicts=True,
+        unique_fields=["student"],
+        update_fields=["score", "level", "factors", "computed_at"],
+    )
+    # Students no longer scored (cancelled) drop off the at-risk list: every scored row
+    # was just stamped `now`, so older rows are theirs (no join to students needed).
+    RiskScore.objects.filter(computed_at__lt=now).delete()
+    return len(scores)
+
+
+def daily_risk_run(*, now=None):
+    """Score everyone, record past interventions' outcomes, then enqueue suggestions for
+    the high-risk students (in chunks, after commit). Returns how many were scored."""
+    from engagement.tasks import suggest_interventions
+
+    now = now or timezone.now()
+    scored = score_students(now=now)
+    evaluate_outcomes(now=now)
+    ids = list(students_needing_intervention(now=now).values_list("student_id", flat=True))
+    for start in range(0, len(ids), SUGGEST_CHUNK):
+        chunk = ids[start : start + SUGGEST_CHUNK]
+        transaction.on_commit(lambda chunk=chunk: suggest_interventions.delay(chunk))
+    return scored
+
+
+# --- Interventions -------------------------------------------------------------------------
+
+
+def iso_week(when):
+    year, week, _weekday = when.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def students_needing_intervention(*, now):
+    """High-risk students, not past due (billing handles those), without one this week."""
+    this_week = Intervention.objects.filter(student=OuterRef("student"), week=iso_week(now))
+    return (
+        RiskScore.objects.filter(level=RiskLevel.HIGH)
+        .exclude(student__status=Student.Status.PAST_DUE)
+        .filter(~Exists(this_week))
+        .select_related("student", "student__plan")
+    )
+
+
+def suggest_intervention(*, risk, now=None):
+    """Ask the AI for an intervention and queue it for review (kind `at_risk_intervention`);
+    one per student per week. Returns the Intervention or None if one exists."""
+    now = now or timezone.now()
+    student = risk.student
+    context = {
+        "name": student.first_name,
+        "plan": student.plan.name,
+        "score": risk.score,
+        "reasons": [factor["reason"] for factor in risk.factors],
+        "factors": sorted(factor["factor"] for factor in risk.factors),
+    }
+    result = generate(
+        "at_risk_intervention", context, language=student.language, requested_by="engagement"
+    )
+    kind = result.data["intervention"]
+    try:
+        with transaction.atomic():
+            intervention = Intervention.objects.create(
+                student=student,
+                kind=kind,
+                week=iso_week(now),
+                score=risk.score,
+                reasons=risk.reasons,
+            )
+            draft = create_draft(
+                kind="at_risk_intervention",
+                target=intervention,
+                subject=result.data["subject"],
+                body=result.data["body_html"],
+                data={"intervention": kind, "why": result.data["why"]},
+                context=context,
+                ai_result=result,
+                recipient=student.email,
+            )
+            Intervention.objects.filter(pk=intervention.pk).update(draft=draft)
+    except IntegrityError:
+        return None  # another run suggested this week's already
+    return intervention
+
+
+def evaluate_outcomes(*, now=None):
+    """Record, for interventions applied over 7 days ago, whether the student came back."""
+    now = now or timezone.now()
+    came_back = ActivityEvent.objects.filter(
+        student=OuterRef("student"),
+        occurred_at__gte=OuterRef("applied_at"),
+        occurred_at__lt=OuterRef("applied_at") + COMEBACK_WINDOW,
+    ).exclude(kind__in=NOT_ACTIVITY)
+    return Intervention.objects.filter(
+        applied_at__lte=now - COMEBACK_WINDOW, came_back__isnull=True
+    ).update(came_back=Exists(came_back))
+
+
+def outcomes_by_kind():
+    """{kind: (applied, came back)} for the admin's summary."""
+    rows = (
+        Intervention.objects.filter(came_back__isnull=False)
+        .values("kind")
+        .annotate(total=Count("pk"), back=Count("pk", filter=Q(came_back=True)))
+    )
+    return {row["kind"]: (row["total"], row["back"]) for row in rows}
+
+
+def apply_intervention(*, intervention, kind, subject, body_html, body_text, user=None):
+    """Approved: email the student (message, 1:1 offer) or open a call task for staff.
+    Keyed by the intervention, so a retried approval does it once."""
+    from courseops.audit.services import log_action
+    from courseops.messaging.models import Category
+    from courseops.messaging.services import queue_email
+    from courseops.support.models import Ticket
+    from courseops.support.services import open_ticket
+
+    student = intervention.student
+    key = f"engagement.intervention.{intervention.pk}"
+    changes = {"applied_at": timezone.now(), "kind": kind}
+    if kind == Intervention.Kind.CALL:
+        ticket = open_ticket(
+            subject=_("Llamar a %(name)s (riesgo de abandono)") % {"name": student.full_name},
+            description=_("Motivos: %(reasons)s.\nTeléfono: %(phone)s\n\nSugerencia:\n%(text)s")
+            % {"reasons": intervention.reasons, "phone": student.phone or "-", "text": body_text},
+            kind="at_risk_call",
+            target=student,
+            due_at=timezone.now() + timedelta(days=2),
+            priority=Ticket.Priority.HIGH,
+            key=key,
+            user=user,
+        )
+        changes["ticket"] = ticket
+    else:
+        queue_email(
+            to=student.email,
+            idempotency_key=key,
+            subject=subject,
+            html=body_html,
+            text=body_text,
+            category=Category.ENGAGEMENT,
+            related=intervention,
+            language=student.language,
+        )
+    if Intervention.objects.filter(pk=intervention.pk, applied_at__isnull=True).update(**changes):
+        log_action(intervention, "engagement.intervention.applied", user=user, data={"kind": kind})

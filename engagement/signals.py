@@ -1,0 +1,117 @@
+"""Engagement listens to the floors below: sign-ins, lessons, quizzes, webinars.
+
+Each receiver turns the signal into an `ActivityEvent` (which moves the student's
+progress). Attendance and quiz attempts carry our own id for the fact, so a signal sent
+again records nothing new; views and sign-ins are recorded each time they happen.
+Anymail's `inbound` (email to the help address) becomes a question for the FAQ.
+"""
+
+from anymail.signals import inbound
+from django.dispatch import receiver
+
+from content.signals import lesson_completed, lesson_published, lesson_viewed, quiz_attempted
+from engagement.models import ActivityKind, ActivitySource
+from engagement.services.activity import Activity, record_activity
+from students.signals import student_signed_in
+from webinars.signals import webinar_attended, webinar_missed
+
+
+@receiver(student_signed_in, dispatch_uid="engagement.student_signed_in")
+def on_student_signed_in(sender, student, at, source="portal", **kwargs):
+    record_activity(
+        Activity(
+            student=student,
+            kind=ActivityKind.SIGN_IN,
+            occurred_at=at,
+            source=source if source in ActivitySource.values else ActivitySource.PORTAL,
+        )
+    )
+
+
+@receiver(webinar_attended, dispatch_uid="engagement.webinar_attended")
+def on_webinar_attended(sender, registration, webinar, student=None, minutes=None, **kwargs):
+    if student is None:  # a lead, not a student: marketing's business
+        return
+    record_activity(
+        Activity(
+            student=student,
+            kind=ActivityKind.WEBINAR_ATTENDED,
+            occurred_at=webinar.starts_at,
+            source=ActivitySource.WEBINARS,
+            external_id=f"registration:{registration.pk}:attended",
+            target=webinar,
+            metadata={"registration_id": registration.pk, "minutes": minutes},
+        )
+    )
+
+
+@receiver(webinar_missed, dispatch_uid="engagement.webinar_missed")
+def on_webinar_missed(sender, registration, webinar, student=None, **kwargs):
+    if student is None:
+        return
+    record_activity(
+        Activity(
+            student=student,
+            kind=ActivityKind.WEBINAR_MISSED,
+            occurred_at=webinar.starts_at,
+            source=ActivitySource.WEBINARS,
+            external_id=f"registration:{registration.pk}:missed",
+            target=webinar,
+            metadata={"registration_id": registration.pk},
+        )
+    )
+
+
+@receiver(lesson_viewed, dispatch_uid="engagement.lesson_viewed")
+def on_lesson_viewed(sender, lesson, student, at, **kwargs):
+    record_activity(
+        Activity(
+            student=student,
+            kind=ActivityKind.LESSON_VIEWED,
+            occurred_at=at,
+            source=ActivitySource.CONTENT,
+            target=lesson,
+        )
+    )
+
+
+@receiver(lesson_completed, dispatch_uid="engagement.lesson_completed")
+def on_lesson_completed(sender, lesson, student, at, **kwargs):
+    record_activity(
+        Activity(
+            student=student,
+            kind=ActivityKind.LESSON_COMPLETED,
+            occurred_at=at,
+            source=ActivitySource.CONTENT,
+            target=lesson,
+        )
+    )
+
+
+@receiver(quiz_attempted, dispatch_uid="engagement.quiz_attempted")
+def on_quiz_attempted(sender, attempt, lesson, student, score, max_score, at, **kwargs):
+    record_activity(
+        Activity(
+            student=student,
+            kind=ActivityKind.QUIZ_ATTEMPTED,
+            occurred_at=at,
+            source=ActivitySource.CONTENT,
+            external_id=f"quiz-attempt:{attempt.pk}",
+            target=lesson,
+            metadata={"attempt_id": attempt.pk, "score": score, "max_score": max_score},
+        )
+    )
+
+
+@receiver(lesson_published, dispatch_uid="engagement.lesson_published")
+def on_lesson_published(sender, lesson, **kwargs):
+    from engagement.services.curriculum import count_published_lesson
+
+    count_published_lesson(lesson=lesson)
+
+
+@receiver(inbound, dispatch_uid="engagement.inbound_question")
+def on_inbound_email(sender, event, esp_name, **kwargs):
+    from engagement.services.faq import question_from_email
+
+    question_from_email(event.message)

@@ -1,0 +1,125 @@
+"""The student's own pages in the portal (progress, assignments, questions) and the
+"did this help?" page of FAQ answers."""
+
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from engagement.forms import QuestionForm, SubmissionForm
+from engagement.models import Certificate, Question, StudentProgress, Submission
+from engagement.services import faq
+from engagement.services.assignments import assignments_for, submit_assignment
+from engagement.services.progress import progress_for
+from engagement.services.student_digest import set_weekly_email
+from students.portal.services import current_student
+
+
+@require_http_methods(["GET", "POST"])
+def portal_progress(request):
+    """The student's progress; POST switches their weekly progress email on or off."""
+    student = current_student(request)
+    if student is None:
+        return redirect("portal:sign_in")
+    if request.method == "POST":
+        set_weekly_email(student=student, enabled=request.POST.get("weekly_email") == "on")
+        return redirect("engagement:portal-progress")
+    weekly = StudentProgress.objects.filter(student=student, weekly_email=True).exists()
+    return render(
+        request,
+        "engagement/portal/progress.html",
+        {"student": student, "progress": progress_for(student), "weekly_email": weekly},
+    )
+
+
+@require_GET
+def portal_assignments(request):
+    student = current_student(request)
+    if student is None:
+        return redirect("portal:sign_in")
+    submissions = {s.assignment_id: s for s in Submission.objects.filter(student=student)}
+    rows = [
+        (assignment, assignment.due_for(student), submissions.get(assignment.pk))
+        for assignment in assignments_for(student)
+    ]
+    return render(request, "engagement/portal/assignments.html", {"student": student, "rows": rows})
+
+
+@require_http_methods(["GET", "POST"])
+def portal_assignment(request, pk):
+    student = current_student(request)
+    if student is None:
+        return redirect("portal:sign_in")
+    assignment = get_object_or_404(assignments_for(student), pk=pk)
+    submission = Submission.objects.filter(assignment=assignment, student=student).first()
+    form = SubmissionForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and submission is None and form.is_valid():
+        try:
+            submit_assignment(
+                assignment=assignment,
+                student=student,
+                text=form.cleaned_data["text"],
+                file=form.cleaned_data["file"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("engagement:portal-assignment", pk=assignment.pk)
+    context = {
+        "student": student,
+        "assignment": assignment,
+        "due": assignment.due_for(student),
+        "submission": submission,
+        "form": form,
+    }
+    status = 400 if form.is_bound else 200
+    return render(request, "engagement/portal/assignment.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def portal_questions(request):
+    student = current_student(request)
+    if student is None:
+        return redirect("portal:sign_in")
+    form = QuestionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            faq.ask_question(text=form.cleaned_data["text"], student=student)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("engagement:portal-questions")
+    questions = Question.objects.filter(student=student).order_by("-created_at")[:20]
+    status = 400 if form.is_bound else 200
+    return render(
+        request,
+        "engagement/portal/questions.html",
+        {"student": student, "form": form, "questions": questions},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def faq_vote(request, token):
+    """GET only asks (mail scanners follow links); POST records the vote."""
+    try:
+        helpful = signing.loads(token, salt=faq.VOTE_SALT)["h"]
+    except (signing.BadSignature, KeyError, TypeError):
+        return render(
+            request,
+            "engagement/faq_vote.html",
+            {"error": _("El enlace no es válido.")},
+            status=400,
+        )
+    if request.method == "POST":
+        faq.record_vote(token=token)
+        return render(request, "engagement/faq_vote.html", {"recorded": True})
+    return render(request, "engagement/faq_vote.html", {"helpful": helpful})
+
+
+@require_GET
+def certificate(request, code):
+    """Public: anyone holding the code (printed on the PDF) can check it is genuine."""
+    found = get_object_or_404(Certificate.objects.select_related("plan"), code=code)
+    return render(request, "engagement/certificate_verify.html", {"certificate": found})

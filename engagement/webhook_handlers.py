@@ -1,0 +1,77 @@
+"""Thinkific deliveries that are student activity: sign-ins and completed lessons.
+
+Discovered by courseops.webhooks. The student is matched by their Thinkific user id
+(`Student.lms_user_id`, set when onboarding created the account), else by email.
+"""
+
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from courseops.webhooks.errors import PermanentWebhookError
+from courseops.webhooks.registry import webhook_handler
+from engagement.models import ActivityKind, ActivitySource
+from engagement.services.activity import Activity, record_activity
+from students.models import Student
+
+
+def _student(user):
+    if not isinstance(user, dict):
+        raise PermanentWebhookError(_("El evento no trae el usuario."))
+    student = None
+    if user.get("id") not in (None, ""):
+        student = Student.objects.filter(lms_user_id=str(user["id"])).first()
+    if student is None and user.get("email"):
+        student = Student.objects.filter(email__iexact=str(user["email"]).strip()).first()
+    if student is None:
+        raise PermanentWebhookError(
+            _("Ningún estudiante tiene el usuario de Thinkific %(id)s (%(email)s).")
+            % {"id": user.get("id"), "email": user.get("email", "")}
+        )
+    return student
+
+
+def _when(event, *candidates):
+    for value in candidates:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+        if parsed is not None and parsed.tzinfo is not None:
+            return parsed
+    return event.received_at
+
+
+@webhook_handler("thinkific", "user.signin")
+def thinkific_user_signed_in(event):
+    data = event.payload["payload"]
+    user = data.get("user", data)  # the signin payload is the user itself
+    record_activity(
+        Activity(
+            student=_student(user),
+            kind=ActivityKind.SIGN_IN,
+            occurred_at=_when(event, event.payload.get("created_at")),
+            source=ActivitySource.THINKIFIC,
+            external_id=event.event_id,
+        )
+    )
+
+
+@webhook_handler("thinkific", "lesson.completed")
+def thinkific_lesson_completed(event):
+    data = event.payload["payload"]
+    lesson = data.get("lesson") if isinstance(data.get("lesson"), dict) else {}
+    course = data.get("course") if isinstance(data.get("course"), dict) else {}
+    if lesson.get("id") in (None, ""):
+        raise PermanentWebhookError(_("El evento no trae la lección."))
+    record_activity(
+        Activity(
+            student=_student(data.get("user")),
+            kind=ActivityKind.LESSON_COMPLETED,
+            occurred_at=_when(event, data.get("completed_at"), event.payload.get("created_at")),
+            source=ActivitySource.THINKIFIC,
+            external_id=event.event_id,
+            metadata={
+                "object_type": "lesson",
+                "object_id": str(lesson["id"]),
+                "title": str(lesson.get("name", ""))[:200],
+                "course_id": str(course.get("id", "")),
+            },
+        )
+    )

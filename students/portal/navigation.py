@@ -1,0 +1,118 @@
+"""The portal's navigation: the higher apps (content, webinars, engagement) plug their
+sections in from their AppConfig.ready(), so the students app never imports them.
+
+A section may give a `summary(student) -> str | None` (the home page card's line, e.g.
+"3 lecciones nuevas") and a `badge(student) -> int | None` (the count shown in the
+menu). Each should cost at most one query; both are cached per student for
+`SUMMARY_CACHE_SECONDS` and read in one cache round trip, so a page costs the same
+queries whatever the number of sections once warm.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+SUMMARY_CACHE_SECONDS = 60
+HOME = "home"
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    label: str
+    url_name: str
+    order: int = 100
+    summary: Callable | None = None
+    badge: Callable | None = None
+
+
+_sections: dict[str, Section] = {}
+
+
+def register_section(key, label, url_name, order=100, *, summary=None, badge=None):
+    """Add (or replace, when registered again under the same key) a portal section."""
+    _sections[key] = Section(key, label, url_name, order, summary, badge)
+
+
+def unregister_section(key):
+    _sections.pop(key, None)
+
+
+def sections():
+    return sorted(_sections.values(), key=lambda s: (s.order, s.key))
+
+
+def navigation(request, student, *, with_summaries=False):
+    """The menu for `student`: one dict per section with its url, whether it is the page
+    being shown (the longest url the path starts with), its badge and, for the home
+    page's cards, its summary."""
+    items = [{"section": s, "url": reverse(s.url_name)} for s in sections()]
+    active = max(
+        (item["url"] for item in items if _is_under(request.path, item["url"], item["section"])),
+        key=len,
+        default=None,
+    )
+    values = _cached_values(student, [item["section"] for item in items], with_summaries)
+    return [
+        {
+            "key": item["section"].key,
+            "label": item["section"].label,
+            "url": item["url"],
+            "active": item["url"] == active,
+            "badge": values.get(("badge", item["section"].key)),
+            "summary": values.get(("summary", item["section"].key)),
+        }
+        for item in items
+    ]
+
+
+def _is_under(path, url, section):
+    return path == url if section.key == HOME else path.startswith(url)
+
+
+def forget(student):
+    """Drop the student's cached summaries and badges (after they changed what they show,
+    e.g. registering to a webinar), in every language."""
+    cache.delete_many(
+        [
+            _key(kind, section.key, student, language)
+            for section in sections()
+            for kind in ("badge", "summary")
+            for language, _name in settings.LANGUAGES
+        ]
+    )
+
+
+def _key(kind, section_key, student, language):
+    return f"portal:nav:{kind}:{section_key}:{student.pk}:{language}"
+
+
+def _cached_values(student, section_list, with_summaries):
+    """{(kind, section key): value}: from the cache, computing only what is missing."""
+    kinds = ("badge", "summary") if with_summaries else ("badge",)
+    wanted = {
+        (kind, s.key): (_key(kind, s.key, student, get_language()), getattr(s, kind))
+        for s in section_list
+        for kind in kinds
+        if getattr(s, kind) is not None
+    }
+    cached = cache.get_many([key for key, _compute in wanted.values()])
+    values, missing = {}, {}
+    for name, (key, compute) in wanted.items():
+        if key in cached:
+            values[name] = cached[key]
+        else:
+            values[name] = missing[key] = compute(student)
+    if missing:
+        cache.set_many(missing, SUMMARY_CACHE_SECONDS)
+    return values
+
+
+def register():
+    """The students app's own section: the home page."""
+    register_section(HOME, _("Inicio"), "portal:home", order=0)

@@ -1,0 +1,105 @@
+import io
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
+from pypdf import PdfReader
+
+from courseops.messaging.models import OutboundMessage
+from courseops.reviews.models import Draft
+from engagement.models import ActivityKind, PlanCurriculum, Question, RiskScore, WeeklyReport
+from engagement.services.activity import Activity, record_activity
+from engagement.services.weekly_report import weekly_report_run
+
+pytestmark = pytest.mark.django_db
+MEXICO = ZoneInfo("America/Mexico_City")
+WEEK_START = datetime(2026, 11, 16, tzinfo=MEXICO)  # Monday of 2026-W47
+
+
+def act(student, at, kind=ActivityKind.SIGN_IN, **metadata):
+    record_activity(
+        Activity(student=student, kind=kind, occurred_at=at, source="api", metadata=metadata)
+    )
+
+
+@pytest.fixture
+def week_of_activity(make_student, plan):
+    PlanCurriculum.objects.create(plan=plan, lessons_total=1)
+    with time_machine.travel(WEEK_START - timedelta(days=20)):
+        returning, lapsed, finisher = (make_student(full_name=n) for n in ("Ana", "Bea", "Carla"))
+    with time_machine.travel(WEEK_START + timedelta(days=1)):
+        make_student(full_name="Nueva Alumna")
+    for student in (returning, lapsed):
+        act(student, WEEK_START - timedelta(days=3))
+    act(returning, WEEK_START + timedelta(days=2, hours=10))
+    act(
+        finisher,
+        WEEK_START + timedelta(days=4, hours=9),
+        ActivityKind.LESSON_COMPLETED,
+        object_id="1",
+    )
+    for minutes, automatic in ((3, True), (None, False)):
+        with time_machine.travel(WEEK_START + timedelta(days=3), tick=False):
+            question = Question.objects.create(email="q@example.com", text="?", channel="api")
+        if automatic:
+            draft = Draft.objects.create(kind="faq_answer", decided_automatically=True)
+            Question.objects.filter(pk=question.pk).update(
+                status="answered", draft=draft,
+                answered_at=question.created_at + timedelta(minutes=minutes),
+            )  # fmt: skip
+        else:
+            Question.objects.filter(pk=question.pk).update(status="handed_over")
+    RiskScore.objects.create(
+        student=lapsed, score=72, level="high", computed_at=WEEK_START,
+        factors=[
+            {"factor": "inactive", "value": 10, "points": 21, "reason": "10 días sin actividad"}
+        ],
+    )  # fmt: skip
+
+
+def test_the_weekly_pdf_shows_the_weeks_figures_and_is_emailed_once_to_each_staff_member(
+    week_of_activity, staff_user, django_user_model, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    django_user_model.objects.create_user("luis", "luis@example.com", "x", is_staff=True)
+    django_user_model.objects.create_user("eva", "eva@example.com", "x")  # not staff
+
+    monday = WEEK_START + timedelta(days=7, hours=7)
+    with time_machine.travel(monday, tick=False):
+        weekly_report_run()
+        weekly_report_run()  # the beat fired twice
+
+    report = WeeklyReport.objects.get()
+    assert report.week == "2026-W47"
+    figures = report.figures
+    assert (figures["active"], figures["new"], figures["completed"]) == (2, 1, 1)
+    assert figures["retention_rate"] == 50.0  # Ana came back, Bea did not
+    assert [day["n"] for day in figures["daily_active"]] == [0, 0, 1, 0, 1, 0, 0]
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(report.pdf.read())).pages)
+    assert "Informe semanal 2026-W47" in text
+    assert "10 días sin actividad" in text
+    assert "2 estudiantes activos de 4 inscritos" in text  # the summary, from the figures
+    assert "Llegaron 2 preguntas: el 50,0 % se respondió sin el equipo" in report.summary
+    assert figures["median_answer_minutes"] == 3.0
+    assert sorted(OutboundMessage.objects.values_list("recipient", flat=True)) == [
+        "ana@example.com",
+        "luis@example.com",
+    ]
+    message = OutboundMessage.objects.get(recipient="luis@example.com")
+    assert message.attachments[0]["filename"] == "informe-2026-W47.pdf"
+    assert report.emailed_at is not None
+
+
+def test_any_week_can_be_built_from_the_command_and_a_bad_week_is_refused(
+    week_of_activity, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    with time_machine.travel(WEEK_START + timedelta(days=30), tick=False):
+        call_command("weekly_report", "--week", "2026-W47", "--no-email")
+    with pytest.raises(CommandError, match="ISO week"):
+        call_command("weekly_report", "--week", "2026-47")
+
+    assert WeeklyReport.objects.get().figures["lessons_completed"] == 1
+    assert not OutboundMessage.objects.exists()

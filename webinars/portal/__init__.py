@@ -1,0 +1,1 @@
+"""The webinars app's portal pages: the signed-in student's "Mis webinars"."""
