@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("content", "0001_initial"),
         ("students", "0004_encrypt_phone"),
-        ("webinars", "0006_encrypt_registration_phone"),
+        ("webinars", "0008_encrypt_registration_phone"),
     ]
 
     operations = [

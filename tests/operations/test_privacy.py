@@ -20,6 +20,7 @@ from courseops.operations.privacy.services import email_hash, erase_person, expo
 from courseops.reviews.services import create_draft
 from courseops.support.services import open_ticket
 from courseops.webhooks.models import WebhookEvent
+from engagement.services.faq import ask_question
 from marketing.models import Consent, Lead
 from marketing.services.leads import capture_lead
 from students.models import IntakeRecord, Plan, Student
@@ -110,6 +111,11 @@ def person(django_capture_on_commit_callbacks):
             related=student,
             category="engagement",
         )
+        ask_question(
+            text=f"Soy {NAME} ({PHONE}): ¿cómo descargo los materiales del curso?",
+            email=EMAIL,
+            student=student,
+        )
     create_draft(
         kind="welcome_email",
         target=student,
@@ -192,6 +198,7 @@ def test_the_scan_sees_the_person_before_erasure(person):
         "webhooks_webhookevent",
         "audit_auditentry",
         "surveys_answer",
+        "engagement_question",
     } <= hits
 
 
@@ -241,6 +248,7 @@ def test_export_holds_every_app_share(person):
     assert data["reviews.drafts"][0]["subject"] == f"Bienvenida {NAME}"
     assert data["support.tickets"][0]["subject"] == f"Llamar a {NAME}"
     assert data["surveys.answers"][0]["score"] == 4
+    assert PHONE in data["engagement.questions"][0]["text"]
 
 
 def test_export_command_writes_a_zip_with_json_and_csv(person, tmp_path):

@@ -9,7 +9,7 @@ from courseops.operations.encrypting_migration import encrypt_existing
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("webinars", "0005_recording_transcript_parts"),
+        ("webinars", "0007_registration_source_portal"),
     ]
 
     operations = [
