@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "content",
     "engagement",
     "marketing",
+    "surveys",
 ]
 
 MIDDLEWARE = [
@@ -284,6 +285,8 @@ UNFOLD = {
     "SITE_HEADER": "CourseOps",
     "SITE_SYMBOL": "school",
     "SHOW_HISTORY": True,
+    # The KPI dashboard is the admin's landing page (courseops.operations.kpis).
+    "DASHBOARD_CALLBACK": "courseops.operations.kpis.views.dashboard_callback",
 }
 
 # --- Core apps --------------------------------------------------------------------------
@@ -335,6 +338,12 @@ AI_PRICES = {
 
 # Support (courseops.support): help desk address every new ticket is emailed to.
 SUPPORT_INBOX_EMAIL = env.str("SUPPORT_INBOX_EMAIL", default="")
+
+# Privacy (courseops.operations.privacy): days after which personal data is blanked by
+# the nightly retention task; 0 keeps it.
+RETENTION_WEBHOOK_PAYLOAD_DAYS = env.int("RETENTION_WEBHOOK_PAYLOAD_DAYS", default=90)
+RETENTION_MESSAGE_BODY_DAYS = env.int("RETENTION_MESSAGE_BODY_DAYS", default=180)
+RETENTION_INACTIVE_LEAD_DAYS = env.int("RETENTION_INACTIVE_LEAD_DAYS", default=730)
 
 # Operations (courseops.operations): alerts to staff when something needs a person.
 # Where alerts go: email addresses (through the outbox) and a Slack-compatible incoming

@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from courseops.core.api import WhoAmIView
 from courseops.core.views import health
+from courseops.operations.kpis.views import dashboard_csv
+from courseops.operations.privacy.api import PrivacyEraseView, PrivacyExportView
 from courseops.operations.views import metrics
 
 handler404 = "courseops.core.api.not_found"
@@ -12,6 +14,8 @@ handler500 = "courseops.core.api.server_error"
 
 api_v1 = [
     path("me/", WhoAmIView.as_view(), name="me"),
+    path("privacy/export/", PrivacyExportView.as_view(), name="privacy-export"),
+    path("privacy/erase/", PrivacyEraseView.as_view(), name="privacy-erase"),
     path("", include("students.api.urls")),
     path("", include("webinars.api.urls")),
     path("", include("marketing.api.urls")),
@@ -20,6 +24,7 @@ api_v1 = [
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
+    path("admin/kpis.csv", dashboard_csv, name="kpis-csv"),
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
     path("metrics", metrics, name="metrics"),
@@ -32,6 +37,7 @@ urlpatterns = [
     path("", include("engagement.urls")),
     path("webinars/", include("webinars.urls")),
     path("suscripcion/", include("marketing.urls")),
+    path("encuestas/", include("surveys.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

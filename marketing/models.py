@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from courseops.operations.fields import EncryptedCharField
 from students.models import Language, Student
 
 
@@ -89,7 +90,10 @@ class Lead(models.Model):
     # the suppression joins make (the unique index on lower(email) decides races).
     email = models.EmailField(_("email"), max_length=254, db_index=True)
     name = models.CharField(_("nombre"), max_length=200, blank=True)
-    phone = models.CharField(_("teléfono"), max_length=20, blank=True, help_text="E.164")
+    # Encrypted at rest; searchable, so filter(phone=...) matches by a keyed hash.
+    phone = EncryptedCharField(
+        _("teléfono"), max_length=20, blank=True, help_text="E.164", searchable=True
+    )
     language = models.CharField(
         _("idioma"), max_length=2, choices=Language.choices, default=Language.SPANISH
     )
@@ -139,7 +143,10 @@ class Lead(models.Model):
         ]
         indexes = [
             models.Index(fields=["stage"], name="marketing_lead_stage"),
-            models.Index(fields=["phone"], name="marketing_lead_phone"),
+            # LIKE '<blind index>:%' on the encrypted phone.
+            models.Index(
+                fields=["phone"], name="marketing_lead_phone", opclasses=["text_pattern_ops"]
+            ),
         ]
 
     def __str__(self):

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from courseops.operations.fields import EncryptedCharField
 from students.models import Language, Plan, Student
 
 
@@ -114,7 +115,10 @@ class Registration(models.Model):
     # them in the scan without joining students).
     email = models.EmailField(_("email"), max_length=254)
     name = models.CharField(_("nombre"), max_length=200, blank=True)
-    phone = models.CharField(_("teléfono"), max_length=20, blank=True, help_text="E.164")
+    # Encrypted at rest; searchable, so filter(phone=...) matches by a keyed hash.
+    phone = EncryptedCharField(
+        _("teléfono"), max_length=20, blank=True, help_text="E.164", searchable=True
+    )
     time_zone = models.CharField(
         _("zona horaria"),
         max_length=64,

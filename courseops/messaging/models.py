@@ -13,6 +13,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from courseops.operations.encryption import blind_index
+
 
 class Channel(models.TextChoices):
     EMAIL = "email", _("Correo")
@@ -187,6 +189,9 @@ class Suppression(models.Model):
 
     channel = models.CharField(_("canal"), max_length=10, choices=Channel.choices)
     address = models.CharField(_("dirección"), max_length=254)
+    # The address's keyed hash: joins with encrypted phone columns, which hold the same
+    # hash in front of the ciphertext (courseops.operations.fields.stored_blind_index).
+    address_index = models.CharField(max_length=32, blank=True, db_index=True, editable=False)
     reason = models.CharField(_("motivo"), max_length=20, choices=SuppressionReason.choices)
     source = models.CharField(_("origen"), max_length=200, blank=True)
     created_by = models.ForeignKey(
@@ -211,6 +216,10 @@ class Suppression(models.Model):
 
     def __str__(self):
         return f"{self.address} ({self.get_reason_display()})"
+
+    def save(self, *args, **kwargs):
+        self.address_index = blind_index(self.address) if self.address else ""
+        super().save(*args, **kwargs)
 
 
 class BudgetRule(models.Model):

@@ -3,9 +3,12 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
+from courseops.audit.services import log_action
 from courseops.core.admin import RecordAdmin
 from courseops.operations import tokens
-from courseops.operations.models import ApiToken, Incident
+from courseops.operations.kpis.registry import registered_kpis
+from courseops.operations.models import ApiToken, Incident, KpiTarget
+from courseops.operations.privacy import admin as privacy_admin  # noqa: F401  (registers it)
 from courseops.operations.tokens import scope_choices
 
 
@@ -86,3 +89,37 @@ class ApiTokenAdmin(ModelAdmin):
     def revoke_selected(self, request, queryset):
         revoked = sum(tokens.revoke_token(token=token, user=request.user) for token in queryset)
         self.message_user(request, _("%(n)d tokens revocados.") % {"n": revoked})
+
+
+class KpiTargetForm(forms.ModelForm):
+    key = forms.ChoiceField(label=_("indicador"))
+
+    class Meta:
+        model = KpiTarget
+        fields = ["key", "target"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["key"].choices = [
+            (kpi.key, f"{kpi.area} · {kpi.label}") for kpi in registered_kpis()
+        ]
+
+
+@admin.register(KpiTarget)
+class KpiTargetAdmin(ModelAdmin):
+    """Targets of the dashboard's KPIs; a KPI without one uses its default."""
+
+    form = KpiTargetForm
+    list_display = ["key", "target", "updated_by", "updated_at"]
+    list_editable = ["target"]
+    list_select_related = ["updated_by"]
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+        log_action(
+            obj,
+            "operations.kpi_target.set",
+            user=request.user,
+            data={"key": obj.key, "target": obj.target},
+        )

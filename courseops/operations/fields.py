@@ -10,7 +10,8 @@ from django import forms
 from django.core.exceptions import FieldError
 from django.core.validators import MaxLengthValidator
 from django.db import models
-from django.db.models import Lookup
+from django.db.models import CharField, Lookup
+from django.db.models.functions import Left
 
 from courseops.operations import encryption
 
@@ -50,6 +51,12 @@ class EncryptedCharField(models.TextField):
         if lookup_name in ("isnull", "exact", "in"):
             return super().get_lookup(lookup_name)
         raise FieldError(f"An encrypted field cannot be filtered with '{lookup_name}'.")
+
+
+def stored_blind_index(expression):
+    """The blind-index prefix of a searchable encrypted column, as an SQL expression: what
+    a join compares with a plain column holding `encryption.blind_index(value)`."""
+    return Left(expression, encryption.BLIND_INDEX_CHARS, output_field=CharField())
 
 
 class _BlindIndexMixin:

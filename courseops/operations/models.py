@@ -79,3 +79,53 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
+
+
+class Erasure(models.Model):
+    """Proof that a person was erased, holding nothing that identifies them: the email's
+    keyed hash (so a later request for the same address can be matched), when, who, and
+    how many rows of each table were anonymised."""
+
+    email_hash = models.CharField(_("hash del correo"), max_length=64, db_index=True)
+    erased_at = models.DateTimeField(_("borrado el"), auto_now_add=True)
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("borrado por"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    touched = models.JSONField(_("filas anonimizadas por tabla"), default=dict)
+    external = models.JSONField(_("servicios externos"), default=dict)
+
+    class Meta:
+        verbose_name = _("borrado de datos personales")
+        verbose_name_plural = _("borrados de datos personales")
+        ordering = ["-erased_at"]
+
+    def __str__(self):
+        return f"{self.email_hash[:12]}… {self.erased_at:%Y-%m-%d %H:%M}"
+
+
+class KpiTarget(models.Model):
+    """A target staff set for one dashboard KPI (its key in the KPI registry)."""
+
+    key = models.CharField(_("indicador"), max_length=100, unique=True)
+    target = models.FloatField(_("objetivo"))
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("objetivo de KPI")
+        verbose_name_plural = _("objetivos de KPI")
+        ordering = ["key"]
+
+    def __str__(self):
+        return f"{self.key}: {self.target}"

@@ -17,4 +17,11 @@ declare(
         description="Copia de seguridad cifrada (base de datos y archivos) en BACKUP_DIR; "
         "conserva las BACKUP_KEEP más recientes.",
     ),
+    Periodic(
+        name="operations.apply_retention",
+        task="operations.apply_retention",
+        crontab={"minute": "15", "hour": "4"},
+        description="Borra los datos personales que cumplieron su plazo de conservación "
+        "(RETENTION_*_DAYS): cuerpos de webhooks y de mensajes, contactos inactivos.",
+    ),
 )

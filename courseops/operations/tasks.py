@@ -3,6 +3,7 @@ from django.conf import settings
 
 from courseops.operations.alerts import notify, services
 from courseops.operations.backups.services import create_backup
+from courseops.operations.privacy.retention import apply_retention as apply_retention_rules
 
 
 @shared_task(name="operations.evaluate_alerts", ignore_result=True)
@@ -27,3 +28,9 @@ def notify_incident(incident_id, event):
 def backup():
     """Nightly: an encrypted backup to the backup storage, keeping the newest BACKUP_KEEP."""
     create_backup(keep=settings.BACKUP_KEEP)
+
+
+@shared_task(name="operations.apply_retention", ignore_result=True)
+def apply_retention():
+    """Nightly: blank personal data past its retention period (set-based, per rule)."""
+    apply_retention_rules()

@@ -18,6 +18,7 @@ from django.utils import timezone
 from courseops.audit.services import log_action
 from courseops.messaging.models import Category, Suppression, SuppressionReason
 from courseops.messaging.services import queue_email, unsuppress
+from courseops.operations.fields import stored_blind_index
 from marketing.models import PURPOSE_CHANNEL, Consent, Lead, LeadForm, Purpose
 
 CONFIRM_SALT = "marketing.consent.confirm"
@@ -225,9 +226,11 @@ def valid_consent(purpose):
     granted = Consent.objects.filter(
         lead=OuterRef("pk"), purpose=purpose, status=Consent.Status.GRANTED
     )
-    suppressed = Suppression.objects.filter(
-        channel=channel, address=OuterRef("email" if channel == "email" else "phone")
-    )
     if channel == "sms":
+        # The phone is encrypted: match the suppression's hash with the column's hash.
+        suppressed = Suppression.objects.filter(
+            channel=channel, address_index=stored_blind_index(OuterRef("phone"))
+        )
         return Q(Exists(granted)) & ~Q(phone="") & ~Q(Exists(suppressed))
+    suppressed = Suppression.objects.filter(channel=channel, address=OuterRef("email"))
     return Q(Exists(granted)) & ~Q(Exists(suppressed))

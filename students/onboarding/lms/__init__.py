@@ -4,7 +4,8 @@
 A backend has a `name`, a `label` and three verbs: `create_account(student) -> dict`
 (idempotent: it finds what an earlier run created), `access_url(student) -> str` (what the
 welcome email links to; for the portal it is a sign-in credential, for the student only)
-and `sign_in_page() -> str` (where anyone signs in; safe to hand to integrations).
+and `sign_in_page() -> str` (where anyone signs in; safe to hand to integrations), plus
+`forget_account(student) -> str` for an erasure request.
 """
 
 from django.conf import settings
@@ -38,6 +39,11 @@ def get_backend(name=None):
 
 def create_account(student):
     return get_backend().create_account(student)
+
+
+def forget_account(student) -> str:
+    """Ask the LMS to delete the student's account (erasure); what it answered, in words."""
+    return get_backend().forget_account(student)
 
 
 def access_url(student) -> str:

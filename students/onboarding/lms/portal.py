@@ -14,6 +14,9 @@ class PortalBackend:
     def create_account(self, student):
         return {"backend": self.name}
 
+    def forget_account(self, student):
+        return "cuenta local: se anonimiza con el alumno"
+
     def access_url(self, student):
         return sign_in_link(student=student)
 

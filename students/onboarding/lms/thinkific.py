@@ -80,6 +80,18 @@ class ThinkificBackend:
         )
         return str(created["id"])
 
+    def forget_account(self, student):
+        """Delete the user (and with it their enrollments) for an erasure request."""
+        if not student.lms_user_id:
+            return "sin cuenta"
+        with self.client:
+            try:
+                self._request("DELETE", f"/users/{student.lms_user_id}")
+            except LMSError as exc:
+                if "404" not in str(exc):
+                    raise
+        return "borrado"
+
     def _enroll(self, user_id, course_id):
         """Enroll with full access once; returns True when a new enrollment was made."""
         if not str(course_id).isdigit():

@@ -1,0 +1,147 @@
+"""The KPIs on the staff dashboard. The core knows no domain app: each app declares its
+figures in a `kpis.py` module (discovered like `admin.py`):
+
+    from courseops.operations.kpis.registry import Kpi, count_of, register_kpi
+
+    register_kpi(Kpi(key="students.new", area="onboarding", label=_("Nuevos alumnos"),
+                     **count_of(Student.objects.all(), "created_at")))
+
+`value(start, end)` is one set-based query for the period [start, end); `series(start,
+end)` (optional) one grouped query giving {day: value} for the chart. The dashboard asks
+each KPI for the period, the previous period and the series: a constant number of queries
+whatever the data.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from statistics import median
+
+from django.db.models import Avg, Count, F, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils.module_loading import autodiscover_modules
+from django.utils.translation import gettext_lazy as _
+
+AREAS = {
+    "onboarding": _("Alta de alumnos"),
+    "webinars": _("Webinars"),
+    "content": _("Contenido"),
+    "engagement": _("Seguimiento"),
+    "marketing": _("Marketing"),
+    "ai": _("IA"),
+    "surveys": _("Encuestas"),
+}
+
+
+@dataclass(frozen=True)
+class Kpi:
+    key: str
+    area: str
+    label: str
+    value: Callable[[datetime, datetime], float | None]
+    series: Callable[[datetime, datetime], dict[date, float]] | None = None
+    unit: str = ""  # "", "%", "min", "USD", "/5", "NPS"
+    # Whether a higher figure is better (a target is then a floor) or worse (a ceiling).
+    higher_is_better: bool = True
+    target: float | None = None  # the default target; staff override it in the dashboard
+
+
+_KPIS: dict[str, Kpi] = {}
+
+
+def register_kpi(kpi: Kpi) -> Kpi:
+    _KPIS[kpi.key] = kpi
+    return kpi
+
+
+def registered_kpis() -> list[Kpi]:
+    autodiscover_modules("kpis")
+    return list(_KPIS.values())
+
+
+def _in(field, start, end):
+    return {f"{field}__gte": start, f"{field}__lt": end}
+
+
+def count_of(queryset, date_field):
+    """value/series for "how many rows of `queryset` fall in the period by `date_field`"."""
+
+    def value(start, end):
+        return queryset.filter(**_in(date_field, start, end)).count()
+
+    def series(start, end):
+        rows = (
+            queryset.filter(**_in(date_field, start, end))
+            .annotate(day=TruncDate(date_field))
+            .values("day")
+            .annotate(n=Count("pk"))
+            .order_by("day")
+        )
+        return {row["day"]: row["n"] for row in rows}
+
+    return {"value": value, "series": series}
+
+
+def share_of(queryset, date_field, hit: Q):
+    """value/series for "percentage of the period's rows matching `hit`" (None if none)."""
+
+    def value(start, end):
+        figures = queryset.filter(**_in(date_field, start, end)).aggregate(
+            total=Count("pk"), hits=Count("pk", filter=hit)
+        )
+        return 100 * figures["hits"] / figures["total"] if figures["total"] else None
+
+    def series(start, end):
+        rows = (
+            queryset.filter(**_in(date_field, start, end))
+            .annotate(day=TruncDate(date_field))
+            .values("day")
+            .annotate(total=Count("pk"), hits=Count("pk", filter=hit))
+            .order_by("day")
+        )
+        return {row["day"]: 100 * row["hits"] / row["total"] for row in rows}
+
+    return {"value": value, "series": series}
+
+
+def median_minutes(queryset, date_field, start_field, end_field):
+    """value: median minutes from `start_field` to `end_field` of the period's rows
+    (one query fetching the durations; SQLite has no percentile function)."""
+
+    def value(start, end):
+        durations = (
+            queryset.filter(**_in(date_field, start, end), **{f"{end_field}__isnull": False})
+            .annotate(took=F(end_field) - F(start_field))
+            .values_list("took", flat=True)
+        )
+        minutes = [took.total_seconds() / 60 for took in durations]
+        return median(minutes) if minutes else None
+
+    return {"value": value}
+
+
+def _aggregate_of(queryset, date_field, aggregate):
+    def value(start, end):
+        return queryset.filter(**_in(date_field, start, end)).aggregate(v=aggregate)["v"]
+
+    def series(start, end):
+        rows = (
+            queryset.filter(**_in(date_field, start, end))
+            .annotate(day=TruncDate(date_field))
+            .values("day")
+            .annotate(v=aggregate)
+            .order_by("day")
+        )
+        return {row["day"]: row["v"] for row in rows}
+
+    return {"value": value, "series": series}
+
+
+def average_of(queryset, date_field, field):
+    """value/series: the average of `field` over the period's rows."""
+    return _aggregate_of(queryset, date_field, Avg(field))
+
+
+def sum_of(queryset, date_field, field):
+    """value/series: the sum of `field` over the period's rows (0 when none)."""
+    return _aggregate_of(queryset, date_field, Sum(field))

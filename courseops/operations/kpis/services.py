@@ -1,0 +1,152 @@
+"""The dashboard's figures: each KPI for a period, the previous period, target, status and
+a daily series, in a constant number of queries."""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
+
+from courseops.operations.kpis.registry import AREAS, Kpi, registered_kpis
+from courseops.operations.models import KpiTarget
+
+PERIODS = {"7": 7, "30": 30, "90": 90, "365": 365}
+
+
+@dataclass
+class Period:
+    first: date
+    last: date  # inclusive
+
+    @property
+    def days(self):
+        return (self.last - self.first).days + 1
+
+    def bounds(self):
+        zone = timezone.get_current_timezone()
+        start = datetime.combine(self.first, time.min, tzinfo=zone)
+        return start, start + timedelta(days=self.days)
+
+    def previous(self):
+        return Period(self.first - timedelta(days=self.days), self.first - timedelta(days=1))
+
+
+@dataclass
+class Row:
+    kpi: Kpi
+    value: float | None
+    previous: float | None
+    target: float | None
+    series: list[tuple[date, float]] = field(default_factory=list)
+
+    @property
+    def trend(self):
+        """Change against the previous period, in % of it (None when not comparable)."""
+        if self.value is None or not self.previous:
+            return None
+        return 100 * (self.value - self.previous) / abs(self.previous)
+
+    @property
+    def status(self):
+        """ "ok", "miss" (the period misses the target) or "" (no target or no figure)."""
+        if self.target is None or self.value is None:
+            return ""
+        met = self.value >= self.target if self.kpi.higher_is_better else self.value <= self.target
+        return "ok" if met else "miss"
+
+
+def period_from(params, today=None) -> Period:
+    """The period asked for: `desde`/`hasta` (YYYY-MM-DD) or `dias` (7, 30, 90, 365)."""
+    today = today or timezone.localdate()
+    try:
+        first = date.fromisoformat(params.get("desde", ""))
+        last = date.fromisoformat(params.get("hasta", ""))
+    except ValueError:
+        days = PERIODS.get(params.get("dias", ""), 30)
+        return Period(today - timedelta(days=days - 1), today)
+    if last < first or (last - first).days > 366 * 3:
+        return Period(today - timedelta(days=29), today)
+    return Period(first, last)
+
+
+def targets() -> dict[str, float]:
+    return dict(KpiTarget.objects.values_list("key", "target"))
+
+
+def dashboard(period: Period) -> list[Row]:
+    start, end = period.bounds()
+    prev_start, prev_end = period.previous().bounds()
+    chosen = targets()
+    rows = []
+    for kpi in registered_kpis():
+        series = kpi.series(start, end) if kpi.series else {}
+        rows.append(
+            Row(
+                kpi=kpi,
+                value=_number(kpi.value(start, end)),
+                previous=_number(kpi.value(prev_start, prev_end)),
+                target=chosen.get(kpi.key, kpi.target),
+                series=[
+                    (
+                        period.first + timedelta(days=n),
+                        _number(series.get(period.first + timedelta(days=n))) or 0,
+                    )
+                    for n in range(period.days)
+                ]
+                if kpi.series
+                else [],
+            )
+        )
+    return rows
+
+
+def by_area(rows):
+    """[(area label, [rows])] in the areas' order."""
+    grouped = {}
+    for row in rows:
+        grouped.setdefault(row.kpi.area, []).append(row)
+    return [(AREAS.get(area, area), grouped[area]) for area in AREAS if area in grouped]
+
+
+def as_csv(rows, period) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "area",
+            "kpi",
+            "label",
+            "desde",
+            "hasta",
+            "valor",
+            "anterior",
+            "tendencia_%",
+            "objetivo",
+            "estado",
+        ]
+    )
+    for row in rows:
+        writer.writerow(
+            [
+                row.kpi.area,
+                row.kpi.key,
+                str(row.kpi.label),
+                period.first,
+                period.last,
+                _fmt(row.value),
+                _fmt(row.previous),
+                _fmt(row.trend),
+                _fmt(row.target),
+                row.status,
+            ]
+        )
+    return out.getvalue()
+
+
+def _number(value):
+    return None if value is None else float(value)
+
+
+def _fmt(value):
+    return "" if value is None else f"{value:.2f}"

@@ -1,0 +1,177 @@
+"""The core apps' share of a person: messages, drafts, webhook events, audit, tickets, AI.
+
+None of them has a "person" column: a row is the person's when its recipient is their
+address, when it is about one of their objects, or when its text mentions them.
+"""
+
+from django.db.models import Q
+
+from courseops.ai.models import AIUsage
+from courseops.audit.models import AuditEntry
+from courseops.messaging.models import PENDING, OutboundMessage, Status, Suppression
+from courseops.operations.privacy.redact import ERASED, mentions, related_to, scrub, with_json_text
+from courseops.operations.privacy.registry import PrivacyPart, register_part
+from courseops.reviews.models import Draft
+from courseops.support.models import Ticket
+from courseops.webhooks.models import WebhookEvent
+
+
+def _addresses(person):
+    return Q(recipient__iexact=person.email) | Q(recipient__in=sorted(person.phones))
+
+
+class MessagingPart(PrivacyPart):
+    name = "messaging"
+    TEXT = ("recipient", "subject", "text_body", "html_body", "person_key", "idempotency_key")
+    JSON = ("context", "headers", "attachments")
+
+    def _theirs(self, person):
+        return _addresses(person) | related_to(person)
+
+    def export(self, person):
+        messages = OutboundMessage.objects.filter(self._theirs(person)).order_by("created_at")
+        return {
+            "messages": list(
+                messages.values(
+                    "created_at",
+                    "channel",
+                    "category",
+                    "recipient",
+                    "subject",
+                    "status",
+                    "sent_at",
+                    "text_body",
+                )
+            ),
+            "suppressions": list(
+                Suppression.objects.filter(
+                    Q(address__iexact=person.email) | Q(address__in=sorted(person.phones))
+                ).values("channel", "address", "reason", "created_at")
+            ),
+        }
+
+    def erase(self, person):
+        theirs = self._theirs(person)
+        # Nothing still waiting goes out to an erased person.
+        OutboundMessage.objects.filter(theirs, status__in=PENDING).update(status=Status.CANCELED)
+        # Their own messages lose every body; others that mention them are redacted.
+        blanked = OutboundMessage.objects.filter(theirs).update(
+            recipient=ERASED,
+            subject="",
+            text_body="",
+            html_body="",
+            person_key=ERASED,
+            context={},
+            headers={},
+            attachments=[],
+        )
+        mentioned = scrub(
+            OutboundMessage.objects.all(), person, text_fields=self.TEXT, json_fields=self.JSON
+        )
+        suppressions, _ = Suppression.objects.filter(
+            Q(address__iexact=person.email) | Q(address__in=sorted(person.phones))
+        ).delete()
+        return {"messages": blanked + mentioned, "suppressions": suppressions}
+
+
+class ReviewsPart(PrivacyPart):
+    name = "reviews"
+    TEXT = (
+        "target_repr",
+        "recipient",
+        "generated_subject",
+        "generated_body",
+        "subject",
+        "body",
+        "decision_note",
+        "last_error",
+    )
+    JSON = ("generated_data", "data", "context")
+
+    def export(self, person):
+        drafts = Draft.objects.filter(Q(recipient__iexact=person.email) | related_to(person))
+        return {"drafts": list(drafts.values("created_at", "kind", "status", "subject", "body"))}
+
+    def erase(self, person):
+        theirs = Q(recipient__iexact=person.email) | related_to(person)
+        blanked = Draft.objects.filter(theirs).update(
+            recipient="",
+            target_repr=ERASED,
+            generated_subject="",
+            generated_body="",
+            subject="",
+            body="",
+            generated_data={},
+            data={},
+            context={},
+        )
+        return {
+            "drafts": blanked
+            + scrub(Draft.objects.all(), person, text_fields=self.TEXT, json_fields=self.JSON)
+        }
+
+
+class WebhooksPart(PrivacyPart):
+    """Raw payloads are kept for replay; one that mentions the person loses its body."""
+
+    name = "webhooks"
+
+    def erase(self, person):
+        events = with_json_text(WebhookEvent.objects.all(), ("payload", "headers")).filter(
+            mentions(("body", "last_error"), person, json_fields=("payload", "headers"))
+        )
+        touched = WebhookEvent.objects.filter(
+            pk__in=list(events.values_list("pk", flat=True))
+        ).update(body="", payload={"erased": True}, headers={}, last_error="")
+        return {"webhook_events": touched}
+
+
+class AuditPart(PrivacyPart):
+    name = "audit"
+
+    def export(self, person):
+        entries = AuditEntry.objects.filter(related_to(person))
+        return {"audit": list(entries.values("created_at", "action", "data"))}
+
+    def erase(self, person):
+        return {
+            "audit_entries": scrub(
+                AuditEntry.objects.all(),
+                person,
+                text_fields=("object_repr",),
+                json_fields=("data",),
+            )
+        }
+
+
+class SupportPart(PrivacyPart):
+    name = "support"
+
+    def export(self, person):
+        tickets = Ticket.objects.filter(related_to(person))
+        return {"tickets": list(tickets.values("created_at", "kind", "status", "subject"))}
+
+    def erase(self, person):
+        return {
+            "tickets": scrub(
+                Ticket.objects.all(),
+                person,
+                text_fields=("subject", "description", "key"),
+                extra=related_to(person),
+            )
+        }
+
+
+class AIPart(PrivacyPart):
+    """Prompts are not stored; a usage row only names who asked, and errors may quote."""
+
+    name = "ai"
+
+    def erase(self, person):
+        return {
+            "ai_usage": scrub(AIUsage.objects.all(), person, text_fields=("requested_by", "error"))
+        }
+
+
+for part in (MessagingPart, ReviewsPart, WebhooksPart, AuditPart, SupportPart, AIPart):
+    register_part(part())

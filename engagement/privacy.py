@@ -1,0 +1,90 @@
+"""What engagement holds about a person: activity, nudges, interventions, submissions
+(with their files), questions and certificates."""
+
+from django.db.models import Q
+
+from courseops.operations.privacy.redact import ERASED, scrub
+from courseops.operations.privacy.registry import (
+    ERASED_NAME,
+    PrivacyPart,
+    erased_email,
+    register_part,
+)
+from engagement.models import (
+    ActivityEvent,
+    Certificate,
+    Intervention,
+    Nudge,
+    Question,
+    Submission,
+)
+
+# Free text and stored facts are the person's; the rows stay as anonymous figures.
+PER_STUDENT = {
+    "activity": (ActivityEvent, (), ("metadata",)),
+    "nudges": (Nudge, ("skipped_reason",), ("facts",)),
+    "interventions": (Intervention, ("reasons",), ()),
+}
+
+
+class EngagementPart(PrivacyPart):
+    name = "engagement"
+
+    def _questions(self, person):
+        return Question.objects.filter(
+            Q(email__iexact=person.email) | Q(student__email__iexact=person.email)
+        )
+
+    def identify(self, person):
+        person.objects.extend(self._questions(person))
+
+    def export(self, person):
+        mine = {"student__email__iexact": person.email}
+        data = {
+            table: list(model.objects.filter(**mine).values())
+            for table, (model, _text, _json) in PER_STUDENT.items()
+        }
+        data["submissions"] = list(Submission.objects.filter(**mine).values())
+        data["questions"] = list(self._questions(person).values())
+        data["certificates"] = list(Certificate.objects.filter(**mine).values())
+        return data
+
+    def erase(self, person):
+        mine = {"student__email__iexact": person.email}
+        touched = {
+            table: scrub(
+                model.objects.filter(**mine),
+                person,
+                text_fields=text,
+                json_fields=json,
+                extra=Q(pk__isnull=False),
+            )
+            for table, (model, text, json) in PER_STUDENT.items()
+        }
+        submissions = list(Submission.objects.filter(**mine))
+        for submission in submissions:
+            if submission.file:
+                submission.file.delete(save=False)
+            submission.text = ERASED if submission.text else ""
+            submission.feedback = ""
+        Submission.objects.bulk_update(submissions, ["file", "text", "feedback"])
+        questions = list(self._questions(person))
+        for question in questions:
+            question.email = erased_email("pregunta", question.pk)
+            question.text = ERASED
+            question.message_id = ""
+        Question.objects.bulk_update(questions, ["email", "text", "message_id"])
+        certificates = list(Certificate.objects.filter(**mine))
+        for certificate in certificates:
+            if certificate.pdf:
+                certificate.pdf.delete(save=False)
+            certificate.full_name = ERASED_NAME
+        Certificate.objects.bulk_update(certificates, ["pdf", "full_name"])
+        return touched | {
+            "submissions": len(submissions),
+            "questions": len(questions),
+            "certificates": len(certificates),
+        }
+
+
+register_part(EngagementPart())

@@ -1,0 +1,26 @@
+from django.apps import AppConfig
+
+
+class SurveysConfig(AppConfig):
+    """Satisfaction (1-5) after webinars and lessons, NPS (0-10) at set points of a
+    student's life. Above webinars and content: it reads them and listens to their
+    signals; nothing below imports it."""
+
+    name = "surveys"
+    verbose_name = "Encuestas"
+
+    def ready(self):
+        from django.utils.translation import gettext_lazy as _
+
+        from courseops.reviews.registry import ReviewKind, register_kind
+        from surveys import signals  # noqa: F401  (connects the receivers)
+        from surveys.summary import summary_apply
+
+        register_kind(
+            ReviewKind(
+                name="survey_summary",
+                label=_("Resumen de comentarios de una encuesta"),
+                apply=summary_apply,
+                html=True,
+            )
+        )

@@ -1,0 +1,93 @@
+"""Who gets which survey, and when: each scan is one query for the people due."""
+
+from datetime import timedelta
+
+from django.db.models import CharField, Exists, OuterRef, Value
+from django.db.models.functions import Cast, Concat
+from django.utils import timezone
+
+from courseops.messaging.models import OutboundMessage, Status
+from students.models import Student
+from surveys.models import Survey
+from surveys.services import invite, not_yet_invited, survey_for
+from webinars.models import Registration, Webinar
+
+# Past this, a survey is no longer worth sending (the memory has faded).
+WEBINAR_WINDOW = timedelta(days=14)
+NPS_WINDOW = timedelta(days=7)
+NPS_DAY = 30
+
+
+def send_webinar_surveys(now=None):
+    """Attendees whose follow-up (recording and summary) went out get the satisfaction
+    survey, once, after it: the follow-up's outbox row is what says it went."""
+    now = now or timezone.now()
+    followup_sent = OutboundMessage.objects.filter(
+        idempotency_key=Concat(
+            Value("webinars.followup."), Cast(OuterRef("pk"), output_field=CharField())
+        ),
+        status__in=[Status.SENT, Status.DELIVERED],
+    )
+    due = (
+        Registration.objects.filter(
+            attended=True,
+            cancelled_at__isnull=True,
+            webinar__status=Webinar.Status.FINISHED,
+            webinar__starts_at__gte=now - WEBINAR_WINDOW,
+        )
+        .filter(Exists(followup_sent), not_yet_invited("surveys.webinar."))
+        .select_related("webinar")
+    )
+    surveys = {}
+    sent = 0
+    for registration in due.iterator(chunk_size=500):
+        webinar = registration.webinar
+        if webinar.pk not in surveys:
+            surveys[webinar.pk] = survey_for(Survey.Kind.WEBINAR, webinar=webinar)
+        invite(
+            surveys[webinar.pk],
+            email=registration.email,
+            name=registration.name,
+            idempotency_key=f"surveys.webinar.{registration.pk}",
+            language=registration.language,
+            related=registration,
+        )
+        sent += 1
+    return sent
+
+
+def send_nps_day_30(now=None):
+    """Students 30 days in (within a week's grace, so a missed run catches up) get the NPS."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=NPS_DAY)
+    due = Student.objects.filter(
+        created_at__lte=cutoff,
+        created_at__gt=cutoff - NPS_WINDOW,
+        status__in=[Student.Status.ACTIVE, Student.Status.PAST_DUE],
+    ).filter(not_yet_invited("surveys.nps_day_30."))
+    survey = None
+    sent = 0
+    for student in due.iterator(chunk_size=500):
+        survey = survey or survey_for(Survey.Kind.NPS_DAY_30)
+        invite(
+            survey,
+            email=student.email,
+            name=student.full_name,
+            idempotency_key=f"surveys.nps_day_30.{student.pk}",
+            language=student.language,
+            related=student,
+        )
+        sent += 1
+    return sent
+
+
+def send_lesson_survey(*, lesson, student):
+    """With a lesson's materials done: how useful were they (once per student and lesson)."""
+    return invite(
+        survey_for(Survey.Kind.LESSON, lesson=lesson),
+        email=student.email,
+        name=student.full_name,
+        idempotency_key=f"surveys.lesson.{lesson.pk}.{student.pk}",
+        language=student.language,
+        related=student,
+    )

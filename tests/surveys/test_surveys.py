@@ -1,0 +1,223 @@
+"""Surveys: one-click signed links, once per person, sent after the webinar follow-up,
+NPS at day 30, lesson survey on completion, results per survey."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from content.models import Course, Lesson
+from content.signals import lesson_completed
+from courseops.messaging.models import OutboundMessage, Status
+from students.models import Plan, Student
+from surveys.models import Answer, Survey
+from surveys.sending import send_nps_day_30, send_webinar_surveys
+from surveys.services import answer_token, answer_url, nps, results, survey_for
+from webinars.models import Registration, Webinar
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 12, 12, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def webinar(db):
+    return Webinar.objects.create(
+        title="IA práctica",
+        starts_at=NOW - timedelta(days=2),
+        time_zone="Europe/Madrid",
+        status=Webinar.Status.FINISHED,
+    )
+
+
+def _attendee(webinar, email, *, followup=Status.SENT, attended=True):
+    registration = Registration.objects.create(
+        webinar=webinar, email=email, name="Ana Ruiz", source="api", attended=attended
+    )
+    if followup:
+        OutboundMessage.objects.create(
+            channel="email",
+            category="transactional",
+            recipient=email,
+            subject="Gracias",
+            idempotency_key=f"webinars.followup.{registration.pk}",
+            status=followup,
+        )
+    return registration
+
+
+def test_a_second_click_updates_never_duplicates(client, webinar):
+    survey = survey_for(Survey.Kind.WEBINAR, webinar=webinar)
+    url = answer_url(survey, "Ana@Example.com", 2)
+    assert client.get(url).status_code == 200
+    path = reverse("surveys:answer", args=[answer_token(survey, "ana@example.com")])
+    response = client.post(path, {"puntuacion": "2", "comentario": "Muy útil"})
+    assert response.status_code == 200
+    assert client.get(f"{path}?puntuacion=5").status_code == 200
+
+    answer = Answer.objects.get()
+    assert (answer.respondent, answer.score, answer.comment) == ("ana@example.com", 5, "Muy útil")
+
+
+def test_forged_or_out_of_range_answers_are_a_clear_400(client, webinar):
+    survey = survey_for(Survey.Kind.WEBINAR, webinar=webinar)
+    assert client.get("/encuestas/forged/?puntuacion=3").status_code == 400
+    path = reverse("surveys:answer", args=[answer_token(survey, "a@example.com")])
+    response = client.get(f"{path}?puntuacion=9")
+    assert response.status_code == 400
+    assert "del 1 al 5" in response.content.decode()
+    assert client.get(f"{path}?puntuacion=x").status_code == 400
+    nps_path = reverse(
+        "surveys:answer", args=[answer_token(survey_for(Survey.Kind.NPS_DAY_30), "a@x.io")]
+    )
+    assert client.get(f"{nps_path}?puntuacion=0").status_code == 200
+    assert not Answer.objects.filter(survey=survey).exists()
+
+
+def test_webinar_survey_goes_after_the_followup_once(webinar):
+    done = _attendee(webinar, "done@example.com")
+    _attendee(webinar, "waiting@example.com", followup=Status.QUEUED)
+    _attendee(webinar, "absent@example.com", attended=False)
+
+    with time_machine.travel(NOW, tick=False):
+        assert send_webinar_surveys() == 1
+        assert send_webinar_surveys() == 0
+    invite = OutboundMessage.objects.get(idempotency_key=f"surveys.webinar.{done.pk}")
+    assert invite.recipient == "done@example.com"
+    assert "puntuacion=5" in invite.text_body
+    assert "IA práctica" in invite.subject
+
+
+def test_the_webinar_scan_is_one_query_whatever_is_already_sent(webinar):
+    for n in range(3):
+        _attendee(webinar, f"a{n}@example.com")
+    with time_machine.travel(NOW, tick=False):
+        send_webinar_surveys()
+        with CaptureQueriesContext(connection) as small:
+            send_webinar_surveys()
+        for n in range(3, 20):
+            _attendee(webinar, f"a{n}@example.com")
+        send_webinar_surveys()
+        with CaptureQueriesContext(connection) as large:
+            send_webinar_surveys()
+    assert len(small) == len(large) == 1
+
+
+def test_nps_at_day_30_once():
+    plan = Plan.objects.create(slug="pro", name="Pro")
+    with time_machine.travel(NOW - timedelta(days=31), tick=False):
+        due = Student.objects.create(
+            full_name="Eva",
+            email="eva@example.com",
+            plan=plan,
+            source="api",
+            status=Student.Status.ACTIVE,
+        )
+    with time_machine.travel(NOW - timedelta(days=10), tick=False):
+        Student.objects.create(
+            full_name="Joven",
+            email="new@example.com",
+            plan=plan,
+            source="api",
+            status=Student.Status.ACTIVE,
+        )
+    with time_machine.travel(NOW, tick=False):
+        assert send_nps_day_30() == 1
+        assert send_nps_day_30() == 0
+    message = OutboundMessage.objects.get(idempotency_key=f"surveys.nps_day_30.{due.pk}")
+    assert "puntuacion=10" in message.text_body
+    assert "puntuacion=0" in message.text_body
+
+
+def test_a_completed_lesson_brings_its_survey(django_capture_on_commit_callbacks):
+    plan = Plan.objects.create(slug="pro", name="Pro")
+    student = Student.objects.create(
+        full_name="Eva", email="eva@example.com", plan=plan, source="api"
+    )
+    lesson = Lesson.objects.create(
+        course=Course.objects.create(title="IA", slug="ia"), title="Prompts"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        lesson_completed.send(sender=Lesson, lesson=lesson, student=student, at=NOW)
+        lesson_completed.send(sender=Lesson, lesson=lesson, student=student, at=NOW)
+    message = OutboundMessage.objects.get(recipient="eva@example.com")
+    assert "Prompts" in message.subject
+
+
+def test_results_match_hand_computed_figures(webinar):
+    rating = survey_for(Survey.Kind.WEBINAR, webinar=webinar)
+    for n, score in enumerate([5, 4, 3]):
+        Answer.objects.create(survey=rating, respondent=f"r{n}", score=score)
+    net = survey_for(Survey.Kind.NPS_DAY_30)
+    for n, score in enumerate([10, 9, 8, 6, 0]):  # 2 promoters, 2 detractors of 5
+        Answer.objects.create(survey=net, respondent=f"n{n}", score=score)
+
+    rows = {survey.kind: survey for survey in results(Survey.objects.all())}
+
+    assert rows["webinar"].average == pytest.approx(4.0)
+    assert rows["webinar"].answer_count == 3
+    row = rows["nps_day_30"]
+    assert nps(row.promoters, row.detractors, row.answer_count) == 0
+    assert nps(3, 1, 4) == 50
+
+
+def test_admin_results_page_in_constant_queries(
+    admin_client, webinar, django_assert_max_num_queries
+):
+    for n in range(3):
+        survey_for(
+            Survey.Kind.LESSON,
+            lesson=Lesson.objects.create(
+                course=Course.objects.get_or_create(title="IA", slug="ia")[0], title=f"L{n}"
+            ),
+        )
+    with django_assert_max_num_queries(12):
+        response = admin_client.get("/admin/surveys/survey/")
+    assert response.status_code == 200
+
+
+def test_comments_summary_is_a_review_draft_that_lands_on_the_survey(
+    webinar, staff_user, django_capture_on_commit_callbacks
+):
+    from courseops.reviews.models import Draft
+    from courseops.reviews.services import approve_draft
+    from surveys.summary import draft_summary
+
+    survey = survey_for(Survey.Kind.WEBINAR, webinar=webinar)
+    Answer.objects.create(survey=survey, respondent="a", score=5, comment="Ejemplos claros")
+    Answer.objects.create(survey=survey, respondent="b", score=3, comment="Audio flojo")
+
+    draft = draft_summary(survey)
+
+    assert draft.kind == "survey_summary"
+    assert "Audio flojo" in draft.body
+    assert "media 4.0" in draft.body
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_draft(draft=Draft.objects.get(pk=draft.pk), user=staff_user)
+    survey.refresh_from_db()
+    assert "Ejemplos claros" in survey.summary
+    assert survey.summary_at is not None
+
+
+def test_no_comments_no_summary(webinar):
+    from django.core.exceptions import ValidationError
+
+    from surveys.summary import draft_summary
+
+    survey = survey_for(Survey.Kind.WEBINAR, webinar=webinar)
+    Answer.objects.create(survey=survey, respondent="a", score=5)
+    with pytest.raises(ValidationError):
+        draft_summary(survey)
+
+
+def test_demo_data_loads_twice_without_duplicates(django_capture_on_commit_callbacks):
+    from courseops.core.demo import load_demo_data
+
+    with django_capture_on_commit_callbacks(execute=True):
+        load_demo_data()
+        load_demo_data()
+    assert Answer.objects.filter(survey__kind="webinar").count() == 3
+    assert Answer.objects.filter(survey__kind="nps_day_30").count() == 3
