@@ -20,7 +20,7 @@ def lead_from_webinar_registration(*, registration, webinar):
     }
     result = capture_lead(data=data, source="webinar", stage=Stage.WEBINAR_REGISTRANT)
     if result.errors and "email" not in result.errors:
-        # The webinars app accepted this person; a detail our stricter checks refuse (an
+        # The webinars app accepted this person; a detail our stricter checks refuse (a
         # number the outbox takes but no country plan knows) must not keep them out: drop it.
         for name in result.errors:
             data.pop(name, None)

@@ -20,4 +20,3 @@ def test_other_numbers_keep_their_digits():
     assert normalize_phone("+52155123456789") == "+52155123456789"
     with pytest.raises(ValidationError):
         normalize_phone("5512345678")
-
