@@ -9,7 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from students.models import Language, Student
+from students.models import Language, Student, TypeformForm
 
 
 class Stage(models.TextChoices):
@@ -61,6 +61,15 @@ class LeadForm(models.Model):
         Tag, verbose_name=_("etiquetas que pone"), blank=True, related_name="+"
     )
     active = models.BooleanField(_("activo"), default=True)
+    # The Typeform lead form (students' mapping) whose responses come in through this one.
+    typeform = models.OneToOneField(
+        TypeformForm,
+        verbose_name=_("formulario de Typeform"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("creado"), auto_now_add=True)
 
     class Meta:
@@ -70,6 +79,42 @@ class LeadForm(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class Submission(models.Model):
+    """One response from an outside form (a Typeform lead form), kept once per the
+    sender's id: a redelivery finds it and changes nothing; an invalid one keeps its
+    errors for staff."""
+
+    source = models.CharField(_("origen"), max_length=40)
+    external_id = models.CharField(_("id externo"), max_length=200)
+    form = models.ForeignKey(
+        LeadForm, verbose_name=_("formulario"), on_delete=models.PROTECT, related_name="+"
+    )
+    lead = models.ForeignKey(
+        "Lead",
+        verbose_name=_("contacto"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="submissions",
+    )
+    data = models.JSONField(_("datos"), default=dict)
+    errors = models.JSONField(_("errores"), default=dict, blank=True)
+    received_at = models.DateTimeField(_("recibido"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("respuesta de formulario")
+        verbose_name_plural = _("respuestas de formularios")
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="marketing_submission_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.source} {self.external_id}"
 
 
 # Scores are stored as points at a fixed epoch: an action worth p at time t is stored as

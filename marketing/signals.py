@@ -5,7 +5,7 @@ from django.dispatch import receiver
 
 from courseops.messaging.hooks import address_suppressed
 from students.models import Student
-from students.signals import student_signed_in
+from students.signals import student_signed_in, typeform_lead_received
 from webinars.signals import webinar_attended, webinar_missed, webinar_registered
 
 
@@ -50,3 +50,10 @@ def note_sign_in(sender, student, at, **kwargs):
     from marketing.services.intake import student_signed_in as signed_in
 
     signed_in(student=student, at=at)
+
+
+@receiver(typeform_lead_received, dispatch_uid="marketing.typeform_lead")
+def lead_from_typeform(sender, form, data, consent_texts, external_id, **kwargs):
+    from marketing.services.intake import lead_from_typeform as capture
+
+    capture(form=form, data=data, consent_texts=consent_texts, external_id=external_id)

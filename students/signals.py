@@ -15,3 +15,9 @@ welcome_email_context = Signal()
 # A student signed in (portal link, or an external LMS that reports it).
 # kwargs: student, at (aware datetime), source ("portal", "thinkific", ...)
 student_signed_in = Signal()
+
+# A response to a Typeform form marked as a lead form (`TypeformForm.Purpose.LEAD`).
+# kwargs: form (TypeformForm), data (our field names, as for registrations),
+# consent_texts ({"consent": "<question shown>", "sms_consent": ...}), external_id
+# ("<form id>:<response token>", the same however often Typeform redelivers it)
+typeform_lead_received = Signal()

@@ -1,6 +1,9 @@
-"""Contacts from the webinars app's news (registrations and attendance)."""
+"""Contacts from the news of the floors below: webinar registrations and attendance,
+Typeform lead forms, sign-ins."""
 
-from marketing.models import Action, Sequence, Stage
+from django.db import IntegrityError, transaction
+
+from marketing.models import Action, LeadForm, Sequence, Stage, Submission
 from marketing.services.leads import capture_lead, find_lead
 from marketing.services.scoring import record_action
 from marketing.services.sequences import enrol
@@ -58,3 +61,38 @@ def student_signed_in(*, student, at):
     if lead is not None:
         record_action(lead=lead, action=Action.SIGNED_IN, ref=f"sign-in:{at.isoformat()}", at=at)
     return lead
+
+
+def typeform_lead_form(form):
+    """The lead form a Typeform lead form's responses come in through (made on first use:
+    staff set its double opt-in, tags and sequences there)."""
+    lead_form, _created = LeadForm.objects.get_or_create(
+        typeform=form,
+        defaults={"slug": f"typeform-{form.form_id.lower()}"[:50], "name": str(form)},
+    )
+    return lead_form
+
+
+def lead_from_typeform(*, form, data, consent_texts, external_id):
+    """A Typeform lead-form response becomes a contact, with the consent text the person
+    saw in the form. Once per response token: a redelivery returns the first submission."""
+    lead_form = typeform_lead_form(form)
+    try:
+        with transaction.atomic():
+            submission = Submission.objects.create(
+                source="typeform", external_id=external_id, form=lead_form, data=data
+            )
+            result = capture_lead(
+                data={
+                    **data,
+                    "consent_text": consent_texts.get("consent", ""),
+                    "sms_consent_text": consent_texts.get("sms_consent", ""),
+                },
+                source="typeform",
+                form=lead_form,
+            )
+            submission.lead, submission.errors = result.lead, result.errors
+            submission.save(update_fields=["lead", "errors"])
+    except IntegrityError:
+        return Submission.objects.get(source="typeform", external_id=external_id)
+    return submission
