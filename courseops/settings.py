@@ -485,6 +485,9 @@ STRIPE_CHECKOUT_SUCCESS_URL = env.str(
 )
 STRIPE_CHECKOUT_CANCEL_URL = env.str("STRIPE_CHECKOUT_CANCEL_URL", default=f"{SITE_URL}/registro/")
 STRIPE_PORTAL_RETURN_URL = env.str("STRIPE_PORTAL_RETURN_URL", default=f"{SITE_URL}/portal/")
+# A Checkout Session not paid within this many hours (1-24, Stripe's limits) expires:
+# Stripe sends checkout.session.expired and the checkout counts as abandoned.
+STRIPE_CHECKOUT_EXPIRES_HOURS = env.int("STRIPE_CHECKOUT_EXPIRES_HOURS", default=24)
 # Alert when the last 24 hours bring at least this many failed payments and this many
 # times the usual daily number (students/alerts.py).
 ALERTS_PAYMENT_FAILURES_MIN = env.int("ALERTS_PAYMENT_FAILURES_MIN", default=3)
@@ -574,6 +577,10 @@ if set(MESSAGING_QUIET_HOURS_CATEGORIES) - {"billing", "engagement", "marketing"
     raise environ.ImproperlyConfigured(
         "MESSAGING_QUIET_HOURS_CATEGORIES takes billing, engagement and/or marketing "
         f"(transactional messages are never held back), not {MESSAGING_QUIET_HOURS_CATEGORIES!r}"
+    )
+if not 1 <= STRIPE_CHECKOUT_EXPIRES_HOURS <= 24:
+    raise environ.ImproperlyConfigured(
+        f"STRIPE_CHECKOUT_EXPIRES_HOURS must be 1-24, not {STRIPE_CHECKOUT_EXPIRES_HOURS!r}"
     )
 if WEBINAR_MEETING_PROVIDER not in {"jitsi", "zoom"}:
     raise environ.ImproperlyConfigured(

@@ -499,6 +499,8 @@ class Sequence(models.Model):
         FORM = "form", _("Se suscribe con el formulario")
         WEBINAR_ATTENDED = "webinar_attended", _("Asistió a un webinar")
         WEBINAR_MISSED = "webinar_missed", _("Se inscribió y no asistió a un webinar")
+        CHECKOUT_ABANDONED = "checkout_abandoned", _("Empezó un pago y no lo terminó")
+        WIN_BACK = "win_back", _("Canceló su suscripción (recuperación)")
 
     name = models.CharField(_("nombre"), max_length=200)
     trigger = models.CharField(_("entrada"), max_length=20, choices=Trigger.choices)

@@ -1,9 +1,10 @@
 """Contacts from the news of the floors below: webinar registrations and attendance,
-Typeform lead forms, sign-ins."""
+Typeform lead forms, sign-ins, checkouts and cancelled subscriptions."""
 
 from django.db import IntegrityError, transaction
 
-from marketing.models import Action, LeadForm, Sequence, Stage, Submission
+from courseops.audit.services import log_action
+from marketing.models import Action, Lead, LeadForm, Sequence, Stage, Submission
 from marketing.services.leads import capture_lead, find_lead
 from marketing.services.scoring import record_action
 from marketing.services.sequences import enrol
@@ -96,3 +97,44 @@ def lead_from_typeform(*, form, data, consent_texts, external_id):
     except IntegrityError:
         return Submission.objects.get(source="typeform", external_id=external_id)
     return submission
+
+
+def _checkout_lead(email):
+    """The contact giving `email` at checkout, made (without consent) if new."""
+    lead = find_lead(email)
+    if lead is None:
+        lead = capture_lead(data={"email": email}, source="checkout").lead
+    return lead
+
+
+def checkout_started(*, email, session_id):
+    lead = _checkout_lead(email)
+    if lead is not None:
+        record_action(lead=lead, action=Action.CHECKOUT_STARTED, ref=f"checkout:{session_id}")
+    return lead
+
+
+def checkout_abandoned(*, email):
+    lead = _checkout_lead(email)
+    return enrol(lead=lead, trigger=Sequence.Trigger.CHECKOUT_ABANDONED) if lead else []
+
+
+def subscription_cancelled(*, student):
+    """The student's access ended: their contact is churned and enters the win-back
+    sequences (until they buy again: see `student_reactivated`)."""
+    lead = (
+        find_lead(student.email)
+        or capture_lead(
+            data={"email": student.email, "name": student.full_name}, source="stripe"
+        ).lead
+    )
+    if lead is None:
+        return []
+    Lead.objects.filter(pk=lead.pk).update(stage=Stage.CHURNED)
+    log_action(lead, "marketing.lead.churned", data={"student": student.pk})
+    return enrol(lead=lead, trigger=Sequence.Trigger.WIN_BACK)
+
+
+def student_reactivated(student):
+    """A churned contact whose student has access again is a customer again."""
+    return Lead.objects.filter(student=student, stage=Stage.CHURNED).update(stage=Stage.CUSTOMER)

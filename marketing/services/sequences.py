@@ -60,7 +60,10 @@ def sequence_step_apply(draft, user):
 
 
 def _reached_goal(lead):
-    return lead.stage == Stage.CUSTOMER or lead.student_id is not None
+    """Bought a plan: a customer; a churned contact only once they are a customer again."""
+    return lead.stage == Stage.CUSTOMER or (
+        lead.student_id is not None and lead.stage != Stage.CHURNED
+    )
 
 
 def _condition_met(step, enrolment):
