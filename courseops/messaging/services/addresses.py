@@ -1,6 +1,7 @@
 """One spelling per address, so the suppression list and the outbox agree."""
 
 import re
+from email.utils import parseaddr
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -25,6 +26,22 @@ def normalize_email(address):
         ) from None
     # Mailboxes are case-insensitive in practice; one spelling keeps suppression exact.
     return address.lower()
+
+
+def normalize_sender(value):
+    """A From header ("Name <address>" or an address), checked: one valid address and no
+    line breaks (a header injection). Returned as given, without surrounding spaces."""
+    value = (value or "").strip()
+    _name, address = parseaddr(value)
+    try:
+        if not address or "\n" in value or "\r" in value:
+            raise ValidationError("")
+        validate_email(address)
+    except ValidationError:
+        raise ValidationError(
+            _("Remitente no válido: %(value)s"), params={"value": value}
+        ) from None
+    return value
 
 
 def phone_text(number):
