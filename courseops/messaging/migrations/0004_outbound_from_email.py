@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('messaging', '0003_send_policy'),
+        ("messaging", "0003_send_policy"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='outboundmessage',
-            name='from_email',
-            field=models.CharField(blank=True, max_length=320, verbose_name='remitente'),
+            model_name="outboundmessage",
+            name="from_email",
+            field=models.CharField(blank=True, max_length=320, verbose_name="remitente"),
         ),
     ]
