@@ -545,6 +545,13 @@ CONTENT_WATCH_DIR = env.str("CONTENT_WATCH_DIR", default="")
 MARKETING_SCORE_HALF_LIFE_DAYS = env.float("MARKETING_SCORE_HALF_LIFE_DAYS", default=30.0)
 # How long the emailed "confirm your subscription" link works (seconds; 30 days).
 MARKETING_CONFIRM_LINK_MAX_AGE = env.int("MARKETING_CONFIRM_LINK_MAX_AGE", default=30 * 24 * 3600)
+# The From addresses staff may pick for a campaign or sequence, separated by ";" (each
+# "Name <address>", verified with the email provider). Empty: DEFAULT_FROM_EMAIL only.
+MARKETING_SENDERS = [
+    sender.strip()
+    for sender in env.str("MARKETING_SENDERS", default="").split(";")
+    if sender.strip()
+] or [DEFAULT_FROM_EMAIL]
 
 
 def _is_hour_range(value):
@@ -577,6 +584,11 @@ if set(MESSAGING_QUIET_HOURS_CATEGORIES) - {"billing", "engagement", "marketing"
     raise environ.ImproperlyConfigured(
         "MESSAGING_QUIET_HOURS_CATEGORIES takes billing, engagement and/or marketing "
         f"(transactional messages are never held back), not {MESSAGING_QUIET_HOURS_CATEGORIES!r}"
+    )
+if any("@" not in sender or "\n" in sender for sender in MARKETING_SENDERS):
+    raise environ.ImproperlyConfigured(
+        "MARKETING_SENDERS takes 'Name <address>' entries separated by ';', "
+        f"not {MARKETING_SENDERS!r}"
     )
 if not 1 <= STRIPE_CHECKOUT_EXPIRES_HOURS <= 24:
     raise environ.ImproperlyConfigured(

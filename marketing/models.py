@@ -339,6 +339,9 @@ class Campaign(models.Model):
 
     name = models.CharField(_("nombre"), max_length=200)
     segments = models.ManyToManyField(Segment, verbose_name=_("segmentos"), related_name="+")
+    sender = models.CharField(
+        _("remitente"), max_length=320, blank=True, help_text=_("Vacío: el remitente por defecto.")
+    )
     preheader = models.CharField(_("preencabezado"), max_length=200, blank=True)
     topics = models.CharField(
         _("temas (para la IA)"),
@@ -512,6 +515,9 @@ class Sequence(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text=_("Para la entrada por formulario."),
+    )
+    sender = models.CharField(
+        _("remitente"), max_length=320, blank=True, help_text=_("Vacío: el remitente por defecto.")
     )
     active = models.BooleanField(_("activa"), default=True)
     created_at = models.DateTimeField(_("creada"), auto_now_add=True)
