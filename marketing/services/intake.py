@@ -2,6 +2,7 @@
 Typeform lead forms, sign-ins, checkouts and cancelled subscriptions."""
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from courseops.audit.services import log_action
 from marketing.models import Action, Lead, LeadForm, Sequence, Stage, Submission
@@ -99,42 +100,40 @@ def lead_from_typeform(*, form, data, consent_texts, external_id):
     return submission
 
 
-def _checkout_lead(email):
-    """The contact giving `email` at checkout, made (without consent) if new."""
+def _contact(email, *, source, name=""):
+    """The contact for `email`, made if new (without consent: paying is not agreeing to
+    marketing). None if the email is not one we can keep."""
     lead = find_lead(email)
     if lead is None:
-        lead = capture_lead(data={"email": email}, source="checkout").lead
+        lead = capture_lead(data={"email": email, "name": name}, source=source).lead
     return lead
 
 
 def checkout_started(*, email, session_id):
-    lead = _checkout_lead(email)
+    lead = _contact(email, source="checkout")
     if lead is not None:
         record_action(lead=lead, action=Action.CHECKOUT_STARTED, ref=f"checkout:{session_id}")
     return lead
 
 
 def checkout_abandoned(*, email):
-    lead = _checkout_lead(email)
+    lead = _contact(email, source="checkout")
     return enrol(lead=lead, trigger=Sequence.Trigger.CHECKOUT_ABANDONED) if lead else []
 
 
 def subscription_cancelled(*, student):
     """The student's access ended: their contact is churned and enters the win-back
     sequences (until they buy again: see `student_reactivated`)."""
-    lead = (
-        find_lead(student.email)
-        or capture_lead(
-            data={"email": student.email, "name": student.full_name}, source="stripe"
-        ).lead
-    )
+    lead = _contact(student.email, source="stripe", name=student.full_name)
     if lead is None:
         return []
-    Lead.objects.filter(pk=lead.pk).update(stage=Stage.CHURNED)
+    Lead.objects.filter(pk=lead.pk).update(stage=Stage.CHURNED, updated_at=timezone.now())
     log_action(lead, "marketing.lead.churned", data={"student": student.pk})
     return enrol(lead=lead, trigger=Sequence.Trigger.WIN_BACK)
 
 
 def student_reactivated(student):
     """A churned contact whose student has access again is a customer again."""
-    return Lead.objects.filter(student=student, stage=Stage.CHURNED).update(stage=Stage.CUSTOMER)
+    return Lead.objects.filter(student=student, stage=Stage.CHURNED).update(
+        stage=Stage.CUSTOMER, updated_at=timezone.now()
+    )
