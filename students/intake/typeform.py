@@ -56,7 +56,8 @@ def registration_data(form: TypeformForm, response: dict) -> dict:
 def consent_texts(form: TypeformForm, response: dict) -> dict:
     """The question shown for each mapped consent ("consent", "sms_consent"): the text the
     person agreed to, from the form's definition as it was when they answered."""
-    definition = response.get("definition") or {}
+    definition = response.get("definition")
+    definition = definition if isinstance(definition, dict) else {}
     title_by_ref = {
         field.get("ref"): field.get("title") or ""
         for field in definition.get("fields") or []
