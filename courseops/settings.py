@@ -497,6 +497,9 @@ STRIPE_CHECKOUT_SUCCESS_URL = env.str(
 )
 STRIPE_CHECKOUT_CANCEL_URL = env.str("STRIPE_CHECKOUT_CANCEL_URL", default=f"{SITE_URL}/registro/")
 STRIPE_PORTAL_RETURN_URL = env.str("STRIPE_PORTAL_RETURN_URL", default=f"{SITE_URL}/portal/")
+# A Checkout Session not paid within this many hours (1-24, Stripe's limits) expires:
+# Stripe sends checkout.session.expired and the checkout counts as abandoned.
+STRIPE_CHECKOUT_EXPIRES_HOURS = env.int("STRIPE_CHECKOUT_EXPIRES_HOURS", default=24)
 # Alert when the last 24 hours bring at least this many failed payments and this many
 # times the usual daily number (students/alerts.py).
 ALERTS_PAYMENT_FAILURES_MIN = env.int("ALERTS_PAYMENT_FAILURES_MIN", default=3)
@@ -554,6 +557,13 @@ CONTENT_WATCH_DIR = env.str("CONTENT_WATCH_DIR", default="")
 MARKETING_SCORE_HALF_LIFE_DAYS = env.float("MARKETING_SCORE_HALF_LIFE_DAYS", default=30.0)
 # How long the emailed "confirm your subscription" link works (seconds; 30 days).
 MARKETING_CONFIRM_LINK_MAX_AGE = env.int("MARKETING_CONFIRM_LINK_MAX_AGE", default=30 * 24 * 3600)
+# The From addresses staff may pick for a campaign or sequence, separated by ";" (each
+# "Name <address>", verified with the email provider). Empty: DEFAULT_FROM_EMAIL only.
+MARKETING_SENDERS = [
+    sender.strip()
+    for sender in env.str("MARKETING_SENDERS", default="").split(";")
+    if sender.strip()
+] or [DEFAULT_FROM_EMAIL]
 
 
 def _is_hour_range(value):
@@ -586,6 +596,15 @@ if set(MESSAGING_QUIET_HOURS_CATEGORIES) - {"billing", "engagement", "marketing"
     raise environ.ImproperlyConfigured(
         "MESSAGING_QUIET_HOURS_CATEGORIES takes billing, engagement and/or marketing "
         f"(transactional messages are never held back), not {MESSAGING_QUIET_HOURS_CATEGORIES!r}"
+    )
+if any("@" not in sender or "\n" in sender for sender in MARKETING_SENDERS):
+    raise environ.ImproperlyConfigured(
+        "MARKETING_SENDERS takes 'Name <address>' entries separated by ';', "
+        f"not {MARKETING_SENDERS!r}"
+    )
+if not 1 <= STRIPE_CHECKOUT_EXPIRES_HOURS <= 24:
+    raise environ.ImproperlyConfigured(
+        f"STRIPE_CHECKOUT_EXPIRES_HOURS must be 1-24, not {STRIPE_CHECKOUT_EXPIRES_HOURS!r}"
     )
 if WEBINAR_MEETING_PROVIDER not in {"jitsi", "zoom"}:
     raise environ.ImproperlyConfigured(

@@ -1,5 +1,6 @@
-"""Demo marketing: contacts with their consents, a form, segments and a finished A/B
-campaign with results (human and machine clicks), loaded idempotently."""
+"""Demo marketing: contacts with their consents, a form, segments, a finished A/B campaign
+with results (human and machine clicks), a Typeform lead form and the abandoned-checkout
+and win-back sequences, loaded idempotently."""
 
 from datetime import timedelta
 
@@ -7,7 +8,17 @@ from django.utils import timezone
 
 from courseops.core.demo import register
 from courseops.reviews.services import apply_draft, approve_draft
-from marketing.models import Campaign, Lead, LeadForm, Purpose, Recipient, Segment, Variant
+from marketing.models import (
+    Campaign,
+    Lead,
+    LeadForm,
+    Purpose,
+    Recipient,
+    Segment,
+    Sequence,
+    Step,
+    Variant,
+)
 from marketing.services.campaigns import (
     advance_campaign,
     schedule_campaign,
@@ -16,8 +27,11 @@ from marketing.services.campaigns import (
 )
 from marketing.services.consent import confirm_consents, request_consent
 from marketing.services.content import submit_variant
+from marketing.services.intake import typeform_lead_form
 from marketing.services.leads import capture_lead
+from marketing.services.sequences import submit_step
 from marketing.services.tracking import record_event
+from students.models import TypeformForm
 
 CAMPAIGN = "Newsletter de noviembre (demo)"
 FIRST_NAMES = ["Ana", "Bruno", "Carla", "Diego", "Elena", "Fede", "Gala", "Hugo", "Irene", "Joel"]
@@ -73,8 +87,52 @@ def _campaign(staff, segment):
     return campaign
 
 
+# (trigger, name, email subject, email body): each waits a day, then one reviewed email.
+SEQUENCES = (
+    (
+        Sequence.Trigger.CHECKOUT_ABANDONED,
+        "Pago sin terminar (demo)",
+        "{nombre}, tu plaza sigue reservada",
+        "<p>Hola {nombre}:</p><p>Empezaste tu inscripción y no la terminaste. {personal}</p>",
+    ),
+    (
+        Sequence.Trigger.WIN_BACK,
+        "Recuperación tras cancelar (demo)",
+        "{nombre}, te echamos de menos",
+        "<p>Hola {nombre}:</p><p>Estas son las novedades del curso desde que te fuiste.</p>",
+    ),
+)
+
+
+def _sequences(staff):
+    for trigger, name, subject, body in SEQUENCES:
+        sequence, created = Sequence.objects.get_or_create(name=name, defaults={"trigger": trigger})
+        if not created:
+            continue
+        Step.objects.create(sequence=sequence, position=1, kind=Step.Kind.WAIT, wait_days=1)
+        step = Step.objects.create(
+            sequence=sequence, position=2, kind=Step.Kind.EMAIL, subject=subject, body=body
+        )
+        apply_draft(draft_id=approve_draft(draft=submit_step(step=step), user=staff).pk)
+
+
+def _typeform_lead_form():
+    form, _ = TypeformForm.objects.get_or_create(
+        form_id="DemoGuia",
+        defaults={
+            "name": "Guía gratuita de IA (Typeform, demo)",
+            "purpose": TypeformForm.Purpose.LEAD,
+            "field_refs": {"email": "correo", "full_name": "nombre", "consent": "acepto"},
+            "hidden_fields": {"utm_source": "utm_source"},
+        },
+    )
+    typeform_lead_form(form)
+
+
 @register
 def load_marketing_demo(*, staff):
+    _sequences(staff)
+    _typeform_lead_form()
     if Campaign.objects.filter(name=CAMPAIGN).exists():
         return
     form, _ = LeadForm.objects.get_or_create(

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from courseops.operations.fields import EncryptedCharField
-from students.models import Language, Student
+from students.models import Language, Student, TypeformForm
 
 
 class Stage(models.TextChoices):
@@ -62,6 +62,15 @@ class LeadForm(models.Model):
         Tag, verbose_name=_("etiquetas que pone"), blank=True, related_name="+"
     )
     active = models.BooleanField(_("activo"), default=True)
+    # The Typeform lead form (students' mapping) whose responses come in through this one.
+    typeform = models.OneToOneField(
+        TypeformForm,
+        verbose_name=_("formulario de Typeform"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("creado"), auto_now_add=True)
 
     class Meta:
@@ -71,6 +80,42 @@ class LeadForm(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class Submission(models.Model):
+    """One response from an outside form (a Typeform lead form), kept once per the
+    sender's id: a redelivery finds it and changes nothing; an invalid one keeps its
+    errors for staff."""
+
+    source = models.CharField(_("origen"), max_length=40)
+    external_id = models.CharField(_("id externo"), max_length=200)
+    form = models.ForeignKey(
+        LeadForm, verbose_name=_("formulario"), on_delete=models.PROTECT, related_name="+"
+    )
+    lead = models.ForeignKey(
+        "Lead",
+        verbose_name=_("contacto"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="submissions",
+    )
+    data = models.JSONField(_("datos"), default=dict)
+    errors = models.JSONField(_("errores"), default=dict, blank=True)
+    received_at = models.DateTimeField(_("recibido"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("respuesta de formulario")
+        verbose_name_plural = _("respuestas de formularios")
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="marketing_submission_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.source} {self.external_id}"
 
 
 # Scores are stored as points at a fixed epoch: an action worth p at time t is stored as
@@ -301,6 +346,9 @@ class Campaign(models.Model):
 
     name = models.CharField(_("nombre"), max_length=200)
     segments = models.ManyToManyField(Segment, verbose_name=_("segmentos"), related_name="+")
+    sender = models.CharField(
+        _("remitente"), max_length=320, blank=True, help_text=_("Vacío: el remitente por defecto.")
+    )
     preheader = models.CharField(_("preencabezado"), max_length=200, blank=True)
     topics = models.CharField(
         _("temas (para la IA)"),
@@ -461,6 +509,8 @@ class Sequence(models.Model):
         FORM = "form", _("Se suscribe con el formulario")
         WEBINAR_ATTENDED = "webinar_attended", _("Asistió a un webinar")
         WEBINAR_MISSED = "webinar_missed", _("Se inscribió y no asistió a un webinar")
+        CHECKOUT_ABANDONED = "checkout_abandoned", _("Empezó un pago y no lo terminó")
+        WIN_BACK = "win_back", _("Canceló su suscripción (recuperación)")
 
     name = models.CharField(_("nombre"), max_length=200)
     trigger = models.CharField(_("entrada"), max_length=20, choices=Trigger.choices)
@@ -472,6 +522,9 @@ class Sequence(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text=_("Para la entrada por formulario."),
+    )
+    sender = models.CharField(
+        _("remitente"), max_length=320, blank=True, help_text=_("Vacío: el remitente por defecto.")
     )
     active = models.BooleanField(_("activa"), default=True)
     created_at = models.DateTimeField(_("creada"), auto_now_add=True)

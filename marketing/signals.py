@@ -5,7 +5,13 @@ from django.dispatch import receiver
 
 from courseops.messaging.hooks import address_suppressed
 from students.models import Student
-from students.signals import student_signed_in
+from students.signals import (
+    checkout_abandoned,
+    checkout_started,
+    student_signed_in,
+    subscription_cancelled,
+    typeform_lead_received,
+)
 from webinars.signals import webinar_attended, webinar_missed, webinar_registered
 
 
@@ -17,11 +23,15 @@ def withdraw_on_suppression(sender, channel, address, reason, source, **kwargs):
 
 
 @receiver(post_save, sender=Student, dispatch_uid="marketing.link_new_student")
-def link_new_student(sender, instance, created, **kwargs):
+def link_new_student(sender, instance, created, update_fields=None, **kwargs):
     if created:
         from marketing.services.leads import link_student
 
         link_student(instance)
+    elif instance.status == Student.Status.ACTIVE and "status" in (update_fields or ()):
+        from marketing.services.intake import student_reactivated
+
+        student_reactivated(instance)
 
 
 @receiver(webinar_registered, dispatch_uid="marketing.webinar_registrant")
@@ -50,3 +60,31 @@ def note_sign_in(sender, student, at, **kwargs):
     from marketing.services.intake import student_signed_in as signed_in
 
     signed_in(student=student, at=at)
+
+
+@receiver(typeform_lead_received, dispatch_uid="marketing.typeform_lead")
+def lead_from_typeform(sender, form, data, consent_texts, external_id, **kwargs):
+    from marketing.services.intake import lead_from_typeform as capture
+
+    capture(form=form, data=data, consent_texts=consent_texts, external_id=external_id)
+
+
+@receiver(checkout_started, dispatch_uid="marketing.checkout_started")
+def score_checkout_started(sender, email, plan, session_id, **kwargs):
+    from marketing.services.intake import checkout_started as started
+
+    started(email=email, session_id=session_id)
+
+
+@receiver(checkout_abandoned, dispatch_uid="marketing.checkout_abandoned")
+def enrol_checkout_abandoned(sender, email, plan, session_id, **kwargs):
+    from marketing.services.intake import checkout_abandoned as abandoned
+
+    abandoned(email=email)
+
+
+@receiver(subscription_cancelled, dispatch_uid="marketing.subscription_cancelled")
+def win_back(sender, student, subscription, **kwargs):
+    from marketing.services.intake import subscription_cancelled as cancelled
+
+    cancelled(student=student)

@@ -289,11 +289,19 @@ class TypeformForm(models.Model):
     """Which question of a Typeform form is which of our fields, set by staff.
 
     Typeform's field ids are random, so questions are matched by the `ref` staff give them
-    in Typeform; hidden fields (utm_source, ...) map to our UTM fields.
+    in Typeform; hidden fields (utm_source, ...) map to our UTM fields. A lead form's
+    responses register nobody: they are handed to the floors above (`typeform_lead_received`).
     """
+
+    class Purpose(models.TextChoices):
+        REGISTRATION = "registration", _("Inscripción de estudiantes")
+        LEAD = "lead", _("Captación de contactos (marketing)")
 
     form_id = models.CharField(_("id del formulario"), max_length=64, unique=True)
     name = models.CharField(_("nombre"), max_length=200, blank=True)
+    purpose = models.CharField(
+        _("uso"), max_length=20, choices=Purpose.choices, default=Purpose.REGISTRATION
+    )
     # {"email": "<ref>", "full_name": "<ref>", "phone": "<ref>", "plan": "<ref>", ...}
     field_refs = models.JSONField(_("campos por ref"), default=dict)
     # {"<hidden field name>": "utm_source", ...}

@@ -15,3 +15,23 @@ welcome_email_context = Signal()
 # A student signed in (portal link, or an external LMS that reports it).
 # kwargs: student, at (aware datetime), source ("portal", "thinkific", ...)
 student_signed_in = Signal()
+
+# A response to a Typeform form marked as a lead form (`TypeformForm.Purpose.LEAD`).
+# kwargs: form (TypeformForm), data (our field names, as for registrations),
+# consent_texts ({"consent": "<question shown>", "sms_consent": ...}), external_id
+# ("<form id>:<response token>", the same however often Typeform redelivers it)
+typeform_lead_received = Signal()
+
+# A checkout link was created for someone whose email we know (before they pay).
+# kwargs: email, plan (Plan), session_id (the Checkout Session id)
+checkout_started = Signal()
+
+# A subscription Checkout Session expired unpaid (`STRIPE_CHECKOUT_EXPIRES_HOURS` after it
+# started; Stripe's checkout.session.expired), for a person with no live subscription.
+# kwargs: email, plan (Plan or None), session_id
+checkout_abandoned = Signal()
+
+# A cancelled subscription ended the student's access (no other live subscription). Sent
+# once, inside the transaction that cuts the access.
+# kwargs: student, subscription
+subscription_cancelled = Signal()

@@ -15,7 +15,7 @@ from webinars.services.attendance import attendance_record, attendance_settle
 from webinars.services.recordings import recording_process
 
 LEADS = [
-    ("Lucía Pérez", "lucia@example.com", "+5215512345678", "America/Mexico_City"),
+    ("Lucía Pérez", "lucia@example.com", "+525512345678", "America/Mexico_City"),
     ("Mateo Gómez", "mateo@example.com", "", "America/Bogota"),
     ("Sofía Martín", "sofia@example.com", "+34600111222", "Europe/Madrid"),
 ]

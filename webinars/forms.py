@@ -16,7 +16,7 @@ class RegistrationForm(forms.Form):
         label=_("Teléfono móvil (opcional)"),
         max_length=20,
         required=False,
-        help_text=_("Con prefijo internacional, p. ej. +5215512345678."),
+        help_text=_("Con prefijo internacional, p. ej. +525512345678."),
     )
     time_zone = forms.CharField(label=_("Zona horaria"), max_length=64)
     sms_consent = forms.BooleanField(label=SMS_CONSENT_TEXT, required=False)

@@ -27,7 +27,7 @@ def load_messaging_demo(*, staff):
         send_at=timezone.now() + timedelta(days=1),
     )
     queue_sms(
-        to="+5215512345678",
+        to="+525512345678",
         idempotency_key="demo:sms:lucia",
         template="welcome",
         context=context,

@@ -89,6 +89,8 @@ class OutboundMessage(models.Model):
         _("categoría"), max_length=20, choices=Category.choices, default=Category.TRANSACTIONAL
     )
     recipient = models.CharField(_("destinatario"), max_length=254, db_index=True)
+    # The email's From; empty: DEFAULT_FROM_EMAIL when it is sent.
+    from_email = models.CharField(_("remitente"), max_length=320, blank=True)
     subject = models.CharField(_("asunto"), max_length=255, blank=True)
     text_body = models.TextField(_("texto"), blank=True)
     html_body = models.TextField(_("HTML"), blank=True)

@@ -10,6 +10,7 @@ from unfold.admin import ModelAdmin, StackedInline
 
 from marketing.models import Campaign, Variant
 from marketing.reports import campaign_results
+from marketing.senders import SenderChoiceForm
 from marketing.services.campaigns import schedule_campaign, set_paused
 from marketing.services.content import (
     draft_variant_with_ai,
@@ -40,6 +41,7 @@ class VariantInline(StackedInline):
 
 @admin.register(Campaign)
 class CampaignAdmin(ModelAdmin):
+    form = SenderChoiceForm
     list_display = ("name", "status", "phase", "winner", "recipients_count", "started_at")
     list_filter = ("status",)
     search_fields = ("name",)
@@ -59,7 +61,7 @@ class CampaignAdmin(ModelAdmin):
         "results",
     )
     fieldsets = (
-        (None, {"fields": ("name", "segments", "preheader", "topics", "status")}),
+        (None, {"fields": ("name", "sender", "segments", "preheader", "topics", "status")}),
         (_("Programación"), {"fields": ("schedule", "send_at", "local_time", "batch_size")}),
         (
             _("Prueba A/B"),

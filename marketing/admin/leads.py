@@ -18,7 +18,7 @@ from unfold.admin import ModelAdmin, TabularInline
 
 from courseops.core.admin import RecordAdmin
 from marketing.csv_import import UnreadableFile, import_leads
-from marketing.models import Consent, Lead, LeadForm, Purpose, Segment, Tag
+from marketing.models import Consent, Lead, LeadForm, Purpose, Segment, Submission, Tag
 from marketing.segments import FIELDS, compile_rules, count_rules, segment_leads
 from marketing.services.consent import valid_consent
 from students.admin.intake import ImportForm
@@ -261,9 +261,20 @@ class ConsentAdmin(RecordAdmin):
 
 @admin.register(LeadForm)
 class LeadFormAdmin(ModelAdmin):
-    list_display = ("name", "slug", "double_opt_in", "active")
+    list_display = ("name", "slug", "double_opt_in", "typeform", "active")
+    list_select_related = ("typeform",)
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("tags",)
+    readonly_fields = ("typeform",)
+
+
+@admin.register(Submission)
+class SubmissionAdmin(RecordAdmin):
+    list_display = ("external_id", "source", "form", "lead", "received_at")
+    list_filter = ("source", "form")
+    search_fields = ("external_id", "lead__email")
+    list_select_related = ("form", "lead")
+    show_full_result_count = False
 
 
 @admin.register(Tag)

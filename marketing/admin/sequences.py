@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 
 from marketing.models import Enrolment, Sequence, Step
+from marketing.senders import SenderChoiceForm
 from marketing.services.sequences import submit_step
 
 
@@ -28,12 +29,13 @@ class StepInline(TabularInline):
 
 @admin.register(Sequence)
 class SequenceAdmin(ModelAdmin):
+    form = SenderChoiceForm
     list_display = ("name", "trigger", "trigger_form", "active", "in_progress")
     list_filter = ("trigger", "active")
     list_select_related = ("trigger_form",)
     inlines = (StepInline,)
     readonly_fields = ("per_step",)
-    fields = ("name", "trigger", "trigger_form", "active", "per_step")
+    fields = ("name", "trigger", "trigger_form", "sender", "active", "per_step")
     actions = ("submit_steps",)
 
     def get_queryset(self, request):

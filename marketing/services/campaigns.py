@@ -29,6 +29,7 @@ from courseops.messaging.services import queue_email
 from courseops.reviews.sanitize import email_text
 from marketing.models import Campaign, Lead, Purpose, Recipient, Segment
 from marketing.segments import compile_rules
+from marketing.senders import from_email
 from marketing.services.best_hour import best_hours, next_at_hour
 from marketing.services.consent import preferences_url, valid_consent
 
@@ -201,6 +202,7 @@ def send_batch(*, campaign, now=None, limit=None):
     now = now or timezone.now()
     limit = limit or campaign.batch_size
     variants = list(campaign.variants.order_by("label"))
+    sender = from_email(campaign)
     with transaction.atomic():
         batch = list(
             _eligible(campaign)
@@ -224,6 +226,7 @@ def send_batch(*, campaign, now=None, limit=None):
                 language=recipient.lead.language,
                 headers={"X-Campaign": str(campaign.pk)},
                 related=campaign,
+                from_email=sender,
             )
             recipient.variant, recipient.message = variant, message
             recipient.status, recipient.queued_at = Recipient.Status.QUEUED, now

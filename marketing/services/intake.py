@@ -1,6 +1,11 @@
-"""Contacts from the webinars app's news (registrations and attendance)."""
+"""Contacts from the news of the floors below: webinar registrations and attendance,
+Typeform lead forms, sign-ins, checkouts and cancelled subscriptions."""
 
-from marketing.models import Action, Sequence, Stage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from courseops.audit.services import log_action
+from marketing.models import Action, Lead, LeadForm, Sequence, Stage, Submission
 from marketing.services.leads import capture_lead, find_lead
 from marketing.services.scoring import record_action
 from marketing.services.sequences import enrol
@@ -20,8 +25,8 @@ def lead_from_webinar_registration(*, registration, webinar):
     }
     result = capture_lead(data=data, source="webinar", stage=Stage.WEBINAR_REGISTRANT)
     if result.errors and "email" not in result.errors:
-        # The webinars app accepted this person; a detail our stricter checks refuse (an
-        # old-style phone number) must not keep them out of the contacts: leave it out.
+        # The webinars app accepted this person; a detail our stricter checks refuse (a
+        # number the outbox takes but no country plan knows) must not keep them out: drop it.
         for name in result.errors:
             data.pop(name, None)
         result = capture_lead(data=data, source="webinar", stage=Stage.WEBINAR_REGISTRANT)
@@ -58,3 +63,77 @@ def student_signed_in(*, student, at):
     if lead is not None:
         record_action(lead=lead, action=Action.SIGNED_IN, ref=f"sign-in:{at.isoformat()}", at=at)
     return lead
+
+
+def typeform_lead_form(form):
+    """The lead form a Typeform lead form's responses come in through (made on first use:
+    staff set its double opt-in, tags and sequences there)."""
+    lead_form, _created = LeadForm.objects.get_or_create(
+        typeform=form,
+        defaults={"slug": f"typeform-{form.form_id.lower()}"[:50], "name": str(form)},
+    )
+    return lead_form
+
+
+def lead_from_typeform(*, form, data, consent_texts, external_id):
+    """A Typeform lead-form response becomes a contact, with the consent text the person
+    saw in the form. Once per response token: a redelivery returns the first submission."""
+    lead_form = typeform_lead_form(form)
+    try:
+        with transaction.atomic():
+            submission = Submission.objects.create(
+                source="typeform", external_id=external_id, form=lead_form, data=data
+            )
+            result = capture_lead(
+                data={
+                    **data,
+                    "consent_text": consent_texts.get("consent", ""),
+                    "sms_consent_text": consent_texts.get("sms_consent", ""),
+                },
+                source="typeform",
+                form=lead_form,
+            )
+            submission.lead, submission.errors = result.lead, result.errors
+            submission.save(update_fields=["lead", "errors"])
+    except IntegrityError:
+        return Submission.objects.get(source="typeform", external_id=external_id)
+    return submission
+
+
+def _contact(email, *, source, name=""):
+    """The contact for `email`, made if new (without consent: paying is not agreeing to
+    marketing). None if the email is not one we can keep."""
+    lead = find_lead(email)
+    if lead is None:
+        lead = capture_lead(data={"email": email, "name": name}, source=source).lead
+    return lead
+
+
+def checkout_started(*, email, session_id):
+    lead = _contact(email, source="checkout")
+    if lead is not None:
+        record_action(lead=lead, action=Action.CHECKOUT_STARTED, ref=f"checkout:{session_id}")
+    return lead
+
+
+def checkout_abandoned(*, email):
+    lead = _contact(email, source="checkout")
+    return enrol(lead=lead, trigger=Sequence.Trigger.CHECKOUT_ABANDONED) if lead else []
+
+
+def subscription_cancelled(*, student):
+    """The student's access ended: their contact is churned and enters the win-back
+    sequences (until they buy again: see `student_reactivated`)."""
+    lead = _contact(student.email, source="stripe", name=student.full_name)
+    if lead is None:
+        return []
+    Lead.objects.filter(pk=lead.pk).update(stage=Stage.CHURNED, updated_at=timezone.now())
+    log_action(lead, "marketing.lead.churned", data={"student": student.pk})
+    return enrol(lead=lead, trigger=Sequence.Trigger.WIN_BACK)
+
+
+def student_reactivated(student):
+    """A churned contact whose student has access again is a customer again."""
+    return Lead.objects.filter(student=student, stage=Stage.CHURNED).update(
+        stage=Stage.CUSTOMER, updated_at=timezone.now()
+    )

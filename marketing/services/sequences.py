@@ -24,6 +24,7 @@ from courseops.messaging.services import queue_email, queue_sms
 from courseops.reviews.sanitize import email_text
 from courseops.reviews.services import create_draft
 from marketing.models import Activity, Enrolment, Sequence, Stage, Step
+from marketing.senders import from_email
 from marketing.services.consent import preferences_url
 
 BATCH = 200
@@ -60,7 +61,10 @@ def sequence_step_apply(draft, user):
 
 
 def _reached_goal(lead):
-    return lead.stage == Stage.CUSTOMER or lead.student_id is not None
+    """Bought a plan: a customer; a churned contact only once they are a customer again."""
+    return lead.stage == Stage.CUSTOMER or (
+        lead.student_id is not None and lead.stage != Stage.CHURNED
+    )
 
 
 def _condition_met(step, enrolment):
@@ -130,6 +134,7 @@ def _send(step, enrolment):
             category=Category.MARKETING,
             language=lead.language,
             related=enrolment,
+            from_email=from_email(enrolment.sequence),
         )
     if lead.phone:
         return queue_sms(

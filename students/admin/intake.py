@@ -139,7 +139,7 @@ class ImportForm(forms.Form):
 class TypeformFormForm(forms.ModelForm):
     class Meta:
         model = TypeformForm
-        fields = ("form_id", "name", "field_refs", "hidden_fields", "active")
+        fields = ("form_id", "name", "purpose", "field_refs", "hidden_fields", "active")
         help_texts = {
             "field_refs": _(
                 'Nuestro campo -> ref de la pregunta en Typeform, p. ej. {"email": "correo", '
@@ -173,6 +173,6 @@ class TypeformFormForm(forms.ModelForm):
 @admin.register(TypeformForm)
 class TypeformFormAdmin(ModelAdmin):
     form = TypeformFormForm
-    list_display = ("form_id", "name", "active", "updated_at")
-    list_filter = ("active",)
+    list_display = ("form_id", "name", "purpose", "active", "updated_at")
+    list_filter = ("purpose", "active")
     search_fields = ("form_id", "name")

@@ -3,6 +3,7 @@
 Setting up Stripe (Dashboard > Developers > Webhooks): endpoint `{SITE_URL}/webhooks/stripe/`,
 its signing secret in `STRIPE_WEBHOOK_SECRET`, the API key in `STRIPE_SECRET_KEY`, and these
 events: checkout.session.completed, checkout.session.async_payment_succeeded,
+checkout.session.expired (an abandoned checkout),
 customer.subscription.created / updated / deleted / paused / resumed, invoice.paid,
 invoice.payment_failed. Each plan needs its recurring Price id in `Plan.stripe_price_id`;
 enable the Customer Portal (Settings > Billing > Customer portal) for the portal links.

@@ -24,6 +24,7 @@ from courseops.messaging.models import Category, OutboundMessage
 from courseops.messaging.services import queue_email
 from students.billing.client import BillingError, call, get_client
 from students.models import Plan, Student, Subscription
+from students.signals import checkout_abandoned, checkout_started, subscription_cancelled
 
 logger = get_logger(__name__)
 
@@ -99,10 +100,16 @@ def create_checkout_session(*, plan: Plan, email: str = "") -> str:
     elif email:
         params["customer_email"] = email
     window = int(time.time()) // CHECKOUT_IDEMPOTENCY_WINDOW
+    # From the window's start, so a repeated request sends the same parameters.
+    params["expires_at"] = (
+        window * CHECKOUT_IDEMPOTENCY_WINDOW + settings.STRIPE_CHECKOUT_EXPIRES_HOURS * 3600
+    )
     key = "checkout-" + _key(plan.slug, plan.stripe_price_id, email.lower(), window)
     session = call(
         get_client().v1.checkout.sessions.create, params=params, options={"idempotency_key": key}
     )
+    if email:
+        checkout_started.send(sender=Plan, email=email, plan=plan, session_id=session.id)
     return session.url
 
 
@@ -287,6 +294,12 @@ def _apply_access(subscription):
         student.save(update_fields=[*changed, "updated_at"])
         if "plan" in changed:
             grant_materials(Student.objects.select_related("plan").get(pk=student.pk))
+    if (
+        "status" in changed
+        and target == Student.Status.INACTIVE
+        and subscription.status == "canceled"
+    ):
+        subscription_cancelled.send(sender=Subscription, student=student, subscription=subscription)
 
 
 def link_customer(*, student: Student, customer_id: str) -> bool:
@@ -329,6 +342,23 @@ def complete_checkout(*, session: dict) -> Student | None:
     if subscription:
         apply_subscription(data=subscription, read_at=read_at)
     return student
+
+
+def record_checkout_expired(*, session: dict) -> bool:
+    """An unpaid subscription checkout expired: abandoned, unless the person has a live
+    subscription by now (they paid through another session). True if announced."""
+    if session.get("mode") != "subscription" or session.get("status") == "complete":
+        return False
+    details = session.get("customer_details") or {}
+    email = (details.get("email") or session.get("customer_email") or "").strip()
+    if not email:
+        return False  # they left before giving an email: nobody to follow up
+    if Subscription.objects.filter(student__email__iexact=email, status__in=LIVE_STATUSES).exists():
+        return False
+    slug = (session.get("metadata") or {}).get("plan")
+    plan = Plan.objects.filter(slug=slug).first() if slug else None
+    checkout_abandoned.send(sender=Plan, email=email, plan=plan, session_id=session["id"])
+    return True
 
 
 # What Stripe collected that a paying buyer cannot be refused for: dropped when invalid.

@@ -40,6 +40,11 @@ def checkout_completed(event):
     services.complete_checkout(session=_stripe_object(event))
 
 
+@webhook_handler("stripe", "checkout.session.expired")
+def checkout_expired(event):
+    services.record_checkout_expired(session=_stripe_object(event))
+
+
 @webhook_handler("stripe", "customer.subscription.created")
 @webhook_handler("stripe", "customer.subscription.updated")
 @webhook_handler("stripe", "customer.subscription.deleted")

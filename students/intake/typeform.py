@@ -1,4 +1,5 @@
-"""Typeform `form_response` webhooks -> `register_student`.
+"""Typeform `form_response` webhooks -> `register_student`, or for a lead form the
+`typeform_lead_received` signal (marketing turns it into a contact).
 
 Questions are matched by the `ref` staff set in Typeform (field ids are random), per form,
 through a `TypeformForm` row configured in the admin; hidden fields carry the UTM values.
@@ -13,6 +14,7 @@ from courseops.webhooks.registry import webhook_handler
 from students.intake.services import register_student
 from students.intake.validation import UTM_FIELDS
 from students.models import Student, TypeformForm
+from students.signals import typeform_lead_received
 
 
 def answer_value(answer: dict):
@@ -51,6 +53,24 @@ def registration_data(form: TypeformForm, response: dict) -> dict:
     return data
 
 
+def consent_texts(form: TypeformForm, response: dict) -> dict:
+    """The question shown for each mapped consent ("consent", "sms_consent"): the text the
+    person agreed to, from the form's definition as it was when they answered."""
+    definition = response.get("definition")
+    definition = definition if isinstance(definition, dict) else {}
+    title_by_ref = {
+        field.get("ref"): field.get("title") or ""
+        for field in definition.get("fields") or []
+        if isinstance(field, dict)
+    }
+    refs = form.field_refs or {}
+    return {
+        name: title_by_ref[refs[name]]
+        for name in ("consent", "sms_consent")
+        if title_by_ref.get(refs.get(name))
+    }
+
+
 @webhook_handler("typeform", "form_response")
 def typeform_response_received(event):
     response = event.payload.get("form_response")
@@ -66,8 +86,18 @@ def typeform_response_received(event):
             )
             % {"form": form_id}
         )
+    external_id = f"{form_id}:{response.get('token') or event.event_id}"
+    if form.purpose == TypeformForm.Purpose.LEAD:
+        typeform_lead_received.send(
+            sender=TypeformForm,
+            form=form,
+            data=registration_data(form, response),
+            consent_texts=consent_texts(form, response),
+            external_id=external_id,
+        )
+        return
     register_student(
         data=registration_data(form, response),
         source=Student.Source.TYPEFORM,
-        external_id=f"{form_id}:{response.get('token') or event.event_id}",
+        external_id=external_id,
     )

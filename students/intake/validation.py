@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from email_validator import EmailNotValidError, validate_email
 
+from courseops.messaging.services.addresses import phone_text
 from students.models import Language, Plan
 
 # The keys `register_student` accepts (see the contract in students/intake/services.py).
@@ -171,7 +172,7 @@ def clean_phone(value, result: Cleaned):
         return
     country = result.values.get("country")
     try:
-        number = phonenumbers.parse(raw, country)
+        number = phonenumbers.parse(phone_text(raw), country)
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):

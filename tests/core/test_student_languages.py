@@ -45,7 +45,7 @@ def make_student(plan):
         defaults = {
             "full_name": name,
             "email": {"en": "john@example.com", "es": "lucia@example.com"}[language],
-            "phone": "+5215512345678",
+            "phone": "+525512345678",
             "time_zone": "America/Mexico_City",
             "language": language,
             "plan": plan,

@@ -21,7 +21,7 @@ def student(plan):
     return Student.objects.create(
         full_name="Lucía Pérez",
         email="Lucia@Example.com",
-        phone="+5215512345678",
+        phone="+525512345678",
         time_zone="America/Bogota",
         plan=plan,
         source=Student.Source.API,

@@ -2,7 +2,7 @@ import pytest
 
 from courseops.core.demo import load_demo_data
 from courseops.messaging.models import BudgetRule
-from marketing.models import Campaign, Lead, Segment, TrackingEvent
+from marketing.models import Campaign, Lead, LeadForm, Segment, Sequence, TrackingEvent
 from marketing.reports import campaign_results
 from marketing.segments import segment_leads
 
@@ -26,3 +26,10 @@ def test_the_demo_shows_a_finished_ab_campaign_with_results_and_loads_twice_unch
     assert segment_leads(segment).count() == campaign.recipients.count() > 0
     assert Lead.objects.filter(email="lucia@example.com").count() == 1
     assert BudgetRule.objects.count() == 3
+    abandoned, win_back = (
+        Sequence.objects.get(trigger=trigger)
+        for trigger in (Sequence.Trigger.CHECKOUT_ABANDONED, Sequence.Trigger.WIN_BACK)
+    )
+    assert abandoned.steps.get(kind="email").approved_body
+    assert win_back.steps.count() == 2
+    assert LeadForm.objects.get(typeform__form_id="DemoGuia").typeform.purpose == "lead"

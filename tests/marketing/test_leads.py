@@ -52,7 +52,7 @@ def test_a_contact_whose_email_is_a_students_is_linked_to_them(subscribe, studen
     assert lead.stage == Stage.CUSTOMER
     assert (lead.name, lead.phone, lead.time_zone) == (
         "Lucía Pérez",
-        "+5215512345678",
+        "+525512345678",
         "America/Bogota",
     )
 

@@ -107,7 +107,7 @@ def test_attending_scores_once_however_often_the_news_arrives(
     ]
 
 
-def test_a_registrant_with_a_phone_our_checks_refuse_still_becomes_a_contact(
+def test_a_registrant_with_an_old_style_mexican_mobile_keeps_it_in_todays_numbering(
     webinar, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
@@ -119,7 +119,8 @@ def test_a_registrant_with_a_phone_our_checks_refuse_still_becomes_a_contact(
         )
 
     lead = Lead.objects.get()
-    assert (lead.email, lead.phone) == ("lucia@example.com", "")
+    assert (lead.email, lead.phone) == ("lucia@example.com", "+525512345678")
+    assert Registration.objects.get().phone == "+525512345678"
 
 
 def test_a_student_sign_in_is_a_human_signal_that_scores_nothing(subscribe, student):

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from werkzeug.wrappers import Response
@@ -264,3 +265,37 @@ def test_an_attachment_queued_with_the_email_reaches_postmark_with_its_name_and_
     assert attachment["Name"] == "invitacion.ics"
     assert attachment["ContentType"].startswith("text/calendar")
     assert base64.b64decode(attachment["Content"]).decode() == ics
+
+
+def test_an_email_goes_from_the_sender_it_was_queued_with_or_the_default(
+    settings, postmark_accepts, django_capture_on_commit_callbacks
+):
+    settings.DEFAULT_FROM_EMAIL = "CourseOps <hola@example.com>"
+    chosen = queue_and_send(
+        django_capture_on_commit_callbacks,
+        subject="Novedades",
+        text="Hola",
+        from_email=" Marta de IA Academy <marta@example.com> ",
+    )
+    default = queue_and_send(
+        django_capture_on_commit_callbacks, idempotency_key="k2", subject="Recibo", text="Hola"
+    )
+
+    assert (chosen.from_email, default.from_email) == (
+        "Marta de IA Academy <marta@example.com>",
+        "",
+    )
+    assert [sent["From"] for sent in postmark_accepts] == [
+        "Marta de IA Academy <marta@example.com>",
+        "CourseOps <hola@example.com>",
+    ]
+
+
+@pytest.mark.parametrize(
+    "sender", ["Marta", "marta@", "Marta <marta@example.com>\nBcc: x@example.com"]
+)
+def test_a_sender_that_is_not_one_valid_address_is_refused(sender):
+    with pytest.raises(ValidationError, match="Remitente no válido"):
+        queue_email(
+            to="ana@example.com", idempotency_key="k", subject="S", text="T", from_email=sender
+        )

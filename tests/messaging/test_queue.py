@@ -44,7 +44,7 @@ def test_two_concurrent_transactions_with_one_key_end_with_one_row():
             if wait_for:
                 wait_for.wait(5)  # the first row is inserted but not committed yet
             with transaction.atomic():
-                message = queue_sms(to="+5215512345678", idempotency_key="race", body=name)
+                message = queue_sms(to="+525512345678", idempotency_key="race", body=name)
                 if signal:
                     signal.set()
                     threading.Event().wait(0.3)  # hold the transaction open a moment
@@ -158,7 +158,7 @@ def test_the_stored_context_keeps_dates_and_names_objects():
     when = timezone.now()
 
     message = queue_sms(
-        to="+5215512345678",
+        to="+525512345678",
         idempotency_key="ctx",
         template="welcome",
         context={"name": user, "course": "IA", "starts": when},

@@ -15,7 +15,7 @@ from tests.messaging.conftest import TWILIO_MESSAGES_PATH, TWILIO_SID, twilio_me
 
 pytestmark = pytest.mark.django_db
 
-PHONE = "+5215512345678"
+PHONE = "+525512345678"
 
 
 def queue_and_send(capture, **kwargs):

@@ -35,7 +35,7 @@ def post_signed(client, params, django_capture_on_commit_callbacks):
 @pytest.fixture
 def sent_sms():
     message = queue_sms(
-        to="+5215512345678", body="Tu webinar empieza en 10 min", idempotency_key="k1"
+        to="+525512345678", body="Tu webinar empieza en 10 min", idempotency_key="k1"
     )
     OutboundMessage.objects.filter(pk=message.pk).update(
         status=Status.SENT, provider_message_id="SM123"
@@ -48,7 +48,7 @@ def test_a_delivered_callback_marks_the_sms_delivered(
 ):
     response = post_signed(
         client,
-        {"MessageSid": "SM123", "MessageStatus": "delivered", "To": "+5215512345678"},
+        {"MessageSid": "SM123", "MessageStatus": "delivered", "To": "+525512345678"},
         django_capture_on_commit_callbacks,
     )
 
@@ -77,11 +77,11 @@ def test_a_late_sent_callback_does_not_undo_delivered(
 def test_an_inbound_stop_suppresses_the_number(client, django_capture_on_commit_callbacks):
     post_signed(
         client,
-        {"MessageSid": "SM999", "From": "+5215512345678", "To": "+15005550006", "Body": "BAJA"},
+        {"MessageSid": "SM999", "From": "+525512345678", "To": "+15005550006", "Body": "BAJA"},
         django_capture_on_commit_callbacks,
     )
 
-    assert is_suppressed(channel="sms", address="+5215512345678")
+    assert is_suppressed(channel="sms", address="+525512345678")
     assert WebhookEvent.objects.get().status == WebhookEvent.Status.PROCESSED
 
 

@@ -23,7 +23,7 @@ def test_personal_keys_and_nested_values_are_scrubbed():
                             {
                                 "vars": {
                                     "phone": "+34600111222",
-                                    "args": ["+5215512345678", "ok"],
+                                    "args": ["+525512345678", "ok"],
                                     "full_name": "Eva Ruiz",
                                 }
                             }
@@ -64,7 +64,7 @@ def test_an_error_reaches_sentry_without_personal_data(sentry_events):
         raise ValueError(f"Email {email} ya registrado (teléfono {phone})")
 
     try:
-        register("lucia@example.com", "+5215512345678")
+        register("lucia@example.com", "+525512345678")
     except ValueError:
         sentry_sdk.capture_exception()
     sentry_sdk.flush()

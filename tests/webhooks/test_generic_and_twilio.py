@@ -165,7 +165,7 @@ def status_callback(**extra):
         "MessageSid": "SM123",
         "MessageStatus": "delivered",
         "SmsStatus": "delivered",
-        "To": "+5215512345678",
+        "To": "+525512345678",
         "ErrorCode": "",
         **extra,
     }
@@ -249,7 +249,7 @@ def test_an_inbound_sms_is_message_inbound_and_gets_empty_twiml(client):
     params = {
         "MessageSid": "SM999",
         "AccountSid": "AC123",
-        "From": "+5215512345678",
+        "From": "+525512345678",
         "To": "+15005550006",
         "Body": "BAJA",
         "NumMedia": "0",

@@ -25,7 +25,7 @@ def student(plan):
     return Student.objects.create(
         full_name="Lucía Pérez",
         email="lucia@example.com",
-        phone="+5215512345678",
+        phone="+525512345678",
         time_zone="America/Mexico_City",
         plan=plan,
         source=Student.Source.API,

@@ -36,7 +36,7 @@ def lead(webinar, at):
         webinar=webinar,
         email="lead@example.com",
         name="Mario Ruiz",
-        phone="+5215511112222",
+        phone="+525511112222",
         time_zone="America/Mexico_City",
         sms_consent=True,
         consent_text="Acepto recibir SMS sobre este webinar.",
@@ -151,7 +151,7 @@ def test_an_sms_due_in_quiet_hours_waits_for_morning_or_is_skipped_if_too_late(m
         registration_create,
         webinar=webinar,
         email="noche@example.com",
-        phone="+5215511113333",
+        phone="+525511113333",
         time_zone="America/Mexico_City",
         sms_consent=True,
         consent_text="Acepto SMS.",
@@ -175,7 +175,7 @@ def test_no_sms_without_consent_or_phone(webinar, at):
         registration_create,
         webinar=webinar,
         email="sin@example.com",
-        phone="+5215511114444",
+        phone="+525511114444",
         sms_consent=False,
         source=Registration.Source.PAGE,
     )
@@ -292,7 +292,7 @@ def test_a_quiet_hours_sms_with_the_old_time_is_withdrawn_on_reschedule(make_web
         registration_create,
         webinar=webinar,
         email="noche@example.com",
-        phone="+5215511113333",
+        phone="+525511113333",
         time_zone="America/Mexico_City",
         sms_consent=True,
         consent_text="Acepto SMS.",
@@ -362,3 +362,23 @@ def test_a_name_typed_in_the_public_form_is_escaped_in_the_ai_text(webinar, staf
     [message] = reminders()
     assert "<img" not in message.html_body
     assert "&lt;img" in message.html_body
+
+
+def test_webinar_sms_quiet_hours_are_their_own_setting_not_the_outbox_default(settings):
+    from types import SimpleNamespace
+
+    from webinars.services.reminders import sms_send_at
+
+    settings.MESSAGING_QUIET_HOURS = "21:00-09:00"
+    settings.WEBINAR_SMS_QUIET_HOURS = "22:00-07:30"
+    person = SimpleNamespace(time_zone="America/Mexico_City")
+    at_2130 = datetime(2026, 12, 2, 3, 30, tzinfo=UTC)  # 21:30 in Mexico City
+    at_2300 = datetime(2026, 12, 2, 5, 0, tzinfo=UTC)
+    webinar = SimpleNamespace(ends_at=datetime(2026, 12, 20, tzinfo=UTC))
+
+    assert sms_send_at(now=at_2130, registration=person, webinar=webinar) is None
+    assert sms_send_at(now=at_2300, registration=person, webinar=webinar) == datetime(
+        2026, 12, 2, 13, 30, tzinfo=UTC
+    )
+    settings.WEBINAR_SMS_QUIET_HOURS = ""
+    assert sms_send_at(now=at_2300, registration=person, webinar=webinar) is None

@@ -15,7 +15,7 @@ the ones still ahead. A 7-day reminder whose AI text is never approved is never 
 
 import uuid
 import zoneinfo
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -38,6 +38,7 @@ from django.utils.html import escape
 
 from courseops.ai import generate
 from courseops.messaging.services import queue_email, queue_sms
+from courseops.messaging.services.policy import quiet_hours_end
 from courseops.reviews.models import Draft
 from courseops.reviews.services import create_draft
 from webinars.models import Registration, Reminder, ReminderDelivery, Webinar
@@ -136,27 +137,19 @@ def scan_due_reminders(*, now=None) -> int:
     return len(ids)
 
 
-def _quiet_window():
-    spec = settings.WEBINAR_SMS_QUIET_HOURS
-    if not spec:
-        return None
-    start, end = (time.fromisoformat(part.strip()) for part in spec.split("-"))
-    return start, end
-
-
 def sms_send_at(*, now, registration, webinar):
-    """None to send now, a later moment (end of the registrant's quiet hours), or SKIP."""
-    window = _quiet_window()
-    if window is None:
+    """None to send now, a later moment (end of the registrant's quiet hours), or SKIP.
+
+    The night window is the outbox's own rule, with the webinars' hours
+    (`WEBINAR_SMS_QUIET_HOURS`): reminders are transactional, the outbox holds none back.
+    """
+    resume = quiet_hours_end(
+        now=now,
+        tz=zoneinfo.ZoneInfo(registration.time_zone),
+        spec=settings.WEBINAR_SMS_QUIET_HOURS,
+    )
+    if resume is None:
         return None
-    start, end = window
-    local = now.astimezone(zoneinfo.ZoneInfo(registration.time_zone))
-    moment = local.time()
-    quiet = (start <= moment < end) if start < end else (moment >= start or moment < end)
-    if not quiet:
-        return None
-    day = local.date() if moment < end else local.date() + timedelta(days=1)
-    resume = datetime.combine(day, end, tzinfo=local.tzinfo)
     return SKIP if resume >= webinar.ends_at else resume
 
 

@@ -19,12 +19,23 @@ def provider_name(connection):
     return type(connection).__module__.rsplit(".", 1)[-1]
 
 
-def send_email(*, to, subject, text, html, headers, outbound_id, attachments=(), connection=None):
+def send_email(
+    *,
+    to,
+    subject,
+    text,
+    html,
+    headers,
+    outbound_id,
+    attachments=(),
+    from_email="",
+    connection=None,
+):
     connection = connection or get_connection()
     email = EmailMultiAlternatives(
         subject=subject,
         body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=from_email or settings.DEFAULT_FROM_EMAIL,
         to=[to],
         headers=headers,
         connection=connection,

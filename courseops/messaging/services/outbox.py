@@ -33,7 +33,11 @@ from courseops.messaging.models import (
 )
 from courseops.messaging.providers import SendError, get_sms_backend
 from courseops.messaging.providers.email import send_email
-from courseops.messaging.services.addresses import normalize_email, normalize_phone
+from courseops.messaging.services.addresses import (
+    normalize_email,
+    normalize_phone,
+    normalize_sender,
+)
 from courseops.messaging.services.policy import DEFER, DROP, apply_policy
 from courseops.messaging.services.rendering import inline_css, render_email, render_sms
 from courseops.messaging.services.suppression import (
@@ -153,6 +157,7 @@ def queue_email(
     headers=None,
     attachments=None,
     over_budget=OverBudget.DEFER,
+    from_email=None,
 ) -> OutboundMessage:
     """Queue one email; the same `idempotency_key` returns the existing row untouched.
 
@@ -163,6 +168,7 @@ def queue_email(
     unsubscribe headers, and `unsubscribe_url` in the template context.
     `over_budget` says what the send policy does if the person's cap is reached:
     "defer" (wait for the next free slot) or "drop" (news that would be stale).
+    `from_email` ("Name <address>") is the From; by default `DEFAULT_FROM_EMAIL`.
     """
     _validate_key(idempotency_key)
     existing = OutboundMessage.objects.filter(idempotency_key=idempotency_key).first()
@@ -171,6 +177,7 @@ def queue_email(
     if not template and not (subject and (html or text)):
         raise ValidationError(_("Indique una plantilla, o un asunto con HTML o texto."))
     to = normalize_email(to)
+    from_email = normalize_sender(from_email) if from_email else ""
     context = dict(context or {})
     headers = dict(headers or {})
     if category in OPT_OUT_CATEGORIES:
@@ -203,6 +210,7 @@ def queue_email(
         text_body=text or "",
         headers=headers,
         attachments=_stored_attachments(attachments),
+        from_email=from_email,
     )
     return _queue(idempotency_key=idempotency_key, fields=fields)
 
@@ -376,6 +384,7 @@ def _send(message):
             headers=message.headers,
             outbound_id=message.pk,
             attachments=message.attachments,
+            from_email=message.from_email,
         )
     return get_sms_backend().send(to=message.recipient, body=message.text_body)
 

@@ -1,3 +1,4 @@
+import time
 from datetime import timedelta
 
 import pytest
@@ -23,6 +24,9 @@ def test_a_checkout_link_asks_stripe_for_a_subscription_session_of_the_plans_pri
     assert response.status_code == 201
     assert response.json() == {"url": "https://checkout.stripe.com/c/pay/cs_test_1"}
     [(params, headers)] = fake_stripe.requests("/v1/checkout/sessions")
+    # Unpaid, it expires 24 hours (STRIPE_CHECKOUT_EXPIRES_HOURS) from the request's window.
+    expires_in = int(params.pop("expires_at")) - time.time()
+    assert 24 * 3600 - 600 <= expires_in <= 24 * 3600
     assert params == {
         "mode": "subscription",
         "line_items[0][price]": "price_premium",

@@ -80,19 +80,27 @@ def test_the_csv_upload_validates_then_imports(admin_client, plans):
 def test_a_typeform_mapping_must_name_known_fields_and_the_email(admin_client):
     response = admin_client.post(
         "/admin/students/typeformform/add/",
-        {"form_id": "abc", "field_refs": '{"nombre": "x"}', "hidden_fields": "{}", "active": "on"},
+        {
+            "form_id": "abc",
+            "purpose": "registration",
+            "field_refs": '{"nombre": "x"}',
+            "hidden_fields": "{}",
+            "active": "on",
+        },
     )
     assert "Campos desconocidos: nombre." in response.content.decode()
     admin_client.post(
         "/admin/students/typeformform/add/",
         {
             "form_id": "abc",
+            "purpose": "lead",
             "field_refs": '{"email": "correo"}',
             "hidden_fields": "{}",
             "active": "on",
         },
     )
-    assert TypeformForm.objects.get().field_refs == {"email": "correo"}
+    form = TypeformForm.objects.get()
+    assert (form.field_refs, form.purpose) == ({"email": "correo"}, TypeformForm.Purpose.LEAD)
 
 
 def test_the_csv_upload_needs_the_add_student_permission(client, django_user_model):

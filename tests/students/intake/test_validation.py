@@ -110,3 +110,10 @@ def test_missing_name_and_plan_are_both_reported(plans):
 def test_interests_may_come_as_a_comma_separated_string(valid):
     result = clean_registration({**valid, "interests": "nlp, visión; nlp"})
     assert result.values["interests"] == ["nlp", "visión"]
+
+
+@pytest.mark.parametrize("typed", ["+5215512345678", "+52 1 55 1234 5678"])
+def test_the_old_mexican_mobile_is_accepted_as_webinars_do_in_todays_numbering(valid, typed):
+    result = clean_registration({**valid, "phone": typed})
+    assert not result.errors
+    assert (result.values["phone"], result.values["country"]) == ("+525512345678", "MX")
