@@ -1,9 +1,11 @@
 """The student's own pages in the portal (progress, assignments, questions) and the
 "did this help?" page of FAQ answers."""
 
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -60,12 +62,13 @@ def portal_assignment(request, pk):
     form = SubmissionForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and submission is None and form.is_valid():
         try:
-            submit_assignment(
-                assignment=assignment,
-                student=student,
-                text=form.cleaned_data["text"],
-                file=form.cleaned_data["file"],
-            )
+            with translation.override(student.language):  # the refusal is for the student
+                submit_assignment(
+                    assignment=assignment,
+                    student=student,
+                    text=form.cleaned_data["text"],
+                    file=form.cleaned_data["file"],
+                )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -90,7 +93,8 @@ def portal_questions(request):
     form = QuestionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            faq.ask_question(text=form.cleaned_data["text"], student=student)
+            with translation.override(student.language):
+                faq.ask_question(text=form.cleaned_data["text"], student=student)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -108,9 +112,11 @@ def portal_questions(request):
 
 @require_http_methods(["GET", "POST"])
 def faq_vote(request, token):
-    """GET only asks (mail scanners follow links); POST records the vote."""
+    """GET only asks (mail scanners follow links); POST records the vote. In the language
+    of the question's answer."""
     try:
-        helpful = signing.loads(token, salt=faq.VOTE_SALT)["h"]
+        data = signing.loads(token, salt=faq.VOTE_SALT)
+        helpful = data["h"]
     except (signing.BadSignature, KeyError, TypeError):
         return render(
             request,
@@ -118,14 +124,18 @@ def faq_vote(request, token):
             {"error": _("El enlace no es válido.")},
             status=400,
         )
-    if request.method == "POST":
-        faq.record_vote(token=token)
-        return render(request, "engagement/faq_vote.html", {"recorded": True})
-    return render(request, "engagement/faq_vote.html", {"helpful": helpful})
+    language = Question.objects.filter(pk=data.get("q")).values_list("language", flat=True).first()
+    with translation.override(language or settings.LANGUAGE_CODE):
+        if request.method == "POST":
+            faq.record_vote(token=token)
+            return render(request, "engagement/faq_vote.html", {"recorded": True})
+        return render(request, "engagement/faq_vote.html", {"helpful": helpful})
 
 
 @require_GET
 def certificate(request, code):
-    """Public: anyone holding the code (printed on the PDF) can check it is genuine."""
-    found = get_object_or_404(Certificate.objects.select_related("plan"), code=code)
-    return render(request, "engagement/certificate_verify.html", {"certificate": found})
+    """Public: anyone holding the code (printed on the PDF) can check it is genuine; in
+    the language the certificate was issued in (the student's)."""
+    found = get_object_or_404(Certificate.objects.select_related("plan", "student"), code=code)
+    with translation.override(found.student.language):
+        return render(request, "engagement/certificate_verify.html", {"certificate": found})

@@ -1,10 +1,13 @@
 """Public pages reached from emails: confirm a subscription (double opt-in) and choose
-what to receive. A GET only shows (mail scanners follow links); a POST acts."""
+what to receive. A GET only shows (mail scanners follow links); a POST acts. They speak
+the contact's language, or the link's `lang` when the link no longer names a contact."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils import translation
 from django.views.decorators.http import require_http_methods
 
 from marketing.models import Consent, LeadForm, Purpose, TrackingEvent
@@ -24,12 +27,27 @@ def _ip(request):
     return request.META.get("REMOTE_ADDR") or None
 
 
+def _link_language(request):
+    language = request.GET.get("lang")
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def _invalid(request):
+    with translation.override(_link_language(request)):
+        return render(request, "marketing/link_invalid.html", status=400)
+
+
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def confirm(request, token):
     lead = lead_from_confirm_token(token)
     if lead is None:
-        return render(request, "marketing/link_invalid.html", status=400)
+        return _invalid(request)
+    with translation.override(lead.language):
+        return _confirm(request, lead)
+
+
+def _confirm(request, lead):
     confirmed = None
     if request.method == "POST":
         confirmed = confirm_consents(lead=lead, ip=_ip(request))
@@ -67,7 +85,12 @@ def _choices(lead):
 def preferences(request, token):
     lead = lead_from_preferences_token(token)
     if lead is None:
-        return render(request, "marketing/link_invalid.html", status=400)
+        return _invalid(request)
+    with translation.override(lead.language):
+        return _preferences(request, lead)
+
+
+def _preferences(request, lead):
     saved = False
     if request.method == "POST":
         wanted = set(request.POST.getlist("purpose"))
@@ -99,7 +122,7 @@ def click(request, token):
     try:
         data = read_tracking_token(token)
     except signing.BadSignature:
-        return render(request, "marketing/link_invalid.html", status=400)
+        return _invalid(request)
     record_event(
         recipient_id=data["r"],
         kind=TrackingEvent.Kind.CLICK,

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.pagination import CursorPagination
@@ -34,12 +35,15 @@ class ActivityBatch(APIView):
         events = request.data.get("events") if isinstance(request.data, dict) else None
         if not isinstance(events, list) or not events:
             return Response(
-                {"detail": 'Envía {"events": [...]} con al menos un evento.'},
+                {"detail": _('Envía {"events": [...]} con al menos un evento.')},
                 status=status.HTTP_400_BAD_REQUEST,
             )
         if len(events) > MAX_BATCH:
             return Response(
-                {"detail": f"Como máximo {MAX_BATCH} eventos por envío (llegaron {len(events)})."},
+                {
+                    "detail": _("Como máximo %(max)d eventos por envío (llegaron %(count)d).")
+                    % {"max": MAX_BATCH, "count": len(events)}
+                },
                 status=status.HTTP_400_BAD_REQUEST,
             )
         # Ids are the sender's: two API clients may both use "1", so scope them by token user.

@@ -5,7 +5,7 @@ score and emails the feedback to the student once."""
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from courseops.ai import generate
@@ -98,6 +98,8 @@ def draft_feedback(*, submission_id):
     result = generate(
         "assignment_feedback", context, language=student.language, requested_by="engagement"
     )
+    with translation.override(student.language):  # the subject the student will read
+        subject = _("Comentarios de tu tarea «%(title)s»") % {"title": assignment.title}
     with transaction.atomic():
         locked = Submission.objects.select_for_update().get(pk=submission.pk)
         if locked.status != Submission.Status.SUBMITTED:
@@ -105,7 +107,7 @@ def draft_feedback(*, submission_id):
         draft = create_draft(
             kind="assignment_feedback",
             target=locked,
-            subject=_("Comentarios de tu tarea «%(title)s»") % {"title": assignment.title},
+            subject=subject,
             body=result.data["feedback_html"],
             data={"score": int(result.data["score"]), "rationale": result.data["rationale"]},
             context=context,

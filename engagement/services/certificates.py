@@ -8,7 +8,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from courseops.audit.services import log_action
 from engagement.models import Certificate
@@ -30,10 +30,11 @@ def issue_certificate(*, student):
         full_name=student.full_name,
         issued_at=timezone.now(),
     )
-    html = render_to_string(
-        "engagement/certificate.html",
-        {"certificate": certificate, "plan": student.plan, "url": verify_url(certificate)},
-    )
+    with translation.override(student.language):
+        html = render_to_string(
+            "engagement/certificate.html",
+            {"certificate": certificate, "plan": student.plan, "url": verify_url(certificate)},
+        )
     pdf = weasyprint.HTML(string=html).write_pdf()
     try:
         with transaction.atomic():

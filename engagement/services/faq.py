@@ -17,7 +17,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from courseops.ai import generate
@@ -178,12 +178,14 @@ def answer_question(*, question_id):
             % {"c": data["confidence"]},
             draft_text=data["reply_html"],
         )
+    with translation.override(question.language):  # the subject the person will read
+        subject = _("Respuesta a tu pregunta")
     with transaction.atomic():
         question.articles.set(cited)
         draft = create_draft(
             kind="faq_answer",
             target=question,
-            subject=_("Respuesta a tu pregunta"),
+            subject=subject,
             body=data["reply_html"],
             data={"articles": [a.pk for a in cited], "confidence": data["confidence"]},
             context=context,

@@ -1,6 +1,7 @@
 """Leads API: create (every form tool or landing page), list and read. Thin views: the
 intake service validates, dedupes and records consent."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, generics, serializers, status
@@ -144,13 +145,13 @@ class LeadList(generics.ListAPIView):
     )
     def post(self, request):
         if not isinstance(request.data, dict):
-            raise exceptions.ValidationError({"detail": "El cuerpo debe ser un objeto JSON."})
+            raise exceptions.ValidationError({"detail": _("El cuerpo debe ser un objeto JSON.")})
         data = {LEAD_KEYS.get(key, key): value for key, value in request.data.items()}
         form = None
         if data.get("form"):
             form = LeadForm.objects.filter(slug=str(data["form"]), active=True).first()
             if form is None:
-                return _errors({"form": ["Formulario de captación desconocido o inactivo."]})
+                return _errors({"form": [_("Formulario de captación desconocido o inactivo.")]})
         result = capture_lead(
             data=data,
             source="api",
@@ -167,7 +168,7 @@ class LeadList(generics.ListAPIView):
 
 def _errors(errors):
     return Response(
-        {"detail": "Datos inválidos.", "errores": errors}, status=status.HTTP_400_BAD_REQUEST
+        {"detail": _("Datos inválidos."), "errores": errors}, status=status.HTTP_400_BAD_REQUEST
     )
 
 

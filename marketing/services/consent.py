@@ -7,6 +7,7 @@ that blocks sending, and the consent row keeps when and where it was withdrawn.
 """
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
@@ -101,11 +102,16 @@ def lead_from_preferences_token(token):
 
 
 def confirm_url(lead):
-    return settings.SITE_URL + reverse("marketing:confirm", args=[confirm_token(lead)])
+    return _page_url("marketing:confirm", confirm_token(lead), lead)
 
 
 def preferences_url(lead):
-    return settings.SITE_URL + reverse("marketing:preferences", args=[preferences_token(lead)])
+    return _page_url("marketing:preferences", preferences_token(lead), lead)
+
+
+def _page_url(name, token, lead):
+    # `lang` (unsigned, it only picks the words) lets even an expired link's page speak it.
+    return f"{settings.SITE_URL}{reverse(name, args=[token])}?{urlencode({'lang': lead.language})}"
 
 
 def send_confirmation(*, lead):
@@ -122,7 +128,8 @@ def send_confirmation(*, lead):
         context={
             "name": lead.name.split()[0] if lead.name else "",
             "confirm_url": confirm_url(lead),
-            "purposes": [consent.get_purpose_display() for consent in pending],
+            # Lazy labels: rendered in the contact's language (get_purpose_display is not).
+            "purposes": [Purpose(consent.purpose).label for consent in pending],
         },
         language=lead.language,
         category=Category.TRANSACTIONAL,  # asked for by the person; not marketing itself

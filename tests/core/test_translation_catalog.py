@@ -32,8 +32,23 @@ PUBLIC_SOURCES = (
     "webinars/portal/",
     "webinars/forms.py",
     "webinars/services/registrations.py",
+    "templates/engagement/",
+    "engagement/portal_navigation.py",
+    "engagement/views.py",
+    "engagement/forms.py",
+    "engagement/api/",
+    "engagement/services/intake.py",
+    "marketing/templates/marketing/",
+    "marketing/views.py",
+    "marketing/api/",
+    "marketing/services/leads.py",
+    "courseops/operations/throttling.py",
 )
-STAFF_ONLY_SOURCES = ("templates/emails/support/",)
+STAFF_ONLY_SOURCES = (
+    "templates/emails/support/",
+    "templates/emails/engagement/weekly_report.",
+    "templates/engagement/weekly_report.html",
+)
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sdr]|%(?:\.\d)?[sdf]|\{[a-z_]*\}")
 
 

@@ -160,3 +160,25 @@ def test_one_unusable_address_does_not_hold_back_the_other_follow_ups(
 
     assert Draft.objects.get(kind="webinar_summary").status == DraftStatus.APPLIED
     assert list(_followups().values_list("recipient", flat=True)) == ["ana@example.com"]
+
+
+def test_an_english_registrant_reads_the_follow_up_in_english(
+    finished, staff_user, django_capture_on_commit_callbacks
+):
+    webinar, _ana, tom = finished
+    with django_capture_on_commit_callbacks(execute=True):
+        recording_upload(
+            webinar=webinar,
+            file=SimpleUploadedFile("sesion.srt", SRT.encode()),
+            watch_url="https://youtu.be/demo",
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_draft(draft=Draft.objects.get(kind="webinar_summary"), user=staff_user)
+
+    message = _followups().get(recipient=tom.email)
+    assert message.subject == "You missed it: the recording of Agentes de IA"
+    assert message.text_body.startswith("Tom, you missed it (but not entirely).")
+    assert "We missed you at Agentes de IA (" in message.text_body
+    assert "(Europe/London)" in message.text_body  # the time in the registrant's zone
+    assert "What you missed" in message.text_body
+    assert "Watch the recording" in message.html_body
