@@ -169,6 +169,18 @@ def test_a_full_webinar_says_so_instead_of_registering(client, signed_in, make_w
     assert "No quedan plazas para este webinar." in response.content.decode()
 
 
+def test_a_refusal_is_in_the_students_language(client, signed_in, make_webinar, plan):
+    Student.objects.filter(pk=signed_in.pk).update(language="en")
+    with time_machine.travel(BEFORE - timedelta(days=5), tick=False):
+        webinar = make_webinar(title="Lleno", plans=[plan], is_public=True, capacity=1)
+        registration_create(webinar=webinar, email="otro@example.com", source="admin")
+    with time_machine.travel(BEFORE, tick=False):
+        response = client.post(f"/portal/webinars/{webinar.pk}/inscribirme/")
+
+    assert response.status_code == 400
+    assert "There are no places left for this webinar." in response.content.decode()
+
+
 def test_the_page_speaks_the_students_language(client, signed_in, coming):
     Student.objects.filter(pk=signed_in.pk).update(language="en")
     with time_machine.travel(BEFORE, tick=False):

@@ -2,6 +2,7 @@
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import translation
 from django.views.decorators.http import require_http_methods
 
 from students.portal.navigation import forget
@@ -36,13 +37,14 @@ def register(request, pk):
         return redirect("portal:sign_in")
     webinar = get_object_or_404(services.open_webinars(student), pk=pk)
     try:
-        registration_create(
-            webinar=webinar,
-            student=student,
-            source=Registration.Source.PORTAL,
-            sms_consent=student.sms_consent_at is not None,
-            consent_text=student.sms_consent_text,
-        )
+        with translation.override(student.language):  # a refusal is read by the student
+            registration_create(
+                webinar=webinar,
+                student=student,
+                source=Registration.Source.PORTAL,
+                sms_consent=student.sms_consent_at is not None,
+                consent_text=student.sms_consent_text,
+            )
     except RegistrationError as exc:
         return _page(request, student, error=" ".join(exc.messages), status=400)
     forget(student)  # the home card now names this webinar
