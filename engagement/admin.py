@@ -24,6 +24,7 @@ from engagement.models import (
     Submission,
     WeeklyReport,
 )
+from engagement.services.curriculum import refresh_curricula
 from engagement.services.faq import article_from_question
 from engagement.services.risk import outcomes_by_kind
 from engagement.services.weekly_report import email_weekly_report
@@ -175,8 +176,15 @@ class NudgeAdmin(RecordAdmin):
 
 @admin.register(PlanCurriculum)
 class PlanCurriculumAdmin(ModelAdmin):
-    list_display = ["plan", "lessons_total"]
+    """The total is recounted from the content app; staff add an external LMS's lessons."""
+
+    list_display = ["plan", "lessons_total", "external_lessons"]
     list_select_related = ["plan"]
+    readonly_fields = ["lessons_total"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        refresh_curricula(plan_ids=[obj.plan_id])
 
 
 @admin.register(RiskWeights)
