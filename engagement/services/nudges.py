@@ -10,7 +10,8 @@ claimed nudge, in tasks; a nudge left `claimed` by a crash is picked up by the n
 AI cost: the prompt gets the student's situation in coarse buckets (days inactive
 rounded to a week, percent to 5 points) and never their name (the email template adds the
 greeting), so students in the same situation produce the same prompt and the AI gateway's
-cache answers all but the first.
+cache answers all but the first. The next relevant lesson (for inactive students) adds
+one dimension to that, bounded by the plan's lessons, not by its students.
 """
 
 import logging
@@ -35,6 +36,7 @@ from courseops.reviews.services import create_draft
 from engagement.models import Nudge, NudgeRule
 from engagement.services.activity import local_day
 from engagement.services.certificates import issue_certificate, verify_url
+from engagement.services.next_lesson import next_lesson_annotations, next_lesson_url
 from engagement.services.pending import pending_candidates
 from students.models import Material, Student
 
@@ -163,6 +165,8 @@ def _facts(rule, row, now, resources):
         "milestone": rule.threshold if rule.kind == NudgeRule.Kind.MILESTONE else 0,
         "never_started": last is None,
         "resource": resources.get(row["plan_id"], ""),
+        "next_lesson": row.get("next_lesson_title") or "",
+        "next_lesson_id": row.get("next_lesson_id"),
     }
 
 
@@ -192,9 +196,13 @@ def find_candidates(rule, *, now, next_milestone=None, resources=None):
         .alias(done_x100=F("progress__lessons_completed") * 100)
         .filter(_rule_condition(rule, now, next_milestone))
     )
-    rows = students.values_list(*ROW_FIELDS.values()).order_by()
+    fields = dict(ROW_FIELDS)
+    if rule.kind == NudgeRule.Kind.INACTIVE:
+        students = students.annotate(**next_lesson_annotations())
+        fields.update(next_lesson_id="next_lesson_id", next_lesson_title="next_lesson_title")
+    rows = students.values_list(*fields.values()).order_by()
     for values in rows.iterator(chunk_size=2000):
-        row = dict(zip(ROW_FIELDS, values, strict=True))
+        row = dict(zip(fields, values, strict=True))
         yield Candidate(
             rule=rule,
             student_id=row["student_id"],
@@ -406,6 +414,9 @@ def send_nudge(*, nudge, subject, body_html, body_text, related):
         extra["certificate_url"] = verify_url(certificate)
         with certificate.pdf.open("rb") as pdf:
             attachments = [(f"certificado-{certificate.code}.pdf", pdf.read(), "application/pdf")]
+    if nudge.facts.get("next_lesson_id"):
+        extra["next_lesson"] = nudge.facts["next_lesson"]
+        extra["next_lesson_url"] = next_lesson_url(nudge.facts["next_lesson_id"])
     message = queue_email(
         to=student.email,
         idempotency_key=f"engagement.nudge.{nudge.pk}",
