@@ -155,9 +155,9 @@ class InterventionAdmin(RecordAdmin):
 
 @admin.register(NudgeRule)
 class NudgeRuleAdmin(ModelAdmin):
-    list_display = ["name", "kind", "threshold", "cooldown_days", "quiet_hours", "active"]
+    list_display = ["name", "kind", "threshold", "cooldown_days", "quiet_hours", "sms", "active"]
     list_editable = ["active"]
-    list_filter = ["kind", "active"]
+    list_filter = ["kind", "sms", "active"]
     filter_horizontal = ["plans"]
 
     @admin.display(description=_("silencio"))

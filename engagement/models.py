@@ -205,6 +205,11 @@ class NudgeRule(models.Model):
         default=7,
         help_text=_("Un estudiante no recibe esta regla otra vez antes de estos días."),
     )
+    sms = models.BooleanField(
+        _("también por SMS"),
+        default=False,
+        help_text=_("Además del correo, un SMS breve a quien tenga teléfono y haya aceptado SMS."),
+    )
     quiet_start_hour = models.PositiveSmallIntegerField(_("silencio desde (hora)"), default=21)
     quiet_end_hour = models.PositiveSmallIntegerField(_("silencio hasta (hora)"), default=8)
     active = models.BooleanField(_("activa"), default=True)

@@ -399,9 +399,11 @@ def quiet_hours_end(now, *, time_zone, start_hour, end_hour):
 
 def send_nudge(*, nudge, subject, body_html, body_text, related):
     """Queue the approved nudge once (the key is the nudge's, whatever drafts it had),
-    never to a past-due or cancelled student, never in their quiet hours."""
+    never to a past-due or cancelled student, never in their quiet hours; with the rule's
+    `sms`, a short SMS too, once, to students with a phone who accepted SMS (the outbox's
+    send policy then applies its own quiet hours and budgets to both)."""
     from courseops.messaging.models import Category
-    from courseops.messaging.services import queue_email
+    from courseops.messaging.services import queue_email, queue_sms
 
     student = nudge.student
     if not eligible(student):
@@ -417,30 +419,44 @@ def send_nudge(*, nudge, subject, body_html, body_text, related):
     if nudge.facts.get("next_lesson_id"):
         extra["next_lesson"] = nudge.facts["next_lesson"]
         extra["next_lesson_url"] = next_lesson_url(nudge.facts["next_lesson_id"])
+    context = {
+        "subject": subject,
+        "name": student.first_name,
+        "body_html": body_html,
+        "body_text": body_text,
+        "progress_url": f"{settings.SITE_URL}{reverse('engagement:portal-progress')}",
+        **extra,
+    }
+    send_at = quiet_hours_end(
+        now,
+        time_zone=student.time_zone,
+        start_hour=nudge.rule.quiet_start_hour,
+        end_hour=nudge.rule.quiet_end_hour,
+    )
     message = queue_email(
         to=student.email,
         idempotency_key=f"engagement.nudge.{nudge.pk}",
         subject=subject,
         template="engagement/nudge",
-        context={
-            "subject": subject,
-            "name": student.first_name,
-            "body_html": body_html,
-            "body_text": body_text,
-            "progress_url": f"{settings.SITE_URL}{reverse('engagement:portal-progress')}",
-            **extra,
-        },
+        context=context,
         attachments=attachments,
         category=Category.ENGAGEMENT,
-        send_at=quiet_hours_end(
-            now,
-            time_zone=student.time_zone,
-            start_hour=nudge.rule.quiet_start_hour,
-            end_hour=nudge.rule.quiet_end_hour,
-        ),
+        send_at=send_at,
         related=related,
         language=student.language,
     )
+    if nudge.rule.sms and student.phone and student.sms_consent_at:
+        # Its own key: the SMS goes once per nudge too, whatever happens to the email.
+        queue_sms(
+            to=student.phone,
+            idempotency_key=f"engagement.nudge.{nudge.pk}.sms",
+            template="engagement/nudge",
+            context=context,
+            category=Category.ENGAGEMENT,
+            send_at=send_at,
+            related=related,
+            language=student.language,
+        )
     updated = Nudge.objects.filter(pk=nudge.pk).exclude(status=Nudge.Status.SENT)
     if updated.update(status=Nudge.Status.SENT, message=message, sent_at=now):
         log_action(nudge, "engagement.nudge.sent", data={"message": message.pk})

@@ -16,7 +16,7 @@ from courseops.reviews.models import Draft
 from courseops.reviews.services import approve_draft, set_review_policy
 from engagement.models import ActivityKind, Nudge, NudgeRule, PlanCurriculum
 from engagement.services.activity import Activity, record_activity
-from engagement.services.nudges import scan_rules
+from engagement.services.nudges import scan_rules, send_nudge
 from students.models import Student
 from tests.engagement.conftest import NOW
 
@@ -379,3 +379,32 @@ def test_next_lessons_are_found_for_the_whole_scan_without_a_query_per_student(
         expected = lessons[n % 4].title if n % 4 < 3 else ""  # all done: none
         assert facts[student.pk]["next_lesson"] == expected
     assert len(queries) == QUERIES_FOR_ONE_RULE_SCAN
+
+
+def test_a_rule_with_sms_texts_only_consenting_students_with_a_phone_once_per_nudge(
+    student, make_student, make_lesson, staff_user, capture
+):
+    only_rules("Inactivo 7 días")
+    NudgeRule.objects.filter(kind="inactive").update(sms=True)
+    set_review_policy(kind="nudge_inactive", mode="auto", user=staff_user)
+    lesson = make_lesson("Lección 1")
+    Student.objects.filter(pk=student.pk).update(phone="+5215512345678", sms_consent_at=NOW)
+    no_consent = make_student(phone="+5215587654321")
+    no_phone = make_student(sms_consent_at=NOW)
+    for person in (student, no_consent, no_phone):
+        active_at(person, NOW - timedelta(days=8))
+
+    run_scan(capture)  # policy auto: sent on approval
+    with capture(execute=True):  # sent again (a retried task): nothing new
+        for nudge in Nudge.objects.select_related("rule", "student"):
+            send_nudge(nudge=nudge, subject="x", body_html="<p>x</p>", body_text="x", related=None)
+
+    assert OutboundMessage.objects.filter(channel="email").count() == 3
+    sms = OutboundMessage.objects.get(channel="sms")
+    assert (sms.category, sms.recipient) == ("engagement", "+5215512345678")
+    nudge = Nudge.objects.get(student=student)
+    assert sms.idempotency_key == f"engagement.nudge.{nudge.pk}.sms"
+    assert sms.text_body.startswith("Hola Lucía: ")
+    assert f"/portal/lecciones/{lesson.pk}/" in sms.text_body
+    assert "BAJA" in sms.text_body
+    assert len(sms.text_body) <= 200
