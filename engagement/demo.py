@@ -76,11 +76,13 @@ def load_engagement_demo(*, staff):
 
 def _curricula():
     """Each plan has LESSONS_PER_PLAN lessons: the content app's published demo lessons and,
-    for the rest, an external LMS's (the demo's activity arrives through the API)."""
+    for the rest, an external LMS's (the demo's activity arrives through the API). Set on
+    every load, whichever app's demo ran first."""
     refresh_curricula()
-    for curriculum in PlanCurriculum.objects.filter(external_lessons=0):
+    for curriculum in PlanCurriculum.objects.all():
+        published = curriculum.lessons_total - curriculum.external_lessons
         PlanCurriculum.objects.filter(pk=curriculum.pk).update(
-            external_lessons=max(0, LESSONS_PER_PLAN - curriculum.lessons_total)
+            external_lessons=max(0, LESSONS_PER_PLAN - published)
         )
     refresh_curricula()
 
