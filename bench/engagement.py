@@ -3,10 +3,12 @@ each beside one hand-written SQL aggregate over the same rows, and API ingestion
 
 Sizes: `BENCH_STUDENTS` (default 100,000 on PostgreSQL, 20,000 on SQLite) students with
 `BENCH_EVENTS_PER_STUDENT` (default 10) activity events each, spread over 60 days, and a
-progress row each; student n was last active n % 30 days ago and finished n % 21 of 20
-lessons. Rows are bulk-inserted (the populate is not the incremental path; ingestion is
-measured separately through the API). Tasks the scan enqueues (drafting) are dropped: the
-figures are finding and claiming, in queries and seconds.
+progress row each; student n was last active n % 30 days ago and finished n % 21 of the 20
+published lessons of the plan's content course (a content `LessonProgress` row per finished
+lesson, which the inactive rule's next-lesson subqueries read). Rows are bulk-inserted (the
+populate is not the incremental path; ingestion is measured separately through the API).
+Tasks the scan enqueues (drafting) are dropped: the figures are finding and claiming, in
+queries and seconds.
 """
 
 import os
@@ -29,12 +31,29 @@ def sizes():
     return students, int(os.environ.get("BENCH_EVENTS_PER_STUDENT", 10))
 
 
+def bench_lessons(plan, now):
+    """The plan's content course with LESSONS published lessons (its total is recounted)."""
+    from content.models import Course, Lesson
+
+    course, created = Course.objects.get_or_create(slug="bench", defaults={"title": "Bench"})
+    if created:
+        Lesson.objects.bulk_create(
+            [
+                Lesson(course=course, order=n, title=f"Lección {n}", published_at=now)
+                for n in range(1, LESSONS + 1)
+            ]
+        )
+        course.plans.add(plan)
+    return list(course.lessons.order_by("order"))
+
+
 def populate(students, per_student, *, now, prefix="b"):
-    from engagement.models import ActivityEvent, PlanCurriculum, StudentProgress
+    from content.models import LessonProgress
+    from engagement.models import ActivityEvent, StudentProgress
     from students.models import Plan, Student
 
     plan, _ = Plan.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
-    PlanCurriculum.objects.get_or_create(plan=plan, defaults={"lessons_total": LESSONS})
+    lessons = bench_lessons(plan, now)
     kinds = ["sign_in", "lesson_viewed", "lesson_completed", "quiz_attempted", "sign_in"]
     batch = 5_000
     for start in range(0, students, batch):
@@ -76,6 +95,16 @@ def populate(students, per_student, *, now, prefix="b"):
                 )
                 for n, student in enumerate(rows, start)
                 for k in range(per_student)
+            ],
+            batch_size=10_000,
+        )
+        LessonProgress.objects.bulk_create(
+            [
+                LessonProgress(
+                    lesson=lesson, student=student, first_viewed_at=now, completed_at=now
+                )
+                for n, student in enumerate(rows, start)
+                for lesson in lessons[: n % 21]
             ],
             batch_size=10_000,
         )

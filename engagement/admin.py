@@ -24,6 +24,7 @@ from engagement.models import (
     Submission,
     WeeklyReport,
 )
+from engagement.services.curriculum import refresh_curricula
 from engagement.services.faq import article_from_question
 from engagement.services.risk import outcomes_by_kind
 from engagement.services.weekly_report import email_weekly_report
@@ -154,9 +155,9 @@ class InterventionAdmin(RecordAdmin):
 
 @admin.register(NudgeRule)
 class NudgeRuleAdmin(ModelAdmin):
-    list_display = ["name", "kind", "threshold", "cooldown_days", "quiet_hours", "active"]
+    list_display = ["name", "kind", "threshold", "cooldown_days", "quiet_hours", "sms", "active"]
     list_editable = ["active"]
-    list_filter = ["kind", "active"]
+    list_filter = ["kind", "sms", "active"]
     filter_horizontal = ["plans"]
 
     @admin.display(description=_("silencio"))
@@ -175,8 +176,15 @@ class NudgeAdmin(RecordAdmin):
 
 @admin.register(PlanCurriculum)
 class PlanCurriculumAdmin(ModelAdmin):
-    list_display = ["plan", "lessons_total"]
+    """The total is recounted from the content app; staff add an external LMS's lessons."""
+
+    list_display = ["plan", "lessons_total", "external_lessons"]
     list_select_related = ["plan"]
+    readonly_fields = ["lessons_total"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        refresh_curricula(plan_ids=[obj.plan_id])
 
 
 @admin.register(RiskWeights)

@@ -20,10 +20,11 @@ from engagement.models import (
 )
 from engagement.services.activity import Activity, record_activity
 from engagement.services.assignments import submit_assignment
+from engagement.services.curriculum import refresh_curricula
 from engagement.services.faq import ask_question
 from engagement.services.nudges import scan_rules
 from engagement.services.risk import score_students
-from students.models import Plan, Student
+from students.models import Student
 
 LESSONS_PER_PLAN = 8
 # The students app's demo students, given (backdated) activity: email, [(days ago, kind,
@@ -47,10 +48,7 @@ ACTIVITY = [
 @register
 def load_engagement_demo(*, staff):
     now = timezone.now()
-    for plan in Plan.objects.all():
-        PlanCurriculum.objects.get_or_create(
-            plan=plan, defaults={"lessons_total": LESSONS_PER_PLAN}
-        )
+    _curricula()
     students = {s.email: s for s in Student.objects.filter(email__in=[a[0] for a in ACTIVITY])}
     for email, events in ACTIVITY:
         student = students.get(email)
@@ -74,6 +72,19 @@ def load_engagement_demo(*, staff):
     scan_rules(now=now)
     _knowledge_base_and_questions()
     _assignment()
+
+
+def _curricula():
+    """Each plan has LESSONS_PER_PLAN lessons: the content app's published demo lessons and,
+    for the rest, an external LMS's (the demo's activity arrives through the API). Set on
+    every load, whichever app's demo ran first."""
+    refresh_curricula()
+    for curriculum in PlanCurriculum.objects.all():
+        published = curriculum.lessons_total - curriculum.external_lessons
+        PlanCurriculum.objects.filter(pk=curriculum.pk).update(
+            external_lessons=max(0, LESSONS_PER_PLAN - published)
+        )
+    refresh_curricula()
 
 
 ARTICLES = [

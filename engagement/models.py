@@ -111,13 +111,19 @@ class CompletedLesson(models.Model):
 
 
 class PlanCurriculum(models.Model):
-    """How many lessons a plan's courses have, for percent done; kept by `lesson_published`
-    and editable by staff (an external LMS's courses are counted by hand)."""
+    """How many lessons a plan's courses have, for percent done: the content app's
+    published lessons of the plan's courses (recounted when that changes) plus the
+    lessons staff count by hand in an external LMS."""
 
     plan = models.OneToOneField(
         Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="curriculum"
     )
     lessons_total = models.PositiveIntegerField(_("lecciones del plan"), default=0)
+    external_lessons = models.PositiveIntegerField(
+        _("lecciones en un LMS externo"),
+        default=0,
+        help_text=_("Se suman a las lecciones publicadas de los cursos del plan."),
+    )
 
     class Meta:
         verbose_name = _("temario del plan")
@@ -167,20 +173,6 @@ class StudentProgress(models.Model):
         return min(100, round(100 * self.lessons_completed / lessons_total))
 
 
-class PublishedLesson(models.Model):
-    """A lesson counted into its plans' curricula, so publishing it again counts nothing."""
-
-    lesson_ref = models.CharField(max_length=120, unique=True)
-    published_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("lección publicada")
-        verbose_name_plural = _("lecciones publicadas")
-
-    def __str__(self):
-        return self.lesson_ref
-
-
 class NudgeRule(models.Model):
     """When a student gets a nudge or a congratulation, editable by staff.
 
@@ -212,6 +204,11 @@ class NudgeRule(models.Model):
         _("días entre avisos"),
         default=7,
         help_text=_("Un estudiante no recibe esta regla otra vez antes de estos días."),
+    )
+    sms = models.BooleanField(
+        _("también por SMS"),
+        default=False,
+        help_text=_("Además del correo, un SMS breve a quien tenga teléfono y haya aceptado SMS."),
     )
     quiet_start_hour = models.PositiveSmallIntegerField(_("silencio desde (hora)"), default=21)
     quiet_end_hour = models.PositiveSmallIntegerField(_("silencio hasta (hora)"), default=8)

@@ -7,8 +7,10 @@ Anymail's `inbound` (email to the help address) becomes a question for the FAQ.
 """
 
 from anymail.signals import inbound
+from django.db.models.signals import m2m_changed, post_delete
 from django.dispatch import receiver
 
+from content.models import Course, Lesson
 from content.signals import lesson_completed, lesson_published, lesson_viewed, quiz_attempted
 from engagement.models import ActivityKind, ActivitySource
 from engagement.services.activity import Activity, record_activity
@@ -105,9 +107,30 @@ def on_quiz_attempted(sender, attempt, lesson, student, score, max_score, at, **
 
 @receiver(lesson_published, dispatch_uid="engagement.lesson_published")
 def on_lesson_published(sender, lesson, **kwargs):
-    from engagement.services.curriculum import count_published_lesson
+    from engagement.services.curriculum import plan_ids_for_course, refresh_curricula
 
-    count_published_lesson(lesson=lesson)
+    refresh_curricula(plan_ids=plan_ids_for_course(lesson.course_id))
+
+
+@receiver(post_delete, sender=Lesson, dispatch_uid="engagement.lesson_deleted")
+def on_lesson_deleted(sender, instance, **kwargs):
+    from engagement.services.curriculum import plan_ids_for_course, refresh_curricula
+
+    if instance.published_at is not None:
+        refresh_curricula(plan_ids=plan_ids_for_course(instance.course_id))
+
+
+@receiver(m2m_changed, sender=Course.plans.through, dispatch_uid="engagement.course_plans")
+def on_course_plans_changed(sender, instance, action, reverse, pk_set=None, **kwargs):
+    """A course given to or taken from plans changes those plans' totals."""
+    from engagement.services.curriculum import refresh_curricula
+
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if reverse:  # plan.courses.add(...): the plan is the instance
+        refresh_curricula(plan_ids=[instance.pk])
+    else:
+        refresh_curricula(plan_ids=None if action == "post_clear" else pk_set)
 
 
 @receiver(inbound, dispatch_uid="engagement.inbound_question")

@@ -7,364 +7,1053 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
-        ('messaging', '0003_send_policy'),
-        ('reviews', '0001_initial'),
-        ('students', '0004_encrypt_phone'),
-        ('support', '0001_initial'),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("messaging", "0003_send_policy"),
+        ("reviews", "0001_initial"),
+        ("students", "0004_encrypt_phone"),
+        ("support", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='KnowledgeArticle',
+            name="KnowledgeArticle",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('question', models.CharField(max_length=300, verbose_name='pregunta')),
-                ('answer', models.TextField(verbose_name='respuesta')),
-                ('language', models.CharField(default='es', max_length=2, verbose_name='idioma')),
-                ('tags', models.JSONField(blank=True, default=list, verbose_name='etiquetas')),
-                ('source', models.CharField(choices=[('staff', 'Equipo'), ('question', 'Pregunta respondida')], default='staff', max_length=10, verbose_name='origen')),
-                ('active', models.BooleanField(default=True, verbose_name='activo')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("question", models.CharField(max_length=300, verbose_name="pregunta")),
+                ("answer", models.TextField(verbose_name="respuesta")),
+                ("language", models.CharField(default="es", max_length=2, verbose_name="idioma")),
+                ("tags", models.JSONField(blank=True, default=list, verbose_name="etiquetas")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("staff", "Equipo"), ("question", "Pregunta respondida")],
+                        default="staff",
+                        max_length=10,
+                        verbose_name="origen",
+                    ),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="activo")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'artículo de ayuda',
-                'verbose_name_plural': 'base de conocimiento',
-                'ordering': ['question'],
+                "verbose_name": "artículo de ayuda",
+                "verbose_name_plural": "base de conocimiento",
+                "ordering": ["question"],
             },
         ),
         migrations.CreateModel(
-            name='PublishedLesson',
+            name="PublishedLesson",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('lesson_ref', models.CharField(max_length=120, unique=True)),
-                ('published_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("lesson_ref", models.CharField(max_length=120, unique=True)),
+                ("published_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': 'lección publicada',
-                'verbose_name_plural': 'lecciones publicadas',
+                "verbose_name": "lección publicada",
+                "verbose_name_plural": "lecciones publicadas",
             },
         ),
         migrations.CreateModel(
-            name='RiskScore',
+            name="RiskScore",
             fields=[
-                ('student', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='risk', serialize=False, to='students.student', verbose_name='estudiante')),
-                ('score', models.PositiveSmallIntegerField(db_index=True, default=0, verbose_name='puntuación')),
-                ('level', models.CharField(choices=[('low', 'Bajo'), ('medium', 'Medio'), ('high', 'Alto')], max_length=8, verbose_name='nivel')),
-                ('factors', models.JSONField(default=list, encoder=django.core.serializers.json.DjangoJSONEncoder, verbose_name='factores')),
-                ('computed_at', models.DateTimeField(verbose_name='calculado')),
+                (
+                    "student",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="risk",
+                        serialize=False,
+                        to="students.student",
+                        verbose_name="estudiante",
+                    ),
+                ),
+                (
+                    "score",
+                    models.PositiveSmallIntegerField(
+                        db_index=True, default=0, verbose_name="puntuación"
+                    ),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[("low", "Bajo"), ("medium", "Medio"), ("high", "Alto")],
+                        max_length=8,
+                        verbose_name="nivel",
+                    ),
+                ),
+                (
+                    "factors",
+                    models.JSONField(
+                        default=list,
+                        encoder=django.core.serializers.json.DjangoJSONEncoder,
+                        verbose_name="factores",
+                    ),
+                ),
+                ("computed_at", models.DateTimeField(verbose_name="calculado")),
             ],
             options={
-                'verbose_name': 'riesgo de abandono',
-                'verbose_name_plural': 'riesgo de abandono',
-                'ordering': ['-score'],
+                "verbose_name": "riesgo de abandono",
+                "verbose_name_plural": "riesgo de abandono",
+                "ordering": ["-score"],
             },
         ),
         migrations.CreateModel(
-            name='RiskWeights',
+            name="RiskWeights",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('per_inactive_day', models.DecimalField(decimal_places=2, default=3, max_digits=5, verbose_name='puntos por día sin actividad')),
-                ('inactive_grace_days', models.PositiveIntegerField(default=3, verbose_name='días sin actividad tolerados')),
-                ('per_10_percent_behind', models.DecimalField(decimal_places=2, default=5, max_digits=5, verbose_name='puntos por cada 10 % de retraso')),
-                ('expected_course_days', models.PositiveIntegerField(default=60, help_text='El ritmo esperado se mide desde la fecha de alta de cada estudiante.', verbose_name='días esperados para terminar el curso')),
-                ('per_overdue_assignment', models.DecimalField(decimal_places=2, default=10, max_digits=5, verbose_name='puntos por tarea vencida')),
-                ('per_missed_webinar', models.DecimalField(decimal_places=2, default=8, max_digits=5, verbose_name='puntos por webinar perdido (30 días)')),
-                ('per_failed_quiz', models.DecimalField(decimal_places=2, default=5, max_digits=5, verbose_name='puntos por cuestionario suspendido')),
-                ('failed_payment', models.DecimalField(decimal_places=2, default=20, max_digits=5, verbose_name='puntos por pago fallido')),
-                ('falling_activity', models.DecimalField(decimal_places=2, default=10, max_digits=5, verbose_name='puntos si la actividad cae a la mitad')),
-                ('medium_from', models.PositiveSmallIntegerField(default=30, verbose_name='riesgo medio desde')),
-                ('high_from', models.PositiveSmallIntegerField(default=60, verbose_name='riesgo alto desde')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "per_inactive_day",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=3,
+                        max_digits=5,
+                        verbose_name="puntos por día sin actividad",
+                    ),
+                ),
+                (
+                    "inactive_grace_days",
+                    models.PositiveIntegerField(
+                        default=3, verbose_name="días sin actividad tolerados"
+                    ),
+                ),
+                (
+                    "per_10_percent_behind",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=5,
+                        max_digits=5,
+                        verbose_name="puntos por cada 10 % de retraso",
+                    ),
+                ),
+                (
+                    "expected_course_days",
+                    models.PositiveIntegerField(
+                        default=60,
+                        help_text="El ritmo esperado se mide desde la fecha de alta de cada estudiante.",
+                        verbose_name="días esperados para terminar el curso",
+                    ),
+                ),
+                (
+                    "per_overdue_assignment",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=10,
+                        max_digits=5,
+                        verbose_name="puntos por tarea vencida",
+                    ),
+                ),
+                (
+                    "per_missed_webinar",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=8,
+                        max_digits=5,
+                        verbose_name="puntos por webinar perdido (30 días)",
+                    ),
+                ),
+                (
+                    "per_failed_quiz",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=5,
+                        max_digits=5,
+                        verbose_name="puntos por cuestionario suspendido",
+                    ),
+                ),
+                (
+                    "failed_payment",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=20,
+                        max_digits=5,
+                        verbose_name="puntos por pago fallido",
+                    ),
+                ),
+                (
+                    "falling_activity",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=10,
+                        max_digits=5,
+                        verbose_name="puntos si la actividad cae a la mitad",
+                    ),
+                ),
+                (
+                    "medium_from",
+                    models.PositiveSmallIntegerField(default=30, verbose_name="riesgo medio desde"),
+                ),
+                (
+                    "high_from",
+                    models.PositiveSmallIntegerField(default=60, verbose_name="riesgo alto desde"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'pesos del riesgo',
-                'verbose_name_plural': 'pesos del riesgo',
+                "verbose_name": "pesos del riesgo",
+                "verbose_name_plural": "pesos del riesgo",
             },
         ),
         migrations.CreateModel(
-            name='WeeklyReport',
+            name="WeeklyReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('week', models.CharField(help_text='2026-W47', max_length=8, unique=True, verbose_name='semana')),
-                ('starts_at', models.DateTimeField(verbose_name='desde')),
-                ('ends_at', models.DateTimeField(verbose_name='hasta')),
-                ('figures', models.JSONField(default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder, verbose_name='cifras')),
-                ('summary', models.TextField(blank=True, verbose_name='resumen')),
-                ('pdf', models.FileField(blank=True, upload_to='engagement/reports/', verbose_name='PDF')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='creado')),
-                ('emailed_at', models.DateTimeField(blank=True, null=True, verbose_name='enviado')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "week",
+                    models.CharField(
+                        help_text="2026-W47", max_length=8, unique=True, verbose_name="semana"
+                    ),
+                ),
+                ("starts_at", models.DateTimeField(verbose_name="desde")),
+                ("ends_at", models.DateTimeField(verbose_name="hasta")),
+                (
+                    "figures",
+                    models.JSONField(
+                        default=dict,
+                        encoder=django.core.serializers.json.DjangoJSONEncoder,
+                        verbose_name="cifras",
+                    ),
+                ),
+                ("summary", models.TextField(blank=True, verbose_name="resumen")),
+                (
+                    "pdf",
+                    models.FileField(
+                        blank=True, upload_to="engagement/reports/", verbose_name="PDF"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="creado")),
+                ("emailed_at", models.DateTimeField(blank=True, null=True, verbose_name="enviado")),
             ],
             options={
-                'verbose_name': 'informe semanal',
-                'verbose_name_plural': 'informes semanales',
-                'ordering': ['-starts_at'],
+                "verbose_name": "informe semanal",
+                "verbose_name_plural": "informes semanales",
+                "ordering": ["-starts_at"],
             },
         ),
         migrations.CreateModel(
-            name='Assignment',
+            name="Assignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='título')),
-                ('object_id', models.CharField(blank=True, max_length=64, verbose_name='id de la lección o curso')),
-                ('instructions', models.TextField(verbose_name='instrucciones')),
-                ('rubric', models.TextField(help_text='Criterios con los que se puntúa.', verbose_name='rúbrica')),
-                ('max_score', models.PositiveSmallIntegerField(default=10, verbose_name='puntuación máxima')),
-                ('due_at', models.DateTimeField(blank=True, null=True, verbose_name='fecha de entrega')),
-                ('due_days_after_enrolment', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='días tras el alta')),
-                ('active', models.BooleanField(default=True, verbose_name='activa')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('content_type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='contenttypes.contenttype')),
-                ('plan', models.ForeignKey(blank=True, help_text='Vacío: todos los planes.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='students.plan', verbose_name='plan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="título")),
+                (
+                    "object_id",
+                    models.CharField(
+                        blank=True, max_length=64, verbose_name="id de la lección o curso"
+                    ),
+                ),
+                ("instructions", models.TextField(verbose_name="instrucciones")),
+                (
+                    "rubric",
+                    models.TextField(
+                        help_text="Criterios con los que se puntúa.", verbose_name="rúbrica"
+                    ),
+                ),
+                (
+                    "max_score",
+                    models.PositiveSmallIntegerField(default=10, verbose_name="puntuación máxima"),
+                ),
+                (
+                    "due_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="fecha de entrega"),
+                ),
+                (
+                    "due_days_after_enrolment",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="días tras el alta"
+                    ),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="activa")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "content_type",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="contenttypes.contenttype",
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Vacío: todos los planes.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="students.plan",
+                        verbose_name="plan",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'tarea',
-                'verbose_name_plural': 'tareas',
-                'ordering': ['title'],
+                "verbose_name": "tarea",
+                "verbose_name_plural": "tareas",
+                "ordering": ["title"],
             },
         ),
         migrations.CreateModel(
-            name='Certificate',
+            name="Certificate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=32, unique=True, verbose_name='código')),
-                ('full_name', models.CharField(max_length=200, verbose_name='a nombre de')),
-                ('issued_at', models.DateTimeField(verbose_name='emitido')),
-                ('pdf', models.FileField(blank=True, upload_to='engagement/certificates/', verbose_name='PDF')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='students.plan', verbose_name='plan')),
-                ('student', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='students.student', verbose_name='estudiante')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=32, unique=True, verbose_name="código")),
+                ("full_name", models.CharField(max_length=200, verbose_name="a nombre de")),
+                ("issued_at", models.DateTimeField(verbose_name="emitido")),
+                (
+                    "pdf",
+                    models.FileField(
+                        blank=True, upload_to="engagement/certificates/", verbose_name="PDF"
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="students.plan",
+                        verbose_name="plan",
+                    ),
+                ),
+                (
+                    "student",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="students.student",
+                        verbose_name="estudiante",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'certificado',
-                'verbose_name_plural': 'certificados',
+                "verbose_name": "certificado",
+                "verbose_name_plural": "certificados",
             },
         ),
         migrations.CreateModel(
-            name='CompletedLesson',
+            name="CompletedLesson",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('lesson_ref', models.CharField(max_length=120)),
-                ('completed_at', models.DateTimeField()),
-                ('student', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='students.student')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("lesson_ref", models.CharField(max_length=120)),
+                ("completed_at", models.DateTimeField()),
+                (
+                    "student",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="students.student",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lección completada',
-                'verbose_name_plural': 'lecciones completadas',
+                "verbose_name": "lección completada",
+                "verbose_name_plural": "lecciones completadas",
             },
         ),
         migrations.CreateModel(
-            name='Intervention',
+            name="Intervention",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('message', 'Mensaje personal'), ('call', 'Llamada del equipo'), ('one_on_one', 'Oferta de sesión 1:1')], max_length=16, verbose_name='tipo')),
-                ('week', models.CharField(max_length=8, verbose_name='semana')),
-                ('score', models.PositiveSmallIntegerField(verbose_name='puntuación')),
-                ('reasons', models.TextField(blank=True, verbose_name='motivos')),
-                ('applied_at', models.DateTimeField(blank=True, null=True, verbose_name='aplicada')),
-                ('came_back', models.BooleanField(blank=True, null=True, verbose_name='volvió en 7 días')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='creada')),
-                ('draft', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='reviews.draft')),
-                ('student', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='students.student', verbose_name='estudiante')),
-                ('ticket', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='support.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("message", "Mensaje personal"),
+                            ("call", "Llamada del equipo"),
+                            ("one_on_one", "Oferta de sesión 1:1"),
+                        ],
+                        max_length=16,
+                        verbose_name="tipo",
+                    ),
+                ),
+                ("week", models.CharField(max_length=8, verbose_name="semana")),
+                ("score", models.PositiveSmallIntegerField(verbose_name="puntuación")),
+                ("reasons", models.TextField(blank=True, verbose_name="motivos")),
+                (
+                    "applied_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="aplicada"),
+                ),
+                (
+                    "came_back",
+                    models.BooleanField(blank=True, null=True, verbose_name="volvió en 7 días"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="creada")),
+                (
+                    "draft",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="reviews.draft",
+                    ),
+                ),
+                (
+                    "student",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="students.student",
+                        verbose_name="estudiante",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="support.ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'intervención',
-                'verbose_name_plural': 'intervenciones',
-                'ordering': ['-created_at'],
+                "verbose_name": "intervención",
+                "verbose_name_plural": "intervenciones",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='NudgeRule',
+            name="NudgeRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='nombre')),
-                ('kind', models.CharField(choices=[('inactive', 'Inactivo N días'), ('milestone', 'Hito de progreso (%)'), ('streak', 'Racha de N días'), ('course_completed', 'Curso completado'), ('assignment_due', 'Tarea que vence en N días'), ('assignment_overdue', 'Tarea vencida')], max_length=20, verbose_name='tipo')),
-                ('threshold', models.PositiveIntegerField(default=0, verbose_name='umbral')),
-                ('cooldown_days', models.PositiveIntegerField(default=7, help_text='Un estudiante no recibe esta regla otra vez antes de estos días.', verbose_name='días entre avisos')),
-                ('quiet_start_hour', models.PositiveSmallIntegerField(default=21, verbose_name='silencio desde (hora)')),
-                ('quiet_end_hour', models.PositiveSmallIntegerField(default=8, verbose_name='silencio hasta (hora)')),
-                ('active', models.BooleanField(default=True, verbose_name='activa')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('plans', models.ManyToManyField(blank=True, help_text='Vacío: todos los planes.', related_name='+', to='students.plan', verbose_name='planes')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="nombre")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("inactive", "Inactivo N días"),
+                            ("milestone", "Hito de progreso (%)"),
+                            ("streak", "Racha de N días"),
+                            ("course_completed", "Curso completado"),
+                            ("assignment_due", "Tarea que vence en N días"),
+                            ("assignment_overdue", "Tarea vencida"),
+                        ],
+                        max_length=20,
+                        verbose_name="tipo",
+                    ),
+                ),
+                ("threshold", models.PositiveIntegerField(default=0, verbose_name="umbral")),
+                (
+                    "cooldown_days",
+                    models.PositiveIntegerField(
+                        default=7,
+                        help_text="Un estudiante no recibe esta regla otra vez antes de estos días.",
+                        verbose_name="días entre avisos",
+                    ),
+                ),
+                (
+                    "quiet_start_hour",
+                    models.PositiveSmallIntegerField(
+                        default=21, verbose_name="silencio desde (hora)"
+                    ),
+                ),
+                (
+                    "quiet_end_hour",
+                    models.PositiveSmallIntegerField(
+                        default=8, verbose_name="silencio hasta (hora)"
+                    ),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="activa")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "plans",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Vacío: todos los planes.",
+                        related_name="+",
+                        to="students.plan",
+                        verbose_name="planes",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'regla de seguimiento',
-                'verbose_name_plural': 'reglas de seguimiento',
-                'ordering': ['kind', 'threshold'],
+                "verbose_name": "regla de seguimiento",
+                "verbose_name_plural": "reglas de seguimiento",
+                "ordering": ["kind", "threshold"],
             },
         ),
         migrations.CreateModel(
-            name='Nudge',
+            name="Nudge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('occurrence', models.CharField(max_length=64, verbose_name='ocasión')),
-                ('status', models.CharField(choices=[('claimed', 'Pendiente de redactar'), ('drafted', 'En revisión'), ('sent', 'Enviado'), ('skipped', 'Descartado')], default='claimed', max_length=16, verbose_name='estado')),
-                ('scan_id', models.CharField(db_index=True, max_length=32)),
-                ('facts', models.JSONField(default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder, verbose_name='datos del estudiante')),
-                ('skipped_reason', models.CharField(blank=True, max_length=200, verbose_name='motivo')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='creado')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='enviado')),
-                ('draft', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='reviews.draft')),
-                ('message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='messaging.outboundmessage')),
-                ('student', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='students.student', verbose_name='estudiante')),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='nudges', to='engagement.nudgerule', verbose_name='regla')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("occurrence", models.CharField(max_length=64, verbose_name="ocasión")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("claimed", "Pendiente de redactar"),
+                            ("drafted", "En revisión"),
+                            ("sent", "Enviado"),
+                            ("skipped", "Descartado"),
+                        ],
+                        default="claimed",
+                        max_length=16,
+                        verbose_name="estado",
+                    ),
+                ),
+                ("scan_id", models.CharField(db_index=True, max_length=32)),
+                (
+                    "facts",
+                    models.JSONField(
+                        default=dict,
+                        encoder=django.core.serializers.json.DjangoJSONEncoder,
+                        verbose_name="datos del estudiante",
+                    ),
+                ),
+                (
+                    "skipped_reason",
+                    models.CharField(blank=True, max_length=200, verbose_name="motivo"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="creado")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="enviado")),
+                (
+                    "draft",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="reviews.draft",
+                    ),
+                ),
+                (
+                    "message",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="messaging.outboundmessage",
+                    ),
+                ),
+                (
+                    "student",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="students.student",
+                        verbose_name="estudiante",
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="nudges",
+                        to="engagement.nudgerule",
+                        verbose_name="regla",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'aviso',
-                'verbose_name_plural': 'avisos',
-                'ordering': ['-created_at'],
+                "verbose_name": "aviso",
+                "verbose_name_plural": "avisos",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='PlanCurriculum',
+            name="PlanCurriculum",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('lessons_total', models.PositiveIntegerField(default=0, verbose_name='lecciones del plan')),
-                ('plan', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='curriculum', to='students.plan', verbose_name='plan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "lessons_total",
+                    models.PositiveIntegerField(default=0, verbose_name="lecciones del plan"),
+                ),
+                (
+                    "plan",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="curriculum",
+                        to="students.plan",
+                        verbose_name="plan",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'temario del plan',
-                'verbose_name_plural': 'temarios de los planes',
+                "verbose_name": "temario del plan",
+                "verbose_name_plural": "temarios de los planes",
             },
         ),
         migrations.CreateModel(
-            name='Question',
+            name="Question",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254, verbose_name='email')),
-                ('text', models.TextField(verbose_name='pregunta')),
-                ('language', models.CharField(default='es', max_length=2, verbose_name='idioma')),
-                ('channel', models.CharField(choices=[('portal', 'Portal'), ('api', 'API'), ('email', 'Correo')], max_length=10, verbose_name='canal')),
-                ('status', models.CharField(choices=[('received', 'Recibida'), ('drafted', 'Respuesta en revisión'), ('answered', 'Respondida'), ('handed_over', 'Pasada al equipo')], default='received', max_length=12, verbose_name='estado')),
-                ('confidence', models.CharField(blank=True, max_length=8, verbose_name='confianza')),
-                ('handover_reason', models.CharField(blank=True, max_length=200, verbose_name='motivo del traspaso')),
-                ('message_id', models.CharField(blank=True, max_length=255)),
-                ('helpful', models.BooleanField(blank=True, null=True, verbose_name='¿le ayudó?')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='recibida')),
-                ('answered_at', models.DateTimeField(blank=True, null=True, verbose_name='respondida')),
-                ('articles', models.ManyToManyField(blank=True, related_name='+', to='engagement.knowledgearticle', verbose_name='artículos citados')),
-                ('draft', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='reviews.draft')),
-                ('student', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='students.student', verbose_name='estudiante')),
-                ('ticket', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='support.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254, verbose_name="email")),
+                ("text", models.TextField(verbose_name="pregunta")),
+                ("language", models.CharField(default="es", max_length=2, verbose_name="idioma")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("portal", "Portal"), ("api", "API"), ("email", "Correo")],
+                        max_length=10,
+                        verbose_name="canal",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("received", "Recibida"),
+                            ("drafted", "Respuesta en revisión"),
+                            ("answered", "Respondida"),
+                            ("handed_over", "Pasada al equipo"),
+                        ],
+                        default="received",
+                        max_length=12,
+                        verbose_name="estado",
+                    ),
+                ),
+                (
+                    "confidence",
+                    models.CharField(blank=True, max_length=8, verbose_name="confianza"),
+                ),
+                (
+                    "handover_reason",
+                    models.CharField(
+                        blank=True, max_length=200, verbose_name="motivo del traspaso"
+                    ),
+                ),
+                ("message_id", models.CharField(blank=True, max_length=255)),
+                ("helpful", models.BooleanField(blank=True, null=True, verbose_name="¿le ayudó?")),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="recibida"),
+                ),
+                (
+                    "answered_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="respondida"),
+                ),
+                (
+                    "articles",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="+",
+                        to="engagement.knowledgearticle",
+                        verbose_name="artículos citados",
+                    ),
+                ),
+                (
+                    "draft",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="reviews.draft",
+                    ),
+                ),
+                (
+                    "student",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="students.student",
+                        verbose_name="estudiante",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="support.ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'pregunta',
-                'verbose_name_plural': 'preguntas',
-                'ordering': ['-created_at'],
+                "verbose_name": "pregunta",
+                "verbose_name_plural": "preguntas",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='StudentProgress',
+            name="StudentProgress",
             fields=[
-                ('student', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='progress', serialize=False, to='students.student', verbose_name='estudiante')),
-                ('last_activity_at', models.DateTimeField(blank=True, null=True, verbose_name='última actividad')),
-                ('lessons_completed', models.PositiveIntegerField(default=0, verbose_name='lecciones completadas')),
-                ('quizzes_attempted', models.PositiveIntegerField(default=0, verbose_name='cuestionarios')),
-                ('quizzes_failed', models.PositiveIntegerField(default=0, verbose_name='cuestionarios suspendidos')),
-                ('webinars_attended', models.PositiveIntegerField(default=0, verbose_name='webinars asistidos')),
-                ('webinars_missed', models.PositiveIntegerField(default=0, verbose_name='webinars perdidos')),
-                ('streak_days', models.PositiveIntegerField(default=0, verbose_name='racha (días)')),
-                ('streak_last_day', models.DateField(blank=True, null=True, verbose_name='último día de la racha')),
-                ('longest_streak', models.PositiveIntegerField(default=0, verbose_name='mejor racha')),
-                ('events_count', models.PositiveIntegerField(default=0, verbose_name='eventos')),
-                ('weekly_email', models.BooleanField(default=False, help_text='Lo activa el estudiante.', verbose_name='resumen semanal por correo')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "student",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="progress",
+                        serialize=False,
+                        to="students.student",
+                        verbose_name="estudiante",
+                    ),
+                ),
+                (
+                    "last_activity_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="última actividad"),
+                ),
+                (
+                    "lessons_completed",
+                    models.PositiveIntegerField(default=0, verbose_name="lecciones completadas"),
+                ),
+                (
+                    "quizzes_attempted",
+                    models.PositiveIntegerField(default=0, verbose_name="cuestionarios"),
+                ),
+                (
+                    "quizzes_failed",
+                    models.PositiveIntegerField(
+                        default=0, verbose_name="cuestionarios suspendidos"
+                    ),
+                ),
+                (
+                    "webinars_attended",
+                    models.PositiveIntegerField(default=0, verbose_name="webinars asistidos"),
+                ),
+                (
+                    "webinars_missed",
+                    models.PositiveIntegerField(default=0, verbose_name="webinars perdidos"),
+                ),
+                (
+                    "streak_days",
+                    models.PositiveIntegerField(default=0, verbose_name="racha (días)"),
+                ),
+                (
+                    "streak_last_day",
+                    models.DateField(blank=True, null=True, verbose_name="último día de la racha"),
+                ),
+                (
+                    "longest_streak",
+                    models.PositiveIntegerField(default=0, verbose_name="mejor racha"),
+                ),
+                ("events_count", models.PositiveIntegerField(default=0, verbose_name="eventos")),
+                (
+                    "weekly_email",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Lo activa el estudiante.",
+                        verbose_name="resumen semanal por correo",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'progreso',
-                'verbose_name_plural': 'progreso de estudiantes',
-                'indexes': [models.Index(fields=['last_activity_at'], name='engagement_progress_last')],
+                "verbose_name": "progreso",
+                "verbose_name_plural": "progreso de estudiantes",
+                "indexes": [
+                    models.Index(fields=["last_activity_at"], name="engagement_progress_last")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Submission',
+            name="Submission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField(blank=True, verbose_name='respuesta')),
-                ('file', models.FileField(blank=True, upload_to='engagement/submissions/', verbose_name='archivo')),
-                ('submitted_at', models.DateTimeField(verbose_name='entregada')),
-                ('late', models.BooleanField(default=False, verbose_name='fuera de plazo')),
-                ('status', models.CharField(choices=[('submitted', 'Entregada'), ('feedback_drafted', 'Corrección en revisión'), ('graded', 'Corregida')], default='submitted', max_length=20, verbose_name='estado')),
-                ('score', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='puntuación')),
-                ('feedback', models.TextField(blank=True, verbose_name='comentarios')),
-                ('graded_at', models.DateTimeField(blank=True, null=True, verbose_name='corregida')),
-                ('assignment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='submissions', to='engagement.assignment', verbose_name='tarea')),
-                ('graded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='corregida por')),
-                ('student', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='students.student', verbose_name='estudiante')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.TextField(blank=True, verbose_name="respuesta")),
+                (
+                    "file",
+                    models.FileField(
+                        blank=True, upload_to="engagement/submissions/", verbose_name="archivo"
+                    ),
+                ),
+                ("submitted_at", models.DateTimeField(verbose_name="entregada")),
+                ("late", models.BooleanField(default=False, verbose_name="fuera de plazo")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("submitted", "Entregada"),
+                            ("feedback_drafted", "Corrección en revisión"),
+                            ("graded", "Corregida"),
+                        ],
+                        default="submitted",
+                        max_length=20,
+                        verbose_name="estado",
+                    ),
+                ),
+                (
+                    "score",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="puntuación"
+                    ),
+                ),
+                ("feedback", models.TextField(blank=True, verbose_name="comentarios")),
+                (
+                    "graded_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="corregida"),
+                ),
+                (
+                    "assignment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="submissions",
+                        to="engagement.assignment",
+                        verbose_name="tarea",
+                    ),
+                ),
+                (
+                    "graded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="corregida por",
+                    ),
+                ),
+                (
+                    "student",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="students.student",
+                        verbose_name="estudiante",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'entrega',
-                'verbose_name_plural': 'entregas',
-                'ordering': ['-submitted_at'],
+                "verbose_name": "entrega",
+                "verbose_name_plural": "entregas",
+                "ordering": ["-submitted_at"],
             },
         ),
         migrations.CreateModel(
-            name='ActivityEvent',
+            name="ActivityEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('sign_in', 'Inicio de sesión'), ('lesson_viewed', 'Lección vista'), ('lesson_completed', 'Lección completada'), ('quiz_attempted', 'Cuestionario realizado'), ('assignment_submitted', 'Tarea entregada'), ('webinar_attended', 'Asistió a un webinar'), ('webinar_missed', 'Faltó a un webinar'), ('question_asked', 'Pregunta enviada'), ('link_clicked', 'Enlace abierto')], max_length=32, verbose_name='tipo')),
-                ('occurred_at', models.DateTimeField(verbose_name='cuándo')),
-                ('source', models.CharField(choices=[('portal', 'Portal'), ('api', 'API'), ('csv', 'CSV'), ('thinkific', 'Thinkific'), ('webinars', 'Webinars'), ('content', 'Contenido')], max_length=16, verbose_name='origen')),
-                ('external_id', models.CharField(blank=True, max_length=200, verbose_name='id del emisor')),
-                ('object_id', models.CharField(blank=True, max_length=64, verbose_name='id del objeto')),
-                ('metadata', models.JSONField(blank=True, default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder, verbose_name='datos')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True, verbose_name='registrado')),
-                ('content_type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='contenttypes.contenttype')),
-                ('student', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='activity_events', to='students.student', verbose_name='estudiante')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("sign_in", "Inicio de sesión"),
+                            ("lesson_viewed", "Lección vista"),
+                            ("lesson_completed", "Lección completada"),
+                            ("quiz_attempted", "Cuestionario realizado"),
+                            ("assignment_submitted", "Tarea entregada"),
+                            ("webinar_attended", "Asistió a un webinar"),
+                            ("webinar_missed", "Faltó a un webinar"),
+                            ("question_asked", "Pregunta enviada"),
+                            ("link_clicked", "Enlace abierto"),
+                        ],
+                        max_length=32,
+                        verbose_name="tipo",
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField(verbose_name="cuándo")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("portal", "Portal"),
+                            ("api", "API"),
+                            ("csv", "CSV"),
+                            ("thinkific", "Thinkific"),
+                            ("webinars", "Webinars"),
+                            ("content", "Contenido"),
+                        ],
+                        max_length=16,
+                        verbose_name="origen",
+                    ),
+                ),
+                (
+                    "external_id",
+                    models.CharField(blank=True, max_length=200, verbose_name="id del emisor"),
+                ),
+                (
+                    "object_id",
+                    models.CharField(blank=True, max_length=64, verbose_name="id del objeto"),
+                ),
+                (
+                    "metadata",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        encoder=django.core.serializers.json.DjangoJSONEncoder,
+                        verbose_name="datos",
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField(auto_now_add=True, verbose_name="registrado")),
+                (
+                    "content_type",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="contenttypes.contenttype",
+                    ),
+                ),
+                (
+                    "student",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="activity_events",
+                        to="students.student",
+                        verbose_name="estudiante",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'evento de actividad',
-                'verbose_name_plural': 'eventos de actividad',
-                'ordering': ['-occurred_at', '-id'],
-                'indexes': [models.Index(fields=['student', '-occurred_at'], name='engagement_event_timeline'), models.Index(fields=['kind', 'occurred_at'], name='engagement_event_kind_when')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('external_id', ''), _negated=True), fields=('source', 'external_id'), name='engagement_event_once_per_sender_id')],
+                "verbose_name": "evento de actividad",
+                "verbose_name_plural": "eventos de actividad",
+                "ordering": ["-occurred_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["student", "-occurred_at"], name="engagement_event_timeline"
+                    ),
+                    models.Index(fields=["kind", "occurred_at"], name="engagement_event_kind_when"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("external_id", ""), _negated=True),
+                        fields=("source", "external_id"),
+                        name="engagement_event_once_per_sender_id",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='assignment',
-            constraint=models.CheckConstraint(condition=models.Q(('due_at__isnull', True), ('due_days_after_enrolment__isnull', True), _connector='OR'), name='assignment_one_kind_of_due_date'),
+            model_name="assignment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("due_at__isnull", True),
+                    ("due_days_after_enrolment__isnull", True),
+                    _connector="OR",
+                ),
+                name="assignment_one_kind_of_due_date",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='certificate',
-            constraint=models.UniqueConstraint(fields=('student', 'plan'), name='one_certificate_per_plan'),
+            model_name="certificate",
+            constraint=models.UniqueConstraint(
+                fields=("student", "plan"), name="one_certificate_per_plan"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='completedlesson',
-            constraint=models.UniqueConstraint(fields=('student', 'lesson_ref'), name='lesson_completed_once'),
+            model_name="completedlesson",
+            constraint=models.UniqueConstraint(
+                fields=("student", "lesson_ref"), name="lesson_completed_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='intervention',
-            constraint=models.UniqueConstraint(fields=('student', 'week'), name='intervention_once_a_week'),
+            model_name="intervention",
+            constraint=models.UniqueConstraint(
+                fields=("student", "week"), name="intervention_once_a_week"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='nudgerule',
-            constraint=models.CheckConstraint(condition=models.Q(('quiet_start_hour__lte', 23), ('quiet_end_hour__lte', 23)), name='engagement_rule_quiet_hours_valid'),
+            model_name="nudgerule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quiet_start_hour__lte", 23), ("quiet_end_hour__lte", 23)),
+                name="engagement_rule_quiet_hours_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='nudge',
-            index=models.Index(fields=['rule', 'student', '-created_at'], name='engagement_nudge_cool'),
+            model_name="nudge",
+            index=models.Index(
+                fields=["rule", "student", "-created_at"], name="engagement_nudge_cool"
+            ),
         ),
         migrations.AddIndex(
-            model_name='nudge',
-            index=models.Index(condition=models.Q(('status', 'claimed')), fields=['created_at'], name='engagement_nudge_todo'),
+            model_name="nudge",
+            index=models.Index(
+                condition=models.Q(("status", "claimed")),
+                fields=["created_at"],
+                name="engagement_nudge_todo",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='nudge',
-            constraint=models.UniqueConstraint(fields=('rule', 'student', 'occurrence'), name='nudge_once_per_occurrence'),
+            model_name="nudge",
+            constraint=models.UniqueConstraint(
+                fields=("rule", "student", "occurrence"), name="nudge_once_per_occurrence"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='question',
-            constraint=models.UniqueConstraint(condition=models.Q(('message_id', ''), _negated=True), fields=('message_id',), name='question_once_per_email'),
+            model_name="question",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("message_id", ""), _negated=True),
+                fields=("message_id",),
+                name="question_once_per_email",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='submission',
-            constraint=models.UniqueConstraint(fields=('assignment', 'student'), name='one_submission_each'),
+            model_name="submission",
+            constraint=models.UniqueConstraint(
+                fields=("assignment", "student"), name="one_submission_each"
+            ),
         ),
     ]

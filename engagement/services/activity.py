@@ -17,6 +17,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 
+from content.portal.services import PASS_RATIO
 from engagement.models import (
     NOT_ACTIVITY,
     ActivityEvent,
@@ -25,8 +26,9 @@ from engagement.models import (
     StudentProgress,
 )
 
-# A quiz scored below this share of its maximum counts as failed (a risk factor).
-QUIZ_PASS_RATIO = 0.6
+# A quiz scored below the share that completes a lesson in the content app counts as
+# failed (a risk factor): one rule for "passed" wherever the quiz was taken.
+QUIZ_PASS_RATIO = PASS_RATIO
 PROGRESS_FIELDS = [
     "last_activity_at",
     "lessons_completed",

@@ -1,32 +1,38 @@
-"""How many lessons each plan offers: the denominator of a student's percent done."""
+"""How many lessons each plan offers: the denominator of a student's percent done.
 
-from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, transaction
-from django.db.models import F
+A plan's total is recounted from the content app (its courses' published lessons) in one
+query whenever that can change: a lesson published or deleted, a course's plans edited.
+A recount is idempotent, so a lesson published again, or unpublished and republished,
+never counts twice.
+"""
 
-from engagement.models import PlanCurriculum, PublishedLesson
+from django.db.models import Count, F, Q
+
+from engagement.models import PlanCurriculum
 from students.models import Plan
 
 
-def plans_for_lesson(lesson):
-    """The plans whose students get this lesson: its course's `plans` when the course
-    says (a many-to-many to `students.Plan`), else every active plan."""
-    plans = getattr(getattr(lesson, "course", None), "plans", None)
-    if plans is not None and hasattr(plans, "all"):
-        return list(plans.all())
-    return list(Plan.objects.filter(active=True))
+def refresh_curricula(*, plan_ids=None):
+    """Recount the given plans' totals (all plans when None); one query reads them all."""
+    plans = Plan.objects.all() if plan_ids is None else Plan.objects.filter(pk__in=plan_ids)
+    counts = plans.annotate(
+        published=Count(
+            "courses__lessons",
+            filter=Q(courses__lessons__published_at__isnull=False),
+            distinct=True,
+        )
+    ).values_list("pk", "published")
+    counts = dict(counts)
+    PlanCurriculum.objects.bulk_create(
+        [PlanCurriculum(plan_id=pk) for pk in counts], ignore_conflicts=True
+    )
+    # One UPDATE per plan (plans are a handful, not a table that grows with students).
+    for pk, published in counts.items():
+        PlanCurriculum.objects.filter(plan_id=pk).update(
+            lessons_total=published + F("external_lessons")
+        )
+    return len(counts)
 
 
-def count_published_lesson(*, lesson):
-    """Add a newly published lesson to its plans' totals, once per lesson."""
-    ref = f"ct{ContentType.objects.get_for_model(lesson).pk}:{lesson.pk}"
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                PublishedLesson.objects.create(lesson_ref=ref)
-        except IntegrityError:
-            return False
-        for plan in plans_for_lesson(lesson):
-            PlanCurriculum.objects.get_or_create(plan=plan)
-            PlanCurriculum.objects.filter(plan=plan).update(lessons_total=F("lessons_total") + 1)
-    return True
+def plan_ids_for_course(course_id):
+    return list(Plan.objects.filter(courses=course_id).values_list("pk", flat=True))

@@ -10,7 +10,8 @@ claimed nudge, in tasks; a nudge left `claimed` by a crash is picked up by the n
 AI cost: the prompt gets the student's situation in coarse buckets (days inactive
 rounded to a week, percent to 5 points) and never their name (the email template adds the
 greeting), so students in the same situation produce the same prompt and the AI gateway's
-cache answers all but the first.
+cache answers all but the first. The next relevant lesson (for inactive students) adds
+one dimension to that, bounded by the plan's lessons, not by its students.
 """
 
 import logging
@@ -35,6 +36,7 @@ from courseops.reviews.services import create_draft
 from engagement.models import Nudge, NudgeRule
 from engagement.services.activity import local_day
 from engagement.services.certificates import issue_certificate, verify_url
+from engagement.services.next_lesson import next_lesson_annotations, next_lesson_url
 from engagement.services.pending import pending_candidates
 from students.models import Material, Student
 
@@ -163,6 +165,8 @@ def _facts(rule, row, now, resources):
         "milestone": rule.threshold if rule.kind == NudgeRule.Kind.MILESTONE else 0,
         "never_started": last is None,
         "resource": resources.get(row["plan_id"], ""),
+        "next_lesson": row.get("next_lesson_title") or "",
+        "next_lesson_id": row.get("next_lesson_id"),
     }
 
 
@@ -192,9 +196,13 @@ def find_candidates(rule, *, now, next_milestone=None, resources=None):
         .alias(done_x100=F("progress__lessons_completed") * 100)
         .filter(_rule_condition(rule, now, next_milestone))
     )
-    rows = students.values_list(*ROW_FIELDS.values()).order_by()
+    fields = dict(ROW_FIELDS)
+    if rule.kind == NudgeRule.Kind.INACTIVE:
+        students = students.annotate(**next_lesson_annotations())
+        fields.update(next_lesson_id="next_lesson_id", next_lesson_title="next_lesson_title")
+    rows = students.values_list(*fields.values()).order_by()
     for values in rows.iterator(chunk_size=2000):
-        row = dict(zip(ROW_FIELDS, values, strict=True))
+        row = dict(zip(fields, values, strict=True))
         yield Candidate(
             rule=rule,
             student_id=row["student_id"],
@@ -391,9 +399,11 @@ def quiet_hours_end(now, *, time_zone, start_hour, end_hour):
 
 def send_nudge(*, nudge, subject, body_html, body_text, related):
     """Queue the approved nudge once (the key is the nudge's, whatever drafts it had),
-    never to a past-due or cancelled student, never in their quiet hours."""
+    never to a past-due or cancelled student, never in their quiet hours; with the rule's
+    `sms`, a short SMS too, once, to students with a phone who accepted SMS (the outbox's
+    send policy then applies its own quiet hours and budgets to both)."""
     from courseops.messaging.models import Category
-    from courseops.messaging.services import queue_email
+    from courseops.messaging.services import queue_email, queue_sms
 
     student = nudge.student
     if not eligible(student):
@@ -406,30 +416,47 @@ def send_nudge(*, nudge, subject, body_html, body_text, related):
         extra["certificate_url"] = verify_url(certificate)
         with certificate.pdf.open("rb") as pdf:
             attachments = [(f"certificado-{certificate.code}.pdf", pdf.read(), "application/pdf")]
+    if nudge.facts.get("next_lesson_id"):
+        extra["next_lesson"] = nudge.facts["next_lesson"]
+        extra["next_lesson_url"] = next_lesson_url(nudge.facts["next_lesson_id"])
+    context = {
+        "subject": subject,
+        "name": student.first_name,
+        "body_html": body_html,
+        "body_text": body_text,
+        "progress_url": f"{settings.SITE_URL}{reverse('engagement:portal-progress')}",
+        **extra,
+    }
+    send_at = quiet_hours_end(
+        now,
+        time_zone=student.time_zone,
+        start_hour=nudge.rule.quiet_start_hour,
+        end_hour=nudge.rule.quiet_end_hour,
+    )
     message = queue_email(
         to=student.email,
         idempotency_key=f"engagement.nudge.{nudge.pk}",
         subject=subject,
         template="engagement/nudge",
-        context={
-            "subject": subject,
-            "name": student.first_name,
-            "body_html": body_html,
-            "body_text": body_text,
-            "progress_url": f"{settings.SITE_URL}{reverse('engagement:portal-progress')}",
-            **extra,
-        },
+        context=context,
         attachments=attachments,
         category=Category.ENGAGEMENT,
-        send_at=quiet_hours_end(
-            now,
-            time_zone=student.time_zone,
-            start_hour=nudge.rule.quiet_start_hour,
-            end_hour=nudge.rule.quiet_end_hour,
-        ),
+        send_at=send_at,
         related=related,
         language=student.language,
     )
+    if nudge.rule.sms and student.phone and student.sms_consent_at:
+        # Its own key: the SMS goes once per nudge too, whatever happens to the email.
+        queue_sms(
+            to=student.phone,
+            idempotency_key=f"engagement.nudge.{nudge.pk}.sms",
+            template="engagement/nudge",
+            context=context,
+            category=Category.ENGAGEMENT,
+            send_at=send_at,
+            related=related,
+            language=student.language,
+        )
     updated = Nudge.objects.filter(pk=nudge.pk).exclude(status=Nudge.Status.SENT)
     if updated.update(status=Nudge.Status.SENT, message=message, sent_at=now):
         log_action(nudge, "engagement.nudge.sent", data={"message": message.pk})

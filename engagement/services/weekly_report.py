@@ -13,12 +13,14 @@ import weasyprint
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, ExpressionWrapper, F, FloatField, OuterRef, Q
 from django.db.models.functions import TruncDate
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from content.models import Lesson, QuizAttempt
+from content.portal.services import PASS_RATIO
 from courseops.ai import generate
 from courseops.audit.services import log_action
 from courseops.messaging.services import queue_email
@@ -148,6 +150,24 @@ def report_figures(start, end):
         "at_risk_high": RiskScore.objects.filter(level=RiskLevel.HIGH).count(),
         "at_risk": at_risk,
         **faq_figures(start, end),
+        **content_figures(start, end),
+    }
+
+
+def content_figures(start, end):
+    """The content app's week: lessons published, and the share of quiz attempts that
+    passed (content's own pass mark, the one that completes a lesson)."""
+    attempts = QuizAttempt.objects.filter(created_at__gte=start, created_at__lt=end)
+    pass_mark = ExpressionWrapper(F("max_score") * PASS_RATIO, output_field=FloatField())
+    counts = attempts.aggregate(
+        total=Count("pk"), passed=Count("pk", filter=Q(max_score__gt=0, score__gte=pass_mark))
+    )
+    return {
+        "lessons_published": Lesson.objects.filter(
+            published_at__gte=start, published_at__lt=end
+        ).count(),
+        "quiz_attempts": counts["total"],
+        "quiz_pass_rate": _percent(counts["passed"], counts["total"]),
     }
 
 

@@ -1,14 +1,12 @@
-"""Actors of the engagement tests: a plan, students in Mexico City, and stand-in lessons.
-
-The content app's models are not on this branch: a lesson is any saved row sent with the
-signal (a `students.Material` here), which is all engagement stores of it (its content
-type and id)."""
+"""Actors of the engagement tests: a plan, students in Mexico City, and the content app's
+lessons of a course the plan includes."""
 
 from datetime import UTC, datetime
 
 import pytest
 
-from students.models import Material, Plan, Student
+from content.models import Course, Lesson
+from students.models import Plan, Student
 
 NOW = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)  # 12:00 in Mexico City
 
@@ -45,8 +43,20 @@ def student(make_student):
 
 
 @pytest.fixture
-def make_lesson(db):
-    def make(title="Lección 1"):
-        return Material.objects.create(title=title, kind=Material.Kind.VIDEO)
+def course(plan):
+    course = Course.objects.create(title="IA aplicada", slug="ia-aplicada")
+    course.plans.add(plan)
+    return course
+
+
+@pytest.fixture
+def make_lesson(course):
+    """A published lesson of the plan's course (as content's `publish_lesson` leaves it)."""
+    counter = {"n": 0}
+
+    def make(title="Lección 1", **fields):
+        counter["n"] += 1
+        fields.setdefault("published_at", NOW)
+        return Lesson.objects.create(course=course, order=counter["n"], title=title, **fields)
 
     return make

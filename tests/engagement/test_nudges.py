@@ -8,17 +8,23 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from content.models import LessonProgress
 from courseops.messaging.models import OutboundMessage
 from courseops.reviews.models import Draft
 from courseops.reviews.services import approve_draft, set_review_policy
 from engagement.models import ActivityKind, Nudge, NudgeRule, PlanCurriculum
 from engagement.services.activity import Activity, record_activity
-from engagement.services.nudges import scan_rules
+from engagement.services.nudges import scan_rules, send_nudge
 from students.models import Student
 from tests.engagement.conftest import NOW
 
 pytestmark = pytest.mark.django_db
+# One active rule: the rules and their plans, resources, its students with their next
+# lessons, the claim (with its savepoint), the claimed and stale ids; whatever the number
+# of students.
+QUERIES_FOR_ONE_RULE_SCAN = 7
 
 
 def active_at(student, at, kind=ActivityKind.SIGN_IN, **metadata):
@@ -320,3 +326,85 @@ def test_a_scan_claims_at_most_its_limit_and_the_next_one_continues(
     assert run_scan(capture, NOW + timedelta(hours=1)) == 2
     assert run_scan(capture, NOW + timedelta(hours=2)) == 0
     assert Nudge.objects.count() == 5
+
+
+def _complete(student, lesson):
+    LessonProgress.objects.create(
+        lesson=lesson, student=student, first_viewed_at=NOW, completed_at=NOW
+    )
+
+
+def test_an_inactive_students_nudge_names_and_links_their_next_unfinished_lesson(
+    student, make_lesson, staff_user, capture
+):
+    only_rules("Inactivo 7 días")
+    first, second, _third = (make_lesson(f"Lección {n}") for n in (1, 2, 3))
+    make_lesson("Borrador", published_at=None)
+    _complete(student, first)
+    active_at(student, NOW - timedelta(days=8))
+
+    run_scan(capture)
+
+    nudge = Nudge.objects.get()
+    assert (nudge.facts["next_lesson"], nudge.facts["next_lesson_id"]) == ("Lección 2", second.pk)
+    draft = Draft.objects.get()
+    assert "«Lección 2»" in draft.body  # the prompt got it
+    with time_machine.travel(NOW + timedelta(hours=2), tick=False), capture(execute=True):
+        approve_draft(draft=draft, user=staff_user)
+    message = OutboundMessage.objects.get()
+    link = f"/portal/lecciones/{second.pk}/"
+    assert link in message.html_body
+    assert f"Tu siguiente lección: Lección 2: http://127.0.0.1:8000{link}" in message.text_body
+
+
+@pytest.mark.parametrize("size", [2, 12])
+def test_next_lessons_are_found_for_the_whole_scan_without_a_query_per_student(
+    size, make_student, make_lesson, capture
+):
+    only_rules("Inactivo 7 días")
+    lessons = [make_lesson(f"Lección {n}") for n in range(1, 4)]
+    students = []
+    with time_machine.travel(NOW - timedelta(days=10)):
+        for n in range(size):
+            student = make_student()
+            for lesson in lessons[: n % 4]:
+                _complete(student, lesson)
+            active_at(student, NOW - timedelta(days=9))
+            students.append(student)
+
+    with time_machine.travel(NOW, tick=False), CaptureQueriesContext(connection) as queries:
+        scan_rules()
+    facts = dict(Nudge.objects.values_list("student_id", "facts"))
+    for n, student in enumerate(students):
+        expected = lessons[n % 4].title if n % 4 < 3 else ""  # all done: none
+        assert facts[student.pk]["next_lesson"] == expected
+    assert len(queries) == QUERIES_FOR_ONE_RULE_SCAN
+
+
+def test_a_rule_with_sms_texts_only_consenting_students_with_a_phone_once_per_nudge(
+    student, make_student, make_lesson, staff_user, capture
+):
+    only_rules("Inactivo 7 días")
+    NudgeRule.objects.filter(kind="inactive").update(sms=True)
+    set_review_policy(kind="nudge_inactive", mode="auto", user=staff_user)
+    lesson = make_lesson("Lección 1")
+    Student.objects.filter(pk=student.pk).update(phone="+5215512345678", sms_consent_at=NOW)
+    no_consent = make_student(phone="+5215587654321")
+    no_phone = make_student(sms_consent_at=NOW)
+    for person in (student, no_consent, no_phone):
+        active_at(person, NOW - timedelta(days=8))
+
+    run_scan(capture)  # policy auto: sent on approval
+    with capture(execute=True):  # sent again (a retried task): nothing new
+        for nudge in Nudge.objects.select_related("rule", "student"):
+            send_nudge(nudge=nudge, subject="x", body_html="<p>x</p>", body_text="x", related=None)
+
+    assert OutboundMessage.objects.filter(channel="email").count() == 3
+    sms = OutboundMessage.objects.get(channel="sms")
+    assert (sms.category, sms.recipient) == ("engagement", "+5215512345678")
+    nudge = Nudge.objects.get(student=student)
+    assert sms.idempotency_key == f"engagement.nudge.{nudge.pk}.sms"
+    assert sms.text_body.startswith("Hola Lucía: ")
+    assert f"/portal/lecciones/{lesson.pk}/" in sms.text_body
+    assert "BAJA" in sms.text_body
+    assert len(sms.text_body) <= 200

@@ -7,6 +7,7 @@ import time_machine
 from django.core.management import CommandError, call_command
 from pypdf import PdfReader
 
+from content.models import QuizAttempt
 from courseops.messaging.models import OutboundMessage
 from courseops.reviews.models import Draft
 from engagement.models import ActivityKind, PlanCurriculum, Question, RiskScore, WeeklyReport
@@ -103,3 +104,34 @@ def test_any_week_can_be_built_from_the_command_and_a_bad_week_is_refused(
 
     assert WeeklyReport.objects.get().figures["lessons_completed"] == 1
     assert not OutboundMessage.objects.exists()
+
+
+def test_the_report_counts_the_weeks_published_lessons_and_quiz_pass_rate(
+    make_lesson, student, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    before = make_lesson("De la semana anterior", published_at=WEEK_START - timedelta(days=1))
+    make_lesson("Nueva 1", published_at=WEEK_START + timedelta(days=1))
+    make_lesson("Nueva 2", published_at=WEEK_START + timedelta(days=2))
+    make_lesson("Borrador", published_at=None)
+    in_week = WEEK_START + timedelta(days=3)
+    for score, at in (
+        (3, in_week),
+        (3, in_week),
+        (2, in_week),
+        (0, WEEK_START - timedelta(days=2)),
+    ):
+        QuizAttempt.objects.create(
+            lesson=before, student=student, answers={}, score=score, max_score=3, created_at=at
+        )  # 2 of 3 is below content's pass mark
+
+    with time_machine.travel(WEEK_START + timedelta(days=7, hours=7), tick=False):
+        weekly_report_run()
+
+    report = WeeklyReport.objects.get()
+    figures = report.figures
+    assert (figures["lessons_published"], figures["quiz_attempts"]) == (2, 3)
+    assert figures["quiz_pass_rate"] == 66.7
+    assert "Se publicaron 2 lecciones nuevas y se aprobó el 66,7 %" in report.summary
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(report.pdf.read())).pages)
+    assert "Lecciones\npublicadas\n2\n" in text
