@@ -388,7 +388,7 @@ def test_a_rule_with_sms_texts_only_consenting_students_with_a_phone_once_per_nu
     NudgeRule.objects.filter(kind="inactive").update(sms=True)
     set_review_policy(kind="nudge_inactive", mode="auto", user=staff_user)
     lesson = make_lesson("Lección 1")
-    Student.objects.filter(pk=student.pk).update(phone="+5215512345678", sms_consent_at=NOW)
+    Student.objects.filter(pk=student.pk).update(phone="+525512345678", sms_consent_at=NOW)
     no_consent = make_student(phone="+5215587654321")
     no_phone = make_student(sms_consent_at=NOW)
     for person in (student, no_consent, no_phone):
@@ -401,7 +401,7 @@ def test_a_rule_with_sms_texts_only_consenting_students_with_a_phone_once_per_nu
 
     assert OutboundMessage.objects.filter(channel="email").count() == 3
     sms = OutboundMessage.objects.get(channel="sms")
-    assert (sms.category, sms.recipient) == ("engagement", "+5215512345678")
+    assert (sms.category, sms.recipient) == ("engagement", "+525512345678")
     nudge = Nudge.objects.get(student=student)
     assert sms.idempotency_key == f"engagement.nudge.{nudge.pk}.sms"
     assert sms.text_body.startswith("Hola Lucía: ")
