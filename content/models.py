@@ -9,6 +9,12 @@ from django.utils.translation import gettext_lazy as _
 from students.models import Plan, Student
 
 
+def material_language_choices():
+    """(code, name) of the languages a course can ask its materials in."""
+    names = dict(settings.AI_LANGUAGES)
+    return [(code, names[code]) for code in settings.CONTENT_MATERIAL_LANGUAGES]
+
+
 class Course(models.Model):
     title = models.CharField(_("título"), max_length=200)
     slug = models.SlugField(_("identificador"), unique=True)
@@ -82,7 +88,7 @@ class Lesson(models.Model):
 
     def translation_languages(self):
         """The extra languages the course wants materials in (not the lesson's own)."""
-        known = dict(settings.LANGUAGES)
+        known = settings.CONTENT_MATERIAL_LANGUAGES
         wanted = self.course.materials_languages or []
         return [code for code in dict.fromkeys(wanted) if code in known and code != self.language]
 

@@ -9,6 +9,7 @@ real service without code changes.
 from pathlib import Path
 
 import environ
+from django.conf.locale import LANG_INFO
 
 from courseops.conf import env, env_secret
 
@@ -540,6 +541,17 @@ CONTENT_DIGEST_MINUTES = env.int("CONTENT_DIGEST_MINUTES", default=60)
 CONTENT_SWEEP_BATCH = env.int("CONTENT_SWEEP_BATCH", default=200)
 # Folder scanned by `scan_content_folder` for new videos/subtitles (empty: none).
 CONTENT_WATCH_DIR = env.str("CONTENT_WATCH_DIR", default="")
+# Languages a course's materials can be translated into (reviewed, one PDF each). Not the
+# site's UI languages (`LANGUAGES`): a material language needs no translated portal.
+CONTENT_MATERIAL_LANGUAGES = env.list(
+    "CONTENT_MATERIAL_LANGUAGES", default=["es", "en", "pt", "fr", "de"]
+)
+# Languages the AI gateway writes in: the UI languages plus the materials' ones, each
+# named in itself for the prompts.
+AI_LANGUAGES = [
+    (code, dict(LANGUAGES).get(code) or LANG_INFO.get(code, {}).get("name_local", code))
+    for code in dict.fromkeys([*dict(LANGUAGES), *CONTENT_MATERIAL_LANGUAGES])
+]
 # Marketing (marketing)
 # A contact's score halves every this many days without new actions.
 MARKETING_SCORE_HALF_LIFE_DAYS = env.float("MARKETING_SCORE_HALF_LIFE_DAYS", default=30.0)
