@@ -413,6 +413,26 @@ else:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(BACKUP_DIR)},
     }
+# Lesson media (content: videos, subtitles, audio parts, PDFs): the media folder, or set a
+# bucket to keep it in S3-compatible storage (AWS, MinIO, R2, B2...). Portal downloads
+# stream through the site, so the bucket stays private.
+CONTENT_S3_BUCKET = env.str("CONTENT_S3_BUCKET", default="")
+if CONTENT_S3_BUCKET:
+    STORAGES["content"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": CONTENT_S3_BUCKET,
+            "endpoint_url": env.str("CONTENT_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("CONTENT_S3_REGION", default="") or None,
+            "access_key": env_secret("CONTENT_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env_secret("CONTENT_S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("CONTENT_S3_PREFIX", default="courseops-media"),
+            "file_overwrite": False,
+            "default_acl": None,
+        },
+    }
+else:
+    STORAGES["content"] = STORAGES["default"]
 # Engagement: students' questions emailed to this address (anymail inbound) are answered
 # from the knowledge base; empty means inbound email is not read for questions.
 HELP_INBOX_ADDRESS = env.str("HELP_INBOX_ADDRESS", default="")
