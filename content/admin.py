@@ -5,7 +5,6 @@ each step's output and log, with retry and re-run)."""
 import json
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Count, DecimalField, Sum, Value
 from django.db.models.functions import Coalesce
@@ -19,7 +18,7 @@ from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin
 
 from content import pipeline
-from content.models import ContentJob, Course, JobStep, Lesson
+from content.models import ContentJob, Course, JobStep, Lesson, material_language_choices
 from content.reviews import lesson_drafts
 from courseops.ai import PromptError, transcripts
 from courseops.ai.subtitles import is_subtitle_file, parse
@@ -38,7 +37,7 @@ STATUS_COLOURS = {
 class CourseForm(forms.ModelForm):
     materials_languages = forms.MultipleChoiceField(
         label=_("idiomas adicionales de los materiales"),
-        choices=settings.LANGUAGES,
+        choices=material_language_choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Los materiales de cada lección se traducen y revisan en estos idiomas."),

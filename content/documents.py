@@ -3,10 +3,10 @@ cover, summary, key points, the transcript with timestamps, and the quiz with it
 key on a separate page; page numbers in the footer."""
 
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from content.storage import content_storage
 from courseops.ai import transcripts
 
 
@@ -68,8 +68,8 @@ def build_lesson_pdfs(*, lesson):
         if language not in translations:
             continue
         if translations[language].get("pdf"):
-            default_storage.delete(translations[language]["pdf"])
-        name = default_storage.save(
+            content_storage().delete(translations[language]["pdf"])
+        name = content_storage().save(
             f"content/pdf/leccion-{lesson.pk}-{language}.pdf",
             ContentFile(render_lesson_pdf(lesson, language)),
         )

@@ -6,7 +6,14 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from content.storage import content_storage
 from students.models import Plan, Student
+
+
+def material_language_choices():
+    """(code, name) of the languages a course can ask its materials in."""
+    names = dict(settings.AI_LANGUAGES)
+    return [(code, names[code]) for code in settings.CONTENT_MATERIAL_LANGUAGES]
 
 
 class Course(models.Model):
@@ -41,10 +48,20 @@ class Lesson(models.Model):
     language = models.CharField(
         _("idioma"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
-    video = models.FileField(_("vídeo"), upload_to="content/videos/", blank=True, max_length=300)
+    video = models.FileField(
+        _("vídeo"),
+        upload_to="content/videos/",
+        storage=content_storage,
+        blank=True,
+        max_length=300,
+    )
     video_url = models.URLField(_("URL del vídeo"), max_length=500, blank=True)
     subtitles = models.FileField(
-        _("subtítulos (VTT/SRT)"), upload_to="content/subtitles/", blank=True, max_length=300
+        _("subtítulos (VTT/SRT)"),
+        upload_to="content/subtitles/",
+        storage=content_storage,
+        blank=True,
+        max_length=300,
     )
     # Where an automatic intake found it (a watched folder's file, a webhook's URL): the
     # same file announced twice makes one lesson.
@@ -55,7 +72,9 @@ class Lesson(models.Model):
     quiz = models.JSONField(_("cuestionario aprobado"), default=dict, blank=True)
     # Approved translations: {language: {title, materials, quiz, revision, draft, pdf}}.
     translations = models.JSONField(_("traducciones aprobadas"), default=dict, blank=True)
-    pdf = models.FileField(_("PDF"), upload_to="content/pdf/", blank=True, max_length=300)
+    pdf = models.FileField(
+        _("PDF"), upload_to="content/pdf/", storage=content_storage, blank=True, max_length=300
+    )
     published_at = models.DateTimeField(_("publicada el"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -82,7 +101,7 @@ class Lesson(models.Model):
 
     def translation_languages(self):
         """The extra languages the course wants materials in (not the lesson's own)."""
-        known = dict(settings.LANGUAGES)
+        known = settings.CONTENT_MATERIAL_LANGUAGES
         wanted = self.course.materials_languages or []
         return [code for code in dict.fromkeys(wanted) if code in known and code != self.language]
 

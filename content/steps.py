@@ -7,12 +7,12 @@ import tempfile
 from pathlib import Path
 
 from django.core.files import File
-from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 
 from content import documents, generation, publishing, reviews, sources, translations
 from content.models import JobStep
 from content.pipeline import StepFailed, StepSkipped
+from content.storage import content_storage
 from courseops.ai import AIError, media, transcribe_parts, transcripts
 from courseops.ai import transcribe as ai_transcribe
 
@@ -59,7 +59,7 @@ def audio(job, run):
             for number, part in enumerate(parts, start=1):
                 piece = media.cut(full, Path(tmp) / f"part-{number:03d}.mp3", part)
                 with open(piece, "rb") as fh:
-                    name = default_storage.save(f"{folder}/part-{number:03d}.mp3", File(fh))
+                    name = content_storage().save(f"{folder}/part-{number:03d}.mp3", File(fh))
                 stored.append({"file": name, "start": part.start, "end": part.end})
                 run.progress(30 + 70 * number / len(parts))
         except media.MediaError as exc:
@@ -72,11 +72,11 @@ def audio(job, run):
 def _clear_folder(folder):
     """Remove the parts an earlier run left, so new parts keep their plain names."""
     try:
-        _dirs, files = default_storage.listdir(folder)
+        _dirs, files = content_storage().listdir(folder)
     except FileNotFoundError:
         return
     for name in files:
-        default_storage.delete(f"{folder}/{name}")
+        content_storage().delete(f"{folder}/{name}")
 
 
 def transcribe(job, run):
@@ -105,7 +105,7 @@ def transcribe(job, run):
 
             segments = transcribe_parts(
                 [(part["file"], part["start"]) for part in parts],
-                lambda name: default_storage.open(name, "rb"),
+                lambda name: content_storage().open(name, "rb"),
                 language=lesson.language,
                 requested_by="content.transcribe",
                 done=run.checkpoint,

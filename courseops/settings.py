@@ -9,6 +9,7 @@ real service without code changes.
 from pathlib import Path
 
 import environ
+from django.conf.locale import LANG_INFO
 
 from courseops.conf import env, env_secret
 
@@ -421,6 +422,26 @@ else:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(BACKUP_DIR)},
     }
+# Lesson media (content: videos, subtitles, audio parts, PDFs): the media folder, or set a
+# bucket to keep it in S3-compatible storage (AWS, MinIO, R2, B2...). Portal downloads
+# stream through the site, so the bucket stays private.
+CONTENT_S3_BUCKET = env.str("CONTENT_S3_BUCKET", default="")
+if CONTENT_S3_BUCKET:
+    STORAGES["content"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": CONTENT_S3_BUCKET,
+            "endpoint_url": env.str("CONTENT_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("CONTENT_S3_REGION", default="") or None,
+            "access_key": env_secret("CONTENT_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env_secret("CONTENT_S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("CONTENT_S3_PREFIX", default="courseops-media"),
+            "file_overwrite": False,
+            "default_acl": None,
+        },
+    }
+else:
+    STORAGES["content"] = STORAGES["default"]
 # Engagement: students' questions emailed to this address (anymail inbound) are answered
 # from the knowledge base; empty means inbound email is not read for questions.
 HELP_INBOX_ADDRESS = env.str("HELP_INBOX_ADDRESS", default="")
@@ -552,6 +573,17 @@ CONTENT_DIGEST_MINUTES = env.int("CONTENT_DIGEST_MINUTES", default=60)
 CONTENT_SWEEP_BATCH = env.int("CONTENT_SWEEP_BATCH", default=200)
 # Folder scanned by `scan_content_folder` for new videos/subtitles (empty: none).
 CONTENT_WATCH_DIR = env.str("CONTENT_WATCH_DIR", default="")
+# Languages a course's materials can be translated into (reviewed, one PDF each). Not the
+# site's UI languages (`LANGUAGES`): a material language needs no translated portal.
+CONTENT_MATERIAL_LANGUAGES = env.list(
+    "CONTENT_MATERIAL_LANGUAGES", default=["es", "en", "pt", "fr", "de"]
+)
+# Languages the AI gateway writes in: the UI languages plus the materials' ones, each
+# named in itself for the prompts.
+AI_LANGUAGES = [
+    (code, dict(LANGUAGES).get(code) or LANG_INFO.get(code, {}).get("name_local", code))
+    for code in dict.fromkeys([*dict(LANGUAGES), *CONTENT_MATERIAL_LANGUAGES])
+]
 # Marketing (marketing)
 # A contact's score halves every this many days without new actions.
 MARKETING_SCORE_HALF_LIFE_DAYS = env.float("MARKETING_SCORE_HALF_LIFE_DAYS", default=30.0)

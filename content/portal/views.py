@@ -1,11 +1,11 @@
 """Portal pages of the content app; the student comes from the students portal session."""
 
-from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
 from content.portal import services
+from content.storage import content_storage
 from courseops.ai import transcripts
 from students.portal.services import current_student
 from students.portal.views import render_for_student
@@ -95,7 +95,7 @@ def lesson_pdf(request, pk):
     if not name:
         raise Http404
     return FileResponse(
-        default_storage.open(name, "rb"),
+        content_storage().open(name, "rb"),
         as_attachment=True,
         filename=f"leccion-{lesson.order}-{language}.pdf",
     )

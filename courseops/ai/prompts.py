@@ -135,7 +135,7 @@ def _parse(path, source):
 
 def build_context(prompt, context, language):
     """The template context: the caller's values plus `language` and `language_name`."""
-    languages = dict(settings.LANGUAGES)
+    languages = dict(settings.AI_LANGUAGES)
     if language not in languages:
         raise PromptError(
             _("Idioma no admitido %(lang)r: usa uno de %(langs)s.")

@@ -13,7 +13,7 @@ from courseops.ai import (
     generate,
 )
 from courseops.ai.models import AIUsage
-from courseops.ai.prompts import load_prompt
+from courseops.ai.prompts import build_context, load_prompt
 from tests.ai.conftest import API_KEY, api_error, chat_completion, slow
 
 pytestmark = pytest.mark.django_db
@@ -304,7 +304,7 @@ def test_yesterdays_spend_does_not_count_against_today(fake_openai, time_machine
         ("nope", {}, "es", "Prompt desconocido"),
         ("../settings", {}, "es", "Nombre de prompt no válido"),
         ("welcome_email", {"name": "Ana"}, "es", "plan"),
-        ("welcome_email", STUDENT, "fr", "Idioma no admitido"),
+        ("welcome_email", STUDENT, "it", "Idioma no admitido"),
         ("smoke", ["not", "a", "dict"], "es", "contexto dict"),
     ],
 )
@@ -315,6 +315,14 @@ def test_bad_input_raises_a_clear_error_and_records_nothing(
         generate(prompt_name, context, language=language)
 
     assert not AIUsage.objects.exists()
+
+
+def test_a_materials_language_outside_the_ui_languages_is_written_and_named_in_itself():
+    """fr is no UI language but is a materials one: the prompt gets it and its own name."""
+    context = build_context(load_prompt("welcome_email"), STUDENT, "fr")
+
+    assert (context["language"], context["language_name"]) == ("fr", "français")
+    assert generate("welcome_email", STUDENT, language="fr").offline is True
 
 
 def test_an_offline_draft_that_does_not_fit_the_callers_schema_is_a_clear_error():

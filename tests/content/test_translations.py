@@ -4,9 +4,11 @@ reviewed per language, one PDF per language, shown to students in their language
 from io import BytesIO
 
 import pytest
+from django.core.files.storage import default_storage
 from pypdf import PdfReader
 
 from content import pipeline
+from content.models import Course
 from content.reviews import lesson_drafts
 from courseops.reviews.models import DraftStatus
 from courseops.reviews.services import approve_draft
@@ -67,8 +69,6 @@ def test_an_approved_translation_gets_its_own_pdf_and_reaches_english_students(
     ]
     assert set(job.steps.get(name="pdf").output["files"]) == {"es", "en"}
 
-    from django.core.files.storage import default_storage
-
     with default_storage.open(english["pdf"], "rb") as fh:
         text = "\n".join(page.extract_text() for page in PdfReader(BytesIO(fh.read())).pages)
     assert "English summary of the class." in text
@@ -122,3 +122,53 @@ def test_a_course_without_extra_languages_skips_translation(
     _approve(lesson, staff_user, django_capture_on_commit_callbacks, "lesson_quiz")
     assert job.steps.get(name="translate").status == "skipped"
     assert job.steps.get(name="pdf").output["files"].keys() == {"es"}
+
+
+def _in_french(data):
+    data = {**data, "title": "Embeddings et RAG"}
+    data["materials"] = {**data["materials"], "summary": "Résumé en français du cours."}
+    return data
+
+
+def test_a_course_can_ask_materials_in_french_which_is_not_a_site_language(
+    course, make_lesson, staff_user, client, django_capture_on_commit_callbacks, settings
+):
+    """fr is a materials language, not a UI one: its draft is reviewed like any other and
+    its PDF's fixed labels come from content's fr catalog."""
+    assert "fr" not in dict(settings.LANGUAGES)
+    client.force_login(staff_user)
+    form = {"title": "Curso FR", "slug": "curso-fr", "language": "es"}
+    client.post("/admin/content/course/add/", {**form, "materials_languages": ["fr"]})
+    assert Course.objects.get(slug="curso-fr").materials_languages == ["fr"]
+
+    course.materials_languages = ["fr"]
+    course.save()
+    lesson = make_lesson(vtt=make_vtt())
+    with django_capture_on_commit_callbacks(execute=True):
+        job = pipeline.start_job(lesson=lesson)
+    _approve(lesson, staff_user, django_capture_on_commit_callbacks, "lesson_summary")
+    _approve(lesson, staff_user, django_capture_on_commit_callbacks, "lesson_quiz")
+    assert job.steps.get(name="translate").status == "waiting"
+    draft = lesson_drafts(lesson).get(kind="lesson_translation")
+    assert draft.context["language"] == "fr"
+
+    _approve(
+        lesson, staff_user, django_capture_on_commit_callbacks, "lesson_translation", _in_french
+    )
+    lesson.refresh_from_db()
+    assert lesson.published_at is not None
+    assert set(job.steps.get(name="pdf").output["files"]) == {"es", "fr"}
+    with default_storage.open(lesson.translations["fr"]["pdf"], "rb") as fh:
+        text = "\n".join(page.extract_text() for page in PdfReader(BytesIO(fh.read())).pages)
+    assert "Résumé en français du cours." in text
+    assert "Embeddings et RAG" in text
+    for label in ("Points clés", "Transcription (langue originale du cours)", "Réponses"):
+        assert label in text
+    assert "Puntos clave" not in text
+
+
+def test_languages_outside_the_materials_setting_are_not_translated(course, make_lesson, settings):
+    settings.CONTENT_MATERIAL_LANGUAGES = ["es", "en"]
+    course.materials_languages = ["en", "de"]
+    course.save()
+    assert make_lesson(vtt=make_vtt()).translation_languages() == ["en"]
