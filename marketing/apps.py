@@ -12,6 +12,7 @@ class MarketingConfig(AppConfig):
         from courseops.reviews.registry import ReviewKind, register_kind
         from marketing import signals  # noqa: F401  (connects the receivers)
         from marketing.directory import marketing_consent, person_for
+        from marketing.landing.copy import landing_copy_apply
         from marketing.services.content import newsletter_apply
         from marketing.services.sequences import sequence_step_apply
 
@@ -31,5 +32,10 @@ class MarketingConfig(AppConfig):
                 label=_("Plantilla de paso de secuencia"),
                 apply=sequence_step_apply,
                 html=True,
+            )
+        )
+        register_kind(
+            ReviewKind(
+                name="landing_page", label=_("Texto de landing page"), apply=landing_copy_apply
             )
         )

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from courseops.core.demo import register
 from courseops.reviews.services import apply_draft, approve_draft
+from marketing.landing.demo import load_landing_demo
 from marketing.models import Campaign, Lead, LeadForm, Purpose, Recipient, Segment, Variant
 from marketing.services.campaigns import (
     advance_campaign,
@@ -118,3 +119,8 @@ def load_marketing_demo(*, staff):
         or Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.SENDING
     ):
         later += timedelta(minutes=1)
+
+
+@register
+def load_marketing_landing_demo(*, staff):
+    load_landing_demo(staff=staff)

@@ -558,3 +558,7 @@ class Enrolment(models.Model):
 
     def __str__(self):
         return f"{self.lead_id} en {self.sequence_id} ({self.status})"
+
+
+# Landing pages live in their own module; imported here so Django registers them.
+from marketing.landing.models import LandingPage, LandingSignup, LandingView  # noqa: E402, F401

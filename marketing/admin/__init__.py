@@ -1,3 +1,8 @@
 """Marketing's staff pages: contacts, consents, forms, tags, segments; campaigns; sequences."""
 
-from marketing.admin import campaigns, leads, sequences  # noqa: F401  (each module registers its pages)
+from marketing.admin import (  # noqa: F401  (each module registers its pages)
+    campaigns,
+    landing,
+    leads,
+    sequences,
+)

@@ -24,12 +24,15 @@ PUBLIC_SOURCES = (
     "templates/billing/",
     "templates/content/",
     "webinars/templates/webinars/",
+    "marketing/templates/marketing/landing/",
     "courseops/messaging/templates/messaging/",
     "students/intake/validation.py",
     "students/intake/forms.py",
     "students/portal/",
     "webinars/forms.py",
     "webinars/services/registrations.py",
+    "marketing/landing/forms.py",
+    "marketing/landing/views.py",
 )
 STAFF_ONLY_SOURCES = ("templates/emails/support/",)
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sdr]|%(?:\.\d)?[sdf]|\{[a-z_]*\}")

@@ -26,3 +26,21 @@ def test_the_demo_shows_a_finished_ab_campaign_with_results_and_loads_twice_unch
     assert segment_leads(segment).count() == campaign.recipients.count() > 0
     assert Lead.objects.filter(email="lucia@example.com").count() == 1
     assert BudgetRule.objects.count() == 3
+
+
+def test_the_demo_landing_page_has_ab_results_and_a_copy_draft_in_review(
+    django_capture_on_commit_callbacks, client
+):
+    from courseops.reviews.models import Draft
+    from marketing.landing.models import LandingPage
+    from marketing.landing.reports import variant_results
+
+    with django_capture_on_commit_callbacks(execute=True):
+        load_demo_data()
+        load_demo_data()
+
+    page = LandingPage.objects.get()
+    rows = variant_results(page)
+    assert [(row["views"], row["signups"]) for row in rows] == [(60, 3), (60, 6)]
+    assert Draft.objects.filter(kind="landing_page", status="pending").count() == 1
+    assert client.get(f"/l/{page.slug}/", HTTP_USER_AGENT="Mozilla/5.0 Firefox").status_code == 200
