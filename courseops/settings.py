@@ -542,6 +542,16 @@ CONTENT_WATCH_DIR = env.str("CONTENT_WATCH_DIR", default="")
 MARKETING_SCORE_HALF_LIFE_DAYS = env.float("MARKETING_SCORE_HALF_LIFE_DAYS", default=30.0)
 # How long the emailed "confirm your subscription" link works (seconds; 30 days).
 MARKETING_CONFIRM_LINK_MAX_AGE = env.int("MARKETING_CONFIRM_LINK_MAX_AGE", default=30 * 24 * 3600)
+# Social posts: the secret signing posts sent to Zapier/Make/n8n (webhook channels), the
+# LinkedIn Posts API (base URL and pinned monthly version), the HTTP timeout, and how many
+# days before a channel's token expires staff are warned (an operations alert).
+MARKETING_SOCIAL_WEBHOOK_SECRET = env_secret("MARKETING_SOCIAL_WEBHOOK_SECRET", default="")
+MARKETING_LINKEDIN_API_BASE = env.str(
+    "MARKETING_LINKEDIN_API_BASE", default="https://api.linkedin.com"
+)
+MARKETING_LINKEDIN_VERSION = env.str("MARKETING_LINKEDIN_VERSION", default="202601")
+MARKETING_SOCIAL_TIMEOUT_SECONDS = env.float("MARKETING_SOCIAL_TIMEOUT_SECONDS", default=15.0)
+MARKETING_SOCIAL_TOKEN_WARN_DAYS = env.int("MARKETING_SOCIAL_TOKEN_WARN_DAYS", default=10)
 
 
 def _is_hour_range(value):

@@ -16,4 +16,11 @@ declare(
         every=timedelta(seconds=60),
         description="Avanza un paso a cada contacto de las secuencias al que le toca.",
     ),
+    Periodic(
+        name="marketing.run_social_posts",
+        task="marketing.run_social_posts",
+        every=timedelta(seconds=60),
+        description="Programa en los huecos libres las publicaciones sociales aprobadas y "
+        "publica las que tocan (una vez cada una).",
+    ),
 )

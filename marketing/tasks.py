@@ -36,3 +36,19 @@ def personalise_sequence_step(enrolment_id, step_id):
     step = Step.objects.filter(pk=step_id).first()
     if enrolment is not None and step is not None:
         personalise(enrolment=enrolment, step=step)
+
+
+@shared_task(name="marketing.run_social_posts", ignore_result=True)
+def run_social_posts():
+    from marketing.social.publishing import publish_due
+    from marketing.social.schedule import schedule_approved_drafts
+
+    schedule_approved_drafts()
+    publish_due()
+
+
+@shared_task(name="marketing.publish_social_post", ignore_result=True)
+def publish_social_post(post_id):
+    from marketing.social.publishing import publish_post
+
+    publish_post(post_id=post_id)

@@ -5,4 +5,5 @@ from marketing.admin import (  # noqa: F401  (each module registers its pages)
     landing,
     leads,
     sequences,
+    social,
 )
