@@ -2,10 +2,23 @@
 network's id), with an action to schedule a text at the next free slot."""
 
 from django.contrib import admin
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
+from marketing.social.links import track_links
 from marketing.social.models import SocialChannel, SocialPost
+from marketing.social.reports import best_slots, posts_with_clicks
+
+WEEKDAYS = (
+    _("lunes"),
+    _("martes"),
+    _("miércoles"),
+    _("jueves"),
+    _("viernes"),
+    _("sábado"),
+    _("domingo"),
+)
 
 
 @admin.register(SocialChannel)
@@ -21,12 +34,36 @@ class SocialChannelAdmin(ModelAdmin):
         "token_expires_at",
         "slots",
         "active",
+        "suggested_slots",
     )
+    readonly_fields = ("suggested_slots",)
+
+    @admin.display(description=_("mejores horarios (clics por publicación, 90 días)"))
+    def suggested_slots(self, obj):
+        rows = best_slots(network=obj.network) if obj.pk else []
+        if not rows:
+            return _("Aún no hay datos suficientes (2 publicaciones por horario).")
+        return format_html_join(
+            "",
+            "<div>{} {}:00 · {} ({} publicaciones)</div>",
+            (
+                (WEEKDAYS[r["weekday"] - 1], f"{r['hour']:02d}", r["clicks_per_post"], r["posts"])
+                for r in rows
+            ),
+        )
 
 
 @admin.register(SocialPost)
 class SocialPostAdmin(ModelAdmin):
-    list_display = ("channel", "scheduled_at", "status", "external_id", "published_at", "attempts")
+    list_display = (
+        "channel",
+        "scheduled_at",
+        "status",
+        "external_id",
+        "published_at",
+        "attempts",
+        "clicks",
+    )
     list_filter = ("status", "channel__network")
     list_select_related = ("channel",)
     search_fields = ("text", "external_id")
@@ -43,6 +80,17 @@ class SocialPostAdmin(ModelAdmin):
     )
     fields = ("channel", "text", "scheduled_at", *readonly_fields)
     actions = ("back_to_schedule",)
+
+    def get_queryset(self, request):
+        return posts_with_clicks(super().get_queryset(request))
+
+    @admin.display(description=_("clics"), ordering="human_clicks")
+    def clicks(self, obj):
+        return obj.human_clicks
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        track_links(obj)  # links typed or edited by staff are tracked too
 
     def has_change_permission(self, request, obj=None):
         # Text and time can change only until the post goes out.

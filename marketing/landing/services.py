@@ -12,21 +12,10 @@ from marketing.landing.models import LandingSignup, LandingView
 from marketing.models import Action
 from marketing.services.leads import capture_lead
 from marketing.services.scoring import record_action
-from marketing.services.tracking import SCANNER_AGENTS
 from students.billing.services import create_checkout_session
 
 THANKS_SALT = "marketing.landing.thanks"
 THANKS_MAX_AGE = 24 * 3600
-
-
-def is_bot(*, user_agent, method, purpose=""):
-    """Crawlers, link scanners, link previews and prefetches are not visits."""
-    return (
-        method == "HEAD"
-        or not user_agent
-        or bool(SCANNER_AGENTS.search(user_agent))
-        or purpose.lower() in ("prefetch", "prerender")
-    )
 
 
 def pick_variant(page, remembered=None):

@@ -13,6 +13,7 @@ from courseops.operations.throttling import throttled
 from marketing.landing import services
 from marketing.landing.forms import LandingForm
 from marketing.landing.models import LandingPage
+from marketing.services.tracking import web_machine_reason
 from students.billing.client import BillingError
 from students.intake.validation import UTM_FIELDS
 
@@ -47,7 +48,7 @@ def landing(request, slug):
 def _show(request, page):
     variant = services.pick_variant(page, _remembered(request, page))
     utm = {name: request.GET.get(name, "")[:100] for name in UTM_FIELDS}
-    if not services.is_bot(
+    if not web_machine_reason(
         user_agent=request.headers.get("User-Agent", ""),
         method=request.method,
         purpose=request.headers.get("Sec-Purpose") or request.headers.get("Purpose", ""),

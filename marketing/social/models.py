@@ -118,3 +118,22 @@ class SocialPost(models.Model):
 
     def __str__(self):
         return f"{self.channel} {self.scheduled_at:%Y-%m-%d %H:%M}"
+
+
+class SocialClick(models.Model):
+    """A click on a post's tracked link; machine fetches (link previews, crawlers) are
+    kept but flagged and never counted."""
+
+    post = models.ForeignKey(SocialPost, on_delete=models.CASCADE, related_name="clicks")
+    url = models.URLField(max_length=1000)
+    machine = models.BooleanField(default=False)
+    reason = models.CharField(max_length=100, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("clic en publicación")
+        verbose_name_plural = _("clics en publicaciones")
+        indexes = [models.Index(fields=["post", "machine"], name="marketing_socialclick_post")]
+
+    def __str__(self):
+        return f"{self.post_id} {self.at:%Y-%m-%d %H:%M}"

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from courseops.audit.services import log_action
 from courseops.reviews.models import Draft, DraftStatus
+from marketing.social.links import track_links
 from marketing.social.models import SocialChannel, SocialPost
 
 # How far ahead to look for a free slot before giving up on a channel.
@@ -64,6 +65,7 @@ def schedule_post(*, channel, text, draft=None, at=None, user=None):
                 )
         except IntegrityError:
             return None
+        track_links(post)
         log_action(post, "marketing.social_post.scheduled", user=user, data={"at": at.isoformat()})
     return post
 

@@ -4,7 +4,9 @@ and each post is published once, through its provider, only with the network's i
 import hashlib
 import hmac
 import json
+import re
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
@@ -14,8 +16,9 @@ import time_machine
 from courseops.operations.alerts.services import evaluate_alerts
 from courseops.operations.models import Incident
 from courseops.reviews.services import approve_draft, create_draft
-from marketing.social.models import SocialChannel, SocialPost
+from marketing.social.models import SocialChannel, SocialClick, SocialPost
 from marketing.social.publishing import publish_due, publish_post
+from marketing.social.reports import best_slots, clicks_by_weekday_hour
 from marketing.social.schedule import next_free_slot, schedule_approved_drafts, schedule_post
 from marketing.tasks import run_social_posts
 
@@ -96,15 +99,17 @@ def test_an_approved_webinar_draft_is_scheduled_once_per_channel_with_its_networ
 ):
     linkedin, x = channel("linkedin"), channel("x")
     channel("linkedin", active=False)
-    draft = approved_draft(staff_user, django_capture_on_commit_callbacks)
+    approved_draft(staff_user, django_capture_on_commit_callbacks)
 
     posts = schedule_approved_drafts()
     again = schedule_approved_drafts()
 
-    assert {(p.channel, p.text) for p in posts} == {
-        (linkedin, draft.data["networks"]["linkedin"]),
-        (x, draft.data["networks"]["x"]),
+    assert {(p.channel, p.text.split("http")[0]) for p in posts} == {
+        (linkedin, "Webinar gratuito: Agentes de IA. Inscríbete: "),
+        (x, "Agentes de IA · Inscríbete: "),
     }
+    assert all("/suscripcion/c/" in p.text for p in posts)  # the link is tracked
+    assert posts[1].text.endswith(" #IA")
     assert again == []
     assert SocialPost.objects.count() == 2
 
@@ -277,3 +282,60 @@ def test_staff_are_warned_days_before_a_network_token_expires(clock, settings):
     expiring.save()
     evaluate_alerts(only={"marketing.social_token_expiry"})
     assert Incident.objects.get().resolved_at is not None
+
+
+def test_links_in_a_post_become_tracked_redirects_with_utm_and_human_clicks_are_counted(
+    clock, client
+):
+    post = schedule_post(
+        channel=channel("x"),
+        text="Apúntate: https://escuela.example.com/webinars/1/?utm_campaign=otono. ¡Gratis!",
+        at=MONDAY_10,
+    )
+    [link] = re.findall(r"http://\S+/suscripcion/c/\S+/", post.text)
+    assert post.text.endswith("/. ¡Gratis!")
+
+    person = client.get(urlsplit(link).path, HTTP_USER_AGENT="Mozilla/5.0 Chrome")
+    client.get(urlsplit(link).path, HTTP_USER_AGENT="Twitterbot/1.0")
+
+    assert person.status_code == 302
+    target = urlsplit(person["Location"])
+    assert (target.netloc, target.path) == ("escuela.example.com", "/webinars/1/")
+    assert dict(parse_qsl(target.query)) == {
+        "utm_campaign": "otono",  # the author's own UTM is kept
+        "utm_source": "x",
+        "utm_medium": "social",
+        "utm_content": f"post-{post.pk}",
+    }
+    assert [(c.machine, c.reason) for c in SocialClick.objects.order_by("pk")] == [
+        (False, ""),
+        (True, "bot user agent"),
+    ]
+    assert clicks_by_weekday_hour() == [
+        {"post__channel__network": "x", "weekday": 1, "hour": 10, "clicks": 1}
+    ]
+
+
+def test_the_best_slots_are_the_ones_with_most_human_clicks_per_post(clock):
+    page = channel("linkedin")
+    wednesday_noon = datetime(2026, 11, 18, 18, 0, tzinfo=UTC)  # 12:00 local
+    monday_nine = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)  # 09:00 local
+    for at, clicks in (
+        (wednesday_noon, 5),
+        (wednesday_noon - timedelta(days=7), 3),
+        (monday_nine, 1),
+        (monday_nine - timedelta(days=7), 0),
+        (monday_nine + timedelta(hours=8), 40),
+    ):  # one post: not a pattern
+        post = SocialPost.objects.create(
+            channel=page, text="x", scheduled_at=at, status="published", published_at=at
+        )
+        SocialClick.objects.bulk_create(
+            SocialClick(post=post, url="https://e.com", at=at) for _ in range(clicks)
+        )
+        SocialClick.objects.create(post=post, url="https://e.com", at=at, machine=True)
+
+    assert best_slots(network="linkedin") == [
+        {"weekday": 3, "hour": 12, "posts": 2, "clicks_per_post": 4.0},
+        {"weekday": 1, "hour": 9, "posts": 2, "clicks_per_post": 0.5},
+    ]
