@@ -19,6 +19,7 @@ from marketing.services.consent import confirm_consents, request_consent
 from marketing.services.content import submit_variant
 from marketing.services.leads import capture_lead
 from marketing.services.tracking import record_event
+from marketing.social.demo import load_social_demo
 
 CAMPAIGN = "Newsletter de noviembre (demo)"
 FIRST_NAMES = ["Ana", "Bruno", "Carla", "Diego", "Elena", "Fede", "Gala", "Hugo", "Irene", "Joel"]
@@ -122,5 +123,6 @@ def load_marketing_demo(*, staff):
 
 
 @register
-def load_marketing_landing_demo(*, staff):
+def load_landing_and_social_demo(*, staff):
     load_landing_demo(staff=staff)
+    load_social_demo(staff=staff)

@@ -562,4 +562,9 @@ class Enrolment(models.Model):
 
 # Landing pages live in their own module; imported here so Django registers them.
 from marketing.landing.models import LandingPage, LandingSignup, LandingView  # noqa: E402, F401
-from marketing.social.models import SocialChannel, SocialClick, SocialPost  # noqa: E402, F401
+from marketing.social.models import (  # noqa: E402, F401
+    SocialBrief,
+    SocialChannel,
+    SocialClick,
+    SocialPost,
+)

@@ -6,9 +6,11 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
+from marketing.social.drafts import draft_from_brief
 from marketing.social.links import track_links
-from marketing.social.models import SocialChannel, SocialPost
+from marketing.social.models import SocialBrief, SocialChannel, SocialPost
 from marketing.social.reports import best_slots, posts_with_clicks
+from marketing.social.schedule import reschedule_post
 
 WEEKDAYS = (
     _("lunes"),
@@ -79,7 +81,7 @@ class SocialPostAdmin(ModelAdmin):
         "last_error",
     )
     fields = ("channel", "text", "scheduled_at", *readonly_fields)
-    actions = ("back_to_schedule",)
+    actions = ("back_to_schedule", "reschedule")
 
     def get_queryset(self, request):
         return posts_with_clicks(super().get_queryset(request))
@@ -94,7 +96,16 @@ class SocialPostAdmin(ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         # Text and time can change only until the post goes out.
-        return obj is None or obj.status == SocialPost.Status.SCHEDULED
+        return obj is None or obj.status in (SocialPost.Status.SCHEDULED, SocialPost.Status.FAILED)
+
+    @admin.action(description=_("Reprogramar las fallidas en el siguiente hueco libre"))
+    def reschedule(self, request, queryset):
+        done = [
+            post
+            for post in queryset.select_related("channel")
+            if reschedule_post(post=post, user=request.user)
+        ]
+        self.message_user(request, _("%(n)d publicaciones reprogramadas.") % {"n": len(done)})
 
     @admin.action(description=_("Marcar como fallida para reprogramar (tras comprobar la red)"))
     def back_to_schedule(self, request, queryset):
@@ -102,3 +113,18 @@ class SocialPostAdmin(ModelAdmin):
             status=SocialPost.Status.FAILED
         )
         self.message_user(request, _("%(n)d publicaciones marcadas como fallidas.") % {"n": count})
+
+
+@admin.register(SocialBrief)
+class SocialBriefAdmin(ModelAdmin):
+    list_display = ("topic", "language", "link", "created_at")
+    search_fields = ("topic",)
+    actions = ("draft_posts",)
+
+    @admin.action(description=_("Redactar publicaciones con IA (2 variantes por red, a revisión)"))
+    def draft_posts(self, request, queryset):
+        for brief in queryset:
+            draft_from_brief(brief=brief, user=request.user)
+        self.message_user(
+            request, _("%(n)d borradores de IA para revisar.") % {"n": queryset.count()}
+        )

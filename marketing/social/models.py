@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from courseops.operations.fields import EncryptedCharField
+from students.models import Language
 
 
 class Network(models.TextChoices):
@@ -137,3 +138,28 @@ class SocialClick(models.Model):
 
     def __str__(self):
         return f"{self.post_id} {self.at:%Y-%m-%d %H:%M}"
+
+
+class SocialBrief(models.Model):
+    """A topic staff want posts about (a lesson's summary can be pasted in the details):
+    the AI drafts two variants per network for review."""
+
+    topic = models.CharField(_("tema"), max_length=200)
+    details = models.TextField(
+        _("detalles"),
+        blank=True,
+        help_text=_("Lo único que la IA puede citar: p. ej. el resumen de una lección."),
+    )
+    link = models.URLField(_("enlace"), blank=True)
+    language = models.CharField(
+        _("idioma"), max_length=2, choices=Language.choices, default=Language.SPANISH
+    )
+    created_at = models.DateTimeField(_("creado"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("tema para redes")
+        verbose_name_plural = _("temas para redes")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.topic

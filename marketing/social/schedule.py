@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from courseops.audit.services import log_action
 from courseops.reviews.models import Draft, DraftStatus
+from marketing.social.drafts import texts_for, too_long
 from marketing.social.links import track_links
 from marketing.social.models import SocialChannel, SocialPost
 
@@ -58,16 +59,42 @@ def schedule_post(*, channel, text, draft=None, at=None, user=None):
         at = at or next_free_slot(channel)
         if at is None:
             return None
+        problem = too_long(channel.network, text)
         try:
             with transaction.atomic():
                 post = SocialPost.objects.create(
-                    channel=channel, draft=draft, text=text, scheduled_at=at
+                    channel=channel,
+                    draft=draft,
+                    text=text,
+                    scheduled_at=at,
+                    # Shown to staff to shorten and reschedule; it never takes the slot.
+                    status=SocialPost.Status.FAILED if problem else SocialPost.Status.SCHEDULED,
+                    last_error=problem,
                 )
         except IntegrityError:
             return None
         track_links(post)
         log_action(post, "marketing.social_post.scheduled", user=user, data={"at": at.isoformat()})
     return post
+
+
+def reschedule_post(*, post, user=None):
+    """A failed post (too long, refused by the network) back into its channel's next free
+    slot, once its text fits. Returns whether it was rescheduled."""
+    if post.status != SocialPost.Status.FAILED or too_long(post.channel.network, post.text):
+        return False
+    with transaction.atomic():
+        SocialChannel.objects.select_for_update().filter(pk=post.channel_id).first()
+        at = next_free_slot(post.channel)
+        if at is None:
+            return False
+        post.status, post.scheduled_at, post.last_error = SocialPost.Status.SCHEDULED, at, ""
+        post.save(update_fields=["status", "scheduled_at", "last_error"])
+        track_links(post)
+        log_action(
+            post, "marketing.social_post.rescheduled", user=user, data={"at": at.isoformat()}
+        )
+    return True
 
 
 def schedule_approved_drafts(*, now=None):
@@ -89,9 +116,9 @@ def schedule_approved_drafts(*, now=None):
     )
     posts = []
     for draft in drafts:
-        networks = (draft.data or {}).get("networks", {})
+        texts = texts_for(draft)
         for channel in channels:
-            text = networks.get(channel.network, "").strip()
+            text = texts.get(channel.network, "").strip()
             if text:
                 post = schedule_post(channel=channel, text=text, draft=draft)
                 posts += [post] if post else []

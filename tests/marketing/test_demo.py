@@ -44,3 +44,20 @@ def test_the_demo_landing_page_has_ab_results_and_a_copy_draft_in_review(
     assert [(row["views"], row["signups"]) for row in rows] == [(60, 3), (60, 6)]
     assert Draft.objects.filter(kind="landing_page", status="pending").count() == 1
     assert client.get(f"/l/{page.slug}/", HTTP_USER_AGENT="Mozilla/5.0 Firefox").status_code == 200
+
+
+def test_the_demo_social_channels_have_posts_clicks_and_a_suggested_slot(
+    django_capture_on_commit_callbacks,
+):
+    from courseops.reviews.models import Draft
+    from marketing.social.models import SocialBrief, SocialPost
+    from marketing.social.reports import best_slots
+
+    with django_capture_on_commit_callbacks(execute=True):
+        load_demo_data()
+        load_demo_data()
+
+    assert SocialPost.objects.filter(status="published").count() == 8
+    assert best_slots(network="linkedin")[0]["clicks_per_post"] > 1
+    brief = SocialBrief.objects.get()
+    assert Draft.objects.filter(kind="social_post", object_id=str(brief.pk)).count() == 1

@@ -16,10 +16,16 @@ import time_machine
 from courseops.operations.alerts.services import evaluate_alerts
 from courseops.operations.models import Incident
 from courseops.reviews.services import approve_draft, create_draft
-from marketing.social.models import SocialChannel, SocialClick, SocialPost
+from marketing.social.drafts import draft_from_brief
+from marketing.social.models import SocialBrief, SocialChannel, SocialClick, SocialPost
 from marketing.social.publishing import publish_due, publish_post
 from marketing.social.reports import best_slots, clicks_by_weekday_hour
-from marketing.social.schedule import next_free_slot, schedule_approved_drafts, schedule_post
+from marketing.social.schedule import (
+    next_free_slot,
+    reschedule_post,
+    schedule_approved_drafts,
+    schedule_post,
+)
 from marketing.tasks import run_social_posts
 
 pytestmark = pytest.mark.django_db
@@ -339,3 +345,47 @@ def test_the_best_slots_are_the_ones_with_most_human_clicks_per_post(clock):
         {"weekday": 3, "hour": 12, "posts": 2, "clicks_per_post": 4.0},
         {"weekday": 1, "hour": 9, "posts": 2, "clicks_per_post": 0.5},
     ]
+
+
+def test_a_topic_gets_two_ai_variants_per_network_and_the_reviewer_picks_by_deleting(
+    clock, staff_user, django_capture_on_commit_callbacks
+):
+    linkedin, x = channel("linkedin"), channel("x")
+    brief = SocialBrief.objects.create(
+        topic="Agentes de IA para pymes", link="https://escuela.example.com/agentes/"
+    )
+    draft = draft_from_brief(brief=brief)
+    assert draft.kind == "social_post"
+    assert sorted(draft.data["variants"]) == ["facebook", "instagram", "linkedin", "x"]
+    assert all(len(texts) == 2 for texts in draft.data["variants"].values())
+    assert "[x 2]\n¿Ya usas Agentes de IA para pymes?" in draft.body
+    assert "escuela.example.com" not in draft.data["variants"]["instagram"][0]
+
+    # The reviewer keeps LinkedIn's second variant and X's first.
+    edited = re.sub(r"\[(linkedin 1|x 2)\]\n.*?(?=\n\n\[|\Z)", "", draft.body, flags=re.S)
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_draft(draft=draft, user=staff_user, body=edited)
+    posts = {post.channel: post for post in schedule_approved_drafts()}
+
+    assert posts[linkedin].text.startswith("¿Cómo aplicar Agentes de IA para pymes en tu trabajo?")
+    assert posts[x].text.startswith("Agentes de IA para pymes · http")
+
+
+def test_a_text_over_the_networks_limit_is_held_back_for_staff_and_rescheduled_once_it_fits(clock):
+    x = channel("x")
+    long_text = "palabra " * 40  # 320 characters
+    post = schedule_post(channel=x, text=long_text + "https://e.com/" + "a" * 300)
+
+    assert post.status == "failed"
+    assert post.last_error == "Demasiado largo para x: 343 > 280 caracteres."
+    assert reschedule_post(post=post) is False
+
+    post.text = "Corto: https://e.com/" + "a" * 300  # a link counts 23 on X, whatever its length
+    post.save()
+    assert reschedule_post(post=post) is True
+    post.refresh_from_db()
+    assert (post.status, post.scheduled_at) == (
+        "scheduled",
+        datetime(2026, 11, 25, 18, 0, tzinfo=UTC),
+    )
+    assert "/suscripcion/c/" in post.text
