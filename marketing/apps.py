@@ -13,6 +13,7 @@ class MarketingConfig(AppConfig):
         from marketing import signals  # noqa: F401  (connects the receivers)
         from marketing.directory import marketing_consent, person_for
         from marketing.landing.copy import landing_copy_apply
+        from marketing.offers.services import offer_apply
         from marketing.services.content import newsletter_apply
         from marketing.services.sequences import sequence_step_apply
 
@@ -39,3 +40,4 @@ class MarketingConfig(AppConfig):
                 name="landing_page", label=_("Texto de landing page"), apply=landing_copy_apply
             )
         )
+        register_kind(ReviewKind(name="offer", label=_("Oferta"), apply=offer_apply))

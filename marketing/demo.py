@@ -9,6 +9,7 @@ from courseops.core.demo import register
 from courseops.reviews.services import apply_draft, approve_draft
 from marketing.landing.demo import load_landing_demo
 from marketing.models import Campaign, Lead, LeadForm, Purpose, Recipient, Segment, Variant
+from marketing.offers.demo import load_offers_demo
 from marketing.services.campaigns import (
     advance_campaign,
     schedule_campaign,
@@ -123,6 +124,7 @@ def load_marketing_demo(*, staff):
 
 
 @register
-def load_landing_and_social_demo(*, staff):
+def load_landing_social_and_offers_demo(*, staff):
     load_landing_demo(staff=staff)
     load_social_demo(staff=staff)
+    load_offers_demo(staff=staff)

@@ -560,8 +560,10 @@ class Enrolment(models.Model):
         return f"{self.lead_id} en {self.sequence_id} ({self.status})"
 
 
-# Landing pages live in their own module; imported here so Django registers them.
+# Landing pages, social posts and offers live in their own packages; imported here so
+# Django registers their models.
 from marketing.landing.models import LandingPage, LandingSignup, LandingView  # noqa: E402, F401
+from marketing.offers.models import InboxCursor, Offer, OfferRedemption  # noqa: E402, F401
 from marketing.social.models import (  # noqa: E402, F401
     SocialBrief,
     SocialChannel,

@@ -23,4 +23,11 @@ declare(
         description="Programa en los huecos libres las publicaciones sociales aprobadas y "
         "publica las que tocan (una vez cada una).",
     ),
+    Periodic(
+        name="marketing.record_offer_redemptions",
+        task="marketing.record_offer_redemptions",
+        every=timedelta(minutes=5),
+        description="Lee los eventos de Stripe recibidos (pagos y facturas con descuento) y "
+        "anota cada uso de un código de oferta una vez.",
+    ),
 )

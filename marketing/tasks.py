@@ -52,3 +52,10 @@ def publish_social_post(post_id):
     from marketing.social.publishing import publish_post
 
     publish_post(post_id=post_id)
+
+
+@shared_task(name="marketing.record_offer_redemptions", ignore_result=True)
+def record_offer_redemptions():
+    from marketing.offers.services import record_redemptions
+
+    record_redemptions()

@@ -4,6 +4,7 @@ from marketing.admin import (  # noqa: F401  (each module registers its pages)
     campaigns,
     landing,
     leads,
+    offers,
     sequences,
     social,
 )

@@ -21,7 +21,7 @@ class LandingPageAdmin(ModelAdmin):
     readonly_fields = ("results",)
     actions = ("ask_ai_for_copy",)
     fieldsets = (
-        (None, {"fields": ("slug", "language", "published", "form", "plan", "webinar")}),
+        (None, {"fields": ("slug", "language", "published", "form", "plan", "webinar", "offer")}),
         (
             _("Texto"),
             {

@@ -66,6 +66,16 @@ class LandingPage(models.Model):
         related_name="+",
     )
     topic = models.CharField(_("tema (para el borrador de IA)"), max_length=200, blank=True)
+    offer = models.ForeignKey(
+        "marketing.Offer",
+        verbose_name=_("oferta"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="landing_pages",
+        limit_choices_to={"status": "active"},
+        help_text=_("Su texto aprobado y su código se muestran en la página."),
+    )
     thank_you = models.TextField(_("texto de agradecimiento"), blank=True)
     published = models.BooleanField(_("publicada"), default=False)
     created_at = models.DateTimeField(_("creada"), auto_now_add=True)

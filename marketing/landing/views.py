@@ -37,7 +37,7 @@ def _remembered(request, page):
 @throttled("lead_form")
 def landing(request, slug):
     page = get_object_or_404(
-        LandingPage.objects.select_related("form", "plan"), slug=slug, published=True
+        LandingPage.objects.select_related("form", "plan", "offer"), slug=slug, published=True
     )
     with translation.override(page.language):
         if request.method == "POST":

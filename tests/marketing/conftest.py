@@ -6,7 +6,11 @@ import time_machine
 from marketing.models import LeadForm
 from marketing.services.leads import capture_lead
 from students.models import Plan, Student
-from tests.students.billing.conftest import fake_stripe, plans  # noqa: F401  (Stripe's fake)
+from tests.students.billing.conftest import (  # noqa: F401  (Stripe's fake and events)
+    deliver,
+    fake_stripe,
+    plans,
+)
 
 # 12:00 in Mexico City: outside the default quiet hours (21:00-09:00) for marketing.
 NOON = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)

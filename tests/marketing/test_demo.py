@@ -61,3 +61,18 @@ def test_the_demo_social_channels_have_posts_clicks_and_a_suggested_slot(
     assert best_slots(network="linkedin")[0]["clicks_per_post"] > 1
     brief = SocialBrief.objects.get()
     assert Draft.objects.filter(kind="social_post", object_id=str(brief.pk)).count() == 1
+
+
+def test_the_demo_offer_waits_for_review(django_capture_on_commit_callbacks):
+    from courseops.reviews.models import Draft
+    from marketing.offers.models import Offer
+
+    with django_capture_on_commit_callbacks(execute=True):
+        load_demo_data()
+        load_demo_data()
+
+    offer = Offer.objects.get()
+    assert offer.segment is not None
+    assert (
+        Draft.objects.filter(kind="offer", object_id=str(offer.pk), status="pending").count() == 1
+    )
