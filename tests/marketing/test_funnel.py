@@ -1,11 +1,15 @@
 """The funnel's figures against a hand-counted set of contacts, in constant queries."""
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from marketing.funnel.models import MarketingCost
 from marketing.funnel.report import Window, funnel
@@ -154,3 +158,26 @@ def test_the_funnel_takes_the_same_queries_at_any_size(world):
         Lead.objects.create(email=f"m{n}@example.com", first_source="api", last_source="api")
     Lead.objects.update(created_at=MONDAY)
     assert count() == small == 3
+
+
+def test_the_admin_page_charts_the_funnel_and_exports_it_as_csv(world, client, staff_user):
+    params = {"dimension": "source", "start": "2026-11-16", "end": "2026-11-22"}
+    url = reverse("admin:marketing_funnel")
+
+    with time_machine.travel(NOW, tick=False):
+        client.force_login(staff_user)
+        page = client.get(url, params)
+        export = client.get(url, params | {"formato": "csv"})
+        bad = client.get(url, params | {"end": "2026-11-01"})
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "siguen pagando a 30 días" in html
+    assert "<figcaption" in html
+    rows = list(csv.reader(io.StringIO(export.content.decode())))
+    assert export["Content-Type"].startswith("text/csv")
+    assert rows[0][:3] == ["key", "views", "leads"]
+    instagram = next(row for row in rows if row[0] == "instagram")
+    assert instagram[:9] == ["instagram", "5", "2", "2", "1", "1", "1", "1", "0"]
+    assert bad.status_code == 200
+    assert "La fecha final es anterior a la inicial." in bad.content.decode()
