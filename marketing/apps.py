@@ -12,6 +12,7 @@ class MarketingConfig(AppConfig):
         from courseops.reviews.registry import ReviewKind, register_kind
         from marketing import signals  # noqa: F401  (connects the receivers)
         from marketing.directory import marketing_consent, person_for
+        from marketing.funnel.insights import insights_apply
         from marketing.landing.copy import landing_copy_apply
         from marketing.offers.services import offer_apply
         from marketing.services.content import newsletter_apply
@@ -41,3 +42,10 @@ class MarketingConfig(AppConfig):
             )
         )
         register_kind(ReviewKind(name="offer", label=_("Oferta"), apply=offer_apply))
+        register_kind(
+            ReviewKind(
+                name="marketing_insights",
+                label=_("Resumen semanal de marketing"),
+                apply=insights_apply,
+            )
+        )

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from courseops.core.demo import register
 from courseops.reviews.services import apply_draft, approve_draft
+from marketing.funnel.demo import load_funnel_demo
 from marketing.landing.demo import load_landing_demo
 from marketing.models import Campaign, Lead, LeadForm, Purpose, Recipient, Segment, Variant
 from marketing.offers.demo import load_offers_demo
@@ -124,7 +125,8 @@ def load_marketing_demo(*, staff):
 
 
 @register
-def load_landing_social_and_offers_demo(*, staff):
+def load_marketing_ii_demo(*, staff):
     load_landing_demo(staff=staff)
     load_social_demo(staff=staff)
     load_offers_demo(staff=staff)
+    load_funnel_demo(staff=staff)

@@ -30,4 +30,11 @@ declare(
         description="Lee los eventos de Stripe recibidos (pagos y facturas con descuento) y "
         "anota cada uso de un código de oferta una vez.",
     ),
+    Periodic(
+        name="marketing.draft_weekly_insights",
+        task="marketing.draft_weekly_insights",
+        crontab={"minute": "0", "hour": "8", "day_of_week": "1"},
+        description="Los lunes, el resumen con IA de la semana anterior (embudo por origen) "
+        "para revisar; solo puede citar las cifras que se le dan.",
+    ),
 )

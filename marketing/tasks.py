@@ -59,3 +59,10 @@ def record_offer_redemptions():
     from marketing.offers.services import record_redemptions
 
     record_redemptions()
+
+
+@shared_task(name="marketing.draft_weekly_insights", ignore_result=True)
+def draft_weekly_insights():
+    from marketing.funnel.insights import draft_weekly_insights as draft
+
+    draft()

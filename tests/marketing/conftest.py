@@ -6,6 +6,7 @@ import time_machine
 from marketing.models import LeadForm
 from marketing.services.leads import capture_lead
 from students.models import Plan, Student
+from tests.ai.conftest import fake_openai  # noqa: F401  (the OpenAI SDK against a fake server)
 from tests.students.billing.conftest import (  # noqa: F401  (Stripe's fake and events)
     deliver,
     fake_stripe,

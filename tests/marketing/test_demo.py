@@ -76,3 +76,23 @@ def test_the_demo_offer_waits_for_review(django_capture_on_commit_callbacks):
     assert (
         Draft.objects.filter(kind="offer", object_id=str(offer.pk), status="pending").count() == 1
     )
+
+
+def test_the_demo_funnel_matches_the_demo_data_counted_by_hand(django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from marketing.funnel.report import Window, funnel
+
+    with django_capture_on_commit_callbacks(execute=True):
+        load_demo_data()
+
+    now = timezone.now()
+    rows = {
+        row["key"]: row
+        for row in funnel("landing", Window(now - timedelta(days=30), now + timedelta(minutes=1)))
+    }
+    # 120 views and 9 sign-ups on the demo landing page; 90 spent on it.
+    page = rows["ia-para-tu-negocio"]
+    assert (page["views"], page["leads"], page["cost"], page["cost_per_lead"]) == (120, 9, 90, 10)
