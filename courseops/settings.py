@@ -552,6 +552,11 @@ MARKETING_LINKEDIN_API_BASE = env.str(
 MARKETING_LINKEDIN_VERSION = env.str("MARKETING_LINKEDIN_VERSION", default="202601")
 MARKETING_SOCIAL_TIMEOUT_SECONDS = env.float("MARKETING_SOCIAL_TIMEOUT_SECONDS", default=15.0)
 MARKETING_SOCIAL_TOKEN_WARN_DAYS = env.int("MARKETING_SOCIAL_TOKEN_WARN_DAYS", default=10)
+# Ad audiences on Meta (Marketing API): ad account, system-user token, Graph base/version.
+MARKETING_META_AD_ACCOUNT_ID = env.str("MARKETING_META_AD_ACCOUNT_ID", default="")
+MARKETING_META_ACCESS_TOKEN = env_secret("MARKETING_META_ACCESS_TOKEN", default="")
+MARKETING_META_API_BASE = env.str("MARKETING_META_API_BASE", default="https://graph.facebook.com")
+MARKETING_META_API_VERSION = env.str("MARKETING_META_API_VERSION", default="v26.0")
 
 
 def _is_hour_range(value):

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from courseops.core.demo import register
 from courseops.reviews.services import apply_draft, approve_draft
+from marketing.audiences.demo import load_audiences_demo
 from marketing.funnel.demo import load_funnel_demo
 from marketing.landing.demo import load_landing_demo
 from marketing.models import Campaign, Lead, LeadForm, Purpose, Recipient, Segment, Variant
@@ -130,3 +131,4 @@ def load_marketing_ii_demo(*, staff):
     load_social_demo(staff=staff)
     load_offers_demo(staff=staff)
     load_funnel_demo(staff=staff)
+    load_audiences_demo(staff=staff)

@@ -37,4 +37,11 @@ declare(
         description="Los lunes, el resumen con IA de la semana anterior (embudo por origen) "
         "para revisar; solo puede citar las cifras que se le dan.",
     ),
+    Periodic(
+        name="marketing.sync_ad_audiences",
+        task="marketing.sync_ad_audiences",
+        every=timedelta(minutes=30),
+        description="Sincroniza los públicos de anuncios con sus segmentos (solo contactos "
+        "con consentimiento; quita a quien lo retiró).",
+    ),
 )

@@ -66,3 +66,10 @@ def draft_weekly_insights():
     from marketing.funnel.insights import draft_weekly_insights as draft
 
     draft()
+
+
+@shared_task(name="marketing.sync_ad_audiences", ignore_result=True)
+def sync_ad_audiences():
+    from marketing.audiences.services import sync_all
+
+    sync_all()

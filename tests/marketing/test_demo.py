@@ -96,3 +96,18 @@ def test_the_demo_funnel_matches_the_demo_data_counted_by_hand(django_capture_on
     # 120 views and 9 sign-ups on the demo landing page; 90 spent on it.
     page = rows["ia-para-tu-negocio"]
     assert (page["views"], page["leads"], page["cost"], page["cost_per_lead"]) == (120, 9, 90, 10)
+
+
+def test_the_demo_audience_holds_only_consenting_contacts(django_capture_on_commit_callbacks):
+    from marketing.audiences.models import AdAudience, AudienceMember
+
+    with django_capture_on_commit_callbacks(execute=True):
+        load_demo_data()
+        load_demo_data()
+
+    audience = AdAudience.objects.get()
+    members = set(AudienceMember.objects.values_list("lead__email", flat=True))
+    assert members
+    assert all(".demo@example.com" in email for email in members)
+    assert "contacto7.demo@example.com" not in members  # never consented
+    assert audience.syncs.get().status == "ok"
