@@ -49,6 +49,8 @@ def test_the_demo_landing_page_has_ab_results_and_a_copy_draft_in_review(
 def test_the_demo_social_channels_have_posts_clicks_and_a_suggested_slot(
     django_capture_on_commit_callbacks,
 ):
+    from django.contrib.contenttypes.models import ContentType
+
     from courseops.reviews.models import Draft
     from marketing.social.models import SocialBrief, SocialPost
     from marketing.social.reports import best_slots
@@ -60,7 +62,12 @@ def test_the_demo_social_channels_have_posts_clicks_and_a_suggested_slot(
     assert SocialPost.objects.filter(status="published").count() == 8
     assert best_slots(network="linkedin")[0]["clicks_per_post"] > 1
     brief = SocialBrief.objects.get()
-    assert Draft.objects.filter(kind="social_post", object_id=str(brief.pk)).count() == 1
+    drafts = Draft.objects.filter(
+        kind="social_post",
+        content_type=ContentType.objects.get_for_model(SocialBrief),
+        object_id=str(brief.pk),
+    )
+    assert drafts.count() == 1
 
 
 def test_the_demo_offer_waits_for_review(django_capture_on_commit_callbacks):
