@@ -596,6 +596,21 @@ MARKETING_SENDERS = [
     for sender in env.str("MARKETING_SENDERS", default="").split(";")
     if sender.strip()
 ] or [DEFAULT_FROM_EMAIL]
+# Social posts: the secret signing posts sent to Zapier/Make/n8n (webhook channels), the
+# LinkedIn Posts API (base URL and pinned monthly version), the HTTP timeout, and how many
+# days before a channel's token expires staff are warned (an operations alert).
+MARKETING_SOCIAL_WEBHOOK_SECRET = env_secret("MARKETING_SOCIAL_WEBHOOK_SECRET", default="")
+MARKETING_LINKEDIN_API_BASE = env.str(
+    "MARKETING_LINKEDIN_API_BASE", default="https://api.linkedin.com"
+)
+MARKETING_LINKEDIN_VERSION = env.str("MARKETING_LINKEDIN_VERSION", default="202601")
+MARKETING_SOCIAL_TIMEOUT_SECONDS = env.float("MARKETING_SOCIAL_TIMEOUT_SECONDS", default=15.0)
+MARKETING_SOCIAL_TOKEN_WARN_DAYS = env.int("MARKETING_SOCIAL_TOKEN_WARN_DAYS", default=10)
+# Ad audiences on Meta (Marketing API): ad account, system-user token, Graph base/version.
+MARKETING_META_AD_ACCOUNT_ID = env.str("MARKETING_META_AD_ACCOUNT_ID", default="")
+MARKETING_META_ACCESS_TOKEN = env_secret("MARKETING_META_ACCESS_TOKEN", default="")
+MARKETING_META_API_BASE = env.str("MARKETING_META_API_BASE", default="https://graph.facebook.com")
+MARKETING_META_API_VERSION = env.str("MARKETING_META_API_VERSION", default="v26.0")
 
 
 def _is_hour_range(value):

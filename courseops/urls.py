@@ -38,6 +38,7 @@ urlpatterns = [
     path("webinars/", include("webinars.urls")),
     path("suscripcion/", include("marketing.urls")),
     path("encuestas/", include("surveys.urls")),
+    path("l/", include("marketing.landing.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -12,6 +12,9 @@ class MarketingConfig(AppConfig):
         from courseops.reviews.registry import ReviewKind, register_kind
         from marketing import signals  # noqa: F401  (connects the receivers)
         from marketing.directory import marketing_consent, person_for
+        from marketing.funnel.insights import insights_apply
+        from marketing.landing.copy import landing_copy_apply
+        from marketing.offers.services import offer_apply
         from marketing.services.content import newsletter_apply
         from marketing.services.sequences import sequence_step_apply
 
@@ -31,5 +34,18 @@ class MarketingConfig(AppConfig):
                 label=_("Plantilla de paso de secuencia"),
                 apply=sequence_step_apply,
                 html=True,
+            )
+        )
+        register_kind(
+            ReviewKind(
+                name="landing_page", label=_("Texto de landing page"), apply=landing_copy_apply
+            )
+        )
+        register_kind(ReviewKind(name="offer", label=_("Oferta"), apply=offer_apply))
+        register_kind(
+            ReviewKind(
+                name="marketing_insights",
+                label=_("Resumen semanal de marketing"),
+                apply=insights_apply,
             )
         )

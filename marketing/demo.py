@@ -8,6 +8,9 @@ from django.utils import timezone
 
 from courseops.core.demo import register
 from courseops.reviews.services import apply_draft, approve_draft
+from marketing.audiences.demo import load_audiences_demo
+from marketing.funnel.demo import load_funnel_demo
+from marketing.landing.demo import load_landing_demo
 from marketing.models import (
     Campaign,
     Lead,
@@ -19,6 +22,7 @@ from marketing.models import (
     Step,
     Variant,
 )
+from marketing.offers.demo import load_offers_demo
 from marketing.services.campaigns import (
     advance_campaign,
     schedule_campaign,
@@ -31,6 +35,7 @@ from marketing.services.intake import typeform_lead_form
 from marketing.services.leads import capture_lead
 from marketing.services.sequences import submit_step
 from marketing.services.tracking import record_event
+from marketing.social.demo import load_social_demo
 from students.models import TypeformForm
 
 CAMPAIGN = "Newsletter de noviembre (demo)"
@@ -176,3 +181,12 @@ def load_marketing_demo(*, staff):
         or Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.SENDING
     ):
         later += timedelta(minutes=1)
+
+
+@register
+def load_marketing_ii_demo(*, staff):
+    load_landing_demo(staff=staff)
+    load_social_demo(staff=staff)
+    load_offers_demo(staff=staff)
+    load_funnel_demo(staff=staff)
+    load_audiences_demo(staff=staff)

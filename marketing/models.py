@@ -618,3 +618,17 @@ class Enrolment(models.Model):
 
     def __str__(self):
         return f"{self.lead_id} en {self.sequence_id} ({self.status})"
+
+
+# Landing pages, social posts and offers live in their own packages; imported here so
+# Django registers their models.
+from marketing.audiences.models import AdAudience, AudienceMember, AudienceSync  # noqa: E402, F401
+from marketing.funnel.models import ExternalEvent, MarketingCost  # noqa: E402, F401
+from marketing.landing.models import LandingPage, LandingSignup, LandingView  # noqa: E402, F401
+from marketing.offers.models import InboxCursor, Offer, OfferRedemption  # noqa: E402, F401
+from marketing.social.models import (  # noqa: E402, F401
+    SocialBrief,
+    SocialChannel,
+    SocialClick,
+    SocialPost,
+)

@@ -16,4 +16,32 @@ declare(
         every=timedelta(seconds=60),
         description="Avanza un paso a cada contacto de las secuencias al que le toca.",
     ),
+    Periodic(
+        name="marketing.run_social_posts",
+        task="marketing.run_social_posts",
+        every=timedelta(seconds=60),
+        description="Programa en los huecos libres las publicaciones sociales aprobadas y "
+        "publica las que tocan (una vez cada una).",
+    ),
+    Periodic(
+        name="marketing.record_offer_redemptions",
+        task="marketing.record_offer_redemptions",
+        every=timedelta(minutes=5),
+        description="Lee los eventos de Stripe recibidos (pagos y facturas con descuento) y "
+        "anota cada uso de un código de oferta una vez.",
+    ),
+    Periodic(
+        name="marketing.draft_weekly_insights",
+        task="marketing.draft_weekly_insights",
+        crontab={"minute": "0", "hour": "8", "day_of_week": "1"},
+        description="Los lunes, el resumen con IA de la semana anterior (embudo por origen) "
+        "para revisar; solo puede citar las cifras que se le dan.",
+    ),
+    Periodic(
+        name="marketing.sync_ad_audiences",
+        task="marketing.sync_ad_audiences",
+        every=timedelta(minutes=30),
+        description="Sincroniza los públicos de anuncios con sus segmentos (solo contactos "
+        "con consentimiento; quita a quien lo retiró).",
+    ),
 )

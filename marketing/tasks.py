@@ -36,3 +36,40 @@ def personalise_sequence_step(enrolment_id, step_id):
     step = Step.objects.filter(pk=step_id).first()
     if enrolment is not None and step is not None:
         personalise(enrolment=enrolment, step=step)
+
+
+@shared_task(name="marketing.run_social_posts", ignore_result=True)
+def run_social_posts():
+    from marketing.social.publishing import publish_due
+    from marketing.social.schedule import schedule_approved_drafts
+
+    schedule_approved_drafts()
+    publish_due()
+
+
+@shared_task(name="marketing.publish_social_post", ignore_result=True)
+def publish_social_post(post_id):
+    from marketing.social.publishing import publish_post
+
+    publish_post(post_id=post_id)
+
+
+@shared_task(name="marketing.record_offer_redemptions", ignore_result=True)
+def record_offer_redemptions():
+    from marketing.offers.services import record_redemptions
+
+    record_redemptions()
+
+
+@shared_task(name="marketing.draft_weekly_insights", ignore_result=True)
+def draft_weekly_insights():
+    from marketing.funnel.insights import draft_weekly_insights as draft
+
+    draft()
+
+
+@shared_task(name="marketing.sync_ad_audiences", ignore_result=True)
+def sync_ad_audiences():
+    from marketing.audiences.services import sync_all
+
+    sync_all()

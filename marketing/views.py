@@ -21,6 +21,7 @@ from marketing.services.consent import (
     withdraw_consent,
 )
 from marketing.services.tracking import record_event
+from marketing.social.links import record_click
 
 
 def _ip(request):
@@ -118,18 +119,29 @@ PIXEL = (
 @login_not_required
 @require_http_methods(["GET", "HEAD"])
 def click(request, token):
-    """Our signed click redirect: record, then send the person where the link pointed."""
+    """Our signed click redirect (a campaign recipient's or a social post's): record, then
+    send the person where the link pointed."""
     try:
         data = read_tracking_token(token)
     except signing.BadSignature:
         return _invalid(request)
-    record_event(
-        recipient_id=data["r"],
-        kind=TrackingEvent.Kind.CLICK,
-        url=data["u"],
-        user_agent=request.headers.get("User-Agent", ""),
-        method=request.method,
-    )
+    user_agent = request.headers.get("User-Agent", "")
+    if "p" in data:  # a link in a social post
+        record_click(
+            post_id=data["p"],
+            url=data["u"],
+            user_agent=user_agent,
+            method=request.method,
+            purpose=request.headers.get("Sec-Purpose") or request.headers.get("Purpose", ""),
+        )
+    else:
+        record_event(
+            recipient_id=data["r"],
+            kind=TrackingEvent.Kind.CLICK,
+            url=data["u"],
+            user_agent=user_agent,
+            method=request.method,
+        )
     return HttpResponseRedirect(data["u"])
 
 

@@ -1,3 +1,12 @@
 """Marketing's staff pages: contacts, consents, forms, tags, segments; campaigns; sequences."""
 
-from marketing.admin import campaigns, leads, sequences  # noqa: F401  (each module registers its pages)
+from marketing.admin import (  # noqa: F401  (each module registers its pages)
+    audiences,
+    campaigns,
+    funnel,
+    landing,
+    leads,
+    offers,
+    sequences,
+    social,
+)

@@ -9,6 +9,8 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marketing.funnel.events import EventError, report_event
+from marketing.funnel.models import ExternalEvent
 from marketing.models import Campaign, Consent, Lead, LeadForm, Stage
 from marketing.reports import campaign_results
 from marketing.services.consent import valid_consent
@@ -215,3 +217,46 @@ class CampaignStatsView(APIView):
                 "variants": campaign_results(campaign),
             }
         )
+
+
+class EventInput(serializers.Serializer):
+    """Documentation of the body; the service validates."""
+
+    event_id = serializers.CharField(
+        help_text="Único por integración: repetirlo no cuenta dos veces."
+    )
+    type = serializers.ChoiceField(choices=ExternalEvent.Type.values)
+    email = serializers.EmailField()
+    occurred_at = serializers.DateTimeField(required=False)
+    name = serializers.CharField(required=False)
+    utm_source = serializers.CharField(required=False)
+    utm_medium = serializers.CharField(required=False)
+    utm_campaign = serializers.CharField(required=False)
+
+
+class EventOutput(serializers.ModelSerializer):
+    class Meta:
+        model = ExternalEvent
+        fields = ["id", "event_id", "type", "lead", "occurred_at", "received_at"]
+
+
+class MarketingEventView(APIView):
+    """`POST /api/v1/marketing/events/`: a conversion an external site saw (a contact, a
+    checkout started, a webinar registration). 201 the first time, 200 with the same
+    body for a repeated `event_id`, 400 `{errores}` for bad input."""
+
+    permission_classes = [IsAdminUser, ModelPermissions]
+    queryset = ExternalEvent.objects.all()
+
+    @extend_schema(
+        request=EventInput, responses={201: EventOutput, 200: EventOutput, 400: LeadErrors}
+    )
+    def post(self, request):
+        if not isinstance(request.data, dict):
+            raise exceptions.ValidationError({"detail": "El cuerpo debe ser un objeto JSON."})
+        data = {LEAD_KEYS.get(key, key): value for key, value in request.data.items()}
+        try:
+            event, created = report_event(data=data, user=request.user)
+        except EventError as exc:
+            return _errors(exc.errors)
+        return Response(EventOutput(event).data, status=201 if created else 200)

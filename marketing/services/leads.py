@@ -53,6 +53,7 @@ LEAD_FIELDS = (
     "consent",
     "sms_consent",
     *UTM_FIELDS,
+    "referrer",
 )
 # A contact who becomes a student this soon after a campaign counts as its conversion.
 CONVERSION_WINDOW = timedelta(days=14)
@@ -91,6 +92,9 @@ def clean_lead(data) -> Cleaned:
     result.values["utm"] = {
         name: _text(data.get(name), 100) for name in UTM_FIELDS if _text(data.get(name), 100)
     }
+    # Where the person came from (a landing page's referrer) travels with the UTM.
+    if _text(data.get("referrer"), 300):
+        result.values["utm"]["referrer"] = _text(data.get("referrer"), 300)
     # Only what the person actually gave may change a known contact.
     result.values["given"] = {name for name in ("time_zone", "language") if data.get(name)}
     return result

@@ -16,10 +16,30 @@ SCANNER_AGENTS = re.compile(
     r"python-requests|curl|wget|headless",
     re.IGNORECASE,
 )
+# Link previews fetched by social networks and messengers when a link is posted or shared.
+PREVIEW_AGENTS = re.compile(
+    r"facebookexternalhit|facebot|twitterbot|linkedinbot|whatsapp|telegrambot|slackbot|"
+    r"discordbot|embedly|skypeuripreview",
+    re.IGNORECASE,
+)
 # Apple Mail Privacy Protection fetches images through a proxy with a bare UA.
 PROXY_OPEN_AGENTS = re.compile(r"^Mozilla/5\.0$|GoogleImageProxy|YahooMailProxy", re.IGNORECASE)
 # A person cannot open and click this fast after the provider accepted the message.
 TOO_FAST = timedelta(seconds=10)
+
+
+def web_machine_reason(*, user_agent, method, purpose=""):
+    """Why a web request (a landing view, a click from a social post) is a machine's, or
+    "": crawlers, scanners, link previews, prefetches, HEAD requests."""
+    if method == "HEAD":
+        return "HEAD request"
+    if not user_agent:
+        return "no user agent"
+    if SCANNER_AGENTS.search(user_agent) or PREVIEW_AGENTS.search(user_agent):
+        return "bot user agent"
+    if purpose.lower() in ("prefetch", "prerender"):
+        return "prefetch"
+    return ""
 
 
 def _machine_reason(*, kind, recipient, user_agent, method, now):

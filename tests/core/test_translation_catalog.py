@@ -24,6 +24,7 @@ PUBLIC_SOURCES = (
     "templates/billing/",
     "templates/content/",
     "webinars/templates/webinars/",
+    "marketing/templates/marketing/landing/",
     "courseops/messaging/templates/messaging/",
     "students/intake/validation.py",
     "students/intake/forms.py",
@@ -43,6 +44,8 @@ PUBLIC_SOURCES = (
     "marketing/api/",
     "marketing/services/leads.py",
     "courseops/operations/throttling.py",
+    "marketing/landing/forms.py",
+    "marketing/landing/views.py",
 )
 STAFF_ONLY_SOURCES = (
     "templates/emails/support/",

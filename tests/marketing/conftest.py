@@ -6,6 +6,12 @@ import time_machine
 from marketing.models import LeadForm
 from marketing.services.leads import capture_lead
 from students.models import Plan, Student
+from tests.ai.conftest import fake_openai  # noqa: F401  (the OpenAI SDK against a fake server)
+from tests.students.billing.conftest import (  # noqa: F401  (Stripe's fake and events)
+    deliver,
+    fake_stripe,
+    plans,
+)
 
 # 12:00 in Mexico City: outside the default quiet hours (21:00-09:00) for marketing.
 NOON = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)

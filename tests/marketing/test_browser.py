@@ -41,3 +41,48 @@ def test_staff_build_a_segment_with_rows_and_see_the_live_count(
         "match": "all",
         "conditions": [{"field": "country", "op": "is", "value": "MX"}],
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_landing_page_turns_a_browser_visit_into_a_lead_with_consent_and_utm(
+    live_server, browser_page
+):
+    from marketing.landing.models import LandingPage, LandingView
+    from marketing.models import Consent, LeadForm
+
+    form = LeadForm.objects.create(
+        slug="landing-ia", name="Landing IA", newsletter_text="Quiero recibir las clases gratis."
+    )
+    LandingPage.objects.create(
+        slug="ia-para-docentes",
+        title="IA para docentes",
+        description="Prepara tus clases con IA.",
+        headline="Prepara tus clases con IA",
+        fields=["name"],
+        form=form,
+        published=True,
+    )
+    page = browser_page
+    # Headless Chrome says so in its user agent and would count as a bot, not a visit.
+    page.set_extra_http_headers({"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0"})
+    page.goto(
+        f"{live_server.url}/l/ia-para-docentes/?utm_source=instagram&utm_medium=social"
+        "&utm_campaign=otono"
+    )
+    page.get_by_label("Nombre").fill("Marta Gil")
+    page.get_by_label("Correo electrónico").fill("marta@example.com")
+    page.get_by_label("Quiero recibir las clases gratis.").check()
+    page.get_by_role("button", name="Quiero apuntarme").click()
+
+    page.wait_for_selector("h1:has-text('¡Gracias!')")
+    lead = Lead.objects.get(email="marta@example.com")
+    assert lead.name == "Marta Gil"
+    assert lead.first_source == "landing"
+    assert lead.first_utm == {
+        "utm_source": "instagram",
+        "utm_medium": "social",
+        "utm_campaign": "otono",
+    }
+    consent = Consent.objects.get(lead=lead)
+    assert (consent.status, consent.text) == ("pending", "Quiero recibir las clases gratis.")
+    assert LandingView.objects.filter(utm_source="instagram").count() == 1

@@ -66,15 +66,15 @@ def test_syncing_again_adds_nothing_and_keeps_what_staff_granted():
 
 
 def test_models_added_later_to_an_app_are_covered():
-    new_model = ContentType.objects.create(app_label="marketing", model="landingpage")
-    Permission.objects.create(content_type=new_model, codename="change_landingpage", name="x")
-    Permission.objects.create(content_type=new_model, codename="view_landingpage", name="x")
+    new_model = ContentType.objects.create(app_label="marketing", model="futurereport")
+    Permission.objects.create(content_type=new_model, codename="change_futurereport", name="x")
+    Permission.objects.create(content_type=new_model, codename="view_futurereport", name="x")
 
     sync_roles()
 
-    assert "marketing.change_landingpage" in perms("marketing")
-    assert "marketing.view_landingpage" in perms("support")
-    assert "marketing.change_landingpage" not in perms("support")
+    assert "marketing.change_futurereport" in perms("marketing")
+    assert "marketing.view_futurereport" in perms("support")
+    assert "marketing.change_futurereport" not in perms("support")
 
 
 def test_a_support_user_may_use_the_students_admin(client, django_user_model):

@@ -1,0 +1,77 @@
+"""Segments synced to ad platforms' custom audiences (Meta): only contacts with a valid
+marketing consent, sent as SHA-256 hashes of their normalised email and phone, in deltas;
+the members we sent are kept so that the next sync knows what to add and remove."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from marketing.models import Lead, Segment
+
+
+class AdAudience(models.Model):
+    class Provider(models.TextChoices):
+        CONSOLE = "console", _("Consola (no envía; para pruebas)")
+        META = "meta", _("Meta (público personalizado)")
+
+    name = models.CharField(_("nombre"), max_length=200)
+    segment = models.ForeignKey(Segment, verbose_name=_("segmento"), on_delete=models.PROTECT)
+    provider = models.CharField(
+        _("plataforma"), max_length=10, choices=Provider.choices, default=Provider.CONSOLE
+    )
+    external_id = models.CharField(
+        _("id en la plataforma"), max_length=100, blank=True, help_text=_("Se crea al sincronizar.")
+    )
+    active = models.BooleanField(_("activo"), default=True)
+    last_synced_at = models.DateTimeField(_("última sincronización"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("público de anuncios")
+        verbose_name_plural = _("públicos de anuncios")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class AudienceMember(models.Model):
+    """A contact the platform has in the audience (as of our last successful sync)."""
+
+    audience = models.ForeignKey(AdAudience, on_delete=models.CASCADE, related_name="members")
+    lead = models.ForeignKey(Lead, null=True, on_delete=models.SET_NULL, related_name="+")
+    email_hash = models.CharField(max_length=64)
+    phone_hash = models.CharField(max_length=64, blank=True)
+    added_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["audience", "email_hash"], name="marketing_audience_member_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.audience_id} {self.email_hash[:12]}"
+
+
+class AudienceSync(models.Model):
+    """The sync log staff read: what was added and removed, or why it failed."""
+
+    class Status(models.TextChoices):
+        OK = "ok", _("Correcta")
+        FAILED = "failed", _("Fallida")
+
+    audience = models.ForeignKey(AdAudience, on_delete=models.CASCADE, related_name="syncs")
+    started_at = models.DateTimeField(_("inicio"))
+    finished_at = models.DateTimeField(_("fin"), null=True)
+    status = models.CharField(_("estado"), max_length=10, choices=Status.choices)
+    added = models.PositiveIntegerField(_("añadidos"), default=0)
+    removed = models.PositiveIntegerField(_("quitados"), default=0)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("sincronización de público")
+        verbose_name_plural = _("sincronizaciones de públicos")
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"{self.audience_id} {self.started_at:%Y-%m-%d %H:%M} {self.status}"

@@ -1,0 +1,133 @@
+"""How a post reaches its network. Each provider returns the id the network gave the post
+(a post without one is not published) or raises PublishError.
+
+- `console`: logs the post (development, demos); its id is local.
+- `webhook`: a signed JSON POST to Zapier, Make or n8n, whose answer must carry the
+  published post's `id`. Signature: `X-CourseOps-Signature: t=<unix>,v1=<hex>` with
+  HMAC-SHA256 of `<t>.<body>` under MARKETING_SOCIAL_WEBHOOK_SECRET (as our incoming
+  generic HMAC webhooks, see docs/webhooks.md).
+- `linkedin`: the Posts API for an organization page; the new post's URN comes in the
+  `x-restli-id` header of a 201.
+"""
+
+import hashlib
+import hmac
+import json
+import time
+from urllib.parse import unquote
+
+import httpx
+import structlog
+from django.conf import settings
+
+logger = structlog.get_logger(__name__)
+
+# HTTP statuses worth retrying (the network is down or asks us to slow down).
+TRANSIENT = {408, 425, 429, 500, 502, 503, 504}
+
+
+class PublishError(Exception):
+    """`permanent`: retrying cannot help. `unknown`: the request may have reached the
+    network (a timeout after sending), so retrying could publish twice."""
+
+    def __init__(self, message, *, permanent, unknown=False):
+        super().__init__(message)
+        self.permanent = permanent
+        self.unknown = unknown
+
+
+def _post(url, **kwargs):
+    try:
+        return httpx.post(url, timeout=settings.MARKETING_SOCIAL_TIMEOUT_SECONDS, **kwargs)
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        raise PublishError(f"{type(exc).__name__}: {exc}", permanent=False) from exc
+    except httpx.HTTPError as exc:
+        raise PublishError(f"{type(exc).__name__}: {exc}", permanent=False, unknown=True) from exc
+
+
+def _check(response, network):
+    if response.status_code in TRANSIENT:
+        raise PublishError(f"{network} {response.status_code}", permanent=False)
+    if response.status_code >= 400:
+        raise PublishError(
+            f"{network} {response.status_code}: {response.text[:300]}", permanent=True
+        )
+
+
+def publish_console(post):
+    logger.info("social_post.console", post=post.pk, channel=post.channel_id, text=post.text)
+    return f"console-{post.pk}"
+
+
+def sign(body: bytes, secret: str, timestamp: int) -> str:
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={digest.hexdigest()}"
+
+
+def publish_webhook(post):
+    channel = post.channel
+    if not channel.account.startswith("https://"):
+        raise PublishError("El canal no tiene una URL https de webhook.", permanent=True)
+    if not settings.MARKETING_SOCIAL_WEBHOOK_SECRET:
+        raise PublishError("Falta MARKETING_SOCIAL_WEBHOOK_SECRET.", permanent=True)
+    body = json.dumps(
+        {
+            "post_id": post.pk,
+            "network": channel.network,
+            "channel": channel.name,
+            "text": post.text,
+            "scheduled_at": post.scheduled_at.isoformat(),
+        }
+    ).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-CourseOps-Signature": sign(
+            body, settings.MARKETING_SOCIAL_WEBHOOK_SECRET, int(time.time())
+        ),
+        "Idempotency-Key": f"courseops-social-post-{post.pk}",
+    }
+    response = _post(channel.account, content=body, headers=headers)
+    _check(response, "webhook")
+    try:
+        external_id = str(response.json().get("id") or "")
+    except (ValueError, AttributeError):
+        external_id = ""
+    if not external_id:
+        raise PublishError("El webhook no devolvió el id de la publicación.", permanent=True)
+    return external_id
+
+
+def publish_linkedin(post):
+    channel = post.channel
+    if not channel.access_token or not channel.account.startswith("urn:li:"):
+        raise PublishError("Falta el token o el URN de la página de LinkedIn.", permanent=True)
+    response = _post(
+        f"{settings.MARKETING_LINKEDIN_API_BASE}/rest/posts",
+        json={
+            "author": channel.account,
+            "commentary": post.text,
+            "visibility": "PUBLIC",
+            "distribution": {
+                "feedDistribution": "MAIN_FEED",
+                "targetEntities": [],
+                "thirdPartyDistributionChannels": [],
+            },
+            "lifecycleState": "PUBLISHED",
+            "isReshareDisabledByAuthor": False,
+        },
+        headers={
+            "Authorization": f"Bearer {channel.access_token}",
+            "LinkedIn-Version": settings.MARKETING_LINKEDIN_VERSION,
+            "X-Restli-Protocol-Version": "2.0.0",
+        },
+    )
+    if response.status_code == 401:
+        raise PublishError("LinkedIn rechazó el token (caducado o revocado).", permanent=True)
+    _check(response, "linkedin")
+    urn = unquote(response.headers.get("x-restli-id", ""))
+    if not urn:
+        raise PublishError("LinkedIn no devolvió el id de la publicación.", permanent=True)
+    return urn
+
+
+PROVIDERS = {"console": publish_console, "webhook": publish_webhook, "linkedin": publish_linkedin}
