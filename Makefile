@@ -50,8 +50,13 @@ bench: install-dev
 
 # Refresh the English catalog from the code and compile it (needs GNU gettext); the .mo is
 # committed so that a clean clone needs no gettext.
+# English catalog: msgmerge's fuzzy guesses are emptied (a wrong English is worse than the
+# Spanish fallback) and obsolete entries dropped. Keep apps free of their own locale/
+# folders, or makemessages moves their strings out of this catalog.
 messages: install
 	$(PY) manage.py makemessages -l en --ignore=var --ignore=bench --ignore=tests --ignore=.venv
+	msgattrib --clear-fuzzy --empty --no-obsolete locale/en/LC_MESSAGES/django.po \
+		-o locale/en/LC_MESSAGES/django.po
 	$(PY) manage.py compilemessages -l en --ignore=var --ignore=.venv
 
 clean:
