@@ -86,6 +86,8 @@ def create_checkout_session(*, plan: Plan, email: str = "") -> str:
         "cancel_url": settings.STRIPE_CHECKOUT_CANCEL_URL,
         "metadata": {"plan": plan.slug},
         "subscription_data": {"metadata": {"plan": plan.slug, "email": email}},
+        # Marketing's offers are Stripe promotion codes: the buyer types the code shown.
+        "allow_promotion_codes": True,
     }
     customer_id = (
         Student.objects.filter(email__iexact=email)

@@ -37,6 +37,7 @@ def test_a_checkout_link_asks_stripe_for_a_subscription_session_of_the_plans_pri
         "subscription_data[metadata][plan]": "premium",
         "subscription_data[metadata][email]": "Marta@Example.com",
         "customer_email": "Marta@Example.com",
+        "allow_promotion_codes": "true",
     }
     assert headers["Authorization"] == f"Bearer {API_KEY}"
     assert headers["Idempotency-Key"].startswith("checkout-")
