@@ -1,7 +1,8 @@
 """Portal pages of the content app; the student comes from the students portal session."""
 
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from content.portal import services
@@ -82,6 +83,19 @@ def quiz(request, pk):
         response.status_code = 400
         return response
     services.submit_quiz(student=student, lesson=lesson, answers=answers)
+    return redirect("content_portal:lesson", pk=lesson.pk)
+
+
+@require_http_methods(["POST"])
+def complete(request, pk):
+    """A lesson without a quiz is completed by the student saying so; one with a quiz
+    only by passing it."""
+    student, lesson = _student_lesson(request, pk)
+    if student is None:
+        return redirect("portal:sign_in")
+    if lesson.quiz.get("questions"):
+        return HttpResponseBadRequest(_("Esta lección se completa aprobando su cuestionario."))
+    services.complete_lesson(student=student, lesson=lesson)
     return redirect("content_portal:lesson", pk=lesson.pk)
 
 

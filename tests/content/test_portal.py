@@ -170,3 +170,30 @@ def test_the_portal_home_counts_the_lessons_not_opened_yet(client, signed_in, pu
     home = client.get("/portal/").content.decode()
     assert "1 lección, todas vistas" in home
     assert 'Lecciones <span class="badge">' not in home
+
+
+def test_a_lesson_without_quiz_is_completed_by_the_student_once(
+    client, signed_in, published, signals, django_capture_on_commit_callbacks
+):
+    published.quiz = {}
+    published.save()
+    page = client.get(f"/portal/lecciones/{published.pk}/").content.decode()
+    assert "Marcar como completada" in page
+
+    url = f"/portal/lecciones/{published.pk}/completar/"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url).status_code == 302
+        client.post(url)
+
+    assert [name for name, _kw in signals] == ["viewed", "completed"]
+    assert LessonProgress.objects.get(student=signed_in, lesson=published).completed_at
+    page = client.get(f"/portal/lecciones/{published.pk}/").content.decode()
+    assert "Lección completada" in page
+    assert "Marcar como completada" not in page
+
+
+def test_a_lesson_with_a_quiz_is_not_completed_without_passing_it(client, signed_in, published):
+    response = client.post(f"/portal/lecciones/{published.pk}/completar/")
+    assert response.status_code == 400
+    assert not LessonProgress.objects.filter(completed_at__isnull=False).exists()
+    assert client.get(f"/portal/lecciones/{published.pk}/completar/").status_code == 405
