@@ -55,7 +55,7 @@ bench: install-dev
 # folders, or makemessages moves their strings out of this catalog.
 messages: install
 	$(PY) manage.py makemessages -l en --ignore=var --ignore=bench --ignore=tests --ignore=.venv
-	msgattrib --clear-fuzzy --empty --no-obsolete locale/en/LC_MESSAGES/django.po \
+	msgattrib --clear-fuzzy --clear-previous --empty --no-obsolete locale/en/LC_MESSAGES/django.po \
 		-o locale/en/LC_MESSAGES/django.po
 	$(PY) manage.py compilemessages -l en --ignore=var --ignore=.venv
 

@@ -12,6 +12,7 @@ import re
 
 import pytest
 from django.conf import settings
+from django.utils.translation.template import templatize
 
 PO = settings.BASE_DIR / "locale" / "en" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
@@ -52,6 +53,18 @@ STAFF_ONLY_SOURCES = (
     "templates/emails/engagement/weekly_report.",
     "templates/engagement/weekly_report.html",
 )
+GETTEXT_CALLS = {
+    "_",
+    "gettext",
+    "gettext_lazy",
+    "ngettext",
+    "ngettext_lazy",
+    "pgettext",
+    "pgettext_lazy",
+}
+# What `templatize` (the step makemessages runs on templates) turns {% translate %} into.
+TEMPLATE_CALL = re.compile(r"\b(n?p?gettext)\(((?:u?'(?:[^'\\]|\\.)*'\s*,?\s*)+)")
+TEMPLATE_STRING = re.compile(r"u?'(?:[^'\\]|\\.)*'")
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sdr]|%(?:\.\d)?[sdf]|\{[a-z_]*\}")
 
 
@@ -74,6 +87,36 @@ def po_entries():
             strs = [v for k, v in sorted(fields.items()) if k.startswith("msgstr")]
             entries.append((fields["msgid"], fields.get("msgid_plural"), strs, flags, sources))
     return entries
+
+
+def python_msgids(path):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+        if name in GETTEXT_CALLS:
+            arg = node.args[1] if name.startswith("pgettext") else node.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                yield arg.value
+
+
+def template_msgids(path):
+    source = templatize(path.read_text(encoding="utf-8"), origin=str(path))
+    for call in TEMPLATE_CALL.finditer(source):
+        strings = [ast.literal_eval(s) for s in TEMPLATE_STRING.findall(call.group(2))]
+        yield strings[1] if call.group(1).endswith("pgettext") else strings[0]
+
+
+def public_source_files():
+    for source in PUBLIC_SOURCES:
+        path = settings.BASE_DIR / source
+        paths = [path] if path.is_file() else sorted(path.rglob("*"))
+        for file in paths:
+            relative = str(file.relative_to(settings.BASE_DIR))
+            if file.suffix in (".py", ".html", ".txt") and not relative.startswith(
+                STAFF_ONLY_SOURCES
+            ):
+                yield relative, file
 
 
 def test_the_committed_mo_is_compiled_from_the_po():
@@ -118,6 +161,20 @@ def test_every_string_people_outside_the_staff_read_has_an_english_translation()
     ]
 
     assert missing == []
+
+
+def test_every_public_string_in_the_code_is_in_the_catalog():
+    """Catches a public string added without running `make messages`, which the test
+    above cannot see because the string is not in the .po at all."""
+    catalog = {msgid for msgid, *_rest in po_entries()}
+    missing = [
+        (relative, msgid)
+        for relative, file in public_source_files()
+        for msgid in (python_msgids(file) if file.suffix == ".py" else template_msgids(file))
+        if msgid not in catalog
+    ]
+
+    assert missing == [], "run `make messages` and translate the new strings"
 
 
 @pytest.mark.parametrize(
