@@ -2,8 +2,8 @@
 each beside one hand-written SQL aggregate over the same rows, and API ingestion speed.
 
 Sizes: `BENCH_STUDENTS` (default 100,000 on PostgreSQL, 20,000 on SQLite) students with
-`BENCH_EVENTS_PER_STUDENT` (default 10) activity events each, spread over 60 days, and a
-progress row each; student n was last active n % 30 days ago and finished n % 21 of the 20
+`BENCH_EVENTS_PER_STUDENT` (default 50 on PostgreSQL: 5,000,000 events; 10 on SQLite)
+activity events each, one every 3 days back from its last activity, and a progress row each; student n was last active n % 30 days ago and finished n % 21 of the 20
 published lessons of the plan's content course (a content `LessonProgress` row per finished
 lesson, which the inactive rule's next-lesson subqueries read). Rows are bulk-inserted (the
 populate is not the incremental path; ingestion is measured separately through the API).
@@ -20,6 +20,7 @@ from bench.outbox import counting_queries
 from bench.webinars import discarding_on_commit
 
 LESSONS = 20
+KINDS = ["sign_in", "lesson_viewed", "lesson_completed", "quiz_attempted", "sign_in"]
 API_BATCHES = 5
 
 
@@ -28,7 +29,8 @@ def sizes():
 
     default = 100_000 if connection.vendor == "postgresql" else 20_000
     students = int(os.environ.get("BENCH_STUDENTS", default))
-    return students, int(os.environ.get("BENCH_EVENTS_PER_STUDENT", 10))
+    per_student = 50 if connection.vendor == "postgresql" else 10
+    return students, int(os.environ.get("BENCH_EVENTS_PER_STUDENT", per_student))
 
 
 def bench_lessons(plan, now):
@@ -48,67 +50,124 @@ def bench_lessons(plan, now):
 
 
 def populate(students, per_student, *, now, prefix="b"):
-    from content.models import LessonProgress
-    from engagement.models import ActivityEvent, StudentProgress
-    from students.models import Plan, Student
+    """Students and progress rows through the ORM; their events and finished lessons by
+    one INSERT ... SELECT each on PostgreSQL (5,000,000 events in about a minute instead
+    of 8 to 20), through the ORM elsewhere. Same rows either way."""
+    from django.db import connection
+
+    from students.models import Plan
 
     plan, _ = Plan.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
     lessons = bench_lessons(plan, now)
-    kinds = ["sign_in", "lesson_viewed", "lesson_completed", "quiz_attempted", "sign_in"]
     batch = 5_000
     for start in range(0, students, batch):
-        rows = Student.objects.bulk_create(
-            [
-                Student(
-                    full_name=f"Alumna {n}",
-                    email=f"{prefix}{n}@example.com",
-                    plan=plan,
-                    status=Student.Status.ACTIVE,
-                    source=Student.Source.API,
-                    time_zone="America/Mexico_City",
-                    activated_at=now - timedelta(days=60),
-                )
-                for n in range(start, min(start + batch, students))
-            ]
-        )
-        StudentProgress.objects.bulk_create(
-            [
-                StudentProgress(
-                    student=student,
-                    last_activity_at=now - timedelta(days=n % 30, hours=1),
-                    lessons_completed=n % 21,
-                    streak_days=1,
-                    streak_last_day=(now - timedelta(days=n % 30)).date(),
-                    events_count=per_student,
-                )
-                for n, student in enumerate(rows, start)
-            ]
-        )
-        ActivityEvent.objects.bulk_create(
-            [
-                ActivityEvent(
-                    student=student,
-                    kind=kinds[k % len(kinds)],
-                    occurred_at=now - timedelta(days=n % 30 + k * 3, hours=1),
-                    source="api",
-                    metadata={"score": 3, "max_score": 10} if k % 5 == 3 else {},
-                )
-                for n, student in enumerate(rows, start)
-                for k in range(per_student)
-            ],
-            batch_size=10_000,
-        )
-        LessonProgress.objects.bulk_create(
-            [
-                LessonProgress(
-                    lesson=lesson, student=student, first_viewed_at=now, completed_at=now
-                )
-                for n, student in enumerate(rows, start)
-                for lesson in lessons[: n % 21]
-            ],
-            batch_size=10_000,
-        )
+        rows = _students_with_progress(plan, range(start, min(start + batch, students)),
+                                       per_student, now=now, prefix=prefix)  # fmt: skip
+        if connection.vendor != "postgresql":
+            _events_and_lessons_through_orm(rows, start, per_student, lessons, now=now)
+    if connection.vendor == "postgresql":
+        _events_and_lessons_in_sql(prefix, per_student, lessons, now=now)
+    from students.models import Student
+
     Student.objects.filter(email__startswith=prefix).update(created_at=now - timedelta(days=60))
+
+
+def _students_with_progress(plan, numbers, per_student, *, now, prefix):
+    from engagement.models import StudentProgress
+    from students.models import Student
+
+    rows = Student.objects.bulk_create(
+        [
+            Student(
+                full_name=f"Alumna {n}",
+                email=f"{prefix}{n}@example.com",
+                plan=plan,
+                status=Student.Status.ACTIVE,
+                source=Student.Source.API,
+                time_zone="America/Mexico_City",
+                activated_at=now - timedelta(days=60),
+            )
+            for n in numbers
+        ]
+    )
+    StudentProgress.objects.bulk_create(
+        [
+            StudentProgress(
+                student=student,
+                last_activity_at=now - timedelta(days=n % 30, hours=1),
+                lessons_completed=n % 21,
+                streak_days=1,
+                streak_last_day=(now - timedelta(days=n % 30)).date(),
+                events_count=per_student,
+            )
+            for n, student in zip(numbers, rows, strict=True)
+        ]
+    )
+    return rows
+
+
+def _events_and_lessons_through_orm(rows, start, per_student, lessons, *, now):
+    from content.models import LessonProgress
+    from engagement.models import ActivityEvent
+
+    ActivityEvent.objects.bulk_create(
+        [
+            ActivityEvent(
+                student=student,
+                kind=KINDS[k % len(KINDS)],
+                occurred_at=now - timedelta(days=n % 30 + k * 3, hours=1),
+                source="api",
+                metadata={"score": 3, "max_score": 10} if k % 5 == 3 else {},
+            )
+            for n, student in enumerate(rows, start)
+            for k in range(per_student)
+        ],
+        batch_size=10_000,
+    )
+    LessonProgress.objects.bulk_create(
+        [
+            LessonProgress(lesson=lesson, student=student, first_viewed_at=now, completed_at=now)
+            for n, student in enumerate(rows, start)
+            for lesson in lessons[: n % 21]
+        ],
+        batch_size=10_000,
+    )
+
+
+def _events_and_lessons_in_sql(prefix, per_student, lessons, *, now):
+    """The ORM path's rows: student n (numbered from its email) gets event k of kind
+    KINDS[k % 5] at n % 30 + 3k days and 1 hour ago, and lessons 1 to n % 21 finished."""
+    from django.db import connection
+
+    numbered = (
+        "SELECT id, substr(email, %(from)s, strpos(email, '@') - %(from)s)::int AS n "
+        "FROM students_student WHERE email LIKE %(prefix)s"
+    )
+    params = {
+        "from": len(prefix) + 1,
+        "prefix": f"{prefix}%",
+        "now": now,
+        "kinds": KINDS,
+        "per": per_student,
+        "lessons": [lesson.pk for lesson in lessons],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO engagement_activityevent (student_id, kind, occurred_at, source, "
+            "external_id, object_id, metadata, recorded_at) "
+            "SELECT s.id, (%(kinds)s::text[])[k %% 5 + 1], "
+            "%(now)s - make_interval(days => s.n %% 30 + k * 3, hours => 1), 'api', '', '', "
+            'CASE WHEN k %% 5 = 3 THEN \'{"score": 3, "max_score": 10}\'::jsonb '
+            "ELSE '{}'::jsonb END, %(now)s "
+            f"FROM ({numbered}) s, generate_series(0, %(per)s - 1) k",
+            params,
+        )
+        cursor.execute(
+            "INSERT INTO content_lessonprogress (lesson_id, student_id, first_viewed_at, "
+            "completed_at) SELECT (%(lessons)s::bigint[])[i], s.id, %(now)s, %(now)s "
+            f"FROM ({numbered}) s, generate_series(1, s.n %% 21) i",
+            params,
+        )
 
 
 def timed(fn):
