@@ -1,5 +1,6 @@
 """Thin API views: an LMS's activity batches and a student's progress."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -103,6 +104,11 @@ class QuestionInput(serializers.Serializer):
     text = serializers.CharField(max_length=4000)
     email = serializers.EmailField(required=False)
     student_id = serializers.IntegerField(required=False, min_value=1)
+    language = serializers.ChoiceField(
+        choices=[code for code, _name in settings.LANGUAGES],
+        required=False,
+        help_text="The language to answer in; by default the student's, else Spanish.",
+    )
 
 
 class QuestionOutput(serializers.ModelSerializer):
@@ -146,6 +152,7 @@ class Questions(generics.ListAPIView):
                 email=data.validated_data.get("email", ""),
                 student=student,
                 channel=Question.Channel.API,
+                language=data.validated_data.get("language", ""),
             )
         except ValidationError as exc:
             return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)

@@ -111,9 +111,14 @@ def _search_fallback(articles, wanted, limit):
 # --- Asking ---------------------------------------------------------------------------------
 
 
-def ask_question(*, text, email="", student=None, channel=Question.Channel.PORTAL, message_id=""):
+def ask_question(
+    *, text, email="", student=None, channel=Question.Channel.PORTAL, message_id="", language=""
+):
     """Record a question (the answer is drafted in a task after commit). An email's
-    `message_id` records it once however often the inbound webhook is retried."""
+    `message_id` records it once however often the inbound webhook is retried.
+
+    The answer's language: the one the asker's channel states (an integration's widget, an
+    email's Content-Language), else the student's, else the business's."""
     from engagement.tasks import answer_question_task
 
     text = (text or "").strip()
@@ -126,7 +131,8 @@ def ask_question(*, text, email="", student=None, channel=Question.Channel.PORTA
     email = student.email if student else (email or "").strip()
     if not email:
         raise ValidationError(_("Indica tu email para poder responderte."))
-    language = student.language if student else settings.LANGUAGE_CODE
+    if language not in dict(settings.LANGUAGES):
+        language = student.language if student else settings.LANGUAGE_CODE
     if message_id:
         existing = Question.objects.filter(message_id=message_id).first()
         if existing is not None:
@@ -302,4 +308,14 @@ def question_from_email(message):
         email=message.from_email.addr_spec,
         channel=Question.Channel.EMAIL,
         message_id=(message["Message-ID"] or "").strip()[:255],
+        language=stated_language(message["Content-Language"]),
     )
+
+
+def stated_language(header):
+    """'en-US, es' -> 'en': the first language of a Content-Language header we answer in."""
+    for tag in (header or "").split(","):
+        language = tag.strip().split("-")[0].lower()
+        if language in dict(settings.LANGUAGES):
+            return language
+    return ""

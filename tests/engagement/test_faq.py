@@ -146,6 +146,31 @@ def test_the_api_takes_questions_and_lists_them(
     assert [row["id"] for row in listed.json()["results"]] == [created.json()["id"]]
 
 
+def test_an_integration_states_the_language_to_answer_in(
+    articles, api_client, make_student, django_capture_on_commit_callbacks
+):
+    student = make_student(email="ana@example.com")  # a Spanish-speaking student
+    with django_capture_on_commit_callbacks(execute=True):
+        stated = api_client.post(
+            "/api/v1/questions/",
+            {"text": "How do I download my certificate?", "email": "x@y.com", "language": "en"},
+            format="json",
+        )
+        unstated = api_client.post(
+            "/api/v1/questions/", {"text": "¿Y mi plan?", "student_id": student.pk}, format="json"
+        )
+    unknown = api_client.post(
+        "/api/v1/questions/", {"text": "Hallo", "email": "x@y.com", "language": "xx"}, format="json"
+    )
+
+    assert (stated.status_code, stated.json()["language"]) == (201, "en")
+    question = Question.objects.get(pk=stated.json()["id"])
+    assert list(question.articles.all()) == [articles[2]]  # the English article was searched
+    assert unstated.json()["language"] == "es"
+    assert unknown.status_code == 400
+    assert "language" in unknown.json()
+
+
 def test_an_answered_question_becomes_an_article_in_one_click(
     articles, staff_user, django_capture_on_commit_callbacks
 ):
@@ -191,9 +216,35 @@ def test_an_email_to_the_help_address_becomes_a_question_once(
             )
 
     question = Question.objects.get()
-    assert (question.channel, question.email, question.status) == (
+    assert (question.channel, question.email, question.status, question.language) == (
         "email",
         "lucia@example.com",
         "drafted",
+        "es",
     )
     assert question.text.startswith("Certificado\n\n¿Cómo descargo")
+
+
+def test_an_email_in_english_is_answered_in_english(
+    articles, settings, django_capture_on_commit_callbacks
+):
+    from anymail.inbound import AnymailInboundMessage
+    from anymail.signals import AnymailInboundEvent, inbound
+
+    settings.HELP_INBOX_ADDRESS = "ayuda@example.com"
+    message = AnymailInboundMessage.construct(
+        from_email="tom@example.com",
+        to="ayuda@example.com",
+        text="How do I download my certificate?",
+        headers={"Message-ID": "<en@mail.example.com>", "Content-Language": "en-GB"},
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        inbound.send(
+            sender=None,
+            event=AnymailInboundEvent(event_type="inbound", message=message),
+            esp_name="Postmark",
+        )
+
+    question = Question.objects.get()
+    assert question.language == "en"
+    assert list(question.articles.all()) == [articles[2]]
