@@ -44,9 +44,24 @@ class Kpi:
     # Whether a higher figure is better (a target is then a floor) or worse (a ceiling).
     higher_is_better: bool = True
     target: float | None = None  # the default target; staff override it in the dashboard
+    # Shown instead of "—" when the period has no figure (e.g. CAC with no cost entered).
+    no_data: str = ""
+
+
+@dataclass(frozen=True)
+class KpiTable:
+    """A small table on the dashboard (cohorts, a breakdown): `rows(start, end)` gives
+    the cells under `columns` (strings or None) in one query."""
+
+    key: str
+    area: str
+    label: str
+    columns: tuple
+    rows: Callable[[datetime, datetime], list[list]]
 
 
 _KPIS: dict[str, Kpi] = {}
+_TABLES: dict[str, KpiTable] = {}
 
 
 def register_kpi(kpi: Kpi) -> Kpi:
@@ -54,9 +69,19 @@ def register_kpi(kpi: Kpi) -> Kpi:
     return kpi
 
 
+def register_table(table: KpiTable) -> KpiTable:
+    _TABLES[table.key] = table
+    return table
+
+
 def registered_kpis() -> list[Kpi]:
     autodiscover_modules("kpis")
     return list(_KPIS.values())
+
+
+def registered_tables() -> list[KpiTable]:
+    autodiscover_modules("kpis")
+    return list(_TABLES.values())
 
 
 def _in(field, start, end):
