@@ -4,8 +4,9 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from courseops.operations.kpis.registry import Kpi, count_of, register_kpi, share_of
+from courseops.operations.kpis.registry import Kpi, count_of, register_kpi, share_of, sum_of
 from marketing.funnel.models import MarketingCost
+from marketing.funnel.report import paying_leads
 from marketing.models import Lead
 from students.billing.figures import new_paying_students
 
@@ -40,6 +41,16 @@ register_kpi(
         label=_("Contactos nuevos que son alumnos"),
         unit="%",
         **share_of(Lead.objects.all(), "created_at", Q(student__isnull=False)),
+    )
+)
+register_kpi(
+    Kpi(
+        key="marketing.revenue",
+        area="marketing",
+        label=_("Ingresos de los contactos nuevos que pagan (precio del plan)"),
+        unit="USD",
+        # The funnel's revenue: the period's new contacts who pay, at their plan's price.
+        **sum_of(paying_leads(), "created_at", "student__plan__price"),
     )
 )
 register_kpi(
