@@ -37,6 +37,7 @@ def dashboard_callback(request, context):
     context["kpi"] = {
         "period": period,
         "areas": by_area(rows, tables(period)),
+        "missed": [row for row in rows if row.status == "miss"],
         "choices": list(PERIODS),
         "query": request.GET.urlencode(),
         "width": CHART_WIDTH,
