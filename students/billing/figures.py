@@ -7,7 +7,7 @@ it never got past Stripe's incomplete states.
 
 from datetime import timedelta
 
-from django.db.models import Avg, Count, DateField, Exists, Min, OuterRef, Q
+from django.db.models import Avg, Count, DateField, F, Min, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -86,23 +86,25 @@ def cohort_retention(start, end):
     """Paying students by signup month (the COHORT_MONTHS months up to the period's end):
     {month: {"students": n, 1: %, 2: %, 3: %}}, the share with a live subscription 1, 2
     and 3 months (of 30 days) after signing up, among those who signed up that long before
-    the period's end (None while none has). One query."""
+    the period's end (None while none has). One query over the subscriptions joined to
+    their students, counting distinct students (a join scan, not a subquery per student)."""
     now = min(end, timezone.now())
     local_end = timezone.localtime(end - timedelta(microseconds=1))
     first_month = local_end.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     for _ in range(COHORT_MONTHS - 1):
         first_month = (first_month - timedelta(days=1)).replace(day=1)
-    paying = paying_subscriptions().filter(student=OuterRef("pk"))
-    counts = {"students": Count("pk")}
+    signed_up = F("student__created_at")
+    counts = {"students": Count("student", distinct=True)}
     for months in RETENTION_AFTER:
-        reached = Q(created_at__lte=now - months * MONTH)
-        kept = Exists(paying.filter(_live_at(OuterRef("created_at") + months * MONTH)))
-        counts[f"reached_{months}"] = Count("pk", filter=reached)
-        counts[f"kept_{months}"] = Count("pk", filter=reached & Q(kept))
+        reached = Q(student__created_at__lte=now - months * MONTH)
+        counts[f"reached_{months}"] = Count("student", distinct=True, filter=reached)
+        counts[f"kept_{months}"] = Count(
+            "student", distinct=True, filter=reached & _live_at(signed_up + months * MONTH)
+        )
     rows = (
-        Student.objects.filter(created_at__gte=first_month, created_at__lt=end)
-        .filter(Exists(paying))
-        .annotate(month=TruncMonth("created_at", output_field=DateField()))
+        paying_subscriptions()
+        .filter(student__created_at__gte=first_month, student__created_at__lt=end)
+        .annotate(month=TruncMonth("student__created_at", output_field=DateField()))
         .values("month")
         .annotate(**counts)
         .order_by("month")
