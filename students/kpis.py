@@ -60,8 +60,8 @@ register_kpi(
 )
 register_kpi(
     Kpi(
-        key="onboarding.churn",
-        area="onboarding",
+        key="subscriptions.churn",
+        area="subscriptions",
         label=_("Bajas (suscripciones activas al inicio que terminaron)"),
         unit="%",
         higher_is_better=False,
@@ -71,8 +71,8 @@ register_kpi(
 )
 register_kpi(
     Kpi(
-        key="onboarding.ltv",
-        area="onboarding",
+        key="subscriptions.ltv",
+        area="subscriptions",
         label=_("Valor de vida del alumno (precio medio / bajas mensuales)"),
         unit="USD",
         value=figures.ltv,
@@ -97,8 +97,8 @@ def cohort_rows(start, end):
 
 register_table(
     KpiTable(
-        key="onboarding.cohort_retention",
-        area="onboarding",
+        key="subscriptions.cohort_retention",
+        area="subscriptions",
         label=_("Retención por mes de alta (alumnos de pago con suscripción viva)"),
         columns=(_("Mes de alta"), _("Alumnos"), _("1 mes"), _("2 meses"), _("3 meses")),
         rows=cohort_rows,

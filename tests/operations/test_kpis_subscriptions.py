@@ -88,12 +88,12 @@ def _rows():
 
 def test_churn_is_the_share_of_subscriptions_paying_at_the_start_that_ended(subscriptions):
     # a, b, c paying on Oct 22; b ended on Nov 16. d ended before, g started inside.
-    assert _rows()["onboarding.churn"].value == pytest.approx(100 / 3)
+    assert _rows()["subscriptions.churn"].value == pytest.approx(100 / 3)
 
 
 def test_ltv_is_the_average_plan_price_over_the_monthly_churn(subscriptions):
     # (29 + 79 + 29) / 3 = 45.67 a month, churn 1/3 a month (30 days): 137.
-    assert _rows()["onboarding.ltv"].value == pytest.approx(137)
+    assert _rows()["subscriptions.ltv"].value == pytest.approx(137)
 
 
 def test_ltv_scales_the_churn_of_a_shorter_period_to_a_month(subscriptions):
@@ -101,15 +101,15 @@ def test_ltv_scales_the_churn_of_a_shorter_period_to_a_month(subscriptions):
     # b and g end in it: 2/5 in 7 days, 12/7 a month; average price 245 / 5 = 49.
     with time_machine.travel(NOW, tick=False):
         rows = {row.kpi.key: row for row in dashboard(Period(date(2026, 11, 14), NOW.date()))}
-    assert rows["onboarding.ltv"].value == pytest.approx(49 / (12 / 7))
+    assert rows["subscriptions.ltv"].value == pytest.approx(49 / (12 / 7))
 
 
 def test_nobody_churning_leaves_ltv_without_a_figure(plans):
     a = _student("a", _on(9, 1), plans["basico"])
     _subscription(a, plans["basico"], _on(9, 1))
     rows = _rows()
-    assert rows["onboarding.churn"].value == 0
-    assert rows["onboarding.ltv"].value is None
+    assert rows["subscriptions.churn"].value == 0
+    assert rows["subscriptions.ltv"].value is None
 
 
 def test_cac_is_the_periods_marketing_cost_per_new_paying_student(subscriptions):
@@ -148,6 +148,17 @@ def test_cohort_retention_by_signup_month(subscriptions, admin_client):
 
     with time_machine.travel(NOW, tick=False):
         page = admin_client.get("/admin/?desde=2026-10-22&hasta=2026-11-20").content.decode()
-    section = page.split('data-kpi-table="onboarding.cohort_retention"')[1].split("</table>")[0]
+    section = page.split('data-kpi-table="subscriptions.cohort_retention"')[1].split("</table>")[0]
     assert "septiembre de 2026" in section
     assert "66,7 %" in section
+
+
+def test_the_demo_data_gives_the_subscription_figures_a_value(admin_client, settings):
+    from django.core.management import call_command
+
+    call_command("load_demo_data")
+    page = admin_client.get("/admin/").content.decode()
+    # Three demo subscriptions paying 30 days ago, Carmen's cancelled 10 days ago.
+    churn = page.split('data-kpi="subscriptions.churn"')[1].split("</tr>")[0]
+    assert "33,3 %" in churn
+    assert 'data-kpi-table="subscriptions.cohort_retention"' in page

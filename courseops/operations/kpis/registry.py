@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 AREAS = {
     "onboarding": _("Alta de alumnos"),
+    "subscriptions": _("Suscripciones"),
     "webinars": _("Webinars"),
     "content": _("Contenido"),
     "engagement": _("Seguimiento"),
