@@ -369,3 +369,22 @@ def test_a_payload_without_stripes_dates_gets_the_reading_that_saw_it_start_and_
     sub = Subscription.objects.get()
     assert sub.started_at == datetime(2026, 10, 1, 9, tzinfo=UTC)
     assert sub.ended_at == datetime(2026, 11, 2, 9, tzinfo=UTC)  # kept on later readings
+
+
+def test_the_migration_dates_rows_mirrored_before_stripes_dates_were_kept(linked, plans):
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    migration = importlib.import_module("students.migrations.0006_subscription_lifetime")
+    created, updated = datetime(2026, 9, 1, tzinfo=UTC), datetime(2026, 10, 5, tzinfo=UTC)
+    for sub_id, status in [("sub_live", "active"), ("sub_gone", "canceled")]:
+        Subscription.objects.create(
+            student=linked, plan=plans["basico"], stripe_subscription_id=sub_id, status=status
+        )
+    Subscription.objects.update(created_at=created, updated_at=updated)
+    migration.backfill(django_apps, None)
+    dates = dict(Subscription.objects.values_list("stripe_subscription_id", "started_at"))
+    assert dates == {"sub_live": created, "sub_gone": created}
+    ended = dict(Subscription.objects.values_list("stripe_subscription_id", "ended_at"))
+    assert ended == {"sub_live": None, "sub_gone": updated}
