@@ -86,3 +86,8 @@ def test_marketing_revenue_is_the_plan_price_of_the_periods_new_contacts_who_pay
     assert row.value == pytest.approx(108)
     assert row.previous == pytest.approx(29)
     assert dict(row.series)[date(2026, 11, 15)] == pytest.approx(79)
+
+
+def test_no_paying_contact_is_zero_revenue_not_a_missing_figure():
+    Lead.objects.create(email="browsing@x.io", first_source="api", last_source="api")
+    assert _rows()["marketing.revenue"].value == 0

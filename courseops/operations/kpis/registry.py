@@ -170,4 +170,6 @@ def average_of(queryset, date_field, field):
 
 def sum_of(queryset, date_field, field):
     """value/series: the sum of `field` over the period's rows (0 when none)."""
-    return _aggregate_of(queryset, date_field, Sum(field))
+    figures = _aggregate_of(queryset, date_field, Sum(field))
+    total = figures["value"]
+    return {**figures, "value": lambda start, end: total(start, end) or 0}
