@@ -88,6 +88,7 @@ def test_marketing_revenue_is_the_plan_price_of_the_periods_new_contacts_who_pay
     assert dict(row.series)[date(2026, 11, 15)] == pytest.approx(79)
 
 
-def test_no_paying_contact_is_zero_revenue_not_a_missing_figure():
-    Lead.objects.create(email="browsing@x.io", first_source="api", last_source="api")
+def test_a_period_without_paying_contacts_has_zero_revenue_not_a_missing_figure():
+    with time_machine.travel(_at(15, 9), tick=False):
+        Lead.objects.create(email="browsing@x.io", first_source="api", last_source="api")
     assert _rows()["marketing.revenue"].value == 0
