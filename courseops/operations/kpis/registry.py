@@ -9,7 +9,8 @@ figures in a `kpis.py` module (discovered like `admin.py`):
 `value(start, end)` is one set-based query for the period [start, end); `series(start,
 end)` (optional) one grouped query giving {day: value} for the chart. The dashboard asks
 each KPI for the period, the previous period and the series: a constant number of queries
-whatever the data.
+whatever the data. A figure that is a small table (cohorts, a breakdown) registers a
+`KpiTable` with `register_table`; its `rows(start, end)` is one query too.
 """
 
 from collections.abc import Callable
