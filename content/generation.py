@@ -19,6 +19,9 @@ QUIZ_QUESTIONS = 5
 MIN_QUIZ_QUESTIONS = 1
 MIN_OPTIONS, MAX_OPTIONS = 2, 6
 MAX_KEY_POINTS = 10
+# Output key holding the AI ledger row (AIUsage id) of the call that wrote a summary or
+# quiz: its review draft links to it, so the dashboard knows the prompt version.
+AI_USAGE = "ai_usage"
 
 
 class QuizInvalid(ValueError):
@@ -146,6 +149,7 @@ def lesson_summary(*, lesson, notes, segments, run):
     if not data["key_points"]:
         raise QuizInvalid(_("Ningún punto clave cae dentro de la duración de la clase."))
     data["offline"] = result.offline
+    data[AI_USAGE] = result.usage.pk  # the draft made from this output names its ledger row
     return data
 
 
@@ -253,6 +257,7 @@ def lesson_quiz(*, lesson, summary, run):
         raise QuizInvalid(_("El cuestionario generado no tiene ninguna pregunta válida."))
     quiz = validate_quiz({"questions": valid})
     quiz["offline"] = result.offline
+    quiz[AI_USAGE] = result.usage.pk
     return quiz
 
 

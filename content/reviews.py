@@ -118,7 +118,11 @@ def _draft_for(job, lesson, kind, step):
     existing = lesson_drafts(lesson).filter(kind=kind, context__revision=revision).first()
     if existing is not None:
         return existing
-    data = {key: value for key, value in step.output.items() if key != "offline"}
+    data = {
+        key: value
+        for key, value in step.output.items()
+        if key not in ("offline", generation.AI_USAGE)
+    }
     body = _summary_body(data) if kind == SUMMARY_KIND else _quiz_body(data)
     label = _("Resumen") if kind == SUMMARY_KIND else _("Cuestionario")
     return create_draft(
@@ -128,6 +132,7 @@ def _draft_for(job, lesson, kind, step):
         body=body,
         data=data,
         context={"revision": revision, "job": job.pk, "offline": step.output.get("offline", False)},
+        ai_usage_id=step.output.get(generation.AI_USAGE),
     )
 
 

@@ -76,6 +76,10 @@ def load_students_demo(*, staff):
                     stripe_subscription_id=f"sub_demo_{student.pk}",
                     status=subscription,
                     current_period_end=timezone.now() + timedelta(days=20),
+                    started_at=timezone.now() - timedelta(days=75),
+                    ended_at=timezone.now() - timedelta(days=10)
+                    if subscription == "canceled"
+                    else None,
                 )
     _active_through_the_pipeline(plans)
 

@@ -185,6 +185,10 @@ class Subscription(models.Model):
     status = models.CharField(_("estado"), max_length=30)
     current_period_end = models.DateTimeField(null=True, blank=True)
     cancel_at_period_end = models.BooleanField(default=False)
+    # Stripe's `start_date` and `ended_at`: the paying lifetime churn, LTV and cohort
+    # retention are measured on (our own created_at is only when we first heard of it).
+    started_at = models.DateTimeField(_("empezó"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("terminó"), null=True, blank=True)
     # Stripe's `created` of the newest event applied, so an older event arriving late
     # never overwrites newer state.
     stripe_updated_at = models.DateTimeField(null=True, blank=True)

@@ -35,10 +35,21 @@ class DraftStateError(Exception):
 
 
 def create_draft(
-    *, kind, target, subject, body, data=None, context=None, ai_result=None, recipient=None
+    *,
+    kind,
+    target,
+    subject,
+    body,
+    data=None,
+    context=None,
+    ai_result=None,
+    recipient=None,
+    ai_usage_id=None,
 ):
     """Queue a draft for review, or approve and apply it at once if its kind's policy is
-    `auto` (recorded as an automation, with no user)."""
+    `auto` (recorded as an automation, with no user). `ai_usage_id` names the AI ledger
+    row of a draft assembled later from a stored AI output (a pipeline step's), when the
+    `ai_result` itself is gone."""
     review_kind = get_kind(kind)
     draft = Draft(kind=review_kind.name, recipient=recipient or "", context=_jsonable(context))
     if target is not None:
@@ -53,6 +64,8 @@ def create_draft(
     if ai_result is not None:
         draft.offline = ai_result.offline
         draft.ai_usage = ai_result.usage
+    elif ai_usage_id is not None:
+        draft.ai_usage_id = ai_usage_id
 
     with transaction.atomic():
         draft.save()

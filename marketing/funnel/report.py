@@ -106,6 +106,11 @@ def _pays(now, days=None):
     return Exists(subscriptions)
 
 
+def paying_leads():
+    """Leads whose student pays (the funnel's "paying" stage, at any time)."""
+    return Lead.objects.filter(_pays(None))
+
+
 def _first_paid_at():
     first = Subscription.objects.filter(student=OuterRef("student")).exclude(status__in=NOT_PAYING)
     return Subquery(first.order_by("created_at").values("created_at")[:1])

@@ -49,6 +49,8 @@ class SubscriptionAdmin(ModelAdmin):
         "student",
         "plan",
         "status",
+        "started_at",
+        "ended_at",
         "current_period_end",
         "cancel_at_period_end",
         "stripe_updated_at",
@@ -61,6 +63,8 @@ class SubscriptionAdmin(ModelAdmin):
     readonly_fields = (
         "stripe_subscription_id",
         "status",
+        "started_at",
+        "ended_at",
         "current_period_end",
         "cancel_at_period_end",
         "stripe_updated_at",

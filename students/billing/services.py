@@ -41,6 +41,8 @@ ACCESS_BY_STATUS = {
 }
 # Subscriptions that still give access (a second one keeps a student in when one ends).
 LIVE_STATUSES = ("active", "trialing", "past_due")
+# Statuses of a subscription that is over for good (Stripe sets its `ended_at`).
+ENDED_STATUSES = ("canceled", "incomplete_expired")
 # Audit verb per new status: students.subscription.<verb>.
 STATUS_ACTIONS = {
     "active": "activated",
@@ -184,6 +186,7 @@ def apply_subscription(*, data: dict, read_at: datetime) -> Subscription | None:
         before = {"status": "" if created else subscription.status, "plan": subscription.plan_id}
         for name, value in fields.items():
             setattr(subscription, name, value)
+        _set_lifetime(subscription, data=data, read_at=read_at)
         subscription.save()
         _audit_subscription(subscription, before=before, created=created)
         _apply_access(subscription)
@@ -223,6 +226,21 @@ def _student_for(data):
 def _id(value):
     """An expandable field: an id string, or the expanded object."""
     return value.get("id") if isinstance(value, dict) else value or ""
+
+
+def _set_lifetime(subscription, *, data, read_at):
+    """Stripe's start and end dates; when a payload lacks them, the first reading that saw
+    the subscription started or ended stands in (kept on later readings)."""
+    started = _timestamp(data.get("start_date"))
+    subscription.started_at = started or subscription.started_at or read_at
+    ended = _timestamp(data.get("ended_at"))
+    if ended is None and data["status"] in ENDED_STATUSES:
+        ended = subscription.ended_at or read_at
+    subscription.ended_at = ended
+
+
+def _timestamp(value):
+    return datetime.fromtimestamp(value, tz=UTC) if value else None
 
 
 def _period_end(data):

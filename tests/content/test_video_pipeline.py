@@ -123,6 +123,10 @@ def test_video_is_split_around_silence_transcribed_joined_and_summarised(
     drafts = {d.kind: d for d in lesson_drafts(video_lesson)}
     assert drafts["lesson_quiz"].data == {"questions": quiz}
     assert drafts["lesson_summary"].data["summary"] == SUMMARY["summary"]
+    # Each draft names the ledger row of the call that wrote it (its prompt version).
+    assert drafts["lesson_quiz"].ai_usage.prompt_name == "lesson_quiz"
+    assert drafts["lesson_summary"].ai_usage.prompt_name == "lesson_summary"
+    assert drafts["lesson_summary"].ai_usage.prompt_version
 
 
 def test_parts_transcribed_before_a_failure_are_not_sent_again(

@@ -10,12 +10,14 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from content.models import ContentJob, Course, JobStep, Lesson
 from courseops.ai.models import AIUsage
 from courseops.operations.kpis.services import Period, dashboard, period_from
 from courseops.operations.models import KpiTarget
 from courseops.reviews.models import Draft, DraftStatus
-from marketing.models import Lead
-from students.models import OnboardingStep, Plan, Student
+from engagement.models import ActivityEvent, ActivityKind
+from marketing.models import Lead, MarketingCost
+from students.models import OnboardingStep, Plan, Student, Subscription
 from surveys.models import Answer, Survey
 from surveys.services import survey_for
 from webinars.models import Registration, Webinar
@@ -183,3 +185,64 @@ def test_csv_export(data, admin_client):
 
 def test_csv_needs_staff(client):
     assert client.get("/admin/kpis.csv").status_code == 302
+
+
+def _grow(n, offset):
+    """n more rows of everything the subscription, content, marketing and AI figures read,
+    spread over several callers, prompt versions and cohorts."""
+    plan = Plan.objects.get()
+    course = Course.objects.get_or_create(title="Bench")[0]
+    for i in range(offset, offset + n):
+        student = _student(
+            1000 + i, created=_at(1 + i % 19), plan=plan, activated_after=timedelta(minutes=3)
+        )
+        Subscription.objects.create(
+            student=student,
+            plan=plan,
+            stripe_subscription_id=f"sub_grow_{i}",
+            status="canceled" if i % 3 else "active",
+            started_at=_at(1 + i % 19) - timedelta(days=40 * (i % 4)),
+            ended_at=_at(15 + i % 5) if i % 3 else None,
+        )
+        ActivityEvent.objects.create(
+            student=student, kind=ActivityKind.SIGN_IN, occurred_at=_at(15 + i % 5), source="api"
+        )
+        Lead.objects.create(
+            email=f"grow{i}@x.io", first_source="api", last_source="api", student=student
+        )
+        MarketingCost.objects.create(spent_on=date(2026, 11, 14 + i % 7), amount=10)
+        job = ContentJob.objects.create(lesson=Lesson.objects.create(course=course, title=f"L{i}"))
+        JobStep.objects.create(
+            job=job,
+            name=JobStep.Name.PUBLISH,
+            status=JobStep.Status.DONE,
+            finished_at=_at(15 + i % 5),
+        )
+        usage = AIUsage.objects.create(
+            prompt_name=f"prompt_{i % 5}",
+            prompt_version=str(i),
+            requested_by=f"{['content', 'students', 'engagement', 'x'][i % 4]}.{i}",
+            cost_usd="0.01",
+            created_at=_at(15 + i % 5),
+        )
+        Draft.objects.create(
+            kind="welcome_email",
+            status=DraftStatus.APPLIED,
+            generated_body="a",
+            body="a" if i % 2 else "b",
+            ai_usage=usage,
+            decided_at=_at(15 + i % 5),
+        )
+
+
+def test_every_figure_and_table_keeps_the_page_in_constant_queries(data, admin_client):
+    def page_queries():
+        with time_machine.travel(NOW, tick=False), CaptureQueriesContext(connection) as queries:
+            response = admin_client.get("/admin/?dias=7")
+        assert response.status_code == 200
+        return len(queries)
+
+    _grow(3, 0)
+    small = page_queries()
+    _grow(30, 3)
+    assert page_queries() == small

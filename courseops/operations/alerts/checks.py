@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, Max, Q
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django_celery_beat.models import PeriodicTask
@@ -15,6 +16,7 @@ from courseops.ai import budget
 from courseops.core import heartbeat
 from courseops.messaging.models import PENDING, OutboundMessage, Status
 from courseops.operations.alerts.registry import Finding, alert_check
+from courseops.operations.kpis.services import current_period, missed_targets
 from courseops.webhooks.models import WebhookEvent
 
 
@@ -175,3 +177,27 @@ def processes_silent(now):
                 if age is None
                 else _("Visto por última vez hace %(seconds)d s.") % {"seconds": age},
             )
+
+
+def _figure(value, unit):
+    return f"{number_format(round(value, 1), 1)} {unit}".strip()
+
+
+@alert_check("operations.kpi_targets", gettext_lazy("Indicador por debajo del objetivo"))
+def kpis_missing_targets(now):
+    """One incident per KPI whose figure for the dashboard's default period (the last 30
+    days) misses its target; it resolves when the figure is back on target. One query per
+    KPI with a target, whatever the data."""
+    period = current_period(now)
+    for row in missed_targets(period):
+        yield Finding(
+            key=row.kpi.key,
+            title=_("«%(kpi)s» no alcanza el objetivo: %(value)s (objetivo %(target)s)")
+            % {
+                "kpi": row.kpi.label,
+                "value": _figure(row.value, row.kpi.unit),
+                "target": _figure(row.target, row.kpi.unit),
+            },
+            detail=_("Periodo del %(first)s al %(last)s; el panel de indicadores lo detalla.")
+            % {"first": period.first.isoformat(), "last": period.last.isoformat()},
+        )

@@ -9,7 +9,8 @@ figures in a `kpis.py` module (discovered like `admin.py`):
 `value(start, end)` is one set-based query for the period [start, end); `series(start,
 end)` (optional) one grouped query giving {day: value} for the chart. The dashboard asks
 each KPI for the period, the previous period and the series: a constant number of queries
-whatever the data.
+whatever the data. A figure that is a small table (cohorts, a breakdown) registers a
+`KpiTable` with `register_table`; its `rows(start, end)` is one query too.
 """
 
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 AREAS = {
     "onboarding": _("Alta de alumnos"),
+    "subscriptions": _("Suscripciones"),
     "webinars": _("Webinars"),
     "content": _("Contenido"),
     "engagement": _("Seguimiento"),
@@ -44,9 +46,24 @@ class Kpi:
     # Whether a higher figure is better (a target is then a floor) or worse (a ceiling).
     higher_is_better: bool = True
     target: float | None = None  # the default target; staff override it in the dashboard
+    # Shown instead of "—" when the period has no figure (e.g. CAC with no cost entered).
+    no_data: str = ""
+
+
+@dataclass(frozen=True)
+class KpiTable:
+    """A small table on the dashboard (cohorts, a breakdown): `rows(start, end)` gives
+    the cells under `columns` (strings or None) in one query."""
+
+    key: str
+    area: str
+    label: str
+    columns: tuple
+    rows: Callable[[datetime, datetime], list[list]]
 
 
 _KPIS: dict[str, Kpi] = {}
+_TABLES: dict[str, KpiTable] = {}
 
 
 def register_kpi(kpi: Kpi) -> Kpi:
@@ -54,9 +71,19 @@ def register_kpi(kpi: Kpi) -> Kpi:
     return kpi
 
 
+def register_table(table: KpiTable) -> KpiTable:
+    _TABLES[table.key] = table
+    return table
+
+
 def registered_kpis() -> list[Kpi]:
     autodiscover_modules("kpis")
     return list(_KPIS.values())
+
+
+def registered_tables() -> list[KpiTable]:
+    autodiscover_modules("kpis")
+    return list(_TABLES.values())
 
 
 def _in(field, start, end):
@@ -144,4 +171,6 @@ def average_of(queryset, date_field, field):
 
 def sum_of(queryset, date_field, field):
     """value/series: the sum of `field` over the period's rows (0 when none)."""
-    return _aggregate_of(queryset, date_field, Sum(field))
+    figures = _aggregate_of(queryset, date_field, Sum(field))
+    total = figures["value"]
+    return {**figures, "value": lambda start, end: total(start, end) or 0}

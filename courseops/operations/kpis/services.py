@@ -8,7 +8,13 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
-from courseops.operations.kpis.registry import AREAS, Kpi, registered_kpis
+from courseops.operations.kpis.registry import (
+    AREAS,
+    Kpi,
+    KpiTable,
+    registered_kpis,
+    registered_tables,
+)
 from courseops.operations.models import KpiTarget
 
 PERIODS = {"7": 7, "30": 30, "90": 90, "365": 365}
@@ -101,12 +107,47 @@ def dashboard(period: Period) -> list[Row]:
     return rows
 
 
-def by_area(rows):
-    """[(area label, [rows])] in the areas' order."""
+@dataclass
+class Table:
+    table: KpiTable
+    cells: list[list]
+
+
+def tables(period: Period) -> list[Table]:
+    start, end = period.bounds()
+    return [Table(table=table, cells=table.rows(start, end)) for table in registered_tables()]
+
+
+def current_period(now=None) -> Period:
+    """The dashboard's default period (the last 30 days, today included)."""
+    today = timezone.localdate(now)
+    return period_from({}, today=today)
+
+
+def missed_targets(period: Period) -> list[Row]:
+    """The KPIs with a target whose figure for `period` misses it: one query for the
+    targets, then one value per KPI that has a target (no previous period, no series)."""
+    start, end = period.bounds()
+    chosen = targets()
+    missed = []
+    for kpi in registered_kpis():
+        target = chosen.get(kpi.key, kpi.target)
+        if target is None:
+            continue
+        row = Row(kpi=kpi, value=_number(kpi.value(start, end)), previous=None, target=target)
+        if row.status == "miss":
+            missed.append(row)
+    return missed
+
+
+def by_area(rows, tables=()):
+    """[(area label, [rows], [tables])] in the areas' order."""
     grouped = {}
     for row in rows:
-        grouped.setdefault(row.kpi.area, []).append(row)
-    return [(AREAS.get(area, area), grouped[area]) for area in AREAS if area in grouped]
+        grouped.setdefault(row.kpi.area, ([], []))[0].append(row)
+    for table in tables:
+        grouped.setdefault(table.table.area, ([], []))[1].append(table)
+    return [(AREAS.get(area, area), *grouped[area]) for area in AREAS if area in grouped]
 
 
 def as_csv(rows, period) -> str:

@@ -3,7 +3,14 @@
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpResponse
 
-from courseops.operations.kpis.services import PERIODS, as_csv, by_area, dashboard, period_from
+from courseops.operations.kpis.services import (
+    PERIODS,
+    as_csv,
+    by_area,
+    dashboard,
+    period_from,
+    tables,
+)
 
 CHART_WIDTH, CHART_HEIGHT = 220, 40
 
@@ -29,7 +36,8 @@ def dashboard_callback(request, context):
         row.points = chart_points(row.series)
     context["kpi"] = {
         "period": period,
-        "areas": by_area(rows),
+        "areas": by_area(rows, tables(period)),
+        "missed": [row for row in rows if row.status == "miss"],
         "choices": list(PERIODS),
         "query": request.GET.urlencode(),
         "width": CHART_WIDTH,

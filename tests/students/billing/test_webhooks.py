@@ -1,4 +1,7 @@
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 from django.core import mail
 
 from courseops.audit.services import history
@@ -329,3 +332,59 @@ def test_a_student_still_onboarding_is_left_for_the_pipeline_to_activate(
     linked.refresh_from_db()
     assert linked.status == Student.Status.ONBOARDING
     assert Subscription.objects.get().status == "active"
+
+
+def test_the_mirror_keeps_stripes_start_and_end_dates_for_churn_and_retention(
+    fake_stripe, linked, deliver
+):
+    started, ended = 1_788_220_800, 1_793_491_200  # 2026-09-01, 2026-11-01 (UTC)
+    fake_stripe.set_subscription()
+    fake_stripe.subscriptions["sub_1"]["start_date"] = started
+    deliver(event("customer.subscription.created", fake_stripe.subscriptions["sub_1"]))
+    sub = Subscription.objects.get()
+    assert sub.started_at == datetime(2026, 9, 1, tzinfo=UTC)
+    assert sub.ended_at is None
+
+    fake_stripe.set_subscription(status="canceled")
+    fake_stripe.subscriptions["sub_1"].update(start_date=started, ended_at=ended)
+    deliver(event("customer.subscription.deleted", fake_stripe.subscriptions["sub_1"]))
+    sub.refresh_from_db()
+    assert sub.started_at == datetime(2026, 9, 1, tzinfo=UTC)
+    assert sub.ended_at == datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def test_a_payload_without_stripes_dates_gets_the_reading_that_saw_it_start_and_end(
+    fake_stripe, linked, deliver
+):
+    with time_machine.travel(datetime(2026, 10, 1, 9, tzinfo=UTC), tick=False):
+        deliver(event("customer.subscription.created", fake_stripe.set_subscription()))
+    with time_machine.travel(datetime(2026, 11, 2, 9, tzinfo=UTC), tick=False):
+        deliver(
+            event("customer.subscription.deleted", fake_stripe.set_subscription(status="canceled"))
+        )
+    with time_machine.travel(datetime(2026, 11, 3, 9, tzinfo=UTC), tick=False):
+        deliver(
+            event("customer.subscription.updated", fake_stripe.set_subscription(status="canceled"))
+        )
+    sub = Subscription.objects.get()
+    assert sub.started_at == datetime(2026, 10, 1, 9, tzinfo=UTC)
+    assert sub.ended_at == datetime(2026, 11, 2, 9, tzinfo=UTC)  # kept on later readings
+
+
+def test_the_migration_dates_rows_mirrored_before_stripes_dates_were_kept(linked, plans):
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    migration = importlib.import_module("students.migrations.0006_subscription_lifetime")
+    created, updated = datetime(2026, 9, 1, tzinfo=UTC), datetime(2026, 10, 5, tzinfo=UTC)
+    for sub_id, status in [("sub_live", "active"), ("sub_gone", "canceled")]:
+        Subscription.objects.create(
+            student=linked, plan=plans["basico"], stripe_subscription_id=sub_id, status=status
+        )
+    Subscription.objects.update(created_at=created, updated_at=updated)
+    migration.backfill(django_apps, None)
+    dates = dict(Subscription.objects.values_list("stripe_subscription_id", "started_at"))
+    assert dates == {"sub_live": created, "sub_gone": created}
+    ended = dict(Subscription.objects.values_list("stripe_subscription_id", "ended_at"))
+    assert ended == {"sub_live": None, "sub_gone": updated}
