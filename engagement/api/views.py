@@ -1,6 +1,5 @@
 """Thin API views: an LMS's activity batches and a student's progress."""
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -16,7 +15,7 @@ from engagement.services.assignments import MAX_TEXT, submit_assignment
 from engagement.services.faq import ask_question
 from engagement.services.intake import MAX_BATCH, ActivityRow, parse_rows
 from engagement.services.progress import progress_for
-from students.models import Student
+from students.models import Language, Student
 
 
 class ActivityBatch(APIView):
@@ -105,7 +104,7 @@ class QuestionInput(serializers.Serializer):
     email = serializers.EmailField(required=False)
     student_id = serializers.IntegerField(required=False, min_value=1)
     language = serializers.ChoiceField(
-        choices=[code for code, _name in settings.LANGUAGES],
+        choices=Language.choices,
         required=False,
         help_text="The language to answer in; by default the student's, else Spanish.",
     )
