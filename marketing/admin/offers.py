@@ -59,9 +59,23 @@ class OfferAdmin(ModelAdmin):
 
 @admin.register(OfferRedemption)
 class OfferRedemptionAdmin(ModelAdmin):
-    list_display = ("offer", "email", "amount_discount", "currency", "at")
-    list_select_related = ("offer",)
+    list_display = (
+        "offer",
+        "email",
+        "campaign",
+        "sequence_step",
+        "amount_discount",
+        "currency",
+        "at",
+    )
+    list_select_related = ("offer", "campaign", "step__sequence")
+    list_filter = ("offer", "campaign")
     search_fields = ("email",)
+    show_full_result_count = False
+
+    @admin.display(description=_("paso de secuencia"))
+    def sequence_step(self, obj):
+        return f"{obj.step.sequence.name} · {obj.step}" if obj.step else "—"
 
     def has_add_permission(self, request):
         return False

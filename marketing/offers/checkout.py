@@ -77,3 +77,20 @@ def offer_checkout(*, plan, email, offer, metadata):
         if exc.permanent and exc.code != "plan_unavailable" and settings.STRIPE_SECRET_KEY:
             raise OfferRefused(str(exc)) from exc
         raise
+
+
+def live_offer(offer, *, now=None):
+    """`offer` if it can be applied now, else None (an email never promotes a dead one)."""
+    return offer if offer is not None and not unavailable_reason(offer, now=now) else None
+
+
+def offer_for_message(offer, *, url):
+    """What an email shows of the offer, with the contact's own link."""
+    return {
+        "headline": offer.headline or offer.name,
+        "text": offer.text,
+        "code": offer.code,
+        "discount": str(offer.discount_label()),
+        "expires_at": offer.expires_at,
+        "url": url,
+    }
