@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from content.models import Lesson
 from courseops.operations.fields import EncryptedCharField
 from students.models import Language
 
@@ -154,6 +155,15 @@ class SocialBrief(models.Model):
     language = models.CharField(
         _("idioma"), max_length=2, choices=Language.choices, default=Language.SPANISH
     )
+    # The lesson the brief was made from (one brief, so one set of drafts, per lesson).
+    lesson = models.OneToOneField(
+        Lesson,
+        verbose_name=_("lección"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("creado"), auto_now_add=True)
 
     class Meta:
@@ -163,3 +173,13 @@ class SocialBrief(models.Model):
 
     def __str__(self):
         return self.topic
+
+
+class LessonForSocial(Lesson):
+    """Content's lessons as marketing sees them (read only): where staff ask for a
+    lesson's social drafts. A proxy, so content knows nothing of it."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("lección para redes")
+        verbose_name_plural = _("lecciones para redes")
