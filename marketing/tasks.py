@@ -86,3 +86,10 @@ def draft_lesson_social_posts(self, lesson_id):
         if getattr(exc, "permanent", True) or self.request.retries >= 3:
             raise
         raise self.retry(exc=exc, countdown=getattr(exc, "retry_after", None) or 300) from exc
+
+
+@shared_task(name="marketing.refresh_social_tokens", ignore_result=True)
+def refresh_social_tokens():
+    from marketing.social.tokens import refresh_meta_tokens
+
+    refresh_meta_tokens()

@@ -1,7 +1,7 @@
 """Social channels (slots, provider, token expiry) and their posts (schedule, status, the
 network's id), with an action to schedule a text at the next free slot."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import OuterRef, Subquery
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +13,7 @@ from marketing.social.links import track_links
 from marketing.social.models import LessonForSocial, SocialBrief, SocialChannel, SocialPost
 from marketing.social.reports import best_slots, posts_with_clicks
 from marketing.social.schedule import reschedule_post
+from marketing.social.tokens import TokenCheckError, refresh_token_expiry
 
 WEEKDAYS = (
     _("lunes"),
@@ -41,6 +42,24 @@ class SocialChannelAdmin(ModelAdmin):
         "suggested_slots",
     )
     readonly_fields = ("suggested_slots",)
+    actions = ("check_token",)
+
+    @admin.action(description=_("Comprobar en Meta cuándo caduca el token (Facebook)"))
+    def check_token(self, request, queryset):
+        for channel in queryset.filter(provider=SocialChannel.Provider.FACEBOOK):
+            try:
+                expires_at = refresh_token_expiry(channel=channel)
+            except TokenCheckError as exc:
+                self.message_user(request, f"{channel}: {exc}", messages.ERROR)
+                continue
+            if expires_at is None:
+                text = _("%(channel)s: el token no caduca.") % {"channel": channel}
+            else:
+                text = _("%(channel)s: el token caduca el %(when)s.") % {
+                    "channel": channel,
+                    "when": expires_at.date().isoformat(),
+                }
+            self.message_user(request, text)
 
     @admin.display(description=_("mejores horarios (clics por publicación, 90 días)"))
     def suggested_slots(self, obj):

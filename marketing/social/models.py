@@ -23,6 +23,7 @@ class SocialChannel(models.Model):
         CONSOLE = "console", _("Consola (no publica; para pruebas)")
         WEBHOOK = "webhook", _("Webhook firmado (Zapier, Make, n8n)")
         LINKEDIN = "linkedin", _("API de LinkedIn (página de empresa)")
+        FACEBOOK = "facebook", _("API de Meta (página de Facebook)")
 
     name = models.CharField(_("nombre"), max_length=100)
     network = models.CharField(_("red"), max_length=10, choices=Network.choices)
@@ -34,8 +35,8 @@ class SocialChannel(models.Model):
         max_length=500,
         blank=True,
         help_text=_(
-            "LinkedIn: el URN de la página (urn:li:organization:123). Webhook: la URL a la "
-            "que se envía la publicación."
+            "LinkedIn: el URN de la página (urn:li:organization:123). Facebook: el id de la "
+            "página (123456789). Webhook: la URL a la que se envía la publicación."
         ),
     )
     access_token = EncryptedCharField(_("token de acceso"), blank=True)
