@@ -120,6 +120,26 @@ def offer_apply(draft, user):
     log_action(offer, "marketing.offer.activated", user=user, data={"draft": draft.pk})
 
 
+def withdraw_offer(*, offer, user=None):
+    """End the offer: our links and pages stop applying it at once, and its promotion code
+    is deactivated in Stripe so a typed code stops working too. Returns the Stripe error
+    when Stripe could not be told ("" when it was): staff retry then."""
+    Offer.objects.filter(pk=offer.pk).update(status=Offer.Status.ENDED)
+    offer.status = Offer.Status.ENDED
+    error = ""
+    if offer.stripe_promotion_code_id:
+        try:
+            call(
+                get_client().v1.promotion_codes.update,
+                offer.stripe_promotion_code_id,
+                params={"active": False},
+            )
+        except BillingError as exc:
+            error = str(exc)
+    log_action(offer, "marketing.offer.withdrawn", user=user, data={"stripe_error": error})
+    return error
+
+
 # --- Redemptions ----------------------------------------------------------------------
 
 

@@ -3,6 +3,8 @@ it and from a contact's personal link, with who sent the buyer in the session's 
 an offer that cannot be used any more leads to the normal price with a clear message.
 Stripe is the local fake (the real SDK runs); we assert what it received."""
 
+import json
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -10,6 +12,7 @@ import pytest
 import time_machine
 from django.test import Client
 from django.urls import reverse
+from werkzeug import Response
 
 from marketing.landing.models import LandingPage
 from marketing.models import Lead, LeadForm
@@ -258,3 +261,58 @@ def test_a_personal_link_speaks_the_contacts_language(visitor, offer, lead, plan
     path = personal_link(offer=offer, lead=lead).removeprefix("https://ops.example.com")
 
     assert '<html lang="en">' in visitor.get(path).content.decode()
+
+
+# --- Withdrawing --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def promotion_updates(fake_stripe):
+    updates = []
+
+    def update(request):
+        if fake_stripe.fail_next:
+            return fake_stripe.fail_next.pop(0)
+        updates.append((request.path, request.form.to_dict()))
+        body = {"id": request.path.rsplit("/", 1)[1], "object": "promotion_code", "active": False}
+        return Response(json.dumps(body), content_type="application/json")
+
+    fake_stripe.server.expect_request(
+        re.compile(r"^/v1/promotion_codes/[^/]+$"), method="POST"
+    ).respond_with_handler(update)
+    return updates
+
+
+def test_withdrawing_an_offer_stops_our_links_at_once_and_deactivates_the_code_in_stripe(
+    visitor, offer, lead, plans, promotion_updates, fake_stripe, client, staff_user
+):
+    path = personal_link(offer=offer, lead=lead).removeprefix("https://ops.example.com")
+    client.force_login(staff_user)
+
+    response = client.post(
+        "/admin/marketing/offer/",
+        {"action": "withdraw", "_selected_action": [offer.pk]},
+        follow=True,
+    )
+
+    assert "retirada." in response.content.decode()
+    assert promotion_updates == [("/v1/promotion_codes/promo_1", {"active": "false"})]
+    offer.refresh_from_db()
+    assert offer.status == Offer.Status.ENDED
+    assert "Esta oferta ya no está disponible." in visitor.get(path).content.decode()
+
+
+def test_a_stripe_outage_while_withdrawing_still_ends_the_offer_here_and_says_so(
+    offer, promotion_updates, fake_stripe, client, staff_user
+):
+    client.force_login(staff_user)
+    fake_stripe.fail_next.append(stripe_error(500, "boom", type_="api_error"))
+    action = {"action": "withdraw", "_selected_action": [offer.pk]}
+
+    first = client.post("/admin/marketing/offer/", action, follow=True)
+    second = client.post("/admin/marketing/offer/", action, follow=True)  # staff retry
+
+    assert "Stripe no desactivó el código" in first.content.decode()
+    assert "retirada." in second.content.decode()
+    assert promotion_updates == [("/v1/promotion_codes/promo_1", {"active": "false"})]
+    assert Offer.objects.get(pk=offer.pk).status == Offer.Status.ENDED
