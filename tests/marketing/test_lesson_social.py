@@ -231,3 +231,20 @@ def test_marketing_imports_only_contents_signal_and_lesson_and_content_never_mar
     from_content = {i for i in imports("marketing") if i[0].split(".")[0] == "content"}
     assert from_content == {("content.signals", "lesson_published"), ("content.models", "Lesson")}
     assert not {i for i in imports("content") if i[0].split(".")[0] == "marketing"}
+
+
+def test_the_brief_list_with_its_lessons_loads_in_the_same_number_of_queries_at_two_sizes(
+    lesson, client, staff_user
+):
+    client.force_login(staff_user)
+    counts = []
+    for size in (1, 9):
+        for n in range(SocialBrief.objects.count(), size):
+            other = Lesson.objects.create(course=lesson.course, title=f"L{n}")
+            SocialBrief.objects.create(lesson=other, topic=f"L{n}")
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get("/admin/marketing/socialbrief/")
+        assert page.status_code == 200
+        counts.append(len(queries))
+    assert "IA aplicada · 1. L0" in page.content.decode()
+    assert counts[0] == counts[1]

@@ -303,3 +303,21 @@ def test_the_redemption_list_loads_in_the_same_number_of_queries_at_two_sizes(
             assert client.get("/admin/marketing/offerredemption/").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_the_campaign_list_with_offers_and_uses_loads_in_constant_queries(
+    campaign, offer, client, staff_user
+):
+    client.force_login(staff_user)
+    counts = []
+    for size in (1, 8):
+        for n in range(Campaign.objects.count(), size):
+            other = Campaign.objects.create(name=f"C{n}", offer=offer)
+            OfferRedemption.objects.create(
+                offer=offer, stripe_event_id=f"evt_{n}", redeemed_by=f"sub_{n}", at=NOW,
+                campaign=other,
+            )  # fmt: skip
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/admin/marketing/campaign/").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
