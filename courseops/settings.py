@@ -277,6 +277,9 @@ LOGGING = {
         "django_structlog": {"level": LOG_LEVEL},
         # WeasyPrint logs every page it lays out at INFO: one line per page of a lesson PDF.
         "weasyprint.progress": {"level": "WARNING"},
+        # httpx logs every request's full URL at INFO, and some vendors take a token in the
+        # query (Meta's debug_token): keep those URLs out of the logs.
+        "httpx": {"level": "WARNING"},
     },
 }
 DJANGO_STRUCTLOG_CELERY_ENABLED = True

@@ -3,6 +3,7 @@ published once and only with the post id Graph returns; an outcome that may have
 (5xx, a timeout after sending, an answer without the id) is left for staff, never
 re-sent; the token's expiry is read from `debug_token` and feeds the expiring-token alert."""
 
+import logging
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl
 
@@ -254,3 +255,13 @@ def test_the_admin_action_reads_the_expiry_of_the_chosen_page(page, clock, clien
     assert "el token caduca el 2027-01-20" in response.content.decode()
     page.refresh_from_db()
     assert page.token_expires_at == datetime(2027, 1, 20, tzinfo=UTC)
+
+
+def test_the_page_token_in_debug_tokens_query_never_reaches_the_logs(page, clock, caplog):
+    caplog.set_level(logging.DEBUG, logger="courseops")
+    with respx.mock() as router:
+        router.get(DEBUG_URL).mock(return_value=debug_answer(is_valid=True, expires_at=0))
+        refresh_token_expiry(channel=page)
+
+    assert logging.getLogger("httpx").getEffectiveLevel() >= logging.WARNING
+    assert "EAAG-page-token" not in caplog.text
