@@ -78,12 +78,13 @@ class OfferRedemptionAdmin(ModelAdmin):
         "email",
         "campaign",
         "sequence_step",
+        "landing_page",
         "amount_discount",
         "currency",
         "at",
     )
-    list_select_related = ("offer", "campaign", "step__sequence")
-    list_filter = ("offer", "campaign")
+    list_select_related = ("offer", "campaign", "step__sequence", "landing_page")
+    list_filter = ("offer", "campaign", "landing_page")
     search_fields = ("email",)
     show_full_result_count = False
 

@@ -99,7 +99,8 @@ class OfferRedemption(models.Model):
     lead = models.ForeignKey(
         Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # What sent the buyer (the Checkout Session's metadata, from a personal offer link).
+    # What sent the buyer (the Checkout Session's metadata: a personal offer link from a
+    # campaign or a sequence step, or a landing page promoting the offer).
     campaign = models.ForeignKey(
         Campaign,
         verbose_name=_("campaña"),
@@ -111,6 +112,14 @@ class OfferRedemption(models.Model):
     step = models.ForeignKey(
         Step,
         verbose_name=_("paso de secuencia"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="offer_redemptions",
+    )
+    landing_page = models.ForeignKey(
+        "marketing.LandingPage",
+        verbose_name=_("landing page"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

@@ -13,6 +13,7 @@ from courseops.audit.services import log_action
 from courseops.reviews.registry import ApplyError
 from courseops.reviews.services import create_draft
 from courseops.webhooks.models import WebhookEvent
+from marketing.landing.models import LandingPage
 from marketing.models import Campaign, Step
 from marketing.offers.models import InboxCursor, Offer, OfferRedemption
 from marketing.services.leads import find_lead
@@ -226,12 +227,14 @@ def _offers_for(found):
 
 
 def _source(obj):
-    """{"campaign_id", "step_id"} named by a Checkout Session's metadata (set by a
-    personal offer link) that still exist; {} for an invoice or a typed code."""
+    """{"campaign_id", "step_id", "landing_page_id"} named by a Checkout Session's metadata
+    (set by a personal offer link or a landing page) that still exist; {} for an invoice
+    or a typed code."""
     metadata = obj.get("metadata") or {}
     ids = {
         "campaign_id": (Campaign, str(metadata.get("campaign") or "")),
         "step_id": (Step, str(metadata.get("step") or "")),
+        "landing_page_id": (LandingPage, str(metadata.get("landing") or "")),
     }
     return {
         field: int(value)
@@ -260,10 +263,10 @@ def _redeem(offer, event, obj, now):
             )
     except IntegrityError:
         # Counted before (this event again, or the same subscription's other one). When
-        # the invoice came first, its checkout still says which campaign or step it was.
+        # the invoice came first, its checkout still says what sent the buyer.
         if source:
             OfferRedemption.objects.filter(
-                offer=offer, redeemed_by=redeemed_by, campaign=None, step=None
+                offer=offer, redeemed_by=redeemed_by, campaign=None, step=None, landing_page=None
             ).update(**source)
         return []
     log_action(offer, "marketing.offer.redeemed", data={"event": event["event_id"], **source})

@@ -1,7 +1,7 @@
 """Offers in campaigns and sequence steps: each contact's message carries the offer's
 text, its code and their own link (merged once per contact at send time, through the
 resume-safe batches), and a redemption that comes back from Stripe is attributed to the
-campaign or step that sent the buyer, and shown in the admin."""
+campaign, step or landing page that sent the buyer, and shown in the admin."""
 
 import re
 from datetime import UTC, datetime, timedelta
@@ -15,7 +15,18 @@ from django.test.utils import CaptureQueriesContext
 
 from courseops.messaging.models import OutboundMessage
 from courseops.reviews.services import apply_draft, approve_draft
-from marketing.models import Campaign, Enrolment, Lead, Recipient, Segment, Sequence, Step, Variant
+from marketing.landing.models import LandingPage
+from marketing.models import (
+    Campaign,
+    Enrolment,
+    Lead,
+    LeadForm,
+    Recipient,
+    Segment,
+    Sequence,
+    Step,
+    Variant,
+)
 from marketing.offers.checkout import read_personal_link
 from marketing.offers.models import Offer, OfferRedemption
 from marketing.offers.services import record_redemptions
@@ -226,7 +237,13 @@ def test_redemptions_from_campaign_and_step_links_are_attributed_and_shown_in_th
     campaign, sequence, offer, deliver, fake_stripe, plans, clock, client, staff_user
 ):
     step = sequence.steps.get(position=1)
-    for n, email in enumerate(("p0@example.com", "p1@example.com", "p2@example.com"), 1):
+    page = LandingPage.objects.create(
+        slug="oferta", title="Oferta", description="Oferta", headline="Oferta", offer=offer,
+        form=LeadForm.objects.create(slug="oferta", name="Oferta"), published=True,
+    )  # fmt: skip
+    for n, email in enumerate(
+        ("p0@example.com", "p1@example.com", "p2@example.com", "p5@example.com"), 1
+    ):
         fake_stripe.set_subscription(id=f"sub_{n}", email=email)
     # p0 and p1 came from the campaign, p2 from the sequence step; the invoice of p1
     # arrives before its checkout, and p3 typed the code without any link.
@@ -261,6 +278,16 @@ def test_redemptions_from_campaign_and_step_links_are_attributed_and_shown_in_th
             ),
         )
     )
+    deliver(
+        event(
+            "checkout.session.completed",
+            completed(
+                email="p5@example.com",
+                subscription="sub_4",
+                metadata={"plan": "basico", "offer": str(offer.pk), "landing": str(page.pk)},
+            ),
+        )
+    )
     deliver(event("invoice.paid", paid_invoice(email="p3@example.com", subscription="sub_9")))
     deliver(event("checkout.session.completed", completed(
         email="p4@example.com", subscription="sub_8",
@@ -269,15 +296,16 @@ def test_redemptions_from_campaign_and_step_links_are_attributed_and_shown_in_th
     record_redemptions()
 
     rows = {
-        r.redeemed_by: (r.campaign_id, r.step_id, r.amount_discount)
+        r.redeemed_by: (r.campaign_id, r.step_id, r.landing_page_id, r.amount_discount)
         for r in OfferRedemption.objects.all()
     }
     assert rows == {
-        "sub_1": (campaign.pk, None, 725),
-        "sub_2": (campaign.pk, None, 725),  # its checkout named the campaign afterwards
-        "sub_3": (None, step.pk, 725),
-        "sub_9": (None, None, 725),
-        "sub_8": (None, None, 725),  # an unknown campaign id is not kept
+        "sub_1": (campaign.pk, None, None, 725),
+        "sub_2": (campaign.pk, None, None, 725),  # its checkout named the campaign afterwards
+        "sub_3": (None, step.pk, None, 725),
+        "sub_4": (None, None, page.pk, 725),
+        "sub_9": (None, None, None, 725),
+        "sub_8": (None, None, None, 725),  # an unknown campaign id is not kept
     }
     client.force_login(staff_user)
     campaigns = client.get("/admin/marketing/campaign/").content.decode()
