@@ -22,18 +22,16 @@ class OfferRefused(Exception):
     """Stripe would not apply the offer's code (it ended there before it did here)."""
 
 
-def unavailable_reason(offer, *, now=None, redemptions=None):
-    """Why `offer` cannot be applied now ("" when it can). `redemptions`: its count of
-    uses when the caller has it already (else one query)."""
+def unavailable_reason(offer, *, now=None):
+    """Why `offer` cannot be applied now ("" when it can). Uses count as recorded from
+    Stripe's events (a few minutes behind): Stripe itself refuses a code used up since."""
     now = now or timezone.now()
     if offer.status != Offer.Status.ACTIVE or not offer.stripe_promotion_code_id:
         return _("Esta oferta ya no está disponible.")
     if offer.expires_at and offer.expires_at <= now:
         return _("Esta oferta caducó el %(date)s.") % {"date": offer.expires_at.date().isoformat()}
-    if offer.max_redemptions:
-        used = offer.redemptions.count() if redemptions is None else redemptions
-        if used >= offer.max_redemptions:
-            return _("Esta oferta ya se ha agotado.")
+    if offer.max_redemptions and offer.redemptions.count() >= offer.max_redemptions:
+        return _("Esta oferta ya se ha agotado.")
     return ""
 
 
