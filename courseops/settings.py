@@ -277,6 +277,9 @@ LOGGING = {
         "django_structlog": {"level": LOG_LEVEL},
         # WeasyPrint logs every page it lays out at INFO: one line per page of a lesson PDF.
         "weasyprint.progress": {"level": "WARNING"},
+        # httpx logs every request's full URL at INFO, and some vendors take a token in the
+        # query (Meta's debug_token): keep those URLs out of the logs.
+        "httpx": {"level": "WARNING"},
     },
 }
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
@@ -611,6 +614,9 @@ MARKETING_META_AD_ACCOUNT_ID = env.str("MARKETING_META_AD_ACCOUNT_ID", default="
 MARKETING_META_ACCESS_TOKEN = env_secret("MARKETING_META_ACCESS_TOKEN", default="")
 MARKETING_META_API_BASE = env.str("MARKETING_META_API_BASE", default="https://graph.facebook.com")
 MARKETING_META_API_VERSION = env.str("MARKETING_META_API_VERSION", default="v26.0")
+# Facebook page channels: the app access token ("<app-id>|<app-secret>") that asks Graph's
+# debug_token when a page token expires. Empty: each page token inspects itself.
+MARKETING_META_APP_TOKEN = env_secret("MARKETING_META_APP_TOKEN", default="")
 
 
 def _is_hour_range(value):

@@ -39,6 +39,7 @@ urlpatterns = [
     path("suscripcion/", include("marketing.urls")),
     path("encuestas/", include("surveys.urls")),
     path("l/", include("marketing.landing.urls")),
+    path("o/", include("marketing.offers.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

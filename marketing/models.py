@@ -356,6 +356,16 @@ class Campaign(models.Model):
         blank=True,
         help_text=_("Separados por comas; la IA redacta con ellos y los próximos webinars."),
     )
+    offer = models.ForeignKey(
+        "marketing.Offer",
+        verbose_name=_("oferta"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="campaigns",
+        limit_choices_to={"status": "active"},
+        help_text=_("Cada correo lleva su texto, su código y el enlace personal del contacto."),
+    )
     status = models.CharField(
         _("estado"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
@@ -563,6 +573,16 @@ class Step(models.Model):
     )
     approved_subject = models.CharField(_("asunto aprobado"), max_length=200, blank=True)
     approved_body = models.TextField(_("texto aprobado"), blank=True)
+    offer = models.ForeignKey(
+        "marketing.Offer",
+        verbose_name=_("oferta"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sequence_steps",
+        limit_choices_to={"status": "active"},
+        help_text=_("El mensaje lleva su texto, su código y el enlace personal del contacto."),
+    )
     condition = models.CharField(_("si"), max_length=12, choices=Condition.choices, blank=True)
     jump_to = models.PositiveIntegerField(
         _("saltar al orden"), null=True, blank=True, help_text=_("Si se cumple la condición.")

@@ -24,6 +24,13 @@ declare(
         "publica las que tocan (una vez cada una).",
     ),
     Periodic(
+        name="marketing.refresh_social_tokens",
+        task="marketing.refresh_social_tokens",
+        crontab={"minute": "30", "hour": "7"},
+        description="Pregunta a Meta cuándo caduca el token de cada página de Facebook, para "
+        "avisar al equipo días antes.",
+    ),
+    Periodic(
         name="marketing.record_offer_redemptions",
         task="marketing.record_offer_redemptions",
         every=timedelta(minutes=5),

@@ -1,6 +1,7 @@
-"""What marketing holds about a person: the lead, its consents, activity and tracking."""
+"""What marketing holds about a person: the lead, its consents, activity, tracking and
+the uses of offers' codes."""
 
-from django.db.models import CharField, Value
+from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Concat
 
 from courseops.messaging.models import OutboundMessage
@@ -14,6 +15,7 @@ from courseops.operations.privacy.registry import (
 )
 from courseops.operations.privacy.retention import retention_rule
 from marketing.models import Activity, Consent, Enrolment, Lead, TrackingEvent
+from marketing.offers.models import OfferRedemption
 
 
 class MarketingPart(PrivacyPart):
@@ -29,6 +31,9 @@ class MarketingPart(PrivacyPart):
                 person.names.add(lead.name)
             if lead.phone:
                 person.phones.add(lead.phone)
+
+    def _redemptions(self, person, leads):
+        return OfferRedemption.objects.filter(Q(email__iexact=person.email) | Q(lead__in=leads))
 
     def export(self, person):
         leads = self._leads(person)
@@ -71,6 +76,11 @@ class MarketingPart(PrivacyPart):
                     "recipient__campaign__name", "kind", "url", "at"
                 )
             ),
+            "offer_redemptions": list(
+                self._redemptions(person, leads).values(
+                    "offer__name", "offer__code", "email", "amount_discount", "currency", "at"
+                )
+            ),
         }
 
     def purposes(self, person):
@@ -92,6 +102,8 @@ class MarketingPart(PrivacyPart):
         tracking = TrackingEvent.objects.filter(recipient__lead__in=leads).update(user_agent="")
         activity = scrub(Activity.objects.filter(lead__in=leads), person, text_fields=("ref",))
         enrolments = Enrolment.objects.filter(lead__in=leads).update(personal_line="")
+        # The use is kept for the offer's figures; only who it was goes.
+        redemptions = self._redemptions(person, leads).update(email="")
         for lead in leads:
             lead.email = erased_email("lead", lead.pk)
             lead.name = ERASED_NAME
@@ -108,6 +120,7 @@ class MarketingPart(PrivacyPart):
             "tracking_events": tracking,
             "activity": activity,
             "enrolments": enrolments,
+            "offer_redemptions": redemptions,
         }
 
 
@@ -126,6 +139,7 @@ def anonymise_inactive_leads(cutoff):
         recipient=ERASED, person_key=ERASED, subject="", text_body="", html_body="", context={}
     )
     Enrolment.objects.filter(lead__in=leads).update(personal_line="")
+    OfferRedemption.objects.filter(lead__in=leads).update(email="")
     return leads.update(
         email=Concat(Value("borrado-lead-"), Cast("pk", CharField()), Value("@erased.invalid")),
         name=ERASED_NAME,

@@ -1,8 +1,11 @@
-"""Marketing listens to the floors below and to the outbox; it sends nothing down."""
+"""Marketing listens to the floors below (students, webinars, and content's lesson news)
+and to the outbox; it sends nothing down."""
 
+from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from content.signals import lesson_published
 from courseops.messaging.hooks import address_suppressed
 from students.models import Student
 from students.signals import (
@@ -88,3 +91,10 @@ def win_back(sender, student, subscription, **kwargs):
     from marketing.services.intake import subscription_cancelled as cancelled
 
     cancelled(student=student)
+
+
+@receiver(lesson_published, dispatch_uid="marketing.lesson_social_posts")
+def draft_lesson_social_posts(sender, lesson, **kwargs):
+    from marketing.tasks import draft_lesson_social_posts as draft
+
+    transaction.on_commit(lambda: draft.delay(lesson.pk))

@@ -73,3 +73,23 @@ def sync_ad_audiences():
     from marketing.audiences.services import sync_all
 
     sync_all()
+
+
+@shared_task(bind=True, name="marketing.draft_lesson_social_posts", ignore_result=True)
+def draft_lesson_social_posts(self, lesson_id):
+    from courseops.ai import AIError
+    from marketing.social.lessons import draft_lesson_by_id
+
+    try:
+        draft_lesson_by_id(lesson_id)
+    except AIError as exc:
+        if getattr(exc, "permanent", True) or self.request.retries >= 3:
+            raise
+        raise self.retry(exc=exc, countdown=getattr(exc, "retry_after", None) or 300) from exc
+
+
+@shared_task(name="marketing.refresh_social_tokens", ignore_result=True)
+def refresh_social_tokens():
+    from marketing.social.tokens import refresh_meta_tokens
+
+    refresh_meta_tokens()

@@ -3,12 +3,13 @@ results per variant with bar charts (one aggregate query)."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, StackedInline
 
 from marketing.models import Campaign, Variant
+from marketing.offers.models import OfferRedemption
 from marketing.reports import campaign_results
 from marketing.senders import SenderChoiceForm
 from marketing.services.campaigns import schedule_campaign, set_paused
@@ -42,10 +43,19 @@ class VariantInline(StackedInline):
 @admin.register(Campaign)
 class CampaignAdmin(ModelAdmin):
     form = SenderChoiceForm
-    list_display = ("name", "status", "phase", "winner", "recipients_count", "started_at")
+    list_display = (
+        "name",
+        "status",
+        "phase",
+        "winner",
+        "recipients_count",
+        "offer",
+        "offer_uses",
+        "started_at",
+    )
     list_filter = ("status",)
     search_fields = ("name",)
-    list_select_related = ("winner",)
+    list_select_related = ("winner", "offer")
     show_full_result_count = False
     inlines = (VariantInline,)
     filter_horizontal = ("segments",)
@@ -61,7 +71,10 @@ class CampaignAdmin(ModelAdmin):
         "results",
     )
     fieldsets = (
-        (None, {"fields": ("name", "sender", "segments", "preheader", "topics", "status")}),
+        (
+            None,
+            {"fields": ("name", "sender", "segments", "preheader", "topics", "offer", "status")},
+        ),
         (_("Programación"), {"fields": ("schedule", "send_at", "local_time", "batch_size")}),
         (
             _("Prueba A/B"),
@@ -86,7 +99,23 @@ class CampaignAdmin(ModelAdmin):
     actions = ("submit_for_review", "draft_with_ai", "schedule", "pause", "resume")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(recipient_total=Count("recipients"))
+        # A subquery, so the redemptions do not multiply the recipients' join.
+        uses = (
+            OfferRedemption.objects.filter(campaign=OuterRef("pk"))
+            .order_by()
+            .values("campaign")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(recipient_total=Count("recipients"), offer_use_total=Subquery(uses))
+        )
+
+    @admin.display(description=_("usos de la oferta"), ordering="offer_use_total")
+    def offer_uses(self, obj):
+        return obj.offer_use_total or 0
 
     @admin.display(description=_("destinatarios"), ordering="recipient_total")
     def recipients_count(self, obj):

@@ -1,13 +1,13 @@
 """Offers: discount and code, AI text through review, the Stripe ids once approved, and
 redemptions (read from Stripe's events)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
 from marketing.offers.models import Offer, OfferRedemption
-from marketing.offers.services import draft_offer
+from marketing.offers.services import draft_offer, withdraw_offer
 
 
 @admin.register(Offer)
@@ -23,7 +23,7 @@ class OfferAdmin(ModelAdmin):
         "stripe_coupon_id",
         "stripe_promotion_code_id",
     )
-    actions = ("ask_ai_for_text",)
+    actions = ("ask_ai_for_text", "withdraw")
 
     def get_readonly_fields(self, request, obj=None):
         # Once in Stripe, the discount and code are Stripe's: make a new offer to change them.
@@ -56,12 +56,41 @@ class OfferAdmin(ModelAdmin):
             request, _("%(n)d borradores de IA para revisar.") % {"n": queryset.count()}
         )
 
+    @admin.action(description=_("Retirar la oferta (deja de aplicarse; desactiva el código)"))
+    def withdraw(self, request, queryset):
+        for offer in queryset:  # again on an ended one: Stripe is told again
+            error = withdraw_offer(offer=offer, user=request.user)
+            if error:
+                self.message_user(
+                    request,
+                    _("%(offer)s: retirada aquí, pero Stripe no desactivó el código (%(error)s). "
+                      "Vuelve a intentarlo.") % {"offer": offer, "error": error},
+                    messages.WARNING,
+                )  # fmt: skip
+            else:
+                self.message_user(request, _("%(offer)s: retirada.") % {"offer": offer})
+
 
 @admin.register(OfferRedemption)
 class OfferRedemptionAdmin(ModelAdmin):
-    list_display = ("offer", "email", "amount_discount", "currency", "at")
-    list_select_related = ("offer",)
+    list_display = (
+        "offer",
+        "email",
+        "campaign",
+        "sequence_step",
+        "landing_page",
+        "amount_discount",
+        "currency",
+        "at",
+    )
+    list_select_related = ("offer", "campaign", "step__sequence", "landing_page")
+    list_filter = ("offer", "campaign", "landing_page")
     search_fields = ("email",)
+    show_full_result_count = False
+
+    @admin.display(description=_("paso de secuencia"))
+    def sequence_step(self, obj):
+        return f"{obj.step.sequence.name} · {obj.step}" if obj.step else "—"
 
     def has_add_permission(self, request):
         return False

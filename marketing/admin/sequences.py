@@ -22,6 +22,7 @@ class StepInline(TabularInline):
         "body",
         "condition",
         "jump_to",
+        "offer",
         "approved_subject",
     )
     readonly_fields = ("approved_subject",)

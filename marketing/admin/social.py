@@ -1,16 +1,19 @@
 """Social channels (slots, provider, token expiry) and their posts (schedule, status, the
 network's id), with an action to schedule a text at the next free slot."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import OuterRef, Subquery
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
 from marketing.social.drafts import draft_from_brief
+from marketing.social.lessons import draft_from_lesson
 from marketing.social.links import track_links
-from marketing.social.models import SocialBrief, SocialChannel, SocialPost
+from marketing.social.models import LessonForSocial, SocialBrief, SocialChannel, SocialPost
 from marketing.social.reports import best_slots, posts_with_clicks
 from marketing.social.schedule import reschedule_post
+from marketing.social.tokens import TokenCheckError, refresh_token_expiry
 
 WEEKDAYS = (
     _("lunes"),
@@ -39,6 +42,24 @@ class SocialChannelAdmin(ModelAdmin):
         "suggested_slots",
     )
     readonly_fields = ("suggested_slots",)
+    actions = ("check_token",)
+
+    @admin.action(description=_("Comprobar en Meta cuándo caduca el token (Facebook)"))
+    def check_token(self, request, queryset):
+        for channel in queryset.filter(provider=SocialChannel.Provider.FACEBOOK):
+            try:
+                expires_at = refresh_token_expiry(channel=channel)
+            except TokenCheckError as exc:
+                self.message_user(request, f"{channel}: {exc}", messages.ERROR)
+                continue
+            if expires_at is None:
+                text = _("%(channel)s: el token no caduca.") % {"channel": channel}
+            else:
+                text = _("%(channel)s: el token caduca el %(when)s.") % {
+                    "channel": channel,
+                    "when": expires_at.date().isoformat(),
+                }
+            self.message_user(request, text)
 
     @admin.display(description=_("mejores horarios (clics por publicación, 90 días)"))
     def suggested_slots(self, obj):
@@ -117,7 +138,8 @@ class SocialPostAdmin(ModelAdmin):
 
 @admin.register(SocialBrief)
 class SocialBriefAdmin(ModelAdmin):
-    list_display = ("topic", "language", "link", "created_at")
+    list_display = ("topic", "language", "lesson", "link", "created_at")
+    list_select_related = ("lesson__course",)
     search_fields = ("topic",)
     actions = ("draft_posts",)
 
@@ -127,4 +149,50 @@ class SocialBriefAdmin(ModelAdmin):
             draft_from_brief(brief=brief, user=request.user)
         self.message_user(
             request, _("%(n)d borradores de IA para revisar.") % {"n": queryset.count()}
+        )
+
+
+@admin.register(LessonForSocial)
+class LessonForSocialAdmin(ModelAdmin):
+    """Published lessons, read only, with the action that drafts their social posts."""
+
+    list_display = ("title", "course", "published_at", "social_brief")
+    list_select_related = ("course",)
+    list_filter = ("course",)
+    search_fields = ("title", "course__title")
+    show_full_result_count = False
+    actions = ("draft_social_posts",)
+
+    def get_queryset(self, request):
+        brief = SocialBrief.objects.filter(lesson=OuterRef("pk")).values("topic")[:1]
+        return (
+            super()
+            .get_queryset(request)
+            .filter(published_at__isnull=False)
+            .annotate(brief_topic=Subquery(brief))
+        )
+
+    @admin.display(description=_("borradores de redes"))
+    def social_brief(self, obj):
+        return _("Creados") if obj.brief_topic is not None else "—"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Crear borradores de redes desde la lección"))
+    def draft_social_posts(self, request, queryset):
+        drafts = [
+            draft_from_lesson(lesson=lesson, user=request.user)
+            for lesson in queryset.select_related("course")
+        ]
+        self.message_user(
+            request,
+            _("%(n)d lecciones con sus borradores de redes en revisión.")
+            % {"n": len([d for d in drafts if d is not None])},
         )

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from marketing.landing.models import LandingSignup, LandingView
 from marketing.models import Action
+from marketing.offers.checkout import attribution, offer_checkout, unavailable_reason
 from marketing.services.leads import capture_lead
 from marketing.services.scoring import record_action
 from students.billing.services import create_checkout_session
@@ -87,7 +88,24 @@ def lead_from_thanks_token(page, token):
     return page.signups.select_related("lead").filter(lead_id=data.get("l")).first()
 
 
-def start_checkout(*, page, lead):
-    """The plan's Stripe Checkout URL for this contact (the students app announces the
-    checkout, which scores it once per session: see `marketing.signals`)."""
-    return create_checkout_session(plan=page.plan, email=lead.email)
+def offer_state(page):
+    """(the page's offer, why it cannot be applied now or "")."""
+    if page.offer is None:
+        return None, ""
+    return page.offer, unavailable_reason(page.offer)
+
+
+def start_checkout(*, page, lead, plain=False):
+    """The plan's Stripe Checkout URL for this contact, with the page's offer applied
+    while it can be (`plain`: the normal price, asked for after an offer was refused).
+    The students app announces the checkout, which scores it once per session: see
+    `marketing.signals`. Raises OfferRefused when Stripe refuses the offer's code."""
+    offer, reason = offer_state(page)
+    if offer is None or reason or plain:
+        return create_checkout_session(plan=page.plan, email=lead.email)
+    return offer_checkout(
+        plan=page.plan,
+        email=lead.email,
+        offer=offer,
+        metadata=attribution(offer=offer, landing_id=page.pk),
+    )

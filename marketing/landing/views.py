@@ -13,6 +13,7 @@ from courseops.operations.throttling import throttled
 from marketing.landing import services
 from marketing.landing.forms import LandingForm
 from marketing.landing.models import LandingPage
+from marketing.offers.checkout import OfferRefused
 from marketing.services.tracking import web_machine_reason
 from students.billing.client import BillingError
 from students.intake.validation import UTM_FIELDS
@@ -66,7 +67,13 @@ def _show(request, page):
 
 
 def _render(request, page, form, variant, status=200):
-    context = {"page": page, "form": form, "headline": page.headlines()[variant]}
+    offer, reason = services.offer_state(page)
+    context = {
+        "page": page,
+        "form": form,
+        "headline": page.headlines()[variant],
+        "offer": None if reason else offer,
+    }
     return render(request, "marketing/landing/page.html", context, status=status)
 
 
@@ -99,13 +106,28 @@ def _submit(request, page):
 @require_http_methods(["GET", "HEAD"])
 def thanks(request, slug):
     page = get_object_or_404(
-        LandingPage.objects.select_related("form", "plan", "webinar"), slug=slug, published=True
+        LandingPage.objects.select_related("form", "plan", "webinar", "offer"),
+        slug=slug,
+        published=True,
     )
     token = request.GET.get("t", "")
     signup = services.lead_from_thanks_token(page, token)
     with translation.override(page.language):
-        context = {"page": page, "signup": signup, "token": token}
-        return render(request, "marketing/landing/thanks.html", context)
+        return render(
+            request, "marketing/landing/thanks.html", _thanks_context(page, signup, token)
+        )
+
+
+def _thanks_context(page, signup, token, **extra):
+    offer, reason = services.offer_state(page)
+    return {
+        "page": page,
+        "signup": signup,
+        "token": token,
+        "offer": offer,
+        "offer_reason": reason,
+        **extra,
+    }
 
 
 @login_not_required
@@ -113,21 +135,39 @@ def thanks(request, slug):
 @throttled("lead_form")
 def checkout(request, slug):
     """The plan's call to action: to Stripe Checkout with the contact's email."""
-    page = get_object_or_404(LandingPage.objects.select_related("plan"), slug=slug, published=True)
-    signup = services.lead_from_thanks_token(page, request.POST.get("t", ""))
+    page = get_object_or_404(
+        LandingPage.objects.select_related("form", "plan", "webinar", "offer"),
+        slug=slug,
+        published=True,
+    )
+    token = request.POST.get("t", "")
+    signup = services.lead_from_thanks_token(page, token)
     with translation.override(page.language):
         if signup is None or page.plan is None:
             return render(request, "marketing/link_invalid.html", status=400)
         try:
-            url = services.start_checkout(page=page, lead=signup.lead)
+            url = services.start_checkout(
+                page=page, lead=signup.lead, plain=bool(request.POST.get("plain"))
+            )
+        except OfferRefused:
+            context = _thanks_context(
+                page,
+                signup,
+                token,
+                offer_reason=_(
+                    "No hemos podido aplicar el descuento: la oferta ya no es válida. "
+                    "Puedes suscribirte al precio normal."
+                ),
+            )
+            return render(request, "marketing/landing/thanks.html", context, status=409)
         except BillingError:
-            context = {
-                "page": page,
-                "signup": signup,
-                "token": request.POST.get("t", ""),
-                "checkout_failed": _(
+            context = _thanks_context(
+                page,
+                signup,
+                token,
+                checkout_failed=_(
                     "No hemos podido abrir el pago. Inténtalo de nuevo en unos minutos."
                 ),
-            }
+            )
             return render(request, "marketing/landing/thanks.html", context, status=503)
         return HttpResponseRedirect(url, status=303)

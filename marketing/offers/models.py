@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from marketing.models import Lead, Segment
+from marketing.models import Campaign, Lead, Segment, Step
 from students.models import Student
 
 
@@ -98,6 +98,32 @@ class OfferRedemption(models.Model):
     )
     lead = models.ForeignKey(
         Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # What sent the buyer (the Checkout Session's metadata: a personal offer link from a
+    # campaign or a sequence step, or a landing page promoting the offer).
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaña"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="offer_redemptions",
+    )
+    step = models.ForeignKey(
+        Step,
+        verbose_name=_("paso de secuencia"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="offer_redemptions",
+    )
+    landing_page = models.ForeignKey(
+        "marketing.LandingPage",
+        verbose_name=_("landing page"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="offer_redemptions",
     )
     amount_discount = models.PositiveIntegerField(default=0, help_text="minor units")
     currency = models.CharField(max_length=3, blank=True)

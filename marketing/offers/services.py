@@ -13,6 +13,8 @@ from courseops.audit.services import log_action
 from courseops.reviews.registry import ApplyError
 from courseops.reviews.services import create_draft
 from courseops.webhooks.models import WebhookEvent
+from marketing.landing.models import LandingPage
+from marketing.models import Campaign, Step
 from marketing.offers.models import InboxCursor, Offer, OfferRedemption
 from marketing.services.leads import find_lead
 from students.billing.client import BillingError, call, get_client
@@ -119,6 +121,26 @@ def offer_apply(draft, user):
     log_action(offer, "marketing.offer.activated", user=user, data={"draft": draft.pk})
 
 
+def withdraw_offer(*, offer, user=None):
+    """End the offer: our links and pages stop applying it at once, and its promotion code
+    is deactivated in Stripe so a typed code stops working too. Returns the Stripe error
+    when Stripe could not be told ("" when it was): staff retry then."""
+    Offer.objects.filter(pk=offer.pk).update(status=Offer.Status.ENDED)
+    offer.status = Offer.Status.ENDED
+    error = ""
+    if offer.stripe_promotion_code_id:
+        try:
+            call(
+                get_client().v1.promotion_codes.update,
+                offer.stripe_promotion_code_id,
+                params={"active": False},
+            )
+        except BillingError as exc:
+            error = str(exc)
+    log_action(offer, "marketing.offer.withdrawn", user=user, data={"stripe_error": error})
+    return error
+
+
 # --- Redemptions ----------------------------------------------------------------------
 
 
@@ -204,22 +226,48 @@ def _offers_for(found):
     return offers
 
 
+def _source(obj):
+    """{"campaign_id", "step_id", "landing_page_id"} named by a Checkout Session's metadata
+    (set by a personal offer link or a landing page) that still exist; {} for an invoice
+    or a typed code."""
+    metadata = obj.get("metadata") or {}
+    ids = {
+        "campaign_id": (Campaign, str(metadata.get("campaign") or "")),
+        "step_id": (Step, str(metadata.get("step") or "")),
+        "landing_page_id": (LandingPage, str(metadata.get("landing") or "")),
+    }
+    return {
+        field: int(value)
+        for field, (model, value) in ids.items()
+        if value.isdigit() and model.objects.filter(pk=int(value)).exists()
+    }
+
+
 def _redeem(offer, event, obj, now):
     email = _email(obj)
+    source = _source(obj)
+    redeemed_by = _redeemed_by(obj)
     try:
         with transaction.atomic():
             redemption = OfferRedemption.objects.create(
                 offer=offer,
                 stripe_event_id=event["event_id"],
-                redeemed_by=_redeemed_by(obj),
+                redeemed_by=redeemed_by,
                 email=email,
                 student=Student.objects.filter(email__iexact=email).first() if email else None,
                 lead=find_lead(email) if email else None,
                 amount_discount=_amount_discount(obj),
                 currency=str(obj.get("currency") or "").upper(),
                 at=now,
+                **source,
             )
     except IntegrityError:
-        return []  # counted before (this event again, or the same subscription's other one)
-    log_action(offer, "marketing.offer.redeemed", data={"event": event["event_id"]})
+        # Counted before (this event again, or the same subscription's other one). When
+        # the invoice came first, its checkout still says what sent the buyer.
+        if source:
+            OfferRedemption.objects.filter(
+                offer=offer, redeemed_by=redeemed_by, campaign=None, step=None, landing_page=None
+            ).update(**source)
+        return []
+    log_action(offer, "marketing.offer.redeemed", data={"event": event["event_id"], **source})
     return [redemption]

@@ -28,6 +28,8 @@ from courseops.messaging.models import Category
 from courseops.messaging.services import queue_email
 from courseops.reviews.sanitize import email_text
 from marketing.models import Campaign, Lead, Purpose, Recipient, Segment
+from marketing.offers.checkout import live_offer, offer_for_message, personal_link
+from marketing.offers.models import Offer
 from marketing.segments import compile_rules
 from marketing.senders import from_email
 from marketing.services.best_hour import best_hours, next_at_hour
@@ -59,6 +61,8 @@ def audience(campaign):
 
 
 def check_ready(campaign):
+    if campaign.offer_id and campaign.offer.status != Offer.Status.ACTIVE:
+        raise CampaignError(_("La oferta de la campaña no está activa: apruébala antes."))
     variants = list(campaign.variants.all())
     if not 1 <= len(variants) <= 4:
         raise CampaignError(_("Una campaña lleva de 1 a 4 variantes."))
@@ -163,8 +167,9 @@ def _send_times(campaign, batch, now):
     }
 
 
-def render_for(recipient, variant, campaign):
-    """Subject and context of one contact's email: their name merged, links tracked."""
+def render_for(recipient, variant, campaign, offer=None):
+    """Subject and context of one contact's email: their name merged, links tracked, and
+    the campaign's offer (when still live) with the contact's own tracked link."""
     first_name = recipient.lead.name.split()[0] if recipient.lead.name else ""
     body = variant.approved_body.replace("{nombre}", escape(first_name))
     body = _LINK.sub(lambda m: f'href="{_tracked(m.group(1), recipient.pk)}"', body)
@@ -177,6 +182,9 @@ def render_for(recipient, variant, campaign):
         "preferences_url": preferences_url(recipient.lead),
         "open_pixel_url": open_pixel_url(recipient.pk),
     }
+    if offer is not None:
+        link = personal_link(offer=offer, lead=recipient.lead, campaign_id=campaign.pk)
+        context["offer"] = offer_for_message(offer, url=_tracked(link, recipient.pk))
     return subject, context
 
 
@@ -203,6 +211,7 @@ def send_batch(*, campaign, now=None, limit=None):
     limit = limit or campaign.batch_size
     variants = list(campaign.variants.order_by("label"))
     sender = from_email(campaign)
+    offer = live_offer(campaign.offer, now=now)
     with transaction.atomic():
         batch = list(
             _eligible(campaign)
@@ -213,7 +222,7 @@ def send_batch(*, campaign, now=None, limit=None):
         send_times = _send_times(campaign, batch, now)
         for recipient in batch:
             variant = _variant_for(campaign, variants, recipient)
-            subject, context = render_for(recipient, variant, campaign)
+            subject, context = render_for(recipient, variant, campaign, offer)
             send_at = send_times.get(recipient.pk)
             message = queue_email(
                 to=recipient.lead.email,

@@ -24,6 +24,7 @@ from courseops.messaging.services import queue_email, queue_sms
 from courseops.reviews.sanitize import email_text
 from courseops.reviews.services import create_draft
 from marketing.models import Activity, Enrolment, Sequence, Stage, Step
+from marketing.offers.checkout import live_offer, offer_for_message, personal_link
 from marketing.senders import from_email
 from marketing.services.consent import preferences_url
 
@@ -115,9 +116,19 @@ def personalise(*, enrolment, step):
     ).update(personal_line=escape(line), personal_step=step, next_run_at=timezone.now())
 
 
-def _send(step, enrolment):
+def _offer_for(step, lead, now):
+    """The step's offer (while live) with the contact's personal link, or None."""
+    offer = live_offer(step.offer, now=now)
+    if offer is None:
+        return None
+    link = personal_link(offer=offer, lead=lead, step_id=step.pk)
+    return offer_for_message(offer, url=link)
+
+
+def _send(step, enrolment, now=None):
     lead = enrolment.lead
     key = f"marketing.sequence.{enrolment.pk}.step.{step.pk}"
+    offer = _offer_for(step, lead, now)
     if step.kind == Step.Kind.EMAIL:
         body = _merge(step.approved_body, lead, enrolment.personal_line)
         return queue_email(
@@ -130,6 +141,7 @@ def _send(step, enrolment):
                 "body_html": body,
                 "body_text": email_text(body),
                 "preferences_url": preferences_url(lead),
+                "offer": offer,
             },
             category=Category.MARKETING,
             language=lead.language,
@@ -137,10 +149,13 @@ def _send(step, enrolment):
             from_email=from_email(enrolment.sequence),
         )
     if lead.phone:
+        body = _merge(step.approved_body, lead)
+        if offer is not None:
+            body += f" {offer['code']}: {offer['url']}"
         return queue_sms(
             to=lead.phone,
             idempotency_key=key,
-            body=_merge(step.approved_body, lead),
+            body=body,
             category=Category.MARKETING,
             related=enrolment,
         )
@@ -156,6 +171,7 @@ def advance_enrolment(enrolment, *, now):
         return
     step = (
         enrolment.sequence.steps.filter(position__gt=enrolment.done_position)
+        .select_related("offer")
         .order_by("position")
         .first()
     )
@@ -174,7 +190,7 @@ def advance_enrolment(enrolment, *, now):
             transaction.on_commit(lambda: personalise_sequence_step.delay(enrolment.pk, step.pk))
             enrolment.next_run_at = now + PERSONALISE_LEASE
             return
-        _send(step, enrolment)
+        _send(step, enrolment, now)
     enrolment.done_position = step.position
     enrolment.next_run_at = now
     if step.kind == Step.Kind.WAIT:

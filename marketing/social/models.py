@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from content.models import Lesson
 from courseops.operations.fields import EncryptedCharField
 from students.models import Language
 
@@ -22,6 +23,7 @@ class SocialChannel(models.Model):
         CONSOLE = "console", _("Consola (no publica; para pruebas)")
         WEBHOOK = "webhook", _("Webhook firmado (Zapier, Make, n8n)")
         LINKEDIN = "linkedin", _("API de LinkedIn (página de empresa)")
+        FACEBOOK = "facebook", _("API de Meta (página de Facebook)")
 
     name = models.CharField(_("nombre"), max_length=100)
     network = models.CharField(_("red"), max_length=10, choices=Network.choices)
@@ -33,8 +35,8 @@ class SocialChannel(models.Model):
         max_length=500,
         blank=True,
         help_text=_(
-            "LinkedIn: el URN de la página (urn:li:organization:123). Webhook: la URL a la "
-            "que se envía la publicación."
+            "LinkedIn: el URN de la página (urn:li:organization:123). Facebook: el id de la "
+            "página (123456789). Webhook: la URL a la que se envía la publicación."
         ),
     )
     access_token = EncryptedCharField(_("token de acceso"), blank=True)
@@ -154,6 +156,15 @@ class SocialBrief(models.Model):
     language = models.CharField(
         _("idioma"), max_length=2, choices=Language.choices, default=Language.SPANISH
     )
+    # The lesson the brief was made from (one brief, so one set of drafts, per lesson).
+    lesson = models.OneToOneField(
+        Lesson,
+        verbose_name=_("lección"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("creado"), auto_now_add=True)
 
     class Meta:
@@ -163,3 +174,13 @@ class SocialBrief(models.Model):
 
     def __str__(self):
         return self.topic
+
+
+class LessonForSocial(Lesson):
+    """Content's lessons as marketing sees them (read only): where staff ask for a
+    lesson's social drafts. A proxy, so content knows nothing of it."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("lección para redes")
+        verbose_name_plural = _("lecciones para redes")

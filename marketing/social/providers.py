@@ -8,11 +8,16 @@
   generic HMAC webhooks, see docs/webhooks.md).
 - `linkedin`: the Posts API for an organization page; the new post's URN comes in the
   `x-restli-id` header of a 201.
+- `facebook`: Meta's Graph API for a Facebook page, `POST /<version>/<page-id>/feed` with
+  `message` (and the post's first link as `link`) and the page access token; published
+  only with the `id` of the answer. A 5xx or an answer without the id may have posted:
+  left for staff, never re-sent.
 """
 
 import hashlib
 import hmac
 import json
+import re
 import time
 from urllib.parse import unquote
 
@@ -130,4 +135,68 @@ def publish_linkedin(post):
     return urn
 
 
-PROVIDERS = {"console": publish_console, "webhook": publish_webhook, "linkedin": publish_linkedin}
+def graph_url(path):
+    return f"{settings.MARKETING_META_API_BASE}/{settings.MARKETING_META_API_VERSION}/{path}"
+
+
+# Graph error codes: throttled (nothing was posted; try later), and a token that expired,
+# was revoked or lacks the page's permission.
+GRAPH_THROTTLED = {4, 17, 32, 613}
+GRAPH_TOKEN = {102, 190, 200}
+_LINK = re.compile(r"https?://[^\s<>\"')]+")
+
+
+def graph_error(response):
+    """The `error` object of a Graph answer, or {}."""
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        return {}
+    return error if isinstance(error, dict) else {}
+
+
+def publish_facebook(post):
+    channel = post.channel
+    if not channel.access_token or not channel.account.isdigit():
+        raise PublishError("Falta el token o el id de la página de Facebook.", permanent=True)
+    data = {"message": post.text, "access_token": channel.access_token}
+    link = _LINK.search(post.text)
+    if link:
+        data["link"] = link.group(0).rstrip(".,;:!?")
+    response = _post(graph_url(f"{channel.account}/feed"), data=data)
+    if response.status_code >= 500:
+        raise PublishError(
+            f"facebook {response.status_code}: puede haberse publicado; revisar la página.",
+            permanent=False,
+            unknown=True,
+        )
+    error = graph_error(response)
+    if response.status_code >= 400 or error:
+        code = error.get("code")
+        detail = f"facebook {response.status_code} ({code}): {error.get('message', '')[:300]}"
+        if code in GRAPH_TOKEN:
+            raise PublishError(
+                f"Facebook rechazó el token (caducado, revocado o sin permiso). {detail}",
+                permanent=True,
+            )
+        transient = code in GRAPH_THROTTLED or response.status_code in TRANSIENT
+        raise PublishError(detail, permanent=not transient)
+    try:
+        post_id = str(response.json().get("id") or "")
+    except (ValueError, AttributeError):
+        post_id = ""
+    if not post_id:
+        raise PublishError(
+            "Facebook respondió sin el id de la publicación: revisar la página.",
+            permanent=True,
+            unknown=True,
+        )
+    return post_id
+
+
+PROVIDERS = {
+    "console": publish_console,
+    "webhook": publish_webhook,
+    "linkedin": publish_linkedin,
+    "facebook": publish_facebook,
+}

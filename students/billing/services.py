@@ -71,8 +71,14 @@ def _key(*parts):
 # --- Links ----------------------------------------------------------------------------
 
 
-def create_checkout_session(*, plan: Plan, email: str = "") -> str:
-    """A Checkout Session URL to subscribe to `plan` (for `email` when known)."""
+def create_checkout_session(
+    *, plan: Plan, email: str = "", promotion_code: str = "", metadata: dict | None = None
+) -> str:
+    """A Checkout Session URL to subscribe to `plan` (for `email` when known).
+
+    `promotion_code`: a Stripe promotion code id applied up front (Stripe then refuses
+    typed codes, so the field is not offered); without it the buyer may type one.
+    `metadata`: extra values kept on the session (who sent the buyer here)."""
     if not plan.active or not plan.stripe_price_id:
         raise BillingError(
             _("El plan «%(plan)s» no está a la venta (inactivo o sin precio en Stripe).")
@@ -86,11 +92,14 @@ def create_checkout_session(*, plan: Plan, email: str = "") -> str:
         "line_items": [{"price": plan.stripe_price_id, "quantity": 1}],
         "success_url": settings.STRIPE_CHECKOUT_SUCCESS_URL,
         "cancel_url": settings.STRIPE_CHECKOUT_CANCEL_URL,
-        "metadata": {"plan": plan.slug},
+        "metadata": {**(metadata or {}), "plan": plan.slug},
         "subscription_data": {"metadata": {"plan": plan.slug, "email": email}},
-        # Marketing's offers are Stripe promotion codes: the buyer types the code shown.
-        "allow_promotion_codes": True,
     }
+    if promotion_code:
+        params["discounts"] = [{"promotion_code": promotion_code}]
+    else:
+        # Marketing's offers are Stripe promotion codes: the buyer types the code shown.
+        params["allow_promotion_codes"] = True
     customer_id = (
         Student.objects.filter(email__iexact=email)
         .exclude(stripe_customer_id="")
@@ -108,7 +117,14 @@ def create_checkout_session(*, plan: Plan, email: str = "") -> str:
     params["expires_at"] = (
         window * CHECKOUT_IDEMPOTENCY_WINDOW + settings.STRIPE_CHECKOUT_EXPIRES_HOURS * 3600
     )
-    key = "checkout-" + _key(plan.slug, plan.stripe_price_id, email.lower(), window)
+    key = "checkout-" + _key(
+        plan.slug,
+        plan.stripe_price_id,
+        email.lower(),
+        window,
+        promotion_code,
+        sorted(params["metadata"].items()),
+    )
     session = call(
         get_client().v1.checkout.sessions.create, params=params, options={"idempotency_key": key}
     )

@@ -268,3 +268,25 @@ def test_the_try_later_page_is_in_the_students_language(fake_stripe, lucia, clie
 
     assert response.status_code == 503
     assert "We couldn't open your billing portal" in response.content.decode()
+
+
+def test_a_promotion_code_is_applied_up_front_instead_of_letting_the_buyer_type_one(
+    fake_stripe, plans
+):
+    create_checkout_session(
+        plan=plans["basico"],
+        email="marta@example.com",
+        promotion_code="promo_1",
+        metadata={"offer": "4", "campaign": "9"},
+    )
+    create_checkout_session(plan=plans["basico"], email="marta@example.com")
+
+    (with_code, _h1), (plain, _h2) = fake_stripe.requests("/v1/checkout/sessions")
+    assert with_code["discounts[0][promotion_code]"] == "promo_1"
+    assert "allow_promotion_codes" not in with_code  # Stripe rejects both together
+    assert (with_code["metadata[offer]"], with_code["metadata[campaign]"]) == ("4", "9")
+    assert with_code["metadata[plan]"] == "basico"
+    assert plain["allow_promotion_codes"] == "true"
+    assert not any(key.startswith("discounts") for key in plain)
+    # Different requests, so different idempotency keys (Stripe would refuse a reuse).
+    assert _h1["Idempotency-Key"] != _h2["Idempotency-Key"]
