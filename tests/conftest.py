@@ -1,5 +1,6 @@
 import os
 import shutil
+from datetime import UTC, datetime
 
 import pytest
 import time_machine
@@ -7,6 +8,22 @@ from django.core.cache import cache
 from django.db import connections
 
 from courseops.celery import app as celery_app
+
+# The day every test starts on (the clock then runs): fixed dates in tests, such as a
+# webinar on 10 December 2026, stay in the future whenever the suite runs.
+SUITE_DAY = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 09:00 in Mexico City
+REAL_CLOCK_MARKERS = ("browser", "processes", "real_clock")
+
+
+@pytest.fixture(autouse=True)
+def _suite_day(request):
+    """Tests that share the clock with another process (a browser's cookie expiry, a
+    worker's heartbeats) keep the real one."""
+    if any(request.node.get_closest_marker(name) for name in REAL_CLOCK_MARKERS):
+        yield
+        return
+    with time_machine.travel(SUITE_DAY, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)

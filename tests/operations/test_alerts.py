@@ -289,7 +289,8 @@ def test_a_provider_silent_much_longer_than_usual_raises_an_alert(
 def test_worker_and_beat_heartbeats_are_checked(slack, django_capture_on_commit_callbacks):
     from courseops.core import heartbeat
 
-    heartbeat.record(heartbeat.WORKER)
+    with time_machine.travel(START, tick=False):
+        heartbeat.record(heartbeat.WORKER)
     evaluate(django_capture_on_commit_callbacks, only={"core.heartbeats"}, times=1)
     assert list(Incident.objects.values_list("key", flat=True)) == ["beat"]
 
