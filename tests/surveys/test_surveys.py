@@ -1,4 +1,4 @@
-"""Surveys: one-click signed links, once per person, sent after the webinar follow-up,
+"""Surveys: signed links confirmed by a POST, once per person, sent after the webinar follow-up,
 NPS at day 30, lesson survey on completion, results per survey."""
 
 from datetime import UTC, datetime, timedelta
@@ -49,32 +49,81 @@ def _attendee(webinar, email, *, followup=Status.SENT, attended=True):
     return registration
 
 
-def test_a_second_click_updates_never_duplicates(client, webinar):
+def test_opening_the_link_records_nothing_and_shows_the_score_ready_to_confirm(client, webinar):
+    """Mail scanners fetch every link: a GET (even several) must not answer for the person."""
     survey = survey_for(Survey.Kind.WEBINAR, webinar=webinar)
-    url = answer_url(survey, "Ana@Example.com", 2)
-    assert client.get(url).status_code == 200
-    path = reverse("surveys:answer", args=[answer_token(survey, "ana@example.com")])
-    response = client.post(path, {"puntuacion": "2", "comentario": "Muy útil"})
-    assert response.status_code == 200
-    assert client.get(f"{path}?puntuacion=5").status_code == 200
+    url = answer_url(survey, "Ana@Example.com", 4)
+    first = client.get(url)
+    client.get(url)
+    client.head(url)
 
+    assert first.status_code == 200
+    page = first.content.decode()
+    assert 'value="4" required checked' in page
+    assert 'value="3" required>' in page
+    assert 'name="csrfmiddlewaretoken"' in page
+    assert first["Referrer-Policy"] == "no-referrer"
+    assert "no-cache" in first["Cache-Control"]
+    assert not Answer.objects.exists()
+
+
+def test_the_post_records_once_and_a_second_post_only_updates_the_comment(client, webinar):
+    survey = survey_for(Survey.Kind.WEBINAR, webinar=webinar)
+    path = reverse("surveys:answer", args=[answer_token(survey, "Ana@Example.com")])
+    first = client.post(path, {"puntuacion": "2", "comentario": "  Muy útil  "})
+    again = client.post(path, {"puntuacion": "5", "comentario": "Mejor de lo que dije"})
+    blank = client.post(path, {"puntuacion": "1", "comentario": ""})
+
+    assert first.status_code == again.status_code == blank.status_code == 200
     answer = Answer.objects.get()
-    assert (answer.respondent, answer.score, answer.comment) == ("ana@example.com", 5, "Muy útil")
+    assert (answer.respondent, answer.score, answer.comment) == (
+        "ana@example.com",
+        2,
+        "Mejor de lo que dije",
+    )
+    assert "2" in again.content.decode()
+    # Once answered, the page offers the comment only.
+    page = client.get(f"{path}?puntuacion=5").content.decode()
+    assert 'name="puntuacion"' not in page
+    assert "Mejor de lo que dije" in page
+
+
+def test_a_post_without_the_csrf_token_is_refused_and_records_nothing(webinar):
+    from django.test import Client
+
+    survey = survey_for(Survey.Kind.WEBINAR, webinar=webinar)
+    path = reverse("surveys:answer", args=[answer_token(survey, "ana@example.com")])
+    browser = Client(enforce_csrf_checks=True)
+    assert browser.post(path, {"puntuacion": "5"}).status_code == 403
+    assert not Answer.objects.exists()
+
+    page = browser.get(f"{path}?puntuacion=5").content.decode()
+    csrf = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    response = browser.post(path, {"puntuacion": "5", "csrfmiddlewaretoken": csrf})
+    assert response.status_code == 200
+    assert Answer.objects.get().score == 5
 
 
 def test_forged_or_out_of_range_answers_are_a_clear_400(client, webinar):
     survey = survey_for(Survey.Kind.WEBINAR, webinar=webinar)
     assert client.get("/encuestas/forged/?puntuacion=3").status_code == 400
+    assert client.post("/encuestas/forged/", {"puntuacion": "3"}).status_code == 400
     path = reverse("surveys:answer", args=[answer_token(survey, "a@example.com")])
     response = client.get(f"{path}?puntuacion=9")
     assert response.status_code == 400
     assert "del 1 al 5" in response.content.decode()
-    assert client.get(f"{path}?puntuacion=x").status_code == 400
+    assert client.post(path, {"puntuacion": "9"}).status_code == 400
+    assert client.post(path, {"puntuacion": "x"}).status_code == 400
+    assert client.post(path, {}).status_code == 400
+    # No score in the address: the page asks for one.
+    assert client.get(path).status_code == 200
     nps_path = reverse(
         "surveys:answer", args=[answer_token(survey_for(Survey.Kind.NPS_DAY_30), "a@x.io")]
     )
     assert client.get(f"{nps_path}?puntuacion=0").status_code == 200
+    assert client.post(nps_path, {"puntuacion": "0"}).status_code == 200
     assert not Answer.objects.filter(survey=survey).exists()
+    assert Answer.objects.get().score == 0
 
 
 def test_webinar_survey_goes_after_the_followup_once(webinar):
