@@ -2,11 +2,12 @@
 
 from datetime import timedelta
 
-from django.db.models import CharField, Exists, OuterRef, Value
+from django.db.models import CharField, Exists, F, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from courseops.messaging.models import OutboundMessage, Status
+from engagement.models import CompletedLesson
 from students.models import Student
 from surveys.models import Survey
 from surveys.services import invite, not_yet_invited, survey_for
@@ -74,6 +75,41 @@ def send_nps_day_30(now=None):
             email=student.email,
             name=student.full_name,
             idempotency_key=f"surveys.nps_day_30.{student.pk}",
+            language=student.language,
+            related=student,
+        )
+        sent += 1
+    return sent
+
+
+def send_nps_course_end(now=None):
+    """Students who finished their course (every lesson of their plan's curriculum, as
+    engagement counts them, from the portal or an LMS) get the NPS, once per student and
+    plan. Only when the last lesson was finished within the week's grace: a course
+    finished long ago (or an old LMS import) is not worth asking about."""
+    now = now or timezone.now()
+    finished_lately = CompletedLesson.objects.filter(
+        student=OuterRef("pk"), completed_at__gt=now - NPS_WINDOW, completed_at__lte=now
+    )
+    due = (
+        Student.objects.filter(
+            plan__curriculum__lessons_total__gt=0,
+            progress__lessons_completed__gte=F("plan__curriculum__lessons_total"),
+        )
+        .exclude(status=Student.Status.ONBOARDING)
+        .filter(
+            Exists(finished_lately), not_yet_invited("surveys.nps_course_end.", "pk", "plan_id")
+        )
+    )
+    survey = None
+    sent = 0
+    for student in due.iterator(chunk_size=500):
+        survey = survey or survey_for(Survey.Kind.NPS_COURSE_END)
+        invite(
+            survey,
+            email=student.email,
+            name=student.full_name,
+            idempotency_key=f"surveys.nps_course_end.{student.pk}.{student.plan_id}",
             language=student.language,
             related=student,
         )

@@ -111,14 +111,15 @@ def invite(survey, *, email, name, idempotency_key, language="", related=None, s
     )
 
 
-def not_yet_invited(prefix):
-    """A condition on rows whose pk completes the idempotency key `prefix<pk>`: no survey
-    email queued for them yet. One subquery, whatever the row count."""
-    return ~Exists(
-        OutboundMessage.objects.filter(
-            idempotency_key=Concat(Value(prefix), Cast(OuterRef("pk"), output_field=CharField()))
-        )
-    )
+def not_yet_invited(prefix, *fields):
+    """A condition on rows whose `fields` (default: pk), joined by dots, complete the
+    idempotency key `prefix<pk>`: no survey email queued for them yet. One subquery,
+    whatever the row count."""
+    parts = [Value(prefix)]
+    for n, name in enumerate(fields or ("pk",)):
+        parts += [Value(".")] if n else []
+        parts.append(Cast(OuterRef(name), output_field=CharField()))
+    return ~Exists(OutboundMessage.objects.filter(idempotency_key=Concat(*parts)))
 
 
 def results(surveys):

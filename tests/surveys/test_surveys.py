@@ -14,7 +14,7 @@ from content.signals import lesson_completed
 from courseops.messaging.models import OutboundMessage, Status
 from students.models import Plan, Student
 from surveys.models import Answer, Survey
-from surveys.sending import send_nps_day_30, send_webinar_surveys
+from surveys.sending import send_nps_course_end, send_nps_day_30, send_webinar_surveys
 from surveys.services import answer_token, answer_url, nps, results, survey_for
 from webinars.models import Registration, Webinar
 
@@ -179,6 +179,84 @@ def test_nps_at_day_30_once():
     message = OutboundMessage.objects.get(idempotency_key=f"surveys.nps_day_30.{due.pk}")
     assert "puntuacion=10" in message.text_body
     assert "puntuacion=0" in message.text_body
+
+
+def _course_of_two_lessons(plan):
+    course = Course.objects.create(title="IA aplicada", slug="ia-aplicada")
+    lessons = [
+        Lesson.objects.create(
+            course=course, title=f"Lección {n}", published_at=NOW - timedelta(days=60)
+        )
+        for n in (1, 2)
+    ]
+    course.plans.add(plan)  # engagement recounts the plan's curriculum: 2 lessons
+    return lessons
+
+
+def _finish(student, lessons, at):
+    for lesson in lessons:
+        lesson_completed.send(sender=Lesson, lesson=lesson, student=student, at=at)
+
+
+def test_nps_at_the_course_end_once_per_student_and_plan():
+    plan = Plan.objects.create(slug="pro", name="Pro")
+    lessons = _course_of_two_lessons(plan)
+
+    def student(name):
+        return Student.objects.create(
+            full_name=name,
+            email=f"{name}@example.com",
+            plan=plan,
+            source="api",
+            status=Student.Status.ACTIVE,
+        )
+
+    done = student("ana")
+    _finish(done, lessons, NOW - timedelta(days=1))
+    _finish(student("bea"), lessons[:1], NOW - timedelta(days=1))  # halfway
+    _finish(student("old"), lessons, NOW - timedelta(days=20))  # finished long ago
+
+    with time_machine.travel(NOW, tick=False):
+        assert send_nps_course_end() == 1
+        assert send_nps_course_end() == 0
+        # The lesson completed again (a portal revisit, an LMS resend) asks nothing more.
+        _finish(done, lessons, NOW)
+        assert send_nps_course_end() == 0
+    message = OutboundMessage.objects.get(
+        idempotency_key=f"surveys.nps_course_end.{done.pk}.{plan.pk}"
+    )
+    assert message.recipient == "ana@example.com"
+    assert "puntuacion=10" in message.text_body
+    assert Survey.objects.get(kind=Survey.Kind.NPS_COURSE_END)
+    # Beside the day-30 survey, not instead of it.
+    assert not OutboundMessage.objects.filter(idempotency_key__startswith="surveys.nps_day_30.")
+
+
+def test_the_course_end_scan_is_one_query_whatever_is_already_sent():
+    plan = Plan.objects.create(slug="pro", name="Pro")
+    lessons = _course_of_two_lessons(plan)
+
+    def finished(count, start):
+        for n in range(start, start + count):
+            student = Student.objects.create(
+                full_name=f"S{n}",
+                email=f"s{n}@example.com",
+                plan=plan,
+                source="api",
+                status=Student.Status.ACTIVE,
+            )
+            _finish(student, lessons, NOW - timedelta(hours=2))
+
+    finished(2, 0)
+    with time_machine.travel(NOW, tick=False):
+        assert send_nps_course_end() == 2
+        with CaptureQueriesContext(connection) as small:
+            send_nps_course_end()
+        finished(15, 2)
+        assert send_nps_course_end() == 15
+        with CaptureQueriesContext(connection) as large:
+            send_nps_course_end()
+    assert len(small) == len(large) == 1
 
 
 def test_a_completed_lesson_brings_its_survey(django_capture_on_commit_callbacks):
