@@ -1,4 +1,5 @@
-"""What marketing holds about a person: the lead, its consents, activity and tracking."""
+"""What marketing holds about a person: the lead, its consents, activity and tracking,
+and the ad audiences it was synced to (asked to forget them on erasure)."""
 
 from django.db.models import CharField, Value
 from django.db.models.functions import Cast, Concat
@@ -13,6 +14,7 @@ from courseops.operations.privacy.registry import (
     register_part,
 )
 from courseops.operations.privacy.retention import retention_rule
+from marketing.audiences.services import forget_in_audiences
 from marketing.models import Activity, Consent, Enrolment, Lead, TrackingEvent
 
 
@@ -85,6 +87,10 @@ class MarketingPart(PrivacyPart):
             }
             for consent in consents
         ]
+
+    def forget(self, person):
+        """Ad platforms drop the person from every custom audience they were synced to."""
+        return forget_in_audiences(leads=self._leads(person), email=person.email)
 
     def erase(self, person):
         leads = list(self._leads(person))
