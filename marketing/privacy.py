@@ -2,7 +2,7 @@
 and the ad audiences it was synced to (asked to forget them on erasure)."""
 
 from django.db.models import CharField, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models.functions import Cast, Concat, Lower
 
 from courseops.messaging.models import OutboundMessage
 from courseops.operations.privacy.redact import ERASED, scrub
@@ -22,7 +22,8 @@ class MarketingPart(PrivacyPart):
     name = "marketing"
 
     def _leads(self, person):
-        return Lead.objects.filter(email__iexact=person.email)
+        # lower(email), as the unique index has it: found through the index.
+        return Lead.objects.alias(email_ci=Lower("email")).filter(email_ci=person.email)
 
     def identify(self, person):
         for lead in self._leads(person):

@@ -39,6 +39,11 @@ class AddressField(EncryptedCharField):
         return super().get_prep_value(value)
 
     def get_lookup(self, lookup_name):
+        if lookup_name == "mentions":
+            # An erasure's search: it matches emails in clear, never a token's text.
+            from courseops.operations.privacy.search import Mentions
+
+            return Mentions
         return _LOOKUPS.get(lookup_name) or super().get_lookup(lookup_name)
 
 
