@@ -12,6 +12,7 @@ from django.db.models import Lookup, lookups
 
 from courseops.operations import encryption
 from courseops.operations.fields import EncryptedCharField
+from courseops.operations.privacy.search import Mentions
 
 
 def is_email(value) -> bool:
@@ -39,10 +40,7 @@ class AddressField(EncryptedCharField):
         return super().get_prep_value(value)
 
     def get_lookup(self, lookup_name):
-        if lookup_name == "mentions":
-            # An erasure's search: it matches emails in clear, never a token's text.
-            from courseops.operations.privacy.search import Mentions
-
+        if lookup_name == "mentions":  # an erasure's search: emails are in clear
             return Mentions
         return _LOOKUPS.get(lookup_name) or super().get_lookup(lookup_name)
 
