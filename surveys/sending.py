@@ -2,12 +2,12 @@
 
 from datetime import timedelta
 
-from django.db.models import CharField, Exists, F, OuterRef, Value
+from django.db.models import CharField, Exists, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from courseops.messaging.models import OutboundMessage, Status
-from engagement.models import CompletedLesson
+from engagement.services.progress import students_who_finished
 from students.models import Student
 from surveys.models import Survey
 from surveys.services import invite, not_yet_invited, survey_for
@@ -88,18 +88,10 @@ def send_nps_course_end(now=None):
     plan. Only when the last lesson was finished within the week's grace: a course
     finished long ago (or an old LMS import) is not worth asking about."""
     now = now or timezone.now()
-    finished_lately = CompletedLesson.objects.filter(
-        student=OuterRef("pk"), completed_at__gt=now - NPS_WINDOW, completed_at__lte=now
-    )
     due = (
-        Student.objects.filter(
-            plan__curriculum__lessons_total__gt=0,
-            progress__lessons_completed__gte=F("plan__curriculum__lessons_total"),
-        )
+        students_who_finished(since=now - NPS_WINDOW, until=now)
         .exclude(status=Student.Status.ONBOARDING)
-        .filter(
-            Exists(finished_lately), not_yet_invited("surveys.nps_course_end.", "pk", "plan_id")
-        )
+        .filter(not_yet_invited("surveys.nps_course_end.", "pk", "plan_id"))
     )
     survey = None
     sent = 0
