@@ -4,7 +4,7 @@ An erasure looks for a person's email, names and phones inside free text and JSO
 `mentions` lookup, `privacy/search.py`): a GIN index on `to_tsvector('simple',
 column::text)` answers it. It matches addresses with `iexact`, which compares
 `UPPER(column::text)`: a b-tree index on that expression answers it. With both, erasing
-one person costs the same among a thousand people or a million. SQLite has no such
+one person costs about the same among a thousand people or a hundred thousand. SQLite has no such
 indexes: there the search reads the tables (the embedded default is for one machine).
 
 The indexes are built `CONCURRENTLY` (no write lock on a big outbox), so a migration

@@ -85,7 +85,7 @@ def forget_in_audiences(*, leads, email, now=None):
     Returns what the erasure record keeps about the platforms' answers."""
     now = now or timezone.now()
     # Ids as values, so that each side of the OR has its index (the hash's is the unique
-    # (audience, email hash) one): the same cost among a thousand people or a million.
+    # (audience, email hash) one): the same cost among a thousand people or a hundred thousand.
     audiences = list(AdAudience.objects.values_list("pk", flat=True))
     members = AudienceMember.objects.filter(
         Q(lead__in=list(leads.values_list("pk", flat=True)))

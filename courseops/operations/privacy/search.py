@@ -5,11 +5,11 @@ On PostgreSQL it is a full-text phrase match with the `simple` configuration (no
 stemming, no stop words: `'ana@example.com'`, `'+34600111222'`, `'lucía' <-> 'pérez'`;
 URL punctuation read as spaces, so an email in a link's query string is a word too),
 which a GIN index on `to_tsvector('simple', column::text)` answers without reading the
-table (`search_indexes.text_search_indexes`): erasing one person costs the same among a
-thousand people or a million. Elsewhere (SQLite) it is a case-insensitive substring
-search that reads the table. Either way the rows found are then redacted by exact
-substring in Python (`redact.redact`), so a phrase match that is not the very text
-changes nothing.
+table (`search_indexes.text_search_indexes`): erasing one person costs about the same
+among a thousand people or a hundred thousand (`bench/README.md`). Elsewhere (SQLite)
+it is a case-insensitive substring search that reads the table. Either way the rows
+found are then redacted by substring in Python (`redact.redact`), so a phrase match
+that is not the very text changes nothing.
 """
 
 from django.db.models import CharField, JSONField, Lookup, TextField
@@ -40,9 +40,6 @@ class _IContainsAsGiven(IContains):
 class Mentions(Lookup):
     lookup_name = "mentions"
     prepare_rhs = False
-
-    def get_db_prep_lookup(self, value, connection):
-        return "%s", [str(value)]
 
     def as_sql(self, compiler, connection):
         lhs = self.lhs
