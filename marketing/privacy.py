@@ -1,8 +1,9 @@
-"""What marketing holds about a person: the lead, its consents, activity, tracking and
-the uses of offers' codes."""
+"""What marketing holds about a person: the lead, its consents, activity, tracking, the
+uses of offers' codes, and the ad audiences it was synced to (asked to forget them on
+erasure)."""
 
 from django.db.models import CharField, Q, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models.functions import Cast, Concat, Lower
 
 from courseops.messaging.models import OutboundMessage
 from courseops.operations.privacy.redact import ERASED, scrub
@@ -14,6 +15,7 @@ from courseops.operations.privacy.registry import (
     register_part,
 )
 from courseops.operations.privacy.retention import retention_rule
+from marketing.audiences.services import forget_in_audiences
 from marketing.models import Activity, Consent, Enrolment, Lead, TrackingEvent
 from marketing.offers.models import OfferRedemption
 
@@ -22,7 +24,8 @@ class MarketingPart(PrivacyPart):
     name = "marketing"
 
     def _leads(self, person):
-        return Lead.objects.filter(email__iexact=person.email)
+        # lower(email), as the unique index has it: found through the index.
+        return Lead.objects.alias(email_ci=Lower("email")).filter(email_ci=person.email)
 
     def identify(self, person):
         for lead in self._leads(person):
@@ -95,6 +98,10 @@ class MarketingPart(PrivacyPart):
             }
             for consent in consents
         ]
+
+    def forget(self, person):
+        """Ad platforms drop the person from every custom audience they were synced to."""
+        return forget_in_audiences(leads=self._leads(person), email=person.email)
 
     def erase(self, person):
         leads = list(self._leads(person))

@@ -3,8 +3,9 @@ from django.apps import AppConfig
 
 class SurveysConfig(AppConfig):
     """Satisfaction (1-5) after webinars and lessons, NPS (0-10) at set points of a
-    student's life. Above webinars and content: it reads them and listens to their
-    signals; nothing below imports it."""
+    student's life. Above webinars, content and engagement: it reads them (engagement's
+    progress says when a course is finished) and listens to their signals; nothing
+    below imports it."""
 
     name = "surveys"
     verbose_name = "Encuestas"

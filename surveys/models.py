@@ -88,7 +88,11 @@ class Answer(models.Model):
                 fields=["survey", "respondent"], name="surveys_one_answer_per_person"
             )
         ]
-        indexes = [models.Index(fields=["survey", "answered_at"])]
+        indexes = [
+            models.Index(fields=["survey", "answered_at"]),
+            # A person's answers across surveys (export, erasure).
+            models.Index(fields=["respondent"], name="surveys_answer_respondent"),
+        ]
 
     def __str__(self):
         return f"{self.survey_id}: {self.score}"

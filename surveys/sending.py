@@ -7,6 +7,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from courseops.messaging.models import OutboundMessage, Status
+from engagement.services.progress import students_who_finished
 from students.models import Student
 from surveys.models import Survey
 from surveys.services import invite, not_yet_invited, survey_for
@@ -74,6 +75,33 @@ def send_nps_day_30(now=None):
             email=student.email,
             name=student.full_name,
             idempotency_key=f"surveys.nps_day_30.{student.pk}",
+            language=student.language,
+            related=student,
+        )
+        sent += 1
+    return sent
+
+
+def send_nps_course_end(now=None):
+    """Students who finished their course (every lesson of their plan's curriculum, as
+    engagement counts them, from the portal or an LMS) get the NPS, once per student and
+    plan. Only when the last lesson was finished within the week's grace: a course
+    finished long ago (or an old LMS import) is not worth asking about."""
+    now = now or timezone.now()
+    due = (
+        students_who_finished(since=now - NPS_WINDOW, until=now)
+        .exclude(status=Student.Status.ONBOARDING)
+        .filter(not_yet_invited("surveys.nps_course_end.", "pk", "plan_id"))
+    )
+    survey = None
+    sent = 0
+    for student in due.iterator(chunk_size=500):
+        survey = survey or survey_for(Survey.Kind.NPS_COURSE_END)
+        invite(
+            survey,
+            email=student.email,
+            name=student.full_name,
+            idempotency_key=f"surveys.nps_course_end.{student.pk}.{student.plan_id}",
             language=student.language,
             related=student,
         )

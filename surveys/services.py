@@ -1,4 +1,5 @@
-"""Surveys: one-click signed links, one answer per person and survey, results per survey."""
+"""Surveys: signed links that open a confirmation page (the answer is recorded by its
+POST, never by the GET a mail scanner makes), one answer per person and survey, results."""
 
 from django.conf import settings
 from django.core import signing
@@ -45,40 +46,48 @@ def read_token(token):
     return survey, data["r"]
 
 
-def record_answer(*, survey, respondent, score, comment=None, student=None) -> Answer:
-    """Store the person's answer once; answering again updates it (a comment left out
-    keeps the one already given)."""
+def check_score(survey, score):
+    """The score as an int on the survey's scale, or ValidationError."""
     low, high = survey.scale
     if not isinstance(score, int) or not low <= score <= high:
         raise ValidationError(
             _("La puntuación debe ser un número del %(low)s al %(high)s."),
             params={"low": low, "high": high},
         )
-    values = {"score": score}
-    if comment is not None:
-        values["comment"] = comment.strip()[:2000]
-    if student is not None:
-        values["student"] = student
+    return score
+
+
+def existing_answer(survey, respondent):
+    return Answer.objects.filter(survey=survey, respondent=respondent).first()
+
+
+def record_answer(*, survey, respondent, score, comment="", student=None) -> Answer:
+    """Store the person's answer once. The first submission fixes the score; a later one
+    (a second tab, a resubmitted form) only replaces the comment when it brings one, so a
+    score is never counted twice nor silently changed after the results were read."""
+    check_score(survey, score)
+    comment = (comment or "").strip()[:2000]
     try:
         with transaction.atomic():
-            answer, created = Answer.objects.update_or_create(
-                survey=survey, respondent=respondent, defaults=values
+            answer, created = Answer.objects.get_or_create(
+                survey=survey,
+                respondent=respondent,
+                defaults={"score": score, "comment": comment, "student": student},
             )
     except IntegrityError:
-        # Two first clicks at once: the loser's insert failed, so the row is there now.
-        answer, created = Answer.objects.update_or_create(
-            survey=survey, respondent=respondent, defaults=values
-        )
-    log_action(
-        answer,
-        "surveys.answer.recorded" if created else "surveys.answer.updated",
-        data={"survey": survey.pk, "score": score},
-    )
+        # Two first submissions at once: the loser's insert failed, so the row is there now.
+        answer, created = Answer.objects.get(survey=survey, respondent=respondent), False
+    if created:
+        log_action(answer, "surveys.answer.recorded", data={"survey": survey.pk, "score": score})
+    elif comment and comment != answer.comment:
+        answer.comment = comment
+        answer.save(update_fields=["comment", "updated_at"])
+        log_action(answer, "surveys.answer.commented", data={"survey": survey.pk})
     return answer
 
 
 def invite(survey, *, email, name, idempotency_key, language="", related=None, send_at=None):
-    """Queue the survey email: one link per score, each recording it with one click."""
+    """Queue the survey email: one link per score, each opening the page that confirms it."""
     low, high = survey.scale
     context = {
         "name": (name or "").split(" ")[0],
@@ -102,14 +111,15 @@ def invite(survey, *, email, name, idempotency_key, language="", related=None, s
     )
 
 
-def not_yet_invited(prefix):
-    """A condition on rows whose pk completes the idempotency key `prefix<pk>`: no survey
-    email queued for them yet. One subquery, whatever the row count."""
-    return ~Exists(
-        OutboundMessage.objects.filter(
-            idempotency_key=Concat(Value(prefix), Cast(OuterRef("pk"), output_field=CharField()))
-        )
-    )
+def not_yet_invited(prefix, *fields):
+    """A condition on rows whose `fields` (default: pk), joined by dots, complete the
+    idempotency key `prefix<pk>`: no survey email queued for them yet. One subquery,
+    whatever the row count."""
+    parts = [Value(prefix)]
+    for n, name in enumerate(fields or ("pk",)):
+        parts += [Value(".")] if n else []
+        parts.append(Cast(OuterRef(name), output_field=CharField()))
+    return ~Exists(OutboundMessage.objects.filter(idempotency_key=Concat(*parts)))
 
 
 def results(surveys):

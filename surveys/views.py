@@ -1,9 +1,10 @@
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from students.models import Student
-from surveys.services import read_token, record_answer
+from surveys.services import check_score, existing_answer, read_token, record_answer
 
 
 def _score(raw):
@@ -13,27 +14,57 @@ def _score(raw):
         return None
 
 
+def _error(request, exc):
+    return render(request, "surveys/error.html", {"error": exc.messages[0]}, status=400)
+
+
+@never_cache
 @require_http_methods(["GET", "POST"])
 def answer(request, token):
-    """The emailed link: the click records the score; the page then takes a comment."""
+    """The emailed link. GET only shows the score picked in the email, ready to confirm
+    (mail scanners fetch links: a GET must record nothing); the POST records it.
+
+    The signed token names the person and survey; Django's CSRF check still guards the
+    POST, so another site cannot submit a form to a link it has seen."""
     try:
         survey, respondent = read_token(token)
     except ValidationError as exc:
-        return render(request, "surveys/error.html", {"error": exc.messages[0]}, status=400)
-    data = request.POST if request.method == "POST" else request.GET
-    comment = request.POST.get("comentario") if request.method == "POST" else None
-    try:
-        saved = record_answer(
-            survey=survey,
-            respondent=respondent,
-            score=_score(data.get("puntuacion")),
-            comment=comment,
-            student=Student.objects.filter(email__iexact=respondent).first(),
+        return _error(request, exc)
+    answered = existing_answer(survey, respondent)
+    if request.method == "GET":
+        score = _score(request.GET.get("puntuacion"))
+        if answered is None and score is not None:
+            try:
+                check_score(survey, score)
+            except ValidationError as exc:
+                return _error(request, exc)
+        response = render(
+            request,
+            "surveys/confirm.html",
+            {
+                "survey": survey,
+                "answer": answered,
+                "selected": score,
+                "scores": range(survey.scale[0], survey.scale[1] + 1),
+            },
         )
-    except ValidationError as exc:
-        return render(request, "surveys/error.html", {"error": exc.messages[0]}, status=400)
-    return render(
-        request,
-        "surveys/thanks.html",
-        {"survey": survey, "answer": saved, "commented": comment is not None},
-    )
+    else:
+        score = answered.score if answered else _score(request.POST.get("puntuacion"))
+        try:
+            saved = record_answer(
+                survey=survey,
+                respondent=respondent,
+                score=score,
+                comment=request.POST.get("comentario", ""),
+                student=Student.objects.filter(email__iexact=respondent).first(),
+            )
+        except ValidationError as exc:
+            return _error(request, exc)
+        response = render(
+            request,
+            "surveys/thanks.html",
+            {"survey": survey, "answer": saved},
+        )
+    # The token in the address must not leak to another site through the Referer.
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -312,7 +312,8 @@ class Recording(models.Model):
     file = models.FileField(_("archivo"), upload_to="webinars/recordings/", blank=True)
     # Zoom's recording_files and the download token of recording.completed.
     zoom_files = models.JSONField(_("archivos en Zoom"), default=list, blank=True)
-    zoom_download_token = models.TextField(blank=True)
+    # A credential to the recording's files: encrypted at rest, never searched.
+    zoom_download_token = EncryptedCharField(blank=True)
     transcript = models.TextField(_("transcripción"), blank=True)
     transcript_segments = models.JSONField(default=list, blank=True)
     # Parts of a long audio already transcribed ({part key: segments}): a retry after a

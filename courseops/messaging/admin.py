@@ -9,7 +9,7 @@ from unfold.admin import ModelAdmin
 
 from courseops.messaging import services
 from courseops.messaging.models import BudgetRule, Category, OutboundMessage, Suppression
-from courseops.messaging.services.addresses import normalize
+from courseops.messaging.services.addresses import normalize, normalize_phone
 
 # Columns shown on the list; bodies, context and headers stay in the database.
 HEAVY_FIELDS = ("html_body", "text_body", "context", "headers", "attachments")
@@ -40,6 +40,7 @@ class OutboundMessageAdmin(ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     actions = ("retry_selected", "cancel_selected")
+
     readonly_fields = (
         "channel",
         "category",
@@ -124,6 +125,16 @@ class OutboundMessageAdmin(ModelAdmin):
             },
         ),
     )
+
+    def get_search_results(self, request, queryset, search_term):
+        """A number is encrypted: it is found by its exact value, as typed in any usual
+        spelling, rather than by a part of it."""
+        results, duplicates = super().get_search_results(request, queryset, search_term)
+        try:
+            phone = normalize_phone(search_term)
+        except ValidationError:
+            return results, duplicates
+        return results | queryset.filter(recipient=phone), duplicates
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from django.dispatch import Signal
 
+from courseops.operations.encryption import blind_index
+
 # kwargs: channel, address, reason, source
 address_suppressed = Signal()
 
@@ -43,13 +45,21 @@ def register_consent_check(check):
     return check
 
 
+def address_key(channel, address):
+    """The person key of an address nobody claims: the address itself, except that a
+    phone number (encrypted in the outbox) is stood for by its keyed hash."""
+    if channel == "sms":
+        return f"sms:{blind_index(address)}"
+    return f"{channel}:{address}"
+
+
 def find_person(*, channel, address):
     """The first registered lookup's answer, else the address itself as the person."""
     for lookup in _PERSON_LOOKUPS:
         person = lookup(channel, address)
         if person is not None:
             return person
-    return Person(key=f"{channel}:{address}")
+    return Person(key=address_key(channel, address))
 
 
 def consent_refused(*, channel, address, category):

@@ -13,6 +13,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from courseops.messaging.fields import AddressField
 from courseops.operations.encryption import blind_index
 
 
@@ -88,7 +89,8 @@ class OutboundMessage(models.Model):
     category = models.CharField(
         _("categoría"), max_length=20, choices=Category.choices, default=Category.TRANSACTIONAL
     )
-    recipient = models.CharField(_("destinatario"), max_length=254, db_index=True)
+    # An SMS's number is encrypted at rest (blind-indexed, so lookups by number work).
+    recipient = AddressField(_("destinatario"), max_length=254, db_index=True)
     # The email's From; empty: DEFAULT_FROM_EMAIL when it is sent.
     from_email = models.CharField(_("remitente"), max_length=320, blank=True)
     subject = models.CharField(_("asunto"), max_length=255, blank=True)

@@ -10,7 +10,7 @@ from django import forms
 from django.core.exceptions import FieldError
 from django.core.validators import MaxLengthValidator
 from django.db import models
-from django.db.models import CharField, Lookup
+from django.db.models import CharField, Lookup, Q
 from django.db.models.functions import Left
 
 from courseops.operations import encryption
@@ -40,6 +40,10 @@ class EncryptedCharField(models.TextField):
             return value
         token = encryption.encrypt(value)
         return f"{encryption.blind_index(value)}:{token}" if self.searchable else token
+
+    def encrypted_rows(self):
+        """A condition on the rows holding a ciphertext here: the ones a rotation rewrites."""
+        return ~Q(**{self.name: ""})
 
     def formfield(self, **kwargs):
         # A one-line input for the plaintext's length, not the text column's textarea.

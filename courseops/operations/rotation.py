@@ -1,5 +1,8 @@
 """Re-encrypt every encrypted field under the current first key, in batches."""
 
+from functools import reduce
+from operator import or_
+
 from django.apps import apps
 from django.db import transaction
 
@@ -22,7 +25,8 @@ def encrypted_fields():
 
 
 def rotate_encrypted_fields(*, batch_size=500, progress=None):
-    """Decrypt with any configured key, encrypt with the first; returns rows rewritten.
+    """Decrypt with any configured key, encrypt with the first; returns rows rewritten
+    (only rows holding a ciphertext: an empty phone or an email recipient stays as is).
 
     Each batch is locked (`select_for_update`) while it is rewritten, so an edit made by
     staff in the meantime is neither lost nor overwritten; safe to stop and run again.
@@ -30,10 +34,12 @@ def rotate_encrypted_fields(*, batch_size=500, progress=None):
     total = 0
     for model, names in encrypted_fields().items():
         manager = model._base_manager
+        holding = reduce(or_, (model._meta.get_field(name).encrypted_rows() for name in names))
         last_pk = None
         while True:
             with transaction.atomic():
-                rows = manager.select_for_update().order_by("pk").only("pk", *names)
+                rows = manager.filter(holding).select_for_update().order_by("pk")
+                rows = rows.only("pk", *names)
                 if last_pk is not None:
                     rows = rows.filter(pk__gt=last_pk)
                 batch = list(rows[:batch_size])

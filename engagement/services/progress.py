@@ -1,13 +1,15 @@
-"""Reading a student's progress (the portal page, the API, the admin)."""
+"""Reading a student's progress (the portal page, the API, the admin, the apps above)."""
 
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from engagement.models import PlanCurriculum, StudentProgress
+from engagement.models import CompletedLesson, PlanCurriculum, StudentProgress
 from engagement.services.activity import local_day
 from engagement.services.assignments import pending_and_overdue
+from students.models import Student
 
 
 @dataclass(frozen=True)
@@ -60,3 +62,16 @@ def progress_for(student, *, now=None) -> Progress:
         assignments_pending=pending,
         assignments_overdue=overdue,
     )
+
+
+def students_who_finished(*, since, until):
+    """Students who have finished every lesson of their plan's curriculum (portal or LMS)
+    and whose last lesson was finished in (since, until]: when they finished the course.
+    One queryset (a subquery per row), for the apps above (surveys' course-end NPS)."""
+    finished_lately = CompletedLesson.objects.filter(
+        student=OuterRef("pk"), completed_at__gt=since, completed_at__lte=until
+    )
+    return Student.objects.filter(
+        plan__curriculum__lessons_total__gt=0,
+        progress__lessons_completed__gte=F("plan__curriculum__lessons_total"),
+    ).filter(Exists(finished_lately))

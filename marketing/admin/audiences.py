@@ -13,7 +13,7 @@ class SyncInline(TabularInline):
     extra = 0
     max_num = 0
     can_delete = False
-    fields = ("started_at", "status", "added", "removed", "error")
+    fields = ("started_at", "reason", "status", "added", "removed", "error")
     readonly_fields = fields
     ordering = ["-started_at"]
 
@@ -39,8 +39,8 @@ class AdAudienceAdmin(ModelAdmin):
 
 @admin.register(AudienceSync)
 class AudienceSyncAdmin(ModelAdmin):
-    list_display = ("audience", "started_at", "status", "added", "removed", "error")
-    list_filter = ("status",)
+    list_display = ("audience", "started_at", "reason", "status", "added", "removed", "error")
+    list_filter = ("status", "reason")
     list_select_related = ("audience",)
 
     def has_add_permission(self, request):

@@ -60,7 +60,15 @@ class AudienceSync(models.Model):
         OK = "ok", _("Correcta")
         FAILED = "failed", _("Fallida")
 
+    class Reason(models.TextChoices):
+        SYNC = "sync", _("Sincronización del segmento")
+        ERASURE = "erasure", _("Borrado de una persona (RGPD)")
+
     audience = models.ForeignKey(AdAudience, on_delete=models.CASCADE, related_name="syncs")
+    # An erasure's row says only that one person was removed: no hash, no lead.
+    reason = models.CharField(
+        _("motivo"), max_length=10, choices=Reason.choices, default=Reason.SYNC
+    )
     started_at = models.DateTimeField(_("inicio"))
     finished_at = models.DateTimeField(_("fin"), null=True)
     status = models.CharField(_("estado"), max_length=10, choices=Status.choices)

@@ -4,8 +4,10 @@ the differences. Withdrawn consent, a suppression or leaving the segment removes
 contact at the next sync."""
 
 import hashlib
+from collections import defaultdict
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from marketing.audiences.models import AdAudience, AudienceMember, AudienceSync
@@ -73,3 +75,50 @@ def sync_audience(*, audience, now=None):
 
 def sync_all(*, now=None):
     return [sync_audience(audience=a, now=now) for a in AdAudience.objects.filter(active=True)]
+
+
+def forget_in_audiences(*, leads, email, now=None):
+    """An erasure: remove the person's hashes from every audience they were synced to,
+    before their lead is anonymised. Each audience gets a log row saying one person was
+    removed (no hash, no lead). When the platform fails, the member rows stay, so the
+    next sync (the anonymised lead is no longer wanted) removes them again.
+    Returns what the erasure record keeps about the platforms' answers."""
+    now = now or timezone.now()
+    # Ids as values, so that each side of the OR has its index (the hash's is the unique
+    # (audience, email hash) one): the same cost among a thousand people or a hundred thousand.
+    audiences = list(AdAudience.objects.values_list("pk", flat=True))
+    members = AudienceMember.objects.filter(
+        Q(lead__in=list(leads.values_list("pk", flat=True)))
+        | Q(audience__in=audiences, email_hash=sha256(normalised_email(email)))
+    ).select_related("audience")
+    by_audience = defaultdict(list)
+    for member in members:
+        by_audience[member.audience].append(member)
+    removed, failed = 0, []
+    for audience, rows in by_audience.items():
+        log = AudienceSync(
+            audience=audience,
+            started_at=now,
+            reason=AudienceSync.Reason.ERASURE,
+            status=AudienceSync.Status.OK,
+        )
+        try:
+            if audience.external_id:  # never created there: nobody to remove
+                PROVIDERS[audience.provider].change(
+                    audience, [[m.email_hash, m.phone_hash] for m in rows], remove=True
+                )
+        except AudienceError as exc:
+            log.status, log.error = AudienceSync.Status.FAILED, str(exc)
+            failed.append(audience.pk)
+        else:
+            AudienceMember.objects.filter(pk__in=[m.pk for m in rows]).delete()
+            log.removed = len(rows)
+            removed += 1
+        log.finished_at = timezone.now()
+        log.save()
+    if not by_audience:
+        return {}
+    answer = f"quitado de {removed} público(s)"
+    if failed:
+        answer += f"; error en {len(failed)} (se reintenta al sincronizar)"
+    return {"ad_audiences": answer}

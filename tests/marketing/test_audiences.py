@@ -140,3 +140,117 @@ def test_the_console_provider_sends_nothing_and_keeps_members(audience):
 def test_phones_are_normalised_to_digits_with_the_country_code():
     assert normalised_phone("+34 600-111-222") == "34600111222"
     assert normalised_phone("0052 55 1234 5678") == "525512345678"
+
+
+def _synced_everywhere(router, audiences):
+    for n, audience in enumerate(audiences, start=1):
+        audience.external_id = f"aud_{n}"
+        audience.save()
+        router.post(f"{GRAPH}/aud_{n}/users").mock(return_value=httpx.Response(200, json={}))
+        sync_audience(audience=audience)
+
+
+@pytest.fixture
+def two_audiences(audience):
+    other = AdAudience.objects.create(name="Todos MX", segment=audience.segment, provider="meta")
+    return audience, other
+
+
+def test_erasing_a_person_asks_every_audience_to_forget_them_before_anonymising(
+    meta, two_audiences
+):
+    from courseops.operations.privacy.services import erase_person
+
+    ana = contact("ana@example.com", phone="+52 55 1234 5678")
+    contact("bea@example.com")
+    seen_at_removal = []
+
+    def removal(request):
+        seen_at_removal.append(Lead.objects.filter(pk=ana.pk, email="ana@example.com").exists())
+        return httpx.Response(200, json={"num_received": 1})
+
+    with respx.mock() as router:
+        _synced_everywhere(router, two_audiences)
+        deletes = [
+            router.delete(f"{GRAPH}/aud_{n}/users").mock(side_effect=removal) for n in (1, 2)
+        ]
+        erasure = erase_person("Ana@Example.com")
+
+    for route in deletes:
+        assert route.call_count == 1
+        method, payload, token = sent(route.calls[0])
+        assert (method, token) == ("DELETE", "meta-token")
+        assert payload == {
+            "schema": ["EMAIL", "PHONE"],
+            "data": [[h("ana@example.com"), h("525512345678")]],
+        }
+    assert seen_at_removal == [True, True]  # asked while the lead was still theirs
+    assert sorted(AudienceMember.objects.values_list("lead__email", flat=True)) == [
+        "bea@example.com",
+        "bea@example.com",
+    ]
+    logs = AudienceSync.objects.filter(reason=AudienceSync.Reason.ERASURE)
+    assert sorted(logs.values_list("audience__external_id", "status", "added", "removed")) == [
+        ("aud_1", "ok", 0, 1),
+        ("aud_2", "ok", 0, 1),
+    ]
+    # The log and the erasure's proof say who was removed nowhere.
+    logged = json.dumps(list(logs.values()), default=str) + json.dumps(erasure.external)
+    assert "ana@" not in logged
+    assert h("ana@example.com") not in logged
+    assert erasure.external["ad_audiences"] == "quitado de 2 público(s)"
+    ana.refresh_from_db()
+    assert ana.email.startswith("borrado-lead-")
+
+
+def test_a_platform_failing_at_erasure_is_logged_and_the_next_sync_removes_them(meta, audience):
+    from courseops.operations.privacy.services import erase_person
+
+    contact("ana@example.com")
+    with respx.mock() as router:
+        _synced_everywhere(router, [audience])
+        delete = router.delete(f"{GRAPH}/aud_1/users").mock(
+            side_effect=[
+                httpx.Response(500, json={"error": {"message": "down"}}),
+                httpx.Response(200, json={}),
+            ]
+        )
+        erasure = erase_person("ana@example.com")
+        failed = AudienceSync.objects.get(reason=AudienceSync.Reason.ERASURE)
+        assert AudienceMember.objects.count() == 1  # kept: still on the platform
+        retried = sync_audience(audience=audience)
+
+    assert (failed.status, failed.removed) == ("failed", 0)
+    assert "Meta 500" in failed.error
+    assert "error en 1" in erasure.external["ad_audiences"]
+    assert sent(delete.calls[1])[1]["data"] == [[h("ana@example.com"), ""]]
+    assert (retried.reason, retried.removed) == ("sync", 1)
+    assert not AudienceMember.objects.exists()
+
+
+def test_erasure_with_the_console_provider_calls_nobody_and_drops_the_members(audience):
+    from courseops.operations.privacy.services import erase_person
+
+    audience.provider = "console"
+    audience.save()
+    contact("ana@example.com")
+    sync_audience(audience=audience)
+
+    with respx.mock() as router:  # any HTTP request would fail the test
+        erasure = erase_person("ana@example.com")
+
+    assert not router.calls
+    assert not AudienceMember.objects.exists()
+    assert AudienceSync.objects.get(reason="erasure").removed == 1
+    assert erasure.external == {"ad_audiences": "quitado de 1 público(s)"}
+
+
+def test_erasing_someone_in_no_audience_asks_no_platform(meta, audience):
+    from courseops.operations.privacy.services import erase_person
+
+    contact("ana@example.com", consent=False)
+    with respx.mock() as router:
+        erasure = erase_person("ana@example.com")
+    assert not router.calls
+    assert "ad_audiences" not in erasure.external
+    assert not AudienceSync.objects.exists()

@@ -1,4 +1,4 @@
-"""Surveys: one-click signed links, once per person, sent after the webinar follow-up,
+"""Surveys: signed links confirmed by a POST, once per person, sent after the webinar follow-up,
 NPS at day 30, lesson survey on completion, results per survey."""
 
 from datetime import UTC, datetime, timedelta
@@ -14,7 +14,7 @@ from content.signals import lesson_completed
 from courseops.messaging.models import OutboundMessage, Status
 from students.models import Plan, Student
 from surveys.models import Answer, Survey
-from surveys.sending import send_nps_day_30, send_webinar_surveys
+from surveys.sending import send_nps_course_end, send_nps_day_30, send_webinar_surveys
 from surveys.services import answer_token, answer_url, nps, results, survey_for
 from webinars.models import Registration, Webinar
 
@@ -49,32 +49,81 @@ def _attendee(webinar, email, *, followup=Status.SENT, attended=True):
     return registration
 
 
-def test_a_second_click_updates_never_duplicates(client, webinar):
+def test_opening_the_link_records_nothing_and_shows_the_score_ready_to_confirm(client, webinar):
+    """Mail scanners fetch every link: a GET (even several) must not answer for the person."""
     survey = survey_for(Survey.Kind.WEBINAR, webinar=webinar)
-    url = answer_url(survey, "Ana@Example.com", 2)
-    assert client.get(url).status_code == 200
-    path = reverse("surveys:answer", args=[answer_token(survey, "ana@example.com")])
-    response = client.post(path, {"puntuacion": "2", "comentario": "Muy útil"})
-    assert response.status_code == 200
-    assert client.get(f"{path}?puntuacion=5").status_code == 200
+    url = answer_url(survey, "Ana@Example.com", 4)
+    first = client.get(url)
+    client.get(url)
+    client.head(url)
 
+    assert first.status_code == 200
+    page = first.content.decode()
+    assert 'value="4" required checked' in page
+    assert 'value="3" required>' in page
+    assert 'name="csrfmiddlewaretoken"' in page
+    assert first["Referrer-Policy"] == "no-referrer"
+    assert "no-cache" in first["Cache-Control"]
+    assert not Answer.objects.exists()
+
+
+def test_the_post_records_once_and_a_second_post_only_updates_the_comment(client, webinar):
+    survey = survey_for(Survey.Kind.WEBINAR, webinar=webinar)
+    path = reverse("surveys:answer", args=[answer_token(survey, "Ana@Example.com")])
+    first = client.post(path, {"puntuacion": "2", "comentario": "  Muy útil  "})
+    again = client.post(path, {"puntuacion": "5", "comentario": "Mejor de lo que dije"})
+    blank = client.post(path, {"puntuacion": "1", "comentario": ""})
+
+    assert first.status_code == again.status_code == blank.status_code == 200
     answer = Answer.objects.get()
-    assert (answer.respondent, answer.score, answer.comment) == ("ana@example.com", 5, "Muy útil")
+    assert (answer.respondent, answer.score, answer.comment) == (
+        "ana@example.com",
+        2,
+        "Mejor de lo que dije",
+    )
+    assert "2" in again.content.decode()
+    # Once answered, the page offers the comment only.
+    page = client.get(f"{path}?puntuacion=5").content.decode()
+    assert 'name="puntuacion"' not in page
+    assert "Mejor de lo que dije" in page
+
+
+def test_a_post_without_the_csrf_token_is_refused_and_records_nothing(webinar):
+    from django.test import Client
+
+    survey = survey_for(Survey.Kind.WEBINAR, webinar=webinar)
+    path = reverse("surveys:answer", args=[answer_token(survey, "ana@example.com")])
+    browser = Client(enforce_csrf_checks=True)
+    assert browser.post(path, {"puntuacion": "5"}).status_code == 403
+    assert not Answer.objects.exists()
+
+    page = browser.get(f"{path}?puntuacion=5").content.decode()
+    csrf = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    response = browser.post(path, {"puntuacion": "5", "csrfmiddlewaretoken": csrf})
+    assert response.status_code == 200
+    assert Answer.objects.get().score == 5
 
 
 def test_forged_or_out_of_range_answers_are_a_clear_400(client, webinar):
     survey = survey_for(Survey.Kind.WEBINAR, webinar=webinar)
     assert client.get("/encuestas/forged/?puntuacion=3").status_code == 400
+    assert client.post("/encuestas/forged/", {"puntuacion": "3"}).status_code == 400
     path = reverse("surveys:answer", args=[answer_token(survey, "a@example.com")])
     response = client.get(f"{path}?puntuacion=9")
     assert response.status_code == 400
     assert "del 1 al 5" in response.content.decode()
-    assert client.get(f"{path}?puntuacion=x").status_code == 400
+    assert client.post(path, {"puntuacion": "9"}).status_code == 400
+    assert client.post(path, {"puntuacion": "x"}).status_code == 400
+    assert client.post(path, {}).status_code == 400
+    # No score in the address: the page asks for one.
+    assert client.get(path).status_code == 200
     nps_path = reverse(
         "surveys:answer", args=[answer_token(survey_for(Survey.Kind.NPS_DAY_30), "a@x.io")]
     )
     assert client.get(f"{nps_path}?puntuacion=0").status_code == 200
+    assert client.post(nps_path, {"puntuacion": "0"}).status_code == 200
     assert not Answer.objects.filter(survey=survey).exists()
+    assert Answer.objects.get().score == 0
 
 
 def test_webinar_survey_goes_after_the_followup_once(webinar):
@@ -130,6 +179,84 @@ def test_nps_at_day_30_once():
     message = OutboundMessage.objects.get(idempotency_key=f"surveys.nps_day_30.{due.pk}")
     assert "puntuacion=10" in message.text_body
     assert "puntuacion=0" in message.text_body
+
+
+def _course_of_two_lessons(plan):
+    course = Course.objects.create(title="IA aplicada", slug="ia-aplicada")
+    lessons = [
+        Lesson.objects.create(
+            course=course, title=f"Lección {n}", published_at=NOW - timedelta(days=60)
+        )
+        for n in (1, 2)
+    ]
+    course.plans.add(plan)  # engagement recounts the plan's curriculum: 2 lessons
+    return lessons
+
+
+def _finish(student, lessons, at):
+    for lesson in lessons:
+        lesson_completed.send(sender=Lesson, lesson=lesson, student=student, at=at)
+
+
+def test_nps_at_the_course_end_once_per_student_and_plan():
+    plan = Plan.objects.create(slug="pro", name="Pro")
+    lessons = _course_of_two_lessons(plan)
+
+    def student(name):
+        return Student.objects.create(
+            full_name=name,
+            email=f"{name}@example.com",
+            plan=plan,
+            source="api",
+            status=Student.Status.ACTIVE,
+        )
+
+    done = student("ana")
+    _finish(done, lessons, NOW - timedelta(days=1))
+    _finish(student("bea"), lessons[:1], NOW - timedelta(days=1))  # halfway
+    _finish(student("old"), lessons, NOW - timedelta(days=20))  # finished long ago
+
+    with time_machine.travel(NOW, tick=False):
+        assert send_nps_course_end() == 1
+        assert send_nps_course_end() == 0
+        # The lesson completed again (a portal revisit, an LMS resend) asks nothing more.
+        _finish(done, lessons, NOW)
+        assert send_nps_course_end() == 0
+    message = OutboundMessage.objects.get(
+        idempotency_key=f"surveys.nps_course_end.{done.pk}.{plan.pk}"
+    )
+    assert message.recipient == "ana@example.com"
+    assert "puntuacion=10" in message.text_body
+    assert Survey.objects.get(kind=Survey.Kind.NPS_COURSE_END)
+    # Beside the day-30 survey, not instead of it.
+    assert not OutboundMessage.objects.filter(idempotency_key__startswith="surveys.nps_day_30.")
+
+
+def test_the_course_end_scan_is_one_query_whatever_is_already_sent():
+    plan = Plan.objects.create(slug="pro", name="Pro")
+    lessons = _course_of_two_lessons(plan)
+
+    def finished(count, start):
+        for n in range(start, start + count):
+            student = Student.objects.create(
+                full_name=f"S{n}",
+                email=f"s{n}@example.com",
+                plan=plan,
+                source="api",
+                status=Student.Status.ACTIVE,
+            )
+            _finish(student, lessons, NOW - timedelta(hours=2))
+
+    finished(2, 0)
+    with time_machine.travel(NOW, tick=False):
+        assert send_nps_course_end() == 2
+        with CaptureQueriesContext(connection) as small:
+            send_nps_course_end()
+        finished(15, 2)
+        assert send_nps_course_end() == 15
+        with CaptureQueriesContext(connection) as large:
+            send_nps_course_end()
+    assert len(small) == len(large) == 1
 
 
 def test_a_completed_lesson_brings_its_survey(django_capture_on_commit_callbacks):

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courseops.audit.services import log_action
-from courseops.messaging.hooks import Person, find_person
+from courseops.messaging.hooks import Person, address_key, find_person
 from courseops.messaging.models import (
     PENDING,
     RETRYABLE,
@@ -113,7 +113,7 @@ def _common_fields(
     person = (
         find_person(channel=channel, address=to)
         if category != Category.TRANSACTIONAL
-        else Person(key=f"{channel}:{to}")
+        else Person(key=address_key(channel, to))
     )
     fields = {
         "channel": channel,

@@ -9,7 +9,8 @@ from django.db.models import Q
 from courseops.ai.models import AIUsage
 from courseops.audit.models import AuditEntry
 from courseops.messaging.models import PENDING, OutboundMessage, Status, Suppression
-from courseops.operations.privacy.redact import ERASED, mentions, related_to, scrub, with_json_text
+from courseops.operations.encryption import blind_index
+from courseops.operations.privacy.redact import ERASED, mentions, related_to, scrub
 from courseops.operations.privacy.registry import PrivacyPart, register_part
 from courseops.reviews.models import Draft
 from courseops.support.models import Ticket
@@ -18,6 +19,12 @@ from courseops.webhooks.models import WebhookEvent
 
 def _addresses(person):
     return Q(recipient__iexact=person.email) | Q(recipient__in=sorted(person.phones))
+
+
+def _suppressed(person):
+    # Numbers by their keyed hash: the indexed column.
+    phones = sorted(blind_index(phone) for phone in person.phones)
+    return Q(address__iexact=person.email) | Q(address_index__in=phones)
 
 
 class MessagingPart(PrivacyPart):
@@ -44,9 +51,9 @@ class MessagingPart(PrivacyPart):
                 )
             ),
             "suppressions": list(
-                Suppression.objects.filter(
-                    Q(address__iexact=person.email) | Q(address__in=sorted(person.phones))
-                ).values("channel", "address", "reason", "created_at")
+                Suppression.objects.filter(_suppressed(person)).values(
+                    "channel", "address", "reason", "created_at"
+                )
             ),
         }
 
@@ -68,9 +75,7 @@ class MessagingPart(PrivacyPart):
         mentioned = scrub(
             OutboundMessage.objects.all(), person, text_fields=self.TEXT, json_fields=self.JSON
         )
-        suppressions, _ = Suppression.objects.filter(
-            Q(address__iexact=person.email) | Q(address__in=sorted(person.phones))
-        ).delete()
+        suppressions, _ = Suppression.objects.filter(_suppressed(person)).delete()
         return {"messages": blanked + mentioned, "suppressions": suppressions}
 
 
@@ -117,7 +122,7 @@ class WebhooksPart(PrivacyPart):
     name = "webhooks"
 
     def erase(self, person):
-        events = with_json_text(WebhookEvent.objects.all(), ("payload", "headers")).filter(
+        events = WebhookEvent.objects.filter(
             mentions(("body", "last_error"), person, json_fields=("payload", "headers"))
         )
         touched = WebhookEvent.objects.filter(

@@ -3,30 +3,22 @@
 from functools import reduce
 from operator import or_
 
-from django.db.models import Q, TextField
-from django.db.models.functions import Cast
+from django.db.models import Q
+
+from courseops.operations.privacy import search  # noqa: F401  (registers `mentions`)
 
 ERASED = "[borrado]"
 
 
 def mentions(fields, person, *, json_fields=()):
-    """A Q matching rows where any of `fields` (text) or `json_fields` contains a needle."""
+    """A Q matching rows where any of `fields` (text) or `json_fields` mentions the person
+    (the `mentions` lookup: an indexed phrase match on PostgreSQL)."""
     conditions = [
-        Q(**{f"{name}__icontains": needle}) for name in fields for needle in person.needles
-    ]
-    conditions += [
-        Q(**{f"_{name}_text__icontains": needle})
-        for name in json_fields
+        Q(**{f"{name}__mentions": needle})
+        for name in (*fields, *json_fields)
         for needle in person.needles
     ]
     return reduce(or_, conditions, Q(pk__in=[]))
-
-
-def with_json_text(queryset, json_fields):
-    """Annotate each JSON column as text so `mentions` can search inside it."""
-    return queryset.annotate(
-        **{f"_{name}_text": Cast(name, output_field=TextField()) for name in json_fields}
-    )
 
 
 def redact(value, person):
@@ -54,7 +46,7 @@ def scrub(queryset, person, *, text_fields=(), json_fields=(), extra=None):
     condition = mentions(text_fields, person, json_fields=json_fields)
     if extra is not None:
         condition |= extra
-    rows = list(with_json_text(queryset, json_fields).filter(condition))
+    rows = list(queryset.filter(condition))
     fields = [*text_fields, *json_fields]
     for row in rows:
         for name in fields:
