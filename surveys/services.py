@@ -25,17 +25,21 @@ def survey_for(kind, *, webinar=None, lesson=None) -> Survey:
     return survey
 
 
-def answer_token(survey, email) -> str:
-    return signing.dumps({"s": survey.pk, "r": email.strip().lower()}, salt=SALT, compress=True)
+def answer_token(survey, email, language="") -> str:
+    data = {"s": survey.pk, "r": email.strip().lower()}
+    if language:
+        data["l"] = language  # the page speaks the invitation's language
+    return signing.dumps(data, salt=SALT, compress=True)
 
 
-def answer_url(survey, email, score) -> str:
-    path = reverse("surveys:answer", args=[answer_token(survey, email)])
+def answer_url(survey, email, score, language="") -> str:
+    path = reverse("surveys:answer", args=[answer_token(survey, email, language)])
     return f"{settings.SITE_URL}{path}?puntuacion={score}"
 
 
 def read_token(token):
-    """(survey, respondent email) from a link, or ValidationError if forged or expired."""
+    """(survey, respondent email, language) from a link, or ValidationError if forged or
+    expired."""
     try:
         data = signing.loads(token, salt=SALT, max_age=LINK_MAX_AGE)
     except signing.BadSignature as exc:
@@ -43,7 +47,7 @@ def read_token(token):
     survey = Survey.objects.select_related("webinar", "lesson").filter(pk=data["s"]).first()
     if survey is None:
         raise ValidationError(_("Esta encuesta ya no existe."))
-    return survey, data["r"]
+    return survey, data["r"], data.get("l") or settings.LANGUAGE_CODE
 
 
 def check_score(survey, score):
@@ -94,7 +98,7 @@ def invite(survey, *, email, name, idempotency_key, language="", related=None, s
         "about": str(survey.webinar or survey.lesson or ""),
         "is_nps": survey.is_nps,
         "scores": [
-            {"score": score, "url": answer_url(survey, email, score)}
+            {"score": score, "url": answer_url(survey, email, score, language)}
             for score in range(low, high + 1)
         ],
     }

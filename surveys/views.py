@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -21,15 +22,23 @@ def _error(request, exc):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def answer(request, token):
+    try:
+        survey, respondent, language = read_token(token)
+    except ValidationError as exc:
+        return _error(request, exc)
+    with translation.override(language):
+        response = _answer(request, survey, respondent)
+    # The token in the address must not leak to another site through the Referer.
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _answer(request, survey, respondent):
     """The emailed link. GET only shows the score picked in the email, ready to confirm
     (mail scanners fetch links: a GET must record nothing); the POST records it.
 
     The signed token names the person and survey; Django's CSRF check still guards the
     POST, so another site cannot submit a form to a link it has seen."""
-    try:
-        survey, respondent = read_token(token)
-    except ValidationError as exc:
-        return _error(request, exc)
     answered = existing_answer(survey, respondent)
     if request.method == "GET":
         score = _score(request.GET.get("puntuacion"))
@@ -38,7 +47,7 @@ def answer(request, token):
                 check_score(survey, score)
             except ValidationError as exc:
                 return _error(request, exc)
-        response = render(
+        return render(
             request,
             "surveys/confirm.html",
             {
@@ -48,23 +57,19 @@ def answer(request, token):
                 "scores": range(survey.scale[0], survey.scale[1] + 1),
             },
         )
-    else:
-        score = answered.score if answered else _score(request.POST.get("puntuacion"))
-        try:
-            saved = record_answer(
-                survey=survey,
-                respondent=respondent,
-                score=score,
-                comment=request.POST.get("comentario", ""),
-                student=Student.objects.filter(email__iexact=respondent).first(),
-            )
-        except ValidationError as exc:
-            return _error(request, exc)
-        response = render(
-            request,
-            "surveys/thanks.html",
-            {"survey": survey, "answer": saved},
+    score = answered.score if answered else _score(request.POST.get("puntuacion"))
+    try:
+        saved = record_answer(
+            survey=survey,
+            respondent=respondent,
+            score=score,
+            comment=request.POST.get("comentario", ""),
+            student=Student.objects.filter(email__iexact=respondent).first(),
         )
-    # The token in the address must not leak to another site through the Referer.
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    except ValidationError as exc:
+        return _error(request, exc)
+    return render(
+        request,
+        "surveys/thanks.html",
+        {"survey": survey, "answer": saved},
+    )

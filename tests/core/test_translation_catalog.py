@@ -47,6 +47,10 @@ PUBLIC_SOURCES = (
     "courseops/operations/throttling.py",
     "marketing/landing/forms.py",
     "marketing/landing/views.py",
+    "marketing/offers/checkout.py",
+    "marketing/offers/views.py",
+    "surveys/templates/surveys/",
+    "surveys/services.py",
 )
 STAFF_ONLY_SOURCES = (
     "templates/emails/support/",

@@ -67,6 +67,15 @@ def test_opening_the_link_records_nothing_and_shows_the_score_ready_to_confirm(c
     assert not Answer.objects.exists()
 
 
+def test_the_page_speaks_the_language_the_invitation_was_sent_in(client, webinar):
+    survey = survey_for(Survey.Kind.WEBINAR, webinar=webinar)
+    english = client.get(answer_url(survey, "tom@example.com", 4, "en")).content.decode()
+    spanish = client.get(answer_url(survey, "ana@example.com", 4)).content.decode()
+
+    assert "What did you think of IA práctica?" in english
+    assert "¿Qué te pareció IA práctica?" in spanish
+
+
 def test_the_post_records_once_and_a_second_post_only_updates_the_comment(client, webinar):
     survey = survey_for(Survey.Kind.WEBINAR, webinar=webinar)
     path = reverse("surveys:answer", args=[answer_token(survey, "Ana@Example.com")])
