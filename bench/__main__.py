@@ -1,7 +1,10 @@
-"""Run benchmarks: `python -m bench` (all) or `python -m bench webhooks outbox`."""
+"""Run benchmarks: `python -m bench` (all) or `python -m bench webhooks outbox`.
 
-import importlib
+Each benchmark runs in its own process: they set Django up with different settings
+(webhooks serves `bench.settings`) and leave tables and caches behind them."""
+
 import pkgutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -13,10 +16,20 @@ def available():
     return sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name not in SKIP)
 
 
+def run_one(name):
+    """`python -m bench.<name>` would not call main(); this does, in a fresh interpreter."""
+    code = f"import bench.{name} as module; module.main()"
+    return subprocess.run([sys.executable, "-c", code], check=False).returncode
+
+
 def main(names):
+    failed = []
     for name in names or available():
         print(f"== bench.{name}", flush=True)
-        importlib.import_module(f"bench.{name}").main()
+        if run_one(name):
+            failed.append(name)
+    if failed:
+        sys.exit(f"failed: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

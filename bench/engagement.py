@@ -3,9 +3,10 @@ each beside one hand-written SQL aggregate over the same rows, and API ingestion
 
 Sizes: `BENCH_STUDENTS` (default 100,000 on PostgreSQL, 20,000 on SQLite) students with
 `BENCH_EVENTS_PER_STUDENT` (default 50 on PostgreSQL: 5,000,000 events; 10 on SQLite)
-activity events each, one every 3 days back from its last activity, and a progress row each; student n was last active n % 30 days ago and finished n % 21 of the 20
-published lessons of the plan's content course (a content `LessonProgress` row per finished
-lesson, which the inactive rule's next-lesson subqueries read). Rows are bulk-inserted (the
+activity events each, one every 3 days back from its last activity, and a progress row
+each; student n was last active n % 30 days ago and finished n % 21 of the 20 published
+lessons of the plan's content course (a content `LessonProgress` row per finished lesson,
+which the inactive rule's next-lesson subqueries read). Rows are bulk-inserted (the
 populate is not the incremental path; ingestion is measured separately through the API).
 Tasks the scan enqueues (drafting) are dropped: the figures are finding and claiming, in
 queries and seconds.
