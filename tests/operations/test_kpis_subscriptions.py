@@ -1,6 +1,8 @@
 """Subscription KPIs from the Stripe mirror: churn, LTV, CAC and cohort retention, each
 checked against figures computed by hand from the rows created here."""
 
+import csv
+import io
 from datetime import UTC, date, datetime
 
 import pytest
@@ -151,6 +153,23 @@ def test_cohort_retention_by_signup_month(subscriptions, admin_client):
     section = page.split('data-kpi-table="subscriptions.cohort_retention"')[1].split("</table>")[0]
     assert "septiembre de 2026" in section
     assert "66,7 %" in section
+
+
+def test_the_cohort_table_exports_as_its_own_csv(subscriptions, admin_client):
+    url = "/admin/kpis.csv?desde=2026-10-22&hasta=2026-11-20&tabla="
+    with time_machine.travel(NOW, tick=False):
+        response = admin_client.get(url + "subscriptions.cohort_retention")
+        unknown = admin_client.get(url + "nope")
+
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["Mes de alta", "Alumnos", "1 mes", "2 meses", "3 meses"]
+    assert [row[1] for row in rows[1:]] == ["1", "3", "2"]  # August, September, November
+    assert rows[2][4] == ""  # nobody signed up 90 days before: no figure, not 0
+    assert (
+        "subscriptions.cohort_retention-2026-10-22-2026-11-20.csv"
+        in (response["Content-Disposition"])
+    )
+    assert unknown.status_code == 404
 
 
 def test_the_demo_data_gives_the_subscription_figures_a_value(admin_client, settings):

@@ -185,6 +185,18 @@ def as_csv(rows, period) -> str:
     return out.getvalue()
 
 
+def table_as_csv(table: KpiTable, period: Period) -> str:
+    """One dashboard table (cohorts, a breakdown) as its own CSV: its columns differ from
+    the KPI rows'."""
+    start, end = period.bounds()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([str(column) for column in table.columns])
+    for cells in table.rows(start, end):
+        writer.writerow(["" if cell is None else cell for cell in cells])
+    return out.getvalue()
+
+
 def _number(value):
     return None if value is None else float(value)
 
