@@ -1,7 +1,8 @@
 """Demo engagement on the students app's demo students, in every state (on a streak and
 finished, halfway, inactive, not started, past due): their activity, risk scores and the
 nudges the scan drafts; a
-knowledge base with one question answered from it and one handed to staff; an assignment
+knowledge base with one question answered and approved, one answer waiting for review
+and one handed to staff; an assignment
 with a submission whose AI feedback waits for review."""
 
 from datetime import timedelta
@@ -9,6 +10,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from courseops.core.demo import register
+from courseops.reviews.models import Draft
+from courseops.reviews.services import approve_draft
 from engagement.models import (
     ActivityKind,
     ActivitySource,
@@ -21,7 +24,7 @@ from engagement.models import (
 from engagement.services.activity import Activity, record_activity
 from engagement.services.assignments import submit_assignment
 from engagement.services.curriculum import refresh_curricula
-from engagement.services.faq import ask_question
+from engagement.services.faq import answer_question, ask_question
 from engagement.services.nudges import scan_rules
 from engagement.services.risk import score_students
 from students.models import Student
@@ -33,15 +36,16 @@ ACTIVITY = [
     # Eight lessons on eight days in a row: a streak and the course completed.
     ("sofia.demo@example.com",
      [(7 - n, ActivityKind.LESSON_COMPLETED, n) for n in range(LESSONS_PER_PLAN)]),
-    # Halfway, active two days ago.
+    # Halfway, active two days ago (and already last month: retention has a figure).
     ("lucia.alumna.demo@example.com",
-     [(5 - n, ActivityKind.LESSON_COMPLETED, n) for n in range(4)]),
+     [(40, ActivityKind.SIGN_IN, None),
+      *[(5 - n, ActivityKind.LESSON_COMPLETED, n) for n in range(4)]]),
     # Silent for two weeks after a failed quiz and a missed webinar.
     ("jorge.demo@example.com",
      [(16, ActivityKind.LESSON_COMPLETED, 0), (15, ActivityKind.QUIZ_ATTEMPTED, 0),
       (6, ActivityKind.WEBINAR_MISSED, None)]),
-    # Past due: scored (failed payment) but never nudged.
-    ("pedro.demo@example.com", [(9, ActivityKind.SIGN_IN, None)]),
+    # Past due: scored (failed payment) but never nudged; active last month, not this one.
+    ("pedro.demo@example.com", [(45, ActivityKind.SIGN_IN, None)]),
 ]  # fmt: skip
 
 
@@ -70,7 +74,7 @@ def load_engagement_demo(*, staff):
             )
     score_students(now=now)
     scan_rules(now=now)
-    _knowledge_base_and_questions()
+    _knowledge_base_and_questions(staff)
     _assignment()
 
 
@@ -97,15 +101,29 @@ ARTICLES = [
 ]  # fmt: skip
 
 
-def _knowledge_base_and_questions():
+def _knowledge_base_and_questions(staff):
     for question, answer in ARTICLES:
         KnowledgeArticle.objects.get_or_create(question=question, defaults={"answer": answer})
+    _answered_question(staff)
     student = Student.objects.filter(email="lucia.alumna.demo@example.com").first()
     if student is None or Question.objects.filter(email=student.email).exists():
         return
     # One the knowledge base answers (a draft to review), one it does not (a ticket).
     ask_question(text="¿Dónde veo las grabaciones de los webinars?", student=student)
     ask_question(text="¿Hay descuento para equipos de empresa?", student=student)
+
+
+def _answered_question(staff):
+    """A question already answered, drafted and approved as the worker and staff would:
+    the dashboard's response time has a figure."""
+    student = Student.objects.filter(email="sofia.demo@example.com").first()
+    if student is None or Question.objects.filter(email=student.email).exists():
+        return
+    question = ask_question(text="¿Cómo descargo el certificado del curso?", student=student)
+    answer_question(question_id=question.pk)
+    draft = Draft.objects.filter(kind="faq_answer", object_id=str(question.pk)).first()
+    if draft is not None:
+        approve_draft(draft=draft, user=staff)
 
 
 def _assignment():

@@ -33,5 +33,7 @@ def test_the_demo_shows_students_in_every_engagement_state_and_loads_twice_uncha
         "pago pendiente" in RiskScore.objects.get(student__email="pedro.demo@example.com").reasons
     )
     statuses = sorted(Question.objects.values_list("status", flat=True))
-    assert statuses == ["drafted", "handed_over"]
+    assert statuses == ["answered", "drafted", "handed_over"]
+    answered = Question.objects.get(status="answered")
+    assert answered.answered_at >= answered.created_at  # the response time has a figure
     assert Draft.objects.filter(kind="assignment_feedback").count() == 1
