@@ -41,9 +41,12 @@ lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# One test process per core (pytest-xdist): each gets its own database, Redis db and var
+# folder (tests/xdist_isolation.py). PYTEST_WORKERS=0 runs them in this process.
+PYTEST_WORKERS ?= auto
 test: install-dev browser
 	$(VENV)/bin/ruff check .
-	COURSEOPS_VAR_DIR=$(CURDIR)/var/test $(PY) -m pytest $(PYTEST_ARGS)
+	COURSEOPS_VAR_DIR=$(CURDIR)/var/test $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: install-dev
 	LOG_LEVEL=WARNING $(PY) -m bench $(BENCH)

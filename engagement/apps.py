@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class EngagementConfig(AppConfig):
@@ -9,6 +10,10 @@ class EngagementConfig(AppConfig):
     def ready(self):
         from courseops.webhooks.registry import register_provider
         from engagement import portal_navigation, review_kinds, signals  # noqa: F401
+        from engagement.defaults import on_post_migrate
+
+        # Also after a test's flush, which empties the rows the data migration created.
+        post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="engagement.rules")
 
         review_kinds.register()
         portal_navigation.register()

@@ -60,6 +60,16 @@ def test_the_default_rules_are_installed():
     }
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_default_rules_come_back_into_an_emptied_database_but_not_over_staff_edits():
+    call_command("flush", interactive=False, verbosity=0)
+    assert NudgeRule.objects.count() == 8
+
+    NudgeRule.objects.exclude(kind="inactive").delete()
+    call_command("migrate", verbosity=0)
+    assert list(NudgeRule.objects.values_list("kind", flat=True)) == ["inactive"]
+
+
 def test_an_inactive_student_gets_one_reviewed_empathetic_nudge_sent_once_on_approval(
     student, make_student, staff_user, capture
 ):
