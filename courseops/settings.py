@@ -102,8 +102,9 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------------------
-# An empty variable means "not set", as for every service URL below.
-DATABASE_URL = env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+# An empty variable means "not set", as for every service URL below. Service URLs carry
+# passwords, so like every secret they may come from a file (`DATABASE_URL_FILE`).
+DATABASE_URL = env_secret("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share one file: WAL lets readers run beside a writer, and
@@ -123,7 +124,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery -------------------------------------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_URL = env_secret("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -144,7 +145,7 @@ else:
 
 # ("localhost" only silences kombu's warning: the filesystem transport has no host.)
 CELERY_BROKER_URL = (
-    env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://localhost//"
+    env_secret("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://localhost//"
 )
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):

@@ -48,3 +48,27 @@ def test_the_heartbeat_task_records_the_worker():
     assert heartbeat.seconds_since(heartbeat.WORKER) is None
     record_worker_heartbeat.delay()
     assert heartbeat.seconds_since(heartbeat.WORKER) < 5
+
+
+@pytest.mark.django_db
+def test_health_runs_only_the_checks_a_probe_names_so_a_silent_worker_does_not_fail_web_readiness(
+    client,
+):
+    response = client.get("/health/?checks=database,cache")
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["checks"] == {"database": "ok", "cache": "ok"}
+
+
+def test_health_with_an_empty_list_of_checks_only_proves_the_process_answers(client):
+    response = client.get("/health/?checks=")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {}}
+
+
+def test_health_refuses_an_unknown_check_name_with_400(client):
+    response = client.get("/health/?checks=database,disk")
+
+    assert response.status_code == 400
+    assert response.json()["unknown_checks"] == ["disk"]
