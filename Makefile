@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test install install-dev setup browser lint bench messages clean
+.PHONY: run test install install-dev setup browser deploy-tools lint bench messages clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ browser:
 		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || \
 		echo "chromium could not be installed: browser tests will be skipped")
 
+# docker-compose (Debian's) validates compose.yaml in tests/deploy; without it that test skips.
+deploy-tools:
+	@command -v docker-compose >/dev/null 2>&1 || (command -v apt-get >/dev/null 2>&1 && \
+		(apt-get update -qq && apt-get install -y -qq docker-compose >/dev/null) || \
+		echo "docker-compose could not be installed: the compose file test will be skipped")
+
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -44,7 +50,7 @@ lint: install-dev
 # One test process per core (pytest-xdist): each gets its own database, Redis db and var
 # folder (tests/xdist_isolation.py). PYTEST_WORKERS=0 runs them in this process.
 PYTEST_WORKERS ?= auto
-test: install-dev browser
+test: install-dev browser deploy-tools
 	$(VENV)/bin/ruff check .
 	COURSEOPS_VAR_DIR=$(CURDIR)/var/test $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
