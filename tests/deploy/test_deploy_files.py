@@ -201,6 +201,9 @@ def test_web_scales_on_cpu_and_each_worker_group_on_its_own_celery_queues():
     scaled = _by_kind(resources, "ScaledObject")
 
     assert hpa["scaleTargetRef"]["name"] == "courseops-web"
+    # The autoscalers own the replica counts: a manifest carrying one resets them at each apply.
+    for name in {"courseops-web"} | {f"courseops-worker-{group}" for group in QUEUE_GROUPS}:
+        assert "replicas" not in deployments[name]["spec"], name
     assert hpa["metrics"][0]["resource"]["name"] == "cpu"
     assert set(scaled) == {f"courseops-worker-{group}" for group in QUEUE_GROUPS}
     for group, queues in QUEUE_GROUPS.items():
