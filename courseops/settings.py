@@ -462,7 +462,16 @@ ANYMAIL = {
         "MAILGUN_SENDER_DOMAIN": env.str("MAILGUN_SENDER_DOMAIN", default=""),
         "BREVO_API_KEY": env_secret("BREVO_API_KEY", default=""),
         "RESEND_API_KEY": env_secret("RESEND_API_KEY", default=""),
+        "SENDGRID_API_KEY": env_secret("SENDGRID_API_KEY", default=""),
+        # Webhook credentials: /anymail/<provider>/tracking|inbound/ answer 403 until one
+        # that authenticates the door is set (courseops.messaging.email_webhooks).
         "WEBHOOK_SECRET": env_secret("ANYMAIL_WEBHOOK_SECRET", default=""),
+        "MAILGUN_WEBHOOK_SIGNING_KEY": env_secret("MAILGUN_WEBHOOK_SIGNING_KEY", default=""),
+        "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": env_secret(
+            "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY", default=""
+        ),
+        "RESEND_SIGNING_SECRET": env_secret("RESEND_SIGNING_SECRET", default=""),
+        "RESEND_INBOUND_SECRET": env_secret("RESEND_INBOUND_SECRET", default=""),
         # Seconds; anymail's default is 30. Every provider call must end.
         "REQUESTS_TIMEOUT": env.float("ANYMAIL_REQUESTS_TIMEOUT", default=15.0),
     }.items()

@@ -28,7 +28,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
     path("metrics", metrics, name="metrics"),
-    path("anymail/", include("anymail.urls")),
+    path("anymail/", include("courseops.messaging.email_webhooks")),
     path("messaging/", include("courseops.messaging.urls")),
     path("webhooks/", include("courseops.webhooks.urls")),
     path("portal/lecciones/", include("content.portal.urls")),

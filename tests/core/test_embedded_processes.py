@@ -109,6 +109,7 @@ def test_manage_check_deploy_is_clean_under_production_settings(tmp_path):
         REDIS_URL="redis://127.0.0.1:6379/15",
         EMAIL_BACKEND="anymail.backends.postmark.EmailBackend",
         POSTMARK_SERVER_TOKEN="token",
+        ANYMAIL_WEBHOOK_SECRET="hook:check-only",  # messaging.E003 without it
         # Required in production (courseops.E101); Fernet-format keys.
         FIELD_ENCRYPTION_KEYS="Y291cnNlb3BzLWNoZWNrLW9ubHktZmllbGQta2V5LTE=",
         FIELD_HASH_KEY="check-only-blind-index-key",
