@@ -6,6 +6,7 @@ AI provider. Setting `DATABASE_URL`, `REDIS_URL` and provider keys moves each pa
 real service without code changes.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -55,6 +56,9 @@ INSTALLED_APPS = [
     "anymail",
     "django_structlog",
     "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # Core apps: they know nothing of the domain apps below.
     "courseops.core",
     "courseops.audit",
@@ -83,8 +87,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "courseops.core.staff_auth.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "courseops.urls"
@@ -182,6 +190,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+AUTHENTICATION_BACKENDS = [
+    "courseops.core.staff_auth.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Staff sign-in lockout (django-axes; courseops.core.staff_auth): this many failures in a
+# row for one username, or from one address, lock it for this many minutes.
+STAFF_LOCKOUT_FAILURES = env.int("STAFF_LOCKOUT_FAILURES", default=5)
+STAFF_LOCKOUT_MINUTES = env.int("STAFF_LOCKOUT_MINUTES", default=15)
+AXES_FAILURE_LIMIT = STAFF_LOCKOUT_FAILURES
+AXES_COOLOFF_TIME = timedelta(minutes=STAFF_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "courseops.core.staff_auth.lockout_response"
+# The same trusted proxies as the API throttles (THROTTLE_NUM_PROXIES below).
+AXES_IPWARE_PROXY_COUNT = env.int("THROTTLE_NUM_PROXIES", default=0) or None
+# Staff two-factor (django-otp TOTP): required for superusers and the `admin` role when on
+# (production's default); anyone who enrolled an app is always asked for its code.
+STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=PRODUCTION)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="CourseOps")
+# A device's key and QR code are never shown in the admin once it exists (it is a credential).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 LOGIN_REDIRECT_URL = "admin:index"
 
 # Our own strings are written in Spanish, with an English catalog in locale/en (Portuguese

@@ -1,8 +1,11 @@
 """In a real browser, the Content-Security-Policy blocks nothing our pages need: the
 unfold admin (Alpine.js, htmx), a landing page and Swagger UI all work and no violation is
-reported."""
+reported; the admin sign-in locks out after wrong passwords and asks admins for a TOTP
+code."""
 
 import pytest
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from marketing.landing.models import LandingPage
 from marketing.models import Lead, LeadForm
@@ -93,4 +96,52 @@ def test_swagger_ui_renders_the_operations_under_the_strict_policy(
 
     page.wait_for_selector(".opblock", timeout=30_000)
     assert page.locator(".opblock").count() > 10
+    assert page.violations() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_admin_login_locks_out_after_wrong_passwords_and_says_why(
+    live_server, watched_page, staff_user, settings
+):
+    settings.AXES_FAILURE_LIMIT = 3
+    page = watched_page
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+    for _ in range(3):
+        page.fill("#id_username", "ana")
+        page.fill("#id_password", "no-es-esta")
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+    page.fill("#id_username", "ana")
+    page.fill("#id_password", "pw-ana-1234")
+    page.click("button[type=submit]")
+
+    page.wait_for_selector("text=Demasiados intentos fallidos")
+    assert page.url.startswith(f"{live_server.url}/admin/login/")
+    page.goto(f"{live_server.url}/admin/")
+    assert page.url.startswith(f"{live_server.url}/admin/login/")
+    assert page.violations() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_admin_signs_in_with_password_then_the_authenticator_code(
+    live_server, watched_page, staff_user, settings
+):
+    settings.STAFF_2FA_REQUIRED = True
+    device = TOTPDevice.objects.create(user=staff_user, name="CourseOps", confirmed=True)
+    page = watched_page
+
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/marketing/lead/")
+    page.fill("#id_username", "ana")
+    page.fill("#id_password", "pw-ana-1234")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/2fa/verificar/**")
+
+    code = totp(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    page.fill("#id_token", f"{code:06d}")
+    page.get_by_role("button", name="Verificar").click()
+
+    page.wait_for_url(f"{live_server.url}/admin/marketing/lead/")
+    page.wait_for_function("!document.documentElement.hasAttribute('x-cloak')")
     assert page.violations() == []
