@@ -6,9 +6,11 @@ AI provider. Setting `DATABASE_URL`, `REDIS_URL` and provider keys moves each pa
 real service without code changes.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_EVAL, UNSAFE_INLINE
 from django.conf.locale import LANG_INFO
 
 from courseops.conf import env, env_secret
@@ -53,6 +55,10 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "anymail",
     "django_structlog",
+    "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # Core apps: they know nothing of the domain apps below.
     "courseops.core",
     "courseops.audit",
@@ -73,14 +79,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "courseops.core.headers.CookieFlagsMiddleware",
+    "courseops.core.headers.CourseOpsCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "courseops.core.staff_auth.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "courseops.urls"
@@ -179,6 +191,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+AUTHENTICATION_BACKENDS = [
+    "courseops.core.staff_auth.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Staff sign-in lockout (django-axes; courseops.core.staff_auth): this many failures in a
+# row for one username, or from one address, lock it for this many minutes.
+STAFF_LOCKOUT_FAILURES = env.int("STAFF_LOCKOUT_FAILURES", default=5)
+STAFF_LOCKOUT_MINUTES = env.int("STAFF_LOCKOUT_MINUTES", default=15)
+AXES_FAILURE_LIMIT = STAFF_LOCKOUT_FAILURES
+AXES_COOLOFF_TIME = timedelta(minutes=STAFF_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "courseops.core.staff_auth.lockout_response"
+# The same trusted proxies as the API throttles (THROTTLE_NUM_PROXIES below).
+AXES_IPWARE_PROXY_COUNT = env.int("THROTTLE_NUM_PROXIES", default=0) or None
+# Staff two-factor (django-otp TOTP): required for superusers and the `admin` role when on
+# (production's default); anyone who enrolled an app is always asked for its code.
+STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=PRODUCTION)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="CourseOps")
+# A device's key and QR code are never shown in the admin once it exists (it is a credential).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 LOGIN_REDIRECT_URL = "admin:index"
 
 # Our own strings are written in Spanish, with an English catalog in locale/en (Portuguese
@@ -215,8 +247,46 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+# Every cookie is Secure in production and HttpOnly unless listed here (no script of ours
+# reads a cookie: the admin's and the API docs' CSRF token comes from the page).
+COOKIES_SECURE = env.bool("DJANGO_COOKIES_SECURE", default=PRODUCTION)
+COOKIES_READABLE_BY_SCRIPTS = env.list("DJANGO_COOKIES_READABLE_BY_SCRIPTS", default=[])
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = COOKIES_SECURE
+CSRF_COOKIE_HTTPONLY = LANGUAGE_COOKIE_HTTPONLY = True
+# Content-Security-Policy (django-csp; courseops.core.headers): our own origin plus the
+# request's nonce for scripts and styles, no plugins, no framing. Forms may also post (and
+# be redirected) to Stripe's hosted Checkout and billing portal.
+CONTENT_SECURITY_POLICY_FORM_ACTION = env.list(
+    "CSP_FORM_ACTION", default=["https://checkout.stripe.com", "https://billing.stripe.com"]
+)
+CONTENT_SECURITY_POLICY_REPORT_URI = env.str("CSP_REPORT_URI", default="")
+_CSP_BASE = {
+    "default-src": [SELF],
+    "img-src": [SELF, "data:"],
+    "font-src": [SELF, "data:"],
+    "connect-src": [SELF],
+    "object-src": [NONE],
+    "base-uri": [SELF],
+    "frame-ancestors": [NONE],
+    "form-action": [SELF, *CONTENT_SECURITY_POLICY_FORM_ACTION],
+    **(
+        {"report-uri": CONTENT_SECURITY_POLICY_REPORT_URI}
+        if CONTENT_SECURITY_POLICY_REPORT_URI
+        else {}
+    ),
+}
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {**_CSP_BASE, "script-src": [SELF, NONCE], "style-src": [SELF, NONCE]}
+}
+# The admin (django-unfold 0.91): Alpine.js needs 'unsafe-eval'; unfold's inline <style>
+# blocks and style attributes need 'unsafe-inline' for styles (no nonce here: a nonce
+# would make browsers ignore 'unsafe-inline'). Email previews may show https images.
+CONTENT_SECURITY_POLICY_ADMIN = {
+    **_CSP_BASE,
+    "script-src": [SELF, UNSAFE_EVAL],
+    "style-src": [SELF, UNSAFE_INLINE],
+    "img-src": [SELF, "data:", "https:"],
+}
 # Health checks come from load balancers over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

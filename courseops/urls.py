@@ -25,6 +25,7 @@ api_v1 = [
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
     path("admin/kpis.csv", dashboard_csv, name="kpis-csv"),
+    path("admin/2fa/", include("courseops.core.staff_2fa")),
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
     path("metrics", metrics, name="metrics"),

@@ -9,7 +9,10 @@ class CoreConfig(AppConfig):
     verbose_name = "Operación"
 
     def ready(self):
-        from courseops.core import checks  # noqa: F401  (registers system checks)
+        from courseops.core import (
+            checks,  # noqa: F401  (registers system checks)
+            staff_auth,  # noqa: F401  (the sign-in receiver)
+        )
         from courseops.core import logging as structured_logging
 
         structured_logging.configure_structlog()
