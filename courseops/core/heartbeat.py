@@ -35,3 +35,19 @@ def seconds_since(process):
     """Seconds since `process` was last seen, or None if it never was."""
     seen = cache.get(_key(process))
     return None if seen is None else max(0.0, time.time() - seen)
+
+
+SCHEDULE_LOADED = "heartbeat:beat_schedule"
+
+
+def record_schedule_loaded(changed_at):
+    """The schedule change (django-celery-beat's `last_update`) the beat has loaded."""
+    try:
+        cache.set(SCHEDULE_LOADED, changed_at.timestamp() if changed_at else 0.0, timeout=None)
+    except Exception as exc:
+        logger.warning("heartbeat.failed: schedule (%s: %s)", type(exc).__name__, exc)
+
+
+def schedule_loaded():
+    """Timestamp of the schedule change beat last loaded; None if beat never said."""
+    return cache.get(SCHEDULE_LOADED)
