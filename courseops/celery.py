@@ -9,7 +9,8 @@ from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "courseops.settings")
 
-app = Celery("courseops")
+# Every task publishes through SafeEnqueueTask: a broker outage never reaches the caller.
+app = Celery("courseops", task_cls="courseops.core.queueing:SafeEnqueueTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Binds the enqueuing request's request_id (sent in task headers) and the task id to every

@@ -1,4 +1,7 @@
-"""What /health/ checks: database, cache, broker, and recent worker and beat heartbeats."""
+"""What /health/ checks: database, cache, broker, recent worker and beat heartbeats, and
+that the schedule beat runs is the one declared in code and the one it has loaded."""
+
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -36,12 +39,40 @@ def _heartbeat(process):
     return check
 
 
+# Beat looks for schedule changes on every tick (15 s at most) and reports the change it
+# loaded with its heartbeat: a change older than this and still not loaded is stale.
+SCHEDULE_STALE_AFTER = 60
+
+
+def _schedule():
+    from django_celery_beat.models import PeriodicTask, PeriodicTasks
+
+    from courseops.core.schedules import declared
+
+    names = set(declared())
+    missing = sorted(
+        names - set(PeriodicTask.objects.filter(name__in=names).values_list("name", flat=True))
+    )
+    if missing:
+        raise RuntimeError(
+            f"{len(missing)} declared periodic task(s) missing ({', '.join(missing[:5])}): "
+            "run manage.py migrate or install_periodic_tasks"
+        )
+    changed, loaded = PeriodicTasks.last_change(), heartbeat.schedule_loaded()
+    if changed is None or loaded is None:
+        return  # never changed since install, or beat never seen (the beat check says so)
+    age = time.time() - changed.timestamp()
+    if changed.timestamp() > loaded + 1 and age > SCHEDULE_STALE_AFTER:
+        raise RuntimeError(f"beat has not loaded the schedule changed {int(age)} s ago")
+
+
 CHECKS = {
     "database": _database,
     "cache": _cache,
     "broker": _broker,
     "worker": _heartbeat(heartbeat.WORKER),
     "beat": _heartbeat(heartbeat.BEAT),
+    "schedule": _schedule,
 }
 
 

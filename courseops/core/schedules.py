@@ -1,5 +1,6 @@
 """Periodic tasks are declared in code, in each app's `periodic.py`, and installed into
-django-celery-beat's tables by `manage.py install_periodic_tasks`.
+django-celery-beat's tables by every `manage.py migrate` (post_migrate, core/apps.py) and by
+`manage.py install_periodic_tasks`.
 
 Installing creates what is missing and fixes a renamed task path, but never overwrites a
 schedule or an enabled flag that staff changed in the admin: running it twice (or on
@@ -39,13 +40,21 @@ def declared():
     return dict(_DECLARED)
 
 
+def _get_or_create_first(model, **fields):
+    """Like get_or_create, but tolerates the duplicates django-celery-beat itself makes
+    (beat writes its default entries' crontabs on start): the oldest match is used."""
+    return model.objects.filter(**fields).order_by("pk").first() or model.objects.create(**fields)
+
+
 def _schedule_fields(periodic):
     if periodic.every:
-        interval, _ = IntervalSchedule.objects.get_or_create(
-            every=int(periodic.every.total_seconds()), period=IntervalSchedule.SECONDS
+        interval = _get_or_create_first(
+            IntervalSchedule,
+            every=int(periodic.every.total_seconds()),
+            period=IntervalSchedule.SECONDS,
         )
         return {"interval": interval}
-    crontab, _ = CrontabSchedule.objects.get_or_create(**periodic.crontab, timezone="UTC")
+    crontab = _get_or_create_first(CrontabSchedule, **periodic.crontab, timezone="UTC")
     return {"crontab": crontab}
 
 

@@ -235,6 +235,7 @@ def test_the_ai_budget_alert_clears_when_the_day_turns(slack, django_capture_on_
 def test_a_periodic_task_that_did_not_run_on_time_raises_an_alert(
     slack, django_capture_on_commit_callbacks
 ):
+    PeriodicTask.objects.all().delete()  # `migrate` installed the real schedule: just these
     every_minute, _ = IntervalSchedule.objects.get_or_create(every=60, period="seconds")
     PeriodicTask.objects.create(
         name="messaging.sweep_outbox",
