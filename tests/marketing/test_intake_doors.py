@@ -59,7 +59,7 @@ def test_bad_input_gets_a_400_with_the_errors_per_field(api_client):
         "/api/v1/leads/", {"email": "no-es-un-email", "formulario": "nope"}, format="json"
     )
     assert response.status_code == 400
-    assert "form" in response.json()["errores"]
+    assert "formulario" in response.json()["errores"]  # named as the request named it
 
     response = api_client.post("/api/v1/leads/", {"email": "no-es-un-email"}, format="json")
     assert response.status_code == 400
