@@ -89,6 +89,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "courseops.core.staff_auth.StaffTwoFactorMiddleware",
+    # The API answers in the caller's language (Accept-Language, Spanish by default);
+    # the admin and the public pages pick theirs explicitly (no LocaleMiddleware).
+    "courseops.core.api.ApiLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: it turns a locked-out sign-in into the lockout page.
@@ -311,7 +314,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "courseops.core.schema.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "courseops.core.api.exception_handler",
@@ -327,6 +330,10 @@ REST_FRAMEWORK = {
     # address only, so a forged header cannot dodge the limits).
     "NUM_PROXIES": env.int("THROTTLE_NUM_PROXIES", default=0),
 }
+# Idempotency-Key on API POSTs (courseops.core.idempotency): how long an answer is kept
+# for replays, and after how long a claim whose request never answered is taken over.
+API_IDEMPOTENCY_TTL_HOURS = env.int("API_IDEMPOTENCY_TTL_HOURS", default=24)
+API_IDEMPOTENCY_LOCK_SECONDS = env.int("API_IDEMPOTENCY_LOCK_SECONDS", default=120)
 SPECTACULAR_SETTINGS = {
     "TITLE": "CourseOps API",
     "DESCRIPTION": "Back office of the AI-course and webinar business.",
@@ -336,6 +343,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"OnboardingStateEnum": "students.onboarding.status.CODES"},
 }
 
 # --- Logging ----------------------------------------------------------------------------

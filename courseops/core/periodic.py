@@ -8,5 +8,12 @@ declare(
         task="core.heartbeat",
         every=timedelta(seconds=60),
         description="Proves to /health/ that a worker consumes the queue.",
-    )
+    ),
+    Periodic(
+        name="core.purge_idempotency_keys",
+        task="core.purge_idempotency_keys",
+        every=timedelta(hours=1),
+        description="Borra las Idempotency-Key de la API con más de 24 horas "
+        "(API_IDEMPOTENCY_TTL_HOURS).",
+    ),
 )

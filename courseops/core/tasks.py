@@ -10,6 +10,14 @@ def record_worker_heartbeat():
     heartbeat.record(heartbeat.WORKER)
 
 
+@shared_task(name="core.purge_idempotency_keys", ignore_result=True)
+def purge_idempotency_keys():
+    """Hourly: API idempotency keys older than API_IDEMPOTENCY_TTL_HOURS go."""
+    from courseops.core.idempotency import purge_expired
+
+    return purge_expired()
+
+
 @worker_ready.connect
 def _worker_started(**kwargs):
     heartbeat.record(heartbeat.WORKER)

@@ -1,14 +1,14 @@
 """Thin API views: an LMS's activity batches and a student's progress."""
 
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import generics, serializers, status
+from rest_framework import exceptions, generics, serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from courseops.core.idempotency import IdempotentPost
 from engagement.models import ActivitySource, Assignment, Question
 from engagement.services.activity import record_activities
 from engagement.services.assignments import MAX_TEXT, submit_assignment
@@ -18,9 +18,12 @@ from engagement.services.progress import progress_for
 from students.models import Language, Student
 
 
-class ActivityBatch(APIView):
-    """Up to 1,000 events; each sender's event `id` is stored once, so a retried batch
-    records nothing twice. Any invalid event: 400 with each one's errors, nothing stored."""
+class ActivityBatch(IdempotentPost, APIView):
+    """Record a batch of learning activity from an LMS.
+
+    Up to 1,000 events; each sender's event `id` is stored once, so a retried batch
+    records nothing twice. Any invalid event: 400 with each one's errors under
+    `errores["events.<index>.<field>"]`, nothing stored."""
 
     @extend_schema(
         request=inline_serializer("ActivityBatchInput", {"events": ActivityRow(many=True)}),
@@ -34,29 +37,33 @@ class ActivityBatch(APIView):
     def post(self, request):
         events = request.data.get("events") if isinstance(request.data, dict) else None
         if not isinstance(events, list) or not events:
-            return Response(
-                {"detail": _('Envía {"events": [...]} con al menos un evento.')},
-                status=status.HTTP_400_BAD_REQUEST,
+            raise exceptions.ValidationError(
+                {"events": [_('Envía {"events": [...]} con al menos un evento.')]}
             )
         if len(events) > MAX_BATCH:
-            return Response(
+            raise exceptions.ValidationError(
                 {
-                    "detail": _("Como máximo %(max)d eventos por envío (llegaron %(count)d).")
-                    % {"max": MAX_BATCH, "count": len(events)}
-                },
-                status=status.HTTP_400_BAD_REQUEST,
+                    "events": [
+                        _("Como máximo %(max)d eventos por envío (llegaron %(count)d).")
+                        % {"max": MAX_BATCH, "count": len(events)}
+                    ]
+                }
             )
         # Ids are the sender's: two API clients may both use "1", so scope them by token user.
         activities, errors = parse_rows(
             events, source=ActivitySource.API, id_prefix=f"u{request.user.pk}:"
         )
         if errors:
-            return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+            raise exceptions.ValidationError(
+                {"events": {str(error["index"]): error["errors"] for error in errors}}
+            )
         created, repeats = record_activities(activities)
         return Response({"accepted": created, "duplicates": repeats})
 
 
 class StudentProgressView(APIView):
+    """A student's progress: lessons, quizzes, assignments, webinars and activity."""
+
     @extend_schema(responses={200: dict})
     def get(self, request, pk):
         student = get_object_or_404(Student.objects.select_related("plan"), pk=pk)
@@ -68,8 +75,8 @@ class SubmissionInput(serializers.Serializer):
     text = serializers.CharField(max_length=MAX_TEXT)
 
 
-class AssignmentSubmissions(APIView):
-    """An LMS or integration hands in a student's text answer; once per student."""
+class AssignmentSubmissions(IdempotentPost, APIView):
+    """Hand in a student's text answer to an assignment (once per student)."""
 
     @extend_schema(
         request=SubmissionInput,
@@ -85,15 +92,12 @@ class AssignmentSubmissions(APIView):
         data = SubmissionInput(data=request.data)
         data.is_valid(raise_exception=True)
         student = get_object_or_404(Student, pk=data.validated_data["student_id"])
-        try:
-            submission = submit_assignment(
-                assignment=assignment,
-                student=student,
-                text=data.validated_data["text"],
-                source=ActivitySource.API,
-            )
-        except ValidationError as exc:
-            return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
+        submission = submit_assignment(
+            assignment=assignment,
+            student=student,
+            text=data.validated_data["text"],
+            source=ActivitySource.API,
+        )
         return Response(
             {"id": submission.pk, "late": submission.late}, status=status.HTTP_201_CREATED
         )
@@ -125,12 +129,18 @@ class NewestFirst(CursorPagination):
     ordering = "-id"
 
 
-class Questions(generics.ListAPIView):
-    """Questions from an integration (answered by email from the knowledge base, or handed
-    to staff); GET lists them, newest first, `?status=` to filter."""
+class Questions(IdempotentPost, generics.ListAPIView):
+    """Students' questions.
+
+    Asked by an integration (answered by email from the knowledge base, or handed to
+    staff); GET lists them, newest first, `?status=` to filter."""
 
     serializer_class = QuestionOutput
     pagination_class = NewestFirst
+
+    @extend_schema(summary="List questions")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         questions = Question.objects.prefetch_related("articles")
@@ -138,21 +148,18 @@ class Questions(generics.ListAPIView):
             questions = questions.filter(status=self.request.query_params["status"])
         return questions
 
-    @extend_schema(request=QuestionInput, responses={201: QuestionOutput})
+    @extend_schema(summary="Ask a question", request=QuestionInput, responses={201: QuestionOutput})
     def post(self, request):
         data = QuestionInput(data=request.data)
         data.is_valid(raise_exception=True)
         student = None
         if data.validated_data.get("student_id"):
             student = get_object_or_404(Student, pk=data.validated_data["student_id"])
-        try:
-            question = ask_question(
-                text=data.validated_data["text"],
-                email=data.validated_data.get("email", ""),
-                student=student,
-                channel=Question.Channel.API,
-                language=data.validated_data.get("language", ""),
-            )
-        except ValidationError as exc:
-            return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
+        question = ask_question(
+            text=data.validated_data["text"],
+            email=data.validated_data.get("email", ""),
+            student=student,
+            channel=Question.Channel.API,
+            language=data.validated_data.get("language", ""),
+        )
         return Response(QuestionOutput(question).data, status=status.HTTP_201_CREATED)

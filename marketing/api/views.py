@@ -9,6 +9,8 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from courseops.core.api import invalid, strict_input
+from courseops.core.idempotency import IdempotentPost
 from marketing.funnel.events import EventError, report_event
 from marketing.funnel.models import ExternalEvent
 from marketing.models import Campaign, Consent, Lead, LeadForm, Stage
@@ -30,28 +32,62 @@ LEAD_KEYS = {
 
 
 class LeadInput(serializers.Serializer):
-    """Documentation of the body (Spanish or English keys); the service validates."""
+    """The body, with each field's JSON type (checked strictly: a list where a string
+    belongs is a 400); the service judges the values. English keys work too: name
+    (or full_name), phone, country, time_zone, language, interests, tags, form, consent,
+    consent_text, sms_consent, sms_consent_text; `correo` for email."""
 
-    email = serializers.EmailField()
-    nombre = serializers.CharField(required=False)
-    telefono = serializers.CharField(required=False, help_text="+52 55 1234 5678")
-    pais = serializers.CharField(required=False, help_text="MX, ES, AR")
-    zona_horaria = serializers.CharField(required=False, help_text="America/Mexico_City")
-    idioma = serializers.ChoiceField(choices=["es", "en", "pt"], required=False)
-    intereses = serializers.ListField(child=serializers.CharField(), required=False)
-    etiquetas = serializers.ListField(child=serializers.CharField(), required=False)
-    formulario = serializers.SlugField(
-        required=False, help_text="Formulario de captación: su texto y su doble confirmación."
+    email = serializers.CharField(help_text="ana@example.com")
+    nombre = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    telefono = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, help_text="+52 55 1234 5678"
+    )
+    pais = serializers.CharField(
+        max_length=60, required=False, allow_blank=True, help_text="MX, ES, AR"
+    )
+    zona_horaria = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, help_text="America/Mexico_City"
+    )
+    idioma = serializers.CharField(
+        max_length=30, required=False, allow_blank=True, help_text="es, en o pt"
+    )
+    intereses = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, max_length=50
+    )
+    etiquetas = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, max_length=50
+    )
+    formulario = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="Formulario de captación: su texto y su doble confirmación.",
     )
     consentimiento = serializers.BooleanField(required=False, help_text="Newsletter por correo")
-    texto_consentimiento = serializers.CharField(required=False)
+    texto_consentimiento = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     consentimiento_sms = serializers.BooleanField(required=False)
-    texto_consentimiento_sms = serializers.CharField(required=False)
-    utm_source = serializers.CharField(required=False)
-    utm_medium = serializers.CharField(required=False)
-    utm_campaign = serializers.CharField(required=False)
-    utm_term = serializers.CharField(required=False)
-    utm_content = serializers.CharField(required=False)
+    texto_consentimiento_sms = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True
+    )
+    utm_source = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    utm_medium = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    utm_campaign = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    utm_term = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    utm_content = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    referrer = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+# Other keys a lead may come with (the service's English names, accents, `correo`).
+LEAD_ALIASES = {
+    "correo": "email",
+    "full_name": "nombre",
+    **{service: spanish for spanish, service in LEAD_KEYS.items() if spanish.isascii()},
+    **{spanish: plain for spanish, plain in (("teléfono", "telefono"), ("país", "pais"))},
+}
+# The service's field names -> the input's (to name the service's errors).
+LEAD_FIELD_FOR_SERVICE_KEY = {
+    service: spanish for spanish, service in LEAD_KEYS.items() if spanish.isascii()
+}
 
 
 class ConsentSerializer(serializers.ModelSerializer):
@@ -95,17 +131,6 @@ class LeadSerializer(serializers.ModelSerializer):
         return self.context.get("created")
 
 
-LeadErrors = inline_serializer(
-    "LeadErrors",
-    {
-        "detail": serializers.CharField(),
-        "errores": serializers.DictField(
-            child=serializers.ListField(child=serializers.CharField())
-        ),
-    },
-)
-
-
 def _leads():
     return Lead.objects.prefetch_related("tags", "interests", "consents")
 
@@ -117,12 +142,19 @@ def _leads():
         OpenApiParameter("consent", OpenApiTypes.STR, enum=["newsletter_email", "marketing_sms"]),
     ]
 )
-class LeadList(generics.ListAPIView):
-    """`GET /api/v1/leads/` (newest first) and `POST` to add or update one contact."""
+class LeadList(IdempotentPost, generics.ListAPIView):
+    """Marketing contacts.
+
+    `GET` lists them, newest first; `POST` adds one or updates the contact with that
+    email (201 created, 200 updated)."""
 
     serializer_class = LeadSerializer
     pagination_class = NewestFirst
     permission_classes = [IsAdminUser, ModelPermissions]
+
+    @extend_schema(summary="List contacts")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         queryset = _leads()
@@ -142,18 +174,20 @@ class LeadList(generics.ListAPIView):
         return queryset
 
     @extend_schema(
+        summary="Add or update a contact",
         request=LeadInput,
-        responses={201: LeadSerializer, 200: LeadSerializer, 400: LeadErrors},
+        responses={201: LeadSerializer, 200: LeadSerializer},
     )
     def post(self, request):
-        if not isinstance(request.data, dict):
-            raise exceptions.ValidationError({"detail": _("El cuerpo debe ser un objeto JSON.")})
-        data = {LEAD_KEYS.get(key, key): value for key, value in request.data.items()}
+        body = strict_input(request, LeadInput, aliases=LEAD_ALIASES)
+        data = {LEAD_KEYS.get(key, key): value for key, value in body.values.items()}
         form = None
         if data.get("form"):
             form = LeadForm.objects.filter(slug=str(data["form"]), active=True).first()
             if form is None:
-                return _errors({"form": [_("Formulario de captación desconocido o inactivo.")]})
+                raise invalid(
+                    {"formulario": [_("Formulario de captación desconocido o inactivo.")]}
+                )
         result = capture_lead(
             data=data,
             source="api",
@@ -162,19 +196,17 @@ class LeadList(generics.ListAPIView):
             user=request.user,
         )
         if result.errors:
-            return _errors(result.errors)
+            raise invalid(
+                {LEAD_FIELD_FOR_SERVICE_KEY.get(k, k): v for k, v in result.errors.items()}
+            )
         lead = _leads().get(pk=result.lead.pk)
         body = LeadSerializer(lead, context={"created": result.created}).data
         return Response(body, status=status.HTTP_201_CREATED if result.created else 200)
 
 
-def _errors(errors):
-    return Response(
-        {"detail": _("Datos inválidos."), "errores": errors}, status=status.HTTP_400_BAD_REQUEST
-    )
-
-
 class LeadDetail(generics.RetrieveAPIView):
+    """Read one contact, with its consents."""
+
     serializer_class = LeadSerializer
     permission_classes = [IsAdminUser, ModelPermissions]
     queryset = _leads()
@@ -195,8 +227,7 @@ CampaignStats = inline_serializer(
 
 
 class CampaignStatsView(APIView):
-    """`GET /api/v1/campaigns/<id>/stats/`: results per variant (unique human clicks,
-    never opens)."""
+    """A campaign's results per variant (unique human clicks, never opens)."""
 
     permission_classes = [IsAdminUser, ModelPermissions]
     queryset = Campaign.objects.all()
@@ -223,15 +254,17 @@ class EventInput(serializers.Serializer):
     """Documentation of the body; the service validates."""
 
     event_id = serializers.CharField(
-        help_text="Único por integración: repetirlo no cuenta dos veces."
+        max_length=200, help_text="Único por integración: repetirlo no cuenta dos veces."
     )
     type = serializers.ChoiceField(choices=ExternalEvent.Type.values)
-    email = serializers.EmailField()
-    occurred_at = serializers.DateTimeField(required=False)
-    name = serializers.CharField(required=False)
-    utm_source = serializers.CharField(required=False)
-    utm_medium = serializers.CharField(required=False)
-    utm_campaign = serializers.CharField(required=False)
+    email = serializers.CharField(help_text="ana@example.com")
+    occurred_at = serializers.CharField(
+        required=False, help_text="ISO 8601 with its zone: 2026-11-24T10:00:00-06:00"
+    )
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    utm_source = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    utm_medium = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    utm_campaign = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
 
 class EventOutput(serializers.ModelSerializer):
@@ -240,23 +273,20 @@ class EventOutput(serializers.ModelSerializer):
         fields = ["id", "event_id", "type", "lead", "occurred_at", "received_at"]
 
 
-class MarketingEventView(APIView):
-    """`POST /api/v1/marketing/events/`: a conversion an external site saw (a contact, a
-    checkout started, a webinar registration). 201 the first time, 200 with the same
-    body for a repeated `event_id`, 400 `{errores}` for bad input."""
+class MarketingEventView(IdempotentPost, APIView):
+    """Report a conversion an external site saw.
+
+    A contact, a checkout started, a webinar registration. 201 the first time, 200 with
+    the same body for a repeated `event_id`."""
 
     permission_classes = [IsAdminUser, ModelPermissions]
     queryset = ExternalEvent.objects.all()
 
-    @extend_schema(
-        request=EventInput, responses={201: EventOutput, 200: EventOutput, 400: LeadErrors}
-    )
+    @extend_schema(request=EventInput, responses={201: EventOutput, 200: EventOutput})
     def post(self, request):
-        if not isinstance(request.data, dict):
-            raise exceptions.ValidationError({"detail": "El cuerpo debe ser un objeto JSON."})
-        data = {LEAD_KEYS.get(key, key): value for key, value in request.data.items()}
+        body = strict_input(request, EventInput, aliases={"nombre": "name", "correo": "email"})
         try:
-            event, created = report_event(data=data, user=request.user)
+            event, created = report_event(data=body.values, user=request.user)
         except EventError as exc:
-            return _errors(exc.errors)
+            raise invalid(exc.errors) from exc
         return Response(EventOutput(event).data, status=201 if created else 200)

@@ -9,6 +9,8 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from courseops.core.idempotency import IdempotentPost
+from courseops.core.schema import error_response
 from students.billing.client import BillingError
 from students.billing.services import create_checkout_session, create_portal_session
 from students.models import Plan, Student
@@ -46,10 +48,16 @@ class LinkOutput(serializers.Serializer):
     url = serializers.URLField()
 
 
-class CheckoutView(APIView):
-    """A Stripe Checkout link to subscribe to a plan (optionally for a known email)."""
+STRIPE_ERRORS = {
+    502: error_response(502, "Stripe refused the request (the message says why)."),
+    503: error_response(503, "Stripe does not answer; retry in a few minutes."),
+}
 
-    @extend_schema(request=CheckoutInput, responses={201: LinkOutput})
+
+class CheckoutView(IdempotentPost, APIView):
+    """Create a Stripe Checkout link to subscribe to a plan (optionally for a known email)."""
+
+    @extend_schema(request=CheckoutInput, responses={201: LinkOutput, **STRIPE_ERRORS})
     def post(self, request):
         data = CheckoutInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -62,10 +70,10 @@ class CheckoutView(APIView):
         return Response({"url": url}, status=status.HTTP_201_CREATED)
 
 
-class BillingPortalView(APIView):
-    """A short-lived Stripe Customer Portal link for one student."""
+class BillingPortalView(IdempotentPost, APIView):
+    """Create a short-lived Stripe Customer Portal link for one student."""
 
-    @extend_schema(request=None, responses={201: LinkOutput})
+    @extend_schema(request=None, responses={201: LinkOutput, **STRIPE_ERRORS})
     def post(self, request, pk):
         student = get_object_or_404(Student, pk=pk)
         try:

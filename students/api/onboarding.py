@@ -4,16 +4,26 @@ validates, dedupes and records."""
 
 from django.urls import path, re_path, reverse
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import DjangoModelPermissions, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from students.intake.services import register_student
+from courseops.core.api import invalid, strict_input
+from courseops.core.idempotency import IdempotentPost
+from students.intake.services import errors_for_person, register_student
 from students.models import IntakeRecord, OnboardingStep, Student
+from students.onboarding.status import CODES as STATUS_CODES
+from students.onboarding.status import onboarding_status
 
 # Spanish keys of the reference document -> the service's keys (English keys also work).
 SPANISH_KEYS = {
@@ -28,7 +38,6 @@ SPANISH_KEYS = {
     "consentimiento": "consent",
     "consentimiento_sms": "sms_consent",
 }
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class StudentPermissions(DjangoModelPermissions):
@@ -42,59 +51,79 @@ class StudentPermissions(DjangoModelPermissions):
 
 
 class RegistrationInput(serializers.Serializer):
-    """Documentation of the body; validation is the intake service's, shared by every door."""
+    """The body, with the JSON type of each field (checked strictly: a list where a string
+    belongs is a 400). Values are judged by the intake service, shared by every door.
+    English keys work too: full_name, phone, country, time_zone, language, interests,
+    consent, sms_consent; `correo` for email."""
 
-    email = serializers.EmailField()
-    nombre = serializers.CharField()
-    plan = serializers.CharField(help_text="basico, premium, vip ...")
-    intereses = serializers.ListField(child=serializers.CharField(), required=False)
-    telefono = serializers.CharField(required=False, help_text="+52 55 1234 5678")
-    pais = serializers.CharField(required=False, help_text="ISO 3166-1 alfa-2: MX, ES, AR")
-    zona_horaria = serializers.CharField(required=False, help_text="America/Mexico_City")
-    idioma = serializers.ChoiceField(choices=["es", "en", "pt"], required=False)
+    email = serializers.CharField(help_text="juan.perez@example.com")
+    nombre = serializers.CharField(max_length=200, allow_blank=True)
+    plan = serializers.CharField(max_length=100, allow_blank=True, help_text="basico, premium")
+    intereses = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, max_length=50
+    )
+    telefono = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, help_text="+52 55 1234 5678"
+    )
+    pais = serializers.CharField(
+        max_length=60, required=False, allow_blank=True, help_text="ISO 3166-1 alfa-2: MX, ES"
+    )
+    zona_horaria = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, help_text="America/Mexico_City"
+    )
+    idioma = serializers.CharField(
+        max_length=30, required=False, allow_blank=True, help_text="es, en o pt"
+    )
     consentimiento = serializers.BooleanField(required=False)
     consentimiento_sms = serializers.BooleanField(
         required=False,
         help_text="Sí a recordatorios por SMS; la persona vio el texto de "
         "students.intake.validation.SMS_CONSENT_TEXT. Sin teléfono no se guarda.",
     )
-    utm_source = serializers.CharField(required=False)
-    utm_medium = serializers.CharField(required=False)
-    utm_campaign = serializers.CharField(required=False)
-    utm_term = serializers.CharField(required=False)
-    utm_content = serializers.CharField(required=False)
+    utm_source = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    utm_medium = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    utm_campaign = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    utm_term = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    utm_content = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
+
+# Other keys the body may use for a field: the service's English names, accents, `correo`.
+REGISTRATION_ALIASES = {
+    "correo": "email",
+    "teléfono": "telefono",
+    "país": "pais",
+    **{english: spanish for spanish, english in SPANISH_KEYS.items() if "é" not in spanish
+       and "í" not in spanish},
+}  # fmt: skip
+# The service's field names -> the input's (for naming the service's errors).
+FIELD_FOR_SERVICE_KEY = {
+    service: spanish for spanish, service in SPANISH_KEYS.items() if spanish.isascii()
+}
 
 RegistrationOutput = inline_serializer(
     "RegistrationCreated",
     {
         "estudiante_id": serializers.CharField(),
-        "estado": serializers.CharField(help_text="pendiente, en_curso, completado, error"),
+        "estado": serializers.ChoiceField(choices=STATUS_CODES),
+        "estado_texto": serializers.CharField(help_text="El estado en palabras."),
         "acceso_plataforma": serializers.URLField(allow_null=True),
         "url_estado": serializers.URLField(),
     },
 )
-RegistrationErrors = inline_serializer(
-    "RegistrationErrors",
+RegistrationConflict = inline_serializer(
+    "RegistrationConflict",
     {
         "detail": serializers.CharField(),
         "errores": serializers.DictField(
             child=serializers.ListField(child=serializers.CharField())
         ),
+        "estudiante_id": serializers.CharField(required=False),
+        "estado": serializers.ChoiceField(choices=STATUS_CODES, required=False),
+        "estado_texto": serializers.CharField(required=False),
+        "acceso_plataforma": serializers.URLField(allow_null=True, required=False),
+        "url_estado": serializers.URLField(required=False),
     },
 )
-
-
-def onboarding_state(student, steps=None) -> str:
-    """The pipeline as one word for integrations: pendiente, en_curso, completado, error."""
-    if student.status != Student.Status.ONBOARDING:
-        return "completado"
-    statuses = {s.status for s in (steps if steps is not None else student.onboarding_steps.all())}
-    if OnboardingStep.Status.FAILED in statuses:
-        return "error"
-    if statuses <= {OnboardingStep.Status.PENDING}:
-        return "pendiente"
-    return "en_curso"
 
 
 def platform_access(student, steps):
@@ -108,71 +137,65 @@ def platform_access(student, steps):
     return sign_in_page()
 
 
-class RegistrationView(APIView):
-    """`POST /api/v1/estudiantes/onboarding`: register one student and start onboarding."""
+class RegistrationView(IdempotentPost, APIView):
+    """Register one student and start their onboarding.
+
+    `POST /api/v1/estudiantes/onboarding`. Send an `Idempotency-Key`: a retry with the
+    same key and body replays the first answer."""
 
     permission_classes = [IsAdminUser, StudentPermissions]
     queryset = Student.objects.none()
     throttle_scope = "registration"
 
     @extend_schema(
+        summary="Register a student",
         request=RegistrationInput,
-        parameters=[
-            OpenApiParameter(
-                IDEMPOTENCY_HEADER,
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                description="Repeat it on a retry: the first answer is replayed.",
-            )
-        ],
-        responses={201: RegistrationOutput, 400: RegistrationErrors, 409: RegistrationErrors},
+        responses={
+            201: RegistrationOutput,
+            409: OpenApiResponse(
+                RegistrationConflict,
+                description="The email is already a student's (the answer names them).",
+            ),
+        },
     )
     def post(self, request):
-        if not isinstance(request.data, dict):
-            raise exceptions.ValidationError({"detail": "El cuerpo debe ser un objeto JSON."})
-        data = {SPANISH_KEYS.get(key, key): value for key, value in request.data.items()}
-        key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-        if len(key) > 200:
-            raise exceptions.ValidationError(
-                {"detail": f"{IDEMPOTENCY_HEADER}: máx. 200 caracteres."}
-            )
+        body = strict_input(request, RegistrationInput, aliases=REGISTRATION_ALIASES)
+        data = {SPANISH_KEYS.get(key, key): value for key, value in body.values.items()}
         result = register_student(
-            data=data,
-            source=Student.Source.API,
-            external_id=key,
-            request_ip=request.META.get("REMOTE_ADDR"),
+            data=data, source=Student.Source.API, request_ip=request.META.get("REMOTE_ADDR")
         )
-        response = self.answer(request, result.record)
-        if result.replayed:
-            response["Idempotent-Replayed"] = "true"
-        return response
-
-    def answer(self, request, record):
-        """The answer for a record, the same every time it is asked (idempotent replays)."""
+        record = result.record
         if record.status == IntakeRecord.Status.INVALID:
-            return Response(
-                {"detail": "Datos inválidos.", "errores": record.errors},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            errors = {
+                FIELD_FOR_SERVICE_KEY.get(name, name): messages
+                for name, messages in errors_for_person(record).items()
+            }
+            raise invalid(errors)
         student = record.student
-        if student is None:  # the student was deleted since: the registration stands
+        if student is None:  # deleted while we answered: nothing to point at
+            raise exceptions.NotFound(_("El estudiante de este registro ya no existe."))
+        answer = self.created(request, student)
+        if record.status == IntakeRecord.Status.DUPLICATE:
+            message = _("El email ya está registrado.")
+            email_key = body.names.get("email", "email")
             return Response(
-                {"detail": "El estudiante de este registro ya no existe."},
+                {"detail": message, "errores": {email_key: [message]}, **answer},
                 status=status.HTTP_409_CONFLICT,
             )
+        return Response(answer, status=status.HTTP_201_CREATED)
+
+    def created(self, request, student):
         steps = list(student.onboarding_steps.all())
-        body = {
+        state = onboarding_status(student, steps)
+        return {
             "estudiante_id": str(student.pk),
-            "estado": onboarding_state(student, steps),
+            "estado": state.code,
+            "estado_texto": state.text,
             "acceso_plataforma": platform_access(student, steps),
             "url_estado": request.build_absolute_uri(
                 reverse("v1:student-onboarding", kwargs={"pk": student.pk})
             ),
         }
-        if record.status == IntakeRecord.Status.DUPLICATE:
-            body["detail"] = "El email ya está registrado."
-            return Response(body, status=status.HTTP_409_CONFLICT)
-        return Response(body, status=status.HTTP_201_CREATED)
 
 
 # --- English resource API ---------------------------------------------------------------
@@ -239,7 +262,9 @@ def _date_param(request, name):
     ]
 )
 class StudentList(generics.ListAPIView):
-    """Students, newest first, cursor-paginated; filters by plan, status, source, date."""
+    """List students.
+
+    Newest first, cursor-paginated; filters by plan, status, source and creation date."""
 
     serializer_class = StudentSerializer
     pagination_class = NewestFirst
@@ -270,6 +295,8 @@ class StudentList(generics.ListAPIView):
 
 
 class StudentDetail(generics.RetrieveAPIView):
+    """Read one student."""
+
     serializer_class = StudentSerializer
     permission_classes = [IsAdminUser, StudentPermissions]
     queryset = Student.objects.select_related("plan")
@@ -279,14 +306,23 @@ StudentOnboardingOutput = inline_serializer(
     "StudentOnboarding",
     {
         "student_id": serializers.IntegerField(),
-        "state": serializers.CharField(help_text="pendiente, en_curso, completado, error"),
+        "state": serializers.ChoiceField(choices=STATUS_CODES),
+        "state_text": serializers.CharField(
+            help_text="The state in words, in the caller's language (Accept-Language)."
+        ),
+        "platform_access": serializers.URLField(
+            allow_null=True, help_text="Where the student signs in, once their account exists."
+        ),
         "steps": OnboardingStepSerializer(many=True),
     },
 )
 
 
 class StudentOnboarding(APIView):
-    """Where a student's onboarding pipeline is, step by step."""
+    """Where a student's onboarding stands.
+
+    `state` in one word and `state_text` in words (the caller's language): `esperando_revision`
+    while the welcome email waits in the review queue; then each step."""
 
     permission_classes = [IsAdminUser, StudentPermissions]
     queryset = Student.objects.none()
@@ -297,10 +333,13 @@ class StudentOnboarding(APIView):
         steps = sorted(
             student.onboarding_steps.all(), key=lambda s: OnboardingStep.ORDER.index(s.name)
         )
+        state = onboarding_status(student, steps)
         return Response(
             {
                 "student_id": student.pk,
-                "state": onboarding_state(student, steps),
+                "state": state.code,
+                "state_text": state.text,
+                "platform_access": platform_access(student, steps),
                 "steps": OnboardingStepSerializer(steps, many=True).data,
             }
         )

@@ -1,12 +1,16 @@
 import pytest
+from rest_framework.test import APIClient
 
 
 @pytest.mark.django_db
-def test_unknown_api_path_answers_json_404(client):
-    response = client.get("/api/v1/no-such-thing/")
+def test_unknown_api_path_answers_json_404_in_the_callers_language(client):
+    spanish = client.get("/api/v1/no-such-thing/")
+    english = client.get("/api/v1/no-such-thing/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
 
-    assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    assert spanish.status_code == english.status_code == 404
+    assert spanish.json() == {"detail": "No existe esta dirección de la API.", "errores": {}}
+    assert english.json() == {"detail": "This API address does not exist.", "errores": {}}
+    assert english["Content-Language"] == "en"
 
 
 @pytest.mark.django_db
@@ -59,3 +63,98 @@ def test_the_admin_speaks_spanish_whatever_the_browser_asks(admin_client):
     response = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
 
     assert 'lang="es"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_missing_object_is_a_404_in_spanish_by_default_and_english_when_asked(api_client):
+    spanish = api_client.get("/api/v1/students/999999/")
+    english = api_client.get("/api/v1/students/999999/", HTTP_ACCEPT_LANGUAGE="en")
+    # A language we do not speak falls back to Spanish.
+    german = api_client.get("/api/v1/students/999999/", HTTP_ACCEPT_LANGUAGE="de-DE")
+
+    assert spanish.status_code == 404
+    assert spanish.json() == {
+        "detail": "No existe lo que se pide en esta dirección.",
+        "errores": {},
+    }
+    assert english.json() == {"detail": "Nothing exists at this address.", "errores": {}}
+    assert german.json() == spanish.json()
+    assert "matches the given query" not in spanish.content.decode()
+
+
+def _clerk(django_user_model):
+    clerk = django_user_model.objects.create_user(username="clerk", is_staff=True)
+    client = APIClient()
+    client.force_authenticate(clerk)
+    return client
+
+
+def _busy_key(api_client):
+    from courseops.core.models import IdempotencyKey
+
+    body = {"email": "ana@example.com"}
+    api_client.post("/api/v1/leads/", body, format="json", headers={"Idempotency-Key": "busy"})
+    IdempotencyKey.objects.update(status_code=None)
+    return api_client.post(
+        "/api/v1/leads/", body, format="json", headers={"Idempotency-Key": "busy"}
+    )
+
+
+def _reused_key(api_client):
+    for email in ("ana@example.com", "beto@example.com"):
+        response = api_client.post(
+            "/api/v1/leads/", {"email": email}, format="json", headers={"Idempotency-Key": "k"}
+        )
+    return response
+
+
+def _throttled(api_client, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "registration": "1/min",
+        },
+    }
+    for _ in range(2):
+        response = api_client.post("/api/v1/estudiantes/onboarding", {}, format="json")
+    return response
+
+
+ERRORS = {
+    400: lambda c, s, u: c.post("/api/v1/leads/", {"email": ["a@example.com"]}, format="json"),
+    401: lambda c, s, u: APIClient().get("/api/v1/students/"),
+    403: lambda c, s, u: _clerk(u).get("/api/v1/students/"),
+    404: lambda c, s, u: c.get("/api/v1/leads/999999/"),
+    405: lambda c, s, u: c.get("/api/v1/activity/"),
+    409: lambda c, s, u: _busy_key(c),
+    415: lambda c, s, u: c.post("/api/v1/leads/", "email=a", content_type="text/plain"),
+    422: lambda c, s, u: _reused_key(c),
+    429: lambda c, s, u: _throttled(c, s),
+}
+
+
+@pytest.mark.parametrize("status", sorted(ERRORS))
+@pytest.mark.django_db
+def test_every_api_error_has_the_one_shape(status, api_client, settings, django_user_model):
+    response = ERRORS[status](api_client, settings, django_user_model)
+
+    assert response.status_code == status
+    body = response.json()
+    assert sorted(body) == ["detail", "errores"]
+    assert isinstance(body["detail"], str)
+    assert body["detail"]
+    assert all(
+        isinstance(messages, list) and all(isinstance(m, str) for m in messages)
+        for messages in body["errores"].values()
+    )
+    if status == 400:
+        assert list(body["errores"]) == ["email"]
+
+
+@pytest.mark.django_db
+def test_an_error_is_in_english_when_the_caller_asks(api_client):
+    response = api_client.get("/api/v1/activity/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 405
+    assert response.json()["detail"] == 'Method "GET" not allowed.'

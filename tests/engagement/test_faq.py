@@ -168,7 +168,7 @@ def test_an_integration_states_the_language_to_answer_in(
     assert list(question.articles.all()) == [articles[2]]  # the English article was searched
     assert unstated.json()["language"] == "es"
     assert unknown.status_code == 400
-    assert "language" in unknown.json()
+    assert "language" in unknown.json()["errores"]
 
 
 def test_an_answered_question_becomes_an_article_in_one_click(

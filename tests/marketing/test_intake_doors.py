@@ -59,7 +59,7 @@ def test_bad_input_gets_a_400_with_the_errors_per_field(api_client):
         "/api/v1/leads/", {"email": "no-es-un-email", "formulario": "nope"}, format="json"
     )
     assert response.status_code == 400
-    assert "form" in response.json()["errores"]
+    assert "formulario" in response.json()["errores"]  # named as the request named it
 
     response = api_client.post("/api/v1/leads/", {"email": "no-es-un-email"}, format="json")
     assert response.status_code == 400
@@ -156,3 +156,24 @@ def test_the_leads_list_loads_in_the_same_number_of_queries_at_3_and_30_rows(cli
         counts.append(len(queries))
 
     assert counts[0] == counts[1]
+
+
+def test_the_leads_api_accepts_correo_like_the_other_spanish_keys(api_client):
+    response = api_client.post(
+        "/api/v1/leads/", {"correo": "dana@example.com", "nombre": "Dana"}, format="json"
+    )
+
+    assert response.status_code == 201, response.json()
+    assert Lead.objects.get().email == "dana@example.com"
+
+
+def test_the_leads_api_refuses_loose_types_naming_the_fields_as_sent(api_client):
+    response = api_client.post(
+        "/api/v1/leads/",
+        {"correo": ["x@example.com"], "nombre": {"x": 1}, "intereses": 5},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert sorted(response.json()["errores"]) == ["correo", "intereses", "nombre"]
+    assert not Lead.objects.exists()

@@ -1,6 +1,5 @@
 """Thin API views: input serializer -> service -> output serializer."""
 
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -9,6 +8,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from courseops.core.idempotency import IdempotentPost
 from webinars.api.serializers import (
     RegistrationSerializer,
     WebinarRegistrationInputSerializer,
@@ -31,6 +31,8 @@ def _webinars():
 
 
 class WebinarList(generics.ListAPIView):
+    """List webinars, newest first (cursor-paginated), with their active registrations."""
+
     serializer_class = WebinarSerializer
     pagination_class = ByStart
 
@@ -39,14 +41,19 @@ class WebinarList(generics.ListAPIView):
 
 
 class WebinarDetail(generics.RetrieveAPIView):
+    """Read one webinar."""
+
     serializer_class = WebinarSerializer
 
     def get_queryset(self):
         return _webinars()
 
 
-class WebinarRegistrations(APIView):
-    """Register a lead (or an integration's contact) to a webinar; repeating is safe."""
+class WebinarRegistrations(IdempotentPost, APIView):
+    """Register a person to a webinar.
+
+    A lead or an integration's contact; registering the same email again answers 200 with
+    the registration it has."""
 
     throttle_scope = "webinar_registration"
 
@@ -61,15 +68,13 @@ class WebinarRegistrations(APIView):
         existed = Registration.objects.filter(
             webinar=webinar, email__iexact=data.validated_data["email"], cancelled_at__isnull=True
         ).exists()
-        try:
-            registration = registration_create(
-                webinar=webinar,
-                source=Registration.Source.API,
-                user=request.user,
-                **data.validated_data,
-            )
-        except ValidationError as exc:
-            return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
+        # A closed or full webinar raises Django's ValidationError: the API's 400.
+        registration = registration_create(
+            webinar=webinar,
+            source=Registration.Source.API,
+            user=request.user,
+            **data.validated_data,
+        )
         return Response(
             RegistrationSerializer(registration).data,
             status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED,

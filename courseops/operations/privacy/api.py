@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from courseops.core.idempotency import IdempotentPost
 from courseops.operations.privacy.services import archive_name, erase_person, export_archive
 
 
@@ -15,7 +16,7 @@ class PersonInput(serializers.Serializer):
 
 
 class PrivacyExportView(APIView):
-    """Everything held about a person, as the same zip the admin and the command give."""
+    """Export everything held about a person, as the zip the admin and the command give."""
 
     @extend_schema(
         parameters=[OpenApiParameter("email", str, required=True)],
@@ -30,17 +31,23 @@ class PrivacyExportView(APIView):
         return response
 
 
-class PrivacyEraseView(APIView):
+class PrivacyEraseView(IdempotentPost, APIView):
+    """Erase a person everywhere (Stripe and the LMS are asked to forget them too).
+
+    Answers 201 with the `Erasure` record made as proof: what was erased, per part."""
+
     @extend_schema(
         request=PersonInput,
-        responses=inline_serializer(
-            "ErasureOutput",
-            {
-                "id": serializers.IntegerField(),
-                "touched": serializers.DictField(),
-                "external": serializers.DictField(),
-            },
-        ),
+        responses={
+            201: inline_serializer(
+                "ErasureOutput",
+                {
+                    "id": serializers.IntegerField(),
+                    "touched": serializers.DictField(),
+                    "external": serializers.DictField(),
+                },
+            )
+        },
     )
     def post(self, request):
         form = PersonInput(data=request.data)

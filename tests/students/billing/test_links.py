@@ -73,7 +73,7 @@ def test_checkout_with_bad_input_answers_400_without_calling_stripe(
     response = api_client.post("/api/v1/checkout/", payload, format="json")
 
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in response.json()["errores"]
     assert fake_stripe.requests("/v1/checkout/sessions") == []
 
 
@@ -86,7 +86,7 @@ def test_checkout_for_an_inactive_plan_or_one_without_price_answers_400(
     response = api_client.post("/api/v1/checkout/", {"plan": "basico"}, format="json")
 
     assert response.status_code == 400
-    assert "basico" in response.json()["detail"][0]
+    assert "basico" in response.json()["detail"]
     assert fake_stripe.requests("/v1/checkout/sessions") == []
 
 
@@ -137,7 +137,7 @@ def test_a_portal_link_for_a_student_without_stripe_customer_answers_400(
     missing = api_client.post("/api/v1/students/999999/billing-portal/")
 
     assert response.status_code == 400
-    assert "lucia@example.com" in response.json()["detail"][0]
+    assert "lucia@example.com" in response.json()["detail"]
     assert missing.status_code == 404
     assert fake_stripe.requests("/v1/billing_portal/sessions") == []
 

@@ -67,13 +67,23 @@ def test_an_email_already_registered_answers_409(post):
 
 def test_a_repeated_idempotency_key_replays_the_first_answer(post):
     first = post(BODY, **{"Idempotency-Key": "order-77"})
-    again = post({**BODY, "plan": "vip"}, **{"Idempotency-Key": "order-77"})
+    again = post(BODY, **{"Idempotency-Key": "order-77"})
 
     assert (first.status_code, again.status_code) == (201, 201)
-    assert again.json()["estudiante_id"] == first.json()["estudiante_id"]
+    assert again.json() == first.json()
     assert again["Idempotent-Replayed"] == "true"
     assert IntakeRecord.objects.count() == 1
-    assert Student.objects.get().plan.slug == "premium"
+
+
+def test_a_reused_idempotency_key_with_another_persons_data_is_a_422_not_their_answer(post):
+    first = post(BODY, **{"Idempotency-Key": "order-77"})
+    other = post({**BODY, "email": "otra@example.com"}, **{"Idempotency-Key": "order-77"})
+
+    assert (first.status_code, other.status_code) == (201, 422)
+    assert "Idempotency-Key" in other.json()["detail"]
+    assert other.json()["errores"] == {}
+    assert "estudiante_id" not in other.json()
+    assert list(Student.objects.values_list("email", flat=True)) == ["juan.perez@example.com"]
 
 
 def test_a_replayed_invalid_request_answers_the_same_400(post):
@@ -120,7 +130,7 @@ def test_the_student_list_filters_by_plan_status_and_source(api_client, student_
 def test_the_student_list_rejects_a_bad_date_with_a_400(api_client, plans):
     response = api_client.get("/api/v1/students/?created_after=yesterday")
     assert response.status_code == 400
-    assert "created_after" in response.json()
+    assert "created_after" in response.json()["errores"]
 
 
 @pytest.mark.parametrize("rows", [2, 20])

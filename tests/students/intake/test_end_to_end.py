@@ -26,7 +26,7 @@ def assert_fully_onboarded(student):
     assert Ticket.objects.filter(object_id=str(student.pk)).count() == 1
 
 
-def test_an_api_registration_ends_as_an_active_student_and_the_replay_says_so(
+def test_an_api_registration_ends_as_an_active_student_whose_welcome_waits_for_review(
     api_client, materials, django_capture_on_commit_callbacks
 ):
     body = {"email": "juan@example.com", "nombre": "Juan Pérez", "plan": "premium"}
@@ -42,10 +42,16 @@ def test_an_api_registration_ends_as_an_active_student_and_the_replay_says_so(
 
     replay = api_client.post(
         "/api/v1/estudiantes/onboarding", body, format="json", headers={"Idempotency-Key": "j-1"}
-    ).json()
-    assert replay["estado"] == "completado"
+    )
+    assert replay.json() == first.json()  # a replay is the first answer, as Stripe's
+    state = api_client.get(first.json()["url_estado"]).json()
+    # The welcome draft waits in the review queue: not "completado" yet.
+    assert (state["state"], state["state_text"]) == (
+        "esperando_revision",
+        "Esperando revisión del email de bienvenida",
+    )
     # The sign-in page, never the student's personal sign-in link (a credential).
-    assert replay["acceso_plataforma"].endswith("/portal/entrar/")
+    assert state["platform_access"].endswith("/portal/entrar/")
 
 
 def test_a_typeform_response_ends_as_an_active_student(

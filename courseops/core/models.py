@@ -1,0 +1,33 @@
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class IdempotencyKey(models.Model):
+    """One `Idempotency-Key` an API caller sent with a POST, and the answer it got.
+
+    Scoped to the caller (`scope`: its token, else its user), bound to a fingerprint of the
+    request (method, path, body) and kept `API_IDEMPOTENCY_TTL_HOURS`. While the first
+    request runs, `status_code` is empty and `locked_at` says since when.
+    """
+
+    scope = models.CharField(max_length=100)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.BinaryField(default=bytes)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    locked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("clave de idempotencia")
+        verbose_name_plural = _("claves de idempotencia")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="core_idempotency_scope_key")
+        ]
+
+    def __str__(self):
+        return f"{self.scope} {self.key}"
