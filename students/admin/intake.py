@@ -13,7 +13,8 @@ from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin
 
 from students.intake.csv_import import UnreadableFile, import_students
-from students.intake.services import can_write_to, send_correction_email
+from students.intake.forms import CorrectionForm
+from students.intake.services import can_write_to, correct_registration, send_correction_email
 from students.intake.typeform import last_response_fields
 from students.intake.validation import FIELD_LABELS, FIELDS, UTM_FIELDS, labelled_errors
 from students.models import IntakeRecord, TypeformForm
@@ -30,7 +31,7 @@ class IntakeRecordAdmin(ModelAdmin):
     list_select_related = ("student",)
     show_full_result_count = False
     list_per_page = 50
-    actions = ("resend_correction_email",)
+    actions = ("resend_correction_email", "rerun_registration")
     readonly_fields = (
         "source",
         "external_id",
@@ -88,6 +89,49 @@ class IntakeRecordAdmin(ModelAdmin):
                 messages.WARNING,
             )
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # An invalid registration is corrected here by staff, field by field.
+        if obj is not None and obj.status == IntakeRecord.Status.INVALID:
+            kwargs["form"] = IntakeCorrectionForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not isinstance(form, IntakeCorrectionForm):
+            return super().save_model(request, obj, form, change)
+        result = correct_registration(record=obj, data=form.submitted(), user=request.user)
+        if result.ok:
+            self.message_user(
+                request,
+                _("Registro corregido: %(student)s empieza su alta.") % {"student": result.student},
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                _("El registro sigue con errores: %(errors)s")
+                % {"errors": self.error_summary(result.record)},
+                messages.WARNING,
+            )
+
+    def log_change(self, request, obj, message):
+        # The service leaves the audit entry (students.intake.edited) for corrections.
+        if obj.status == IntakeRecord.Status.INVALID or not message:
+            return None
+        return super().log_change(request, obj, message)
+
+    @admin.action(description=_("Volver a procesar (con sus datos actuales)"))
+    def rerun_registration(self, request, queryset):
+        fixed = still = 0
+        for record in queryset.filter(status=IntakeRecord.Status.INVALID):
+            result = correct_registration(record=record, data={}, user=request.user, rerun=True)
+            fixed, still = (fixed + 1, still) if result.ok else (fixed, still + 1)
+        self.message_user(
+            request,
+            _("%(fixed)d registros procesados; %(still)d siguen con errores.")
+            % {"fixed": fixed, "still": still},
+            messages.SUCCESS if not still else messages.WARNING,
+        )
+
     def get_urls(self):
         view = self.admin_site.admin_view(self.import_csv_view)
         return [
@@ -118,6 +162,26 @@ class IntakeRecordAdmin(ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/students/intakerecord/import_csv.html", context)
+
+
+class IntakeCorrectionForm(CorrectionForm, forms.ModelForm):
+    """The registration's fields, as the person's correction page has them, plus interests."""
+
+    interests = forms.CharField(
+        label=_("Intereses"), required=False, help_text=_("Separados por comas.")
+    )
+
+    class Meta:
+        model = IntakeRecord
+        fields = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        data = self.instance.data or {}
+        self.initial.update(CorrectionForm.initial_for(data))
+        interests = data.get("interests")
+        if isinstance(interests, list):
+            self.initial["interests"] = ", ".join(str(i) for i in interests)
 
 
 class ImportForm(forms.Form):

@@ -105,10 +105,12 @@ def register_student(
         return _admit(record=record, values=cleaned.values, status=Record.Status.ACCEPTED)
 
 
-def correct_registration(*, record: IntakeRecord, data: dict) -> RegistrationResult:
-    """The person fixed their registration through the emailed link: validate it again and,
-    when it is right, create the student and start onboarding as for a new registration."""
-    cleaned = clean_registration(data)
+def correct_registration(
+    *, record: IntakeRecord, data: dict, user=None, rerun: bool = False
+) -> RegistrationResult:
+    """The registration was fixed (by the person through the emailed link, or by staff in
+    the admin, `user`): validate it again and, when it is right, create the student and
+    start onboarding as for a new registration. `rerun` validates the data as it is."""
     with transaction.atomic():
         record = (
             Record.objects.select_for_update(of=("self",))
@@ -117,12 +119,23 @@ def correct_registration(*, record: IntakeRecord, data: dict) -> RegistrationRes
         )
         if record.status != Record.Status.INVALID:
             return _result_from_record(record, replayed=True)
+        before = dict(record.data)
         record.data = {**record.data, **_stored_data(data)}
+        cleaned = clean_registration(record.data)
         record.errors = cleaned.errors
+        if user is not None:
+            changed = sorted(k for k in record.data if record.data.get(k) != before.get(k))
+            # Field names only: the values are personal data, kept on the record itself.
+            log_action(
+                record,
+                "students.intake.rerun" if rerun else "students.intake.edited",
+                user=user,
+                data={"fields": changed, "valid": not cleaned.errors},
+            )
         if cleaned.errors:
             record.save(update_fields=["data", "errors", "updated_at"])
             return RegistrationResult(record=record, errors=cleaned.errors)
-        log_action(record, "students.intake.corrected")
+        log_action(record, "students.intake.corrected", user=user)
         return _admit(record=record, values=cleaned.values, status=Record.Status.CORRECTED)
 
 
