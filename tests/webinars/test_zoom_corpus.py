@@ -4,10 +4,13 @@ import pytest
 
 from courseops.webhooks.models import WebhookEvent
 from tests.fixtures.vendors import load, names
-from tests.webinars.test_zoom_after import MEETING_ID, _post, webinar, zoom  # noqa: F401
+from tests.webinars import test_zoom_after
 from webinars.models import Registration
 
 pytestmark = pytest.mark.django_db
+MEETING_ID, _post = test_zoom_after.MEETING_ID, test_zoom_after._post
+# Zoom's settings (and a faked token endpoint) and a scheduled webinar, as those tests have.
+zoom, webinar = test_zoom_after.zoom, test_zoom_after.webinar
 EVENTS = [name for name in names("zoom") if name != "endpoint.url_validation"]
 
 
@@ -16,7 +19,7 @@ def test_every_zoom_event_of_the_corpus_is_stored_once_and_processed(
     client,
     zoom,
     django_capture_on_commit_callbacks,
-    name,  # noqa: F811
+    name,
 ):
     payload = load("zoom", name)
     with django_capture_on_commit_callbacks(execute=True):
@@ -29,7 +32,7 @@ def test_every_zoom_event_of_the_corpus_is_stored_once_and_processed(
     assert event.status == WebhookEvent.Status.PROCESSED, event.last_error
 
 
-def test_zooms_url_validation_example_is_answered(client, zoom):  # noqa: F811
+def test_zooms_url_validation_example_is_answered(client, zoom):
     response = _post(client, load("zoom", "endpoint.url_validation"))
     assert response.json()["plainToken"] == "qgg8vlvZRS6UYooatFL8Aw"
     assert len(response.json()["encryptedToken"]) == 64
@@ -39,7 +42,7 @@ def test_zooms_webinar_join_and_leave_examples_give_attendance(
     client,
     zoom,
     webinar,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     joined = load("zoom", "webinar.participant_joined")
     left = load("zoom", "webinar.participant_left")

@@ -39,7 +39,8 @@ def test_the_page_keeps_the_valid_plan_chosen_and_shows_every_invalid_field(clie
     assert re.search(r'<option value="premium" selected>', html)
     assert 'value="Lucía Gómez"' in html
     # Country and time zone both have their field, their value and their message.
-    assert 'name="time_zone"' in html and 'value="Hora de Marte"' in html
+    assert 'name="time_zone"' in html
+    assert 'value="Hora de Marte"' in html
     assert "Zona horaria desconocida «Hora de Marte»" in html
     assert "País desconocido «Atlántida»" in html
     assert html.count('aria-invalid="true"') == 2
@@ -107,7 +108,8 @@ def test_staff_edit_an_invalid_records_fields_in_the_admin_and_it_is_registered_
 ):
     url = f"/admin/students/intakerecord/{record.pk}/change/"
     page = admin_client.get(url).content.decode()
-    assert 'name="country"' in page and 'name="time_zone"' in page
+    assert 'name="country"' in page
+    assert 'name="time_zone"' in page
 
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
@@ -135,9 +137,7 @@ def test_staff_edit_an_invalid_records_fields_in_the_admin_and_it_is_registered_
     assert AuditEntry.objects.filter(action="students.intake.corrected").exists()
 
 
-def test_staff_edits_that_are_still_wrong_keep_the_record_with_its_new_errors(
-    admin_client, record
-):
+def test_staff_edits_that_are_still_wrong_keep_the_record_with_its_new_errors(admin_client, record):
     admin_client.post(
         f"/admin/students/intakerecord/{record.pk}/change/",
         {
