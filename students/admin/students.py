@@ -172,6 +172,17 @@ class StudentAdmin(ModelAdmin):
             )
         )
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "plan" in form.changed_data:
+            # Staff changing the plan (a downgrade too) gives what the new plan includes.
+            services.plan_changed(
+                student=obj,
+                old_plan_id=form.initial.get("plan"),
+                source="admin",
+                user=request.user,
+            )
+
     @admin.display(description=_("alta"), ordering="current_step")
     def pipeline(self, obj):
         if not obj.current_step:

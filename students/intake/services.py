@@ -31,6 +31,7 @@ from students.intake.validation import (
 )
 from students.models import IntakeRecord, Student
 from students.onboarding.pipeline import start_onboarding
+from students.services import plan_changed
 
 logger = get_logger(__name__)
 Record = IntakeRecord
@@ -215,10 +216,22 @@ def plan_rank(plan):
 def _reregister(*, student, values, record):
     """The README's rule: upgrade only, merge interests, fill empty contact fields."""
     changes = {}
-    new_plan = values["plan"]
+    new_plan, old_plan_id = values["plan"], student.plan_id
     if new_plan.pk != student.plan_id and plan_rank(new_plan) > plan_rank(student.plan):
         changes["plan"] = [student.plan.slug, new_plan.slug]
         student.plan = new_plan
+    elif new_plan.pk != student.plan_id:
+        # A registration form is no place to give up what was paid for: said, not done.
+        log_action(
+            student,
+            "students.student.downgrade_not_applied",
+            data={
+                "source": record.source,
+                "from": student.plan.slug,
+                "asked": new_plan.slug,
+                "reason": "a downgrade is a billing (Stripe) or staff action",
+            },
+        )
     merged = list(student.interests or [])
     merged += [i for i in values["interests"] if i not in merged]
     if merged != list(student.interests or []):
@@ -246,6 +259,7 @@ def _reregister(*, student, values, record):
     )
     if "plan" in changes:
         log_action(student, "students.student.plan_upgraded", data={"plan": changes["plan"]})
+        plan_changed(student=student, old_plan_id=old_plan_id, source=record.source)
 
 
 # --- Asking the person to correct an invalid registration -------------------------------
