@@ -119,7 +119,9 @@ class IntakeRecordAdmin(ModelAdmin):
             return None
         return super().log_change(request, obj, message)
 
-    @admin.action(description=_("Volver a procesar (con sus datos actuales)"))
+    @admin.action(
+        description=_("Volver a procesar (con sus datos actuales)"), permissions=["change"]
+    )
     def rerun_registration(self, request, queryset):
         fixed = still = 0
         for record in queryset.filter(status=IntakeRecord.Status.INVALID):

@@ -291,6 +291,7 @@ def _audit_subscription(subscription, *, before, created):
 
 def _apply_access(subscription):
     """The student's status and plan follow the subscription (called in its transaction)."""
+    from students.billing.pending import paid
     from students.services import plan_changed
 
     student = Student.objects.select_for_update().get(pk=subscription.student_id)
@@ -302,6 +303,8 @@ def _apply_access(subscription):
         target = None
     if target == Student.Status.ACTIVE and student.status == Student.Status.ONBOARDING:
         target = None  # the pipeline activates the student when it finishes
+    if target == Student.Status.ACTIVE and paid(student):
+        target = None  # was waiting for this payment: onboarding started
     changed = []
     if target and target != student.status:
         log_action(

@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from courseops.audit.services import log_action
 from courseops.core.logging import get_logger
 from courseops.messaging.services import queue_email
+from students.billing.pending import await_payment, needs_payment
 from students.intake.validation import (
     SMS_CONSENT_TEXT,
     UTM_FIELDS,
@@ -168,6 +169,11 @@ def _new_student(values, source):
         interests=values["interests"],
         plan=values["plan"],
         source=source,
+        status=(
+            Student.Status.PENDING_PAYMENT
+            if needs_payment(values["plan"], source)
+            else Student.Status.ONBOARDING
+        ),
         consent_given=consent,
         consent_at=now if consent else None,
         **_sms_consent(values, phone=values.get("phone", ""), now=now),
@@ -192,7 +198,10 @@ def _admit(*, record, values, status):
             student = _find_student(values["email"], lock=True)
     if created:
         record.status = status
-        start_onboarding(student=student)
+        if student.status == Student.Status.PENDING_PAYMENT:
+            await_payment(student=student, plan=student.plan, source=record.source)
+        else:
+            start_onboarding(student=student)
         log_action(
             student,
             "students.student.registered",
@@ -217,7 +226,11 @@ def _reregister(*, student, values, record):
     """The README's rule: upgrade only, merge interests, fill empty contact fields."""
     changes = {}
     new_plan, old_plan_id = values["plan"], student.plan_id
-    if new_plan.pk != student.plan_id and plan_rank(new_plan) > plan_rank(student.plan):
+    upgrade = new_plan.pk != student.plan_id and plan_rank(new_plan) > plan_rank(student.plan)
+    if upgrade and needs_payment(new_plan, record.source):
+        # A free door cannot give a paid plan: the person gets the link to pay it.
+        await_payment(student=student, plan=new_plan, source=record.source, upgrade=True)
+    elif upgrade:
         changes["plan"] = [student.plan.slug, new_plan.slug]
         student.plan = new_plan
     elif new_plan.pk != student.plan_id:
