@@ -616,7 +616,9 @@ STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 STRIPE_CHECKOUT_SUCCESS_URL = env.str(
     "STRIPE_CHECKOUT_SUCCESS_URL", default=f"{SITE_URL}/portal/?pago=ok"
 )
-STRIPE_CHECKOUT_CANCEL_URL = env.str("STRIPE_CHECKOUT_CANCEL_URL", default=f"{SITE_URL}/registro/")
+STRIPE_CHECKOUT_CANCEL_URL = env.str(
+    "STRIPE_CHECKOUT_CANCEL_URL", default=f"{SITE_URL}/registro/?pago=cancelado"
+)
 STRIPE_PORTAL_RETURN_URL = env.str("STRIPE_PORTAL_RETURN_URL", default=f"{SITE_URL}/portal/")
 # A Checkout Session not paid within this many hours (1-24, Stripe's limits) expires:
 # Stripe sends checkout.session.expired and the checkout counts as abandoned.

@@ -58,6 +58,16 @@ class Plan(models.Model):
     )
     # Which webinars: the webinars app links each webinar to the plans that may attend.
     includes_live_webinars = models.BooleanField(_("incluye webinars en vivo"), default=True)
+    # A paid plan is only given through Stripe: a registration by a free door (form, API,
+    # CSV) waits for payment with a Checkout link, unless staff grant it by hand.
+    requires_payment = models.BooleanField(
+        _("requiere pago"),
+        default=False,
+        help_text=_(
+            "Las inscripciones por formulario, API o CSV quedan pendientes de pago y reciben "
+            "un enlace de pago; el acceso llega con el pago en Stripe."
+        ),
+    )
     active = models.BooleanField(_("activo"), default=True)
     sort_order = models.PositiveSmallIntegerField(_("orden"), default=0)
 
@@ -79,6 +89,7 @@ class Plan(models.Model):
 
 class Student(models.Model):
     class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", _("Pendiente de pago")
         ONBOARDING = "onboarding", _("En alta")
         ACTIVE = "active", _("Activo")
         PAST_DUE = "past_due", _("Pago pendiente")
@@ -90,6 +101,7 @@ class Student(models.Model):
         CSV = "csv", "CSV"
         STRIPE = "stripe", "Stripe"
         ADMIN = "admin", _("Admin")
+        WEB = "web", _("Página de registro")
 
     full_name = models.CharField(_("nombre completo"), max_length=200)
     email = models.EmailField(_("email"), max_length=254)

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from courseops.audit.services import log_action
-from students.models import Student
+from students.models import OnboardingStep, Student
 
 
 def deactivate_student(*, student, user=None):
@@ -40,3 +40,36 @@ def request_step_retry(*, step, user=None):
 
     user_id = user.pk if user is not None else None
     transaction.on_commit(lambda: retry_onboarding_step.delay(step.pk, user_id))
+
+
+def plan_changed(*, student, old_plan_id, source, user=None):
+    """The student's plan changed (inside the caller's transaction): audited, and once it
+    commits a task gives the new plan's materials, webinars and LMS courses."""
+    from students.tasks import grant_plan
+
+    log_action(
+        student,
+        "students.student.plan_changed",
+        user=user,
+        data={"from": old_plan_id, "to": student.plan_id, "source": source},
+    )
+    transaction.on_commit(lambda: grant_plan.delay(student.pk))
+
+
+def grant_plan_access(*, student):
+    """Everything the student's plan includes, each once (safe to run again): its active
+    materials, the upcoming webinars of the plan (the webinars app listens), and the LMS
+    enrolments of its courses. Until onboarding made the account, the pipeline does that."""
+    from students.onboarding import lms
+    from students.onboarding.steps import grant_materials
+    from students.signals import student_plan_changed
+
+    done = {"materials": grant_materials(student)["materials"]}
+    for receiver, result in student_plan_changed.send(sender=Student, student=student):
+        done[receiver.__module__] = result
+    account_made = student.onboarding_steps.filter(
+        name=OnboardingStep.Name.ACCOUNT, status=OnboardingStep.Status.DONE
+    ).exists()
+    if account_made:
+        done["lms"] = lms.create_account(student)
+    return done

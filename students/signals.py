@@ -35,3 +35,9 @@ checkout_abandoned = Signal()
 # once, inside the transaction that cuts the access.
 # kwargs: student, subscription
 subscription_cancelled = Signal()
+
+# A student's plan changed (an upgrade at any door, Stripe, staff). Sent from a task after
+# the change committed; receivers give what the new plan includes (the webinars app
+# registers the student to its upcoming webinars) and return a short description.
+# kwargs: student
+student_plan_changed = Signal()

@@ -43,3 +43,26 @@ def resend_welcome(self, student_id):
         if exc.permanent:
             raise
         raise self.retry(exc=exc, countdown=min(exc.retry_after or 300, 3600)) from exc
+
+
+# The LMS may be down: try again later, a bounded number of times (each part is idempotent).
+@shared_task(
+    name="students.grant_plan",
+    ignore_result=True,
+    bind=True,
+    max_retries=5,
+    default_retry_delay=300,
+)
+def grant_plan(self, student_id):
+    from students.onboarding.lms import LMSError
+    from students.services import grant_plan_access
+
+    student = Student.objects.select_related("plan").filter(pk=student_id).first()
+    if student is None:
+        return
+    try:
+        grant_plan_access(student=student)
+    except LMSError as exc:
+        if exc.permanent:
+            raise
+        raise self.retry(exc=exc) from exc

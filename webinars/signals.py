@@ -2,7 +2,7 @@
 
 from django.dispatch import Signal, receiver
 
-from students.signals import student_onboarded
+from students.signals import student_onboarded, student_plan_changed
 
 # A reminder with `push` is due for one registrant: web push code connects here.
 # kwargs: registration, reminder
@@ -25,6 +25,13 @@ webinar_missed = Signal()
 
 @receiver(student_onboarded, dispatch_uid="webinars.register_onboarded_student")
 def register_new_student(sender, student, **kwargs):
+    from webinars.services import register_onboarded_student
+
+    return register_onboarded_student(student=student)
+
+
+@receiver(student_plan_changed, dispatch_uid="webinars.register_student_to_new_plan")
+def register_student_to_new_plan(sender, student, **kwargs):
     from webinars.services import register_onboarded_student
 
     return register_onboarded_student(student=student)

@@ -14,6 +14,7 @@ from courseops.reviews.models import Draft
 from courseops.support.models import Ticket
 from students import services
 from students.admin.billing import payment_link
+from students.billing.pending import grant_access_without_payment
 from students.models import Material, OnboardingStep, Plan, Student
 from students.onboarding.pipeline import RUNNING_LEASE
 
@@ -119,7 +120,7 @@ class StudentAdmin(ModelAdmin):
     show_full_result_count = False
     date_hierarchy = "created_at"
     inlines = [OnboardingStepInline]
-    actions = ["retry_failed_steps", "resend_welcome", "deactivate"]
+    actions = ["retry_failed_steps", "resend_welcome", "deactivate", "grant_without_payment"]
     readonly_fields = [
         "status",
         "source",
@@ -171,6 +172,17 @@ class StudentAdmin(ModelAdmin):
                 current_step=_current_step("name"), current_step_status=_current_step("status")
             )
         )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "plan" in form.changed_data:
+            # Staff changing the plan (a downgrade too) gives what the new plan includes.
+            services.plan_changed(
+                student=obj,
+                old_plan_id=form.initial.get("plan"),
+                source="admin",
+                user=request.user,
+            )
 
     @admin.display(description=_("alta"), ordering="current_step")
     def pipeline(self, obj):
@@ -268,6 +280,12 @@ class StudentAdmin(ModelAdmin):
     def deactivate(self, request, queryset):
         count = sum(services.deactivate_student(student=s, user=request.user) for s in queryset)
         self.message_user(request, _("%(n)d estudiantes sin acceso.") % {"n": count})
+
+    @admin.action(description=_("Dar acceso sin pago (pendientes de pago)"), permissions=["change"])
+    def grant_without_payment(self, request, queryset):
+        waiting = queryset.filter(status=Student.Status.PENDING_PAYMENT).select_related("plan")
+        count = sum(grant_access_without_payment(student=s, user=request.user) for s in waiting)
+        self.message_user(request, _("%(n)d estudiantes empiezan su alta sin pago.") % {"n": count})
 
 
 def _table(rows, cells):

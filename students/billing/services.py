@@ -291,7 +291,8 @@ def _audit_subscription(subscription, *, before, created):
 
 def _apply_access(subscription):
     """The student's status and plan follow the subscription (called in its transaction)."""
-    from students.onboarding.steps import grant_materials
+    from students.billing.pending import paid
+    from students.services import plan_changed
 
     student = Student.objects.select_for_update().get(pk=subscription.student_id)
     target = ACCESS_BY_STATUS.get(subscription.status)
@@ -302,6 +303,8 @@ def _apply_access(subscription):
         target = None
     if target == Student.Status.ACTIVE and student.status == Student.Status.ONBOARDING:
         target = None  # the pipeline activates the student when it finishes
+    if target == Student.Status.ACTIVE and paid(student):
+        target = None  # was waiting for this payment: onboarding started
     changed = []
     if target and target != student.status:
         log_action(
@@ -318,18 +321,14 @@ def _apply_access(subscription):
         if target == Student.Status.ACTIVE and student.activated_at is None:
             student.activated_at = timezone.now()
             changed.append("activated_at")
+    old_plan_id = student.plan_id
     if subscription.status in LIVE_STATUSES and student.plan_id != subscription.plan_id:
-        log_action(
-            student,
-            "students.student.plan_changed",
-            data={"from": student.plan_id, "to": subscription.plan_id},
-        )
         student.plan_id = subscription.plan_id
         changed.append("plan")
     if changed:
         student.save(update_fields=[*changed, "updated_at"])
         if "plan" in changed:
-            grant_materials(Student.objects.select_related("plan").get(pk=student.pk))
+            plan_changed(student=student, old_plan_id=old_plan_id, source="stripe")
     if (
         "status" in changed
         and target == Student.Status.INACTIVE

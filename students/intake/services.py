@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from courseops.audit.services import log_action
 from courseops.core.logging import get_logger
 from courseops.messaging.services import queue_email
+from students.billing.pending import await_payment, needs_payment
 from students.intake.validation import (
     SMS_CONSENT_TEXT,
     UTM_FIELDS,
@@ -31,6 +32,7 @@ from students.intake.validation import (
 )
 from students.models import IntakeRecord, Student
 from students.onboarding.pipeline import start_onboarding
+from students.services import plan_changed
 
 logger = get_logger(__name__)
 Record = IntakeRecord
@@ -105,10 +107,12 @@ def register_student(
         return _admit(record=record, values=cleaned.values, status=Record.Status.ACCEPTED)
 
 
-def correct_registration(*, record: IntakeRecord, data: dict) -> RegistrationResult:
-    """The person fixed their registration through the emailed link: validate it again and,
-    when it is right, create the student and start onboarding as for a new registration."""
-    cleaned = clean_registration(data)
+def correct_registration(
+    *, record: IntakeRecord, data: dict, user=None, rerun: bool = False
+) -> RegistrationResult:
+    """The registration was fixed (by the person through the emailed link, or by staff in
+    the admin, `user`): validate it again and, when it is right, create the student and
+    start onboarding as for a new registration. `rerun` validates the data as it is."""
     with transaction.atomic():
         record = (
             Record.objects.select_for_update(of=("self",))
@@ -117,12 +121,23 @@ def correct_registration(*, record: IntakeRecord, data: dict) -> RegistrationRes
         )
         if record.status != Record.Status.INVALID:
             return _result_from_record(record, replayed=True)
+        before = dict(record.data)
         record.data = {**record.data, **_stored_data(data)}
+        cleaned = clean_registration(record.data)
         record.errors = cleaned.errors
+        if user is not None:
+            changed = sorted(k for k in record.data if record.data.get(k) != before.get(k))
+            # Field names only: the values are personal data, kept on the record itself.
+            log_action(
+                record,
+                "students.intake.rerun" if rerun else "students.intake.edited",
+                user=user,
+                data={"fields": changed, "valid": not cleaned.errors},
+            )
         if cleaned.errors:
             record.save(update_fields=["data", "errors", "updated_at"])
             return RegistrationResult(record=record, errors=cleaned.errors)
-        log_action(record, "students.intake.corrected")
+        log_action(record, "students.intake.corrected", user=user)
         return _admit(record=record, values=cleaned.values, status=Record.Status.CORRECTED)
 
 
@@ -154,6 +169,11 @@ def _new_student(values, source):
         interests=values["interests"],
         plan=values["plan"],
         source=source,
+        status=(
+            Student.Status.PENDING_PAYMENT
+            if needs_payment(values["plan"], source)
+            else Student.Status.ONBOARDING
+        ),
         consent_given=consent,
         consent_at=now if consent else None,
         **_sms_consent(values, phone=values.get("phone", ""), now=now),
@@ -178,7 +198,10 @@ def _admit(*, record, values, status):
             student = _find_student(values["email"], lock=True)
     if created:
         record.status = status
-        start_onboarding(student=student)
+        if student.status == Student.Status.PENDING_PAYMENT:
+            await_payment(student=student, plan=student.plan, source=record.source)
+        else:
+            start_onboarding(student=student)
         log_action(
             student,
             "students.student.registered",
@@ -202,10 +225,26 @@ def plan_rank(plan):
 def _reregister(*, student, values, record):
     """The README's rule: upgrade only, merge interests, fill empty contact fields."""
     changes = {}
-    new_plan = values["plan"]
-    if new_plan.pk != student.plan_id and plan_rank(new_plan) > plan_rank(student.plan):
+    new_plan, old_plan_id = values["plan"], student.plan_id
+    upgrade = new_plan.pk != student.plan_id and plan_rank(new_plan) > plan_rank(student.plan)
+    if upgrade and needs_payment(new_plan, record.source):
+        # A free door cannot give a paid plan: the person gets the link to pay it.
+        await_payment(student=student, plan=new_plan, source=record.source, upgrade=True)
+    elif upgrade:
         changes["plan"] = [student.plan.slug, new_plan.slug]
         student.plan = new_plan
+    elif new_plan.pk != student.plan_id:
+        # A registration form is no place to give up what was paid for: said, not done.
+        log_action(
+            student,
+            "students.student.downgrade_not_applied",
+            data={
+                "source": record.source,
+                "from": student.plan.slug,
+                "asked": new_plan.slug,
+                "reason": "a downgrade is a billing (Stripe) or staff action",
+            },
+        )
     merged = list(student.interests or [])
     merged += [i for i in values["interests"] if i not in merged]
     if merged != list(student.interests or []):
@@ -233,6 +272,7 @@ def _reregister(*, student, values, record):
     )
     if "plan" in changes:
         log_action(student, "students.student.plan_upgraded", data={"plan": changes["plan"]})
+        plan_changed(student=student, old_plan_id=old_plan_id, source=record.source)
 
 
 # --- Asking the person to correct an invalid registration -------------------------------

@@ -12,39 +12,78 @@ from django.utils.translation import gettext as _
 from courseops.webhooks.errors import PermanentWebhookError
 from courseops.webhooks.registry import webhook_handler
 from students.intake.services import register_student
-from students.intake.validation import UTM_FIELDS
+from students.intake.validation import UTM_FIELDS, active_plans, pick_answer
 from students.models import Student, TypeformForm
 from students.signals import typeform_lead_received
 
 
-def answer_value(answer: dict):
-    """The value of one answer, whatever its type (Typeform's `type` names the key)."""
+def _choice_spellings(choice):
+    """A chosen option's ways of saying it, most stable first: the `ref` the form designer
+    gave it, the label people read, what was typed in "Other"."""
+    if not isinstance(choice, dict):
+        return []
+    return [v for v in (choice.get("ref"), choice.get("label"), choice.get("other")) if v]
+
+
+def answer_candidates(answer: dict):
+    """The candidate values of one answer (Typeform's `type` names the key): a list of
+    spellings for a single value, or a list of lists for a multiple choice."""
     kind = answer.get("type")
     if kind == "choice":
-        choice = answer.get("choice") or {}
-        return choice.get("label") or choice.get("other") or ""
+        return _choice_spellings(answer.get("choice"))
     if kind == "choices":
         choices = answer.get("choices") or {}
         labels = list(choices.get("labels") or [])
+        refs = list(choices.get("refs") or [])
+        options = [
+            [v for v in (refs[i] if i < len(refs) else None, label) if v]
+            for i, label in enumerate(labels)
+        ]
         if choices.get("other"):
-            labels.append(choices["other"])
-        return labels
+            options.append([choices["other"]])
+        return [option for option in options if option]
     if kind in ("text", "email", "phone_number", "boolean", "number", "date", "url"):
-        return answer.get(kind)
-    return None
+        value = answer.get(kind)
+        return [] if value is None else [value]
+    return []
+
+
+def answer_value(answer: dict, *, field: str = "", plans=None):
+    """The value of one answer for our `field`: by the choice's ref, with its label (or
+    "Other") as the fallback when the field does not accept the ref."""
+    candidates = answer_candidates(answer)
+    if answer.get("type") == "choices":
+        return [pick_answer(field, option, plans=plans) for option in candidates]
+    if len(candidates) == 1:
+        return candidates[0]
+    return pick_answer(field, candidates, plans=plans)
+
+
+def _refs_by_field_id(response):
+    definition = response.get("definition")
+    fields = definition.get("fields") if isinstance(definition, dict) else None
+    return {
+        field.get("id"): field.get("ref")
+        for field in fields or []
+        if isinstance(field, dict) and field.get("id") and field.get("ref")
+    }
 
 
 def registration_data(form: TypeformForm, response: dict) -> dict:
     """Our registration fields from one form response, through the form's mapping."""
     field_by_ref = {ref: ours for ours, ref in (form.field_refs or {}).items() if ref}
+    ref_by_id = _refs_by_field_id(response)
+    plans = active_plans()
     data = {}
     for answer in response.get("answers") or []:
         if not isinstance(answer, dict):
             continue
-        ref = (answer.get("field") or {}).get("ref")
+        field = answer.get("field") if isinstance(answer.get("field"), dict) else {}
+        # Typeform's own example answers name only the field id: its ref is in the definition.
+        ref = field.get("ref") or ref_by_id.get(field.get("id"))
         ours = field_by_ref.get(ref)
         if ours:
-            data[ours] = answer_value(answer)
+            data[ours] = answer_value(answer, field=ours, plans=plans)
     hidden = response.get("hidden") or {}
     if isinstance(hidden, dict):
         for name, ours in (form.hidden_fields or {}).items():
@@ -101,3 +140,28 @@ def typeform_response_received(event):
         source=Student.Source.TYPEFORM,
         external_id=external_id,
     )
+
+
+def last_response_fields(form_id: str):
+    """The questions ([(ref, title)]) and hidden field names of a form, as its last response
+    received described them: what staff pick the mapping from, without typing refs."""
+    from courseops.webhooks.models import WebhookEvent
+
+    event = (
+        WebhookEvent.objects.filter(provider="typeform", payload__form_response__form_id=form_id)
+        .order_by("-received_at")
+        .only("payload")
+        .first()
+    )
+    if event is None:
+        return [], []
+    response = event.payload.get("form_response") or {}
+    definition = response.get("definition") if isinstance(response, dict) else None
+    fields = (definition or {}).get("fields") if isinstance(definition, dict) else None
+    questions = [
+        (field["ref"], " ".join(str(field.get("title") or field["ref"]).split())[:120])
+        for field in fields or []
+        if isinstance(field, dict) and field.get("ref")
+    ]
+    hidden = response.get("hidden") if isinstance(response, dict) else None
+    return questions, sorted(hidden) if isinstance(hidden, dict) else []

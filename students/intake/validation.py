@@ -8,7 +8,6 @@ import difflib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from zoneinfo import available_timezones
 
 import phonenumbers
 from django.conf import settings
@@ -17,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from email_validator import EmailNotValidError, validate_email
 
 from courseops.messaging.services.addresses import phone_text
+from students.intake.places import country_code, folded, time_zone_name
 from students.models import Language, Plan
 
 # The keys `register_student` accepts (see the contract in students/intake/services.py).
@@ -155,15 +155,18 @@ def clean_email(value, result: Cleaned):
 
 
 def clean_country(value, result: Cleaned):
-    raw = _text(value, 50).upper()
+    raw = _text(value, 60)
     if not raw:
         return
-    if len(raw) != 2 or raw not in phonenumbers.SUPPORTED_REGIONS:
+    code = country_code(raw)
+    if code is None:
         result.add_error(
-            "country", _("Indica el país con su código de dos letras (p. ej. MX, ES, AR).")
+            "country",
+            _("País desconocido «%(country)s»: escribe su nombre o su código (MX, ES, AR).")
+            % {"country": raw},
         )
         return
-    result.values["country"] = raw
+    result.values["country"] = code
 
 
 def clean_phone(value, result: Cleaned):
@@ -200,11 +203,6 @@ def _first_zone_by_country():
     return zones
 
 
-@lru_cache(maxsize=1)
-def _known_zones():
-    return frozenset(available_timezones())
-
-
 def time_zone_for_country(country: str) -> str | None:
     return MAIN_TIME_ZONE.get(country) or _first_zone_by_country().get(country)
 
@@ -212,12 +210,15 @@ def time_zone_for_country(country: str) -> str | None:
 def clean_time_zone(value, result: Cleaned):
     raw = _text(value, 64)
     if raw:
-        if raw not in _known_zones():
+        zone = time_zone_name(raw)
+        if zone is None:
             result.add_error(
-                "time_zone", _("Zona horaria desconocida (p. ej. America/Mexico_City).")
+                "time_zone",
+                _("Zona horaria desconocida «%(zone)s» (p. ej. America/Mexico_City o Madrid).")
+                % {"zone": raw},
             )
             return
-        result.values["time_zone"] = raw
+        result.values["time_zone"] = zone
         return
     country = result.values.get("country")
     result.values["time_zone"] = (country and time_zone_for_country(country)) or (
@@ -245,17 +246,30 @@ def submission_language(data) -> str:
     return result.values.get("language", Language.SPANISH)
 
 
+def plan_named(text, plans):
+    """The plan `text` names: its slug or name (any case or accents), or, for a form's
+    label such as "Plan Premium ⭐", the plan whose name it contains (the longest such)."""
+    wanted = folded(text)
+    if not wanted:
+        return None
+    for plan in plans:
+        if wanted in (folded(plan.slug), folded(plan.name)):
+            return plan
+    padded = f" {wanted} "
+    inside = [plan for plan in plans if folded(plan.name) and f" {folded(plan.name)} " in padded]
+    return max(inside, key=lambda plan: len(plan.name)) if inside else None
+
+
 def clean_plan(value, result: Cleaned, plans):
     raw = _text(value, 100)
     valid = ", ".join(plan.slug for plan in plans)
     if not raw:
         result.add_error("plan", _("Elige un plan: %(plans)s.") % {"plans": valid})
         return
-    wanted = raw.casefold()
-    for plan in plans:
-        if wanted in (plan.slug.casefold(), plan.name.casefold()):
-            result.values["plan"] = plan
-            return
+    plan = plan_named(raw, plans)
+    if plan is not None:
+        result.values["plan"] = plan
+        return
     result.add_error(
         "plan",
         _("Plan desconocido «%(plan)s». Planes válidos: %(plans)s.")
@@ -318,3 +332,30 @@ def clean_registration(data, *, plans=None) -> Cleaned:
     for name in UTM_FIELDS:
         result.values[name] = _text(data.get(name), 100)
     return result
+
+
+# Fields whose value must be one of a known set: a form's choice may carry several
+# spellings of one answer (Typeform: the choice's ref, its label, what was typed in
+# "Other") and the first one the field accepts is the answer.
+_CHOICE_CLEANERS = {
+    "country": clean_country,
+    "time_zone": clean_time_zone,
+    "language": clean_language,
+}
+
+
+def pick_answer(name, candidates, *, plans=None):
+    """The first of `candidates` field `name` accepts; else the last one given, so the
+    error the person sees names what they chose (a label, not an internal ref)."""
+    candidates = [c for c in candidates if c not in (None, "")]
+    if not candidates:
+        return ""
+    for candidate in candidates:
+        result = Cleaned()
+        if name == "plan":
+            clean_plan(candidate, result, active_plans() if plans is None else plans)
+        elif name in _CHOICE_CLEANERS:
+            _CHOICE_CLEANERS[name](candidate, result)
+        if not result.errors:
+            return candidate
+    return candidates[-1]

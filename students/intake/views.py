@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from students.intake.forms import CorrectionForm
 from students.intake.services import correct_registration, errors_for_person, record_from_token
-from students.intake.validation import submission_language
+from students.intake.validation import labelled_errors, submission_language
 from students.models import IntakeRecord
 
 
@@ -20,20 +20,25 @@ def correct(request, token):
     form, status = None, 200
     if request.method == "POST" and record.status == IntakeRecord.Status.INVALID:
         form = CorrectionForm(request.POST)
-        form.is_valid()  # plain text fields: the service does the real validation
-        result = correct_registration(record=record, data={**record.data, **form.cleaned_data})
+        result = correct_registration(record=record, data=form.submitted())
         record, status = result.record, 200 if result.ok else 400
     # The page speaks the language the person registered in, as the email did.
     with translation.override(submission_language(record.data)):
         if record.status != IntakeRecord.Status.INVALID:
             return render(request, "students/correction_done.html", {"record": record})
         if form is None:
-            initial = {k: v for k, v in record.data.items() if k in CorrectionForm.base_fields}
-            form = CorrectionForm(initial=initial)
+            form = CorrectionForm(initial=CorrectionForm.initial_for(record.data))
         errors = errors_for_person(record)
+        # An error about a field the page has no input for is still shown, with its name.
+        elsewhere = {k: v for k, v in errors.items() if k not in form.fields and k != "__all__"}
         context = {
             "form": form,
             "fields": form.with_errors(errors),
-            "general_errors": errors.get("__all__", []),
+            "general_errors": errors.get("__all__", [])
+            + [
+                f"{label}: {message}"
+                for label, messages in labelled_errors(elsewhere)
+                for message in messages
+            ],
         }
         return render(request, "students/correction.html", context, status=status)

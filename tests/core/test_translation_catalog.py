@@ -29,6 +29,7 @@ PUBLIC_SOURCES = (
     "courseops/messaging/templates/messaging/",
     "students/intake/validation.py",
     "students/intake/forms.py",
+    "students/intake/pages.py",
     "students/portal/",
     "content/portal/",
     "webinars/portal/",
