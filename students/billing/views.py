@@ -10,6 +10,7 @@ from django.utils import translation
 from django.views.decorators.http import require_GET
 
 from courseops.core.logging import get_logger
+from courseops.core.pages import personal_link_page
 from students.billing.client import BillingError
 from students.billing.services import PORTAL_LINK_MAX_AGE, PORTAL_LINK_SALT, create_portal_session
 from students.models import Student
@@ -17,6 +18,7 @@ from students.models import Student
 logger = get_logger(__name__)
 
 
+@personal_link_page
 @require_GET
 def portal_redirect(request, token):
     try:
