@@ -197,3 +197,25 @@ def assert_production_headers(response):
 def secure_cookies(page):
     """Every cookie the site set, which must all be Secure (and the session HttpOnly)."""
     return {cookie["name"]: cookie for cookie in page.context.cookies()}
+
+
+@pytest.fixture
+def fake_stripe(httpserver, settings, production_site):
+    """Stripe's local fake (tests/students/billing), with this site's own addresses."""
+    from tests.students.billing.conftest import API_KEY, FakeStripe
+
+    settings.STRIPE_SECRET_KEY = API_KEY
+    settings.STRIPE_API_BASE = httpserver.url_for("/").rstrip("/")
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    settings.STRIPE_TIMEOUT_SECONDS = 5
+    settings.STRIPE_CHECKOUT_SUCCESS_URL = f"{production_site.url}/portal/?pago=ok"
+    settings.STRIPE_CHECKOUT_CANCEL_URL = f"{production_site.url}/"
+    return FakeStripe(httpserver)
+
+
+def stripe_checkout_page(page):
+    """Stripe's hosted page, as far as the browser goes here (no network)."""
+    page.route(
+        "https://checkout.stripe.com/**",
+        lambda route: route.fulfill(body="<h1>Stripe Checkout</h1>", content_type="text/html"),
+    )
