@@ -12,9 +12,15 @@ from courseops.reviews.sanitize import clean_email_html, email_text
 
 class NudgeKind(EmailReviewKind):
     def __init__(self, *, name, label):
-        from engagement.services.still_true import nudge_still_true
+        from engagement.services.still_true import nudge_still_true, nudge_withdrawn
 
-        super().__init__(name=name, label=label, category="engagement", still_true=nudge_still_true)
+        super().__init__(
+            name=name,
+            label=label,
+            category="engagement",
+            still_true=nudge_still_true,
+            withdrawn=nudge_withdrawn,
+        )
 
     def apply(self, draft, user):
         from engagement.models import Nudge

@@ -42,7 +42,7 @@ class ReviewKind:
     # Whether `body` is HTML (then sanitized on every save and shown as a preview).
     html = False
 
-    def __init__(self, *, name, label, apply=None, html=None, still_true=None):
+    def __init__(self, *, name, label, apply=None, html=None, still_true=None, withdrawn=None):
         if not _NAME_RE.match(name):
             raise ImproperlyConfigured(
                 f"Review kind name {name!r} must be lowercase letters, digits and underscores."
@@ -51,6 +51,9 @@ class ReviewKind:
         self.label = label
         self._apply = apply
         self._still_true = still_true
+        # Called with (draft, reason) once a draft of this kind is withdrawn: the app
+        # closes what the draft was for (a nudge becomes skipped).
+        self._withdrawn = withdrawn
         if html is not None:
             self.html = html
 
@@ -64,6 +67,10 @@ class ReviewKind:
         if self._still_true is None or draft.target is None:
             return ""
         return str(self._still_true(draft) or "")
+
+    def on_withdrawn(self, draft, reason):
+        if self._withdrawn is not None:
+            self._withdrawn(draft, reason)
 
     @property
     def permission_codename(self):
@@ -87,8 +94,17 @@ class EmailReviewKind(ReviewKind):
 
     html = True
 
-    def __init__(self, *, name, label, category="transactional", recipient=None, still_true=None):
-        super().__init__(name=name, label=label, still_true=still_true)
+    def __init__(
+        self,
+        *,
+        name,
+        label,
+        category="transactional",
+        recipient=None,
+        still_true=None,
+        withdrawn=None,
+    ):
+        super().__init__(name=name, label=label, still_true=still_true, withdrawn=withdrawn)
         self.category = category
         self._recipient = recipient
 

@@ -196,9 +196,11 @@ def apply_draft(*, draft_id, final_attempt=True):
         kind = get_kind(draft.kind)
         reason = kind.stale_reason(draft)
         if reason:  # approved a while ago (or automatically): the person moved on since
-            return _finish(
+            withdrawn = _finish(
                 draft, DraftStatus.WITHDRAWN, "reviews.draft.withdrawn", last_error=reason
             )
+            kind.on_withdrawn(withdrawn, reason)
+            return withdrawn
         kind.apply(draft, draft.decided_by)
     except Exception as exc:
         transient = isinstance(exc, ApplyError) and not exc.permanent
@@ -265,6 +267,7 @@ def _withdraw(draft, reason, *, user=None):
     log_action(
         draft, "reviews.draft.withdrawn", user=user, data={"reason": reason, "from": previous}
     )
+    get_kind(draft.kind).on_withdrawn(draft, reason)
 
 
 def _finish(draft, status, action, **fields):

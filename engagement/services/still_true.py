@@ -19,7 +19,13 @@ from engagement.models import (
     StudentProgress,
     Submission,
 )
-from engagement.services.nudges import PENDING_KINDS, _active_rules, _next_milestones, eligible
+from engagement.services.nudges import (
+    PENDING_KINDS,
+    _active_rules,
+    _next_milestones,
+    eligible,
+    skip_nudge,
+)
 
 
 def nudge_still_true(draft):
@@ -44,6 +50,11 @@ def nudge_still_true(draft):
     if rule.kind in (NudgeRule.Kind.MILESTONE, NudgeRule.Kind.COURSE_COMPLETED):
         return _progress_still_in_range(nudge, progress)
     return ""
+
+
+def nudge_withdrawn(draft, reason):
+    if isinstance(draft.target, Nudge):
+        skip_nudge(draft.target, reason)
 
 
 def _assignment_still_pending(nudge):

@@ -53,7 +53,7 @@ def test_a_nudge_approved_after_the_student_came_back_is_withdrawn_with_the_reas
     assert inactive_draft.status == DraftStatus.WITHDRAWN
     assert "ya no está inactivo" in inactive_draft.last_error
     assert not OutboundMessage.objects.exists()
-    assert Nudge.objects.get().status != Nudge.Status.SENT
+    assert Nudge.objects.get().status == Nudge.Status.SKIPPED
 
 
 def test_a_nudge_waiting_in_the_outbox_is_not_sent_once_the_student_is_back(
@@ -102,3 +102,22 @@ def test_a_congratulation_past_the_next_milestone_is_withdrawn(student, plan, st
 
     with pytest.raises(DraftWithdrawn, match="siguiente hito"):
         approve_draft(draft=draft, user=staff_user)
+
+
+def test_staff_approving_a_stale_nudge_in_the_admin_read_why_it_was_withdrawn(
+    student, inactive_draft, staff_user, client
+):
+    from tests.reviews.test_admin import change_url, form_post
+
+    active_at(student, NOW + timedelta(days=1))
+    client.force_login(staff_user)
+
+    with time_machine.travel(NOW + timedelta(days=2), tick=False):
+        response = client.post(
+            change_url(inactive_draft), form_post(inactive_draft, _approve="1"), follow=True
+        )
+
+    page = response.content.decode()
+    assert "Borrador retirado: el estudiante volvió al curso" in page
+    assert "Retirado: ya no es cierto" in page
+    assert not OutboundMessage.objects.exists()
