@@ -23,3 +23,21 @@ def env_secret(name, default=_MISSING):
     if default is None:
         return env.str(name)
     return env.str(name, default=default)
+
+
+def production_security_settings():
+    """The security settings production runs with (behind a proxy that ends TLS and says
+    so in `X-Forwarded-Proto`). A function so that the browser tests apply exactly these
+    to their HTTPS live server (tests/browser/conftest.py) rather than a copy."""
+    return {
+        "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
+        "SECURE_SSL_REDIRECT": env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True),
+        "SECURE_HSTS_SECONDS": env.int("DJANGO_HSTS_SECONDS", default=31536000),
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+        "SECURE_HSTS_PRELOAD": True,
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "LANGUAGE_COOKIE_SECURE": True,
+        # Cookies any view sets (courseops.core.headers), such as the landing page's.
+        "COOKIES_SECURE": env.bool("DJANGO_COOKIES_SECURE", default=True),
+    }

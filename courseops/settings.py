@@ -13,7 +13,7 @@ import environ
 from csp.constants import NONCE, NONE, SELF, UNSAFE_EVAL, UNSAFE_INLINE
 from django.conf.locale import LANG_INFO
 
-from courseops.conf import env, env_secret
+from courseops.conf import env, env_secret, production_security_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env.str("COURSEOPS_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -254,11 +254,10 @@ STORAGES = {
 
 # --- Security (production) --------------------------------------------------------------
 if PRODUCTION:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-    SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+    globals().update(production_security_settings())
+# Django's default, said out loud: other sites get no Referer, so the tokens in personal
+# links never leave (courseops/core/pages.py), and forms still send their Origin to CSRF.
+SECURE_REFERRER_POLICY = "same-origin"
 # Every cookie is Secure in production and HttpOnly unless listed here (no script of ours
 # reads a cookie: the admin's and the API docs' CSRF token comes from the page).
 COOKIES_SECURE = env.bool("DJANGO_COOKIES_SECURE", default=PRODUCTION)

@@ -12,7 +12,15 @@ from courseops.reviews.sanitize import clean_email_html, email_text
 
 class NudgeKind(EmailReviewKind):
     def __init__(self, *, name, label):
-        super().__init__(name=name, label=label, category="engagement")
+        from engagement.services.still_true import nudge_still_true, nudge_withdrawn
+
+        super().__init__(
+            name=name,
+            label=label,
+            category="engagement",
+            still_true=nudge_still_true,
+            withdrawn=nudge_withdrawn,
+        )
 
     def apply(self, draft, user):
         from engagement.models import Nudge
@@ -99,10 +107,18 @@ class FaqAnswerKind(ReviewKind):
 
 
 def register():
+    from engagement.services.still_true import intervention_still_true
+
     register_kind(NudgeKind(name="nudge_inactive", label=_("Aviso a estudiante inactivo")))
     register_kind(NudgeKind(name="nudge_pending", label=_("Recordatorio de tarea pendiente")))
     register_kind(NudgeKind(name="congratulations", label=_("Felicitación por progreso")))
-    register_kind(InterventionKind(name="at_risk_intervention", label=_("Intervención por riesgo")))
+    register_kind(
+        InterventionKind(
+            name="at_risk_intervention",
+            label=_("Intervención por riesgo"),
+            still_true=intervention_still_true,
+        )
+    )
     register_kind(
         AssignmentFeedbackKind(name="assignment_feedback", label=_("Corrección de tarea"))
     )

@@ -9,6 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from courseops.core.pages import personal_link_page
 from engagement.forms import QuestionForm, SubmissionForm
 from engagement.models import Certificate, Question, StudentProgress, Submission
 from engagement.services import faq
@@ -110,6 +111,7 @@ def portal_questions(request):
     return response
 
 
+@personal_link_page
 @require_http_methods(["GET", "POST"])
 def faq_vote(request, token):
     """GET only asks (mail scanners follow links); POST records the vote. In the language
@@ -132,6 +134,7 @@ def faq_vote(request, token):
         return render(request, "engagement/faq_vote.html", {"helpful": helpful})
 
 
+@personal_link_page
 @require_GET
 def certificate(request, code):
     """Public: anyone holding the code (printed on the PDF) can check it is genuine; in

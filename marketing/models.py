@@ -621,6 +621,11 @@ class Enrolment(models.Model):
     )
     enrolled_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The consent (purpose) the next step waits for: asked, not yet confirmed (double
+    # opt-in). The confirmation wakes the enrolment; until then the step is held, not skipped.
+    waiting_for_consent = models.CharField(
+        _("espera el consentimiento"), max_length=20, choices=Purpose.choices, blank=True
+    )
 
     class Meta:
         verbose_name = _("inscripción en secuencia")

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils import translation
 from django.views.decorators.http import require_http_methods
 
+from courseops.core.pages import personal_link_page
 from marketing.models import Consent, LeadForm, Purpose, TrackingEvent
 from marketing.services.campaigns import read_tracking_token
 from marketing.services.consent import (
@@ -38,6 +39,7 @@ def _invalid(request):
         return render(request, "marketing/link_invalid.html", status=400)
 
 
+@personal_link_page
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def confirm(request, token):
@@ -81,6 +83,7 @@ def _choices(lead):
     ]
 
 
+@personal_link_page
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def preferences(request, token):
@@ -116,6 +119,7 @@ PIXEL = (
 )
 
 
+@personal_link_page
 @login_not_required
 @require_http_methods(["GET", "HEAD"])
 def click(request, token):
@@ -145,6 +149,7 @@ def click(request, token):
     return HttpResponseRedirect(data["u"])
 
 
+@personal_link_page
 @login_not_required
 @require_http_methods(["GET", "HEAD"])
 def open_pixel(request, token):

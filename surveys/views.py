@@ -1,9 +1,9 @@
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.utils import translation
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from courseops.core.pages import personal_link_page
 from students.models import Student
 from surveys.services import check_score, existing_answer, read_token, record_answer
 
@@ -19,7 +19,7 @@ def _error(request, exc):
     return render(request, "surveys/error.html", {"error": exc.messages[0]}, status=400)
 
 
-@never_cache
+@personal_link_page
 @require_http_methods(["GET", "POST"])
 def answer(request, token):
     try:
@@ -27,10 +27,7 @@ def answer(request, token):
     except ValidationError as exc:
         return _error(request, exc)
     with translation.override(language):
-        response = _answer(request, survey, respondent)
-    # The token in the address must not leak to another site through the Referer.
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+        return _answer(request, survey, respondent)
 
 
 def _answer(request, survey, respondent):

@@ -14,7 +14,7 @@ class WebinarsConfig(AppConfig):
         from webinars.portal import navigation
         from webinars.services.promotion import social_posts_apply
         from webinars.services.recordings import summary_apply
-        from webinars.services.reminders import reminder_text_apply
+        from webinars.services.reminders import reminder_text_apply, reminder_text_still_true
         from webinars.services.video import video_apply
 
         register_kind(
@@ -22,6 +22,7 @@ class WebinarsConfig(AppConfig):
                 name="webinar_reminder",
                 label=_("Recordatorio de webinar (7 días)"),
                 apply=reminder_text_apply,
+                still_true=reminder_text_still_true,
                 html=True,
             )
         )

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone, translation
 from django.views.decorators.http import require_http_methods
 
+from courseops.core.pages import personal_link_page
 from courseops.operations.throttling import throttled
 from webinars import calendar
 from webinars.forms import SMS_CONSENT_TEXT, RegistrationForm
@@ -76,6 +77,7 @@ def feed(request):
     return _ics(calendar.feed(webinars.order_by("starts_at")[:500]), "webinars.ics")
 
 
+@personal_link_page
 @require_http_methods(["GET", "HEAD"])
 def join(request, token):
     """The personal join link of emails: counts the click as attendance, then the meeting.

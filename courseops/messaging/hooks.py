@@ -9,6 +9,10 @@ link students) registers two plain functions in its `AppConfig.ready()`:
 - a consent check `(channel, address, category) -> bool | None`: False forbids the
   send, True or None (no opinion) let it through. Every registered check must agree.
 
+An app may also register a send check `(message) -> str`: the reason a queued message
+must not leave any more (its text stopped being true), or "" to let it through. The
+reviews app registers one for messages of AI drafts (courseops/reviews/registry.py).
+
 And it may listen to `address_suppressed`, which the outbox sends whenever an address
 joins the suppression list (unsubscribe, complaint, hard bounce, SMS STOP, staff).
 """
@@ -31,6 +35,7 @@ class Person:
 
 _PERSON_LOOKUPS = []
 _CONSENT_CHECKS = []
+_SEND_CHECKS = []
 
 
 def register_person_lookup(lookup):
@@ -43,6 +48,21 @@ def register_consent_check(check):
     if check not in _CONSENT_CHECKS:
         _CONSENT_CHECKS.append(check)
     return check
+
+
+def register_send_check(check):
+    if check not in _SEND_CHECKS:
+        _SEND_CHECKS.append(check)
+    return check
+
+
+def send_refusal(message):
+    """The first registered send check's reason to hold `message` back, or ""."""
+    for check in _SEND_CHECKS:
+        reason = check(message)
+        if reason:
+            return str(reason)
+    return ""
 
 
 def address_key(channel, address):

@@ -9,12 +9,14 @@ from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from courseops.core.pages import personal_link_page
 from courseops.messaging.services import unsubscribe_email
 from courseops.messaging.services.suppression import read_unsubscribe_token
 
 
 # CSRF-exempt because one-click POSTs come from mail clients with no session; the
 # signed token in the URL is what proves the request is for this address.
+@personal_link_page
 @csrf_exempt
 @login_not_required
 @require_http_methods(["GET", "POST"])

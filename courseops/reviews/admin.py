@@ -37,12 +37,14 @@ STATUS_COLORS = {
     DraftStatus.APPLIED: "success",
     DraftStatus.REJECTED: "danger",
     DraftStatus.FAILED: "danger",
+    DraftStatus.WITHDRAWN: "warning",
 }
 ACTION_LABELS = {
     "reviews.draft.created": _("Creado"),
     "reviews.draft.edited": _("Editado"),
     "reviews.draft.approved": _("Aprobado"),
     "reviews.draft.rejected": _("Rechazado"),
+    "reviews.draft.withdrawn": _("Retirado: ya no es cierto"),
     "reviews.draft.retried": _("Reintentado"),
     "reviews.draft.applied": _("Aplicado"),
     "reviews.draft.failed": _("Falló al aplicar"),

@@ -13,6 +13,8 @@ class DraftStatus(models.TextChoices):
     REJECTED = "rejected", _("Rechazado")
     APPLIED = "applied", _("Aplicado")
     FAILED = "failed", _("Fallido")
+    # No longer true about its person (they came back, the webinar moved): never sent.
+    WITHDRAWN = "withdrawn", _("Retirado: ya no es cierto")
 
 
 # A draft's text may change only before its action has run (or after it failed, to fix it).

@@ -6,6 +6,12 @@ A domain app registers its kinds once, in `AppConfig.ready()`::
     register_kind(ReviewKind(name="lesson_summary", label=_("Resumen"), apply=publish_summary))
 
 Approving a draft runs its kind's `apply(draft, user)` after the decision is committed.
+
+A kind whose drafts speak of a person's state (inactive for two weeks, a task pending, a
+webinar on Tuesday) also gives a "still true?" check, `still_true(draft) -> str`: an
+empty string while the draft still holds, else the reason it no longer does. It runs when
+the draft is approved, when its action runs and when its message leaves the outbox; a
+draft no longer true is withdrawn with that reason for staff, never sent.
 Each kind gets a Django permission (`reviews.review_<name>`) that lets staff see and
 decide its drafts.
 """
@@ -36,7 +42,7 @@ class ReviewKind:
     # Whether `body` is HTML (then sanitized on every save and shown as a preview).
     html = False
 
-    def __init__(self, *, name, label, apply=None, html=None):
+    def __init__(self, *, name, label, apply=None, html=None, still_true=None, withdrawn=None):
         if not _NAME_RE.match(name):
             raise ImproperlyConfigured(
                 f"Review kind name {name!r} must be lowercase letters, digits and underscores."
@@ -44,6 +50,10 @@ class ReviewKind:
         self.name = name
         self.label = label
         self._apply = apply
+        self._still_true = still_true
+        # Called with (draft, reason) once a draft of this kind is withdrawn: the app
+        # closes what the draft was for (a nudge becomes skipped).
+        self._withdrawn = withdrawn
         if html is not None:
             self.html = html
 
@@ -51,6 +61,16 @@ class ReviewKind:
         if self._apply is None:
             raise ImproperlyConfigured(f"Review kind {self.name!r} has no action.")
         return self._apply(draft, user)
+
+    def stale_reason(self, draft):
+        """Why the draft no longer tells the truth about its person ("" while it does)."""
+        if self._still_true is None or draft.target is None:
+            return ""
+        return str(self._still_true(draft) or "")
+
+    def on_withdrawn(self, draft, reason):
+        if self._withdrawn is not None:
+            self._withdrawn(draft, reason)
 
     @property
     def permission_codename(self):
@@ -74,8 +94,17 @@ class EmailReviewKind(ReviewKind):
 
     html = True
 
-    def __init__(self, *, name, label, category="transactional", recipient=None):
-        super().__init__(name=name, label=label)
+    def __init__(
+        self,
+        *,
+        name,
+        label,
+        category="transactional",
+        recipient=None,
+        still_true=None,
+        withdrawn=None,
+    ):
+        super().__init__(name=name, label=label, still_true=still_true, withdrawn=withdrawn)
         self.category = category
         self._recipient = recipient
 

@@ -31,6 +31,10 @@ class DraftStateError(Exception):
     """The draft is not in a state that allows this (e.g. approving it twice)."""
 
 
+class DraftWithdrawn(DraftStateError):
+    """The draft no longer tells the truth about its person: withdrawn, not approved."""
+
+
 # --- Creating ----------------------------------------------------------------------------
 
 
@@ -111,19 +115,26 @@ def approve_draft(*, draft, user, subject=None, body=None, data=None, note=""):
         locked = _lock(draft)
         if locked.status != DraftStatus.PENDING:
             raise DraftStateError(_already_decided(locked))
-        changes = _apply_edits(locked, subject=subject, body=body, data=data)
-        locked.status = DraftStatus.APPROVED
-        locked.decided_by = user
-        locked.decided_at = timezone.now()
-        locked.decision_note = (note or "").strip()
-        locked.save()
-        log_action(
-            locked,
-            "reviews.draft.approved",
-            user=user,
-            data={"changes": changes, "note": locked.decision_note},
-        )
-        _apply_on_commit(locked)
+        # What the draft says of its person may have stopped being true while it waited.
+        reason = get_kind(locked.kind).stale_reason(locked)
+        if reason:
+            _withdraw(locked, reason, user=user)
+        else:
+            changes = _apply_edits(locked, subject=subject, body=body, data=data)
+            locked.status = DraftStatus.APPROVED
+            locked.decided_by = user
+            locked.decided_at = timezone.now()
+            locked.decision_note = (note or "").strip()
+            locked.save()
+            log_action(
+                locked,
+                "reviews.draft.approved",
+                user=user,
+                data={"changes": changes, "note": locked.decision_note},
+            )
+            _apply_on_commit(locked)
+    if reason:  # the withdrawal is committed; staff read why it was not approved
+        raise DraftWithdrawn(_("Borrador retirado: %(reason)s") % {"reason": reason})
     return locked
 
 
@@ -182,7 +193,15 @@ def apply_draft(*, draft_id, final_attempt=True):
         apply_attempts=draft.apply_attempts, updated_at=timezone.now()
     )
     try:
-        get_kind(draft.kind).apply(draft, draft.decided_by)
+        kind = get_kind(draft.kind)
+        reason = kind.stale_reason(draft)
+        if reason:  # approved a while ago (or automatically): the person moved on since
+            withdrawn = _finish(
+                draft, DraftStatus.WITHDRAWN, "reviews.draft.withdrawn", last_error=reason
+            )
+            kind.on_withdrawn(withdrawn, reason)
+            return withdrawn
+        kind.apply(draft, draft.decided_by)
     except Exception as exc:
         transient = isinstance(exc, ApplyError) and not exc.permanent
         error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -213,6 +232,44 @@ def requeue_stale_drafts(*, older_than=STALE_AFTER):
     return stale
 
 
+def message_still_true(message):
+    """The outbox's send check: a message of an AI draft leaves only while the draft still
+    holds; otherwise the draft is withdrawn and the reason is the message's."""
+    if message.content_type_id != ContentType.objects.get_for_model(Draft).pk:
+        return ""
+    draft = Draft.objects.filter(pk=message.object_id).first()
+    if draft is None:
+        return ""
+    reason = withdraw_if_stale(draft=draft)
+    return _("Ya no es cierto: %(reason)s") % {"reason": reason} if reason else ""
+
+
+def withdraw_if_stale(*, draft):
+    """At send time: the reason an applied draft's message must not leave any more (and the
+    draft withdrawn with it), or "" while it still holds."""
+    try:
+        reason = get_kind(draft.kind).stale_reason(draft)
+    except LookupError:
+        return ""
+    if reason:
+        with transaction.atomic():
+            locked = _lock(draft)
+            if locked.status != DraftStatus.WITHDRAWN:
+                _withdraw(locked, reason)
+    return reason
+
+
+def _withdraw(draft, reason, *, user=None):
+    previous = draft.status
+    draft.status = DraftStatus.WITHDRAWN
+    draft.last_error = reason[:2000]
+    draft.save(update_fields=["status", "last_error", "updated_at"])
+    log_action(
+        draft, "reviews.draft.withdrawn", user=user, data={"reason": reason, "from": previous}
+    )
+    get_kind(draft.kind).on_withdrawn(draft, reason)
+
+
 def _finish(draft, status, action, **fields):
     with transaction.atomic():
         fields.setdefault("last_error", "")
@@ -220,8 +277,9 @@ def _finish(draft, status, action, **fields):
             status=status, updated_at=timezone.now(), **fields
         )
         if claimed:
+            key = "reason" if status == DraftStatus.WITHDRAWN else "error"
             log_action(
-                draft, action, data={"error": fields["last_error"]} if fields["last_error"] else {}
+                draft, action, data={key: fields["last_error"]} if fields["last_error"] else {}
             )
     draft.refresh_from_db()
     return draft

@@ -9,6 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from courseops.core.pages import personal_link_page
 from courseops.operations.throttling import throttled
 from marketing.models import Lead
 from marketing.offers.checkout import (
@@ -24,6 +25,7 @@ from students.billing.services import create_checkout_session
 from students.models import Plan
 
 
+@personal_link_page
 @login_not_required
 @require_http_methods(["GET", "HEAD", "POST"])
 @throttled("lead_form")

@@ -160,6 +160,10 @@ def confirm_consents(*, lead, ip=None):
             log_action(consent, "marketing.consent.confirmed", data={"ip": ip})
             confirmed.append(consent.purpose)
             _lift_unsubscribe(lead, consent.purpose, "double opt-in")
+        if confirmed:
+            from marketing.services.sequences import wake_for_consent  # imports this module
+
+            wake_for_consent(lead=lead, purposes=confirmed, now=now)
     return confirmed
 
 
@@ -185,6 +189,9 @@ def grant_from_preferences(*, lead, purpose, ip=None):
         by_person=True,
     )
     _lift_unsubscribe(lead, purpose, "preference page")
+    from marketing.services.sequences import wake_for_consent  # sequences import this module
+
+    wake_for_consent(lead=lead, purposes=[purpose])
     return consent
 
 

@@ -23,13 +23,17 @@ from courseops.messaging.models import Category
 from courseops.messaging.services import queue_email, queue_sms
 from courseops.reviews.sanitize import email_text
 from courseops.reviews.services import create_draft
-from marketing.models import Activity, Enrolment, Sequence, Stage, Step
+from marketing.models import Activity, Consent, Enrolment, Purpose, Sequence, Stage, Step
 from marketing.offers.checkout import live_offer, offer_for_message, personal_link
 from marketing.senders import from_email
 from marketing.services.consent import preferences_url
 
 BATCH = 200
 RETRY_AFTER = timedelta(hours=1)
+# A step held for a consent the person was asked for: looked at again this often (the
+# confirmation itself wakes the enrolment at once; this is the safety net).
+CONSENT_RECHECK = timedelta(hours=6)
+STEP_PURPOSE = {Step.Kind.EMAIL: Purpose.NEWSLETTER, Step.Kind.SMS: Purpose.MARKETING_SMS}
 PERSONALISE_LEASE = timedelta(minutes=15)
 logger = logging.getLogger(__name__)
 
@@ -162,6 +166,23 @@ def _send(step, enrolment, now=None):
     return None
 
 
+def _consent_pending(step, lead):
+    """Whether the step's consent may still come: asked (pending) and not granted. A
+    consent never asked for or withdrawn will not come: the outbox decides as before."""
+    consents = Consent.objects.filter(lead=lead, purpose=STEP_PURPOSE[step.kind])
+    return (
+        consents.filter(status=Consent.Status.PENDING).exists()
+        and not consents.filter(status=Consent.Status.GRANTED).exists()
+    )
+
+
+def wake_for_consent(*, lead, purposes, now=None):
+    """The person confirmed: their enrolments held for these consents continue now."""
+    return Enrolment.objects.filter(
+        lead=lead, status=Enrolment.Status.ACTIVE, waiting_for_consent__in=list(purposes)
+    ).update(next_run_at=now or timezone.now(), waiting_for_consent="")
+
+
 def advance_enrolment(enrolment, *, now):
     """Do the next step of a claimed enrolment (inside the caller's transaction)."""
     lead = enrolment.lead
@@ -182,6 +203,13 @@ def advance_enrolment(enrolment, *, now):
         if not step.approved_body:
             enrolment.next_run_at = now + timedelta(hours=1)  # waits for the review
             return
+        if _consent_pending(step, enrolment.lead):
+            # Asked and not confirmed yet (double opt-in): the outbox would refuse the
+            # message and the step would be lost; it waits for the confirmation instead.
+            enrolment.waiting_for_consent = STEP_PURPOSE[step.kind]
+            enrolment.next_run_at = now + CONSENT_RECHECK
+            return
+        enrolment.waiting_for_consent = ""
         if _needs_line(step, enrolment):
             # The AI writes the contact's sentence in a task; until it is back (or the
             # lease ends, if the task was lost) the enrolment is not due.
@@ -220,6 +248,6 @@ def run_sequences(*, now=None, batch_size=BATCH):
                 enrolment.status, enrolment.done_position, enrolment.finished_at = before
                 enrolment.next_run_at = now + RETRY_AFTER
         Enrolment.objects.bulk_update(
-            due, ["status", "done_position", "next_run_at", "finished_at"]
+            due, ["status", "done_position", "next_run_at", "finished_at", "waiting_for_consent"]
         )
     return len(due)

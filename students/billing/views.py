@@ -10,6 +10,7 @@ from django.utils import translation
 from django.views.decorators.http import require_GET
 
 from courseops.core.logging import get_logger
+from courseops.core.pages import personal_link_page
 from students.billing.client import BillingError
 from students.billing.pending import student_and_plan_from_token
 from students.billing.services import (
@@ -23,6 +24,7 @@ from students.models import Student
 logger = get_logger(__name__)
 
 
+@personal_link_page
 @require_GET
 def portal_redirect(request, token):
     try:

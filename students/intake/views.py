@@ -5,12 +5,14 @@ from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from courseops.core.pages import personal_link_page
 from students.intake.forms import CorrectionForm
 from students.intake.services import correct_registration, errors_for_person, record_from_token
 from students.intake.validation import labelled_errors, submission_language
 from students.models import IntakeRecord
 
 
+@personal_link_page
 @never_cache
 @require_http_methods(["GET", "POST"])
 def correct(request, token):

@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.views.decorators.http import require_http_methods
 
+from courseops.core.pages import personal_link_page
 from courseops.operations.throttling import throttled
 from students.models import StudentMaterial
 from students.portal import navigation, services
@@ -34,6 +35,7 @@ def request_link(request):
     return render(request, "portal/sign_in.html", {"form": form}, status=status)
 
 
+@personal_link_page
 @require_http_methods(["GET", "POST"])
 def access(request, token):
     """GET only shows a button (mail scanners follow links); POST signs in."""

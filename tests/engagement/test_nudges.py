@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from content.models import LessonProgress
 from courseops.messaging.models import OutboundMessage
 from courseops.reviews.models import Draft
-from courseops.reviews.services import approve_draft, set_review_policy
+from courseops.reviews.services import DraftWithdrawn, approve_draft, set_review_policy
 from engagement.models import ActivityKind, Nudge, NudgeRule, PlanCurriculum
 from engagement.services.activity import Activity, record_activity
 from engagement.services.nudges import scan_rules, send_nudge
@@ -140,11 +140,16 @@ def test_a_student_who_falls_past_due_after_drafting_is_not_sent_the_nudge(
     run_scan(capture)
     Student.objects.filter(pk=student.pk).update(status=Student.Status.PAST_DUE)
 
-    with time_machine.travel(NOW, tick=False), capture(execute=True):
+    with (
+        time_machine.travel(NOW, tick=False),
+        capture(execute=True),
+        pytest.raises(DraftWithdrawn, match="ya no está activo"),
+    ):
         approve_draft(draft=Draft.objects.get(), user=staff_user)
 
     assert not OutboundMessage.objects.exists()
     assert Nudge.objects.get().status == "skipped"
+    assert Draft.objects.get().status == "withdrawn"
 
 
 def test_under_policy_auto_the_nudge_goes_out_but_waits_for_the_end_of_quiet_hours(

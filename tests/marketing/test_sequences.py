@@ -253,3 +253,40 @@ def test_an_email_step_gets_the_ai_sentence_for_each_contact_inside_the_reviewed
     assert "{personal}" not in message.html_body
     assert "Como te interesa Agentes" in message.text_body
     assert "/suscripcion/preferencias/" in message.text_body
+
+
+def test_under_double_opt_in_the_first_step_waits_for_the_confirmation_and_then_goes(
+    form, staff_user, subscribe, django_capture_on_commit_callbacks
+):
+    """The thank-you page promised the welcome: it is sent once the person confirms, not
+    refused by the outbox (and lost) while the consent was still pending."""
+    from courseops.messaging.models import Status
+    from marketing.models import Purpose
+    from marketing.services.consent import confirm_consents
+
+    LeadForm.objects.filter(pk=form.pk).update(double_opt_in=True)
+    form.refresh_from_db()
+    sequence = Sequence.objects.create(
+        name="Bienvenida guía", trigger=Sequence.Trigger.FORM, trigger_form=form
+    )
+    email_step(sequence, 1, "tu guía", staff_user)
+    email_step(sequence, 2, "segunda clase", staff_user)
+    with time_machine.travel(NOON, tick=False):
+        lead = subscribe({"email": "ana@example.com", "name": "Ana", "consent": True}, form=form)
+    tick(django_capture_on_commit_callbacks, NOON, times=3)
+
+    enrolment = Enrolment.objects.get(lead=lead)
+    assert subjects() == []  # held, not sent to be refused
+    assert (enrolment.done_position, enrolment.waiting_for_consent) == (-1, Purpose.NEWSLETTER)
+
+    with time_machine.travel(NOON + timedelta(days=2), tick=False):
+        confirm_consents(lead=lead)
+    enrolment.refresh_from_db()
+    assert enrolment.next_run_at == NOON + timedelta(days=2)  # woken by the confirmation
+    tick(django_capture_on_commit_callbacks, NOON + timedelta(days=2), times=3)
+
+    welcome = OutboundMessage.objects.filter(category="marketing").order_by("pk")
+    assert list(welcome.values_list("subject", "status")) == [
+        ("Ana: tu guía", Status.SENT),
+        ("Ana: segunda clase", Status.SENT),
+    ]

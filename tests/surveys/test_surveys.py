@@ -62,7 +62,7 @@ def test_opening_the_link_records_nothing_and_shows_the_score_ready_to_confirm(c
     assert 'value="4" required checked' in page
     assert 'value="3" required>' in page
     assert 'name="csrfmiddlewaretoken"' in page
-    assert first["Referrer-Policy"] == "no-referrer"
+    assert first["Referrer-Policy"] == "same-origin"
     assert "no-cache" in first["Cache-Control"]
     assert not Answer.objects.exists()
 

@@ -382,3 +382,22 @@ def test_webinar_sms_quiet_hours_are_their_own_setting_not_the_outbox_default(se
     )
     settings.WEBINAR_SMS_QUIET_HOURS = ""
     assert sms_send_at(now=at_2300, registration=person, webinar=webinar) is None
+
+
+def test_the_ai_reminder_text_of_a_webinar_that_moved_is_withdrawn_not_approved(
+    webinar, staff_user, at
+):
+    from courseops.reviews.models import DraftStatus
+    from courseops.reviews.services import DraftWithdrawn
+    from webinars.services import reminder_text_draft
+    from webinars.services.webinars import webinar_reschedule
+
+    draft = at(BEFORE, reminder_text_draft, webinar=webinar)
+    at(BEFORE, webinar_reschedule, webinar=webinar, starts_at=START + timedelta(days=2))
+
+    with pytest.raises(DraftWithdrawn, match="cambió de fecha"):
+        at(BEFORE, approve_draft, draft=draft, user=staff_user)
+
+    draft.refresh_from_db()
+    assert draft.status == DraftStatus.WITHDRAWN
+    assert not webinar.reminders.get(uses_ai_text=True).approved_body

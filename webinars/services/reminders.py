@@ -15,7 +15,7 @@ the ones still ahead. A 7-day reminder whose AI text is never approved is never 
 
 import uuid
 import zoneinfo
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -35,6 +35,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.translation import gettext as _
 
 from courseops.ai import generate
 from courseops.messaging.services import queue_email, queue_sms
@@ -277,8 +278,29 @@ def reminder_text_draft(*, webinar):
         target=reminder,
         subject=result.data["subject"],
         body=result.data["body_html"],
+        # The moment the text speaks of: its "still true?" check compares it.
+        context={"starts_at": webinar.starts_at.isoformat()},
         ai_result=result,
     )
+
+
+def reminder_text_still_true(draft):
+    """The AI text names the webinar's date: not true once the webinar moved or was
+    cancelled (a new draft is written for the new date)."""
+    reminder = draft.target
+    if not isinstance(reminder, Reminder):
+        return ""
+    webinar = reminder.webinar
+    if webinar.status == Webinar.Status.CANCELLED:
+        return _("el webinar se canceló.")
+    drafted_for = (draft.context or {}).get("starts_at")
+    if drafted_for and datetime.fromisoformat(drafted_for) != webinar.starts_at:
+        return _("el webinar cambió de fecha: ahora es el %(when)s.") % {
+            "when": local_when(
+                webinar.starts_at, time_zone=webinar.time_zone, language=webinar.language
+            )
+        }
+    return ""
 
 
 def reminder_text_apply(draft, user):

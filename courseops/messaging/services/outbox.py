@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courseops.audit.services import log_action
-from courseops.messaging.hooks import Person, address_key, find_person
+from courseops.messaging.hooks import Person, address_key, find_person, send_refusal
 from courseops.messaging.models import (
     PENDING,
     RETRYABLE,
@@ -403,6 +403,11 @@ def deliver_message(*, message_id, max_attempts, retry_delay) -> Delivery | None
             message, status=Status.SUPPRESSED, last_error=_("Dirección en la lista de supresión.")
         )
         return Delivery(Status.SUPPRESSED)
+    # Checked at the last moment: a message may wait hours (quiet hours, budgets, retries).
+    stale = send_refusal(message)
+    if stale:
+        _finish(message, status=Status.DROPPED, last_error=stale)
+        return Delivery(Status.DROPPED)
     verdict = apply_policy(message)
     if verdict.action == DROP:
         _finish(message, status=Status.DROPPED, last_error=verdict.reason)
