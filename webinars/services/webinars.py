@@ -13,7 +13,9 @@ from courseops.messaging.services import cancel_message, queue_email
 from webinars import calendar
 from webinars.meetings import MeetingError, get_provider
 from webinars.models import Reminder, ReminderDelivery, Webinar
+from webinars.services.promotion import social_posts_supersede
 from webinars.services.text import registrant_context
+from webinars.signals import webinar_rescheduled
 
 # The schedule; staff edit each webinar's rows in the admin.
 DEFAULT_REMINDERS = [
@@ -172,6 +174,14 @@ def webinar_reschedule(
             ReminderDelivery.objects.filter(reminder__webinar=webinar).delete()
         if webinar.status == Webinar.Status.SCHEDULED:
             _notify_registrants(webinar, kind="update", cancel=False)
+        superseded = social_posts_supersede(webinar=webinar, user=user)
+        webinar_rescheduled.send(
+            sender=Webinar, webinar=webinar, previous=previous, superseded_drafts=superseded
+        )
+        if superseded and webinar.status == Webinar.Status.SCHEDULED:
+            from webinars.tasks import draft_social_posts
+
+            transaction.on_commit(lambda: draft_social_posts.delay(webinar.pk))
         log_action(
             webinar,
             "webinars.webinar.rescheduled",
