@@ -154,3 +154,14 @@ def test_the_registration_page_prefills_the_visitors_own_zone(
     context.close()
 
     assert Registration.objects.get(email="marta@example.com").time_zone == "Europe/Madrid"
+
+
+@time_machine.travel(BEFORE, tick=False)
+def test_a_time_given_in_the_webinars_zone_is_stored_and_sent_to_zoom_in_utc(make_webinar):
+    from webinars.meetings.zoom import ZoomProvider
+
+    webinar = make_webinar(schedule=False)
+    webinar_reschedule(webinar=webinar, starts_at=MOVED)
+
+    assert webinar.starts_at.tzinfo == UTC
+    assert ZoomProvider()._times(webinar)["start_time"] == "2026-12-12T16:30:00Z"

@@ -1,7 +1,7 @@
 """A webinar's life: created as a draft, scheduled (gets its meeting link), moved,
 cancelled. Vendor calls happen before the database transaction that records them."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -47,7 +47,9 @@ def webinar_create(
     """A draft webinar with the default reminder schedule."""
     webinar = Webinar(
         title=title,
-        starts_at=starts_at,
+        # Stored and passed on in UTC whatever zone the caller's datetime carries: the
+        # .ics, Zoom and every text convert from UTC to the zone they show.
+        starts_at=starts_at.astimezone(UTC),
         time_zone=time_zone,
         duration_minutes=duration_minutes,
         description=description,
@@ -161,7 +163,7 @@ def webinar_reschedule(
     if webinar.status not in (Webinar.Status.DRAFT, Webinar.Status.SCHEDULED):
         raise WebinarStateError(_("Solo se mueve un webinar en borrador o programado."))
     previous = webinar.starts_at
-    webinar.starts_at = starts_at
+    webinar.starts_at = starts_at = starts_at.astimezone(UTC)
     if duration_minutes:
         webinar.duration_minutes = duration_minutes
     if webinar.meeting_external_id:
