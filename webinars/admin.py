@@ -16,7 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 
-from courseops.core.display import local_when, zone_label
+from courseops.core.display import local_when, percent, zone_label
 from courseops.messaging.models import OutboundMessage, Status
 from courseops.reviews.models import Draft
 from webinars import services
@@ -135,8 +135,8 @@ class WebinarAdmin(ModelAdmin):
     def attendance_rate(self, obj):
         if obj.status != Webinar.Status.FINISHED or not obj.n_registrations:
             return "-"
-        rate = obj.n_attended * 100 // obj.n_registrations
-        return f"{obj.n_attended}/{obj.n_registrations} ({rate} %)"
+        rate = percent(obj.n_attended, obj.n_registrations)
+        return f"{obj.n_attended}/{obj.n_registrations} ({rate})"
 
     @admin.display(description=_("recordatorios"))
     def reminder_status(self, obj):

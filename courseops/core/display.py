@@ -53,6 +53,14 @@ def _half_up(value, places=0):
     return Decimal(str(value)).quantize(exponent, rounding=ROUND_HALF_UP)
 
 
+def rounded(value, places=0):
+    """`value` rounded half up (2.5 -> 3, 0.125 -> 0.13 at 2 places); a Decimal stays a
+    Decimal (money), anything else becomes a float; never -0."""
+    result = _half_up(value, places)
+    result = abs(result) if result == 0 else result
+    return result if isinstance(value, Decimal) else float(result)
+
+
 def percent_value(part, whole, places=0):
     """`part` of `whole` in percent, rounded half up (1/8 -> 13, 3/8 -> 38); None if
     `whole` is 0. Returns an int for places=0, else a Decimal."""
