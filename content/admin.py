@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin
 
@@ -152,7 +153,12 @@ class LessonAdmin(ModelAdmin):
     def process_selected(self, request, queryset):
         for lesson in queryset:
             pipeline.start_job(lesson=lesson, user=request.user)
-        self.message_user(request, _("%(n)d lecciones en proceso.") % {"n": queryset.count()})
+        count = queryset.count()
+        self.message_user(
+            request,
+            ngettext("%(n)d lección en proceso.", "%(n)d lecciones en proceso.", count)
+            % {"n": count},
+        )
 
     @admin.display(description=_("trabajo"))
     def job_link(self, obj):

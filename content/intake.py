@@ -2,6 +2,7 @@
 (`<CONTENT_WATCH_DIR>/<course slug>/<file>`) and "new file" webhooks from storage tools.
 Each source is recorded in `Lesson.source_ref`, so announcing a file twice makes one lesson."""
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -29,10 +30,12 @@ def _title(name):
 
 
 def create_lesson(*, course, source_ref, title, video_url="", upload=None, language=None):
-    """The lesson for `source_ref` (created once) with its job started; (lesson, created)."""
+    """The lesson for `source_ref` (created once) with its job started; (lesson, created).
+    `upload` is one (name, file) or a list of them: a video and its subtitles."""
     existing = Lesson.objects.filter(course=course, source_ref=source_ref).first()
     if existing is not None:
         return existing, False
+    uploads = upload if isinstance(upload, list) else [upload] if upload is not None else []
     try:
         with transaction.atomic():
             order = (course.lessons.aggregate(last=Max("order"))["last"] or 0) + 1
@@ -44,8 +47,7 @@ def create_lesson(*, course, source_ref, title, video_url="", upload=None, langu
                 video_url=video_url,
                 source_ref=source_ref,
             )
-            if upload is not None:
-                name, fh = upload
+            for name, fh in uploads:
                 field = (
                     lesson.subtitles if name.lower().endswith(SUBTITLE_EXTENSIONS) else lesson.video
                 )
@@ -57,8 +59,26 @@ def create_lesson(*, course, source_ref, title, video_url="", upload=None, langu
     return lesson, True
 
 
+def _is_video(name):
+    return name.lower().endswith(VIDEO_EXTENSIONS)
+
+
+def _lesson_files(folder):
+    """The folder's files grouped into lessons by name: X.mp4 and X.vtt (or X.srt) are one
+    lesson, its video and its subtitles; {stem: [paths, the video first]}."""
+    groups = {}
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.name.lower().endswith(VIDEO_EXTENSIONS + SUBTITLE_EXTENSIONS):
+            groups.setdefault(path.stem.lower(), []).append(path)
+    for paths in groups.values():
+        paths.sort(key=lambda path: (not _is_video(path.name), path.name))
+    return groups
+
+
 def scan_folder(root, *, now=None):
-    """Import the settled files under `root/<course slug>/`; returns the lessons created."""
+    """Import the settled files under `root/<course slug>/`; returns the lessons created.
+    A video and the subtitles of the same name make one lesson, transcribed from the
+    subtitles; a group waits until all its files have settled."""
     root = Path(root)
     if not root.is_dir():
         raise IntakeError(_("La carpeta %(path)s no existe.") % {"path": root})
@@ -71,18 +91,26 @@ def scan_folder(root, *, now=None):
     )
     created = []
     for slug, course in sorted(courses.items()):
-        for path in sorted((root / slug).iterdir()):
-            ref = f"folder:{slug}/{path.name}"
-            if (
-                ref in known
-                or not path.is_file()
-                or not path.name.lower().endswith(VIDEO_EXTENSIONS + SUBTITLE_EXTENSIONS)
-                or now - path.stat().st_mtime < SETTLE_SECONDS
+        for paths in _lesson_files(root / slug).values():
+            # The lesson is named by its first file (the video): a folder imported before
+            # pairing existed keeps its references, so nothing is imported twice.
+            refs = [f"folder:{slug}/{path.name}" for path in paths]
+            if known.intersection(refs) or any(
+                now - path.stat().st_mtime < SETTLE_SECONDS for path in paths
             ):
                 continue
-            with path.open("rb") as fh:
+            video = next((path for path in paths if _is_video(path.name)), None)
+            subtitles = next((path for path in paths if not _is_video(path.name)), None)
+            with contextlib.ExitStack() as stack:
                 lesson, was_created = create_lesson(
-                    course=course, source_ref=ref, title=_title(path.name), upload=(path.name, fh)
+                    course=course,
+                    source_ref=refs[0],
+                    title=_title(paths[0].name),
+                    upload=[
+                        (path.name, stack.enter_context(path.open("rb")))
+                        for path in (video, subtitles)
+                        if path is not None
+                    ],
                 )
             if was_created:
                 created.append(lesson)

@@ -15,6 +15,8 @@ from content.pipeline import StepFailed, StepSkipped
 from content.storage import content_storage
 from courseops.ai import AIError, media, transcribe_parts, transcripts
 from courseops.ai import transcribe as ai_transcribe
+from courseops.ai.gateway import audio_transcription_available
+from courseops.ai.providers.offline import cannot_hear_audio
 
 
 def _output(job, name):
@@ -47,6 +49,8 @@ def audio(job, run):
     lesson = job.lesson
     if lesson.subtitles:
         raise StepSkipped(_("La transcripción sale de los subtítulos subidos."))
+    if not audio_transcription_available():  # say so now, before cutting audio for nothing
+        raise StepFailed(cannot_hear_audio(), permanent=True)
     folder = f"content/audio/{lesson.pk}"
     _clear_folder(folder)
     with tempfile.TemporaryDirectory() as tmp, media.local_copy(lesson.video) as video_path:

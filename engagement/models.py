@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from courseops.core.display import percent_value
 from students.models import Plan, Student
 
 
@@ -170,7 +171,7 @@ class StudentProgress(models.Model):
     def percent_of(self, lessons_total):
         if not lessons_total:
             return 0
-        return min(100, round(100 * self.lessons_completed / lessons_total))
+        return min(100, percent_value(self.lessons_completed, lessons_total))
 
 
 class NudgeRule(models.Model):

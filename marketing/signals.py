@@ -15,7 +15,12 @@ from students.signals import (
     subscription_cancelled,
     typeform_lead_received,
 )
-from webinars.signals import webinar_attended, webinar_missed, webinar_registered
+from webinars.signals import (
+    webinar_attended,
+    webinar_missed,
+    webinar_registered,
+    webinar_rescheduled,
+)
 
 
 @receiver(address_suppressed, dispatch_uid="marketing.withdraw_on_suppression")
@@ -98,3 +103,10 @@ def draft_lesson_social_posts(sender, lesson, **kwargs):
     from marketing.tasks import draft_lesson_social_posts as draft
 
     transaction.on_commit(lambda: draft.delay(lesson.pk))
+
+
+@receiver(webinar_rescheduled, dispatch_uid="marketing.withdraw_stale_webinar_posts")
+def withdraw_stale_webinar_posts(sender, webinar, superseded_drafts, **kwargs):
+    from marketing.social.schedule import withdraw_posts_of_drafts
+
+    withdraw_posts_of_drafts(draft_ids=superseded_drafts)

@@ -2,9 +2,10 @@
 minutes, not 24 h; retention +30%)."""
 
 from django.db.models import Q
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from courseops.core.display import number
 from courseops.operations.kpis.registry import (
     Kpi,
     KpiTable,
@@ -81,7 +82,7 @@ register_kpi(
 
 
 def _percent(value):
-    return None if value is None else f"{number_format(round(value, 1), 1)} %"
+    return None if value is None else f"{number(value, 1)} %"
 
 
 def cohort_rows(start, end):

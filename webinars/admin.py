@@ -12,14 +12,15 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 
+from courseops.core.display import local_when, percent, zone_label
 from courseops.messaging.models import OutboundMessage, Status
 from courseops.reviews.models import Draft
 from webinars import services
+from webinars.forms import WebinarAdminForm, wall_clock_to_utc
 from webinars.meetings import MeetingError
 from webinars.models import Recording, Registration, Reminder, ReminderDelivery, Webinar
 from webinars.services.attendance import attendance_settle
@@ -64,6 +65,7 @@ class RegistrationInline(TabularInline):
 
 @admin.register(Webinar)
 class WebinarAdmin(ModelAdmin):
+    form = WebinarAdminForm
     list_display = [
         "title",
         "local_start",
@@ -81,8 +83,7 @@ class WebinarAdmin(ModelAdmin):
 
     @admin.display(description=_("inicio (hora del webinar)"), ordering="starts_at")
     def local_start(self, obj):
-        local = timezone.localtime(obj.starts_at, obj.tz)
-        return f"{date_format(local, 'DATETIME_FORMAT')} ({obj.time_zone})"
+        return local_when(obj.starts_at, time_zone=obj.time_zone)
 
     filter_horizontal = ["plans"]
     inlines = [ReminderInline, RegistrationInline]
@@ -134,8 +135,8 @@ class WebinarAdmin(ModelAdmin):
     def attendance_rate(self, obj):
         if obj.status != Webinar.Status.FINISHED or not obj.n_registrations:
             return "-"
-        rate = obj.n_attended * 100 // obj.n_registrations
-        return f"{obj.n_attended}/{obj.n_registrations} ({rate} %)"
+        rate = percent(obj.n_attended, obj.n_registrations)
+        return f"{obj.n_attended}/{obj.n_registrations} ({rate})"
 
     @admin.display(description=_("recordatorios"))
     def reminder_status(self, obj):
@@ -146,6 +147,12 @@ class WebinarAdmin(ModelAdmin):
     def reminder_timeline(self, obj):
         if obj.pk is None:
             return "-"
+        # The admin reads a readonly field more than once per page: build it once.
+        if getattr(obj, "_reminder_timeline", None) is None:
+            obj._reminder_timeline = self._reminder_timeline(obj)
+        return obj._reminder_timeline
+
+    def _reminder_timeline(self, obj):
         active = obj.registrations.filter(cancelled_at__isnull=True).count()
         counts = {
             (row["reminder"], row["status"]): row["n"]
@@ -153,15 +160,21 @@ class WebinarAdmin(ModelAdmin):
             .values("reminder", "status")
             .annotate(n=Count("pk"))
         }
-        failed = {
-            reminder.pk: OutboundMessage.objects.filter(
-                idempotency_key__regex=rf"^webinars\.reminder\.[0-9]+\.{reminder.pk}\.",
-                status__in=[Status.FAILED, Status.BOUNCED, Status.INTERRUPTED],
-            ).count()
-            for reminder in obj.reminders.all()
-        }
+        reminders = list(obj.reminders.all())
+        # One query for every reminder's failures: the key is
+        # webinars.reminder.<registration>.<reminder>.<sequence>.
+        failed_keys = OutboundMessage.objects.filter(
+            idempotency_key__regex=r"^webinars\.reminder\.[0-9]+\.("
+            + "|".join(str(reminder.pk) for reminder in reminders)
+            + r")\.",
+            status__in=[Status.FAILED, Status.BOUNCED, Status.INTERRUPTED],
+        ).values_list("idempotency_key", flat=True)
+        failed = {}
+        for key in failed_keys if reminders else []:
+            reminder_pk = int(key.split(".")[3])
+            failed[reminder_pk] = failed.get(reminder_pk, 0) + 1
         rows = []
-        for reminder in obj.reminders.all():
+        for reminder in reminders:
             sent = counts.get((reminder.pk, ReminderDelivery.Status.QUEUED), 0)
             skipped = counts.get((reminder.pk, ReminderDelivery.Status.SKIPPED), 0)
             due = timezone.localtime(obj.starts_at - reminder.offset, obj.tz)
@@ -171,7 +184,7 @@ class WebinarAdmin(ModelAdmin):
                     due.strftime("%Y-%m-%d %H:%M"),
                     sent,
                     max(active - sent - skipped, 0),
-                    failed[reminder.pk],
+                    failed.get(reminder.pk, 0),
                     skipped,
                     _("esperando aprobación") if not reminder.ready else "",
                 )
@@ -179,7 +192,7 @@ class WebinarAdmin(ModelAdmin):
         header = format_html(
             "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>",
             _("recordatorio"),
-            _("hora local"),
+            zone_label(obj.time_zone),
             _("enviados"),
             _("pendientes"),
             _("fallidos"),
@@ -203,7 +216,7 @@ class WebinarAdmin(ModelAdmin):
         )
         settled = (
             _("cerrada el %(when)s")
-            % {"when": date_format(timezone.localtime(obj.attendance_settled_at, obj.tz))}
+            % {"when": local_when(obj.attendance_settled_at, time_zone=obj.time_zone)}
             if obj.attendance_settled_at
             else _("abierta")
         )
@@ -286,10 +299,14 @@ class WebinarAdmin(ModelAdmin):
             capacity=obj.capacity,
             is_public=obj.is_public,
             language=obj.language,
+            plans=form.cleaned_data.get("plans", ()),
             user=request.user,
         )
-        obj.pk = created.pk
-        obj._state.adding = False
+        # The form's instance becomes the saved row (its db, its uid), so the admin's
+        # save_related (plans) and log entry act on it.
+        for field in Webinar._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(created, field.attname))
+        obj._state = created._state
 
     def get_inlines(self, request, obj):
         # A new webinar gets the default schedule from the service; edit it once saved.
@@ -422,16 +439,20 @@ class WebinarAdmin(ModelAdmin):
             initial={"watch_url": recording.watch_url if recording else ""},
         )
         if request.method == "POST" and form.is_valid():
-            recording_upload(
-                webinar=webinar,
-                file=form.cleaned_data["file"],
-                watch_url=form.cleaned_data["watch_url"],
-                user=request.user,
-            )
-            self.message_user(
-                request, _("Grabación guardada; la transcripción sigue en segundo plano.")
-            )
-            return redirect("admin:webinars_webinar_change", webinar.pk)
+            try:
+                recording_upload(
+                    webinar=webinar,
+                    file=form.cleaned_data["file"],
+                    watch_url=form.cleaned_data["watch_url"],
+                    user=request.user,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                self.message_user(
+                    request, _("Grabación guardada; la transcripción sigue en segundo plano.")
+                )
+                return redirect("admin:webinars_webinar_change", webinar.pk)
         response = self._page(
             request,
             webinar,
@@ -532,13 +553,17 @@ class RescheduleForm(forms.Form):
     def __init__(self, *args, webinar, **kwargs):
         super().__init__(*args, **kwargs)
         self.webinar = webinar
-        self.fields["starts_at"].initial = timezone.localtime(webinar.starts_at, webinar.tz)
+        local = timezone.localtime(webinar.starts_at, webinar.tz)
+        self.fields["starts_at"].initial = local.replace(tzinfo=None)
+        self.fields["starts_at"].label = _("Nuevo inicio, %(zone)s") % {
+            "zone": zone_label(webinar.time_zone)
+        }
 
     def clean_starts_at(self):
         value = self.cleaned_data["starts_at"]
         # The staff member types the webinar's local time, whatever their own zone.
         local = timezone.make_naive(value) if timezone.is_aware(value) else value
-        value = timezone.make_aware(local, self.webinar.tz)
+        value = wall_clock_to_utc(local, self.webinar.time_zone)
         if value <= timezone.now():
             raise forms.ValidationError(_("La nueva fecha debe ser futura."))
         return value

@@ -1,5 +1,7 @@
 """Calendar invitations (RFC 5546 iTIP over RFC 5545): one stable UID per webinar,
-SEQUENCE bumped on every change, times in UTC so no VTIMEZONE can disagree."""
+SEQUENCE bumped on every change. Every time is written in UTC ("...Z"), whatever zone
+the datetime in hand carries (a rescheduled webinar's is the webinar's own zone), so no
+TZID ever needs a VTIMEZONE the file would have to carry."""
 
 from datetime import UTC
 from email.utils import parseaddr
@@ -25,9 +27,9 @@ def _event(webinar, *, link, attendee=None, cancelled=False):
     event = Event()
     event.add("uid", f"webinar-{webinar.uid}@courseops")
     event.add("sequence", webinar.ics_sequence)
-    event.add("dtstamp", timezone.now())
-    event.add("dtstart", webinar.starts_at)
-    event.add("dtend", webinar.ends_at)
+    event.add("dtstamp", _utc(timezone.now()))
+    event.add("dtstart", _utc(webinar.starts_at))
+    event.add("dtend", _utc(webinar.ends_at))
     event.add("summary", webinar.title)
     if webinar.description:
         description = f"{webinar.description}\n\n{link}" if link else webinar.description
@@ -73,8 +75,12 @@ def feed(webinars):
     return calendar.to_ical()
 
 
+def _utc(value):
+    return value.astimezone(UTC)
+
+
 def _stamp(value):
-    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return _utc(value).strftime("%Y%m%dT%H%M%SZ")
 
 
 def google_link(webinar, *, link=""):

@@ -308,6 +308,8 @@ class Recording(models.Model):
     )
     # The link attendees and absentees get (Zoom's share page, YouTube, the uploaded file).
     watch_url = models.URLField(_("enlace para verla"), max_length=1000, blank=True)
+    # What the watch link asks for (Zoom's recording_play_passcode): sent with the link.
+    watch_passcode = models.CharField(_("código de acceso"), max_length=100, blank=True)
     # An uploaded video, audio or VTT/SRT file the transcript is taken from.
     file = models.FileField(_("archivo"), upload_to="webinars/recordings/", blank=True)
     # Zoom's recording_files and the download token of recording.completed.

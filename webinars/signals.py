@@ -22,6 +22,11 @@ webinar_attended = Signal()
 # kwargs: registration, webinar, student (None for a lead)
 webinar_missed = Signal()
 
+# A webinar moved; sent inside the transaction that moves it. Its social-post drafts were
+# superseded (they name the old date): whoever scheduled their texts withdraws them.
+# kwargs: webinar, previous (the old start), superseded_drafts (Draft ids)
+webinar_rescheduled = Signal()
+
 
 @receiver(student_onboarded, dispatch_uid="webinars.register_onboarded_student")
 def register_new_student(sender, student, **kwargs):

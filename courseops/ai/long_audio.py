@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from courseops.ai import media, transcripts
 from courseops.ai.errors import PromptError
 from courseops.ai.gateway import audio_transcription_available, transcribe
+from courseops.ai.providers.offline import cannot_hear_audio
 
 
 @dataclass(frozen=True)
@@ -57,12 +58,7 @@ def transcribe_media(source, *, language, requested_by, done=None, on_part=None)
     by each part's `media.Part.key`. Raises `media.MediaError` for a file ffmpeg cannot
     read and `PromptError` when the configured provider cannot hear audio."""
     if not audio_transcription_available():
-        raise PromptError(
-            _(
-                "El proveedor sin conexión solo transcribe subtítulos VTT o SRT; "
-                "configura un modelo de transcripción para el audio."
-            )
-        )
+        raise PromptError(cannot_hear_audio())
     with tempfile.TemporaryDirectory() as folder:
         audio = Path(folder) / "audio.mp3"
         duration = media.extract_audio(source, audio)

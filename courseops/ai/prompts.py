@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 from courseops.ai.errors import PromptError
 
 _NAME = re.compile(r"^[a-z0-9_]{1,80}$")
-_ENGINE = Engine()
+# Offline drafts may `{% load i18n %}` for plurals ({% blocktranslate count %}, ngettext).
+_ENGINE = Engine(libraries={"i18n": "django.templatetags.i18n"})
 
 
 @dataclass(frozen=True)

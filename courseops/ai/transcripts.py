@@ -102,14 +102,15 @@ def duration(segments):
 
 
 def nearest_segment(segments, seconds):
-    """The segment being said at (or closest to) `seconds`."""
+    """The segment being said at `seconds` (or the closest one). A cue covers
+    [start, end): where cues touch (one ends at 9.42 where the next starts), 9.42 belongs
+    to the cue starting then; of overlapping cues, the one started last."""
     if not segments:
         return None
+    saying = [s for s in segments if s["start"] <= seconds < s["end"]]
+    if saying:
+        return max(saying, key=lambda s: s["start"])
     return min(
         segments,
-        key=lambda s: (
-            0
-            if s["start"] <= seconds <= s["end"]
-            else min(abs(s["start"] - seconds), abs(s["end"] - seconds))
-        ),
+        key=lambda s: (min(abs(s["start"] - seconds), abs(s["end"] - seconds)), -s["start"]),
     )

@@ -8,10 +8,11 @@ this run inserted are the ones carrying its `scan_id`. Drafting happens afterwar
 claimed nudge, in tasks; a nudge left `claimed` by a crash is picked up by the next scan.
 
 AI cost: the prompt gets the student's situation in coarse buckets (days inactive
-rounded to a week, percent to 5 points) and never their name (the email template adds the
-greeting), so students in the same situation produce the same prompt and the AI gateway's
-cache answers all but the first. The next relevant lesson (for inactive students) adds
-one dimension to that, bounded by the plan's lessons, not by its students.
+rounded to a week; the percent is the portal's, fixed by lessons done of total) and
+never their name (the email template adds the greeting), so students in the same
+situation produce the same prompt and the AI gateway's cache answers all but the
+first. The next relevant lesson (for inactive students) adds one dimension to that,
+bounded by the plan's lessons, not by its students.
 """
 
 import logging
@@ -32,6 +33,7 @@ from courseops.ai import generate
 from courseops.ai.budget import token_cost
 from courseops.ai.prompts import build_context, load_prompt
 from courseops.audit.services import log_action
+from courseops.core.display import percent_value
 from courseops.reviews.services import create_draft
 from engagement.models import Nudge, NudgeRule
 from engagement.services.activity import local_day
@@ -158,7 +160,9 @@ def _facts(rule, row, now, resources):
         "language": row["language"],
         # Rounded so that students in the same situation share one AI draft.
         "weeks_inactive": max(1, days_inactive // 7) if rule.kind == "inactive" else 0,
-        "percent": (round(100 * done / total / 5) * 5) if total else 0,
+        # Exact, as the portal shows it: with lessons_total and lessons_pending in the
+        # prompt, rounding the percent would not let more students share a draft.
+        "percent": min(100, percent_value(done, total)) if total else 0,
         "lessons_total": total,
         "lessons_pending": max(0, total - done),
         "streak_days": rule.threshold if rule.kind == NudgeRule.Kind.STREAK else 0,

@@ -23,6 +23,7 @@ from content.models import Lesson, QuizAttempt
 from content.portal.services import PASS_RATIO
 from courseops.ai import generate
 from courseops.audit.services import log_action
+from courseops.core.display import percent_value
 from courseops.messaging.services import queue_email
 from engagement.models import (
     NOT_ACTIVITY,
@@ -73,7 +74,7 @@ def _active_events(start, end):
 
 
 def _percent(part, whole):
-    return round(100 * part / whole, 1) if whole else 0.0
+    return float(percent_value(part, whole, 1)) if whole else 0.0
 
 
 def report_figures(start, end):

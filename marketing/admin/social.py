@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.db.models import OuterRef, Subquery
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin
 
 from marketing.social.drafts import draft_from_brief
@@ -191,8 +192,13 @@ class LessonForSocialAdmin(ModelAdmin):
             draft_from_lesson(lesson=lesson, user=request.user)
             for lesson in queryset.select_related("course")
         ]
+        count = len([d for d in drafts if d is not None])
         self.message_user(
             request,
-            _("%(n)d lecciones con sus borradores de redes en revisión.")
-            % {"n": len([d for d in drafts if d is not None])},
+            ngettext(
+                "%(n)d lección con sus borradores de redes en revisión.",
+                "%(n)d lecciones con sus borradores de redes en revisión.",
+                count,
+            )
+            % {"n": count},
         )

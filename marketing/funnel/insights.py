@@ -13,6 +13,7 @@ from django.utils import timezone
 from courseops.ai import generate
 from courseops.ai.prompts import load_prompt
 from courseops.audit.services import log_action
+from courseops.core.display import percent, rounded
 from courseops.reviews.models import Draft
 from courseops.reviews.services import create_draft
 from marketing.funnel.report import Window, funnel
@@ -29,7 +30,7 @@ def last_week(now):
 
 
 def _rate(part, whole):
-    return f"{round(100 * part / whole)} %" if whole else "-"
+    return percent(part, whole)
 
 
 def _figures(rows):
@@ -40,8 +41,10 @@ def _figures(rows):
                 k: row[k]
                 for k in ("views", "leads", "registrants", "attendees", "checkouts", "paying")
             },
-            "revenue": f"{row['revenue']:.2f}",
-            "cost_per_lead": "-" if row["cost_per_lead"] is None else f"{row['cost_per_lead']:.2f}",
+            "revenue": f"{rounded(row['revenue'], 2):.2f}",
+            "cost_per_lead": "-"
+            if row["cost_per_lead"] is None
+            else f"{rounded(row['cost_per_lead'], 2):.2f}",
             "lead_rate": _rate(row["leads"], row["views"]),
             "pay_rate": _rate(row["paying"], row["leads"]),
         }

@@ -21,6 +21,7 @@ from django.db.models import (
     CharField,
     Count,
     DateField,
+    DurationField,
     Exists,
     F,
     OuterRef,
@@ -30,9 +31,10 @@ from django.db.models import (
     Value,
 )
 from django.db.models.fields.json import KT
-from django.db.models.functions import Coalesce, NullIf, TruncWeek
+from django.db.models.functions import Coalesce, Greatest, NullIf, TruncWeek
 from django.utils import timezone
 
+from courseops.core.display import rounded
 from marketing.funnel.models import MarketingCost
 from marketing.landing.models import LandingSignup, LandingView
 from marketing.models import Action, Activity, Lead
@@ -134,7 +136,15 @@ def lead_stages(dimension, window, *, now=None):
             paying_30=Count("pk", filter=Q(_pays(now, 30))),
             paying_90=Count("pk", filter=Q(_pays(now, 90))),
             revenue=Sum("student__plan__price", filter=Q(paying)),
-            time_to_pay=Avg(F("paid_at") - F("created_at"), filter=Q(paying)),
+            # Someone who paid before becoming a contact (a student turned lead) paid at
+            # once: 0 days, not a negative that drags the group's average below zero.
+            time_to_pay=Avg(
+                Greatest(
+                    F("paid_at") - F("created_at"),
+                    Value(timedelta(0), output_field=DurationField()),
+                ),
+                filter=Q(paying),
+            ),
         )
         .order_by("key")
     )
@@ -192,16 +202,22 @@ def funnel(dimension, window, *, now=None):
         total[name] = sum(row[name] for row in rows)
     spent = [row["cost"] for row in rows if row["cost"] is not None]
     total["cost"] = sum(spent) if spent else None
-    paid = [(row["time_to_pay"], row["paying"]) for row in rows if row["time_to_pay"]]
+    paid = [(row["time_to_pay"], row["paying"]) for row in rows if row["time_to_pay"] is not None]
     total["time_to_pay"] = (
         sum((t * n for t, n in paid), timedelta()) / sum(n for _t, n in paid) if paid else None
     )
     for row in (*rows, total):
         row["cost_per_lead"] = (
-            round(row["cost"] / row["leads"], 2)
+            rounded(row["cost"] / row["leads"], 2)
             if row["cost"] is not None and row["leads"]
             else None
         )
         spent_time = row.pop("time_to_pay")
-        row["days_to_pay"] = round(spent_time.total_seconds() / 86400, 1) if spent_time else None
+        # A contact who paid before being one (a student turned lead) paid at once: 0 days,
+        # never "-0,0".
+        row["days_to_pay"] = (
+            rounded(max(spent_time.total_seconds(), 0) / 86400, 1)
+            if spent_time is not None
+            else None
+        )
     return rows + [total]

@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from courseops.audit.services import log_action
 from courseops.reviews.models import Draft, DraftStatus
@@ -112,6 +113,7 @@ def schedule_approved_drafts(*, now=None):
             decided_at__gte=(now or timezone.now()) - RECENT,
         )
         .exclude(pk__in=scheduled)
+        .exclude(data__has_key="superseded")
         .order_by("-decided_at")[:SCAN_BATCH]
     )
     posts = []
@@ -123,3 +125,18 @@ def schedule_approved_drafts(*, now=None):
                 post = schedule_post(channel=channel, text=text, draft=draft)
                 posts += [post] if post else []
     return posts
+
+
+def withdraw_posts_of_drafts(*, draft_ids, user=None):
+    """Posts of superseded drafts (a webinar moved: the text names the old date) that have
+    not gone out are held back as failed, with the reason, for staff; returns how many."""
+    posts = list(
+        SocialPost.objects.filter(draft_id__in=draft_ids, status=SocialPost.Status.SCHEDULED)
+    )
+    reason = str(_("El webinar cambió de fecha: esta publicación llevaba la fecha anterior."))
+    for post in posts:
+        post.status = SocialPost.Status.FAILED
+        post.last_error = reason
+        post.save(update_fields=["status", "last_error"])
+        log_action(post, "marketing.social_post.withdrawn", user=user, data={"reason": reason})
+    return len(posts)

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin, TabularInline
 
 from courseops.messaging.models import OutboundMessage
@@ -279,7 +280,11 @@ class StudentAdmin(ModelAdmin):
     @admin.action(description=_("Quitar el acceso"))
     def deactivate(self, request, queryset):
         count = sum(services.deactivate_student(student=s, user=request.user) for s in queryset)
-        self.message_user(request, _("%(n)d estudiantes sin acceso.") % {"n": count})
+        self.message_user(
+            request,
+            ngettext("%(n)d estudiante sin acceso.", "%(n)d estudiantes sin acceso.", count)
+            % {"n": count},
+        )
 
     @admin.action(description=_("Dar acceso sin pago (pendientes de pago)"), permissions=["change"])
     def grant_without_payment(self, request, queryset):

@@ -157,7 +157,7 @@ def test_subtitles_are_parsed_locally_even_with_the_openai_provider(fake_openai,
 
 
 def test_the_offline_provider_refuses_audio_with_a_clear_error(audio):
-    with pytest.raises(PromptError, match="solo transcribe subtítulos VTT o SRT"):
+    with pytest.raises(PromptError, match="solo lee subtítulos VTT o SRT"):
         transcribe(audio)
 
 

@@ -32,7 +32,7 @@ def test_a_watched_folder_makes_one_lesson_per_settled_file(tmp_path, course, se
     (tmp_path / "entrada" / "curso-que-no-existe").mkdir()
 
     call_command("scan_content_folder", dir=str(tmp_path / "entrada"))
-    assert "1 lecciones nuevas." in capsys.readouterr().out
+    assert "1 lección nueva." in capsys.readouterr().out
     lesson = Lesson.objects.get()
     assert lesson.title == "03 embeddings y rag"
     assert lesson.subtitles.read().decode().startswith("WEBVTT")
@@ -93,3 +93,57 @@ def test_a_notification_for_an_unknown_course_fails_for_good(
     assert event.status == "failed"
     assert "Curso desconocido" in event.last_error
     assert not Lesson.objects.exists()
+
+
+def test_a_video_and_its_subtitles_of_the_same_name_make_one_lesson(
+    tmp_path, course, django_capture_on_commit_callbacks
+):
+    folder = tmp_path / "entrada" / course.slug
+    folder.mkdir(parents=True)
+    (folder / "05_agentes.mp4").write_bytes(b"\x00\x00\x00 ftypmp42 video")
+    (folder / "05_agentes.vtt").write_text(make_vtt())
+    _settled(folder / "05_agentes.mp4")
+    _settled(folder / "05_agentes.vtt")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        [lesson] = scan_folder(tmp_path / "entrada")
+
+    assert scan_folder(tmp_path / "entrada") == []
+    assert Lesson.objects.count() == 1
+    assert lesson.title == "05 agentes"
+    assert lesson.video.name.endswith(".mp4")
+    assert lesson.subtitles.read().decode().startswith("WEBVTT")
+    steps = dict(lesson.job.steps.values_list("name", "status"))
+    assert steps["audio"] == "skipped"  # transcribed from the subtitles beside the video
+    assert steps["transcribe"] == "done"
+
+
+def test_a_pair_waits_until_both_files_have_settled(tmp_path, course):
+    folder = tmp_path / "entrada" / course.slug
+    folder.mkdir(parents=True)
+    (folder / "06_costes.mp4").write_bytes(b"\x00\x00\x00 ftypmp42 video")
+    _settled(folder / "06_costes.mp4")
+    (folder / "06_costes.vtt").write_text(make_vtt())  # still being copied
+
+    assert scan_folder(tmp_path / "entrada") == []
+    _settled(folder / "06_costes.vtt")
+    [lesson] = scan_folder(tmp_path / "entrada")
+    assert lesson.subtitles
+
+
+def test_a_video_the_offline_ai_cannot_hear_says_what_to_do_in_staff_words(
+    tmp_path, course, django_capture_on_commit_callbacks
+):
+    folder = tmp_path / "entrada" / course.slug
+    folder.mkdir(parents=True)
+    (folder / "07_sin_subtitulos.mp4").write_bytes(b"\x00\x00\x00 ftypmp42 video")
+    _settled(folder / "07_sin_subtitulos.mp4")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        [lesson] = scan_folder(tmp_path / "entrada")
+
+    error = " ".join(lesson.job.steps.exclude(error="").values_list("error", flat=True))
+    assert "sube los subtítulos" in error.lower()
+    assert "clase.mp4 y clase.vtt" in error
+    assert "part-" not in error
+    assert ".mp3" not in error

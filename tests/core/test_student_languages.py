@@ -104,7 +104,7 @@ WEBINAR = {
     "en": {
         "confirmation": "Registration confirmed: AI for your business",
         "body": "Your place at AI for your business is confirmed.",
-        "when": "Dec. 10, 2026, 11 a.m. (America/Mexico_City)",
+        "when": "Dec. 10, 2026, 11 a.m., Mexico (Mexico City) Time",
         "reminder": "Reminder: AI for your business",
         "sms": "Reminder: AI for your business, Dec. 10, 2026, 11 a.m.",
         "stop": "Reply STOP to opt out of texts.",
@@ -112,7 +112,7 @@ WEBINAR = {
     "es": {
         "confirmation": "Inscripción confirmada: AI for your business",
         "body": "Tu plaza en AI for your business está confirmada.",
-        "when": "10 de diciembre de 2026 a las 11:00 (America/Mexico_City)",
+        "when": "10 de diciembre de 2026 a las 11:00, hora de México (Ciudad de México)",
         "reminder": "Recordatorio: AI for your business",
         "sms": "Recordatorio: AI for your business, 10 de diciembre de 2026 a las 11:00",
         "stop": "Responde STOP para no recibir SMS.",

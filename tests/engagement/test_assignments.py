@@ -123,3 +123,16 @@ def test_progress_counts_pending_and_overdue_assignments(student, assignment, pl
     progress = progress_for(student, now=NOW)
 
     assert (progress.assignments_pending, progress.assignments_overdue) == (2, 1)
+
+
+def test_the_portal_shows_a_due_time_in_the_students_zone_named_in_words(
+    signed_in, student, assignment
+):
+    student.time_zone = "Europe/Madrid"
+    student.save(update_fields=["time_zone"])
+    with time_machine.travel(NOW - timedelta(days=9), tick=False):
+        listing = signed_in.get("/portal/tareas/").content.decode()
+        page = signed_in.get(f"/portal/tareas/{assignment.pk}/").content.decode()
+
+    assert "hora de España (Madrid)" in listing
+    assert "hora de España (Madrid)" in page

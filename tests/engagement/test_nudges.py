@@ -423,3 +423,19 @@ def test_a_rule_with_sms_texts_only_consenting_students_with_a_phone_once_per_nu
     assert f"/portal/lecciones/{lesson.pk}/" in sms.text_body
     assert "BAJA" in sms.text_body
     assert len(sms.text_body) <= 200
+
+
+def test_an_inactive_nudge_states_the_same_percent_as_the_portal_rounded_half_up(
+    student, plan, capture
+):
+    from engagement.services.progress import progress_for
+
+    only_rules("Inactivo 7 días")
+    PlanCurriculum.objects.create(plan=plan, lessons_total=8)
+    active_at(student, NOW - timedelta(days=8), ActivityKind.LESSON_COMPLETED, object_id="l0")
+
+    run_scan(capture)
+
+    portal_percent = progress_for(student).percent
+    assert portal_percent == 13  # 1 of 8 = 12.5 %, half up (half-even said 12)
+    assert f"{portal_percent} %" in Draft.objects.get().body

@@ -135,3 +135,37 @@ def test_the_report_counts_the_weeks_published_lessons_and_quiz_pass_rate(
     assert "Se publicaron 2 lecciones nuevas y se aprobó el 66,7 %" in report.summary
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(report.pdf.read())).pages)
     assert "Lecciones\npublicadas\n2\n" in text
+
+
+def test_the_offline_summary_says_1_estudiante_activo_and_1_leccion():
+    from courseops.ai.prompts import load_prompt
+
+    figures = dict.fromkeys(
+        [
+            "active",
+            "enrolled",
+            "new",
+            "completed",
+            "lessons_completed",
+            "lessons_published",
+            "quiz_attempts",
+            "nudges_sent",
+            "nudges_came_back",
+            "questions",
+            "questions_handed_over",
+            "at_risk_high",
+        ],
+        1,
+    )
+    context = {**figures, "week": "2026-W47", "quiz_pass_rate": 100, "retention_rate": 100}
+    context |= {"completion_rate": 100, "questions_auto_rate": 0}
+
+    spanish = load_prompt("weekly_report").render_offline(context, "es")["summary"]
+    english = load_prompt("weekly_report").render_offline(context, "en")["summary"]
+
+    assert "1 estudiante activo de 1 inscrito y 1 nuevo" in spanish
+    assert "se completó 1 lección. Se publicó 1 lección nueva" in spanish
+    assert "Hay 1 estudiante en riesgo alto" in spanish
+    assert "estudiantes" not in spanish.replace("1 estudiante ", "")
+    assert "1 active student out of" in english
+    assert "1 lesson was completed" in english

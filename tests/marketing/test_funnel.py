@@ -181,3 +181,13 @@ def test_the_admin_page_charts_the_funnel_and_exports_it_as_csv(world, client, s
     assert instagram[:9] == ["instagram", "5", "2", "2", "1", "1", "1", "1", "0"]
     assert bad.status_code == 200
     assert "La fecha final es anterior a la inicial." in bad.content.decode()
+
+
+def test_someone_who_paid_before_becoming_a_contact_took_0_days_never_minus(world):
+    from courseops.core.display import number
+
+    rows = by_key(funnel("source", WINDOW, now=NOW))
+
+    # Dani's subscription is older than the contact: paid at once.
+    assert rows["api"]["days_to_pay"] == 0.0
+    assert number(rows["api"]["days_to_pay"], 1, language="es") == "0,0"

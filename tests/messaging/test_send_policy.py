@@ -65,7 +65,7 @@ def test_a_marketing_email_at_night_waits_for_9_in_the_persons_zone_and_then_goe
     assert message.status == Status.QUEUED
     nine_in_mexico = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
     assert message.next_attempt_at == nine_in_mexico
-    assert "America/Mexico_City" in message.policy_note
+    assert "hora de México (Ciudad de México)" in message.policy_note  # the zone in words
     assert message.attempts == 0  # waiting is not a failed attempt
 
     sweep(django_capture_on_commit_callbacks, nine_in_mexico - timedelta(minutes=1))

@@ -196,4 +196,4 @@ def test_the_list_shows_each_webinar_at_its_own_local_time(client, staff_user, m
     page = client.get(CHANGELIST).content.decode()
 
     # 17:00 UTC is 18:00 in Madrid (the business's own zone would say 11:00).
-    assert "18:00 (Europe/Madrid)" in page
+    assert "18:00, hora de España (Madrid)" in page

@@ -179,6 +179,34 @@ def test_an_english_registrant_reads_the_follow_up_in_english(
     assert message.subject == "You missed it: the recording of Agentes de IA"
     assert message.text_body.startswith("Tom, you missed it (but not entirely).")
     assert "We missed you at Agentes de IA (" in message.text_body
-    assert "(Europe/London)" in message.text_body  # the time in the registrant's zone
+    assert "United Kingdom Time" in message.text_body  # the time in the registrant's zone
     assert "What you missed" in message.text_body
     assert "Watch the recording" in message.html_body
+
+
+def test_follow_ups_of_a_zoom_recording_carry_its_play_passcode(
+    finished, staff_user, django_capture_on_commit_callbacks
+):
+    from webinars.services.recordings import recording_from_zoom
+
+    webinar, _ana, _tom = finished
+    # Zoom's recording.completed object: the share page asks for this passcode.
+    recording_from_zoom(
+        webinar=webinar,
+        meeting={
+            "share_url": "https://zoom.us/rec/share/abc",
+            "recording_play_passcode": "Xk7#pQ2v",
+            "recording_files": [],
+        },
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        recording_upload(webinar=webinar, file=SimpleUploadedFile("s.srt", SRT.encode()))
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_draft(draft=Draft.objects.get(kind="webinar_summary"), user=staff_user)
+
+    ana_email = _followups().get(recipient="ana@example.com")
+    tom_email = _followups().get(recipient="tom@example.com")
+    assert "https://zoom.us/rec/share/abc" in ana_email.text_body
+    assert "Código de acceso: Xk7#pQ2v" in ana_email.text_body
+    assert "Xk7#pQ2v" in ana_email.html_body
+    assert "Passcode: Xk7#pQ2v" in tom_email.text_body

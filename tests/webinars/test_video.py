@@ -29,7 +29,11 @@ def _media(settings, tmp_path):
 def video_draft(make_webinar, django_capture_on_commit_callbacks):
     with time_machine.travel(START - timedelta(days=1), tick=False):
         webinar = make_webinar(title="Agentes de IA")
-    with django_capture_on_commit_callbacks(execute=True):
+    # A recording is uploaded once the webinar took place.
+    with (
+        time_machine.travel(START + timedelta(hours=2), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         recording_upload(webinar=webinar, file=SimpleUploadedFile("sesion.mp4", VIDEO))
     return Draft.objects.get(kind="webinar_video")
 

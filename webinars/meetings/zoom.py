@@ -6,6 +6,7 @@ before it expires and then requested again. Meetings are created with registrati
 """
 
 import base64
+from datetime import UTC
 
 import httpx
 from django.conf import settings
@@ -79,7 +80,7 @@ class ZoomProvider:
 
     def _times(self, webinar):
         return {
-            "start_time": webinar.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "start_time": webinar.starts_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "duration": webinar.duration_minutes,
             "timezone": webinar.time_zone,
         }

@@ -4,6 +4,8 @@ marketing app picks approved `social_post` drafts up and schedules them."""
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from courseops.ai import generate
 from courseops.audit.services import log_action
@@ -24,6 +26,7 @@ def social_posts_draft(*, webinar):
             object_id=str(webinar.pk),
         )
         .exclude(status=DraftStatus.REJECTED)
+        .exclude(data__has_key="superseded")
         .first()
     )
     if existing is not None or webinar.status != Webinar.Status.SCHEDULED:
@@ -62,3 +65,28 @@ def social_posts_apply(draft, user):
         user=user,
         data={"networks": sorted((draft.data or {}).get("networks", {}))},
     )
+
+
+def social_posts_supersede(*, webinar, user=None):
+    """The webinar moved: its social-post drafts carry the old date. A pending one is
+    rejected (the reason shown to staff) and an approved one marked superseded, so
+    marketing schedules neither; the caller drafts again. Returns the drafts' ids."""
+    drafts = list(
+        Draft.objects.filter(
+            kind="social_post",
+            content_type=ContentType.objects.get_for_model(Webinar),
+            object_id=str(webinar.pk),
+        )
+        .exclude(status=DraftStatus.REJECTED)
+        .exclude(data__has_key="superseded")
+    )
+    reason = str(_("El webinar cambió de fecha: el texto se redacta de nuevo con la nueva."))
+    for draft in drafts:
+        if draft.status in (DraftStatus.PENDING, DraftStatus.FAILED):
+            draft.status = DraftStatus.REJECTED
+            draft.decided_at = timezone.now()
+            draft.decision_note = reason
+        draft.data = {**(draft.data or {}), "superseded": True}
+        draft.save(update_fields=["status", "decided_at", "decision_note", "data", "updated_at"])
+        log_action(draft, "webinars.social_post.superseded", user=user, data={"reason": reason})
+    return [draft.pk for draft in drafts]

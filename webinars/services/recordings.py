@@ -6,6 +6,7 @@ key is per registration, whatever draft, retry or attendance change comes later.
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courseops.ai import AIError, generate
@@ -16,9 +17,9 @@ from courseops.reviews.registry import ApplyError
 from courseops.reviews.sanitize import clean_email_html, email_text
 from courseops.reviews.services import create_draft
 from webinars.meetings import MeetingError
-from webinars.models import Recording
+from webinars.models import Recording, Webinar
 from webinars.services.attendance import attendance_settle
-from webinars.services.text import registrant_context
+from webinars.services.text import local_when, registrant_context
 from webinars.services.transcripts import (
     transcribe_recording,
     transcription_claim,
@@ -45,6 +46,11 @@ def _zoom_watch_url(meeting):
     return ""
 
 
+def _zoom_passcode(meeting):
+    # Without it a share link opens on a passcode prompt the registrant cannot answer.
+    return str(meeting.get("recording_play_passcode") or meeting.get("password") or "")[:100]
+
+
 def recording_from_zoom(*, webinar, meeting, download_token=""):
     """Zoom's `recording.completed` object (or the recordings API answer). A repeat keeps
     the first one, except a fresher download token while no transcript exists yet."""
@@ -54,6 +60,7 @@ def recording_from_zoom(*, webinar, meeting, download_token=""):
             defaults={
                 "source": Recording.Source.ZOOM,
                 "watch_url": _zoom_watch_url(meeting)[:1000],
+                "watch_passcode": _zoom_passcode(meeting),
                 "zoom_files": meeting.get("recording_files", []),
                 "zoom_download_token": download_token or "",
             },
@@ -70,7 +77,21 @@ def recording_from_zoom(*, webinar, meeting, download_token=""):
 
 def recording_upload(*, webinar, file=None, watch_url="", user=None):
     """Staff give the recording: a watch link and/or a file (video, audio or VTT/SRT) to
-    transcribe. A new file starts the transcript and summary over."""
+    transcribe. A new file starts the transcript and summary over. A webinar that has not
+    taken place yet (or was cancelled) has no recording."""
+    started = webinar.status in (Webinar.Status.LIVE, Webinar.Status.FINISHED)
+    if webinar.status == Webinar.Status.CANCELLED or not (
+        started or webinar.starts_at <= timezone.now()
+    ):
+        raise ValidationError(
+            _(
+                "Este webinar aún no se ha celebrado (empieza el %(when)s): sube la grabación "
+                "cuando termine."
+            )
+            % {"when": local_when(webinar.starts_at, time_zone=webinar.time_zone)}
+            if webinar.status != Webinar.Status.CANCELLED
+            else _("Este webinar se canceló: no tiene grabación.")
+        )
     with transaction.atomic():
         recording, created = Recording.objects.select_for_update().get_or_create(
             webinar=webinar, defaults={"source": Recording.Source.UPLOAD}
@@ -180,6 +201,7 @@ def _followup(registration, *, recording, summary_html, attended):
     context = registrant_context(registration, webinar=recording.webinar)
     context.update(
         recording_url=recording.watch_url,
+        recording_passcode=recording.watch_passcode,
         summary_html=summary_html,
         summary_text=email_text(summary_html),
     )

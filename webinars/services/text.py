@@ -1,23 +1,10 @@
 """What a registrant reads: the webinar's time in their own zone and language."""
 
-import zoneinfo
-
 from django.conf import settings
-from django.utils import formats, translation
 
+from courseops.core.display import local_when
 from webinars import calendar
 from webinars.services.attendance import join_url
-
-
-def local_when(moment, *, time_zone, language):
-    try:
-        tz = zoneinfo.ZoneInfo(time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    local = moment.astimezone(tz)
-    with translation.override(language):
-        text = formats.date_format(local, "DATETIME_FORMAT")
-    return f"{text} ({time_zone})"
 
 
 def registrant_context(registration, *, webinar=None):

@@ -1,7 +1,7 @@
 """A webinar's life: created as a draft, scheduled (gets its meeting link), moved,
 cancelled. Vendor calls happen before the database transaction that records them."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,7 +13,9 @@ from courseops.messaging.services import cancel_message, queue_email
 from webinars import calendar
 from webinars.meetings import MeetingError, get_provider
 from webinars.models import Reminder, ReminderDelivery, Webinar
+from webinars.services.promotion import social_posts_supersede
 from webinars.services.text import registrant_context
+from webinars.signals import webinar_rescheduled
 
 # The issue's schedule; staff edit each webinar's rows in the admin.
 DEFAULT_REMINDERS = [
@@ -45,7 +47,9 @@ def webinar_create(
     """A draft webinar with the default reminder schedule."""
     webinar = Webinar(
         title=title,
-        starts_at=starts_at,
+        # Stored and passed on in UTC whatever zone the caller's datetime carries: the
+        # .ics, Zoom and every text convert from UTC to the zone they show.
+        starts_at=starts_at.astimezone(UTC),
         time_zone=time_zone,
         duration_minutes=duration_minutes,
         description=description,
@@ -159,7 +163,7 @@ def webinar_reschedule(
     if webinar.status not in (Webinar.Status.DRAFT, Webinar.Status.SCHEDULED):
         raise WebinarStateError(_("Solo se mueve un webinar en borrador o programado."))
     previous = webinar.starts_at
-    webinar.starts_at = starts_at
+    webinar.starts_at = starts_at = starts_at.astimezone(UTC)
     if duration_minutes:
         webinar.duration_minutes = duration_minutes
     if webinar.meeting_external_id:
@@ -172,6 +176,14 @@ def webinar_reschedule(
             ReminderDelivery.objects.filter(reminder__webinar=webinar).delete()
         if webinar.status == Webinar.Status.SCHEDULED:
             _notify_registrants(webinar, kind="update", cancel=False)
+        superseded = social_posts_supersede(webinar=webinar, user=user)
+        webinar_rescheduled.send(
+            sender=Webinar, webinar=webinar, previous=previous, superseded_drafts=superseded
+        )
+        if superseded and webinar.status == Webinar.Status.SCHEDULED:
+            from webinars.tasks import draft_social_posts
+
+            transaction.on_commit(lambda: draft_social_posts.delay(webinar.pk))
         log_action(
             webinar,
             "webinars.webinar.rescheduled",

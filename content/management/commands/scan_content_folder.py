@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import ngettext
 
 from content.intake import IntakeError, scan_folder
 
@@ -21,4 +22,9 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         for lesson in lessons:
             self.stdout.write(f"{lesson.course.slug}: {lesson.title} ({lesson.source_ref})")
-        self.stdout.write(self.style.SUCCESS(f"{len(lessons)} lecciones nuevas."))
+        count = len(lessons)
+        self.stdout.write(
+            self.style.SUCCESS(
+                ngettext("%(n)d lección nueva.", "%(n)d lecciones nuevas.", count) % {"n": count}
+            )
+        )

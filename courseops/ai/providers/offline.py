@@ -7,6 +7,16 @@ from courseops.ai import subtitles
 from courseops.ai.providers import Completion, Provider, ProviderError, Transcription
 
 
+def cannot_hear_audio():
+    """Why a video or audio was not transcribed under the offline provider, and what to do."""
+    return _(
+        "La IA sin conexión no escucha audio ni vídeo, solo lee subtítulos VTT o SRT. Sube "
+        "los subtítulos de la sesión (en la carpeta vigilada, con el mismo nombre que el "
+        "vídeo: clase.mp4 y clase.vtt) y reanuda, o pide a quien administra el sistema "
+        "que configure un modelo de transcripción."
+    )
+
+
 class OfflineProvider(Provider):
     """No network: fills the prompt's plain offline draft with the caller's context.
 
@@ -28,14 +38,9 @@ class OfflineProvider(Provider):
     def transcribe(self, *, file, filename, language, model, timeout):
         raw = file.read()
         if not subtitles.is_subtitle_file(filename, raw[:200]):
-            raise ProviderError(
-                _(
-                    "El proveedor sin conexión solo transcribe subtítulos VTT o SRT existentes; "
-                    "%(name)s no lo es."
-                )
-                % {"name": filename},
-                permanent=True,
-            )
+            # Staff read this on the lesson or the recording: what to do, not which
+            # internal part file (part-001.mp3) the pipeline was on.
+            raise ProviderError(cannot_hear_audio(), permanent=True)
         segments = subtitles.parse(raw.decode("utf-8-sig", errors="replace"))
         return Transcription(
             text=" ".join(segment["text"] for segment in segments),

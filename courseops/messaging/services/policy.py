@@ -14,9 +14,9 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from courseops.core.display import local_when, zone_label
 from courseops.messaging.hooks import consent_refused
 from courseops.messaging.models import (
     BudgetRule,
@@ -100,7 +100,7 @@ def _over_budget(message, rule, slot, tz):
     }
     if message.over_budget == OverBudget.DROP:
         return Verdict(DROP, reason=reason)
-    when = date_format(slot.astimezone(tz), "DATETIME_FORMAT")
+    when = local_when(slot, time_zone=tz.key)
     return Verdict(
         DEFER,
         until=slot,
@@ -130,7 +130,7 @@ def apply_policy(message, *, now=None) -> Verdict:
                 DEFER,
                 until=resume,
                 reason=_("Horario de descanso de la persona (%(zone)s): aplazado a las %(at)s.")
-                % {"zone": tz.key, "at": resume.strftime("%H:%M")},
+                % {"zone": zone_label(tz.key), "at": resume.strftime("%H:%M")},
             )
     with transaction.atomic():
         _lock_person(message.person_key)
