@@ -41,6 +41,7 @@ def portal_redirect(request, token):
     return redirect(url)
 
 
+@personal_link_page
 @require_GET
 def pay_redirect(request, token):
     """The emailed payment link of a registration waiting for payment: a fresh Checkout."""

@@ -92,7 +92,9 @@ def embedded(tmp_path):
 
 def test_worker_and_beat_run_on_the_embedded_broker_and_health_sees_them(embedded):
     checks = _wait_for(embedded, lambda c: c["worker"] == "ok" and c["beat"] == "ok")
-    assert checks == dict.fromkeys(["database", "cache", "broker", "worker", "beat"], "ok")
+    assert checks == dict.fromkeys(
+        ["database", "cache", "broker", "worker", "beat", "schedule"], "ok"
+    )
 
     # A task enqueued by another process is consumed by the worker.
     assert "never seen" in _probe(embedded, "forget-worker")["worker"]

@@ -139,3 +139,28 @@ def test_production_settings_turn_secure_cookies_on(tmp_path):
         "s.LANGUAGE_COOKIE_SECURE, s.CSRF_COOKIE_HTTPONLY)"
     )
     assert _run(env, "-c", probe).stdout.split()[-5:] == ["True"] * 5
+
+
+def test_every_inline_script_and_style_in_our_templates_wears_the_request_nonce():
+    """The policy refuses inline code without the nonce: a page that forgets it breaks
+    silently in browsers (a webinar's zone pre-fill did), never in the test client."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    # Rendered by WeasyPrint into PDFs, never served as pages.
+    pdfs = {
+        "templates/content/pdf/lesson.html",
+        "templates/engagement/certificate.html",
+        "templates/engagement/weekly_report.html",
+    }
+    tag = re.compile(r"<(script|style)\b([^>]*)>", re.IGNORECASE)
+    missing = []
+    for template in root.glob("**/templates/**/*.html"):
+        name = str(template.relative_to(root))
+        if ".venv" in template.parts or "emails" in template.parts or name in pdfs:
+            continue
+        for kind, attributes in tag.findall(template.read_text()):
+            if "src=" in attributes or "csp_nonce" in attributes:
+                continue
+            missing.append(f"{name}: <{kind}{attributes}>")
+    assert missing == []

@@ -71,7 +71,7 @@ def test_the_services_errors_come_in_english_when_the_caller_asks(post):
     body = response.json()
     assert body["detail"] == "Invalid data."
     assert body["errores"]["country"] == [
-        "Enter the country as its two-letter code (e.g. MX, ES, AR)."
+        "Unknown country “ZZ”: write its name or its code (MX, ES, AR)."
     ]
     assert body["errores"]["plan"][0].startswith("Unknown plan “oro”.")
 
