@@ -58,7 +58,9 @@ RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinpu
 USER 10001:10001
 EXPOSE 8000
 VOLUME ["/data"]
-# gunicorn reads WEB_CONCURRENCY for its number of sync workers. Workers and beat override
-# the command: celery -A courseops worker -Q critical,default | beat (compose.yaml).
+# gunicorn reads WEB_CONCURRENCY for its number of sync workers. The timeout leaves room for
+# a recording uploaded in the admin (up to WEBINAR_RECORDING_MAX_MB) through a proxy that
+# streams the body instead of buffering it. Workers and beat override the command:
+# celery -A courseops worker -Q critical,default | beat (compose.yaml, deploy/k8s).
 CMD ["gunicorn", "courseops.wsgi", "--bind", "0.0.0.0:8000", "--worker-tmp-dir", "/dev/shm", \
-     "--timeout", "60", "--graceful-timeout", "30"]
+     "--timeout", "300", "--graceful-timeout", "30"]

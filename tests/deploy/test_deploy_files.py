@@ -424,3 +424,24 @@ def test_ci_workflow_parses_and_runs_what_ci_run_runs_on_postgres_15_and_redis_7
             assert env[name].rsplit("/", 1)[-1] == value.rsplit("/", 1)[-1]
         for name in unset:
             assert f"-u {name}" in step["run"]
+
+
+# --- Queues -----------------------------------------------------------------------------
+
+
+def test_every_queue_a_task_is_routed_to_is_read_by_one_of_the_deployed_worker_groups():
+    from courseops.celery import app
+
+    app.loader.import_default_modules()
+    routed = {}
+    for name in app.tasks:
+        if name.startswith("celery."):
+            continue
+        queue = app.amqp.router.route({}, name, (), {})["queue"]
+        routed.setdefault(getattr(queue, "name", queue), []).append(name)
+    if set(routed) == {"celery"}:
+        pytest.skip("no queue routing in code yet: every task goes to Celery's default queue")
+    consumed = {queue for queues in QUEUE_GROUPS.values() for queue in queues.split(",")}
+
+    unread = {queue: tasks for queue, tasks in routed.items() if queue not in consumed}
+    assert not unread, f"queues no deployed worker reads: {unread}"
