@@ -12,9 +12,10 @@ from django.core.files import File
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
+from courseops.core import http
+
 CHUNK_BYTES = 1024 * 1024
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".m4v", ".avi", ".mp3", ".m4a", ".wav")
-TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504}
 
 
 class DownloadError(Exception):
@@ -52,32 +53,36 @@ def download_video(*, lesson, on_progress=None):
 
 
 def _stream(url, out, limit, on_progress):
+    """Staff typed the URL: the HTTP client's guard refuses private and local addresses,
+    also after a redirect."""
     timeout = httpx.Timeout(settings.CONTENT_DOWNLOAD_TIMEOUT_SECONDS, connect=10.0)
     try:
-        with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
+        with http.stream(
+            "GET", url, timeout=timeout, user_url=True, follow_redirects=True
+        ) as response:
             if response.status_code >= 400:
                 raise DownloadError(
                     _("La descarga del vídeo respondió %(status)s.")
                     % {"status": response.status_code},
-                    permanent=response.status_code not in TRANSIENT_STATUSES,
+                    permanent=not http.is_transient(response.status_code),
                 )
             total = int(response.headers.get("content-length") or 0)
-            if total > limit:
-                raise DownloadError(
-                    _("El vídeo supera el tamaño máximo permitido."), permanent=True
-                )
             written = 0
-            for chunk in response.iter_bytes(CHUNK_BYTES):
+            for chunk in http.iter_capped(response, limit, CHUNK_BYTES):
                 written += len(chunk)
-                if written > limit:
-                    raise DownloadError(
-                        _("El vídeo supera el tamaño máximo permitido."), permanent=True
-                    )
                 out.write(chunk)
                 if on_progress and total:
                     on_progress(100 * written / total)
             return written, response.headers.get("content-type", "")
-    except httpx.HTTPError as exc:
+    except http.ResponseTooLarge as exc:
         raise DownloadError(
-            _("No se pudo descargar el vídeo: %(error)s") % {"error": exc}, permanent=False
+            _("El vídeo supera el tamaño máximo permitido."), permanent=True
+        ) from exc
+    except http.BlockedURL as exc:
+        raise DownloadError(
+            _("No se descarga el vídeo de esa URL: %(reason)s") % {"reason": exc}, permanent=True
+        ) from exc
+    except http.HTTPError as exc:
+        raise DownloadError(
+            _("No se pudo descargar el vídeo: %(error)s") % {"error": exc}, permanent=exc.permanent
         ) from exc

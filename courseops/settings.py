@@ -381,6 +381,13 @@ UNFOLD = {
 }
 
 # --- Core apps --------------------------------------------------------------------------
+# Outbound HTTP (courseops.core.http): the largest response body read into memory, the
+# first retry's wait (doubling), and networks that URLs typed by staff may reach despite
+# being private (an internal media server, e.g. "10.0.5.0/24"); empty: public addresses only.
+HTTP_MAX_RESPONSE_BYTES = env.int("HTTP_MAX_RESPONSE_BYTES", default=10 * 1024 * 1024)
+HTTP_RETRY_BACKOFF_SECONDS = env.float("HTTP_RETRY_BACKOFF_SECONDS", default=1.0)
+HTTP_USER_URL_ALLOWED_NETWORKS = env.list("HTTP_USER_URL_ALLOWED_NETWORKS", default=[])
+
 # Health: how long a worker or beat may stay silent before /health/ answers 503.
 HEALTH_HEARTBEAT_MAX_AGE = env.int("HEALTH_HEARTBEAT_MAX_AGE", default=180)
 

@@ -6,9 +6,10 @@ harmless: membership is a set)."""
 
 import json
 
-import httpx
 import structlog
 from django.conf import settings
+
+from courseops.core import http
 
 logger = structlog.get_logger(__name__)
 BATCH = 10_000
@@ -21,13 +22,13 @@ class AudienceError(Exception):
 def _graph(method, path, data):
     url = f"{settings.MARKETING_META_API_BASE}/{settings.MARKETING_META_API_VERSION}/{path}"
     try:
-        response = httpx.request(
+        response = http.request(
             method,
             url,
             data={**data, "access_token": settings.MARKETING_META_ACCESS_TOKEN},
             timeout=settings.MARKETING_SOCIAL_TIMEOUT_SECONDS,
         )
-    except httpx.HTTPError as exc:
+    except http.HTTPError as exc:
         raise AudienceError(f"Meta: {type(exc).__name__}: {exc}") from exc
     if response.status_code >= 400:
         raise AudienceError(f"Meta {response.status_code}: {response.text[:300]}")

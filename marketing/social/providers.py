@@ -21,9 +21,10 @@ import re
 import time
 from urllib.parse import unquote
 
-import httpx
 import structlog
 from django.conf import settings
+
+from courseops.core import http
 
 logger = structlog.get_logger(__name__)
 
@@ -41,13 +42,21 @@ class PublishError(Exception):
         self.unknown = unknown
 
 
-def _post(url, **kwargs):
+def _post(url, *, user_url=False, **kwargs):
+    """`user_url`: staff typed the URL (a webhook channel), so it must be a public address.
+    A failure before the connection opened is safe to retry; after, the post may exist."""
     try:
-        return httpx.post(url, timeout=settings.MARKETING_SOCIAL_TIMEOUT_SECONDS, **kwargs)
-    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-        raise PublishError(f"{type(exc).__name__}: {exc}", permanent=False) from exc
-    except httpx.HTTPError as exc:
-        raise PublishError(f"{type(exc).__name__}: {exc}", permanent=False, unknown=True) from exc
+        return http.request(
+            "POST",
+            url,
+            timeout=settings.MARKETING_SOCIAL_TIMEOUT_SECONDS,
+            user_url=user_url,
+            **kwargs,
+        )
+    except http.BlockedURL as exc:
+        raise PublishError(str(exc), permanent=True) from exc
+    except http.HTTPError as exc:
+        raise PublishError(str(exc), permanent=False, unknown=exc.sent) from exc
 
 
 def _check(response, network):
@@ -91,7 +100,7 @@ def publish_webhook(post):
         ),
         "Idempotency-Key": f"courseops-social-post-{post.pk}",
     }
-    response = _post(channel.account, content=body, headers=headers)
+    response = _post(channel.account, user_url=True, content=body, headers=headers)
     _check(response, "webhook")
     try:
         external_id = str(response.json().get("id") or "")

@@ -7,11 +7,11 @@ so staff hear of it before the next post fails."""
 
 from datetime import UTC, datetime
 
-import httpx
 import structlog
 from django.conf import settings
 from django.utils import timezone
 
+from courseops.core import http
 from marketing.social.models import SocialChannel
 from marketing.social.providers import GRAPH_TOKEN, graph_error, graph_url
 
@@ -24,7 +24,8 @@ class TokenCheckError(Exception):
 
 def _debug_token(token):
     try:
-        response = httpx.get(
+        response = http.request(
+            "GET",
             graph_url("debug_token"),
             params={
                 "input_token": token,
@@ -32,7 +33,7 @@ def _debug_token(token):
             },
             timeout=settings.MARKETING_SOCIAL_TIMEOUT_SECONDS,
         )
-    except httpx.HTTPError as exc:
+    except http.HTTPError as exc:
         raise TokenCheckError(f"{type(exc).__name__}: {exc}") from exc
     error = graph_error(response)
     if error.get("code") in GRAPH_TOKEN:

@@ -61,6 +61,9 @@ def test_the_admin_works_under_its_policy_with_no_violation(live_server, watched
     # 'unsafe-eval' refused, the whole admin would stay hidden.
     page.wait_for_function("!document.documentElement.hasAttribute('x-cloak')")
     assert page.evaluate("typeof window.Alpine") == "object"
+    # The KPI dashboard (unfold's Chart.js components) under the same policy.
+    page.goto(f"{live_server.url}/admin/")
+    page.wait_for_function("!document.documentElement.hasAttribute('x-cloak')")
     assert page.violations() == []
 
 

@@ -147,3 +147,19 @@ def test_the_admin_never_shows_an_enrolled_devices_key(client, staff_user):
     assert page.count("<form") >= 1
     assert device.key not in page
     assert client.get(f"/admin/otp_totp/totpdevice/{device.pk}/qrcode/").status_code == 403
+
+
+def test_every_action_on_the_sign_in_records_declares_its_permissions(rf, client, staff_user):
+    from django.contrib import admin
+
+    client.force_login(staff_user)
+    attempt(Client(), "ana", "wrong")
+    assert "ana" in client.get("/admin/axes/accessattempt/").content.decode()
+
+    request = rf.get("/admin/")
+    request.user = staff_user
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.app_label in ("axes", "otp_totp"):
+            for func, name, _description in model_admin._get_base_actions():
+                if name != "delete_selected":
+                    assert getattr(func, "allowed_permissions", None), (model, name)

@@ -389,3 +389,17 @@ def test_a_text_over_the_networks_limit_is_held_back_for_staff_and_rescheduled_o
         datetime(2026, 11, 25, 18, 0, tzinfo=UTC),
     )
     assert "/suscripcion/c/" in post.text
+
+
+def test_a_webhook_channel_at_a_local_address_fails_without_sending(clock, settings):
+    settings.MARKETING_SOCIAL_WEBHOOK_SECRET = "hook-secret"
+    hook = channel("facebook", provider="webhook", account="https://169.254.169.254/hook")
+    post = schedule_post(channel=hook, text="Hola", at=MONDAY_10)
+    with respx.mock(assert_all_called=False) as router:
+        route = router.route().mock(return_value=httpx.Response(200, json={"id": "x"}))
+        publish_post(post_id=post.pk)
+
+    assert not route.called
+    post.refresh_from_db()
+    assert post.status == "failed"
+    assert "169.254.169.254" in post.last_error

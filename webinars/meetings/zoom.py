@@ -8,10 +8,10 @@ before it expires and then requested again. Meetings are created with registrati
 import base64
 from datetime import UTC
 
-import httpx
 from django.conf import settings
 from django.core.cache import cache
 
+from courseops.core import http
 from webinars.meetings import Meeting, MeetingError
 
 TOKEN_CACHE_KEY = "webinars:zoom:token"
@@ -36,7 +36,7 @@ class ZoomProvider:
     def __init__(self):
         self.api = settings.ZOOM_API_BASE_URL.rstrip("/")
         self.oauth_url = settings.ZOOM_OAUTH_URL
-        self.timeout = httpx.Timeout(settings.ZOOM_TIMEOUT_SECONDS)
+        self.timeout = settings.ZOOM_TIMEOUT_SECONDS
 
     def _token(self):
         token = cache.get(TOKEN_CACHE_KEY)
@@ -66,8 +66,8 @@ class ZoomProvider:
 
     def _send(self, method, url, action, **kwargs):
         try:
-            response = httpx.request(method, url, timeout=self.timeout, **kwargs)
-        except httpx.HTTPError as exc:
+            response = http.request(method, url, timeout=self.timeout, **kwargs)
+        except http.HTTPError as exc:
             raise MeetingError(f"Zoom {action} unreachable: {exc}", permanent=False) from exc
         if response.status_code == 401 and action != "token":
             cache.delete(TOKEN_CACHE_KEY)  # revoked or rotated: the next call gets a new one
@@ -169,7 +169,7 @@ class ZoomProvider:
         written = 0
         try:
             with (
-                httpx.stream(
+                http.stream(
                     "GET", url, headers=headers, timeout=self.timeout, follow_redirects=True
                 ) as response,
                 open(target, "wb") as out,
@@ -177,13 +177,11 @@ class ZoomProvider:
                 if not response.is_success:
                     response.read()  # the error text, for the message
                 _raise_for(response, "download")
-                for chunk in response.iter_bytes(DOWNLOAD_CHUNK_BYTES):
+                for chunk in http.iter_capped(response, max_bytes, DOWNLOAD_CHUNK_BYTES):
                     written += len(chunk)
-                    if written > max_bytes:
-                        raise MeetingError(
-                            f"Zoom file larger than {max_bytes} bytes.", permanent=True
-                        )
                     out.write(chunk)
-        except httpx.HTTPError as exc:
+        except http.ResponseTooLarge as exc:
+            raise MeetingError(f"Zoom file larger than {max_bytes} bytes.", permanent=True) from exc
+        except http.HTTPError as exc:
             raise MeetingError(f"Zoom download unreachable: {exc}", permanent=False) from exc
         return written

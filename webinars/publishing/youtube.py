@@ -8,10 +8,10 @@ PUTs the bytes there and gets the video resource back.
 
 import mimetypes
 
-import httpx
 from django.conf import settings
 from django.core.cache import cache
 
+from courseops.core import http
 from webinars.publishing import PublishedVideo, PublishError, has_video_file
 
 TOKEN_CACHE_KEY = "webinars:youtube:token"
@@ -34,12 +34,12 @@ class YouTubePublisher:
     label = "YouTube"
 
     def __init__(self):
-        self.timeout = httpx.Timeout(settings.YOUTUBE_TIMEOUT_SECONDS)
+        self.timeout = settings.YOUTUBE_TIMEOUT_SECONDS
 
     def _send(self, method, url, action, **kwargs):
         try:
-            response = httpx.request(method, url, timeout=self.timeout, **kwargs)
-        except httpx.HTTPError as exc:
+            response = http.request(method, url, timeout=self.timeout, **kwargs)
+        except http.HTTPError as exc:
             raise PublishError(f"YouTube {action} unreachable: {exc}") from exc
         if response.status_code == 401:
             cache.delete(TOKEN_CACHE_KEY)

@@ -6,11 +6,11 @@ by claiming the incident's `slack_*_at` column before posting. Slack is the chan
 still works when the outbox itself is the problem.
 """
 
-import httpx
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from courseops.core import http
 from courseops.core.logging import get_logger
 from courseops.messaging.services import queue_email
 from courseops.operations.alerts.services import OPENED
@@ -70,12 +70,13 @@ def post_to_slack(incident, event):
     if not claimed:
         return False
     try:
-        response = httpx.post(
+        response = http.request(
+            "POST",
             url,
             json={"text": _text(incident, event)},
             timeout=settings.ALERTS_SLACK_TIMEOUT_SECONDS,
         )
-    except httpx.HTTPError as exc:
+    except http.HTTPError as exc:
         Incident.objects.filter(pk=incident.pk).update(**{column: None})
         raise SlackUnavailable(str(exc)) from exc
     if response.status_code == 429 or response.status_code >= 500:

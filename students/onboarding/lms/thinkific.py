@@ -8,11 +8,11 @@ errors) are retried a few times with backoff; any other 4xx is permanent.
 import time
 from datetime import UTC, datetime
 
-import httpx
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from courseops.core import http
 from students.onboarding.lms import LMSError
 
 ATTEMPTS = 3
@@ -29,7 +29,7 @@ class ThinkificBackend:
             raise ImproperlyConfigured(
                 "LMS_BACKEND=thinkific needs THINKIFIC_API_KEY and THINKIFIC_SUBDOMAIN."
             )
-        self.client = httpx.Client(
+        self.client = http.make_client(
             base_url=settings.THINKIFIC_API_BASE_URL,
             headers={
                 "X-Auth-API-Key": settings.THINKIFIC_API_KEY,
@@ -122,8 +122,8 @@ class ThinkificBackend:
     def _request(self, method, path, **kwargs):
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                response = self.client.request(method, path, **kwargs)
-            except httpx.HTTPError as exc:
+                response = http.request(method, path, client=self.client, **kwargs)
+            except http.HTTPError as exc:
                 error = LMSError(_("Thinkific no responde: %(e)s") % {"e": exc})
                 retry_after = None
             else:
