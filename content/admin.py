@@ -148,7 +148,9 @@ class LessonAdmin(ModelAdmin):
             pipeline.start_job(lesson=obj, user=request.user)
             self.message_user(request, _("Lección guardada; su procesamiento ha empezado."))
 
-    @admin.action(description=_("Procesar (o reanudar) las lecciones seleccionadas"))
+    @admin.action(
+        description=_("Procesar (o reanudar) las lecciones seleccionadas"), permissions=["change"]
+    )
     def process_selected(self, request, queryset):
         for lesson in queryset:
             pipeline.start_job(lesson=lesson, user=request.user)
@@ -344,7 +346,7 @@ class ContentJobAdmin(RecordAdmin):
             rows,
         )
 
-    @admin.action(description=_("Reanudar desde el paso pendiente"))
+    @admin.action(description=_("Reanudar desde el paso pendiente"), permissions=["change"])
     def resume_selected(self, request, queryset):
         for job in queryset.select_related("lesson"):
             pipeline.resume_job(job=job, user=request.user)

@@ -204,7 +204,9 @@ class WeeklyReportAdmin(RecordAdmin):
     def pdf_link(self, obj):
         return format_html('<a href="{}">{}</a>', obj.pdf.url, obj.pdf.name) if obj.pdf else "-"
 
-    @admin.action(description=_("Enviar al equipo (solo a quien no lo recibió)"))
+    @admin.action(
+        description=_("Enviar al equipo (solo a quien no lo recibió)"), permissions=["change"]
+    )
     def email_again(self, request, queryset):
         for report in queryset:
             email_weekly_report(report=report)
@@ -249,7 +251,7 @@ class QuestionAdmin(RecordAdmin):
     def short_text(self, obj):
         return obj.text[:80]
 
-    @admin.action(description=_("Crear artículo con la respuesta aprobada"))
+    @admin.action(description=_("Crear artículo con la respuesta aprobada"), permissions=["change"])
     def make_article(self, request, queryset):
         created = 0
         for question in queryset.select_related("draft"):
