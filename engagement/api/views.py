@@ -22,6 +22,8 @@ class ActivityBatch(APIView):
     """Up to 1,000 events; each sender's event `id` is stored once, so a retried batch
     records nothing twice. Any invalid event: 400 with each one's errors, nothing stored."""
 
+    required_permissions = {"POST": ["engagement.add_activityevent"]}
+
     @extend_schema(
         request=inline_serializer("ActivityBatchInput", {"events": ActivityRow(many=True)}),
         responses={
@@ -57,6 +59,8 @@ class ActivityBatch(APIView):
 
 
 class StudentProgressView(APIView):
+    required_permissions = {"GET": ["engagement.view_studentprogress"]}
+
     @extend_schema(responses={200: dict})
     def get(self, request, pk):
         student = get_object_or_404(Student.objects.select_related("plan"), pk=pk)
@@ -70,6 +74,8 @@ class SubmissionInput(serializers.Serializer):
 
 class AssignmentSubmissions(APIView):
     """An LMS or integration hands in a student's text answer; once per student."""
+
+    required_permissions = {"POST": ["engagement.add_submission"]}
 
     @extend_schema(
         request=SubmissionInput,

@@ -49,6 +49,9 @@ class LinkOutput(serializers.Serializer):
 class CheckoutView(APIView):
     """A Stripe Checkout link to subscribe to a plan (optionally for a known email)."""
 
+    # As the plan admin's "payment link" action.
+    required_permissions = {"POST": ["students.change_plan"]}
+
     @extend_schema(request=CheckoutInput, responses={201: LinkOutput})
     def post(self, request):
         data = CheckoutInput(data=request.data)
@@ -64,6 +67,9 @@ class CheckoutView(APIView):
 
 class BillingPortalView(APIView):
     """A short-lived Stripe Customer Portal link for one student."""
+
+    # As the subscription admin's "portal link" action.
+    required_permissions = {"POST": ["students.change_subscription"]}
 
     @extend_schema(request=None, responses={201: LinkOutput})
     def post(self, request, pk):

@@ -8,7 +8,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.pagination import CursorPagination
-from rest_framework.permissions import DjangoModelPermissions, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -29,16 +28,6 @@ SPANISH_KEYS = {
     "consentimiento_sms": "sms_consent",
 }
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-
-
-class StudentPermissions(DjangoModelPermissions):
-    """Staff with the model permission: view_student to read, add_student to register."""
-
-    perms_map = {
-        **DjangoModelPermissions.perms_map,
-        "GET": ["%(app_label)s.view_%(model_name)s"],
-        "HEAD": ["%(app_label)s.view_%(model_name)s"],
-    }
 
 
 class RegistrationInput(serializers.Serializer):
@@ -111,7 +100,6 @@ def platform_access(student, steps):
 class RegistrationView(APIView):
     """`POST /api/v1/estudiantes/onboarding`: register one student and start onboarding."""
 
-    permission_classes = [IsAdminUser, StudentPermissions]
     queryset = Student.objects.none()
     throttle_scope = "registration"
 
@@ -243,7 +231,6 @@ class StudentList(generics.ListAPIView):
 
     serializer_class = StudentSerializer
     pagination_class = NewestFirst
-    permission_classes = [IsAdminUser, StudentPermissions]
 
     def get_queryset(self):
         queryset = Student.objects.select_related("plan")
@@ -271,7 +258,6 @@ class StudentList(generics.ListAPIView):
 
 class StudentDetail(generics.RetrieveAPIView):
     serializer_class = StudentSerializer
-    permission_classes = [IsAdminUser, StudentPermissions]
     queryset = Student.objects.select_related("plan")
 
 
@@ -288,7 +274,6 @@ StudentOnboardingOutput = inline_serializer(
 class StudentOnboarding(APIView):
     """Where a student's onboarding pipeline is, step by step."""
 
-    permission_classes = [IsAdminUser, StudentPermissions]
     queryset = Student.objects.none()
 
     @extend_schema(responses=StudentOnboardingOutput)

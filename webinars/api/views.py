@@ -49,6 +49,7 @@ class WebinarRegistrations(APIView):
     """Register a lead (or an integration's contact) to a webinar; repeating is safe."""
 
     throttle_scope = "webinar_registration"
+    required_permissions = {"POST": ["webinars.add_registration"]}
 
     @extend_schema(
         request=WebinarRegistrationInputSerializer,

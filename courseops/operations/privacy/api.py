@@ -17,6 +17,9 @@ class PersonInput(serializers.Serializer):
 class PrivacyExportView(APIView):
     """Everything held about a person, as the same zip the admin and the command give."""
 
+    # As the admin's request page: exporting needs the erasure log's view permission.
+    required_permissions = {"GET": ["operations.view_erasure"]}
+
     @extend_schema(
         parameters=[OpenApiParameter("email", str, required=True)],
         responses={(200, "application/zip"): OpenApiTypes.BINARY},
@@ -31,6 +34,8 @@ class PrivacyExportView(APIView):
 
 
 class PrivacyEraseView(APIView):
+    required_permissions = {"POST": ["operations.add_erasure"]}
+
     @extend_schema(
         request=PersonInput,
         responses=inline_serializer(
