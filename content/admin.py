@@ -346,7 +346,11 @@ class ContentJobAdmin(RecordAdmin):
             rows,
         )
 
-    @admin.action(description=_("Reanudar desde el paso pendiente"), permissions=["change"])
+    def has_resume_permission(self, request):
+        # Jobs are read-only records; resuming one is what changing it means here.
+        return request.user.has_perm("content.change_contentjob")
+
+    @admin.action(description=_("Reanudar desde el paso pendiente"), permissions=["resume"])
     def resume_selected(self, request, queryset):
         for job in queryset.select_related("lesson"):
             pipeline.resume_job(job=job, user=request.user)

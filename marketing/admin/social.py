@@ -200,9 +200,13 @@ class LessonForSocialAdmin(ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_draft_permission(self, request):
+        # Lessons are read-only here; what the action makes is a topic for social posts.
+        return request.user.has_perm("marketing.add_socialbrief")
+
     @admin.action(
         description=_("Crear borradores de redes desde la lección"),
-        permissions=["change"],
+        permissions=["draft"],
     )
     def draft_social_posts(self, request, queryset):
         drafts = [

@@ -44,6 +44,18 @@ def test_every_admin_action_declares_its_permissions():
     assert unknown == [], "permissions= naming no has_<perm>_permission method"
 
 
+def test_no_custom_action_is_out_of_everyone_s_reach(admin_user):
+    """A permission the admin can never grant (e.g. `change` on a read-only record admin)
+    would hide an action from everyone, the superuser included."""
+    request = as_request(admin_user)
+    unreachable = [
+        f"{_label(model)}.{name}"
+        for model, model_admin, _func, name in every_action()
+        if name != "delete_selected" and name not in model_admin.get_actions(request)
+    ]
+    assert unreachable == []
+
+
 @pytest.fixture
 def role_users(django_user_model):
     users = {}
