@@ -149,7 +149,9 @@ class LessonAdmin(ModelAdmin):
             pipeline.start_job(lesson=obj, user=request.user)
             self.message_user(request, _("Lección guardada; su procesamiento ha empezado."))
 
-    @admin.action(description=_("Procesar (o reanudar) las lecciones seleccionadas"))
+    @admin.action(
+        description=_("Procesar (o reanudar) las lecciones seleccionadas"), permissions=["change"]
+    )
     def process_selected(self, request, queryset):
         for lesson in queryset:
             pipeline.start_job(lesson=lesson, user=request.user)
@@ -350,7 +352,11 @@ class ContentJobAdmin(RecordAdmin):
             rows,
         )
 
-    @admin.action(description=_("Reanudar desde el paso pendiente"))
+    def has_resume_permission(self, request):
+        # Jobs are read-only records; resuming one is what changing it means here.
+        return request.user.has_perm("content.change_contentjob")
+
+    @admin.action(description=_("Reanudar desde el paso pendiente"), permissions=["resume"])
     def resume_selected(self, request, queryset):
         for job in queryset.select_related("lesson"):
             pipeline.resume_job(job=job, user=request.user)

@@ -204,7 +204,13 @@ class WeeklyReportAdmin(RecordAdmin):
     def pdf_link(self, obj):
         return format_html('<a href="{}">{}</a>', obj.pdf.url, obj.pdf.name) if obj.pdf else "-"
 
-    @admin.action(description=_("Enviar al equipo (solo a quien no lo recibió)"))
+    def has_send_permission(self, request):
+        # Reports are read-only records; sending one again is changing it.
+        return request.user.has_perm("engagement.change_weeklyreport")
+
+    @admin.action(
+        description=_("Enviar al equipo (solo a quien no lo recibió)"), permissions=["send"]
+    )
     def email_again(self, request, queryset):
         for report in queryset:
             email_weekly_report(report=report)
@@ -249,7 +255,13 @@ class QuestionAdmin(RecordAdmin):
     def short_text(self, obj):
         return obj.text[:80]
 
-    @admin.action(description=_("Crear artículo con la respuesta aprobada"))
+    def has_publish_permission(self, request):
+        # Questions are read-only records; the action writes a knowledge-base article.
+        return request.user.has_perm("engagement.add_knowledgearticle")
+
+    @admin.action(
+        description=_("Crear artículo con la respuesta aprobada"), permissions=["publish"]
+    )
     def make_article(self, request, queryset):
         created = 0
         for question in queryset.select_related("draft"):

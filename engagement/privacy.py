@@ -1,10 +1,10 @@
 """What engagement holds about a person: activity, nudges, interventions, submissions
 (with their files), questions and certificates."""
 
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models import CharField, Q, Value
+from django.db.models.functions import Cast, Concat, Lower
 
-from courseops.operations.privacy.redact import ERASED, scrub
+from courseops.operations.privacy.redact import ERASED, mentions, scrub
 from courseops.operations.privacy.registry import (
     ERASED_NAME,
     PrivacyPart,
@@ -33,6 +33,11 @@ class EngagementPart(PrivacyPart):
     name = "engagement"
 
     def _students(self, person):
+        """The person's students as identified before anything was erased: the students
+        part anonymises their email first, so a search by email would find none."""
+        known = [obj.pk for obj in person.objects if isinstance(obj, Student)]
+        if known:
+            return Student.objects.filter(pk__in=known)
         # lower(email), as students' unique index has it: found through the index.
         return Student.objects.alias(email_ci=Lower("email")).filter(email_ci=person.email)
 
@@ -69,6 +74,12 @@ class EngagementPart(PrivacyPart):
             )
             for table, (model, text, json) in PER_STUDENT.items()
         }
+        # Senders' ids may be built from the email ("demo:<email>:3"): each such id becomes
+        # unique to its row, since (source, external_id) is unique.
+        activity = ActivityEvent.objects.filter(**mine).filter(mentions(("external_id",), person))
+        touched["activity_ids"] = activity.update(
+            external_id=Concat(Value("borrado:"), Cast("pk", CharField()))
+        )
         submissions = list(Submission.objects.filter(**mine))
         for submission in submissions:
             if submission.file:

@@ -22,7 +22,10 @@ class SurveyAdmin(ModelAdmin):
     readonly_fields = ["kind", "webinar", "lesson", "created_at", "summary", "summary_at"]
     actions = ["summarise_comments"]
 
-    @admin.action(description=_("Resumir los comentarios con IA (borrador para revisar)"))
+    @admin.action(
+        description=_("Resumir los comentarios con IA (borrador para revisar)"),
+        permissions=["change"],
+    )
     def summarise_comments(self, request, queryset):
         for survey in queryset:
             try:

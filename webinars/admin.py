@@ -325,7 +325,7 @@ class WebinarAdmin(ModelAdmin):
         if count:
             self.message_user(request, done % {"n": count})
 
-    @admin.action(description=_("Programar (crea el enlace de la reunión)"))
+    @admin.action(description=_("Programar (crea el enlace de la reunión)"), permissions=["change"])
     def schedule(self, request, queryset):
         self._each(
             request,
@@ -334,7 +334,7 @@ class WebinarAdmin(ModelAdmin):
             _("%(n)d webinars programados."),
         )
 
-    @admin.action(description=_("Enviarme un recordatorio de prueba"))
+    @admin.action(description=_("Enviarme un recordatorio de prueba"), permissions=["change"])
     def send_test_reminders(self, request, queryset):
         if not request.user.email:
             self.message_user(request, _("Su usuario no tiene email."), messages.ERROR)
@@ -349,7 +349,7 @@ class WebinarAdmin(ModelAdmin):
             % {"n": count, "email": request.user.email},
         )
 
-    @admin.action(description=_("Cancelar y avisar a los inscritos"))
+    @admin.action(description=_("Cancelar y avisar a los inscritos"), permissions=["change"])
     def cancel(self, request, queryset):
         self._each(
             request,
@@ -358,7 +358,9 @@ class WebinarAdmin(ModelAdmin):
             _("%(n)d webinars cancelados."),
         )
 
-    @admin.action(description=_("Cerrar la asistencia (avisa de los ausentes)"))
+    @admin.action(
+        description=_("Cerrar la asistencia (avisa de los ausentes)"), permissions=["change"]
+    )
     def settle_attendance(self, request, queryset):
         finished = list(queryset.filter(status=Webinar.Status.FINISHED))
         absent = sum(attendance_settle(webinar=webinar, user=request.user) for webinar in finished)

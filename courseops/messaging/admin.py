@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin
 
+from courseops.core.admin import MaskedCredentialsMixin
 from courseops.messaging import services
 from courseops.messaging.models import BudgetRule, Category, OutboundMessage, Suppression
 from courseops.messaging.services.addresses import normalize, normalize_phone
@@ -16,7 +17,8 @@ HEAVY_FIELDS = ("html_body", "text_body", "context", "headers", "attachments")
 
 
 @admin.register(OutboundMessage)
-class OutboundMessageAdmin(ModelAdmin):
+class OutboundMessageAdmin(MaskedCredentialsMixin, ModelAdmin):
+    masked_fields = ("html_preview", "text_body", "headers", "context")
     list_display = (
         "id",
         "created_at",

@@ -149,6 +149,10 @@ class OutboundMessage(models.Model):
     class Meta:
         verbose_name = _("mensaje saliente")
         verbose_name_plural = _("bandeja de salida")
+        # Bodies hold live sign-in, survey and unsubscribe links; staff see them masked.
+        permissions = [
+            ("view_sent_credentials", _("Puede ver los mensajes tal como se enviaron (enlaces)"))
+        ]
         # Newest first by the primary key: its index serves the admin list on a big table.
         ordering = ["-id"]
         indexes = [

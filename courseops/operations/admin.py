@@ -9,7 +9,7 @@ from courseops.operations import tokens
 from courseops.operations.kpis.registry import registered_kpis
 from courseops.operations.models import ApiToken, Incident, KpiTarget
 from courseops.operations.privacy import admin as privacy_admin  # noqa: F401  (registers it)
-from courseops.operations.tokens import scope_choices
+from courseops.operations.tokens import scope_choices, token_holder_problem
 
 
 class OpenFilter(admin.SimpleListFilter):
@@ -60,6 +60,12 @@ class ApiTokenForm(forms.ModelForm):
     class Meta:
         model = ApiToken
         fields = ["name", "user", "scopes", "expires_at"]
+
+    def clean_user(self):
+        user = self.cleaned_data["user"]
+        if problem := token_holder_problem(user):
+            raise forms.ValidationError(problem)
+        return user
 
 
 @admin.register(ApiToken)

@@ -98,6 +98,8 @@ class Erasure(models.Model):
     )
     touched = models.JSONField(_("filas anonimizadas por tabla"), default=dict)
     external = models.JSONField(_("servicios externos"), default=dict)
+    # What a scan of every text and JSON column still found after erasing, per table.
+    traces = models.JSONField(_("rastros tras borrar (filas por tabla)"), default=dict)
 
     class Meta:
         verbose_name = _("borrado de datos personales")

@@ -17,7 +17,13 @@ READ = ("view",)
 EDIT = ("view", "add", "change")
 REVIEW_PREFIX = "review_"
 # Whether a kind of draft goes out without review is the admin's call alone.
-ADMIN_ONLY = ["reviews.add_reviewpolicy", "reviews.change_reviewpolicy", "reviews.delete_*"]
+ADMIN_ONLY = [
+    "reviews.add_reviewpolicy",
+    "reviews.change_reviewpolicy",
+    "reviews.delete_*",
+    # Messages exactly as sent, live sign-in links included (courseops.core.redaction).
+    "messaging.view_sent_credentials",
+]
 
 ROLES = {
     "admin": {"apps": {"*": ALL}, "review_kinds": ["*"], "admin_only": True},

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
@@ -38,8 +39,22 @@ def scope_choices():
     return choices
 
 
+def token_holder_problem(user):
+    """Why `user` cannot hold a token, or "": the API answers only staff, so anyone
+    else's token could only ever get 403. (A deactivated user's token is refused when
+    used, and works again if the account is reactivated.)"""
+    if not user.is_staff:
+        return _(
+            "El usuario %(user)s no es del equipo (is_staff): la API solo responde al equipo."
+        ) % {"user": user}
+    return ""
+
+
 def save_new_token(token, *, issued_by=None):
-    """Give an unsaved token its key, save it and return the key (shown once, not stored)."""
+    """Give an unsaved token its key, save it and return the key (shown once, not stored).
+    Raises ValidationError for a user who cannot hold one."""
+    if problem := token_holder_problem(token.user):
+        raise ValidationError({"user": problem})
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     token.scopes = sorted(set(token.scopes))
     token.prefix = key[:10]

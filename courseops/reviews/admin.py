@@ -24,6 +24,7 @@ from unfold.views import ChangeList
 from unfold.widgets import UnfoldAdminTextareaWidget
 
 from courseops.audit.services import history
+from courseops.core.admin import MaskedCredentialsMixin
 from courseops.reviews import services
 from courseops.reviews.models import Draft, DraftStatus, ReviewPolicy
 from courseops.reviews.permissions import can_review, reviewable_kinds
@@ -110,7 +111,10 @@ class RejectForm(forms.Form):
 
 
 @admin.register(Draft)
-class DraftAdmin(ModelAdmin):
+class DraftAdmin(MaskedCredentialsMixin, ModelAdmin):
+    # Drafts carry no links by design (kinds add them when the draft is sent); the
+    # context an app attached may still hold one.
+    masked_fields = ("context_pretty",)
     form = DraftForm
     list_display = [
         "id",
@@ -214,17 +218,22 @@ class DraftAdmin(ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         """Drafts without structured content (emails) do not show empty data boxes."""
         if obj is None or obj.generated_data is not None:
-            return self.fieldsets
+            return self.mask_fieldsets(request, self.fieldsets)
         hidden = {"data", "generated_data"}
-        return [
-            (name, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
-            for name, options in self.fieldsets
-        ]
+        return self.mask_fieldsets(
+            request,
+            [
+                (name, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
+                for name, options in self.fieldsets
+            ],
+        )
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.is_editable:
-            return self.base_readonly_fields
-        return [*self.base_readonly_fields, "subject", "body", "data", "decision_note"]
+            return self.mask_readonly_fields(request, self.base_readonly_fields)
+        return self.mask_readonly_fields(
+            request, [*self.base_readonly_fields, "subject", "body", "data", "decision_note"]
+        )
 
     # --- Columns and read-only panels ---------------------------------------------------
 
@@ -329,15 +338,17 @@ class DraftAdmin(ModelAdmin):
 
     # --- Bulk actions -------------------------------------------------------------------
 
-    @admin.action(description=_("Aprobar los borradores seleccionados"))
+    @admin.action(description=_("Aprobar los borradores seleccionados"), permissions=["change"])
     def approve_selected(self, request, queryset):
         self._bulk(request, queryset, services.approve_draft, gettext("aprobados"))
 
-    @admin.action(description=_("Reintentar los borradores fallidos seleccionados"))
+    @admin.action(
+        description=_("Reintentar los borradores fallidos seleccionados"), permissions=["change"]
+    )
     def retry_selected(self, request, queryset):
         self._bulk(request, queryset, services.retry_draft, gettext("reintentados"))
 
-    @admin.action(description=_("Rechazar los borradores seleccionados"))
+    @admin.action(description=_("Rechazar los borradores seleccionados"), permissions=["change"])
     def reject_selected(self, request, queryset):
         form = RejectForm(request.POST if "reason" in request.POST else None)
         if form.is_valid():

@@ -43,12 +43,12 @@ class TicketAdmin(ModelAdmin):
     show_full_result_count = False
     actions = ["mark_done", "take"]
 
-    @admin.action(description=_("Marcar como resueltos"))
+    @admin.action(description=_("Marcar como resueltos"), permissions=["change"])
     def mark_done(self, request, queryset):
         closed = sum(services.close_ticket(ticket=ticket, user=request.user) for ticket in queryset)
         self.message_user(request, _("%(n)d tickets resueltos.") % {"n": closed})
 
-    @admin.action(description=_("Asignármelos"))
+    @admin.action(description=_("Asignármelos"), permissions=["change"])
     def take(self, request, queryset):
         for ticket in queryset:
             services.assign_ticket(ticket=ticket, assignee=request.user, user=request.user)

@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from courseops.core.admin import RecordAdmin
+from courseops.core.admin import MaskedCredentialsMixin, RecordAdmin
 from courseops.webhooks import services
 from courseops.webhooks.models import WebhookEvent
 
@@ -20,7 +20,8 @@ def _pretty(value):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(RecordAdmin):
+class WebhookEventAdmin(MaskedCredentialsMixin, RecordAdmin):
+    masked_fields = ("pretty_payload", "pretty_headers", "body")
     # Never deleted: a deleted Typeform event could be replayed (Typeform signs no time).
     list_display = [
         "received_at",

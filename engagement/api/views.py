@@ -25,6 +25,8 @@ class ActivityBatch(IdempotentPost, APIView):
     records nothing twice. Any invalid event: 400 with each one's errors under
     `errores["events.<index>.<field>"]`, nothing stored."""
 
+    required_permissions = {"POST": ["engagement.add_activityevent"]}
+
     @extend_schema(
         request=inline_serializer("ActivityBatchInput", {"events": ActivityRow(many=True)}),
         responses={
@@ -64,6 +66,8 @@ class ActivityBatch(IdempotentPost, APIView):
 class StudentProgressView(APIView):
     """A student's progress: lessons, quizzes, assignments, webinars and activity."""
 
+    required_permissions = {"GET": ["engagement.view_studentprogress"]}
+
     @extend_schema(responses={200: dict})
     def get(self, request, pk):
         student = get_object_or_404(Student.objects.select_related("plan"), pk=pk)
@@ -77,6 +81,8 @@ class SubmissionInput(serializers.Serializer):
 
 class AssignmentSubmissions(IdempotentPost, APIView):
     """Hand in a student's text answer to an assignment (once per student)."""
+
+    required_permissions = {"POST": ["engagement.add_submission"]}
 
     @extend_schema(
         request=SubmissionInput,

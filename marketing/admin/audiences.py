@@ -26,7 +26,7 @@ class AdAudienceAdmin(ModelAdmin):
     inlines = (SyncInline,)
     actions = ("sync_now",)
 
-    @admin.action(description=_("Sincronizar ahora"))
+    @admin.action(description=_("Sincronizar ahora"), permissions=["change"])
     def sync_now(self, request, queryset):
         logs = [sync_audience(audience=audience) for audience in queryset.select_related("segment")]
         failed = [log for log in logs if log.status == AudienceSync.Status.FAILED]

@@ -152,7 +152,7 @@ class CampaignAdmin(ModelAdmin):
             body,
         )
 
-    @admin.action(description=_("Enviar las variantes a revisión"))
+    @admin.action(description=_("Enviar las variantes a revisión"), permissions=["change"])
     def submit_for_review(self, request, queryset):
         drafts = [
             submit_variant(variant=variant)
@@ -162,7 +162,10 @@ class CampaignAdmin(ModelAdmin):
             request, _("%(n)d borradores en la cola de revisión.") % {"n": len(drafts)}
         )
 
-    @admin.action(description=_("Redactar las variantes con IA (temas y próximos webinars)"))
+    @admin.action(
+        description=_("Redactar las variantes con IA (temas y próximos webinars)"),
+        permissions=["change"],
+    )
     def draft_with_ai(self, request, queryset):
         webinars = upcoming_public_webinars()
         count = 0
@@ -175,7 +178,7 @@ class CampaignAdmin(ModelAdmin):
                 count += 1
         self.message_user(request, _("%(n)d borradores de IA para revisar.") % {"n": count})
 
-    @admin.action(description=_("Programar (requiere variantes aprobadas)"))
+    @admin.action(description=_("Programar (requiere variantes aprobadas)"), permissions=["change"])
     def schedule(self, request, queryset):
         for campaign in queryset:
             try:
@@ -183,12 +186,12 @@ class CampaignAdmin(ModelAdmin):
             except ValidationError as exc:
                 self.message_user(request, f"{campaign}: {' '.join(exc.messages)}", messages.ERROR)
 
-    @admin.action(description=_("Pausar el envío"))
+    @admin.action(description=_("Pausar el envío"), permissions=["change"])
     def pause(self, request, queryset):
         for campaign in queryset:
             set_paused(campaign=campaign, paused=True, user=request.user)
 
-    @admin.action(description=_("Reanudar el envío"))
+    @admin.action(description=_("Reanudar el envío"), permissions=["change"])
     def resume(self, request, queryset):
         for campaign in queryset:
             set_paused(campaign=campaign, paused=False, user=request.user)

@@ -75,7 +75,9 @@ class LandingPageAdmin(ModelAdmin):
         )
         return format_html("<table>{}{}</table>", header, rows)
 
-    @admin.action(description=_("Redactar el texto con IA (queda en revisión)"))
+    @admin.action(
+        description=_("Redactar el texto con IA (queda en revisión)"), permissions=["change"]
+    )
     def ask_ai_for_copy(self, request, queryset):
         for page in queryset.select_related("plan", "webinar"):
             draft_copy(page=page, topic=page.topic or page.title, user=request.user)

@@ -48,7 +48,10 @@ class OfferAdmin(ModelAdmin):
     def redemptions(self, obj):
         return obj.redemption_count
 
-    @admin.action(description=_("Redactar el texto con IA (queda en revisión)"))
+    @admin.action(
+        description=_("Redactar el texto con IA (queda en revisión)"),
+        permissions=["change"],
+    )
     def ask_ai_for_text(self, request, queryset):
         for offer in queryset.select_related("segment"):
             draft_offer(offer=offer, user=request.user)
@@ -56,7 +59,10 @@ class OfferAdmin(ModelAdmin):
             request, _("%(n)d borradores de IA para revisar.") % {"n": queryset.count()}
         )
 
-    @admin.action(description=_("Retirar la oferta (deja de aplicarse; desactiva el código)"))
+    @admin.action(
+        description=_("Retirar la oferta (deja de aplicarse; desactiva el código)"),
+        permissions=["change"],
+    )
     def withdraw(self, request, queryset):
         for offer in queryset:  # again on an ended one: Stripe is told again
             error = withdraw_offer(offer=offer, user=request.user)

@@ -82,7 +82,7 @@ class SequenceAdmin(ModelAdmin):
             ),
         )
 
-    @admin.action(description=_("Enviar los pasos con texto a revisión"))
+    @admin.action(description=_("Enviar los pasos con texto a revisión"), permissions=["change"])
     def submit_steps(self, request, queryset):
         steps = Step.objects.filter(sequence__in=queryset, kind__in=("email", "sms"))
         count = sum(1 for step in steps if submit_step(step=step))

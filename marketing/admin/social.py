@@ -45,7 +45,10 @@ class SocialChannelAdmin(ModelAdmin):
     readonly_fields = ("suggested_slots",)
     actions = ("check_token",)
 
-    @admin.action(description=_("Comprobar en Meta cuándo caduca el token (Facebook)"))
+    @admin.action(
+        description=_("Comprobar en Meta cuándo caduca el token (Facebook)"),
+        permissions=["change"],
+    )
     def check_token(self, request, queryset):
         for channel in queryset.filter(provider=SocialChannel.Provider.FACEBOOK):
             try:
@@ -117,10 +120,16 @@ class SocialPostAdmin(ModelAdmin):
         track_links(obj)  # links typed or edited by staff are tracked too
 
     def has_change_permission(self, request, obj=None):
-        # Text and time can change only until the post goes out.
+        # Text and time can change only until the post goes out, and only by those who
+        # may change posts at all (a view-only role must not reschedule one).
+        if not super().has_change_permission(request, obj):
+            return False
         return obj is None or obj.status in (SocialPost.Status.SCHEDULED, SocialPost.Status.FAILED)
 
-    @admin.action(description=_("Reprogramar las fallidas en el siguiente hueco libre"))
+    @admin.action(
+        description=_("Reprogramar las fallidas en el siguiente hueco libre"),
+        permissions=["change"],
+    )
     def reschedule(self, request, queryset):
         done = [
             post
@@ -129,7 +138,10 @@ class SocialPostAdmin(ModelAdmin):
         ]
         self.message_user(request, _("%(n)d publicaciones reprogramadas.") % {"n": len(done)})
 
-    @admin.action(description=_("Marcar como fallida para reprogramar (tras comprobar la red)"))
+    @admin.action(
+        description=_("Marcar como fallida para reprogramar (tras comprobar la red)"),
+        permissions=["change"],
+    )
     def back_to_schedule(self, request, queryset):
         count = queryset.filter(status=SocialPost.Status.UNKNOWN).update(
             status=SocialPost.Status.FAILED
@@ -144,7 +156,10 @@ class SocialBriefAdmin(ModelAdmin):
     search_fields = ("topic",)
     actions = ("draft_posts",)
 
-    @admin.action(description=_("Redactar publicaciones con IA (2 variantes por red, a revisión)"))
+    @admin.action(
+        description=_("Redactar publicaciones con IA (2 variantes por red, a revisión)"),
+        permissions=["change"],
+    )
     def draft_posts(self, request, queryset):
         for brief in queryset:
             draft_from_brief(brief=brief, user=request.user)
@@ -186,7 +201,14 @@ class LessonForSocialAdmin(ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description=_("Crear borradores de redes desde la lección"))
+    def has_draft_permission(self, request):
+        # Lessons are read-only here; what the action makes is a topic for social posts.
+        return request.user.has_perm("marketing.add_socialbrief")
+
+    @admin.action(
+        description=_("Crear borradores de redes desde la lección"),
+        permissions=["draft"],
+    )
     def draft_social_posts(self, request, queryset):
         drafts = [
             draft_from_lesson(lesson=lesson, user=request.user)

@@ -29,7 +29,7 @@ def _show_links(modeladmin, request, queryset, *, make_link, label):
             modeladmin.message_user(request, message, messages.SUCCESS)
 
 
-@admin.action(description=_("Crear enlace de pago (Stripe Checkout)"))
+@admin.action(description=_("Crear enlace de pago (Stripe Checkout)"), permissions=["change"])
 def payment_link(modeladmin, request, queryset):
     """For the Plan admin (registered in `students/admin/students.py`): add it to its
     `actions`."""
@@ -76,7 +76,9 @@ class SubscriptionAdmin(ModelAdmin):
     def has_add_permission(self, request):
         return False  # a mirror: subscriptions are created in Stripe (Checkout)
 
-    @admin.action(description=_("Crear enlace al portal de cliente de Stripe"))
+    @admin.action(
+        description=_("Crear enlace al portal de cliente de Stripe"), permissions=["change"]
+    )
     def portal_link(self, request, queryset):
         _show_links(
             self,
@@ -86,7 +88,7 @@ class SubscriptionAdmin(ModelAdmin):
             label=_("portal de cliente"),
         )
 
-    @admin.action(description=_("Volver a leer de Stripe"))
+    @admin.action(description=_("Volver a leer de Stripe"), permissions=["change"])
     def resync(self, request, queryset):
         synced = 0
         for subscription in queryset:

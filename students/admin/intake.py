@@ -65,7 +65,7 @@ class IntakeRecordAdmin(ModelAdmin):
     def error_list(self, obj):
         return self.error_summary(obj) or "-"
 
-    @admin.action(description=_("Reenviar el email de corrección"))
+    @admin.action(description=_("Reenviar el email de corrección"), permissions=["change"])
     def resend_correction_email(self, request, queryset):
         sent = skipped = 0
         for record in queryset.filter(status=IntakeRecord.Status.INVALID):

@@ -260,7 +260,7 @@ class StudentAdmin(ModelAdmin):
 
     # --- Actions ---------------------------------------------------------------------------
 
-    @admin.action(description=_("Reintentar el paso fallido"))
+    @admin.action(description=_("Reintentar el paso fallido"), permissions=["change"])
     def retry_failed_steps(self, request, queryset):
         steps = Step.objects.filter(student__in=queryset, status=Step.Status.FAILED)
         count = 0
@@ -269,7 +269,7 @@ class StudentAdmin(ModelAdmin):
             count += 1
         self.message_user(request, _("%(n)d pasos en cola para reintentar.") % {"n": count})
 
-    @admin.action(description=_("Reenviar la bienvenida (nuevo borrador)"))
+    @admin.action(description=_("Reenviar la bienvenida (nuevo borrador)"), permissions=["change"])
     def resend_welcome(self, request, queryset):
         count = 0
         for student in queryset:
@@ -277,7 +277,7 @@ class StudentAdmin(ModelAdmin):
             count += 1
         self.message_user(request, _("%(n)d bienvenidas en preparación.") % {"n": count})
 
-    @admin.action(description=_("Quitar el acceso"))
+    @admin.action(description=_("Quitar el acceso"), permissions=["change"])
     def deactivate(self, request, queryset):
         count = sum(services.deactivate_student(student=s, user=request.user) for s in queryset)
         self.message_user(

@@ -57,6 +57,9 @@ STRIPE_ERRORS = {
 class CheckoutView(IdempotentPost, APIView):
     """Create a Stripe Checkout link to subscribe to a plan (optionally for a known email)."""
 
+    # As the plan admin's "payment link" action.
+    required_permissions = {"POST": ["students.change_plan"]}
+
     @extend_schema(request=CheckoutInput, responses={201: LinkOutput, **STRIPE_ERRORS})
     def post(self, request):
         data = CheckoutInput(data=request.data)
@@ -72,6 +75,9 @@ class CheckoutView(IdempotentPost, APIView):
 
 class BillingPortalView(IdempotentPost, APIView):
     """Create a short-lived Stripe Customer Portal link for one student."""
+
+    # As the subscription admin's "portal link" action.
+    required_permissions = {"POST": ["students.change_subscription"]}
 
     @extend_schema(request=None, responses={201: LinkOutput, **STRIPE_ERRORS})
     def post(self, request, pk):

@@ -14,7 +14,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.pagination import CursorPagination
-from rest_framework.permissions import DjangoModelPermissions, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -38,16 +37,6 @@ SPANISH_KEYS = {
     "consentimiento": "consent",
     "consentimiento_sms": "sms_consent",
 }
-
-
-class StudentPermissions(DjangoModelPermissions):
-    """Staff with the model permission: view_student to read, add_student to register."""
-
-    perms_map = {
-        **DjangoModelPermissions.perms_map,
-        "GET": ["%(app_label)s.view_%(model_name)s"],
-        "HEAD": ["%(app_label)s.view_%(model_name)s"],
-    }
 
 
 class RegistrationInput(serializers.Serializer):
@@ -143,7 +132,6 @@ class RegistrationView(IdempotentPost, APIView):
     `POST /api/v1/estudiantes/onboarding`. Send an `Idempotency-Key`: a retry with the
     same key and body replays the first answer."""
 
-    permission_classes = [IsAdminUser, StudentPermissions]
     queryset = Student.objects.none()
     throttle_scope = "registration"
 
@@ -268,7 +256,6 @@ class StudentList(generics.ListAPIView):
 
     serializer_class = StudentSerializer
     pagination_class = NewestFirst
-    permission_classes = [IsAdminUser, StudentPermissions]
 
     def get_queryset(self):
         queryset = Student.objects.select_related("plan")
@@ -298,7 +285,6 @@ class StudentDetail(generics.RetrieveAPIView):
     """Read one student."""
 
     serializer_class = StudentSerializer
-    permission_classes = [IsAdminUser, StudentPermissions]
     queryset = Student.objects.select_related("plan")
 
 
@@ -324,7 +310,6 @@ class StudentOnboarding(APIView):
     `state` in one word and `state_text` in words (the caller's language): `esperando_revision`
     while the welcome email waits in the review queue; then each step."""
 
-    permission_classes = [IsAdminUser, StudentPermissions]
     queryset = Student.objects.none()
 
     @extend_schema(responses=StudentOnboardingOutput)

@@ -3,7 +3,7 @@ from io import StringIO
 
 import pytest
 import time_machine
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -111,3 +111,28 @@ def test_staff_issue_a_token_in_the_admin_and_see_the_key_once(client, staff_use
 def test_the_api_schema_documents_the_bearer_tokens(api_client):
     schema = api_client.get("/api/schema/?format=json").json()
     assert schema["components"]["securitySchemes"]["scopedToken"]["scheme"] == "bearer"
+
+
+def test_create_api_token_refuses_a_user_who_is_not_staff(django_user_model):
+    django_user_model.objects.create_user(username="alumna", password="pw-alu-1234")
+
+    with pytest.raises(CommandError, match="no es del equipo"):
+        call_command("create_api_token", "alumna", "--name", "x", "--scope", "*")
+
+    assert not ApiToken.objects.exists()
+
+
+def test_the_admin_refuses_a_token_for_a_user_who_is_not_staff(
+    client, staff_user, django_user_model
+):
+    student = django_user_model.objects.create_user(username="alumna", password="pw-alu-1234")
+    client.force_login(staff_user)
+
+    response = client.post(
+        "/admin/operations/apitoken/add/",
+        {"name": "x", "user": student.pk, "scopes": ["students:read"]},
+    )
+
+    assert response.status_code == 200
+    assert "no es del equipo" in response.content.decode()
+    assert not ApiToken.objects.exists()

@@ -325,3 +325,67 @@ def test_support_may_export_but_only_the_admin_role_erases(person, client, djang
     assert Student.objects.filter(email=EMAIL).exists()
     # Every staff role sees the KPI dashboard on the landing page.
     assert 'id="kpi-dashboard"' in client.get("/admin/").content.decode()
+
+
+def _activity_with_ids_from_the_email(student):
+    from django.utils import timezone
+
+    from engagement.models import ActivityEvent, ActivityKind, ActivitySource
+
+    for number in range(3):
+        ActivityEvent.objects.create(
+            student=student,
+            kind=ActivityKind.LESSON_VIEWED,
+            occurred_at=timezone.now(),
+            source=ActivitySource.API,
+            external_id=f"demo:{EMAIL}:{number}",
+        )
+
+
+def test_erasure_covers_ids_built_from_the_email_and_records_a_clean_scan(person):
+    from engagement.models import ActivityEvent
+
+    _activity_with_ids_from_the_email(person)
+
+    erasure = erase_person(EMAIL)
+
+    assert not ActivityEvent.objects.filter(external_id__icontains=EMAIL).exists()
+    assert ActivityEvent.objects.filter(external_id__startswith="borrado:").count() == 3
+    assert erasure.touched["engagement.activity_ids"] == 3
+    # Every table was scanned, and nothing of the person is left in any of them.
+    assert {"engagement_activityevent", "students_student", "audit_auditentry"} <= set(
+        erasure.traces
+    )
+    assert {table: n for table, n in erasure.traces.items() if n} == {}
+    assert _traces([EMAIL, NAME, PHONE]) == []
+
+
+def test_the_admin_history_naming_the_person_is_erased_too(person, admin_user):
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    entry = LogEntry.objects.create(
+        user=admin_user,
+        content_type=ContentType.objects.get_for_model(Student),
+        object_id=str(person.pk),
+        object_repr=f"{NAME} <{EMAIL}>",
+        action_flag=CHANGE,
+    )
+
+    erasure = erase_person(EMAIL)
+
+    entry.refresh_from_db()
+    assert EMAIL not in entry.object_repr
+    assert erasure.traces["django_admin_log"] == 0
+
+
+def test_the_scan_records_what_no_part_erased(person):
+    from content.models import Course
+
+    # A text no privacy part looks at (a course named after the student, say).
+    Course.objects.create(title=f"Mentoría de {NAME}", slug="mentoria")
+
+    erasure = erase_person(EMAIL)
+
+    assert {table: n for table, n in erasure.traces.items() if n} == {"content_course": 1}
+    assert Erasure.objects.get().traces["content_course"] == 1

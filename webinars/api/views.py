@@ -56,6 +56,7 @@ class WebinarRegistrations(IdempotentPost, APIView):
     the registration it has."""
 
     throttle_scope = "webinar_registration"
+    required_permissions = {"POST": ["webinars.add_registration"]}
 
     @extend_schema(
         request=WebinarRegistrationInputSerializer,

@@ -31,7 +31,7 @@ class ErasureAdmin(RecordAdmin):
     list_display = ["erased_at", "email_hash", "erased_by"]
     list_select_related = ["erased_by"]
     search_fields = ["email_hash"]
-    fields = ["email_hash", "erased_at", "erased_by", "touched", "external"]
+    fields = ["email_hash", "erased_at", "erased_by", "touched", "external", "traces"]
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.request_view)

@@ -18,6 +18,9 @@ class PersonInput(serializers.Serializer):
 class PrivacyExportView(APIView):
     """Export everything held about a person, as the zip the admin and the command give."""
 
+    # As the admin's request page: exporting needs the erasure log's view permission.
+    required_permissions = {"GET": ["operations.view_erasure"]}
+
     @extend_schema(
         parameters=[OpenApiParameter("email", str, required=True)],
         responses={(200, "application/zip"): OpenApiTypes.BINARY},
@@ -35,6 +38,8 @@ class PrivacyEraseView(IdempotentPost, APIView):
     """Erase a person everywhere (Stripe and the LMS are asked to forget them too).
 
     Answers 201 with the `Erasure` record made as proof: what was erased, per part."""
+
+    required_permissions = {"POST": ["operations.add_erasure"]}
 
     @extend_schema(
         request=PersonInput,

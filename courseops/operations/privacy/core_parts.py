@@ -178,5 +178,31 @@ class AIPart(PrivacyPart):
         }
 
 
-for part in (MessagingPart, ReviewsPart, WebhooksPart, AuditPart, SupportPart, AIPart):
+class AdminLogPart(PrivacyPart):
+    """Django's own admin history names whoever staff edited ("Ana <ana@…>")."""
+
+    name = "admin_log"
+
+    def erase(self, person):
+        from django.contrib.admin.models import LogEntry
+
+        return {
+            "admin_log": scrub(
+                LogEntry.objects.all(),
+                person,
+                text_fields=("object_repr", "change_message"),
+                extra=related_to(person),
+            )
+        }
+
+
+for part in (
+    MessagingPart,
+    ReviewsPart,
+    WebhooksPart,
+    AuditPart,
+    SupportPart,
+    AIPart,
+    AdminLogPart,
+):
     register_part(part())

@@ -12,6 +12,7 @@ from courseops.audit.services import log_action
 from courseops.operations import encryption
 from courseops.operations.models import Erasure
 from courseops.operations.privacy.registry import Person, registered_parts
+from courseops.operations.privacy.scan import count_traces
 
 
 def identify(email: str) -> Person:
@@ -84,7 +85,9 @@ def email_hash(email: str) -> str:
 
 def erase_person(email: str, *, user=None) -> Erasure:
     """Ask outside services to forget the person, then anonymise every table in one
-    transaction; aggregate rows (registrations, messages, answers) stay, without them."""
+    transaction; aggregate rows (registrations, messages, answers) stay, without them.
+    The record keeps what a scan of every text column still found (`traces`, zero
+    expected)."""
     person = identify(email)
     external = {}
     for part in registered_parts():
@@ -95,13 +98,22 @@ def erase_person(email: str, *, user=None) -> Erasure:
             for table, count in part.erase(person).items():
                 if count:
                     touched[f"{part.name}.{table}"] = count
+        traces = count_traces(person.needles)
         erasure = Erasure.objects.create(
-            email_hash=email_hash(email), erased_by=user, touched=touched, external=external
+            email_hash=email_hash(email),
+            erased_by=user,
+            touched=touched,
+            external=external,
+            traces=traces,
         )
         log_action(
             erasure,
             "operations.person.erased",
             user=user,
-            data={"touched": touched, "external": external},
+            data={
+                "touched": touched,
+                "external": external,
+                "traces_left": {table: n for table, n in traces.items() if n},
+            },
         )
     return erasure

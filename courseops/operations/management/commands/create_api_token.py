@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from courseops.operations.tokens import issue_token, scope_choices
+from courseops.operations.tokens import issue_token, scope_choices, token_holder_problem
 
 
 class Command(BaseCommand):
@@ -26,6 +26,8 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"No user {username!r}.")
+        if problem := token_holder_problem(user):
+            raise CommandError(problem)
         valid = {value for value, _label in scope_choices()}
         if unknown := sorted(set(scopes) - valid):
             raise CommandError(f"Unknown scopes: {', '.join(unknown)}.")
