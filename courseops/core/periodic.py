@@ -8,5 +8,11 @@ declare(
         task="core.heartbeat",
         every=timedelta(seconds=60),
         description="Proves to /health/ that a worker consumes the queue.",
-    )
+    ),
+    Periodic(
+        name="core.forget_stale_holders",
+        task="core.forget_stale_holders",
+        crontab={"minute": "17", "hour": "3"},
+        description="Borra los latidos de procesos que terminaron hace más de un día.",
+    ),
 )
