@@ -156,6 +156,8 @@ class JobStep(models.Model):
     attempts = models.PositiveSmallIntegerField(_("intentos"), default=0)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The process running it (courseops.core.liveness): a dead one's step is taken over.
+    held_by = models.CharField(_("en manos de"), max_length=150, blank=True)
     cost_usd = models.DecimalField(_("coste (USD)"), max_digits=10, decimal_places=6, default=0)
     error = models.TextField(_("error"), blank=True)
     output = models.JSONField(_("resultado"), default=dict, blank=True)

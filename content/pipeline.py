@@ -14,13 +14,17 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _lazy
 
 from content.models import ContentJob, JobStep
 from courseops.audit.services import log_action
+from courseops.core import liveness
 from courseops.core.logging import get_logger
 from students.onboarding.pipeline import StepFailed, StepSkipped
 
@@ -30,9 +34,11 @@ logger = get_logger(__name__)
 Step = JobStep
 
 STEP_FUNCTIONS = {name: f"content.steps.{name}" for name in Step.ORDER}
-# A running step is re-run by the sweeper after its lease (its worker died); transcribing
-# a long lesson is the slowest step, so the lease is long.
+# A running step whose worker is gone is taken over at once (courseops.core.liveness); a
+# step of no known holder is re-run by the sweeper after this lease (transcribing a long
+# lesson is the slowest step, so the lease is long).
 RUNNING_LEASE = timedelta(minutes=60)
+TAKEN_OVER = _lazy("El worker que ejecutaba este paso se detuvo; se retoma desde aquí.")
 START_GRACE = timedelta(minutes=2)
 WAITING_RECHECK = timedelta(minutes=30)
 MAX_AUTOMATIC_ATTEMPTS = 5
@@ -96,7 +102,27 @@ def enqueue_on_commit(job_id):
 def _claim(step_id, now):
     return JobStep.objects.filter(
         pk=step_id, status__in=[Step.Status.PENDING, Step.Status.FAILED, Step.Status.WAITING]
-    ).update(status=Step.Status.RUNNING, started_at=now, finished_at=None, progress=0)
+    ).update(
+        status=Step.Status.RUNNING,
+        started_at=now,
+        finished_at=None,
+        progress=0,
+        held_by=liveness.me(),
+    )
+
+
+def release_abandoned_steps(steps, *, now=None):
+    """Running steps among `steps` whose worker is gone go back to pending at once, the
+    reason in their error and log for staff; returns how many. Set-based: one query for
+    the holders in flight, one UPDATE. Their checkpoint (work already paid for) is kept."""
+    running = steps.filter(status=Step.Status.RUNNING)
+    reason = gettext(TAKEN_OVER)
+    return liveness.held_by_gone(running, now=now).update(
+        status=Step.Status.PENDING,
+        held_by="",
+        error=reason,
+        log=Concat(F("log"), Value(f"{reason}\n")),
+    )
 
 
 def run_step(*, step):
@@ -142,7 +168,9 @@ def run_step(*, step):
 
 def run_job(*, job_id):
     """Run the unfinished steps in order; stop at the first that fails or waits.
-    Returns the step that stopped the job (None when it finished or another runs it)."""
+    Returns the step that stopped the job (None when it finished or another runs it).
+    A step left running by a worker that is gone is taken over first."""
+    release_abandoned_steps(JobStep.objects.filter(job_id=job_id))
     steps = sorted(
         JobStep.objects.filter(job_id=job_id).select_related("job__lesson__course"),
         key=lambda s: Step.ORDER.index(s.name),
@@ -167,6 +195,7 @@ def rerun_step(*, step, user=None):
     cleared (a checkpoint of the old audio parts must not stand in for the new ones).
     Later steps are idempotent, so publishing or notifying again never sends twice."""
     later = Step.ORDER[Step.ORDER.index(step.name) :]
+    release_abandoned_steps(JobStep.objects.filter(job_id=step.job_id))
     JobStep.objects.filter(job_id=step.job_id, name__in=later).exclude(
         status=Step.Status.RUNNING
     ).update(status=Step.Status.PENDING, error="", progress=0, output={})
@@ -183,6 +212,7 @@ def resume_job(*, job, user=None):
 def sweep_jobs(*, now=None):
     """Rescue jobs a lost task left behind; safe to run twice. Returns the jobs queued."""
     now = now or timezone.now()
+    release_abandoned_steps(JobStep.objects.all(), now=now)
     JobStep.objects.filter(status=Step.Status.RUNNING, started_at__lt=now - RUNNING_LEASE).update(
         status=Step.Status.PENDING
     )

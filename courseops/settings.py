@@ -14,6 +14,7 @@ from csp.constants import NONCE, NONE, SELF, UNSAFE_EVAL, UNSAFE_INLINE
 from django.conf.locale import LANG_INFO
 
 from courseops.conf import env, env_secret, production_security_settings
+from courseops.core import routing as celery_routing
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env.str("COURSEOPS_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -192,6 +193,10 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BEAT_SCHEDULER = "courseops.core.scheduler.HeartbeatDatabaseScheduler"
+# Queues by urgency (courseops/core/routing.py): a worker without -Q consumes them all.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = celery_routing.task_queues()
+CELERY_TASK_ROUTES = celery_routing.task_routes()
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

@@ -284,6 +284,8 @@ class OnboardingStep(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(_("intentos"), default=0)
     started_at = models.DateTimeField(null=True, blank=True)
+    # The process running it (courseops.core.liveness): a dead one's step is taken over.
+    held_by = models.CharField(_("en manos de"), max_length=150, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
     detail = models.JSONField(default=dict, blank=True)

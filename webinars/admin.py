@@ -160,6 +160,17 @@ class WebinarAdmin(ModelAdmin):
             .values("reminder", "status")
             .annotate(n=Count("pk"))
         }
+        # Taken over from a worker that died (and of those, skipped past their deadline,
+        # with the reason on the delivery): counted for staff, never hidden in "omitidos".
+        taken_over = {}
+        for row in (
+            ReminderDelivery.objects.filter(reminder__webinar=obj, takeovers__gt=0)
+            .values("reminder", "status")
+            .annotate(n=Count("pk"))
+        ):
+            total, lost = taken_over.get(row["reminder"], (0, 0))
+            lost += row["n"] if row["status"] == ReminderDelivery.Status.SKIPPED else 0
+            taken_over[row["reminder"]] = (total + row["n"], lost)
         reminders = list(obj.reminders.all())
         # One query for every reminder's failures: the key is
         # webinars.reminder.<registration>.<reminder>.<sequence>.
@@ -186,21 +197,25 @@ class WebinarAdmin(ModelAdmin):
                     max(active - sent - skipped, 0),
                     failed.get(reminder.pk, 0),
                     skipped,
+                    "{} ({})".format(*taken_over.get(reminder.pk, (0, 0))),
                     _("esperando aprobación") if not reminder.ready else "",
                 )
             )
         header = format_html(
-            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>",
+            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
+            "<th></th></tr>",
             _("recordatorio"),
             zone_label(obj.time_zone),
             _("enviados"),
             _("pendientes"),
             _("fallidos"),
             _("omitidos"),
+            _("retomados tras caída de un worker (omitidos por tarde)"),
         )
         body = format_html_join(
             "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+            "<td>{}</td></tr>",
             rows,
         )
         return format_html("<table>{}{}</table>", header, body)

@@ -233,7 +233,12 @@ class ReminderDelivery(models.Model):
     claim = models.UUIDField(db_index=True)
     sequence = models.PositiveIntegerField(default=0)
     detail = models.JSONField(default=dict, blank=True)
+    # When it was (last) claimed: the scan hands out again rows no task picked up.
     created_at = models.DateTimeField(auto_now_add=True)
+    # The process delivering it (courseops.core.liveness); empty until a task picks it up.
+    held_by = models.CharField(_("en manos de"), max_length=150, blank=True)
+    # How many times it was taken over from a worker that died or a task that was lost.
+    takeovers = models.PositiveSmallIntegerField(_("retomado"), default=0)
 
     class Meta:
         verbose_name = _("recordatorio enviado")

@@ -16,4 +16,10 @@ declare(
         description="Borra las Idempotency-Key de la API con más de 24 horas "
         "(API_IDEMPOTENCY_TTL_HOURS).",
     ),
+    Periodic(
+        name="core.forget_stale_holders",
+        task="core.forget_stale_holders",
+        crontab={"minute": "17", "hour": "3"},
+        description="Borra los latidos de procesos que terminaron hace más de un día.",
+    ),
 )

@@ -1,7 +1,12 @@
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.signals import (
+    worker_process_init,
+    worker_process_shutdown,
+    worker_ready,
+    worker_shutdown,
+)
 
-from courseops.core import heartbeat
+from courseops.core import heartbeat, liveness
 
 
 @shared_task(name="core.heartbeat", ignore_result=True)
@@ -21,3 +26,21 @@ def purge_idempotency_keys():
 @worker_ready.connect
 def _worker_started(**kwargs):
     heartbeat.record(heartbeat.WORKER)
+
+
+@worker_process_init.connect
+@worker_ready.connect
+def _start_liveness_heartbeat(**kwargs):
+    """Pool children (prefork) and the main process (solo, threads) hold claimed work."""
+    liveness.start_heartbeat()
+
+
+@worker_process_shutdown.connect
+@worker_shutdown.connect
+def _stop_liveness_heartbeat(**kwargs):
+    liveness.stop()
+
+
+@shared_task(name="core.forget_stale_holders", ignore_result=True)
+def forget_stale_holders():
+    liveness.forget_stale()

@@ -113,6 +113,10 @@ class OutboundMessage(models.Model):
     # When a worker was last asked to send it; the sweeper re-asks only after a lease.
     dispatched_at = models.DateTimeField(_("despachado"), null=True, blank=True)
     claimed_at = models.DateTimeField(_("inicio del envío"), null=True, blank=True)
+    # The process sending it (courseops.core.liveness) and when it called the provider:
+    # a row whose holder died before that moment was not sent and is sent again.
+    held_by = models.CharField(_("en manos de"), max_length=150, blank=True)
+    provider_called_at = models.DateTimeField(_("llamada al proveedor"), null=True, blank=True)
     sent_at = models.DateTimeField(_("enviado"), null=True, blank=True)
     provider = models.CharField(_("proveedor"), max_length=40, blank=True)
     provider_message_id = models.CharField(_("id del proveedor"), max_length=255, blank=True)

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from celery import shared_task
 
+from courseops.core.routing import outbox_send_options
 from courseops.messaging import services
 
 MAX_ATTEMPTS = 6
@@ -21,7 +22,9 @@ def send_message(message_id):
     )
     if delivery and delivery.retry_at:
         # The row is the record and the sweeper its safety net; this is the fast path.
-        send_message.apply_async(args=[message_id], eta=delivery.retry_at)
+        send_message.apply_async(
+            args=[message_id], eta=delivery.retry_at, **outbox_send_options(delivery.category)
+        )
 
 
 @shared_task(name="messaging.sweep_outbox", ignore_result=True)

@@ -30,6 +30,8 @@ class WebhookEvent(models.Model):
     headers = models.JSONField(_("cabeceras"), default=dict)
     received_at = models.DateTimeField(_("recibido"), default=timezone.now)
     claimed_at = models.DateTimeField(_("tomado por un worker"), null=True, blank=True)
+    # The process handling it (courseops.core.liveness): a dead one's event is retried at once.
+    held_by = models.CharField(_("en manos de"), max_length=150, blank=True)
     next_attempt_at = models.DateTimeField(_("próximo intento"), null=True, blank=True)
     processed_at = models.DateTimeField(_("procesado"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("intentos"), default=0)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from courseops.audit.services import log_action
+from courseops.core import liveness
 from courseops.core.logging import get_logger
 from courseops.webhooks.errors import PermanentWebhookError
 from courseops.webhooks.models import WebhookEvent
@@ -132,6 +133,7 @@ def _claim(event_pk, now):
     ).update(
         status=Status.PROCESSING,
         claimed_at=now,
+        held_by=liveness.me(),
         next_attempt_at=now + PROCESSING_LEASE,
         attempts=F("attempts") + 1,
     )
@@ -217,7 +219,10 @@ def events_dispatch(*, batch: int = SWEEP_BATCH) -> int:
 def events_sweep(*, batch: int = SWEEP_BATCH) -> int:
     """Re-enqueue what a lost task left behind; safe to run twice. Returns rows enqueued."""
     now = timezone.now()
-    stale = WebhookEvent.objects.filter(status=Status.PROCESSING, next_attempt_at__lte=now)
+    processing = WebhookEvent.objects.filter(status=Status.PROCESSING)
+    # Its lease ran out, or its worker is gone (then at once, not after the lease).
+    abandoned = liveness.held_by_gone(processing, now=now)
+    stale = processing.filter(Q(next_attempt_at__lte=now) | Q(pk__in=abandoned.values("pk")))
     lost = gettext("El worker se detuvo mientras procesaba el evento.")
     stale.filter(attempts__gte=MAX_ATTEMPTS).update(
         status=Status.FAILED, next_attempt_at=None, last_error=lost

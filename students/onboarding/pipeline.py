@@ -14,8 +14,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _lazy
 
 from courseops.audit.services import log_action
+from courseops.core import liveness
 from courseops.core.logging import get_logger
 from students.models import OnboardingStep, Student
 
@@ -30,8 +33,10 @@ STEP_FUNCTIONS = {
     Step.Name.WELCOME_EMAIL: "students.onboarding.steps.draft_welcome_email",
     Step.Name.FOLLOW_UP: "students.onboarding.steps.open_follow_up",
 }
-# A step left `running` longer than this (its worker died) is run again by the sweeper.
+# A step left `running` by a worker that is gone is taken over at once (liveness); one of
+# no known holder is run again by the sweeper after this lease.
 RUNNING_LEASE = timedelta(minutes=20)
+TAKEN_OVER = _lazy("El worker que ejecutaba este paso se detuvo; se retoma desde aquí.")
 # A new pipeline's own task gets this long before the sweeper enqueues another.
 START_GRACE = timedelta(minutes=2)
 MAX_AUTOMATIC_ATTEMPTS = 5
@@ -69,7 +74,16 @@ def _enqueue_on_commit(student_id):
 def _claim(step_id, now):
     return OnboardingStep.objects.filter(
         pk=step_id, status__in=[Step.Status.PENDING, Step.Status.FAILED]
-    ).update(status=Step.Status.RUNNING, started_at=now, finished_at=None)
+    ).update(status=Step.Status.RUNNING, started_at=now, finished_at=None, held_by=liveness.me())
+
+
+def release_abandoned_steps(steps, *, now=None):
+    """Running steps among `steps` whose worker is gone go back to pending at once, with
+    the reason for staff; returns how many (one query for the holders, one UPDATE)."""
+    running = steps.filter(status=Step.Status.RUNNING)
+    return liveness.held_by_gone(running, now=now).update(
+        status=Step.Status.PENDING, held_by="", error=gettext(TAKEN_OVER)
+    )
 
 
 def run_step(*, step):
@@ -104,7 +118,9 @@ def run_step(*, step):
 
 def run_onboarding(*, student_id):
     """Run the pending steps in order; stop at the first failure. Returns the failed step
-    (None when the pipeline finished or another process is running a step)."""
+    (None when the pipeline finished or another process is running a step). A step left
+    running by a worker that is gone is taken over first."""
+    release_abandoned_steps(OnboardingStep.objects.filter(student_id=student_id))
     steps = sorted(
         OnboardingStep.objects.filter(student_id=student_id).select_related("student"),
         key=lambda s: Step.ORDER.index(s.name),
@@ -137,6 +153,7 @@ def _activate(student_id):
 def retry_step(*, step, user=None, resume=True):
     """Staff's "retry": run this step again (even a done one, e.g. resend the welcome),
     then, by default, carry on with the steps after it."""
+    release_abandoned_steps(OnboardingStep.objects.filter(pk=step.pk))
     OnboardingStep.objects.filter(pk=step.pk).exclude(status=Step.Status.RUNNING).update(
         status=Step.Status.PENDING, error=""
     )
@@ -152,6 +169,7 @@ def retry_step(*, step, user=None, resume=True):
 def sweep_onboarding(*, now=None):
     """Rescue pipelines a lost task left behind; safe to run twice. Returns students queued."""
     now = now or timezone.now()
+    release_abandoned_steps(OnboardingStep.objects.all(), now=now)
     OnboardingStep.objects.filter(
         status=Step.Status.RUNNING, started_at__lt=now - RUNNING_LEASE
     ).update(status=Step.Status.PENDING)

@@ -175,3 +175,46 @@ def test_a_lost_resume_after_approval_is_picked_up_by_the_sweeper(
         assert pipeline.sweep_jobs(now=timezone.now() + timedelta(minutes=31)) == 1
     lesson.refresh_from_db()
     assert lesson.published_at is not None
+
+
+def test_resuming_a_job_whose_step_holder_died_runs_that_step_at_once_with_the_reason(
+    make_lesson, students, staff_user, client, django_capture_on_commit_callbacks, announced
+):
+    from django.urls import reverse
+
+    from tests.core.test_liveness import dead_holder
+
+    lesson = make_lesson(vtt=make_vtt())
+    with django_capture_on_commit_callbacks(execute=True):
+        job = pipeline.start_job(lesson=lesson)
+    _approve_all(lesson, staff_user, django_capture_on_commit_callbacks)
+    # The worker running the publish step was killed a few seconds in: long before any
+    # lease would run out, but its process is gone.
+    job.steps.filter(name=Step.Name.PUBLISH).update(
+        status=Step.Status.RUNNING, started_at=timezone.now(), held_by=dead_holder()
+    )
+    job.steps.filter(name=Step.Name.NOTIFY).update(status=Step.Status.PENDING)
+
+    client.force_login(staff_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("admin:content_contentjob_changelist"),
+            {"action": "resume_selected", "_selected_action": [job.pk]},
+        )
+
+    publish = job.steps.get(name=Step.Name.PUBLISH)
+    assert publish.status == Step.Status.DONE
+    assert "El worker que ejecutaba este paso se detuvo" in publish.log
+    assert job.steps.get(name=Step.Name.NOTIFY).status in {"done", "skipped"}
+
+
+def test_a_step_whose_holder_is_alive_is_not_run_a_second_time(make_lesson):
+    from courseops.core import liveness
+
+    job = pipeline.start_job(lesson=make_lesson(vtt=make_vtt()))
+    job.steps.filter(name=Step.Name.SOURCE).update(
+        status=Step.Status.RUNNING, started_at=timezone.now(), held_by=liveness.me()
+    )
+
+    assert pipeline.run_job(job_id=job.pk) is None
+    assert job.steps.get(name=Step.Name.SOURCE).status == Step.Status.RUNNING

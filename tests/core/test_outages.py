@@ -137,7 +137,7 @@ def _env(tmp_path, redis_port):
 
 def _run(env, *args):
     result = subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=400
     )
     assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
 

@@ -7,7 +7,17 @@ import time
 
 import pytest
 
-from tests.core.test_embedded_processes import ROOT, _embedded_env, _run
+from tests.core.test_embedded_processes import ROOT, _embedded_env
+
+
+def _run(env, *args):
+    # A migrate on SQLite takes a minute or two on a busy machine.
+    result = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=400
+    )
+    assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
 
 pytestmark = pytest.mark.processes
 

@@ -140,7 +140,8 @@ def test_a_message_stuck_sending_is_marked_interrupted_not_resent_and_staff_can_
     with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks():
         message = queue_email(to="ana@example.com", idempotency_key="k", subject="x", text="x")
         assert services.outbox.claim_message(message_id=message.pk) is not None
-    # ...and the worker was killed before it recorded anything.
+    # ...and the worker was killed while calling the provider, before it recorded anything.
+    OutboundMessage.objects.filter(pk=message.pk).update(provider_called_at=NOW)
 
     sweep(django_capture_on_commit_callbacks, NOW + STUCK_AFTER + timedelta(seconds=1))
     sweep(django_capture_on_commit_callbacks, NOW + STUCK_AFTER + timedelta(hours=1))
@@ -189,3 +190,65 @@ def test_a_sent_message_cannot_be_rescheduled_or_canceled():
 
     assert reschedule_message(message=message, send_at=timezone.now()) is False
     assert cancel_message(message=message) is False
+
+
+# --- liveness: a message whose worker died is taken over, never resent blindly ----------
+
+
+def _left_sending_by_a_dead_worker(*, provider_called):
+    from tests.core.test_liveness import dead_holder
+
+    message = queue_email(
+        to="ana@example.com", idempotency_key="dead-holder", subject="Hola", text="Hola"
+    )
+    services.outbox.claim_message(message_id=message.pk)
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        held_by=dead_holder(),
+        provider_called_at=timezone.now() if provider_called else None,
+    )
+    return message
+
+
+@pytest.mark.django_db
+def test_a_message_whose_worker_died_before_the_provider_call_is_sent_by_the_next_sweep(
+    django_capture_on_commit_callbacks, postmark_accepts
+):
+    message = _left_sending_by_a_dead_worker(provider_called=False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.sweep_outbox.apply()
+
+    message.refresh_from_db()
+    assert message.status == Status.SENT
+    assert message.attempts == 1  # the lost claim was not an attempt
+    assert len(postmark_accepts) == 1
+
+
+@pytest.mark.django_db
+def test_a_message_whose_worker_died_during_the_provider_call_waits_for_staff(
+    django_capture_on_commit_callbacks, postmark_accepts
+):
+    message = _left_sending_by_a_dead_worker(provider_called=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.sweep_outbox.apply()
+
+    message.refresh_from_db()
+    assert message.status == Status.INTERRUPTED
+    assert "durante la llamada al proveedor" in message.last_error
+    assert postmark_accepts == []
+
+
+@pytest.mark.django_db
+def test_a_message_being_sent_by_a_live_worker_is_left_alone(
+    django_capture_on_commit_callbacks, postmark_accepts
+):
+
+    message = queue_email(to="ana@example.com", idempotency_key="alive", subject="H", text="H")
+    services.outbox.claim_message(message_id=message.pk)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.sweep_outbox.apply()
+
+    message.refresh_from_db()
+    assert message.status == Status.SENDING

@@ -145,6 +145,26 @@ def test_an_event_left_processing_by_a_dead_worker_is_taken_back_after_its_lease
     assert (event.status, event.attempts) == (Status.PROCESSED, 2)
 
 
+def test_an_event_whose_worker_died_is_taken_back_at_once_not_after_the_lease(calls, clock):
+    from tests.core.test_liveness import dead_holder
+
+    calls.register("generic", "lead.created")
+    event = receive()
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        status=Status.PROCESSING,
+        attempts=1,
+        claimed_at=START,
+        held_by=dead_holder(),
+        next_attempt_at=START + services.PROCESSING_LEASE,
+    )
+
+    clock.shift(timedelta(seconds=30))
+    assert services.events_sweep() == 1
+
+    event.refresh_from_db()
+    assert (event.status, event.attempts) == (Status.PROCESSED, 2)
+
+
 def test_an_event_that_kills_its_worker_on_every_attempt_ends_failed(calls, clock):
     calls.register("generic", "lead.created")
     event = receive()

@@ -194,11 +194,11 @@ def test_a_chunk_lost_with_its_worker_is_handed_out_again_once_and_only_once(
         assert scan_due_reminders() == 1
     assert reminders() == []
 
-    at(due + timedelta(minutes=5), scan_due_reminders)  # still leased to the lost task
+    at(due + timedelta(minutes=2), scan_due_reminders)  # still leased to the lost task
     assert reminders() == []
-    at(due + timedelta(minutes=11), scan_due_reminders)
+    at(due + timedelta(minutes=4), scan_due_reminders)
     delivery_ids = list(ReminderDelivery.objects.values_list("pk", flat=True))
-    at(due + timedelta(minutes=12), deliver_reminders, delivery_ids=delivery_ids)  # a replay
+    at(due + timedelta(minutes=5), deliver_reminders, delivery_ids=delivery_ids)  # a replay
 
     assert [m.channel for m in reminders()] == [Channel.EMAIL, Channel.SMS]
     assert ReminderDelivery.objects.get().status == ReminderDelivery.Status.QUEUED
@@ -401,3 +401,86 @@ def test_the_ai_reminder_text_of_a_webinar_that_moved_is_withdrawn_not_approved(
     draft.refresh_from_db()
     assert draft.status == DraftStatus.WITHDRAWN
     assert not webinar.reminders.get(uses_ai_text=True).approved_body
+
+
+# --- liveness and deadlines: a delivery whose worker died is taken over at once --------
+
+
+def _claimed_by_a_dead_worker(due, django_capture_on_commit_callbacks):
+    """The scan claims the reminder and its chunk task starts, then its worker is killed."""
+    from tests.core.test_liveness import dead_holder
+
+    with time_machine.travel(due, tick=False), django_capture_on_commit_callbacks(execute=False):
+        assert scan_due_reminders() == 1
+    ReminderDelivery.objects.update(held_by=dead_holder())
+
+
+def test_a_10_minute_reminder_whose_worker_died_is_taken_over_and_sent_before_the_start(
+    webinar, lead, at, django_capture_on_commit_callbacks
+):
+    due = START - timedelta(minutes=10)
+    _claimed_by_a_dead_worker(due, django_capture_on_commit_callbacks)
+
+    at(due + timedelta(minutes=1), scan_due_reminders)  # the next scan, a minute later
+
+    delivery = ReminderDelivery.objects.get()
+    assert delivery.status == ReminderDelivery.Status.QUEUED
+    assert delivery.takeovers == 1
+    assert [m.channel for m in reminders()] == [Channel.EMAIL, Channel.SMS]
+
+
+def test_a_reminder_taken_over_after_the_webinar_started_is_skipped_with_the_true_reason(
+    webinar, lead, at, django_capture_on_commit_callbacks
+):
+    due = START - timedelta(minutes=10)
+    _claimed_by_a_dead_worker(due, django_capture_on_commit_callbacks)
+    # The scan takes it over, but its new task only runs once the webinar has begun.
+    with (
+        time_machine.travel(due + timedelta(minutes=1), tick=False),
+        django_capture_on_commit_callbacks(execute=False),
+    ):
+        scan_due_reminders()
+    delivery = ReminderDelivery.objects.get()
+
+    at(START + timedelta(minutes=1), deliver_reminders, delivery_ids=[delivery.pk])
+
+    delivery.refresh_from_db()
+    assert reminders() == []
+    assert delivery.status == ReminderDelivery.Status.SKIPPED
+    assert delivery.detail["reason"] == "el worker se detuvo y el webinar ya había empezado"
+    assert delivery.detail["takeovers"] == 1
+
+
+def test_a_reminder_taken_over_once_the_next_one_is_due_is_skipped_not_sent_on_top_of_it(
+    webinar, lead, at, django_capture_on_commit_callbacks
+):
+    due = START - timedelta(hours=2)
+    _claimed_by_a_dead_worker(due, django_capture_on_commit_callbacks)
+    with (
+        time_machine.travel(due + timedelta(minutes=1), tick=False),
+        django_capture_on_commit_callbacks(execute=False),
+    ):
+        scan_due_reminders()
+    delivery = ReminderDelivery.objects.get()
+
+    at(START - timedelta(minutes=9), deliver_reminders, delivery_ids=[delivery.pk])
+
+    delivery.refresh_from_db()
+    assert reminders() == []
+    assert delivery.detail["reason"] == "el worker se detuvo y ya tocaba el siguiente recordatorio"
+
+
+def test_a_reminder_whose_worker_is_alive_is_not_taken_over(
+    webinar, lead, at, django_capture_on_commit_callbacks
+):
+    from courseops.core import liveness
+
+    due = START - timedelta(minutes=10)
+    with time_machine.travel(due, tick=False), django_capture_on_commit_callbacks(execute=False):
+        scan_due_reminders()
+        ReminderDelivery.objects.update(held_by=liveness.me())
+
+    at(due + timedelta(seconds=30), scan_due_reminders)
+
+    assert ReminderDelivery.objects.get().takeovers == 0
+    assert reminders() == []

@@ -35,9 +35,13 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from courseops.ai import generate
+from courseops.core import liveness
+from courseops.core.routing import reminder_send_options
 from courseops.messaging.services import queue_email, queue_sms
 from courseops.messaging.services.policy import quiet_hours_end
 from courseops.reviews.models import Draft
@@ -48,9 +52,15 @@ from webinars.signals import webinar_push
 
 SCAN_LIMIT = 5000
 CHUNK = 250
-# A chunk whose task never ran (the broker lost it) is handed out again after this.
-CLAIM_LEASE = timedelta(minutes=10)
+# A chunk whose task never started (the broker lost it, or it is still queued) is handed
+# out again after this; a second task for the same rows queues nothing twice (outbox
+# idempotency keys). A chunk whose worker died is handed out at once (liveness).
+CLAIM_LEASE = timedelta(minutes=3)
 SKIP = object()
+WORKER_LOST_STARTED = _lazy("el worker se detuvo y el webinar ya había empezado")
+WORKER_LOST_NEXT_DUE = _lazy("el worker se detuvo y ya tocaba el siguiente recordatorio")
+NO_LONGER_DUE = "no longer due (cancelled, moved or disabled)"
+NEXT_DUE = _lazy("ya tocaba el siguiente recordatorio")
 
 
 def due_pairs(now):
@@ -124,18 +134,29 @@ def scan_due_reminders(*, now=None) -> int:
             ignore_conflicts=True,  # another scan got there first: that pair is theirs
             batch_size=SCAN_LIMIT,
         )
-        ReminderDelivery.objects.filter(
-            status=ReminderDelivery.Status.CLAIMED, created_at__lte=now - CLAIM_LEASE
-        ).update(claim=claim, created_at=now)
-        ids = list(
+        claimed = ReminderDelivery.objects.filter(status=ReminderDelivery.Status.CLAIMED)
+        retake = dict(claim=claim, created_at=now, held_by="", takeovers=F("takeovers") + 1)
+        claimed.filter(held_by="", created_at__lte=now - CLAIM_LEASE).update(**retake)
+        liveness.held_by_gone(claimed, now=now).update(**retake)
+        rows = list(
             ReminderDelivery.objects.filter(
                 claim=claim, status=ReminderDelivery.Status.CLAIMED
-            ).values_list("pk", flat=True)
+            ).values_list("pk", "reminder__offset")
         )
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
-            transaction.on_commit(lambda chunk=chunk: deliver_reminder_chunk.delay(chunk))
-    return len(ids)
+        # Reminders within 2 hours of the start go to the `critical` queue, in their own chunks.
+        by_queue = {}
+        for pk, offset in rows:
+            options = reminder_send_options(offset.total_seconds())
+            by_queue.setdefault(options["queue"], (options, []))[1].append(pk)
+        for options, ids in by_queue.values():
+            for start in range(0, len(ids), CHUNK):
+                chunk = ids[start : start + CHUNK]
+                transaction.on_commit(
+                    lambda chunk=chunk, options=options: deliver_reminder_chunk.apply_async(
+                        args=[chunk], **options
+                    )
+                )
+    return len(rows)
 
 
 def sms_send_at(*, now, registration, webinar):
@@ -166,27 +187,65 @@ def _reminder_context(registration, reminder, webinar):
     return context
 
 
-def _still_wanted(registration, reminder, webinar, now):
+def _still_wanted(registration, reminder, webinar):
     """Re-checked at delivery: things may have changed since the scan claimed it."""
     return (
         webinar.status == Webinar.Status.SCHEDULED
-        and webinar.starts_at > now
         and registration.cancelled_at is None
         and reminder.active
         and reminder.ready
     )
 
 
-def _deliver(delivery, now):
+def deadline(reminder, webinar, next_offsets=None):
+    """Until when `reminder` is worth sending: the start of the webinar, or the moment
+    the next (shorter) active reminder of the schedule is due, whichever comes first."""
+    if next_offsets is not None and reminder.pk in next_offsets:
+        next_offset = next_offsets[reminder.pk]
+    else:
+        next_offset = (
+            Reminder.objects.filter(webinar=webinar, active=True, offset__lt=reminder.offset)
+            .order_by("-offset")
+            .values_list("offset", flat=True)
+            .first()
+        )
+        if next_offsets is not None:
+            next_offsets[reminder.pk] = next_offset
+    return webinar.starts_at - (next_offset or timedelta(0))
+
+
+def _late_reason(delivery, webinar, until):
+    """Why a delivery past its deadline is skipped, truthfully: its worker died (it was
+    taken over) or it simply came too late (a scan that was down)."""
+    started = until >= webinar.starts_at
+    if delivery.takeovers:
+        return gettext(WORKER_LOST_STARTED if started else WORKER_LOST_NEXT_DUE)
+    return NO_LONGER_DUE if started else gettext(NEXT_DUE)
+
+
+def _skip(delivery, reason, **detail):
+    delivery.status = ReminderDelivery.Status.SKIPPED
+    delivery.detail = {"reason": reason, **detail}
+    delivery.save(update_fields=["status", "detail"])
+
+
+def _deliver(delivery, now, next_offsets=None):
     registration, reminder = delivery.registration, delivery.reminder
     webinar = registration.webinar
     if now < webinar.starts_at - reminder.offset:
         delivery.delete()  # moved later since the scan: the scan claims it again when due
         return
-    if not _still_wanted(registration, reminder, webinar, now):
-        delivery.status = ReminderDelivery.Status.SKIPPED
-        delivery.detail = {"reason": "no longer due (cancelled, moved or disabled)"}
-        delivery.save(update_fields=["status", "detail"])
+    if not _still_wanted(registration, reminder, webinar):
+        _skip(delivery, NO_LONGER_DUE)
+        return
+    until = deadline(reminder, webinar, next_offsets)
+    if now >= until:
+        _skip(
+            delivery,
+            _late_reason(delivery, webinar, until),
+            deadline=until.isoformat(),
+            takeovers=delivery.takeovers,
+        )
         return
     key = f"webinars.reminder.{registration.pk}.{reminder.pk}.{delivery.sequence}"
     context = _reminder_context(registration, reminder, webinar)
@@ -232,14 +291,18 @@ def _deliver(delivery, now):
 
 def deliver_reminders(*, delivery_ids, now=None) -> int:
     """Queue the messages of claimed deliveries; returns how many were handled."""
-    now = now or timezone.now()
     handled = 0
-    deliveries = ReminderDelivery.objects.filter(
+    mine = ReminderDelivery.objects.filter(
         pk__in=delivery_ids, status=ReminderDelivery.Status.CLAIMED
-    ).select_related("reminder", "registration__webinar")
+    )
+    # Held by this process from now on: if it dies, the next scan takes them over.
+    mine.update(held_by=liveness.me())
+    deliveries = mine.select_related("reminder", "registration__webinar")
+    next_offsets = {}
     for delivery in deliveries:
         try:
-            _deliver(delivery, now)
+            # The clock of each delivery: a chunk may run past a deadline.
+            _deliver(delivery, now or timezone.now(), next_offsets)
         except ValidationError as exc:  # a bad address: this one is skipped, not the chunk
             ReminderDelivery.objects.filter(pk=delivery.pk).update(
                 status=ReminderDelivery.Status.SKIPPED, detail={"error": " ".join(exc.messages)}

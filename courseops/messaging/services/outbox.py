@@ -21,6 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courseops.audit.services import log_action
+from courseops.core import liveness
+from courseops.core.routing import outbox_send_options
 from courseops.messaging.hooks import Person, address_key, find_person, send_refusal
 from courseops.messaging.models import (
     PENDING,
@@ -64,12 +66,16 @@ class Delivery:
 
     status: str
     retry_at: datetime | None = None
+    category: str = ""  # the message's kind: its queue and priority for the retry
 
 
-def _enqueue_on_commit(message_id):
+def _enqueue_on_commit(message_id, category):
+    """Send it from a worker after commit, on the queue and with the priority of its kind
+    (courseops.core.routing): a sign-in link never waits behind a newsletter."""
     from courseops.messaging.tasks import send_message
 
-    transaction.on_commit(lambda: send_message.delay(message_id))
+    options = outbox_send_options(category)
+    transaction.on_commit(lambda: send_message.apply_async(args=[message_id], **options))
 
 
 class _ContextEncoder(DjangoJSONEncoder):
@@ -273,7 +279,7 @@ def queue_sms(
 def _queue(*, idempotency_key, fields):
     message, created = _create_once(idempotency_key=idempotency_key, fields=fields)
     if created and message.dispatched_at is not None:
-        _enqueue_on_commit(message.pk)
+        _enqueue_on_commit(message.pk, message.category)
     return message
 
 
@@ -318,7 +324,7 @@ def reschedule_message(*, message, send_at, user=None) -> bool:
             data={"send_at": send_at.isoformat()},
         )
         if due:
-            _enqueue_on_commit(message.pk)
+            _enqueue_on_commit(message.pk, message.category)
     return bool(updated)
 
 
@@ -344,7 +350,7 @@ def retry_message(*, message, user=None) -> bool:
             user=user,
             data={"previous_status": message.status, "last_error": message.last_error},
         )
-        _enqueue_on_commit(message.pk)
+        _enqueue_on_commit(message.pk, message.category)
     return bool(updated)
 
 
@@ -358,6 +364,8 @@ def claim_message(*, message_id):
     ).update(
         status=Status.SENDING,
         claimed_at=now,
+        held_by=liveness.me(),
+        provider_called_at=None,
         attempts=F("attempts") + 1,
         updated_at=now,
     )
@@ -415,6 +423,10 @@ def deliver_message(*, message_id, max_attempts, retry_delay) -> Delivery | None
     if verdict.action == DEFER:
         _defer(message, until=verdict.until, reason=verdict.reason)
         return Delivery(Status.QUEUED)
+    # From here on it may have gone out: a worker dying now leaves it for staff to check.
+    OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
+        provider_called_at=timezone.now()
+    )
     try:
         result = _send(message)  # outside any transaction: network I/O
     except SendError as exc:
@@ -474,7 +486,7 @@ def _record_failure(message, exc, *, max_attempts, retry_delay):
         dispatched_at=next_attempt,
         last_error=error,
     )
-    return Delivery(Status.AWAITING_RETRY, retry_at=next_attempt)
+    return Delivery(Status.AWAITING_RETRY, retry_at=next_attempt, category=message.category)
 
 
 def dispatch_due_messages(*, now=None, batch_size=SWEEP_BATCH, max_batches=SWEEP_MAX_BATCHES):
@@ -488,32 +500,64 @@ def dispatch_due_messages(*, now=None, batch_size=SWEEP_BATCH, max_batches=SWEEP
     total = 0
     for _batch in range(max_batches):
         with transaction.atomic():
-            ids = list(
+            rows = list(
                 OutboundMessage.objects.select_for_update(skip_locked=True)
                 .filter(status__in=PENDING, next_attempt_at__lte=now)
                 .filter(lease_expired)
                 .order_by("next_attempt_at")
-                .values_list("pk", flat=True)[:batch_size]
+                .values_list("pk", "category")[:batch_size]
             )
-            if not ids:
+            if not rows:
                 break
+            ids = [message_id for message_id, _category in rows]
             OutboundMessage.objects.filter(pk__in=ids).update(dispatched_at=now)
-            for message_id in ids:
-                _enqueue_on_commit(message_id)
+            for message_id, category in rows:
+                _enqueue_on_commit(message_id, category)
         total += len(ids)
     return total
 
 
 def interrupt_stuck_messages(*, now=None):
-    """Rows left `sending` by a killed worker may or may not have gone out: never resend
-    them blindly, show them to staff as interrupted."""
+    """Take over rows left `sending` by a worker that is gone (courseops.core.liveness).
+
+    A row whose holder died before calling the provider was not sent: it goes back to the
+    queue at once (and is dispatched by the same sweep). One whose holder died during or
+    after the call may or may not have gone out: never resent blindly, it is shown to
+    staff as interrupted. Rows of no known holder (or a holder hung for longer than any
+    send takes) are interrupted after `STUCK_AFTER`, as before. Returns how many rows
+    were taken over or interrupted.
+    """
     now = now or timezone.now()
-    return OutboundMessage.objects.filter(
-        status=Status.SENDING, claimed_at__lte=now - STUCK_AFTER
-    ).update(
+    sending = OutboundMessage.objects.filter(status=Status.SENDING)
+    abandoned = liveness.held_by_gone(sending, now=now)
+    requeued = abandoned.filter(provider_called_at__isnull=True).update(
+        status=Status.QUEUED,
+        attempts=F("attempts") - 1,  # it never reached the provider: not an attempt
+        held_by="",
+        claimed_at=None,
+        next_attempt_at=now,
+        dispatched_at=None,
+        last_error=_("El worker se detuvo antes de llamar al proveedor: se envía de nuevo."),
+        updated_at=now,
+    )
+    interrupted = abandoned.filter(provider_called_at__isnull=False).update(
+        status=Status.INTERRUPTED,
+        last_error=_(
+            "El worker se detuvo durante la llamada al proveedor: puede haberse enviado. "
+            "Revise antes de reenviar."
+        ),
+        updated_at=now,
+    )
+    interrupted += sending.filter(claimed_at__lte=now - STUCK_AFTER).update(
         status=Status.INTERRUPTED,
         last_error=_(
             "Interrumpido durante el envío: puede haberse enviado. Revise antes de reenviar."
         ),
         updated_at=now,
     )
+    if requeued or interrupted:
+        logger.warning(
+            "messaging.sweep.taken_over",
+            extra={"requeued": requeued, "interrupted": interrupted},
+        )
+    return requeued + interrupted

@@ -248,3 +248,29 @@ def test_the_welcome_is_written_in_the_students_language(
     onboard(student, django_capture_on_commit_callbacks)
 
     assert Draft.objects.get().subject == "Welcome aboard, John!"
+
+
+def test_a_step_whose_worker_died_is_taken_over_by_the_next_run_at_once(
+    student, django_capture_on_commit_callbacks
+):
+    from students.onboarding.pipeline import run_onboarding
+    from tests.core.test_liveness import dead_holder
+
+    onboard(student, django_capture_on_commit_callbacks)
+    Student.objects.filter(pk=student.pk).update(status=Student.Status.ONBOARDING)
+    Step.objects.filter(student=student, name__in=["welcome_email", "follow_up"]).update(
+        status=Step.Status.PENDING
+    )
+    # Killed seconds ago: far from the lease, but its process is gone.
+    Step.objects.filter(student=student, name="welcome_email").update(
+        status=Step.Status.RUNNING, started_at=timezone.now(), held_by=dead_holder()
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_onboarding(student_id=student.pk)
+
+    student.refresh_from_db()
+    assert student.status == Student.Status.ACTIVE
+    assert Step.objects.get(student=student, name="welcome_email").attempts == 2
+    assert Draft.objects.count() == 1
+    assert Ticket.objects.count() == 1

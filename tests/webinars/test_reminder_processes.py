@@ -1,0 +1,121 @@
+"""A worker killed (kill -9, its whole process group) while delivering the 10-minute
+reminder: the next scan takes the deliveries over at once and every registrant gets the
+reminder before the webinar starts, exactly once (real worker, embedded defaults)."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.core.test_embedded_processes import ROOT, _embedded_env
+
+
+def _run(env, *args):
+    # A migrate on SQLite takes a minute or two on a busy machine.
+    result = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=400
+    )
+    assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+pytestmark = pytest.mark.processes
+REGISTRANTS = 300
+
+SETUP = f"""
+import django; django.setup()
+from datetime import timedelta
+from django.utils import timezone
+from webinars.models import Registration
+from webinars.services import registration_create, webinar_create, webinar_schedule
+from django.db import transaction
+now = timezone.now()
+with transaction.atomic():
+    webinar = webinar_create(title="IA", description="x", starts_at=now + timedelta(minutes=9),
+                             time_zone="America/Mexico_City", is_public=True, plans=())
+    webinar = webinar_schedule(webinar=webinar)
+    for n in range({REGISTRANTS}):
+        registration_create(webinar=webinar, email=f"p{{n}}@example.com",
+                            source=Registration.Source.API)
+    # Registered yesterday: the 10-minute reminder (due a minute ago) is theirs.
+    Registration.objects.update(created_at=now - timedelta(days=1))
+"""
+SCAN = """
+import django; django.setup()
+from webinars.services import scan_due_reminders
+print(scan_due_reminders())
+"""
+
+
+def _counts(db):
+    with sqlite3.connect(db, timeout=20) as conn:
+        rows = conn.execute(
+            "SELECT status, COUNT(*), SUM(takeovers) FROM webinars_reminderdelivery GROUP BY 1"
+        ).fetchall()
+        emails = conn.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT object_id) FROM messaging_outboundmessage "
+            "WHERE idempotency_key LIKE 'webinars.reminder.%'"
+        ).fetchone()
+    return {status: (count, takeovers) for status, count, takeovers in rows}, emails
+
+
+def _worker(env, log):
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "courseops", "worker", "--concurrency=1"]
+        + ["--loglevel=WARNING"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, killed whole like the issue's
+    )
+
+
+def test_a_10_minute_reminder_survives_its_worker_killed_mid_delivery(tmp_path):
+    env = _embedded_env(tmp_path)
+    db = tmp_path / "db.sqlite3"
+    _run(env, "manage.py", "migrate", "--noinput")
+    _run(env, "-c", SETUP)
+    assert _run(env, "-c", SCAN).stdout.split()[-1] == str(REGISTRANTS)  # chunks enqueued
+
+    log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 (closed below)
+    worker = _worker(env, log)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            counts, _ = _counts(db)
+            if counts.get("queued", (0, 0))[0] > 0:
+                break
+            assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()[-3000:]
+            time.sleep(0.05)
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+        counts, _ = _counts(db)
+        assert counts.get("claimed", (0, 0))[0] > 0, f"the kill came too late: {counts}"
+
+        # The next scan (beat runs it every minute) takes over what the dead worker held,
+        # long before the webinar starts; a restarted worker delivers it.
+        worker = _worker(env, log)
+        _run(env, "-c", SCAN)
+        deadline = time.monotonic() + 180
+        while True:
+            counts, emails = _counts(db)
+            if counts.get("queued", (0, 0))[0] == REGISTRANTS:
+                break
+            assert time.monotonic() < deadline, counts
+            time.sleep(0.5)
+    finally:
+        try:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=30)
+        except ProcessLookupError:
+            pass
+        log.close()
+
+    assert set(counts) == {"queued"}
+    assert counts["queued"][1] > 0  # taken over, and counted
+    assert emails == (REGISTRANTS, REGISTRANTS)  # one reminder each, nobody twice
