@@ -5,18 +5,18 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("messaging", "0006_encrypt_sms_recipient"),
+        ("webinars", "0011_recording_watch_passcode"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="outboundmessage",
+            model_name="reminderdelivery",
             name="held_by",
             field=models.CharField(blank=True, max_length=150, verbose_name="en manos de"),
         ),
         migrations.AddField(
-            model_name="outboundmessage",
-            name="provider_called_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="llamada al proveedor"),
+            model_name="reminderdelivery",
+            name="takeovers",
+            field=models.PositiveSmallIntegerField(default=0, verbose_name="retomado"),
         ),
     ]

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("students", "0007_privacy_search_indexes"),
+        ("students", "0008_plan_requires_payment_and_pending_payment"),
     ]
 
     operations = [

@@ -5,18 +5,18 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("webinars", "0010_privacy_search_indexes"),
+        ("messaging", "0007_outbound_view_sent_credentials"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="reminderdelivery",
+            model_name="outboundmessage",
             name="held_by",
             field=models.CharField(blank=True, max_length=150, verbose_name="en manos de"),
         ),
         migrations.AddField(
-            model_name="reminderdelivery",
-            name="takeovers",
-            field=models.PositiveSmallIntegerField(default=0, verbose_name="retomado"),
+            model_name="outboundmessage",
+            name="provider_called_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="llamada al proveedor"),
         ),
     ]
