@@ -14,3 +14,15 @@ def sms_backend_known(app_configs, **kwargs):
             id="messaging.E001",
         )
     ]
+
+
+@register()
+def email_tls_or_ssl(app_configs, **kwargs):
+    if settings.EMAIL_USE_TLS and settings.EMAIL_USE_SSL:
+        return [
+            Error(
+                "EMAIL_USE_TLS and EMAIL_USE_SSL are both on; set only one (587: TLS, 465: SSL).",
+                id="messaging.E002",
+            )
+        ]
+    return []
