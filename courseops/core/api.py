@@ -176,7 +176,7 @@ _MACHINE_PREFIXES = ("/api/", "/webhooks/")
 def not_found(request, exception=None):
     """JSON for integrations (API and webhooks), Django's page for people."""
     if request.path.startswith(_MACHINE_PREFIXES):
-        return JsonResponse(error_body(_("No existe esta dirección de la API.")), status=404)
+        return JsonResponse(error_body(_("No existe esta dirección.")), status=404)
     return defaults.page_not_found(request, exception)
 
 

@@ -22,7 +22,7 @@ from rest_framework.permissions import DjangoModelPermissions, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from courseops.core.api import invalid, strict_input
+from courseops.core.api import error_body, invalid, strict_input
 from courseops.core.idempotency import IdempotentPost
 from students.intake.services import errors_for_person, register_student
 from students.models import IntakeRecord, OnboardingStep, Student
@@ -194,7 +194,10 @@ class RegistrationView(IdempotentPost, APIView):
             raise invalid(errors)
         student = record.student
         if student is None:  # deleted while we answered: nothing to point at
-            raise exceptions.NotFound(_("El estudiante de este registro ya no existe."))
+            return Response(
+                error_body(_("El estudiante de este registro ya no existe.")),
+                status=status.HTTP_409_CONFLICT,
+            )
         answer = self.created(request, student)
         if record.status == IntakeRecord.Status.DUPLICATE:
             message = _("El email ya está registrado.")

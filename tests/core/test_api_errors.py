@@ -8,8 +8,8 @@ def test_unknown_api_path_answers_json_404_in_the_callers_language(client):
     english = client.get("/api/v1/no-such-thing/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
 
     assert spanish.status_code == english.status_code == 404
-    assert spanish.json() == {"detail": "No existe esta dirección de la API.", "errores": {}}
-    assert english.json() == {"detail": "This API address does not exist.", "errores": {}}
+    assert spanish.json() == {"detail": "No existe esta dirección.", "errores": {}}
+    assert english.json() == {"detail": "This address does not exist.", "errores": {}}
     assert english["Content-Language"] == "en"
 
 
