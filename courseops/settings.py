@@ -321,7 +321,7 @@ REST_FRAMEWORK = {
         "courseops.core.permissions.ModelPermissions",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["courseops.core.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "courseops.core.schema.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
@@ -555,7 +555,22 @@ HELP_INBOX_ADDRESS = env.str("HELP_INBOX_ADDRESS", default="")
 # Messaging (courseops.messaging)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CourseOps <hola@example.com>")
-SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where Django's error emails to ADMINS come from; the sender of every other email is
+# DEFAULT_FROM_EMAIL (or MARKETING_SENDERS).
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+EMAIL_SUBJECT_PREFIX = env.str("EMAIL_SUBJECT_PREFIX", default="[CourseOps] ")
+# The file backend (django.core.mail.backends.filebased.EmailBackend) writes here.
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "emails"))
+# The SMTP backend (django.core.mail.backends.smtp.EmailBackend).
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_SSL_CERTFILE = env.str("EMAIL_SSL_CERTFILE", default="") or None
+EMAIL_SSL_KEYFILE = env.str("EMAIL_SSL_KEYFILE", default="") or None
+EMAIL_USE_LOCALTIME = env.bool("EMAIL_USE_LOCALTIME", default=False)
 ANYMAIL = {
     key: value
     for key, value in {

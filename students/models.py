@@ -229,8 +229,9 @@ class IntakeRecord(models.Model):
         CORRECTED = "corrected", _("Corregido")
 
     source = models.CharField(_("origen"), max_length=20, choices=Student.Source.choices)
-    # The sender's id for this submission (Typeform event id, API Idempotency-Key, CSV
-    # file digest + row): a repeated submission finds its record instead of a new one.
+    # The sender's id for this submission (Typeform event id, CSV file digest + row): a
+    # repeated submission finds its record instead of a new one. (The API's retries are
+    # answered before this, by its Idempotency-Key: courseops.core.idempotency.)
     external_id = models.CharField(max_length=200, blank=True)
     data = models.JSONField(_("datos"), default=dict)
     errors = models.JSONField(_("errores"), default=dict, blank=True)

@@ -26,6 +26,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from courseops.core.parsers import has_nul, nul_error
+
 NON_FIELD_KEYS = ("detail", "non_field_errors", "__all__")
 
 
@@ -43,7 +45,8 @@ def api_language(request) -> str:
 
 
 class ApiLanguageMiddleware:
-    """`/api/` answers (errors included) in the caller's language."""
+    """`/api/` answers (errors included) in the caller's language; a query string with
+    a NUL character is a 400 (as a body with one is: courseops.core.parsers)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -53,7 +56,10 @@ class ApiLanguageMiddleware:
             return self.get_response(request)
         language = api_language(request)
         with translation.override(language):
-            response = self.get_response(request)
+            if any(has_nul(v) for v in request.GET.lists()):
+                response = JsonResponse(error_body(nul_error().detail), status=400)
+            else:
+                response = self.get_response(request)
         response.setdefault("Content-Language", language)
         patch_vary_headers(response, ("Accept-Language",))
         return response
@@ -170,7 +176,7 @@ _MACHINE_PREFIXES = ("/api/", "/webhooks/")
 def not_found(request, exception=None):
     """JSON for integrations (API and webhooks), Django's page for people."""
     if request.path.startswith(_MACHINE_PREFIXES):
-        return JsonResponse(error_body(_("No existe esta dirección de la API.")), status=404)
+        return JsonResponse(error_body(_("No existe esta dirección.")), status=404)
     return defaults.page_not_found(request, exception)
 
 

@@ -3,7 +3,8 @@ summary, the `Idempotency-Key` header on POSTs, and each error it can answer doc
 the one error shape (courseops.core.api) with an example.
 
 Which errors an operation documents follows from the view, as the code decides them:
-401/403 unless anyone may call it, 400 when it reads a body or query parameters, 404 for
+401/403 unless anyone may call it, 400 always (bad input, or a query string with a NUL
+character, refused before any view runs), 404 for
 a path with an id or a cursor-paginated list (DRF answers a bad cursor with 404), 415
 when it reads a body (JSON only), 409/422 for idempotent POSTs, 429 when throttled.
 """
@@ -32,7 +33,7 @@ class ErrorSerializer(serializers.Serializer):
 
 ERRORS = {
     400: (
-        "Invalid input: the body or a query parameter.",
+        "Invalid input: the body or a query parameter (a NUL character anywhere, too).",
         {"detail": "Datos inválidos.", "errores": {"email": ["Este campo no puede estar vacío."]}},
     ),
     401: (
@@ -136,18 +137,13 @@ class AutoSchema(SpectacularAutoSchema):
         codes = set()
         if not (permissions and all(p is AllowAny for p in permissions)):
             codes |= {401, 403}
-        query = [
-            p
-            for p in self._get_parameters()
-            if p.get("in") == "query" and p.get("name") != "cursor"
-        ]
         paginated = (
             self.method == "GET"
             and self._is_list_view()
             and isinstance(self._get_paginator(), CursorPagination)
         )
-        if self._has_body() or query:
-            codes.add(400)
+        # Any request may be refused as malformed (a NUL character in the query string).
+        codes.add(400)
         if "{" in self.path or paginated:
             codes.add(404)
         if self._has_body():

@@ -2,7 +2,8 @@
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -75,7 +76,8 @@ class StudentProgressView(APIView):
 
 
 class SubmissionInput(serializers.Serializer):
-    student_id = serializers.IntegerField(min_value=1)
+    # An unknown student in the body is bad input (400 naming the field), not a 404.
+    student_id = serializers.PrimaryKeyRelatedField(queryset=Student.objects.all())
     text = serializers.CharField(max_length=MAX_TEXT)
 
 
@@ -97,7 +99,7 @@ class AssignmentSubmissions(IdempotentPost, APIView):
         assignment = get_object_or_404(Assignment, pk=pk, active=True)
         data = SubmissionInput(data=request.data)
         data.is_valid(raise_exception=True)
-        student = get_object_or_404(Student, pk=data.validated_data["student_id"])
+        student = data.validated_data["student_id"]
         submission = submit_assignment(
             assignment=assignment,
             student=student,
@@ -112,7 +114,7 @@ class AssignmentSubmissions(IdempotentPost, APIView):
 class QuestionInput(serializers.Serializer):
     text = serializers.CharField(max_length=4000)
     email = serializers.EmailField(required=False)
-    student_id = serializers.IntegerField(required=False, min_value=1)
+    student_id = serializers.PrimaryKeyRelatedField(queryset=Student.objects.all(), required=False)
     language = serializers.ChoiceField(
         choices=Language.choices,
         required=False,
@@ -144,7 +146,10 @@ class Questions(IdempotentPost, generics.ListAPIView):
     serializer_class = QuestionOutput
     pagination_class = NewestFirst
 
-    @extend_schema(summary="List questions")
+    @extend_schema(
+        summary="List questions",
+        parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=Question.Status.values)],
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -158,9 +163,7 @@ class Questions(IdempotentPost, generics.ListAPIView):
     def post(self, request):
         data = QuestionInput(data=request.data)
         data.is_valid(raise_exception=True)
-        student = None
-        if data.validated_data.get("student_id"):
-            student = get_object_or_404(Student, pk=data.validated_data["student_id"])
+        student = data.validated_data.get("student_id")
         question = ask_question(
             text=data.validated_data["text"],
             email=data.validated_data.get("email", ""),

@@ -2,11 +2,15 @@
 API integrations read students and their onboarding from. Views are thin: the service
 validates, dedupes and records."""
 
+from datetime import UTC, datetime, time
+
 from django.urls import path, re_path, reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
@@ -17,7 +21,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from courseops.core.api import invalid, strict_input
+from courseops.core.api import error_body, invalid, strict_input
 from courseops.core.idempotency import IdempotentPost
 from students.intake.services import errors_for_person, register_student
 from students.models import IntakeRecord, OnboardingStep, Student
@@ -142,7 +146,24 @@ class RegistrationView(IdempotentPost, APIView):
             201: RegistrationOutput,
             409: OpenApiResponse(
                 RegistrationConflict,
-                description="The email is already a student's (the answer names them).",
+                description="The email is already a student's (the answer names them), or "
+                "a request with the same Idempotency-Key is still running.",
+                examples=[
+                    OpenApiExample(
+                        "already_registered",
+                        value={
+                            "detail": "El email ya está registrado.",
+                            "errores": {"email": ["El email ya está registrado."]},
+                            "estudiante_id": "42",
+                            "estado": "completado",
+                            "estado_texto": "Completado",
+                            "acceso_plataforma": "https://example.com/portal/entrar/",
+                            "url_estado": "https://example.com/api/v1/students/42/onboarding/",
+                        },
+                        status_codes=["409"],
+                        response_only=True,
+                    )
+                ],
             ),
         },
     )
@@ -161,7 +182,10 @@ class RegistrationView(IdempotentPost, APIView):
             raise invalid(errors)
         student = record.student
         if student is None:  # deleted while we answered: nothing to point at
-            raise exceptions.NotFound(_("El estudiante de este registro ya no existe."))
+            return Response(
+                error_body(_("El estudiante de este registro ya no existe.")),
+                status=status.HTTP_409_CONFLICT,
+            )
         answer = self.created(request, student)
         if record.status == IntakeRecord.Status.DUPLICATE:
             message = _("El email ya está registrado.")
@@ -231,12 +255,23 @@ class NewestFirst(CursorPagination):
 
 
 def _date_param(request, name):
+    """An ISO 8601 date or datetime, as a UTC datetime (PostgreSQL refuses offsets beyond
+    ±15:59 that Python accepts); a date is its midnight in the project's zone."""
     raw = request.query_params.get(name)
     if not raw:
         return None
-    value = parse_datetime(raw) or parse_date(raw)
+    try:
+        value = parse_datetime(raw) or parse_date(raw)
+        if value is not None and not isinstance(value, datetime):
+            value = datetime.combine(value, time.min)
+        if value is not None:
+            if timezone.is_naive(value):
+                value = timezone.make_aware(value)
+            value = value.astimezone(UTC)
+    except (ValueError, OverflowError):
+        value = None
     if value is None:
-        raise exceptions.ValidationError({name: "Use an ISO 8601 date or datetime."})
+        raise exceptions.ValidationError({name: _("Usa una fecha u hora ISO 8601.")})
     return value
 
 

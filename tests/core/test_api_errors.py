@@ -8,8 +8,8 @@ def test_unknown_api_path_answers_json_404_in_the_callers_language(client):
     english = client.get("/api/v1/no-such-thing/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
 
     assert spanish.status_code == english.status_code == 404
-    assert spanish.json() == {"detail": "No existe esta dirección de la API.", "errores": {}}
-    assert english.json() == {"detail": "This API address does not exist.", "errores": {}}
+    assert spanish.json() == {"detail": "No existe esta dirección.", "errores": {}}
+    assert english.json() == {"detail": "This address does not exist.", "errores": {}}
     assert english["Content-Language"] == "en"
 
 
@@ -158,3 +158,33 @@ def test_an_error_is_in_english_when_the_caller_asks(api_client):
 
     assert response.status_code == 405
     assert response.json()["detail"] == 'Method "GET" not allowed.'
+
+
+@pytest.mark.django_db
+def test_a_nul_character_in_a_body_or_a_query_is_a_400_not_a_500(api_client):
+    body = api_client.post("/api/v1/checkout/", {"plan": "\x00"}, format="json")
+    query = api_client.get("/api/v1/leads/", {"source": "a\x00b"})
+
+    assert (body.status_code, query.status_code) == (400, 400)
+    assert "NUL" in body.json()["detail"]
+    assert "NUL" in query.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_a_date_filter_with_an_offset_postgresql_refuses_is_read_not_a_500(api_client):
+    response = api_client.get("/api/v1/students/", {"created_after": "0404-06-01T10:15:31+17:11"})
+    invalid = api_client.get("/api/v1/students/", {"created_after": "2026-13-45"})
+
+    assert response.status_code == 200
+    assert invalid.status_code == 400
+    assert list(invalid.json()["errores"]) == ["created_after"]
+
+
+@pytest.mark.django_db
+def test_an_unknown_student_in_a_questions_body_is_a_400_naming_the_field(api_client):
+    response = api_client.post(
+        "/api/v1/questions/", {"text": "¿Hay grabación?", "student_id": 999999}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()["errores"]) == ["student_id"]

@@ -234,3 +234,10 @@ def test_every_api_view_with_a_post_is_idempotent():
     ]
     assert len(posts) >= 10
     assert [route for route, cls in posts if not issubclass(cls, IdempotentPost)] == []
+
+
+def test_the_hourly_purge_is_declared_for_beat():
+    from courseops.core.schedules import declared
+
+    periodic = declared()["core.purge_idempotency_keys"]
+    assert (periodic.task, periodic.every) == ("core.purge_idempotency_keys", timedelta(hours=1))

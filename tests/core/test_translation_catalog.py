@@ -48,6 +48,7 @@ PUBLIC_SOURCES = (
     "courseops/operations/throttling.py",
     "courseops/core/api.py",
     "courseops/core/idempotency.py",
+    "courseops/core/parsers.py",
     "students/api/",
     "students/onboarding/status.py",
     "marketing/landing/forms.py",

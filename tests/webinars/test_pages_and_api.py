@@ -139,11 +139,14 @@ def test_the_api_answers_bad_input_and_closed_webinars_with_400(api_client, make
     closed = api_client.post(url, {"email": "ok@example.com"}, format="json")
     consent = api_client.post(url, {"email": "ok@example.com", "sms_consent": True}, format="json")
 
+    # The API's one error shape (it was {"email": [...]} and {"detail": ...} here).
     assert invalid.status_code == 400
-    assert "email" in str(invalid.json())
+    assert list(invalid.json()["errores"]) == ["email"]
     assert closed.status_code == 400
-    assert "cerradas" in str(closed.json())
+    assert sorted(closed.json()) == ["detail", "errores"]
+    assert "cerradas" in closed.json()["detail"]
     assert consent.status_code == 400
+    assert list(consent.json()["errores"]) == ["consent_text"]
     assert not Registration.objects.exists()
 
 

@@ -290,3 +290,21 @@ def test_a_promotion_code_is_applied_up_front_instead_of_letting_the_buyer_type_
     assert not any(key.startswith("discounts") for key in plain)
     # Different requests, so different idempotency keys (Stripe would refuse a reuse).
     assert _h1["Idempotency-Key"] != _h2["Idempotency-Key"]
+
+
+def test_a_checkout_retried_with_its_key_after_stripe_was_down_runs_again_then_replays(
+    fake_stripe, plans, api_client
+):
+    """5xx answers are not kept (Stripe's rule): the retry reaches Stripe; the success is
+    kept and replayed without a second session."""
+    fake_stripe.fail_next = [stripe_error(500, "boom", type_="api_error")]
+    key = {"Idempotency-Key": "checkout-ana-1"}
+
+    down = api_client.post("/api/v1/checkout/", {"plan": "basico"}, format="json", headers=key)
+    retry = api_client.post("/api/v1/checkout/", {"plan": "basico"}, format="json", headers=key)
+    replay = api_client.post("/api/v1/checkout/", {"plan": "basico"}, format="json", headers=key)
+
+    assert (down.status_code, retry.status_code, replay.status_code) == (503, 201, 201)
+    assert replay.json() == retry.json()
+    assert replay["Idempotent-Replayed"] == "true"
+    assert len(fake_stripe.requests("/v1/checkout/sessions")) == 2

@@ -66,3 +66,22 @@ def test_a_csv_row_ends_as_an_active_student(materials, django_capture_on_commit
     with django_capture_on_commit_callbacks(execute=True):
         import_students(content=b"email,nombre,plan\nana@example.com,Ana,vip\n")
     assert_fully_onboarded(Student.objects.get())
+
+
+def test_the_onboarding_state_is_completado_once_the_welcome_is_approved_and_sent(
+    api_client, staff_user, materials, django_capture_on_commit_callbacks
+):
+    from courseops.reviews.services import approve_draft
+
+    body = {"email": "eva@example.com", "nombre": "Eva", "plan": "premium"}
+    with django_capture_on_commit_callbacks(execute=True):
+        created = api_client.post("/api/v1/estudiantes/onboarding", body, format="json").json()
+    url = created["url_estado"]
+    assert api_client.get(url).json()["state"] == "esperando_revision"
+
+    draft = Draft.objects.get(kind="welcome_email")
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_draft(draft=draft, user=staff_user)
+
+    english = api_client.get(url, HTTP_ACCEPT_LANGUAGE="en").json()
+    assert (english["state"], english["state_text"]) == ("completado", "Completed")
