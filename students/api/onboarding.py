@@ -69,7 +69,9 @@ RegistrationOutput = inline_serializer(
     "RegistrationCreated",
     {
         "estudiante_id": serializers.CharField(),
-        "estado": serializers.CharField(help_text="pendiente, en_curso, completado, error"),
+        "estado": serializers.CharField(
+            help_text="pendiente, en_curso, completado, error, pendiente_de_pago"
+        ),
         "acceso_plataforma": serializers.URLField(allow_null=True),
         "url_estado": serializers.URLField(),
     },
@@ -86,7 +88,10 @@ RegistrationErrors = inline_serializer(
 
 
 def onboarding_state(student, steps=None) -> str:
-    """The pipeline as one word for integrations: pendiente, en_curso, completado, error."""
+    """The pipeline as one word for integrations: pendiente, en_curso, completado, error,
+    or pendiente_de_pago (a paid plan waiting for its payment: no onboarding yet)."""
+    if student.status == Student.Status.PENDING_PAYMENT:
+        return "pendiente_de_pago"
     if student.status != Student.Status.ONBOARDING:
         return "completado"
     statuses = {s.status for s in (steps if steps is not None else student.onboarding_steps.all())}
