@@ -158,7 +158,7 @@ class IntakeRecordAdmin(ModelAdmin):
                 form.add_error("file", str(exc))
         context = {
             **self.admin_site.each_context(request),
-            "title": _("Importar estudiantes desde CSV"),
+            "title": _("Importar estudiantes desde Excel o CSV"),
             "form": form,
             "report": report,
             "opts": self.model._meta,
@@ -188,8 +188,8 @@ class IntakeCorrectionForm(CorrectionForm, forms.ModelForm):
 
 class ImportForm(forms.Form):
     file = forms.FileField(
-        label=_("Archivo CSV"),
-        help_text=_("UTF-8 o Excel (Latin-1), separado por comas o punto y coma."),
+        label=_("Archivo Excel o CSV"),
+        help_text=_("Excel (.xlsx), o CSV en UTF-8 o Latin-1 separado por comas o punto y coma."),
     )
     source_name = forms.CharField(label=_("Origen (utm_source)"), max_length=100, required=False)
     dry_run = forms.BooleanField(

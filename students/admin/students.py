@@ -316,8 +316,17 @@ def _table(rows, cells):
 
 @admin.register(Plan)
 class PlanAdmin(ModelAdmin):
-    list_display = ["name", "slug", "price", "currency", "student_count", "active", "sort_order"]
-    list_filter = ["active"]
+    list_display = [
+        "name",
+        "slug",
+        "price",
+        "currency",
+        "requires_payment",
+        "student_count",
+        "active",
+        "sort_order",
+    ]
+    list_filter = ["active", "requires_payment"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["materials"]

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from courseops.core.logging import get_logger
+from courseops.operations.throttling import throttled
 from students.billing.client import BillingError
 from students.billing.services import create_checkout_session
 from students.intake.services import register_student
@@ -39,6 +40,7 @@ def plans_page(request):
 
 
 @require_POST
+@throttled("lead_form")  # each click asks Stripe for a session: a public form's limit
 def checkout(request, slug):
     plan = get_object_or_404(offered_plans().exclude(stripe_price_id=""), slug=slug)
     try:
@@ -59,6 +61,7 @@ class FreeRegistrationForm(forms.Form):
 
 
 @require_http_methods(["GET", "POST"])
+@throttled("lead_form")
 def free_registration(request, slug):
     plan = get_object_or_404(offered_plans(), slug=slug)
     if plan.stripe_price_id:

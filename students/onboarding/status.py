@@ -13,12 +13,14 @@ RUNNING = "en_curso"
 AWAITING_REVIEW = "esperando_revision"
 DONE = "completado"
 FAILED = "error"
+PENDING_PAYMENT = "pendiente_de_pago"
 TEXTS = {
     PENDING: _("Pendiente: el alta aún no ha empezado"),
     RUNNING: _("En curso"),
     AWAITING_REVIEW: _("Esperando revisión del email de bienvenida"),
     DONE: _("Completado"),
     FAILED: _("Error: un paso del alta falló"),
+    PENDING_PAYMENT: _("Pendiente de pago: el alta empieza cuando se pague el plan"),
 }
 CODES = tuple(TEXTS)
 
@@ -44,6 +46,9 @@ def onboarding_status(student, steps=None) -> OnboardingStatus:
     """`steps`: the student's onboarding steps when the caller has them already."""
     steps = list(student.onboarding_steps.all()) if steps is None else steps
     statuses = {step.status for step in steps}
+    if student.status == Student.Status.PENDING_PAYMENT:
+        # A paid plan waiting for its payment: no onboarding yet.
+        return OnboardingStatus(PENDING_PAYMENT)
     if student.status == Student.Status.ONBOARDING:
         if OnboardingStep.Status.FAILED in statuses:
             return OnboardingStatus(FAILED)

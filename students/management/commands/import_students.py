@@ -2,11 +2,16 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from students.intake.csv_import import UnreadableFile, import_students
+from students.intake.csv_import import (
+    UnreadableFile,
+    import_students,
+    summary_text,
+    unknown_columns_text,
+)
 
 
 class Command(BaseCommand):
-    help = "Register students from a CSV file (UTF-8 or Excel Latin-1, comma or semicolon)."
+    help = "Register students from a CSV or Excel (.xlsx) file; --dry-run only reports."
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
@@ -28,13 +33,9 @@ class Command(BaseCommand):
             report = import_students(content=content, source_name=source_name, dry_run=dry_run)
         except UnreadableFile as exc:
             raise CommandError(str(exc)) from exc
+        # In the staff's words, as the admin shows it: they read and forward this report.
+        if report.unknown_columns:
+            self.stdout.write(unknown_columns_text(report))
         for problem in report.problems:
-            self.stdout.write(f"row {problem.row}\t{problem.field}\t{problem.error}")
-        prefix = "DRY RUN: " if dry_run else ""
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"{prefix}{report.rows} rows: {report.created} created, "
-                f"{report.duplicates} already students, {report.replayed} already imported, "
-                f"{report.invalid} with errors."
-            )
-        )
+            self.stdout.write(f"{problem.row}\t{problem.field}\t{problem.error}")
+        self.stdout.write(self.style.SUCCESS(summary_text(report)))

@@ -105,3 +105,17 @@ def test_staff_grant_a_paid_plan_by_hand_and_onboarding_starts_audited(
 
 def test_a_forged_payment_link_is_refused(client, paid_premium):
     assert client.get("/pago/plan/forged/").status_code == 400
+
+
+def test_the_api_says_a_paid_plans_registration_waits_for_payment(
+    api_client, paid_premium, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(
+            "/api/v1/estudiantes/onboarding",
+            {"email": "lucia@example.com", "nombre": "Lucía", "plan": "premium"},
+            format="json",
+        )
+
+    assert response.status_code == 201
+    assert response.json()["estado"] == "pendiente_de_pago"

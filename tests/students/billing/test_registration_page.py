@@ -75,3 +75,17 @@ def test_a_free_registration_with_errors_shows_them_and_stores_nothing(client, o
     assert not Student.objects.exists()
     assert client.get("/registro/plan/vip/").status_code == 404
     assert client.get("/registro/plan/premium/").status_code == 404
+
+
+def test_the_pages_buttons_are_limited_per_address_like_every_public_form(
+    client, on_sale, settings
+):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "lead_form": "2/min",
+        },
+    }
+    answers = [client.post("/registro/plan/premium/pagar/").status_code for _ in range(3)]
+    assert answers == [302, 302, 429]

@@ -37,7 +37,7 @@ def test_an_excel_latin1_semicolon_file_imports_the_good_rows_and_reports_the_ba
     report = import_students(content=LATIN1_SEMICOLON, source_name="feria-2026")
 
     assert (report.rows, report.created, report.invalid) == (3, 2, 1)
-    assert [(p.row, p.field) for p in report.problems] == [(3, "plan")]
+    assert [(p.row, p.field) for p in report.problems] == [(3, "Plan")]
     assert "Planes válidos: basico, premium, vip" in report.problems[0].error
     maria = Student.objects.get(full_name="María Muñoz")
     assert (maria.plan.slug, maria.phone, maria.utm_source) == (
@@ -73,8 +73,11 @@ def test_the_command_prints_the_per_row_report(plans, tmp_path, capsys):
     call_command("import_students", str(path), "--source-name", "feria")
 
     out = capsys.readouterr().out
-    assert "row 3\tplan\tPlan desconocido «oro»" in out
-    assert "3 rows: 2 created, 0 already students, 0 already imported, 1 with errors." in out
+    assert "3\tPlan\tPlan desconocido «oro»" in out
+    assert (
+        "3 filas: 2 estudiantes nuevos, 0 ya eran estudiantes (actualizados), "
+        "0 ya importadas antes (sin cambios), 1 rechazadas por errores." in out
+    )
 
 
 def test_the_command_refuses_a_file_without_an_email_column(plans, tmp_path):
