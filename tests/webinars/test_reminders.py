@@ -401,3 +401,24 @@ def test_the_ai_reminder_text_of_a_webinar_that_moved_is_withdrawn_not_approved(
     draft.refresh_from_db()
     assert draft.status == DraftStatus.WITHDRAWN
     assert not webinar.reminders.get(uses_ai_text=True).approved_body
+
+
+def test_an_approved_ai_text_is_not_sent_once_the_webinar_moved_and_a_new_draft_is_asked_for(
+    webinar, lead, staff_user, at
+):
+    from courseops.reviews.models import DraftStatus
+    from webinars.services.webinars import webinar_reschedule
+
+    draft = approve_7d(webinar, staff_user, at)
+    later = START + timedelta(days=2)
+    at(BEFORE + timedelta(days=1), webinar_reschedule, webinar=webinar, starts_at=later)
+
+    at(later - timedelta(days=7), scan_due_reminders)
+
+    assert reminders() == []  # no reminder with the old date
+    draft.refresh_from_db()
+    assert draft.status == DraftStatus.WITHDRAWN
+    assert "cambió de fecha" in draft.last_error
+    assert webinar.reminders.get(uses_ai_text=True).approved_body == ""
+    redraft = Draft.objects.filter(kind="webinar_reminder", status=DraftStatus.PENDING).get()
+    assert redraft.context["starts_at"] == later.isoformat()
