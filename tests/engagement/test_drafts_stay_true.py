@@ -121,3 +121,23 @@ def test_staff_approving_a_stale_nudge_in_the_admin_read_why_it_was_withdrawn(
     assert "Borrador retirado: el estudiante volvió al curso" in page
     assert "Retirado: ya no es cierto" in page
     assert not OutboundMessage.objects.exists()
+
+
+def test_an_at_risk_intervention_is_withdrawn_once_the_student_is_back(student, staff_user):
+    from engagement.models import Intervention
+
+    with time_machine.travel(NOW, tick=False):
+        intervention = Intervention.objects.create(
+            student=student, week="2026-W47", kind="message", score=80
+        )
+    draft = create_draft(
+        kind="at_risk_intervention",
+        target=intervention,
+        subject="¿Te ayudamos?",
+        body="<p>Hace días que no entras</p>",
+        data={"intervention": "message"},
+    )
+    active_at(student, NOW + timedelta(days=1))
+
+    with pytest.raises(DraftWithdrawn, match="después del aviso de riesgo"):
+        approve_draft(draft=draft, user=staff_user)
