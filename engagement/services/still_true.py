@@ -101,3 +101,24 @@ def intervention_still_true(draft):
             "day": formats.date_format(timezone.localtime(last), "SHORT_DATE_FORMAT")
         }
     return ""
+
+
+def feedback_still_true(draft):
+    """Feedback comments on the answer the student gave: not once they changed it."""
+    submission = draft.target
+    if not isinstance(submission, Submission):
+        return ""
+    drafted_on = (draft.context or {}).get("answer")
+    if submission.text and drafted_on is not None and drafted_on != submission.text:
+        return _("el estudiante cambió su entrega después del borrador.")
+    return ""
+
+
+def faq_answer_still_true(draft):
+    """The AI's answer is for a question still waiting for it: not one the team took."""
+    from engagement.models import Question
+
+    question = draft.target
+    if isinstance(question, Question) and question.status == Question.Status.HANDED_OVER:
+        return _("la pregunta pasó al equipo, que la responde directamente.")
+    return ""

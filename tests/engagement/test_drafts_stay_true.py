@@ -141,3 +141,35 @@ def test_an_at_risk_intervention_is_withdrawn_once_the_student_is_back(student, 
 
     with pytest.raises(DraftWithdrawn, match="después del aviso de riesgo"):
         approve_draft(draft=draft, user=staff_user)
+
+
+def test_feedback_on_an_answer_the_student_changed_is_withdrawn(student, plan, staff_user):
+    assignment = Assignment.objects.create(title="Tu primer prompt", plan=plan)
+    submission = Submission.objects.create(
+        assignment=assignment, student=student, submitted_at=NOW, text="Primera versión"
+    )
+    draft = create_draft(
+        kind="assignment_feedback",
+        target=submission,
+        subject="Comentarios",
+        body="<p>Bien</p>",
+        data={"score": 8},
+        context={"answer": "Primera versión"},
+    )
+    Submission.objects.filter(pk=submission.pk).update(text="Segunda versión, mejorada")
+
+    with pytest.raises(DraftWithdrawn, match="cambió su entrega"):
+        approve_draft(draft=draft, user=staff_user)
+
+
+def test_an_ai_answer_to_a_question_the_team_took_over_is_withdrawn(staff_user):
+    from engagement.models import Question
+
+    question = Question.objects.create(
+        email="lucia@example.com", text="¿Puedo cambiar de plan?", channel="portal"
+    )
+    draft = create_draft(kind="faq_answer", target=question, subject="Respuesta", body="<p>Sí</p>")
+    Question.objects.filter(pk=question.pk).update(status=Question.Status.HANDED_OVER)
+
+    with pytest.raises(DraftWithdrawn, match="pasó al equipo"):
+        approve_draft(draft=draft, user=staff_user)
