@@ -75,6 +75,7 @@ def test_a_nudge_waiting_in_the_outbox_is_not_sent_once_the_student_is_back(
     assert message.status == Status.DROPPED
     assert "volvió al curso" in message.last_error
     assert inactive_draft.status == DraftStatus.WITHDRAWN
+    assert Nudge.objects.get().status == Nudge.Status.SKIPPED
 
 
 def test_an_assignment_reminder_is_withdrawn_once_the_task_is_handed_in(student, plan, staff_user):
