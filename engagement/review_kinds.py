@@ -107,7 +107,11 @@ class FaqAnswerKind(ReviewKind):
 
 
 def register():
-    from engagement.services.still_true import intervention_still_true
+    from engagement.services.still_true import (
+        faq_answer_still_true,
+        feedback_still_true,
+        intervention_still_true,
+    )
 
     register_kind(NudgeKind(name="nudge_inactive", label=_("Aviso a estudiante inactivo")))
     register_kind(NudgeKind(name="nudge_pending", label=_("Recordatorio de tarea pendiente")))
@@ -120,6 +124,16 @@ def register():
         )
     )
     register_kind(
-        AssignmentFeedbackKind(name="assignment_feedback", label=_("Corrección de tarea"))
+        AssignmentFeedbackKind(
+            name="assignment_feedback",
+            label=_("Corrección de tarea"),
+            still_true=feedback_still_true,
+        )
     )
-    register_kind(FaqAnswerKind(name="faq_answer", label=_("Respuesta a una pregunta")))
+    register_kind(
+        FaqAnswerKind(
+            name="faq_answer",
+            label=_("Respuesta a una pregunta"),
+            still_true=faq_answer_still_true,
+        )
+    )

@@ -8,12 +8,17 @@ class WebinarsConfig(AppConfig):
     verbose_name = "Webinars"
 
     def ready(self):
+        from courseops.messaging.hooks import register_send_check
         from courseops.reviews.registry import ReviewKind, register_kind
         from courseops.webhooks.registry import register_provider
         from webinars import signals  # noqa: F401  (connects the receivers)
         from webinars.portal import navigation
         from webinars.services.promotion import social_posts_apply
-        from webinars.services.recordings import summary_apply
+        from webinars.services.recordings import (
+            followup_still_true,
+            summary_apply,
+            summary_still_true,
+        )
         from webinars.services.reminders import reminder_text_apply, reminder_text_still_true
         from webinars.services.video import video_apply
 
@@ -31,6 +36,7 @@ class WebinarsConfig(AppConfig):
                 name="webinar_summary",
                 label=_("Resumen ejecutivo de webinar"),
                 apply=summary_apply,
+                still_true=summary_still_true,
                 html=True,
             )
         )
@@ -49,4 +55,5 @@ class WebinarsConfig(AppConfig):
             )
         )
         register_provider("zoom", "webinars.webhooks.ZoomProvider")
+        register_send_check(followup_still_true)
         navigation.register()

@@ -45,6 +45,8 @@ def _register_sign_in_admin():
 
 
 _register_sign_in_admin()
+
+
 class MaskedCredentialsMixin:
     """Shows `masked_fields` (model fields or display methods) with their credentials
     masked (courseops.core.redaction) unless the user holds `VIEW_SENT_CREDENTIALS`.

@@ -58,6 +58,8 @@ def email_webhook_credentials(app_configs, **kwargs):
     """In production a provider without its webhook credential stops the start-up:
     bounces and complaints would be refused and the list would keep mailing them."""
     return _email_webhook_problems() if settings.PRODUCTION else []
+
+
 @register()
 def email_tls_or_ssl(app_configs, **kwargs):
     if settings.EMAIL_USE_TLS and settings.EMAIL_USE_SSL:

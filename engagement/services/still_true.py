@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from courseops.audit.services import log_action
 from engagement.models import (
     Assignment,
     Intervention,
@@ -24,7 +25,6 @@ from engagement.services.nudges import (
     _active_rules,
     _next_milestones,
     eligible,
-    skip_nudge,
 )
 
 
@@ -53,8 +53,18 @@ def nudge_still_true(draft):
 
 
 def nudge_withdrawn(draft, reason):
-    if isinstance(draft.target, Nudge):
-        skip_nudge(draft.target, reason)
+    """The nudge is skipped with the reason, also when its message was already queued:
+    withdrawn at send time, that message never leaves."""
+    nudge = draft.target
+    if not isinstance(nudge, Nudge):
+        return
+    updated = (
+        Nudge.objects.filter(pk=nudge.pk)
+        .exclude(status=Nudge.Status.SKIPPED)
+        .update(status=Nudge.Status.SKIPPED, skipped_reason=reason[:200])
+    )
+    if updated:
+        log_action(nudge, "engagement.nudge.skipped", data={"reason": reason})
 
 
 def _assignment_still_pending(nudge):
@@ -100,4 +110,25 @@ def intervention_still_true(draft):
         return _("el estudiante volvió al curso el %(day)s, después del aviso de riesgo.") % {
             "day": formats.date_format(timezone.localtime(last), "SHORT_DATE_FORMAT")
         }
+    return ""
+
+
+def feedback_still_true(draft):
+    """Feedback comments on the answer the student gave: not once they changed it."""
+    submission = draft.target
+    if not isinstance(submission, Submission):
+        return ""
+    drafted_on = (draft.context or {}).get("answer")
+    if submission.text and drafted_on is not None and drafted_on != submission.text:
+        return _("el estudiante cambió su entrega después del borrador.")
+    return ""
+
+
+def faq_answer_still_true(draft):
+    """The AI's answer is for a question still waiting for it: not one the team took."""
+    from engagement.models import Question
+
+    question = draft.target
+    if isinstance(question, Question) and question.status == Question.Status.HANDED_OVER:
+        return _("la pregunta pasó al equipo, que la responde directamente.")
     return ""

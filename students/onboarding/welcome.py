@@ -55,11 +55,30 @@ class WelcomeEmailKind(EmailReviewKind):
             raise ApplyError(" ".join(exc.messages), permanent=True) from exc
 
 
+def welcome_still_true(draft):
+    """The welcome names the student's plan and opens their access: not once the access
+    ended, nor for a plan they no longer have."""
+    student = draft.target
+    if not isinstance(student, Student):
+        return ""
+    if student.status == Student.Status.INACTIVE:
+        return _("el alumno ya no tiene acceso.")
+    drafted_plan = (draft.context or {}).get("plan")
+    current_plan = student.plan.name if student.plan_id else ""
+    if drafted_plan and drafted_plan != current_plan:
+        return _("el plan del alumno cambió (ahora %(plan)s): pide un borrador nuevo.") % {
+            "plan": current_plan or "—"
+        }
+    return ""
+
+
 def register():
     """Called from `StudentsConfig.ready()`."""
     from courseops.reviews.registry import register_kind
 
-    return register_kind(WelcomeEmailKind(name=KIND, label=_("Correo de bienvenida")))
+    return register_kind(
+        WelcomeEmailKind(name=KIND, label=_("Correo de bienvenida"), still_true=welcome_still_true)
+    )
 
 
 def welcome_drafts(student):

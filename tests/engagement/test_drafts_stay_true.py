@@ -75,6 +75,7 @@ def test_a_nudge_waiting_in_the_outbox_is_not_sent_once_the_student_is_back(
     assert message.status == Status.DROPPED
     assert "volvió al curso" in message.last_error
     assert inactive_draft.status == DraftStatus.WITHDRAWN
+    assert Nudge.objects.get().status == Nudge.Status.SKIPPED
 
 
 def test_an_assignment_reminder_is_withdrawn_once_the_task_is_handed_in(student, plan, staff_user):
@@ -121,3 +122,55 @@ def test_staff_approving_a_stale_nudge_in_the_admin_read_why_it_was_withdrawn(
     assert "Borrador retirado: el estudiante volvió al curso" in page
     assert "Retirado: ya no es cierto" in page
     assert not OutboundMessage.objects.exists()
+
+
+def test_an_at_risk_intervention_is_withdrawn_once_the_student_is_back(student, staff_user):
+    from engagement.models import Intervention
+
+    with time_machine.travel(NOW, tick=False):
+        intervention = Intervention.objects.create(
+            student=student, week="2026-W47", kind="message", score=80
+        )
+    draft = create_draft(
+        kind="at_risk_intervention",
+        target=intervention,
+        subject="¿Te ayudamos?",
+        body="<p>Hace días que no entras</p>",
+        data={"intervention": "message"},
+    )
+    active_at(student, NOW + timedelta(days=1))
+
+    with pytest.raises(DraftWithdrawn, match="después del aviso de riesgo"):
+        approve_draft(draft=draft, user=staff_user)
+
+
+def test_feedback_on_an_answer_the_student_changed_is_withdrawn(student, plan, staff_user):
+    assignment = Assignment.objects.create(title="Tu primer prompt", plan=plan)
+    submission = Submission.objects.create(
+        assignment=assignment, student=student, submitted_at=NOW, text="Primera versión"
+    )
+    draft = create_draft(
+        kind="assignment_feedback",
+        target=submission,
+        subject="Comentarios",
+        body="<p>Bien</p>",
+        data={"score": 8},
+        context={"answer": "Primera versión"},
+    )
+    Submission.objects.filter(pk=submission.pk).update(text="Segunda versión, mejorada")
+
+    with pytest.raises(DraftWithdrawn, match="cambió su entrega"):
+        approve_draft(draft=draft, user=staff_user)
+
+
+def test_an_ai_answer_to_a_question_the_team_took_over_is_withdrawn(staff_user):
+    from engagement.models import Question
+
+    question = Question.objects.create(
+        email="lucia@example.com", text="¿Puedo cambiar de plan?", channel="portal"
+    )
+    draft = create_draft(kind="faq_answer", target=question, subject="Respuesta", body="<p>Sí</p>")
+    Question.objects.filter(pk=question.pk).update(status=Question.Status.HANDED_OVER)
+
+    with pytest.raises(DraftWithdrawn, match="pasó al equipo"):
+        approve_draft(draft=draft, user=staff_user)

@@ -210,3 +210,53 @@ def test_follow_ups_of_a_zoom_recording_carry_its_play_passcode(
     assert "Código de acceso: Xk7#pQ2v" in ana_email.text_body
     assert "Xk7#pQ2v" in ana_email.html_body
     assert "Passcode: Xk7#pQ2v" in tom_email.text_body
+
+
+def test_a_summary_of_a_replaced_transcript_is_withdrawn_not_mailed(
+    finished, staff_user, django_capture_on_commit_callbacks
+):
+    from courseops.reviews.services import DraftWithdrawn
+
+    webinar, _ana, _tom = finished
+    with django_capture_on_commit_callbacks(execute=True):
+        recording_upload(
+            webinar=webinar,
+            file=SimpleUploadedFile("s.srt", SRT.encode()),
+            watch_url="https://youtu.be/demo",
+        )
+    draft = Draft.objects.get(kind="webinar_summary")
+    Recording.objects.filter(webinar=webinar).update(transcript="Otra sesión, otro contenido.")
+
+    with pytest.raises(DraftWithdrawn, match="la transcripción cambió"):
+        approve_draft(draft=draft, user=staff_user)
+
+    assert Draft.objects.get(pk=draft.pk).status == DraftStatus.WITHDRAWN
+    assert not _followups().exists()
+
+
+def test_a_follow_up_waiting_in_the_outbox_is_not_sent_to_a_cancelled_registration(
+    finished, staff_user, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from courseops.messaging.models import Status
+    from courseops.messaging.services.outbox import deliver_message
+
+    webinar, _ana, tom = finished
+    with django_capture_on_commit_callbacks(execute=True):
+        recording_upload(
+            webinar=webinar,
+            file=SimpleUploadedFile("s.srt", SRT.encode()),
+            watch_url="https://youtu.be/demo",
+        )
+    with django_capture_on_commit_callbacks(execute=False):  # queued, not sent yet
+        approve_draft(draft=Draft.objects.get(kind="webinar_summary"), user=staff_user)
+    apply_draft(draft_id=Draft.objects.get(kind="webinar_summary").pk)
+    Registration.objects.filter(pk=tom.pk).update(cancelled_at=timezone.now())
+    message = _followups().get(recipient="tom@example.com")
+
+    deliver_message(message_id=message.pk, max_attempts=3, retry_delay=lambda n: timedelta())
+
+    message.refresh_from_db()
+    assert message.status == Status.DROPPED
+    assert "la inscripción se canceló" in message.last_error

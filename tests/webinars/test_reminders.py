@@ -484,3 +484,24 @@ def test_a_reminder_whose_worker_is_alive_is_not_taken_over(
 
     assert ReminderDelivery.objects.get().takeovers == 0
     assert reminders() == []
+
+
+def test_an_approved_ai_text_is_not_sent_once_the_webinar_moved_and_a_new_draft_is_asked_for(
+    webinar, lead, staff_user, at
+):
+    from courseops.reviews.models import DraftStatus
+    from webinars.services.webinars import webinar_reschedule
+
+    draft = approve_7d(webinar, staff_user, at)
+    later = START + timedelta(days=2)
+    at(BEFORE + timedelta(days=1), webinar_reschedule, webinar=webinar, starts_at=later)
+
+    at(later - timedelta(days=7), scan_due_reminders)
+
+    assert reminders() == []  # no reminder with the old date
+    draft.refresh_from_db()
+    assert draft.status == DraftStatus.WITHDRAWN
+    assert "cambió de fecha" in draft.last_error
+    assert webinar.reminders.get(uses_ai_text=True).approved_body == ""
+    redraft = Draft.objects.filter(kind="webinar_reminder", status=DraftStatus.PENDING).get()
+    assert redraft.context["starts_at"] == later.isoformat()

@@ -3,6 +3,8 @@ on approval, follow-up emails: attendees get the recording and the summary, abse
 "te lo perdiste" with the recording. Each registrant gets one follow-up, ever: the outbox
 key is per registration, whatever draft, retry or attendance change comes later."""
 
+import hashlib
+
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,7 +19,7 @@ from courseops.reviews.registry import ApplyError
 from courseops.reviews.sanitize import clean_email_html, email_text
 from courseops.reviews.services import create_draft
 from webinars.meetings import MeetingError
-from webinars.models import Recording, Webinar
+from webinars.models import Recording, Registration, Webinar
 from webinars.services.attendance import attendance_settle
 from webinars.services.text import local_when, registrant_context
 from webinars.services.transcripts import (
@@ -191,10 +193,47 @@ def summary_draft(*, recording):
         target=recording,
         subject=result.data["subject"],
         body=result.data["summary_html"],
+        # Which transcript the summary tells: its "still true?" check compares it.
+        context={"transcript_sha": _transcript_sha(recording)},
         ai_result=result,
     )
     Recording.objects.filter(pk=recording.pk).update(status=Recording.Status.SUMMARY_PENDING)
     return draft
+
+
+def _transcript_sha(recording):
+    return hashlib.sha256(recording.transcript.encode()).hexdigest()[:16]
+
+
+def summary_still_true(draft):
+    """The follow-ups tell every registrant what the webinar said: not once the webinar
+    was cancelled, nor from a transcript that has been replaced since the draft."""
+    recording = draft.target
+    if not isinstance(recording, Recording):
+        return ""
+    if recording.webinar.status == recording.webinar.Status.CANCELLED:
+        return _("el webinar se canceló.")
+    drafted_from = (draft.context or {}).get("transcript_sha")
+    if drafted_from and drafted_from != _transcript_sha(recording):
+        return _("la transcripción cambió después del borrador: pide un resumen nuevo.")
+    return ""
+
+
+FOLLOWUP_KEY = "webinars.followup."
+
+
+def followup_still_true(message):
+    """The outbox's send check for follow-ups: not sent to a registration cancelled
+    while it waited (an attendance correction does not drop it: the key allows one
+    follow-up per registration, and attendance is settled before they are queued)."""
+    if not message.idempotency_key.startswith(FOLLOWUP_KEY):
+        return ""
+    registration = message.related
+    if not isinstance(registration, Registration):
+        return ""
+    if registration.cancelled_at is not None:
+        return _("la inscripción se canceló.")
+    return ""
 
 
 def _followup(registration, *, recording, summary_html, attended):

@@ -44,8 +44,8 @@ from courseops.core import liveness
 from courseops.core.routing import reminder_send_options
 from courseops.messaging.services import queue_email, queue_sms
 from courseops.messaging.services.policy import quiet_hours_end
-from courseops.reviews.models import Draft
-from courseops.reviews.services import create_draft
+from courseops.reviews.models import Draft, DraftStatus
+from courseops.reviews.services import create_draft, withdraw_if_stale
 from webinars.models import Registration, Reminder, ReminderDelivery, Webinar
 from webinars.services.text import local_when, registrant_context
 from webinars.signals import webinar_push
@@ -229,11 +229,17 @@ def _skip(delivery, reason, **detail):
     delivery.save(update_fields=["status", "detail"])
 
 
-def _deliver(delivery, now, next_offsets=None):
+def _deliver(delivery, now, texts_checked, next_offsets=None):
     registration, reminder = delivery.registration, delivery.reminder
     webinar = registration.webinar
     if now < webinar.starts_at - reminder.offset:
         delivery.delete()  # moved later since the scan: the scan claims it again when due
+        return
+    if reminder.pk not in texts_checked:  # once per reminder and chunk, not per person
+        texts_checked[reminder.pk] = ai_text_still_true(reminder)
+    if not texts_checked[reminder.pk]:
+        # The text is being redrafted: the scan claims the pair again once it is approved.
+        delivery.delete()
         return
     if not _still_wanted(registration, reminder, webinar):
         _skip(delivery, NO_LONGER_DUE)
@@ -298,11 +304,11 @@ def deliver_reminders(*, delivery_ids, now=None) -> int:
     # Held by this process from now on: if it dies, the next scan takes them over.
     mine.update(held_by=liveness.me())
     deliveries = mine.select_related("reminder", "registration__webinar")
-    next_offsets = {}
+    next_offsets, texts_checked = {}, {}
     for delivery in deliveries:
         try:
             # The clock of each delivery: a chunk may run past a deadline.
-            _deliver(delivery, now or timezone.now(), next_offsets)
+            _deliver(delivery, now or timezone.now(), texts_checked, next_offsets)
         except ValidationError as exc:  # a bad address: this one is skipped, not the chunk
             ReminderDelivery.objects.filter(pk=delivery.pk).update(
                 status=ReminderDelivery.Status.SKIPPED, detail={"error": " ".join(exc.messages)}
@@ -316,11 +322,11 @@ def reminder_text_draft(*, webinar):
     reminder = webinar.reminders.filter(uses_ai_text=True, active=True).first()
     if reminder is None or reminder.approved_body:
         return None
-    existing = Draft.objects.filter(
-        kind="webinar_reminder",
-        content_type=ContentType.objects.get_for_model(Reminder),
-        object_id=str(reminder.pk),
-    ).first()
+    existing = (
+        _text_drafts(reminder)
+        .exclude(status__in=(DraftStatus.WITHDRAWN, DraftStatus.REJECTED))
+        .first()
+    )
     if existing is not None:
         return existing
     result = generate(
@@ -364,6 +370,32 @@ def reminder_text_still_true(draft):
             )
         }
     return ""
+
+
+def _text_drafts(reminder):
+    return Draft.objects.filter(
+        kind="webinar_reminder",
+        content_type=ContentType.objects.get_for_model(Reminder),
+        object_id=str(reminder.pk),
+    ).order_by("-pk")
+
+
+def ai_text_still_true(reminder):
+    """At delivery: the approved AI text still speaks of the webinar as it is. If not, its
+    draft is withdrawn, the text taken off the reminder (no reminder goes out with the old
+    date) and a new draft is asked for, for staff to review."""
+    if not reminder.uses_ai_text or not reminder.approved_body:
+        return True
+    draft = _text_drafts(reminder).filter(status=DraftStatus.APPLIED).first()
+    if draft is None or not withdraw_if_stale(draft=draft):
+        return True
+    Reminder.objects.filter(pk=reminder.pk).update(approved_subject="", approved_body="")
+    reminder.approved_subject = reminder.approved_body = ""
+    from webinars.tasks import draft_reminder_text
+
+    webinar_id = reminder.webinar_id
+    transaction.on_commit(lambda: draft_reminder_text.delay(webinar_id))
+    return False
 
 
 def reminder_text_apply(draft, user):
