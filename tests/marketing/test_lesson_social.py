@@ -203,7 +203,7 @@ def test_the_admin_action_drafts_for_the_chosen_lessons_and_the_list_is_constant
         url, {"action": "draft_social_posts", "_selected_action": [lesson.pk]}, follow=True
     )
 
-    assert "1 lecciones con sus borradores de redes en revisión." in response.content.decode()
+    assert "1 lección con sus borradores de redes en revisión." in response.content.decode()
     assert lesson_drafts(lesson).count() == 1
     counts = []
     for extra in (0, 8):
