@@ -179,12 +179,16 @@ class Reminder(models.Model):
     push = models.BooleanField(
         _("notificación push"), default=False, help_text=_("Se emite la señal webinar_push.")
     )
-    # The reminder text is one AI draft per webinar, reviewed, then merged per registrant.
+    # The reminder text is one AI draft per webinar and language of its registrants,
+    # reviewed, then merged per registrant.
     uses_ai_text = models.BooleanField(_("texto redactado con IA"), default=False)
     include_join_link = models.BooleanField(_("incluye el enlace"), default=False)
     active = models.BooleanField(_("activo"), default=True)
     approved_subject = models.CharField(_("asunto aprobado"), max_length=255, blank=True)
     approved_body = models.TextField(_("texto aprobado"), blank=True)
+    # The reviewed text in each other language of the registrants: {"en": {"subject",
+    # "body"}}. approved_subject/body are the webinar's own language.
+    approved_texts = models.JSONField(_("textos aprobados por idioma"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("recordatorio")
@@ -200,6 +204,13 @@ class Reminder(models.Model):
     @property
     def ready(self):
         return not self.uses_ai_text or bool(self.approved_body)
+
+    def approved_text(self, language):
+        """(subject, body) reviewed in `language`, or None while there is none."""
+        if language == self.webinar.language:
+            return (self.approved_subject, self.approved_body) if self.approved_body else None
+        text = self.approved_texts.get(language) or {}
+        return (text.get("subject", ""), text["body"]) if text.get("body") else None
 
 
 def describe_offset(offset):

@@ -88,7 +88,8 @@ def number(value, places=0, language=None):
         return formats.number_format(rounded, places, use_l10n=True, force_grouping=True)
 
 
-def money(amount, currency="", language=None):
-    """An amount with two decimals, rounded half up, and its currency code after it."""
-    text = number(amount, 2, language)
+def money(amount, currency="", language=None, places=2):
+    """An amount with two decimals (`places=0` for JPY and the like), rounded half up, and
+    its currency code after it: "49,50 USD"."""
+    text = number(amount, places, language)
     return f"{text} {currency.upper()}".strip()

@@ -15,7 +15,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Va
 from django.db.models.functions import Coalesce
 
 from engagement.models import NOT_ACTIVITY, ActivityEvent, CompletedLesson, RiskWeights
-from engagement.services.risk import factors_for, with_event_windows
+from engagement.services.risk import factors_for, level_for, with_event_windows
 from students.models import Student
 
 HORIZON = timedelta(days=30)
@@ -63,9 +63,8 @@ def _historical_rows(as_of):
     )  # fmt: skip
 
 
-def run_backtest(*, as_of, top_k=50, seed=1):
-    weights = RiskWeights.current()
-    scored = []
+def _historical_scores(as_of, weights):
+    """(row, factors) of each student enrolled by `as_of`, scored from what was known then."""
     for row in _historical_rows(as_of):
         row.update(
             {
@@ -75,7 +74,32 @@ def run_backtest(*, as_of, top_k=50, seed=1):
                 "progress__quizzes_failed": 0,
             }
         )
-        score = sum(f.points for f in factors_for(row, weights=weights, now=as_of))
+        yield row, factors_for(row, weights=weights, now=as_of)
+
+
+def risk_as_of(as_of):
+    """Each student's risk as it stood at `as_of` (the weekly report's week end), not as
+    it is today: [{"student_id", "score", "level", "reasons"}], highest first."""
+    weights = RiskWeights.current()
+    scored = []
+    for row, factors in _historical_scores(as_of, weights):
+        score = min(100, round(sum(factor.points for factor in factors)))
+        scored.append(
+            {
+                "student_id": row["pk"],
+                "score": score,
+                "level": level_for(score, weights),
+                "reasons": ", ".join(factor.reason for factor in factors),
+            }
+        )
+    return sorted(scored, key=lambda item: -item["score"])
+
+
+def run_backtest(*, as_of, top_k=50, seed=1):
+    weights = RiskWeights.current()
+    scored = []
+    for row, factors in _historical_scores(as_of, weights):
+        score = sum(f.points for f in factors)
         scored.append((score, row["dropped"]))
     if not scored:
         return Backtest(0, 0.0, 0, 0.0, 0.0)

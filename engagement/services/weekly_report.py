@@ -33,10 +33,10 @@ from engagement.models import (
     Nudge,
     Question,
     RiskLevel,
-    RiskScore,
     StudentProgress,
     WeeklyReport,
 )
+from engagement.services.backtest import risk_as_of
 from students.models import Student
 
 WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -124,11 +124,16 @@ def report_figures(start, end):
         .annotate(n=Count("pk"))
         .values_list("kind", "n")
     )
+    # As the week ended, not as today: a report rebuilt later reads the same list.
+    high = [risk for risk in risk_as_of(end) if risk["level"] == RiskLevel.HIGH]
+    names = dict(
+        Student.objects.filter(
+            pk__in=[risk["student_id"] for risk in high[:AT_RISK_LISTED]]
+        ).values_list("pk", "full_name")
+    )
     at_risk = [
-        {"name": risk.student.full_name, "score": risk.score, "reasons": risk.reasons}
-        for risk in RiskScore.objects.filter(level=RiskLevel.HIGH)
-        .select_related("student")
-        .order_by("-score")[:AT_RISK_LISTED]
+        {"name": names[risk["student_id"]], "score": risk["score"], "reasons": risk["reasons"]}
+        for risk in high[:AT_RISK_LISTED]
     ]
     total = enrolled.count()
     return {
@@ -148,7 +153,7 @@ def report_figures(start, end):
         "nudges_sent": nudges["sent"],
         "nudges_came_back": nudges["came_back"],
         "interventions": interventions,
-        "at_risk_high": RiskScore.objects.filter(level=RiskLevel.HIGH).count(),
+        "at_risk_high": len(high),
         "at_risk": at_risk,
         **faq_figures(start, end),
         **content_figures(start, end),
@@ -206,6 +211,22 @@ def _summary_context(week, figures):
     }
 
 
+def weekly_report_pdf(*, week, start, end, figures, summary):
+    """The report's PDF (bytes) from its figures and summary."""
+    html = render_to_string(
+        "engagement/weekly_report.html",
+        {
+            "week": week,
+            "start": start,
+            "end": end - timedelta(days=1),
+            "figures": figures,
+            "summary": summary,
+            "max_daily": max([day["n"] for day in figures["daily_active"]] + [1]),
+        },
+    )
+    return weasyprint.HTML(string=html).write_pdf()
+
+
 def build_weekly_report(*, week, rebuild=False):
     """The report of `week`, built once (again with `rebuild`); the AI call and the PDF
     rendering happen before the row is saved."""
@@ -219,18 +240,7 @@ def build_weekly_report(*, week, rebuild=False):
         requested_by="engagement.weekly_report",
     )  # fmt: skip
     summary = result.data["summary"]
-    html = render_to_string(
-        "engagement/weekly_report.html",
-        {
-            "week": week,
-            "start": start,
-            "end": end - timedelta(days=1),
-            "figures": figures,
-            "summary": summary,
-            "max_daily": max([day["n"] for day in figures["daily_active"]] + [1]),
-        },
-    )
-    pdf = weasyprint.HTML(string=html).write_pdf()
+    pdf = weekly_report_pdf(week=week, start=start, end=end, figures=figures, summary=summary)
     report = report or WeeklyReport(week=week)
     report.starts_at, report.ends_at = start, end
     report.figures, report.summary = figures, summary

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from courseops.core.display import money
 from marketing.models import Campaign, Lead, Segment, Step
 from students.models import Student
 
@@ -72,7 +73,7 @@ class Offer(models.Model):
         amount = (
             f"{self.percent_off.normalize():f} %"
             if self.percent_off is not None
-            else f"{self.amount_off} {self.currency}"
+            else money(self.amount_off, self.currency)
         )
         if self.duration == self.Duration.REPEATING:
             return _("%(amount)s durante %(months)d meses") % {

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courseops.audit.services import log_action
+from courseops.core.display import money
 from courseops.core.logging import get_logger
 from courseops.messaging.models import Category, OutboundMessage
 from courseops.messaging.services import queue_email
@@ -474,7 +475,12 @@ def record_payment_failed(*, invoice: dict) -> OutboundMessage | None:
         context={
             "first_name": student.first_name,
             "plan_name": student.plan.name,
-            "amount": Decimal(invoice.get("amount_due") or 0) / divisor,
+            # Rounded half up in the student's number format ("49,50"), as everywhere.
+            "amount": money(
+                Decimal(invoice.get("amount_due") or 0) / divisor,
+                language=student.language,
+                places=0 if divisor == 1 else 2,
+            ),
             "currency": currency.upper(),
             "attempt": attempt,
             "next_attempt_at": datetime.fromtimestamp(next_attempt, tz=UTC)

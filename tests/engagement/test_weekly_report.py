@@ -32,6 +32,9 @@ def week_of_activity(make_student, plan):
         returning, lapsed, finisher = (make_student(full_name=n) for n in ("Ana", "Bea", "Carla"))
     with time_machine.travel(WEEK_START + timedelta(days=1)):
         make_student(full_name="Nueva Alumna")
+    with time_machine.travel(WEEK_START - timedelta(days=60)):
+        gone = make_student(full_name="Dora")
+    act(gone, WEEK_START - timedelta(days=25))  # 32 days without activity at the week's end
     for student in (returning, lapsed):
         act(student, WEEK_START - timedelta(days=3))
     act(returning, WEEK_START + timedelta(days=2, hours=10))
@@ -80,8 +83,12 @@ def test_the_weekly_pdf_shows_the_weeks_figures_and_is_emailed_once_to_each_staf
     assert [day["n"] for day in figures["daily_active"]] == [0, 0, 1, 0, 1, 0, 0]
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(report.pdf.read())).pages)
     assert "Informe semanal 2026-W47" in text
-    assert "10 días sin actividad" in text
-    assert "2 estudiantes activos de 4 inscritos" in text  # the summary, from the figures
+    # Risk as the week ended: Dora (32 days away then), not Bea's score stored today.
+    assert "En riesgo alto (1)" in text
+    assert "Dora" in text
+    assert "32 días sin actividad" in text
+    assert "10 días sin actividad" not in text
+    assert "2 estudiantes activos de 5 inscritos" in text  # the summary, from the figures
     assert "Llegaron 2 preguntas: el 50,0 % se respondió sin el equipo" in report.summary
     assert figures["median_answer_minutes"] == 3.0
     assert sorted(OutboundMessage.objects.values_list("recipient", flat=True)) == [
@@ -169,3 +176,35 @@ def test_the_offline_summary_says_1_estudiante_activo_and_1_leccion():
     assert "estudiantes" not in spanish.replace("1 estudiante ", "")
     assert "1 active student out of" in english
     assert "1 lesson was completed" in english
+
+
+def test_no_heading_of_the_pdf_is_left_at_a_page_foot_without_its_rows():
+    from engagement.services.weekly_report import weekly_report_pdf
+
+    start = WEEK_START
+    days = [{"day": (start + timedelta(days=n)).date().isoformat(), "n": n % 3} for n in range(7)]
+    figures = (
+        dict.fromkeys(["active", "new", "completed", "lessons_completed", "lessons_published"], 3)
+        | dict.fromkeys(["quiz_attempts", "nudges_sent", "nudges_came_back", "questions"], 3)
+        | {"questions_handed_over": 3, "at_risk_high": 3, "quiz_pass_rate": 66.7}
+    )
+    figures |= {"retention_rate": 50.0, "completion_rate": 25.0, "questions_auto_rate": 50.0}
+    figures |= {"median_answer_minutes": 3.0, "daily_active": days, "interventions": {}}
+    figures["at_risk"] = [
+        {"name": f"Estudiante {n}", "score": 90 - n, "reasons": "32 días sin actividad"}
+        for n in range(3)
+    ]
+
+    # The summary's length moves everything below it; before the CSS break rules, 48 and
+    # 64 words left "En riesgo alto" and its column names alone at the foot of page 1.
+    for words in range(0, 130, 16):
+        pdf = weekly_report_pdf(
+            week="2026-W47", start=start, end=start + timedelta(days=7), figures=figures,
+            summary=" ".join(["palabra"] * words),
+        )  # fmt: skip
+        pages = [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+        for text in pages:
+            if "En riesgo alto" in text:
+                assert "Estudiante 2" in text, words  # the heading and all its rows
+            if "Estudiantes activos por día" in text:
+                assert "11-22" in text, words  # the bars and their days

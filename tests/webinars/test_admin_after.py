@@ -91,7 +91,7 @@ def test_staff_upload_a_transcript_and_the_page_shows_recording_and_summary(
 
     page = client.get(reverse("admin:webinars_webinar_change", args=[webinar.pk]))
     assert "Resumen pendiente de revisión" in page.text
-    draft = Draft.objects.get(kind="webinar_summary")
+    draft = Draft.objects.get(kind="webinar_summary", data__language="es")
     assert reverse("admin:reviews_draft_change", args=[draft.pk]) in page.text
     assert "1 asistieron" in page.text
     assert "Importar asistencia (CSV)" in page.text

@@ -48,6 +48,15 @@ def finished(make_webinar):
     return webinar, ana, tom
 
 
+def summary_draft_in(language):
+    return Draft.objects.get(kind="webinar_summary", data__language=language)
+
+
+def approve_summaries(user):
+    for draft in Draft.objects.filter(kind="webinar_summary", status="pending"):
+        approve_draft(draft=draft, user=user)
+
+
 def _followups():
     return OutboundMessage.objects.filter(idempotency_key__startswith="webinars.followup.")
 
@@ -66,7 +75,7 @@ def test_an_uploaded_srt_becomes_a_transcript_and_a_summary_draft(
     assert recording.transcript.startswith("Bienvenidos a agentes de IA.")
     assert recording.transcript_segments[1]["start"] == 5.0
     assert recording.status == Recording.Status.SUMMARY_PENDING
-    draft = Draft.objects.get(kind="webinar_summary")
+    draft = summary_draft_in("es")
     assert draft.subject == "Resumen: Agentes de IA"
     assert "Un agente usa herramientas" in draft.body
     assert summary_draft(recording=recording) == draft  # one draft, not one per run
@@ -96,7 +105,7 @@ def test_approving_the_summary_sends_each_registrant_one_follow_up_in_their_lang
             file=SimpleUploadedFile("sesion.vtt", ("WEBVTT\n\n" + SRT.replace(",", ".")).encode()),
             watch_url="https://youtu.be/demo",
         )
-    draft = Draft.objects.get(kind="webinar_summary")
+    draft = summary_draft_in("es")
 
     with django_capture_on_commit_callbacks(execute=True):
         approve_draft(draft=draft, user=staff_user)
@@ -105,6 +114,8 @@ def test_approving_the_summary_sends_each_registrant_one_follow_up_in_their_lang
     apply_draft(draft_id=draft.pk)  # a redelivered task: the draft is applied, no-op
     Draft.objects.filter(pk=draft.pk).update(status=DraftStatus.APPROVED)
     apply_draft(draft_id=draft.pk)  # the action itself running twice
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_draft(draft=summary_draft_in("en"), user=staff_user)  # Tom's language
 
     mails = {message.recipient: message for message in _followups()}
     assert sorted(mails) == ["ana@example.com", "tom@example.com"]
@@ -137,8 +148,8 @@ def test_without_a_watch_link_the_approval_fails_visibly(
     with django_capture_on_commit_callbacks(execute=True):
         recording_upload(webinar=webinar, file=SimpleUploadedFile("s.srt", SRT.encode()))
     with django_capture_on_commit_callbacks(execute=True):
-        approve_draft(draft=Draft.objects.get(kind="webinar_summary"), user=staff_user)
-    draft = Draft.objects.get(kind="webinar_summary")
+        approve_draft(draft=summary_draft_in("es"), user=staff_user)
+    draft = summary_draft_in("es")
     assert draft.status == DraftStatus.FAILED
     assert "enlace" in draft.last_error
     assert not _followups().exists()
@@ -156,9 +167,9 @@ def test_one_unusable_address_does_not_hold_back_the_other_follow_ups(
             watch_url="https://youtu.be/demo",
         )
     with django_capture_on_commit_callbacks(execute=True):
-        approve_draft(draft=Draft.objects.get(kind="webinar_summary"), user=staff_user)
+        approve_draft(draft=summary_draft_in("es"), user=staff_user)
 
-    assert Draft.objects.get(kind="webinar_summary").status == DraftStatus.APPLIED
+    assert summary_draft_in("es").status == DraftStatus.APPLIED
     assert list(_followups().values_list("recipient", flat=True)) == ["ana@example.com"]
 
 
@@ -173,9 +184,17 @@ def test_an_english_registrant_reads_the_follow_up_in_english(
             watch_url="https://youtu.be/demo",
         )
     with django_capture_on_commit_callbacks(execute=True):
-        approve_draft(draft=Draft.objects.get(kind="webinar_summary"), user=staff_user)
+        approve_draft(draft=summary_draft_in("es"), user=staff_user)
+    # Tom's follow-up waits for the summary reviewed in English: never a Spanish one.
+    assert not _followups().filter(recipient=tom.email).exists()
+    english = summary_draft_in("en")
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_draft(draft=english, user=staff_user)
 
     message = _followups().get(recipient=tom.email)
+    assert "What was said, in the session's own words" in message.text_body
+    assert "Lo que se dijo" not in message.text_body
+    assert _followups().get(recipient="ana@example.com").text_body.count("Lo que se dijo") == 1
     assert message.subject == "You missed it: the recording of Agentes de IA"
     assert message.text_body.startswith("Tom, you missed it (but not entirely).")
     assert "We missed you at Agentes de IA (" in message.text_body
@@ -202,7 +221,7 @@ def test_follow_ups_of_a_zoom_recording_carry_its_play_passcode(
     with django_capture_on_commit_callbacks(execute=True):
         recording_upload(webinar=webinar, file=SimpleUploadedFile("s.srt", SRT.encode()))
     with django_capture_on_commit_callbacks(execute=True):
-        approve_draft(draft=Draft.objects.get(kind="webinar_summary"), user=staff_user)
+        approve_summaries(staff_user)
 
     ana_email = _followups().get(recipient="ana@example.com")
     tom_email = _followups().get(recipient="tom@example.com")

@@ -392,7 +392,7 @@ def test_the_ai_reminder_text_of_a_webinar_that_moved_is_withdrawn_not_approved(
     from webinars.services import reminder_text_draft
     from webinars.services.webinars import webinar_reschedule
 
-    draft = at(BEFORE, reminder_text_draft, webinar=webinar)
+    (draft,) = at(BEFORE, reminder_text_draft, webinar=webinar)
     at(BEFORE, webinar_reschedule, webinar=webinar, starts_at=START + timedelta(days=2))
 
     with pytest.raises(DraftWithdrawn, match="cambió de fecha"):
@@ -505,3 +505,54 @@ def test_an_approved_ai_text_is_not_sent_once_the_webinar_moved_and_a_new_draft_
     assert webinar.reminders.get(uses_ai_text=True).approved_body == ""
     redraft = Draft.objects.filter(kind="webinar_reminder", status=DraftStatus.PENDING).get()
     assert redraft.context["starts_at"] == later.isoformat()
+
+
+def test_the_ai_reminder_is_drafted_and_reviewed_in_each_registrants_language(
+    webinar, lead, staff_user, at
+):
+    at(
+        BEFORE,
+        registration_create,
+        webinar=webinar,
+        email="john@example.com",
+        name="John Smith",
+        language="en",
+        source=Registration.Source.API,
+    )
+    drafts = {
+        d.data.get("language", "es"): d for d in Draft.objects.filter(kind="webinar_reminder")
+    }
+    assert set(drafts) == {"es", "en"}
+    at(BEFORE, approve_draft, draft=drafts["es"], user=staff_user)
+
+    at(START - timedelta(days=7), scan_due_reminders)
+
+    by_person = {m.recipient: m for m in reminders(Channel.EMAIL)}
+    spanish, english = by_person["lead@example.com"], by_person["john@example.com"]
+    assert spanish.subject == drafts["es"].subject.replace("{nombre}", "Mario")
+    # No English text approved yet: John gets the standard reminder in English, never the
+    # Spanish AI text.
+    assert english.language == "en"
+    assert english.subject.startswith("Reminder: IA para tu negocio")
+    assert drafts["es"].subject.replace("{nombre}", "John") != english.subject
+    assert "Te recordamos" not in english.text_body
+
+
+def test_an_approved_english_text_reaches_english_registrants(webinar, lead, staff_user, at):
+    at(
+        BEFORE,
+        registration_create,
+        webinar=webinar,
+        email="john@example.com",
+        name="John Smith",
+        language="en",
+        source=Registration.Source.API,
+    )
+    for draft in Draft.objects.filter(kind="webinar_reminder"):
+        at(BEFORE, approve_draft, draft=draft, user=staff_user)
+    english_draft = Draft.objects.get(kind="webinar_reminder", data__language="en")
+
+    at(START - timedelta(days=7), scan_due_reminders)
+
+    english = next(m for m in reminders(Channel.EMAIL) if m.recipient == "john@example.com")
+    assert english.subject == english_draft.subject.replace("{nombre}", "John")

@@ -8,6 +8,7 @@ import hashlib
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -172,33 +173,59 @@ def _summary_drafts(recording):
     )
 
 
+def _languages(webinar):
+    """The webinar's language, then its active registrants' other languages."""
+    languages = set(
+        webinar.registrations.filter(cancelled_at__isnull=True)
+        .values_list("language", flat=True)
+        .distinct()
+    )
+    return [webinar.language, *sorted(languages - {webinar.language})]
+
+
+def _draft_language(draft, webinar):
+    return (draft.data or {}).get("language", webinar.language)
+
+
 def summary_draft(*, recording):
-    """One executive-summary draft per recording while one is pending or approved."""
-    existing = _summary_drafts(recording).exclude(status=DraftStatus.REJECTED).first()
-    if existing is not None:
-        return existing
+    """The executive summary drafted once per language of the webinar and its registrants
+    (while one is pending or approved), each reviewed on its own: an English registrant's
+    follow-up never frames a Spanish summary. Returns the webinar language's draft."""
     webinar = recording.webinar
-    result = generate(
-        "webinar_summary",
-        {
-            "title": webinar.title,
-            "description": webinar.description,
-            "transcript": recording.transcript[:TRANSCRIPT_CHARS],
-        },
-        language=webinar.language,
-        requested_by="webinars.summary",
-    )
-    draft = create_draft(
-        kind="webinar_summary",
-        target=recording,
-        subject=result.data["subject"],
-        body=result.data["summary_html"],
-        # Which transcript the summary tells: its "still true?" check compares it.
-        context={"transcript_sha": _transcript_sha(recording)},
-        ai_result=result,
-    )
-    Recording.objects.filter(pk=recording.pk).update(status=Recording.Status.SUMMARY_PENDING)
-    return draft
+    existing = {
+        _draft_language(draft, webinar): draft
+        for draft in _summary_drafts(recording).exclude(
+            status__in=(DraftStatus.REJECTED, DraftStatus.WITHDRAWN)
+        )
+    }
+    created = False
+    for language in _languages(webinar):
+        if language in existing:
+            continue
+        created = True
+        result = generate(
+            "webinar_summary",
+            {
+                "title": webinar.title,
+                "description": webinar.description,
+                "transcript": recording.transcript[:TRANSCRIPT_CHARS],
+            },
+            language=language,
+            requested_by="webinars.summary",
+        )
+        existing[language] = create_draft(
+            kind="webinar_summary",
+            target=recording,
+            subject=result.data["subject"],
+            body=result.data["summary_html"],
+            data={"language": language},
+            # Which transcript the summary tells: its "still true?" check compares it.
+            context={"transcript_sha": _transcript_sha(recording)},
+            ai_result=result,
+        )
+    if created:
+        Recording.objects.filter(pk=recording.pk).update(status=Recording.Status.SUMMARY_PENDING)
+    return existing[webinar.language]
 
 
 def _transcript_sha(recording):
@@ -267,7 +294,21 @@ def summary_apply(draft, user):
     attendance_settle(webinar=webinar, user=user)
     summary_html = clean_email_html(draft.body)
     sent = {"attended": 0, "missed": 0, "skipped": 0}
-    for registration in webinar.registrations.filter(cancelled_at__isnull=True):
+    # This draft's language reaches the registrants who read it; the webinar's own also
+    # those whose language has no summary drafted (they registered after the drafting).
+    language = _draft_language(draft, webinar)
+    registrations = webinar.registrations.filter(cancelled_at__isnull=True)
+    if language == webinar.language:
+        drafted = {
+            _draft_language(other, webinar)
+            for other in _summary_drafts(recording).exclude(status=DraftStatus.REJECTED)
+        }
+        registrations = registrations.filter(
+            Q(language=language) | ~Q(language__in=drafted - {language})
+        )
+    else:
+        registrations = registrations.filter(language=language)
+    for registration in registrations:
         attended = registration.attended is True
         try:
             _followup(
@@ -278,4 +319,9 @@ def summary_apply(draft, user):
             continue
         sent["attended" if attended else "missed"] += 1
     Recording.objects.filter(pk=recording.pk).update(status=Recording.Status.FOLLOWUPS_SENT)
-    log_action(webinar, "webinars.recording.followups_queued", user=user, data=sent)
+    log_action(
+        webinar,
+        "webinars.recording.followups_queued",
+        user=user,
+        data={**sent, "language": language},
+    )

@@ -125,6 +125,11 @@ def registration_create(
         from webinars.tasks import confirm_registration
 
         transaction.on_commit(lambda: confirm_registration.delay(registration.pk))
+        if registration.language != locked.language and locked.status == Webinar.Status.SCHEDULED:
+            from webinars.tasks import draft_reminder_text
+
+            # The first registrant in another language: the AI reminder in theirs too.
+            transaction.on_commit(lambda: draft_reminder_text.delay(locked.pk))
         transaction.on_commit(
             lambda: webinar_registered.send(
                 sender=Registration, registration=registration, webinar=locked

@@ -179,11 +179,15 @@ def _reminder_context(registration, reminder, webinar):
     context = registrant_context(registration, webinar=webinar)
     context["include_link"] = reminder.include_join_link
     context["offset"] = str(reminder)
-    if reminder.uses_ai_text:
-        # The reviewed text is one per webinar; {nombre} is the per-person merge field.
-        context["ai_subject"] = reminder.approved_subject.replace("{nombre}", context["name"])
+    approved = reminder.approved_text(registration.language) if reminder.uses_ai_text else None
+    # Only a text reviewed in the registrant's language: without one they get the standard
+    # reminder in their language, never the AI text in another.
+    if approved is not None:
+        subject, body = approved
+        # {nombre} is the per-person merge field.
+        context["ai_subject"] = subject.replace("{nombre}", context["name"])
         # The body is reviewed HTML; the name comes from a public form: escape it.
-        context["ai_body"] = reminder.approved_body.replace("{nombre}", escape(context["name"]))
+        context["ai_body"] = body.replace("{nombre}", escape(context["name"]))
     return context
 
 
@@ -317,40 +321,57 @@ def deliver_reminders(*, delivery_ids, now=None) -> int:
     return handled
 
 
+def reminder_text_languages(webinar):
+    """The languages the AI reminder text is needed in: the webinar's and its registrants'."""
+    languages = set(
+        webinar.registrations.filter(cancelled_at__isnull=True)
+        .values_list("language", flat=True)
+        .distinct()
+    )
+    return [webinar.language, *sorted(languages - {webinar.language})]
+
+
 def reminder_text_draft(*, webinar):
-    """One AI draft of the AI-text reminder per webinar, for staff to review."""
+    """The AI-text reminder drafted once per language of the webinar and its registrants,
+    each reviewed on its own (an English registrant never gets the Spanish text). Returns
+    the drafts."""
     reminder = webinar.reminders.filter(uses_ai_text=True, active=True).first()
-    if reminder is None or reminder.approved_body:
-        return None
-    existing = (
-        _text_drafts(reminder)
-        .exclude(status__in=(DraftStatus.WITHDRAWN, DraftStatus.REJECTED))
-        .first()
+    if reminder is None:
+        return []
+    existing = _text_drafts(reminder).exclude(
+        status__in=(DraftStatus.WITHDRAWN, DraftStatus.REJECTED)
     )
-    if existing is not None:
-        return existing
-    result = generate(
-        "webinar_reminder",
-        {
-            "title": webinar.title,
-            "description": webinar.description,
-            "when": local_when(
-                webinar.starts_at, time_zone=webinar.time_zone, language=webinar.language
-            ),
-            "duration": webinar.duration_minutes,
-        },
-        language=webinar.language,
-        requested_by="webinars.reminder",
-    )
-    return create_draft(
-        kind="webinar_reminder",
-        target=reminder,
-        subject=result.data["subject"],
-        body=result.data["body_html"],
-        # The moment the text speaks of: its "still true?" check compares it.
-        context={"starts_at": webinar.starts_at.isoformat()},
-        ai_result=result,
-    )
+    drafted = {draft.data.get("language", webinar.language) for draft in existing}
+    drafts = []
+    for language in reminder_text_languages(webinar):
+        if language in drafted or reminder.approved_text(language) is not None:
+            continue
+        result = generate(
+            "webinar_reminder",
+            {
+                "title": webinar.title,
+                "description": webinar.description,
+                "when": local_when(
+                    webinar.starts_at, time_zone=webinar.time_zone, language=language
+                ),
+                "duration": webinar.duration_minutes,
+            },
+            language=language,
+            requested_by="webinars.reminder",
+        )
+        drafts.append(
+            create_draft(
+                kind="webinar_reminder",
+                target=reminder,
+                subject=result.data["subject"],
+                body=result.data["body_html"],
+                data={"language": language},
+                # The moment the text speaks of: its "still true?" check compares it.
+                context={"starts_at": webinar.starts_at.isoformat()},
+                ai_result=result,
+            )
+        )
+    return drafts
 
 
 def reminder_text_still_true(draft):
@@ -381,16 +402,20 @@ def _text_drafts(reminder):
 
 
 def ai_text_still_true(reminder):
-    """At delivery: the approved AI text still speaks of the webinar as it is. If not, its
-    draft is withdrawn, the text taken off the reminder (no reminder goes out with the old
-    date) and a new draft is asked for, for staff to review."""
-    if not reminder.uses_ai_text or not reminder.approved_body:
+    """At delivery: the approved AI texts (one per language) still speak of the webinar as
+    it is. If not, their drafts are withdrawn, the texts taken off the reminder (no reminder
+    goes out with the old date) and new drafts are asked for, for staff to review."""
+    if not reminder.uses_ai_text or not (reminder.approved_body or reminder.approved_texts):
         return True
-    draft = _text_drafts(reminder).filter(status=DraftStatus.APPLIED).first()
-    if draft is None or not withdraw_if_stale(draft=draft):
+    applied = _text_drafts(reminder).filter(status=DraftStatus.APPLIED)
+    stale = [draft for draft in applied if withdraw_if_stale(draft=draft)]
+    if not stale:
         return True
-    Reminder.objects.filter(pk=reminder.pk).update(approved_subject="", approved_body="")
+    Reminder.objects.filter(pk=reminder.pk).update(
+        approved_subject="", approved_body="", approved_texts={}
+    )
     reminder.approved_subject = reminder.approved_body = ""
+    reminder.approved_texts = {}
     from webinars.tasks import draft_reminder_text
 
     webinar_id = reminder.webinar_id
@@ -399,10 +424,19 @@ def ai_text_still_true(reminder):
 
 
 def reminder_text_apply(draft, user):
-    """Approving the draft makes its text the reminder's; the scan then sends it."""
-    Reminder.objects.filter(pk=draft.object_id).update(
-        approved_subject=draft.subject, approved_body=draft.body
-    )
+    """Approving a draft makes its text the reminder's in its language; the scan sends it."""
+    reminder = Reminder.objects.select_related("webinar").get(pk=draft.object_id)
+    language = (draft.data or {}).get("language", reminder.webinar.language)
+    if language == reminder.webinar.language:
+        Reminder.objects.filter(pk=reminder.pk).update(
+            approved_subject=draft.subject, approved_body=draft.body
+        )
+    else:
+        texts = {
+            **reminder.approved_texts,
+            language: {"subject": draft.subject, "body": draft.body},
+        }
+        Reminder.objects.filter(pk=reminder.pk).update(approved_texts=texts)
 
 
 def send_test_reminder(*, reminder, user):

@@ -271,7 +271,7 @@ def test_a_failed_payment_sends_one_dunning_email_per_attempt_with_a_portal_link
     assert "https://billing.stripe.com/p/session/test_1" in message.text_body
     assert "https://billing.stripe.com/p/session/test_1" in message.html_body
     assert "https://ops.example.com/pago/portal/" in message.text_body  # a fresh one later
-    assert "29" in message.text_body
+    assert "29,00 USD" in message.text_body  # money as everywhere: two decimals, half up
     assert "USD" in message.text_body
     [(params, headers)] = fake_stripe.requests("/v1/billing_portal/sessions")
     assert params["customer"] == "cus_1"
