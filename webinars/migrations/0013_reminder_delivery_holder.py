@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("webinars", "0011_recording_watch_passcode"),
+        ("webinars", "0012_reminder_texts_per_language"),
     ]
 
     operations = [
