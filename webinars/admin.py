@@ -154,23 +154,19 @@ class WebinarAdmin(ModelAdmin):
 
     def _reminder_timeline(self, obj):
         active = obj.registrations.filter(cancelled_at__isnull=True).count()
-        counts = {
-            (row["reminder"], row["status"]): row["n"]
-            for row in ReminderDelivery.objects.filter(reminder__webinar=obj)
+        rows = list(
+            ReminderDelivery.objects.filter(reminder__webinar=obj)
             .values("reminder", "status")
-            .annotate(n=Count("pk"))
-        }
+            .annotate(n=Count("pk"), taken=Count("pk", filter=Q(takeovers__gt=0)))
+        )
+        counts = {(row["reminder"], row["status"]): row["n"] for row in rows}
         # Taken over from a worker that died (and of those, skipped past their deadline,
         # with the reason on the delivery): counted for staff, never hidden in "omitidos".
         taken_over = {}
-        for row in (
-            ReminderDelivery.objects.filter(reminder__webinar=obj, takeovers__gt=0)
-            .values("reminder", "status")
-            .annotate(n=Count("pk"))
-        ):
+        for row in rows:
             total, lost = taken_over.get(row["reminder"], (0, 0))
-            lost += row["n"] if row["status"] == ReminderDelivery.Status.SKIPPED else 0
-            taken_over[row["reminder"]] = (total + row["n"], lost)
+            lost += row["taken"] if row["status"] == ReminderDelivery.Status.SKIPPED else 0
+            taken_over[row["reminder"]] = (total + row["taken"], lost)
         reminders = list(obj.reminders.all())
         # One query for every reminder's failures: the key is
         # webinars.reminder.<registration>.<reminder>.<sequence>.

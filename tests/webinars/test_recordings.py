@@ -243,7 +243,7 @@ def test_a_summary_of_a_replaced_transcript_is_withdrawn_not_mailed(
             file=SimpleUploadedFile("s.srt", SRT.encode()),
             watch_url="https://youtu.be/demo",
         )
-    draft = Draft.objects.get(kind="webinar_summary")
+    draft = summary_draft_in("es")
     Recording.objects.filter(webinar=webinar).update(transcript="Otra sesión, otro contenido.")
 
     with pytest.raises(DraftWithdrawn, match="la transcripción cambió"):
@@ -269,8 +269,8 @@ def test_a_follow_up_waiting_in_the_outbox_is_not_sent_to_a_cancelled_registrati
             watch_url="https://youtu.be/demo",
         )
     with django_capture_on_commit_callbacks(execute=False):  # queued, not sent yet
-        approve_draft(draft=Draft.objects.get(kind="webinar_summary"), user=staff_user)
-    apply_draft(draft_id=Draft.objects.get(kind="webinar_summary").pk)
+        approve_draft(draft=summary_draft_in("en"), user=staff_user)  # Tom reads English
+    apply_draft(draft_id=summary_draft_in("en").pk)
     Registration.objects.filter(pk=tom.pk).update(cancelled_at=timezone.now())
     message = _followups().get(recipient="tom@example.com")
 
