@@ -243,6 +243,11 @@ def test_the_dry_run_lists_who_would_get_what_and_changes_nothing(student, capsy
 
 @pytest.mark.django_db(transaction=True)
 def test_two_scans_at_once_claim_and_draft_each_nudge_once(make_student):
+    # The rule comes from a data migration, which an earlier transactional test (in any
+    # folder, such as the browser tests in tests/core) has flushed away.
+    NudgeRule.objects.get_or_create(
+        name="Inactivo 7 días", defaults={"kind": "inactive", "threshold": 7, "cooldown_days": 7}
+    )
     only_rules("Inactivo 7 días")
     for _ in range(15):
         active_at(make_student(), NOW - timedelta(days=9))
