@@ -76,7 +76,8 @@ def test_metrics_carry_the_domain_gauges_in_prometheus_format(client):
     assert "courseops_ai_cost_today_usd 1.25" in text
     assert "courseops_ai_daily_budget_usd 20.0" in text
     assert 'courseops_incidents_open{check="ai.budget"} 1.0' in text
-    assert 'courseops_celery_queue_depth{queue="celery"}' in text
+    for queue in ("critical", "default", "bulk", "media", "ai"):
+        assert f'courseops_celery_queue_depth{{queue="{queue}"}}' in text
     assert "process_cpu_seconds_total" in text
 
 

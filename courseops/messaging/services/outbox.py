@@ -51,8 +51,12 @@ from courseops.messaging.services.suppression import (
 
 logger = logging.getLogger(__name__)
 
-# A row dispatched to a worker is not re-dispatched by the sweeper before this.
+# A row dispatched to a worker is not re-dispatched by the sweeper before this (its task
+# may wait behind others in its queue; a task lost with a killed worker is sent again
+# after it). The critical queue never has a backlog: its kinds are retried sooner.
 DISPATCH_LEASE = timedelta(minutes=5)
+URGENT_DISPATCH_LEASE = timedelta(minutes=1)
+URGENT_CATEGORIES = (Category.TRANSACTIONAL, Category.BILLING)
 # Longer than any send can take (timeouts are seconds): a row still `sending` after
 # this had its worker killed mid-send.
 STUCK_AFTER = timedelta(minutes=15)
@@ -496,7 +500,11 @@ def dispatch_due_messages(*, now=None, batch_size=SWEEP_BATCH, max_batches=SWEEP
     `dispatched_at`, and the send task claims rows itself anyway.
     """
     now = now or timezone.now()
-    lease_expired = Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=now - DISPATCH_LEASE)
+    lease_expired = (
+        Q(dispatched_at__isnull=True)
+        | Q(dispatched_at__lte=now - DISPATCH_LEASE)
+        | Q(category__in=URGENT_CATEGORIES, dispatched_at__lte=now - URGENT_DISPATCH_LEASE)
+    )
     total = 0
     for _batch in range(max_batches):
         with transaction.atomic():

@@ -20,17 +20,19 @@ from courseops.webhooks.models import WebhookEvent
 def celery_queue_depth():
     from courseops.celery import app
 
-    queue = app.conf.task_default_queue
+    # Every queue by urgency (courseops.core.routing): a backlog in `bulk` is expected, one
+    # in `critical` is an incident.
     with app.connection_for_read() as connection:
         connection.ensure_connection(max_retries=1, timeout=3)
-        try:
-            depth = connection.default_channel.queue_declare(queue=queue, passive=True)
-        except ChannelError as exc:
-            if "NOT_FOUND" not in str(exc):  # kombu's and RabbitMQ's wording alike
-                raise
-            yield (queue,), 0  # no worker declared it yet: nothing was ever queued there
-            return
-        yield (queue,), depth.message_count
+        for queue in app.amqp.queues:
+            try:
+                depth = connection.default_channel.queue_declare(queue=queue, passive=True)
+            except ChannelError as exc:
+                if "NOT_FOUND" not in str(exc):  # kombu's and RabbitMQ's wording alike
+                    raise
+                yield (queue,), 0  # no worker declared it yet: nothing was ever queued there
+                continue
+            yield (queue,), depth.message_count
 
 
 def _counts(queryset, *fields):
