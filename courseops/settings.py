@@ -369,6 +369,10 @@ ALERTS_AI_BUDGET_RATIO = env.float("ALERTS_AI_BUDGET_RATIO", default=0.8)
 # beat saves last_run_at every few minutes, so a schedule is late only past this grace.
 ALERTS_PERIODIC_GRACE_SECONDS = env.int("ALERTS_PERIODIC_GRACE_SECONDS", default=600)
 
+# The KPI dashboard reads figures the task operations.refresh_kpis (every 5 min) caches;
+# older than this, the page says so and queues a refresh.
+KPI_SNAPSHOT_MAX_AGE_MINUTES = env.int("KPI_SNAPSHOT_MAX_AGE_MINUTES", default=15)
+
 # /metrics (Prometheus): a scraper sends `Authorization: Bearer <token>`; staff sessions
 # also see it. Empty: staff only.
 METRICS_BEARER_TOKEN = env_secret("METRICS_BEARER_TOKEN", default="")

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from courseops.operations.kpis.registry import (
     Kpi,
     KpiTable,
+    Rows,
     count_of,
     median_minutes,
     register_kpi,
@@ -20,6 +21,7 @@ from students.models import OnboardingStep, Student
 register_kpi(
     Kpi(
         key="onboarding.new_students",
+        rows=Rows("students.student", "created_at"),
         area="onboarding",
         label=_("Nuevos alumnos"),
         **count_of(Student.objects.all(), "created_at"),
@@ -28,6 +30,7 @@ register_kpi(
 register_kpi(
     Kpi(
         key="onboarding.activation_minutes",
+        rows=Rows("students.student", "created_at"),
         area="onboarding",
         label=_("Mediana del registro al acceso activo"),
         unit="min",
@@ -39,6 +42,7 @@ register_kpi(
 register_kpi(
     Kpi(
         key="onboarding.completion",
+        rows=Rows("students.student", "created_at"),
         area="onboarding",
         label=_("Alta completada"),
         unit="%",
@@ -61,6 +65,7 @@ register_kpi(
 register_kpi(
     Kpi(
         key="subscriptions.churn",
+        rows=Rows("students.subscription", "ended_at"),
         area="subscriptions",
         label=_("Bajas (suscripciones activas al inicio que terminaron)"),
         unit="%",

@@ -11,6 +11,7 @@ from courseops.ai.models import AIUsage
 from courseops.operations.kpis.registry import (
     Kpi,
     KpiTable,
+    Rows,
     register_kpi,
     register_table,
     share_of,
@@ -25,6 +26,7 @@ unedited = Q(body=F("generated_body"), subject=F("generated_subject"))
 register_kpi(
     Kpi(
         key="ai.cost",
+        rows=Rows("ai.aiusage", "created_at"),
         area="ai",
         label=_("Coste de IA"),
         unit="USD",
@@ -35,6 +37,7 @@ register_kpi(
 register_kpi(
     Kpi(
         key="ai.approved_unedited",
+        rows=Rows("reviews.draft", "decided_at"),
         area="ai",
         label=_("Borradores aprobados sin editar"),
         unit="%",
@@ -44,6 +47,7 @@ register_kpi(
 register_kpi(
     Kpi(
         key="ai.approved_edited",
+        rows=Rows("reviews.draft", "decided_at"),
         area="ai",
         label=_("Borradores aprobados con cambios"),
         unit="%",
@@ -53,6 +57,7 @@ register_kpi(
 register_kpi(
     Kpi(
         key="ai.rejected",
+        rows=Rows("reviews.draft", "decided_at"),
         area="ai",
         label=_("Borradores rechazados"),
         unit="%",

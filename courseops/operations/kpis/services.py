@@ -54,6 +54,25 @@ class Row:
         return 100 * (self.value - self.previous) / abs(self.previous)
 
     @property
+    def progress(self):
+        """How far the figure is towards its target, in % capped at 100 (None without a
+        target or a figure). For a ceiling (lower is better) it is target / value: at or
+        under the target is 100 %."""
+        if self.target is None or self.value is None:
+            return None
+        if self.kpi.higher_is_better:
+            share = self.value / self.target if self.target else 1.0
+        else:
+            share = self.target / self.value if self.value > 0 else 1.0
+        return max(0.0, min(100.0, 100 * share))
+
+    def rows_url(self, period, user):
+        """The changelist of the rows behind the figure, for a user who may see it."""
+        if self.kpi.rows is None or not user.has_perm(self.kpi.rows.permission):
+            return ""
+        return self.kpi.rows.url(period.first, period.last)
+
+    @property
     def status(self):
         """ "ok", "miss" (the period misses the target) or "" (no target or no figure)."""
         if self.target is None or self.value is None:

@@ -3,6 +3,8 @@
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpResponse
 
+from courseops.operations.alerts.services import open_incidents_for_dashboard
+from courseops.operations.kpis import snapshot
 from courseops.operations.kpis.registry import registered_tables
 from courseops.operations.kpis.services import (
     PERIODS,
@@ -11,7 +13,6 @@ from courseops.operations.kpis.services import (
     dashboard,
     period_from,
     table_as_csv,
-    tables,
 )
 
 CHART_WIDTH, CHART_HEIGHT = 220, 40
@@ -30,15 +31,26 @@ def chart_points(series):
 
 
 def dashboard_callback(request, context):
-    """Unfold's DASHBOARD_CALLBACK: the admin index (staff only) gets the KPI dashboard;
-    the figures are aggregates, so every staff role sees them."""
+    """Unfold's DASHBOARD_CALLBACK: the admin index (staff only) gets the KPI dashboard
+    from the cached snapshot; the figures are aggregates, so every staff role sees them
+    (a KPI's link to its rows opens only for those allowed to see the list)."""
     period = period_from(request.GET)
-    rows = dashboard(period)
+    figures = snapshot.load(period)
+    rows = figures.rows
     for row in rows:
         row.points = chart_points(row.series)
+        row.link = row.rows_url(period, request.user)
+    if request.user.has_perm("operations.view_incident"):
+        shown, snoozed = open_incidents_for_dashboard()
+        context["alerts"] = {
+            "shown": shown,
+            "snoozed": snoozed,
+            "can_act": request.user.has_perm("operations.acknowledge_incident"),
+        }
     context["kpi"] = {
         "period": period,
-        "areas": by_area(rows, tables(period)),
+        "snapshot": figures,
+        "areas": by_area(rows, figures.tables),
         "missed": [row for row in rows if row.status == "miss"],
         "choices": list(PERIODS),
         "query": request.GET.urlencode(),
