@@ -2,12 +2,13 @@
 minutes, not 24 h; retention +30%)."""
 
 from django.db.models import Q
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from courseops.operations.kpis.registry import (
     Kpi,
     KpiTable,
+    Percent,
     Rows,
     count_of,
     median_minutes,
@@ -86,7 +87,7 @@ register_kpi(
 
 
 def _percent(value):
-    return None if value is None else f"{number_format(round(value, 1), 1)} %"
+    return None if value is None else Percent(value)
 
 
 def cohort_rows(start, end):

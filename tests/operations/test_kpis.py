@@ -179,9 +179,11 @@ def test_csv_export(data, admin_client):
     with time_machine.travel(NOW, tick=False):
         response = admin_client.get("/admin/kpis.csv?dias=7")
     assert response.status_code == 200
-    rows = {row["kpi"]: row for row in csv.DictReader(io.StringIO(response.content.decode()))}
-    assert rows["onboarding.new_students"]["valor"] == "4.00"
-    assert rows["onboarding.new_students"]["anterior"] == "2.00"
+    text = response.content.decode("utf-8-sig")  # Spanish Excel: BOM, ";" and 0,5
+    rows = {row["kpi"]: row for row in csv.DictReader(io.StringIO(text), delimiter=";")}
+    assert rows["onboarding.new_students"]["valor"] == "4"
+    assert rows["onboarding.new_students"]["anterior"] == "2"
+    assert rows["ai.cost"]["valor"] == "0,75"
     assert rows["onboarding.completion"]["estado"] == "miss"
 
 

@@ -22,6 +22,7 @@ from django.apps import apps
 from django.db.models import Avg, Count, DateField, F, Q, Sum
 from django.db.models.functions import TruncDate
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.http import urlencode
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
@@ -93,6 +94,24 @@ class KpiTable:
     label: str
     columns: tuple
     rows: Callable[[datetime, datetime], list[list]]
+
+
+class Percent(float):
+    """A table cell that is a percentage: a number for exports, "45,5 %" on the page."""
+
+    places = 1
+
+    def __str__(self):
+        return f"{number_format(round(self, self.places), self.places)} %"
+
+
+class Amount(float):
+    """A table cell that is an amount with two decimals ("0,50" on the page)."""
+
+    places = 2
+
+    def __str__(self):
+        return number_format(round(self, self.places), self.places)
 
 
 _KPIS: dict[str, Kpi] = {}

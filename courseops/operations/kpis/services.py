@@ -1,8 +1,6 @@
 """The dashboard's figures: each KPI for a period, the previous period, target, status and
 a daily series, in a constant number of queries."""
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -169,56 +167,44 @@ def by_area(rows, tables=()):
     return [(AREAS.get(area, area), *grouped[area]) for area in AREAS if area in grouped]
 
 
-def as_csv(rows, period) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
+KPI_COLUMNS = (
+    "area",
+    "kpi",
+    "label",
+    "desde",
+    "hasta",
+    "valor",
+    "anterior",
+    "tendencia_%",
+    "objetivo",
+    "progreso_%",
+    "estado",
+)
+
+
+def kpi_export_rows(rows, period):
+    """The KPI rows as cells for an export (numbers stay numbers)."""
+    return [
         [
-            "area",
-            "kpi",
-            "label",
-            "desde",
-            "hasta",
-            "valor",
-            "anterior",
-            "tendencia_%",
-            "objetivo",
-            "estado",
+            row.kpi.area,
+            row.kpi.key,
+            str(row.kpi.label),
+            period.first,
+            period.last,
+            _rounded(row.value),
+            _rounded(row.previous),
+            _rounded(row.trend),
+            _rounded(row.target),
+            _rounded(row.progress),
+            row.status,
         ]
-    )
-    for row in rows:
-        writer.writerow(
-            [
-                row.kpi.area,
-                row.kpi.key,
-                str(row.kpi.label),
-                period.first,
-                period.last,
-                _fmt(row.value),
-                _fmt(row.previous),
-                _fmt(row.trend),
-                _fmt(row.target),
-                row.status,
-            ]
-        )
-    return out.getvalue()
+        for row in rows
+    ]
 
 
-def table_as_csv(table: KpiTable, period: Period) -> str:
-    """One dashboard table (cohorts, a breakdown) as its own CSV: its columns differ from
-    the KPI rows'."""
-    start, end = period.bounds()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([str(column) for column in table.columns])
-    for cells in table.rows(start, end):
-        writer.writerow(["" if cell is None else cell for cell in cells])
-    return out.getvalue()
+def _rounded(value):
+    return None if value is None else round(value, 2)
 
 
 def _number(value):
     return None if value is None else float(value)
-
-
-def _fmt(value):
-    return "" if value is None else f"{value:.2f}"
