@@ -13,6 +13,7 @@ from courseops.operations.alerts import services as alert_services
 from courseops.operations.kpis.registry import registered_kpis
 from courseops.operations.models import ApiToken, Incident, KpiTarget
 from courseops.operations.privacy import admin as privacy_admin  # noqa: F401  (registers it)
+from courseops.operations.technical_admin import restrict_technical_models
 from courseops.operations.tokens import scope_choices
 
 
@@ -163,3 +164,7 @@ class KpiTargetAdmin(ModelAdmin):
             user=request.user,
             data={"key": obj.key, "target": obj.target},
         )
+
+
+# Last, once the third-party admins (beat, DRF tokens: earlier in INSTALLED_APPS) exist.
+restrict_technical_models()
