@@ -291,6 +291,8 @@ UNFOLD = {
     "SHOW_HISTORY": True,
     # The KPI dashboard is the admin's landing page (courseops.operations.kpis).
     "DASHBOARD_CALLBACK": "courseops.operations.kpis.views.dashboard_callback",
+    # The review queues with their pending drafts, then every app (courseops.operations).
+    "SIDEBAR": {"show_search": True, "navigation": "courseops.operations.navigation.sidebar"},
 }
 
 # --- Core apps --------------------------------------------------------------------------
