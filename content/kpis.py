@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from content.models import JobStep, Lesson
 from courseops.operations.kpis.registry import (
     Kpi,
+    Rows,
     count_of,
     median_minutes,
     register_kpi,
@@ -17,6 +18,7 @@ published_steps = JobStep.objects.filter(name=JobStep.Name.PUBLISH, status=JobSt
 register_kpi(
     Kpi(
         key="content.published",
+        rows=Rows("content.lesson", "published_at"),
         area="content",
         label=_("Clases publicadas"),
         **count_of(Lesson.objects.filter(published_at__isnull=False), "published_at"),
@@ -25,6 +27,7 @@ register_kpi(
 register_kpi(
     Kpi(
         key="content.materials_coverage",
+        rows=Rows("content.lesson", "created_at"),
         area="content",
         label=_("Clases creadas con materiales publicados"),
         unit="%",
@@ -35,6 +38,7 @@ register_kpi(
 register_kpi(
     Kpi(
         key="content.production_minutes",
+        rows=Rows("content.contentjob", "created_at"),
         area="content",
         label=_("Mediana de producción (clase recibida a materiales publicados)"),
         unit="min",

@@ -387,6 +387,8 @@ UNFOLD = {
     "SHOW_HISTORY": True,
     # The KPI dashboard is the admin's landing page (courseops.operations.kpis).
     "DASHBOARD_CALLBACK": "courseops.operations.kpis.views.dashboard_callback",
+    # The review queues with their pending drafts, then every app (courseops.operations).
+    "SIDEBAR": {"show_search": True, "navigation": "courseops.operations.navigation.sidebar"},
 }
 
 # --- Core apps --------------------------------------------------------------------------
@@ -471,6 +473,10 @@ ALERTS_OUTBOX_FAILURE_MIN_MESSAGES = env.int("ALERTS_OUTBOX_FAILURE_MIN_MESSAGES
 ALERTS_AI_BUDGET_RATIO = env.float("ALERTS_AI_BUDGET_RATIO", default=0.8)
 # beat saves last_run_at every few minutes, so a schedule is late only past this grace.
 ALERTS_PERIODIC_GRACE_SECONDS = env.int("ALERTS_PERIODIC_GRACE_SECONDS", default=600)
+
+# The KPI dashboard reads figures the task operations.refresh_kpis (every 5 min) caches;
+# older than this, the page says so and queues a refresh.
+KPI_SNAPSHOT_MAX_AGE_MINUTES = env.int("KPI_SNAPSHOT_MAX_AGE_MINUTES", default=15)
 
 # /metrics (Prometheus): a scraper sends `Authorization: Bearer <token>`; staff sessions
 # also see it. Empty: staff only.

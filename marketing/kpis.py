@@ -4,7 +4,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from courseops.operations.kpis.registry import Kpi, count_of, register_kpi, share_of, sum_of
+from courseops.operations.kpis.registry import Kpi, Rows, count_of, register_kpi, share_of, sum_of
 from marketing.funnel.models import MarketingCost
 from marketing.funnel.report import paying_leads
 from marketing.models import Lead
@@ -29,6 +29,7 @@ def cac(start, end):
 register_kpi(
     Kpi(
         key="marketing.leads",
+        rows=Rows("marketing.lead", "created_at"),
         area="marketing",
         label=_("Contactos nuevos"),
         **count_of(Lead.objects.all(), "created_at"),
@@ -37,6 +38,7 @@ register_kpi(
 register_kpi(
     Kpi(
         key="marketing.conversion",
+        rows=Rows("marketing.lead", "created_at"),
         area="marketing",
         label=_("Contactos nuevos que son alumnos"),
         unit="%",
@@ -46,6 +48,7 @@ register_kpi(
 register_kpi(
     Kpi(
         key="marketing.revenue",
+        rows=Rows("marketing.lead", "created_at"),
         area="marketing",
         label=_("Ingresos de los contactos nuevos que pagan (precio del plan)"),
         unit="USD",
@@ -56,6 +59,7 @@ register_kpi(
 register_kpi(
     Kpi(
         key="marketing.cac",
+        rows=Rows("marketing.marketingcost", "spent_on"),
         area="marketing",
         label=_("Coste de adquisición por alumno de pago"),
         unit="USD",

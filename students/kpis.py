@@ -5,10 +5,11 @@ from django.db.models import Q
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from courseops.core.display import number
 from courseops.operations.kpis.registry import (
     Kpi,
     KpiTable,
+    Percent,
+    Rows,
     count_of,
     median_minutes,
     register_kpi,
@@ -21,6 +22,7 @@ from students.models import OnboardingStep, Student
 register_kpi(
     Kpi(
         key="onboarding.new_students",
+        rows=Rows("students.student", "created_at"),
         area="onboarding",
         label=_("Nuevos alumnos"),
         **count_of(Student.objects.all(), "created_at"),
@@ -29,6 +31,7 @@ register_kpi(
 register_kpi(
     Kpi(
         key="onboarding.activation_minutes",
+        rows=Rows("students.student", "created_at"),
         area="onboarding",
         label=_("Mediana del registro al acceso activo"),
         unit="min",
@@ -40,6 +43,7 @@ register_kpi(
 register_kpi(
     Kpi(
         key="onboarding.completion",
+        rows=Rows("students.student", "created_at"),
         area="onboarding",
         label=_("Alta completada"),
         unit="%",
@@ -62,6 +66,7 @@ register_kpi(
 register_kpi(
     Kpi(
         key="subscriptions.churn",
+        rows=Rows("students.subscription", "ended_at"),
         area="subscriptions",
         label=_("Bajas (suscripciones activas al inicio que terminaron)"),
         unit="%",
@@ -82,7 +87,7 @@ register_kpi(
 
 
 def _percent(value):
-    return None if value is None else f"{number(value, 1)} %"
+    return None if value is None else Percent(value)
 
 
 def cohort_rows(start, end):

@@ -3,7 +3,7 @@
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
-from courseops.operations.kpis.registry import Kpi, average_of, register_kpi
+from courseops.operations.kpis.registry import Kpi, Rows, average_of, register_kpi
 from surveys.models import Answer, Survey
 from surveys.services import nps
 
@@ -24,6 +24,7 @@ def _nps(start, end):
 register_kpi(
     Kpi(
         key="surveys.webinar_satisfaction",
+        rows=Rows("surveys.answer", "updated_at", (("survey__kind", "webinar"),)),
         area="webinars",
         label=_("Satisfacción con los webinars"),
         unit="/5",
@@ -36,6 +37,7 @@ register_kpi(
 register_kpi(
     Kpi(
         key="surveys.lesson_satisfaction",
+        rows=Rows("surveys.answer", "updated_at", (("survey__kind", "lesson"),)),
         area="content",
         label=_("Satisfacción con las clases"),
         unit="/5",
@@ -43,4 +45,14 @@ register_kpi(
         **average_of(Answer.objects.filter(survey__kind=Survey.Kind.LESSON), "updated_at", "score"),
     )
 )
-register_kpi(Kpi(key="surveys.nps", area="surveys", label="NPS", unit="NPS", target=50, value=_nps))
+register_kpi(
+    Kpi(
+        key="surveys.nps",
+        area="surveys",
+        label="NPS",
+        unit="NPS",
+        target=50,
+        value=_nps,
+        rows=Rows("surveys.answer", "updated_at", (("survey__kind__in", ",".join(NPS_KINDS)),)),
+    )
+)

@@ -3,7 +3,14 @@
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from courseops.operations.kpis.registry import Kpi, count_of, register_kpi, share_of
+from courseops.operations.kpis.registry import (
+    Kpi,
+    Rows,
+    count_of,
+    median_minutes,
+    register_kpi,
+    share_of,
+)
 from students.models import Student
 from webinars.models import Registration, Webinar
 
@@ -12,6 +19,7 @@ registrations = Registration.objects.filter(cancelled_at__isnull=True)
 register_kpi(
     Kpi(
         key="webinars.held",
+        rows=Rows("webinars.webinar", "starts_at", (("status", "finished"),)),
         area="webinars",
         label=_("Webinars celebrados"),
         **count_of(Webinar.objects.filter(status=Webinar.Status.FINISHED), "starts_at"),
@@ -20,6 +28,7 @@ register_kpi(
 register_kpi(
     Kpi(
         key="webinars.attendance",
+        rows=Rows("webinars.webinar", "starts_at", (("status", "finished"),)),
         area="webinars",
         label=_("Asistencia (inscritos que asistieron)"),
         unit="%",
@@ -34,6 +43,7 @@ register_kpi(
 register_kpi(
     Kpi(
         key="webinars.conversion",
+        rows=Rows("webinars.registration", "created_at", (("student__isnull", "True"),)),
         area="webinars",
         label=_("Inscritos no alumnos que se hicieron alumnos"),
         unit="%",
@@ -42,5 +52,17 @@ register_kpi(
             "created_at",
             Q(Exists(Student.objects.filter(email__iexact=OuterRef("email")))),
         ),
+    )
+)
+register_kpi(
+    Kpi(
+        key="webinars.setup_minutes",
+        area="webinars",
+        label=_("Mediana de preparación (webinar creado a enlace e inscripciones abiertas)"),
+        rows=Rows("webinars.webinar", "created_at"),
+        unit="min",
+        higher_is_better=False,
+        target=15,
+        **median_minutes(Webinar.objects.all(), "created_at", "created_at", "scheduled_at"),
     )
 )

@@ -72,6 +72,9 @@ class Webinar(models.Model):
     ics_sequence = models.PositiveIntegerField(_("secuencia del calendario"), default=0)
     # Set once, when attendance is final: absentees are announced (webinar_missed) then.
     attendance_settled_at = models.DateTimeField(_("asistencia cerrada el"), null=True, blank=True)
+    # When the meeting link was ready and registrations opened: creation to here is the
+    # setup time the dashboard reports.
+    scheduled_at = models.DateTimeField(_("programado el"), null=True, blank=True)
     created_at = models.DateTimeField(_("creado"), auto_now_add=True)
     updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
 

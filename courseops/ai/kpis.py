@@ -4,13 +4,15 @@ drafts, overall and by prompt version."""
 from django.apps import apps
 from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When
 from django.db.models.functions import Left, StrIndex
-from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from courseops.ai.models import AIUsage
 from courseops.operations.kpis.registry import (
+    Amount,
     Kpi,
     KpiTable,
+    Percent,
+    Rows,
     register_kpi,
     register_table,
     share_of,
@@ -25,6 +27,7 @@ unedited = Q(body=F("generated_body"), subject=F("generated_subject"))
 register_kpi(
     Kpi(
         key="ai.cost",
+        rows=Rows("ai.aiusage", "created_at"),
         area="ai",
         label=_("Coste de IA"),
         unit="USD",
@@ -35,6 +38,7 @@ register_kpi(
 register_kpi(
     Kpi(
         key="ai.approved_unedited",
+        rows=Rows("reviews.draft", "decided_at"),
         area="ai",
         label=_("Borradores aprobados sin editar"),
         unit="%",
@@ -44,6 +48,7 @@ register_kpi(
 register_kpi(
     Kpi(
         key="ai.approved_edited",
+        rows=Rows("reviews.draft", "decided_at"),
         area="ai",
         label=_("Borradores aprobados con cambios"),
         unit="%",
@@ -53,6 +58,7 @@ register_kpi(
 register_kpi(
     Kpi(
         key="ai.rejected",
+        rows=Rows("reviews.draft", "decided_at"),
         area="ai",
         label=_("Borradores rechazados"),
         unit="%",
@@ -62,12 +68,8 @@ register_kpi(
 )
 
 
-def _number(value, places):
-    return number_format(round(value, places), places)
-
-
 def _percent(part, total):
-    return f"{_number(100 * part / total, 1)} %" if total else None
+    return Percent(100 * part / total) if total else None
 
 
 # The app that asked: every caller passes requested_by="<app label>.<what>" (prompt files
@@ -108,7 +110,7 @@ def cost_by_area(start, end):
     total = sum(area["cost"] for area in areas.values())
     ranked = sorted(areas.items(), key=lambda item: (-item[1]["cost"], item[0]))
     return [
-        [name, area["calls"], _number(area["cost"], 2), _percent(area["cost"], total)]
+        [name, area["calls"], Amount(area["cost"]), _percent(area["cost"], total)]
         for name, area in ranked
     ]
 

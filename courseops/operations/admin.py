@@ -1,14 +1,19 @@
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
 from courseops.audit.services import log_action
 from courseops.core.admin import RecordAdmin
 from courseops.operations import tokens
+from courseops.operations.alerts import services as alert_services
 from courseops.operations.kpis.registry import registered_kpis
 from courseops.operations.models import ApiToken, Incident, KpiTarget
 from courseops.operations.privacy import admin as privacy_admin  # noqa: F401  (registers it)
+from courseops.operations.technical_admin import restrict_technical_models
 from courseops.operations.tokens import scope_choices, token_holder_problem
 
 
@@ -31,18 +36,33 @@ class OpenFilter(admin.SimpleListFilter):
 class IncidentAdmin(RecordAdmin):
     """Incidents open and close themselves from the checks; staff read them here."""
 
-    list_display = ["title", "check_name", "is_open_display", "opened_at", "resolved_at"]
-    list_filter = [OpenFilter, "check_name"]
+    list_display = [
+        "title",
+        "severity",
+        "check_name",
+        "is_open_display",
+        "opened_at",
+        "acknowledged_by",
+        "snoozed_until",
+        "resolved_at",
+    ]
+    list_filter = [OpenFilter, "severity", "check_name"]
+    list_select_related = ["acknowledged_by"]
     search_fields = ["title", "key"]
     show_full_result_count = False
+    actions = ["acknowledge", "snooze_hour", "snooze_day"]
     fields = [
         "title",
+        "severity",
         "detail",
         "check_name",
         "key",
         "opened_at",
         "last_seen_at",
         "resolved_at",
+        "acknowledged_at",
+        "acknowledged_by",
+        "snoozed_until",
         "slack_opened_at",
         "slack_resolved_at",
     ]
@@ -50,6 +70,27 @@ class IncidentAdmin(RecordAdmin):
     @admin.display(description=_("abierta"), boolean=True)
     def is_open_display(self, obj):
         return obj.is_open
+
+    def has_acknowledge_permission(self, request):
+        return request.user.has_perm("operations.acknowledge_incident")
+
+    @admin.action(description=_("Reconocer (me ocupo yo)"), permissions=["acknowledge"])
+    def acknowledge(self, request, queryset):
+        count = alert_services.incidents_acknowledge(incidents=queryset, user=request.user)
+        self.message_user(request, _("%(count)d incidencias reconocidas.") % {"count": count})
+
+    def _snooze(self, request, queryset, hours):
+        until = timezone.now() + timedelta(hours=hours)
+        count = alert_services.incidents_snooze(incidents=queryset, user=request.user, until=until)
+        self.message_user(request, _("%(count)d incidencias pospuestas.") % {"count": count})
+
+    @admin.action(description=_("Posponer 1 hora"), permissions=["acknowledge"])
+    def snooze_hour(self, request, queryset):
+        self._snooze(request, queryset, 1)
+
+    @admin.action(description=_("Posponer 1 día"), permissions=["acknowledge"])
+    def snooze_day(self, request, queryset):
+        self._snooze(request, queryset, 24)
 
 
 class ApiTokenForm(forms.ModelForm):
@@ -129,3 +170,7 @@ class KpiTargetAdmin(ModelAdmin):
             user=request.user,
             data={"key": obj.key, "target": obj.target},
         )
+
+
+# Last, once the third-party admins (beat, DRF tokens: earlier in INSTALLED_APPS) exist.
+restrict_technical_models()

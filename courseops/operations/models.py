@@ -4,6 +4,17 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
+class Severity(models.TextChoices):
+    """How soon a person must look: the order the dashboard lists open incidents in."""
+
+    CRITICAL = "critical", _("Crítica")
+    WARNING = "warning", _("Aviso")
+    INFO = "info", _("Información")
+
+
+SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
 class Incident(models.Model):
     """One stretch of time during which an alert check saw a problem.
 
@@ -21,11 +32,25 @@ class Incident(models.Model):
     resolved_at = models.DateTimeField(_("resuelta"), null=True, blank=True)
     slack_opened_at = models.DateTimeField(_("aviso a Slack"), null=True, blank=True)
     slack_resolved_at = models.DateTimeField(_("resolución a Slack"), null=True, blank=True)
+    severity = models.CharField(
+        _("gravedad"), max_length=10, choices=Severity.choices, default=Severity.WARNING
+    )
+    acknowledged_at = models.DateTimeField(_("reconocida el"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reconocida por"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    snoozed_until = models.DateTimeField(_("pospuesta hasta"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("incidencia")
         verbose_name_plural = _("incidencias")
         ordering = ["-opened_at", "-id"]
+        permissions = [("acknowledge_incident", _("Puede reconocer y posponer incidencias"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["check_name", "key"],
@@ -47,6 +72,9 @@ class Incident(models.Model):
     @property
     def is_open(self):
         return self.resolved_at is None
+
+    def is_snoozed(self, now):
+        return self.snoozed_until is not None and self.snoozed_until > now
 
 
 class ApiToken(models.Model):

@@ -11,6 +11,13 @@ declare(
         "y avisa al equipo (correo y Slack) una vez por incidencia.",
     ),
     Periodic(
+        name="operations.refresh_kpis",
+        task="operations.refresh_kpis",
+        every=timedelta(minutes=5),
+        description="Recalcula las cifras del panel de indicadores (7, 30, 90 y 365 días) "
+        "y las guarda en la caché: el panel se abre sin calcularlas.",
+    ),
+    Periodic(
         name="operations.backup",
         task="operations.backup",
         crontab={"minute": "30", "hour": "3"},

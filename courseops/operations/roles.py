@@ -40,7 +40,8 @@ ROLES = {
             "marketing": READ,
             "audit": READ,
             "ai": READ,
-            "operations": READ,
+            # Support is on call: it takes (acknowledges) and snoozes incidents.
+            "operations": ("view", "acknowledge"),
             "surveys": READ,
         },
         "review_kinds": ["welcome_email", "webinar_*", "faq_*", "question_*", "at_risk_*"],

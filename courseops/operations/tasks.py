@@ -24,6 +24,17 @@ def notify_incident(incident_id, event):
     notify.notify_incident(incident_id=incident_id, event=event)
 
 
+@shared_task(name="operations.refresh_kpis", ignore_result=True)
+def refresh_kpis():
+    """Every few minutes: the dashboard's figures for the standard periods, into the cache."""
+    from django.core.cache import cache
+
+    from courseops.operations.kpis import snapshot
+
+    snapshot.refresh()
+    cache.delete("kpis:snapshot:refresh-queued")
+
+
 @shared_task(name="operations.backup", ignore_result=True)
 def backup():
     """Nightly: an encrypted backup to the backup storage, keeping the newest BACKUP_KEEP."""

@@ -1,7 +1,6 @@
 """Marketing costs, and the funnel page (bar charts per stage and a CSV export) reached
 from their list: *Marketing › Gastos de marketing › Embudo de conversión*."""
 
-import csv
 import zoneinfo
 from datetime import datetime, time, timedelta
 
@@ -9,13 +8,13 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
+from courseops.operations import exports
 from marketing.funnel.models import ExternalEvent, MarketingCost
 from marketing.funnel.report import STAGES, Window, funnel
 
@@ -83,16 +82,14 @@ def _bars(rows):
     return charts
 
 
-def funnel_csv(rows):
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="embudo.csv"'
-    writer = csv.writer(response)
-    writer.writerow(["key", *STAGES, *(name for name, _label in EXTRA_COLUMNS)])
-    for row in rows:
-        writer.writerow(
-            [row["key"], *(row[s] for s in STAGES), *(row[n] for n, _l in EXTRA_COLUMNS)]
-        )
-    return response
+def funnel_export(request, rows):
+    """The funnel as CSV in the staff's language (or XLSX with `?formato=xlsx`)."""
+    header = ["key", *STAGES, *(name for name, _label in EXTRA_COLUMNS)]
+    cells = [
+        [row["key"], *(row[s] for s in STAGES), *(row[n] for n, _l in EXTRA_COLUMNS)]
+        for row in rows
+    ]
+    return exports.response(request, "embudo", header, cells, title=_("Embudo"))
 
 
 @admin.register(MarketingCost)
@@ -115,8 +112,8 @@ class MarketingCostAdmin(ModelAdmin):
             or {"dimension": "source", "start": today - timedelta(days=27), "end": today}
         )
         rows = funnel(form.cleaned_data["dimension"], form.window()) if form.is_valid() else []
-        if rows and request.GET.get("formato") == "csv":
-            return funnel_csv(rows)
+        if rows and request.GET.get("formato") in ("csv", "xlsx"):
+            return funnel_export(request, rows)
         context = {
             **self.admin_site.each_context(request),
             "title": _("Embudo de conversión"),

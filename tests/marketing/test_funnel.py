@@ -174,7 +174,7 @@ def test_the_admin_page_charts_the_funnel_and_exports_it_as_csv(world, client, s
     html = page.content.decode()
     assert "siguen pagando a 30 días" in html
     assert "<figcaption" in html
-    rows = list(csv.reader(io.StringIO(export.content.decode())))
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig")), delimiter=";"))
     assert export["Content-Type"].startswith("text/csv")
     assert rows[0][:3] == ["key", "views", "leads"]
     instagram = next(row for row in rows if row[0] == "instagram")

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -155,6 +156,7 @@ def test_period_picker():
 
 def test_landing_page_shows_the_dashboard_in_constant_queries(data, admin_client):
     def page_queries():
+        cache.clear()  # the cold path: no snapshot, every figure computed for the page
         with time_machine.travel(NOW, tick=False), CaptureQueriesContext(connection) as queries:
             response = admin_client.get("/admin/?dias=7")
         assert response.status_code == 200
@@ -177,9 +179,11 @@ def test_csv_export(data, admin_client):
     with time_machine.travel(NOW, tick=False):
         response = admin_client.get("/admin/kpis.csv?dias=7")
     assert response.status_code == 200
-    rows = {row["kpi"]: row for row in csv.DictReader(io.StringIO(response.content.decode()))}
-    assert rows["onboarding.new_students"]["valor"] == "4.00"
-    assert rows["onboarding.new_students"]["anterior"] == "2.00"
+    text = response.content.decode("utf-8-sig")  # Spanish Excel: BOM, ";" and 0,5
+    rows = {row["kpi"]: row for row in csv.DictReader(io.StringIO(text), delimiter=";")}
+    assert rows["onboarding.new_students"]["valor"] == "4"
+    assert rows["onboarding.new_students"]["anterior"] == "2"
+    assert rows["ai.cost"]["valor"] == "0,75"
     assert rows["onboarding.completion"]["estado"] == "miss"
 
 
@@ -237,6 +241,7 @@ def _grow(n, offset):
 
 def test_every_figure_and_table_keeps_the_page_in_constant_queries(data, admin_client):
     def page_queries():
+        cache.clear()  # the cold path: no snapshot, every figure computed for the page
         with time_machine.travel(NOW, tick=False), CaptureQueriesContext(connection) as queries:
             response = admin_client.get("/admin/?dias=7")
         assert response.status_code == 200

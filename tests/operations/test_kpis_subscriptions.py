@@ -161,7 +161,7 @@ def test_the_cohort_table_exports_as_its_own_csv(subscriptions, admin_client):
         response = admin_client.get(url + "subscriptions.cohort_retention")
         unknown = admin_client.get(url + "nope")
 
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == ["Mes de alta", "Alumnos", "1 mes", "2 meses", "3 meses"]
     assert [row[1] for row in rows[1:]] == ["1", "3", "2"]  # August, September, November
     assert rows[2][4] == ""  # nobody signed up 90 days before: no figure, not 0

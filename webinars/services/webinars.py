@@ -86,6 +86,7 @@ def webinar_schedule(*, webinar, user=None) -> Webinar:
             meeting_url=meeting.url,
             meeting_external_id=meeting.external_id,
             meeting_error="",
+            scheduled_at=timezone.now(),
             updated_at=timezone.now(),
         )
         if not updated:

@@ -20,7 +20,11 @@ from courseops.operations.kpis.services import current_period, missed_targets
 from courseops.webhooks.models import WebhookEvent
 
 
-@alert_check("webhooks.handler_failures", gettext_lazy("Manejadores de webhooks fallando"))
+@alert_check(
+    "webhooks.handler_failures",
+    gettext_lazy("Manejadores de webhooks fallando"),
+    severity="critical",
+)
 def webhook_handlers_failing(now):
     """Events that failed for good, or keep failing, per provider."""
     since = now - timedelta(hours=settings.ALERTS_WEBHOOK_FAILURE_WINDOW_HOURS)
@@ -46,7 +50,7 @@ def webhook_handlers_failing(now):
         )
 
 
-@alert_check("webhooks.provider_silent", gettext_lazy("Proveedor en silencio"))
+@alert_check("webhooks.provider_silent", gettext_lazy("Proveedor en silencio"), severity="warning")
 def providers_silent(now):
     """A provider that usually sends webhooks and has gone quiet for much longer than its
     average gap (its integration may have been disabled on the vendor's side)."""
@@ -78,7 +82,9 @@ def providers_silent(now):
             )
 
 
-@alert_check("messaging.outbox_stuck", gettext_lazy("Bandeja de salida atascada"))
+@alert_check(
+    "messaging.outbox_stuck", gettext_lazy("Bandeja de salida atascada"), severity="critical"
+)
 def outbox_stuck(now):
     """Messages due long ago that no worker sent, or sends that never finished."""
     cutoff = now - timedelta(minutes=settings.ALERTS_OUTBOX_STUCK_MINUTES)
@@ -103,7 +109,7 @@ FINISHED = (Status.SENT, Status.DELIVERED, Status.BOUNCED, Status.COMPLAINED, St
 FAILED = (Status.FAILED, Status.BOUNCED)
 
 
-@alert_check("messaging.outbox_failing", gettext_lazy("Envíos fallando"))
+@alert_check("messaging.outbox_failing", gettext_lazy("Envíos fallando"), severity="critical")
 def outbox_failing(now):
     """The failure rate among the latest finished messages (by id: the primary key's index
     serves it on any table size)."""
@@ -125,7 +131,7 @@ def outbox_failing(now):
         )
 
 
-@alert_check("ai.budget", gettext_lazy("Presupuesto de IA"))
+@alert_check("ai.budget", gettext_lazy("Presupuesto de IA"), severity="warning")
 def ai_budget_nearly_spent(now):
     limit = budget.daily_limit()
     spent = budget.spent_today()
@@ -138,7 +144,9 @@ def ai_budget_nearly_spent(now):
         )
 
 
-@alert_check("core.periodic_late", gettext_lazy("Tareas periódicas con retraso"))
+@alert_check(
+    "core.periodic_late", gettext_lazy("Tareas periódicas con retraso"), severity="warning"
+)
 def periodic_tasks_late(now):
     """Enabled schedules whose next run is overdue by more than the grace period."""
     grace = timedelta(seconds=settings.ALERTS_PERIODIC_GRACE_SECONDS)
@@ -165,7 +173,7 @@ def periodic_tasks_late(now):
             )
 
 
-@alert_check("core.heartbeats", gettext_lazy("Worker o beat sin latido"))
+@alert_check("core.heartbeats", gettext_lazy("Worker o beat sin latido"), severity="critical")
 def processes_silent(now):
     for process in (heartbeat.WORKER, heartbeat.BEAT):
         age = heartbeat.seconds_since(process)
@@ -183,7 +191,9 @@ def _figure(value, unit):
     return f"{number_format(round(value, 1), 1)} {unit}".strip()
 
 
-@alert_check("operations.kpi_targets", gettext_lazy("Indicador por debajo del objetivo"))
+@alert_check(
+    "operations.kpi_targets", gettext_lazy("Indicador por debajo del objetivo"), severity="info"
+)
 def kpis_missing_targets(now):
     """One incident per KPI whose figure for the dashboard's default period (the last 30
     days) misses its target; it resolves when the figure is back on target. One query per

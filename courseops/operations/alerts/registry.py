@@ -26,6 +26,7 @@ class Finding:
     title: str
     detail: str = ""
     key: str = ""
+    severity: str = ""  # "" : the check's own severity
 
 
 @dataclass(frozen=True)
@@ -33,16 +34,18 @@ class AlertCheck:
     name: str
     label: str
     run: Callable[[datetime], Iterable[Finding]]
+    severity: str = "warning"  # "critical", "warning" or "info" (operations.models.Severity)
 
 
 _CHECKS: dict[str, AlertCheck] = {}
 
 
-def alert_check(name: str, label: str):
-    """Decorator registering `fn(now) -> iterable of Finding` under `name`."""
+def alert_check(name: str, label: str, severity: str = "warning"):
+    """Decorator registering `fn(now) -> iterable of Finding` under `name`; `severity` is
+    how urgent its incidents are unless a finding says otherwise."""
 
     def register(fn):
-        _CHECKS[name] = AlertCheck(name=name, label=label, run=fn)
+        _CHECKS[name] = AlertCheck(name=name, label=label, run=fn, severity=severity)
         return fn
 
     return register

@@ -7,7 +7,7 @@ from django.utils import timezone
 from courseops.audit.services import log_action
 from courseops.core.logging import get_logger
 from courseops.operations.alerts.registry import registered_checks
-from courseops.operations.models import Incident
+from courseops.operations.models import SEVERITY_ORDER, Incident
 
 logger = get_logger(__name__)
 
@@ -31,12 +31,17 @@ def _findings(check, now):
         return None
 
 
+def _severity(check, finding):
+    return finding.severity or check.severity
+
+
 def _open(check, finding, now):
     try:
         with transaction.atomic():
             incident = Incident.objects.create(
                 check_name=check.name,
                 key=finding.key,
+                severity=_severity(check, finding),
                 title=finding.title[:255],
                 detail=finding.detail,
                 opened_at=now,
@@ -81,6 +86,7 @@ def evaluate_alerts(*, now=None, only=None):
                 # Same incident: keep its numbers current for staff, notify nobody.
                 incident = current[key]
                 incident.title, incident.detail = finding.title[:255], finding.detail
+                incident.severity = _severity(check, finding)
                 incident.last_seen_at = now
                 still_open.append(incident)
             elif (incident := _open(check, finding, now)) is not None:
@@ -89,5 +95,45 @@ def evaluate_alerts(*, now=None, only=None):
             if key not in findings and _resolve(incident, now):
                 resolved.append(incident)
     if still_open:
-        Incident.objects.bulk_update(still_open, ["title", "detail", "last_seen_at"])
+        Incident.objects.bulk_update(still_open, ["title", "detail", "severity", "last_seen_at"])
     return opened, resolved
+
+
+def incidents_acknowledge(*, incidents, user, now=None):
+    """Staff say they are on it: the incidents stay open (the check resolves them) and
+    show who took them. Returns how many were not acknowledged before."""
+    now = now or timezone.now()
+    changed = 0
+    for incident in incidents.filter(acknowledged_at__isnull=True):
+        incident.acknowledged_at, incident.acknowledged_by = now, user
+        incident.save(update_fields=["acknowledged_at", "acknowledged_by"])
+        log_action(incident, "operations.incident.acknowledged", user=user)
+        changed += 1
+    return changed
+
+
+def incidents_snooze(*, incidents, user, until):
+    """Hide open incidents from the dashboard until `until` (they come back then if the
+    check still sees the problem); snoozing implies acknowledging."""
+    now = timezone.now()
+    incidents_acknowledge(incidents=incidents, user=user, now=now)
+    changed = 0
+    for incident in incidents.filter(resolved_at__isnull=True):
+        incident.snoozed_until = until
+        incident.save(update_fields=["snoozed_until"])
+        log_action(
+            incident, "operations.incident.snoozed", user=user, data={"until": until.isoformat()}
+        )
+        changed += 1
+    return changed
+
+
+def open_incidents_for_dashboard(now=None):
+    """(shown, snoozed count): open incidents not snoozed, most severe first. One query."""
+    now = now or timezone.now()
+    incidents = list(
+        Incident.objects.filter(resolved_at__isnull=True).select_related("acknowledged_by")
+    )
+    shown = [incident for incident in incidents if not incident.is_snoozed(now)]
+    shown.sort(key=lambda i: (SEVERITY_ORDER.get(i.severity, 9), -i.opened_at.timestamp()))
+    return shown, len(incidents) - len(shown)

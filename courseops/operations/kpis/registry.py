@@ -18,8 +18,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from statistics import median
 
-from django.db.models import Avg, Count, F, Q, Sum
+from django.apps import apps
+from django.db.models import Avg, Count, DateField, F, Q, Sum
 from django.db.models.functions import TruncDate
+from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.http import urlencode
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +40,34 @@ AREAS = {
 
 
 @dataclass(frozen=True)
+class Rows:
+    """The admin changelist holding a KPI's rows: `model` ("app_label.model"), the date
+    field the period filters on (a field of that model, so the admin accepts the lookup)
+    and fixed filters (`{"status": "failed"}`)."""
+
+    model: str
+    date_field: str
+    filters: tuple = ()
+
+    @property
+    def permission(self) -> str:
+        app_label, model_name = self.model.split(".")
+        return f"{app_label}.view_{model_name}"
+
+    def url(self, first: date, last: date) -> str:
+        app_label, model_name = self.model.split(".")
+        field = apps.get_model(self.model)._meta.get_field(self.date_field)
+        # A datetime is compared by its local date, as the period's bounds are.
+        lookup = self.date_field if type(field) is DateField else f"{self.date_field}__date"
+        params = {
+            f"{lookup}__gte": first.isoformat(),
+            f"{lookup}__lte": last.isoformat(),
+            **dict(self.filters),
+        }
+        return f"{reverse(f'admin:{app_label}_{model_name}_changelist')}?{urlencode(params)}"
+
+
+@dataclass(frozen=True)
 class Kpi:
     key: str
     area: str
@@ -48,6 +80,8 @@ class Kpi:
     target: float | None = None  # the default target; staff override it in the dashboard
     # Shown instead of "—" when the period has no figure (e.g. CAC with no cost entered).
     no_data: str = ""
+    # Where staff see the rows behind the figure (None: an aggregate with no list).
+    rows: Rows | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +94,24 @@ class KpiTable:
     label: str
     columns: tuple
     rows: Callable[[datetime, datetime], list[list]]
+
+
+class Percent(float):
+    """A table cell that is a percentage: a number for exports, "45,5 %" on the page."""
+
+    places = 1
+
+    def __str__(self):
+        return f"{number_format(round(self, self.places), self.places)} %"
+
+
+class Amount(float):
+    """A table cell that is an amount with two decimals ("0,50" on the page)."""
+
+    places = 2
+
+    def __str__(self):
+        return number_format(round(self, self.places), self.places)
 
 
 _KPIS: dict[str, Kpi] = {}

@@ -1,8 +1,6 @@
 """The dashboard's figures: each KPI for a period, the previous period, target, status and
 a daily series, in a constant number of queries."""
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -52,6 +50,25 @@ class Row:
         if self.value is None or not self.previous:
             return None
         return 100 * (self.value - self.previous) / abs(self.previous)
+
+    @property
+    def progress(self):
+        """How far the figure is towards its target, in % capped at 100 (None without a
+        target or a figure). For a ceiling (lower is better) it is target / value: at or
+        under the target is 100 %."""
+        if self.target is None or self.value is None:
+            return None
+        if self.kpi.higher_is_better:
+            share = self.value / self.target if self.target else 1.0
+        else:
+            share = self.target / self.value if self.value > 0 else 1.0
+        return max(0.0, min(100.0, 100 * share))
+
+    def rows_url(self, period, user):
+        """The changelist of the rows behind the figure, for a user who may see it."""
+        if self.kpi.rows is None or not user.has_perm(self.kpi.rows.permission):
+            return ""
+        return self.kpi.rows.url(period.first, period.last)
 
     @property
     def status(self):
@@ -150,56 +167,44 @@ def by_area(rows, tables=()):
     return [(AREAS.get(area, area), *grouped[area]) for area in AREAS if area in grouped]
 
 
-def as_csv(rows, period) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
+KPI_COLUMNS = (
+    "area",
+    "kpi",
+    "label",
+    "desde",
+    "hasta",
+    "valor",
+    "anterior",
+    "tendencia_%",
+    "objetivo",
+    "progreso_%",
+    "estado",
+)
+
+
+def kpi_export_rows(rows, period):
+    """The KPI rows as cells for an export (numbers stay numbers)."""
+    return [
         [
-            "area",
-            "kpi",
-            "label",
-            "desde",
-            "hasta",
-            "valor",
-            "anterior",
-            "tendencia_%",
-            "objetivo",
-            "estado",
+            row.kpi.area,
+            row.kpi.key,
+            str(row.kpi.label),
+            period.first,
+            period.last,
+            _rounded(row.value),
+            _rounded(row.previous),
+            _rounded(row.trend),
+            _rounded(row.target),
+            _rounded(row.progress),
+            row.status,
         ]
-    )
-    for row in rows:
-        writer.writerow(
-            [
-                row.kpi.area,
-                row.kpi.key,
-                str(row.kpi.label),
-                period.first,
-                period.last,
-                _fmt(row.value),
-                _fmt(row.previous),
-                _fmt(row.trend),
-                _fmt(row.target),
-                row.status,
-            ]
-        )
-    return out.getvalue()
+        for row in rows
+    ]
 
 
-def table_as_csv(table: KpiTable, period: Period) -> str:
-    """One dashboard table (cohorts, a breakdown) as its own CSV: its columns differ from
-    the KPI rows'."""
-    start, end = period.bounds()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([str(column) for column in table.columns])
-    for cells in table.rows(start, end):
-        writer.writerow(["" if cell is None else cell for cell in cells])
-    return out.getvalue()
+def _rounded(value):
+    return None if value is None else round(value, 2)
 
 
 def _number(value):
     return None if value is None else float(value)
-
-
-def _fmt(value):
-    return "" if value is None else f"{value:.2f}"

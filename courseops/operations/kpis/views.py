@@ -1,17 +1,18 @@
-"""The KPI dashboard on the admin's landing page, and its CSV export."""
+"""The KPI dashboard on the admin's landing page, and its CSV/XLSX export."""
 
 from django.contrib.admin.views.decorators import staff_member_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
-from courseops.operations.kpis.registry import registered_tables
+from courseops.operations import exports
+from courseops.operations.alerts.services import open_incidents_for_dashboard
+from courseops.operations.kpis import snapshot
 from courseops.operations.kpis.services import (
+    KPI_COLUMNS,
     PERIODS,
-    as_csv,
     by_area,
-    dashboard,
+    kpi_export_rows,
     period_from,
-    table_as_csv,
-    tables,
 )
 
 CHART_WIDTH, CHART_HEIGHT = 220, 40
@@ -30,15 +31,26 @@ def chart_points(series):
 
 
 def dashboard_callback(request, context):
-    """Unfold's DASHBOARD_CALLBACK: the admin index (staff only) gets the KPI dashboard;
-    the figures are aggregates, so every staff role sees them."""
+    """Unfold's DASHBOARD_CALLBACK: the admin index (staff only) gets the KPI dashboard
+    from the cached snapshot; the figures are aggregates, so every staff role sees them
+    (a KPI's link to its rows opens only for those allowed to see the list)."""
     period = period_from(request.GET)
-    rows = dashboard(period)
+    figures = snapshot.load(period)
+    rows = figures.rows
     for row in rows:
         row.points = chart_points(row.series)
+        row.link = row.rows_url(period, request.user)
+    if request.user.has_perm("operations.view_incident"):
+        shown, snoozed = open_incidents_for_dashboard()
+        context["alerts"] = {
+            "shown": shown,
+            "snoozed": snoozed,
+            "can_act": request.user.has_perm("operations.acknowledge_incident"),
+        }
     context["kpi"] = {
         "period": period,
-        "areas": by_area(rows, tables(period)),
+        "snapshot": figures,
+        "areas": by_area(rows, figures.tables),
         "missed": [row for row in rows if row.status == "miss"],
         "choices": list(PERIODS),
         "query": request.GET.urlencode(),
@@ -50,18 +62,19 @@ def dashboard_callback(request, context):
 
 @staff_member_required
 def dashboard_csv(request):
-    """Every KPI of the period, or with `?tabla=<key>` one of the dashboard's tables."""
+    """Every KPI of the period, or with `?tabla=<key>` one of the dashboard's tables, from
+    the snapshot the page shows; CSV in the staff's language or, with `?formato=xlsx`,
+    XLSX."""
     period = period_from(request.GET)
+    figures = snapshot.load(period)
     key = request.GET.get("tabla")
     if key:
-        table = next((t for t in registered_tables() if t.key == key), None)
+        table = next((t for t in figures.tables if t.table.key == key), None)
         if table is None:
             raise Http404
-        content, name = table_as_csv(table, period), key
+        header, rows, title = table.table.columns, table.cells, table.table.label
+        name = key
     else:
-        content, name = as_csv(dashboard(period), period), "kpis"
-    response = HttpResponse(content, content_type="text/csv")
-    response["Content-Disposition"] = (
-        f'attachment; filename="{name}-{period.first}-{period.last}.csv"'
-    )
-    return response
+        header, rows, title = KPI_COLUMNS, kpi_export_rows(figures.rows, period), _("KPIs")
+        name = "kpis"
+    return exports.response(request, f"{name}-{period.first}-{period.last}", header, rows, title)
