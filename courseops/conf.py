@@ -41,3 +41,34 @@ def production_security_settings():
         # Cookies any view sets (courseops.core.headers), such as the landing page's.
         "COOKIES_SECURE": env.bool("DJANGO_COOKIES_SECURE", default=True),
     }
+
+
+def content_security_policies(*, form_action, report_uri):
+    """The policy of every page, and the admin's (django-csp 4 settings).
+
+    Pages: our own origin plus the request's nonce for scripts and styles, no plugins, no
+    framing. The admin (django-unfold 0.91): Alpine.js needs 'unsafe-eval'; unfold's inline
+    <style> blocks and style attributes need 'unsafe-inline' for styles (no nonce there: a
+    nonce would make browsers ignore 'unsafe-inline'); email previews may show https images.
+    """
+    from csp.constants import NONCE, NONE, SELF, UNSAFE_EVAL, UNSAFE_INLINE
+
+    base = {
+        "default-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF, *form_action],
+        **({"report-uri": report_uri} if report_uri else {}),
+    }
+    pages = {"DIRECTIVES": {**base, "script-src": [SELF, NONCE], "style-src": [SELF, NONCE]}}
+    admin = {
+        **base,
+        "script-src": [SELF, UNSAFE_EVAL],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "https:"],
+    }
+    return pages, admin

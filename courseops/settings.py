@@ -10,10 +10,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from csp.constants import NONCE, NONE, SELF, UNSAFE_EVAL, UNSAFE_INLINE
 from django.conf.locale import LANG_INFO
 
-from courseops.conf import env, env_secret, production_security_settings
+from courseops.conf import (
+    content_security_policies,
+    env,
+    env_secret,
+    production_security_settings,
+)
 from courseops.core import routing as celery_routing
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -269,40 +273,15 @@ COOKIES_SECURE = env.bool("DJANGO_COOKIES_SECURE", default=PRODUCTION)
 COOKIES_READABLE_BY_SCRIPTS = env.list("DJANGO_COOKIES_READABLE_BY_SCRIPTS", default=[])
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = COOKIES_SECURE
 CSRF_COOKIE_HTTPONLY = LANGUAGE_COOKIE_HTTPONLY = True
-# Content-Security-Policy (django-csp; courseops.core.headers): our own origin plus the
-# request's nonce for scripts and styles, no plugins, no framing. Forms may also post (and
-# be redirected) to Stripe's hosted Checkout and billing portal.
+# Content-Security-Policy (django-csp; courseops.core.headers), built in courseops.conf.
+# Forms may also post (and be redirected) to Stripe's hosted Checkout and billing portal.
 CONTENT_SECURITY_POLICY_FORM_ACTION = env.list(
     "CSP_FORM_ACTION", default=["https://checkout.stripe.com", "https://billing.stripe.com"]
 )
 CONTENT_SECURITY_POLICY_REPORT_URI = env.str("CSP_REPORT_URI", default="")
-_CSP_BASE = {
-    "default-src": [SELF],
-    "img-src": [SELF, "data:"],
-    "font-src": [SELF, "data:"],
-    "connect-src": [SELF],
-    "object-src": [NONE],
-    "base-uri": [SELF],
-    "frame-ancestors": [NONE],
-    "form-action": [SELF, *CONTENT_SECURITY_POLICY_FORM_ACTION],
-    **(
-        {"report-uri": CONTENT_SECURITY_POLICY_REPORT_URI}
-        if CONTENT_SECURITY_POLICY_REPORT_URI
-        else {}
-    ),
-}
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {**_CSP_BASE, "script-src": [SELF, NONCE], "style-src": [SELF, NONCE]}
-}
-# The admin (django-unfold 0.91): Alpine.js needs 'unsafe-eval'; unfold's inline <style>
-# blocks and style attributes need 'unsafe-inline' for styles (no nonce here: a nonce
-# would make browsers ignore 'unsafe-inline'). Email previews may show https images.
-CONTENT_SECURITY_POLICY_ADMIN = {
-    **_CSP_BASE,
-    "script-src": [SELF, UNSAFE_EVAL],
-    "style-src": [SELF, UNSAFE_INLINE],
-    "img-src": [SELF, "data:", "https:"],
-}
+CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_ADMIN = content_security_policies(
+    form_action=CONTENT_SECURITY_POLICY_FORM_ACTION, report_uri=CONTENT_SECURITY_POLICY_REPORT_URI
+)
 # Health checks come from load balancers over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
