@@ -21,6 +21,9 @@ class ModelPermissions(DjangoModelPermissions):
         user = request.user
         if not user or not user.is_authenticated:
             return False
+        if not hasattr(view, request.method.lower()):
+            # A method the view does not answer: its 405 says so, whoever asks.
+            return True
         required = getattr(view, "required_permissions", None)
         if required is not None:
             perms = required.get(request.method, [] if request.method == "OPTIONS" else None)

@@ -85,7 +85,7 @@ def test_a_10_minute_reminder_survives_its_worker_killed_mid_delivery(tmp_path):
     log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 (closed below)
     worker = _worker(env, log)
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300
         while True:
             counts, _ = _counts(db)
             if counts.get("queued", (0, 0))[0] > 0:
@@ -110,8 +110,9 @@ def test_a_10_minute_reminder_survives_its_worker_killed_mid_delivery(tmp_path):
             time.sleep(0.5)
     finally:
         try:
-            os.killpg(worker.pid, signal.SIGTERM)
-            worker.wait(timeout=30)
+            # Killed, not asked to stop: a warm shutdown can outlast a loaded machine.
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=60)
         except ProcessLookupError:
             pass
         log.close()
