@@ -317,3 +317,31 @@ def test_a_sendgrid_blocked_bounce_is_soft_and_suppresses_nothing(client, creden
     message.refresh_from_db()
     assert message.status == Status.BOUNCED
     assert not Suppression.objects.exists()
+
+
+# SendGrid's Inbound Parse posts form fields (multipart), parsed or with the raw MIME.
+SENDGRID_INBOUND = [
+    ("inbound_parse", "from+test@example.org", "Test subject"),
+    ("inbound_mime", "test@example.org", "Raw MIME test"),
+]
+
+
+@pytest.mark.parametrize(
+    ("fixture", "sender", "subject"), SENDGRID_INBOUND, ids=[i[0] for i in SENDGRID_INBOUND]
+)
+def test_a_sendgrid_inbound_parse_post_with_basic_auth_becomes_a_question(
+    client, settings, fixture, sender, subject
+):
+    settings.ANYMAIL = {"WEBHOOK_SECRET": SECRET}
+    settings.HELP_INBOX_ADDRESS = "test@inbound.example.com"
+    fields = json.loads(raw("sendgrid", fixture))
+
+    assert client.post("/anymail/sendgrid/inbound/", data=fields).status_code == 400
+    assert not Question.objects.exists()
+
+    response = client.post("/anymail/sendgrid/inbound/", data=fields, HTTP_AUTHORIZATION=AUTH)
+
+    assert response.status_code == 200
+    question = Question.objects.get()
+    assert question.email == sender
+    assert question.text.startswith(subject)
