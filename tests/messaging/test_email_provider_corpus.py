@@ -345,3 +345,44 @@ def test_a_sendgrid_inbound_parse_post_with_basic_auth_becomes_a_question(
     question = Question.objects.get()
     assert question.email == sender
     assert question.text.startswith(subject)
+
+
+RESEND_EMAIL_ID = "56761188-7520-42d8-8898-ff6fc54ce618"
+
+
+@pytest.fixture
+def resend_api(httpserver, settings):
+    """Resend's API at the HTTP boundary: the received email anymail fetches by its id."""
+    settings.ANYMAIL = {
+        "RESEND_INBOUND_SECRET": RESEND_SECRET,
+        "RESEND_API_KEY": "re_test",
+        "RESEND_API_URL": httpserver.url_for("/"),
+    }
+    settings.HELP_INBOX_ADDRESS = "recipient@example.org"
+    httpserver.expect_request(
+        f"/emails/receiving/{RESEND_EMAIL_ID}",
+        method="GET",
+        headers={"Authorization": "Bearer re_test"},
+    ).respond_with_json(json.loads(raw("resend", "inbound_api_email")))
+    return httpserver
+
+
+def test_a_signed_resend_inbound_email_is_fetched_and_becomes_a_question(client, resend_api):
+    body = raw("resend", "inbound_received")
+
+    response = post(client, "resend", "inbound", body, resend_headers(body))
+
+    assert response.status_code == 200
+    question = Question.objects.get()
+    assert (question.email, question.text) == ("from@example.com", "Test subject\n\nHi")
+    assert question.message_id == "<msg@example.com>"
+
+
+def test_an_unsigned_resend_inbound_email_is_refused_before_anything_is_fetched(client, resend_api):
+    body = raw("resend", "inbound_received")
+    forged = "whsec_" + base64.b64encode(b"someone-else").decode()
+
+    assert post(client, "resend", "inbound", body, {}).status_code == 400
+    assert post(client, "resend", "inbound", body, resend_headers(body, forged)).status_code == 400
+    assert resend_api.log == []
+    assert not Question.objects.exists()
