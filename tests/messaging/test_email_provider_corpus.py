@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from django.core.checks import run_checks
 from svix.webhooks import Webhook
 
 from courseops.messaging.models import Channel, OutboundMessage, Status, Suppression
@@ -386,3 +387,41 @@ def test_an_unsigned_resend_inbound_email_is_refused_before_anything_is_fetched(
     assert post(client, "resend", "inbound", body, resend_headers(body, forged)).status_code == 400
     assert resend_api.log == []
     assert not Question.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("provider", "fixture", "anymail", "missing"),
+    [
+        ("brevo", "inbound", {"WEBHOOK_SECRET": SECRET}, "BREVO_API_KEY"),
+        ("resend", "inbound_received", {"RESEND_INBOUND_SECRET": RESEND_SECRET}, "RESEND_API_KEY"),
+    ],
+)
+def test_an_inbound_door_without_the_api_key_it_fetches_with_is_off_not_a_500(
+    client, settings, provider, fixture, anymail, missing
+):
+    settings.ANYMAIL = anymail
+    settings.HELP_INBOX_ADDRESS = "recipient@example.org"
+    body = raw(provider, fixture)
+    headers = resend_headers(body) if provider == "resend" else {"HTTP_AUTHORIZATION": AUTH}
+
+    response = post(client, provider, "inbound", body, headers)
+
+    assert response.status_code == 403
+    assert missing in response.json()["detail"]
+    assert not Question.objects.exists()
+
+
+def test_check_deploy_names_the_api_key_an_inbound_door_needs(settings):
+    settings.EMAIL_BACKEND = "anymail.backends.resend.EmailBackend"
+    settings.HELP_INBOX_ADDRESS = "ayuda@example.com"
+    settings.ANYMAIL = {
+        "RESEND_SIGNING_SECRET": RESEND_SECRET,
+        "RESEND_INBOUND_SECRET": RESEND_SECRET,
+    }
+
+    hints = [m.hint for m in run_checks(include_deployment_checks=True) if m.id == "messaging.E003"]
+    assert len(hints) == 1
+    assert "RESEND_API_KEY" in hints[0]
+
+    settings.ANYMAIL = {**settings.ANYMAIL, "RESEND_API_KEY": "re_live"}
+    assert "messaging.E003" not in {m.id for m in run_checks(include_deployment_checks=True)}
