@@ -44,6 +44,15 @@ def _email_webhook_problems():
                     id="messaging.E003",
                 )
             )
+        elif missing := door.missing_needs():
+            problems.append(
+                Error(
+                    f"EMAIL_BACKEND sends through {provider} but its {kind} webhook cannot "
+                    f"fetch messages: /anymail/{provider}/{kind}/ refuses every request.",
+                    hint=f"Set {' and '.join(missing)} (see .env.example).",
+                    id="messaging.E003",
+                )
+            )
     return problems
 
 

@@ -47,9 +47,24 @@ class Door:
     # Anymail setting names (without the ESP prefix) of signature keys, any of which
     # authenticates this door; BASIC_AUTH stands for the shared basic-auth secret.
     credentials: tuple[str, ...] = (BASIC_AUTH,)
+    # Provider settings the view cannot work without whatever the credential (the API key
+    # the inbound doors fetch the message with): missing, the door is off, not a 500.
+    needs: tuple[str, ...] = ()
+
+    @property
+    def prefix(self):
+        return self.esp_name.upper().replace(" ", "_")
+
+    def missing_needs(self):
+        """Full names of the `needs` settings that are not set."""
+        return [
+            f"{self.prefix}_{name.upper()}"
+            for name in self.needs
+            if not get_anymail_setting(name, esp_name=self.esp_name, default=None, allow_bare=True)
+        ]
 
     def setting_names(self):
-        prefix = self.esp_name.upper().replace(" ", "_")
+        prefix = self.prefix
         return [
             f"ANYMAIL_{BASIC_AUTH}" if name == BASIC_AUTH else f"{prefix}_{name.upper()}"
             for name in self.credentials
@@ -84,9 +99,16 @@ DOORS = [
     Door("amazon_ses", "tracking", AmazonSESTrackingWebhookView, "Amazon SES"),
     Door("amazon_ses", "inbound", AmazonSESInboundWebhookView, "Amazon SES"),
     Door("brevo", "tracking", BrevoTrackingWebhookView, "Brevo"),
-    Door("brevo", "inbound", BrevoInboundWebhookView, "Brevo"),
+    Door("brevo", "inbound", BrevoInboundWebhookView, "Brevo", needs=("api_key",)),
     Door("resend", "tracking", ResendTrackingWebhookView, "Resend", ("signing_secret", BASIC_AUTH)),
-    Door("resend", "inbound", ResendInboundWebhookView, "Resend", ("inbound_secret", BASIC_AUTH)),
+    Door(
+        "resend",
+        "inbound",
+        ResendInboundWebhookView,
+        "Resend",
+        ("inbound_secret", BASIC_AUTH),
+        needs=("api_key",),
+    ),
 ]
 
 # anymail.backends.<module>.EmailBackend -> the provider whose doors must be configured.
@@ -129,6 +151,19 @@ def guard(door):
                     remote_addr=request.META.get("REMOTE_ADDR"),
                 )
                 names = " or ".join(door.setting_names())
+                return JsonResponse(
+                    {"detail": f"{names} is not set: {door.provider} {door.kind} is off."},
+                    status=403,
+                )
+            if missing := door.missing_needs():
+                logger.warning(
+                    "anymail.webhook.rejected",
+                    provider=door.provider,
+                    kind=door.kind,
+                    reason="not configured",
+                    remote_addr=request.META.get("REMOTE_ADDR"),
+                )
+                names = " and ".join(missing)
                 return JsonResponse(
                     {"detail": f"{names} is not set: {door.provider} {door.kind} is off."},
                     status=403,

@@ -119,11 +119,14 @@ def handle_inbound_sms(*, from_number, body):
     return None
 
 
-def record_email_event(*, provider_message_id, event, recipient="", description="", hard=True):
+def record_email_event(
+    *, provider_message_id, event, recipient="", description="", hard=True, unsubscribed=False
+):
     """Apply an anymail tracking event (`event` is anymail's normalized event type).
 
     Delivered/bounced/complained move the row forward; a hard bounce, a complaint or a
-    provider-side unsubscribe also suppress the address.
+    provider-side unsubscribe also suppress the address, as does a send the provider
+    refused because the person had unsubscribed there (`unsubscribed`).
     """
     detail = (description or "")[:2000]
     count = 0
@@ -138,7 +141,9 @@ def record_email_event(*, provider_message_id, event, recipient="", description=
             last_error=detail or event,
             channel=Channel.EMAIL,
         )
-        if hard:
+        if unsubscribed:
+            _suppress_email(recipient, SuppressionReason.UNSUBSCRIBED, "provider unsubscribe")
+        elif hard:
             _suppress_email(recipient, SuppressionReason.BOUNCED, f"provider {event}: {detail}")
     elif event == "complained":
         count = _advance(
