@@ -63,17 +63,17 @@ POST_WEBINAR_DAYS = 7
 def post_webinar_engagement(start, end):
     """Of the students who attended a webinar held in the period, the share who did
     something else (a lesson, a quiz, a question, the recording's link) in the
-    POST_WEBINAR_DAYS after it ended. One query."""
-    ended = ExpressionWrapper(
-        OuterRef("webinar__starts_at")
-        + OuterRef("webinar__duration_minutes") * timedelta(minutes=1),
-        output_field=DateTimeField(),
-    )
+    POST_WEBINAR_DAYS from its start (the attendance itself left out). Counted from the
+    start rather than the end: start + duration is an integer times an interval, which
+    SQLite cannot compute in a query. One query."""
+    started = OuterRef("webinar__starts_at")
     came_back = Exists(
         activity.exclude(kind=ActivityKind.WEBINAR_ATTENDED).filter(
             student=OuterRef("student"),
-            occurred_at__gte=ended,
-            occurred_at__lt=ended + timedelta(days=POST_WEBINAR_DAYS),
+            occurred_at__gte=started,
+            occurred_at__lt=ExpressionWrapper(
+                started + timedelta(days=POST_WEBINAR_DAYS), output_field=DateTimeField()
+            ),
         )
     )
     figures = Registration.objects.filter(
