@@ -99,6 +99,8 @@ def test_resuming_a_content_step_whose_worker_was_killed_runs_it_again_at_once(t
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     env = _embedded_env(tmp_path)
+    # The lesson's video is served here, on loopback, which URLs staff type may not reach.
+    env["HTTP_USER_URL_ALLOWED_NETWORKS"] = "127.0.0.0/8"
     db = tmp_path / "db.sqlite3"
     log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 (closed below)
     worker = None
