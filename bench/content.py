@@ -44,8 +44,8 @@ def prepared_vtt(minutes, every=5):
 def lesson_from_transcript(staff):
     from django.core.files.base import ContentFile
 
-    from content import pipeline
     from content.models import Course, Lesson
+    from content.services import pipeline
     from courseops.reviews.services import set_review_policy
 
     for kind in ("lesson_summary", "lesson_quiz"):

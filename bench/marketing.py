@@ -83,7 +83,7 @@ def populate(count, *, start=0):
 
 
 def segment_figures():
-    from marketing.segments import count_rules
+    from marketing.services.segments import count_rules
 
     started = time.perf_counter()
     with counting_queries() as queries:

@@ -18,9 +18,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin
 
-from content import pipeline
 from content.models import ContentJob, Course, JobStep, Lesson, material_language_choices
 from content.reviews import lesson_drafts
+from content.services import pipeline
 from courseops.ai import PromptError, transcripts
 from courseops.ai.subtitles import is_subtitle_file, parse
 from courseops.core.admin import RecordAdmin

@@ -3,9 +3,9 @@ pipeline, offline AI, reviewed by the demo staff) and one waiting for review."""
 
 from django.core.files.base import ContentFile
 
-from content import pipeline
 from content.models import Course, Lesson
 from content.reviews import lesson_drafts
+from content.services import pipeline
 from courseops.core.demo import register
 from courseops.reviews.models import DraftStatus
 from courseops.reviews.services import apply_draft, approve_draft

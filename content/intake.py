@@ -12,8 +12,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from content import pipeline
 from content.models import Course, Lesson
+from content.services import pipeline
 from content.sources import VIDEO_EXTENSIONS
 from courseops.ai.subtitles import SUBTITLE_EXTENSIONS
 

@@ -10,9 +10,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from content import generation, translations
 from content.models import JobStep, Lesson
-from content.pipeline import StepFailed, StepWaiting, enqueue_on_commit
+from content.services import generation, translations
+from content.services.pipeline import StepFailed, StepWaiting, enqueue_on_commit
 from courseops.ai import transcripts
 from courseops.reviews.models import Draft, DraftStatus
 from courseops.reviews.registry import ApplyError, ReviewKind

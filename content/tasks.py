@@ -3,7 +3,7 @@ re-enqueues a failed transient step), not in the broker."""
 
 from celery import shared_task
 
-from content import pipeline, publishing
+from content.services import pipeline, publishing
 
 
 @shared_task(name="content.run_job", ignore_result=True)

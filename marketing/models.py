@@ -289,7 +289,7 @@ class Activity(models.Model):
 
 class Segment(models.Model):
     """Who a campaign or sequence is for: rules compiled to one query (see
-    `marketing.segments`), or a static list of contacts picked by staff."""
+    `marketing.services.segments`), or a static list of contacts picked by staff."""
 
     class Kind(models.TextChoices):
         RULES = "rules", _("Por reglas")

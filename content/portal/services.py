@@ -4,8 +4,8 @@ through the content signals (a view every time, completion once)."""
 from django.db import transaction
 from django.utils import timezone
 
-from content import generation
 from content.models import Lesson, LessonProgress, QuizAttempt
+from content.services import generation
 from content.signals import lesson_completed, lesson_viewed, quiz_attempted
 
 # Share of right answers that completes a lesson.

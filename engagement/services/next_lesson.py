@@ -9,7 +9,7 @@ candidate costs no query per student.
 from django.db.models import Exists, OuterRef, Subquery
 
 from content.models import Lesson, LessonProgress
-from content.publishing import lesson_url
+from content.services.publishing import lesson_url
 
 
 def _next_lesson(field):

@@ -10,7 +10,6 @@ from unfold.admin import ModelAdmin, StackedInline
 
 from marketing.models import Campaign, Variant
 from marketing.offers.models import OfferRedemption
-from marketing.reports import campaign_results
 from marketing.senders import SenderChoiceForm
 from marketing.services.campaigns import schedule_campaign, set_paused
 from marketing.services.content import (
@@ -18,6 +17,7 @@ from marketing.services.content import (
     submit_variant,
     upcoming_public_webinars,
 )
+from marketing.services.reports import campaign_results
 
 COLUMNS = (
     ("queued", _("en cola")),

@@ -17,10 +17,10 @@ from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin, TabularInline
 
 from courseops.core.admin import RecordAdmin
-from marketing.csv_import import UnreadableFile, import_leads
 from marketing.models import Consent, Lead, LeadForm, Purpose, Segment, Submission, Tag
-from marketing.segments import FIELDS, compile_rules, count_rules, segment_leads
 from marketing.services.consent import valid_consent
+from marketing.services.csv_import import UnreadableFile, import_leads
+from marketing.services.segments import FIELDS, compile_rules, count_rules, segment_leads
 from students.admin.intake import ImportForm
 
 SCORE_BANDS = {

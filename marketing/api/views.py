@@ -13,9 +13,9 @@ from courseops.core.idempotency import IdempotentPost
 from marketing.funnel.events import EventError, report_event
 from marketing.funnel.models import ExternalEvent
 from marketing.models import Campaign, Consent, Lead, LeadForm, Stage
-from marketing.reports import campaign_results
 from marketing.services.consent import valid_consent
 from marketing.services.leads import capture_lead
+from marketing.services.reports import campaign_results
 from students.api.onboarding import SPANISH_KEYS, NewestFirst
 
 LEAD_KEYS = {

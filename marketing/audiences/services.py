@@ -13,8 +13,8 @@ from django.utils import timezone
 from marketing.audiences.models import AdAudience, AudienceMember, AudienceSync
 from marketing.audiences.providers import PROVIDERS, AudienceError
 from marketing.models import Purpose
-from marketing.segments import segment_leads
 from marketing.services.consent import valid_consent
+from marketing.services.segments import segment_leads
 
 
 def normalised_email(email):

@@ -30,10 +30,10 @@ from courseops.reviews.sanitize import email_text
 from marketing.models import Campaign, Lead, Purpose, Recipient, Segment
 from marketing.offers.checkout import live_offer, offer_for_message, personal_link
 from marketing.offers.models import Offer
-from marketing.segments import compile_rules
 from marketing.senders import from_email
 from marketing.services.best_hour import best_hours, next_at_hour
 from marketing.services.consent import preferences_url, valid_consent
+from marketing.services.segments import compile_rules
 
 TRACK_SALT = "marketing.track"
 _LINK = re.compile(r'href="(https?://[^"]+)"')

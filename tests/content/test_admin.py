@@ -7,8 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from content import pipeline
 from content.models import JobStep, Lesson
+from content.services import pipeline
 from tests.content.conftest import make_vtt
 
 

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from content import pipeline
 from content.reviews import lesson_drafts
+from content.services import pipeline
 from courseops.ai import transcripts
 
 pytestmark = pytest.mark.django_db

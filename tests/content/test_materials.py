@@ -9,9 +9,10 @@ import respx
 import time_machine
 from django.utils import timezone
 
-from content import generation, pipeline, publishing, sources
+from content import sources
 from content.models import JobStep
 from content.reviews import lesson_drafts
+from content.services import generation, pipeline, publishing
 from courseops.ai.models import AIUsage
 from courseops.messaging.models import OutboundMessage
 from courseops.reviews.models import DraftStatus

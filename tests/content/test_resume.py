@@ -7,9 +7,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from content import pipeline, publishing
 from content.models import JobStep
 from content.reviews import lesson_drafts
+from content.services import pipeline, publishing
 from content.signals import lesson_published
 from courseops.ai.models import AIUsage
 from courseops.messaging.models import OutboundMessage

@@ -31,7 +31,7 @@ VIDEO = b"\x00" * 200_000
 SETUP = """
 import django; django.setup()
 from content.models import Course, Lesson
-from content.pipeline import start_job
+from content.services.pipeline import start_job
 from django.db import transaction
 with transaction.atomic():
     course = Course.objects.create(title="IA aplicada", slug="ia-aplicada")
@@ -42,7 +42,7 @@ RESUME = """
 import django; django.setup()
 from django.db import transaction
 from content.models import ContentJob
-from content.pipeline import resume_job
+from content.services.pipeline import resume_job
 with transaction.atomic():
     resume_job(job=ContentJob.objects.get())
 """

@@ -7,9 +7,9 @@ import pytest
 from django.core.files.storage import default_storage
 from pypdf import PdfReader
 
-from content import pipeline
 from content.models import Course
 from content.reviews import lesson_drafts
+from content.services import pipeline
 from courseops.reviews.models import DraftStatus
 from courseops.reviews.services import approve_draft
 from students.portal.services import SESSION_EMAIL_KEY, SESSION_KEY

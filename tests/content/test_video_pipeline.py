@@ -6,9 +6,9 @@ import json
 import pytest
 from django.core.files import File
 
-from content import pipeline
 from content.models import JobStep
 from content.reviews import lesson_drafts
+from content.services import pipeline
 from tests.ai.conftest import api_error, chat_completion, whisper
 from tests.media import synthetic_video
 

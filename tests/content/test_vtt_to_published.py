@@ -9,9 +9,9 @@ from django.core import mail  # noqa: F401
 from django.utils import timezone
 from pypdf import PdfReader
 
-from content import pipeline, publishing
 from content.models import JobStep
 from content.reviews import lesson_drafts
+from content.services import pipeline, publishing
 from content.signals import lesson_published
 from courseops.messaging.models import OutboundMessage
 from courseops.reviews.services import approve_draft

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 
 from content.models import Course, Lesson
-from content.publishing import publish_lesson
+from content.services.publishing import publish_lesson
 from engagement.models import ActivityEvent, ActivityKind, PlanCurriculum
 from engagement.services.progress import progress_for
 from students.portal.services import SESSION_EMAIL_KEY, SESSION_KEY

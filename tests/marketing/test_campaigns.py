@@ -405,7 +405,7 @@ def test_becoming_a_student_after_the_campaign_is_its_conversion_with_the_plans_
 ):
     from decimal import Decimal
 
-    from marketing.reports import campaign_results
+    from marketing.services.reports import campaign_results
     from students.models import Plan, Student
 
     make_leads(2)

@@ -3,8 +3,8 @@ import pytest
 from courseops.core.demo import load_demo_data
 from courseops.messaging.models import BudgetRule
 from marketing.models import Campaign, Lead, LeadForm, Segment, Sequence, TrackingEvent
-from marketing.reports import campaign_results
-from marketing.segments import segment_leads
+from marketing.services.reports import campaign_results
+from marketing.services.segments import segment_leads
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from content.models import Course, Lesson
-from content.publishing import publish_lesson
+from content.services.publishing import publish_lesson
 from courseops.ai import AIError
 from courseops.reviews.models import Draft
 from courseops.reviews.services import approve_draft, reject_draft

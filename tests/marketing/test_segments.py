@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from courseops.messaging.services import suppress
 from marketing.models import Consent, Lead, Segment, Stage, Tag
-from marketing.segments import compile_rules, count_rules, segment_leads
 from marketing.services.scoring import record_action
+from marketing.services.segments import compile_rules, count_rules, segment_leads
 from students.models import Plan, Student, Subscription
 from webinars.models import Registration, Webinar
 

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from marketing.csv_import import UnreadableFile, import_leads
+from marketing.services.csv_import import UnreadableFile, import_leads
 
 
 class Command(BaseCommand):

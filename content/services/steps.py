@@ -9,9 +9,10 @@ from pathlib import Path
 from django.core.files import File
 from django.utils.translation import gettext as _
 
-from content import documents, generation, publishing, reviews, sources, translations
+from content import reviews, sources
 from content.models import JobStep
-from content.pipeline import StepFailed, StepSkipped
+from content.services import documents, generation, publishing, translations
+from content.services.pipeline import StepFailed, StepSkipped
 from content.storage import content_storage
 from courseops.ai import AIError, media, transcribe_parts, transcripts
 from courseops.ai import transcribe as ai_transcribe

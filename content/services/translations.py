@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from content.models import Lesson
-from content.pipeline import StepFailed, StepSkipped, StepWaiting, enqueue_on_commit
+from content.services.pipeline import StepFailed, StepSkipped, StepWaiting, enqueue_on_commit
 from courseops.ai import generate
 from courseops.reviews.models import DraftStatus
 from courseops.reviews.registry import ApplyError, ReviewKind
@@ -161,8 +161,8 @@ def await_translations(*, job, run):
 
 
 def apply_translation(draft, user):
-    from content.generation import QuizInvalid, validate_quiz
     from content.reviews import validate_summary
+    from content.services.generation import QuizInvalid, validate_quiz
 
     lesson = draft.target
     if not isinstance(lesson, Lesson):

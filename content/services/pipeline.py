@@ -33,7 +33,7 @@ __all__ = ["StepFailed", "StepSkipped", "StepWaiting"]
 logger = get_logger(__name__)
 Step = JobStep
 
-STEP_FUNCTIONS = {name: f"content.steps.{name}" for name in Step.ORDER}
+STEP_FUNCTIONS = {name: f"content.services.steps.{name}" for name in Step.ORDER}
 # A running step whose worker is gone is taken over at once (courseops.core.liveness); a
 # step of no known holder is re-run by the sweeper after this lease (transcribing a long
 # lesson is the slowest step, so the lease is long).
