@@ -206,7 +206,7 @@ SCENARIOS = [
     ("content job (lesson digest)", CONTENT, "content.lessons_published.%"),
 ]
 # What `--small` (the CI pass) runs, by first word.
-SMALL = {"webinar", "transactional", "onboarding"}
+SMALL = {"webinar", "transactional", "content"}
 
 
 def _env(var_dir, sent_log):
