@@ -15,6 +15,7 @@ import os
 import random
 import shutil
 import signal
+import smtplib
 import sqlite3
 import subprocess
 import sys
@@ -25,17 +26,22 @@ from pathlib import Path
 from django.core.mail.backends.base import BaseEmailBackend
 
 ROOT = Path(__file__).resolve().parents[1]
+KILL_WAIT = 30  # seconds
 
 
 class CountingBackend(BaseEmailBackend):
-    """One line per email sent: `<outbound id> <unix time>`, appended atomically."""
+    """One line per email sent: `<outbound id> <recipient> <unix time>`, appended atomically."""
 
     def send_messages(self, email_messages):
         path = os.environ["CHAOS_SENT_LOG"]
+        outage = Path(path).with_name("outage_until")  # the provider-outage scenario's
+        if outage.exists() and time.time() < float(outage.read_text()):
+            raise smtplib.SMTPResponseException(421, b"Service not available, try later")
         with open(path, "a") as log:
             for message in email_messages:
                 outbound = (getattr(message, "metadata", None) or {}).get("outbound_id", "?")
-                log.write(f"{outbound} {time.time():.3f}\n")
+                to = ",".join(message.to) or "?"
+                log.write(f"{outbound} {to} {time.time():.3f}\n")
                 log.flush()
         return len(email_messages)
 
@@ -43,8 +49,18 @@ class CountingBackend(BaseEmailBackend):
 SWEEP = """
 import django; django.setup()
 from courseops.messaging.tasks import sweep_outbox
+from courseops.reviews.services import requeue_stale_drafts
+from content.pipeline import sweep_jobs
+from content.tasks import announce_lessons
+from marketing.tasks import run_campaigns
+from students.onboarding.pipeline import sweep_onboarding
 from webinars.services import scan_due_reminders
 scan_due_reminders()
+sweep_onboarding()
+requeue_stale_drafts()
+run_campaigns.delay()  # on the worker, where the kills fall
+sweep_jobs()
+announce_lessons.delay()
 sweep_outbox.apply()
 """
 
@@ -79,11 +95,118 @@ with transaction.atomic():
 print(int(time.time()) + 3600)
 """
 
+ONBOARDING = """
+import django; django.setup()
+import time
+from datetime import timedelta
+from decimal import Decimal
+from django.db import transaction
+from django.utils import timezone
+from courseops.reviews.models import PolicyMode, ReviewPolicy
+from students.intake.services import register_student
+from students.models import Plan, Student
+ReviewPolicy.objects.update_or_create(kind="welcome_email", defaults={{"mode": PolicyMode.AUTO}})
+Plan.objects.create(slug="basico", name="Básico", price=Decimal("49"), currency="USD")
+for n in range({n}):
+    register_student(data={{"email": f"a{{n}}@example.com", "full_name": f"Alumna {{n}}",
+                            "plan": "basico", "consent": True}}, source="api",
+                     external_id=f"chaos-{{n}}")
+# Registered a while ago: beat's sweeper may take over any pipeline a lost task left.
+Student.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+print(int(time.time()) + 3600)
+"""
+
+CAMPAIGN = """
+import django; django.setup()
+import time
+from django.utils import timezone
+from marketing.models import Campaign, Consent, Lead, Segment, Variant
+from marketing.services.campaigns import schedule_campaign
+now = timezone.now()
+leads = Lead.objects.bulk_create([
+    Lead(email=f"c{{n}}@example.com", name=f"Persona{{n}}", stage="lead", country="MX",
+         time_zone="America/Mexico_City", first_source="csv", last_source="csv")
+    for n in range({n})
+])
+Consent.objects.bulk_create([
+    Consent(lead=lead, purpose="newsletter_email", status="granted", source="csv",
+            text="Boletín", requested_at=now)
+    for lead in leads
+])
+segment = Segment.objects.create(name="chaos", rules={{"match": "all", "conditions": [
+    {{"field": "consent", "op": "valid", "value": "newsletter_email"}}]}})
+# Small batches, so that the kills fall between and inside them.
+campaign = Campaign.objects.create(name="chaos", batch_size=7, test_share=0)
+campaign.segments.add(segment)
+Variant.objects.create(campaign=campaign, subject="s", body_html="b",
+    approved_subject="{{nombre}}, novedades",
+    approved_body='<p>Hola {{nombre}}</p><p><a href="https://example.com/a">Leer</a></p>',
+    approved_at=now)
+schedule_campaign(campaign=campaign)
+print(int(time.time()) + 3600)
+"""
+
+# The provider answers 421 for the first 40 s of the scenario (the kills fall inside),
+# then recovers: the retries (1, 2, 4 minutes) and the sweeper must deliver each one once.
+PROVIDER_OUTAGE = """
+import django; django.setup()
+import os, time
+from pathlib import Path
+from django.db import transaction
+from courseops.messaging.services import queue_email
+Path(os.environ["COURSEOPS_VAR_DIR"], "outage_until").write_text(str(time.time() + 40))
+with transaction.atomic():
+    for n in range({n}):
+        queue_email(to=f"o{{n}}@example.com", idempotency_key=f"outage.{{n}}",
+                    subject="Tu recibo", text="Gracias por tu pago")
+print(int(time.time()) + 3600)
+"""
+
+# A 10-minute lesson from its VTT (offline AI, its reviews automatic) through the content
+# pipeline to its digest: one email per student of the course.
+CONTENT = """
+import django; django.setup()
+import time
+from datetime import timedelta
+from decimal import Decimal
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from bench.content import prepared_vtt
+from content import pipeline
+from content.models import ContentJob, Course, Lesson
+from courseops.reviews.models import PolicyMode, ReviewPolicy
+from students.models import Plan, Student
+for kind in ("lesson_summary", "lesson_quiz"):
+    ReviewPolicy.objects.update_or_create(kind=kind, defaults={{"mode": PolicyMode.AUTO}})
+plan = Plan.objects.create(slug="basico", name="Básico", price=Decimal("49"), currency="USD")
+course = Course.objects.create(title="IA", slug="ia")
+course.plans.add(plan)
+Student.objects.bulk_create([
+    Student(full_name=f"Alumna {{n}}", email=f"l{{n}}@example.com", plan=plan,
+            source=Student.Source.API, time_zone="America/Mexico_City", country="MX",
+            status=Student.Status.ACTIVE)
+    for n in range({n})
+])
+lesson = Lesson(course=course, order=1, title="Clase")
+lesson.subtitles.save("clase.vtt", ContentFile(prepared_vtt(10).encode()), save=False)
+lesson.save()
+pipeline.start_job(lesson=lesson)
+# Started a while ago: beat's sweeper may take over a job a lost task left.
+ContentJob.objects.update(created_at=timezone.now() - timedelta(minutes=10))
+print(int(time.time()) + 3600)
+"""
+
 # (name, setup script, which outbox rows are expected)
 SCENARIOS = [
     ("webinar reminders (10-minute)", REMINDERS, "webinars.reminder.%"),
     ("transactional email burst", EMAIL_BURST, "chaos.%"),
+    ("onboarding burst (welcome emails)", ONBOARDING, "reviews.draft.%"),
+    ("campaign send", CAMPAIGN, "marketing.campaign.%"),
+    ("provider outage (email)", PROVIDER_OUTAGE, "outage.%"),
+    ("content job (lesson digest)", CONTENT, "content.lessons_published.%"),
 ]
+# What `--small` (the CI pass) runs, by first word.
+SMALL = {"webinar", "transactional", "content"}
 
 
 def _env(var_dir, sent_log):
@@ -97,6 +220,7 @@ def _env(var_dir, sent_log):
         DJANGO_SETTINGS_MODULE="courseops.settings",
         EMAIL_BACKEND="bench.chaos.CountingBackend",
         CHAOS_SENT_LOG=str(sent_log),
+        CONTENT_DIGEST_MINUTES="0",  # a lesson's digest goes out at the next sweep
     )
     return env
 
@@ -149,6 +273,12 @@ def _sent(sent_log):
     return [line.split() for line in sent_log.read_text().splitlines() if line.strip()]
 
 
+def _done(var_dir, pattern, sent_log):
+    """The scenario's emails sent so far (other emails, e.g. confirmations, left out)."""
+    expected = _expected(var_dir / "db.sqlite3", pattern)
+    return sum(1 for outbound, _to, _t in _sent(sent_log) if outbound in expected)
+
+
 def run_scenario(name, setup, pattern, *, template, workdir, size, kills, rng):
     var_dir = workdir / name.split()[0]
     shutil.copytree(template, var_dir)
@@ -159,70 +289,96 @@ def run_scenario(name, setup, pattern, *, template, workdir, size, kills, rng):
     worker = _worker(env, log)
     try:
         _python(env, SWEEP)
-        for _kill in range(kills):
-            time.sleep(rng.uniform(0.5, 3.0))  # a random point of the work
+        at = []  # emails sent when each kill fell: proof that it fell inside the work
+        # Random points of the work: after a random number of its emails (or, if they do not
+        # come, e.g. during the provider outage, after at most KILL_WAIT seconds).
+        for target in sorted(rng.sample(range(size), kills)):
+            waited = time.monotonic() + KILL_WAIT
+            while _done(var_dir, pattern, sent_log) < target and time.monotonic() < waited:
+                time.sleep(0.25)
+            time.sleep(rng.uniform(0, 0.5))
+            at.append(_done(var_dir, pattern, sent_log))
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
             worker = _worker(env, log)
             _python(env, SWEEP)  # beat's minute: scans and sweepers take over
-        expected = _expected(var_dir / "db.sqlite3", pattern)
         finish_by = time.monotonic() + 300
         while time.monotonic() < finish_by:
-            delivered = {outbound for outbound, _t in _sent(sent_log)}
             expected = _expected(var_dir / "db.sqlite3", pattern)
-            if expected and expected <= delivered:
+            delivered = {outbound for outbound, _to, _t in _sent(sent_log)}
+            if len(expected) >= size and expected <= delivered:
                 break
             _python(env, SWEEP)
             time.sleep(2)
     finally:
         _stop(worker)
         log.close()
-    sent = _sent(sent_log)
-    per_id = {}
-    for outbound, when in sent:
-        per_id.setdefault(outbound, []).append(float(when))
+    # Counted per person: one email each, whichever outbox row (or rows) carried it.
+    per_person = {}
+    for outbound, to, when in _sent(sent_log):
+        if outbound in expected:
+            per_person.setdefault(to, []).append(float(when))
     expected_n = size
-    delivered = {outbound for outbound in per_id if outbound in expected}
-    lost = expected_n - len(delivered)
-    duplicated = sum(len(times) - 1 for outbound, times in per_id.items() if outbound in expected)
-    late = sum(1 for outbound in delivered if min(per_id[outbound]) > deadline)
+    lost = expected_n - len(per_person)
+    duplicated = sum(len(times) - 1 for times in per_person.values())
+    late = sum(1 for times in per_person.values() if min(times) > deadline)
+    delivered = per_person
     print(
         f"  {name}: {expected_n} expected, {len(delivered)} delivered, {lost} lost, "
-        f"{duplicated} duplicated, {late} late ({kills} kills)",
+        f"{duplicated} duplicated, {late} late ({kills} kills, after {'/'.join(map(str, at))} "
+        "emails)",
         flush=True,
     )
     return expected_n, lost, duplicated, late
 
 
+def _template(workdir):
+    """The migrated database every scenario starts from; CHAOS_TEMPLATE keeps (and reuses)
+    it in that folder between runs (the migrate is most of a small run)."""
+    kept = os.environ.get("CHAOS_TEMPLATE")
+    template = Path(kept) if kept else workdir / "template"
+    if kept and (template / "migrated").exists():
+        return template
+    template.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    _python(_env(template, template / "unused"), ["manage.py", "migrate", "--noinput"])
+    print(f"  migrated the template database in {time.monotonic() - started:.0f} s")
+    for folder in ("broker", "cache"):
+        shutil.rmtree(template / folder, ignore_errors=True)
+    (template / "migrated").touch()
+    return template
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     small = "--small" in argv
+    # CHAOS_ONLY=webinar,onboarding runs those scenarios (by their first word) only.
+    only = {w for w in os.environ.get("CHAOS_ONLY", "").split(",") if w}
     size, kills = (60, 3) if small else (300, 4)
     rng = random.Random(int(os.environ.get("CHAOS_SEED", "17")))
     workdir = Path(tempfile.mkdtemp(prefix="chaos-"))
     try:
-        template = workdir / "template"
-        template.mkdir()
-        started = time.monotonic()
-        _python(_env(template, template / "unused"), ["manage.py", "migrate", "--noinput"])
-        print(f"  migrated the template database in {time.monotonic() - started:.0f} s")
-        for folder in ("broker", "cache"):
-            shutil.rmtree(template / folder, ignore_errors=True)
+        template = _template(workdir)
+        chosen = [s for s in SCENARIOS if not only or s[0].split()[0] in only]
+        if small and not only:
+            chosen = [s for s in SCENARIOS if s[0].split()[0] in SMALL]
         totals = [0, 0, 0, 0]
-        for name, setup, pattern in SCENARIOS:
+        for name, setup, pattern in chosen:
             figures = run_scenario(
                 name, setup, pattern, template=template, workdir=workdir, size=size,
                 kills=kills, rng=rng,
             )  # fmt: skip
             totals = [a + b for a, b in zip(totals, figures, strict=True)]
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if not os.environ.get("CHAOS_KEEP"):  # else kept to read the workers' logs
+            shutil.rmtree(workdir, ignore_errors=True)
     n, lost, duplicated, late = totals
     print(
-        f"chaos: {len(SCENARIOS)} scenarios, {n} expected, {lost} lost, "
+        f"chaos: {len(chosen)} scenarios, {n} expected, {lost} lost, "
         f"{duplicated} duplicated, {late} late"
     )
+    return 1 if lost or duplicated or late else 0  # CI fails on any
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

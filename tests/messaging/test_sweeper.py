@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 from django.utils import timezone
 
@@ -277,3 +278,38 @@ def test_a_transactional_email_whose_task_was_lost_is_sent_again_after_a_minute_
     news.refresh_from_db()
     assert link.status == Status.SENT
     assert news.status == Status.QUEUED  # a bulk queue may be long: it keeps its 5 minutes
+
+
+class _ProviderWatchingTheRow(BaseEmailBackend):
+    """The provider's side: what the outbox row said when the backend was built (before
+    the call) and when the email was handed over (the call)."""
+
+    seen = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.seen.append(("built", OutboundMessage.objects.get().provider_called_at))
+
+    def send_messages(self, email_messages):
+        self.seen.append(("called", OutboundMessage.objects.get().provider_called_at))
+        return len(email_messages)
+
+
+@pytest.mark.django_db
+def test_a_message_counts_as_handed_to_the_provider_only_from_the_call_itself(settings):
+    # A worker dying while the email is still being built has not sent it: it must be
+    # resent (provider_called_at still empty), not held for staff as "may have gone out".
+    settings.EMAIL_BACKEND = f"{__name__}._ProviderWatchingTheRow"
+    _ProviderWatchingTheRow.seen = []
+    message = queue_email(to="ana@example.com", idempotency_key="k", subject="x", text="x")
+
+    services.deliver_message(
+        message_id=message.pk, max_attempts=tasks.MAX_ATTEMPTS, retry_delay=tasks.retry_delay
+    )
+
+    (built, before_call), (called, at_call) = _ProviderWatchingTheRow.seen
+    assert (built, before_call) == ("built", None)
+    assert called == "called"
+    assert at_call is not None
+    message.refresh_from_db()
+    assert message.status == Status.SENT

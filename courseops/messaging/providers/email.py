@@ -30,7 +30,10 @@ def send_email(
     attachments=(),
     from_email="",
     connection=None,
+    on_call=None,
 ):
+    """Hand one email to the provider. `on_call()`, if given, runs once the email is built,
+    right before the provider is called: from then on it may have gone out."""
     connection = connection or get_connection()
     email = EmailMultiAlternatives(
         subject=subject,
@@ -46,6 +49,8 @@ def send_email(
         email.attach(item["filename"], base64.b64decode(item["content_b64"]), item["mimetype"])
     # anymail forwards metadata to the provider, which echoes it in tracking events.
     email.metadata = {"outbound_id": str(outbound_id)}
+    if on_call is not None:
+        on_call()
     try:
         email.send()
     except AnymailRecipientsRefused as exc:

@@ -386,9 +386,19 @@ def _finish(message, **fields):
     ).update(**fields)
 
 
+def _calling_provider(message):
+    """Stamp that the provider is being called: a worker dying from now on may have sent
+    it, so the message waits for staff instead of going out again (as late as possible,
+    once the email is built: a death before it is a plain resend)."""
+    OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
+        provider_called_at=timezone.now()
+    )
+
+
 def _send(message):
     if message.channel == Channel.EMAIL:
         return send_email(
+            on_call=lambda: _calling_provider(message),
             to=message.recipient,
             subject=message.subject,
             text=message.text_body,
@@ -398,7 +408,9 @@ def _send(message):
             attachments=message.attachments,
             from_email=message.from_email,
         )
-    return get_sms_backend().send(to=message.recipient, body=message.text_body)
+    backend = get_sms_backend()
+    _calling_provider(message)
+    return backend.send(to=message.recipient, body=message.text_body)
 
 
 def deliver_message(*, message_id, max_attempts, retry_delay) -> Delivery | None:
@@ -427,10 +439,6 @@ def deliver_message(*, message_id, max_attempts, retry_delay) -> Delivery | None
     if verdict.action == DEFER:
         _defer(message, until=verdict.until, reason=verdict.reason)
         return Delivery(Status.QUEUED)
-    # From here on it may have gone out: a worker dying now leaves it for staff to check.
-    OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
-        provider_called_at=timezone.now()
-    )
     try:
         result = _send(message)  # outside any transaction: network I/O
     except SendError as exc:
