@@ -64,6 +64,8 @@ def test_a_country_written_as_a_name_fixes_the_record_and_starts_onboarding(
         )
 
     assert response.status_code == 200
+    # The welcome waits for staff review by default: the page promises no time.
+    assert "unos minutos" not in response.content.decode()
     record.refresh_from_db()
     assert record.status == IntakeRecord.Status.CORRECTED
     student = Student.objects.get()
