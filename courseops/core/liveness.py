@@ -111,7 +111,18 @@ def _pid_alive(pid):
         return False
     except PermissionError:  # alive, someone else's
         return True
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid):
+    """A killed worker's pool process stays in the process table as a zombie until
+    something reaps it (in a container, often nothing does): it holds no work."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            state = stat.read().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):  # no /proc (macOS), or gone meanwhile
+        return False
+    return state in ("Z", "X")
 
 
 def gone(holders, *, now=None) -> set:

@@ -62,3 +62,19 @@ def test_a_live_process_of_this_host_holds_its_work_whatever_its_heartbeat_row_s
     Holder.objects.filter(name=me).delete()
 
     assert liveness.gone({me}, now=timezone.now() + timedelta(hours=1)) == set()
+
+
+def test_a_killed_process_left_as_a_zombie_holds_nothing():
+    """kill -9 of a worker's process group leaves its pool processes as zombies where
+    nothing reaps them (a container's first process often does not)."""
+    import time
+
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    try:
+        time.sleep(0.3)  # exited, not yet reaped: a zombie
+        holder = f"{liveness.me().rpartition(':')[0]}:{pid}"
+        assert liveness.gone([holder]) == {holder}
+    finally:
+        os.waitpid(pid, 0)

@@ -194,7 +194,7 @@ def test_a_chunk_lost_with_its_worker_is_handed_out_again_once_and_only_once(
         assert scan_due_reminders() == 1
     assert reminders() == []
 
-    at(due + timedelta(minutes=2), scan_due_reminders)  # still leased to the lost task
+    at(due + timedelta(seconds=30), scan_due_reminders)  # still leased to the lost task
     assert reminders() == []
     at(due + timedelta(minutes=4), scan_due_reminders)
     delivery_ids = list(ReminderDelivery.objects.values_list("pk", flat=True))

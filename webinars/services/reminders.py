@@ -52,10 +52,11 @@ from webinars.signals import webinar_push
 
 SCAN_LIMIT = 5000
 CHUNK = 250
-# A chunk whose task never started (the broker lost it, or it is still queued) is handed
-# out again after this; a second task for the same rows queues nothing twice (outbox
-# idempotency keys). A chunk whose worker died is handed out at once (liveness).
-CLAIM_LEASE = timedelta(minutes=3)
+# A chunk whose task never started (the broker lost it with a killed worker, or it is
+# still queued) is handed out again after this, at the next minute's scan; a second task
+# for the same rows queues nothing twice (outbox idempotency keys). A chunk whose worker
+# died is handed out at once (liveness).
+CLAIM_LEASE = timedelta(minutes=1)
 SKIP = object()
 WORKER_LOST_STARTED = _lazy("el worker se detuvo y el webinar ya había empezado")
 WORKER_LOST_NEXT_DUE = _lazy("el worker se detuvo y ya tocaba el siguiente recordatorio")
