@@ -50,7 +50,7 @@ SWEEP = """
 import django; django.setup()
 from courseops.messaging.tasks import sweep_outbox
 from courseops.reviews.services import requeue_stale_drafts
-from content.pipeline import sweep_jobs
+from content.services.pipeline import sweep_jobs
 from content.tasks import announce_lessons
 from marketing.tasks import run_campaigns
 from students.onboarding.pipeline import sweep_onboarding
@@ -172,7 +172,7 @@ from decimal import Decimal
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from bench.content import prepared_vtt
-from content import pipeline
+from content.services import pipeline
 from content.models import ContentJob, Course, Lesson
 from courseops.reviews.models import PolicyMode, ReviewPolicy
 from students.models import Plan, Student
