@@ -539,6 +539,9 @@ HELP_INBOX_ADDRESS = env.str("HELP_INBOX_ADDRESS", default="")
 
 # Messaging (courseops.messaging)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# A second provider (another anymail backend, with its own keys in ANYMAIL below) that takes
+# an email the primary surely did not: unreachable, or answering 429/500/502/503. Empty: none.
+EMAIL_FAILOVER_BACKEND = env.str("EMAIL_FAILOVER_BACKEND", default="")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CourseOps <hola@example.com>")
 # Where Django's error emails to ADMINS come from; the sender of every other email is
 # DEFAULT_FROM_EMAIL (or MARKETING_SENDERS).

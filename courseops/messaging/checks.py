@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.checks import Error, register
+from django.utils.module_loading import import_string
 
 from courseops.messaging.providers import SMS_BACKENDS
 
@@ -17,28 +18,38 @@ def sms_backend_known(app_configs, **kwargs):
 
 
 def _email_webhook_problems():
+    # Inbound email reaches one provider (the help address's MX): the primary's door.
+    inbound = ["inbound"] if settings.HELP_INBOX_ADDRESS else []
+    problems = _backend_webhook_problems("EMAIL_BACKEND", settings.EMAIL_BACKEND, inbound)
+    if settings.EMAIL_FAILOVER_BACKEND:
+        problems += _backend_webhook_problems(
+            "EMAIL_FAILOVER_BACKEND", settings.EMAIL_FAILOVER_BACKEND, []
+        )
+    return problems
+
+
+def _backend_webhook_problems(setting, backend, extra_kinds):
     from courseops.messaging.email_webhooks import backend_provider, door_for
 
-    provider = backend_provider(settings.EMAIL_BACKEND)
+    provider = backend_provider(backend)
     if provider == "":
         return []
     if provider is None:
         return [
             Error(
-                f"EMAIL_BACKEND {settings.EMAIL_BACKEND!r} is an anymail provider CourseOps "
+                f"{setting} {backend!r} is an anymail provider CourseOps "
                 "does not support: its tracking webhooks are not mounted.",
                 hint="Use Postmark, Mailgun, Amazon SES, Brevo, Resend or SendGrid.",
                 id="messaging.E002",
             )
         ]
-    kinds = ["tracking"] + (["inbound"] if settings.HELP_INBOX_ADDRESS else [])
     problems = []
-    for kind in kinds:
+    for kind in ["tracking", *extra_kinds]:
         door = door_for(provider, kind)
         if not door.configured():
             problems.append(
                 Error(
-                    f"EMAIL_BACKEND sends through {provider} but its {kind} webhook has no "
+                    f"{setting} sends through {provider} but its {kind} webhook has no "
                     f"credential: /anymail/{provider}/{kind}/ refuses every request.",
                     hint=f"Set {' or '.join(door.setting_names())} (see .env.example).",
                     id="messaging.E003",
@@ -47,7 +58,7 @@ def _email_webhook_problems():
         elif missing := door.missing_needs():
             problems.append(
                 Error(
-                    f"EMAIL_BACKEND sends through {provider} but its {kind} webhook cannot "
+                    f"{setting} sends through {provider} but its {kind} webhook cannot "
                     f"fetch messages: /anymail/{provider}/{kind}/ refuses every request.",
                     hint=f"Set {' and '.join(missing)} (see .env.example).",
                     id="messaging.E003",
@@ -79,3 +90,27 @@ def email_tls_or_ssl(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register()
+def email_failover_backend(app_configs, **kwargs):
+    """The secondary must be another provider, and one Django can load."""
+    backend = settings.EMAIL_FAILOVER_BACKEND
+    if not backend:
+        return []
+    if backend == settings.EMAIL_BACKEND:
+        problem = "is the same as EMAIL_BACKEND: a failover needs another provider."
+    else:
+        try:
+            import_string(backend)
+        except ImportError:
+            problem = "cannot be imported."
+        else:
+            return []
+    return [
+        Error(
+            f"EMAIL_FAILOVER_BACKEND {backend!r} {problem}",
+            hint="E.g. anymail.backends.mailgun.EmailBackend, with its keys set.",
+            id="messaging.E005",
+        )
+    ]

@@ -21,12 +21,15 @@ class SendError(Exception):
     `permanent` errors (a bad address, a rejected request) will fail the same way
     again; transient ones (timeouts, 5xx, 429) are worth a bounded retry.
     `suppress_reason` is set when the provider told us the recipient opted out.
+    `unaccepted` says the provider surely did not take the message (never reached, or it
+    answered that it could not take it): another provider may be offered it.
     """
 
-    def __init__(self, message, *, permanent, suppress_reason=""):
+    def __init__(self, message, *, permanent, suppress_reason="", unaccepted=False):
         super().__init__(message)
         self.permanent = permanent
         self.suppress_reason = suppress_reason
+        self.unaccepted = unaccepted
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,22 @@
 """Email through Django's mail API; the backend (anymail's provider, console, SMTP)
-comes from `settings.EMAIL_BACKEND`."""
+comes from `settings.EMAIL_BACKEND`, and `settings.EMAIL_FAILOVER_BACKEND` takes over what
+the primary could not take."""
 
 import base64
 import smtplib
+import socket
+from functools import partial
 
+import requests
 from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from urllib3.exceptions import NewConnectionError
 
+from courseops.core.logging import get_logger
 from courseops.messaging.providers import SendError, SendResult
+
+logger = get_logger(__name__)
 
 
 def provider_name(connection):
@@ -33,8 +41,46 @@ def send_email(
     on_call=None,
 ):
     """Hand one email to the provider. `on_call()`, if given, runs once the email is built,
-    right before the provider is called: from then on it may have gone out."""
-    connection = connection or get_connection()
+    right before the provider is called: from then on it may have gone out.
+
+    With `EMAIL_FAILOVER_BACKEND` set, an email the primary provider surely did not take
+    (it could not be reached, or it answered 429/500/502/503) goes through the secondary
+    once. An answer that leaves it unknown whether the email left (a read timeout, a 504)
+    never fails over: that could send it twice."""
+    build = partial(
+        _build,
+        to=to,
+        subject=subject,
+        text=text,
+        html=html,
+        headers=headers,
+        outbound_id=outbound_id,
+        attachments=attachments,
+        from_email=from_email,
+    )
+    primary = connection or get_connection()
+    email = build(primary)
+    if on_call is not None:
+        on_call()
+    try:
+        return _deliver(email)
+    except SendError as exc:
+        if not (exc.unaccepted and settings.EMAIL_FAILOVER_BACKEND):
+            raise
+        secondary = get_connection(settings.EMAIL_FAILOVER_BACKEND)
+        logger.warning(
+            "messaging.send.failover",
+            extra={
+                "message_id": outbound_id,
+                "primary": provider_name(primary),
+                "secondary": provider_name(secondary),
+                "error": str(exc)[:200],
+            },
+        )
+        return _deliver(build(secondary))
+
+
+def _build(connection, *, to, subject, text, html, headers, outbound_id, attachments, from_email):
     email = EmailMultiAlternatives(
         subject=subject,
         body=text,
@@ -49,8 +95,26 @@ def send_email(
         email.attach(item["filename"], base64.b64decode(item["content_b64"]), item["mimetype"])
     # anymail forwards metadata to the provider, which echoes it in tracking events.
     email.metadata = {"outbound_id": str(outbound_id)}
-    if on_call is not None:
-        on_call()
+    return email
+
+
+# Answers that say the provider did not take the email: it is safe to offer it to another.
+REFUSED_STATUSES = {429, 500, 502, 503}
+
+
+def _never_reached(exc):
+    """True when the request never reached the provider (no connection was made)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.ConnectionError):
+        reason = exc.args[0] if exc.args else None
+        reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps it
+        return isinstance(reason, NewConnectionError)
+    return isinstance(exc, ConnectionRefusedError | socket.gaierror | smtplib.SMTPConnectError)
+
+
+def _deliver(email):
+    connection = email.connection
     try:
         email.send()
     except AnymailRecipientsRefused as exc:
@@ -58,15 +122,22 @@ def send_email(
     except AnymailAPIError as exc:
         status = exc.status_code
         transient = status is None or status == 429 or status >= 500
-        raise SendError(str(exc), permanent=not transient) from exc
+        unaccepted = status in REFUSED_STATUSES or (
+            status is None and _never_reached(exc.__cause__)
+        )
+        raise SendError(str(exc), permanent=not transient, unaccepted=unaccepted) from exc
     except AnymailError as exc:  # invalid address, unsupported feature, serialization
         raise SendError(str(exc), permanent=True) from exc
+    except smtplib.SMTPConnectError as exc:
+        raise SendError(str(exc), permanent=False, unaccepted=True) from exc
     except smtplib.SMTPResponseException as exc:
         raise SendError(str(exc), permanent=exc.smtp_code >= 500) from exc
     except smtplib.SMTPRecipientsRefused as exc:
         raise SendError(str(exc), permanent=True) from exc
     except OSError as exc:  # connection refused, timeouts, TLS errors
-        raise SendError(f"Mail server unreachable: {exc}", permanent=False) from exc
+        raise SendError(
+            f"Mail server unreachable: {exc}", permanent=False, unaccepted=_never_reached(exc)
+        ) from exc
     status = getattr(email, "anymail_status", None)
     message_id = (status.message_id if status else None) or ""
     return SendResult(provider=provider_name(connection), provider_message_id=str(message_id))

@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.mail import get_connection
 from django.db.models import Count, Max, Q
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -14,7 +15,8 @@ from django_celery_beat.models import PeriodicTask
 
 from courseops.ai import budget
 from courseops.core import heartbeat
-from courseops.messaging.models import PENDING, OutboundMessage, Status
+from courseops.messaging.models import PENDING, Channel, OutboundMessage, Status
+from courseops.messaging.providers.email import provider_name
 from courseops.operations.alerts.registry import Finding, alert_check
 from courseops.operations.kpis.services import current_period, missed_targets
 from courseops.webhooks.models import WebhookEvent
@@ -128,6 +130,37 @@ def outbox_failing(now):
             title=_("%(rate)d%% de los últimos envíos fallaron") % {"rate": round(rate * 100)},
             detail=_("%(failed)d de %(total)d mensajes fallidos o rebotados.")
             % {"failed": failed, "total": len(statuses)},
+        )
+
+
+@alert_check(
+    "messaging.email_failover",
+    gettext_lazy("Email saliendo por el proveedor de respaldo"),
+    severity="warning",
+)
+def email_failing_over(now):
+    """Mail leaving through EMAIL_FAILOVER_BACKEND means the primary is failing. Among the
+    latest sent emails (by id, as above), those of the last hour that took the secondary."""
+    if not settings.EMAIL_FAILOVER_BACKEND:
+        return
+    secondary = provider_name(get_connection(settings.EMAIL_FAILOVER_BACKEND))
+    recent = list(
+        OutboundMessage.objects.filter(channel=Channel.EMAIL, sent_at__isnull=False)
+        .order_by("-id")
+        .values_list("provider", "sent_at")[: settings.ALERTS_OUTBOX_FAILURE_SAMPLE]
+    )
+    since = now - timedelta(hours=1)
+    failed_over = sum(1 for name, sent_at in recent if name == secondary and sent_at >= since)
+    if failed_over:
+        primary = provider_name(get_connection())
+        yield Finding(
+            title=_("El proveedor de email %(primary)s está fallando") % {"primary": primary},
+            detail=ngettext(
+                "%(count)d email de la última hora salió por %(secondary)s.",
+                "%(count)d emails de la última hora salieron por %(secondary)s.",
+                failed_over,
+            )
+            % {"count": failed_over, "secondary": secondary},
         )
 
 
