@@ -1,7 +1,7 @@
 """The API checks the same model permissions as the admin, on top of the token's scope.
 
 A token's scope says which apps a client may call; the user behind it still needs the
-permission the admin would ask for (docs/operations.md: "the user's permissions still
+permission the admin would ask for (docs/integrations.md: "the user's permissions still
 apply"). A view states what it needs in `required_permissions` (method -> permissions)
 or lets it follow from its queryset's model: GET/HEAD view, POST add, PUT/PATCH change,
 DELETE delete. A view that states neither is refused: deny by default.

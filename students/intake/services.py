@@ -223,7 +223,7 @@ def plan_rank(plan):
 
 
 def _reregister(*, student, values, record):
-    """The README's rule: upgrade only, merge interests, fill empty contact fields."""
+    """docs/students.md's rule: upgrade only, merge interests, fill empty contact fields."""
     changes = {}
     new_plan, old_plan_id = values["plan"], student.plan_id
     upgrade = new_plan.pk != student.plan_id and plan_rank(new_plan) > plan_rank(student.plan)

@@ -1,5 +1,5 @@
 """Nurture sequences: enter by a trigger, each step once, branch, stop at the goal, and
-edits keep contacts in flight on the rule the README states."""
+edits keep contacts in flight on the rule docs/marketing.md states."""
 
 from datetime import timedelta
 
