@@ -28,8 +28,8 @@ class Command(BaseCommand):
             )
             % {"n": report.subscriptions},
             _(
-                "%(created)d nuevas, %(updated)d actualizadas, %(unchanged)d sin cambios; "
-                "%(linked)d alumnos vinculados a su cliente de Stripe."
+                "Nuevas: %(created)d · actualizadas: %(updated)d · sin cambios: %(unchanged)d · "
+                "alumnos vinculados a su cliente de Stripe: %(linked)d."
             )
             % vars(report),
         ]

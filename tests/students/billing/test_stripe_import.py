@@ -110,7 +110,8 @@ def test_a_dry_run_says_what_would_happen_and_stores_nothing(account, stripe_acc
 
     assert output.splitlines() == [
         "Stripe: 4 suscripciones leídas.",
-        "2 nuevas, 0 actualizadas, 0 sin cambios; 2 alumnos vinculados a su cliente de Stripe.",
+        "Nuevas: 2 · actualizadas: 0 · sin cambios: 0 · alumnos vinculados a su cliente de "
+        "Stripe: 2.",
         "Sin alumno en CourseOps (no se crea ninguno ni se escribe a nadie): nadie@example.com.",
         "Con un precio que ningún plan tiene (asígnalo en el plan y repite): sub_import_4.",
         "Prueba: no se guardó nada.",
@@ -130,7 +131,10 @@ def test_an_import_mirrors_links_and_sets_access_telling_nobody(
     with django_capture_on_commit_callbacks() as callbacks:
         output = run()
 
-    assert "2 nuevas, 0 actualizadas, 0 sin cambios; 2 alumnos vinculados" in output
+    assert (
+        "Nuevas: 2 · actualizadas: 0 · sin cambios: 0 · alumnos"
+        " vinculados a su cliente de Stripe: 2." in output
+    )
     lucia, marta = (Student.objects.get(pk=account[name].pk) for name in ("lucia", "marta"))
     assert lucia.stripe_customer_id == "cus_import_1"
     assert lucia.plan == account["plans"]["premium"]  # Stripe's price decides the plan
@@ -154,7 +158,10 @@ def test_a_second_import_changes_nothing(account):
 
     output = run()
 
-    assert "0 nuevas, 0 actualizadas, 2 sin cambios; 0 alumnos vinculados" in output
+    assert (
+        "Nuevas: 0 · actualizadas: 0 · sin cambios: 2 · alumnos"
+        " vinculados a su cliente de Stripe: 0." in output
+    )
     assert list(Subscription.objects.values().order_by("pk")) == stored
     assert AuditEntry.objects.count() == entries
 
@@ -165,5 +172,5 @@ def test_a_change_in_stripe_since_the_last_import_is_an_update(account, stripe_a
 
     output = run()
 
-    assert "0 nuevas, 1 actualizadas, 1 sin cambios" in output
+    assert "Nuevas: 0 · actualizadas: 1 · sin cambios: 1 ·" in output
     assert Student.objects.get(pk=account["lucia"].pk).status == Student.Status.PAST_DUE
