@@ -102,6 +102,7 @@ class Student(models.Model):
         STRIPE = "stripe", "Stripe"
         ADMIN = "admin", _("Admin")
         WEB = "web", _("Página de registro")
+        THINKIFIC = "thinkific", _("Importado de Thinkific")
 
     full_name = models.CharField(_("nombre completo"), max_length=200)
     email = models.EmailField(_("email"), max_length=254)

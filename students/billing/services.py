@@ -174,9 +174,12 @@ def _retrieve_subscription(subscription_id):
     return subscription.to_dict()
 
 
-def apply_subscription(*, data: dict, read_at: datetime) -> Subscription | None:
+def apply_subscription(
+    *, data: dict, read_at: datetime, quiet: bool = False
+) -> Subscription | None:
     """Store Stripe's subscription `data` read at `read_at`, unless a newer reading is
-    stored, and set the student's access and plan from it."""
+    stored, and set the student's access and plan from it. `quiet` (an import of history)
+    changes the same state but tells nobody: no plan grant task, no cancellation signal."""
     plan = _plan_for(data)
     student = _student_for(data)
     if student is None:
@@ -206,7 +209,7 @@ def apply_subscription(*, data: dict, read_at: datetime) -> Subscription | None:
         _set_lifetime(subscription, data=data, read_at=read_at)
         subscription.save()
         _audit_subscription(subscription, before=before, created=created)
-        _apply_access(subscription)
+        _apply_access(subscription, quiet=quiet)
     return subscription
 
 
@@ -228,11 +231,11 @@ def _plan_for(data):
 
 
 def _student_for(data):
-    customer_id = _id(data.get("customer"))
+    customer_id = stripe_id(data.get("customer"))
     student = (
         Student.objects.filter(stripe_customer_id=customer_id).first() if customer_id else None
     )
-    email = (data.get("metadata") or {}).get("email")
+    email = subscription_email(data)
     if student is None and email:
         student = Student.objects.filter(email__iexact=email).first()
         if student is not None and customer_id:
@@ -240,7 +243,15 @@ def _student_for(data):
     return student
 
 
-def _id(value):
+def subscription_email(data):
+    """Whose subscription: our checkout's metadata, or the customer's email when the
+    customer came expanded (an import lists them so)."""
+    customer = data.get("customer")
+    customer_email = customer.get("email") if isinstance(customer, dict) else ""
+    return (data.get("metadata") or {}).get("email") or customer_email or ""
+
+
+def stripe_id(value):
     """An expandable field: an id string, or the expanded object."""
     return value.get("id") if isinstance(value, dict) else value or ""
 
@@ -290,7 +301,7 @@ def _audit_subscription(subscription, *, before, created):
         )
 
 
-def _apply_access(subscription):
+def _apply_access(subscription, *, quiet=False):
     """The student's status and plan follow the subscription (called in its transaction)."""
     from students.billing.pending import paid
     from students.services import plan_changed
@@ -328,10 +339,17 @@ def _apply_access(subscription):
         changed.append("plan")
     if changed:
         student.save(update_fields=[*changed, "updated_at"])
-        if "plan" in changed:
+        if "plan" in changed and quiet:
+            log_action(
+                student,
+                "students.student.plan_changed",
+                data={"from": old_plan_id, "to": student.plan_id, "source": "stripe_import"},
+            )
+        elif "plan" in changed:
             plan_changed(student=student, old_plan_id=old_plan_id, source="stripe")
     if (
-        "status" in changed
+        not quiet
+        and "status" in changed
         and target == Student.Status.INACTIVE
         and subscription.status == "canceled"
     ):
@@ -365,14 +383,14 @@ def complete_checkout(*, session: dict) -> Student | None:
     email = (details.get("email") or session.get("customer_email") or "").strip()
     if not email:
         raise BillingError(_("La sesión de pago no tiene email."), permanent=True, code="no_email")
-    subscription_id = _id(session.get("subscription"))
+    subscription_id = stripe_id(session.get("subscription"))
     read_at = timezone.now()
     subscription = _retrieve_subscription(subscription_id) if subscription_id else None
     plan = _plan_for(subscription) if subscription else None
     student = Student.objects.filter(email__iexact=email).first()
     if student is None:
         student = _register_buyer(session=session, email=email, plan=plan)
-    customer_id = _id(session.get("customer"))
+    customer_id = stripe_id(session.get("customer"))
     if customer_id:
         link_customer(student=student, customer_id=customer_id)
     if subscription:
@@ -434,7 +452,7 @@ def _register_buyer(*, session, email, plan):
 
 def _invoice_subscription_id(invoice):
     parent = invoice.get("parent") or {}
-    return _id((parent.get("subscription_details") or {}).get("subscription"))
+    return stripe_id((parent.get("subscription_details") or {}).get("subscription"))
 
 
 def record_invoice_paid(*, invoice: dict) -> Subscription | None:
@@ -448,7 +466,7 @@ def record_payment_failed(*, invoice: dict) -> OutboundMessage | None:
     invoice and attempt, with a Customer Portal link created for it."""
     subscription_id = _invoice_subscription_id(invoice)
     subscription = sync_subscription(subscription_id=subscription_id) if subscription_id else None
-    customer_id = _id(invoice.get("customer"))
+    customer_id = stripe_id(invoice.get("customer"))
     student = (
         subscription.student
         if subscription

@@ -119,6 +119,14 @@ class ThinkificBackend:
         )
         return True
 
+    def pages(self, path, params=None):
+        """Every item of a paginated list (Thinkific's `meta.pagination.next_page`)."""
+        page = 1
+        while page:
+            body = self._request("GET", path, params={**(params or {}), "page": page, "limit": 250})
+            yield from body.get("items", [])
+            page = ((body.get("meta") or {}).get("pagination") or {}).get("next_page")
+
     def _request(self, method, path, **kwargs):
         for attempt in range(1, ATTEMPTS + 1):
             try:
