@@ -19,7 +19,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from courseops.core.admin import RecordAdmin
 from marketing.models import Consent, Lead, LeadForm, Purpose, Segment, Submission, Tag
 from marketing.services.consent import valid_consent
-from marketing.services.csv_import import UnreadableFile, import_leads
+from marketing.services.csv_import import UnreadableFile, import_leads, summary_text
 from marketing.services.segments import FIELDS, compile_rules, count_rules, segment_leads
 from students.admin.intake import ImportForm
 
@@ -219,6 +219,7 @@ class LeadAdmin(ModelAdmin):
             "title": _("Importar contactos desde CSV"),
             "form": form,
             "report": report,
+            "report_summary": summary_text(report) if report else "",
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/marketing/lead/import_csv.html", context)

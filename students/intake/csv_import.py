@@ -117,11 +117,14 @@ def _dialect(text):
         return dialect
 
 
-def _column(header):
-    """Our field for a header, a name part, or None when we have no such field."""
+def _column(header, extra):
+    """Our field for a header, a name part, or None when we have no such field. `extra`
+    maps more (folded) headers to fields a caller reads besides a registration's."""
     name = folded(header)
     if name in NAME_PARTS:
         return NAME_PARTS[name]
+    if name in extra:
+        return extra[name]
     name = HEADER_ALIASES.get(name, name.replace(" ", "_"))
     return name if name in FIELDS else None
 
@@ -154,11 +157,11 @@ def _table(content: bytes):
     return csv.reader(io.StringIO(text, newline=""), _dialect(text))
 
 
-def read_table(content: bytes):
+def read_table(content: bytes, *, extra=None):
     """(header's unknown columns, iterator of (row number, {our field: value}))."""
     table = iter(_table(content))
     header = next(table, None) or []
-    columns = [_column(h) for h in header]
+    columns = [_column(h, extra or {}) for h in header]
     if "last_name" in columns:
         # Beside a surname column, "Nombre" is the first name only.
         columns = [
@@ -191,9 +194,9 @@ def read_table(content: bytes):
     return [u for u in unknown if u], rows()
 
 
-def read_rows(content: bytes):
+def read_rows(content: bytes, *, extra=None):
     """Yields (row number, {our field: value}) for each non-empty row."""
-    return read_table(content)[1]
+    return read_table(content, extra=extra)[1]
 
 
 def import_students(

@@ -13,7 +13,7 @@ import phonenumbers
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError, EmailUndeliverableError, validate_email
 
 from courseops.messaging.services.addresses import phone_text
 from students.intake.places import country_code, folded, time_zone_name
@@ -140,8 +140,16 @@ def clean_email(value, result: Cleaned):
         checked = validate_email(
             raw, check_deliverability=settings.STUDENTS_EMAIL_CHECK_DELIVERABILITY
         )
-    except EmailNotValidError as exc:
-        result.add_error("email", _("El email no es válido: %(reason)s") % {"reason": exc})
+    except EmailUndeliverableError:
+        # The library explains in English: the person reads what to check, in theirs.
+        result.add_error(
+            "email", _("El dominio de este email no recibe correo: revisa cómo está escrito.")
+        )
+        return
+    except EmailNotValidError:
+        result.add_error(
+            "email", _("El email no es válido: escríbelo como nombre@dominio.com, sin espacios.")
+        )
         return
     suggestion = suggest_domain(checked.domain)
     if suggestion:

@@ -90,9 +90,12 @@ def test_the_import_command_dry_run_reports_each_bad_row_and_stores_nothing(tmp_
     call_command("import_leads", str(path), "--dry-run")
 
     out = capsys.readouterr().out
-    assert "row 4\temail" in out
-    assert "row 5\tphone" in out
-    assert "DRY RUN: 4 rows: 0 created, 0 updated, 2 with errors." in out
+    assert "Fila 4 · Correo electrónico:" in out
+    assert "Fila 5 · Teléfono:" in out
+    assert (
+        "Prueba, no se guardó nada. Filas: 4 · contactos nuevos: 1 · actualizados: 1 · con "
+        "errores: 2 · en la lista de supresión (bajas y rebotes): 0 · añadidos a segmentos: 0."
+    ) in out
     assert not Lead.objects.exists()
 
 
@@ -104,8 +107,8 @@ def test_importing_the_same_file_twice_creates_each_person_once(tmp_path, capsys
     call_command("import_leads", str(path))
 
     out = capsys.readouterr().out
-    assert "4 rows: 1 created, 1 updated, 2 with errors." in out
-    assert "4 rows: 0 created, 2 updated, 2 with errors." in out
+    assert "Filas: 4 · contactos nuevos: 1 · actualizados: 1 · con errores: 2 ·" in out
+    assert "Filas: 4 · contactos nuevos: 0 · actualizados: 2 · con errores: 2 ·" in out
     lead = Lead.objects.get()
     assert (lead.email, lead.name, lead.first_source) == ("ana@example.com", "Ana Ruiz", "csv")
     assert list(lead.tags.values_list("name", flat=True)) == ["feria"]
@@ -123,7 +126,7 @@ def test_the_admin_upload_imports_with_a_report(client, staff_user):
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert "1 contactos nuevos" in page
+    assert "contactos nuevos: 1" in page
     assert "gmail.com" in page
     assert sorted(Lead.objects.get().tags.values_list("name", flat=True)) == ["2026", "feria"]
 

@@ -1,12 +1,16 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
-from marketing.services.csv_import import UnreadableFile, import_leads
+from marketing.services.csv_import import UnreadableFile, import_leads, summary_text
 
 
 class Command(BaseCommand):
-    help = "Add or update marketing contacts from a CSV file, with a per-row report."
+    help = _(
+        "Añade o actualiza contactos desde un CSV o Excel (etiquetas, segmentos, bajas y "
+        "rebotes incluidos), con un informe por fila."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
@@ -28,7 +32,9 @@ class Command(BaseCommand):
         try:
             content = file.read_bytes()
         except OSError as exc:
-            raise CommandError(f"Cannot read {file}: {exc}") from exc
+            raise CommandError(
+                _("No se puede leer %(file)s: %(error)s") % {"file": file, "error": exc}
+            ) from exc
         try:
             report = import_leads(
                 content=content,
@@ -41,11 +47,8 @@ class Command(BaseCommand):
         except UnreadableFile as exc:
             raise CommandError(str(exc)) from exc
         for problem in report.problems:
-            self.stdout.write(f"row {problem.row}\t{problem.field}\t{problem.error}")
-        prefix = "DRY RUN: " if dry_run else ""
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"{prefix}{report.rows} rows: {report.created} created, "
-                f"{report.updated} updated, {report.invalid} with errors."
+            self.stdout.write(
+                _("Fila %(row)s · %(field)s: %(error)s")
+                % {"row": problem.row, "field": problem.field, "error": problem.error}
             )
-        )
+        self.stdout.write(summary_text(report))

@@ -46,7 +46,9 @@ def test_a_real_uncommon_domain_is_accepted_and_normalised(valid):
 
 def test_an_email_without_a_domain_is_rejected(valid):
     result = clean_registration({**valid, "email": "ana-at-example"})
-    assert result.errors["email"][0].startswith("El email no es válido")
+    assert result.errors["email"] == [
+        "El email no es válido: escríbelo como nombre@dominio.com, sin espacios."
+    ]
 
 
 def test_a_national_phone_is_stored_in_e164_using_the_students_country(valid):
