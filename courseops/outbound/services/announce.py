@@ -1,0 +1,82 @@
+"""Apps announce what happened; every endpoint subscribed to it gets one delivery row.
+
+`announce()` runs inside the caller's transaction (the event exists only if what it
+reports was committed) and never raises for a missing broker: the rows are the record and
+the sweeper sends what the on-commit task did not.
+"""
+
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+
+from courseops.core.logging import get_logger
+from courseops.operations.encryption import blind_index
+from courseops.outbound.catalogue import get_event_type
+from courseops.outbound.models import Delivery, Endpoint, Event
+
+logger = get_logger(__name__)
+
+
+def person_index(email: str) -> str:
+    """The keyed hash events carry for the person they are about (erasure finds them)."""
+    return blind_index(f"outbound:{email.strip().lower()}") if email else ""
+
+
+def _subscribers(event_type):
+    # A handful of endpoints at most: filtered here, as JSON lists are not searchable
+    # on SQLite.
+    endpoints = Endpoint.objects.filter(is_active=True).only("pk", "events")
+    return [endpoint.pk for endpoint in endpoints if event_type in endpoint.events]
+
+
+def announce(event_type: str, data: dict, *, person_email: str = "", now=None) -> Event | None:
+    """Record `event_type` with `data` for every endpoint subscribed to it; returns the
+    event, or None when nobody listens. `person_email`: whose event it is, if anyone's.
+
+    A `data` that does not match the catalogue's schema is not sent (logged as an error):
+    receivers rely on the documented shape.
+    """
+    spec = get_event_type(event_type)
+    if spec is None:
+        raise ValueError(f"Unknown webhook event {event_type!r}: register it in the catalogue.")
+    endpoint_pks = _subscribers(event_type)
+    if not endpoint_pks:
+        return None
+    errors = spec.errors(data)
+    if errors:
+        logger.error("outbound.event.invalid", type=event_type, errors=errors[:5])
+        return None
+    now = now or timezone.now()
+    event_id = f"evt_{uuid.uuid4().hex}"
+    event = Event(
+        event_id=event_id,
+        event_type=event_type,
+        payload={
+            "id": event_id,
+            "type": event_type,
+            "timestamp": now.isoformat().replace("+00:00", "Z"),
+            "data": data,
+        },
+        person_index=person_index(person_email),
+        created_at=now,
+    )
+    with transaction.atomic():
+        event.save()
+        deliveries = Delivery.objects.bulk_create(
+            [
+                Delivery(event=event, endpoint_id=pk, next_attempt_at=now, created_at=now)
+                for pk in endpoint_pks
+            ]
+        )
+    pks = [delivery.pk for delivery in deliveries]
+    transaction.on_commit(lambda: _enqueue(pks), robust=True)
+    logger.info("outbound.event.announced", type=event_type, deliveries=len(pks))
+    return event
+
+
+def _enqueue(delivery_pks):
+    from courseops.outbound.tasks import send_delivery
+
+    for pk in delivery_pks:
+        send_delivery.delay(pk)
