@@ -1,14 +1,12 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models.functions import Left
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin, TabularInline
 
-from courseops.audit.services import log_action
 from courseops.core.admin import RecordAdmin
 from courseops.core.redaction import pretty_json
 from courseops.outbound.catalogue import choices
@@ -67,14 +65,7 @@ class EndpointAdmin(ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            with transaction.atomic():
-                obj.save()
-                log_action(
-                    obj,
-                    "outbound.endpoint.changed",
-                    user=request.user,
-                    data={"url": obj.url, "events": obj.events},
-                )
+            endpoints.endpoint_change(endpoint=obj, user=request.user)
             return
         endpoint, secret = endpoints.endpoint_create(
             url=obj.url,

@@ -15,6 +15,7 @@ Payloads carry ids and public fields only: never credentials, personal links or 
 """
 
 from dataclasses import dataclass
+from datetime import UTC
 
 import jsonschema
 
@@ -79,3 +80,12 @@ ID = {"type": "integer", "minimum": 1}
 TEXT = {"type": "string"}
 DATETIME = {"type": "string", "format": "date-time"}
 NULLABLE_DATETIME = {"type": ["string", "null"], "format": "date-time"}
+INTEGER = {"type": "integer"}
+NULLABLE_ID = {"type": ["integer", "null"], "minimum": 1}
+
+
+def iso(value):
+    """A datetime as the payloads write it (UTC, ISO 8601 with Z), or None."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -7,15 +7,20 @@ the sweeper sends what the on-commit task did not.
 
 import uuid
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from courseops.core.logging import get_logger
 from courseops.operations.encryption import blind_index
-from courseops.outbound.catalogue import get_event_type
+from courseops.outbound.catalogue import get_event_type, iso
 from courseops.outbound.models import Delivery, Endpoint, Event
 
 logger = get_logger(__name__)
+
+SUBSCRIBERS_KEY = "outbound:subscribers"
+# Bounds how long another process can miss a change if a cache delete is lost.
+SUBSCRIBERS_TTL = 60
 
 
 def person_index(email: str) -> str:
@@ -24,10 +29,25 @@ def person_index(email: str) -> str:
 
 
 def _subscribers(event_type):
-    # A handful of endpoints at most: filtered here, as JSON lists are not searchable
-    # on SQLite.
-    endpoints = Endpoint.objects.filter(is_active=True).only("pk", "events")
-    return [endpoint.pk for endpoint in endpoints if event_type in endpoint.events]
+    """The active endpoints subscribed to `event_type`. Read from the cache: announcing
+    sits on hot paths (a registration, a lesson view) that must not pay a query when
+    nobody listens; every change to endpoints forgets it (forget_subscribers)."""
+    table = cache.get(SUBSCRIBERS_KEY)
+    if table is None:
+        table = {}
+        # A handful of endpoints: their JSON lists read here (not searchable on SQLite).
+        for pk, events in Endpoint.objects.filter(is_active=True).values_list("pk", "events"):
+            for name in events:
+                table.setdefault(name, []).append(pk)
+        cache.set(SUBSCRIBERS_KEY, table, SUBSCRIBERS_TTL)
+    return table.get(event_type, [])
+
+
+def forget_subscribers():
+    """After any change to an endpoint: now, and again once the change commits (so a
+    reader between the two cannot keep the old table)."""
+    cache.delete(SUBSCRIBERS_KEY)
+    transaction.on_commit(lambda: cache.delete(SUBSCRIBERS_KEY), robust=True)
 
 
 def announce(event_type: str, data: dict, *, person_email: str = "", now=None) -> Event | None:
@@ -55,7 +75,7 @@ def announce(event_type: str, data: dict, *, person_email: str = "", now=None) -
         payload={
             "id": event_id,
             "type": event_type,
-            "timestamp": now.isoformat().replace("+00:00", "Z"),
+            "timestamp": iso(now),
             "data": data,
         },
         person_index=person_index(person_email),

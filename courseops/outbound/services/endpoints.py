@@ -12,6 +12,7 @@ from courseops.audit.services import log_action
 from courseops.core.http import HTTPError, check_url
 from courseops.outbound.catalogue import event_types
 from courseops.outbound.models import Delivery, Endpoint
+from courseops.outbound.services.announce import forget_subscribers
 from courseops.outbound.services.signing import new_secret
 
 # After a rotation the old secret still signs for this long, so receivers can switch.
@@ -56,6 +57,7 @@ def endpoint_create(*, url, events, description="", origin, user=None) -> tuple[
     )
     with transaction.atomic():
         endpoint.save()
+        forget_subscribers()
         log_action(
             endpoint,
             "outbound.endpoint.created",
@@ -75,6 +77,7 @@ def endpoint_delete(*, endpoint, user=None) -> None:
             data={"url": endpoint.url, "events": endpoint.events},
         )
         endpoint.delete()
+        forget_subscribers()
 
 
 def endpoint_rotate_secret(*, endpoint, user=None, now=None) -> str:
@@ -98,6 +101,7 @@ def endpoint_enable(*, endpoint, user=None) -> bool:
             is_active=True, failing_since=None, disabled_at=None, disabled_reason=""
         )
         if updated:
+            forget_subscribers()
             log_action(endpoint, "outbound.endpoint.enabled", user=user)
     return bool(updated)
 
@@ -111,9 +115,23 @@ def endpoint_disable(*, endpoint, reason: str, now=None) -> bool:
             is_active=False, disabled_at=now, disabled_reason=reason[:300]
         )
         if updated:
+            forget_subscribers()
             Delivery.objects.filter(
                 endpoint=endpoint,
                 status__in=[Delivery.Status.PENDING, Delivery.Status.RETRYING],
             ).update(status=Delivery.Status.FAILED, next_attempt_at=None, last_error=reason)
             log_action(endpoint, "outbound.endpoint.disabled", data={"reason": reason})
     return bool(updated)
+
+
+def endpoint_change(*, endpoint, user=None) -> None:
+    """Save staff's edit of URL, description or events (validated by the admin's form)."""
+    with transaction.atomic():
+        endpoint.save(update_fields=["url", "description", "events"])
+        forget_subscribers()
+        log_action(
+            endpoint,
+            "outbound.endpoint.changed",
+            user=user,
+            data={"url": endpoint.url, "events": endpoint.events},
+        )
