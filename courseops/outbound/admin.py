@@ -19,6 +19,7 @@ class EndpointForm(forms.ModelForm):
     """URL, description and events; the secret is never a form field (it is generated,
     shown once, and rotated by an action)."""
 
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
     events = forms.MultipleChoiceField(
         label=_("eventos"), widget=forms.CheckboxSelectMultiple, choices=choices
     )
