@@ -253,3 +253,15 @@ def test_an_erased_persons_pending_deliveries_are_dropped_and_their_content_blan
     assert dropped.status == Status.DROPPED
     assert Delivery.objects.exclude(pk=dropped.pk).get().status == Status.PENDING
     assert service.deliveries_replay(delivery_pks=[dropped.pk], user=None) == (0, 1)
+
+
+def test_data_that_breaks_its_schema_is_not_sent(endpoint):
+    wrong = {"lead": {**EXAMPLE["lead"], "email": "marta@example.com"}}
+
+    assert announce("lead.created", wrong) is None
+    assert not Delivery.objects.exists()
+
+
+def test_an_unregistered_event_is_a_programming_error():
+    with pytest.raises(ValueError, match="lead.deleted"):
+        announce("lead.deleted", {})
