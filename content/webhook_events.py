@@ -54,7 +54,7 @@ def announce_lesson_published(sender, lesson, **kwargs):
     course = lesson.course
     announce(
         "lesson.published",
-        {
+        lambda: {
             "lesson": {
                 "id": lesson.pk,
                 "title": lesson.title,

@@ -69,7 +69,7 @@ register_event(
 def question_handed_over(question, *, ticket, reason):
     announce(
         "question.handed_over",
-        {
+        lambda: {
             "question_id": question.pk,
             "student_id": question.student_id,
             "ticket_id": ticket.pk,
@@ -86,7 +86,7 @@ def students_at_risk(scores, *, emails):
     for risk in scores:
         announce(
             "student.at_risk",
-            {
+            lambda risk=risk: {
                 "student_id": risk.student_id,
                 "score": risk.score,
                 "level": risk.level,

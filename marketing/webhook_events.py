@@ -70,12 +70,12 @@ register_event(
 
 
 def lead_created(lead):
-    announce("lead.created", {"lead": lead_data(lead)}, person_email=lead.email)
+    announce("lead.created", lambda: {"lead": lead_data(lead)}, person_email=lead.email)
 
 
 def lead_converted(lead, student):
     announce(
         "lead.converted",
-        {"lead": lead_data(lead), "student_id": student.pk},
+        lambda: {"lead": lead_data(lead), "student_id": student.pk},
         person_email=lead.email,
     )

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from courseops.audit.services import log_action
 from students import webhook_events
-from students.models import OnboardingStep, Plan, Student
+from students.models import OnboardingStep, Student
 
 
 def deactivate_student(*, student, user=None):
@@ -54,8 +54,7 @@ def plan_changed(*, student, old_plan_id, source, user=None):
         user=user,
         data={"from": old_plan_id, "to": student.plan_id, "source": source},
     )
-    previous = Plan.objects.filter(pk=old_plan_id).values_list("slug", flat=True).first()
-    webhook_events.student_plan_changed(student, previous_plan=previous or "", source=source)
+    webhook_events.student_plan_changed(student, old_plan_id=old_plan_id, source=source)
     transaction.on_commit(lambda: grant_plan.delay(student.pk))
 
 

@@ -17,6 +17,7 @@ from courseops.outbound.catalogue import (
     register_event,
 )
 from courseops.outbound.services.announce import announce
+from students.models import Plan
 from students.signals import subscription_cancelled
 
 STUDENT = obj(
@@ -132,17 +133,25 @@ register_event(
 
 
 def student_registered(student):
-    announce("student.registered", {"student": student_data(student)}, person_email=student.email)
+    announce(
+        "student.registered", lambda: {"student": student_data(student)}, person_email=student.email
+    )
 
 
 def student_onboarded(student):
-    announce("student.onboarded", {"student": student_data(student)}, person_email=student.email)
+    announce(
+        "student.onboarded", lambda: {"student": student_data(student)}, person_email=student.email
+    )
 
 
-def student_plan_changed(student, *, previous_plan, source):
+def student_plan_changed(student, *, old_plan_id, source):
+    def data():
+        previous = Plan.objects.filter(pk=old_plan_id).values_list("slug", flat=True).first()
+        return {"student": student_data(student), "previous_plan": previous or "", "source": source}
+
     announce(
         "student.plan_changed",
-        {"student": student_data(student), "previous_plan": previous_plan, "source": source},
+        data,
         person_email=student.email,
     )
 
@@ -150,7 +159,7 @@ def student_plan_changed(student, *, previous_plan, source):
 def payment_failed(student, *, invoice, attempt, next_attempt_at):
     announce(
         "payment.failed",
-        {
+        lambda: {
             "student": student_data(student),
             "invoice_id": invoice["id"],
             "attempt": attempt,
@@ -166,7 +175,7 @@ def payment_failed(student, *, invoice, attempt, next_attempt_at):
 def announce_subscription_cancelled(sender, student, subscription, **kwargs):
     announce(
         "subscription.cancelled",
-        {
+        lambda: {
             "student": student_data(student),
             "subscription_id": subscription.pk,
             "stripe_subscription_id": subscription.stripe_subscription_id,

@@ -65,7 +65,7 @@ register_event(
 def survey_answered(answer, survey):
     announce(
         "survey.answered",
-        {
+        lambda: {
             "answer_id": answer.pk,
             "survey": {
                 "id": survey.pk,

@@ -122,7 +122,7 @@ register_event(
 def announce_registered(sender, registration, webinar, **kwargs):
     announce(
         "webinar.registered",
-        registration_data(registration, webinar),
+        lambda: registration_data(registration, webinar),
         person_email=registration.email,
     )
 
@@ -131,7 +131,7 @@ def announce_registered(sender, registration, webinar, **kwargs):
 def announce_attended(sender, registration, webinar, minutes=None, **kwargs):
     announce(
         "webinar.attended",
-        {**registration_data(registration, webinar), "minutes": minutes},
+        lambda: {**registration_data(registration, webinar), "minutes": minutes},
         person_email=registration.email,
     )
 
@@ -139,14 +139,16 @@ def announce_attended(sender, registration, webinar, minutes=None, **kwargs):
 @receiver(webinar_missed, dispatch_uid="webinars.webhook_missed")
 def announce_missed(sender, registration, webinar, **kwargs):
     announce(
-        "webinar.missed", registration_data(registration, webinar), person_email=registration.email
+        "webinar.missed",
+        lambda: registration_data(registration, webinar),
+        person_email=registration.email,
     )
 
 
 def recording_published(recording):
     announce(
         "recording.published",
-        {
+        lambda: {
             "recording_id": recording.pk,
             "webinar": webinar_data(recording.webinar),
             "video_url": recording.video_url,

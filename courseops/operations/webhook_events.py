@@ -44,7 +44,7 @@ def person_erased(erasure, objects):
     )
     announce(
         "person.erased",
-        {
+        lambda: {
             "erasure_id": erasure.pk,
             "erased_at": iso(erasure.erased_at),
             "records": [{"type": kind, "id": pk} for kind, pk in records],

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from courseops.ai import generate
+from courseops.outbound.services.announce import subscribed
 from courseops.reviews.services import create_draft
 from engagement import webhook_events
 from engagement.models import (
@@ -183,9 +184,13 @@ def score_students(*, now=None):
     now = now or timezone.now()
     weights = RiskWeights.current()
     overdue = overdue_counts(Student.objects.filter(status__in=SCORED_STATUSES), now=now)
-    # Who was already high: only a student who becomes high is announced (a webhook).
-    was_high = set(
-        RiskScore.objects.filter(level=RiskLevel.HIGH).values_list("student_id", flat=True)
+    # Who was already high: only a student who becomes high is announced (a webhook),
+    # and only read when an integration listens.
+    announcing = subscribed("student.at_risk")
+    was_high = (
+        set(RiskScore.objects.filter(level=RiskLevel.HIGH).values_list("student_id", flat=True))
+        if announcing
+        else set()
     )
     scores = []
     for values in scoring_rows(now=now).iterator(chunk_size=2000):
@@ -214,7 +219,7 @@ def score_students(*, now=None):
     # was just stamped `now`, so older rows are theirs (no join to students needed).
     RiskScore.objects.filter(computed_at__lt=now).delete()
     became_high = [s for s in scores if s.level == RiskLevel.HIGH and s.student_id not in was_high]
-    if became_high:
+    if announcing and became_high:
         emails = dict(
             Student.objects.filter(pk__in=[s.student_id for s in became_high]).values_list(
                 "pk", "email"

@@ -43,6 +43,11 @@ def _subscribers(event_type):
     return table.get(event_type, [])
 
 
+def subscribed(event_type: str) -> bool:
+    """Whether any active endpoint listens to `event_type` (no query while cached)."""
+    return bool(_subscribers(event_type))
+
+
 def forget_subscribers():
     """After any change to an endpoint: now, and again once the change commits (so a
     reader between the two cannot keep the old table)."""
@@ -50,9 +55,11 @@ def forget_subscribers():
     transaction.on_commit(lambda: cache.delete(SUBSCRIBERS_KEY), robust=True)
 
 
-def announce(event_type: str, data: dict, *, person_email: str = "", now=None) -> Event | None:
+def announce(event_type: str, data, *, person_email: str = "", now=None) -> Event | None:
     """Record `event_type` with `data` for every endpoint subscribed to it; returns the
-    event, or None when nobody listens. `person_email`: whose event it is, if anyone's.
+    event, or None when nobody listens. `data` may be a function returning it, called
+    only when someone listens (building it may cost queries). `person_email`: whose
+    event it is, if anyone's.
 
     A `data` that does not match the catalogue's schema is not sent (logged as an error):
     receivers rely on the documented shape.
@@ -63,6 +70,8 @@ def announce(event_type: str, data: dict, *, person_email: str = "", now=None) -
     endpoint_pks = _subscribers(event_type)
     if not endpoint_pks:
         return None
+    if callable(data):
+        data = data()
     errors = spec.errors(data)
     if errors:
         logger.error("outbound.event.invalid", type=event_type, errors=errors[:5])
