@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "courseops.core",
     "courseops.audit",
     "courseops.webhooks",
+    "courseops.outbound",
     "courseops.ai",
     "courseops.messaging",
     "courseops.reviews",
@@ -377,6 +378,8 @@ UNFOLD = {
 HTTP_MAX_RESPONSE_BYTES = env.int("HTTP_MAX_RESPONSE_BYTES", default=10 * 1024 * 1024)
 HTTP_RETRY_BACKOFF_SECONDS = env.float("HTTP_RETRY_BACKOFF_SECONDS", default=1.0)
 HTTP_USER_URL_ALLOWED_NETWORKS = env.list("HTTP_USER_URL_ALLOWED_NETWORKS", default=[])
+# Outbound webhooks (courseops.outbound): seconds an endpoint has to answer each delivery.
+OUTBOUND_WEBHOOKS_TIMEOUT = env.float("OUTBOUND_WEBHOOKS_TIMEOUT", default=10.0)
 
 # Health: how long a worker or beat may stay silent before /health/ answers 503.
 HEALTH_HEARTBEAT_MAX_AGE = env.int("HEALTH_HEARTBEAT_MAX_AGE", default=180)

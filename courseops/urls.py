@@ -16,6 +16,7 @@ api_v1 = [
     path("me/", WhoAmIView.as_view(), name="me"),
     path("privacy/export/", PrivacyExportView.as_view(), name="privacy-export"),
     path("privacy/erase/", PrivacyEraseView.as_view(), name="privacy-erase"),
+    path("", include("courseops.outbound.api.urls")),
     path("", include("students.api.urls")),
     path("", include("webinars.api.urls")),
     path("", include("marketing.api.urls")),

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from courseops.audit.services import log_action
+from students import webhook_events
 from students.models import OnboardingStep, Student
 
 
@@ -53,6 +54,7 @@ def plan_changed(*, student, old_plan_id, source, user=None):
         user=user,
         data={"from": old_plan_id, "to": student.plan_id, "source": source},
     )
+    webhook_events.student_plan_changed(student, old_plan_id=old_plan_id, source=source)
     transaction.on_commit(lambda: grant_plan.delay(student.pk))
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from courseops.audit.services import log_action
 from courseops.messaging.models import OutboundMessage
 from courseops.messaging.services import queue_email
+from surveys import webhook_events
 from surveys.models import Answer, Survey
 
 SALT = "surveys.answer"
@@ -83,6 +84,7 @@ def record_answer(*, survey, respondent, score, comment="", student=None) -> Ans
         answer, created = Answer.objects.get(survey=survey, respondent=respondent), False
     if created:
         log_action(answer, "surveys.answer.recorded", data={"survey": survey.pk, "score": score})
+        webhook_events.survey_answered(answer, survey)
     elif comment and comment != answer.comment:
         answer.comment = comment
         answer.save(update_fields=["comment", "updated_at"])

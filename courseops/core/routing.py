@@ -24,6 +24,9 @@ ROUTES = {
     "webhooks.dispatch": CRITICAL,
     "webinars.confirm_registration": CRITICAL,
     "marketing.send_consent_confirmation": CRITICAL,
+    # default, named so it stays there: a slow integrator never delays a sign-in link
+    "outbound.send_delivery": DEFAULT,
+    "outbound.sweep": DEFAULT,
     # bulk
     "marketing.run_campaigns": BULK,
     "marketing.run_sequences": BULK,

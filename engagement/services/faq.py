@@ -24,6 +24,7 @@ from courseops.ai import generate
 from courseops.audit.services import log_action
 from courseops.reviews.services import create_draft
 from courseops.support.services import open_ticket
+from engagement import webhook_events
 from engagement.models import (
     ActivityKind,
     ActivitySource,
@@ -221,9 +222,13 @@ def hand_over(question, *, reason, draft_text=""):
             target=question,
             key=f"engagement.question.{question.pk}",
         )
-        Question.objects.filter(pk=question.pk).update(
-            status=Question.Status.HANDED_OVER, ticket=ticket, handover_reason=reason[:200]
+        handed = (
+            Question.objects.filter(pk=question.pk)
+            .exclude(status=Question.Status.HANDED_OVER)
+            .update(status=Question.Status.HANDED_OVER, ticket=ticket, handover_reason=reason[:200])
         )
+        if handed:
+            webhook_events.question_handed_over(question, ticket=ticket, reason=reason)
     return None
 
 

@@ -18,7 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from courseops.ai import generate
+from courseops.outbound.services.announce import subscribed
 from courseops.reviews.services import create_draft
+from engagement import webhook_events
 from engagement.models import (
     NOT_ACTIVITY,
     ActivityEvent,
@@ -182,6 +184,14 @@ def score_students(*, now=None):
     now = now or timezone.now()
     weights = RiskWeights.current()
     overdue = overdue_counts(Student.objects.filter(status__in=SCORED_STATUSES), now=now)
+    # Who was already high: only a student who becomes high is announced (a webhook),
+    # and only read when an integration listens.
+    announcing = subscribed("student.at_risk")
+    was_high = (
+        set(RiskScore.objects.filter(level=RiskLevel.HIGH).values_list("student_id", flat=True))
+        if announcing
+        else set()
+    )
     scores = []
     for values in scoring_rows(now=now).iterator(chunk_size=2000):
         row = dict(zip(ROW_FIELDS, values, strict=True))
@@ -208,6 +218,14 @@ def score_students(*, now=None):
     # Students no longer scored (cancelled) drop off the at-risk list: every scored row
     # was just stamped `now`, so older rows are theirs (no join to students needed).
     RiskScore.objects.filter(computed_at__lt=now).delete()
+    became_high = [s for s in scores if s.level == RiskLevel.HIGH and s.student_id not in was_high]
+    if announcing and became_high:
+        emails = dict(
+            Student.objects.filter(pk__in=[s.student_id for s in became_high]).values_list(
+                "pk", "email"
+            )
+        )
+        webhook_events.students_at_risk(became_high, emails=emails)
     return len(scores)
 
 

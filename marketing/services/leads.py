@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courseops.audit.services import log_action
+from marketing import webhook_events
 from marketing.models import (
     STAGE_ORDER,
     Lead,
@@ -227,6 +228,8 @@ def capture_lead(
             user=user,
             data={"source": where, "changed": changed},
         )
+        if created:
+            webhook_events.lead_created(lead)
     return LeadResult(lead=lead, created=created)
 
 
@@ -239,6 +242,7 @@ def link_student(student):
     lead.stage = Stage.CUSTOMER
     lead.save(update_fields=["student", "stage", "updated_at"])
     log_action(lead, "marketing.lead.linked_to_student", data={"student": student.pk})
+    webhook_events.lead_converted(lead, student)
     # Becoming a student within the window after a campaign is that campaign's conversion.
     now = timezone.now()
     Recipient.objects.filter(

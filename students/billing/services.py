@@ -23,6 +23,7 @@ from courseops.core.display import money
 from courseops.core.logging import get_logger
 from courseops.messaging.models import Category, OutboundMessage
 from courseops.messaging.services import queue_email
+from students import webhook_events
 from students.billing.client import BillingError, call, get_client
 from students.models import Plan, Student, Subscription
 from students.signals import checkout_abandoned, checkout_started, subscription_cancelled
@@ -486,6 +487,7 @@ def record_payment_failed(*, invoice: dict) -> OutboundMessage | None:
     currency = (invoice.get("currency") or "").lower()
     divisor = 1 if currency in ZERO_DECIMAL_CURRENCIES else 100
     next_attempt = invoice.get("next_payment_attempt")
+    next_attempt_at = datetime.fromtimestamp(next_attempt, tz=UTC) if next_attempt else None
     message = queue_email(
         to=student.email,
         idempotency_key=key,
@@ -501,9 +503,7 @@ def record_payment_failed(*, invoice: dict) -> OutboundMessage | None:
             ),
             "currency": currency.upper(),
             "attempt": attempt,
-            "next_attempt_at": datetime.fromtimestamp(next_attempt, tz=UTC)
-            if next_attempt
-            else None,
+            "next_attempt_at": next_attempt_at,
             "time_zone": student.time_zone,
             "portal_url": portal_url,
             "fresh_portal_url": portal_link(student=student),
@@ -517,5 +517,8 @@ def record_payment_failed(*, invoice: dict) -> OutboundMessage | None:
         student,
         "students.subscription.payment_failed",
         data={"invoice": invoice["id"], "attempt": attempt, "message": message.pk},
+    )
+    webhook_events.payment_failed(
+        student, invoice=invoice, attempt=attempt, next_attempt_at=next_attempt_at
     )
     return message

@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from courseops.audit.services import log_action
 from courseops.core.logging import get_logger
 from courseops.messaging.services import queue_email
+from students import webhook_events
 from students.billing.pending import await_payment, needs_payment
 from students.intake.validation import (
     SMS_CONSENT_TEXT,
@@ -207,6 +208,7 @@ def _admit(*, record, values, status):
             "students.student.registered",
             data={"source": record.source, "intake_record": record.pk, "plan": student.plan.slug},
         )
+        webhook_events.student_registered(student)
     else:
         record.status = Record.Status.DUPLICATE
         _reregister(student=student, values=values, record=record)

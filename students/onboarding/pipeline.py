@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from courseops.audit.services import log_action
 from courseops.core import liveness
 from courseops.core.logging import get_logger
+from students import webhook_events
 from students.models import OnboardingStep, Student
 
 logger = get_logger(__name__)
@@ -148,6 +149,7 @@ def _activate(student_id):
     if activated:
         student = Student.objects.get(pk=student_id)
         log_action(student, "students.onboarding.completed")
+        webhook_events.student_onboarded(student)
 
 
 def retry_step(*, step, user=None, resume=True):

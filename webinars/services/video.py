@@ -11,6 +11,7 @@ from courseops.audit.services import log_action
 from courseops.reviews.models import Draft, DraftStatus
 from courseops.reviews.registry import ApplyError
 from courseops.reviews.services import create_draft
+from webinars import webhook_events
 from webinars.models import Recording
 from webinars.publishing import PublishError, get_publisher, has_video_file
 
@@ -109,3 +110,4 @@ def video_apply(draft, user):
         user=user,
         data={"publisher": publisher.name, "url": video.url},
     )
+    webhook_events.recording_published(recording)

@@ -9,7 +9,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from courseops.audit.services import log_action
-from courseops.operations import encryption
+from courseops.operations import encryption, webhook_events
 from courseops.operations.models import Erasure
 from courseops.operations.privacy.registry import Person, registered_parts
 from courseops.operations.privacy.scan import count_traces
@@ -116,4 +116,5 @@ def erase_person(email: str, *, user=None) -> Erasure:
                 "traces_left": {table: n for table, n in traces.items() if n},
             },
         )
+        webhook_events.person_erased(erasure, person.objects)
     return erasure
