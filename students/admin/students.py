@@ -15,6 +15,7 @@ from courseops.reviews.models import Draft
 from courseops.support.models import Ticket
 from students import services
 from students.admin.billing import payment_link
+from students.admin.forms import StudentForm
 from students.billing.pending import grant_access_without_payment
 from students.models import Material, OnboardingStep, Plan, Student
 from students.onboarding.pipeline import RUNNING_LEASE
@@ -99,6 +100,7 @@ class OnboardingStepInline(TabularInline):
 
 @admin.register(Student)
 class StudentAdmin(ModelAdmin):
+    form = StudentForm
     list_display = [
         "full_name",
         "email",
