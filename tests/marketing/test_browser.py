@@ -26,9 +26,14 @@ def test_staff_build_a_segment_with_rows_and_see_the_live_count(
     page.fill("#id_name", "México")
 
     page.get_by_role("button", name="+ condición").click()
-    page.get_by_label("campo").select_option("country")
-    page.get_by_label("operador").select_option("is")
-    page.get_by_label("valor").fill("MX")
+    page.get_by_label("campo").select_option(label="País")
+    page.get_by_label("operador").select_option(label="es")
+    page.get_by_label("valor").select_option(label="México")
+    # Staff read labels, not the stored ids.
+    builder = page.inner_text("#segment-builder")
+    assert "País" in builder
+    assert "country" not in builder
+    assert not page.is_visible("#id_rules")
 
     page.wait_for_function(
         "document.getElementById('segment-live-count').textContent.includes('2 contactos')"
