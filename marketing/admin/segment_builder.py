@@ -9,7 +9,7 @@ from django_countries import countries
 from courseops.core.inputs import time_zone_choices
 from marketing.models import Campaign, Purpose, Stage, Tag
 from marketing.services.segments import FIELDS
-from students.models import Language, Plan
+from students.models import STRIPE_STATUSES, Language, Plan
 from webinars.models import Webinar
 
 # How many webinars and campaigns are offered to pick from (the newest).
@@ -57,17 +57,6 @@ OPERATOR_LABELS = {
 YES_NO = {"is": _("sí, el"), "is_not": _("no, el")}
 YES_NO_FIELDS = {"webinar_registered", "webinar_attended", "clicked_campaign"}
 NUMBER_FIELDS = {"score", "inactive_days", "created_within_days"}
-# Stripe's subscription statuses, as staff say them.
-SUBSCRIPTION_STATUSES = [
-    ("active", _("Activa")),
-    ("trialing", _("En prueba")),
-    ("past_due", _("Pago atrasado")),
-    ("unpaid", _("Impagada")),
-    ("canceled", _("Cancelada")),
-    ("incomplete", _("Incompleta")),
-    ("incomplete_expired", _("Incompleta y vencida")),
-    ("paused", _("En pausa")),
-]
 
 
 def _values(field):
@@ -91,7 +80,7 @@ def _values(field):
     if field == "consent":
         return Purpose.choices
     if field == "subscription_status":
-        return SUBSCRIPTION_STATUSES
+        return STRIPE_STATUSES
     if field in ("webinar_registered", "webinar_attended"):
         webinars = Webinar.objects.order_by("-starts_at").values_list("pk", "title", "starts_at")
         return [
