@@ -27,7 +27,7 @@ MARKDOWN_HELP = _(
 
 def markdown_field(preview_url_name, *, required=True):
     return forms.CharField(
-        label=_("texto (Markdown)"),
+        label=_("Texto (Markdown)"),
         required=required,
         help_text=MARKDOWN_HELP,
         widget=UnfoldAdminTextareaWidget(
@@ -94,7 +94,7 @@ class StepForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["body_markdown"].label = _("texto (Markdown en correos)")
+        self.fields["body_markdown"].label = _("Texto (Markdown en correos)")
         if self.instance.pk and not self.instance.body_markdown:
             self.initial["body_markdown"] = self.instance.body
 

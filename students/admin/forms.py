@@ -3,6 +3,7 @@
 from collections import Counter
 
 from django import forms
+from django.utils.text import capfirst
 
 from courseops.core.inputs import CountryChoiceField, PhoneField, TagsField, TimeZoneChoiceField
 from students.models import Student
@@ -21,15 +22,15 @@ def known_interests():
     return [tag for tag, _count in counts.most_common(100)]
 
 
+def _label(name):
+    return capfirst(Student._meta.get_field(name).verbose_name)
+
+
 class StudentForm(forms.ModelForm):
-    phone = PhoneField(required=False, label=Student._meta.get_field("phone").verbose_name)
-    country = CountryChoiceField(
-        required=False, label=Student._meta.get_field("country").verbose_name
-    )
-    time_zone = TimeZoneChoiceField(label=Student._meta.get_field("time_zone").verbose_name)
-    interests = TagsField(
-        suggestions=known_interests, label=Student._meta.get_field("interests").verbose_name
-    )
+    phone = PhoneField(required=False, label=_label("phone"))
+    country = CountryChoiceField(required=False, label=_label("country"))
+    time_zone = TimeZoneChoiceField(label=_label("time_zone"))
+    interests = TagsField(suggestions=known_interests, label=_label("interests"))
 
     class Meta:
         model = Student
