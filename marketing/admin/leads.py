@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin, TabularInline
 
 from courseops.core.admin import RecordAdmin
+from courseops.core.inputs import CountryChoiceField, PhoneField, TimeZoneChoiceField
 from marketing.admin.segment_builder import builder_spec, describe_rules
 from marketing.models import Consent, Lead, LeadForm, Purpose, Segment, Submission, Tag
 from marketing.services.consent import valid_consent
@@ -94,6 +95,10 @@ class ConsentInline(TabularInline):
 
 
 class LeadChangeForm(forms.ModelForm):
+    phone = PhoneField(required=False, label=_("Teléfono"))
+    country = CountryChoiceField(required=False, label=_("País"))
+    time_zone = TimeZoneChoiceField(label=_("Zona horaria"))
+
     class Meta:
         model = Lead
         fields = (
