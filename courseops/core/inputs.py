@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from django import forms
 from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from phonenumber_field.formfields import PrefixChoiceField, SplitPhoneNumberField
@@ -60,7 +61,7 @@ def _zone_choices(language):
     for zone in _canonical_zones():
         region = zone.split("/", 1)[0]
         if region in groups and "/" in zone:
-            groups[region].append((zone, zone_label(zone, language)))
+            groups[region].append((zone, capfirst(zone_label(zone, language))))
     with translation.override(language):
         return [("UTC", "UTC")] + [
             (str(REGIONS[region]), sorted(zones, key=lambda item: item[1]))
@@ -86,7 +87,7 @@ class TimeZoneChoiceField(forms.ChoiceField):
     def prepare_value(self, value):
         # A zone stored under an alias (from an import) stays selected and valid.
         if value and not self.valid_value(value) and self._known(value):
-            self.widget.choices = [*self.widget.choices, (value, zone_label(value))]
+            self.widget.choices = [*self.widget.choices, (value, capfirst(zone_label(value)))]
         return value
 
     def _known(self, value):

@@ -46,4 +46,4 @@ def test_marketing_staff_see_countries_and_zones_by_name(client, django_user_mod
     page = client.get(reverse("admin:marketing_lead_change", args=[lead.pk])).content.decode()
 
     assert '<option value="AR" selected>Argentina</option>' in page
-    assert "selected>hora de Argentina (Buenos Aires)</option>" in page
+    assert "selected>Hora de Argentina (Buenos Aires)</option>" in page

@@ -52,7 +52,7 @@ def test_the_student_form_offers_names_not_codes(client, support_staff, student_
 
     assert '<option value="ES" selected>España</option>' in page
     assert '<optgroup label="Europa">' in page
-    assert '<option value="Europe/Madrid" selected>hora de España (Madrid)</option>' in page
+    assert '<option value="Europe/Madrid" selected>Hora de España (Madrid)</option>' in page
     # The phone is split in its country and its national number.
     assert '<option value="ES" selected>España +34</option>' in page
     assert 'value="600123456"' in page

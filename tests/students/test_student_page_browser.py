@@ -37,3 +37,43 @@ def test_support_open_the_student_page_from_the_list(
     folder = settings.VAR_DIR / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=folder / "student-page.png", full_page=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_support_edit_a_student_with_real_inputs(
+    live_server, browser_page, django_user_model, student_factory
+):
+    user = django_user_model.objects.create_user(
+        username="sofia", password="pw-sofia-1234", is_staff=True
+    )
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_student", "change_student"])
+    )
+    student = student_factory(full_name="Emma Ruiz", interests=["LLMs"])
+    page = browser_page
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/students/student/{student.pk}/change/")
+    page.fill("#id_username", "sofia")
+    page.fill("#id_password", "pw-sofia-1234")
+    page.click("button[type=submit]")
+
+    page.select_option("select[name=phone_0]", "ES")
+    page.fill("input[name=phone_1]", "600 12 34 56")
+    page.select_option("#id_country", "ES", force=True)
+    page.select_option("#id_time_zone", "Europe/Madrid", force=True)
+    # Interests are tags: type one and press Enter in select2's box.
+    page.locator("#id_interests + .select2 .select2-search__field").fill("automatización")
+    page.keyboard.press("Enter")
+    folder = settings.VAR_DIR / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=folder / "student-form.png", full_page=True)
+    with page.expect_navigation():
+        page.click("button[name=_continue]")
+
+    student.refresh_from_db()
+    assert (student.phone, student.country, student.time_zone) == (
+        "+34600123456",
+        "ES",
+        "Europe/Madrid",
+    )
+    assert student.interests == ["LLMs", "automatización"]
