@@ -115,8 +115,14 @@ class _PhoneWidget(PhoneNumberPrefixWidget):
         super().__init__((UnfoldAdminSelectWidget, number), attrs)
 
     def decompress(self, value):
-        # Stored numbers are E.164 text, not PhoneNumber objects.
-        return super().decompress(to_python(value) if isinstance(value, str) else value)
+        # Stored numbers are E.164 text. One that is not a valid number (an old import)
+        # is shown as stored, so staff see it and fix it rather than lose it.
+        if isinstance(value, str) and value:
+            number = to_python(value)
+            if not (number and number.is_valid()):
+                return [None, value]
+            value = number
+        return super().decompress(value)
 
 
 class PhoneField(SplitPhoneNumberField):

@@ -125,3 +125,15 @@ def test_a_viewer_without_change_permission_cannot_save(client, django_user_mode
 
     assert response.status_code == 403
     assert Student.objects.get(pk=student.pk).phone == ""
+
+
+def test_an_old_invalid_phone_is_shown_as_stored_and_must_be_fixed_not_lost(student_factory):
+    student = student_factory(phone="12345")
+
+    shown = str(StudentForm(instance=student)["phone"])
+    form = StudentForm(data=_form_data(student, phone_0="", phone_1="12345"), instance=student)
+
+    assert 'value="12345"' in shown
+    assert not form.is_valid()
+    assert "phone" in form.errors
+    assert Student.objects.get(pk=student.pk).phone == "12345"
