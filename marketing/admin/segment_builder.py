@@ -67,10 +67,11 @@ def _values(field):
     if field == "language":
         return Language.choices
     if field == "time_zone":
+        # The select's groups flattened: ("UTC", "UTC") stands alone, regions hold lists.
         return [
             choice
-            for _group, zones in time_zone_choices()
-            for choice in (zones if isinstance(zones, list) else [(_group, zones)])
+            for value, label in time_zone_choices()
+            for choice in (label if isinstance(label, list) else [(value, label)])
         ]
     if field == "plan":
         return list(Plan.objects.order_by("sort_order").values_list("slug", "name"))
