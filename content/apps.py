@@ -12,3 +12,6 @@ class ContentConfig(AppConfig):
 
         reviews.register()
         navigation.register()
+        from content import student_page
+
+        student_page.register()

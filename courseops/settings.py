@@ -64,6 +64,9 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # Their catalogs: country names and phone errors in Spanish (courseops.core.inputs).
+    "django_countries",
+    "phonenumber_field",
     # Core apps: they know nothing of the domain apps below.
     "courseops.core",
     "courseops.audit",

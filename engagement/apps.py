@@ -17,4 +17,7 @@ class EngagementConfig(AppConfig):
 
         review_kinds.register()
         portal_navigation.register()
+        from engagement import student_page
+
+        student_page.register()
         register_provider("thinkific", "engagement.thinkific.ThinkificProvider")

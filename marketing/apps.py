@@ -10,7 +10,10 @@ class MarketingConfig(AppConfig):
     def ready(self):
         from courseops.messaging.hooks import register_consent_check, register_person_lookup
         from courseops.reviews.registry import ReviewKind, register_kind
-        from marketing import signals  # noqa: F401  (connects the receivers)
+        from marketing import (
+            signals,  # noqa: F401  (connects the receivers)
+            student_page,
+        )
         from marketing.directory import marketing_consent, person_for
         from marketing.funnel.insights import insights_apply
         from marketing.landing.copy import landing_copy_apply
@@ -18,6 +21,7 @@ class MarketingConfig(AppConfig):
         from marketing.services.content import newsletter_apply
         from marketing.services.sequences import sequence_step_apply
 
+        student_page.register()
         register_person_lookup(person_for)
         register_consent_check(marketing_consent)
         register_kind(

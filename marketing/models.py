@@ -432,6 +432,8 @@ class Variant(models.Model):
     label = models.CharField(_("variante"), max_length=1, default="A")
     subject = models.CharField(_("asunto"), max_length=200)
     body_html = models.TextField(_("cuerpo (HTML)"), help_text=_("{nombre}: el nombre de pila."))
+    # What staff wrote (Markdown, HTML allowed); body_html is rendered from it on save.
+    body_markdown = models.TextField(_("texto (Markdown)"), blank=True)
     approved_subject = models.CharField(_("asunto aprobado"), max_length=200, blank=True)
     approved_body = models.TextField(_("cuerpo aprobado"), blank=True)
     approved_at = models.DateTimeField(_("aprobada"), null=True, blank=True)
@@ -571,6 +573,8 @@ class Step(models.Model):
             "{nombre}: el nombre de pila. {personal}: una frase de la IA para cada contacto."
         ),
     )
+    # What staff wrote for an email step (Markdown, HTML allowed); `body` is rendered from it.
+    body_markdown = models.TextField(_("texto (Markdown)"), blank=True)
     approved_subject = models.CharField(_("asunto aprobado"), max_length=200, blank=True)
     approved_body = models.TextField(_("texto aprobado"), blank=True)
     offer = models.ForeignKey(

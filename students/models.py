@@ -188,6 +188,19 @@ class StudentMaterial(models.Model):
         return f"{self.student_id} -> {self.material_id}"
 
 
+# Stripe's subscription statuses as staff say them (Stripe's own ids are what is stored).
+STRIPE_STATUSES = [
+    ("active", _("Activa")),
+    ("trialing", _("En prueba")),
+    ("past_due", _("Pago atrasado")),
+    ("unpaid", _("Impagada")),
+    ("canceled", _("Cancelada")),
+    ("incomplete", _("Incompleta")),
+    ("incomplete_expired", _("Incompleta y vencida")),
+    ("paused", _("En pausa")),
+]
+
+
 class Subscription(models.Model):
     """Mirror of a Stripe subscription; Stripe is the source of truth, re-read on events."""
 
@@ -214,6 +227,10 @@ class Subscription(models.Model):
 
     def __str__(self):
         return f"{self.stripe_subscription_id} ({self.status})"
+
+    @property
+    def status_label(self):
+        return dict(STRIPE_STATUSES).get(self.status, self.status)
 
 
 class IntakeRecord(models.Model):

@@ -14,8 +14,13 @@ class SurveysConfig(AppConfig):
         from django.utils.translation import gettext_lazy as _
 
         from courseops.reviews.registry import ReviewKind, register_kind
-        from surveys import signals  # noqa: F401  (connects the receivers)
+        from surveys import (
+            signals,  # noqa: F401  (connects the receivers)
+            student_page,
+        )
         from surveys.summary import summary_apply
+
+        student_page.register()
 
         register_kind(
             ReviewKind(

@@ -20,7 +20,7 @@ from courseops.core.display import local_when, percent, zone_label
 from courseops.messaging.models import OutboundMessage, Status
 from courseops.reviews.models import Draft
 from webinars import services
-from webinars.forms import WebinarAdminForm, wall_clock_to_utc
+from webinars.forms import ReminderForm, WebinarAdminForm, wall_clock_to_utc
 from webinars.meetings import MeetingError
 from webinars.models import Recording, Registration, Reminder, ReminderDelivery, Webinar
 from webinars.services.attendance import attendance_settle
@@ -34,6 +34,7 @@ MAX_CSV_BYTES = 2 * 1024 * 1024
 
 class ReminderInline(TabularInline):
     model = Reminder
+    form = ReminderForm
     extra = 0
     fields = ["offset", "email", "sms", "push", "uses_ai_text", "include_join_link", "active"]
 

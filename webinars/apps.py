@@ -57,3 +57,6 @@ class WebinarsConfig(AppConfig):
         register_provider("zoom", "webinars.webhooks.ZoomProvider")
         register_send_check(followup_still_true)
         navigation.register()
+        from webinars import student_page
+
+        student_page.register()

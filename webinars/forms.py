@@ -8,7 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from unfold.widgets import UnfoldAdminSplitDateTimeWidget
 
 from courseops.core.display import zone_label
-from webinars.models import Webinar
+from courseops.core.inputs import TimeZoneChoiceField
+from webinars.models import Reminder, Webinar, describe_offset
 
 SMS_CONSENT_TEXT = _(
     "Acepto recibir por SMS los recordatorios de este webinar. Puedo responder STOP para "
@@ -59,6 +60,66 @@ class WallClockDateTimeField(forms.SplitDateTimeField):
         return datetime.datetime.combine(date, time)
 
 
+# Distances staff choose a reminder from, longest first.
+REMINDER_OFFSETS = [
+    datetime.timedelta(days=14),
+    datetime.timedelta(days=7),
+    datetime.timedelta(days=3),
+    datetime.timedelta(days=2),
+    datetime.timedelta(days=1),
+    datetime.timedelta(hours=12),
+    datetime.timedelta(hours=6),
+    datetime.timedelta(hours=3),
+    datetime.timedelta(hours=2),
+    datetime.timedelta(hours=1),
+    datetime.timedelta(minutes=30),
+    datetime.timedelta(minutes=15),
+    datetime.timedelta(minutes=10),
+    datetime.timedelta(minutes=5),
+]
+
+
+def _offset_label(offset):
+    return _("%(offset)s antes") % {"offset": describe_offset(offset)}
+
+
+def _minutes(offset):
+    return str(int(offset.total_seconds() // 60))
+
+
+class OffsetChoiceField(forms.TypedChoiceField):
+    """ "7 días antes", "2 horas antes"...: a reminder's distance picked in words, kept as
+    the model's duration. An offset set otherwise (an import, the API) stays offered."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            choices=[(_minutes(o), _offset_label(o)) for o in REMINDER_OFFSETS],
+            coerce=lambda minutes: datetime.timedelta(minutes=int(minutes)),
+            **kwargs,
+        )
+
+    def prepare_value(self, value):
+        if isinstance(value, datetime.timedelta):
+            if value not in REMINDER_OFFSETS:
+                self.choices = sorted(
+                    [*self.choices, (_minutes(value), _offset_label(value))],
+                    key=lambda choice: -int(choice[0]),
+                )
+            return _minutes(value)
+        return value
+
+    def valid_value(self, value):
+        return str(value).isdigit() and int(value) > 0
+
+
+class ReminderForm(forms.ModelForm):
+    offset = OffsetChoiceField(label=capfirst(Reminder._meta.get_field("offset").verbose_name))
+
+    class Meta:
+        model = Reminder
+        exclude = []  # noqa: DJ006 (the inline picks the fields)
+
+
 class WebinarAdminForm(forms.ModelForm):
     """Staff read and type "Inicio" in the webinar's own zone, named in words, whatever
     the business's or their browser's zone (a Madrid webinar at 22:00 reads 22:00)."""
@@ -66,6 +127,9 @@ class WebinarAdminForm(forms.ModelForm):
     starts_at = WallClockDateTimeField(
         label=capfirst(Webinar._meta.get_field("starts_at").verbose_name),
         widget=UnfoldAdminSplitDateTimeWidget,
+    )
+    time_zone = TimeZoneChoiceField(
+        label=capfirst(Webinar._meta.get_field("time_zone").verbose_name)
     )
 
     class Meta:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from courseops.operations.fields import EncryptedCharField
 from students.models import Language, Plan, Student
@@ -217,12 +218,15 @@ class Reminder(models.Model):
 
 
 def describe_offset(offset):
+    """A reminder's distance to the start in words: "7 días", "2 horas", "10 minutos"."""
     minutes = int(offset.total_seconds() // 60)
-    if minutes % (24 * 60) == 0:
-        return _("%(n)d d") % {"n": minutes // (24 * 60)}
-    if minutes % 60 == 0:
-        return _("%(n)d h") % {"n": minutes // 60}
-    return _("%(n)d min") % {"n": minutes}
+    if minutes and minutes % (24 * 60) == 0:
+        days = minutes // (24 * 60)
+        return ngettext("%(n)d día", "%(n)d días", days) % {"n": days}
+    if minutes and minutes % 60 == 0:
+        hours = minutes // 60
+        return ngettext("%(n)d hora", "%(n)d horas", hours) % {"n": hours}
+    return ngettext("%(n)d minuto", "%(n)d minutos", minutes) % {"n": minutes}
 
 
 class ReminderDelivery(models.Model):

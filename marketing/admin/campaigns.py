@@ -4,10 +4,13 @@ results per variant with bar charts (one aggregate query)."""
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Subquery
+from django.urls import path
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin, StackedInline
 
+from marketing.admin.email_editor import VariantForm, preview_response
 from marketing.models import Campaign, Variant
 from marketing.offers.models import OfferRedemption
 from marketing.senders import SenderChoiceForm
@@ -34,15 +37,33 @@ COLUMNS = (
 
 class VariantInline(StackedInline):
     model = Variant
+    form = VariantForm
     extra = 0
     max_num = 4
-    fields = ("label", "subject", "body_html", "approved_subject", "approved_at")
+    fields = ("label", "subject", "body_markdown", "approved_subject", "approved_at")
     readonly_fields = ("approved_subject", "approved_at")
 
 
 @admin.register(Campaign)
 class CampaignAdmin(ModelAdmin):
     form = SenderChoiceForm
+
+    class Media:
+        js = ("marketing/email_preview.js",)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(require_POST(self.email_preview))
+        return [
+            path("email-preview/", view, name="marketing_campaign_email_preview"),
+            *super().get_urls(),
+        ]
+
+    def email_preview(self, request):
+        """The email as sent for the Markdown being typed (same permission as editing)."""
+        return preview_response(
+            request, template="marketing/campaign", permission="marketing.change_campaign"
+        )
+
     list_display = (
         "name",
         "status",

@@ -10,17 +10,19 @@ from django.db.models import BooleanField, ExpressionWrapper
 from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils.html import format_html, format_html_join, json_script
+from django.utils.html import format_html, json_script
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin, TabularInline
 
 from courseops.core.admin import RecordAdmin
+from courseops.core.inputs import CountryChoiceField, PhoneField, TimeZoneChoiceField
+from marketing.admin.segment_builder import builder_spec, describe_rules
 from marketing.models import Consent, Lead, LeadForm, Purpose, Segment, Submission, Tag
 from marketing.services.consent import valid_consent
 from marketing.services.csv_import import UnreadableFile, import_leads, summary_text
-from marketing.services.segments import FIELDS, compile_rules, count_rules, segment_leads
+from marketing.services.segments import compile_rules, count_rules, segment_leads
 from students.admin.intake import ImportForm
 
 SCORE_BANDS = {
@@ -93,6 +95,10 @@ class ConsentInline(TabularInline):
 
 
 class LeadChangeForm(forms.ModelForm):
+    phone = PhoneField(required=False, label=_("Teléfono"))
+    country = CountryChoiceField(required=False, label=_("País"))
+    time_zone = TimeZoneChoiceField(label=_("Zona horaria"))
+
     class Meta:
         model = Lead
         fields = (
@@ -324,22 +330,12 @@ class SegmentAdmin(ModelAdmin):
         except ValidationError as exc:
             return " ".join(exc.messages)
 
-    @admin.display(description=_("campos y operadores"))
+    @admin.display(description=_("las reglas, en palabras"))
     def rules_help(self, obj):
-        example = (
-            '{"match": "all", "conditions": [{"field": "stage", "op": "in", '
-            '"value": ["lead"]}, {"match": "any", "conditions": [...]}]}'
-        )
-        return format_html(
-            "{}<p><code>{}</code></p><table>{}</table>",
-            json_script({field: ops for field, (ops, _build) in FIELDS.items()}, "segment-fields"),
-            example,
-            format_html_join(
-                "",
-                "<tr><td><code>{}</code></td><td>{}</td></tr>",
-                ((field, ", ".join(ops)) for field, (ops, _build) in FIELDS.items()),
-            ),
-        )
+        spec = builder_spec()
+        summary = describe_rules(obj.rules, spec) if obj and obj.pk else "-"
+        # The builder (segment_count.js) reads the fields, operators and values from here.
+        return format_html("{}<p>{}</p>", json_script(spec, "segment-fields"), summary)
 
     def get_urls(self):
         view = self.admin_site.admin_view(require_POST(self.count_view))

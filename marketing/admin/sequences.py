@@ -2,10 +2,13 @@
 
 from django.contrib import admin
 from django.db.models import Count, Q
+from django.urls import path
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin, TabularInline
 
+from marketing.admin.email_editor import StepForm, preview_response
 from marketing.models import Enrolment, Sequence, Step
 from marketing.senders import SenderChoiceForm
 from marketing.services.sequences import submit_step
@@ -13,13 +16,14 @@ from marketing.services.sequences import submit_step
 
 class StepInline(TabularInline):
     model = Step
+    form = StepForm
     extra = 0
     fields = (
         "position",
         "kind",
         "wait_days",
         "subject",
-        "body",
+        "body_markdown",
         "condition",
         "jump_to",
         "offer",
@@ -31,6 +35,23 @@ class StepInline(TabularInline):
 @admin.register(Sequence)
 class SequenceAdmin(ModelAdmin):
     form = SenderChoiceForm
+
+    class Media:
+        js = ("marketing/email_preview.js",)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(require_POST(self.email_preview))
+        return [
+            path("email-preview/", view, name="marketing_sequence_email_preview"),
+            *super().get_urls(),
+        ]
+
+    def email_preview(self, request):
+        """The email as sent for the Markdown being typed (same permission as editing)."""
+        return preview_response(
+            request, template="marketing/sequence", permission="marketing.change_sequence"
+        )
+
     list_display = ("name", "trigger", "trigger_form", "active", "in_progress")
     list_filter = ("trigger", "active")
     list_select_related = ("trigger_form",)

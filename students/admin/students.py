@@ -2,22 +2,28 @@
 
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
-from django.urls import reverse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin, TabularInline
 
+from courseops.core.display import zone_label
 from courseops.messaging.models import OutboundMessage
 from courseops.reviews.models import Draft
 from courseops.support.models import Ticket
 from students import services
 from students.admin.billing import payment_link
+from students.admin.forms import StudentForm
 from students.billing.pending import grant_access_without_payment
 from students.models import Material, OnboardingStep, Plan, Student
 from students.onboarding.pipeline import RUNNING_LEASE
+from students.student_page import student_sections
 
 Step = OnboardingStep
 UNFINISHED = [Step.Status.PENDING, Step.Status.RUNNING, Step.Status.FAILED]
@@ -99,6 +105,7 @@ class OnboardingStepInline(TabularInline):
 
 @admin.register(Student)
 class StudentAdmin(ModelAdmin):
+    form = StudentForm
     list_display = [
         "full_name",
         "email",
@@ -107,6 +114,7 @@ class StudentAdmin(ModelAdmin):
         "pipeline",
         "source",
         "created_at",
+        "page_link",
     ]
     list_filter = [
         "plan",
@@ -184,6 +192,44 @@ class StudentAdmin(ModelAdmin):
                 source="admin",
                 user=request.user,
             )
+
+    @admin.display(description=_("ficha"))
+    def page_link(self, obj):
+        url = reverse("admin:students_student_page", args=[obj.pk])
+        return format_html(
+            '<a class="text-primary-600 underline" href="{}">{}</a>', url, _("Ver ficha")
+        )
+
+    def get_urls(self):
+        page = self.admin_site.admin_view(self.student_page_view)
+        # Before the default URLs: their "<id>/" catch-all would take "<id>/ficha/".
+        return [
+            path("<int:object_id>/ficha/", page, name="students_student_page"),
+            *super().get_urls(),
+        ]
+
+    def student_page_view(self, request, object_id):
+        """Everything about one student on one page (students.student_page)."""
+        student = get_object_or_404(Student.objects.select_related("plan"), pk=object_id)
+        if not self.has_view_permission(request, student):
+            raise PermissionDenied
+        change_url = (
+            reverse("admin:students_student_change", args=[student.pk])
+            if self.has_change_permission(request, student)
+            else ""
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": student.full_name,
+            "student": student,
+            "language": student.get_language_display(),
+            "zone": zone_label(student.time_zone),
+            "sections": student_sections(student),
+            "change_url": change_url,
+            "list_url": reverse("admin:students_student_changelist"),
+        }
+        return TemplateResponse(request, "admin/students/student/page.html", context)
 
     @admin.display(description=_("alta"), ordering="current_step")
     def pipeline(self, obj):

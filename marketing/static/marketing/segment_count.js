@@ -2,8 +2,7 @@
 // the rules JSON below it, and the live member count (one COUNT query per pause).
 (function () {
   "use strict";
-  var NUMERIC = ["score", "inactive_days", "created_within_days", "webinar_registered",
-                 "webinar_attended", "clicked_campaign"];
+  var NUMERIC = ["score", "inactive_days", "created_within_days"];
   var LISTS = ["in", "not_in"];
 
   function make(tag, attrs, text) {
@@ -57,8 +56,11 @@
     refresh();
     if (!fieldsNode) return;
 
-    var FIELDS = JSON.parse(fieldsNode.textContent);
-    var names = Object.keys(FIELDS);
+    // [{name, label, ops: [[op, label]], values: [[value, label]] | null, number}]
+    var SPEC = JSON.parse(fieldsNode.textContent);
+    var FIELDS = {};
+    SPEC.forEach(function (item) { FIELDS[item.name] = item; });
+    var names = SPEC.map(function (item) { return item.name; });
     var state;
     try { state = JSON.parse(rules.value || "{}"); } catch (error) { state = null; }
     if (!state || typeof state !== "object" || Array.isArray(state)) state = {};
@@ -66,34 +68,76 @@
     state.conditions = state.conditions || [];
     var root = make("div", {id: "segment-builder"});
     rules.parentNode.insertBefore(root, rules);
+    // The JSON stays in the form (it is what is saved) but staff work with the rows.
+    rules.style.display = "none";
 
     function sync() {
       rules.value = JSON.stringify(state);
       later();
     }
 
+    function typed(field, raw) {
+      var spec = FIELDS[field];
+      var number = spec && (spec.number || (spec.values && spec.values.length &&
+                                            typeof spec.values[0][0] === "number"));
+      return number && raw !== "" ? Number(raw) : raw;
+    }
+
+    function valueInput(condition) {
+      var spec = FIELDS[condition.field] || {};
+      var many = LISTS.indexOf(condition.op) >= 0;
+      var current = Array.isArray(condition.value) ? condition.value : [condition.value];
+      var node;
+      if (spec.values) {
+        node = make("select", {"aria-label": "valor"});
+        if (many) { node.multiple = true; node.size = Math.min(6, spec.values.length); }
+        else node.appendChild(make("option", {value: ""}, "—"));
+        spec.values.forEach(function (option) {
+          var item = make("option", {value: String(option[0])}, option[1]);
+          if (current.map(String).indexOf(String(option[0])) >= 0) item.selected = true;
+          node.appendChild(item);
+        });
+        node.addEventListener("change", function () {
+          var picked = Array.prototype.filter.call(node.options, function (o) {
+            return o.selected && o.value !== "";
+          }).map(function (o) { return typed(condition.field, o.value); });
+          condition.value = many ? picked : (picked.length ? picked[0] : "");
+          sync();
+        });
+        return node;
+      }
+      node = make("input", {type: spec.number ? "number" : "text", "aria-label": "valor"});
+      var shown = Array.isArray(condition.value) ? condition.value.join(", ") : condition.value;
+      node.value = shown === undefined ? "" : shown;
+      node.addEventListener("input", function () {
+        condition.value = parseValue(condition.field, condition.op, node.value);
+        sync();
+      });
+      return node;
+    }
+
     function conditionRow(condition, list) {
       var row = make("div", {"class": "segment-condition"});
-      var field = select(names.map(function (n) { return [n, n]; }), condition.field, "campo");
-      var ops = FIELDS[condition.field] || [];
-      var op = select(ops.map(function (o) { return [o, o]; }), condition.op, "operador");
-      var shown = Array.isArray(condition.value) ? condition.value.join(", ") : condition.value;
-      var value = make("input", {type: "text", "aria-label": "valor"});
-      value.value = shown === undefined ? "" : shown;
+      var field = select(SPEC.map(function (f) { return [f.name, f.label]; }),
+                         condition.field, "campo");
+      var ops = (FIELDS[condition.field] || {ops: []}).ops;
+      var op = select(ops, condition.op, "operador");
+      var value = valueInput(condition);
       var remove = make("button", {type: "button", "aria-label": "quitar condición"}, "✕");
       field.addEventListener("change", function () {
         condition.field = field.value;
-        condition.op = FIELDS[field.value][0];
+        condition.op = FIELDS[field.value].ops[0][0];
+        condition.value = LISTS.indexOf(condition.op) >= 0 ? [] : "";
         render();
         sync();
       });
       op.addEventListener("change", function () {
+        var wasMany = LISTS.indexOf(condition.op) >= 0;
         condition.op = op.value;
-        condition.value = parseValue(condition.field, condition.op, value.value);
-        sync();
-      });
-      value.addEventListener("input", function () {
-        condition.value = parseValue(condition.field, condition.op, value.value);
+        var many = LISTS.indexOf(condition.op) >= 0;
+        if (many && !wasMany) condition.value = condition.value === "" ? [] : [condition.value];
+        if (!many && wasMany) condition.value = condition.value.length ? condition.value[0] : "";
+        render();
         sync();
       });
       remove.addEventListener("click", function () {
@@ -118,7 +162,10 @@
       });
       var addCondition = make("button", {type: "button"}, "+ condición");
       addCondition.addEventListener("click", function () {
-        group.conditions.push({field: names[0], op: FIELDS[names[0]][0], value: ""});
+        var first = FIELDS[names[0]];
+        var firstOp = first.ops[0][0];
+        group.conditions.push({field: first.name, op: firstOp,
+                               value: LISTS.indexOf(firstOp) >= 0 ? [] : ""});
         render();
         sync();
       });
