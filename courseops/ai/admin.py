@@ -52,6 +52,7 @@ class AIUsageAdmin(RecordAdmin):
         ProviderFilter,
         "offline",
         "cache_hit",
+        "cache_policy",
         "status",
         "kind",
         "created_at",

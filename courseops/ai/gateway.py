@@ -159,9 +159,24 @@ def _parse_output(text, schema):
     return data, None
 
 
-def _cache_key(provider, request):
+def subject_key(subject):
+    """Who a personal answer is for: "students.student:42" for a model instance, the text
+    itself for a string, "" for nobody."""
+    if subject is None or subject == "":
+        return ""
+    meta = getattr(subject, "_meta", None)
+    if meta is not None:
+        return f"{meta.label_lower}:{subject.pk}"
+    return str(subject)
+
+
+def _cache_key(provider, request, subject):
+    """None when the answer must not be cached: a personal prompt with no subject."""
+    if request.prompt.cache == "personal" and not subject:
+        return None
     material = json.dumps(
         [
+            subject if request.prompt.cache == "personal" else "",
             request.prompt.name,
             request.prompt.version,
             provider.name,
@@ -177,12 +192,24 @@ def _cache_key(provider, request):
     return "ai:generate:" + hashlib.sha256(material.encode()).hexdigest()
 
 
-def generate(prompt_name, context, *, schema=None, language="es", requested_by="", user=None):
+def generate(
+    prompt_name,
+    context,
+    *,
+    schema=None,
+    language="es",
+    requested_by="",
+    user=None,
+    subject=None,
+):
     """Run the prompt `prompt_name` on `context` and return an `AIResult`.
 
     `schema` (a JSON Schema) asks for structured output; by default the prompt file's own
-    schema is used. Raises `PromptError` for bad input, `AIBudgetExceeded` when the budget
-    is spent in "queue" mode, `AIUnavailable` (retry later), `AIProviderError` or
+    schema is used. `subject` (a model instance or a string) is who a personal prompt's
+    answer is for: it is cached for that subject only, so a retry is free and nobody else
+    is ever served it; a personal prompt without a subject is not cached at all.
+    Raises `PromptError` for bad input, `AIBudgetExceeded` when the budget is spent in
+    "queue" mode, `AIUnavailable` (retry later), `AIProviderError` or
     `AIOutputInvalid`; every raised `AIError` after validation carries its usage row.
     """
     prompt = load_prompt(prompt_name)
@@ -200,10 +227,12 @@ def generate(prompt_name, context, *, schema=None, language="es", requested_by="
         context=values,
         language=language,
     )
+    subject = subject_key(subject)
     ledger = _Ledger(
         kind=AIUsage.Kind.GENERATE,
         prompt_name=prompt.name,
         prompt_version=prompt.version,
+        cache_policy=prompt.cache,
         requested_by=requested_by[:100],
         user=_user_or_none(user),
     )
@@ -212,8 +241,8 @@ def generate(prompt_name, context, *, schema=None, language="es", requested_by="
         return _generate_offline(provider, request, ledger, AIUsage.OfflineReason.CONFIGURED)
 
     ledger.fields.update(provider=provider.name, model=request.model)
-    key = _cache_key(provider, request)
-    hit = cache.get(key)
+    key = _cache_key(provider, request, subject)
+    hit = cache.get(key) if key else None
     if hit is not None:
         usage = ledger.record(cache_hit=True, cost_usd=0)
         return AIResult(
@@ -238,7 +267,8 @@ def generate(prompt_name, context, *, schema=None, language="es", requested_by="
         exc.usage = ledger.record(status=AIUsage.Status.FAILED, error=str(exc))
         raise
     usage = ledger.record()
-    cache.set(key, {"text": text, "data": data}, timeout=settings.AI_CACHE_SECONDS)
+    if key:
+        cache.set(key, {"text": text, "data": data}, timeout=settings.AI_CACHE_SECONDS)
     return AIResult(
         text=text,
         data=data,

@@ -20,6 +20,11 @@ class AIUsage(models.Model):
         FAILED = "failed", _("Fallido")
         OVER_BUDGET = "over_budget", _("Sin presupuesto (en cola)")
 
+    class CachePolicy(models.TextChoices):
+        NONE = "", _("—")
+        SHARED = "shared", _("Compartida")
+        PERSONAL = "personal", _("Personal (solo la misma persona)")
+
     class OfflineReason(models.TextChoices):
         NONE = "", _("—")
         CONFIGURED = "configured", _("Proveedor sin conexión configurado")
@@ -39,6 +44,9 @@ class AIUsage(models.Model):
     latency_ms = models.PositiveIntegerField(_("latencia (ms)"), default=0)
     attempts = models.PositiveSmallIntegerField(_("llamadas al proveedor"), default=0)
     cache_hit = models.BooleanField(_("desde caché"), default=False)
+    cache_policy = models.CharField(
+        _("caché del prompt"), max_length=10, choices=CachePolicy, blank=True, default=""
+    )
     offline = models.BooleanField(_("sin conexión"), default=False)
     offline_reason = models.CharField(
         _("motivo sin conexión"), max_length=20, choices=OfflineReason, blank=True, default=""

@@ -6,6 +6,9 @@ optional JSON `schema` for structured output, and one plain `offline` draft per 
 that the offline provider fills with the same context. Offline fields whose name ends in
 `_html` are HTML-escaped; the others (and the model messages) are plain text. An offline
 field whose schema type is not a string (a list of key points) is written as JSON text.
+A prompt also says how its answers may be cached (`cache = "shared"` for texts anyone
+may receive, "personal" for texts written for one person: the default) and which model
+class runs it (`model_class = "light"` or "strong", mapped to models by `AI_MODELS`).
 See templates/prompts/welcome_email.toml for a complete example.
 """
 
@@ -22,6 +25,8 @@ from django.utils.translation import gettext as _
 
 from courseops.ai.errors import PromptError
 
+CACHE_POLICIES = ("shared", "personal")
+MODEL_CLASSES = ("light", "strong")
 _NAME = re.compile(r"^[a-z0-9_]{1,80}$")
 # Offline drafts may `{% load i18n %}` for plurals ({% blocktranslate count %}, ngettext).
 _ENGINE = Engine(libraries={"i18n": "django.templatetags.i18n"})
@@ -39,6 +44,11 @@ class Prompt:
     offline: dict  # language -> {field: template source}
     temperature: float | None
     path: str
+    # "shared": an answer may be served to anyone asking with the same input (reminders,
+    # summaries); "personal": only to the same subject (a retry), never to another person.
+    cache: str = "personal"
+    # "light" (reminders, nudges) or "strong" (summaries, quizzes): AI_MODELS maps it.
+    model_class: str = "strong"
 
     def render_messages(self, context):
         """The chat messages sent to a model: system (if any) then user."""
@@ -103,6 +113,12 @@ def _parse(path, source):
             _("%(path)s: necesita un borrador [offline.%(lang)s].")
             % {"path": path, "lang": settings.LANGUAGE_CODE}
         )
+    for key, allowed in (("cache", CACHE_POLICIES), ("model_class", MODEL_CLASSES)):
+        if key in raw and raw[key] not in allowed:
+            raise PromptError(
+                _("%(path)s: %(key)s debe ser %(allowed)s.")
+                % {"path": path, "key": key, "allowed": " o ".join(allowed)}
+            )
     schema = raw.get("schema")
     for language, fields in offline.items():
         expected = set(schema.get("required", [])) if schema else {"text"}
@@ -131,6 +147,8 @@ def _parse(path, source):
         offline=offline,
         temperature=raw.get("temperature"),
         path=path,
+        cache=raw.get("cache", "personal"),
+        model_class=raw.get("model_class", "strong"),
     )
 
 
