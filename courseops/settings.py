@@ -416,11 +416,12 @@ AI_AUDIO_OVERLAP_SECONDS = env.float("AI_AUDIO_OVERLAP_SECONDS", default=5.0)
 # sentences), and is not transcribed.
 AI_SILENCE_DB = env.int("AI_SILENCE_DB", default=-35)
 AI_SILENCE_MIN_SECONDS = env.float("AI_SILENCE_MIN_SECONDS", default=10.0)
-# USD per million tokens (input, output); per minute for transcription models.
+# USD per million tokens (input, input read from the provider's prompt cache, output); per
+# minute for transcription models.
 AI_PRICES = {
-    "gpt-4o-mini": {"input": 0.15, "output": 0.60},
-    "gpt-4o": {"input": 2.50, "output": 10.00},
-    "gpt-4.1-mini": {"input": 0.40, "output": 1.60},
+    "gpt-4o-mini": {"input": 0.15, "cached_input": 0.075, "output": 0.60},
+    "gpt-4o": {"input": 2.50, "cached_input": 1.25, "output": 10.00},
+    "gpt-4.1-mini": {"input": 0.40, "cached_input": 0.10, "output": 1.60},
     "whisper-1": {"per_minute": 0.006},
 }
 

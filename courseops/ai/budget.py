@@ -53,8 +53,17 @@ def _price(model, unit):
     return Decimal(str(price))
 
 
-def token_cost(model, tokens_in, tokens_out):
-    return (_price(model, "input") * tokens_in + _price(model, "output") * tokens_out) / MILLION
+def token_cost(model, tokens_in, tokens_out, *, cached=0):
+    """Input tokens the provider served from its prompt cache (`cached`, part of
+    `tokens_in`) are billed at the model's "cached_input" price when it has one."""
+    cached = min(cached, tokens_in)
+    cached_price = settings.AI_PRICES.get(model, {}).get("cached_input")
+    cached_price = _price(model, "input") if cached_price is None else Decimal(str(cached_price))
+    return (
+        _price(model, "input") * (tokens_in - cached)
+        + cached_price * cached
+        + _price(model, "output") * tokens_out
+    ) / MILLION
 
 
 def audio_cost(model, seconds):

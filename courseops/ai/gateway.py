@@ -81,15 +81,19 @@ class _Ledger:
         self.attempts = 0
         self.tokens_in = 0
         self.tokens_out = 0
+        self.tokens_cached = 0
         self.started = time.monotonic()
 
     def record(self, **fields):
         fields = {**self.fields, **fields}
         if "cost_usd" not in fields and fields.get("provider") != "offline":
-            fields["cost_usd"] = budget.token_cost(fields["model"], self.tokens_in, self.tokens_out)
+            fields["cost_usd"] = budget.token_cost(
+                fields["model"], self.tokens_in, self.tokens_out, cached=self.tokens_cached
+            )
         return AIUsage.objects.create(
             tokens_in=self.tokens_in,
             tokens_out=self.tokens_out,
+            tokens_cached=self.tokens_cached,
             attempts=self.attempts,
             latency_ms=int((time.monotonic() - self.started) * 1000),
             **fields,
@@ -122,6 +126,7 @@ class _Ledger:
             breaker.record_success(provider.name)
             self.tokens_in += getattr(result, "tokens_in", 0)
             self.tokens_out += getattr(result, "tokens_out", 0)
+            self.tokens_cached += getattr(result, "tokens_cached", 0)
             return result
         raise AssertionError("unreachable: the loop returns or raises")
 

@@ -39,6 +39,9 @@ class AIUsage(models.Model):
     model = models.CharField(_("modelo"), max_length=100, db_index=True)
     tokens_in = models.PositiveIntegerField(_("tokens de entrada"), default=0)
     tokens_out = models.PositiveIntegerField(_("tokens de salida"), default=0)
+    tokens_cached = models.PositiveIntegerField(
+        _("tokens de entrada en caché del proveedor"), default=0
+    )
     audio_seconds = models.PositiveIntegerField(_("segundos de audio"), default=0)
     cost_usd = models.DecimalField(_("coste (USD)"), max_digits=12, decimal_places=6, default=0)
     latency_ms = models.PositiveIntegerField(_("latencia (ms)"), default=0)

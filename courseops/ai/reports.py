@@ -5,11 +5,11 @@ import datetime as dt
 from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
-from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from courseops.ai import breaker, budget
 from courseops.ai.models import AIUsage
+from courseops.core import display
 
 _TOTALS = {
     "calls": Count("id"),
@@ -41,7 +41,7 @@ def _row(label, totals):
         totals["failed"],
         totals["tokens_in"] or 0,
         totals["tokens_out"] or 0,
-        number_format(cost, 4),
+        display.readable(cost),
     ]
 
 

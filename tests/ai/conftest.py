@@ -21,7 +21,9 @@ def make_httpserver():
     server.stop()
 
 
-def chat_completion(content, *, prompt_tokens=120, completion_tokens=45, model="gpt-4o-mini"):
+def chat_completion(
+    content, *, prompt_tokens=120, completion_tokens=45, model="gpt-4o-mini", cached_tokens=None
+):
     return Response(
         json.dumps(
             {
@@ -40,6 +42,11 @@ def chat_completion(content, *, prompt_tokens=120, completion_tokens=45, model="
                     "prompt_tokens": prompt_tokens,
                     "completion_tokens": completion_tokens,
                     "total_tokens": prompt_tokens + completion_tokens,
+                    **(
+                        {"prompt_tokens_details": {"cached_tokens": cached_tokens}}
+                        if cached_tokens is not None
+                        else {}
+                    ),
                 },
             }
         ),

@@ -42,6 +42,8 @@ class Completion:
     text: str
     tokens_in: int = 0
     tokens_out: int = 0
+    # Of tokens_in, those the provider read from its prompt cache (billed at a lower price).
+    tokens_cached: int = 0
 
 
 @dataclass(frozen=True)

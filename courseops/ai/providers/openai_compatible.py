@@ -107,10 +107,12 @@ class OpenAIProvider(Provider):
                 permanent=True,
             )
         usage = response.usage
+        details = getattr(usage, "prompt_tokens_details", None)
         return Completion(
             text=message.content or "",
             tokens_in=usage.prompt_tokens if usage else 0,
             tokens_out=usage.completion_tokens if usage else 0,
+            tokens_cached=(getattr(details, "cached_tokens", None) or 0) if details else 0,
         )
 
     def transcribe(self, *, file, filename, language, model, timeout):
