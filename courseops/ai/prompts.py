@@ -28,6 +28,7 @@ from courseops.ai.errors import PromptError
 CACHE_POLICIES = ("shared", "personal")
 MODEL_CLASSES = ("light", "strong")
 _NAME = re.compile(r"^[a-z0-9_]{1,80}$")
+_VERSION = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 # Offline drafts may `{% load i18n %}` for plurals ({% blocktranslate count %}, ngettext).
 _ENGINE = Engine(libraries={"i18n": "django.templatetags.i18n"})
 
@@ -78,19 +79,49 @@ def prompt_dirs():
     return [d / "prompts" for d in dirs]
 
 
-def load_prompt(name):
+def load_prompt(name, *, version=None):
+    """The prompt file `prompts/<name>.toml`, or with `version` the one of that version:
+    the main file if it is that version, else `prompts/<name>.v<version>.toml` (a
+    candidate version under A/B test or evaluation)."""
     if not isinstance(name, str) or not _NAME.match(name):
         raise PromptError(
             _("Nombre de prompt no válido %(name)r: usa minúsculas, dígitos y _.") % {"name": name}
         )
+    prompt = _load_file(f"{name}.toml")
+    if prompt is None:
+        raise PromptError(
+            _("Prompt desconocido %(name)r: falta prompts/%(name)s.toml en las plantillas.")
+            % {"name": name}
+        )
+    if version is None or str(version) == prompt.version:
+        return prompt
+    if not _VERSION.match(str(version)):
+        raise PromptError(_("Versión de prompt no válida %(v)r.") % {"v": version})
+    candidate = _load_file(f"{name}.v{version}.toml")
+    if candidate is None or candidate.version != str(version):
+        raise PromptError(
+            _("No hay versión %(version)s del prompt %(name)r: falta prompts/%(file)s.")
+            % {"name": name, "version": version, "file": f"{name}.v{version}.toml"}
+        )
+    return candidate
+
+
+def prompt_files():
+    """(name, version or None) of every prompt file, main files and candidate versions."""
+    found = []
     for folder in prompt_dirs():
-        path = folder / f"{name}.toml"
+        for path in sorted(folder.glob("*.toml")):
+            name, _dot, version = path.stem.partition(".v")
+            found.append((str(path), name, version or None))
+    return found
+
+
+def _load_file(filename):
+    for folder in prompt_dirs():
+        path = folder / filename
         if path.is_file():
             return _parse(str(path), path.read_text(encoding="utf-8"))
-    raise PromptError(
-        _("Prompt desconocido %(name)r: falta prompts/%(name)s.toml en las plantillas.")
-        % {"name": name}
-    )
+    return None
 
 
 @functools.lru_cache(maxsize=128)
@@ -137,7 +168,7 @@ def _parse(path, source):
                 _("%(path)s: error de plantilla (%(exc)s).") % {"path": path, "exc": exc}
             ) from exc
     return Prompt(
-        name=Path(path).stem,
+        name=Path(path).stem.partition(".v")[0],
         version=str(raw["version"]),
         description=raw.get("description", ""),
         required=tuple(raw.get("required", ())),

@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 PROVIDERS = {
     "offline": "courseops.ai.providers.offline.OfflineProvider",
     "openai": "courseops.ai.providers.openai_compatible.OpenAIProvider",
+    # Not a choice for AI_PROVIDER: the gateway turns to it while the primary is down.
+    "fallback": "courseops.ai.providers.openai_compatible.FallbackProvider",
 }
 
 
