@@ -112,6 +112,7 @@ class PromptExperiment(models.Model):
         verbose_name = _("prueba A/B de prompt")
         verbose_name_plural = _("pruebas A/B de prompts")
         ordering = ["-started_at", "-id"]
+        permissions = [("promote_promptexperiment", _("Puede promover la versión ganadora"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["prompt_name"],

@@ -99,11 +99,11 @@ def slow(response, seconds):
 class FakeOpenAI:
     """Answers queued responses in order and keeps every request it received."""
 
-    def __init__(self, server):
+    def __init__(self, server, prefix="/v1"):
         self.server = server
         self.requests = []
         self.queue = deque()
-        for path in ("/v1/chat/completions", "/v1/audio/transcriptions"):
+        for path in (f"{prefix}/chat/completions", f"{prefix}/audio/transcriptions"):
             server.expect_request(path, method="POST").respond_with_handler(self._handle)
 
     def reply(self, *responses):
@@ -138,3 +138,11 @@ def fake_openai(httpserver, settings):
     settings.AI_DAILY_BUDGET_USD = 5.0
     settings.AI_OVER_BUDGET = "offline"
     return FakeOpenAI(httpserver)
+
+
+@pytest.fixture
+def fake_fallback(fake_openai, httpserver, settings):
+    """A second OpenAI-compatible server (a local model) configured as the fallback."""
+    settings.AI_FALLBACK_BASE_URL = httpserver.url_for("/local/v1")
+    settings.AI_FALLBACK_MODEL = "llama3.1:8b"
+    return FakeOpenAI(httpserver, prefix="/local/v1")
