@@ -4,6 +4,7 @@ invents a figure or obeys an injected instruction fails, and the command says so
 import json
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
 
 from courseops.ai.evals import Case, check_output, report
@@ -196,3 +197,23 @@ def test_checks_catch_placeholders_language_length_claims_and_invented_facts():
     )
     for fact in ("14", "abril", "Carlos", "Pérez", "https://x.io"):
         assert fact in invented
+
+
+def test_the_admin_shows_a_run_beside_the_previous_one_to_staff_who_may_view_it(
+    client, django_user_model
+):
+    call_command("ai_eval", "--prompt", "webinar_reminder")
+    call_command("ai_eval", "--prompt", "webinar_reminder")
+    run = AIEvalRun.objects.latest("pk")
+    viewer = django_user_model.objects.create_user(username="vera", password="pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_aievalrun"))
+    client.force_login(viewer)
+
+    listing = client.get("/admin/ai/aievalrun/")
+    page = client.get(f"/admin/ai/aievalrun/{run.pk}/change/").content.decode()
+
+    assert listing.status_code == 200
+    assert "100 %" in listing.content.decode()
+    assert "webinar_reminder" in page
+    assert "Antes" in page
+    assert client.post(f"/admin/ai/aievalrun/{run.pk}/delete/").status_code == 403
