@@ -73,7 +73,8 @@ def test_load_demo_data_reports_an_off_schema_model_in_one_line_and_loads_the_re
     fake_openai, settings
 ):
     settings.AI_MAX_ATTEMPTS = 1
-    fake_openai.reply(chat_completion("esto no es JSON"), chat_completion("tampoco"))
+    # Every answer off-schema (the repair too): what stopped it with a traceback before.
+    fake_openai.reply(*[chat_completion("esto no es JSON") for _ in range(100)])
     out, err = StringIO(), StringIO()
 
     call_command("load_demo_data", stdout=out, stderr=err)

@@ -37,7 +37,7 @@ def test_small_figures_keep_two_significant_digits_instead_of_reading_zero():
     assert readable(Decimal("0.0271845"), language="es") == "0,027"
     assert readable(0.5, language="en") == "0.5"
     assert readable(12.34, language="es") == "12,3"
-    assert readable(1234, language="es") == "1.234"
+    assert readable(1234, language="es") == number(1234, 0, language="es")  # grouped
     assert readable(0, language="es") == "0"
 
 
