@@ -397,8 +397,22 @@ AI_PROVIDER = env.str("AI_PROVIDER", default="offline")
 OPENAI_API_KEY = env_secret("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="") or None
 AI_MODEL = env.str("AI_MODEL", default="gpt-4o-mini")
+# Model per task: prompt files name a class ("light" or "strong"); empty means AI_MODEL.
+AI_MODELS = {
+    "light": env.str("AI_MODEL_LIGHT", default=""),
+    "strong": env.str("AI_MODEL_STRONG", default=""),
+}
 AI_TRANSCRIPTION_MODEL = env.str("AI_TRANSCRIPTION_MODEL", default="whisper-1")
 AI_DAILY_BUDGET_USD = env.float("AI_DAILY_BUDGET_USD", default=20.0)
+# Per calendar month (UTC), overall and per area ("marketing=50,engagement=80"); 0: none.
+AI_MONTHLY_BUDGET_USD = env.float("AI_MONTHLY_BUDGET_USD", default=0.0)
+AI_AREA_MONTHLY_BUDGETS_USD = env.dict(
+    "AI_AREA_MONTHLY_BUDGETS_USD", cast={"value": float}, default={}
+)
+# A second OpenAI-compatible endpoint used while the primary provider's circuit is open.
+AI_FALLBACK_BASE_URL = env.str("AI_FALLBACK_BASE_URL", default="") or None
+AI_FALLBACK_API_KEY = env_secret("AI_FALLBACK_API_KEY", default="")
+AI_FALLBACK_MODEL = env.str("AI_FALLBACK_MODEL", default="")
 AI_OVER_BUDGET = env.str("AI_OVER_BUDGET", default="offline")  # "offline" or "queue"
 AI_TIMEOUT_SECONDS = env.float("AI_TIMEOUT_SECONDS", default=60.0)
 if AI_OVER_BUDGET not in {"offline", "queue"}:
@@ -422,11 +436,12 @@ AI_AUDIO_OVERLAP_SECONDS = env.float("AI_AUDIO_OVERLAP_SECONDS", default=5.0)
 # sentences), and is not transcribed.
 AI_SILENCE_DB = env.int("AI_SILENCE_DB", default=-35)
 AI_SILENCE_MIN_SECONDS = env.float("AI_SILENCE_MIN_SECONDS", default=10.0)
-# USD per million tokens (input, output); per minute for transcription models.
+# USD per million tokens (input, input read from the provider's prompt cache, output); per
+# minute for transcription models.
 AI_PRICES = {
-    "gpt-4o-mini": {"input": 0.15, "output": 0.60},
-    "gpt-4o": {"input": 2.50, "output": 10.00},
-    "gpt-4.1-mini": {"input": 0.40, "output": 1.60},
+    "gpt-4o-mini": {"input": 0.15, "cached_input": 0.075, "output": 0.60},
+    "gpt-4o": {"input": 2.50, "cached_input": 1.25, "output": 10.00},
+    "gpt-4.1-mini": {"input": 0.40, "cached_input": 0.10, "output": 1.60},
     "whisper-1": {"per_minute": 0.006},
 }
 

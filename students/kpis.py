@@ -1,10 +1,11 @@
 """Onboarding and subscription figures for the KPI dashboard (the seed: activation in 5
 minutes, not 24 h; retention +30%)."""
 
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from courseops.ai.models import AIUsage
 from courseops.operations.kpis.registry import (
     Kpi,
     KpiTable,
@@ -61,6 +62,33 @@ register_kpi(
         **count_of(
             OnboardingStep.objects.filter(status=OnboardingStep.Status.FAILED), "started_at"
         ),
+    )
+)
+
+
+def ai_cost_per_onboarded_student(start, end):
+    """The AI spend of onboarding (every call students.* asked for: welcome emails) in
+    the period over the students who completed onboarding in it; None with none. Two
+    queries."""
+    onboarded = Student.objects.filter(activated_at__gte=start, activated_at__lt=end).count()
+    if not onboarded:
+        return None
+    cost = AIUsage.objects.filter(
+        created_at__gte=start, created_at__lt=end, requested_by__startswith="students."
+    ).aggregate(total=Sum("cost_usd"))["total"]
+    return float(cost or 0) / onboarded
+
+
+register_kpi(
+    Kpi(
+        key="onboarding.ai_cost_per_student",
+        rows=Rows("ai.aiusage", "created_at", (("requested_by__startswith", "students."),)),
+        area="ai",
+        label=_("Coste de IA por alumno dado de alta"),
+        unit="USD",
+        higher_is_better=False,
+        target=0.003,
+        value=ai_cost_per_onboarded_student,
     )
 )
 register_kpi(

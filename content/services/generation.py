@@ -8,6 +8,7 @@ offline provider the drafts are extractive, taken from the transcript itself.
 """
 
 import json
+import re
 
 from django.conf import settings
 from django.utils import translation
@@ -16,6 +17,8 @@ from django.utils.translation import gettext as _
 from courseops.ai import generate, transcripts
 
 QUIZ_QUESTIONS = 5
+# An offline cloze question hides a word of at least this many letters.
+KEYWORD_MIN = 5
 MIN_QUIZ_QUESTIONS = 1
 MIN_OPTIONS, MAX_OPTIONS = 2, 6
 MAX_KEY_POINTS = 10
@@ -156,29 +159,46 @@ def lesson_summary(*, lesson, notes, segments, run):
 # --- Quiz ---------------------------------------------------------------------------------
 
 
+def _keyword(text):
+    """The word a cloze question hides: the longest word of the point (ties: the first),
+    at least KEYWORD_MIN letters, or None."""
+    words = [w for w in re.findall(r"[^\W\d_]+", text) if len(w) >= KEYWORD_MIN]
+    return max(words, key=len) if words else None
+
+
 def _offline_quiz(key_points, language):
-    texts = []
+    """Without a model: one fill-in-the-blank question per key point, built from its own
+    words (the point with its key word hidden), the other points' key words as the wrong
+    options."""
+    keywords = {}
     for point in key_points:
-        if point["point"].lower() not in {t.lower() for t in texts}:
-            texts.append(point["point"])
+        word = _keyword(point["point"])
+        if word and word.lower() not in {k.lower() for k in keywords.values()}:
+            keywords[id(point)] = word
     questions = []
     with translation.override(language):
-        for index, point in enumerate(key_points[:QUIZ_QUESTIONS]):
-            others = [t for t in texts if t != point["point"]][:3]
-            if not others:
-                break
-            options = [{"text": t, "correct": False} for t in others]
-            options.insert(index % (len(options) + 1), {"text": point["point"], "correct": True})
+        for index, point in enumerate(key_points):
+            word = keywords.get(id(point))
+            others = [w for key, w in keywords.items() if key != id(point)][:3]
+            if word is None or not others:
+                continue
+            options = [{"text": w, "correct": False} for w in others]
+            options.insert(index % (len(options) + 1), {"text": word, "correct": True})
             when = transcripts.stamp(point["seconds"])
+            blanked = re.sub(rf"\b{re.escape(word)}\b", "_____", point["point"], count=1)
             questions.append(
                 {
-                    "question": _("¿Qué se explica en el minuto %(when)s de la clase?")
-                    % {"when": when},
+                    "question": _(
+                        "En el minuto %(when)s de la clase: «%(text)s». ¿Qué palabra falta?"
+                    )
+                    % {"when": when, "text": blanked},
                     "options": options,
-                    "explanation": _("Es lo que se explica en el minuto %(when)s.")
-                    % {"when": when},
+                    "explanation": _("En el minuto %(when)s se explica: «%(point)s».")
+                    % {"when": when, "point": point["point"]},
                 }
             )
+            if len(questions) == QUIZ_QUESTIONS:
+                break
     return {"questions": _json(questions)}
 
 

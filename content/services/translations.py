@@ -134,11 +134,22 @@ def _draft(lesson, language, run):
     except TranslationInvalid as exc:
         raise StepFailed(str(exc)) from exc
     run.log(f"traducción al {language} lista para revisar")
+    subject, body = f"[{language}] {data['title']}", data["materials"]["summary"]
+    if offline:
+        # The offline provider cannot translate: staff get the original to translate,
+        # said plainly, never passed off as a translation.
+        pending = _("Pendiente de traducción")
+        subject = f"[{language}] {pending}: {data['title']}"
+        body = "{}. {}\n\n{}".format(
+            pending,
+            _("La IA sin conexión no traduce: traduce este texto original antes de aprobar."),
+            body,
+        )
     return create_draft(
         kind=KIND,
         target=lesson,
-        subject=f"[{language}] {data['title']}",
-        body=data["materials"]["summary"],
+        subject=subject,
+        body=body,
         data={"language": language, **data},
         context={"language": language, "revision": current, "offline": offline},
     )

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.checks import Error, Warning, register
 
 from courseops.ai.errors import PromptError
-from courseops.ai.prompts import load_prompt, prompt_dirs
+from courseops.ai.prompts import load_prompt, prompt_files
 from courseops.ai.providers import PROVIDERS
 
 
@@ -18,10 +18,18 @@ def ai_settings(app_configs, **kwargs):
                 id="ai.E001",
             )
         )
+    if settings.AI_PROVIDER == "fallback":
+        problems.append(
+            Error(
+                "AI_PROVIDER cannot be 'fallback': set AI_FALLBACK_BASE_URL instead.",
+                id="ai.E003",
+            )
+        )
     # Without a base URL the calls go to OpenAI, which bills: the budget needs a price.
     if settings.AI_PROVIDER == "openai" and not settings.OPENAI_BASE_URL:
+        models = {settings.AI_MODEL, *filter(None, settings.AI_MODELS.values())}
         for model, unit in (
-            (settings.AI_MODEL, "input"),
+            *((model, "input") for model in sorted(models)),
             (settings.AI_TRANSCRIPTION_MODEL, "per_minute"),
         ):
             if unit not in settings.AI_PRICES.get(model, {}):
@@ -36,12 +44,11 @@ def ai_settings(app_configs, **kwargs):
 
 
 @register()
-def prompt_files(app_configs, **kwargs):
+def prompt_file_checks(app_configs, **kwargs):
     problems = []
-    for folder in prompt_dirs():
-        for path in sorted(folder.glob("*.toml")):
-            try:
-                load_prompt(path.stem)
-            except PromptError as exc:
-                problems.append(Error(str(exc), obj=str(path), id="ai.E002"))
+    for path, name, version in prompt_files():
+        try:
+            load_prompt(name, version=version)
+        except PromptError as exc:
+            problems.append(Error(str(exc), obj=path, id="ai.E002"))
     return problems

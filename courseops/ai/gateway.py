@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 
-from courseops.ai import breaker, budget, subtitles
+from courseops.ai import breaker, budget, experiments, subtitles
 from courseops.ai.errors import (
     AIBudgetExceeded,
     AIError,
@@ -81,15 +81,19 @@ class _Ledger:
         self.attempts = 0
         self.tokens_in = 0
         self.tokens_out = 0
+        self.tokens_cached = 0
         self.started = time.monotonic()
 
     def record(self, **fields):
         fields = {**self.fields, **fields}
         if "cost_usd" not in fields and fields.get("provider") != "offline":
-            fields["cost_usd"] = budget.token_cost(fields["model"], self.tokens_in, self.tokens_out)
+            fields["cost_usd"] = budget.token_cost(
+                fields["model"], self.tokens_in, self.tokens_out, cached=self.tokens_cached
+            )
         return AIUsage.objects.create(
             tokens_in=self.tokens_in,
             tokens_out=self.tokens_out,
+            tokens_cached=self.tokens_cached,
             attempts=self.attempts,
             latency_ms=int((time.monotonic() - self.started) * 1000),
             **fields,
@@ -122,6 +126,7 @@ class _Ledger:
             breaker.record_success(provider.name)
             self.tokens_in += getattr(result, "tokens_in", 0)
             self.tokens_out += getattr(result, "tokens_out", 0)
+            self.tokens_cached += getattr(result, "tokens_cached", 0)
             return result
         raise AssertionError("unreachable: the loop returns or raises")
 
@@ -159,9 +164,24 @@ def _parse_output(text, schema):
     return data, None
 
 
-def _cache_key(provider, request):
+def subject_key(subject):
+    """Who a personal answer is for: "students.student:42" for a model instance, the text
+    itself for a string, "" for nobody."""
+    if subject is None or subject == "":
+        return ""
+    meta = getattr(subject, "_meta", None)
+    if meta is not None:
+        return f"{meta.label_lower}:{subject.pk}"
+    return str(subject)
+
+
+def _cache_key(provider, request, subject):
+    """None when the answer must not be cached: a personal prompt with no subject."""
+    if request.prompt.cache == "personal" and not subject:
+        return None
     material = json.dumps(
         [
+            subject if request.prompt.cache == "personal" else "",
             request.prompt.name,
             request.prompt.version,
             provider.name,
@@ -177,21 +197,41 @@ def _cache_key(provider, request):
     return "ai:generate:" + hashlib.sha256(material.encode()).hexdigest()
 
 
-def generate(prompt_name, context, *, schema=None, language="es", requested_by="", user=None):
+def generate(
+    prompt_name,
+    context,
+    *,
+    schema=None,
+    language="es",
+    requested_by="",
+    user=None,
+    subject=None,
+    version=None,
+    model=None,
+    use_cache=True,
+):
     """Run the prompt `prompt_name` on `context` and return an `AIResult`.
 
     `schema` (a JSON Schema) asks for structured output; by default the prompt file's own
-    schema is used. Raises `PromptError` for bad input, `AIBudgetExceeded` when the budget
-    is spent in "queue" mode, `AIUnavailable` (retry later), `AIProviderError` or
+    schema is used. `subject` (a model instance or a string) is who a personal prompt's
+    answer is for: it is cached for that subject only, so a retry is free and nobody else
+    is ever served it; a personal prompt without a subject is not cached at all. The model
+    is the one `AI_MODELS` maps the prompt's class to; while the provider's circuit is
+    open, a configured fallback endpoint answers instead (marked in the ledger).
+    `version`, `model` and `use_cache=False` are for evaluations (`manage.py ai_eval`):
+    a given prompt version and model, always a fresh call.
+    Raises `PromptError` for bad input, `AIBudgetExceeded` when a budget is spent in
+    "queue" mode, `AIUnavailable` (retry later), `AIProviderError` or
     `AIOutputInvalid`; every raised `AIError` after validation carries its usage row.
     """
-    prompt = load_prompt(prompt_name)
+    subject = subject_key(subject)
+    prompt = _serving_prompt(prompt_name, version, subject, context)
     values = build_context(prompt, context, language)
     schema = schema or prompt.schema
     if schema:
         _check_schema(schema)
     request = CompletionRequest(
-        model=settings.AI_MODEL,
+        model=model or model_for(prompt),
         messages=prompt.render_messages(values),
         timeout=settings.AI_TIMEOUT_SECONDS,
         schema=schema,
@@ -204,16 +244,19 @@ def generate(prompt_name, context, *, schema=None, language="es", requested_by="
         kind=AIUsage.Kind.GENERATE,
         prompt_name=prompt.name,
         prompt_version=prompt.version,
+        cache_policy=prompt.cache,
         requested_by=requested_by[:100],
         user=_user_or_none(user),
     )
     provider = _provider()
     if provider.offline:
         return _generate_offline(provider, request, ledger, AIUsage.OfflineReason.CONFIGURED)
+    if breaker.is_open(provider.name) and fallback_configured():
+        provider, request = _fall_back(request, ledger)
 
     ledger.fields.update(provider=provider.name, model=request.model)
-    key = _cache_key(provider, request)
-    hit = cache.get(key)
+    key = _cache_key(provider, request, subject) if use_cache else None
+    hit = cache.get(key) if key else None
     if hit is not None:
         usage = ledger.record(cache_hit=True, cost_usd=0)
         return AIResult(
@@ -225,20 +268,32 @@ def generate(prompt_name, context, *, schema=None, language="es", requested_by="
             provider=provider.name,
             model=request.model,
         )
-    if budget.is_spent():
+    limit = budget.exhausted(requested_by)
+    if limit is not None:
         if settings.AI_OVER_BUDGET == "queue":
-            _raise_over_budget(ledger)
+            _raise_over_budget(ledger, limit)
         return _generate_offline(
             _provider("offline"), request, ledger, AIUsage.OfflineReason.BUDGET
         )
 
     try:
-        text, data = _complete(provider, request, ledger)
+        try:
+            text, data = _complete(provider, request, ledger)
+        except AIUnavailable:
+            # The primary just opened its circuit: the fallback answers this call too.
+            if provider.name == "fallback" or not fallback_configured():
+                raise
+            if not breaker.is_open(provider.name):
+                raise
+            provider, request = _fall_back(request, ledger)
+            key = _cache_key(provider, request, subject) if use_cache else None
+            text, data = _complete(provider, request, ledger)
     except AIError as exc:
         exc.usage = ledger.record(status=AIUsage.Status.FAILED, error=str(exc))
         raise
     usage = ledger.record()
-    cache.set(key, {"text": text, "data": data}, timeout=settings.AI_CACHE_SECONDS)
+    if key:
+        cache.set(key, {"text": text, "data": data}, timeout=settings.AI_CACHE_SECONDS)
     return AIResult(
         text=text,
         data=data,
@@ -248,6 +303,29 @@ def generate(prompt_name, context, *, schema=None, language="es", requested_by="
         provider=provider.name,
         model=request.model,
     )
+
+
+def model_for(prompt):
+    """The model for the prompt's class (`AI_MODELS`), or `AI_MODEL` when none is set."""
+    return settings.AI_MODELS.get(prompt.model_class) or settings.AI_MODEL
+
+
+def fallback_configured():
+    return bool(settings.AI_FALLBACK_BASE_URL)
+
+
+def _fall_back(request, ledger):
+    provider = _provider("fallback")
+    request = replace(request, model=settings.AI_FALLBACK_MODEL or request.model)
+    ledger.fields.update(provider=provider.name, model=request.model, fallback=True)
+    return provider, request
+
+
+def _serving_prompt(name, version, subject, context):
+    """The prompt version to run: the one asked for, else the one its A/B test assigns."""
+    if version is not None:
+        return load_prompt(name, version=version)
+    return experiments.prompt_for(name, subject=subject, context=context)
 
 
 def _complete(provider, request, ledger):
@@ -303,12 +381,9 @@ def _generate_offline(provider, request, ledger, reason):
     )
 
 
-def _raise_over_budget(ledger):
-    message = _("Presupuesto diario de IA agotado (%(limit)s USD); en cola hasta mañana (UTC).") % {
-        "limit": budget.daily_limit()
-    }
-    usage = ledger.record(status=AIUsage.Status.OVER_BUDGET, error=message, cost_usd=0)
-    raise AIBudgetExceeded(message, usage=usage, retry_after=budget.seconds_until_reset())
+def _raise_over_budget(ledger, limit):
+    usage = ledger.record(status=AIUsage.Status.OVER_BUDGET, error=limit.message, cost_usd=0)
+    raise AIBudgetExceeded(limit.message, usage=usage, retry_after=limit.retry_after)
 
 
 def _provider(name=None):
@@ -378,8 +453,9 @@ def transcribe(audio_file, *, language="es", requested_by=""):
                     _("El audio pesa %(mb).1f MB; el máximo para transcribir es 25 MB.")
                     % {"mb": size / 1024 / 1024}
                 )
-            if budget.is_spent():
-                _raise_over_budget(ledger)
+            limit = budget.exhausted(requested_by)
+            if limit is not None:
+                _raise_over_budget(ledger, limit)
 
             def attempt():
                 fh.seek(0)

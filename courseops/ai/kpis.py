@@ -8,10 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 from courseops.ai.models import AIUsage
 from courseops.operations.kpis.registry import (
-    Amount,
     Kpi,
     KpiTable,
     Percent,
+    Readable,
     Rows,
     register_kpi,
     register_table,
@@ -110,7 +110,7 @@ def cost_by_area(start, end):
     total = sum(area["cost"] for area in areas.values())
     ranked = sorted(areas.items(), key=lambda item: (-item[1]["cost"], item[0]))
     return [
-        [name, area["calls"], Amount(area["cost"]), _percent(area["cost"], total)]
+        [name, area["calls"], Readable(area["cost"]), _percent(area["cost"], total)]
         for name, area in ranked
     ]
 

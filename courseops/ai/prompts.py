@@ -6,6 +6,9 @@ optional JSON `schema` for structured output, and one plain `offline` draft per 
 that the offline provider fills with the same context. Offline fields whose name ends in
 `_html` are HTML-escaped; the others (and the model messages) are plain text. An offline
 field whose schema type is not a string (a list of key points) is written as JSON text.
+A prompt also says how its answers may be cached (`cache = "shared"` for texts anyone
+may receive, "personal" for texts written for one person: the default) and which model
+class runs it (`model_class = "light"` or "strong", mapped to models by `AI_MODELS`).
 See templates/prompts/welcome_email.toml for a complete example.
 """
 
@@ -22,7 +25,10 @@ from django.utils.translation import gettext as _
 
 from courseops.ai.errors import PromptError
 
+CACHE_POLICIES = ("shared", "personal")
+MODEL_CLASSES = ("light", "strong")
 _NAME = re.compile(r"^[a-z0-9_]{1,80}$")
+_VERSION = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 # Offline drafts may `{% load i18n %}` for plurals ({% blocktranslate count %}, ngettext).
 _ENGINE = Engine(libraries={"i18n": "django.templatetags.i18n"})
 
@@ -39,6 +45,11 @@ class Prompt:
     offline: dict  # language -> {field: template source}
     temperature: float | None
     path: str
+    # "shared": an answer may be served to anyone asking with the same input (reminders,
+    # summaries); "personal": only to the same subject (a retry), never to another person.
+    cache: str = "personal"
+    # "light" (reminders, nudges) or "strong" (summaries, quizzes): AI_MODELS maps it.
+    model_class: str = "strong"
 
     def render_messages(self, context):
         """The chat messages sent to a model: system (if any) then user."""
@@ -68,19 +79,49 @@ def prompt_dirs():
     return [d / "prompts" for d in dirs]
 
 
-def load_prompt(name):
+def load_prompt(name, *, version=None):
+    """The prompt file `prompts/<name>.toml`, or with `version` the one of that version:
+    the main file if it is that version, else `prompts/<name>.v<version>.toml` (a
+    candidate version under A/B test or evaluation)."""
     if not isinstance(name, str) or not _NAME.match(name):
         raise PromptError(
             _("Nombre de prompt no válido %(name)r: usa minúsculas, dígitos y _.") % {"name": name}
         )
+    prompt = _load_file(f"{name}.toml")
+    if prompt is None:
+        raise PromptError(
+            _("Prompt desconocido %(name)r: falta prompts/%(name)s.toml en las plantillas.")
+            % {"name": name}
+        )
+    if version is None or str(version) == prompt.version:
+        return prompt
+    if not _VERSION.match(str(version)):
+        raise PromptError(_("Versión de prompt no válida %(v)r.") % {"v": version})
+    candidate = _load_file(f"{name}.v{version}.toml")
+    if candidate is None or candidate.version != str(version):
+        raise PromptError(
+            _("No hay versión %(version)s del prompt %(name)r: falta prompts/%(file)s.")
+            % {"name": name, "version": version, "file": f"{name}.v{version}.toml"}
+        )
+    return candidate
+
+
+def prompt_files():
+    """(name, version or None) of every prompt file, main files and candidate versions."""
+    found = []
     for folder in prompt_dirs():
-        path = folder / f"{name}.toml"
+        for path in sorted(folder.glob("*.toml")):
+            name, _dot, version = path.stem.partition(".v")
+            found.append((str(path), name, version or None))
+    return found
+
+
+def _load_file(filename):
+    for folder in prompt_dirs():
+        path = folder / filename
         if path.is_file():
             return _parse(str(path), path.read_text(encoding="utf-8"))
-    raise PromptError(
-        _("Prompt desconocido %(name)r: falta prompts/%(name)s.toml en las plantillas.")
-        % {"name": name}
-    )
+    return None
 
 
 @functools.lru_cache(maxsize=128)
@@ -103,6 +144,12 @@ def _parse(path, source):
             _("%(path)s: necesita un borrador [offline.%(lang)s].")
             % {"path": path, "lang": settings.LANGUAGE_CODE}
         )
+    for key, allowed in (("cache", CACHE_POLICIES), ("model_class", MODEL_CLASSES)):
+        if key in raw and raw[key] not in allowed:
+            raise PromptError(
+                _("%(path)s: %(key)s debe ser %(allowed)s.")
+                % {"path": path, "key": key, "allowed": " o ".join(allowed)}
+            )
     schema = raw.get("schema")
     for language, fields in offline.items():
         expected = set(schema.get("required", [])) if schema else {"text"}
@@ -121,7 +168,7 @@ def _parse(path, source):
                 _("%(path)s: error de plantilla (%(exc)s).") % {"path": path, "exc": exc}
             ) from exc
     return Prompt(
-        name=Path(path).stem,
+        name=Path(path).stem.partition(".v")[0],
         version=str(raw["version"]),
         description=raw.get("description", ""),
         required=tuple(raw.get("required", ())),
@@ -131,6 +178,8 @@ def _parse(path, source):
         offline=offline,
         temperature=raw.get("temperature"),
         path=path,
+        cache=raw.get("cache", "personal"),
+        model_class=raw.get("model_class", "strong"),
     )
 
 

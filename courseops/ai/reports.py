@@ -5,10 +5,11 @@ import datetime as dt
 from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
-from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from courseops.ai import breaker, budget
+from courseops.ai.models import AIUsage
+from courseops.core import display
 
 _TOTALS = {
     "calls": Count("id"),
@@ -40,8 +41,18 @@ def _row(label, totals):
         totals["failed"],
         totals["tokens_in"] or 0,
         totals["tokens_out"] or 0,
-        number_format(cost, 4),
+        display.readable(cost),
     ]
+
+
+def _prompt_label(row):
+    """ "welcome_email (caché personal)": the cache column reads against the prompt's policy."""
+    if not row["prompt_name"]:
+        return str(_("(transcripción)"))
+    if not row["cache_policy"]:
+        return row["prompt_name"]
+    policy = AIUsage.CachePolicy(row["cache_policy"]).label
+    return f"{row['prompt_name']} ({_('caché')}: {policy})"
 
 
 def usage_totals(queryset, *, days=14, top=10):
@@ -53,7 +64,11 @@ def usage_totals(queryset, *, days=14, top=10):
         .annotate(**_TOTALS)
         .order_by("-day")[:days]
     )
-    by_prompt = queryset.values("prompt_name").annotate(**_TOTALS).order_by("-cost", "-calls")[:top]
+    by_prompt = (
+        queryset.values("prompt_name", "cache_policy")
+        .annotate(**_TOTALS)
+        .order_by("-cost", "-calls")[:top]
+    )
     by_model = queryset.values("model").annotate(**_TOTALS).order_by("-cost", "-calls")[:top]
     return {
         "overall": _row(_("Total"), queryset.aggregate(**_TOTALS)),
@@ -63,7 +78,7 @@ def usage_totals(queryset, *, days=14, top=10):
         },
         "by_prompt": {
             "headers": [_("prompt"), *HEADERS],
-            "rows": [_row(row["prompt_name"] or _("(transcripción)"), row) for row in by_prompt],
+            "rows": [_row(_prompt_label(row), row) for row in by_prompt],
         },
         "by_model": {
             "headers": [_("modelo"), *HEADERS],

@@ -88,6 +88,20 @@ def number(value, places=0, language=None):
         return formats.number_format(rounded, places, use_l10n=True, force_grouping=True)
 
 
+def readable(value, language=None, digits=2):
+    """A figure with the precision that makes it readable: below 1, `digits` significant
+    digits ("0,027", "0,00034", never "0,0"); from 1 up, at most one decimal ("12,3", "45")."""
+    value = Decimal(str(value))
+    if value == 0:
+        return number(0, 0, language)
+    if abs(value) >= 1:
+        places = 0 if value == value.to_integral_value() else 1
+    else:
+        places = digits - 1 - value.adjusted()
+    shown = _half_up(value, places).normalize()
+    return number(shown, max(0, -shown.as_tuple().exponent), language)
+
+
 def money(amount, currency="", language=None, places=2):
     """An amount with two decimals (`places=0` for JPY and the like), rounded half up, and
     its currency code after it: "49,50 USD"."""

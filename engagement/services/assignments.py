@@ -96,7 +96,11 @@ def draft_feedback(*, submission_id):
         "late": submission.late,
     }
     result = generate(
-        "assignment_feedback", context, language=student.language, requested_by="engagement"
+        "assignment_feedback",
+        context,
+        language=student.language,
+        requested_by="engagement",
+        subject=submission,
     )
     with translation.override(student.language):  # the subject the student will read
         subject = _("Comentarios de tu tarea «%(title)s»") % {"title": assignment.title}

@@ -174,7 +174,11 @@ def answer_question(*, question_id):
         "articles": [{"id": a.pk, "question": a.question, "answer": a.answer} for a in articles],
     }
     result = generate(
-        "faq_answer", context, language=question.language, requested_by="engagement.faq"
+        "faq_answer",
+        context,
+        language=question.language,
+        requested_by="engagement.faq",
+        subject=question,
     )
     data = result.data
     cited = [a for a in articles if str(a.pk) in re.findall(r"\d+", data["cited"])]

@@ -359,7 +359,11 @@ def draft_nudge(*, nudge_id):
         return None
     kind = nudge.rule.review_kind
     result = generate(
-        PROMPTS[kind], nudge.facts, language=nudge.student.language, requested_by="engagement"
+        PROMPTS[kind],
+        nudge.facts,
+        language=nudge.student.language,
+        requested_by="engagement",
+        subject=nudge.student,
     )
     with transaction.atomic():
         locked = Nudge.objects.select_for_update().get(pk=nudge.pk)

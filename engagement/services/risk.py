@@ -276,7 +276,11 @@ def suggest_intervention(*, risk, now=None):
         "factors": sorted(factor["factor"] for factor in risk.factors),
     }
     result = generate(
-        "at_risk_intervention", context, language=student.language, requested_by="engagement"
+        "at_risk_intervention",
+        context,
+        language=student.language,
+        requested_by="engagement",
+        subject=student,
     )
     kind = result.data["intervention"]
     try:

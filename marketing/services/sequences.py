@@ -110,6 +110,7 @@ def personalise(*, enrolment, step):
             },
             language=lead.language,
             requested_by="marketing.sequence",
+            subject=lead,
         )
         line = " ".join(strip_tags(result.data["line"]).split())[:300]
     except AIError:

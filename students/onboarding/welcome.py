@@ -119,7 +119,11 @@ def draft_welcome_email(*, student, resend=False):
     with translation.override(student.language):
         context = welcome_context(student)
     result = generate(
-        "welcome_email", context, language=student.language, requested_by="students.welcome"
+        "welcome_email",
+        context,
+        language=student.language,
+        requested_by="students.welcome",
+        subject=student,
     )
     draft = create_draft(
         kind=KIND,

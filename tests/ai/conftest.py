@@ -21,7 +21,9 @@ def make_httpserver():
     server.stop()
 
 
-def chat_completion(content, *, prompt_tokens=120, completion_tokens=45, model="gpt-4o-mini"):
+def chat_completion(
+    content, *, prompt_tokens=120, completion_tokens=45, model="gpt-4o-mini", cached_tokens=None
+):
     return Response(
         json.dumps(
             {
@@ -40,6 +42,11 @@ def chat_completion(content, *, prompt_tokens=120, completion_tokens=45, model="
                     "prompt_tokens": prompt_tokens,
                     "completion_tokens": completion_tokens,
                     "total_tokens": prompt_tokens + completion_tokens,
+                    **(
+                        {"prompt_tokens_details": {"cached_tokens": cached_tokens}}
+                        if cached_tokens is not None
+                        else {}
+                    ),
                 },
             }
         ),
@@ -92,11 +99,11 @@ def slow(response, seconds):
 class FakeOpenAI:
     """Answers queued responses in order and keeps every request it received."""
 
-    def __init__(self, server):
+    def __init__(self, server, prefix="/v1"):
         self.server = server
         self.requests = []
         self.queue = deque()
-        for path in ("/v1/chat/completions", "/v1/audio/transcriptions"):
+        for path in (f"{prefix}/chat/completions", f"{prefix}/audio/transcriptions"):
             server.expect_request(path, method="POST").respond_with_handler(self._handle)
 
     def reply(self, *responses):
@@ -131,3 +138,11 @@ def fake_openai(httpserver, settings):
     settings.AI_DAILY_BUDGET_USD = 5.0
     settings.AI_OVER_BUDGET = "offline"
     return FakeOpenAI(httpserver)
+
+
+@pytest.fixture
+def fake_fallback(fake_openai, httpserver, settings):
+    """A second OpenAI-compatible server (a local model) configured as the fallback."""
+    settings.AI_FALLBACK_BASE_URL = httpserver.url_for("/local/v1")
+    settings.AI_FALLBACK_MODEL = "llama3.1:8b"
+    return FakeOpenAI(httpserver, prefix="/local/v1")

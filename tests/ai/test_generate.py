@@ -106,8 +106,8 @@ def test_a_plain_text_prompt_sends_no_response_format(fake_openai):
 def test_the_same_prompt_and_input_is_answered_from_cache_without_a_call(fake_openai):
     fake_openai.reply(chat_completion(welcome_json()))
 
-    first = generate("welcome_email", STUDENT)
-    second = generate("welcome_email", STUDENT)
+    first = generate("welcome_email", STUDENT, subject="students.student:1")
+    second = generate("welcome_email", STUDENT, subject="students.student:1")
 
     assert len(fake_openai.requests) == 1
     assert (first.cached, second.cached) == (False, True)

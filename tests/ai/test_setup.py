@@ -1,11 +1,13 @@
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.checks import run_checks
 from django.core.management import CommandError, call_command
 
 from courseops.ai.models import AIUsage
 from courseops.core.demo import load_demo_data
+from tests.ai.conftest import chat_completion
 
 pytestmark = pytest.mark.django_db
 
@@ -65,3 +67,22 @@ def test_ai_smoke_command_prints_the_draft_and_records_its_usage():
 def test_ai_smoke_command_reports_a_bad_language_as_a_command_error():
     with pytest.raises(CommandError, match="Idioma no admitido"):
         call_command("ai_smoke", "--language", "xx")
+
+
+def test_load_demo_data_reports_an_off_schema_model_in_one_line_and_loads_the_rest(
+    fake_openai, settings
+):
+    settings.AI_MAX_ATTEMPTS = 1
+    # Every answer off-schema (the repair too): what stopped it with a traceback before.
+    fake_openai.reply(*[chat_completion("esto no es JSON") for _ in range(100)])
+    out, err = StringIO(), StringIO()
+
+    call_command("load_demo_data", stdout=out, stderr=err)
+
+    lines = err.getvalue().strip().splitlines()
+    failures = [line for line in lines if line.startswith("IA: ")]
+    assert any("AIOutputInvalid" in line for line in failures), lines
+    assert len(lines) == len(failures) + 1  # and one line saying what to do
+    assert "Traceback" not in err.getvalue()
+    assert "Demo data loaded" in out.getvalue()
+    assert get_user_model().objects.filter(username="staff").exists()

@@ -85,7 +85,7 @@ def test_a_step_page_shows_its_output_and_re_runs_it(
     quiz = job.steps.get(name="quiz")
     url = f"/admin/content/contentjob/{job.pk}/pasos/{quiz.pk}/"
     page = client.get(url).content.decode()
-    assert "¿Qué se explica en el minuto" in page
+    assert "¿Qué palabra falta?" in page
     assert client.get(f"/admin/content/contentjob/{job.pk}/change/").status_code == 200
 
     with django_capture_on_commit_callbacks(execute=True):

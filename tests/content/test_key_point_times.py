@@ -78,4 +78,9 @@ def test_key_points_and_the_offline_quiz_name_the_minute_their_words_are_said(
     for question in questions:
         stamp = question["question"].split("minuto ")[1].split(" ")[0]
         [correct] = [o["text"] for o in question["options"] if o["correct"]]
-        assert SAID_AT_STAMP[stamp].startswith(correct.rstrip("…")), question
+        said = SAID_AT_STAMP[stamp]
+        # A cloze built from what was said then: the sentence with its key word hidden.
+        assert correct in said, question
+        assert "_____" in question["question"]
+        filled = question["question"].split("«")[1].split("»")[0].replace("_____", correct)
+        assert filled.rstrip("…") in said

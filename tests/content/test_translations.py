@@ -52,6 +52,9 @@ def test_an_approved_translation_gets_its_own_pdf_and_reaches_english_students(
     draft = lesson_drafts(lesson).get(kind="lesson_translation")
     assert draft.data["language"] == "en"
     assert draft.context["offline"] is True  # the original, for staff to translate
+    # ...and said so, not passed off as a translation.
+    assert draft.subject.startswith("[en] Pendiente de traducción: ")
+    assert draft.body.startswith("Pendiente de traducción. La IA sin conexión no traduce")
 
     _approve(
         lesson, staff_user, django_capture_on_commit_callbacks, "lesson_translation", _in_english

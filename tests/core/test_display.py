@@ -3,7 +3,15 @@
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from courseops.core.display import local_when, money, number, percent, percent_value, zone_label
+from courseops.core.display import (
+    local_when,
+    money,
+    number,
+    percent,
+    percent_value,
+    readable,
+    zone_label,
+)
 
 
 def test_percentages_round_half_up_as_people_expect():
@@ -21,6 +29,16 @@ def test_numbers_and_money_round_half_up_and_never_read_minus_zero():
     assert number(1234.5, 1, language="en") == "1,234.5"
     assert money(Decimal("2.345"), "usd", language="es") == "2,35 USD"
     assert money(0.125, language="en") == "0.13"
+
+
+def test_small_figures_keep_two_significant_digits_instead_of_reading_zero():
+    assert readable(Decimal("0.027"), language="es") == "0,027"
+    assert readable(0.00034, language="es") == "0,00034"
+    assert readable(Decimal("0.0271845"), language="es") == "0,027"
+    assert readable(0.5, language="en") == "0.5"
+    assert readable(12.34, language="es") == "12,3"
+    assert readable(1234, language="es") == number(1234, 0, language="es")  # grouped
+    assert readable(0, language="es") == "0"
 
 
 def test_a_zone_is_named_in_words_in_the_readers_language():

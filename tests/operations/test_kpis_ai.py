@@ -80,12 +80,41 @@ def test_ai_cost_per_active_student(usage, active_students):
     assert rows["engagement.ai_cost_per_active_student"].kpi.area == "ai"
 
 
+def test_ai_cost_per_onboarded_student_against_its_target(admin_client):
+    plan = Plan.objects.create(slug="pro", name="Pro")
+    for n, day in enumerate([15, 17, 1]):  # the third was onboarded before the period
+        Student.objects.create(
+            full_name=f"S{n}", email=f"s{n}@x.io", plan=plan, source="api", activated_at=_at(day)
+        )
+    for requested_by, cost in [("students.welcome", "0.00034"), ("students.welcome", "0.00020")]:
+        AIUsage.objects.create(
+            prompt_name="welcome_email",
+            requested_by=requested_by,
+            cost_usd=Decimal(cost),
+            created_at=_at(16),
+        )
+    # Another area's spend in the same days is not onboarding's.
+    AIUsage.objects.create(
+        prompt_name="p", requested_by="content.x", cost_usd=1, created_at=_at(16)
+    )
+
+    with time_machine.travel(NOW, tick=False):
+        row = {row.kpi.key: row for row in dashboard(PERIOD)}["onboarding.ai_cost_per_student"]
+        page = admin_client.get("/admin/?dias=7").content.decode()
+
+    assert row.value == pytest.approx(0.00027)
+    assert (row.target, row.status) == (0.003, "ok")
+    cell = page.split('data-kpi="onboarding.ai_cost_per_student"')[1].split("</tr>")[0]
+    assert "0,00027 USD" in cell  # not "0,0 USD"
+    assert "0,003" in cell
+
+
 def test_ai_cost_per_area_by_the_app_that_asked(usage):
     assert _shown(cost_by_area(*PERIOD.bounds())) == [
-        ["Contenido", 2, "0,50", "45,5 %"],
-        ["Estudiantes", 1, "0,40", "36,4 %"],
-        ["Engagement", 1, "0,10", "9,1 %"],
-        ["Otros", 2, "0,10", "9,1 %"],
+        ["Contenido", 2, "0,5", "45,5 %"],
+        ["Estudiantes", 1, "0,4", "36,4 %"],
+        ["Engagement", 1, "0,1", "9,1 %"],
+        ["Otros", 2, "0,1", "9,1 %"],
     ]
 
 

@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 PROVIDERS = {
     "offline": "courseops.ai.providers.offline.OfflineProvider",
     "openai": "courseops.ai.providers.openai_compatible.OpenAIProvider",
+    # Not a choice for AI_PROVIDER: the gateway turns to it while the primary is down.
+    "fallback": "courseops.ai.providers.openai_compatible.FallbackProvider",
 }
 
 
@@ -42,6 +44,8 @@ class Completion:
     text: str
     tokens_in: int = 0
     tokens_out: int = 0
+    # Of tokens_in, those the provider read from its prompt cache (billed at a lower price).
+    tokens_cached: int = 0
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,9 @@ class OpenAIProvider(Provider):
     name = "openai"
     label = gettext_lazy("OpenAI o servidor compatible")
 
+    def client(self):
+        return client()
+
     def complete(self, request):
         kwargs = {"model": request.model, "messages": request.messages, "timeout": request.timeout}
         if request.temperature is not None:
@@ -99,7 +102,7 @@ class OpenAIProvider(Provider):
                 },
             }
         with vendor_errors():
-            response = client().chat.completions.create(**kwargs)
+            response = self.client().chat.completions.create(**kwargs)
         message = response.choices[0].message
         if getattr(message, "refusal", None):
             raise ProviderError(
@@ -107,15 +110,17 @@ class OpenAIProvider(Provider):
                 permanent=True,
             )
         usage = response.usage
+        details = getattr(usage, "prompt_tokens_details", None)
         return Completion(
             text=message.content or "",
             tokens_in=usage.prompt_tokens if usage else 0,
             tokens_out=usage.completion_tokens if usage else 0,
+            tokens_cached=(getattr(details, "cached_tokens", None) or 0) if details else 0,
         )
 
     def transcribe(self, *, file, filename, language, model, timeout):
         with vendor_errors():
-            result = client().audio.transcriptions.create(
+            result = self.client().audio.transcriptions.create(
                 model=model,
                 file=(filename, file),
                 language=language,
@@ -129,3 +134,18 @@ class OpenAIProvider(Provider):
         ]
         duration = result.duration or (segments[-1]["end"] if segments else 0.0)
         return Transcription(text=result.text.strip(), segments=segments, duration_seconds=duration)
+
+
+class FallbackProvider(OpenAIProvider):
+    """The second OpenAI-compatible endpoint (`AI_FALLBACK_BASE_URL`, e.g. a local
+    Ollama), called only while the primary provider's circuit is open."""
+
+    name = "fallback"
+    label = gettext_lazy("Proveedor de reserva (compatible con OpenAI)")
+
+    def client(self):
+        if not settings.AI_FALLBACK_BASE_URL:
+            raise ProviderError(_("Falta AI_FALLBACK_BASE_URL."), permanent=True)
+        return _client(
+            settings.AI_FALLBACK_API_KEY or PLACEHOLDER_KEY, settings.AI_FALLBACK_BASE_URL
+        )

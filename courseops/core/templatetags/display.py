@@ -1,5 +1,6 @@
 """Template side of courseops.core.display: `{% load display %}` then
-`{{ moment|when:zone }}`, `{{ zone|zone_label }}`, `{{ part|percent:whole }}`."""
+`{{ moment|when:zone }}`, `{{ zone|zone_label }}`, `{{ part|percent:whole }}`,
+`{{ cost|readable }}`."""
 
 from django import template
 
@@ -26,3 +27,8 @@ def percent(part, whole):
 @register.filter
 def money(amount, currency=""):
     return display.money(amount, currency)
+
+
+@register.filter
+def readable(value):
+    return "" if value is None or value == "" else display.readable(value)

@@ -27,6 +27,8 @@ from django.utils.http import urlencode
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 
+from courseops.core import display
+
 AREAS = {
     "onboarding": _("Alta de alumnos"),
     "subscriptions": _("Suscripciones"),
@@ -112,6 +114,14 @@ class Amount(float):
 
     def __str__(self):
         return number_format(round(self, self.places), self.places)
+
+
+class Readable(float):
+    """A table cell shown with the precision that makes it readable: a cost of "0,027",
+    not "0,03" or "0,00"."""
+
+    def __str__(self):
+        return display.readable(float(self))
 
 
 _KPIS: dict[str, Kpi] = {}

@@ -7,7 +7,14 @@ class Command(BaseCommand):
     help = "Load demo data and a demo staff user (idempotent; refuses in production)."
 
     def handle(self, *args, **options):
-        demo.load_demo_data()
+        failures = []
+        demo.load_demo_data(on_ai_failure=failures.append)
+        for line in failures:
+            self.stderr.write(line)
+        if failures:
+            self.stderr.write(
+                "Vuelve a ejecutar load_demo_data cuando la IA responda: completa lo que falta."
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo data loaded. Staff login: "
