@@ -81,8 +81,8 @@ def question_handed_over(question, *, ticket, reason):
     )
 
 
-def students_at_risk(scores, *, emails):
-    """`scores`: RiskScore rows that just became high; `emails`: student id -> email."""
+def students_at_risk(scores):
+    """`scores`: RiskScore rows (with their student) that just became high."""
     for risk in scores:
         announce(
             "student.at_risk",
@@ -93,5 +93,5 @@ def students_at_risk(scores, *, emails):
                 "factors": sorted({factor["factor"] for factor in risk.factors}),
                 "computed_at": iso(risk.computed_at),
             },
-            person_email=emails.get(risk.student_id, ""),
+            person_email=risk.student.email,
         )

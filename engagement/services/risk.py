@@ -184,14 +184,6 @@ def score_students(*, now=None):
     now = now or timezone.now()
     weights = RiskWeights.current()
     overdue = overdue_counts(Student.objects.filter(status__in=SCORED_STATUSES), now=now)
-    # Who was already high: only a student who becomes high is announced (a webhook),
-    # and only read when an integration listens.
-    announcing = subscribed("student.at_risk")
-    was_high = (
-        set(RiskScore.objects.filter(level=RiskLevel.HIGH).values_list("student_id", flat=True))
-        if announcing
-        else set()
-    )
     scores = []
     for values in scoring_rows(now=now).iterator(chunk_size=2000):
         row = dict(zip(ROW_FIELDS, values, strict=True))
@@ -218,14 +210,6 @@ def score_students(*, now=None):
     # Students no longer scored (cancelled) drop off the at-risk list: every scored row
     # was just stamped `now`, so older rows are theirs (no join to students needed).
     RiskScore.objects.filter(computed_at__lt=now).delete()
-    became_high = [s for s in scores if s.level == RiskLevel.HIGH and s.student_id not in was_high]
-    if announcing and became_high:
-        emails = dict(
-            Student.objects.filter(pk__in=[s.student_id for s in became_high]).values_list(
-                "pk", "email"
-            )
-        )
-        webhook_events.students_at_risk(became_high, emails=emails)
     return len(scores)
 
 
@@ -235,7 +219,15 @@ def daily_risk_run(*, now=None):
     from engagement.tasks import suggest_interventions
 
     now = now or timezone.now()
+    # Only a student who becomes high is announced (a webhook), and who was high before
+    # is read only when an integration listens.
+    announcing = subscribed("student.at_risk")
+    high = RiskScore.objects.filter(level=RiskLevel.HIGH)
+    was_high = list(high.values_list("student_id", flat=True)) if announcing else []
     scored = score_students(now=now)
+    if announcing:
+        became_high = high.exclude(student_id__in=was_high).select_related("student")
+        webhook_events.students_at_risk(became_high)
     evaluate_outcomes(now=now)
     ids = list(students_needing_intervention(now=now).values_list("student_id", flat=True))
     for start in range(0, len(ids), SUGGEST_CHUNK):

@@ -19,6 +19,11 @@ MATRIX = [
     ("get", "/api/v1/me/", EVERYONE),
     ("get", "/api/v1/privacy/export/", {"admin", "support"}),
     ("post", "/api/v1/privacy/erase/", {"admin"}),
+    # Outbound webhooks: no role but admin manages integrations (roles.py lists none).
+    ("get", "/api/v1/webhooks/subscriptions/", {"admin"}),
+    ("get", "/api/v1/webhooks/subscriptions/999999/", {"admin"}),
+    ("post", "/api/v1/webhooks/subscriptions/999999/rotate-secret/", {"admin"}),
+    ("get", "/api/v1/webhooks/events/", {"admin"}),
     ("post", "/api/v1/estudiantes/onboarding/", {"admin", "support"}),
     ("get", "/api/v1/students/", EVERYONE),
     ("get", "/api/v1/students/999999/", EVERYONE),

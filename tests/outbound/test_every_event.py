@@ -23,7 +23,7 @@ from courseops.outbound.catalogue import event_types
 from courseops.outbound.models import Delivery
 from engagement.models import Question, RiskWeights
 from engagement.services.faq import hand_over
-from engagement.services.risk import score_students
+from engagement.services.risk import daily_risk_run
 from marketing.services.leads import capture_lead, link_student
 from students.intake.services import register_student
 from students.models import Plan, Student
@@ -173,7 +173,7 @@ def trigger_every_event(client, fake_stripe, committed):
         status=Student.Status.ACTIVE, activated_at=now - timedelta(days=40)
     )
     with committed(execute=True):
-        score_students()
+        daily_risk_run()
     # survey.answered
     survey = Survey.objects.create(kind=Survey.Kind.NPS_DAY_30)
     with committed(execute=True):
