@@ -33,6 +33,9 @@ from django.core.mail.backends.base import BaseEmailBackend
 ROOT = Path(__file__).resolve().parents[1]
 KILL_WAIT = 30  # seconds
 REDIS_DOWN = 5  # seconds Redis stays dead at each of its kills
+# How long the work may take to finish after the last kill (lateness is judged by each
+# scenario's own deadline): a 300-person campaign is 9 batches, one per beat run.
+FINISH_WAIT = 600  # seconds
 # The Redis scenario's database (dropped and created per run).
 CHAOS_DATABASE_URL = os.environ.get(
     "CHAOS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/courseops_chaos"
@@ -145,8 +148,9 @@ Consent.objects.bulk_create([
 ])
 segment = Segment.objects.create(name="chaos", rules={{"match": "all", "conditions": [
     {{"field": "consent", "op": "valid", "value": "newsletter_email"}}]}})
-# Small batches, so that the kills fall between and inside them.
-campaign = Campaign.objects.create(name="chaos", batch_size=7, test_share=0)
+# Small batches (about 9 a send, one per run_campaigns), so that the kills fall between
+# and inside them.
+campaign = Campaign.objects.create(name="chaos", batch_size=max(7, {n} // 8), test_share=0)
 campaign.segments.add(segment)
 Variant.objects.create(campaign=campaign, subject="s", body_html="b",
     approved_subject="{{nombre}}, novedades",
@@ -378,7 +382,7 @@ def run_scenario(name, setup, pattern, killed, *, template, workdir, size, kills
                 worker.wait()
                 worker = _worker(env, log)
             _python(env, SWEEP)  # beat's minute: scans and sweepers take over
-        finish_by = time.monotonic() + 300
+        finish_by = time.monotonic() + FINISH_WAIT
         while time.monotonic() < finish_by:
             expected = _expected(env, pattern)
             delivered = {outbound for outbound, _to, _t in _sent(sent_log)}
