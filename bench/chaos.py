@@ -326,7 +326,8 @@ def _fresh_postgres(url, template_env):
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     started = time.monotonic()
-    _python(template_env, ["manage.py", "migrate", "--noinput"])
+    # Minutes on a loaded machine (12 at a load average of 25).
+    _python(template_env, ["manage.py", "migrate", "--noinput"], timeout=1800)
     print(f"  migrated {name} in {time.monotonic() - started:.0f} s", flush=True)
 
 
