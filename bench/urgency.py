@@ -15,7 +15,7 @@ On PostgreSQL (a throw-away `<DATABASE_URL's name>_urgency` database) with a pri
 redis-server when `DATABASE_URL` is set, on the embedded defaults otherwise. Sizes:
 `BENCH_URGENCY_RECIPIENTS` (20,000), `BENCH_URGENCY_LINKS` (60 under load, a third of it
 idle), `BENCH_URGENCY_BATCH` (the campaign's batch per run, 1,000),
-`BENCH_URGENCY_BEAT_EVERY` (60 s).
+`BENCH_URGENCY_BEAT_EVERY` (60 s); `BENCH_URGENCY_PROCFILE` another layout to compare.
 """
 
 import math
@@ -33,7 +33,10 @@ from bench.chaos import ROOT, PrivateRedis, _env, _fresh_postgres, _python, _sen
 RECIPIENTS = int(os.environ.get("BENCH_URGENCY_RECIPIENTS", "20000"))
 LINKS = int(os.environ.get("BENCH_URGENCY_LINKS", "60"))
 BATCH = int(os.environ.get("BENCH_URGENCY_BATCH", "1000"))
+# Another layout to compare with (a Procfile with other worker lines).
+PROCFILE = os.environ.get("BENCH_URGENCY_PROCFILE", "Procfile.dev")
 # Seconds between run_campaigns, as beat runs it (marketing/periodic.py): a batch a minute.
+WARM_UP = 4  # links, not counted
 BEAT_EVERY = int(os.environ.get("BENCH_URGENCY_BEAT_EVERY", "60"))
 
 SETUP = """
@@ -88,11 +91,15 @@ while True:
 """
 
 # One link a second, each for a different student; prints `<email> <asked at>` per link.
+# The first (s{first}) only warms this process up (its first call is seconds slower than
+# the rest: connections, templates), as a web process serving the portal is warm.
 LINKS_SCRIPT = """
 import django; django.setup()
 import time
 from students.portal.services import request_sign_in_link
-for n in range({first}, {first} + {count}):
+request_sign_in_link(email="s{first}@example.com")
+time.sleep(1)
+for n in range({first} + 1, {first} + 1 + {count}):
     email = f"s{{n}}@example.com"
     asked = time.time()
     if request_sign_in_link(email=email) is None:
@@ -103,14 +110,14 @@ for n in range({first}, {first} + {count}):
 
 
 def _worker_lines():
-    """Procfile.dev's worker lines (`worker...:`), each from `worker` on (queues, concurrency)."""
+    """The Procfile's worker lines (`worker...:`), each from `worker` on (queues, concurrency)."""
     lines = []
-    for line in (ROOT / "Procfile.dev").read_text().splitlines():
+    for line in (ROOT / PROCFILE).read_text().splitlines():
         if line.startswith("worker"):
             words = line.split(":", 1)[1].split()
             lines.append(words[words.index("worker") :])
     if not lines:
-        raise RuntimeError("Procfile.dev has no worker line")
+        raise RuntimeError(f"{PROCFILE} has no worker line")
     return lines
 
 
@@ -174,7 +181,8 @@ def main():
             where = "embedded (SQLite + filesystem broker)"
         idle_links = max(1, LINKS // 3)
         started = time.monotonic()
-        setup = SETUP.format(recipients=RECIPIENTS, batch=BATCH, students=1 + idle_links + LINKS)
+        students = WARM_UP + idle_links + LINKS + 3  # and one warm-up per link process
+        setup = SETUP.format(recipients=RECIPIENTS, batch=BATCH, students=students)
         campaign = _python(env, setup).split()[-1]
         print(
             f"  {where}; workers: {' + '.join(' '.join(w) for w in _worker_lines())}; "
@@ -193,9 +201,10 @@ def main():
             if time.monotonic() > waited:
                 raise RuntimeError("the worker did not start")
             time.sleep(0.5)
-        _links(env, sent_log, first=0, count=1)  # warm-up: the worker's first task is cold
+        # Warm-up: each pool process's first task is slow (imports, templates, connections).
+        _links(env, sent_log, first=0, count=WARM_UP)
 
-        latencies, missing = _links(env, sent_log, first=1, count=idle_links)
+        latencies, missing = _links(env, sent_log, first=WARM_UP + 1, count=idle_links)
         _figures("idle worker (baseline)", latencies, missing)
         idle_p99 = _pct(latencies, 0.99)
 
@@ -210,7 +219,7 @@ def main():
             time.sleep(1)
         before = _campaign_sent(sent_log)
         window = time.monotonic()
-        latencies, missing = _links(env, sent_log, first=1 + idle_links, count=LINKS)
+        latencies, missing = _links(env, sent_log, first=WARM_UP + idle_links + 2, count=LINKS)
         window = time.monotonic() - window
         during = _campaign_sent(sent_log) - before
         _figures("during the campaign", latencies, missing)
