@@ -15,6 +15,7 @@ the work. Last line:
 `chaos: <S> scenarios, <N> expected, <L> lost, <D> duplicated, <T> late`.
 """
 
+import atexit
 import os
 import random
 import shutil
@@ -297,6 +298,7 @@ class PrivateRedis:
         self.workdir = workdir
         self.process = None
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        atexit.register(self.kill)  # also when a setup step fails before the kills
 
     def start(self):
         self.process = subprocess.Popen(
