@@ -7,15 +7,21 @@ one line per email actually handed to "the provider": its outbox id and the time
 harness plays beat (runs the sweepers every few seconds) while it kills the worker's
 whole process group with SIGKILL at random moments, at least three times, restarting it
 each time, then lets it finish and counts expected, delivered, duplicated and late
-(after the deadline) emails. Last line:
+(after the deadline) emails. One scenario runs on PostgreSQL + Redis instead (a private
+redis-server on a free port, keeping nothing on disk, as ours in production may lose its
+queues) and kills Redis itself at each point (and the worker too at every other one),
+restarting Redis after a few seconds: the queued tasks are gone and the rows must carry
+the work. Last line:
 `chaos: <S> scenarios, <N> expected, <L> lost, <D> duplicated, <T> late`.
 """
 
+import atexit
 import os
 import random
 import shutil
 import signal
 import smtplib
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -27,6 +33,14 @@ from django.core.mail.backends.base import BaseEmailBackend
 
 ROOT = Path(__file__).resolve().parents[1]
 KILL_WAIT = 30  # seconds
+REDIS_DOWN = 5  # seconds Redis stays dead at each of its kills
+# How long the work may take to finish after the last kill (lateness is judged by each
+# scenario's own deadline): a 300-person campaign is 9 batches, one per beat run.
+FINISH_WAIT = 600  # seconds
+# The Redis scenario's database (dropped and created per run).
+CHAOS_DATABASE_URL = os.environ.get(
+    "CHAOS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/courseops_chaos"
+)
 
 
 class CountingBackend(BaseEmailBackend):
@@ -135,8 +149,9 @@ Consent.objects.bulk_create([
 ])
 segment = Segment.objects.create(name="chaos", rules={{"match": "all", "conditions": [
     {{"field": "consent", "op": "valid", "value": "newsletter_email"}}]}})
-# Small batches, so that the kills fall between and inside them.
-campaign = Campaign.objects.create(name="chaos", batch_size=7, test_share=0)
+# Small batches (about 9 a send, one per run_campaigns), so that the kills fall between
+# and inside them.
+campaign = Campaign.objects.create(name="chaos", batch_size=max(7, {n} // 8), test_share=0)
 campaign.segments.add(segment)
 Variant.objects.create(campaign=campaign, subject="s", body_html="b",
     approved_subject="{{nombre}}, novedades",
@@ -196,25 +211,29 @@ ContentJob.objects.update(created_at=timezone.now() - timedelta(minutes=10))
 print(int(time.time()) + 3600)
 """
 
-# (name, setup script, which outbox rows are expected)
+# (name, setup script, which outbox rows are expected, what is killed)
 SCENARIOS = [
-    ("webinar reminders (10-minute)", REMINDERS, "webinars.reminder.%"),
-    ("transactional email burst", EMAIL_BURST, "chaos.%"),
-    ("onboarding burst (welcome emails)", ONBOARDING, "reviews.draft.%"),
-    ("campaign send", CAMPAIGN, "marketing.campaign.%"),
-    ("provider outage (email)", PROVIDER_OUTAGE, "outage.%"),
-    ("content job (lesson digest)", CONTENT, "content.lessons_published.%"),
-]
+    ("webinar reminders (10-minute)", REMINDERS, "webinars.reminder.%", "worker"),
+    ("transactional email burst", EMAIL_BURST, "chaos.%", "worker"),
+    ("onboarding burst (welcome emails)", ONBOARDING, "reviews.draft.%", "worker"),
+    ("campaign send", CAMPAIGN, "marketing.campaign.%", "worker"),
+    ("provider outage (email)", PROVIDER_OUTAGE, "outage.%", "worker"),
+    ("content job (lesson digest)", CONTENT, "content.lessons_published.%", "worker"),
+    ("redis killed (onboarding burst, PostgreSQL + Redis)", ONBOARDING, "reviews.draft.%",
+     "redis"),
+]  # fmt: skip
 # What `--small` (the CI pass) runs, by first word.
-SMALL = {"webinar", "transactional", "content"}
+SMALL = {"webinar", "transactional", "onboarding", "content"}
 
 
-def _env(var_dir, sent_log):
+def _env(var_dir, sent_log, *, database_url=None, redis_url=None):
     env = {
         k: v
         for k, v in os.environ.items()
         if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
     }
+    if database_url:
+        env.update(DATABASE_URL=database_url, REDIS_URL=redis_url)
     env.update(
         COURSEOPS_VAR_DIR=str(var_dir),
         DJANGO_SETTINGS_MODULE="courseops.settings",
@@ -256,15 +275,62 @@ def _stop(worker):
         pass
 
 
-def _expected(db, pattern):
+def _expected(env, pattern):
+    sql = "SELECT id FROM messaging_outboundmessage WHERE idempotency_key LIKE %s"
+    if env.get("DATABASE_URL"):
+        import psycopg
+
+        with psycopg.connect(env["DATABASE_URL"]) as conn:
+            return {str(pk) for (pk,) in conn.execute(sql, (pattern,))}
+    db = Path(env["COURSEOPS_VAR_DIR"]) / "db.sqlite3"
     with sqlite3.connect(db, timeout=30) as conn:
-        return {
-            str(pk)
-            for (pk,) in conn.execute(
-                "SELECT id FROM messaging_outboundmessage WHERE idempotency_key LIKE ?",
-                (pattern,),
-            )
-        }
+        return {str(pk) for (pk,) in conn.execute(sql.replace("%s", "?"), (pattern,))}
+
+
+class PrivateRedis:
+    """A redis-server of the harness's own on a free port, keeping nothing on disk; kill()
+    is a SIGKILL, start() brings it back empty on the same port."""
+
+    def __init__(self, workdir):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.workdir = workdir
+        self.process = None
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        atexit.register(self.kill)  # also when a setup step fails before the kills
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        for _ in range(100):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def kill(self):
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def _fresh_postgres(url, template_env):
+    """Drop and create the scenario's PostgreSQL database, migrated."""
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    started = time.monotonic()
+    # Minutes on a loaded machine (12 at a load average of 25).
+    _python(template_env, ["manage.py", "migrate", "--noinput"], timeout=1800)
+    print(f"  migrated {name} in {time.monotonic() - started:.0f} s", flush=True)
 
 
 def _sent(sent_log):
@@ -273,17 +339,25 @@ def _sent(sent_log):
     return [line.split() for line in sent_log.read_text().splitlines() if line.strip()]
 
 
-def _done(var_dir, pattern, sent_log):
+def _done(env, pattern, sent_log):
     """The scenario's emails sent so far (other emails, e.g. confirmations, left out)."""
-    expected = _expected(var_dir / "db.sqlite3", pattern)
+    expected = _expected(env, pattern)
     return sum(1 for outbound, _to, _t in _sent(sent_log) if outbound in expected)
 
 
-def run_scenario(name, setup, pattern, *, template, workdir, size, kills, rng):
+def run_scenario(name, setup, pattern, killed, *, template, workdir, size, kills, rng):
     var_dir = workdir / name.split()[0]
     shutil.copytree(template, var_dir)
     sent_log = var_dir / "sent.log"
-    env = _env(var_dir, sent_log)
+    redis = None
+    if killed == "redis":
+        (var_dir / "db.sqlite3").unlink(missing_ok=True)  # its database is PostgreSQL
+        redis = PrivateRedis(var_dir)
+        redis.start()
+        env = _env(var_dir, sent_log, database_url=CHAOS_DATABASE_URL, redis_url=redis.url)
+        _fresh_postgres(CHAOS_DATABASE_URL, env)
+    else:
+        env = _env(var_dir, sent_log)
     deadline = float(_python(env, setup.format(n=size)).split()[-1])
     log = open(var_dir / "worker.log", "w")  # noqa: SIM115 (closed below)
     worker = _worker(env, log)
@@ -294,17 +368,26 @@ def run_scenario(name, setup, pattern, *, template, workdir, size, kills, rng):
         # come, e.g. during the provider outage, after at most KILL_WAIT seconds).
         for target in sorted(rng.sample(range(size), kills)):
             waited = time.monotonic() + KILL_WAIT
-            while _done(var_dir, pattern, sent_log) < target and time.monotonic() < waited:
+            while _done(env, pattern, sent_log) < target and time.monotonic() < waited:
                 time.sleep(0.25)
             time.sleep(rng.uniform(0, 0.5))
-            at.append(_done(var_dir, pattern, sent_log))
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
-            worker = _worker(env, log)
+            at.append(_done(env, pattern, sent_log))
+            if redis:  # Redis dies with its queues; the worker too at every other kill
+                redis.kill()
+                if len(at) % 2 == 0:
+                    os.killpg(worker.pid, signal.SIGKILL)
+                    worker.wait()
+                    worker = _worker(env, log)  # starts while Redis is still down
+                time.sleep(REDIS_DOWN)
+                redis.start()
+            else:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait()
+                worker = _worker(env, log)
             _python(env, SWEEP)  # beat's minute: scans and sweepers take over
-        finish_by = time.monotonic() + 300
+        finish_by = time.monotonic() + FINISH_WAIT
         while time.monotonic() < finish_by:
-            expected = _expected(var_dir / "db.sqlite3", pattern)
+            expected = _expected(env, pattern)
             delivered = {outbound for outbound, _to, _t in _sent(sent_log)}
             if len(expected) >= size and expected <= delivered:
                 break
@@ -313,6 +396,8 @@ def run_scenario(name, setup, pattern, *, template, workdir, size, kills, rng):
     finally:
         _stop(worker)
         log.close()
+        if redis:
+            redis.kill()
     # Counted per person: one email each, whichever outbox row (or rows) carried it.
     per_person = {}
     for outbound, to, when in _sent(sent_log):
@@ -334,18 +419,16 @@ def run_scenario(name, setup, pattern, *, template, workdir, size, kills, rng):
 
 def _template(workdir):
     """The migrated database every scenario starts from; CHAOS_TEMPLATE keeps (and reuses)
-    it in that folder between runs (the migrate is most of a small run)."""
+    it in that folder between runs (the migrate is most of a small run; a kept one is
+    migrated again, which applies only migrations added since)."""
     kept = os.environ.get("CHAOS_TEMPLATE")
     template = Path(kept) if kept else workdir / "template"
-    if kept and (template / "migrated").exists():
-        return template
     template.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     _python(_env(template, template / "unused"), ["manage.py", "migrate", "--noinput"])
     print(f"  migrated the template database in {time.monotonic() - started:.0f} s")
     for folder in ("broker", "cache"):
         shutil.rmtree(template / folder, ignore_errors=True)
-    (template / "migrated").touch()
     return template
 
 
@@ -363,9 +446,9 @@ def main(argv=None):
         if small and not only:
             chosen = [s for s in SCENARIOS if s[0].split()[0] in SMALL]
         totals = [0, 0, 0, 0]
-        for name, setup, pattern in chosen:
+        for name, setup, pattern, killed in chosen:
             figures = run_scenario(
-                name, setup, pattern, template=template, workdir=workdir, size=size,
+                name, setup, pattern, killed, template=template, workdir=workdir, size=size,
                 kills=kills, rng=rng,
             )  # fmt: skip
             totals = [a + b for a, b in zip(totals, figures, strict=True)]

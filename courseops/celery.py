@@ -7,7 +7,10 @@ from celery import Celery
 from celery.signals import setup_logging
 from django_structlog.celery.steps import DjangoStructLogInitStep
 
+from courseops.core import broker
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "courseops.settings")
+broker.install()  # `filesystem://` (the embedded broker) writes whole messages only
 
 # Every task publishes through SafeEnqueueTask: a broker outage never reaches the caller.
 app = Celery("courseops", task_cls="courseops.core.queueing:SafeEnqueueTask")

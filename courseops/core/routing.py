@@ -8,9 +8,11 @@
 - `media`: video, audio, transcription, PDFs (minutes each).
 - `ai`: AI drafts (seconds each, rate-limited by the provider).
 
-With no `-Q`, a worker consumes every queue (`make run`, Procfile.dev: one worker for
-all). In production each group gets its own workers so a 100,000-person newsletter or
-an hour of transcription never delays a sign-in link (docs/deploy.md).
+With no `-Q`, a worker consumes every queue. Each group gets its own workers, in production
+(docs/deploy.md) as in `make run` (Procfile.dev: critical+default, bulk, media+ai), so a
+100,000-person newsletter or an hour of transcription never delays a sign-in link: with
+one worker for all, a campaign batch held a pool process for 44 s (`python -m bench
+urgency`, bench/README.md).
 """
 
 from kombu import Queue

@@ -162,6 +162,8 @@ class DraftAdmin(MaskedCredentialsMixin, ModelAdmin):
                     "decided_automatically",
                     "applied_at",
                     "apply_attempts",
+                    "held_by",
+                    "dispatched_at",
                     "last_error",
                 ]
             },
@@ -184,6 +186,8 @@ class DraftAdmin(MaskedCredentialsMixin, ModelAdmin):
         "decided_automatically",
         "applied_at",
         "apply_attempts",
+        "held_by",
+        "dispatched_at",
         "last_error",
         "decision_history",
     ]

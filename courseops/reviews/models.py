@@ -86,6 +86,10 @@ class Draft(models.Model):
     applied_at = models.DateTimeField(_("aplicado el"), null=True, blank=True)
     apply_attempts = models.PositiveIntegerField(_("intentos de aplicación"), default=0)
     last_error = models.TextField(_("último error"), blank=True)
+    # The process applying it (courseops.core.liveness) and when its apply task was last
+    # enqueued: a dead holder's draft is taken over at once, a lost task's after a minute.
+    held_by = models.CharField(_("en manos de"), max_length=150, blank=True)
+    dispatched_at = models.DateTimeField(_("enviado a aplicar el"), null=True, blank=True)
 
     created_at = models.DateTimeField(_("creado el"), auto_now_add=True)
     updated_at = models.DateTimeField(_("actualizado el"), auto_now=True)
@@ -102,6 +106,11 @@ class Draft(models.Model):
                 name="reviews_draft_pending_idx",
             ),
             models.Index(fields=["content_type", "object_id"], name="reviews_draft_target_idx"),
+            models.Index(
+                fields=["dispatched_at"],
+                condition=Q(status="approved"),
+                name="reviews_draft_approved_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

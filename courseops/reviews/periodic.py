@@ -6,7 +6,10 @@ declare(
     Periodic(
         name="reviews.requeue_stale_drafts",
         task="reviews.requeue_stale_drafts",
-        every=timedelta(minutes=5),
-        description="Re-enqueues approved drafts whose action never ran (lost task).",
+        every=timedelta(minutes=1),
+        description=(
+            "Takes over approved drafts whose worker died (at once) or whose apply task "
+            "was lost (after a minute)."
+        ),
     )
 )

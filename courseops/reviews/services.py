@@ -11,10 +11,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from courseops.audit.services import log_action
+from courseops.core import liveness
 from courseops.reviews.models import Draft, DraftStatus, PolicyMode, ReviewPolicy
 from courseops.reviews.permissions import can_review
 from courseops.reviews.registry import ApplyError, ReviewKind, get_kind
@@ -23,8 +26,11 @@ from courseops.reviews.sanitize import clean_email_html
 logger = logging.getLogger(__name__)
 
 SUBJECT_MAX = Draft._meta.get_field("subject").max_length
-# An approved draft untouched this long lost its task (a task retries within ~8 minutes).
-STALE_AFTER = timedelta(minutes=15)
+# An approved draft whose apply task has not started this long after it was enqueued lost
+# that task (with a killed worker, or the broker): it is enqueued again. One whose worker
+# died while applying it is taken over at once (courseops.core.liveness).
+DISPATCH_LEASE = timedelta(minutes=1)
+TAKEN_OVER = _lazy("El worker que aplicaba este borrador se detuvo; se aplica de nuevo.")
 
 
 class DraftStateError(Exception):
@@ -78,7 +84,10 @@ def create_draft(
             draft.status = DraftStatus.APPROVED
             draft.decided_at = timezone.now()
             draft.decided_automatically = True
-            draft.save(update_fields=["status", "decided_at", "decided_automatically"])
+            draft.dispatched_at = draft.decided_at
+            draft.save(
+                update_fields=["status", "decided_at", "decided_automatically", "dispatched_at"]
+            )
             log_action(draft, "reviews.draft.approved", data={"automatic": True, "changes": {}})
             _apply_on_commit(draft)
     return draft
@@ -125,6 +134,7 @@ def approve_draft(*, draft, user, subject=None, body=None, data=None, note=""):
             locked.decided_by = user
             locked.decided_at = timezone.now()
             locked.decision_note = (note or "").strip()
+            locked.dispatched_at = locked.decided_at
             locked.save()
             log_action(
                 locked,
@@ -168,7 +178,8 @@ def retry_draft(*, draft, user):
         if locked.status != DraftStatus.FAILED:
             raise DraftStateError(_("Solo se reintentan borradores fallidos."))
         locked.status = DraftStatus.APPROVED
-        locked.save(update_fields=["status", "updated_at"])
+        locked.dispatched_at = timezone.now()
+        locked.save(update_fields=["status", "dispatched_at", "updated_at"])
         log_action(locked, "reviews.draft.retried", user=user, data={"error": locked.last_error})
         _apply_on_commit(locked)
     return locked
@@ -177,21 +188,23 @@ def retry_draft(*, draft, user):
 # --- Applying (from the task) ------------------------------------------------------------
 
 
-def apply_draft(*, draft_id, final_attempt=True):
+def apply_draft(*, draft_id, final_attempt=True, retry_at=None):
     """Run the action of an approved draft and record the outcome.
 
-    Runs outside any transaction (an action may call out). A transient ApplyError is
-    re-raised for the task to retry unless this is its final attempt; anything else marks
+    The draft is claimed first (its holder is this process, courseops.core.liveness), so
+    a redelivered or re-enqueued task does not apply it twice at once, and a worker that
+    dies while applying it leaves it to be taken over at once. Runs outside any
+    transaction (an action may call out). A transient ApplyError is re-raised for the
+    task to retry (at `retry_at`) unless this is its final attempt; anything else marks
     the draft failed with the error so staff see it and can retry. Actions must be
     idempotent per draft (email drafts are, through the outbox idempotency key).
     """
-    draft = Draft.objects.select_related("decided_by").filter(pk=draft_id).first()
-    if draft is None or draft.status != DraftStatus.APPROVED:
-        return draft  # rejected, already applied or retried elsewhere: nothing to do
-    draft.apply_attempts += 1
-    Draft.objects.filter(pk=draft.pk).update(
-        apply_attempts=draft.apply_attempts, updated_at=timezone.now()
+    claimed = Draft.objects.filter(pk=draft_id, status=DraftStatus.APPROVED, held_by="").update(
+        held_by=liveness.me(), apply_attempts=F("apply_attempts") + 1, updated_at=timezone.now()
     )
+    draft = Draft.objects.select_related("decided_by").filter(pk=draft_id).first()
+    if not claimed:
+        return draft  # rejected, applied, or being applied elsewhere: nothing to do
     try:
         kind = get_kind(draft.kind)
         reason = kind.stale_reason(draft)
@@ -206,27 +219,38 @@ def apply_draft(*, draft_id, final_attempt=True):
         transient = isinstance(exc, ApplyError) and not exc.permanent
         error = f"{type(exc).__name__}: {exc}"[:2000]
         if transient and not final_attempt:
-            Draft.objects.filter(pk=draft.pk).update(last_error=error)
+            # Released until its retry: the sweeper steps in only if that retry is lost.
+            Draft.objects.filter(pk=draft.pk).update(
+                last_error=error, held_by="", dispatched_at=retry_at or timezone.now()
+            )
             raise
         logger.warning("Draft %s could not be applied: %s", draft.pk, error)
         return _finish(draft, DraftStatus.FAILED, "reviews.draft.failed", last_error=error)
     return _finish(draft, DraftStatus.APPLIED, "reviews.draft.applied", applied_at=timezone.now())
 
 
-def requeue_stale_drafts(*, older_than=STALE_AFTER):
-    """Enqueue the action again for drafts approved long ago and still not applied.
+def requeue_stale_drafts(*, now=None):
+    """Take over approved drafts whose action did not run to its end: one whose holder is
+    gone (its worker died while applying it) at once, with the reason for staff; one
+    whose task never started (lost with a killed worker or the broker) once
+    `DISPATCH_LEASE` has passed since it was enqueued. Returns the ids enqueued again.
 
-    Safe to run twice: touching `updated_at` takes the rows out of the next scan, and
-    applying is idempotent per draft.
+    Safe to run twice: stamping `dispatched_at` takes the rows out of the next scan, and
+    the apply task claims the draft itself.
     """
-    cutoff = timezone.now() - older_than
+    now = now or timezone.now()
+    approved = Draft.objects.filter(status=DraftStatus.APPROVED)
+    liveness.held_by_gone(approved, now=now).update(
+        held_by="", dispatched_at=None, last_error=str(TAKEN_OVER), updated_at=now
+    )
     with transaction.atomic():
         stale = list(
-            Draft.objects.select_for_update(skip_locked=True)
-            .filter(status=DraftStatus.APPROVED, updated_at__lt=cutoff)
+            approved.select_for_update(skip_locked=True)
+            .filter(held_by="")
+            .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=now - DISPATCH_LEASE))
             .values_list("pk", flat=True)[:500]
         )
-        Draft.objects.filter(pk__in=stale).update(updated_at=timezone.now())
+        Draft.objects.filter(pk__in=stale).update(dispatched_at=now)
         for draft_id in stale:
             _enqueue_apply_on_commit(draft_id)
     return stale
@@ -274,7 +298,7 @@ def _finish(draft, status, action, **fields):
     with transaction.atomic():
         fields.setdefault("last_error", "")
         claimed = Draft.objects.filter(pk=draft.pk, status=DraftStatus.APPROVED).update(
-            status=status, updated_at=timezone.now(), **fields
+            status=status, held_by="", updated_at=timezone.now(), **fields
         )
         if claimed:
             key = "reason" if status == DraftStatus.WITHDRAWN else "error"

@@ -9,7 +9,7 @@ import pytest
 
 from bench import chaos
 
-SCRIPTS = {"sweep": chaos.SWEEP} | {name: script for name, script, _ in chaos.SCENARIOS}
+SCRIPTS = {"sweep": chaos.SWEEP} | {name: script for name, script, *_ in chaos.SCENARIOS}
 
 
 def _imports(script):

@@ -396,12 +396,12 @@ def test_an_unknown_kind_is_refused():
         create_draft(kind="no_such_kind", target=None, subject="x", body="y")
 
 
-def test_approved_drafts_whose_task_was_lost_are_requeued(
+def test_approved_drafts_whose_task_was_lost_are_requeued_after_a_minute(
     email_draft, reviewer, django_capture_on_commit_callbacks
 ):
     draft = email_draft()
     approve_draft(draft=draft, user=reviewer)  # its on-commit task never runs: "lost"
-    Draft.objects.filter(pk=draft.pk).update(updated_at=timezone.now() - timedelta(minutes=20))
+    Draft.objects.filter(pk=draft.pk).update(dispatched_at=timezone.now() - timedelta(seconds=61))
     fresh = email_draft(recipient="otra@example.com")
     approve_draft(draft=fresh, user=reviewer)  # just approved: its task is still on its way
 
@@ -413,6 +413,64 @@ def test_approved_drafts_whose_task_was_lost_are_requeued(
     assert (requeued, again) == ([draft.pk], [])
     assert Draft.objects.get(pk=draft.pk).status == DraftStatus.APPLIED
     assert Draft.objects.get(pk=fresh.pk).status == DraftStatus.APPROVED
+
+
+def test_a_draft_whose_worker_died_while_applying_it_is_taken_over_at_once(
+    email_draft, reviewer, django_capture_on_commit_callbacks
+):
+    from tests.core.test_liveness import dead_holder
+
+    draft = email_draft()
+    approve_draft(draft=draft, user=reviewer)
+    # Its task started (claimed it, counted an attempt) a second ago; then kill -9.
+    Draft.objects.filter(pk=draft.pk).update(held_by=dead_holder(), apply_attempts=1)
+    assert services.apply_draft(draft_id=draft.pk).status == DraftStatus.APPROVED  # held
+
+    with django_capture_on_commit_callbacks(execute=True):
+        requeued = services.requeue_stale_drafts()
+
+    assert requeued == [draft.pk]
+    draft.refresh_from_db()
+    assert (draft.status, draft.held_by, draft.apply_attempts) == (DraftStatus.APPLIED, "", 2)
+    assert outbox_for(draft).count() == 1
+    assert (
+        AuditEntry.objects.filter(action="reviews.draft.applied", object_id=str(draft.pk)).count()
+        == 1
+    )
+
+
+def test_a_draft_held_by_a_live_worker_is_left_to_it_and_not_applied_twice(
+    email_draft, reviewer, django_capture_on_commit_callbacks
+):
+    from courseops.core import liveness
+
+    draft = email_draft()
+    approve_draft(draft=draft, user=reviewer)
+    Draft.objects.filter(pk=draft.pk).update(
+        held_by=liveness.me(), dispatched_at=timezone.now() - timedelta(minutes=5)
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        requeued = services.requeue_stale_drafts()
+    again = services.apply_draft(draft_id=draft.pk)  # a redelivered copy of its task
+
+    assert requeued == []
+    assert (again.status, again.apply_attempts) == (DraftStatus.APPROVED, 0)
+    assert not outbox_for(draft).exists()
+
+
+def test_the_reason_a_draft_was_taken_over_is_kept_for_staff(email_draft, reviewer):
+    from tests.core.test_liveness import dead_holder
+
+    draft = email_draft()
+    approve_draft(draft=draft, user=reviewer)
+    Draft.objects.filter(pk=draft.pk).update(held_by=dead_holder())
+
+    services.requeue_stale_drafts()  # its task is enqueued; it has not run yet
+
+    draft.refresh_from_db()
+    assert (draft.status, draft.held_by) == (DraftStatus.APPROVED, "")
+    assert draft.last_error == str(services.TAKEN_OVER)
 
 
 def test_the_demo_loader_creates_one_pending_draft_however_often_it_runs(staff_user, settings):
@@ -448,7 +506,7 @@ def test_the_stale_draft_sweeper_is_declared_as_a_periodic_task():
     periodic = declared()["reviews.requeue_stale_drafts"]
 
     assert periodic.task in app.tasks
-    assert periodic.every == timedelta(minutes=5)
+    assert periodic.every == timedelta(minutes=1)
 
 
 def test_the_plain_text_alternative_keeps_paragraphs_lists_and_link_addresses():
