@@ -15,16 +15,32 @@ def retry_delay(attempts):
     return timedelta(minutes=min(2 ** (attempts - 1), 120))
 
 
+def _schedule_retries(deliveries):
+    # The row is the record and the sweeper its safety net; this is the fast path.
+    for message_id, delivery in deliveries.items():
+        if delivery.retry_at:
+            send_message.apply_async(
+                args=[message_id], eta=delivery.retry_at, **outbox_send_options(delivery.category)
+            )
+
+
 @shared_task(name="messaging.send_message", ignore_result=True)
 def send_message(message_id):
-    delivery = services.deliver_message(
-        message_id=message_id, max_attempts=MAX_ATTEMPTS, retry_delay=retry_delay
-    )
-    if delivery and delivery.retry_at:
-        # The row is the record and the sweeper its safety net; this is the fast path.
-        send_message.apply_async(
-            args=[message_id], eta=delivery.retry_at, **outbox_send_options(delivery.category)
+    _schedule_retries(
+        services.deliver_messages(
+            message_ids=[message_id], max_attempts=MAX_ATTEMPTS, retry_delay=retry_delay
         )
+    )
+
+
+@shared_task(name="messaging.send_messages", ignore_result=True)
+def send_messages(message_ids):
+    """A batch the sweeper handed out: claimed and sent at once."""
+    _schedule_retries(
+        services.deliver_messages(
+            message_ids=message_ids, max_attempts=MAX_ATTEMPTS, retry_delay=retry_delay
+        )
+    )
 
 
 @shared_task(name="messaging.sweep_outbox", ignore_result=True)

@@ -121,7 +121,9 @@ def event_receive(
         return existing, False
     # After commit; a broker outage is logged, not raised: the sweeper picks the row up.
     transaction.on_commit(_request_dispatch, robust=True)
-    logger.info(
+    # Debug only: the row is the record of every delivery, and a line per request at INFO
+    # cost the ack path a measurable share of its time (bench/README.md, webhook inbox).
+    logger.debug(
         "webhook.received", provider=provider, event_id=event.event_id, type=event.event_type
     )
     return event, True

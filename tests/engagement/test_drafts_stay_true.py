@@ -7,7 +7,7 @@ import pytest
 import time_machine
 
 from courseops.messaging.models import OutboundMessage, Status
-from courseops.messaging.services.outbox import deliver_message
+from courseops.messaging.services.sending import deliver_message
 from courseops.reviews.models import Draft, DraftStatus
 from courseops.reviews.services import DraftWithdrawn, apply_draft, approve_draft, create_draft
 from engagement.models import (

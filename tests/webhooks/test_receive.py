@@ -41,6 +41,20 @@ def test_a_signed_typeform_response_is_stored_and_acknowledged(client, calls):
     assert event.headers["Content-Type"] == "application/json"
 
 
+def test_an_accepted_delivery_writes_no_info_log_line_the_row_is_its_record(client, calls):
+    from structlog.testing import capture_logs
+
+    calls.register("typeform", "form_response")
+
+    with capture_logs() as logs:
+        response = typeform_post(client, typeform_event())
+
+    assert response.status_code == 200
+    assert WebhookEvent.objects.filter(event_id="01HTYPEFORM1").exists()
+    received = [log for log in logs if log["event"] == "webhook.received"]
+    assert [log for log in received if log["log_level"] != "debug"] == []
+
+
 def test_the_handler_runs_after_commit_and_marks_the_event_processed(
     client, calls, django_capture_on_commit_callbacks
 ):

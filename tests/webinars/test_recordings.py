@@ -259,7 +259,7 @@ def test_a_follow_up_waiting_in_the_outbox_is_not_sent_to_a_cancelled_registrati
     from django.utils import timezone
 
     from courseops.messaging.models import Status
-    from courseops.messaging.services.outbox import deliver_message
+    from courseops.messaging.services.sending import deliver_message
 
     webinar, _ana, tom = finished
     with django_capture_on_commit_callbacks(execute=True):

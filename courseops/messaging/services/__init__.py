@@ -2,7 +2,6 @@
 
 from courseops.messaging.services.outbox import (
     cancel_message,
-    deliver_message,
     dispatch_due_messages,
     interrupt_stuck_messages,
     queue_email,
@@ -10,6 +9,7 @@ from courseops.messaging.services.outbox import (
     reschedule_message,
     retry_message,
 )
+from courseops.messaging.services.sending import deliver_message, deliver_messages
 from courseops.messaging.services.suppression import (
     is_suppressed,
     suppress,
@@ -26,6 +26,7 @@ from courseops.messaging.services.tracking import (
 __all__ = [
     "cancel_message",
     "deliver_message",
+    "deliver_messages",
     "dispatch_due_messages",
     "handle_inbound_sms",
     "interrupt_stuck_messages",

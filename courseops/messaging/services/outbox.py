@@ -1,16 +1,16 @@
-"""Queueing and sending outbox rows, exactly once.
+"""Queueing outbox rows and handing them to workers.
 
-Queue functions run in the caller's transaction and enqueue the send task on commit.
-Sending claims the row with a conditional UPDATE, talks to the provider outside any
-transaction and records the outcome with another conditional UPDATE, so a re-run or
-duplicated task finds nothing to claim and never sends twice.
+Queue functions run in the caller's transaction and enqueue the send task on commit;
+the sweeper dispatches due rows in batches and takes over rows whose worker died.
+Sending itself (claim, checks, provider call, outcome) is `services.sending`: each row is
+claimed by exactly one worker, so a re-run or duplicated task never sends twice.
 """
 
 import base64
 import json
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections import defaultdict
+from datetime import timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from courseops.audit.services import log_action
 from courseops.core import liveness
 from courseops.core.routing import outbox_send_options
-from courseops.messaging.hooks import Person, address_key, find_person, send_refusal
+from courseops.messaging.hooks import Person, address_key, find_person
 from courseops.messaging.models import (
     PENDING,
     RETRYABLE,
@@ -33,21 +33,14 @@ from courseops.messaging.models import (
     OverBudget,
     Status,
 )
-from courseops.messaging.providers import SendError, get_sms_backend
-from courseops.messaging.providers.email import send_email
 from courseops.messaging.services.addresses import (
     normalize_email,
     normalize_phone,
     normalize_sender,
 )
-from courseops.messaging.services.policy import DEFER, DROP, apply_policy
 from courseops.messaging.services.rendering import inline_css, render_email, render_sms
-from courseops.messaging.services.suppression import (
-    OPT_OUT_CATEGORIES,
-    is_suppressed,
-    suppress,
-    unsubscribe_url,
-)
+from courseops.messaging.services.sending import SEND_BATCH
+from courseops.messaging.services.suppression import OPT_OUT_CATEGORIES, unsubscribe_url
 
 logger = logging.getLogger(__name__)
 
@@ -62,15 +55,6 @@ URGENT_CATEGORIES = (Category.TRANSACTIONAL, Category.BILLING)
 STUCK_AFTER = timedelta(minutes=15)
 SWEEP_BATCH = 500
 SWEEP_MAX_BATCHES = 20
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """What one send attempt ended in; `retry_at` is set when a retry is scheduled."""
-
-    status: str
-    retry_at: datetime | None = None
-    category: str = ""  # the message's kind: its queue and priority for the retry
 
 
 def _enqueue_on_commit(message_id, category):
@@ -358,149 +342,6 @@ def retry_message(*, message, user=None) -> bool:
     return bool(updated)
 
 
-def claim_message(*, message_id):
-    """Take a due, pending row for sending; None if another worker has it or it left."""
-    now = timezone.now()
-    # One conditional UPDATE is its own short transaction: of two workers racing for
-    # the row, exactly one sees a count of 1.
-    claimed = OutboundMessage.objects.filter(
-        pk=message_id, status__in=PENDING, next_attempt_at__lte=now
-    ).update(
-        status=Status.SENDING,
-        claimed_at=now,
-        held_by=liveness.me(),
-        provider_called_at=None,
-        attempts=F("attempts") + 1,
-        updated_at=now,
-    )
-    if not claimed:
-        return None
-    return OutboundMessage.objects.defer("context").get(pk=message_id)
-
-
-def _finish(message, **fields):
-    """Record an outcome, unless the row moved on (a provider event got there first)."""
-    fields["updated_at"] = timezone.now()
-    return OutboundMessage.objects.filter(
-        pk=message.pk, status__in=(Status.SENDING, Status.INTERRUPTED)
-    ).update(**fields)
-
-
-def _calling_provider(message):
-    """Stamp that the provider is being called: a worker dying from now on may have sent
-    it, so the message waits for staff instead of going out again (as late as possible,
-    once the email is built: a death before it is a plain resend)."""
-    OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
-        provider_called_at=timezone.now()
-    )
-
-
-def _send(message):
-    if message.channel == Channel.EMAIL:
-        return send_email(
-            on_call=lambda: _calling_provider(message),
-            to=message.recipient,
-            subject=message.subject,
-            text=message.text_body,
-            html=message.html_body,
-            headers=message.headers,
-            outbound_id=message.pk,
-            attachments=message.attachments,
-            from_email=message.from_email,
-        )
-    backend = get_sms_backend()
-    _calling_provider(message)
-    return backend.send(to=message.recipient, body=message.text_body)
-
-
-def deliver_message(*, message_id, max_attempts, retry_delay) -> Delivery | None:
-    """Send one outbox row if it is due and still pending; None if there was nothing to do.
-
-    `retry_delay(attempts) -> timedelta` and `max_attempts` are the caller's (the
-    task's) retry policy for transient errors.
-    """
-    message = claim_message(message_id=message_id)
-    if message is None:
-        return None
-    if is_suppressed(channel=message.channel, address=message.recipient, category=message.category):
-        _finish(
-            message, status=Status.SUPPRESSED, last_error=_("Dirección en la lista de supresión.")
-        )
-        return Delivery(Status.SUPPRESSED)
-    # Checked at the last moment: a message may wait hours (quiet hours, budgets, retries).
-    stale = send_refusal(message)
-    if stale:
-        _finish(message, status=Status.DROPPED, last_error=stale)
-        return Delivery(Status.DROPPED)
-    verdict = apply_policy(message)
-    if verdict.action == DROP:
-        _finish(message, status=Status.DROPPED, last_error=verdict.reason)
-        return Delivery(Status.DROPPED)
-    if verdict.action == DEFER:
-        _defer(message, until=verdict.until, reason=verdict.reason)
-        return Delivery(Status.QUEUED)
-    try:
-        result = _send(message)  # outside any transaction: network I/O
-    except SendError as exc:
-        return _record_failure(message, exc, max_attempts=max_attempts, retry_delay=retry_delay)
-    except Exception as exc:
-        # Unknown failure: we cannot tell whether it went out, so it is not retried
-        # automatically; staff see the error and decide.
-        logger.exception("messaging.send.crashed", extra={"message_id": message.pk})
-        _finish(message, status=Status.FAILED, last_error=f"{type(exc).__name__}: {exc}")
-        return Delivery(Status.FAILED)
-    _finish(
-        message,
-        status=Status.SENT,
-        sent_at=timezone.now(),
-        provider=result.provider,
-        provider_message_id=result.provider_message_id,
-        last_error="",
-    )
-    return Delivery(Status.SENT)
-
-
-def _defer(message, *, until, reason):
-    """Back to the queue until `until`; not an attempt, so it does not use up retries."""
-    _finish(
-        message,
-        status=Status.QUEUED,
-        attempts=F("attempts") - 1,
-        claimed_at=None,
-        next_attempt_at=until,
-        dispatched_at=None,  # the sweeper hands it to a worker when due
-        policy_note=reason[:300],
-    )
-
-
-def _record_failure(message, exc, *, max_attempts, retry_delay):
-    error = str(exc)[:2000]
-    if exc.suppress_reason:
-        suppress(
-            channel=message.channel,
-            address=message.recipient,
-            reason=exc.suppress_reason,
-            source=f"provider refusal on message {message.pk}",
-        )
-        # It did not reach the person: it does not use up their budget either.
-        _finish(message, status=Status.SUPPRESSED, last_error=error, budget_at=None)
-        return Delivery(Status.SUPPRESSED)
-    if exc.permanent or message.attempts >= max_attempts:
-        _finish(message, status=Status.FAILED, last_error=error, budget_at=None)
-        logger.warning("messaging.send.failed", extra={"message_id": message.pk, "error": error})
-        return Delivery(Status.FAILED)
-    next_attempt = timezone.now() + retry_delay(message.attempts)
-    _finish(
-        message,
-        status=Status.AWAITING_RETRY,
-        next_attempt_at=next_attempt,
-        # The task schedules its own retry for then; the sweeper steps in after the lease.
-        dispatched_at=next_attempt,
-        last_error=error,
-    )
-    return Delivery(Status.AWAITING_RETRY, retry_at=next_attempt, category=message.category)
-
-
 def dispatch_due_messages(*, now=None, batch_size=SWEEP_BATCH, max_batches=SWEEP_MAX_BATCHES):
     """Hand due rows to workers, in bounded batches. Returns how many were dispatched.
 
@@ -514,6 +355,7 @@ def dispatch_due_messages(*, now=None, batch_size=SWEEP_BATCH, max_batches=SWEEP
         | Q(category__in=URGENT_CATEGORIES, dispatched_at__lte=now - URGENT_DISPATCH_LEASE)
     )
     total = 0
+    by_kind = defaultdict(list)
     for _batch in range(max_batches):
         with transaction.atomic():
             rows = list(
@@ -528,9 +370,27 @@ def dispatch_due_messages(*, now=None, batch_size=SWEEP_BATCH, max_batches=SWEEP
             ids = [message_id for message_id, _category in rows]
             OutboundMessage.objects.filter(pk__in=ids).update(dispatched_at=now)
             for message_id, category in rows:
-                _enqueue_on_commit(message_id, category)
+                by_kind[category].append(message_id)
+            _enqueue_batches_on_commit(by_kind)
         total += len(ids)
     return total
+
+
+def _enqueue_batches_on_commit(by_kind):
+    """One send task per `SEND_BATCH` rows of a kind (its queue and priority), emptying
+    `by_kind`; a worker claims and sends a batch at once (services.sending)."""
+    from courseops.messaging.tasks import send_messages
+
+    for category, ids in by_kind.items():
+        options = outbox_send_options(category)
+        for start in range(0, len(ids), SEND_BATCH):
+            chunk = ids[start : start + SEND_BATCH]
+            transaction.on_commit(
+                lambda chunk=chunk, options=options: send_messages.apply_async(
+                    args=[chunk], **options
+                )
+            )
+    by_kind.clear()
 
 
 def interrupt_stuck_messages(*, now=None):

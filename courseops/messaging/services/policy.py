@@ -34,6 +34,8 @@ class Verdict:
     action: str
     until: datetime | None = None
     reason: str = ""
+    # Let through under no budget rule: the sender records it as counted from then on.
+    count_at: datetime | None = None
 
 
 def person_zone(message):
@@ -66,10 +68,15 @@ def _lock_person(key):
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [key])
 
 
-def _rules_for(message):
+def active_rules():
+    """The budget rules staff set, read once per batch of sends."""
+    return list(BudgetRule.objects.filter(active=True))
+
+
+def _rules_for(message, rules):
     return [
         rule
-        for rule in BudgetRule.objects.filter(active=True)
+        for rule in rules
         if message.category in rule.categories and rule.channel in ("", message.channel)
     ]
 
@@ -112,9 +119,11 @@ def _over_budget(message, rule, slot, tz):
     )
 
 
-def apply_policy(message, *, now=None) -> Verdict:
-    """Decide for one claimed message. A message let through is counted at once (inside
-    the person's lock), so the next one already sees it."""
+def apply_policy(message, *, now=None, rules=None) -> Verdict:
+    """Decide for one claimed message. A message let through under a budget rule is
+    counted at once (inside the person's lock), so the next one already sees it; under
+    none, nothing needs the lock and the sender counts it when it records the send.
+    `rules` are the active budget rules (read here if not given)."""
     if message.category == Category.TRANSACTIONAL:
         return Verdict(SEND)
     now = now or timezone.now()
@@ -132,9 +141,12 @@ def apply_policy(message, *, now=None) -> Verdict:
                 reason=_("Horario de descanso de la persona (%(zone)s): aplazado a las %(at)s.")
                 % {"zone": zone_label(tz.key), "at": resume.strftime("%H:%M")},
             )
+    applicable = _rules_for(message, active_rules() if rules is None else rules)
+    if not applicable:
+        return Verdict(SEND, count_at=now)
     with transaction.atomic():
         _lock_person(message.person_key)
-        for rule in _rules_for(message):
+        for rule in applicable:
             slot = _next_free_slot(message, rule, now)
             if slot is not None:
                 return _over_budget(message, rule, slot, tz)

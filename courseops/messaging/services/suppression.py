@@ -88,6 +88,25 @@ def is_suppressed(*, channel, address, category=None):
     return entries.exists()
 
 
+def suppressed_among(messages):
+    """The pks of `messages` that must not be sent (`is_suppressed` for a batch, in one
+    query)."""
+    addresses = {normalize(message.channel, message.recipient) for message in messages}
+    reasons = {}
+    for channel, address, reason in Suppression.objects.filter(address__in=addresses).values_list(
+        "channel", "address", "reason"
+    ):
+        reasons[channel, address] = reason
+    blocked = set()
+    for message in messages:
+        reason = reasons.get((message.channel, normalize(message.channel, message.recipient)))
+        if reason is None:
+            continue
+        if reason != SuppressionReason.UNSUBSCRIBED or message.category in OPT_OUT_CATEGORIES:
+            blocked.add(message.pk)
+    return blocked
+
+
 def unsubscribe_token(*, address):
     return signing.dumps({"a": address}, salt=UNSUBSCRIBE_SALT, compress=True)
 
