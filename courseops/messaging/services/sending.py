@@ -78,27 +78,14 @@ def claim_messages(*, message_ids) -> list[OutboundMessage]:
 
 
 def _stamp_provider_call(message):
-    """From now on it may have gone out (as late as possible, once the email is built)."""
-    now = timezone.now()
-    if connection.vendor != "postgresql":
-        OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
-            provider_called_at=now
-        )
-        return
-    # The one write per message, so its commit must not wait for the disk (an fsync per
-    # message capped a worker at about 80 a second under load). The stamp guards against
-    # a *worker's* death, which an asynchronous commit survives: the row is committed and
-    # visible to the sweeper at once. Only a crash of PostgreSQL itself in the next
-    # ~0.6 s (3 x wal_writer_delay) could lose it; the claim and the results, written once
-    # per batch, keep the normal synchronous commit.
-    table = connection.ops.quote_name(OutboundMessage._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET provider_called_at = %s "  # noqa: S608 (names from the model)
-            "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed "
-            "WHERE id = %s AND status = %s",
-            [now, message.pk, Status.SENDING],
-        )
+    """From now on it may have gone out (as late as possible, once the email is built).
+
+    Committed like any write, waiting for the disk: the stamp is what keeps a message from
+    going out twice, and an asynchronous commit (measured 5-7x cheaper) could lose it to a
+    crash of PostgreSQL itself, after which the message would be sent again."""
+    OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
+        provider_called_at=timezone.now()
+    )
 
 
 def _send(message, *, email_connection, sms_backend):
