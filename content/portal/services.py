@@ -6,10 +6,15 @@ from django.utils import timezone
 
 from content.models import Lesson, LessonProgress, QuizAttempt
 from content.services import generation
-from content.signals import lesson_completed, lesson_viewed, quiz_attempted
+from content.signals import lesson_completed, lesson_viewed, lesson_watched, quiz_attempted
 
 # Share of right answers that completes a lesson.
 PASS_RATIO = 0.7
+# Shares of the video (%) announced to engagement, each once per student and lesson: the
+# player reports every few seconds, engagement hears of real progress only.
+WATCH_MILESTONES = (25, 50, 75, 90)
+# Seeing this much of the video completes a lesson that has no quiz.
+WATCHED_TO_COMPLETE = 90
 
 
 def student_lessons(student):
@@ -102,3 +107,32 @@ def complete_lesson(*, student, lesson, at=None):
             lambda: lesson_completed.send(sender=Lesson, lesson=lesson, student=student, at=at)
         )
     return bool(completed)
+
+
+def record_playback(*, student, lesson, position, watched_percent):
+    """Keep where the student is in the video and how much of it they saw. Reports repeat
+    and may arrive out of order (a beacon sent on leaving the page after a later one): the
+    position follows the last report, the watched share only goes up, and each milestone
+    reached is announced once. Returns the progress row."""
+    position = max(0, int(position))
+    watched_percent = min(100, max(0, int(watched_percent)))
+    now = timezone.now()
+    with transaction.atomic():
+        progress, _created = LessonProgress.objects.select_for_update().get_or_create(
+            lesson=lesson, student=student, defaults={"first_viewed_at": now}
+        )
+        before = progress.watched_percent
+        progress.position_seconds = position
+        progress.watched_percent = max(before, watched_percent)
+        progress.played_at = now
+        progress.save(update_fields=["position_seconds", "watched_percent", "played_at"])
+        reached = [m for m in WATCH_MILESTONES if before < m <= progress.watched_percent]
+        for milestone in reached:
+            transaction.on_commit(
+                lambda milestone=milestone: lesson_watched.send(
+                    sender=Lesson, lesson=lesson, student=student, percent=milestone, at=now
+                )
+            )
+        if progress.watched_percent >= WATCHED_TO_COMPLETE and not lesson.quiz.get("questions"):
+            complete_lesson(student=student, lesson=lesson, at=now)
+    return progress
