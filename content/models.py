@@ -199,6 +199,8 @@ class LessonProgress(models.Model):
     position_seconds = models.PositiveIntegerField(_("posición en el vídeo (s)"), default=0)
     watched_percent = models.PositiveSmallIntegerField(_("vídeo visto (%)"), default=0)
     played_at = models.DateTimeField(_("última reproducción"), null=True, blank=True)
+    # The last time the student opened or played it: "continuar donde lo dejaste".
+    last_seen_at = models.DateTimeField(_("última visita"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("progreso en una lección")

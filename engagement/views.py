@@ -9,12 +9,13 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from content.portal.outline import course_outlines
 from courseops.core.pages import personal_link_page
 from engagement.forms import QuestionForm, SubmissionForm
 from engagement.models import Certificate, Question, StudentProgress, Submission
 from engagement.services import faq
 from engagement.services.assignments import assignments_for, submit_assignment
-from engagement.services.progress import progress_for
+from engagement.services.progress import lessons_elsewhere, progress_for
 from engagement.services.student_digest import set_weekly_email
 from students.portal.services import current_student
 from students.portal.views import render_for_student
@@ -34,7 +35,14 @@ def portal_progress(request):
         request,
         student,
         "engagement/portal/progress.html",
-        {"student": student, "progress": progress_for(student), "weekly_email": weekly},
+        {
+            "student": student,
+            "progress": progress_for(student),
+            # Per course, the same numbers as the lessons page and the home.
+            "courses": course_outlines(student),
+            "lessons_elsewhere": lessons_elsewhere(student),
+            "weekly_email": weekly,
+        },
     )
 
 

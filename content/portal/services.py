@@ -7,6 +7,7 @@ from django.utils import timezone
 from content.models import Lesson, LessonProgress, QuizAttempt
 from content.services import generation
 from content.signals import lesson_completed, lesson_viewed, lesson_watched, quiz_attempted
+from students.portal.navigation import forget
 
 # Share of right answers that completes a lesson.
 PASS_RATIO = 0.7
@@ -58,9 +59,14 @@ def pdf_languages(lesson):
 
 def record_view(*, student, lesson):
     now = timezone.now()
-    progress, _created = LessonProgress.objects.get_or_create(
-        lesson=lesson, student=student, defaults={"first_viewed_at": now}
+    progress, created = LessonProgress.objects.get_or_create(
+        lesson=lesson, student=student, defaults={"first_viewed_at": now, "last_seen_at": now}
     )
+    if created:
+        forget(student)  # the menu's "new lessons" badge changed
+    else:
+        LessonProgress.objects.filter(pk=progress.pk).update(last_seen_at=now)
+        progress.last_seen_at = now
     lesson_viewed.send(sender=Lesson, lesson=lesson, student=student, at=now)
     return progress
 
@@ -103,6 +109,7 @@ def complete_lesson(*, student, lesson, at=None):
         lesson=lesson, student=student, completed_at__isnull=True
     ).update(completed_at=at)
     if completed:
+        forget(student)
         transaction.on_commit(
             lambda: lesson_completed.send(sender=Lesson, lesson=lesson, student=student, at=at)
         )
@@ -124,8 +131,10 @@ def record_playback(*, student, lesson, position, watched_percent):
         before = progress.watched_percent
         progress.position_seconds = position
         progress.watched_percent = max(before, watched_percent)
-        progress.played_at = now
-        progress.save(update_fields=["position_seconds", "watched_percent", "played_at"])
+        progress.played_at = progress.last_seen_at = now
+        progress.save(
+            update_fields=["position_seconds", "watched_percent", "played_at", "last_seen_at"]
+        )
         reached = [m for m in WATCH_MILESTONES if before < m <= progress.watched_percent]
         for milestone in reached:
             transaction.on_commit(

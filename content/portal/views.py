@@ -8,7 +8,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from content.portal import player, services
+from content.portal import outline, player, services
 from content.storage import content_storage
 from courseops.ai import transcripts
 from courseops.core.ranges import ranged_file_response
@@ -35,7 +35,7 @@ def lessons(request):
         request,
         student,
         "content/portal/lessons.html",
-        {"student": student, "lessons": services.student_lessons(student)},
+        {"student": student, "outlines": outline.course_outlines(student)},
     )
 
 
@@ -67,7 +67,11 @@ def _render_lesson(request, student, lesson, progress, status=200, **extra):
 
 def _lesson_context(student, lesson, progress, **extra):
     version = services.version_for(lesson, student.language)
+    course, number = outline.outline_of(student, lesson)
     return {
+        "outline": course,
+        "number": number,
+        "next_item": course.lessons[number] if course and number < course.total else None,
         "student": student,
         "lesson": lesson,
         "progress": progress,

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from content.demo import demo_video
 from content.models import Course, Lesson, LessonProgress
+from content.portal.services import complete_lesson
+from engagement.services.curriculum import refresh_curricula
 from students.models import Plan, Student
 from students.portal.services import sign_in_link
 from tests.browser.accessibility import check_widths
@@ -131,3 +133,42 @@ def test_a_student_watches_part_of_a_lesson_and_resumes_after_a_reload(page, les
     violations = check_widths(page, tmp_path, "player")
     assert violations == {"laptop": [], "phone": []}
     assert not [e for e in errors if "Content Security Policy" in e]
+
+
+def test_the_outline_home_and_progress_agree_and_pass_axe(page, lesson, tmp_path):
+    student = Student.objects.get()
+    second = Lesson.objects.create(
+        course=lesson.course, order=2, title="Búsqueda semántica", published_at=timezone.now()
+    )
+    refresh_curricula()
+    complete_lesson(student=student, lesson=lesson)  # engagement hears of it, as in use
+    sign_in(page, student)
+    line = "1 de 2 lecciones hechas (50 %)"
+
+    home = page.locator("main")
+    assert home.get_by_role("heading", name="Tu siguiente lección").is_visible()
+    assert line in home.inner_text()
+    found = {"home": check_widths(page, tmp_path, "home")}
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_role("link", name="Búsqueda semántica").click()
+    page.wait_for_url(f"**/portal/lecciones/{second.pk}/")
+    assert "lección 2 de 2" in page.locator("main").inner_text()
+
+    page.goto("/portal/lecciones/")
+    outline = page.locator("ol.outline").inner_text()
+    assert "Embeddings" in outline
+    assert "Hecha" in outline
+    assert "En curso" in outline  # the second, just opened
+    assert line in page.locator("main").inner_text()
+    found["outline"] = check_widths(page, tmp_path, "outline")
+
+    page.goto("/portal/")
+    assert page.get_by_role("heading", name="Continúa donde lo dejaste").is_visible()
+
+    page.goto("/portal/progreso/")
+    progress = page.locator("main").inner_text()
+    assert "1 de 2 lecciones (50 %)" in progress  # the plan's, from engagement
+    assert line in progress  # the course's, from the outline
+    found["progress"] = check_widths(page, tmp_path, "progress")
+    assert found == {name: {"laptop": [], "phone": []} for name in found}
