@@ -57,6 +57,34 @@ def pdf_languages(lesson):
     return names
 
 
+def pass_mark(questions):
+    """Right answers needed to pass a quiz of `questions` questions."""
+    return next((n for n in range(questions + 1) if n / questions >= PASS_RATIO), 0)
+
+
+def quiz_review(*, questions, attempt):
+    """Each question of `attempt` (in the student's language version of the quiz, which
+    keeps the original's order and right answers): what they chose, whether it was right,
+    the right answer and why."""
+    rows = []
+    for index, question in enumerate(questions):
+        options = question["options"]
+        chosen = str(attempt.answers.get(str(index), ""))
+        chosen = int(chosen) if chosen.isdigit() and int(chosen) < len(options) else None
+        right = next(i for i, option in enumerate(options) if option["correct"] is True)
+        rows.append(
+            {
+                "number": index + 1,
+                "question": question["question"],
+                "chosen": options[chosen]["text"] if chosen is not None else "",
+                "right": options[right]["text"],
+                "is_right": chosen == right,
+                "explanation": question.get("explanation") or "",
+            }
+        )
+    return rows
+
+
 def record_view(*, student, lesson):
     now = timezone.now()
     progress, created = LessonProgress.objects.get_or_create(

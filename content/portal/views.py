@@ -5,6 +5,7 @@ import mimetypes
 from csp.decorators import csp_update
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -92,9 +93,20 @@ def _lesson_context(student, lesson, progress, **extra):
             {"seconds": int(s["start"]), "stamp": transcripts.stamp(s["start"]), "text": s["text"]}
             for s in lesson.transcript
         ],
-        "questions": version["quiz"].get("questions", []),
-        "last_attempt": lesson.quiz_attempts.filter(student=student).first(),
+        **_quiz_context(student, lesson, version["quiz"].get("questions", [])),
         **extra,
+    }
+
+
+def _quiz_context(student, lesson, questions):
+    attempts = list(lesson.quiz_attempts.filter(student=student).order_by("-created_at")[:1])
+    last = attempts[0] if attempts else None
+    return {
+        "questions": questions,
+        "last_attempt": last,
+        "attempts_count": lesson.quiz_attempts.filter(student=student).count() if last else 0,
+        "review": services.quiz_review(questions=questions, attempt=last) if last else [],
+        "pass_mark": services.pass_mark(len(questions)) if questions else 0,
     }
 
 
@@ -112,7 +124,7 @@ def quiz(request, pk):
             request, student, lesson, progress, status=400, missing=missing, answers=answers
         )
     services.submit_quiz(student=student, lesson=lesson, answers=answers)
-    return redirect("content_portal:lesson", pk=lesson.pk)
+    return redirect(reverse("content_portal:lesson", args=[lesson.pk]) + "#resultado")
 
 
 @require_http_methods(["POST"])

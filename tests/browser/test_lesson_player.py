@@ -172,3 +172,26 @@ def test_the_outline_home_and_progress_agree_and_pass_axe(page, lesson, tmp_path
     assert line in progress  # the course's, from the outline
     found["progress"] = check_widths(page, tmp_path, "progress")
     assert found == {name: {"laptop": [], "phone": []} for name in found}
+
+
+def test_a_student_fails_the_quiz_sees_why_and_passes_on_retry(page, lesson, tmp_path):
+    sign_in(page, Student.objects.get())
+    page.goto(f"/portal/lecciones/{lesson.pk}/")
+
+    page.get_by_label("Una base de datos").check()
+    page.get_by_role("button", name="Enviar respuestas").click()
+    page.wait_for_url(f"**/portal/lecciones/{lesson.pk}/#resultado")
+    review = page.locator("#resultado")
+    assert "Tu último intento: 0 de 1." in review.inner_text()
+    assert "✗ Incorrecta" in review.inner_text()
+    assert "La respuesta correcta es: Un vector" in review.inner_text()
+    assert "Un embedding representa un texto como un vector de números." in review.inner_text()
+    found = check_widths(page, tmp_path, "quiz-review")
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_label("Un vector").check()
+    page.get_by_role("button", name="Enviar respuestas").click()
+    page.wait_for_url(f"**/portal/lecciones/{lesson.pk}/#resultado")
+    assert "¡Aprobado!" in page.locator("#resultado").inner_text()
+    assert page.get_by_text("Lección completada").is_visible()
+    assert found == {"laptop": [], "phone": []}
