@@ -8,6 +8,7 @@ import re
 import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
+from pypdf import PdfReader
 
 from content.demo import demo_video
 from content.models import Course, Lesson, LessonProgress
@@ -194,4 +195,25 @@ def test_a_student_fails_the_quiz_sees_why_and_passes_on_retry(page, lesson, tmp
     page.wait_for_url(f"**/portal/lecciones/{lesson.pk}/#resultado")
     assert "¡Aprobado!" in page.locator("#resultado").inner_text()
     assert page.get_by_text("Lección completada").is_visible()
+    assert found == {"laptop": [], "phone": []}
+
+
+def test_a_student_who_finished_downloads_the_certificate(page, lesson, tmp_path):
+    student = Student.objects.get()
+    refresh_curricula()
+    complete_lesson(student=student, lesson=lesson)
+    sign_in(page, student)
+
+    page.goto("/portal/progreso/")
+    page.get_by_role("link", name="Tu certificado").click()
+    page.wait_for_url("**/portal/certificado/")
+    assert "Lucía Fernández completó el curso del plan Premium" in page.locator("main").inner_text()
+    found = check_widths(page, tmp_path, "certificate")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Descargar el certificado (PDF)").click()
+    saved = tmp_path / "certificado.pdf"
+    download.value.save_as(saved)
+    text = PdfReader(saved).pages[0].extract_text()
+    assert "Lucía Fernández" in text
     assert found == {"laptop": [], "phone": []}
