@@ -67,3 +67,17 @@ def test_a_passing_retry_says_so_and_counts_the_attempts(client, signed_in, less
     assert "¡Aprobado!" in page
     assert "(2 intentos)" in page
     assert "Lección completada" in page
+
+
+def test_an_english_speaking_student_reads_the_review_and_the_player_in_english(
+    client, signed_in, lesson
+):
+    signed_in.language = "en"
+    signed_in.save()
+    client.post(f"/portal/lecciones/{lesson.pk}/cuestionario/", {f"q{n}": "1" for n in range(4)})
+
+    page = client.get(f"/portal/lecciones/{lesson.pk}/").content.decode()
+    assert "You pass with 3 right answers out of 4." in page
+    assert "The right answer is: <strong>Correcta 1</strong>" in page
+    assert "lesson 1 of 1" in page
+    assert "0 of 1 lessons done (0 %)" in page
