@@ -79,6 +79,13 @@ class LessonForm(forms.ModelForm):
     video_url = forms.URLField(
         label=_("URL del vídeo"), max_length=500, required=False, assume_scheme="https"
     )
+    watch_url = forms.URLField(
+        label=_("dirección en YouTube o Vimeo"),
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+        help_text=_("Si la lección está publicada allí, el portal muestra ese reproductor."),
+    )
 
     class Meta:
         model = Lesson
