@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin
 
 from content.models import ContentJob, Course, JobStep, Lesson, material_language_choices
+from content.portal.player import embed_for
 from content.reviews import lesson_drafts
 from content.services import pipeline
 from courseops.ai import PromptError, transcripts
@@ -78,10 +79,34 @@ class LessonForm(forms.ModelForm):
     video_url = forms.URLField(
         label=_("URL del vídeo"), max_length=500, required=False, assume_scheme="https"
     )
+    watch_url = forms.URLField(
+        label=_("dirección en YouTube o Vimeo"),
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+        help_text=_("Si la lección está publicada allí, el portal muestra ese reproductor."),
+    )
 
     class Meta:
         model = Lesson
-        fields = ["course", "order", "title", "language", "video", "video_url", "subtitles"]
+        fields = [
+            "course",
+            "order",
+            "title",
+            "language",
+            "video",
+            "video_url",
+            "subtitles",
+            "watch_url",
+        ]
+
+    def clean_watch_url(self):
+        url = self.cleaned_data.get("watch_url")
+        if url and embed_for(url) is None:
+            raise forms.ValidationError(
+                _("Pon la dirección de un vídeo de YouTube o de Vimeo (https).")
+            )
+        return url
 
     def clean_subtitles(self):
         upload = self.cleaned_data.get("subtitles")

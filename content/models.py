@@ -56,6 +56,14 @@ class Lesson(models.Model):
         max_length=300,
     )
     video_url = models.URLField(_("URL del vídeo"), max_length=500, blank=True)
+    # Where the lesson is also published to watch (YouTube or Vimeo): the portal embeds it
+    # instead of serving the file.
+    watch_url = models.URLField(
+        _("dirección en YouTube o Vimeo"),
+        max_length=500,
+        blank=True,
+        help_text=_("Si la lección está publicada allí, el portal muestra ese reproductor."),
+    )
     subtitles = models.FileField(
         _("subtítulos (VTT/SRT)"),
         upload_to="content/subtitles/",
@@ -186,6 +194,13 @@ class LessonProgress(models.Model):
     student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="lesson_progress")
     first_viewed_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # What the player reported: where to resume, and the share of the video seen (never
+    # goes down: a replay from the start does not undo what was watched).
+    position_seconds = models.PositiveIntegerField(_("posición en el vídeo (s)"), default=0)
+    watched_percent = models.PositiveSmallIntegerField(_("vídeo visto (%)"), default=0)
+    played_at = models.DateTimeField(_("última reproducción"), null=True, blank=True)
+    # The last time the student opened or played it: "continuar donde lo dejaste".
+    last_seen_at = models.DateTimeField(_("última visita"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("progreso en una lección")

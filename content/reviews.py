@@ -104,6 +104,8 @@ def _quiz_body(data):
     for number, question in enumerate(data["questions"], start=1):
         lines.append(f"{number}. {question['question']}")
         lines += [f"   {'*' if o['correct'] else '-'} {o['text']}" for o in question["options"]]
+        explanation = question.get("explanation") or _("(sin explicación)")
+        lines.append(f"   {_('Por qué')}: {explanation}")
     return "\n".join(lines)
 
 

@@ -17,3 +17,7 @@ lesson_completed = Signal()
 # A student submitted a lesson's quiz and it was scored.
 # kwargs: attempt, lesson, student, score, max_score, at (aware datetime)
 quiz_attempted = Signal()
+
+# A student's share of a lesson's video seen reached a new milestone (WATCH_MILESTONES).
+# kwargs: lesson, student, percent (the milestone), at (aware datetime)
+lesson_watched = Signal()

@@ -18,6 +18,7 @@ from students.models import Plan, Student
 class ActivityKind(models.TextChoices):
     SIGN_IN = "sign_in", _("Inicio de sesión")
     LESSON_VIEWED = "lesson_viewed", _("Lección vista")
+    LESSON_WATCHED = "lesson_watched", _("Vídeo de la lección visto en parte")
     LESSON_COMPLETED = "lesson_completed", _("Lección completada")
     QUIZ_ATTEMPTED = "quiz_attempted", _("Cuestionario realizado")
     ASSIGNMENT_SUBMITTED = "assignment_submitted", _("Tarea entregada")

@@ -11,7 +11,13 @@ from django.db.models.signals import m2m_changed, post_delete
 from django.dispatch import receiver
 
 from content.models import Course, Lesson
-from content.signals import lesson_completed, lesson_published, lesson_viewed, quiz_attempted
+from content.signals import (
+    lesson_completed,
+    lesson_published,
+    lesson_viewed,
+    lesson_watched,
+    quiz_attempted,
+)
 from engagement.models import ActivityKind, ActivitySource
 from engagement.services.activity import Activity, record_activity
 from students.signals import student_signed_in
@@ -73,6 +79,22 @@ def on_lesson_viewed(sender, lesson, student, at, **kwargs):
             occurred_at=at,
             source=ActivitySource.CONTENT,
             target=lesson,
+        )
+    )
+
+
+@receiver(lesson_watched, dispatch_uid="engagement.lesson_watched")
+def on_lesson_watched(sender, lesson, student, percent, at, **kwargs):
+    record_activity(
+        Activity(
+            student=student,
+            kind=ActivityKind.LESSON_WATCHED,
+            occurred_at=at,
+            source=ActivitySource.CONTENT,
+            # One event per milestone, however often the player reports it.
+            external_id=f"lesson-watched:{lesson.pk}:{student.pk}:{percent}",
+            target=lesson,
+            metadata={"percent": percent},
         )
     )
 

@@ -4,17 +4,20 @@
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from content.portal.outline import course_outlines
 from courseops.core.pages import personal_link_page
 from engagement.forms import QuestionForm, SubmissionForm
 from engagement.models import Certificate, Question, StudentProgress, Submission
 from engagement.services import faq
 from engagement.services.assignments import assignments_for, submit_assignment
-from engagement.services.progress import progress_for
+from engagement.services.certificates import certificate_for, verify_url
+from engagement.services.progress import lessons_elsewhere, progress_for
 from engagement.services.student_digest import set_weekly_email
 from students.portal.services import current_student
 from students.portal.views import render_for_student
@@ -34,7 +37,49 @@ def portal_progress(request):
         request,
         student,
         "engagement/portal/progress.html",
-        {"student": student, "progress": progress_for(student), "weekly_email": weekly},
+        {
+            "student": student,
+            "progress": progress_for(student),
+            # Per course, the same numbers as the lessons page and the home.
+            "courses": course_outlines(student),
+            "lessons_elsewhere": lessons_elsewhere(student),
+            "weekly_email": weekly,
+        },
+    )
+
+
+@require_GET
+def portal_certificate(request):
+    """The student's certificate (issued here the first time they come with the course
+    finished), its public verification address and the PDF; or how far they are."""
+    student = current_student(request)
+    if student is None:
+        return redirect("portal:sign_in")
+    progress = progress_for(student)
+    found = certificate_for(student, progress)
+    return render_for_student(
+        request,
+        student,
+        "engagement/portal/certificate.html",
+        {
+            "student": student,
+            "progress": progress,
+            "certificate": found,
+            "verify_url": verify_url(found) if found else "",
+        },
+    )
+
+
+@require_GET
+def portal_certificate_pdf(request):
+    student = current_student(request)
+    if student is None:
+        return redirect("portal:sign_in")
+    found = Certificate.objects.filter(student=student, plan_id=student.plan_id).first()
+    if found is None or not found.pdf:
+        raise Http404
+    return FileResponse(
+        found.pdf.open("rb"), as_attachment=True, filename=f"certificado-{found.code}.pdf"
     )
 
 

@@ -9,5 +9,7 @@ urlpatterns = [
     path("<int:pk>/cuestionario/", views.quiz, name="quiz"),
     path("<int:pk>/completar/", views.complete, name="complete"),
     path("<int:pk>/pdf/", views.lesson_pdf, name="pdf"),
+    path("<int:pk>/video/", views.video, name="video"),
+    path("<int:pk>/reproduccion/", views.playback, name="playback"),
     path("<int:pk>/transcripcion.<str:fmt>", views.transcript, name="transcript"),
 ]

@@ -1,13 +1,18 @@
 """Portal pages of the content app; the student comes from the students portal session."""
 
+import mimetypes
+
+from csp.decorators import csp_update
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from content.portal import services
+from content.portal import outline, player, services
 from content.storage import content_storage
 from courseops.ai import transcripts
+from courseops.core.ranges import ranged_file_response
 from students.portal.services import current_student
 from students.portal.views import render_for_student
 
@@ -31,7 +36,7 @@ def lessons(request):
         request,
         student,
         "content/portal/lessons.html",
-        {"student": student, "lessons": services.student_lessons(student)},
+        {"student": student, "outlines": outline.course_outlines(student)},
     )
 
 
@@ -41,30 +46,67 @@ def lesson(request, pk):
     if student is None:
         return redirect("portal:sign_in")
     progress = services.record_view(student=student, lesson=lesson)
-    return render_for_student(
-        request, student, "content/portal/lesson.html", _lesson_context(student, lesson, progress)
-    )
+    return _render_lesson(request, student, lesson, progress)
+
+
+def _render_lesson(request, student, lesson, progress, status=200, **extra):
+    context = _lesson_context(student, lesson, progress, **extra)
+    response = render_for_student(request, student, "content/portal/lesson.html", context)
+    response.status_code = status
+    video = context["player"]
+    origins = {
+        "frame-src": video and video.frame_origins,
+        "media-src": video and video.media_origins,
+    }
+    origins = {directive: values for directive, values in origins.items() if values}
+    if origins:
+        # Only this page, and only the origins its player needs, are let in (the
+        # decorator's way of saying it, applied to a response already made).
+        response = csp_update(origins)(lambda _request: response)(request)
+    return response
 
 
 def _lesson_context(student, lesson, progress, **extra):
     version = services.version_for(lesson, student.language)
+    course, number = outline.outline_of(student, lesson)
     return {
+        "outline": course,
+        "number": number,
+        "next_item": course.lessons[number] if course and number < course.total else None,
         "student": student,
         "lesson": lesson,
         "progress": progress,
+        "player": player.player_for(lesson),
+        "chapters": player.chapters(version["materials"].get("key_points", [])),
         "title": version["title"],
         "materials": version["materials"],
         "pdfs": services.pdf_languages(lesson),
         "key_points": [
-            {"stamp": transcripts.stamp(p["seconds"]), "point": p["point"]}
+            {
+                "seconds": int(p["seconds"]),
+                "stamp": transcripts.stamp(p["seconds"]),
+                "point": p["point"],
+            }
             for p in version["materials"].get("key_points", [])
         ],
         "transcript": [
-            {"stamp": transcripts.stamp(s["start"]), "text": s["text"]} for s in lesson.transcript
+            {"seconds": int(s["start"]), "stamp": transcripts.stamp(s["start"]), "text": s["text"]}
+            for s in lesson.transcript
         ],
-        "questions": version["quiz"].get("questions", []),
-        "last_attempt": lesson.quiz_attempts.filter(student=student).first(),
+        **_quiz_context(student, lesson, version["quiz"].get("questions", [])),
         **extra,
+    }
+
+
+def _quiz_context(student, lesson, questions):
+    attempts = list(lesson.quiz_attempts.filter(student=student).order_by("-created_at")[:1])
+    last = attempts[0] if attempts else None
+    return {
+        "questions": questions,
+        "last_attempt": last,
+        "attempts_count": lesson.quiz_attempts.filter(student=student).count() if last else 0,
+        "review": services.quiz_review(questions=questions, attempt=last) if last else [],
+        "pass_mark": services.pass_mark(len(questions)) if questions else 0,
     }
 
 
@@ -78,12 +120,11 @@ def quiz(request, pk):
     missing = [int(i) + 1 for i, value in answers.items() if not value.isdigit()]
     if missing or not count:
         progress = services.record_view(student=student, lesson=lesson)
-        context = _lesson_context(student, lesson, progress, missing=missing, answers=answers)
-        response = render_for_student(request, student, "content/portal/lesson.html", context)
-        response.status_code = 400
-        return response
+        return _render_lesson(
+            request, student, lesson, progress, status=400, missing=missing, answers=answers
+        )
     services.submit_quiz(student=student, lesson=lesson, answers=answers)
-    return redirect("content_portal:lesson", pk=lesson.pk)
+    return redirect(reverse("content_portal:lesson", args=[lesson.pk]) + "#resultado")
 
 
 @require_http_methods(["POST"])
@@ -124,3 +165,43 @@ def transcript(request, pk, fmt):
         raise Http404
     export, content_type = transcripts.EXPORTS[fmt]
     return HttpResponse(export(lesson.transcript), content_type=content_type)
+
+
+@require_http_methods(["GET", "HEAD"])
+def video(request, pk):
+    """The lesson's video from storage on this machine, with ranges so the player seeks;
+    on an S3 bucket the player has the signed URL and this redirects to a fresh one."""
+    student, lesson = _student_lesson(request, pk)
+    if student is None:
+        return redirect("portal:sign_in")
+    if not lesson.video:
+        raise Http404
+    remote = player.stored_video_url(lesson.video.name)
+    if remote:
+        return redirect(remote)
+    content_type = mimetypes.guess_type(lesson.video.name)[0] or "application/octet-stream"
+    response = ranged_file_response(
+        request, content_storage(), lesson.video.name, content_type=content_type
+    )
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@require_http_methods(["POST"])
+def playback(request, pk):
+    """What the player reports every few seconds and on leaving the page: the position
+    and the share of the video seen, both in whole units."""
+    student, lesson = _student_lesson(request, pk)
+    if student is None:
+        return HttpResponse(status=403)
+    try:
+        position = int(float(request.POST["position"]))
+        watched = int(float(request.POST["watched"]))
+    except (KeyError, ValueError, OverflowError):
+        return HttpResponseBadRequest(_("Faltan la posición o el porcentaje visto."))
+    if position < 0 or not 0 <= watched <= 100:
+        return HttpResponseBadRequest(_("Posición o porcentaje fuera de rango."))
+    services.record_playback(
+        student=student, lesson=lesson, position=position, watched_percent=watched
+    )
+    return HttpResponse(status=204)

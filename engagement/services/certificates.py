@@ -43,3 +43,14 @@ def issue_certificate(*, student):
     except IntegrityError:
         return Certificate.objects.get(student=student, plan_id=student.plan_id)
     return certificate
+
+
+def certificate_for(student, progress):
+    """The student's certificate: the one issued already, or issued now if `progress`
+    (engagement's `progress_for`) shows every lesson of the plan done; else None."""
+    existing = Certificate.objects.filter(student=student, plan_id=student.plan_id).first()
+    if existing is not None:
+        return existing
+    if progress.lessons_total and progress.lessons_completed >= progress.lessons_total:
+        return issue_certificate(student=student)
+    return None

@@ -64,6 +64,13 @@ def progress_for(student, *, now=None) -> Progress:
     )
 
 
+def lessons_elsewhere(student):
+    """How many of the plan's lessons live in an external LMS (counted by staff), not in
+    the portal: said next to the plan's total so it is not read as the portal's."""
+    curriculum = PlanCurriculum.objects.filter(plan_id=student.plan_id).first()
+    return curriculum.external_lessons if curriculum else 0
+
+
 def students_who_finished(*, since, until):
     """Students who have finished every lesson of their plan's curriculum (portal or LMS)
     and whose last lesson was finished in (since, until]: when they finished the course.

@@ -6,6 +6,10 @@ A section may give a `summary(student) -> str | None` (the home page card's line
 menu). Each should cost at most one query; both are cached per student for
 `SUMMARY_CACHE_SECONDS` and read in one cache round trip, so a page costs the same
 queries whatever the number of sections once warm.
+
+An app may also put a panel at the top of the home (`register_home_panel`: a template and
+`context(student) -> dict | None`, None for nothing to show), e.g. "continuar donde lo
+dejaste"; panels are not cached, so they show what the student just did.
 """
 
 from collections.abc import Callable
@@ -31,7 +35,16 @@ class Section:
     badge: Callable | None = None
 
 
+@dataclass(frozen=True)
+class HomePanel:
+    key: str
+    template_name: str
+    context: Callable
+    order: int = 100
+
+
 _sections: dict[str, Section] = {}
+_panels: dict[str, HomePanel] = {}
 
 
 def register_section(key, label, url_name, order=100, *, summary=None, badge=None):
@@ -41,6 +54,21 @@ def register_section(key, label, url_name, order=100, *, summary=None, badge=Non
 
 def unregister_section(key):
     _sections.pop(key, None)
+
+
+def register_home_panel(key, template_name, context, order=100):
+    """Add (or replace) a panel of the portal's home."""
+    _panels[key] = HomePanel(key, template_name, context, order)
+
+
+def home_panels(student):
+    """[{"template_name", "context"}] of the panels that have something for `student`."""
+    shown = []
+    for panel in sorted(_panels.values(), key=lambda p: (p.order, p.key)):
+        context = panel.context(student)
+        if context is not None:
+            shown.append({"template_name": panel.template_name, "context": context})
+    return shown
 
 
 def sections():

@@ -64,7 +64,11 @@ def home(request):
         .select_related("material")
         .order_by("material__title")
     )
-    context = {"student": student, "materials": materials}
+    context = {
+        "student": student,
+        "materials": materials,
+        "panels": navigation.home_panels(student),
+    }
     return render_for_student(request, student, "portal/home.html", context, summaries=True)
 
 
