@@ -368,6 +368,8 @@ UNFOLD = {
     "DASHBOARD_CALLBACK": "courseops.operations.kpis.views.dashboard_callback",
     # The review queues with their pending drafts, then every app (courseops.operations).
     "SIDEBAR": {"show_search": True, "navigation": "courseops.operations.navigation.sidebar"},
+    # The shared style of inner tables (courseops.core.tables).
+    "STYLES": ["courseops.core.tables.stylesheet"],
 }
 
 # --- Core apps --------------------------------------------------------------------------

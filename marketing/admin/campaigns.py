@@ -4,10 +4,11 @@ results per variant with bar charts (one aggregate query)."""
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Subquery
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, StackedInline
 
+from courseops.core.tables import table
 from marketing.models import Campaign, Variant
 from marketing.offers.models import OfferRedemption
 from marketing.senders import SenderChoiceForm
@@ -126,14 +127,12 @@ class CampaignAdmin(ModelAdmin):
         rows = campaign_results(obj) if obj.pk else []
         if not rows:
             return "—"
-        header = format_html_join("", "<th>{}</th>", ((label,) for _k, label in COLUMNS))
-        body = format_html_join(
-            "",
-            "<tr><th>{}</th>{}<td>{}</td></tr>",
+        return table(
+            [_("variante"), *(label for _k, label in COLUMNS), _("tasa de clic")],
             (
                 (
                     row["label"],
-                    format_html_join("", "<td>{}</td>", ((row[key],) for key, _l in COLUMNS)),
+                    *(row[key] for key, _l in COLUMNS),
                     format_html(
                         '<span style="display:inline-block;height:10px;width:{}px;'
                         'background:#2563eb" aria-hidden="true"></span> {} %',
@@ -143,13 +142,7 @@ class CampaignAdmin(ModelAdmin):
                 )
                 for row in rows
             ),
-        )
-        return format_html(
-            "<table><thead><tr><th>{}</th>{}<th>{}</th></tr></thead><tbody>{}</tbody></table>",
-            _("variante"),
-            header,
-            _("tasa de clic"),
-            body,
+            numeric=tuple(range(1, len(COLUMNS) + 1)),
         )
 
     @admin.action(description=_("Enviar las variantes a revisión"), permissions=["change"])

@@ -10,13 +10,14 @@ from django.db.models import BooleanField, ExpressionWrapper
 from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils.html import format_html, format_html_join, json_script
+from django.utils.html import format_html, json_script
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin, TabularInline
 
 from courseops.core.admin import RecordAdmin
+from courseops.core.tables import table
 from marketing.models import Consent, Lead, LeadForm, Purpose, Segment, Submission, Tag
 from marketing.services.consent import valid_consent
 from marketing.services.csv_import import UnreadableFile, import_leads
@@ -330,13 +331,15 @@ class SegmentAdmin(ModelAdmin):
             '"value": ["lead"]}, {"match": "any", "conditions": [...]}]}'
         )
         return format_html(
-            "{}<p><code>{}</code></p><table>{}</table>",
+            "{}<p><code>{}</code></p>{}",
             json_script({field: ops for field, (ops, _build) in FIELDS.items()}, "segment-fields"),
             example,
-            format_html_join(
-                "",
-                "<tr><td><code>{}</code></td><td>{}</td></tr>",
-                ((field, ", ".join(ops)) for field, (ops, _build) in FIELDS.items()),
+            table(
+                [_("campo"), _("operadores")],
+                (
+                    (format_html("<code>{}</code>", field), ", ".join(ops))
+                    for field, (ops, _build) in FIELDS.items()
+                ),
             ),
         )
 
