@@ -158,11 +158,15 @@ class NudgeRuleAdmin(ModelAdmin):
 
 @admin.register(Nudge)
 class NudgeAdmin(RecordAdmin):
-    list_display = ["created_at", "student", "rule", "occurrence", "status", "sent_at"]
+    list_display = ["created_at", "student", "rule", "occasion", "status", "sent_at"]
     list_filter = ["status", "rule"]
     list_select_related = ["student", "rule"]
     search_fields = ["student__email"]
     show_full_result_count = False
+
+    @admin.display(description=_("ocasión"), ordering="occurrence")
+    def occasion(self, obj):
+        return obj.occasion_label()
 
 
 @admin.register(PlanCurriculum)

@@ -1,6 +1,6 @@
 """Activity, per-student progress, nudge rules and what they sent, risk scores."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from courseops.core.display import percent_value
@@ -306,7 +307,27 @@ class Nudge(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.rule} → {self.student_id} ({self.occurrence})"
+        return f"{self.rule} → {self.student_id} ({self.occasion_label()})"
+
+    def occasion_label(self):
+        """The occasion in words: "sin actividad desde el 21/11/2026", not "since:2026-11-21"
+        (the code is what makes a nudge once per occasion; see services.nudges)."""
+        code, _sep, value = self.occurrence.partition(":")
+        if code == "since":
+            return _("sin actividad desde el %(day)s") % {"day": _day(value)}
+        if code == "pct":
+            return _("al llegar al %(pct)s %% del curso") % {"pct": value}
+        if code == "from":
+            return _("racha de días seguidos desde el %(day)s") % {"day": _day(value)}
+        labels = {"never": _("sin actividad desde el alta"), "completed": _("curso completado")}
+        return str(labels.get(self.occurrence, self.occurrence))
+
+
+def _day(iso_date):
+    try:
+        return date_format(date.fromisoformat(iso_date), "SHORT_DATE_FORMAT")
+    except ValueError:
+        return iso_date
 
 
 class RiskWeights(models.Model):
