@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "courseops.core.headers.CourseOpsCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
+    # Staff pages' Server-Timing header (after whitenoise: static files are not timed).
+    "courseops.core.timing.ServerTimingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
