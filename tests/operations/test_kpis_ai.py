@@ -85,8 +85,8 @@ def test_ai_cost_per_area_by_the_app_that_asked(usage):
     assert _shown(cost_by_area(*PERIOD.bounds())) == [
         ["Contenido", 2, "0,50", "45,5 %"],
         ["Estudiantes", 1, "0,40", "36,4 %"],
-        ["Engagement", 1, "0,10", "9,1 %"],
         ["Otros", 2, "0,10", "9,1 %"],
+        ["Participación", 1, "0,10", "9,1 %"],
     ]
 
 
