@@ -66,7 +66,7 @@ messages: install
 	$(PY) manage.py makemessages -l en --ignore=var --ignore=bench --ignore=tests --ignore=.venv
 	msgattrib --clear-fuzzy --clear-previous --empty --no-obsolete locale/en/LC_MESSAGES/django.po \
 		-o locale/en/LC_MESSAGES/django.po
-	$(PY) manage.py compilemessages -l en --ignore=var --ignore=.venv
+	$(PY) manage.py compilemessages -l en -l es --ignore=var --ignore=.venv
 
 clean:
 	rm -rf var/test var/broker var/cache

@@ -25,6 +25,8 @@ from content.services import pipeline
 from courseops.ai import PromptError, transcripts
 from courseops.ai.subtitles import is_subtitle_file, parse
 from courseops.core.admin import RecordAdmin
+from courseops.core.display import money
+from courseops.core.tables import table
 
 STATUS_COLOURS = {
     JobStep.Status.PENDING: "#cbd2d9",
@@ -347,34 +349,25 @@ class ContentJobAdmin(RecordAdmin):
     @admin.display(description=_("pasos"))
     def steps_table(self, obj):
         steps = sorted(obj.steps.all(), key=lambda s: JobStep.ORDER.index(s.name))
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}%</td><td>{}</td><td>{}</td><td>{}</td>"
-            '<td><a href="{}">{}</a></td></tr>',
+        return table(
+            [_("paso"), _("estado"), _("progreso"), _("intentos"), _("duración"), _("coste"), ""],
             (
                 (
                     s.get_name_display(),
                     s.get_status_display(),
-                    s.progress,
+                    f"{s.progress} %",
                     s.attempts,
                     "-" if s.seconds is None else f"{s.seconds} s",
-                    f"{s.cost_usd:.4f}",
-                    reverse("admin:content_jobstep_detail", args=[obj.pk, s.pk]),
-                    _("resultado y registro"),
+                    money(s.cost_usd, "USD", places=4),
+                    format_html(
+                        '<a href="{}">{}</a>',
+                        reverse("admin:content_jobstep_detail", args=[obj.pk, s.pk]),
+                        _("resultado y registro"),
+                    ),
                 )
                 for s in steps
             ),
-        )
-        return format_html(
-            "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
-            "<th></th></tr>{}</table>",
-            _("paso"),
-            _("estado"),
-            _("progreso"),
-            _("intentos"),
-            _("duración"),
-            _("coste"),
-            rows,
+            numeric=(2, 3, 4, 5),
         )
 
     def has_resume_permission(self, request):

@@ -30,7 +30,7 @@ class Course(models.Model):
     materials_languages = models.JSONField(
         _("idiomas adicionales de los materiales"), default=list, blank=True
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("creado"))
 
     class Meta:
         verbose_name = _("curso")
@@ -42,7 +42,9 @@ class Course(models.Model):
 
 
 class Lesson(models.Model):
-    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="lessons")
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="lessons", verbose_name=_("curso")
+    )
     order = models.PositiveSmallIntegerField(_("orden"), default=1)
     title = models.CharField(_("título"), max_length=200)
     language = models.CharField(
@@ -84,8 +86,8 @@ class Lesson(models.Model):
         _("PDF"), upload_to="content/pdf/", storage=content_storage, blank=True, max_length=300
     )
     published_at = models.DateTimeField(_("publicada el"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("creado"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("actualizado"))
 
     class Meta:
         verbose_name = _("lección")
@@ -117,9 +119,11 @@ class Lesson(models.Model):
 class ContentJob(models.Model):
     """The pipeline of one lesson: its `JobStep` rows run in `JobStep.ORDER`."""
 
-    lesson = models.OneToOneField(Lesson, on_delete=models.CASCADE, related_name="job")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    lesson = models.OneToOneField(
+        Lesson, on_delete=models.CASCADE, related_name="job", verbose_name=_("lección")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("creado"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("actualizado"))
 
     class Meta:
         verbose_name = _("trabajo de contenido")
@@ -155,15 +159,17 @@ class JobStep(models.Model):
     ORDER = list(Name.values)
     FINISHED = (Status.DONE, Status.SKIPPED)
 
-    job = models.ForeignKey(ContentJob, on_delete=models.CASCADE, related_name="steps")
+    job = models.ForeignKey(
+        ContentJob, on_delete=models.CASCADE, related_name="steps", verbose_name=_("trabajo")
+    )
     name = models.CharField(_("paso"), max_length=20, choices=Name.choices)
     status = models.CharField(
         _("estado"), max_length=20, choices=Status.choices, default=Status.PENDING
     )
     progress = models.PositiveSmallIntegerField(_("progreso (%)"), default=0)
     attempts = models.PositiveSmallIntegerField(_("intentos"), default=0)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("empezado"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("terminado"))
     # The process running it (courseops.core.liveness): a dead one's step is taken over.
     held_by = models.CharField(_("en manos de"), max_length=150, blank=True)
     cost_usd = models.DecimalField(_("coste (USD)"), max_digits=10, decimal_places=6, default=0)
@@ -190,10 +196,19 @@ class JobStep(models.Model):
 class LessonProgress(models.Model):
     """A student's first view and completion of a lesson (each announced once)."""
 
-    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="progress")
-    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="lesson_progress")
-    first_viewed_at = models.DateTimeField(default=timezone.now)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    lesson = models.ForeignKey(
+        Lesson, on_delete=models.CASCADE, related_name="progress", verbose_name=_("lección")
+    )
+    student = models.ForeignKey(
+        Student,
+        on_delete=models.CASCADE,
+        related_name="lesson_progress",
+        verbose_name=_("estudiante"),
+    )
+    first_viewed_at = models.DateTimeField(
+        default=timezone.now, verbose_name=_("vista por primera vez")
+    )
+    completed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("completada"))
     # What the player reported: where to resume, and the share of the video seen (never
     # goes down: a replay from the start does not undo what was watched).
     position_seconds = models.PositiveIntegerField(_("posición en el vídeo (s)"), default=0)
@@ -214,12 +229,19 @@ class LessonProgress(models.Model):
 
 
 class QuizAttempt(models.Model):
-    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="quiz_attempts")
-    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="quiz_attempts")
+    lesson = models.ForeignKey(
+        Lesson, on_delete=models.CASCADE, related_name="quiz_attempts", verbose_name=_("lección")
+    )
+    student = models.ForeignKey(
+        Student,
+        on_delete=models.CASCADE,
+        related_name="quiz_attempts",
+        verbose_name=_("estudiante"),
+    )
     answers = models.JSONField(_("respuestas"), default=dict)
     score = models.PositiveSmallIntegerField(_("aciertos"))
     max_score = models.PositiveSmallIntegerField(_("preguntas"))
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("cuándo"))
 
     class Meta:
         verbose_name = _("intento de cuestionario")
@@ -234,14 +256,18 @@ class PublishNotice(models.Model):
     """A published lesson waiting to be announced; lessons of one course published close
     together are announced in one email per student (a digest)."""
 
-    lesson = models.OneToOneField(Lesson, on_delete=models.CASCADE, related_name="notice")
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="notices")
-    created_at = models.DateTimeField(default=timezone.now)
+    lesson = models.OneToOneField(
+        Lesson, on_delete=models.CASCADE, related_name="notice", verbose_name=_("lección")
+    )
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="notices", verbose_name=_("curso")
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("creado"))
     # The digest this notice went into (the first notice's id): fixed before any email is
     # queued, so a digest interrupted half-way is finished with the same lessons and keys.
-    batch = models.PositiveBigIntegerField(null=True, blank=True)
-    announced_at = models.DateTimeField(null=True, blank=True)
-    recipients = models.PositiveIntegerField(default=0)
+    batch = models.PositiveBigIntegerField(null=True, blank=True, verbose_name=_("lote"))
+    announced_at = models.DateTimeField(null=True, blank=True, verbose_name=_("anunciada"))
+    recipients = models.PositiveIntegerField(default=0, verbose_name=_("destinatarios"))
 
     class Meta:
         verbose_name = _("aviso de publicación")

@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "courseops.core.headers.CourseOpsCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
+    # Staff pages' Server-Timing header (after whitenoise: static files are not timed).
+    "courseops.core.timing.ServerTimingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -372,6 +374,8 @@ UNFOLD = {
     "DASHBOARD_CALLBACK": "courseops.operations.kpis.views.dashboard_callback",
     # The review queues with their pending drafts, then every app (courseops.operations).
     "SIDEBAR": {"show_search": True, "navigation": "courseops.operations.navigation.sidebar"},
+    # The shared style of inner tables (courseops.core.tables).
+    "STYLES": ["courseops.core.tables.stylesheet"],
 }
 
 # --- Core apps --------------------------------------------------------------------------

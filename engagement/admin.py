@@ -3,11 +3,12 @@ is in `list_select_related`, no per-row counts) and skip the full count on the b
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
 from courseops.core.admin import RecordAdmin
+from courseops.core.tables import table
 from engagement.models import (
     ActivityEvent,
     Assignment,
@@ -38,16 +39,6 @@ class ActivityEventAdmin(RecordAdmin):
     search_fields = ["student__email", "external_id"]
     show_full_result_count = False
     raw_id_fields = ["student"]
-
-
-def _table(headers, rows):
-    head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
-    body = format_html_join(
-        "",
-        "<tr>{}</tr>",
-        ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows),
-    )
-    return format_html("<table><tr>{}</tr>{}</table>", head, body) if rows else "-"
 
 
 @admin.register(StudentProgress)
@@ -85,7 +76,7 @@ class StudentProgressAdmin(RecordAdmin):
     @admin.display(description=_("actividad reciente"))
     def timeline(self, obj):
         events = ActivityEvent.objects.filter(student_id=obj.student_id)[:30]
-        return _table(
+        return table(
             [_("cuándo"), _("tipo"), _("origen")],
             [(e.occurred_at, e.get_kind_display(), e.get_source_display()) for e in events],
         )
@@ -93,7 +84,7 @@ class StudentProgressAdmin(RecordAdmin):
     @admin.display(description=_("avisos"))
     def nudges(self, obj):
         rows = Nudge.objects.filter(student_id=obj.student_id).select_related("rule")[:20]
-        return _table(
+        return table(
             [_("creado"), _("regla"), _("estado")],
             [(n.created_at, n.rule.name, n.get_status_display()) for n in rows],
         )
@@ -101,7 +92,7 @@ class StudentProgressAdmin(RecordAdmin):
     @admin.display(description=_("preguntas"))
     def questions(self, obj):
         rows = Question.objects.filter(student_id=obj.student_id)[:20]
-        return _table(
+        return table(
             [_("recibida"), _("pregunta"), _("estado")],
             [(q.created_at, q.text[:80], q.get_status_display()) for q in rows],
         )
@@ -109,7 +100,7 @@ class StudentProgressAdmin(RecordAdmin):
     @admin.display(description=_("entregas"))
     def submissions(self, obj):
         rows = Submission.objects.filter(student_id=obj.student_id).select_related("assignment")
-        return _table(
+        return table(
             [_("entregada"), _("tarea"), _("nota")],
             [(s.submitted_at, s.assignment.title, s.score if s.score is not None else "-")
              for s in rows[:20]],
@@ -167,11 +158,15 @@ class NudgeRuleAdmin(ModelAdmin):
 
 @admin.register(Nudge)
 class NudgeAdmin(RecordAdmin):
-    list_display = ["created_at", "student", "rule", "occurrence", "status", "sent_at"]
+    list_display = ["created_at", "student", "rule", "occasion", "status", "sent_at"]
     list_filter = ["status", "rule"]
     list_select_related = ["student", "rule"]
     search_fields = ["student__email"]
     show_full_result_count = False
+
+    @admin.display(description=_("ocasión"), ordering="occurrence")
+    def occasion(self, obj):
+        return obj.occasion_label()
 
 
 @admin.register(PlanCurriculum)

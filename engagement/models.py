@@ -1,6 +1,6 @@
 """Activity, per-student progress, nudge rules and what they sent, risk scores."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from courseops.core.display import percent_value
@@ -61,7 +62,12 @@ class ActivityEvent(models.Model):
     source = models.CharField(_("origen"), max_length=16, choices=ActivitySource.choices)
     external_id = models.CharField(_("id del emisor"), max_length=200, blank=True)
     content_type = models.ForeignKey(
-        ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        ContentType,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("tipo de objeto"),
     )
     object_id = models.CharField(_("id del objeto"), max_length=64, blank=True)
     target = GenericForeignKey("content_type", "object_id")
@@ -97,9 +103,11 @@ class CompletedLesson(models.Model):
     """A lesson a student finished, once whatever reports it again: what makes
     `StudentProgress.lessons_completed` count lessons, not completion events."""
 
-    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+")
-    lesson_ref = models.CharField(max_length=120)
-    completed_at = models.DateTimeField()
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, related_name="+", verbose_name=_("estudiante")
+    )
+    lesson_ref = models.CharField(max_length=120, verbose_name=_("lección (referencia)"))
+    completed_at = models.DateTimeField(verbose_name=_("completada"))
 
     class Meta:
         verbose_name = _("lección completada")
@@ -159,7 +167,7 @@ class StudentProgress(models.Model):
     weekly_email = models.BooleanField(
         _("resumen semanal por correo"), default=False, help_text=_("Lo activa el estudiante.")
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("actualizado"))
 
     class Meta:
         verbose_name = _("progreso")
@@ -215,8 +223,8 @@ class NudgeRule(models.Model):
     quiet_start_hour = models.PositiveSmallIntegerField(_("silencio desde (hora)"), default=21)
     quiet_end_hour = models.PositiveSmallIntegerField(_("silencio hasta (hora)"), default=8)
     active = models.BooleanField(_("activa"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("creado"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("actualizado"))
 
     class Meta:
         verbose_name = _("regla de seguimiento")
@@ -261,10 +269,15 @@ class Nudge(models.Model):
     status = models.CharField(
         _("estado"), max_length=16, choices=Status.choices, default=Status.CLAIMED
     )
-    scan_id = models.CharField(max_length=32, db_index=True)
+    scan_id = models.CharField(max_length=32, db_index=True, verbose_name=_("revisión"))
     facts = models.JSONField(_("datos del estudiante"), default=dict, encoder=DjangoJSONEncoder)
     draft = models.ForeignKey(
-        "reviews.Draft", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "reviews.Draft",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("borrador"),
     )
     message = models.ForeignKey(
         "messaging.OutboundMessage",
@@ -272,6 +285,7 @@ class Nudge(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("mensaje"),
     )
     skipped_reason = models.CharField(_("motivo"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("creado"), auto_now_add=True)
@@ -294,7 +308,27 @@ class Nudge(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.rule} → {self.student_id} ({self.occurrence})"
+        return f"{self.rule} → {self.student_id} ({self.occasion_label()})"
+
+    def occasion_label(self):
+        """The occasion in words: "sin actividad desde el 21/11/2026", not "since:2026-11-21"
+        (the code is what makes a nudge once per occasion; see services.nudges)."""
+        code, _sep, value = self.occurrence.partition(":")
+        if code == "since":
+            return _("sin actividad desde el %(day)s") % {"day": _day(value)}
+        if code == "pct":
+            return _("al llegar al %(pct)s %% del curso") % {"pct": value}
+        if code == "from":
+            return _("racha de días seguidos desde el %(day)s") % {"day": _day(value)}
+        labels = {"never": _("sin actividad desde el alta"), "completed": _("curso completado")}
+        return str(labels.get(self.occurrence, self.occurrence))
+
+
+def _day(iso_date):
+    try:
+        return date_format(date.fromisoformat(iso_date), "SHORT_DATE_FORMAT")
+    except ValueError:
+        return iso_date
 
 
 class RiskWeights(models.Model):
@@ -332,7 +366,7 @@ class RiskWeights(models.Model):
     )
     medium_from = models.PositiveSmallIntegerField(_("riesgo medio desde"), default=30)
     high_from = models.PositiveSmallIntegerField(_("riesgo alto desde"), default=60)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("actualizado"))
 
     class Meta:
         verbose_name = _("pesos del riesgo")
@@ -403,10 +437,20 @@ class Intervention(models.Model):
     score = models.PositiveSmallIntegerField(_("puntuación"))
     reasons = models.TextField(_("motivos"), blank=True)
     draft = models.ForeignKey(
-        "reviews.Draft", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "reviews.Draft",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("borrador"),
     )
     ticket = models.ForeignKey(
-        "support.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "support.Ticket",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("ticket"),
     )
     applied_at = models.DateTimeField(_("aplicada"), null=True, blank=True)
     came_back = models.BooleanField(_("volvió en 7 días"), null=True, blank=True)
@@ -462,7 +506,12 @@ class Assignment(models.Model):
     )
     # The course or lesson it belongs to (a content row once that app lands).
     content_type = models.ForeignKey(
-        ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        ContentType,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("tipo de objeto"),
     )
     object_id = models.CharField(_("id de la lección o curso"), max_length=64, blank=True)
     instructions = models.TextField(_("instrucciones"))
@@ -473,7 +522,7 @@ class Assignment(models.Model):
         _("días tras el alta"), null=True, blank=True
     )
     active = models.BooleanField(_("activa"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("creado"))
 
     class Meta:
         verbose_name = _("tarea")
@@ -558,8 +607,8 @@ class KnowledgeArticle(models.Model):
         _("origen"), max_length=10, choices=Source.choices, default=Source.STAFF
     )
     active = models.BooleanField(_("activo"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("creado"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("actualizado"))
 
     class Meta:
         verbose_name = _("artículo de ayuda")
@@ -606,13 +655,25 @@ class Question(models.Model):
     confidence = models.CharField(_("confianza"), max_length=8, blank=True)
     handover_reason = models.CharField(_("motivo del traspaso"), max_length=200, blank=True)
     draft = models.ForeignKey(
-        "reviews.Draft", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "reviews.Draft",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("borrador"),
     )
     ticket = models.ForeignKey(
-        "support.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "support.Ticket",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("ticket"),
     )
     # The email's Message-ID, so a retried inbound webhook records the question once.
-    message_id = models.CharField(max_length=255, blank=True)
+    message_id = models.CharField(
+        max_length=255, blank=True, verbose_name=_("id del mensaje de correo")
+    )
     helpful = models.BooleanField(_("¿le ayudó?"), null=True, blank=True)
     created_at = models.DateTimeField(_("recibida"), auto_now_add=True, db_index=True)
     answered_at = models.DateTimeField(_("respondida"), null=True, blank=True)

@@ -227,7 +227,9 @@ class Consent(models.Model):
         GRANTED = "granted", _("Concedido")
         WITHDRAWN = "withdrawn", _("Retirado")
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="consents")
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="consents", verbose_name=_("contacto")
+    )
     purpose = models.CharField(_("finalidad"), max_length=20, choices=Purpose.choices)
     status = models.CharField(_("estado"), max_length=10, choices=Status.choices)
     source = models.CharField(_("dónde"), max_length=100)
@@ -263,7 +265,9 @@ class Action(models.TextChoices):
 class Activity(models.Model):
     """Something a contact did that counts (opens never do: machines open mail too)."""
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="activities", verbose_name=_("contacto")
+    )
     action = models.CharField(_("acción"), max_length=30, choices=Action.choices)
     # What it was about, and the key that makes one action count once.
     ref = models.CharField(_("referencia"), max_length=200)
@@ -428,7 +432,9 @@ class Variant(models.Model):
     """One version (subject and/or body) of a campaign. What goes out is the approved
     text, set only by approving its review draft (kind `newsletter`)."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="variants")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="variants", verbose_name=_("campaña")
+    )
     label = models.CharField(_("variante"), max_length=1, default="A")
     subject = models.CharField(_("asunto"), max_length=200)
     body_html = models.TextField(_("cuerpo (HTML)"), help_text=_("{nombre}: el nombre de pila."))
@@ -459,17 +465,31 @@ class Recipient(models.Model):
         PENDING = "pending", _("Pendiente")
         QUEUED = "queued", _("En la bandeja de salida")
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="recipients")
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
-    bucket = models.PositiveSmallIntegerField()  # 0..99, fixed per contact and campaign
-    variant = models.ForeignKey(Variant, null=True, on_delete=models.SET_NULL, related_name="+")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    message = models.ForeignKey(
-        "messaging.OutboundMessage", null=True, on_delete=models.SET_NULL, related_name="+"
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="recipients", verbose_name=_("campaña")
     )
-    queued_at = models.DateTimeField(null=True)
-    clicked_at = models.DateTimeField(null=True)  # first human click
-    converted_at = models.DateTimeField(null=True)
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="+", verbose_name=_("contacto")
+    )
+    bucket = models.PositiveSmallIntegerField(
+        verbose_name=_("grupo de reparto")
+    )  # 0..99, fixed per contact and campaign
+    variant = models.ForeignKey(
+        Variant, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("variante")
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, verbose_name=_("estado")
+    )
+    message = models.ForeignKey(
+        "messaging.OutboundMessage",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("mensaje"),
+    )
+    queued_at = models.DateTimeField(null=True, verbose_name=_("en cola desde"))
+    clicked_at = models.DateTimeField(null=True, verbose_name=_("clic"))  # first human click
+    converted_at = models.DateTimeField(null=True, verbose_name=_("conversión"))
 
     class Meta:
         verbose_name = _("destinatario")
@@ -497,13 +517,15 @@ class TrackingEvent(models.Model):
         OPEN = "open", _("Apertura")
         CLICK = "click", _("Clic")
 
-    recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=5, choices=Kind.choices)
-    url = models.URLField(max_length=1000, blank=True)
-    machine = models.BooleanField(default=False)
-    reason = models.CharField(max_length=100, blank=True)
-    user_agent = models.CharField(max_length=300, blank=True)
-    at = models.DateTimeField(default=timezone.now)
+    recipient = models.ForeignKey(
+        Recipient, on_delete=models.CASCADE, related_name="events", verbose_name=_("destinatario")
+    )
+    kind = models.CharField(max_length=5, choices=Kind.choices, verbose_name=_("tipo"))
+    url = models.URLField(max_length=1000, blank=True, verbose_name=_("enlace"))
+    machine = models.BooleanField(default=False, verbose_name=_("visita automática"))
+    reason = models.CharField(max_length=100, blank=True, verbose_name=_("motivo"))
+    user_agent = models.CharField(max_length=300, blank=True, verbose_name=_("navegador"))
+    at = models.DateTimeField(default=timezone.now, verbose_name=_("cuándo"))
 
     class Meta:
         verbose_name = _("evento de seguimiento")
@@ -561,7 +583,9 @@ class Step(models.Model):
         CLICKED = "clicked", _("Hizo clic desde que entró")
         REGISTERED = "registered", _("Se inscribió a un webinar desde que entró")
 
-    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="steps")
+    sequence = models.ForeignKey(
+        Sequence, on_delete=models.CASCADE, related_name="steps", verbose_name=_("secuencia")
+    )
     position = models.PositiveIntegerField(_("orden"))
     kind = models.CharField(_("tipo"), max_length=10, choices=Kind.choices)
     wait_days = models.PositiveSmallIntegerField(_("días de espera"), default=0)
@@ -613,18 +637,29 @@ class Enrolment(models.Model):
         COMPLETED = "completed", _("Terminó los pasos")
         GOAL = "goal", _("Alcanzó el objetivo")
 
-    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="enrolments")
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="enrolments")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    done_position = models.IntegerField(default=-1)
-    next_run_at = models.DateTimeField(default=timezone.now)
-    # The AI's personal sentence for the step it was written for ({personal} in its text).
-    personal_line = models.TextField(blank=True)
-    personal_step = models.ForeignKey(
-        Step, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    sequence = models.ForeignKey(
+        Sequence, on_delete=models.CASCADE, related_name="enrolments", verbose_name=_("secuencia")
     )
-    enrolled_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="enrolments", verbose_name=_("contacto")
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.ACTIVE, verbose_name=_("estado")
+    )
+    done_position = models.IntegerField(default=-1, verbose_name=_("último paso hecho"))
+    next_run_at = models.DateTimeField(default=timezone.now, verbose_name=_("próximo paso"))
+    # The AI's personal sentence for the step it was written for ({personal} in its text).
+    personal_line = models.TextField(blank=True, verbose_name=_("frase personal"))
+    personal_step = models.ForeignKey(
+        Step,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("paso personalizado"),
+    )
+    enrolled_at = models.DateTimeField(default=timezone.now, verbose_name=_("inscrito"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("terminado"))
     # The consent (purpose) the next step waits for: asked, not yet confirmed (double
     # opt-in). The confirmation wakes the enrolment; until then the step is held, not skipped.
     waiting_for_consent = models.CharField(

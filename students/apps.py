@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class StudentsConfig(AppConfig):
@@ -7,8 +8,10 @@ class StudentsConfig(AppConfig):
     verbose_name = "Estudiantes"
 
     def ready(self):
+        from courseops.support.kinds import register_ticket_kind
         from students.onboarding import welcome
         from students.portal import navigation
 
         welcome.register()
+        register_ticket_kind("welcome_call", _("Llamada de bienvenida"))
         navigation.register()

@@ -35,7 +35,7 @@ class Material(models.Model):
     # The course id in the external LMS, for kind=course when an LMS backend is configured.
     lms_course_id = models.CharField(_("id del curso en el LMS"), max_length=64, blank=True)
     active = models.BooleanField(_("activo"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("creado"))
 
     class Meta:
         verbose_name = _("material")
@@ -123,11 +123,15 @@ class Student(models.Model):
         _("estado"), max_length=20, choices=Status.choices, default=Status.ONBOARDING
     )
     source = models.CharField(_("origen"), max_length=20, choices=Source.choices)
-    utm_source = models.CharField(max_length=100, blank=True)
-    utm_medium = models.CharField(max_length=100, blank=True)
-    utm_campaign = models.CharField(max_length=100, blank=True)
-    utm_term = models.CharField(max_length=100, blank=True)
-    utm_content = models.CharField(max_length=100, blank=True)
+    utm_source = models.CharField(max_length=100, blank=True, verbose_name=_("origen (utm_source)"))
+    utm_medium = models.CharField(max_length=100, blank=True, verbose_name=_("medio (utm_medium)"))
+    utm_campaign = models.CharField(
+        max_length=100, blank=True, verbose_name=_("campaña (utm_campaign)")
+    )
+    utm_term = models.CharField(max_length=100, blank=True, verbose_name=_("término (utm_term)"))
+    utm_content = models.CharField(
+        max_length=100, blank=True, verbose_name=_("contenido (utm_content)")
+    )
     consent_given = models.BooleanField(_("consentimiento"), default=False)
     consent_at = models.DateTimeField(_("consentimiento el"), null=True, blank=True)
     # SMS needs its own explicit yes (webinar reminders): when, and the text the person saw.
@@ -138,11 +142,15 @@ class Student(models.Model):
         _("cliente en Stripe"), max_length=64, blank=True, db_index=True
     )
     materials = models.ManyToManyField(
-        Material, through="StudentMaterial", related_name="students", blank=True
+        Material,
+        through="StudentMaterial",
+        related_name="students",
+        blank=True,
+        verbose_name=_("materiales"),
     )
     created_at = models.DateTimeField(_("registrado"), auto_now_add=True, db_index=True)
     activated_at = models.DateTimeField(_("activo desde"), null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("actualizado"))
 
     class Meta:
         verbose_name = _("estudiante")
@@ -173,9 +181,9 @@ class Student(models.Model):
 
 
 class StudentMaterial(models.Model):
-    student = models.ForeignKey(Student, on_delete=models.CASCADE)
-    material = models.ForeignKey(Material, on_delete=models.PROTECT)
-    granted_at = models.DateTimeField(default=timezone.now)
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, verbose_name=_("estudiante"))
+    material = models.ForeignKey(Material, on_delete=models.PROTECT, verbose_name=_("material"))
+    granted_at = models.DateTimeField(default=timezone.now, verbose_name=_("concedido"))
 
     class Meta:
         verbose_name = _("material asignado")
@@ -204,22 +212,37 @@ STRIPE_STATUSES = [
 class Subscription(models.Model):
     """Mirror of a Stripe subscription; Stripe is the source of truth, re-read on events."""
 
-    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="subscriptions")
-    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
-    stripe_subscription_id = models.CharField(max_length=64, unique=True)
+    student = models.ForeignKey(
+        Student,
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+        verbose_name=_("estudiante"),
+    )
+    plan = models.ForeignKey(
+        Plan, on_delete=models.PROTECT, related_name="subscriptions", verbose_name=_("plan")
+    )
+    stripe_subscription_id = models.CharField(
+        max_length=64, unique=True, verbose_name=_("id de la suscripción en Stripe")
+    )
     # Stripe's own status: trialing, active, past_due, unpaid, canceled, incomplete, ...
     status = models.CharField(_("estado"), max_length=30)
-    current_period_end = models.DateTimeField(null=True, blank=True)
-    cancel_at_period_end = models.BooleanField(default=False)
+    current_period_end = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("fin del periodo actual")
+    )
+    cancel_at_period_end = models.BooleanField(
+        default=False, verbose_name=_("se cancela al final del periodo")
+    )
     # Stripe's `start_date` and `ended_at`: the paying lifetime churn, LTV and cohort
     # retention are measured on (our own created_at is only when we first heard of it).
     started_at = models.DateTimeField(_("empezó"), null=True, blank=True)
     ended_at = models.DateTimeField(_("terminó"), null=True, blank=True)
     # Stripe's `created` of the newest event applied, so an older event arriving late
     # never overwrites newer state.
-    stripe_updated_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    stripe_updated_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("actualizado en Stripe")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("creado"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("actualizado"))
 
     class Meta:
         verbose_name = _("suscripción")
@@ -250,15 +273,20 @@ class IntakeRecord(models.Model):
     # The sender's id for this submission (Typeform event id, CSV file digest + row): a
     # repeated submission finds its record instead of a new one. (The API's retries are
     # answered before this, by its Idempotency-Key: courseops.core.idempotency.)
-    external_id = models.CharField(max_length=200, blank=True)
+    external_id = models.CharField(max_length=200, blank=True, verbose_name=_("id externo"))
     data = models.JSONField(_("datos"), default=dict)
     errors = models.JSONField(_("errores"), default=dict, blank=True)
     status = models.CharField(_("estado"), max_length=20, choices=Status.choices)
     student = models.ForeignKey(
-        Student, null=True, blank=True, on_delete=models.SET_NULL, related_name="intake_records"
+        Student,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="intake_records",
+        verbose_name=_("estudiante"),
     )
     created_at = models.DateTimeField(_("recibido"), auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("actualizado"))
 
     class Meta:
         verbose_name = _("registro recibido")
@@ -296,18 +324,23 @@ class OnboardingStep(models.Model):
 
     ORDER = list(Name.values)
 
-    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="onboarding_steps")
+    student = models.ForeignKey(
+        Student,
+        on_delete=models.CASCADE,
+        related_name="onboarding_steps",
+        verbose_name=_("estudiante"),
+    )
     name = models.CharField(_("paso"), max_length=20, choices=Name.choices)
     status = models.CharField(
         _("estado"), max_length=20, choices=Status.choices, default=Status.PENDING
     )
     attempts = models.PositiveSmallIntegerField(_("intentos"), default=0)
-    started_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("empezado"))
     # The process running it (courseops.core.liveness): a dead one's step is taken over.
     held_by = models.CharField(_("en manos de"), max_length=150, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("terminado"))
     error = models.TextField(_("error"), blank=True)
-    detail = models.JSONField(default=dict, blank=True)
+    detail = models.JSONField(default=dict, blank=True, verbose_name=_("detalle"))
 
     class Meta:
         verbose_name = _("paso de alta")
@@ -344,8 +377,8 @@ class TypeformForm(models.Model):
     # {"<hidden field name>": "utm_source", ...}
     hidden_fields = models.JSONField(_("campos ocultos"), default=dict, blank=True)
     active = models.BooleanField(_("activo"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("creado"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("actualizado"))
 
     class Meta:
         verbose_name = _("formulario de Typeform")

@@ -20,15 +20,25 @@ class Survey(models.Model):
 
     kind = models.CharField(_("tipo"), max_length=20, choices=Kind.choices)
     webinar = models.ForeignKey(
-        Webinar, null=True, blank=True, on_delete=models.CASCADE, related_name="surveys"
+        Webinar,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="surveys",
+        verbose_name=_("webinar"),
     )
     lesson = models.ForeignKey(
-        Lesson, null=True, blank=True, on_delete=models.CASCADE, related_name="surveys"
+        Lesson,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="surveys",
+        verbose_name=_("lección"),
     )
     # The staff summary of the comments (AI draft, approved in the review queue).
     summary = models.TextField(_("resumen de comentarios"), blank=True)
     summary_at = models.DateTimeField(_("resumen aprobado el"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("creado"))
 
     class Meta:
         verbose_name = _("encuesta")
@@ -68,11 +78,18 @@ class Survey(models.Model):
 class Answer(models.Model):
     """One per person and survey: a second click changes the score, never adds a row."""
 
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="answers")
+    survey = models.ForeignKey(
+        Survey, on_delete=models.CASCADE, related_name="answers", verbose_name=_("encuesta")
+    )
     # The person: their email (lower case), and the student when they are one.
     respondent = models.CharField(_("persona"), max_length=254)
     student = models.ForeignKey(
-        Student, null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_answers"
+        Student,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="survey_answers",
+        verbose_name=_("estudiante"),
     )
     score = models.PositiveSmallIntegerField(_("puntuación"))
     comment = models.TextField(_("comentario"), blank=True)

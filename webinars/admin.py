@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 
 from courseops.core.display import local_when, percent, zone_label
+from courseops.core.tables import table
 from courseops.messaging.models import OutboundMessage, Status
 from courseops.reviews.models import Draft
 from webinars import services
@@ -198,24 +199,20 @@ class WebinarAdmin(ModelAdmin):
                     _("esperando aprobación") if not reminder.ready else "",
                 )
             )
-        header = format_html(
-            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
-            "<th></th></tr>",
-            _("recordatorio"),
-            zone_label(obj.time_zone),
-            _("enviados"),
-            _("pendientes"),
-            _("fallidos"),
-            _("omitidos"),
-            _("retomados tras caída de un worker (omitidos por tarde)"),
-        )
-        body = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-            "<td>{}</td></tr>",
+        return table(
+            [
+                _("recordatorio"),
+                zone_label(obj.time_zone),
+                _("enviados"),
+                _("pendientes"),
+                _("fallidos"),
+                _("omitidos"),
+                _("retomados tras caída de un worker (omitidos por tarde)"),
+                "",
+            ],
             rows,
+            numeric=(2, 3, 4, 5),
         )
-        return format_html("<table>{}{}</table>", header, body)
 
     @admin.display(description=_("asistencia"))
     def attendance_state(self, obj):

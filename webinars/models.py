@@ -30,7 +30,9 @@ class Webinar(models.Model):
         CANCELLED = "cancelled", _("Cancelado")
 
     # Stable across reschedules: the calendar UID and the unguessable meeting room name.
-    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uid = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("identificador público")
+    )
     title = models.CharField(_("título"), max_length=200)
     description = models.TextField(_("descripción"), blank=True)
     host = models.ForeignKey(
@@ -243,16 +245,26 @@ class ReminderDelivery(models.Model):
         SKIPPED = "skipped", _("Omitido")
 
     registration = models.ForeignKey(
-        Registration, on_delete=models.CASCADE, related_name="reminder_deliveries"
+        Registration,
+        on_delete=models.CASCADE,
+        related_name="reminder_deliveries",
+        verbose_name=_("inscripción"),
     )
-    reminder = models.ForeignKey(Reminder, on_delete=models.CASCADE, related_name="deliveries")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CLAIMED)
+    reminder = models.ForeignKey(
+        Reminder,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("recordatorio"),
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.CLAIMED, verbose_name=_("estado")
+    )
     # Which scan claimed it: lets a scan find its own rows after an ignore-conflicts insert.
-    claim = models.UUIDField(db_index=True)
-    sequence = models.PositiveIntegerField(default=0)
-    detail = models.JSONField(default=dict, blank=True)
+    claim = models.UUIDField(db_index=True, verbose_name=_("reserva"))
+    sequence = models.PositiveIntegerField(default=0, verbose_name=_("orden"))
+    detail = models.JSONField(default=dict, blank=True, verbose_name=_("detalle"))
     # When it was (last) claimed: the scan hands out again rows no task picked up.
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("creado"))
     # The process delivering it (courseops.core.liveness); empty until a task picks it up.
     held_by = models.CharField(_("en manos de"), max_length=150, blank=True)
     # How many times it was taken over from a worker that died or a task that was lost.
@@ -276,7 +288,10 @@ class AttendanceSession(models.Model):
     repeated webhook or a report row already seen changes nothing."""
 
     webinar = models.ForeignKey(
-        Webinar, on_delete=models.CASCADE, related_name="attendance_sessions"
+        Webinar,
+        on_delete=models.CASCADE,
+        related_name="attendance_sessions",
+        verbose_name=_("webinar"),
     )
     registration = models.ForeignKey(
         Registration,
@@ -284,13 +299,14 @@ class AttendanceSession(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="attendance_sessions",
+        verbose_name=_("inscripción"),
     )
     # The participant's email when Zoom gives one, else its participant id or name.
-    participant_key = models.CharField(max_length=255)
-    email = models.EmailField(max_length=254, blank=True)
-    name = models.CharField(max_length=200, blank=True)
-    joined_at = models.DateTimeField()
-    left_at = models.DateTimeField(null=True, blank=True)
+    participant_key = models.CharField(max_length=255, verbose_name=_("participante"))
+    email = models.EmailField(max_length=254, blank=True, verbose_name=_("email"))
+    name = models.CharField(max_length=200, blank=True, verbose_name=_("nombre en la sesión"))
+    joined_at = models.DateTimeField(verbose_name=_("entró"))
+    left_at = models.DateTimeField(null=True, blank=True, verbose_name=_("salió"))
 
     class Meta:
         verbose_name = _("sesión de asistencia")
@@ -338,12 +354,18 @@ class Recording(models.Model):
     # Zoom's recording_files and the download token of recording.completed.
     zoom_files = models.JSONField(_("archivos en Zoom"), default=list, blank=True)
     # A credential to the recording's files: encrypted at rest, never searched.
-    zoom_download_token = EncryptedCharField(blank=True)
+    zoom_download_token = EncryptedCharField(
+        blank=True, verbose_name=_("token de descarga de Zoom")
+    )
     transcript = models.TextField(_("transcripción"), blank=True)
-    transcript_segments = models.JSONField(default=list, blank=True)
+    transcript_segments = models.JSONField(
+        default=list, blank=True, verbose_name=_("fragmentos de la transcripción")
+    )
     # Parts of a long audio already transcribed ({part key: segments}): a retry after a
     # failure sends only the rest. Emptied once the transcript is saved.
-    transcript_parts = models.JSONField(default=dict, blank=True)
+    transcript_parts = models.JSONField(
+        default=dict, blank=True, verbose_name=_("partes de la transcripción")
+    )
     # Set while one task transcribes (a duplicate delivery then stands down); a claim older
     # than `TRANSCRIPTION_CLAIM_TTL` is taken over, as its worker died.
     transcribing_since = models.DateTimeField(_("transcribiendo desde"), null=True, blank=True)

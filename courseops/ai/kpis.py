@@ -19,6 +19,7 @@ from courseops.operations.kpis.registry import (
     sum_of,
 )
 from courseops.reviews.models import Draft, DraftStatus
+from courseops.reviews.registry import kind_label
 
 decided = Draft.objects.filter(decided_at__isnull=False)
 approved = Q(status__in=[DraftStatus.APPROVED, DraftStatus.APPLIED, DraftStatus.FAILED])
@@ -116,10 +117,11 @@ def cost_by_area(start, end):
 
 
 def drafts_by_prompt_version(start, end):
-    """[[kind, prompt, version, decided, approved unedited %, edited %, rejected %]] for the
-    drafts decided in the period. The version is the one the AI ledger recorded for the
-    call that wrote the draft (`Draft.ai_usage`); drafts written without one call (content
-    materials come from several) or before the ledger was linked show "—". One query."""
+    """[[kind in words, prompt file, version, decided, approved unedited %, edited %,
+    rejected %]] for the drafts decided in the period. The version is the one the AI
+    ledger recorded for the call that wrote the draft (`Draft.ai_usage`); drafts written
+    without one call (content materials come from several) or before the ledger was
+    linked show "—". One query."""
     rows = (
         decided.filter(decided_at__gte=start, decided_at__lt=end)
         .values("kind", "ai_usage__prompt_name", "ai_usage__prompt_version")
@@ -133,8 +135,9 @@ def drafts_by_prompt_version(start, end):
     )
     return [
         [
-            row["kind"],
-            row["ai_usage__prompt_name"] or None,
+            kind_label(row["kind"]),
+            # The prompt's file in templates/prompts/, which is what staff tune.
+            f"{row['ai_usage__prompt_name']}.toml" if row["ai_usage__prompt_name"] else None,
             row["ai_usage__prompt_version"] or None,
             row["total"],
             _percent(row["unedited"], row["total"]),

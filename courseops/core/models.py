@@ -11,16 +11,18 @@ class IdempotencyKey(models.Model):
     request runs, `status_code` is empty and `locked_at` says since when.
     """
 
-    scope = models.CharField(max_length=100)
-    key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64)
-    method = models.CharField(max_length=10)
-    path = models.CharField(max_length=500)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    content_type = models.CharField(max_length=100, blank=True)
-    body = models.BinaryField(default=bytes)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    locked_at = models.DateTimeField(null=True, blank=True)
+    scope = models.CharField(max_length=100, verbose_name=_("ámbito"))
+    key = models.CharField(max_length=255, verbose_name=_("clave de idempotencia"))
+    fingerprint = models.CharField(max_length=64, verbose_name=_("huella de la petición"))
+    method = models.CharField(max_length=10, verbose_name=_("método HTTP"))
+    path = models.CharField(max_length=500, verbose_name=_("ruta"))
+    status_code = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("código de respuesta")
+    )
+    content_type = models.CharField(max_length=100, blank=True, verbose_name=_("tipo de contenido"))
+    body = models.BinaryField(default=bytes, verbose_name=_("respuesta guardada"))
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("creada"))
+    locked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("bloqueada desde"))
 
     class Meta:
         verbose_name = _("clave de idempotencia")

@@ -203,7 +203,13 @@ class Suppression(models.Model):
     address = models.CharField(_("dirección"), max_length=254)
     # The address's keyed hash: joins with encrypted phone columns, which hold the same
     # hash in front of the ciphertext (courseops.operations.fields.stored_blind_index).
-    address_index = models.CharField(max_length=32, blank=True, db_index=True, editable=False)
+    address_index = models.CharField(
+        max_length=32,
+        blank=True,
+        db_index=True,
+        editable=False,
+        verbose_name=_("índice de la dirección"),
+    )
     reason = models.CharField(_("motivo"), max_length=20, choices=SuppressionReason.choices)
     source = models.CharField(_("origen"), max_length=200, blank=True)
     created_by = models.ForeignKey(

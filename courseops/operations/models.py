@@ -94,7 +94,9 @@ class ApiToken(models.Model):
     )
     scopes = models.JSONField(_("alcances"), default=list)
     prefix = models.CharField(_("prefijo"), max_length=12, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    key_hash = models.CharField(
+        max_length=64, unique=True, editable=False, verbose_name=_("huella de la clave")
+    )
     created_at = models.DateTimeField(_("creado"), auto_now_add=True)
     expires_at = models.DateTimeField(_("caduca"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("último uso"), null=True, blank=True, editable=False)
@@ -149,6 +151,7 @@ class KpiTarget(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("actualizado por"),
     )
     updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
 

@@ -40,6 +40,7 @@ STATUS_COLORS = {
     DraftStatus.FAILED: "danger",
     DraftStatus.WITHDRAWN: "warning",
 }
+WRITER_COLORS = {"template": "warning", "ai": "info"}
 ACTION_LABELS = {
     "reviews.draft.created": _("Creado"),
     "reviews.draft.edited": _("Editado"),
@@ -92,6 +93,19 @@ class AgeFilter(admin.SimpleListFilter):
         return queryset
 
 
+class WrittenByFilter(admin.SimpleListFilter):
+    title = _("redactado por")
+    parameter_name = "offline"
+
+    def lookups(self, request, model_admin):
+        return [("0", _("IA")), ("1", _("Plantilla (sin IA)"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("0", "1"):
+            return queryset.filter(offline=self.value() == "1")
+        return queryset
+
+
 class DraftForm(forms.ModelForm):
     class Meta:
         model = Draft
@@ -122,12 +136,12 @@ class DraftAdmin(MaskedCredentialsMixin, ModelAdmin):
         "kind_column",
         "status_column",
         "about_column",
-        "offline",
+        "written_by",
         "created_at",
         "decided_by",
     ]
     list_display_links = ["id", "subject_column"]
-    list_filter = [KindFilter, "status", AgeFilter, "offline"]
+    list_filter = [KindFilter, "status", AgeFilter, WrittenByFilter]
     search_fields = ["subject", "recipient", "target_repr"]
     list_select_related = ["decided_by"]
     show_full_result_count = False
@@ -148,7 +162,7 @@ class DraftAdmin(MaskedCredentialsMixin, ModelAdmin):
                     "generated_body_source",
                     "generated_data",
                     "ai_usage_summary",
-                    "offline",
+                    "written_by",
                 ]
             },
         ),
@@ -180,7 +194,7 @@ class DraftAdmin(MaskedCredentialsMixin, ModelAdmin):
         "generated_body_source",
         "generated_data",
         "ai_usage_summary",
-        "offline",
+        "written_by",
         "decided_by",
         "decided_at",
         "decided_automatically",
@@ -256,6 +270,11 @@ class DraftAdmin(MaskedCredentialsMixin, ModelAdmin):
     @display(description=_("sobre"))
     def about_column(self, obj):
         return " · ".join(part for part in (obj.target_repr, obj.recipient) if part) or "—"
+
+    @display(description=_("redactado por"), ordering="offline", label=WRITER_COLORS)
+    def written_by(self, obj):
+        """The offline provider's drafts are plain templates: say so, not "sin conexión ✓"."""
+        return ("template", _("Plantilla (sin IA)")) if obj.offline else ("ai", _("IA"))
 
     @display(description=_("vista previa"))
     def preview(self, obj):

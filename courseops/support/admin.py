@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
+from unfold.decorators import display
 
 from courseops.support import services
+from courseops.support.kinds import ticket_kind_choices, ticket_kind_label
 from courseops.support.models import Ticket
 
 
@@ -23,25 +25,41 @@ class OpenFilter(admin.SimpleListFilter):
         return queryset
 
 
+class KindFilter(admin.SimpleListFilter):
+    title = _("tipo")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return ticket_kind_choices()
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 @admin.register(Ticket)
 class TicketAdmin(ModelAdmin):
     list_display = [
         "id",
         "subject",
-        "kind",
+        "kind_column",
         "status",
         "priority",
         "assignee",
         "due_at",
         "created_at",
     ]
-    list_filter = [OpenFilter, "status", "kind", "priority", "assignee"]
+    list_filter = [OpenFilter, "status", KindFilter, "priority", "assignee"]
     search_fields = ["subject", "description", "object_id"]
     list_select_related = ["assignee"]
-    readonly_fields = ["kind", "content_type", "object_id", "created_at", "closed_at"]
+    exclude = ["kind"]
+    readonly_fields = ["kind_column", "content_type", "object_id", "created_at", "closed_at"]
     date_hierarchy = "created_at"
     show_full_result_count = False
     actions = ["mark_done", "take"]
+
+    @display(description=_("tipo"), ordering="kind")
+    def kind_column(self, obj):
+        return ticket_kind_label(obj.kind) or "—"
 
     @admin.action(description=_("Marcar como resueltos"), permissions=["change"])
     def mark_done(self, request, queryset):

@@ -48,14 +48,26 @@ class Ticket(models.Model):
     )
     due_at = models.DateTimeField(_("vence"), null=True, blank=True)
     content_type = models.ForeignKey(
-        ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        ContentType,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("tipo de objeto"),
     )
-    object_id = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True, verbose_name=_("id del objeto"))
     target = GenericForeignKey("content_type", "object_id")
     # Set by automations so the same follow-up is never raised twice (retries, re-runs).
-    key = models.CharField(max_length=200, unique=True, null=True, blank=True, editable=False)
+    key = models.CharField(
+        max_length=200,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        verbose_name=_("clave única"),
+    )
     created_at = models.DateTimeField(_("creado"), auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("actualizado"))
     closed_at = models.DateTimeField(_("cerrado"), null=True, blank=True)
 
     class Meta:

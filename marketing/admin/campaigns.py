@@ -5,11 +5,12 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Subquery
 from django.urls import path
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin, StackedInline
 
+from courseops.core.tables import table
 from marketing.admin.email_editor import VariantForm, preview_response
 from marketing.models import Campaign, Variant
 from marketing.offers.models import OfferRedemption
@@ -147,14 +148,12 @@ class CampaignAdmin(ModelAdmin):
         rows = campaign_results(obj) if obj.pk else []
         if not rows:
             return "—"
-        header = format_html_join("", "<th>{}</th>", ((label,) for _k, label in COLUMNS))
-        body = format_html_join(
-            "",
-            "<tr><th>{}</th>{}<td>{}</td></tr>",
+        return table(
+            [_("variante"), *(label for _k, label in COLUMNS), _("tasa de clic")],
             (
                 (
                     row["label"],
-                    format_html_join("", "<td>{}</td>", ((row[key],) for key, _l in COLUMNS)),
+                    *(row[key] for key, _l in COLUMNS),
                     format_html(
                         '<span style="display:inline-block;height:10px;width:{}px;'
                         'background:#2563eb" aria-hidden="true"></span> {} %',
@@ -164,13 +163,7 @@ class CampaignAdmin(ModelAdmin):
                 )
                 for row in rows
             ),
-        )
-        return format_html(
-            "<table><thead><tr><th>{}</th>{}<th>{}</th></tr></thead><tbody>{}</tbody></table>",
-            _("variante"),
-            header,
-            _("tasa de clic"),
-            body,
+            numeric=tuple(range(1, len(COLUMNS) + 1)),
         )
 
     @admin.action(description=_("Enviar las variantes a revisión"), permissions=["change"])

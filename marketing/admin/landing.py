@@ -2,10 +2,11 @@
 
 from django.contrib import admin
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
+from courseops.core.tables import table
 from marketing.landing.copy import draft_copy
 from marketing.landing.models import LandingPage
 from marketing.landing.reports import variant_results
@@ -51,9 +52,8 @@ class LandingPageAdmin(ModelAdmin):
     def results(self, obj):
         if obj.pk is None:
             return "-"
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        return table(
+            [_("variante"), _("titular"), _("visitas"), _("altas"), _("conversión")],
             (
                 (
                     chr(ord("A") + row["variant"]),
@@ -64,16 +64,8 @@ class LandingPageAdmin(ModelAdmin):
                 )
                 for row in variant_results(obj)
             ),
+            numeric=(2, 3, 4),
         )
-        header = format_html(
-            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-            _("variante"),
-            _("titular"),
-            _("visitas"),
-            _("altas"),
-            _("conversión"),
-        )
-        return format_html("<table>{}{}</table>", header, rows)
 
     @admin.action(
         description=_("Redactar el texto con IA (queda en revisión)"), permissions=["change"]

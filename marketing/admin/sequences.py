@@ -3,11 +3,11 @@
 from django.contrib import admin
 from django.db.models import Count, Q
 from django.urls import path
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin, TabularInline
 
+from courseops.core.tables import table
 from marketing.admin.email_editor import StepForm, preview_response
 from marketing.models import Enrolment, Sequence, Step
 from marketing.senders import SenderChoiceForm
@@ -84,23 +84,17 @@ class SequenceAdmin(ModelAdmin):
             .annotate(n=Count("pk"))
             .order_by("done_position", "status")
         )
-        return format_html(
-            "<table><tr><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
-            _("último paso hecho"),
-            _("estado"),
-            _("contactos"),
-            format_html_join(
-                "",
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+        return table(
+            [_("último paso hecho"), _("estado"), _("contactos")],
+            (
                 (
-                    (
-                        row["done_position"] if row["done_position"] >= 0 else "—",
-                        Enrolment.Status(row["status"]).label,
-                        row["n"],
-                    )
-                    for row in rows
-                ),
+                    row["done_position"] if row["done_position"] >= 0 else "—",
+                    Enrolment.Status(row["status"]).label,
+                    row["n"],
+                )
+                for row in rows
             ),
+            numeric=(2,),
         )
 
     @admin.action(description=_("Enviar los pasos con texto a revisión"), permissions=["change"])

@@ -36,13 +36,19 @@ class AdAudience(models.Model):
 class AudienceMember(models.Model):
     """A contact the platform has in the audience (as of our last successful sync)."""
 
-    audience = models.ForeignKey(AdAudience, on_delete=models.CASCADE, related_name="members")
-    lead = models.ForeignKey(Lead, null=True, on_delete=models.SET_NULL, related_name="+")
-    email_hash = models.CharField(max_length=64)
-    phone_hash = models.CharField(max_length=64, blank=True)
-    added_at = models.DateTimeField()
+    audience = models.ForeignKey(
+        AdAudience, on_delete=models.CASCADE, related_name="members", verbose_name=_("audiencia")
+    )
+    lead = models.ForeignKey(
+        Lead, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("contacto")
+    )
+    email_hash = models.CharField(max_length=64, verbose_name=_("huella del email"))
+    phone_hash = models.CharField(max_length=64, blank=True, verbose_name=_("huella del teléfono"))
+    added_at = models.DateTimeField(verbose_name=_("añadido"))
 
     class Meta:
+        verbose_name = _("miembro de audiencia")
+        verbose_name_plural = _("miembros de audiencia")
         constraints = [
             models.UniqueConstraint(
                 fields=["audience", "email_hash"], name="marketing_audience_member_once"
@@ -64,7 +70,9 @@ class AudienceSync(models.Model):
         SYNC = "sync", _("Sincronización del segmento")
         ERASURE = "erasure", _("Borrado de una persona (RGPD)")
 
-    audience = models.ForeignKey(AdAudience, on_delete=models.CASCADE, related_name="syncs")
+    audience = models.ForeignKey(
+        AdAudience, on_delete=models.CASCADE, related_name="syncs", verbose_name=_("audiencia")
+    )
     # An erasure's row says only that one person was removed: no hash, no lead.
     reason = models.CharField(
         _("motivo"), max_length=10, choices=Reason.choices, default=Reason.SYNC

@@ -44,15 +44,20 @@ class ExternalEvent(models.Model):
         CHECKOUT_STARTED = "checkout_started", _("Pago iniciado")
         WEBINAR_REGISTERED = "webinar_registered", _("Inscripción a webinar")
 
-    event_id = models.CharField(max_length=200)
+    event_id = models.CharField(max_length=200, verbose_name=_("id del evento"))
     reported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("informado por"),
     )
-    type = models.CharField(max_length=30, choices=Type.choices)
-    lead = models.ForeignKey(Lead, null=True, on_delete=models.SET_NULL, related_name="+")
-    data = models.JSONField(default=dict)
-    occurred_at = models.DateTimeField()
-    received_at = models.DateTimeField(auto_now_add=True)
+    type = models.CharField(max_length=30, choices=Type.choices, verbose_name=_("tipo de evento"))
+    lead = models.ForeignKey(
+        Lead, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("contacto")
+    )
+    data = models.JSONField(default=dict, verbose_name=_("datos"))
+    occurred_at = models.DateTimeField(verbose_name=_("ocurrió"))
+    received_at = models.DateTimeField(auto_now_add=True, verbose_name=_("recibido"))
 
     class Meta:
         verbose_name = _("evento externo")

@@ -109,13 +109,19 @@ class LandingPage(models.Model):
 class LandingView(models.Model):
     """One human view (bots, scanners and HEAD requests are not stored)."""
 
-    page = models.ForeignKey(LandingPage, on_delete=models.CASCADE, related_name="views")
-    variant = models.PositiveSmallIntegerField(default=0)
-    utm_source = models.CharField(max_length=100, blank=True)
-    utm_campaign = models.CharField(max_length=100, blank=True)
-    at = models.DateTimeField(db_index=True)
+    page = models.ForeignKey(
+        LandingPage, on_delete=models.CASCADE, related_name="views", verbose_name=_("página")
+    )
+    variant = models.PositiveSmallIntegerField(default=0, verbose_name=_("variante"))
+    utm_source = models.CharField(max_length=100, blank=True, verbose_name=_("origen (utm_source)"))
+    utm_campaign = models.CharField(
+        max_length=100, blank=True, verbose_name=_("campaña (utm_campaign)")
+    )
+    at = models.DateTimeField(db_index=True, verbose_name=_("cuándo"))
 
     class Meta:
+        verbose_name = _("visita a la página")
+        verbose_name_plural = _("visitas a la página")
         indexes = [models.Index(fields=["page", "at"], name="marketing_landingview_page")]
 
     def __str__(self):
@@ -125,12 +131,16 @@ class LandingView(models.Model):
 class LandingSignup(models.Model):
     """A contact who sent a page's form (once per page and contact: the first one counts)."""
 
-    page = models.ForeignKey(LandingPage, on_delete=models.CASCADE, related_name="signups")
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="landing_signups")
-    variant = models.PositiveSmallIntegerField(default=0)
-    utm = models.JSONField(default=dict, blank=True)
-    referrer = models.CharField(max_length=300, blank=True)
-    at = models.DateTimeField()
+    page = models.ForeignKey(
+        LandingPage, on_delete=models.CASCADE, related_name="signups", verbose_name=_("página")
+    )
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="landing_signups", verbose_name=_("contacto")
+    )
+    variant = models.PositiveSmallIntegerField(default=0, verbose_name=_("variante"))
+    utm = models.JSONField(default=dict, blank=True, verbose_name=_("parámetros UTM"))
+    referrer = models.CharField(max_length=300, blank=True, verbose_name=_("página de origen"))
+    at = models.DateTimeField(verbose_name=_("cuándo"))
 
     class Meta:
         verbose_name = _("alta desde landing")

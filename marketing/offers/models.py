@@ -88,17 +88,29 @@ class Offer(models.Model):
 class OfferRedemption(models.Model):
     """One use of an offer's code, from the Stripe event that reported it."""
 
-    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="redemptions")
-    stripe_event_id = models.CharField(max_length=255)
+    offer = models.ForeignKey(
+        Offer, on_delete=models.CASCADE, related_name="redemptions", verbose_name=_("oferta")
+    )
+    stripe_event_id = models.CharField(max_length=255, verbose_name=_("id del evento de Stripe"))
     # The subscription (or the session/invoice without one) the code was used for: its
     # checkout and its first invoice both report the discount, and count once.
-    redeemed_by = models.CharField(max_length=255)
-    email = models.EmailField(blank=True)
+    redeemed_by = models.CharField(max_length=255, verbose_name=_("canjeada por"))
+    email = models.EmailField(blank=True, verbose_name=_("email"))
     student = models.ForeignKey(
-        Student, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Student,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("estudiante"),
     )
     lead = models.ForeignKey(
-        Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Lead,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("contacto"),
     )
     # What sent the buyer (the Checkout Session's metadata: a personal offer link from a
     # campaign or a sequence step, or a landing page promoting the offer).
@@ -126,9 +138,11 @@ class OfferRedemption(models.Model):
         on_delete=models.SET_NULL,
         related_name="offer_redemptions",
     )
-    amount_discount = models.PositiveIntegerField(default=0, help_text="minor units")
-    currency = models.CharField(max_length=3, blank=True)
-    at = models.DateTimeField()
+    amount_discount = models.PositiveIntegerField(
+        default=0, help_text="minor units", verbose_name=_("descuento")
+    )
+    currency = models.CharField(max_length=3, blank=True, verbose_name=_("moneda"))
+    at = models.DateTimeField(verbose_name=_("cuándo"))
 
     class Meta:
         verbose_name = _("uso de oferta")
@@ -147,8 +161,12 @@ class OfferRedemption(models.Model):
 class InboxCursor(models.Model):
     """How far a scan of the webhook inbox got (the last event id read)."""
 
-    name = models.CharField(max_length=50, unique=True)
-    position = models.BigIntegerField(default=0)
+    name = models.CharField(max_length=50, unique=True, verbose_name=_("buzón"))
+    position = models.BigIntegerField(default=0, verbose_name=_("posición leída"))
+
+    class Meta:
+        verbose_name = _("posición del buzón")
+        verbose_name_plural = _("posiciones del buzón")
 
     def __str__(self):
         return f"{self.name}: {self.position}"

@@ -89,9 +89,16 @@ class SocialPost(models.Model):
         FAILED = "failed", _("Fallida")
         UNKNOWN = "unknown", _("Sin confirmar (revisar en la red)")
 
-    channel = models.ForeignKey(SocialChannel, on_delete=models.PROTECT, related_name="posts")
+    channel = models.ForeignKey(
+        SocialChannel, on_delete=models.PROTECT, related_name="posts", verbose_name=_("canal")
+    )
     draft = models.ForeignKey(
-        "reviews.Draft", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "reviews.Draft",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("borrador"),
     )
     text = models.TextField(_("texto"))
     status = models.CharField(
@@ -99,7 +106,7 @@ class SocialPost(models.Model):
     )
     scheduled_at = models.DateTimeField(_("programada para"), db_index=True)
     attempts = models.PositiveSmallIntegerField(_("intentos"), default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reservada"))
     published_at = models.DateTimeField(_("publicada"), null=True, blank=True)
     external_id = models.CharField(_("id en la red"), max_length=200, blank=True)
     last_error = models.TextField(_("último error"), blank=True)
@@ -127,11 +134,13 @@ class SocialClick(models.Model):
     """A click on a post's tracked link; machine fetches (link previews, crawlers) are
     kept but flagged and never counted."""
 
-    post = models.ForeignKey(SocialPost, on_delete=models.CASCADE, related_name="clicks")
-    url = models.URLField(max_length=1000)
-    machine = models.BooleanField(default=False)
-    reason = models.CharField(max_length=100, blank=True)
-    at = models.DateTimeField()
+    post = models.ForeignKey(
+        SocialPost, on_delete=models.CASCADE, related_name="clicks", verbose_name=_("publicación")
+    )
+    url = models.URLField(max_length=1000, verbose_name=_("enlace"))
+    machine = models.BooleanField(default=False, verbose_name=_("visita automática"))
+    reason = models.CharField(max_length=100, blank=True, verbose_name=_("motivo"))
+    at = models.DateTimeField(verbose_name=_("cuándo"))
 
     class Meta:
         verbose_name = _("clic en publicación")

@@ -8,12 +8,13 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin, TabularInline
 
 from courseops.core.display import zone_label
+from courseops.core.tables import table
 from courseops.messaging.models import OutboundMessage
 from courseops.reviews.models import Draft
 from courseops.support.models import Ticket
@@ -343,19 +344,15 @@ def _table(rows, cells):
     rows = [cells(row) for row in rows]
     if not rows:
         return "-"
-    return format_html(
-        "<table><tbody>{}</tbody></table>",
-        format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+    return table(
+        [],
+        (
             (
-                (
-                    format_html('<a href="{}">{}</a>', url, text) if url else text,
-                    status,
-                    timezone.localtime(when).strftime("%Y-%m-%d %H:%M") if when else "-",
-                )
-                for url, text, status, when in rows
-            ),
+                format_html('<a href="{}">{}</a>', url, text) if url else text,
+                status,
+                timezone.localtime(when).strftime("%Y-%m-%d %H:%M") if when else "-",
+            )
+            for url, text, status, when in rows
         ),
     )
 

@@ -11,6 +11,7 @@ from courseops.ai.kpis import cost_by_area, drafts_by_prompt_version
 from courseops.ai.models import AIUsage
 from courseops.operations.kpis.services import Period, dashboard
 from courseops.reviews.models import Draft, DraftStatus
+from courseops.reviews.registry import kind_label
 from engagement.models import ActivityEvent, ActivityKind
 from students.models import Plan, Student
 
@@ -113,8 +114,8 @@ def test_ai_cost_per_area_by_the_app_that_asked(usage):
     assert _shown(cost_by_area(*PERIOD.bounds())) == [
         ["Contenido", 2, "0,5", "45,5 %"],
         ["Estudiantes", 1, "0,4", "36,4 %"],
-        ["Engagement", 1, "0,1", "9,1 %"],
         ["Otros", 2, "0,1", "9,1 %"],
+        ["Participación", 1, "0,1", "9,1 %"],
     ]
 
 
@@ -146,11 +147,13 @@ def test_drafts_by_prompt_version(admin_client):
     _draft("welcome_email", DraftStatus.PENDING, usage=v1, day=None)  # not decided
 
     rows = {tuple(row[:3]): row[3:] for row in _shown(drafts_by_prompt_version(*PERIOD.bounds()))}
+    welcome, materials = kind_label("welcome_email"), kind_label("lesson_materials")
+    assert welcome != "welcome_email"  # the kind in words, not its code
     assert rows == {
-        ("welcome_email", "welcome_email", "1"): [2, "50,0 %", "0,0 %", "50,0 %"],
-        ("welcome_email", "welcome_email", "2"): [3, "33,3 %", "66,7 %", "0,0 %"],
-        ("welcome_email", None, None): [1, "100,0 %", "0,0 %", "0,0 %"],
-        ("lesson_materials", None, None): [1, "0,0 %", "0,0 %", "100,0 %"],
+        (welcome, "welcome_email.toml", "1"): [2, "50,0 %", "0,0 %", "50,0 %"],
+        (welcome, "welcome_email.toml", "2"): [3, "33,3 %", "66,7 %", "0,0 %"],
+        (welcome, None, None): [1, "100,0 %", "0,0 %", "0,0 %"],
+        (materials, None, None): [1, "0,0 %", "0,0 %", "100,0 %"],
     }
 
     with time_machine.travel(NOW, tick=False):
