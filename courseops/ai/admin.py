@@ -3,7 +3,6 @@ import datetime as dt
 from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
@@ -14,6 +13,7 @@ from courseops.ai.prompts import load_prompt
 from courseops.ai.providers import PROVIDERS
 from courseops.core import display
 from courseops.core.admin import RecordAdmin
+from courseops.core.tables import table
 
 SUMMARY_DAYS = 30
 
@@ -91,24 +91,6 @@ class AIUsageAdmin(RecordAdmin):
             context["budget_today"] = reports.budget_today()
             context["summary_title"] = title
         return response
-
-
-def _table(headers, rows):
-    """A plain HTML table for a read-only admin field (cells escaped)."""
-    head = format_html_join(
-        "", "<th scope='col' class='text-left pr-4'>{}</th>", ((h,) for h in headers)
-    )
-    body = format_html_join(
-        "",
-        "<tr>{}</tr>",
-        (
-            (format_html_join("", "<td class='pr-4'>{}</td>", ((cell,) for cell in row)),)
-            for row in rows
-        ),
-    )
-    return format_html(
-        "<table class='text-sm'><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body
-    )
 
 
 def _figure(value, unit=""):
@@ -224,7 +206,7 @@ class PromptExperimentAdmin(ModelAdmin):
             _("Texto cambiado al aprobar"),
             _("Evaluación (casos superados)"),
         ]
-        return _table(headers, rows)
+        return table(headers, rows)
 
     def _promote(self, request, queryset, which):
         for experiment in queryset:
@@ -328,7 +310,7 @@ class AIEvalRunAdmin(RecordAdmin):
             _("ms por caso"),
             _("Antes"),
         ]
-        return _table(headers, rows)
+        return table(headers, rows)
 
     @admin.display(description=_("Casos no superados"))
     def failed_cases(self, obj):
@@ -336,4 +318,4 @@ class AIEvalRunAdmin(RecordAdmin):
             [f"{r.prompt_name} v{r.prompt_version}", r.case, "; ".join(r.failures)]
             for r in obj.results.filter(passed=False)
         ]
-        return _table([_("Prompt"), _("Caso"), _("Qué falló")], rows) if rows else "—"
+        return table([_("Prompt"), _("Caso"), _("Qué falló")], rows) if rows else "—"
