@@ -43,7 +43,7 @@ def _env_example_names():
 
 def _secret_names_read_from_files():
     """Settings read through env_secret (or _keys), so NAME_FILE works for them."""
-    text = (ROOT / "courseops" / "settings.py").read_text()
+    text = "".join(path.read_text() for path in (ROOT / "courseops" / "settings").glob("*.py"))
     return set(re.findall(r'(?:env_secret|_keys)\(\s*"([A-Z0-9_]+)"', text))
 
 
