@@ -69,7 +69,7 @@ def test_a_vtt_goes_through_every_step_to_a_published_lesson_announced_once(
     assert set(drafts) == {"lesson_summary", "lesson_quiz"}
     # The offline provider's quiz explains each right answer, and staff review it.
     assert all(q["explanation"] for q in drafts["lesson_quiz"].data["questions"])
-    assert "Por qué: Es lo que se explica en el minuto" in drafts["lesson_quiz"].body
+    assert "Por qué: En el minuto 00:00 se explica: «" in drafts["lesson_quiz"].body
 
     # Staff correct the summary before approving.
     edited = dict(
