@@ -142,9 +142,14 @@ def test_the_staff_tour_reads_as_written_by_a_person(page):
     problems, timings = {}, {}
     for name, url in tour:
         page.goto(url)  # the first visit fills caches and compiles templates
-        response = page.goto(url)
-        assert response.status == 200, (name, url, response.status)
-        server_ms, wall_ms = _server_ms(response)
+        # The page's steady cost: the cheaper of two visits, so a periodic cache refill
+        # that lands on one of them (the sidebar's counts, say) is not charged to it.
+        visits = []
+        for _visit in range(2):
+            response = page.goto(url)
+            assert response.status == 200, (name, url, response.status)
+            visits.append(_server_ms(response))
+        server_ms, wall_ms = min(visits)
         timings[name] = (round(server_ms), round(wall_ms))
         text = page.evaluate(READABLE_TEXT)
         found = {
