@@ -62,15 +62,14 @@ def _state(subscription_id):
     )
 
 
-def _linked_students():
-    return Student.objects.exclude(stripe_customer_id="").count()
-
-
 def _import_one(data, *, report, dry_run):
     read_at = timezone.now()
     try:
         with transaction.atomic():
-            before, linked_before = _state(data["id"]), _linked_students()
+            customer_id = stripe_id(data.get("customer"))
+            before = _state(data["id"])
+            # One indexed lookup, not a count of every student per subscription.
+            linked_before = Student.objects.filter(stripe_customer_id=customer_id).exists()
             mirrored = apply_subscription(data=data, read_at=read_at, quiet=True)
             after = _state(data["id"])
             if mirrored is None:
@@ -83,7 +82,7 @@ def _import_one(data, *, report, dry_run):
                 report.updated += 1
             else:
                 report.unchanged += 1
-            report.linked += _linked_students() - linked_before
+            report.linked += mirrored is not None and not linked_before
             if dry_run or before == after:
                 transaction.set_rollback(True)
     except BillingError as exc:
