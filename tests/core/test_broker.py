@@ -30,8 +30,10 @@ def test_an_empty_message_is_dropped_and_the_next_one_delivered(tmp_path, caplog
     with _connection(tmp_path) as conn:
         queue = conn.SimpleQueue("urgent")
         # What kombu's own _put leaves when its producer dies after the open: an empty
-        # file under a message's name, older than the good one.
-        (tmp_path / "queue" / "1_0a.urgent.msg").write_bytes(b"")
+        # file under a message's name, older than the good one. Consumers take names in
+        # sorted order and a name starts with the clock's milliseconds, never 0: "1_..."
+        # sorted after the good one whenever the machine's uptime began with a 1.
+        (tmp_path / "queue" / "0_0a.urgent.msg").write_bytes(b"")
         queue.put({"link": "ok"})
 
         message = queue.get(timeout=5)
