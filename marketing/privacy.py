@@ -16,6 +16,7 @@ from courseops.operations.privacy.registry import (
 )
 from courseops.operations.privacy.retention import retention_rule
 from marketing.audiences.services import forget_in_audiences
+from marketing.crm.services import forget_in_hubspot
 from marketing.models import Activity, Consent, Enrolment, Lead, TrackingEvent
 from marketing.offers.models import OfferRedemption
 
@@ -100,8 +101,12 @@ class MarketingPart(PrivacyPart):
         ]
 
     def forget(self, person):
-        """Ad platforms drop the person from every custom audience they were synced to."""
-        return forget_in_audiences(leads=self._leads(person), email=person.email)
+        """Ad platforms drop the person from every custom audience they were synced to;
+        HubSpot deletes the contact (GDPR delete)."""
+        return {
+            **forget_in_audiences(leads=self._leads(person), email=person.email),
+            **forget_in_hubspot(email=person.email),
+        }
 
     def erase(self, person):
         leads = list(self._leads(person))

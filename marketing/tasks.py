@@ -93,3 +93,17 @@ def refresh_social_tokens():
     from marketing.social.tokens import refresh_meta_tokens
 
     refresh_meta_tokens()
+
+
+@shared_task(name="marketing.sync_hubspot", ignore_result=True)
+def sync_hubspot(row_id):
+    from marketing.crm.services import sync_row
+
+    sync_row(pk=row_id)
+
+
+@shared_task(name="marketing.sync_hubspot_due", ignore_result=True)
+def sync_hubspot_due():
+    from marketing.crm.services import sync_due
+
+    sync_due()

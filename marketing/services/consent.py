@@ -210,6 +210,9 @@ def withdraw_consent(*, lead, purpose, source, user=None):
             user=user,
             data={"purpose": purpose, "source": source},
         )
+        from marketing.crm.services import request_contact_sync
+
+        request_contact_sync(lead.email)  # what HubSpot holds shrinks with the consent
     return bool(updated)
 
 
