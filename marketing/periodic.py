@@ -58,4 +58,11 @@ declare(
         description="Envía a HubSpot los contactos y negocios pendientes o por reintentar, y "
         "retoma los que dejó a medias un proceso caído.",
     ),
+    Periodic(
+        name="marketing.send_ga4_due",
+        task="marketing.send_ga4_due",
+        every=timedelta(minutes=1),
+        description="Envía a Google Analytics las conversiones pendientes o por reintentar "
+        "(solo de quien aceptó la medición).",
+    ),
 )

@@ -82,7 +82,7 @@ def lead_from_typeform(sender, form, data, consent_texts, external_id, **kwargs)
 def score_checkout_started(sender, email, plan, session_id, **kwargs):
     from marketing.services.intake import checkout_started as started
 
-    started(email=email, session_id=session_id)
+    started(email=email, session_id=session_id, plan=plan)
 
 
 @receiver(checkout_abandoned, dispatch_uid="marketing.checkout_abandoned")
@@ -147,3 +147,11 @@ def hubspot_subscription(sender, instance, **kwargs):
     from marketing.crm.services import request_deal_sync
 
     request_deal_sync(instance)
+
+
+@receiver(post_save, sender=Subscription, dispatch_uid="marketing.ga4_purchase")
+def ga4_purchase(sender, instance, created, **kwargs):
+    if created and instance.status in ("active", "trialing"):
+        from marketing.services.intake import subscription_started
+
+        subscription_started(subscription=instance)

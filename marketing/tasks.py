@@ -107,3 +107,17 @@ def sync_hubspot_due():
     from marketing.crm.services import sync_due
 
     sync_due()
+
+
+@shared_task(name="marketing.send_ga4_conversion", ignore_result=True)
+def send_ga4_conversion(conversion_id):
+    from marketing.analytics.services import send_conversion
+
+    send_conversion(pk=conversion_id)
+
+
+@shared_task(name="marketing.send_ga4_due", ignore_result=True)
+def send_ga4_due():
+    from marketing.analytics.services import send_due
+
+    send_due()
