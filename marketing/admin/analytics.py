@@ -12,7 +12,16 @@ from marketing.analytics.services import validate
 
 @admin.register(Conversion)
 class ConversionAdmin(ModelAdmin):
-    list_display = ("event", "ref", "lead", "state", "attempts", "occurred_at", "sent_at")
+    list_display = (
+        "event",
+        "ref",
+        "lead",
+        "state",
+        "attempts",
+        "occurred_at",
+        "sent_at",
+        "last_error",
+    )
     list_filter = ("state", "event")
     list_select_related = ("lead",)
     search_fields = ("ref",)

@@ -11,7 +11,16 @@ from marketing.crm.services import retry_now
 
 @admin.register(HubSpotSync)
 class HubSpotSyncAdmin(ModelAdmin):
-    list_display = ("kind", "ref", "state", "basis", "hubspot_id", "attempts", "changed_at")
+    list_display = (
+        "kind",
+        "ref",
+        "state",
+        "basis",
+        "hubspot_id",
+        "attempts",
+        "changed_at",
+        "last_error",
+    )
     list_filter = ("state", "kind")
     search_fields = ("ref", "hubspot_id")
     show_full_result_count = False

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Permission
+from django.test import Client
+from django.urls import reverse
 from werkzeug import Response
 
 from courseops.operations.privacy.services import erase_person
@@ -218,3 +221,28 @@ def test_erasure_asks_hubspot_to_forget_and_nothing_about_the_person_is_sent_aft
 def test_nothing_is_recorded_while_hubspot_is_off(db):
     lead()
     assert not HubSpotSync.objects.exists()
+
+
+def test_only_staff_allowed_to_change_sync_rows_can_retry_and_no_token_is_shown(
+    hubspot, django_user_model, django_capture_on_commit_callbacks
+):
+    lead()
+    HubSpotSync.objects.update(state="failed", last_error="HubSpot respondió 400")
+    user = django_user_model.objects.create_user("marketing", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_hubspotsync"))
+    staff = Client()
+    staff.force_login(user)
+    changelist = reverse("admin:marketing_hubspotsync_changelist")
+    action = {"action": "retry", "_selected_action": [row().pk]}
+
+    page = staff.get(changelist).content.decode()
+    assert "HubSpot respondió 400" in page
+    assert "pat-na1-test" not in page
+    staff.post(changelist, action)
+    assert row().state == "failed"  # viewing is not retrying
+
+    user.user_permissions.add(Permission.objects.get(codename="change_hubspotsync"))
+    with django_capture_on_commit_callbacks() as enqueued:
+        staff.post(changelist, action)
+    assert row().state == "pending"
+    assert len(enqueued) == 1
