@@ -28,7 +28,8 @@ from marketing.crm import hubspot
 from marketing.crm.models import HubSpotSync
 from marketing.models import Lead, Purpose, Stage
 from marketing.services.consent import valid_consent
-from students.models import Student, Subscription
+from marketing.services.leads import find_lead, find_student
+from students.models import Subscription
 
 logger = structlog.get_logger(__name__)
 Kind, State = HubSpotSync.Kind, HubSpotSync.State
@@ -97,8 +98,8 @@ def _enqueue_on_commit(pk):
 
 def contact_payload(email):
     """(properties, legal basis) for the person with this email, or None: nobody here."""
-    lead = Lead.objects.filter(email=email).first()
-    student = Student.objects.filter(email__iexact=email).select_related("plan").first()
+    lead = find_lead(email)
+    student = find_student(email)
     if lead is None and student is None:
         return None
     consented = (
