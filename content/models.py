@@ -80,6 +80,8 @@ class Lesson(models.Model):
     transcript = models.JSONField(_("transcripción (segmentos)"), default=list, blank=True)
     materials = models.JSONField(_("materiales aprobados"), default=dict, blank=True)
     quiz = models.JSONField(_("cuestionario aprobado"), default=dict, blank=True)
+    # The one-page visual of the key points, as staff approved it: {title, points, draft}.
+    infographic = models.JSONField(_("infografía aprobada"), default=dict, blank=True)
     # Approved translations: {language: {title, materials, quiz, revision, draft, pdf}}.
     translations = models.JSONField(_("traducciones aprobadas"), default=dict, blank=True)
     pdf = models.FileField(

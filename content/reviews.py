@@ -7,11 +7,12 @@ a new quiz draft; the review step waits for the drafts of the current runs.
 """
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from content.models import JobStep, Lesson
-from content.services import generation, translations
+from content.services import generation, infographic, translations
 from content.services.pipeline import StepFailed, StepWaiting, enqueue_on_commit
 from courseops.ai import transcripts
 from courseops.reviews.models import Draft, DraftStatus
@@ -20,6 +21,7 @@ from courseops.reviews.services import create_draft
 
 SUMMARY_KIND = "lesson_summary"
 QUIZ_KIND = "lesson_quiz"
+INFOGRAPHIC_KIND = "lesson_infographic"
 SOURCE_STEP = {SUMMARY_KIND: JobStep.Name.SUMMARY, QUIZ_KIND: JobStep.Name.QUIZ}
 LESSON_FIELD = {SUMMARY_KIND: "materials", QUIZ_KIND: "quiz"}
 
@@ -58,7 +60,44 @@ def apply_summary(draft, user):
     lesson = _lesson(draft)
     lesson.materials = {**validate_summary(draft.data), "draft": draft.pk}
     lesson.save(update_fields=["materials", "updated_at"])
+    draft_infographic(lesson, summary_draft=draft)
     _resume(lesson)
+
+
+def draft_infographic(lesson, *, summary_draft):
+    """The infographic's words for review, from the summary just approved (once per
+    approved summary)."""
+    existing = lesson_drafts(lesson).filter(
+        kind=INFOGRAPHIC_KIND, context__summary_draft=summary_draft.pk
+    )
+    if existing.exists():
+        return existing.first()
+    data = infographic.from_materials(lesson)
+    return create_draft(
+        kind=INFOGRAPHIC_KIND,
+        target=lesson,
+        subject=f"{_('Infografía')}: {lesson.title}",
+        body=infographic.text_body(data),
+        data=data,
+        context={"summary_draft": summary_draft.pk},
+    )
+
+
+def apply_infographic(draft, user):
+    """Approved: students see it in the portal, and the PDFs already made are made again
+    with it (a lesson whose PDF step has not run yet gets it then)."""
+    lesson = _lesson(draft)
+    try:
+        data = infographic.validate(draft.data)
+    except infographic.InfographicInvalid as exc:
+        raise ApplyError(str(exc), permanent=True) from exc
+    lesson.infographic = {**data, "draft": draft.pk}
+    lesson.save(update_fields=["infographic", "updated_at"])
+    if lesson.pdf:
+        from content.tasks import build_lesson_pdfs
+
+        lesson_id = lesson.pk
+        transaction.on_commit(lambda: build_lesson_pdfs.delay(lesson_id))
 
 
 def apply_quiz(draft, user):
@@ -87,6 +126,13 @@ def register():
     )
     register_kind(
         ReviewKind(name=QUIZ_KIND, label=gettext_lazy("Cuestionario de lección"), apply=apply_quiz)
+    )
+    register_kind(
+        ReviewKind(
+            name=INFOGRAPHIC_KIND,
+            label=gettext_lazy("Infografía de lección"),
+            apply=apply_infographic,
+        )
     )
     translations.register()
 

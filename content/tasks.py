@@ -29,3 +29,13 @@ def scan_content_folder():
 
     if settings.CONTENT_WATCH_DIR:
         scan_folder(settings.CONTENT_WATCH_DIR)
+
+
+@shared_task(name="content.build_lesson_pdfs", ignore_result=True)
+def build_lesson_pdfs(lesson_id):
+    from content.models import Lesson
+    from content.services.documents import build_lesson_pdfs as build
+
+    lesson = Lesson.objects.select_related("course").filter(pk=lesson_id).first()
+    if lesson is not None:
+        build(lesson=lesson)

@@ -176,6 +176,12 @@ class Lead(models.Model):
     last_source = models.CharField(_("último origen"), max_length=40)
     last_utm = models.JSONField(_("último UTM"), default=dict, blank=True)
     last_seen_at = models.DateTimeField(_("última actividad"), default=timezone.now)
+    ga_client_id = models.CharField(
+        _("id de cliente de Google Analytics"),
+        max_length=100,
+        blank=True,
+        help_text=_("De la cookie _ga de la landing; solo se usa con su consentimiento."),
+    )
     created_at = models.DateTimeField(_("creado"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
 
@@ -210,8 +216,10 @@ class Lead(models.Model):
 class Purpose(models.TextChoices):
     NEWSLETTER = "newsletter_email", _("Newsletter por correo")
     MARKETING_SMS = "marketing_sms", _("Marketing por SMS")
+    ANALYTICS = "analytics", _("Medición de visitas y compras (Google Analytics)")
 
 
+# The channel a purpose's messages use; measurement sends no message (no channel).
 PURPOSE_CHANNEL = {Purpose.NEWSLETTER: "email", Purpose.MARKETING_SMS: "sms"}
 
 
@@ -686,7 +694,9 @@ class Enrolment(models.Model):
 
 # Landing pages, social posts and offers live in their own packages; imported here so
 # Django registers their models.
+from marketing.analytics.models import Conversion  # noqa: E402, F401
 from marketing.audiences.models import AdAudience, AudienceMember, AudienceSync  # noqa: E402, F401
+from marketing.crm.models import HubSpotSync  # noqa: E402, F401
 from marketing.funnel.models import ExternalEvent, MarketingCost  # noqa: E402, F401
 from marketing.landing.models import LandingPage, LandingSignup, LandingView  # noqa: E402, F401
 from marketing.offers.models import InboxCursor, Offer, OfferRedemption  # noqa: E402, F401

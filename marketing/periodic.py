@@ -51,4 +51,18 @@ declare(
         description="Sincroniza los públicos de anuncios con sus segmentos (solo contactos "
         "con consentimiento; quita a quien lo retiró).",
     ),
+    Periodic(
+        name="marketing.sync_hubspot_due",
+        task="marketing.sync_hubspot_due",
+        every=timedelta(minutes=1),
+        description="Envía a HubSpot los contactos y negocios pendientes o por reintentar, y "
+        "retoma los que dejó a medias un proceso caído.",
+    ),
+    Periodic(
+        name="marketing.send_ga4_due",
+        task="marketing.send_ga4_due",
+        every=timedelta(minutes=1),
+        description="Envía a Google Analytics las conversiones pendientes o por reintentar "
+        "(solo de quien aceptó la medición).",
+    ),
 )

@@ -15,7 +15,9 @@ from courseops.operations.privacy.registry import (
     register_part,
 )
 from courseops.operations.privacy.retention import retention_rule
+from marketing.analytics.services import drop_for_leads
 from marketing.audiences.services import forget_in_audiences
+from marketing.crm.services import forget_in_hubspot
 from marketing.models import Activity, Consent, Enrolment, Lead, TrackingEvent
 from marketing.offers.models import OfferRedemption
 
@@ -56,6 +58,7 @@ class MarketingPart(PrivacyPart):
                     "last_utm",
                     "created_at",
                     "last_seen_at",
+                    "ga_client_id",
                 )
             ),
             "consents": list(
@@ -100,8 +103,12 @@ class MarketingPart(PrivacyPart):
         ]
 
     def forget(self, person):
-        """Ad platforms drop the person from every custom audience they were synced to."""
-        return forget_in_audiences(leads=self._leads(person), email=person.email)
+        """Ad platforms drop the person from every custom audience they were synced to;
+        HubSpot deletes the contact (GDPR delete)."""
+        return {
+            **forget_in_audiences(leads=self._leads(person), email=person.email),
+            **forget_in_hubspot(email=person.email),
+        }
 
     def erase(self, person):
         leads = list(self._leads(person))
@@ -111,6 +118,7 @@ class MarketingPart(PrivacyPart):
         enrolments = Enrolment.objects.filter(lead__in=leads).update(personal_line="")
         # The use is kept for the offer's figures; only who it was goes.
         redemptions = self._redemptions(person, leads).update(email="")
+        conversions = drop_for_leads(leads)
         for lead in leads:
             lead.email = erased_email("lead", lead.pk)
             lead.name = ERASED_NAME
@@ -118,8 +126,9 @@ class MarketingPart(PrivacyPart):
             lead.country = ""
             lead.first_utm = {}
             lead.last_utm = {}
+            lead.ga_client_id = ""
         Lead.objects.bulk_update(
-            leads, ["email", "name", "phone", "country", "first_utm", "last_utm"]
+            leads, ["email", "name", "phone", "country", "first_utm", "last_utm", "ga_client_id"]
         )
         return {
             "leads": len(leads),
@@ -128,6 +137,7 @@ class MarketingPart(PrivacyPart):
             "activity": activity,
             "enrolments": enrolments,
             "offer_redemptions": redemptions,
+            "ga4_conversions_dropped": conversions,
         }
 
 
@@ -154,4 +164,5 @@ def anonymise_inactive_leads(cutoff):
         country="",
         first_utm={},
         last_utm={},
+        ga_client_id="",
     )

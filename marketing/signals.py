@@ -7,7 +7,8 @@ from django.dispatch import receiver
 
 from content.signals import lesson_published
 from courseops.messaging.hooks import address_suppressed
-from students.models import Student
+from marketing.models import Consent, Lead
+from students.models import Student, Subscription
 from students.signals import (
     checkout_abandoned,
     checkout_started,
@@ -81,7 +82,7 @@ def lead_from_typeform(sender, form, data, consent_texts, external_id, **kwargs)
 def score_checkout_started(sender, email, plan, session_id, **kwargs):
     from marketing.services.intake import checkout_started as started
 
-    started(email=email, session_id=session_id)
+    started(email=email, session_id=session_id, plan=plan)
 
 
 @receiver(checkout_abandoned, dispatch_uid="marketing.checkout_abandoned")
@@ -110,3 +111,47 @@ def withdraw_stale_webinar_posts(sender, webinar, superseded_drafts, **kwargs):
     from marketing.social.schedule import withdraw_posts_of_drafts
 
     withdraw_posts_of_drafts(draft_ids=superseded_drafts)
+
+
+# HubSpot: a change marks the person's (or subscription's) row; saves that only touch the
+# score or the last-seen time change nothing HubSpot holds.
+UNSYNCED_LEAD_FIELDS = {"score_points", "last_seen_at", "updated_at"}
+SYNCED_STUDENT_FIELDS = {"full_name", "email", "phone", "plan", "status"}
+
+
+@receiver(post_save, sender=Lead, dispatch_uid="marketing.hubspot_lead")
+def hubspot_lead(sender, instance, update_fields=None, **kwargs):
+    if update_fields is None or set(update_fields) - UNSYNCED_LEAD_FIELDS:
+        from marketing.crm.services import request_contact_sync
+
+        request_contact_sync(instance.email)
+
+
+@receiver(post_save, sender=Consent, dispatch_uid="marketing.hubspot_consent")
+def hubspot_consent(sender, instance, **kwargs):
+    from marketing.crm.services import request_contact_sync
+
+    request_contact_sync(instance.lead.email)
+
+
+@receiver(post_save, sender=Student, dispatch_uid="marketing.hubspot_student")
+def hubspot_student(sender, instance, update_fields=None, **kwargs):
+    if update_fields is None or set(update_fields) & SYNCED_STUDENT_FIELDS:
+        from marketing.crm.services import request_contact_sync
+
+        request_contact_sync(instance.email)
+
+
+@receiver(post_save, sender=Subscription, dispatch_uid="marketing.hubspot_subscription")
+def hubspot_subscription(sender, instance, **kwargs):
+    from marketing.crm.services import request_deal_sync
+
+    request_deal_sync(instance)
+
+
+@receiver(post_save, sender=Subscription, dispatch_uid="marketing.ga4_purchase")
+def ga4_purchase(sender, instance, created, **kwargs):
+    if created and instance.status in ("active", "trialing"):
+        from marketing.services.intake import subscription_started
+
+        subscription_started(subscription=instance)

@@ -93,3 +93,31 @@ def refresh_social_tokens():
     from marketing.social.tokens import refresh_meta_tokens
 
     refresh_meta_tokens()
+
+
+@shared_task(name="marketing.sync_hubspot", ignore_result=True)
+def sync_hubspot(row_id):
+    from marketing.crm.services import sync_row
+
+    sync_row(pk=row_id)
+
+
+@shared_task(name="marketing.sync_hubspot_due", ignore_result=True)
+def sync_hubspot_due():
+    from marketing.crm.services import sync_due
+
+    sync_due()
+
+
+@shared_task(name="marketing.send_ga4_conversion", ignore_result=True)
+def send_ga4_conversion(conversion_id):
+    from marketing.analytics.services import send_conversion
+
+    send_conversion(pk=conversion_id)
+
+
+@shared_task(name="marketing.send_ga4_due", ignore_result=True)
+def send_ga4_due():
+    from marketing.analytics.services import send_due
+
+    send_due()

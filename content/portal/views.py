@@ -6,10 +6,12 @@ from csp.decorators import csp_update
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from content.portal import outline, player, services
+from content.services import infographic
 from content.storage import content_storage
 from courseops.ai import transcripts
 from courseops.core.ranges import ranged_file_response
@@ -81,6 +83,10 @@ def _lesson_context(student, lesson, progress, **extra):
         "title": version["title"],
         "materials": version["materials"],
         "pdfs": services.pdf_languages(lesson),
+        # Reviewed in the lesson's language: shown with the original materials only.
+        "infographic": mark_safe(infographic.approved_svg(lesson))  # noqa: S308  (our template, autoescaped)
+        if version["title"] == lesson.title and version["materials"] is lesson.materials
+        else "",
         "key_points": [
             {
                 "seconds": int(p["seconds"]),

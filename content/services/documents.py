@@ -6,8 +6,14 @@ from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from content.services import infographic
 from content.storage import content_storage
 from courseops.ai import transcripts
+
+
+def infographic_uri(lesson):
+    svg = infographic.approved_svg(lesson)
+    return infographic.data_uri(svg) if svg else ""
 
 
 def lesson_pdf_html(lesson, language=None):
@@ -31,6 +37,8 @@ def lesson_pdf_html(lesson, language=None):
                 ],
                 "takeaways": materials.get("takeaways", []),
                 "next_steps": materials.get("next_steps", []),
+                # In the lesson's own language only: its words were reviewed in that one.
+                "infographic": "" if version else infographic_uri(lesson),
                 "transcript": [
                     {"stamp": transcripts.stamp(s["start"]), "text": s["text"]}
                     for s in lesson.transcript or []

@@ -40,6 +40,7 @@ ROUTES = {
     # media
     "content.run_job": MEDIA,
     "content.scan_folder": MEDIA,
+    "content.build_lesson_pdfs": MEDIA,
     "webinars.process_recording": MEDIA,
     # ai
     "engagement.draft_nudges": AI,

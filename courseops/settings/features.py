@@ -393,6 +393,25 @@ MARKETING_META_API_VERSION = env.str("MARKETING_META_API_VERSION", default="v26.
 # debug_token when a page token expires. Empty: each page token inspects itself.
 MARKETING_META_APP_TOKEN = env_secret("MARKETING_META_APP_TOKEN", default="")
 
+# HubSpot CRM (docs/integrations.md#hubspot): a private app's access token; empty = off.
+HUBSPOT_ACCESS_TOKEN = env_secret("HUBSPOT_ACCESS_TOKEN", default="")
+HUBSPOT_API_BASE = env.str("HUBSPOT_API_BASE", default="https://api.hubapi.com")
+HUBSPOT_TIMEOUT_SECONDS = env.float("HUBSPOT_TIMEOUT_SECONDS", default=15.0)
+HUBSPOT_MAX_ATTEMPTS = env.int("HUBSPOT_MAX_ATTEMPTS", default=8)
+HUBSPOT_DEAL_ID_PROPERTY = env.str("HUBSPOT_DEAL_ID_PROPERTY", default="courseops_subscription_id")
+HUBSPOT_DEAL_PIPELINE = env.str("HUBSPOT_DEAL_PIPELINE", default="default")
+HUBSPOT_DEAL_STAGE_OPEN = env.str("HUBSPOT_DEAL_STAGE_OPEN", default="contractsent")
+HUBSPOT_DEAL_STAGE_WON = env.str("HUBSPOT_DEAL_STAGE_WON", default="closedwon")
+HUBSPOT_DEAL_STAGE_LOST = env.str("HUBSPOT_DEAL_STAGE_LOST", default="closedlost")
+
+# Google Analytics 4 Measurement Protocol (docs/integrations.md#google-analytics-4): the web
+# stream's measurement id and an API secret created for it; either empty = off.
+GA4_MEASUREMENT_ID = env.str("GA4_MEASUREMENT_ID", default="")
+GA4_API_SECRET = env_secret("GA4_API_SECRET", default="")
+GA4_API_BASE = env.str("GA4_API_BASE", default="https://www.google-analytics.com")
+GA4_TIMEOUT_SECONDS = env.float("GA4_TIMEOUT_SECONDS", default=10.0)
+GA4_MAX_ATTEMPTS = env.int("GA4_MAX_ATTEMPTS", default=6)
+
 
 def _is_hour_range(value):
     try:

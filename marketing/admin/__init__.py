@@ -1,8 +1,10 @@
 """Marketing's staff pages: contacts, consents, forms, tags, segments; campaigns; sequences."""
 
 from marketing.admin import (  # noqa: F401  (each module registers its pages)
+    analytics,
     audiences,
     campaigns,
+    crm,
     funnel,
     landing,
     leads,

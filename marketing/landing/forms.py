@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from marketing.analytics.services import configured as analytics_configured
+from marketing.services.consent import ANALYTICS_TEXT
 from students.intake.validation import UTM_FIELDS
 
 
@@ -17,6 +19,7 @@ class LandingForm(forms.Form):
         help_text=_("Con prefijo internacional, p. ej. +5215512345678."),
     )
     consent = forms.BooleanField(required=False)
+    analytics_consent = forms.BooleanField(required=False, label=ANALYTICS_TEXT)
     # Honeypot: hidden from people, filled by bots.
     website = forms.CharField(required=False, label=_("No rellenar"))
     variant = forms.IntegerField(required=False, min_value=0, max_value=20)
@@ -31,6 +34,8 @@ class LandingForm(forms.Form):
         if "phone" not in page.fields:
             del self.fields["phone"]
         self.fields["consent"].label = page.form.newsletter_text
+        if not analytics_configured():  # nothing is measured: nothing to ask
+            del self.fields["analytics_consent"]
 
     def visible(self):
         return [self[name] for name in ("name", "email", "phone") if name in self.fields]

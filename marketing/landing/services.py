@@ -11,6 +11,7 @@ from django.utils import timezone
 from marketing.landing.models import LandingSignup, LandingView
 from marketing.models import Action
 from marketing.offers.checkout import attribution, offer_checkout, unavailable_reason
+from marketing.services.consent import ANALYTICS_TEXT
 from marketing.services.leads import capture_lead
 from marketing.services.scoring import record_action
 from students.billing.services import create_checkout_session
@@ -50,6 +51,7 @@ def sign_up(*, page, data, variant=0, referrer="", ip=None):
                 **data,
                 "language": page.language,
                 "consent_text": page.form.newsletter_text,
+                "analytics_consent_text": str(ANALYTICS_TEXT),
                 "referrer": referrer,
             },
             source="landing",

@@ -87,7 +87,12 @@ def _submit(request, page):
         result = services.sign_up(
             page=page,
             data={key: data.get(key) or "" for key in ("email", "name", "phone", *UTM_FIELDS)}
-            | {"consent": data["consent"]},
+            | {
+                "consent": data["consent"],
+                "analytics_consent": bool(data.get("analytics_consent")),
+                # The site's Google tag sets _ga; its client id joins the conversion to the visit.
+                "ga_client_id": request.COOKIES.get("_ga", ""),
+            },
             variant=variant,
             referrer=data["referrer"],
             ip=_ip(request),

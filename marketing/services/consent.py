@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from courseops.audit.services import log_action
 from courseops.messaging.models import Category, Suppression, SuppressionReason
@@ -26,9 +27,12 @@ CONFIRM_SALT = "marketing.consent.confirm"
 PREFERENCES_SALT = "marketing.preferences"
 # A repeated sign-up within this time does not send a second confirmation email.
 RESEND_CONFIRMATION_AFTER = timedelta(hours=24)
+ANALYTICS_TEXT = _("Acepto que se mida mi visita, mi inscripción y mi compra con Google Analytics.")
 
 
 def default_text(purpose):
+    if purpose == Purpose.ANALYTICS:
+        return str(ANALYTICS_TEXT)
     name = "newsletter_text" if purpose == Purpose.NEWSLETTER else "sms_text"
     return str(LeadForm._meta.get_field(name).default)
 
@@ -168,7 +172,9 @@ def confirm_consents(*, lead, ip=None):
 
 
 def _lift_unsubscribe(lead, purpose, source):
-    channel = PURPOSE_CHANNEL[purpose]
+    channel = PURPOSE_CHANNEL.get(purpose)
+    if channel is None:
+        return
     address = lead.email if channel == "email" else lead.phone
     reason = SuppressionReason.UNSUBSCRIBED if channel == "email" else SuppressionReason.SMS_STOP
     # Only the person's own opt-out; bounces and complaints stay for staff to judge.
@@ -210,6 +216,13 @@ def withdraw_consent(*, lead, purpose, source, user=None):
             user=user,
             data={"purpose": purpose, "source": source},
         )
+        from marketing.crm.services import request_contact_sync
+
+        request_contact_sync(lead.email)  # what HubSpot holds shrinks with the consent
+        if purpose == Purpose.ANALYTICS:
+            from marketing.analytics.services import drop_for_leads
+
+            drop_for_leads([lead])
     return bool(updated)
 
 
@@ -236,10 +249,12 @@ def withdraw_for_suppressed_address(*, channel, address, reason, source):
 def valid_consent(purpose):
     """A condition on contacts: a granted consent for `purpose` and the address not on
     the suppression list. One subquery each, usable in any contact query."""
-    channel = PURPOSE_CHANNEL[purpose]
+    channel = PURPOSE_CHANNEL.get(purpose)
     granted = Consent.objects.filter(
         lead=OuterRef("pk"), purpose=purpose, status=Consent.Status.GRANTED
     )
+    if channel is None:
+        return Q(Exists(granted))
     if channel == "sms":
         # The phone is encrypted: match the suppression's hash with the column's hash.
         suppressed = Suppression.objects.filter(

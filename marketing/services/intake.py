@@ -5,6 +5,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from courseops.audit.services import log_action
+from marketing.analytics.models import Conversion
+from marketing.analytics.services import record_conversion
 from marketing.models import Action, Lead, LeadForm, Sequence, Stage, Submission
 from marketing.services.leads import capture_lead, find_lead
 from marketing.services.scoring import record_action
@@ -109,11 +111,38 @@ def _contact(email, *, source, name=""):
     return lead
 
 
-def checkout_started(*, email, session_id):
+def checkout_started(*, email, session_id, plan=None):
     lead = _contact(email, source="checkout")
     if lead is not None:
         record_action(lead=lead, action=Action.CHECKOUT_STARTED, ref=f"checkout:{session_id}")
+        record_conversion(
+            lead=lead,
+            event=Conversion.Event.CHECKOUT,
+            ref=session_id,
+            params=plan_params(plan) if plan else {},
+        )
     return lead
+
+
+def plan_params(plan):
+    """GA4's ecommerce parameters for a plan bought or about to be."""
+    return {
+        "currency": plan.currency,
+        "value": float(plan.price),
+        "items": [{"item_id": plan.slug, "item_name": plan.name, "price": float(plan.price)}],
+    }
+
+
+def subscription_started(*, subscription):
+    """A new paid subscription is the purchase conversion (once per subscription)."""
+    lead = find_lead(subscription.student.email)
+    return record_conversion(
+        lead=lead,
+        event=Conversion.Event.PURCHASE,
+        ref=subscription.stripe_subscription_id,
+        params=plan_params(subscription.plan),
+        at=subscription.started_at,
+    )
 
 
 def checkout_abandoned(*, email):

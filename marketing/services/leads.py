@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 
 from courseops.audit.services import log_action
 from marketing import webhook_events
+from marketing.analytics.models import Conversion
+from marketing.analytics.services import client_id_from, record_conversion
 from marketing.models import (
     STAGE_ORDER,
     Lead,
@@ -90,6 +92,8 @@ def clean_lead(data) -> Cleaned:
     result.values["tags"] = clean_interests(data.get("tags"))
     result.values["consent"] = clean_consent(data.get("consent"))
     result.values["sms_consent"] = clean_consent(data.get("sms_consent"))
+    result.values["analytics_consent"] = clean_consent(data.get("analytics_consent"))
+    result.values["ga_client_id"] = client_id_from(data.get("ga_client_id"))
     result.values["utm"] = {
         name: _text(data.get(name), 100) for name in UTM_FIELDS if _text(data.get(name), 100)
     }
@@ -219,6 +223,18 @@ def capture_lead(
                 ip=ip,
                 double_opt_in=double_opt_in,
             )
+        if values["analytics_consent"]:
+            request_consent(
+                lead=lead,
+                purpose=Purpose.ANALYTICS,
+                source=where,
+                text=data.get("analytics_consent_text") or "",
+                ip=ip,
+                double_opt_in=False,  # measurement sends nothing to confirm
+            )
+        if values["ga_client_id"] and values["ga_client_id"] != lead.ga_client_id:
+            lead.ga_client_id = values["ga_client_id"]
+            lead.save(update_fields=["ga_client_id", "updated_at"])
         send_confirmation_on_commit(lead)
         if form is not None:
             enrol(lead=lead, trigger=Sequence.Trigger.FORM, form=form)
@@ -230,6 +246,12 @@ def capture_lead(
         )
         if created:
             webhook_events.lead_created(lead)
+            record_conversion(
+                lead=lead,
+                event=Conversion.Event.LEAD,
+                ref=f"lead:{lead.pk}",
+                params={"source": where},
+            )
     return LeadResult(lead=lead, created=created)
 
 

@@ -1,0 +1,110 @@
+"""The lesson infographic: made offline from the approved key points, reviewed like the
+other materials (its own draft, editable), then shown in the portal and drawn in the PDF."""
+
+import io
+import re
+
+import pytest
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from pypdf import PdfReader
+
+from content.reviews import INFOGRAPHIC_KIND, SUMMARY_KIND, lesson_drafts
+from content.services.documents import lesson_pdf_html, render_lesson_pdf
+from content.services.infographic import render_svg
+from courseops.reviews.services import approve_draft, create_draft
+from students.portal.services import SESSION_EMAIL_KEY, SESSION_KEY
+
+pytestmark = pytest.mark.django_db
+MATERIALS = {
+    "summary": "Cómo buscar por significado.",
+    "key_points": [
+        {"seconds": 65.0, "point": "Los embeddings convierten texto en vectores"},
+        {"seconds": 190.0, "point": "La similitud del coseno mide lo cerca que están"},
+        {"seconds": 400.0, "point": "RAG = recuperar <fragmentos> y luego generar"},
+    ],
+    "takeaways": [],
+    "next_steps": [],
+}
+
+
+@pytest.fixture
+def staff(django_user_model):
+    return django_user_model.objects.create_user("editora", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def lesson(make_lesson):
+    return make_lesson(quiz={"questions": []}, published_at=timezone.now())
+
+
+def approve_summary(lesson, staff, django_capture_on_commit_callbacks):
+    draft = create_draft(
+        kind=SUMMARY_KIND, target=lesson, subject="Resumen", body="…", data=MATERIALS
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_draft(draft=draft, user=staff)
+    return lesson_drafts(lesson).get(kind=INFOGRAPHIC_KIND)
+
+
+def test_approving_the_summary_queues_the_infographic_for_review_then_staff_edits_go_out(
+    lesson, staff, django_capture_on_commit_callbacks
+):
+    draft = approve_summary(lesson, staff, django_capture_on_commit_callbacks)
+    assert draft.status == "pending"
+    assert draft.data["title"] == "Embeddings y RAG"
+    assert [p["point"] for p in draft.data["points"]][0].startswith("Los embeddings")
+    assert "1. [01:05] Los embeddings convierten texto en vectores" in draft.body
+    lesson.refresh_from_db()
+    assert lesson.infographic == {}  # nothing shown before approval
+
+    edited = {**draft.data, "title": "Embeddings en 3 ideas"}
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_draft(draft=draft, user=staff, data=edited)
+    lesson.refresh_from_db()
+    assert lesson.infographic["title"] == "Embeddings en 3 ideas"
+    assert lesson.infographic["draft"] == draft.pk
+
+
+def test_the_svg_is_drawn_offline_with_every_point_its_minute_and_escaped_text():
+    svg = render_svg(
+        {"title": "Embeddings y RAG", "points": MATERIALS["key_points"]}, course_title="IA"
+    )
+    assert svg.startswith("<svg")
+    assert "Los embeddings convierten texto en vectores" in svg
+    assert "06:40" in svg
+    assert "&lt;fragmentos&gt;" in svg
+    assert "<fragmentos>" not in svg
+    assert "http" not in svg.replace("http://www.w3.org/2000/svg", "")  # nothing to fetch
+    # Every coordinate an integer: a float would print "331,0" in Spanish and break the SVG.
+    numbers = re.findall(r' (?:x|y|cx|cy|height)="([^"]+)"', svg)
+    assert numbers
+    assert all(n.isdigit() for n in numbers)
+
+
+def test_students_see_it_in_the_portal_and_it_is_a_page_of_the_pdf(
+    client, students, lesson, staff, django_capture_on_commit_callbacks, settings
+):
+    lesson.materials = MATERIALS
+    lesson.save()
+    lesson.pdf.save("leccion.pdf", ContentFile(b"%PDF-1.7 old"))
+    draft = approve_summary(lesson, staff, django_capture_on_commit_callbacks)
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_draft(draft=draft, user=staff)
+    lesson.refresh_from_db()
+    # Approval made the PDF again, now with the infographic.
+    assert lesson.pdf.read().startswith(b"%PDF")
+    assert lesson.pdf.size > 1000
+
+    session = client.session
+    session[SESSION_KEY], session[SESSION_EMAIL_KEY] = students[0].pk, students[0].email
+    session.save()
+    html = client.get(f"/portal/lecciones/{lesson.pk}/").content.decode()
+    assert '<figure class="infographic"><svg' in html
+    assert "La similitud del coseno mide lo cerca que están" in html
+
+    assert "data:image/svg+xml;base64," in lesson_pdf_html(lesson)
+    pages = PdfReader(io.BytesIO(render_lesson_pdf(lesson))).pages
+    infographic_page = next(p for p in pages if "Infografía" in p.extract_text())
+    assert "La similitud del coseno" in infographic_page.extract_text()
