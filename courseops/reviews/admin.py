@@ -198,7 +198,7 @@ class DraftAdmin(MaskedCredentialsMixin, ModelAdmin):
                     "generated_body_source",
                     "generated_data",
                     "ai_usage_summary",
-                    "written_by",
+                    "written_by_text",
                 ]
             },
         ),
@@ -230,7 +230,7 @@ class DraftAdmin(MaskedCredentialsMixin, ModelAdmin):
         "generated_body_source",
         "generated_data",
         "ai_usage_summary",
-        "written_by",
+        "written_by_text",
         "decided_by",
         "decided_at",
         "decided_automatically",
@@ -353,6 +353,11 @@ class DraftAdmin(MaskedCredentialsMixin, ModelAdmin):
     def written_by(self, obj):
         """The offline provider's drafts are plain templates: say so, not "sin conexión ✓"."""
         return ("template", _("Plantilla (sin IA)")) if obj.offline else ("ai", _("IA"))
+
+    @display(description=_("redactado por"))
+    def written_by_text(self, obj):
+        """The same words on the draft's page, where unfold does not draw the label."""
+        return _("Plantilla (sin IA)") if obj.offline else _("IA")
 
     @display(description=_("vista previa"))
     def preview(self, obj):

@@ -121,6 +121,8 @@ def test_the_change_page_shows_context_preview_history_and_ai_usage(
     assert f"welcome_email v{result.usage.prompt_version}" in page
     assert 'name="_approve"' in page
     assert 'name="_reject"' in page
+    assert "Plantilla (sin IA)" in page  # who wrote it, in words (offline provider)
+    assert "(&#x27;template&#x27;" not in page
 
 
 def test_saving_edits_from_the_change_page_is_audited_with_a_diff(reviewer_client, email_draft):
