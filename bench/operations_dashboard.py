@@ -110,11 +110,12 @@ def populate(first, last, now):
         cursor.execute(
             """
             INSERT INTO ai_aiusage (created_at, kind, prompt_name, prompt_version, provider,
-                model, tokens_in, tokens_out, audio_seconds, cost_usd, latency_ms, attempts,
-                cache_hit, offline, offline_reason, status, error, requested_by)
+                model, tokens_in, tokens_out, tokens_cached, audio_seconds, cost_usd, latency_ms,
+                attempts, cache_hit, cache_policy, fallback, offline, offline_reason, status,
+                error, requested_by)
             SELECT %(now)s - (n %% 60) * interval '1 day', 'generate', 'prompt_' || (n %% 8),
-                'v' || (n %% 3), 'offline', 'bench', 500, 300, 0, 0.0004 * (1 + n %% 5), 900,
-                1, false, false, '', 'ok', '', (%(callers)s::text[])[1 + n %% 8]
+                'v' || (n %% 3), 'offline', 'bench', 500, 300, 0, 0, 0.0004 * (1 + n %% 5), 900,
+                1, false, '', false, false, '', 'ok', '', (%(callers)s::text[])[1 + n %% 8]
             FROM generate_series(%(first)s / 2 + 1, %(last)s / 2) AS n
             """,
             {"now": now, "first": first, "last": last, "callers": CALLERS},
@@ -124,11 +125,11 @@ def populate(first, last, now):
             INSERT INTO reviews_draft (kind, status, object_id, target_repr, recipient,
                 generated_subject, generated_body, subject, body, context, offline,
                 decided_at, decision_note, decided_automatically, apply_attempts, last_error,
-                created_at, updated_at, ai_usage_id)
+                held_by, created_at, updated_at, ai_usage_id)
             SELECT 'welcome_email', (ARRAY['applied','applied','approved','rejected'])[1 + id %% 4],
                 '', '', '', 'Hola', 'texto', 'Hola',
                 CASE WHEN id %% 3 = 0 THEN 'texto editado' ELSE 'texto' END, '{}'::jsonb,
-                false, created_at + interval '1 hour', '', false, 0, '', created_at,
+                false, created_at + interval '1 hour', '', false, 0, '', '', created_at,
                 created_at, id
             FROM ai_aiusage WHERE id %% 5 = 0 AND id > %(usage_before)s
             """,

@@ -1,8 +1,8 @@
 """How long the server took, on staff pages: `Server-Timing: app;dur=<wall ms>,
 cpu;dur=<ms of CPU the request's thread used>`. Browser devtools show it next to the
 request; the staff tour (tests/browser/test_staff_tour.py) holds pages to a budget with
-it. CPU time is what the page itself costs, whatever else the machine is running; wall
-time adds the waits (database, other processes). Students and integrations get no header.
+the wall time (`app`: what staff wait for, database included). CPU time is what the page
+itself costs, whatever else the machine is running. Students and integrations get no header.
 """
 
 import time

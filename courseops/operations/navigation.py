@@ -1,16 +1,28 @@
 """The admin's sidebar (unfold's SIDEBAR navigation): first the review queues with the
 drafts waiting in each (for the kinds the user may review), then every app and model the
-user may see, as unfold lists them by default. One grouped query for the counts."""
+user may see, as unfold lists them by default, and last, for admins only, the technical
+menus in one group (`technical_admin`). One grouped query for the counts."""
 
 from django.contrib import admin
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from courseops.operations.technical_admin import TECHNICAL_MODELS
 from courseops.reviews.models import Draft, DraftStatus
 from courseops.reviews.permissions import reviewable_kinds
 from courseops.reviews.registry import kind_label
+
+# Third-party models whose names read as code in the sidebar ("TOTP devices", "Crontabs").
+MODEL_NAMES = {
+    "otp_totp.totpdevice": gettext_lazy("Apps de verificación (TOTP)"),
+    "django_celery_beat.crontabschedule": gettext_lazy("Horarios (cron)"),
+    "django_celery_beat.clockedschedule": gettext_lazy("Fechas fijas"),
+    "django_celery_beat.solarschedule": gettext_lazy("Horarios solares"),
+    "authtoken.tokenproxy": gettext_lazy("Tokens internos"),
+}
 
 
 def pending_by_kind(user) -> dict[str, int]:
@@ -48,21 +60,35 @@ def _review_group(request):
     }
 
 
+def _label(app, model):
+    return f"{app['app_label']}.{model['object_name']}".lower()
+
+
+def name_models(app_list):
+    """Give the third-party models of an admin app list their Spanish names, in place (the
+    sidebar and the index page's list)."""
+    for app in app_list:
+        for model in app["models"]:
+            model["name"] = MODEL_NAMES.get(_label(app, model), model["name"])
+    return app_list
+
+
 def sidebar(request):
-    groups = []
+    groups, technical = [], []
     review = _review_group(request)
     if review is not None:
         groups.append(review)
-    for app in admin.site.get_app_list(request):
+    for app in name_models(admin.site.get_app_list(request)):
+        items = []
+        for model in app["models"]:
+            if not model.get("admin_url"):
+                continue
+            item = {"title": model["name"], "link": model["admin_url"]}
+            (technical if _label(app, model) in TECHNICAL_MODELS else items).append(item)
+        if items:
+            groups.append({"title": app["name"], "collapsible": True, "items": items})
+    if technical:  # only admins see these models at all (technical_admin)
         groups.append(
-            {
-                "title": app["name"],
-                "collapsible": True,
-                "items": [
-                    {"title": model["name"], "link": model["admin_url"]}
-                    for model in app["models"]
-                    if model.get("admin_url")
-                ],
-            }
+            {"title": _("Técnico (administración)"), "collapsible": True, "items": technical}
         )
     return groups

@@ -1,7 +1,7 @@
-"""Technical menus (beat's solar and clocked schedules, which CourseOps never uses, and
-DRF's raw tokens behind our API tokens) are for admins only: superusers and the "admin"
-role. Other staff keep what their role gives them everywhere else; here even a permission
-granted by hand does not show these pages."""
+"""Technical menus (beat's solar and clocked schedules, which CourseOps never uses, DRF's
+raw tokens behind our API tokens, the sign-in records and two-step devices) are for
+admins only: superusers and the "admin" role. Other staff keep what their role gives
+them everywhere else; here even a permission granted by hand does not show these pages."""
 
 from django.contrib import admin
 
@@ -10,6 +10,10 @@ TECHNICAL_MODELS = (
     "django_celery_beat.solarschedule",
     "django_celery_beat.clockedschedule",
     "authtoken.tokenproxy",
+    "axes.accessattempt",
+    "axes.accessfailurelog",
+    "axes.accesslog",
+    "otp_totp.totpdevice",
 )
 
 

@@ -13,11 +13,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 from unfold.views import ChangeList
@@ -26,10 +27,11 @@ from unfold.widgets import UnfoldAdminTextareaWidget
 from courseops.audit.services import history
 from courseops.core.admin import MaskedCredentialsMixin
 from courseops.reviews import services
+from courseops.reviews.email_editor import bare_preview_response, html_to_markdown, markdown_field
 from courseops.reviews.models import Draft, DraftStatus, ReviewPolicy
 from courseops.reviews.permissions import can_review, reviewable_kinds
 from courseops.reviews.registry import all_kinds, get_kind, kind_label
-from courseops.reviews.sanitize import clean_email_html
+from courseops.reviews.sanitize import clean_email_html, markdown_email_html
 
 DECISIONS = {"_approve": "approve", "_reject": "reject", "_retry": "retry"}
 STATUS_COLORS = {
@@ -118,6 +120,40 @@ class DraftForm(forms.ModelForm):
         return cleaned
 
 
+class MarkdownDraftForm(DraftForm):
+    """An email draft edited as Markdown: the AI's HTML is opened as Markdown, and saved
+    back as HTML only when staff changed it (an untouched draft keeps its exact HTML)."""
+
+    body_markdown = markdown_field(
+        "admin:reviews_draft_email_preview",
+        help_text=_(
+            "Markdown: **negrita**, *cursiva*, [texto del enlace](https://…), listas con «- ». "
+            "La vista previa muestra el correo tal como se envía."
+        ),
+    )
+
+    class Meta(DraftForm.Meta):
+        fields = ["subject", "data", "decision_note"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["body_markdown"].label = _("Texto del correo (Markdown)")
+        self.initial["body_markdown"] = html_to_markdown(self.instance.body)
+
+    def clean(self):
+        cleaned = super().clean()
+        if "body_markdown" in self.changed_data:
+            self.instance.body = markdown_email_html(cleaned.get("body_markdown", ""))
+        return cleaned
+
+
+def _is_email(draft):
+    try:
+        return get_kind(draft.kind).html
+    except LookupError:
+        return False
+
+
 class RejectForm(forms.Form):
     reason = forms.CharField(
         label=_("Motivo del rechazo"), widget=UnfoldAdminTextareaWidget(attrs={"rows": 3})
@@ -162,7 +198,7 @@ class DraftAdmin(MaskedCredentialsMixin, ModelAdmin):
                     "generated_body_source",
                     "generated_data",
                     "ai_usage_summary",
-                    "written_by",
+                    "written_by_text",
                 ]
             },
         ),
@@ -194,7 +230,7 @@ class DraftAdmin(MaskedCredentialsMixin, ModelAdmin):
         "generated_body_source",
         "generated_data",
         "ai_usage_summary",
-        "written_by",
+        "written_by_text",
         "decided_by",
         "decided_at",
         "decided_automatically",
@@ -234,17 +270,59 @@ class DraftAdmin(MaskedCredentialsMixin, ModelAdmin):
         return False  # decisions are history; reject instead
 
     def get_fieldsets(self, request, obj=None):
-        """Drafts without structured content (emails) do not show empty data boxes."""
-        if obj is None or obj.generated_data is not None:
-            return self.mask_fieldsets(request, self.fieldsets)
-        hidden = {"data", "generated_data"}
-        return self.mask_fieldsets(
-            request,
-            [
+        """Drafts without structured content (emails) do not show empty data boxes; an
+        email being edited is written in Markdown beside its live preview."""
+        fieldsets = self.fieldsets
+        if obj is not None and obj.generated_data is None:
+            hidden = {"data", "generated_data"}
+            fieldsets = [
                 (name, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
-                for name, options in self.fieldsets
-            ],
-        )
+                for name, options in fieldsets
+            ]
+        if self._edits_markdown(obj):
+            fieldsets = [
+                (
+                    name,
+                    {
+                        **options,
+                        "fields": [
+                            "body_markdown" if f == "body" else f
+                            for f in options["fields"]
+                            if f != "preview"
+                        ],
+                    },
+                )
+                for name, options in fieldsets
+            ]
+            fieldsets = [item for item in fieldsets if item[1]["fields"]]
+        return self.mask_fieldsets(request, fieldsets)
+
+    @staticmethod
+    def _edits_markdown(obj):
+        return obj is not None and obj.is_editable and _is_email(obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if self._edits_markdown(obj):
+            kwargs["form"] = MarkdownDraftForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(require_POST(self.email_preview))
+        return [
+            path("email-preview/", view, name="reviews_draft_email_preview"),
+            *super().get_urls(),
+        ]
+
+    def email_preview(self, request):
+        """The draft email as sent for the Markdown being typed (for whoever may review a
+        kind of draft)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return bare_preview_response(request)
+
+    @property
+    def media(self):
+        return super().media + forms.Media(js=["reviews/email_preview.js"])
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.is_editable:
@@ -275,6 +353,11 @@ class DraftAdmin(MaskedCredentialsMixin, ModelAdmin):
     def written_by(self, obj):
         """The offline provider's drafts are plain templates: say so, not "sin conexión ✓"."""
         return ("template", _("Plantilla (sin IA)")) if obj.offline else ("ai", _("IA"))
+
+    @display(description=_("redactado por"))
+    def written_by_text(self, obj):
+        """The same words on the draft's page, where unfold does not draw the label."""
+        return _("Plantilla (sin IA)") if obj.offline else _("IA")
 
     @display(description=_("vista previa"))
     def preview(self, obj):

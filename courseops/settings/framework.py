@@ -52,13 +52,14 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "django_celery_beat",
+    # Third-party apps under a Spanish name (courseops.operations.third_party_apps).
+    "courseops.operations.third_party_apps.SchedulesConfig",
     "anymail",
     "django_structlog",
     "csp",
-    "axes",
+    "courseops.operations.third_party_apps.SignInRecordsConfig",
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    "courseops.operations.third_party_apps.TwoFactorConfig",
     # Their catalogs: country names and phone errors in Spanish (courseops.core.inputs).
     "django_countries",
     "phonenumber_field",

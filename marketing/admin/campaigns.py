@@ -11,7 +11,8 @@ from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin, StackedInline
 
 from courseops.core.tables import table
-from marketing.admin.email_editor import VariantForm, preview_response
+from courseops.reviews.email_editor import preview_response
+from marketing.admin.email_editor import VariantForm
 from marketing.models import Campaign, Variant
 from marketing.offers.models import OfferRedemption
 from marketing.senders import SenderChoiceForm
@@ -50,7 +51,7 @@ class CampaignAdmin(ModelAdmin):
     form = SenderChoiceForm
 
     class Media:
-        js = ("marketing/email_preview.js",)
+        js = ("reviews/email_preview.js",)
 
     def get_urls(self):
         view = self.admin_site.admin_view(require_POST(self.email_preview))

@@ -294,6 +294,15 @@ class SegmentForm(forms.ModelForm):
         model = Segment
         fields = ("name", "description", "kind", "rules", "members")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Staff build the rules with the rows of segment_count.js; the model's help text
+        # describes the JSON the API takes.
+        self.fields["rules"].help_text = _(
+            "Cada fila es una condición; «+ grupo» añade un grupo con su propio «todas» o "
+            "«alguna». El número de contactos se actualiza al cambiar las reglas."
+        )
+
     def clean_rules(self):
         rules = self.cleaned_data["rules"] or {}
         if self.cleaned_data.get("kind", Segment.Kind.RULES) == Segment.Kind.RULES:

@@ -1,58 +1,20 @@
-"""What the segment builder shows staff: every rule field and operator in Spanish, and
-the values to pick from (stages, countries, plans, tags, webinars, campaigns...), so no
-English id or free-typed code is needed. The stored rules keep their ids
-(`marketing.services.segments`)."""
+"""What the segment builder shows staff: every rule field and operator in Spanish (the
+labels live beside the rules, `marketing.services.segments`, whose errors use them too),
+and the values to pick from (stages, countries, plans, tags, webinars, campaigns...), so
+no English id or free-typed code is needed. The stored rules keep their ids."""
 
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from courseops.core.inputs import time_zone_choices
 from marketing.models import Campaign, Purpose, Stage, Tag
-from marketing.services.segments import FIELDS
+from marketing.services.segments import FIELD_LABELS, FIELDS, OPERATOR_LABELS
 from students.models import STRIPE_STATUSES, Language, Plan
 from webinars.models import Webinar
 
 # How many webinars and campaigns are offered to pick from (the newest).
 RECENT = 100
 
-FIELD_LABELS = {
-    "stage": _("Etapa"),
-    "email": _("Correo electrónico"),
-    "name": _("Nombre"),
-    "country": _("País"),
-    "language": _("Idioma"),
-    "time_zone": _("Zona horaria"),
-    "first_source": _("Primer origen"),
-    "last_source": _("Último origen"),
-    "plan": _("Plan (si es estudiante)"),
-    "utm_campaign": _("Campaña UTM de llegada"),
-    "utm_source": _("Fuente UTM de llegada"),
-    "score": _("Puntuación"),
-    "tag": _("Etiqueta"),
-    "interest": _("Interés"),
-    "consent": _("Consentimiento"),
-    "subscription_status": _("Estado de la suscripción"),
-    "webinar_registered": _("Se inscribió al webinar"),
-    "webinar_attended": _("Asistió al webinar"),
-    "clicked_campaign": _("Hizo clic en la campaña"),
-    "inactive_days": _("Días sin actividad"),
-    "created_within_days": _("Llegó hace como mucho (días)"),
-}
-OPERATOR_LABELS = {
-    "is": _("es"),
-    "is_not": _("no es"),
-    "in": _("es uno de"),
-    "not_in": _("no es ninguno de"),
-    "contains": _("contiene"),
-    "starts_with": _("empieza por"),
-    "gte": _("al menos"),
-    "lt": _("menos de"),
-    "lte": _("como mucho"),
-    "has": _("tiene"),
-    "has_not": _("no tiene"),
-    "valid": _("vigente para"),
-    "not_valid": _("sin vigencia para"),
-}
 # Yes/no fields read better as such than "es"/"no es".
 YES_NO = {"is": _("sí, el"), "is_not": _("no, el")}
 YES_NO_FIELDS = {"webinar_registered", "webinar_attended", "clicked_campaign"}

@@ -8,7 +8,8 @@ from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin, TabularInline
 
 from courseops.core.tables import table
-from marketing.admin.email_editor import StepForm, preview_response
+from courseops.reviews.email_editor import preview_response
+from marketing.admin.email_editor import StepForm
 from marketing.models import Enrolment, Sequence, Step
 from marketing.senders import SenderChoiceForm
 from marketing.services.sequences import submit_step
@@ -37,7 +38,7 @@ class SequenceAdmin(ModelAdmin):
     form = SenderChoiceForm
 
     class Media:
-        js = ("marketing/email_preview.js",)
+        js = ("reviews/email_preview.js",)
 
     def get_urls(self):
         view = self.admin_site.admin_view(require_POST(self.email_preview))

@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from marketing.models import STAGE_ORDER, Activity, Lead, Purpose, Segment
 from marketing.services.consent import valid_consent
@@ -43,6 +44,50 @@ TEXT_FIELDS = {
 }
 TEXT_OPS = ("is", "is_not", "in", "not_in", "contains", "starts_with")
 
+# What staff read for each field and operator, in the builder and in every error below.
+FIELD_LABELS = {
+    "stage": gettext_lazy("Etapa"),
+    "email": gettext_lazy("Correo electrónico"),
+    "name": gettext_lazy("Nombre"),
+    "country": gettext_lazy("País"),
+    "language": gettext_lazy("Idioma"),
+    "time_zone": gettext_lazy("Zona horaria"),
+    "first_source": gettext_lazy("Primer origen"),
+    "last_source": gettext_lazy("Último origen"),
+    "plan": gettext_lazy("Plan (si es estudiante)"),
+    "utm_campaign": gettext_lazy("Campaña UTM de llegada"),
+    "utm_source": gettext_lazy("Fuente UTM de llegada"),
+    "score": gettext_lazy("Puntuación"),
+    "tag": gettext_lazy("Etiqueta"),
+    "interest": gettext_lazy("Interés"),
+    "consent": gettext_lazy("Consentimiento"),
+    "subscription_status": gettext_lazy("Estado de la suscripción"),
+    "webinar_registered": gettext_lazy("Se inscribió al webinar"),
+    "webinar_attended": gettext_lazy("Asistió al webinar"),
+    "clicked_campaign": gettext_lazy("Hizo clic en la campaña"),
+    "inactive_days": gettext_lazy("Días sin actividad"),
+    "created_within_days": gettext_lazy("Llegó hace como mucho (días)"),
+}
+OPERATOR_LABELS = {
+    "is": gettext_lazy("es"),
+    "is_not": gettext_lazy("no es"),
+    "in": gettext_lazy("es uno de"),
+    "not_in": gettext_lazy("no es ninguno de"),
+    "contains": gettext_lazy("contiene"),
+    "starts_with": gettext_lazy("empieza por"),
+    "gte": gettext_lazy("al menos"),
+    "lt": gettext_lazy("menos de"),
+    "lte": gettext_lazy("como mucho"),
+    "has": gettext_lazy("tiene"),
+    "has_not": gettext_lazy("no tiene"),
+    "valid": gettext_lazy("vigente para"),
+    "not_valid": gettext_lazy("sin vigencia para"),
+}
+
+
+def _field(field):
+    return str(FIELD_LABELS.get(field, field))
+
 
 def _text(field, op, value):
     column = TEXT_FIELDS[field]
@@ -51,7 +96,7 @@ def _text(field, op, value):
         q = Q(**{f"{column}__in": [str(v) for v in values]})
         return ~q if op == "not_in" else q
     if not isinstance(value, str | int):
-        raise ValidationError(_("«%(f)s» necesita un texto.") % {"f": field})
+        raise ValidationError(_("«%(f)s» necesita un texto.") % {"f": _field(field)})
     lookup = {"is": "", "is_not": "", "contains": "__icontains", "starts_with": "__istartswith"}
     q = Q(**{f"{column}{lookup[op]}": str(value)})
     return ~q if op == "is_not" else q
@@ -59,7 +104,7 @@ def _text(field, op, value):
 
 def _number(value, field):
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValidationError(_("«%(f)s» necesita un número.") % {"f": field})
+        raise ValidationError(_("«%(f)s» necesita un número.") % {"f": _field(field)})
     return value
 
 
@@ -92,8 +137,9 @@ def _subscription(op, value, now):
 
 def _webinar(attended):
     def build(op, value, now):
+        field = "webinar_attended" if attended else "webinar_registered"
         registrations = Registration.objects.filter(
-            webinar_id=int(_number(value, "webinar")), email=OuterRef("email"), cancelled_at=None
+            webinar_id=int(_number(value, field)), email=OuterRef("email"), cancelled_at=None
         )
         if attended:
             registrations = registrations.filter(attended=True)
@@ -104,7 +150,7 @@ def _webinar(attended):
 
 
 def _clicked_campaign(op, value, now):
-    ref = f"clicked:campaign:{int(_number(value, 'campaign'))}"
+    ref = f"clicked:campaign:{int(_number(value, 'clicked_campaign'))}"
     q = Q(Exists(Activity.objects.filter(lead=OuterRef("pk"), ref=ref)))
     return q if op == "is" else ~q
 
@@ -140,8 +186,12 @@ def _condition(rule, now):
     ops, build = FIELDS[field]
     if op not in ops:
         raise ValidationError(
-            _("Operador «%(op)s» no vale para «%(f)s» (use: %(ops)s).")
-            % {"op": op, "f": field, "ops": ", ".join(ops)}
+            _("«%(op)s» no vale para «%(f)s» (elija: %(ops)s).")
+            % {
+                "op": OPERATOR_LABELS.get(op, op),
+                "f": _field(field),
+                "ops": ", ".join(str(OPERATOR_LABELS[o]) for o in ops),
+            }
         )
     if field == "stage" and op in ("is", "is_not") and value not in STAGE_ORDER:
         raise ValidationError(_("Etapa desconocida: %(v)s") % {"v": value})

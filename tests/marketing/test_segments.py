@@ -159,6 +159,36 @@ def test_bad_rules_are_refused_with_a_message_in_the_admin_count(client, staff_u
     assert response.json()["error"]
 
 
+@pytest.mark.parametrize(
+    ("condition", "message"),
+    [
+        (
+            {"field": "inactive_days", "op": "gte", "value": ""},
+            "«Días sin actividad» necesita un número.",
+        ),
+        (
+            {"field": "score", "op": "contains", "value": 1},
+            "«contiene» no vale para «Puntuación» (elija: al menos, menos de).",
+        ),
+        (
+            {"field": "webinar_attended", "op": "is", "value": "ayer"},
+            "«Asistió al webinar» necesita un número.",
+        ),
+    ],
+)
+def test_rule_errors_name_fields_and_operators_as_the_builder_shows_them(
+    client, staff_user, condition, message
+):
+    import json
+
+    client.force_login(staff_user)
+    rules = {"match": "all", "conditions": [condition]}
+    response = client.post("/admin/marketing/segment/count/", {"rules": json.dumps(rules)})
+
+    assert response.status_code == 400
+    assert response.json()["error"] == message
+
+
 def test_the_admin_live_count_and_the_saved_segment_show_the_members(people, client, staff_user):
     import json
 

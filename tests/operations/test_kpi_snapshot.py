@@ -2,7 +2,7 @@
 computed once, a stale one is shown with its age; every KPI links to its rows; progress
 to target; the seed's webinar setup time, post-webinar engagement and completion rate."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from courseops.operations.kpis import snapshot
 from courseops.operations.kpis.registry import registered_kpis
@@ -94,6 +95,30 @@ def test_a_stale_snapshot_is_shown_with_its_age_and_one_refresh_is_queued(
     with django_capture_on_commit_callbacks() as queued_again:
         _get(admin_client, when=later)
     assert queued_again == []  # one refresh for every stale visit meanwhile
+
+
+def test_after_midnight_the_page_shows_yesterdays_snapshot_while_one_refresh_is_queued(
+    data,  # noqa: F811
+    admin_client,
+    django_capture_on_commit_callbacks,
+):
+    midnight = datetime.combine(
+        TODAY + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone()
+    )
+    with time_machine.travel(midnight - timedelta(minutes=5), tick=False):
+        refresh_kpis.apply()  # the day's last run
+    next_day = midnight + timedelta(minutes=2)
+
+    with django_capture_on_commit_callbacks() as queued:
+        page, queries = _get(admin_client, when=next_day)
+
+    assert _new_students(page) == "4"  # yesterday's figure, not computed on the visit
+    assert queries <= 8
+    assert len(queued) == 1  # the refresh that stores today's periods
+    with time_machine.travel(next_day, tick=False):
+        queued[0]()
+    page, _ = _get(admin_client, when=next_day)
+    assert 'data-age="0"' in page
 
 
 def test_every_kpi_with_rows_links_to_an_admin_list_that_accepts_its_filters(data, admin_client):  # noqa: F811

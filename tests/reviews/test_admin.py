@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from courseops.audit.models import AuditEntry
 from courseops.messaging.models import OutboundMessage
+from courseops.reviews.email_editor import html_to_markdown
 from courseops.reviews.models import Draft, DraftStatus, PolicyMode, ReviewPolicy
 from courseops.reviews.permissions import ensure_kind_permissions
 from courseops.reviews.services import approve_draft, create_draft
@@ -23,10 +24,12 @@ def change_url(draft):
 
 
 def form_post(draft, **fields):
-    """What the change form posts when staff press a button."""
+    """What the change form posts when staff press a button (an email's text as the
+    Markdown it opened with; other kinds' body as it is)."""
     data = {
         "subject": draft.subject,
         "body": draft.body,
+        "body_markdown": html_to_markdown(draft.body),
         "data": "null",
         "decision_note": "",
         "_continue": "1",
@@ -109,13 +112,17 @@ def test_the_change_page_shows_context_preview_history_and_ai_usage(
     page = reviewer_client.get(change_url(draft)).content.decode()
 
     assert "&quot;first_name&quot;: &quot;Lucía&quot;" in page  # context, pretty JSON
-    assert '<iframe sandbox=""' in page
-    assert 'srcdoc="&lt;p&gt;Hola &quot;Lucía&quot;&lt;/p&gt;"' in page
+    # The email is edited as Markdown, previewed live (reviews/email_preview.js).
+    assert 'data-preview-url="/admin/reviews/draft/email-preview/"' in page
+    assert "reviews/email_preview.js" in page
+    assert "Hola &quot;Lucía&quot;</textarea>" in page
     assert "<script>alert(1)</script>" not in page
     assert "Creado" in page  # the history from the audit log
     assert f"welcome_email v{result.usage.prompt_version}" in page
     assert 'name="_approve"' in page
     assert 'name="_reject"' in page
+    assert "Plantilla (sin IA)" in page  # who wrote it, in words (offline provider)
+    assert "(&#x27;template&#x27;" not in page
 
 
 def test_saving_edits_from_the_change_page_is_audited_with_a_diff(reviewer_client, email_draft):
@@ -140,14 +147,14 @@ def test_approving_from_the_change_page_sends_the_edited_text(
     with django_capture_on_commit_callbacks(execute=True):
         response = reviewer_client.post(
             change_url(draft),
-            form_post(draft, body="<p>Hola Lucía, ¡editado por Rosa!</p>", _approve="1"),
+            form_post(draft, body_markdown="Hola Lucía, **¡editado por Rosa!**", _approve="1"),
         )
 
     assert response.status_code == 302
     assert response.url == CHANGELIST
     draft.refresh_from_db()
     assert (draft.status, draft.decided_by) == (DraftStatus.APPLIED, reviewer)
-    assert "¡editado por Rosa!" in OutboundMessage.objects.get().html_body
+    assert "<strong>¡editado por Rosa!</strong>" in OutboundMessage.objects.get().html_body
 
 
 def test_a_second_approval_click_shows_an_error_and_queues_nothing_more(
@@ -315,3 +322,52 @@ def test_a_draft_with_structured_data_lets_staff_edit_it(reviewer_client, email_
     page = reviewer_client.get(change_url(email_draft(data={"preguntas": 3}))).content.decode()
 
     assert 'name="data"' in page
+
+
+def test_an_untouched_email_keeps_its_exact_html_when_saved(reviewer_client, email_draft):
+    draft = email_draft(body='<p>Hola <a href="https://example.com/x_y">Lucía</a></p>')
+    before = Draft.objects.get(pk=draft.pk).body
+
+    reviewer_client.post(change_url(draft), form_post(draft, subject="Otro asunto"))
+
+    draft.refresh_from_db()
+    assert (draft.subject, draft.body) == ("Otro asunto", before)
+
+
+def test_a_decided_email_draft_shows_its_preview_and_no_editor(reviewer_client, email_draft):
+    draft = email_draft()
+    Draft.objects.filter(pk=draft.pk).update(status=DraftStatus.REJECTED)
+
+    page = reviewer_client.get(change_url(draft)).content.decode()
+
+    assert 'srcdoc="&lt;p&gt;Hola Lucía, te esperamos el martes.&lt;/p&gt;"' in page
+    assert "body_markdown" not in page
+
+
+def test_the_live_preview_is_the_email_as_sent_for_reviewers_only(
+    reviewer_client, client, outsider
+):
+    url = reverse("admin:reviews_draft_email_preview")
+
+    response = reviewer_client.post(url, {"markdown": "Hola **Lucía**\n\n<script>x()</script>"})
+
+    assert response.status_code == 200
+    html = response.json()["html"]
+    assert "<strong>Lucía</strong>" in html
+    assert "<script>" not in html
+    client.force_login(outsider)
+    assert client.post(url, {"markdown": "x"}).status_code == 403
+    assert reviewer_client.get(url).status_code == 405
+
+
+def test_the_ai_html_opens_as_markdown_staff_can_read():
+    html = (
+        "<h2>¡Bienvenida!</h2><p>Hola <strong>Lucía</strong>, tu curso empieza el "
+        '<em>martes</em>.</p><ul><li>Entra en <a href="https://example.com/a_b">el portal</a>'
+        "</li><li>Mira la lección 1</li></ul>"
+    )
+
+    assert html_to_markdown(html) == (
+        "## ¡Bienvenida!\n\nHola **Lucía**, tu curso empieza el *martes*.\n\n"
+        "- Entra en [el portal](https://example.com/a_b)\n- Mira la lección 1"
+    )

@@ -1,8 +1,11 @@
 """The dashboard's figures kept in the cache, one snapshot per period, so the admin's
 landing page reads them instead of computing every KPI (1.2 s of queries at 100,000
 students). The periodic task `operations.refresh_kpis` recomputes the standard periods
-(`PERIODS`); a period asked for that has no snapshot (a custom range, a cold cache) is
-computed once and stored; a snapshot older than `KPI_SNAPSHOT_MAX_AGE_MINUTES` (the task
+(`PERIODS`); just after midnight, until the task has run for the new day, a standard
+period shows the snapshot of the same length ending yesterday, with its age, and one
+refresh is queued (so no visit computes the figures at 100,000 students); any other
+period asked for that has no snapshot (a custom range, a cold cache) is computed once and
+stored; a snapshot older than `KPI_SNAPSHOT_MAX_AGE_MINUTES` (the task
 stopped) is still shown, with its age, while one refresh is queued.
 
 Targets are not part of a snapshot: they are read at each visit (one query), so a target
@@ -106,10 +109,24 @@ class Snapshot:
         ]
 
 
+def _previous_days(period: Period, now=None) -> dict | None:
+    """For a standard period ending today, the snapshot of the same length ending yesterday
+    (the day just turned and the task has not refreshed it yet)."""
+    today = timezone.localdate(now) if now else timezone.localdate()
+    if period not in standard_periods(today):
+        return None
+    day = timedelta(days=1)
+    return cache.get(_key(Period(period.first - day, period.last - day)))
+
+
 def load(period: Period, now=None) -> Snapshot:
     """The period's snapshot: from the cache when there is one (queued for a refresh when
-    stale), else computed now and stored."""
+    stale), else yesterday's of a standard period while today's is being made, else
+    computed now and stored."""
     data = cache.get(_key(period))
+    if data is None and (data := _previous_days(period, now)) is not None:
+        logger.info("kpis.snapshot_from_yesterday", first=str(period.first))
+        _queue_refresh()
     if data is None:
         logger.info("kpis.snapshot_missing", first=str(period.first), last=str(period.last))
         data = store(period, now)

@@ -14,6 +14,7 @@ from courseops.operations.kpis.services import (
     kpi_export_rows,
     period_from,
 )
+from courseops.operations.navigation import name_models
 
 CHART_WIDTH, CHART_HEIGHT = 220, 40
 
@@ -34,6 +35,7 @@ def dashboard_callback(request, context):
     """Unfold's DASHBOARD_CALLBACK: the admin index (staff only) gets the KPI dashboard
     from the cached snapshot; the figures are aggregates, so every staff role sees them
     (a KPI's link to its rows opens only for those allowed to see the list)."""
+    name_models(context.get("app_list", []))
     period = period_from(request.GET)
     figures = snapshot.load(period)
     rows = figures.rows

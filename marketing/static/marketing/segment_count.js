@@ -34,7 +34,6 @@
     if (!rules) return;
     var fieldsNode = document.getElementById("segment-fields");
     var out = make("p", {id: "segment-live-count", "aria-live": "polite"});
-    out.style.fontWeight = "600";
     rules.parentNode.appendChild(out);
     var url = window.location.pathname.split("/segment/")[0] + "/segment/count/";
     var token = document.querySelector("input[name=csrfmiddlewaretoken]");
@@ -48,7 +47,7 @@
         .then(function (response) { return response.json(); })
         .then(function (data) {
           out.textContent = data.error ? data.error : data.label;
-          out.style.color = data.error ? "#b91c1c" : "";
+          out.classList.toggle("segment-error", Boolean(data.error));
         });
     }
     function later() { clearTimeout(timer); timer = setTimeout(refresh, 600); }
@@ -123,7 +122,9 @@
       var ops = (FIELDS[condition.field] || {ops: []}).ops;
       var op = select(ops, condition.op, "operador");
       var value = valueInput(condition);
-      var remove = make("button", {type: "button", "aria-label": "quitar condición"}, "✕");
+      var remove = make("button", {type: "button", "class": "segment-remove",
+                                   "aria-label": "quitar condición", title: "Quitar condición"},
+                        "✕");
       field.addEventListener("change", function () {
         condition.field = field.value;
         condition.op = FIELDS[field.value].ops[0][0];
@@ -151,15 +152,17 @@
 
     function groupBox(group, parentList) {
       var box = make("div", {"class": "segment-group"});
-      box.style.cssText = "border-left:3px solid #93c5fd;padding:4px 8px;margin:4px 0";
       var match = select([["all", "Todas estas condiciones"], ["any", "Alguna de estas"]],
                          group.match || "all", "se cumplen");
       match.addEventListener("change", function () { group.match = match.value; sync(); });
-      box.appendChild(match);
+      var head = make("div", {"class": "segment-group-head"});
+      head.appendChild(match);
+      box.appendChild(head);
       group.conditions.forEach(function (item) {
         box.appendChild(item.conditions ? groupBox(item, group.conditions)
                                         : conditionRow(item, group.conditions));
       });
+      var actions = make("div", {"class": "segment-actions"});
       var addCondition = make("button", {type: "button"}, "+ condición");
       addCondition.addEventListener("click", function () {
         var first = FIELDS[names[0]];
@@ -175,16 +178,18 @@
         render();
         sync();
       });
-      box.appendChild(addCondition);
-      box.appendChild(addGroup);
+      actions.appendChild(addCondition);
+      actions.appendChild(addGroup);
+      box.appendChild(actions);
       if (parentList) {
-        var remove = make("button", {type: "button", "aria-label": "quitar grupo"}, "✕ grupo");
+        var remove = make("button", {type: "button", "class": "segment-remove",
+                                     "aria-label": "quitar grupo"}, "✕ Quitar grupo");
         remove.addEventListener("click", function () {
           parentList.splice(parentList.indexOf(group), 1);
           render();
           sync();
         });
-        box.appendChild(remove);
+        head.appendChild(remove);
       }
       return box;
     }
