@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 
 from courseops.messaging.models import OutboundMessage
+from courseops.operations.privacy.services import export_data
 from students.models import Invoice, Student, Subscription
 from students.portal.services import sign_in_link
 from tests.fixtures.vendors import load
@@ -163,6 +164,9 @@ def test_the_invoice_mirror_keeps_a_paid_invoice_paid_when_an_older_event_arrive
     assert (stored.status, stored.total, stored.currency) == ("paid", 29, "usd")
     assert stored.subscription.stripe_subscription_id == "sub_1"
     assert stored.issued_at == datetime(2025, 12, 1, tzinfo=UTC)
+    # The person's data export carries it too.
+    [exported] = export_data("lucia@example.com")["students.invoices"]
+    assert exported["stripe_invoice_id"] == "in_1"
 
 
 def test_stripes_own_invoice_paid_fixture_is_mirrored(fake_stripe, linked, plans, deliver):
