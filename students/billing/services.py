@@ -395,12 +395,13 @@ def complete_checkout(*, session: dict) -> Student | None:
     customer_id = stripe_id(session.get("customer"))
     if customer_id:
         link_customer(student=student, customer_id=customer_id)
+    replaced = (session.get("metadata") or {}).get("replaces")
     if subscription:
         apply_subscription(data=subscription, read_at=read_at)
-        replaced = (session.get("metadata") or {}).get("replaces")
         if replaced and replaced != subscription["id"]:
             _cancel_replaced(student=student, subscription_id=replaced)
-    _email_access(student=student, session_id=session["id"])
+    if not replaced:  # an upgrade is bought from inside the portal: no link needed
+        _email_access(student=student, session_id=session["id"])
     return student
 
 

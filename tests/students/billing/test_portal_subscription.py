@@ -119,6 +119,8 @@ def test_a_paid_upgrade_cancels_the_replaced_subscription_once(
     assert [r.path for r in cancels] == ["/v1/subscriptions/sub_1"]  # the second: not live
     assert cancels[0].args["prorate"] == "true"
     assert cancels[0].headers["Idempotency-Key"] == "upgrade-cancel-sub_1"
+    # Bought from inside the portal: no sign-in email for it.
+    assert not OutboundMessage.objects.filter(template="students/sign_in").exists()
 
 
 def test_an_upgrade_never_cancels_someone_elses_subscription(fake_stripe, subscribed, deliver):
