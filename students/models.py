@@ -256,6 +256,58 @@ class Subscription(models.Model):
         return dict(STRIPE_STATUSES).get(self.status, self.status)
 
 
+class Invoice(models.Model):
+    """Mirror of a Stripe invoice, stored from its events (`invoice.paid`,
+    `invoice.payment_failed`): what *Mi suscripción* lists, with Stripe's own pages."""
+
+    FINAL_STATUSES = ("paid", "void", "uncollectible")
+
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, related_name="invoices", verbose_name=_("estudiante")
+    )
+    subscription = models.ForeignKey(
+        Subscription,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invoices",
+        verbose_name=_("suscripción"),
+    )
+    stripe_invoice_id = models.CharField(
+        _("id de la factura en Stripe"), max_length=64, unique=True
+    )
+    number = models.CharField(_("número"), max_length=64, blank=True)
+    # Stripe's: draft, open, paid, uncollectible, void.
+    status = models.CharField(_("estado"), max_length=20)
+    total = models.DecimalField(_("importe"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("moneda"), max_length=3)
+    hosted_invoice_url = models.URLField(_("página de la factura"), max_length=500, blank=True)
+    invoice_pdf = models.URLField(_("PDF de la factura"), max_length=500, blank=True)
+    issued_at = models.DateTimeField(_("emitida"))
+    updated_at = models.DateTimeField(_("actualizada"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("factura")
+        verbose_name_plural = _("facturas")
+        indexes = [models.Index(fields=["student", "-issued_at"], name="invoice_student_issued")]
+
+    def __str__(self):
+        return self.number or self.stripe_invoice_id
+
+    @property
+    def status_label(self):
+        return dict(INVOICE_STATUSES).get(self.status, self.status)
+
+
+INVOICE_STATUSES = [
+    ("draft", _("Borrador")),
+    ("open", _("Pendiente de pago")),
+    ("paid", _("Pagada")),
+    ("uncollectible", _("Incobrable")),
+    ("void", _("Anulada")),
+]
+
+
 class IntakeRecord(models.Model):
     """Every registration that came in, valid or not, so none is ever lost.
 

@@ -14,7 +14,7 @@ from courseops.operations.privacy.registry import (
     register_part,
 )
 from students.billing.client import BillingError, call, get_client
-from students.models import IntakeRecord, OnboardingStep, Student, Subscription
+from students.models import IntakeRecord, Invoice, OnboardingStep, Student, Subscription
 from students.onboarding import lms
 from students.onboarding.lms import LMSError
 
@@ -72,6 +72,11 @@ class StudentsPart(PrivacyPart):
             "subscriptions": list(
                 Subscription.objects.filter(student__in=students).values(
                     "stripe_subscription_id", "status", "current_period_end", "created_at"
+                )
+            ),
+            "invoices": list(
+                Invoice.objects.filter(student__in=students).values(
+                    "stripe_invoice_id", "number", "status", "total", "currency", "issued_at"
                 )
             ),
             "onboarding_steps": list(

@@ -290,7 +290,7 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=20.0)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 STRIPE_CHECKOUT_SUCCESS_URL = env.str(
-    "STRIPE_CHECKOUT_SUCCESS_URL", default=f"{SITE_URL}/portal/?pago=ok"
+    "STRIPE_CHECKOUT_SUCCESS_URL", default=f"{SITE_URL}/registro/gracias/"
 )
 STRIPE_CHECKOUT_CANCEL_URL = env.str(
     "STRIPE_CHECKOUT_CANCEL_URL", default=f"{SITE_URL}/registro/?pago=cancelado"

@@ -25,7 +25,8 @@ from courseops.messaging.models import Category, OutboundMessage
 from courseops.messaging.services import queue_email
 from students import webhook_events
 from students.billing.client import BillingError, call, get_client
-from students.models import Plan, Student, Subscription
+from students.models import Invoice, Plan, Student, Subscription
+from students.portal.services import ALLOWED_STATUSES, email_sign_in_link
 from students.signals import checkout_abandoned, checkout_started, subscription_cancelled
 
 logger = get_logger(__name__)
@@ -394,9 +395,48 @@ def complete_checkout(*, session: dict) -> Student | None:
     customer_id = stripe_id(session.get("customer"))
     if customer_id:
         link_customer(student=student, customer_id=customer_id)
+    replaced = (session.get("metadata") or {}).get("replaces")
     if subscription:
         apply_subscription(data=subscription, read_at=read_at)
+        if replaced and replaced != subscription["id"]:
+            _cancel_replaced(student=student, subscription_id=replaced)
+    if not replaced:  # an upgrade is bought from inside the portal: no link needed
+        _email_access(student=student, session_id=session["id"])
     return student
+
+
+def _cancel_replaced(*, student, subscription_id):
+    """An upgrade bought through Checkout: the plan it replaces stops now, its unused time
+    credited (prorated) to the customer's next invoice, so nobody pays twice. Only a
+    subscription of the same student, and still live, is cancelled."""
+    if not Subscription.objects.filter(
+        stripe_subscription_id=subscription_id, student=student, status__in=LIVE_STATUSES
+    ).exists():
+        logger.warning(
+            "billing.upgrade_replaces_unknown", student_id=student.pk, subscription=subscription_id
+        )
+        return
+    read_at = timezone.now()
+    cancelled = call(
+        get_client().v1.subscriptions.cancel,
+        subscription_id,
+        params={"prorate": True},
+        options={"idempotency_key": f"upgrade-cancel-{subscription_id}"},
+    )
+    apply_subscription(data=cancelled.to_dict(), read_at=read_at)
+    log_action(
+        student, "students.subscription.replaced", data={"stripe_subscription_id": subscription_id}
+    )
+
+
+def _email_access(*, student, session_id):
+    """The buyer's way in, at once and once per checkout (the welcome email may wait for
+    staff review): the portal's sign-in link, when the payment gave access."""
+    student.refresh_from_db(fields=["status"])
+    if student.status in ALLOWED_STATUSES:
+        email_sign_in_link(
+            student=student, idempotency_key=f"students.billing.checkout_access.{session_id}"
+        )
 
 
 def record_checkout_expired(*, session: dict) -> bool:
@@ -459,7 +499,51 @@ def _invoice_subscription_id(invoice):
 def record_invoice_paid(*, invoice: dict) -> Subscription | None:
     """A paid invoice ends a past_due period: re-read its subscription."""
     subscription_id = _invoice_subscription_id(invoice)
-    return sync_subscription(subscription_id=subscription_id) if subscription_id else None
+    subscription = sync_subscription(subscription_id=subscription_id) if subscription_id else None
+    mirror_invoice(invoice=invoice, subscription=subscription)
+    return subscription
+
+
+def mirror_invoice(*, invoice: dict, subscription: Subscription | None = None) -> Invoice | None:
+    """Store the invoice the student sees in *Mi suscripción*. A final status (paid, void,
+    uncollectible) is never overwritten by an older event arriving late."""
+    student = (
+        subscription.student
+        if subscription
+        else Student.objects.filter(stripe_customer_id=stripe_id(invoice.get("customer"))).first()
+    )
+    if student is None or not invoice.get("id"):
+        return None
+    currency = (invoice.get("currency") or "").lower()
+    divisor = 1 if currency in ZERO_DECIMAL_CURRENCIES else 100
+    fields = {
+        "student": student,
+        "subscription": subscription,
+        "number": invoice.get("number") or "",
+        "status": invoice.get("status") or "",
+        "total": Decimal(invoice.get("total") or 0) / divisor,
+        "currency": currency,
+        "hosted_invoice_url": invoice.get("hosted_invoice_url") or "",
+        "invoice_pdf": invoice.get("invoice_pdf") or "",
+        "issued_at": _timestamp(invoice.get("created")) or timezone.now(),
+    }
+    with transaction.atomic():
+        stored, created = Invoice.objects.select_for_update().get_or_create(
+            stripe_invoice_id=invoice["id"], defaults=fields
+        )
+        if created:
+            return stored
+        if (
+            stored.status in Invoice.FINAL_STATUSES
+            and fields["status"] not in Invoice.FINAL_STATUSES
+        ):
+            return stored  # an earlier state of the invoice, delivered late
+        if subscription is None:
+            fields.pop("subscription")
+        for name, value in fields.items():
+            setattr(stored, name, value)
+        stored.save()
+    return stored
 
 
 def record_payment_failed(*, invoice: dict) -> OutboundMessage | None:
@@ -478,6 +562,7 @@ def record_payment_failed(*, invoice: dict) -> OutboundMessage | None:
     if student is None:
         logger.info("billing.payment_failed_without_student", invoice=invoice.get("id"))
         return None
+    mirror_invoice(invoice=invoice, subscription=subscription)
     attempt = invoice.get("attempt_count") or 0
     key = f"stripe-dunning:{invoice['id']}:{attempt}"
     existing = OutboundMessage.objects.filter(idempotency_key=key).first()

@@ -3,7 +3,8 @@
 A plan sold through Stripe (it has a Stripe price) opens Checkout; a free plan has a short
 registration form that goes through `register_student` like every other door (source
 `web`). A plan that requires payment but has no Stripe price is not offered. It is also
-where Stripe sends a buyer who cancels Checkout (`STRIPE_CHECKOUT_CANCEL_URL`).
+where Stripe sends a buyer who cancels Checkout (`STRIPE_CHECKOUT_CANCEL_URL`), and
+`/registro/gracias/` where it sends one who paid (`STRIPE_CHECKOUT_SUCCESS_URL`).
 """
 
 from django import forms
@@ -12,7 +13,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from courseops.core.logging import get_logger
 from courseops.operations.throttling import throttled
@@ -37,6 +38,12 @@ def plans_page(request):
     return render(
         request, "students/registration_plans.html", {"plans": plans, "cancelled": cancelled}
     )
+
+
+@require_GET
+def paid(request):
+    """Checkout's success page: access comes by email (the webhook sends the link)."""
+    return render(request, "students/registration_paid.html")
 
 
 @require_POST

@@ -142,5 +142,6 @@ def _cached_values(student, section_list, with_summaries):
 
 
 def register():
-    """The students app's own section: the home page."""
+    """The students app's own sections: the home page and the subscription."""
     register_section(HOME, _("Inicio"), "portal:home", order=0)
+    register_section("subscription", _("Mi suscripción"), "portal:subscription", order=90)

@@ -101,26 +101,53 @@ def sign_out(request):
 
 
 def request_sign_in_link(*, email):
-    """Email a sign-in link if `email` belongs to a student with access; silent otherwise,
+    """Email a sign-in link if `email` belongs to a student with access; a student whose
+    access ended gets an email that says so and how to come back. Silent for anyone else,
     so the page answers the same whether or not the address is registered."""
     student = Student.objects.filter(
-        email__iexact=email.strip(), status__in=ALLOWED_STATUSES
+        email__iexact=email.strip(), status__in=(*ALLOWED_STATUSES, Student.Status.INACTIVE)
     ).first()
     if student is None:
         return None
-    # At most one link a minute per address: the form must not become a mail cannon.
+    # At most one email a minute per address: the form must not become a mail cannon.
     if not cache.add(f"portal:asked:{student.pk}", 1, timeout=ASK_INTERVAL_SECONDS):
         return None
+    if student.status == Student.Status.INACTIVE:
+        return _email_access_ended(student)
     token = make_token(student=student)
+    # One email per link: asking again sends a new one (a new token, a new key).
+    key = f"students.portal.sign_in.{hashlib.sha256(token.encode()).hexdigest()[:32]}"
+    return email_sign_in_link(student=student, idempotency_key=key, token=token)
+
+
+def email_sign_in_link(*, student, idempotency_key, token=None):
+    """Queue the sign-in email (the same `idempotency_key` never sends it twice)."""
+    token = token or make_token(student=student)
     return queue_email(
         to=student.email,
-        # One email per link: asking again sends a new one (a new token, a new key).
-        idempotency_key=f"students.portal.sign_in.{hashlib.sha256(token.encode()).hexdigest()[:32]}",
+        idempotency_key=idempotency_key,
         template="students/sign_in",
         context={
             "name": student.first_name,
             "link": f"{settings.SITE_URL}{reverse('portal:access', kwargs={'token': token})}",
             "hours": settings.PORTAL_LINK_MAX_AGE_SECONDS // 3600,
+        },
+        language=student.language,
+        related=student,
+    )
+
+
+def _email_access_ended(student):
+    """Instead of a link that would not work: why, and the plans page to come back."""
+    asked = timezone.now().strftime("%Y%m%d%H%M")  # one a minute, as the cache allows
+    return queue_email(
+        to=student.email,
+        idempotency_key=f"students.portal.access_ended.{student.pk}.{asked}",
+        template="students/access_ended",
+        context={
+            "name": student.first_name,
+            "plan_name": student.plan.name if student.plan_id else "",
+            "plans_url": f"{settings.SITE_URL}{reverse('intake:plans')}",
         },
         language=student.language,
         related=student,

@@ -1,14 +1,26 @@
-"""Portal pages of the students app: sign-in by emailed link, and the student's home."""
+"""Portal pages of the students app: sign-in by emailed link, the student's home and
+*Mi suscripción*."""
 
-from django.shortcuts import redirect, render
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods
 
+from courseops.core.logging import get_logger
 from courseops.core.pages import personal_link_page
 from courseops.operations.throttling import throttled
+from students.billing.client import BillingError
+from students.billing.services import create_portal_session
 from students.models import StudentMaterial
-from students.portal import navigation, services
+from students.portal import navigation, services, subscription
 from students.portal.forms import SignInRequestForm
+
+logger = get_logger(__name__)
 
 
 def render_for_student(request, student, template, context, *, summaries=False):
@@ -20,7 +32,15 @@ def render_for_student(request, student, template, context, *, summaries=False):
     """
     with translation.override(student.language):
         portal_nav = navigation.navigation(request, student, with_summaries=summaries)
-        return render(request, template, {**context, "portal_nav": portal_nav})
+        return render(
+            request,
+            template,
+            {
+                **context,
+                "portal_nav": portal_nav,
+                "past_due": subscription.past_due_banner(student),
+            },
+        )
 
 
 @require_http_methods(["GET", "POST"])
@@ -51,7 +71,9 @@ def access(request, token):
             {"form": SignInRequestForm(), "error": str(exc)},
             status=400,
         )
-    return render_for_student(request, student, "portal/access.html", {"student": student})
+    # In the student's language, but without the signed-in menu: they are not in yet.
+    with translation.override(student.language):
+        return render(request, "portal/access.html", {"student": student})
 
 
 @require_http_methods(["GET"])
@@ -76,3 +98,78 @@ def home(request):
 def sign_out(request):
     services.sign_out(request)
     return redirect("portal:sign_in")
+
+
+@require_http_methods(["GET"])
+def my_subscription(request):
+    student = services.current_student(request)
+    if student is None:
+        return redirect("portal:sign_in")
+    context = {"student": student, **subscription.overview(student)}
+    return render_for_student(request, student, "portal/subscription.html", context)
+
+
+@require_http_methods(["POST"])
+def manage_subscription(request):
+    """Stripe's Customer Portal (card, invoices, cancellation), in a fresh session."""
+    student = services.current_student(request)
+    if student is None:
+        return redirect("portal:sign_in")
+    try:
+        return redirect(create_portal_session(student=student))
+    except BillingError as exc:
+        logger.warning(
+            "students.portal.billing_portal_failed", student_id=student.pk, error=str(exc)
+        )
+        return _billing_unavailable(request, student)
+
+
+@require_http_methods(["POST"])
+@throttled("lead_form")  # each click asks Stripe for a session
+def upgrade(request, slug):
+    student = services.current_student(request)
+    if student is None:
+        return redirect("portal:sign_in")
+    plan = get_object_or_404(subscription.upgrade_plans(student), slug=slug)
+    try:
+        return redirect(subscription.upgrade_checkout_url(student=student, plan=plan))
+    except BillingError as exc:
+        logger.warning("students.portal.upgrade_failed", student_id=student.pk, error=str(exc))
+        return _billing_unavailable(request, student)
+
+
+def _billing_unavailable(request, student):
+    with translation.override(student.language):
+        messages.error(
+            request,
+            _(
+                "No pudimos abrir la página de pago en este momento. "
+                "Inténtalo de nuevo en unos minutos."
+            ),
+        )
+    return redirect("portal:subscription")
+
+
+@require_http_methods(["GET"])
+@cache_control(public=True, max_age=24 * 3600)
+def manifest(request):
+    """The web app manifest: the portal can be added to a phone's home screen."""
+    icons = [
+        {"src": static(f"portal/icon-{size}.png"), "sizes": f"{size}x{size}",
+         "type": "image/png", "purpose": "any maskable"}
+        for size in (192, 512)
+    ]  # fmt: skip
+    body = {
+        "name": _("Portal del alumno"),
+        "short_name": _("Mi curso"),
+        "lang": translation.get_language() or "es",
+        "start_url": reverse("portal:home"),
+        "scope": reverse("portal:home"),
+        "display": "standalone",
+        "background_color": "#f4f5f7",
+        "theme_color": "#1d4ed8",
+        "icons": icons,
+    }
+    return JsonResponse(
+        body, content_type="application/manifest+json", json_dumps_params={"ensure_ascii": False}
+    )

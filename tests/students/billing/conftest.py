@@ -43,6 +43,9 @@ class FakeStripe:
         server.expect_request(
             re.compile(r"^/v1/subscriptions/[^/]+$"), method="GET"
         ).respond_with_handler(self._subscription)
+        server.expect_request(
+            re.compile(r"^/v1/subscriptions/[^/]+$"), method="DELETE"
+        ).respond_with_handler(self._cancel)
 
     def _json(self, body):
         return Response(json.dumps(body), status=200, content_type="application/json")
@@ -81,6 +84,14 @@ class FakeStripe:
             return stripe_error(
                 404, f"No such subscription: '{subscription_id}'", code="resource_missing"
             )
+        return self._json(self.subscriptions[subscription_id])
+
+    def _cancel(self, request):
+        """Stripe cancels at once: the subscription is `canceled` from now on."""
+        subscription_id = request.path.rsplit("/", 1)[1]
+        if subscription_id not in self.subscriptions:
+            return self._subscription(request)
+        self.subscriptions[subscription_id]["status"] = "canceled"
         return self._json(self.subscriptions[subscription_id])
 
     def requests(self, path):

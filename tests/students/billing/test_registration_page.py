@@ -24,7 +24,7 @@ def test_the_page_lists_the_active_plans_with_prices_and_a_button_each(client, o
 
     assert "Comunidad" in html
     assert "Gratis" in html
-    assert "79 USD" in html
+    assert "79,00 USD" in html  # the project's money format
     assert 'action="/registro/plan/premium/pagar/"' in html
     assert 'href="/registro/plan/gratis/"' in html
     assert "VIP" not in html
@@ -89,3 +89,13 @@ def test_the_pages_buttons_are_limited_per_address_like_every_public_form(
     }
     answers = [client.post("/registro/plan/premium/pagar/").status_code for _ in range(3)]
     assert answers == [302, 302, 429]
+
+
+def test_checkouts_default_success_page_tells_the_buyer_to_look_for_the_sign_in_email(client):
+    path = urlparse(configured.STRIPE_CHECKOUT_SUCCESS_URL).path
+    page = client.get(path)
+
+    assert path == "/registro/gracias/"
+    assert page.status_code == 200
+    assert "recibirás un correo con tu enlace para entrar" in page.content.decode()
+    assert 'href="/portal/entrar/"' in page.content.decode()

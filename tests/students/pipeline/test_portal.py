@@ -136,3 +136,51 @@ def test_asking_for_sign_in_links_is_limited_per_address(client, settings):
     url = reverse("portal:sign_in")
     codes = [client.post(url, {"email": f"x{n}@example.com"}).status_code for n in range(3)]
     assert codes == [200, 200, 429]
+
+
+def test_a_student_whose_access_ended_is_told_why_and_offered_the_plans_instead_of_silence(
+    student, client, django_capture_on_commit_callbacks
+):
+    Student.objects.filter(pk=student.pk).update(status=Student.Status.INACTIVE)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ended = client.post("/portal/entrar/", {"email": "lucia@example.com"})
+    unknown = client.post("/portal/entrar/", {"email": "nadie@example.com"})
+
+    # The page does not tell a stranger which addresses were students.
+    assert without_email(ended, "lucia@example.com") == without_email(unknown, "nadie@example.com")
+    message = OutboundMessage.objects.get()
+    assert message.template == "students/access_ended"
+    assert "tu suscripción ya no está activa" in message.text_body
+    assert "http://127.0.0.1:8000/registro/" in message.text_body
+    assert "Premium" in message.text_body
+    assert "/portal/acceso/" not in message.text_body  # no link that would not work
+    assert len(mail.outbox) == 1
+
+    client.post("/portal/entrar/", {"email": "lucia@example.com"})  # again within the minute
+    assert OutboundMessage.objects.count() == 1
+
+
+def test_the_link_confirmation_page_shows_no_signed_in_menu(student, client):
+    page = client.get(path_of(sign_in_link(student=student))).content.decode()
+
+    assert "Entrar al portal" in page
+    assert "Salir" not in page
+    assert "Secciones del portal" not in page
+    assert 'href="/portal/lecciones/"' not in page
+
+
+def test_the_web_app_manifest_names_the_portal_and_its_icons(client):
+    response = client.get("/portal/manifest.webmanifest")
+
+    assert response["Content-Type"] == "application/manifest+json"
+    manifest = response.json()
+    assert manifest["name"] == "Portal del alumno"
+    assert manifest["start_url"] == manifest["scope"] == "/portal/"
+    assert manifest["display"] == "standalone"
+    sizes = {icon["sizes"] for icon in manifest["icons"]}
+    assert sizes == {"192x192", "512x512"}
+    for icon in manifest["icons"]:
+        assert client.get(icon["src"]).status_code == 200
+    page = client.get("/portal/entrar/").content.decode()
+    assert '<link rel="manifest" href="/portal/manifest.webmanifest">' in page
