@@ -1,6 +1,6 @@
 from django.urls import path
 
-from students.portal import views
+from students.portal import notifications, views
 
 app_name = "portal"
 urlpatterns = [
@@ -8,4 +8,7 @@ urlpatterns = [
     path("entrar/", views.request_link, name="sign_in"),
     path("acceso/<str:token>/", views.access, name="access"),
     path("salir/", views.sign_out, name="sign_out"),
+    path("avisos/", notifications.notifications, name="notifications"),
+    path("avisos/suscripcion/", notifications.subscription, name="push_subscription"),
+    path("sw.js", notifications.service_worker, name="service_worker"),
 ]
