@@ -13,6 +13,7 @@ from courseops.messaging.services.outbox import (
 from courseops.messaging.services.push import (
     push_public_key,
     subscribe_push,
+    subscribed_addresses,
     unsubscribe_push,
 )
 from courseops.messaging.services.sending import deliver_message, deliver_messages
@@ -46,6 +47,7 @@ __all__ = [
     "reschedule_message",
     "retry_message",
     "subscribe_push",
+    "subscribed_addresses",
     "suppress",
     "unsubscribe_email",
     "unsubscribe_push",

@@ -69,6 +69,16 @@ def subscribe_push(*, address, endpoint, p256dh, auth, browser="") -> PushSubscr
     return subscription
 
 
+def subscribed_addresses(addresses) -> set[str]:
+    """Which of `addresses` (a list or a subquery of emails) have a browser subscribed,
+    lowercased: one query for a whole audience."""
+    return set(
+        PushSubscription.objects.filter(address__in=addresses)
+        .values_list("address", flat=True)
+        .distinct()
+    )
+
+
 def unsubscribe_push(*, address, endpoint=None) -> int:
     """Forget the person's browser `endpoint` (or all of them); returns how many."""
     subscriptions = PushSubscription.objects.filter(address=normalize_email(address))
