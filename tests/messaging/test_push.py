@@ -1,8 +1,11 @@
+import io
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.db import connection
 
 from courseops.messaging.models import (
@@ -244,3 +247,44 @@ def test_a_reminder_that_would_arrive_late_expires_at_the_push_service(push_serv
     [request] = push_service.pushes()
     assert request.headers["TTL"] == "600"
     assert request.headers["Urgency"] == "high"
+
+
+def test_erasing_a_person_forgets_their_browsers_and_the_export_shows_no_keys(push_service):
+    from courseops.operations.privacy.services import erase_person, export_data
+
+    browser = push_service.new_browser()
+    subscribe(browser)
+
+    exported = json.dumps(export_data(ANA), default=str)
+    assert "push_subscriptions" in exported
+    assert browser.endpoint not in exported
+    assert browser.auth not in exported
+
+    erase_person(ANA)
+    assert not PushSubscription.objects.exists()
+
+
+def test_generate_vapid_keys_prints_a_pair_that_signs_pushes(push_service, settings):
+    out = io.StringIO()
+    call_command("generate_vapid_keys", stdout=out, stderr=io.StringIO())
+    lines = dict(line.split("=", 1) for line in out.getvalue().split())
+    settings.WEBPUSH_VAPID_PRIVATE_KEY = lines["WEBPUSH_VAPID_PRIVATE_KEY"]
+    settings.WEBPUSH_VAPID_PUBLIC_KEY = push_service.vapid_public_key = lines[
+        "WEBPUSH_VAPID_PUBLIC_KEY"
+    ]
+    browser = push_service.new_browser()
+    subscribe(browser)
+
+    send(queue_push(to=ANA, idempotency_key="new-keys", title="t", body="b"))
+
+    [request] = push_service.pushes()
+    push_service.check_vapid(request.headers["Authorization"])  # signed with the new pair
+
+
+def test_the_deploy_check_says_when_push_is_off_or_half_configured(settings):
+    from courseops.messaging.checks import push_configured
+
+    settings.WEBPUSH_VAPID_PRIVATE_KEY = settings.WEBPUSH_VAPID_PUBLIC_KEY = ""
+    assert [message.id for message in push_configured(None)] == ["messaging.I001"]
+    settings.WEBPUSH_VAPID_PUBLIC_KEY = "BPublic"
+    assert [message.id for message in push_configured(None)] == ["messaging.E006"]
