@@ -12,6 +12,7 @@ from django.utils import timezone
 from courseops.messaging.models import Channel, OutboundMessage, PushSubscription, Status
 from students.models import Plan, Student
 from students.portal.services import sign_in_link
+from tests.browser.accessibility import check_widths
 from tests.browser.push import chromium_for_push, opt_in_to_push, show_in_browser
 from webinars.services import registration_create, scan_due_reminders
 from webinars.services.webinars import webinar_create, webinar_schedule
@@ -73,12 +74,19 @@ def test_a_student_opts_in_and_the_2_hour_reminder_reaches_her_browser(page, luc
     assert shown == [{"title": "Agentes de IA", "body": notice["body"], "url": notice["url"]}]
 
 
-def test_turning_notifications_off_forgets_the_browser(page, lucia, push_service):
+def test_turning_notifications_off_forgets_the_browser_and_both_pages_pass_axe(
+    page, lucia, push_service, tmp_path
+):
     sign_in(page, lucia)
+    page.get_by_role("link", name="Activar avisos").wait_for()  # the home's invitation
+    found = {"home": check_widths(page, tmp_path, "home-push")}
     opt_in_to_push(page, push_service)
+    found["avisos"] = check_widths(page, tmp_path, "avisos")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     with page.expect_response("**/portal/avisos/suscripcion/"):
         page.get_by_role("button", name="Desactivar avisos").click()
 
     page.locator("#push-status[data-state=off]").wait_for()
     assert not PushSubscription.objects.exists()
+    assert found == {name: {"laptop": [], "phone": []} for name in found}
