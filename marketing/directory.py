@@ -11,8 +11,14 @@ from courseops.messaging.models import Category
 from marketing.models import Consent, Lead, Purpose
 from students.models import Student
 
-CHANNEL_FIELD = {"email": "email", "sms": "phone"}
-CHANNEL_PURPOSE = {"email": Purpose.NEWSLETTER, "sms": Purpose.MARKETING_SMS}
+# A push notice's address is the person's email (the browsers they subscribed to push);
+# marketing by push needs the newsletter consent, as by email.
+CHANNEL_FIELD = {"email": "email", "sms": "phone", "push": "email"}
+CHANNEL_PURPOSE = {
+    "email": Purpose.NEWSLETTER,
+    "sms": Purpose.MARKETING_SMS,
+    "push": Purpose.NEWSLETTER,
+}
 
 
 def person_for(channel, address):
@@ -23,7 +29,7 @@ def person_for(channel, address):
     if lead:
         return Person(key=lead["email"], time_zone=lead["time_zone"])
     students = Student.objects.all()
-    if channel == "email":
+    if field == "email":
         students = students.annotate(email_ci=Lower("email")).filter(email_ci=address)
     else:
         students = students.filter(phone=address)

@@ -129,3 +129,11 @@ def browser_page(monkeypatch):
         # While Playwright runs, Django sees another context and opens its own database
         # connection for it; close it there or the test database cannot be dropped.
         connections.close_all()
+
+
+@pytest.fixture
+def push_service(httpserver, settings):
+    """Web push on, and a local push service that records (and can decrypt) every push."""
+    from tests.push import start_push_service
+
+    return start_push_service(httpserver, settings)

@@ -183,7 +183,9 @@ class Reminder(models.Model):
     email = models.BooleanField(_("correo"), default=True)
     sms = models.BooleanField(_("SMS"), default=False)
     push = models.BooleanField(
-        _("notificación push"), default=False, help_text=_("Se emite la señal webinar_push.")
+        _("notificación push"),
+        default=False,
+        help_text=_("A quienes activaron los avisos en el portal."),
     )
     # The reminder text is one AI draft per webinar and language of its registrants,
     # reviewed, then merged per registrant.

@@ -4,10 +4,6 @@ from django.dispatch import Signal, receiver
 
 from students.signals import student_onboarded, student_plan_changed
 
-# A reminder with `push` is due for one registrant: web push code connects here.
-# kwargs: registration, reminder
-webinar_push = Signal()
-
 # Someone registered for a webinar (a student or a lead), sent after commit; marketing
 # keeps leads from it. kwargs: registration, webinar
 webinar_registered = Signal()

@@ -12,12 +12,15 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Min
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from content.models import Course, Lesson, PublishNotice
 from content.signals import lesson_published
 from courseops.audit.services import log_action
-from courseops.messaging.services import queue_email
+from courseops.messaging.models import Category, OverBudget
+from courseops.messaging.services import queue_email, queue_push, subscribed_addresses
 from students.models import Student
 from students.portal.services import ALLOWED_STATUSES
 
@@ -85,6 +88,31 @@ def _form_batches(cutoff):
         ).update(batch=row["first"])
 
 
+def _push_lessons(student, course, lessons, batch, portal_url):
+    """The digest as a push notice too, to the browsers the student subscribed. A nudge,
+    not a record (the email is): engagement, dropped if over the person's budget."""
+    with translation.override(student.language or None):
+        if len(lessons) == 1:
+            body = _("Nueva lección: %(title)s") % {"title": lessons[0]["title"]}
+        else:
+            body = ngettext(
+                "%(count)s lección nueva",
+                "%(count)s lecciones nuevas",
+                len(lessons),
+            ) % {"count": len(lessons)}
+    queue_push(
+        to=student.email,
+        idempotency_key=f"content.lessons_published.{batch}.{student.pk}.push",
+        title=course.title,
+        body=body,
+        url=lessons[0]["url"] if len(lessons) == 1 else portal_url,
+        category=Category.ENGAGEMENT,
+        over_budget=OverBudget.DROP,
+        language=student.language,
+        related=course,
+    )
+
+
 def _announce_batch(batch, course_id):
     course = Course.objects.get(pk=course_id)
     notices = PublishNotice.objects.filter(batch=batch).select_related("lesson")
@@ -95,7 +123,11 @@ def _announce_batch(batch, course_id):
     lessons.sort(key=lambda item: item["order"])
     portal_url = settings.SITE_URL + reverse("content_portal:lessons")
     count = 0
-    for student in course_students(course).iterator():
+    students = course_students(course)
+    pushable = subscribed_addresses(students.values("email"))
+    for student in students.iterator():
+        if student.email.lower() in pushable:
+            _push_lessons(student, course, lessons, batch, portal_url)
         queue_email(
             to=student.email,
             idempotency_key=f"content.lessons_published.{batch}.{student.pk}",

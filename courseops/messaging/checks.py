@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Info, register
 from django.utils.module_loading import import_string
 
 from courseops.messaging.providers import SMS_BACKENDS
@@ -112,5 +112,29 @@ def email_failover_backend(app_configs, **kwargs):
             f"EMAIL_FAILOVER_BACKEND {backend!r} {problem}",
             hint="E.g. anymail.backends.mailgun.EmailBackend, with its keys set.",
             id="messaging.E005",
+        )
+    ]
+
+
+@register(deploy=True)
+def push_configured(app_configs, **kwargs):
+    from courseops.messaging.providers.push import push_enabled
+
+    if push_enabled():
+        return []
+    if settings.WEBPUSH_VAPID_PRIVATE_KEY or settings.WEBPUSH_VAPID_PUBLIC_KEY:
+        return [
+            Error(
+                "Only one of WEBPUSH_VAPID_PRIVATE_KEY and WEBPUSH_VAPID_PUBLIC_KEY is set.",
+                hint="Set both (`manage.py generate_vapid_keys` prints a pair), or neither.",
+                id="messaging.E006",
+            )
+        ]
+    return [
+        Info(
+            "Web push is off: WEBPUSH_VAPID_PRIVATE_KEY and WEBPUSH_VAPID_PUBLIC_KEY are "
+            "not set, so the portal offers no notifications and nothing is pushed.",
+            hint="`manage.py generate_vapid_keys` prints a pair for the .env.",
+            id="messaging.I001",
         )
     ]

@@ -15,11 +15,13 @@ from django.utils.translation import gettext_lazy as _
 
 from courseops.messaging.fields import AddressField
 from courseops.operations.encryption import blind_index
+from courseops.operations.fields import EncryptedCharField
 
 
 class Channel(models.TextChoices):
     EMAIL = "email", _("Correo")
     SMS = "sms", _("SMS")
+    PUSH = "push", _("Notificación push")
 
 
 class Category(models.TextChoices):
@@ -254,7 +256,7 @@ class BudgetRule(models.Model):
         max_length=10,
         choices=Channel.choices,
         blank=True,
-        help_text=_("Vacío: correo y SMS juntos."),
+        help_text=_("Vacío: todos los canales juntos."),
     )
     categories = models.JSONField(
         _("categorías"),
@@ -273,3 +275,36 @@ class BudgetRule(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class PushSubscription(models.Model):
+    """A browser a person let us notify (Web Push): where to post and the keys to encrypt
+    for it. `address` is the person's email, the push channel's recipient in the outbox.
+
+    The endpoint and keys are credentials (whoever holds them can write to that browser):
+    encrypted at rest, never shown to staff; `endpoint_index` (a keyed hash) finds a
+    browser that subscribes again.
+    """
+
+    address = models.EmailField(_("correo de la persona"), max_length=254, db_index=True)
+    endpoint = EncryptedCharField(_("dirección del servicio push"), max_length=2000)
+    endpoint_index = models.CharField(
+        _("índice de la dirección"), max_length=32, unique=True, editable=False
+    )
+    p256dh = EncryptedCharField(_("clave pública del navegador"), max_length=200)
+    auth = EncryptedCharField(_("secreto de autenticación"), max_length=100)
+    browser = models.CharField(_("navegador"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("creada"), auto_now_add=True)
+    last_sent_at = models.DateTimeField(_("último envío"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("suscripción push")
+        verbose_name_plural = _("suscripciones push")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.address} ({self.browser or _('navegador')})"
+
+    def save(self, *args, **kwargs):
+        self.endpoint_index = blind_index(self.endpoint)
+        super().save(*args, **kwargs)

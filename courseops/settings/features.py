@@ -3,6 +3,7 @@ support, privacy, operations, encryption, backups, storage, messaging, students,
 content, engagement, marketing and surveys (the framework's settings are in
 `framework.py`)."""
 
+from email.utils import parseaddr
 from pathlib import Path
 
 import environ
@@ -254,6 +255,28 @@ TWILIO_STATUS_CALLBACK_URL = env.str(
 )
 # Empty means Twilio's own API; set for a regional edge proxy or a local fake.
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
+
+# Web push (courseops.messaging.providers.push): the VAPID key pair that signs every push
+# (`manage.py generate_vapid_keys` makes one). Without both keys push is off: the portal
+# offers no opt-in and nothing is queued for the push channel.
+WEBPUSH_VAPID_PRIVATE_KEY = env_secret("WEBPUSH_VAPID_PRIVATE_KEY", default="")
+WEBPUSH_VAPID_PUBLIC_KEY = env.str("WEBPUSH_VAPID_PUBLIC_KEY", default="")
+# The contact the push services may write to about our pushes (VAPID "sub" claim).
+WEBPUSH_VAPID_SUBJECT = env.str(
+    "WEBPUSH_VAPID_SUBJECT", default=f"mailto:{parseaddr(DEFAULT_FROM_EMAIL)[1]}"
+)
+# The push services a browser's subscription may point at (URL prefixes, "*" for one
+# label): any other endpoint is refused, so a student cannot make us POST elsewhere.
+WEBPUSH_SERVICE_URLS = env.list(
+    "WEBPUSH_SERVICE_URLS",
+    default=[
+        "https://fcm.googleapis.com/",
+        "https://updates.push.services.mozilla.com/",
+        "https://web.push.apple.com/",
+        "https://*.notify.windows.com/",
+    ],
+)
+WEBPUSH_TIMEOUT_SECONDS = env.float("WEBPUSH_TIMEOUT_SECONDS", default=10.0)
 
 # Outbox send policy (courseops.messaging.services.policy): messages of these categories
 # wait while it is night in the person's time zone ("HH:MM-HH:MM"; empty: never).

@@ -141,7 +141,22 @@ def _cached_values(student, section_list, with_summaries):
     return values
 
 
+def push_panel(student):
+    """An invitation to turn on notifications, while push is on and this student has no
+    browser subscribed (one query)."""
+    from courseops.messaging.models import PushSubscription
+    from courseops.messaging.services import push_public_key
+
+    if not push_public_key():
+        return None
+    if PushSubscription.objects.filter(address=student.email.lower()).exists():
+        return None
+    return {}
+
+
 def register():
-    """The students app's own sections: the home page and the subscription."""
+    """The students app's own sections (the home page, the subscription) and panel (push
+    notifications)."""
     register_section(HOME, _("Inicio"), "portal:home", order=0)
     register_section("subscription", _("Mi suscripción"), "portal:subscription", order=90)
+    register_home_panel("push", "portal/push_panel.html", push_panel, order=90)

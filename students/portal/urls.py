@@ -1,6 +1,6 @@
 from django.urls import path
 
-from students.portal import views
+from students.portal import notifications, views
 
 app_name = "portal"
 urlpatterns = [
@@ -12,4 +12,7 @@ urlpatterns = [
     path("suscripcion/", views.my_subscription, name="subscription"),
     path("suscripcion/gestionar/", views.manage_subscription, name="manage_subscription"),
     path("suscripcion/cambiar/<slug:slug>/", views.upgrade, name="upgrade"),
+    path("avisos/", notifications.notifications, name="notifications"),
+    path("avisos/suscripcion/", notifications.subscription, name="push_subscription"),
+    path("sw.js", notifications.service_worker, name="service_worker"),
 ]

@@ -33,7 +33,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
@@ -42,13 +42,12 @@ from django.utils.translation import gettext_lazy as _lazy
 from courseops.ai import generate
 from courseops.core import liveness
 from courseops.core.routing import reminder_send_options
-from courseops.messaging.services import queue_email, queue_sms
+from courseops.messaging.services import queue_email, queue_push, queue_sms
 from courseops.messaging.services.policy import quiet_hours_end
 from courseops.reviews.models import Draft, DraftStatus
 from courseops.reviews.services import create_draft, withdraw_if_stale
 from webinars.models import Registration, Reminder, ReminderDelivery, Webinar
 from webinars.services.text import local_when, registrant_context
-from webinars.signals import webinar_push
 
 SCAN_LIMIT = 5000
 CHUNK = 250
@@ -192,6 +191,27 @@ def _reminder_context(registration, reminder, webinar):
     return context
 
 
+def _queue_push(registration, reminder, webinar, context, key, until):
+    """The reminder as a push notice to the browsers the registrant subscribed in the
+    portal (none: nothing queued). It expires at its deadline: a notice a phone receives
+    after the webinar started is noise."""
+    with translation.override(registration.language or None):
+        body = _("Empieza el %(when)s.") % {"when": context["when"]}
+        if reminder.include_join_link:
+            body = _("Empieza el %(when)s. Toca para entrar.") % {"when": context["when"]}
+    return queue_push(
+        to=registration.email,
+        idempotency_key=f"{key}.push",
+        title=webinar.title,
+        body=body,
+        url=context["link"] if reminder.include_join_link else context["page_url"],
+        expires_at=until,
+        urgency="high",
+        related=registration,
+        language=registration.language,
+    )
+
+
 def _still_wanted(registration, reminder, webinar):
     """Re-checked at delivery: things may have changed since the scan claimed it."""
     return (
@@ -290,11 +310,9 @@ def _deliver(delivery, now, texts_checked, next_offsets=None):
                     ).pk
                 )
         if reminder.push:
-            transaction.on_commit(
-                lambda: webinar_push.send(
-                    sender=Reminder, registration=registration, reminder=reminder
-                )
-            )
+            pushed = _queue_push(registration, reminder, webinar, context, key, until)
+            if pushed is not None:
+                messages.append(pushed.pk)
         delivery.status = ReminderDelivery.Status.QUEUED
         delivery.detail = {"messages": messages, **notes}
         delivery.save(update_fields=["status", "detail"])

@@ -22,7 +22,13 @@ DEFAULT_REMINDERS = [
     {"offset": timedelta(days=7), "email": True, "uses_ai_text": True},
     {"offset": timedelta(days=1), "email": True, "sms": True},
     {"offset": timedelta(hours=2), "email": True, "push": True},
-    {"offset": timedelta(minutes=10), "email": True, "sms": True, "include_join_link": True},
+    {
+        "offset": timedelta(minutes=10),
+        "email": True,
+        "sms": True,
+        "push": True,
+        "include_join_link": True,
+    },
 ]
 
 

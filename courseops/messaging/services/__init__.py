@@ -5,9 +5,16 @@ from courseops.messaging.services.outbox import (
     dispatch_due_messages,
     interrupt_stuck_messages,
     queue_email,
+    queue_push,
     queue_sms,
     reschedule_message,
     retry_message,
+)
+from courseops.messaging.services.push import (
+    push_public_key,
+    subscribe_push,
+    subscribed_addresses,
+    unsubscribe_push,
 )
 from courseops.messaging.services.sending import deliver_message, deliver_messages
 from courseops.messaging.services.suppression import (
@@ -32,13 +39,18 @@ __all__ = [
     "interrupt_stuck_messages",
     "is_suppressed",
     "queue_email",
+    "queue_push",
     "queue_sms",
     "record_email_event",
+    "push_public_key",
     "record_sms_status",
     "reschedule_message",
     "retry_message",
+    "subscribe_push",
+    "subscribed_addresses",
     "suppress",
     "unsubscribe_email",
+    "unsubscribe_push",
     "unsubscribe_url",
     "unsuppress",
 ]

@@ -66,4 +66,7 @@ def normalize_phone(number):
 
 
 def normalize(channel, address):
-    return normalize_email(address) if channel == Channel.EMAIL else normalize_phone(address)
+    # A push notice is addressed to the person's email (their subscribed browsers).
+    if channel in (Channel.EMAIL, Channel.PUSH):
+        return normalize_email(address)
+    return normalize_phone(address)

@@ -264,6 +264,61 @@ def queue_sms(
     return _queue(idempotency_key=idempotency_key, fields=fields)
 
 
+def queue_push(
+    *,
+    to,
+    idempotency_key,
+    title,
+    body,
+    url="",
+    category=Category.TRANSACTIONAL,
+    send_at=None,
+    expires_at=None,
+    urgency="normal",
+    related=None,
+    language=None,
+    over_budget=OverBudget.DEFER,
+) -> OutboundMessage | None:
+    """Queue one push notice to the browsers the person with email `to` subscribed; None
+    (nothing queued) when push is off or they subscribed none. The same
+    `idempotency_key` returns the existing row untouched.
+
+    `url` is the page the notice opens; `expires_at` tells the push service to drop it if
+    the browser is not reachable before then (a reminder after the webinar is noise).
+    """
+    from courseops.messaging.models import PushSubscription
+    from courseops.messaging.providers.push import push_enabled
+
+    _validate_key(idempotency_key)
+    existing = OutboundMessage.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    to = normalize_email(to)
+    if not push_enabled() or not PushSubscription.objects.filter(address=to).exists():
+        return None
+    fields = _common_fields(
+        channel=Channel.PUSH,
+        to=to,
+        category=category,
+        over_budget=over_budget,
+        send_at=send_at,
+        related=related,
+        context=None,
+        template="",
+        language=language,
+    )
+    options = {"url": url, "urgency": urgency}
+    if expires_at is not None:
+        start = max(send_at or timezone.now(), timezone.now())
+        options["ttl"] = max(int((expires_at - start).total_seconds()), 0)
+    fields.update(
+        subject=" ".join(str(title).split())[:255],
+        text_body=str(body),
+        headers=options,
+    )
+    return _queue(idempotency_key=idempotency_key, fields=fields)
+
+
 def _queue(*, idempotency_key, fields):
     message, created = _create_once(idempotency_key=idempotency_key, fields=fields)
     if created and message.dispatched_at is not None:

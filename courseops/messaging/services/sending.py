@@ -24,10 +24,12 @@ from courseops.messaging.models import (
     PENDING,
     Channel,
     OutboundMessage,
+    PushSubscription,
     Status,
 )
 from courseops.messaging.providers import SendError, get_sms_backend
 from courseops.messaging.providers.email import send_email
+from courseops.messaging.providers.push import WebPushBackend
 from courseops.messaging.services.policy import DEFER, DROP, active_rules, apply_policy
 from courseops.messaging.services.suppression import suppress, suppressed_among
 
@@ -88,7 +90,7 @@ def _stamp_provider_call(message):
     )
 
 
-def _send(message, *, email_connection, sms_backend):
+def _send(message, backends):
     if message.channel == Channel.EMAIL:
         return send_email(
             on_call=lambda: _stamp_provider_call(message),
@@ -100,17 +102,35 @@ def _send(message, *, email_connection, sms_backend):
             outbound_id=message.pk,
             attachments=message.attachments,
             from_email=message.from_email,
-            connection=email_connection,
+            connection=backends.email(),
         )
+    if message.channel == Channel.PUSH:
+        return _send_push(message, backends.push())
     _stamp_provider_call(message)
-    return sms_backend.send(to=message.recipient, body=message.text_body)
+    return backends.sms().send(to=message.recipient, body=message.text_body)
+
+
+def _send_push(message, push_backend):
+    subscriptions = list(PushSubscription.objects.filter(address=message.recipient))
+    if not subscriptions:  # unsubscribed since it was queued: nothing was sent
+        raise SendError(_("La persona ya no tiene ningún navegador suscrito."), permanent=True)
+    _stamp_provider_call(message)
+    options = message.headers or {}
+    return push_backend.send(
+        subscriptions=subscriptions,
+        title=message.subject,
+        body=message.text_body,
+        url=options.get("url", ""),
+        ttl=options.get("ttl"),
+        urgency=options.get("urgency", "normal"),
+    )
 
 
 class _Backends:
-    """The email connection and SMS backend, built once per batch on first use."""
+    """The email connection and SMS and push backends, built once per batch on first use."""
 
     def __init__(self):
-        self._email = self._sms = None
+        self._email = self._sms = self._push = None
 
     def email(self):
         from django.core.mail import get_connection
@@ -121,6 +141,10 @@ class _Backends:
     def sms(self):
         self._sms = self._sms or get_sms_backend()
         return self._sms
+
+    def push(self):
+        self._push = self._push or WebPushBackend()
+        return self._push
 
 
 def _record(outcomes):
@@ -250,7 +274,7 @@ def _deliver(message, *, blocked, rules, backends, max_attempts, retry_delay):
     if verdict.action == DEFER:
         return _deferred(until=verdict.until, reason=verdict.reason), Delivery(Status.QUEUED)
     try:
-        result = _send(message, email_connection=backends.email(), sms_backend=backends.sms())
+        result = _send(message, backends)
     except SendError as exc:
         return _failure(message, exc, max_attempts=max_attempts, retry_delay=retry_delay)
     except Exception as exc:

@@ -8,7 +8,13 @@ from django.db.models import Q
 
 from courseops.ai.models import AIUsage
 from courseops.audit.models import AuditEntry
-from courseops.messaging.models import PENDING, OutboundMessage, Status, Suppression
+from courseops.messaging.models import (
+    PENDING,
+    OutboundMessage,
+    PushSubscription,
+    Status,
+    Suppression,
+)
 from courseops.operations.encryption import blind_index
 from courseops.operations.privacy.redact import ERASED, mentions, related_to, scrub
 from courseops.operations.privacy.registry import PrivacyPart, register_part
@@ -55,6 +61,13 @@ class MessagingPart(PrivacyPart):
                     "channel", "address", "reason", "created_at"
                 )
             ),
+            # The browsers they turned notifications on in; never the endpoint or keys
+            # (credentials to write to that browser).
+            "push_subscriptions": list(
+                PushSubscription.objects.filter(address__iexact=person.email).values(
+                    "browser", "created_at", "last_sent_at"
+                )
+            ),
         }
 
     def erase(self, person):
@@ -76,7 +89,12 @@ class MessagingPart(PrivacyPart):
             OutboundMessage.objects.all(), person, text_fields=self.TEXT, json_fields=self.JSON
         )
         suppressions, _ = Suppression.objects.filter(_suppressed(person)).delete()
-        return {"messages": blanked + mentioned, "suppressions": suppressions}
+        browsers, _ = PushSubscription.objects.filter(address__iexact=person.email).delete()
+        return {
+            "messages": blanked + mentioned,
+            "suppressions": suppressions,
+            "push_subscriptions": browsers,
+        }
 
 
 class ReviewsPart(PrivacyPart):

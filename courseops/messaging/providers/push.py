@@ -1,0 +1,107 @@
+"""Web Push (RFC 8030) through pywebpush: the payload encrypted for each browser (RFC 8291,
+aes128gcm) and signed with our VAPID key (RFC 8292).
+
+One outbox row is one notice to a person; it goes to every browser they subscribed. A
+push service answering 404 or 410 says the subscription is gone: it is deleted here.
+"""
+
+import json
+import logging
+from fnmatch import fnmatchcase
+
+import requests
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from pywebpush import WebPushException, webpush
+
+from courseops.messaging.providers import SendError, SendResult
+
+logger = logging.getLogger(__name__)
+
+GONE = {404, 410}
+# Push services' own throttling and outages: worth the outbox's bounded retries.
+TRANSIENT = {429, 500, 502, 503, 504}
+
+
+def push_enabled():
+    return bool(settings.WEBPUSH_VAPID_PRIVATE_KEY and settings.WEBPUSH_VAPID_PUBLIC_KEY)
+
+
+def endpoint_allowed(endpoint):
+    """Whether `endpoint` is on one of the push services we post to (WEBPUSH_SERVICE_URLS):
+    a subscription is data a browser sent us, and we must not POST wherever it says."""
+    if not isinstance(endpoint, str) or len(endpoint) > 2000:
+        return False
+    for prefix in settings.WEBPUSH_SERVICE_URLS:
+        scheme, _sep, rest = prefix.partition("://")
+        host, _slash, path = rest.partition("/")
+        e_scheme, _sep, e_rest = endpoint.partition("://")
+        e_host, _slash, e_path = e_rest.partition("/")
+        if (
+            e_scheme == scheme
+            and fnmatchcase(e_host.lower(), host.lower())
+            and "*" not in e_host
+            and e_path.startswith(path)
+        ):
+            return True
+    return False
+
+
+class WebPushBackend:
+    name = "webpush"
+    label = _lazy("Web Push (VAPID)")
+
+    def __init__(self):
+        self.session = requests.Session()
+
+    def send(self, *, subscriptions, title, body, url="", ttl=None, urgency="normal"):
+        """Push to every subscription; returns SendResult once at least one took it.
+
+        Gone subscriptions are deleted; if none took it, the SendError says whether any
+        refusal was worth a retry.
+        """
+        from courseops.messaging.models import PushSubscription
+
+        payload = json.dumps({"title": title, "body": body, "url": url}, ensure_ascii=False)
+        accepted, transient, errors = [], False, []
+        for subscription in subscriptions:
+            try:
+                response = webpush(
+                    subscription_info={
+                        "endpoint": subscription.endpoint,
+                        "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth},
+                    },
+                    data=payload,
+                    vapid_private_key=settings.WEBPUSH_VAPID_PRIVATE_KEY,
+                    vapid_claims={"sub": settings.WEBPUSH_VAPID_SUBJECT},
+                    timeout=settings.WEBPUSH_TIMEOUT_SECONDS,
+                    ttl=int(ttl if ttl is not None else 24 * 3600),
+                    headers={"Urgency": urgency},
+                    requests_session=self.session,
+                )
+            except WebPushException as exc:
+                status = exc.response.status_code if exc.response is not None else None
+                if status in GONE:
+                    PushSubscription.objects.filter(pk=subscription.pk).delete()
+                    errors.append(f"{subscription.pk}: HTTP {status}, subscription removed")
+                    continue
+                transient = transient or status is None or status in TRANSIENT
+                errors.append(f"{subscription.pk}: HTTP {status}: {str(exc)[:200]}")
+                continue
+            except requests.RequestException as exc:
+                transient = True
+                errors.append(f"{subscription.pk}: unreachable: {type(exc).__name__}")
+                continue
+            accepted.append(subscription.pk)
+            location = response.headers.get("Location", "")
+        if not accepted:
+            if not errors:
+                raise SendError(_("La persona no tiene ningún navegador suscrito."), permanent=True)
+            raise SendError("; ".join(errors), permanent=not transient)
+        if errors:
+            logger.warning("messaging.push.partial", extra={"errors": errors})
+        PushSubscription.objects.filter(pk__in=accepted).update(last_sent_at=timezone.now())
+        # The push service's message resource (RFC 8030 5): the last one, for reference.
+        return SendResult(provider=self.name, provider_message_id=location[:255])
