@@ -3,7 +3,9 @@ student signs up on /registro/ for a paid plan, pays (Stripe faked at the HTTP s
 API by a local server, its webhook posted signed as Stripe would, the payloads from
 Stripe's own fixtures), signs in from the emailed link, watches part of a lesson (the
 position resumes after a reload, progress is recorded), takes the quiz and sees which
-answers were wrong, finishes the course and downloads the certificate; axe-core finds no
+answers were wrong, turns on notifications and gets the 2-hour webinar reminder pushed
+to this browser (a local push service), finishes the course and downloads the
+certificate; axe-core finds no
 serious or critical violation on any portal page at 1280 and 375 px, and a phone shows
 every section of the menu."""
 
@@ -11,9 +13,11 @@ import copy
 import json
 import re
 import time
+from datetime import timedelta
 
 import pytest
 import stripe
+import time_machine
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from pypdf import PdfReader
@@ -25,9 +29,14 @@ from engagement.services.curriculum import refresh_curricula
 from students.models import Plan, Student
 from tests.browser.accessibility import WIDTHS, check_widths
 from tests.browser.conftest import assert_production_headers, stripe_checkout_page
+from tests.browser.push import chromium_for_push, opt_in_to_push, show_in_browser
 from tests.fixtures.vendors import load
+from webinars.services import registration_create, scan_due_reminders
+from webinars.services.webinars import webinar_create, webinar_schedule
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+chromium = chromium_for_push()  # a service worker from the live server's own certificate
 
 WEBHOOK_SECRET = "whsec_journey"
 EMAIL = "nueva.alumna@example.com"
@@ -116,9 +125,29 @@ def stripe_completes_the_checkout(page, fake_stripe):
     post_stripe_event(page, completed)
 
 
-def push_step(page, student):
-    """PUSH STEP: the web push branch adds here opting in to push and receiving the
-    2-hour webinar reminder (issue #21); nothing to do until it is merged."""
+def push_step(page, student, push_service):
+    """Turns on notifications from the portal, and the 2-hour reminder of a webinar of the
+    student's plan reaches the (local) push service encrypted for this browser, whose
+    service worker shows it (what is real here: tests/browser/push.py)."""
+    now = timezone.now().replace(microsecond=0)
+    webinar = webinar_schedule(
+        webinar=webinar_create(
+            title="Agentes de IA en vivo",
+            starts_at=now + timedelta(hours=2, minutes=1),
+            time_zone=student.time_zone or "America/Mexico_City",
+            plans=[student.plan],
+        )
+    )
+    registration_create(webinar=webinar, student=student, source="admin")
+    browser = opt_in_to_push(page, push_service)
+    with time_machine.travel(now + timedelta(minutes=2), tick=True):
+        scan_due_reminders()
+    [request] = push_service.pushes(browser)
+    notice = push_service.notice(request, browser)  # aes128gcm, our VAPID signature
+    assert notice["title"] == "Agentes de IA en vivo"
+    shown = show_in_browser(page, browser.decrypt(request.get_data()).decode())
+    assert [n["title"] for n in shown] == ["Agentes de IA en vivo"]
+    page.goto(f"/portal/lecciones/{Lesson.objects.get().pk}/")
 
 
 def portal_pages(lesson):
@@ -146,7 +175,7 @@ def every_section_fits_on_a_phone(page):
 
 
 def test_a_new_student_signs_up_pays_learns_passes_and_downloads_the_certificate(
-    page, lesson, fake_stripe, settings, production_site, tmp_path
+    page, lesson, fake_stripe, settings, production_site, tmp_path, push_service
 ):
     settings.STRIPE_CHECKOUT_SUCCESS_URL = f"{production_site.url}/registro/gracias/"
     settings.STRIPE_CHECKOUT_CANCEL_URL = f"{production_site.url}/registro/?pago=cancelado"
@@ -212,7 +241,7 @@ def test_a_new_student_signs_up_pays_learns_passes_and_downloads_the_certificate
     assert "La cercanía mide el parecido de significado." in review
     found["quiz-review"] = check_widths(page, tmp_path, "quiz-review")
 
-    push_step(page, student)
+    push_step(page, student, push_service)
 
     # Passes on retry, which finishes the course; the certificate downloads.
     page.set_viewport_size(WIDTHS["laptop"])
