@@ -40,6 +40,8 @@ ROUTES = {
     # media
     "content.run_job": MEDIA,
     "content.scan_folder": MEDIA,
+    "content.scan_cloud_folders": MEDIA,
+    "content.scan_cloud_folder": MEDIA,
     "webinars.process_recording": MEDIA,
     # ai
     "engagement.draft_nudges": AI,

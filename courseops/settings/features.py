@@ -351,6 +351,23 @@ CONTENT_DIGEST_MINUTES = env.int("CONTENT_DIGEST_MINUTES", default=60)
 CONTENT_SWEEP_BATCH = env.int("CONTENT_SWEEP_BATCH", default=200)
 # Folder scanned by `scan_content_folder` for new videos/subtitles (empty: none).
 CONTENT_WATCH_DIR = env.str("CONTENT_WATCH_DIR", default="")
+# Cloud folders watched for new lessons (content.RemoteFolder, set up in the admin): a
+# Google account's OAuth client and refresh token (scope drive.readonly, offline access),
+# shared with the Calendar sync below; Dropbox's app key/secret and a refresh token.
+GOOGLE_CLIENT_ID = env.str("GOOGLE_CLIENT_ID", default="")
+GOOGLE_CLIENT_SECRET = env_secret("GOOGLE_CLIENT_SECRET", default="")
+GOOGLE_REFRESH_TOKEN = env_secret("GOOGLE_REFRESH_TOKEN", default="")
+GOOGLE_TOKEN_URI = env.str("GOOGLE_TOKEN_URI", default="https://oauth2.googleapis.com/token")
+# Another root for Google's APIs (a proxy); empty: Google's own.
+GOOGLE_API_ENDPOINT = env.str("GOOGLE_API_ENDPOINT", default="")
+GOOGLE_TIMEOUT_SECONDS = env.float("GOOGLE_TIMEOUT_SECONDS", default=60.0)
+DROPBOX_APP_KEY = env.str("DROPBOX_APP_KEY", default="")
+DROPBOX_APP_SECRET = env_secret("DROPBOX_APP_SECRET", default="")
+DROPBOX_REFRESH_TOKEN = env_secret("DROPBOX_REFRESH_TOKEN", default="")
+DROPBOX_TIMEOUT_SECONDS = env.float("DROPBOX_TIMEOUT_SECONDS", default=60.0)
+# A video found in a cloud folder waits this long for its subtitle file (same name,
+# .vtt/.srt) before its lesson starts without one.
+CONTENT_REMOTE_SETTLE_MINUTES = env.int("CONTENT_REMOTE_SETTLE_MINUTES", default=10)
 # Languages a course's materials can be translated into (reviewed, one PDF each). Not the
 # site's UI languages (`LANGUAGES`): a material language needs no translated portal.
 CONTENT_MATERIAL_LANGUAGES = env.list(
