@@ -687,6 +687,7 @@ class Enrolment(models.Model):
 # Landing pages, social posts and offers live in their own packages; imported here so
 # Django registers their models.
 from marketing.audiences.models import AdAudience, AudienceMember, AudienceSync  # noqa: E402, F401
+from marketing.blog.models import BlogPost  # noqa: E402, F401
 from marketing.funnel.models import ExternalEvent, MarketingCost  # noqa: E402, F401
 from marketing.landing.models import LandingPage, LandingSignup, LandingView  # noqa: E402, F401
 from marketing.offers.models import InboxCursor, Offer, OfferRedemption  # noqa: E402, F401

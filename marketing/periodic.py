@@ -51,4 +51,10 @@ declare(
         description="Sincroniza los públicos de anuncios con sus segmentos (solo contactos "
         "con consentimiento; quita a quien lo retiró).",
     ),
+    Periodic(
+        name="marketing.retry_blog_posts",
+        task="marketing.retry_blog_posts",
+        every=timedelta(minutes=10),
+        description="Reintenta las entradas del blog que fallaron por un error pasajero.",
+    ),
 )

@@ -32,6 +32,8 @@ ROUTES = {
     # bulk
     "marketing.run_campaigns": BULK,
     "marketing.run_sequences": BULK,
+    "marketing.sync_blog_post": BULK,
+    "marketing.retry_blog_posts": BULK,
     "engagement.weekly_progress_emails": BULK,
     "engagement.weekly_report": BULK,
     "engagement.scan_nudges": BULK,

@@ -394,6 +394,13 @@ MARKETING_SENDERS = [
 # Social posts: the secret signing posts sent to Zapier/Make/n8n (webhook channels), the
 # LinkedIn Posts API (base URL and pinned monthly version), the HTTP timeout, and how many
 # days before a channel's token expires staff are warned (an operations alert).
+# The blog (WordPress): an approved lesson summary becomes a draft post. The site's URL,
+# a user allowed to write posts and one of their application passwords (Users > Profile >
+# Application Passwords). Empty URL: no blog.
+WORDPRESS_URL = env.str("WORDPRESS_URL", default="")
+WORDPRESS_USERNAME = env.str("WORDPRESS_USERNAME", default="")
+WORDPRESS_APP_PASSWORD = env_secret("WORDPRESS_APP_PASSWORD", default="")
+WORDPRESS_TIMEOUT_SECONDS = env.float("WORDPRESS_TIMEOUT_SECONDS", default=20.0)
 MARKETING_SOCIAL_WEBHOOK_SECRET = env_secret("MARKETING_SOCIAL_WEBHOOK_SECRET", default="")
 MARKETING_LINKEDIN_API_BASE = env.str(
     "MARKETING_LINKEDIN_API_BASE", default="https://api.linkedin.com"

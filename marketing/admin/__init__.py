@@ -2,6 +2,7 @@
 
 from marketing.admin import (  # noqa: F401  (each module registers its pages)
     audiences,
+    blog,
     campaigns,
     funnel,
     landing,
