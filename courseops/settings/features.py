@@ -334,6 +334,14 @@ YOUTUBE_UPLOAD_URL = env.str(
     "YOUTUBE_UPLOAD_URL", default="https://www.googleapis.com/upload/youtube/v3/videos"
 )
 YOUTUBE_TIMEOUT_SECONDS = env.float("YOUTUBE_TIMEOUT_SECONDS", default=300.0)
+# Google Calendar (the staff calendar, with the Google account of GOOGLE_REFRESH_TOKEN and
+# scope calendar.events): webinars write their events there, and an event whose title
+# starts with the marker becomes a webinar. Empty id: no sync.
+GOOGLE_CALENDAR_ID = env.str("GOOGLE_CALENDAR_ID", default="")
+GOOGLE_CALENDAR_MARKER = env.str("GOOGLE_CALENDAR_MARKER", default="[webinar]")
+# Push notifications (events.watch) to /webhooks/google_calendar/ when SITE_URL is public
+# https: Google sends this token back with each one; empty: no push, the periodic sync only.
+GOOGLE_CALENDAR_CHANNEL_TOKEN = env_secret("GOOGLE_CALENDAR_CHANNEL_TOKEN", default="")
 # Hours after a webinar ends before its attendance closes and absentees are announced.
 WEBINAR_ATTENDANCE_SETTLE_HOURS = env.int("WEBINAR_ATTENDANCE_SETTLE_HOURS", default=24)
 # No SMS reminders between these local hours of the registrant ("HH:MM-HH:MM"; empty: none).
