@@ -333,9 +333,11 @@ class RemoteFile(models.Model):
     name = models.CharField(_("nombre"), max_length=300)
     size = models.BigIntegerField(_("tamaño"), default=0)
     seen_at = models.DateTimeField(_("visto el"))
+    # A lesson staff delete takes its files' records along rather than leaving them
+    # pending, which would import the video again at the next scan.
     lesson = models.ForeignKey(
         Lesson,
-        on_delete=models.SET_NULL,
+        on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="+",

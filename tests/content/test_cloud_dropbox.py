@@ -164,3 +164,28 @@ def test_a_folder_without_credentials_says_which_settings_are_missing(folder, se
     assert cloud_intake.scan_folder(folder=folder) == []
     folder.refresh_from_db()
     assert "DROPBOX_REFRESH_TOKEN" in folder.last_error
+
+
+def test_a_lesson_staff_delete_is_not_imported_again(dropbox_api, folder):
+    folder.cursor = "AAE-5"
+    folder.save()
+    lesson = Lesson.objects.create(course=folder.course, title="Borrada", source_ref="dropbox:id:v")
+    RemoteFile.objects.create(
+        folder=folder,
+        file_id="id:v",
+        name="Borrada.mp4",
+        seen_at=timezone.now() - timedelta(hours=1),
+        lesson=lesson,
+    )
+    lesson.delete()
+    dropbox_api.post(
+        f"{API}/files/list_folder/continue",
+        json={"entries": [], "cursor": "AAE-5", "has_more": False},
+    )
+
+    assert cloud_intake.scan_folder(folder=folder) == []
+
+    assert RemoteFile.objects.count() == 0
+    assert [call.request.url for call in dropbox_api.calls][
+        -1
+    ] == f"{API}/files/list_folder/continue"
