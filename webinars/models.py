@@ -83,7 +83,9 @@ class Webinar(models.Model):
     calendar_event_id = models.CharField(
         _("evento en Google Calendar"), max_length=1024, blank=True, editable=False
     )
-    calendar_pushed = models.CharField(max_length=64, blank=True, editable=False)
+    calendar_pushed = models.CharField(
+        _("huella de lo escrito en el calendario"), max_length=64, blank=True, editable=False
+    )
     calendar_error = models.TextField(_("error de Google Calendar"), blank=True)
     created_at = models.DateTimeField(_("creado"), auto_now_add=True)
     updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
@@ -404,9 +406,13 @@ class CalendarSync(models.Model):
     channel (events.watch), one row per calendar."""
 
     calendar_id = models.CharField(_("calendario"), max_length=300, unique=True)
-    sync_token = models.TextField(blank=True, editable=False)
-    channel_id = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
-    channel_resource_id = models.CharField(max_length=300, blank=True, editable=False)
+    sync_token = models.TextField(_("marca de sincronización"), blank=True, editable=False)
+    channel_id = models.CharField(
+        _("canal de avisos"), max_length=64, blank=True, editable=False, db_index=True
+    )
+    channel_resource_id = models.CharField(
+        _("recurso del canal"), max_length=300, blank=True, editable=False
+    )
     channel_expires_at = models.DateTimeField(_("el aviso caduca el"), null=True, blank=True)
     last_synced_at = models.DateTimeField(_("última sincronización"), null=True, blank=True)
     last_error = models.TextField(_("último error"), blank=True)

@@ -29,7 +29,9 @@ class BlogPost(models.Model):
     )
     # Set while a create may have reached WordPress without us hearing back: the next
     # attempt looks the post up by its slug before creating another.
-    check_before_create = models.BooleanField(default=False, editable=False)
+    check_before_create = models.BooleanField(
+        _("buscar antes de crear"), default=False, editable=False
+    )
     attempts = models.PositiveSmallIntegerField(_("intentos"), default=0)
     last_error = models.TextField(_("último error"), blank=True)
     synced_at = models.DateTimeField(_("enviada el"), null=True, blank=True)
