@@ -6,6 +6,7 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Count, DecimalField, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
@@ -18,7 +19,14 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin
 
-from content.models import ContentJob, Course, JobStep, Lesson, material_language_choices
+from content.models import (
+    ContentJob,
+    Course,
+    JobStep,
+    Lesson,
+    RemoteFolder,
+    material_language_choices,
+)
 from content.portal.player import embed_for
 from content.reviews import lesson_drafts
 from content.services import pipeline
@@ -432,3 +440,34 @@ class ContentJobAdmin(RecordAdmin):
             level,
         )
         return redirect("admin:content_jobstep_detail", job_id, step_id)
+
+
+@admin.register(RemoteFolder)
+class RemoteFolderAdmin(ModelAdmin):
+    """The folders only: the services' credentials live in settings, never here."""
+
+    list_display = ["folder", "provider", "course", "active", "last_scanned_at", "last_error"]
+    list_filter = ["provider", "active"]
+    list_select_related = ["course"]
+    search_fields = ["folder", "course__title"]
+    fields = ["provider", "folder", "course", "active", "last_scanned_at", "last_error"]
+    readonly_fields = ["last_scanned_at", "last_error"]
+    actions = ["scan_now"]
+
+    @admin.action(description=_("Revisar ahora las carpetas seleccionadas"), permissions=["change"])
+    def scan_now(self, request, queryset):
+        from content.tasks import scan_cloud_folder
+
+        ids = list(queryset.filter(active=True).values_list("pk", flat=True))
+        for folder_id in ids:
+            transaction.on_commit(lambda folder_id=folder_id: scan_cloud_folder.delay(folder_id))
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d carpeta se revisará en unos segundos.",
+                "%(count)d carpetas se revisarán en unos segundos.",
+                len(ids),
+            )
+            % {"count": len(ids)},
+            messages.SUCCESS,
+        )

@@ -284,3 +284,75 @@ class PublishNotice(models.Model):
 
     def __str__(self):
         return str(self.lesson_id)
+
+
+class RemoteFolder(models.Model):
+    """A Google Drive or Dropbox folder whose new videos become lessons of a course. The
+    vendor's change marker (Drive's page token, Dropbox's cursor) says where the last scan
+    stopped, so each file is seen once."""
+
+    class Provider(models.TextChoices):
+        DRIVE = "drive", "Google Drive"
+        DROPBOX = "dropbox", "Dropbox"
+
+    provider = models.CharField(_("servicio"), max_length=16, choices=Provider.choices)
+    folder = models.CharField(
+        _("carpeta"),
+        max_length=500,
+        help_text=_(
+            "En Google Drive, el identificador de la carpeta (lo que sigue a /folders/ en su "
+            "dirección); en Dropbox, su ruta, por ejemplo /Clases/IA aplicada."
+        ),
+    )
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="remote_folders", verbose_name=_("curso")
+    )
+    active = models.BooleanField(_("activa"), default=True)
+    cursor = models.TextField(_("marca de cambios"), blank=True, editable=False)
+    last_scanned_at = models.DateTimeField(_("última revisión"), null=True, blank=True)
+    last_error = models.TextField(_("último error"), blank=True)
+
+    class Meta:
+        verbose_name = _("carpeta en la nube")
+        verbose_name_plural = _("carpetas en la nube")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "folder"], name="content_remote_folder_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_provider_display()}: {self.folder}"
+
+
+class RemoteFile(models.Model):
+    """A file seen in a cloud folder, once; `lesson` is set when it has become one."""
+
+    folder = models.ForeignKey(
+        RemoteFolder, on_delete=models.CASCADE, related_name="files", verbose_name=_("carpeta")
+    )
+    file_id = models.CharField(_("identificador"), max_length=300)
+    name = models.CharField(_("nombre"), max_length=300)
+    size = models.BigIntegerField(_("tamaño"), default=0)
+    seen_at = models.DateTimeField(_("visto el"))
+    # A lesson staff delete takes its files' records along rather than leaving them
+    # pending, which would import the video again at the next scan.
+    lesson = models.ForeignKey(
+        Lesson,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("lección"),
+    )
+    last_error = models.TextField(_("último error"), blank=True)
+
+    class Meta:
+        verbose_name = _("archivo en la nube")
+        verbose_name_plural = _("archivos en la nube")
+        constraints = [
+            models.UniqueConstraint(fields=["folder", "file_id"], name="content_remote_file_once")
+        ]
+
+    def __str__(self):
+        return self.name

@@ -21,4 +21,10 @@ declare(
         every=timedelta(minutes=5),
         description="Crea lecciones con los archivos nuevos de CONTENT_WATCH_DIR (si está puesta).",
     ),
+    Periodic(
+        name="content.scan_cloud_folders",
+        task="content.scan_cloud_folders",
+        every=timedelta(minutes=5),
+        description="Crea lecciones con los vídeos nuevos de las carpetas de Drive y Dropbox.",
+    ),
 )

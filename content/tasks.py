@@ -39,3 +39,20 @@ def build_lesson_pdfs(lesson_id):
     lesson = Lesson.objects.select_related("course").filter(pk=lesson_id).first()
     if lesson is not None:
         build(lesson=lesson)
+
+
+@shared_task(name="content.scan_cloud_folders", ignore_result=True)
+def scan_cloud_folders():
+    from content.services import cloud_intake
+
+    cloud_intake.scan_all()
+
+
+@shared_task(name="content.scan_cloud_folder", ignore_result=True)
+def scan_cloud_folder(folder_id):
+    from content.models import RemoteFolder
+    from content.services import cloud_intake
+
+    folder = RemoteFolder.objects.filter(pk=folder_id, active=True).select_related("course").first()
+    if folder is not None:
+        cloud_intake.scan_folder(folder=folder)

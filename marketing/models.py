@@ -696,6 +696,7 @@ class Enrolment(models.Model):
 # Django registers their models.
 from marketing.analytics.models import Conversion  # noqa: E402, F401
 from marketing.audiences.models import AdAudience, AudienceMember, AudienceSync  # noqa: E402, F401
+from marketing.blog.models import BlogPost  # noqa: E402, F401
 from marketing.crm.models import HubSpotSync  # noqa: E402, F401
 from marketing.funnel.models import ExternalEvent, MarketingCost  # noqa: E402, F401
 from marketing.landing.models import LandingPage, LandingSignup, LandingView  # noqa: E402, F401

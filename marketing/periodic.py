@@ -65,4 +65,10 @@ declare(
         description="Envía a Google Analytics las conversiones pendientes o por reintentar "
         "(solo de quien aceptó la medición).",
     ),
+    Periodic(
+        name="marketing.retry_blog_posts",
+        task="marketing.retry_blog_posts",
+        every=timedelta(minutes=10),
+        description="Reintenta las entradas del blog que fallaron por un error pasajero.",
+    ),
 )

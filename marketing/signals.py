@@ -106,6 +106,15 @@ def draft_lesson_social_posts(sender, lesson, **kwargs):
     transaction.on_commit(lambda: draft.delay(lesson.pk))
 
 
+@receiver(lesson_published, dispatch_uid="marketing.lesson_blog_post")
+def send_lesson_to_blog(sender, lesson, **kwargs):
+    from marketing.blog.wordpress import configured
+    from marketing.tasks import sync_blog_post
+
+    if configured():
+        transaction.on_commit(lambda: sync_blog_post.delay(lesson.pk))
+
+
 @receiver(webinar_rescheduled, dispatch_uid="marketing.withdraw_stale_webinar_posts")
 def withdraw_stale_webinar_posts(sender, webinar, superseded_drafts, **kwargs):
     from marketing.social.schedule import withdraw_posts_of_drafts

@@ -121,3 +121,20 @@ def send_ga4_due():
     from marketing.analytics.services import send_due
 
     send_due()
+
+
+@shared_task(name="marketing.sync_blog_post", ignore_result=True)
+def sync_blog_post(lesson_id):
+    from content.models import Lesson
+    from marketing.blog import wordpress
+
+    lesson = Lesson.objects.filter(pk=lesson_id).select_related("course").first()
+    if lesson is not None:
+        wordpress.sync_post(lesson=lesson)
+
+
+@shared_task(name="marketing.retry_blog_posts", ignore_result=True)
+def retry_blog_posts():
+    from marketing.blog import wordpress
+
+    wordpress.retry_due()

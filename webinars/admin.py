@@ -23,7 +23,14 @@ from courseops.reviews.models import Draft
 from webinars import services
 from webinars.forms import ReminderForm, WebinarAdminForm, wall_clock_to_utc
 from webinars.meetings import MeetingError
-from webinars.models import Recording, Registration, Reminder, ReminderDelivery, Webinar
+from webinars.models import (
+    CalendarSync,
+    Recording,
+    Registration,
+    Reminder,
+    ReminderDelivery,
+    Webinar,
+)
 from webinars.services.attendance import attendance_settle
 from webinars.services.attendance_import import attendance_import_csv
 from webinars.services.recordings import recording_upload
@@ -588,3 +595,18 @@ class RegistrationAdmin(ModelAdmin):
     list_select_related = ["webinar"]
     raw_id_fields = ["webinar", "student"]
     show_full_result_count = False
+
+
+@admin.register(CalendarSync)
+class CalendarSyncAdmin(ModelAdmin):
+    """Where the Google Calendar sync stands; read only (its credentials are settings)."""
+
+    list_display = ("calendar_id", "last_synced_at", "channel_expires_at", "last_error")
+    fields = ("calendar_id", "last_synced_at", "channel_expires_at", "last_error")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -55,6 +55,7 @@ class WebinarsConfig(AppConfig):
             )
         )
         register_provider("zoom", "webinars.webhooks.ZoomProvider")
+        register_provider("google_calendar", "webinars.webhooks.GoogleCalendarProvider")
         register_send_check(followup_still_true)
         navigation.register()
         from webinars import student_page

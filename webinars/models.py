@@ -78,6 +78,15 @@ class Webinar(models.Model):
     # When the meeting link was ready and registrations opened: creation to here is the
     # setup time the dashboard reports.
     scheduled_at = models.DateTimeField(_("programado el"), null=True, blank=True)
+    # Its event in the staff's Google Calendar (ours: "cow" + uid in hex; or the id of the
+    # event it was created from), and a digest of what was last written there.
+    calendar_event_id = models.CharField(
+        _("evento en Google Calendar"), max_length=1024, blank=True, editable=False
+    )
+    calendar_pushed = models.CharField(
+        _("huella de lo escrito en el calendario"), max_length=64, blank=True, editable=False
+    )
+    calendar_error = models.TextField(_("error de Google Calendar"), blank=True)
     created_at = models.DateTimeField(_("creado"), auto_now_add=True)
     updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
 
@@ -85,6 +94,13 @@ class Webinar(models.Model):
         verbose_name = _("webinar")
         verbose_name_plural = _("webinars")
         ordering = ["-starts_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["calendar_event_id"],
+                condition=~models.Q(calendar_event_id=""),
+                name="webinars_webinar_calendar_event_once",
+            )
+        ]
 
     def __str__(self):
         return self.title
@@ -385,3 +401,27 @@ class Recording(models.Model):
 
     def __str__(self):
         return _("Grabación de %(title)s") % {"title": self.webinar.title}
+
+
+class CalendarSync(models.Model):
+    """Where the staff calendar's incremental sync stands (its sync token) and its push
+    channel (events.watch), one row per calendar."""
+
+    calendar_id = models.CharField(_("calendario"), max_length=300, unique=True)
+    sync_token = models.TextField(_("marca de sincronización"), blank=True, editable=False)
+    channel_id = models.CharField(
+        _("canal de avisos"), max_length=64, blank=True, editable=False, db_index=True
+    )
+    channel_resource_id = models.CharField(
+        _("recurso del canal"), max_length=300, blank=True, editable=False
+    )
+    channel_expires_at = models.DateTimeField(_("el aviso caduca el"), null=True, blank=True)
+    last_synced_at = models.DateTimeField(_("última sincronización"), null=True, blank=True)
+    last_error = models.TextField(_("último error"), blank=True)
+
+    class Meta:
+        verbose_name = _("sincronización de Google Calendar")
+        verbose_name_plural = _("sincronizaciones de Google Calendar")
+
+    def __str__(self):
+        return self.calendar_id

@@ -28,4 +28,10 @@ declare(
         every=timedelta(minutes=15),
         description="Cierra la asistencia de los webinars terminados y avisa de los ausentes.",
     ),
+    Periodic(
+        name="webinars.sync_google_calendar",
+        task="webinars.sync_google_calendar",
+        every=timedelta(minutes=5),
+        description="Sincroniza los webinars con Google Calendar y renueva su canal de avisos.",
+    ),
 )

@@ -100,3 +100,19 @@ def process_recording(self, recording_id):
     except (AIError, MeetingError) as exc:
         countdown = getattr(exc, "retry_after", None) or 60 * 2**self.request.retries
         raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+@shared_task(name="webinars.push_calendar_event", ignore_result=True)
+def push_calendar_event(webinar_id):
+    from webinars.services.google_calendar import push_event
+
+    webinar = Webinar.objects.filter(pk=webinar_id).first()
+    if webinar is not None:
+        push_event(webinar=webinar)
+
+
+@shared_task(name="webinars.sync_google_calendar", ignore_result=True)
+def sync_google_calendar():
+    from webinars.services.google_calendar import run_periodic
+
+    run_periodic()

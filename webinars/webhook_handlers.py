@@ -31,3 +31,12 @@ def recording_completed(event):
     recording_from_zoom(
         webinar=webinar, meeting=meeting, download_token=event.payload.get("download_token", "")
     )
+
+
+@webhook_handler("google_calendar", "exists")
+def calendar_changed(event):
+    """Something changed in the staff calendar: read the changes (the sync is idempotent).
+    The channel's first message ("sync") only says it is open."""
+    from webinars.services.google_calendar import sync_calendar
+
+    sync_calendar()

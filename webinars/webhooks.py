@@ -79,3 +79,50 @@ class ZoomProvider(Provider):
             return super().acknowledge(event, created=created)
         plain = event.payload["payload"]["plainToken"]
         return JsonResponse({"plainToken": plain, "encryptedToken": hmac_hex(self.secret(), plain)})
+
+
+class GoogleCalendarProvider(Provider):
+    """Google Calendar's push notifications (/webhooks/google_calendar/): no body and no
+    signature; each carries the channel's id and the token we gave `events.watch`. Only the
+    channel we opened, with our token, gets through. The message number (per channel) is
+    the event id. https://developers.google.com/workspace/calendar/api/guides/push"""
+
+    name = "google_calendar"
+    label = "Google Calendar"
+    secret_setting = "GOOGLE_CALENDAR_CHANNEL_TOKEN"
+    kept_headers = (
+        *Provider.kept_headers,
+        "X-Goog-Channel-ID",
+        "X-Goog-Resource-ID",
+        "X-Goog-Resource-State",
+        "X-Goog-Message-Number",
+    )
+
+    def verify(self, request, body, secret):
+        from webinars.services.google_calendar import known_channel
+
+        token = request.headers.get("X-Goog-Channel-Token", "")
+        channel = request.headers.get("X-Goog-Channel-ID", "")
+        if not (token and channel):
+            raise SignatureMissing("X-Goog-Channel-ID and X-Goog-Channel-Token are required.")
+        if not same_digest(secret, token):
+            raise SignatureInvalid("X-Goog-Channel-Token does not match.")
+        if not known_channel(channel):
+            raise SignatureInvalid("X-Goog-Channel-ID is not the channel we opened.")
+
+    def parse(self, request, body):
+        channel = request.headers["X-Goog-Channel-ID"]
+        number = required_text(request.headers.get("X-Goog-Message-Number"), "message number", 40)
+        state = required_text(
+            request.headers.get("X-Goog-Resource-State"), "resource state", MAX_EVENT_TYPE_LENGTH
+        )
+        return InboundEvent(
+            event_id=f"{channel}:{number}",
+            event_type=state,
+            payload={
+                "channel": channel,
+                "resource": request.headers.get("X-Goog-Resource-ID", ""),
+                "state": state,
+            },
+            body="",
+        )

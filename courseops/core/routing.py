@@ -32,6 +32,8 @@ ROUTES = {
     # bulk
     "marketing.run_campaigns": BULK,
     "marketing.run_sequences": BULK,
+    "marketing.sync_blog_post": BULK,
+    "marketing.retry_blog_posts": BULK,
     "engagement.weekly_progress_emails": BULK,
     "engagement.weekly_report": BULK,
     "engagement.scan_nudges": BULK,
@@ -41,6 +43,8 @@ ROUTES = {
     "content.run_job": MEDIA,
     "content.scan_folder": MEDIA,
     "content.build_lesson_pdfs": MEDIA,
+    "content.scan_cloud_folders": MEDIA,
+    "content.scan_cloud_folder": MEDIA,
     "webinars.process_recording": MEDIA,
     # ai
     "engagement.draft_nudges": AI,

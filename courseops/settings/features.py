@@ -357,6 +357,14 @@ YOUTUBE_UPLOAD_URL = env.str(
     "YOUTUBE_UPLOAD_URL", default="https://www.googleapis.com/upload/youtube/v3/videos"
 )
 YOUTUBE_TIMEOUT_SECONDS = env.float("YOUTUBE_TIMEOUT_SECONDS", default=300.0)
+# Google Calendar (the staff calendar, with the Google account of GOOGLE_REFRESH_TOKEN and
+# scope calendar.events): webinars write their events there, and an event whose title
+# starts with the marker becomes a webinar. Empty id: no sync.
+GOOGLE_CALENDAR_ID = env.str("GOOGLE_CALENDAR_ID", default="")
+GOOGLE_CALENDAR_MARKER = env.str("GOOGLE_CALENDAR_MARKER", default="[webinar]")
+# Push notifications (events.watch) to /webhooks/google_calendar/ when SITE_URL is public
+# https: Google sends this token back with each one; empty: no push, the periodic sync only.
+GOOGLE_CALENDAR_CHANNEL_TOKEN = env_secret("GOOGLE_CALENDAR_CHANNEL_TOKEN", default="")
 # Hours after a webinar ends before its attendance closes and absentees are announced.
 WEBINAR_ATTENDANCE_SETTLE_HOURS = env.int("WEBINAR_ATTENDANCE_SETTLE_HOURS", default=24)
 # No SMS reminders between these local hours of the registrant ("HH:MM-HH:MM"; empty: none).
@@ -374,6 +382,23 @@ CONTENT_DIGEST_MINUTES = env.int("CONTENT_DIGEST_MINUTES", default=60)
 CONTENT_SWEEP_BATCH = env.int("CONTENT_SWEEP_BATCH", default=200)
 # Folder scanned by `scan_content_folder` for new videos/subtitles (empty: none).
 CONTENT_WATCH_DIR = env.str("CONTENT_WATCH_DIR", default="")
+# Cloud folders watched for new lessons (content.RemoteFolder, set up in the admin): a
+# Google account's OAuth client and refresh token (scope drive.readonly, offline access),
+# shared with the Calendar sync below; Dropbox's app key/secret and a refresh token.
+GOOGLE_CLIENT_ID = env.str("GOOGLE_CLIENT_ID", default="")
+GOOGLE_CLIENT_SECRET = env_secret("GOOGLE_CLIENT_SECRET", default="")
+GOOGLE_REFRESH_TOKEN = env_secret("GOOGLE_REFRESH_TOKEN", default="")
+GOOGLE_TOKEN_URI = env.str("GOOGLE_TOKEN_URI", default="https://oauth2.googleapis.com/token")
+# Another root for Google's APIs (a proxy); empty: Google's own.
+GOOGLE_API_ENDPOINT = env.str("GOOGLE_API_ENDPOINT", default="")
+GOOGLE_TIMEOUT_SECONDS = env.float("GOOGLE_TIMEOUT_SECONDS", default=60.0)
+DROPBOX_APP_KEY = env.str("DROPBOX_APP_KEY", default="")
+DROPBOX_APP_SECRET = env_secret("DROPBOX_APP_SECRET", default="")
+DROPBOX_REFRESH_TOKEN = env_secret("DROPBOX_REFRESH_TOKEN", default="")
+DROPBOX_TIMEOUT_SECONDS = env.float("DROPBOX_TIMEOUT_SECONDS", default=60.0)
+# A video found in a cloud folder waits this long for its subtitle file (same name,
+# .vtt/.srt) before its lesson starts without one.
+CONTENT_REMOTE_SETTLE_MINUTES = env.int("CONTENT_REMOTE_SETTLE_MINUTES", default=10)
 # Languages a course's materials can be translated into (reviewed, one PDF each). Not the
 # site's UI languages (`LANGUAGES`): a material language needs no translated portal.
 CONTENT_MATERIAL_LANGUAGES = env.list(
@@ -400,6 +425,13 @@ MARKETING_SENDERS = [
 # Social posts: the secret signing posts sent to Zapier/Make/n8n (webhook channels), the
 # LinkedIn Posts API (base URL and pinned monthly version), the HTTP timeout, and how many
 # days before a channel's token expires staff are warned (an operations alert).
+# The blog (WordPress): an approved lesson summary becomes a draft post. The site's URL,
+# a user allowed to write posts and one of their application passwords (Users > Profile >
+# Application Passwords). Empty URL: no blog.
+WORDPRESS_URL = env.str("WORDPRESS_URL", default="")
+WORDPRESS_USERNAME = env.str("WORDPRESS_USERNAME", default="")
+WORDPRESS_APP_PASSWORD = env_secret("WORDPRESS_APP_PASSWORD", default="")
+WORDPRESS_TIMEOUT_SECONDS = env.float("WORDPRESS_TIMEOUT_SECONDS", default=20.0)
 MARKETING_SOCIAL_WEBHOOK_SECRET = env_secret("MARKETING_SOCIAL_WEBHOOK_SECRET", default="")
 MARKETING_LINKEDIN_API_BASE = env.str(
     "MARKETING_LINKEDIN_API_BASE", default="https://api.linkedin.com"

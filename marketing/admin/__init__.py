@@ -3,6 +3,7 @@
 from marketing.admin import (  # noqa: F401  (each module registers its pages)
     analytics,
     audiences,
+    blog,
     campaigns,
     crm,
     funnel,

@@ -3,6 +3,7 @@ cancelled. Vendor calls happen before the database transaction that records them
 
 from datetime import UTC, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,6 +35,14 @@ DEFAULT_REMINDERS = [
 
 class WebinarStateError(Exception):
     """The webinar cannot do that in its current status."""
+
+
+def _calendar_follows(webinar):
+    """Its event in the staff calendar follows, after commit (when a calendar is set)."""
+    from webinars.tasks import push_calendar_event
+
+    if settings.GOOGLE_CALENDAR_ID:
+        transaction.on_commit(lambda: push_calendar_event.delay(webinar.pk))
 
 
 def webinar_create(
@@ -72,6 +81,7 @@ def webinar_create(
             [Reminder(webinar=webinar, **values) for values in DEFAULT_REMINDERS]
         )
         log_action(webinar, "webinars.webinar.created", user=user)
+        _calendar_follows(webinar)
     return webinar
 
 
@@ -108,6 +118,7 @@ def webinar_schedule(*, webinar, user=None) -> Webinar:
 
         transaction.on_commit(lambda: draft_reminder_text.delay(webinar.pk))
         transaction.on_commit(lambda: draft_social_posts.delay(webinar.pk))
+        _calendar_follows(webinar)
     return webinar
 
 
@@ -202,6 +213,7 @@ def webinar_reschedule(
                 "resend_reminders": resend_reminders,
             },
         )
+        _calendar_follows(webinar)
     return webinar
 
 
@@ -225,6 +237,7 @@ def webinar_cancel(*, webinar, user=None) -> Webinar:
         if was_scheduled:
             _notify_registrants(webinar, kind="cancellation", cancel=True)
         log_action(webinar, "webinars.webinar.cancelled", user=user, data={"provider_error": error})
+        _calendar_follows(webinar)
     return webinar
 
 
