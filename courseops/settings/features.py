@@ -40,6 +40,18 @@ AI_MODELS = {
     "strong": env.str("AI_MODEL_STRONG", default=""),
 }
 AI_TRANSCRIPTION_MODEL = env.str("AI_TRANSCRIPTION_MODEL", default="whisper-1")
+# Who hears recordings: empty means AI_PROVIDER; "assemblyai" sends audio to AssemblyAI
+# (official SDK) while drafts still go to AI_PROVIDER.
+AI_TRANSCRIPTION_PROVIDER = env.str("AI_TRANSCRIPTION_PROVIDER", default="")
+ASSEMBLYAI_API_KEY = env_secret("ASSEMBLYAI_API_KEY", default="")
+# https://api.eu.assemblyai.com keeps the audio in the EU.
+ASSEMBLYAI_BASE_URL = env.str("ASSEMBLYAI_BASE_URL", default="https://api.assemblyai.com")
+# The speech model asked for; its price per minute is AI_PRICES["assemblyai-<model>"].
+ASSEMBLYAI_SPEECH_MODEL = env.str("ASSEMBLYAI_SPEECH_MODEL", default="universal")
+# AssemblyAI transcribes in the background: seconds between status checks, and how long
+# to wait for one part before giving up (the transcript is picked up by the next try).
+ASSEMBLYAI_POLL_SECONDS = env.float("ASSEMBLYAI_POLL_SECONDS", default=3.0)
+ASSEMBLYAI_MAX_WAIT_SECONDS = env.float("ASSEMBLYAI_MAX_WAIT_SECONDS", default=900.0)
 AI_DAILY_BUDGET_USD = env.float("AI_DAILY_BUDGET_USD", default=20.0)
 # Per calendar month (UTC), overall and per area ("marketing=50,engagement=80"); 0: none.
 AI_MONTHLY_BUDGET_USD = env.float("AI_MONTHLY_BUDGET_USD", default=0.0)
@@ -80,6 +92,9 @@ AI_PRICES = {
     "gpt-4o": {"input": 2.50, "cached_input": 1.25, "output": 10.00},
     "gpt-4.1-mini": {"input": 0.40, "cached_input": 0.10, "output": 1.60},
     "whisper-1": {"per_minute": 0.006},
+    # AssemblyAI's list prices: $0.15/hour (Universal), $0.12/hour (Nano).
+    "assemblyai-universal": {"per_minute": 0.0025},
+    "assemblyai-nano": {"per_minute": 0.002},
 }
 
 # Support (courseops.support): help desk address every new ticket is emailed to.
