@@ -286,7 +286,8 @@ STUDENTS_CORRECTION_LINK_MAX_AGE = env.int(
 )
 
 # --- Students (onboarding pipeline, portal, LMS) ------------------------------------------
-# Where a new student's account lives: "portal" (our own /portal/) or "thinkific".
+# Where a new student's account lives: "portal" (our own /portal/), "thinkific" or
+# "teachable".
 LMS_BACKEND = env.str("LMS_BACKEND", default="portal")
 THINKIFIC_API_KEY = env_secret("THINKIFIC_API_KEY", default="")
 THINKIFIC_SUBDOMAIN = env.str("THINKIFIC_SUBDOMAIN", default="")
@@ -294,6 +295,16 @@ THINKIFIC_API_BASE_URL = env.str(
     "THINKIFIC_API_BASE_URL", default="https://api.thinkific.com/api/public/v1"
 ).rstrip("/")
 THINKIFIC_TIMEOUT_SECONDS = env.float("THINKIFIC_TIMEOUT_SECONDS", default=15.0)
+# Teachable (LMS_BACKEND=teachable): the Admin API key (Settings > API in the school) and
+# the school's address, where students sign in (https://escuela.teachable.com or its own
+# domain). The webhook secret signs Teachable's deliveries to /webhooks/teachable/.
+TEACHABLE_API_KEY = env_secret("TEACHABLE_API_KEY", default="")
+TEACHABLE_SCHOOL_URL = env.str("TEACHABLE_SCHOOL_URL", default="").rstrip("/")
+TEACHABLE_API_BASE_URL = env.str(
+    "TEACHABLE_API_BASE_URL", default="https://developers.teachable.com/v1"
+).rstrip("/")
+TEACHABLE_TIMEOUT_SECONDS = env.float("TEACHABLE_TIMEOUT_SECONDS", default=15.0)
+TEACHABLE_WEBHOOK_SECRET = env_secret("TEACHABLE_WEBHOOK_SECRET", default="")
 # How long an emailed portal sign-in link works (the welcome email carries one).
 PORTAL_LINK_MAX_AGE_SECONDS = env.int("PORTAL_LINK_MAX_AGE_SECONDS", default=7 * 24 * 3600)
 
