@@ -347,7 +347,8 @@ ZOOM_WEBHOOK_SECRET_TOKEN = env_secret("ZOOM_WEBHOOK_SECRET_TOKEN", default="")
 ZOOM_DOWNLOAD_MAX_MB = env.int("ZOOM_DOWNLOAD_MAX_MB", default=2048)
 # Largest recording file staff can upload in the admin (a video for YouTube), in MB.
 WEBINAR_RECORDING_MAX_MB = env.int("WEBINAR_RECORDING_MAX_MB", default=2048)
-# Where approved recordings are published: "console" (nothing leaves, logged) or "youtube".
+# Where approved recordings are published: "console" (nothing leaves, logged), "youtube"
+# or "vimeo".
 WEBINAR_VIDEO_PUBLISHER = env.str("WEBINAR_VIDEO_PUBLISHER", default="console")
 # YouTube Data API v3: an OAuth client and the channel owner's refresh token
 # (scope https://www.googleapis.com/auth/youtube.upload, offline access).
@@ -360,6 +361,13 @@ YOUTUBE_UPLOAD_URL = env.str(
     "YOUTUBE_UPLOAD_URL", default="https://www.googleapis.com/upload/youtube/v3/videos"
 )
 YOUTUBE_TIMEOUT_SECONDS = env.float("YOUTUBE_TIMEOUT_SECONDS", default=300.0)
+# Vimeo: a personal access token with the scopes upload, edit and delete (delete removes
+# the empty video an interrupted upload leaves); who may watch: anybody, unlisted, nobody,
+# disable (only where embedded) or password.
+VIMEO_ACCESS_TOKEN = env_secret("VIMEO_ACCESS_TOKEN", default="")
+VIMEO_PRIVACY_VIEW = env.str("VIMEO_PRIVACY_VIEW", default="unlisted")
+VIMEO_API_URL = env.str("VIMEO_API_URL", default="https://api.vimeo.com").rstrip("/")
+VIMEO_TIMEOUT_SECONDS = env.float("VIMEO_TIMEOUT_SECONDS", default=300.0)
 # Hours after a webinar ends before its attendance closes and absentees are announced.
 WEBINAR_ATTENDANCE_SETTLE_HOURS = env.int("WEBINAR_ATTENDANCE_SETTLE_HOURS", default=24)
 # No SMS reminders between these local hours of the registrant ("HH:MM-HH:MM"; empty: none).
@@ -464,7 +472,13 @@ if WEBINAR_MEETING_PROVIDER not in {"jitsi", "zoom"}:
     raise environ.ImproperlyConfigured(
         f"WEBINAR_MEETING_PROVIDER must be 'jitsi' or 'zoom', not {WEBINAR_MEETING_PROVIDER!r}"
     )
-if WEBINAR_VIDEO_PUBLISHER not in {"console", "youtube"}:
+if WEBINAR_VIDEO_PUBLISHER not in {"console", "youtube", "vimeo"}:
     raise environ.ImproperlyConfigured(
-        f"WEBINAR_VIDEO_PUBLISHER must be 'console' or 'youtube', not {WEBINAR_VIDEO_PUBLISHER!r}"
+        "WEBINAR_VIDEO_PUBLISHER must be 'console', 'youtube' or 'vimeo', "
+        f"not {WEBINAR_VIDEO_PUBLISHER!r}"
+    )
+if VIMEO_PRIVACY_VIEW not in {"anybody", "unlisted", "nobody", "disable", "password"}:
+    raise environ.ImproperlyConfigured(
+        "VIMEO_PRIVACY_VIEW must be anybody, unlisted, nobody, disable or password, "
+        f"not {VIMEO_PRIVACY_VIEW!r}"
     )
