@@ -9,6 +9,7 @@ erasure unenrolls them from every course and says that the user must be deleted 
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from courseops.core import http
@@ -105,6 +106,28 @@ class TeachableBackend(LMSCalls):
                 "GET", path, params={**(params or {}), "page": page, "per": PER_PAGE}
             )
             yield from body.get(key) or []
+            pages = int((body.get("meta") or {}).get("number_of_pages") or 1)
+            page += 1
+
+    def completed_lectures(self, user_id, course_id):
+        """The lectures the user completed in a course, with when: {id, name, completed_at}."""
+        page, pages = 1, 1
+        while page <= pages:
+            body = self._request(
+                "GET",
+                f"/courses/{course_id}/progress",
+                params={"user_id": user_id, "page": page, "per": PER_PAGE},
+            )
+            progress = body.get("course_progress") or {}
+            for section in progress.get("lecture_sections") or []:
+                for lecture in section.get("lectures") or []:
+                    when = parse_datetime(str(lecture.get("completed_at") or ""))
+                    if lecture.get("is_completed") and when is not None:
+                        yield {
+                            "id": lecture["id"],
+                            "name": str(lecture.get("name") or "")[:200],
+                            "completed_at": when,
+                        }
             pages = int((body.get("meta") or {}).get("number_of_pages") or 1)
             page += 1
 
