@@ -238,3 +238,17 @@ def test_audio_transcription_is_available_with_assemblyai_while_drafts_stay_offl
     fake_assemblyai,
 ):
     assert audio_transcription_available() is True
+
+
+def test_the_system_check_refuses_assemblyai_for_drafts_and_asks_for_its_key(settings):
+    from django.core.checks import run_checks
+
+    settings.AI_PROVIDER = "assemblyai"
+    settings.AI_TRANSCRIPTION_PROVIDER = "assemblyai"
+    settings.ASSEMBLYAI_API_KEY = ""
+
+    ids = {message.id for message in run_checks()}
+
+    assert {"ai.E004", "ai.E006"} <= ids
+    settings.AI_PROVIDER, settings.AI_TRANSCRIPTION_PROVIDER = "offline", "whisperx"
+    assert "ai.E005" in {message.id for message in run_checks()}
