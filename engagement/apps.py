@@ -25,3 +25,4 @@ class EngagementConfig(AppConfig):
 
         student_page.register()
         register_provider("thinkific", "engagement.thinkific.ThinkificProvider")
+        register_provider("teachable", "engagement.teachable.TeachableProvider")

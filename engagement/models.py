@@ -38,6 +38,7 @@ class ActivitySource(models.TextChoices):
     API = "api", "API"
     CSV = "csv", "CSV"
     THINKIFIC = "thinkific", "Thinkific"
+    TEACHABLE = "teachable", "Teachable"
     WEBINARS = "webinars", _("Webinars")
     CONTENT = "content", _("Contenido")
 

@@ -1,6 +1,7 @@
-"""Thinkific deliveries that are student activity: sign-ins and completed lessons.
+"""LMS deliveries that are student activity: Thinkific's sign-ins and completed lessons,
+Teachable's lecture progress.
 
-Discovered by courseops.webhooks. The student is matched by their Thinkific user id
+Discovered by courseops.webhooks. The student is matched by their LMS user id
 (`Student.lms_user_id`, set when onboarding created the account), else by email.
 """
 
@@ -24,7 +25,7 @@ def _student(user):
         student = Student.objects.filter(email__iexact=str(user["email"]).strip()).first()
     if student is None:
         raise PermanentWebhookError(
-            _("Ningún estudiante tiene el usuario de Thinkific %(id)s (%(email)s).")
+            _("Ningún estudiante tiene el usuario del LMS %(id)s (%(email)s).")
             % {"id": user.get("id"), "email": user.get("email", "")}
         )
     return student
@@ -72,6 +73,33 @@ def thinkific_lesson_completed(event):
                 "object_id": str(lesson["id"]),
                 "title": str(lesson.get("name", ""))[:200],
                 "course_id": str(course.get("id", "")),
+            },
+        )
+    )
+
+
+@webhook_handler("teachable", "LectureProgress.created")
+def teachable_lecture_completed(event):
+    """Teachable sends LectureProgress.created when a student completes a lecture."""
+    data = event.payload["object"]
+    lecture = data.get("lecture") if isinstance(data.get("lecture"), dict) else {}
+    course = data.get("course") if isinstance(data.get("course"), dict) else {}
+    lecture_id = lecture.get("id", data.get("lecture_id"))
+    if lecture_id in (None, ""):
+        raise PermanentWebhookError(_("El evento no trae la lección."))
+    user = data.get("user") if isinstance(data.get("user"), dict) else {"id": data.get("user_id")}
+    record_activity(
+        Activity(
+            student=_student(user),
+            kind=ActivityKind.LESSON_COMPLETED,
+            occurred_at=_when(event, data.get("created_at"), event.payload.get("created")),
+            source=ActivitySource.TEACHABLE,
+            external_id=event.event_id,
+            metadata={
+                "object_type": "lesson",
+                "object_id": str(lecture_id),
+                "title": str(lecture.get("name", ""))[:200],
+                "course_id": str(course.get("id", data.get("course_id", ""))),
             },
         )
     )

@@ -103,6 +103,7 @@ class Student(models.Model):
         ADMIN = "admin", _("Admin")
         WEB = "web", _("Página de registro")
         THINKIFIC = "thinkific", _("Importado de Thinkific")
+        TEACHABLE = "teachable", _("Importado de Teachable")
 
     full_name = models.CharField(_("nombre completo"), max_length=200)
     email = models.EmailField(_("email"), max_length=254)

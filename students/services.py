@@ -75,3 +75,29 @@ def grant_plan_access(*, student):
     if account_made:
         done["lms"] = lms.create_account(student)
     return done
+
+
+def sync_lms_access(*, student):
+    """The LMS follows the student's access, read now rather than from the event that
+    asked (a cancel and a renewal can arrive in either order): without access, the backend
+    takes the plan's courses away (where it can: `revoke_access`); with access again, the
+    account's enrolments are made again. Safe to run twice."""
+    from students.onboarding import lms
+
+    backend = lms.get_backend()
+    if student.status == Student.Status.INACTIVE:
+        if not hasattr(backend, "revoke_access"):
+            return None
+        result = backend.revoke_access(student)
+        if result.get("unenrolled"):
+            log_action(student, "students.student.lms_access_revoked", data=result)
+        return result
+    account_made = student.onboarding_steps.filter(
+        name=OnboardingStep.Name.ACCOUNT, status=OnboardingStep.Status.DONE
+    ).exists()
+    if student.status == Student.Status.ACTIVE and account_made:
+        result = backend.create_account(student)
+        if result.get("enrolled"):
+            log_action(student, "students.student.lms_access_restored", data=result)
+        return result
+    return None

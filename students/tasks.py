@@ -66,3 +66,26 @@ def grant_plan(self, student_id):
         if exc.permanent:
             raise
         raise self.retry(exc=exc) from exc
+
+
+# After a change of access (a cancelled or renewed subscription); the LMS may be down.
+@shared_task(
+    name="students.sync_lms_access",
+    ignore_result=True,
+    bind=True,
+    max_retries=5,
+    default_retry_delay=300,
+)
+def sync_lms_access(self, student_id):
+    from students.onboarding.lms import LMSError
+    from students.services import sync_lms_access as sync
+
+    student = Student.objects.select_related("plan").filter(pk=student_id).first()
+    if student is None:
+        return
+    try:
+        sync(student=student)
+    except LMSError as exc:
+        if exc.permanent:
+            raise
+        raise self.retry(exc=exc) from exc

@@ -25,6 +25,26 @@ def ai_settings(app_configs, **kwargs):
                 id="ai.E003",
             )
         )
+    if settings.AI_PROVIDER == "assemblyai":
+        problems.append(
+            Error(
+                "AI_PROVIDER cannot be 'assemblyai' (it only transcribes): "
+                "set AI_TRANSCRIPTION_PROVIDER=assemblyai instead.",
+                id="ai.E004",
+            )
+        )
+    if settings.AI_TRANSCRIPTION_PROVIDER not in {"", "openai", "assemblyai", "offline"}:
+        problems.append(
+            Error(
+                f"AI_TRANSCRIPTION_PROVIDER is {settings.AI_TRANSCRIPTION_PROVIDER!r}; use "
+                "'assemblyai', 'openai', 'offline' or leave it empty (same as AI_PROVIDER).",
+                id="ai.E005",
+            )
+        )
+    if settings.AI_TRANSCRIPTION_PROVIDER == "assemblyai" and not settings.ASSEMBLYAI_API_KEY:
+        problems.append(
+            Error("AI_TRANSCRIPTION_PROVIDER=assemblyai needs ASSEMBLYAI_API_KEY.", id="ai.E006")
+        )
     # Without a base URL the calls go to OpenAI, which bills: the budget needs a price.
     if settings.AI_PROVIDER == "openai" and not settings.OPENAI_BASE_URL:
         models = {settings.AI_MODEL, *filter(None, settings.AI_MODELS.values())}

@@ -411,9 +411,13 @@ def _open_audio(audio_file):
     yield os.path.basename(getattr(audio_file, "name", "") or "audio"), audio_file, size
 
 
+def _transcription_provider():
+    return _provider(settings.AI_TRANSCRIPTION_PROVIDER or None)
+
+
 def audio_transcription_available():
     """False when the configured provider is the offline one, which reads only subtitles."""
-    return not _provider().offline
+    return not _transcription_provider().offline
 
 
 def transcribe(audio_file, *, language="es", requested_by=""):
@@ -429,7 +433,7 @@ def transcribe(audio_file, *, language="es", requested_by=""):
     with _open_audio(audio_file) as (filename, fh, size):
         is_subtitle = subtitles.is_subtitle_file(filename, fh.read(200))
         fh.seek(0)
-        provider = _provider()
+        provider = _transcription_provider()
         reason = AIUsage.OfflineReason.CONFIGURED
         if is_subtitle and not provider.offline:
             provider, reason = _provider("offline"), AIUsage.OfflineReason.SUBTITLES
@@ -446,7 +450,7 @@ def transcribe(audio_file, *, language="es", requested_by=""):
                 raise PromptError(str(exc)) from exc
             cost = 0
         else:
-            model = settings.AI_TRANSCRIPTION_MODEL
+            model = provider.transcription_model()
             ledger.fields.update(provider=provider.name, model=model)
             if size > MAX_AUDIO_BYTES:
                 raise PromptError(

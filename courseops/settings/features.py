@@ -41,6 +41,18 @@ AI_MODELS = {
     "strong": env.str("AI_MODEL_STRONG", default=""),
 }
 AI_TRANSCRIPTION_MODEL = env.str("AI_TRANSCRIPTION_MODEL", default="whisper-1")
+# Who hears recordings: empty means AI_PROVIDER; "assemblyai" sends audio to AssemblyAI
+# (official SDK) while drafts still go to AI_PROVIDER.
+AI_TRANSCRIPTION_PROVIDER = env.str("AI_TRANSCRIPTION_PROVIDER", default="")
+ASSEMBLYAI_API_KEY = env_secret("ASSEMBLYAI_API_KEY", default="")
+# https://api.eu.assemblyai.com keeps the audio in the EU.
+ASSEMBLYAI_BASE_URL = env.str("ASSEMBLYAI_BASE_URL", default="https://api.assemblyai.com")
+# The speech model asked for; its price per minute is AI_PRICES["assemblyai-<model>"].
+ASSEMBLYAI_SPEECH_MODEL = env.str("ASSEMBLYAI_SPEECH_MODEL", default="universal")
+# AssemblyAI transcribes in the background: seconds between status checks, and how long
+# to wait for one part before giving up (the transcript is picked up by the next try).
+ASSEMBLYAI_POLL_SECONDS = env.float("ASSEMBLYAI_POLL_SECONDS", default=3.0)
+ASSEMBLYAI_MAX_WAIT_SECONDS = env.float("ASSEMBLYAI_MAX_WAIT_SECONDS", default=900.0)
 AI_DAILY_BUDGET_USD = env.float("AI_DAILY_BUDGET_USD", default=20.0)
 # Per calendar month (UTC), overall and per area ("marketing=50,engagement=80"); 0: none.
 AI_MONTHLY_BUDGET_USD = env.float("AI_MONTHLY_BUDGET_USD", default=0.0)
@@ -81,6 +93,9 @@ AI_PRICES = {
     "gpt-4o": {"input": 2.50, "cached_input": 1.25, "output": 10.00},
     "gpt-4.1-mini": {"input": 0.40, "cached_input": 0.10, "output": 1.60},
     "whisper-1": {"per_minute": 0.006},
+    # AssemblyAI's list prices: $0.15/hour (Universal), $0.12/hour (Nano).
+    "assemblyai-universal": {"per_minute": 0.0025},
+    "assemblyai-nano": {"per_minute": 0.002},
 }
 
 # Support (courseops.support): help desk address every new ticket is emailed to.
@@ -294,7 +309,8 @@ STUDENTS_CORRECTION_LINK_MAX_AGE = env.int(
 )
 
 # --- Students (onboarding pipeline, portal, LMS) ------------------------------------------
-# Where a new student's account lives: "portal" (our own /portal/) or "thinkific".
+# Where a new student's account lives: "portal" (our own /portal/), "thinkific" or
+# "teachable".
 LMS_BACKEND = env.str("LMS_BACKEND", default="portal")
 THINKIFIC_API_KEY = env_secret("THINKIFIC_API_KEY", default="")
 THINKIFIC_SUBDOMAIN = env.str("THINKIFIC_SUBDOMAIN", default="")
@@ -302,6 +318,16 @@ THINKIFIC_API_BASE_URL = env.str(
     "THINKIFIC_API_BASE_URL", default="https://api.thinkific.com/api/public/v1"
 ).rstrip("/")
 THINKIFIC_TIMEOUT_SECONDS = env.float("THINKIFIC_TIMEOUT_SECONDS", default=15.0)
+# Teachable (LMS_BACKEND=teachable): the Admin API key (Settings > API in the school) and
+# the school's address, where students sign in (https://escuela.teachable.com or its own
+# domain). The webhook secret signs Teachable's deliveries to /webhooks/teachable/.
+TEACHABLE_API_KEY = env_secret("TEACHABLE_API_KEY", default="")
+TEACHABLE_SCHOOL_URL = env.str("TEACHABLE_SCHOOL_URL", default="").rstrip("/")
+TEACHABLE_API_BASE_URL = env.str(
+    "TEACHABLE_API_BASE_URL", default="https://developers.teachable.com/v1"
+).rstrip("/")
+TEACHABLE_TIMEOUT_SECONDS = env.float("TEACHABLE_TIMEOUT_SECONDS", default=15.0)
+TEACHABLE_WEBHOOK_SECRET = env_secret("TEACHABLE_WEBHOOK_SECRET", default="")
 # How long an emailed portal sign-in link works (the welcome email carries one).
 PORTAL_LINK_MAX_AGE_SECONDS = env.int("PORTAL_LINK_MAX_AGE_SECONDS", default=7 * 24 * 3600)
 
@@ -344,7 +370,8 @@ ZOOM_WEBHOOK_SECRET_TOKEN = env_secret("ZOOM_WEBHOOK_SECRET_TOKEN", default="")
 ZOOM_DOWNLOAD_MAX_MB = env.int("ZOOM_DOWNLOAD_MAX_MB", default=2048)
 # Largest recording file staff can upload in the admin (a video for YouTube), in MB.
 WEBINAR_RECORDING_MAX_MB = env.int("WEBINAR_RECORDING_MAX_MB", default=2048)
-# Where approved recordings are published: "console" (nothing leaves, logged) or "youtube".
+# Where approved recordings are published: "console" (nothing leaves, logged), "youtube"
+# or "vimeo".
 WEBINAR_VIDEO_PUBLISHER = env.str("WEBINAR_VIDEO_PUBLISHER", default="console")
 # YouTube Data API v3: an OAuth client and the channel owner's refresh token
 # (scope https://www.googleapis.com/auth/youtube.upload, offline access).
@@ -365,6 +392,13 @@ GOOGLE_CALENDAR_MARKER = env.str("GOOGLE_CALENDAR_MARKER", default="[webinar]")
 # Push notifications (events.watch) to /webhooks/google_calendar/ when SITE_URL is public
 # https: Google sends this token back with each one; empty: no push, the periodic sync only.
 GOOGLE_CALENDAR_CHANNEL_TOKEN = env_secret("GOOGLE_CALENDAR_CHANNEL_TOKEN", default="")
+# Vimeo: a personal access token with the scopes upload, edit and delete (delete removes
+# the empty video an interrupted upload leaves); who may watch: anybody, unlisted, nobody,
+# disable (only where embedded) or password.
+VIMEO_ACCESS_TOKEN = env_secret("VIMEO_ACCESS_TOKEN", default="")
+VIMEO_PRIVACY_VIEW = env.str("VIMEO_PRIVACY_VIEW", default="unlisted")
+VIMEO_API_URL = env.str("VIMEO_API_URL", default="https://api.vimeo.com").rstrip("/")
+VIMEO_TIMEOUT_SECONDS = env.float("VIMEO_TIMEOUT_SECONDS", default=300.0)
 # Hours after a webinar ends before its attendance closes and absentees are announced.
 WEBINAR_ATTENDANCE_SETTLE_HOURS = env.int("WEBINAR_ATTENDANCE_SETTLE_HOURS", default=24)
 # No SMS reminders between these local hours of the registrant ("HH:MM-HH:MM"; empty: none).
@@ -512,7 +546,13 @@ if WEBINAR_MEETING_PROVIDER not in {"jitsi", "zoom"}:
     raise environ.ImproperlyConfigured(
         f"WEBINAR_MEETING_PROVIDER must be 'jitsi' or 'zoom', not {WEBINAR_MEETING_PROVIDER!r}"
     )
-if WEBINAR_VIDEO_PUBLISHER not in {"console", "youtube"}:
+if WEBINAR_VIDEO_PUBLISHER not in {"console", "youtube", "vimeo"}:
     raise environ.ImproperlyConfigured(
-        f"WEBINAR_VIDEO_PUBLISHER must be 'console' or 'youtube', not {WEBINAR_VIDEO_PUBLISHER!r}"
+        "WEBINAR_VIDEO_PUBLISHER must be 'console', 'youtube' or 'vimeo', "
+        f"not {WEBINAR_VIDEO_PUBLISHER!r}"
+    )
+if VIMEO_PRIVACY_VIEW not in {"anybody", "unlisted", "nobody", "disable", "password"}:
+    raise environ.ImproperlyConfigured(
+        "VIMEO_PRIVACY_VIEW must be anybody, unlisted, nobody, disable or password, "
+        f"not {VIMEO_PRIVACY_VIEW!r}"
     )

@@ -120,7 +120,10 @@ def _rule_condition(rule, now, next_milestone):
         enrolled_before = Q(activated_at__lt=cutoff) | Q(
             activated_at__isnull=True, created_at__lt=cutoff
         )
-        inactive = Q(progress__last_activity_at__lt=cutoff) | (
+        # Counted from the later of the last activity and the activation: history imported
+        # from an old LMS (older than the import) is not inactivity to nudge about.
+        started_before = Q(activated_at__isnull=True) | Q(activated_at__lt=cutoff)
+        inactive = (Q(progress__last_activity_at__lt=cutoff) & started_before) | (
             Q(progress__last_activity_at__isnull=True) & enrolled_before
         )
         return inactive & ~_completed()
@@ -154,7 +157,8 @@ def _facts(rule, row, now, resources):
     total = row["lessons_total"] or 0
     done = row["lessons_completed"] or 0
     last = row["last_activity_at"]
-    days_inactive = (now - (last or row["activated_at"] or row["created_at"])).days
+    since = max(filter(None, (last, row["activated_at"]))) if last else None
+    days_inactive = (now - (since or row["activated_at"] or row["created_at"])).days
     return {
         "rule": rule.kind,
         "language": row["language"],
@@ -259,6 +263,35 @@ def _all_candidates(now):
         yield from find_candidates(
             rule, now=now, next_milestone=next_milestones.get(rule.threshold), resources=resources
         )
+
+
+# Kinds that celebrate progress: what an import brings was celebrated (or not) back then.
+HISTORY_KINDS = frozenset(
+    {NudgeRule.Kind.MILESTONE, NudgeRule.Kind.STREAK, NudgeRule.Kind.COURSE_COMPLETED}
+)
+
+
+def settle_imported_history(*, student_ids, reason, now=None):
+    """Progress imported from an old LMS is history, not news: the milestone, streak and
+    completion nudges it would trigger are claimed as skipped (with `reason`), so no scan
+    sends them. Inactivity needs nothing: it counts from the import (`activated_at`)."""
+    now = now or timezone.now()
+    ids = set(student_ids)
+    skipped = [
+        Nudge(
+            rule=candidate.rule,
+            student_id=candidate.student_id,
+            occurrence=candidate.occurrence,
+            facts=candidate.facts,
+            scan_id="import",
+            status=Nudge.Status.SKIPPED,
+            skipped_reason=reason[:200],
+        )
+        for candidate in _all_candidates(now)
+        if candidate.student_id in ids and candidate.rule.kind in HISTORY_KINDS
+    ]
+    Nudge.objects.bulk_create(skipped, ignore_conflicts=True)
+    return len(skipped)
 
 
 # --- Claiming -------------------------------------------------------------------------------

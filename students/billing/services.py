@@ -319,7 +319,7 @@ def _apply_access(subscription, *, quiet=False):
         target = None  # the pipeline activates the student when it finishes
     if target == Student.Status.ACTIVE and paid(student):
         target = None  # was waiting for this payment: onboarding started
-    changed = []
+    changed, before = [], student.status
     if target and target != student.status:
         log_action(
             student,
@@ -349,6 +349,10 @@ def _apply_access(subscription, *, quiet=False):
             )
         elif "plan" in changed:
             plan_changed(student=student, old_plan_id=old_plan_id, source="stripe")
+    if not quiet and "status" in changed and Student.Status.INACTIVE in (target, before):
+        from students.tasks import sync_lms_access
+
+        transaction.on_commit(lambda: sync_lms_access.delay(student.pk))
     if (
         not quiet
         and "status" in changed

@@ -2,7 +2,8 @@
 
 Each publisher has `name`, `label` and `publish(recording, *, title, description) ->
 PublishedVideo`. `console` (the default) uploads nothing and logs what it would send;
-`youtube` uploads through the YouTube Data API v3 (resumable upload, OAuth refresh token).
+`youtube` uploads through the YouTube Data API v3 (resumable upload, OAuth refresh token);
+`vimeo` through Vimeo's SDK (tus upload, personal access token).
 """
 
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from django.utils.module_loading import import_string
 PUBLISHERS = {
     "console": "webinars.publishing.console.ConsolePublisher",
     "youtube": "webinars.publishing.youtube.YouTubePublisher",
+    "vimeo": "webinars.publishing.vimeo.VimeoPublisher",
 }
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi")
 

@@ -6,12 +6,15 @@ gateway owns retries, the circuit breaker, the budget, caching and the usage led
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 PROVIDERS = {
     "offline": "courseops.ai.providers.offline.OfflineProvider",
     "openai": "courseops.ai.providers.openai_compatible.OpenAIProvider",
+    # Transcription only (AI_TRANSCRIPTION_PROVIDER); drafts stay with AI_PROVIDER.
+    "assemblyai": "courseops.ai.providers.assemblyai.AssemblyAIProvider",
     # Not a choice for AI_PROVIDER: the gateway turns to it while the primary is down.
     "fallback": "courseops.ai.providers.openai_compatible.FallbackProvider",
 }
@@ -65,6 +68,10 @@ class Provider:
 
     def transcribe(self, *, file, filename, language, model, timeout):
         raise NotImplementedError
+
+    def transcription_model(self):
+        """The model the ledger records for a transcription (and AI_PRICES prices)."""
+        return settings.AI_TRANSCRIPTION_MODEL
 
 
 def get_provider(name):

@@ -5,7 +5,9 @@ A backend has a `name`, a `label` and three verbs: `create_account(student) -> d
 (idempotent: it finds what an earlier run created), `access_url(student) -> str` (what the
 welcome email links to; for the portal it is a sign-in credential, for the student only)
 and `sign_in_page() -> str` (where anyone signs in; safe to hand to integrations), plus
-`forget_account(student) -> str` for an erasure request.
+`forget_account(student) -> str` for an erasure request. A backend that can take access
+away again also has `revoke_access(student) -> dict` (run when a cancelled subscription
+ends the student's access).
 """
 
 from django.conf import settings
@@ -15,15 +17,17 @@ from django.utils.module_loading import import_string
 BACKENDS = {
     "portal": "students.onboarding.lms.portal.PortalBackend",
     "thinkific": "students.onboarding.lms.thinkific.ThinkificBackend",
+    "teachable": "students.onboarding.lms.teachable.TeachableBackend",
 }
 
 
 class LMSError(Exception):
     """The LMS refused or failed; `permanent` says whether trying again can help."""
 
-    def __init__(self, message, *, permanent=False):
+    def __init__(self, message, *, permanent=False, status=None):
         super().__init__(message)
         self.permanent = permanent
+        self.status = status  # the HTTP status the LMS answered, when it answered
 
 
 def get_backend(name=None):

@@ -1,11 +1,9 @@
 """Thinkific's Admin API v1: find or create the user, enroll them in the plan's courses.
 
 Thinkific has no idempotency keys, so every write is preceded by a lookup: a run that
-died half-way finds the user and enrollments it already made. 429 and 5xx (and network
-errors) are retried a few times with backoff; any other 4xx is permanent.
+died half-way finds the user and enrollments it already made. Retries: `calls.LMSCalls`.
 """
 
-import time
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -14,13 +12,10 @@ from django.utils.translation import gettext_lazy as _
 
 from courseops.core import http
 from students.onboarding.lms import LMSError
-
-ATTEMPTS = 3
-BACKOFF_SECONDS = 1.0
-MAX_BACKOFF_SECONDS = 10.0
+from students.onboarding.lms.calls import LMSCalls
 
 
-class ThinkificBackend:
+class ThinkificBackend(LMSCalls):
     name = "thinkific"
     label = "Thinkific"
 
@@ -88,7 +83,7 @@ class ThinkificBackend:
             try:
                 self._request("DELETE", f"/users/{student.lms_user_id}")
             except LMSError as exc:
-                if "404" not in str(exc):
+                if exc.status != 404:
                     raise
         return "borrado"
 
@@ -126,37 +121,3 @@ class ThinkificBackend:
             body = self._request("GET", path, params={**(params or {}), "page": page, "limit": 250})
             yield from body.get("items", [])
             page = ((body.get("meta") or {}).get("pagination") or {}).get("next_page")
-
-    def _request(self, method, path, **kwargs):
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                response = http.request(method, path, client=self.client, **kwargs)
-            except http.HTTPError as exc:
-                error = LMSError(_("Thinkific no responde: %(e)s") % {"e": exc})
-                retry_after = None
-            else:
-                if response.status_code < 400:
-                    return response.json() if response.content else {}
-                error = LMSError(
-                    _("Thinkific respondió %(status)s a %(method)s %(path)s: %(body)s")
-                    % {
-                        "status": response.status_code,
-                        "method": method,
-                        "path": path,
-                        "body": response.text[:500],
-                    },
-                    permanent=response.status_code != 429 and response.status_code < 500,
-                )
-                retry_after = response.headers.get("Retry-After")
-            if error.permanent or attempt == ATTEMPTS:
-                raise error
-            time.sleep(_delay(attempt, retry_after))
-        raise AssertionError("unreachable")
-
-
-def _delay(attempt, retry_after):
-    try:
-        wanted = float(retry_after) if retry_after else 0.0
-    except ValueError:
-        wanted = 0.0
-    return min(max(wanted, BACKOFF_SECONDS * 2 ** (attempt - 1)), MAX_BACKOFF_SECONDS)

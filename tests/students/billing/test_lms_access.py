@@ -1,0 +1,68 @@
+"""The LMS follows access: a Stripe cancellation that ends a student's access unenrolls
+them from the LMS (Teachable faked with respx at httpx's transport; Stripe is the local
+fake server of conftest), and a renewed subscription enrolls them again."""
+
+import json
+
+import pytest
+import respx
+
+from students.models import Material, OnboardingStep, Student
+from tests.students.billing.conftest import event
+
+pytestmark = pytest.mark.django_db
+API = "https://developers.teachable.test/v1"
+
+
+@pytest.fixture
+def teachable(settings, lucia, plans):
+    settings.LMS_BACKEND = "teachable"
+    settings.TEACHABLE_API_KEY = "tch-secret"
+    settings.TEACHABLE_SCHOOL_URL = "https://escuela-ia.teachable.com"
+    settings.TEACHABLE_API_BASE_URL = API
+    plans["basico"].materials.add(
+        Material.objects.create(title="Curso de IA", kind="course", lms_course_id="101")
+    )
+    Student.objects.filter(pk=lucia.pk).update(stripe_customer_id="cus_1", lms_user_id="77")
+    OnboardingStep.objects.create(
+        student=lucia, name=OnboardingStep.Name.ACCOUNT, status=OnboardingStep.Status.DONE
+    )
+    with respx.mock(assert_all_called=False) as mock:
+        mock.route(host="127.0.0.1").pass_through()  # the fake Stripe
+        yield mock
+
+
+def user_with_course(active):
+    course = {"course_id": 101, "course_name": "Curso de IA", "is_active_enrollment": active}
+    return {"id": 77, "email": "lucia@example.com", "courses": [course]}
+
+
+def test_a_cancelled_subscription_unenrolls_and_a_new_one_enrolls_again(
+    fake_stripe, teachable, deliver
+):
+    deliver(event("customer.subscription.created", fake_stripe.set_subscription()))
+    teachable.get(f"{API}/users/77").respond(200, json=user_with_course(True))
+    unenroll = teachable.post(f"{API}/unenroll").respond(204)
+
+    deliver(event("customer.subscription.deleted", fake_stripe.set_subscription(status="canceled")))
+
+    assert Student.objects.get().status == Student.Status.INACTIVE
+    assert json.loads(unenroll.calls.last.request.content) == {"user_id": 77, "course_id": 101}
+
+    teachable.get(f"{API}/users/77").respond(200, json=user_with_course(False))
+    enroll = teachable.post(f"{API}/enroll").respond(204)
+
+    deliver(event("customer.subscription.created", fake_stripe.set_subscription(id="sub_2")))
+
+    assert Student.objects.get().status == Student.Status.ACTIVE
+    assert enroll.call_count == 1
+    assert unenroll.call_count == 1
+
+
+def test_a_renewal_event_for_a_student_with_access_touches_no_lms(fake_stripe, teachable, deliver):
+    deliver(event("customer.subscription.created", fake_stripe.set_subscription()))
+    calls = teachable.route(host="developers.teachable.test")
+
+    deliver(event("customer.subscription.updated", fake_stripe.set_subscription()))
+
+    assert not calls.called
