@@ -17,8 +17,9 @@ def available():
 
 
 def run_one(name):
-    """`python -m bench.<name>` would not call main(); this does, in a fresh interpreter."""
-    code = f"import bench.{name} as module; module.main()"
+    """`python -m bench.<name>` would not call main(); this does, in a fresh interpreter,
+    and its return value is the exit status (the chaos harness returns 1 on any loss)."""
+    code = f"import sys, bench.{name} as module; sys.exit(module.main())"
     return subprocess.run([sys.executable, "-c", code], check=False).returncode
 
 

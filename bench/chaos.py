@@ -137,9 +137,13 @@ from django.utils import timezone
 from marketing.models import Campaign, Consent, Lead, Segment, Variant
 from marketing.services.campaigns import schedule_campaign
 now = timezone.now()
+# People for whom it is about noon now: a newsletter waits out the person's quiet hours
+# (at 22:00 in Mexico City it would be sent at 09:00, long after the harness gave up).
+offset = (12 - now.hour + 12) % 24 - 12  # hours east of UTC, -12..11
+zone = "Etc/GMT" + (f"{{-offset:+d}}" if offset else "")  # Etc/ names flip the sign
 leads = Lead.objects.bulk_create([
     Lead(email=f"c{{n}}@example.com", name=f"Persona{{n}}", stage="lead", country="MX",
-         time_zone="America/Mexico_City", first_source="csv", last_source="csv")
+         time_zone=zone, first_source="csv", last_source="csv")
     for n in range({n})
 ])
 Consent.objects.bulk_create([
