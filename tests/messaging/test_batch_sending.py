@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -52,16 +53,29 @@ def _queries_to_send(count, prefix):
     )
 
 
-def test_a_batch_costs_a_fixed_number_of_queries_plus_one_stamp_per_message(settings):
+def test_a_batch_costs_a_fixed_number_of_queries_whatever_its_size(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
     _queries_to_send(1, "warm")  # the content type and the heartbeat are cached after it
 
     five, twenty = _queries_to_send(5, "a"), _queries_to_send(20, "b")
 
-    # Claim, suppression list, budget rules and the result UPDATE are one query each for
-    # the batch; what grows is the "provider called" stamp, one per message.
-    assert twenty - five == 15
-    assert five <= 4 + 5
+    # Claim, suppression list, budget rules, the "provider called" stamp and the result
+    # UPDATE are one query each for the whole batch.
+    assert twenty == five == 5
+
+
+def test_a_batch_is_stamped_as_handed_over_before_its_first_provider_call(settings):
+    settings.EMAIL_BACKEND = f"{__name__}._StampWatchingBackend"
+    _StampWatchingBackend.seen = []
+    ids = _queued(3)
+
+    _deliver(ids)
+
+    # At the first call every message of the batch is already stamped, in one write.
+    first_call = _StampWatchingBackend.seen[0]
+    assert len(first_call) == 3
+    assert all(first_call.values())
+    assert len(set(first_call.values())) == 1
 
 
 def test_a_batch_claimed_by_one_worker_is_not_claimed_by_another():
@@ -132,9 +146,15 @@ def test_marketing_mail_sent_in_a_batch_is_counted_in_the_persons_budget(setting
     assert all(OutboundMessage.objects.filter(pk__in=ids).values_list("budget_at", flat=True))
 
 
-def test_a_batch_stopped_by_an_error_records_what_it_sent_and_requeues_the_rest(
-    settings, monkeypatch
-):
+class _StampWatchingBackend(BaseEmailBackend):
+    seen = []
+
+    def send_messages(self, email_messages):
+        self.seen.append(dict(OutboundMessage.objects.values_list("pk", "provider_called_at")))
+        return len(email_messages)
+
+
+def test_a_batch_stopped_by_an_error_before_its_sends_requeues_every_row(settings, monkeypatch):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     ids = _queued(3)
     checked = []
@@ -150,12 +170,10 @@ def test_a_batch_stopped_by_an_error_records_what_it_sent_and_requeues_the_rest(
     with pytest.raises(DatabaseError):
         _deliver(ids)
 
-    rows = {row.pk: row for row in OutboundMessage.objects.all()}
-    first, *rest = checked[0], *[pk for pk in ids if pk != checked[0]]
-    assert rows[first].status == Status.SENT
-    assert {(rows[pk].status, rows[pk].attempts, rows[pk].held_by) for pk in rest} == {
-        (Status.QUEUED, 0, "")
+    rows = OutboundMessage.objects.filter(pk__in=ids)
+    assert {(row.status, row.attempts, row.held_by, row.provider_called_at) for row in rows} == {
+        (Status.QUEUED, 0, "", None)
     }
     from django.core import mail
 
-    assert len(mail.outbox) == 1
+    assert mail.outbox == []

@@ -27,7 +27,39 @@ def provider_name(connection):
     return type(connection).__module__.rsplit(".", 1)[-1]
 
 
-def send_email(
+class PreparedEmail:
+    """An email built for its provider and not yet handed over (`send()` does that)."""
+
+    def __init__(self, build, primary):
+        self._build = build
+        self.primary = primary
+        self.email = build(primary)
+
+    def send(self):
+        """Hand it to the provider. With `EMAIL_FAILOVER_BACKEND` set, an email the
+        primary provider surely did not take (it could not be reached, or it answered
+        429/500/502/503) goes through the secondary once. An answer that leaves it unknown
+        whether the email left (a read timeout, a 504) never fails over: that could send
+        it twice."""
+        try:
+            return _deliver(self.email)
+        except SendError as exc:
+            if not (exc.unaccepted and settings.EMAIL_FAILOVER_BACKEND):
+                raise
+            secondary = get_connection(settings.EMAIL_FAILOVER_BACKEND)
+            logger.warning(
+                "messaging.send.failover",
+                extra={
+                    "message_id": self.email.metadata["outbound_id"],
+                    "primary": provider_name(self.primary),
+                    "secondary": provider_name(secondary),
+                    "error": str(exc)[:200],
+                },
+            )
+            return _deliver(self._build(secondary))
+
+
+def prepare_email(
     *,
     to,
     subject,
@@ -38,15 +70,9 @@ def send_email(
     attachments=(),
     from_email="",
     connection=None,
-    on_call=None,
-):
-    """Hand one email to the provider. `on_call()`, if given, runs once the email is built,
-    right before the provider is called: from then on it may have gone out.
-
-    With `EMAIL_FAILOVER_BACKEND` set, an email the primary provider surely did not take
-    (it could not be reached, or it answered 429/500/502/503) goes through the secondary
-    once. An answer that leaves it unknown whether the email left (a read timeout, a 504)
-    never fails over: that could send it twice."""
+) -> PreparedEmail:
+    """Build one email for the provider without calling it: the outbox builds a whole
+    batch, marks it as handed over in one write, then sends each."""
     build = partial(
         _build,
         to=to,
@@ -58,26 +84,12 @@ def send_email(
         attachments=attachments,
         from_email=from_email,
     )
-    primary = connection or get_connection()
-    email = build(primary)
-    if on_call is not None:
-        on_call()
-    try:
-        return _deliver(email)
-    except SendError as exc:
-        if not (exc.unaccepted and settings.EMAIL_FAILOVER_BACKEND):
-            raise
-        secondary = get_connection(settings.EMAIL_FAILOVER_BACKEND)
-        logger.warning(
-            "messaging.send.failover",
-            extra={
-                "message_id": outbound_id,
-                "primary": provider_name(primary),
-                "secondary": provider_name(secondary),
-                "error": str(exc)[:200],
-            },
-        )
-        return _deliver(build(secondary))
+    return PreparedEmail(build, connection or get_connection())
+
+
+def send_email(**kwargs):
+    """Build one email and hand it to the provider (`prepare_email`'s arguments)."""
+    return prepare_email(**kwargs).send()
 
 
 def _build(connection, *, to, subject, text, html, headers, outbound_id, attachments, from_email):

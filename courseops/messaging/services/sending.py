@@ -2,14 +2,16 @@
 
 A worker claims its whole batch with one conditional `UPDATE ... RETURNING` (of two
 workers racing for a row exactly one gets it back), checks the suppression list and
-loads the budget rules once for the batch, stamps each row just before its own provider
-call (a worker dying from then on may have sent it: the sweeper holds it for staff; one
-dying before is a plain resend), talks to the provider outside any transaction, and
-records every outcome with one UPDATE at the end. A batch of one is the same path.
+loads the budget rules once for the batch, decides and builds every message, stamps all
+those about to go out with one synchronous UPDATE ("provider called": a worker dying from
+then on may have sent them, and the sweeper holds them for staff; one dying before is a
+plain resend), talks to the provider outside any transaction, and records every outcome
+with one UPDATE at the end. A batch of one is the same path.
 """
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,8 +29,14 @@ from courseops.messaging.models import (
     Status,
 )
 from courseops.messaging.providers import SendError, get_sms_backend
-from courseops.messaging.providers.email import send_email
-from courseops.messaging.services.policy import DEFER, DROP, active_rules, apply_policy
+from courseops.messaging.providers.email import prepare_email
+from courseops.messaging.services.policy import (
+    DEFER,
+    DROP,
+    Verdict,
+    active_rules,
+    apply_policy,
+)
 from courseops.messaging.services.suppression import suppress, suppressed_among
 
 logger = logging.getLogger(__name__)
@@ -77,21 +85,25 @@ def claim_messages(*, message_ids) -> list[OutboundMessage]:
     return list(OutboundMessage.objects.raw(_claim_sql(len(ids)), params))
 
 
-def _stamp_provider_call(message):
-    """From now on it may have gone out (as late as possible, once the email is built).
+def _stamp_provider_calls(message_ids):
+    """From now on these may have gone out: one write for the batch, once every email is
+    built, right before the first provider call.
 
     Committed like any write, waiting for the disk: the stamp is what keeps a message from
-    going out twice, and an asynchronous commit (measured 5-7x cheaper) could lose it to a
-    crash of PostgreSQL itself, after which the message would be sent again."""
-    OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
-        provider_called_at=timezone.now()
-    )
+    going out twice, and an asynchronous commit could lose it to a crash of PostgreSQL
+    itself, after which the messages would be sent again. One stamp per batch instead of
+    per message is what makes that affordable; the price is that a worker killed in the
+    middle of a batch leaves its unsent rest for staff too (at most `SEND_BATCH` rows)."""
+    if message_ids:
+        OutboundMessage.objects.filter(pk__in=message_ids, status=Status.SENDING).update(
+            provider_called_at=timezone.now()
+        )
 
 
-def _send(message, *, email_connection, sms_backend):
+def _prepare(message, *, backends):
+    """What sends `message` when called: the email built now, the SMS as it is."""
     if message.channel == Channel.EMAIL:
-        return send_email(
-            on_call=lambda: _stamp_provider_call(message),
+        return prepare_email(
             to=message.recipient,
             subject=message.subject,
             text=message.text_body,
@@ -100,10 +112,10 @@ def _send(message, *, email_connection, sms_backend):
             outbound_id=message.pk,
             attachments=message.attachments,
             from_email=message.from_email,
-            connection=email_connection,
-        )
-    _stamp_provider_call(message)
-    return sms_backend.send(to=message.recipient, body=message.text_body)
+            connection=backends.email(),
+        ).send
+    sms_backend = backends.sms()
+    return lambda: sms_backend.send(to=message.recipient, body=message.text_body)
 
 
 class _Backends:
@@ -198,6 +210,7 @@ def _deferred(*, until, reason):
 def _released():
     return {
         "status": Status.QUEUED,
+        "provider_called_at": None,  # stamped with its batch, but never handed over
         "attempts": F("attempts") - 1,
         "held_by": "",
         "claimed_at": None,
@@ -234,8 +247,25 @@ def _failure(message, exc, *, max_attempts, retry_delay):
     return fields, Delivery(Status.AWAITING_RETRY, retry_at=next_attempt, category=message.category)
 
 
-def _deliver(message, *, blocked, rules, backends, max_attempts, retry_delay):
-    """One claimed row's outcome: (fields to record, Delivery)."""
+def _crashed(message, exc):
+    # Unknown failure: we cannot tell whether it went out, so it is not retried
+    # automatically; staff see the error and decide.
+    logger.exception("messaging.send.crashed", extra={"message_id": message.pk})
+    fields = {"status": Status.FAILED, "last_error": f"{type(exc).__name__}: {exc}"}
+    return fields, Delivery(Status.FAILED)
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """A message cleared to go: its prepared provider call and the policy's verdict."""
+
+    send: Callable[[], object]
+    verdict: Verdict
+
+
+def _decide(message, *, blocked, rules, backends):
+    """Before any provider call: (fields to record, Delivery) if the message is not to
+    be sent, else a `_Ready`."""
     if message.pk in blocked:
         error = _("Dirección en la lista de supresión.")
         fields = {"status": Status.SUPPRESSED, "last_error": error}
@@ -250,15 +280,19 @@ def _deliver(message, *, blocked, rules, backends, max_attempts, retry_delay):
     if verdict.action == DEFER:
         return _deferred(until=verdict.until, reason=verdict.reason), Delivery(Status.QUEUED)
     try:
-        result = _send(message, email_connection=backends.email(), sms_backend=backends.sms())
+        return _Ready(send=_prepare(message, backends=backends), verdict=verdict)
+    except Exception as exc:
+        return _crashed(message, exc)
+
+
+def _send(message, ready, *, max_attempts, retry_delay):
+    """One stamped message's provider call: (fields to record, Delivery)."""
+    try:
+        result = ready.send()
     except SendError as exc:
         return _failure(message, exc, max_attempts=max_attempts, retry_delay=retry_delay)
     except Exception as exc:
-        # Unknown failure: we cannot tell whether it went out, so it is not retried
-        # automatically; staff see the error and decide.
-        logger.exception("messaging.send.crashed", extra={"message_id": message.pk})
-        fields = {"status": Status.FAILED, "last_error": f"{type(exc).__name__}: {exc}"}
-        return fields, Delivery(Status.FAILED)
+        return _crashed(message, exc)
     fields = {
         "status": Status.SENT,
         "sent_at": timezone.now(),
@@ -266,8 +300,8 @@ def _deliver(message, *, blocked, rules, backends, max_attempts, retry_delay):
         "provider_message_id": result.provider_message_id,
         "last_error": "",
     }
-    if verdict.count_at is not None:  # counted in the person's budget from now on
-        fields["budget_at"] = verdict.count_at
+    if ready.verdict.count_at is not None:  # counted in the person's budget from now on
+        fields["budget_at"] = ready.verdict.count_at
     return fields, Delivery(Status.SENT)
 
 
@@ -284,21 +318,23 @@ def deliver_messages(*, message_ids, max_attempts, retry_delay) -> dict[int, Del
     blocked = suppressed_among(messages)
     rules = active_rules()
     backends = _Backends()
-    outcomes, deliveries = {}, {}
+    outcomes, deliveries, ready = {}, {}, []
     try:
         for message in messages:
-            outcomes[message.pk], deliveries[message.pk] = _deliver(
-                message,
-                blocked=blocked,
-                rules=rules,
-                backends=backends,
-                max_attempts=max_attempts,
-                retry_delay=retry_delay,
+            decided = _decide(message, blocked=blocked, rules=rules, backends=backends)
+            if isinstance(decided, _Ready):
+                ready.append((message, decided))
+            else:
+                outcomes[message.pk], deliveries[message.pk] = decided
+        _stamp_provider_calls([message.pk for message, _ready in ready])
+        for message, cleared in ready:
+            outcomes[message.pk], deliveries[message.pk] = _send(
+                message, cleared, max_attempts=max_attempts, retry_delay=retry_delay
             )
     finally:
-        # Whatever stopped the loop (a database error in a check), what was decided is
-        # recorded and the rows not reached go back to the queue: none of them had
-        # called the provider (its errors are caught above).
+        # Whatever stopped the batch (a database error in a check or in recording a
+        # refusal), what was decided is recorded and the rows not reached go back to the
+        # queue: none of them had called the provider (its errors are caught above).
         for message in messages:
             outcomes.setdefault(message.pk, _released())
         _record(outcomes)
