@@ -51,6 +51,9 @@ def start_server(port, database_name):
         "courseops.wsgi:application",
         f"--bind=127.0.0.1:{port}",
         f"--workers={WORKERS}",
+        # A worker's first requests (URL resolver, Redis client) took over gunicorn's
+        # default 30 s at a load of 29, which killed it mid-request (a 500).
+        f"--timeout={int(START_DEADLINE)}",
         "--log-level=warning",
     ]
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)

@@ -264,3 +264,25 @@ def test_outside_any_transaction_the_event_is_committed_processed_and_deduplicat
     event = WebhookEvent.objects.get()
     assert event.status == WebhookEvent.Status.PROCESSED
     assert calls == [("typeform", "01HTYPEFORM1", 1)]
+
+
+def test_a_duplicate_inside_a_callers_transaction_returns_the_stored_row_and_leaves_it_usable():
+    from django.db import transaction
+
+    from courseops.webhooks.providers.base import InboundEvent
+    from courseops.webhooks.services import event_receive
+
+    inbound = InboundEvent(
+        event_id="evt_same", event_type="invoice.paid", payload={"a": 1}, body='{"a": 1}'
+    )
+    with transaction.atomic():
+        first, created = event_receive(provider="stripe", inbound=inbound, headers={"x": "1"})
+        again, created_again = event_receive(provider="stripe", inbound=inbound, headers={})
+        # The transaction is still usable after the duplicate (no error was raised in it).
+        assert WebhookEvent.objects.count() == 1
+
+    assert (created, created_again) == (True, False)
+    assert again.pk == first.pk
+    stored = WebhookEvent.objects.get()
+    assert (stored.payload, stored.headers, stored.body) == ({"a": 1}, {"x": "1"}, '{"a": 1}')
+    assert stored.status == WebhookEvent.Status.RECEIVED
