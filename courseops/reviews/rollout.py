@@ -166,7 +166,7 @@ def _stamp(value):
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def _set(policy_model, lookup, *, user, mode, percent, shadow_from, shadow_until):
+def _set(policy_model, lookup, *, action, user, mode, percent, shadow_from, shadow_until):
     _check(user, policy_model)
     _validate(mode=mode, percent=percent, shadow_from=shadow_from, shadow_until=shadow_until)
     new = {
@@ -185,7 +185,7 @@ def _set(policy_model, lookup, *, user, mode, percent, shadow_from, shadow_until
             policy.save()
             log_action(
                 policy,
-                "reviews.rollout.changed",
+                action,
                 user=user,
                 data={
                     **lookup,
@@ -204,6 +204,7 @@ def set_automation_policy(
     return _set(
         AutomationPolicy,
         {"automation": automation},
+        action="reviews.rollout.changed",
         user=user,
         mode=mode,
         percent=percent,
@@ -218,6 +219,7 @@ def set_kind_policy(*, kind, user, mode, percent=0, shadow_from=None, shadow_unt
     return _set(
         ReviewPolicy,
         {"kind": kind},
+        action="reviews.policy.changed",
         user=user,
         mode=mode,
         percent=percent,

@@ -102,7 +102,7 @@ def test_the_more_careful_of_automation_and_kind_wins(demo_flow, staff_user):
 
 
 def test_an_automation_is_automatic_until_staff_stage_it(demo_flow):
-    assert not AutomationPolicy.objects.exists()
+    assert not AutomationPolicy.objects.filter(automation="demo_flow").exists()
     assert Policies().arm(person_key="email:x@example.com", automation="demo_flow") == Arm.AUTO
 
 
@@ -240,7 +240,7 @@ def test_staff_without_the_permission_cannot_move_a_rollout(demo_flow, django_us
         set_automation_policy(automation="demo_flow", mode=PolicyMode.AUTO, user=reviewer)
     with pytest.raises(PermissionDenied):
         set_kind_policy(kind="demo_email", mode=PolicyMode.AUTO, user=reviewer)
-    assert not AutomationPolicy.objects.exists()
+    assert not AutomationPolicy.objects.filter(automation="demo_flow").exists()
 
 
 def test_bad_rollout_values_are_refused(demo_flow, staff_user):
