@@ -148,3 +148,21 @@ def test_the_page_shows_the_shadow_log_beside_what_staff_sent_by_hand(
         change_url(demo_flow), {"desde": yesterday, "hasta": tomorrow}
     ).content.decode()
     assert "33 %" in page
+
+
+@pytest.mark.parametrize(("role", "may_move"), [("support", False), ("marketing", False),
+                                                ("content", False), ("admin", True)])  # fmt: skip
+def test_only_the_admin_role_moves_a_rollout(client, django_user_model, demo_flow, role, may_move):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(
+        username=f"role-{role}", email=f"{role}@example.com", password="x", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name=role))
+    client.force_login(user)
+
+    response = client.post(change_url(demo_flow), posted(PolicyMode.SHADOW))
+
+    assert response.status_code == (302 if may_move else 403)
+    moved = AutomationPolicy.objects.get(pk=demo_flow.pk).mode == PolicyMode.SHADOW
+    assert moved is may_move
