@@ -6,8 +6,10 @@ draft for the same nudge, a double approval or a retried task still sends it onc
 
 from django.utils.translation import gettext_lazy as _
 
+from courseops.reviews.automations import Automation, register_automation
 from courseops.reviews.registry import ApplyError, EmailReviewKind, ReviewKind, register_kind
 from courseops.reviews.sanitize import clean_email_html, email_text
+from engagement.automations import FAQ_ANSWERS, NUDGE_KINDS, NUDGES
 
 
 class NudgeKind(EmailReviewKind):
@@ -113,6 +115,12 @@ def register():
         intervention_still_true,
     )
 
+    register_automation(
+        Automation(name=NUDGES, label=_("Avisos de seguimiento"), kinds=NUDGE_KINDS)
+    )
+    register_automation(
+        Automation(name=FAQ_ANSWERS, label=_("Respuestas a preguntas"), kinds=["faq_answer"])
+    )
     register_kind(NudgeKind(name="nudge_inactive", label=_("Aviso a estudiante inactivo")))
     register_kind(NudgeKind(name="nudge_pending", label=_("Recordatorio de tarea pendiente")))
     register_kind(NudgeKind(name="congratulations", label=_("Felicitación por progreso")))

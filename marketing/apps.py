@@ -9,11 +9,13 @@ class MarketingConfig(AppConfig):
 
     def ready(self):
         from courseops.messaging.hooks import register_consent_check, register_person_lookup
+        from courseops.reviews.automations import Automation, register_automation
         from courseops.reviews.registry import ReviewKind, register_kind
         from marketing import (
             signals,  # noqa: F401  (connects the receivers)
             student_page,
         )
+        from marketing.automations import CAMPAIGNS
         from marketing.directory import marketing_consent, person_for
         from marketing.funnel.insights import insights_apply
         from marketing.landing.copy import landing_copy_apply
@@ -24,6 +26,9 @@ class MarketingConfig(AppConfig):
         student_page.register()
         register_person_lookup(person_for)
         register_consent_check(marketing_consent)
+        register_automation(
+            Automation(name=CAMPAIGNS, label=_("Campañas de correo"), kinds=["newsletter"])
+        )
         register_kind(
             ReviewKind(
                 name="newsletter",

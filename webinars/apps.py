@@ -9,9 +9,11 @@ class WebinarsConfig(AppConfig):
 
     def ready(self):
         from courseops.messaging.hooks import register_send_check
+        from courseops.reviews.automations import Automation, register_automation
         from courseops.reviews.registry import ReviewKind, register_kind
         from courseops.webhooks.registry import register_provider
         from webinars import signals  # noqa: F401  (connects the receivers)
+        from webinars.automations import FOLLOWUPS, REMINDERS
         from webinars.portal import navigation
         from webinars.services.promotion import social_posts_apply
         from webinars.services.recordings import (
@@ -22,6 +24,16 @@ class WebinarsConfig(AppConfig):
         from webinars.services.reminders import reminder_text_apply, reminder_text_still_true
         from webinars.services.video import video_apply
 
+        register_automation(
+            Automation(
+                name=REMINDERS, label=_("Recordatorios de webinar"), kinds=["webinar_reminder"]
+            )
+        )
+        register_automation(
+            Automation(
+                name=FOLLOWUPS, label=_("Seguimiento tras el webinar"), kinds=["webinar_summary"]
+            )
+        )
         register_kind(
             ReviewKind(
                 name="webinar_reminder",

@@ -13,6 +13,11 @@ An app may also register a send check `(message) -> str`: the reason a queued me
 must not leave any more (its text stopped being true), or "" to let it through. The
 reviews app registers one for messages of AI drafts (courseops/reviews/registry.py).
 
+One app (reviews) registers the rollout check `(messages) -> {message id: reason}`: the
+messages of an automation that must not leave for their person now (its rollout has them
+in shadow, or not yet automatic). The outbox keeps those as `shadowed` with the reason,
+at the one place every send passes (services.sending), so nothing escapes a shadow.
+
 And it may listen to `address_suppressed`, which the outbox sends whenever an address
 joins the suppression list (unsubscribe, complaint, hard bounce, SMS STOP, staff).
 """
@@ -36,6 +41,7 @@ class Person:
 _PERSON_LOOKUPS = []
 _CONSENT_CHECKS = []
 _SEND_CHECKS = []
+_ROLLOUT_CHECKS = []
 
 
 def register_person_lookup(lookup):
@@ -63,6 +69,22 @@ def send_refusal(message):
         if reason:
             return str(reason)
     return ""
+
+
+def register_rollout_check(check):
+    if check not in _ROLLOUT_CHECKS:
+        _ROLLOUT_CHECKS.append(check)
+    return check
+
+
+def rollout_holds(messages):
+    """{message id: reason} of the messages a rollout keeps from leaving (one call per
+    check for the whole batch)."""
+    held = {}
+    for check in _ROLLOUT_CHECKS:
+        for message_id, reason in check(messages).items():
+            held.setdefault(message_id, str(reason))
+    return held
 
 
 def address_key(channel, address):

@@ -44,6 +44,8 @@ class Status(models.TextChoices):
     FAILED = "failed", _("Fallido")
     SUPPRESSED = "suppressed", _("Suprimido")
     DROPPED = "dropped", _("Descartado por la política de envío")
+    # Its automation ran in shadow for this person: computed and kept, never sent.
+    SHADOWED = "shadowed", _("En sombra: no enviado")
     CANCELED = "canceled", _("Cancelado")
 
 
@@ -138,6 +140,10 @@ class OutboundMessage(models.Model):
     budget_at = models.DateTimeField(_("contado en el límite"), null=True, blank=True)
     policy_note = models.CharField(_("nota de la política"), max_length=300, blank=True)
 
+    # The automation that queued it (onboarding, reminders...), whose rollout decides at
+    # send time whether it leaves (courseops.messaging.hooks.register_rollout_check).
+    automation = models.CharField(_("automatización"), max_length=64, blank=True)
+
     content_type = models.ForeignKey(
         ContentType,
         verbose_name=_("tipo de objeto"),
@@ -179,6 +185,12 @@ class OutboundMessage(models.Model):
                 condition=~models.Q(provider_message_id=""),
             ),
             models.Index(fields=["content_type", "object_id"], name="messaging_related"),
+            # The shadow log: an automation's withheld and sent rows in a period.
+            models.Index(
+                fields=["automation", "status", "created_at"],
+                name="messaging_automation",
+                condition=~models.Q(automation=""),
+            ),
             models.Index(
                 fields=["person_key", "budget_at"],
                 name="messaging_person_budget",

@@ -16,10 +16,13 @@ ALL = None  # every permission of the app, custom ones included
 READ = ("view",)
 EDIT = ("view", "add", "change")
 REVIEW_PREFIX = "review_"
-# Whether a kind of draft goes out without review is the admin's call alone.
+# Whether a kind of draft (or an automation) goes out without review, to whom and when it
+# leaves shadow is the admin's call alone.
 ADMIN_ONLY = [
     "reviews.add_reviewpolicy",
     "reviews.change_reviewpolicy",
+    "reviews.add_automationpolicy",
+    "reviews.change_automationpolicy",
     "reviews.delete_*",
     # Messages exactly as sent, live sign-in links included (courseops.core.redaction).
     "messaging.view_sent_credentials",

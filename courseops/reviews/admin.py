@@ -3,7 +3,7 @@ draft beside the context the AI was given and a sandboxed preview, and approve o
 it from its page or in bulk. Every change goes through the services (locked, audited)."""
 
 import json
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django import forms
 from django.contrib import admin, messages
@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -26,12 +27,23 @@ from unfold.widgets import UnfoldAdminTextareaWidget
 
 from courseops.audit.services import history
 from courseops.core.admin import MaskedCredentialsMixin
+from courseops.core.tables import table
 from courseops.reviews import services
+from courseops.reviews.automations import automation_label
 from courseops.reviews.email_editor import bare_preview_response, html_to_markdown, markdown_field
-from courseops.reviews.models import Draft, DraftStatus, ReviewPolicy
+from courseops.reviews.models import (
+    Arm,
+    AutomationPolicy,
+    Draft,
+    DraftStatus,
+    PolicyMode,
+    ReviewPolicy,
+)
 from courseops.reviews.permissions import can_review, reviewable_kinds
 from courseops.reviews.registry import all_kinds, get_kind, kind_label
+from courseops.reviews.rollout import set_automation_policy, set_kind_policy
 from courseops.reviews.sanitize import clean_email_html, markdown_email_html
+from courseops.reviews.shadow_log import arm_figures, shadow_log
 
 DECISIONS = {"_approve": "approve", "_reject": "reject", "_retry": "retry"}
 STATUS_COLORS = {
@@ -41,6 +53,7 @@ STATUS_COLORS = {
     DraftStatus.REJECTED: "danger",
     DraftStatus.FAILED: "danger",
     DraftStatus.WITHDRAWN: "warning",
+    DraftStatus.SHADOW: "info",
 }
 WRITER_COLORS = {"template": "warning", "ai": "info"}
 ACTION_LABELS = {
@@ -513,26 +526,168 @@ def _error_text(exc):
 class PolicyForm(forms.ModelForm):
     class Meta:
         model = ReviewPolicy
-        fields = ["mode"]
+        fields = ["mode", "percent", "shadow_from", "shadow_until"]
 
 
-@admin.register(ReviewPolicy)
-class ReviewPolicyAdmin(ModelAdmin):
-    form = PolicyForm
-    list_display = ["kind_column", "mode", "updated_at", "updated_by"]
+class StagedPolicyAdmin(ModelAdmin):
+    """A rollout's page: its mode, its shadow period, and the figures to move it by (the
+    shadow log beside what staff sent by hand, and how drafts fared in each arm)."""
+
+    change_form_outer_after_template = "reviews/admin/rollout_figures.html"
     list_select_related = ["updated_by"]
-    readonly_fields = ["kind_column", "updated_at", "updated_by"]
-    fields = ["kind_column", "mode", "updated_at", "updated_by"]
+    readonly_fields = ["name_column", "now_column", "updated_at", "updated_by"]
+    fields = [
+        "name_column",
+        "now_column",
+        "mode",
+        "percent",
+        "shadow_from",
+        "shadow_until",
+        "updated_at",
+        "updated_by",
+    ]
 
-    @display(description=_("tipo"), ordering="kind")
-    def kind_column(self, obj):
-        return kind_label(obj.kind)
+    @display(description=_("ahora"))
+    def now_column(self, obj):
+        if obj.mode == PolicyMode.SHADOW or obj.in_shadow_period(timezone.now()):
+            return gettext("En sombra: se redacta y se calcula, no se envía nada.")
+        if obj.mode == PolicyMode.PERCENT:
+            return gettext(
+                "Automático para el %(percent)d %% de las personas; el resto, en revisión."
+            ) % {"percent": obj.percent}
+        return obj.get_mode_display()
 
     def has_add_permission(self, request):
-        return False  # one row per registered kind, created after migrate
+        return False  # one row per registered kind or automation, created after migrate
 
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def figures_filter(self, obj):
+        raise NotImplementedError
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra_context = dict(extra_context or {})
+        if obj is not None:
+            start, end = _period(request, obj)
+            extra_context.update(self.figures(obj, start, end))
+            extra_context.update(period_start=start, period_end=end)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def figures(self, obj, start, end):
+        arms = arm_figures(start=start, end=end, **self.figures_filter(obj))
+        return {"arm_table": _arm_table(arms)}
+
+
+def _period(request, obj):
+    """The figures' period: the dates staff chose (?desde=&hasta=, both days included),
+    else the shadow period, else the last seven days."""
+    start = parse_date(request.GET.get("desde") or "")
+    end = parse_date(request.GET.get("hasta") or "")
+    if start and end and start <= end:
+        zone = timezone.get_current_timezone()
+        return (
+            datetime.combine(start, time.min, tzinfo=zone),
+            datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
+        )
+    if obj.shadow_until:
+        return obj.shadow_from or obj.updated_at, obj.shadow_until
+    return timezone.now() - timedelta(days=7), timezone.now()
+
+
+def _rate(value):
+    return "—" if value is None else f"{value:.0f} %"
+
+
+def _arm_table(arms):
+    rows = [
+        [
+            Arm(arm).label,
+            figures.drafts,
+            figures.decided_by_staff,
+            figures.approved_unedited,
+            figures.approved_edited,
+            figures.rejected,
+            figures.automatic,
+            _rate(figures.unedited_rate),
+        ]
+        for arm, figures in arms.items()
+    ]
+    headers = [
+        _("Grupo"),
+        _("Borradores"),
+        _("Decididos por el equipo"),
+        _("Aprobados sin editar"),
+        _("Aprobados con cambios"),
+        _("Rechazados"),
+        _("Salieron solos"),
+        _("Aprobados sin editar (%)"),
+    ]
+    return table(
+        headers, rows, empty=gettext("Ningún borrador en este periodo."), numeric=range(1, 8)
+    )
+
+
+@admin.register(ReviewPolicy)
+class ReviewPolicyAdmin(StagedPolicyAdmin):
+    form = PolicyForm
+    list_display = ["name_column", "mode", "percent", "shadow_until", "updated_at", "updated_by"]
+
+    @display(description=_("tipo"), ordering="kind")
+    def name_column(self, obj):
+        return kind_label(obj.kind)
+
+    def figures_filter(self, obj):
+        return {"kind": obj.kind}
+
     def save_model(self, request, obj, form, change):
-        services.set_review_policy(kind=obj.kind, mode=obj.mode, user=request.user)
+        set_kind_policy(
+            kind=obj.kind,
+            user=request.user,
+            mode=obj.mode,
+            percent=obj.percent,
+            shadow_from=obj.shadow_from,
+            shadow_until=obj.shadow_until,
+        )
+
+
+class AutomationPolicyForm(forms.ModelForm):
+    class Meta:
+        model = AutomationPolicy
+        fields = ["mode", "percent", "shadow_from", "shadow_until"]
+
+
+@admin.register(AutomationPolicy)
+class AutomationPolicyAdmin(StagedPolicyAdmin):
+    form = AutomationPolicyForm
+    list_display = ["name_column", "mode", "percent", "shadow_until", "updated_at", "updated_by"]
+
+    @display(description=_("automatización"), ordering="automation")
+    def name_column(self, obj):
+        return automation_label(obj.automation)
+
+    def figures_filter(self, obj):
+        return {"automation": obj.automation}
+
+    def figures(self, obj, start, end):
+        log = shadow_log(automation=obj.automation, start=start, end=end)
+        people = table(
+            [_("Persona"), _("Lo que habría enviado"), _("Lo que el equipo envió a mano")],
+            [
+                [row.person, "; ".join(row.would_have_sent), "; ".join(row.sent_by_hand)]
+                for row in log.people
+            ],
+            empty=gettext("Nada en sombra en este periodo."),
+        )
+        return {**super().figures(obj, start, end), "shadow": log, "people_table": people}
+
+    def save_model(self, request, obj, form, change):
+        set_automation_policy(
+            automation=obj.automation,
+            user=request.user,
+            mode=obj.mode,
+            percent=obj.percent,
+            shadow_from=obj.shadow_from,
+            shadow_until=obj.shadow_until,
+        )

@@ -9,10 +9,12 @@ class ReviewsConfig(AppConfig):
     verbose_name = _("Revisión de borradores")
 
     def ready(self):
-        from courseops.messaging.hooks import register_send_check
+        from courseops.messaging.hooks import register_rollout_check, register_send_check
         from courseops.reviews import kinds  # noqa: F401  (registers demo_email)
         from courseops.reviews.permissions import on_post_migrate
+        from courseops.reviews.rollout import outbox_holds
         from courseops.reviews.services import message_still_true
 
         post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="reviews.kind_perms")
         register_send_check(message_still_true)
+        register_rollout_check(outbox_holds)

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +16,8 @@ class DraftStatus(models.TextChoices):
     FAILED = "failed", _("Fallido")
     # No longer true about its person (they came back, the webinar moved): never sent.
     WITHDRAWN = "withdrawn", _("Retirado: ya no es cierto")
+    # Drafted while its automation ran in shadow: shown to staff, never applied.
+    SHADOW = "shadow", _("En sombra: no se envía")
 
 
 # A draft's text may change only before its action has run (or after it failed, to fix it).
@@ -91,6 +94,12 @@ class Draft(models.Model):
     held_by = models.CharField(_("en manos de"), max_length=150, blank=True)
     dispatched_at = models.DateTimeField(_("enviado a aplicar el"), null=True, blank=True)
 
+    # The automation that drafted it, the person it is for (the outbox's person key) and
+    # the rollout arm it fell in (courseops.reviews.rollout): what the rates per arm count.
+    automation = models.CharField(_("automatización"), max_length=64, blank=True)
+    person_key = models.CharField(_("persona"), max_length=260, blank=True)
+    arm = models.CharField(_("grupo del despliegue"), max_length=16, blank=True)
+
     created_at = models.DateTimeField(_("creado el"), auto_now_add=True)
     updated_at = models.DateTimeField(_("actualizado el"), auto_now=True)
 
@@ -127,16 +136,46 @@ class Draft(models.Model):
 
 
 class PolicyMode(models.TextChoices):
+    # In the order a rollout goes through them.
+    SHADOW = "shadow", _("En sombra (se redacta, no se envía)")
     REVIEW = "review", _("Revisión por el equipo")
+    PERCENT = "percent", _("Automático para un porcentaje de personas")
     AUTO = "auto", _("Automático (sin revisión)")
 
 
-class ReviewPolicy(models.Model):
-    """Per kind: do drafts wait for staff (`review`, the default) or go out on their own."""
+class Arm(models.TextChoices):
+    """What one person's case gets under a policy (courseops.reviews.rollout)."""
 
-    kind = models.CharField(_("tipo"), max_length=64, unique=True)
-    mode = models.CharField(
-        _("modo"), max_length=16, choices=PolicyMode.choices, default=PolicyMode.REVIEW
+    SHADOW = "shadow", _("En sombra")
+    REVIEW = "review", _("Revisión")
+    AUTO = "auto", _("Automático")
+
+
+class StagedPolicy(models.Model):
+    """A rollout stage: a standing mode, optionally a shadow period in front of it.
+
+    During [`shadow_from`, `shadow_until`) the policy is in shadow whatever its mode; after
+    `shadow_until` its mode applies again. `percent` is the share of people (by a stable
+    hash of person and policy) whose cases go out automatically in `percent` mode.
+    """
+
+    percent = models.PositiveSmallIntegerField(
+        _("porcentaje automático"),
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("En el modo por porcentaje: qué parte de las personas va en automático."),
+    )
+    shadow_from = models.DateTimeField(
+        _("en sombra desde"),
+        null=True,
+        blank=True,
+        help_text=_("Vacío con un final: desde ahora."),
+    )
+    shadow_until = models.DateTimeField(
+        _("en sombra hasta"),
+        null=True,
+        blank=True,
+        help_text=_("Al terminar el periodo vuelve al modo elegido."),
     )
     updated_at = models.DateTimeField(_("actualizado el"), auto_now=True)
     updated_by = models.ForeignKey(
@@ -149,6 +188,23 @@ class ReviewPolicy(models.Model):
     )
 
     class Meta:
+        abstract = True
+
+    def in_shadow_period(self, now):
+        if self.shadow_until is None:
+            return False
+        return (self.shadow_from is None or self.shadow_from <= now) and now < self.shadow_until
+
+
+class ReviewPolicy(StagedPolicy):
+    """Per kind of draft: shadow, review (the default), automatic for some, or automatic."""
+
+    kind = models.CharField(_("tipo"), max_length=64, unique=True)
+    mode = models.CharField(
+        _("modo"), max_length=16, choices=PolicyMode.choices, default=PolicyMode.REVIEW
+    )
+
+    class Meta:
         verbose_name = _("política de revisión")
         verbose_name_plural = _("políticas de revisión")
         ordering = ["kind"]
@@ -156,7 +212,37 @@ class ReviewPolicy(models.Model):
             models.CheckConstraint(
                 condition=Q(mode__in=PolicyMode.values), name="reviews_policy_mode_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(percent__lte=100), name="reviews_policy_percent_valid"
+            ),
         ]
 
     def __str__(self):
         return f"{self.kind}: {self.get_mode_display()}"
+
+
+class AutomationPolicy(StagedPolicy):
+    """Per automation (onboarding, reminders...): where its rollout stands. Automatic by
+    default, as automations ran before rollouts existed; its drafts also follow their
+    kind's review policy, and the more careful of the two wins."""
+
+    automation = models.CharField(_("automatización"), max_length=64, unique=True)
+    mode = models.CharField(
+        _("modo"), max_length=16, choices=PolicyMode.choices, default=PolicyMode.AUTO
+    )
+
+    class Meta:
+        verbose_name = _("despliegue de una automatización")
+        verbose_name_plural = _("despliegue de las automatizaciones")
+        ordering = ["automation"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(mode__in=PolicyMode.values), name="reviews_automation_mode_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__lte=100), name="reviews_automation_percent_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.automation}: {self.get_mode_display()}"

@@ -5,12 +5,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import DEFAULT_DB_ALIAS
 from django.utils.translation import gettext
 
-from courseops.reviews.models import Draft, ReviewPolicy
+from courseops.reviews.automations import all_automations
+from courseops.reviews.models import AutomationPolicy, Draft, ReviewPolicy
 from courseops.reviews.registry import all_kinds, get_kind
 
 
 def ensure_kind_permissions(*, using=DEFAULT_DB_ALIAS):
-    """Create the permission and the default (`review`) policy of every registered kind.
+    """Create the permission and the default (`review`) policy of every registered kind,
+    and the default (`auto`) rollout of every registered automation.
 
     Runs after every `migrate` (post_migrate); never overwrites a policy staff changed.
     """
@@ -22,12 +24,14 @@ def ensure_kind_permissions(*, using=DEFAULT_DB_ALIAS):
             defaults={"name": gettext("Puede revisar borradores: %s") % kind.label},
         )
         ReviewPolicy.objects.using(using).get_or_create(kind=kind.name)
+    for automation in all_automations():
+        AutomationPolicy.objects.using(using).get_or_create(automation=automation.name)
 
 
 def on_post_migrate(sender, apps=None, using=DEFAULT_DB_ALIAS, **kwargs):
     if apps is not None:
         try:
-            apps.get_model("reviews", "ReviewPolicy")
+            apps.get_model("reviews", "AutomationPolicy")
         except LookupError:
             return  # migrated back to zero: no tables to fill
     ensure_kind_permissions(using=using)

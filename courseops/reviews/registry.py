@@ -135,6 +135,7 @@ class EmailReviewKind(ReviewKind):
                 text=email_text(html),
                 category=self.category,
                 related=draft,
+                automation=draft.automation,
             )
         except ValidationError as exc:  # bad address, empty subject: fix the draft first
             raise ApplyError(" ".join(exc.messages), permanent=True) from exc

@@ -18,7 +18,9 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from courseops.audit.services import log_action
 from courseops.core import liveness
-from courseops.reviews.models import Draft, DraftStatus, PolicyMode, ReviewPolicy
+from courseops.reviews import rollout
+from courseops.reviews.automations import automation_of_kind
+from courseops.reviews.models import Arm, Draft, DraftStatus, PolicyMode, ReviewPolicy
 from courseops.reviews.permissions import can_review
 from courseops.reviews.registry import ApplyError, ReviewKind, get_kind
 from courseops.reviews.sanitize import clean_email_html
@@ -55,13 +57,18 @@ def create_draft(
     ai_result=None,
     recipient=None,
     ai_usage_id=None,
+    person_key=None,
 ):
-    """Queue a draft for review, or approve and apply it at once if its kind's policy is
-    `auto` (recorded as an automation, with no user). `ai_usage_id` names the AI ledger
-    row of a draft assembled later from a stored AI output (a pipeline step's), when the
-    `ai_result` itself is gone."""
+    """Queue a draft for review, approve and apply it at once (recorded as an automation,
+    with no user), or keep it in shadow, as the rollout has it for its person: the more
+    careful of its automation's and its kind's policy (courseops.reviews.rollout).
+    `person_key` is who it is for, by default the person behind `recipient` (else the
+    target). `ai_usage_id` names the AI ledger row of a draft assembled later from a
+    stored AI output (a pipeline step's), when the `ai_result` itself is gone."""
     review_kind = get_kind(kind)
     draft = Draft(kind=review_kind.name, recipient=recipient or "", context=_jsonable(context))
+    draft.automation = automation_of_kind(review_kind.name)
+    draft.person_key = person_key or rollout.person_key_for(recipient=recipient, target=target)
     if target is not None:
         if target.pk is None:
             raise ValueError("The draft's target must be saved first.")
@@ -77,10 +84,19 @@ def create_draft(
     elif ai_usage_id is not None:
         draft.ai_usage_id = ai_usage_id
 
+    draft.arm = rollout.Policies().arm(
+        person_key=draft.person_key, automation=draft.automation, kind=draft.kind
+    )
+    if draft.arm == Arm.SHADOW:
+        draft.status = DraftStatus.SHADOW
     with transaction.atomic():
         draft.save()
-        log_action(draft, "reviews.draft.created", data={"kind": kind, "offline": draft.offline})
-        if policy_for(kind=kind) == PolicyMode.AUTO:
+        log_action(
+            draft,
+            "reviews.draft.created",
+            data={"kind": kind, "offline": draft.offline, "arm": draft.arm},
+        )
+        if draft.arm == Arm.AUTO:
             draft.status = DraftStatus.APPROVED
             draft.decided_at = timezone.now()
             draft.decided_automatically = True

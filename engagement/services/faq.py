@@ -25,6 +25,7 @@ from courseops.audit.services import log_action
 from courseops.reviews.services import create_draft
 from courseops.support.services import open_ticket
 from engagement import webhook_events
+from engagement.automations import FAQ_ANSWERS
 from engagement.models import (
     ActivityKind,
     ActivitySource,
@@ -265,6 +266,7 @@ def send_answer(*, question, subject, body_html, body_text, related):
         },
         related=related,
         language=question.language,
+        automation=FAQ_ANSWERS,
     )
     if (
         Question.objects.filter(pk=question.pk)

@@ -35,6 +35,7 @@ from courseops.ai.prompts import build_context, load_prompt
 from courseops.audit.services import log_action
 from courseops.core.display import percent_value
 from courseops.reviews.services import create_draft
+from engagement.automations import NUDGES
 from engagement.models import Nudge, NudgeRule
 from engagement.services.activity import local_day
 from engagement.services.certificates import issue_certificate, verify_url
@@ -485,6 +486,7 @@ def send_nudge(*, nudge, subject, body_html, body_text, related):
         send_at=send_at,
         related=related,
         language=student.language,
+        automation=NUDGES,
     )
     if nudge.rule.sms and student.phone and student.sms_consent_at:
         # Its own key: the SMS goes once per nudge too, whatever happens to the email.
@@ -497,6 +499,7 @@ def send_nudge(*, nudge, subject, body_html, body_text, related):
             send_at=send_at,
             related=related,
             language=student.language,
+            automation=NUDGES,
         )
     updated = Nudge.objects.filter(pk=nudge.pk).exclude(status=Nudge.Status.SENT)
     if updated.update(status=Nudge.Status.SENT, message=message, sent_at=now):

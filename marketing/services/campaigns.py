@@ -27,6 +27,7 @@ from courseops.audit.services import log_action
 from courseops.messaging.models import Category
 from courseops.messaging.services import queue_email
 from courseops.reviews.sanitize import email_text
+from marketing.automations import CAMPAIGNS
 from marketing.models import Campaign, Lead, Purpose, Recipient, Segment
 from marketing.offers.checkout import live_offer, offer_for_message, personal_link
 from marketing.offers.models import Offer
@@ -236,6 +237,7 @@ def send_batch(*, campaign, now=None, limit=None):
                 headers={"X-Campaign": str(campaign.pk)},
                 related=campaign,
                 from_email=sender,
+                automation=CAMPAIGNS,
             )
             recipient.variant, recipient.message = variant, message
             recipient.status, recipient.queued_at = Recipient.Status.QUEUED, now

@@ -20,6 +20,7 @@ from students.onboarding import lms
 from students.signals import welcome_email_context
 
 KIND = "welcome_email"
+AUTOMATION = "onboarding"
 TEMPLATE = "students/welcome"
 
 
@@ -50,6 +51,7 @@ class WelcomeEmailKind(EmailReviewKind):
                 language=student.language,
                 category=self.category,
                 related=draft,
+                automation=AUTOMATION,
             )
         except ValidationError as exc:
             raise ApplyError(" ".join(exc.messages), permanent=True) from exc
@@ -74,8 +76,12 @@ def welcome_still_true(draft):
 
 def register():
     """Called from `StudentsConfig.ready()`."""
+    from courseops.reviews.automations import Automation, register_automation
     from courseops.reviews.registry import register_kind
 
+    register_automation(
+        Automation(name=AUTOMATION, label=_("Incorporación de alumnos"), kinds=[KIND])
+    )
     return register_kind(
         WelcomeEmailKind(name=KIND, label=_("Correo de bienvenida"), still_true=welcome_still_true)
     )

@@ -280,7 +280,8 @@ def test_staff_change_a_policy_in_the_admin_and_it_is_audited(admin_client):
     policy = ReviewPolicy.objects.get(kind="demo_email")
 
     response = admin_client.post(
-        reverse("admin:reviews_reviewpolicy_change", args=[policy.pk]), {"mode": "auto"}
+        reverse("admin:reviews_reviewpolicy_change", args=[policy.pk]),
+        {"mode": "auto", "percent": "0"},
     )
 
     assert response.status_code == 302

@@ -19,6 +19,7 @@ from courseops.reviews.models import Draft, DraftStatus
 from courseops.reviews.registry import ApplyError
 from courseops.reviews.sanitize import clean_email_html, email_text
 from courseops.reviews.services import create_draft
+from webinars.automations import FOLLOWUPS
 from webinars.meetings import MeetingError
 from webinars.models import Recording, Registration, Webinar
 from webinars.services.attendance import attendance_settle
@@ -278,6 +279,7 @@ def _followup(registration, *, recording, summary_html, attended):
         context=context,
         language=registration.language,
         related=registration,
+        automation=FOLLOWUPS,
     )
 
 

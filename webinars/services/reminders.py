@@ -46,6 +46,7 @@ from courseops.messaging.services import queue_email, queue_push, queue_sms
 from courseops.messaging.services.policy import quiet_hours_end
 from courseops.reviews.models import Draft, DraftStatus
 from courseops.reviews.services import create_draft, withdraw_if_stale
+from webinars.automations import REMINDERS
 from webinars.models import Registration, Reminder, ReminderDelivery, Webinar
 from webinars.services.text import local_when, registrant_context
 
@@ -291,6 +292,7 @@ def _deliver(delivery, now, texts_checked, next_offsets=None):
                     context=context,
                     language=registration.language,
                     related=registration,
+                    automation=REMINDERS,
                 ).pk
             )
         if reminder.sms and registration.phone and registration.sms_consent:
@@ -307,6 +309,7 @@ def _deliver(delivery, now, texts_checked, next_offsets=None):
                         send_at=send_at,
                         related=registration,
                         language=registration.language,
+                        automation=REMINDERS,
                     ).pk
                 )
         if reminder.push:

@@ -94,7 +94,17 @@ def _create_once(*, idempotency_key, fields):
 
 
 def _common_fields(
-    *, channel, to, category, over_budget, send_at, related, context, template, language
+    *,
+    channel,
+    to,
+    category,
+    over_budget,
+    send_at,
+    related,
+    context,
+    template,
+    language,
+    automation,
 ):
     if category not in Category.values:
         raise ValidationError(_("Categoría desconocida: %(c)s"), params={"c": category})
@@ -103,10 +113,11 @@ def _common_fields(
             _("Valor desconocido de over_budget: %(v)s"), params={"v": over_budget}
         )
     now = timezone.now()
-    # Transactional messages meet no policy: no need to know whose address it is.
+    # Transactional messages meet no policy: no need to know whose address it is, unless
+    # an automation sent it (its rollout arm is the person's, on every channel).
     person = (
         find_person(channel=channel, address=to)
-        if category != Category.TRANSACTIONAL
+        if category != Category.TRANSACTIONAL or automation
         else Person(key=address_key(channel, to))
     )
     fields = {
@@ -116,6 +127,7 @@ def _common_fields(
         "time_zone": person.time_zone[:64],
         "over_budget": over_budget,
         "category": category,
+        "automation": automation or "",
         "template": template or "",
         "context": _jsonable(context),
         "language": language or "",
@@ -152,6 +164,7 @@ def queue_email(
     attachments=None,
     over_budget=OverBudget.DEFER,
     from_email=None,
+    automation="",
 ) -> OutboundMessage:
     """Queue one email; the same `idempotency_key` returns the existing row untouched.
 
@@ -163,6 +176,8 @@ def queue_email(
     `over_budget` says what the send policy does if the person's cap is reached:
     "defer" (wait for the next free slot) or "drop" (news that would be stale).
     `from_email` ("Name <address>") is the From; by default `DEFAULT_FROM_EMAIL`.
+    `automation` names the automation sending it (courseops.reviews.automations): its
+    rollout decides at send time whether it leaves or is kept in shadow.
     """
     _validate_key(idempotency_key)
     existing = OutboundMessage.objects.filter(idempotency_key=idempotency_key).first()
@@ -197,6 +212,7 @@ def queue_email(
         context=context,
         template=template,
         language=language,
+        automation=automation,
     )
     fields.update(
         subject=" ".join(subject.split())[:255],
@@ -235,6 +251,7 @@ def queue_sms(
     related=None,
     language=None,
     over_budget=OverBudget.DEFER,
+    automation="",
 ) -> OutboundMessage:
     """Queue one SMS; the same `idempotency_key` returns the existing row untouched.
 
@@ -259,6 +276,7 @@ def queue_sms(
         context=context,
         template=template,
         language=language,
+        automation=automation,
     )
     fields["text_body"] = body
     return _queue(idempotency_key=idempotency_key, fields=fields)

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courseops.core import liveness
-from courseops.messaging.hooks import send_refusal
+from courseops.messaging.hooks import rollout_holds, send_refusal
 from courseops.messaging.models import (
     PENDING,
     Channel,
@@ -258,7 +258,7 @@ def _failure(message, exc, *, max_attempts, retry_delay):
     return fields, Delivery(Status.AWAITING_RETRY, retry_at=next_attempt, category=message.category)
 
 
-def _deliver(message, *, blocked, rules, backends, max_attempts, retry_delay):
+def _deliver(message, *, blocked, held, rules, backends, max_attempts, retry_delay):
     """One claimed row's outcome: (fields to record, Delivery)."""
     if message.pk in blocked:
         error = _("Dirección en la lista de supresión.")
@@ -268,6 +268,9 @@ def _deliver(message, *, blocked, rules, backends, max_attempts, retry_delay):
     stale = send_refusal(message)
     if stale:
         return {"status": Status.DROPPED, "last_error": stale}, Delivery(Status.DROPPED)
+    if message.pk in held:  # its automation is in shadow (or not automatic) for this person
+        fields = {"status": Status.SHADOWED, "last_error": held[message.pk][:2000]}
+        return fields, Delivery(Status.SHADOWED)
     verdict = apply_policy(message, rules=rules)
     if verdict.action == DROP:
         return {"status": Status.DROPPED, "last_error": verdict.reason}, Delivery(Status.DROPPED)
@@ -306,6 +309,7 @@ def deliver_messages(*, message_ids, max_attempts, retry_delay) -> dict[int, Del
     if not messages:
         return {}
     blocked = suppressed_among(messages)
+    held = rollout_holds(messages)
     rules = active_rules()
     backends = _Backends()
     outcomes, deliveries = {}, {}
@@ -314,6 +318,7 @@ def deliver_messages(*, message_ids, max_attempts, retry_delay) -> dict[int, Del
             outcomes[message.pk], deliveries[message.pk] = _deliver(
                 message,
                 blocked=blocked,
+                held=held,
                 rules=rules,
                 backends=backends,
                 max_attempts=max_attempts,

@@ -1,0 +1,168 @@
+"""The rollout pages: staff with the permission move an automation's rollout (audited),
+narrower roles only read it, and the page shows the shadow log beside what staff sent by
+hand and the approved-unedited rate per arm."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from courseops.audit.models import AuditEntry
+from courseops.messaging.models import OutboundMessage, Status
+from courseops.messaging.services import queue_email
+from courseops.reviews.automations import Automation, register_automation, unregister_automation
+from courseops.reviews.models import AutomationPolicy, PolicyMode
+from courseops.reviews.permissions import ensure_kind_permissions
+from courseops.reviews.rollout import set_automation_policy, set_kind_policy
+from courseops.reviews.services import approve_draft, edit_draft, reject_draft
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo_flow(db):
+    automation = register_automation(
+        Automation(name="demo_flow", label="Flujo de prueba", kinds=["demo_email"])
+    )
+    ensure_kind_permissions()
+    yield AutomationPolicy.objects.get(automation="demo_flow")
+    unregister_automation(automation.name)
+
+
+def staff_with(django_user_model, username, *codenames):
+    user = django_user_model.objects.create_user(
+        username=username, email=f"{username}@example.com", password="pw-1234-abcd", is_staff=True
+    )
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return django_user_model.objects.get(pk=user.pk)
+
+
+def change_url(policy):
+    return reverse("admin:reviews_automationpolicy_change", args=[policy.pk])
+
+
+def posted(mode, percent="0"):
+    return {
+        "mode": mode,
+        "percent": percent,
+        "shadow_from_0": "",
+        "shadow_from_1": "",
+        "shadow_until_0": "",
+        "shadow_until_1": "",
+    }
+
+
+def test_every_registered_automation_has_a_rollout_row_automatic_by_default():
+    names = set(AutomationPolicy.objects.values_list("automation", flat=True))
+    assert {"onboarding", "reminders", "followups", "nudges", "faq_answers", "campaigns"} <= names
+    assert set(AutomationPolicy.objects.values_list("mode", flat=True)) == {PolicyMode.AUTO}
+
+
+def test_a_role_that_may_only_read_rollouts_cannot_change_one(client, django_user_model, demo_flow):
+    reader = staff_with(django_user_model, "lector", "view_automationpolicy")
+    client.force_login(reader)
+
+    assert client.get(change_url(demo_flow)).status_code == 200
+    response = client.post(change_url(demo_flow), posted(PolicyMode.SHADOW))
+
+    assert response.status_code == 403
+    assert AutomationPolicy.objects.get(pk=demo_flow.pk).mode == PolicyMode.AUTO
+    assert not AuditEntry.objects.filter(action="reviews.rollout.changed").exists()
+
+
+def test_a_reviewer_without_rollout_permissions_cannot_even_see_them(
+    client, django_user_model, demo_flow
+):
+    reviewer = staff_with(django_user_model, "revisora", "review_demo_email")
+    client.force_login(reviewer)
+
+    assert client.get(change_url(demo_flow)).status_code == 403
+    assert client.post(change_url(demo_flow), posted(PolicyMode.AUTO)).status_code == 403
+
+
+def test_staff_with_the_permission_move_a_rollout_and_it_is_audited(
+    client, django_user_model, demo_flow
+):
+    manager = staff_with(
+        django_user_model, "gestora", "view_automationpolicy", "change_automationpolicy"
+    )
+    client.force_login(manager)
+
+    response = client.post(change_url(demo_flow), posted(PolicyMode.PERCENT, "30"))
+
+    assert response.status_code == 302
+    policy = AutomationPolicy.objects.get(pk=demo_flow.pk)
+    assert (policy.mode, policy.percent, policy.updated_by) == (PolicyMode.PERCENT, 30, manager)
+    entry = AuditEntry.objects.get(action="reviews.rollout.changed")
+    assert entry.actor == manager
+    assert entry.data["to"]["percent"] == 30
+
+
+def test_the_page_shows_the_shadow_log_beside_what_staff_sent_by_hand(
+    admin_client, admin_user, demo_flow, email_draft, django_capture_on_commit_callbacks
+):
+    # Before the shadow: a draft staff approved as written, one edited, one rejected.
+    by_hand = email_draft(recipient="marta@example.com", subject="Hola Marta")
+    edited = email_draft(recipient="pablo@example.com", subject="Hola Pablo")
+    rejected = email_draft(recipient="sara@example.com", subject="Hola Sara")
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_draft(draft=by_hand, user=admin_user)
+        edit_draft(draft=edited, user=admin_user, body="<p>Otro texto</p>")
+        approve_draft(draft=edited, user=admin_user)
+        reject_draft(draft=rejected, user=admin_user, reason="No toca")
+    set_automation_policy(
+        automation="demo_flow",
+        mode=PolicyMode.AUTO,
+        shadow_from=timezone.now() - timedelta(hours=1),
+        shadow_until=timezone.now() + timedelta(days=7),
+        user=admin_user,
+    )
+    set_kind_policy(kind="demo_email", mode=PolicyMode.AUTO, user=admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        email_draft(recipient="marta@example.com", subject="Bienvenida automática")
+        queue_email(
+            to="marta@example.com",
+            idempotency_key="demo.reminder",
+            subject="Recordatorio automático",
+            text="Mañana empieza",
+            automation="demo_flow",
+        )
+
+    assert OutboundMessage.objects.filter(status=Status.SHADOWED).count() == 1
+    assert [m.subject for m in mail.outbox] == ["Hola Marta", "Hola Pablo"]
+
+    page = admin_client.get(change_url(demo_flow)).content.decode()
+    assert "Registro en sombra" in page
+    assert "Habría enviado 1 mensajes y dejado 1 borradores sin aplicar" in page
+    assert "el equipo envió 2 a mano" in page
+    assert "Recordatorio automático; Bienvenida automática" in page
+    assert "Hola Marta" in page  # beside it, what staff sent Marta themselves
+
+    # The rate per arm: of the three staff decisions in review, one approved as written.
+    yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    page = admin_client.get(
+        change_url(demo_flow), {"desde": yesterday, "hasta": tomorrow}
+    ).content.decode()
+    assert "33 %" in page
+
+
+@pytest.mark.parametrize(("role", "may_move"), [("support", False), ("marketing", False),
+                                                ("content", False), ("admin", True)])  # fmt: skip
+def test_only_the_admin_role_moves_a_rollout(client, django_user_model, demo_flow, role, may_move):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(
+        username=f"role-{role}", email=f"{role}@example.com", password="x", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name=role))
+    client.force_login(user)
+
+    response = client.post(change_url(demo_flow), posted(PolicyMode.SHADOW))
+
+    assert response.status_code == (302 if may_move else 403)
+    moved = AutomationPolicy.objects.get(pk=demo_flow.pk).mode == PolicyMode.SHADOW
+    assert moved is may_move
