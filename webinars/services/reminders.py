@@ -210,6 +210,7 @@ def _queue_push(registration, reminder, webinar, context, key, until):
         urgency="high",
         related=registration,
         language=registration.language,
+        automation=REMINDERS,
     )
 
 

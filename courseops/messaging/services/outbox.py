@@ -296,6 +296,7 @@ def queue_push(
     related=None,
     language=None,
     over_budget=OverBudget.DEFER,
+    automation="",
 ) -> OutboundMessage | None:
     """Queue one push notice to the browsers the person with email `to` subscribed; None
     (nothing queued) when push is off or they subscribed none. The same
@@ -303,6 +304,7 @@ def queue_push(
 
     `url` is the page the notice opens; `expires_at` tells the push service to drop it if
     the browser is not reachable before then (a reminder after the webinar is noise).
+    `automation` as for `queue_email`: a push of an automation in shadow is held too.
     """
     from courseops.messaging.models import PushSubscription
     from courseops.messaging.providers.push import push_enabled
@@ -324,6 +326,7 @@ def queue_push(
         context=None,
         template="",
         language=language,
+        automation=automation,
     )
     options = {"url": url, "urgency": urgency}
     if expires_at is not None:
