@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.checks import Error, Info, register
+from django.core.checks import Error, register
 from django.utils.module_loading import import_string
 
 from courseops.messaging.providers import SMS_BACKENDS
@@ -130,11 +130,4 @@ def push_configured(app_configs, **kwargs):
                 id="messaging.E006",
             )
         ]
-    return [
-        Info(
-            "Web push is off: WEBPUSH_VAPID_PRIVATE_KEY and WEBPUSH_VAPID_PUBLIC_KEY are "
-            "not set, so the portal offers no notifications and nothing is pushed.",
-            hint="`manage.py generate_vapid_keys` prints a pair for the .env.",
-            id="messaging.I001",
-        )
-    ]
+    return []  # push off (neither key): a choice, and the portal says it to students
