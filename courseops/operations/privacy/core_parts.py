@@ -108,6 +108,7 @@ class ReviewsPart(PrivacyPart):
         "body",
         "decision_note",
         "last_error",
+        "person_key",  # who the draft is for, for its rollout arm: often the email
     )
     JSON = ("generated_data", "data", "context")
 
@@ -119,6 +120,7 @@ class ReviewsPart(PrivacyPart):
         theirs = Q(recipient__iexact=person.email) | related_to(person)
         blanked = Draft.objects.filter(theirs).update(
             recipient="",
+            person_key=ERASED,
             target_repr=ERASED,
             generated_subject="",
             generated_body="",
