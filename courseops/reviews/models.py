@@ -115,6 +115,8 @@ class Draft(models.Model):
                 name="reviews_draft_pending_idx",
             ),
             models.Index(fields=["content_type", "object_id"], name="reviews_draft_target_idx"),
+            # Erasure finds a person's drafts by it (courseops/operations/privacy).
+            models.Index(fields=["person_key"], name="reviews_draft_person_idx"),
             models.Index(
                 fields=["dispatched_at"],
                 condition=Q(status="approved"),

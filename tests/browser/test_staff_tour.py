@@ -142,10 +142,12 @@ def test_the_staff_tour_reads_as_written_by_a_person(page):
     problems, timings = {}, {}
     for name, url in tour:
         page.goto(url)  # the first visit fills caches and compiles templates
-        # The page's steady time: the quicker of two warm visits, so one noisy visit (a
-        # periodic cache refill, another process taking the core) is not charged to it.
+        # The page's steady time: the quickest of up to five warm visits (it stops at the
+        # first within budget), so noisy visits (a periodic cache refill, the suite's other
+        # process or CI's chaos pass taking the cores: 503 ms of wall time for 81 ms of CPU
+        # once in CI) are not charged to the page; a slow page is slow on all five.
         visits = []
-        for _visit in range(2):
+        while len(visits) < 5 and (not visits or min(visits)[0] > MAX_SERVER_MS):
             response = page.goto(url)
             assert response.status == 200, (name, url, response.status)
             visits.append(_server_ms(response))

@@ -60,6 +60,9 @@ SEARCHES = {
     "intake": IntakeRecord.objects.filter(mentions((), PERSON, json_fields=("data",))),
     "outbox address": OutboundMessage.objects.filter(recipient__iexact=PERSON.email),
     "draft address": Draft.objects.filter(recipient__iexact=PERSON.email),
+    "draft person": Draft.objects.filter(
+        person_key__in=["ana.ruiz@example.com", "email:ana.ruiz@example.com"]
+    ),
     "suppression": Suppression.objects.filter(address__iexact=PERSON.email),
     "registrations": Registration.objects.filter(email__iexact=PERSON.email),
     "attendance": AttendanceSession.objects.filter(participant_key__iexact=PERSON.email),

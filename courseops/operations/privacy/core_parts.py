@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from courseops.ai.models import AIUsage
 from courseops.audit.models import AuditEntry
+from courseops.messaging.hooks import address_key, find_person
 from courseops.messaging.models import (
     PENDING,
     OutboundMessage,
@@ -108,7 +109,6 @@ class ReviewsPart(PrivacyPart):
         "body",
         "decision_note",
         "last_error",
-        "person_key",  # who the draft is for, for its rollout arm: often the email
     )
     JSON = ("generated_data", "data", "context")
 
@@ -116,8 +116,20 @@ class ReviewsPart(PrivacyPart):
         drafts = Draft.objects.filter(Q(recipient__iexact=person.email) | related_to(person))
         return {"drafts": list(drafts.values("created_at", "kind", "status", "subject", "body"))}
 
+    @staticmethod
+    def person_keys(person):
+        """The keys a draft names its person by (for its rollout arm): the outbox's."""
+        email = person.email.strip().lower()
+        return sorted(
+            {email, address_key("email", email), find_person(channel="email", address=email).key}
+        )
+
     def erase(self, person):
-        theirs = Q(recipient__iexact=person.email) | related_to(person)
+        theirs = (
+            Q(recipient__iexact=person.email)
+            | related_to(person)
+            | Q(person_key__in=self.person_keys(person))
+        )
         blanked = Draft.objects.filter(theirs).update(
             recipient="",
             person_key=ERASED,
