@@ -39,7 +39,11 @@ from courseops.reviews.models import (
     PolicyMode,
     ReviewPolicy,
 )
-from courseops.reviews.permissions import can_review, reviewable_kinds
+from courseops.reviews.permissions import (
+    can_read_rollout_people,
+    can_review,
+    reviewable_kinds,
+)
 from courseops.reviews.registry import all_kinds, get_kind, kind_label
 from courseops.reviews.rollout import set_automation_policy, set_kind_policy
 from courseops.reviews.sanitize import clean_email_html, markdown_email_html
@@ -569,13 +573,14 @@ class StagedPolicyAdmin(ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
         extra_context = dict(extra_context or {})
-        if obj is not None:
+        # Figures are read for a GET by staff who may see the page, never for a POST.
+        if request.method == "GET" and obj and self.has_view_or_change_permission(request, obj):
             start, end = _period(request, obj)
-            extra_context.update(self.figures(obj, start, end))
+            extra_context.update(self.figures(obj, start, end, user=request.user))
             extra_context.update(period_start=start, period_end=end)
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def figures(self, obj, start, end):
+    def figures(self, obj, start, end, *, user):
         arms = arm_figures(start=start, end=end, **self.figures_filter(obj))
         return {"arm_table": _arm_table(arms)}
 
@@ -670,8 +675,9 @@ class AutomationPolicyAdmin(StagedPolicyAdmin):
     def figures_filter(self, obj):
         return {"automation": obj.automation}
 
-    def figures(self, obj, start, end):
-        log = shadow_log(automation=obj.automation, start=start, end=end)
+    def figures(self, obj, start, end, *, user):
+        shown = can_read_rollout_people(user, automation=obj.automation)
+        log = shadow_log(automation=obj.automation, start=start, end=end, people=shown)
         people = table(
             [_("Persona"), _("Lo que habría enviado"), _("Lo que el equipo envió a mano")],
             [
@@ -680,7 +686,8 @@ class AutomationPolicyAdmin(StagedPolicyAdmin):
             ],
             empty=gettext("Nada en sombra en este periodo."),
         )
-        return {**super().figures(obj, start, end), "shadow": log, "people_table": people}
+        arms = super().figures(obj, start, end, user=user)
+        return {**arms, "shadow": log, "people_table": people if shown else ""}
 
     def save_model(self, request, obj, form, change):
         set_automation_policy(
