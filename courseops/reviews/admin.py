@@ -15,7 +15,6 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +26,7 @@ from unfold.widgets import UnfoldAdminTextareaWidget
 
 from courseops.audit.services import history
 from courseops.core.admin import MaskedCredentialsMixin
+from courseops.core.dates import date_or_none
 from courseops.core.tables import table
 from courseops.reviews import services
 from courseops.reviews.automations import automation_label
@@ -588,13 +588,21 @@ class StagedPolicyAdmin(ModelAdmin):
 def _period(request, obj):
     """The figures' period: the dates staff chose (?desde=&hasta=, both days included),
     else the shadow period, else the last seven days."""
-    start = parse_date(request.GET.get("desde") or "")
-    end = parse_date(request.GET.get("hasta") or "")
+    start = date_or_none(request.GET.get("desde"))
+    end = date_or_none(request.GET.get("hasta"))
     if start and end and start <= end:
         zone = timezone.get_current_timezone()
         return (
             datetime.combine(start, time.min, tzinfo=zone),
             datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
+        )
+    if request.GET.get("desde") or request.GET.get("hasta"):
+        messages.warning(
+            request,
+            gettext(
+                "Ese periodo no es válido (dos fechas reales, la primera no posterior a "
+                "la segunda): se muestra el periodo por defecto."
+            ),
         )
     if obj.shadow_until:
         return obj.shadow_from or obj.updated_at, obj.shadow_until

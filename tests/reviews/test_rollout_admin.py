@@ -257,3 +257,20 @@ def test_the_shadow_log_reads_a_bounded_number_of_rows(
     assert log.would_have_sent == 5  # counted, not read
     assert [row.person for row in log.people] == ["email:p0@example.com", "email:p1@example.com"]
     assert log.more_people == 3
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        {"desde": "2024-02-30", "hasta": "2024-03-05"},
+        {"desde": "2024-03-05", "hasta": "2024-03-01"},
+        {"desde": "ayer", "hasta": ""},
+    ],
+)
+def test_an_impossible_period_shows_the_default_one_with_a_spanish_warning(
+    admin_client, demo_flow, period
+):
+    response = admin_client.get(change_url(demo_flow), period)
+
+    assert response.status_code == 200
+    assert "Ese periodo no es válido" in response.content.decode()
