@@ -45,7 +45,7 @@ from courseops.reviews.permissions import (
     reviewable_kinds,
 )
 from courseops.reviews.registry import all_kinds, get_kind, kind_label
-from courseops.reviews.rollout import set_automation_policy, set_kind_policy
+from courseops.reviews.rollout import set_automation_policy, set_kind_policy, validate_policy
 from courseops.reviews.sanitize import clean_email_html, markdown_email_html
 from courseops.reviews.shadow_log import arm_figures, shadow_log
 
@@ -527,7 +527,23 @@ def _error_text(exc):
     return str(exc)
 
 
-class PolicyForm(forms.ModelForm):
+class StagedPolicyForm(forms.ModelForm):
+    """Checks the policy as saving it will, so a shadow period with no end, or one that
+    ends before it starts, is a form error rather than a 500 from save_model."""
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            validate_policy(
+                mode=data.get("mode"),
+                percent=data.get("percent") or 0,
+                shadow_from=data.get("shadow_from"),
+                shadow_until=data.get("shadow_until"),
+            )
+        return data
+
+
+class PolicyForm(StagedPolicyForm):
     class Meta:
         model = ReviewPolicy
         fields = ["mode", "percent", "shadow_from", "shadow_until"]
@@ -665,7 +681,7 @@ class ReviewPolicyAdmin(StagedPolicyAdmin):
         )
 
 
-class AutomationPolicyForm(forms.ModelForm):
+class AutomationPolicyForm(StagedPolicyForm):
     class Meta:
         model = AutomationPolicy
         fields = ["mode", "percent", "shadow_from", "shadow_until"]

@@ -274,3 +274,40 @@ def test_an_impossible_period_shows_the_default_one_with_a_spanish_warning(
 
     assert response.status_code == 200
     assert "Ese periodo no es válido" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("shadow", "error"),
+    [
+        ({"shadow_from_0": "2026-12-01", "shadow_from_1": "10:00"}, "Indica cuándo termina"),
+        (
+            {
+                "shadow_from_0": "2026-12-05",
+                "shadow_from_1": "10:00",
+                "shadow_until_0": "2026-12-01",
+                "shadow_until_1": "10:00",
+            },
+            "termina después de empezar",
+        ),
+    ],
+)
+@pytest.mark.parametrize("page", ["automation", "kind"])
+def test_an_impossible_shadow_period_is_a_form_error_and_changes_nothing(
+    admin_client, demo_flow, shadow, error, page
+):
+    from courseops.reviews.models import ReviewPolicy
+
+    policy = demo_flow if page == "automation" else ReviewPolicy.objects.get(kind="demo_email")
+    url = (
+        change_url(policy)
+        if page == "automation"
+        else reverse("admin:reviews_reviewpolicy_change", args=[policy.pk])
+    )
+
+    response = admin_client.post(url, {**posted(PolicyMode.AUTO), **shadow})
+
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    policy.refresh_from_db()
+    assert policy.shadow_from is None
+    assert not AuditEntry.objects.filter(action__startswith="reviews.").exists()
