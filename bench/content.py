@@ -46,10 +46,10 @@ def lesson_from_transcript(staff):
 
     from content.models import Course, Lesson
     from content.services import pipeline
-    from courseops.reviews.services import set_review_policy
+    from courseops.reviews.rollout import set_kind_policy
 
     for kind in ("lesson_summary", "lesson_quiz"):
-        set_review_policy(kind=kind, mode="auto", user=staff)
+        set_kind_policy(kind=kind, mode="auto", user=staff)
     course = Course.objects.create(title="Bench", slug="bench")
     lesson = Lesson(course=course, order=1, title="Clase de 60 minutos")
     lesson.subtitles.save(

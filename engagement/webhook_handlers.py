@@ -5,9 +5,9 @@ Discovered by courseops.webhooks. The student is matched by their LMS user id
 (`Student.lms_user_id`, set when onboarding created the account), else by email.
 """
 
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from courseops.core.dates import datetime_or_none
 from courseops.webhooks.errors import PermanentWebhookError
 from courseops.webhooks.registry import webhook_handler
 from engagement.models import ActivityKind, ActivitySource
@@ -33,7 +33,7 @@ def _student(user):
 
 def _when(event, *candidates):
     for value in candidates:
-        parsed = parse_datetime(value) if isinstance(value, str) else None
+        parsed = datetime_or_none(value)
         if parsed is not None and parsed.tzinfo is not None:
             return parsed
     return event.received_at

@@ -154,7 +154,17 @@ class StudentsPart(PrivacyPart):
             student.lms_user_id = ""
             student.stripe_customer_id = ""
             student.save()
-        return {"students": len(students), "intake_records": intake, "onboarding_steps": steps}
+        # Stripe's invoice pages show the name, email and address to anyone with the
+        # link; amounts and dates stay for the accounts.
+        invoices = Invoice.objects.filter(student__in=students).update(
+            hosted_invoice_url="", invoice_pdf=""
+        )
+        return {
+            "students": len(students),
+            "intake_records": intake,
+            "onboarding_steps": steps,
+            "invoices": invoices,
+        }
 
 
 register_part(StudentsPart())

@@ -94,6 +94,20 @@ def action_label(action):
     return str(verb) if verb else action
 
 
+def verb_choices():
+    """{"approved": "aprobó", "cancelled,canceled": "canceló", ...}: one choice per wording,
+    its key the verbs said that way."""
+    by_label = {}
+    for verb, label in VERBS.items():
+        by_label.setdefault(str(label), []).append(verb)
+    return {",".join(verbs): label for label, verbs in by_label.items()}
+
+
+def verb_choices_of(value):
+    """The known verbs in a choice's key (anything else is ignored)."""
+    return [verb for verb in (value or "").split(",") if verb in VERBS]
+
+
 def _with_article(noun):
     head = noun.split(" ", 1)[0].lower()
     feminine = head in FEMININE or (head not in MASCULINE and head.endswith(FEMININE_ENDINGS))

@@ -15,7 +15,6 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +26,7 @@ from unfold.widgets import UnfoldAdminTextareaWidget
 
 from courseops.audit.services import history
 from courseops.core.admin import MaskedCredentialsMixin
+from courseops.core.dates import date_or_none
 from courseops.core.tables import table
 from courseops.reviews import services
 from courseops.reviews.automations import automation_label
@@ -39,9 +39,13 @@ from courseops.reviews.models import (
     PolicyMode,
     ReviewPolicy,
 )
-from courseops.reviews.permissions import can_review, reviewable_kinds
+from courseops.reviews.permissions import (
+    can_read_rollout_people,
+    can_review,
+    reviewable_kinds,
+)
 from courseops.reviews.registry import all_kinds, get_kind, kind_label
-from courseops.reviews.rollout import set_automation_policy, set_kind_policy
+from courseops.reviews.rollout import set_automation_policy, set_kind_policy, validate_policy
 from courseops.reviews.sanitize import clean_email_html, markdown_email_html
 from courseops.reviews.shadow_log import arm_figures, shadow_log
 
@@ -523,7 +527,23 @@ def _error_text(exc):
     return str(exc)
 
 
-class PolicyForm(forms.ModelForm):
+class StagedPolicyForm(forms.ModelForm):
+    """Checks the policy as saving it will, so a shadow period with no end, or one that
+    ends before it starts, is a form error rather than a 500 from save_model."""
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            validate_policy(
+                mode=data.get("mode"),
+                percent=data.get("percent") or 0,
+                shadow_from=data.get("shadow_from"),
+                shadow_until=data.get("shadow_until"),
+            )
+        return data
+
+
+class PolicyForm(StagedPolicyForm):
     class Meta:
         model = ReviewPolicy
         fields = ["mode", "percent", "shadow_from", "shadow_until"]
@@ -569,13 +589,14 @@ class StagedPolicyAdmin(ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
         extra_context = dict(extra_context or {})
-        if obj is not None:
+        # Figures are read for a GET by staff who may see the page, never for a POST.
+        if request.method == "GET" and obj and self.has_view_or_change_permission(request, obj):
             start, end = _period(request, obj)
-            extra_context.update(self.figures(obj, start, end))
+            extra_context.update(self.figures(obj, start, end, user=request.user))
             extra_context.update(period_start=start, period_end=end)
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def figures(self, obj, start, end):
+    def figures(self, obj, start, end, *, user):
         arms = arm_figures(start=start, end=end, **self.figures_filter(obj))
         return {"arm_table": _arm_table(arms)}
 
@@ -583,13 +604,21 @@ class StagedPolicyAdmin(ModelAdmin):
 def _period(request, obj):
     """The figures' period: the dates staff chose (?desde=&hasta=, both days included),
     else the shadow period, else the last seven days."""
-    start = parse_date(request.GET.get("desde") or "")
-    end = parse_date(request.GET.get("hasta") or "")
+    start = date_or_none(request.GET.get("desde"))
+    end = date_or_none(request.GET.get("hasta"))
     if start and end and start <= end:
         zone = timezone.get_current_timezone()
         return (
             datetime.combine(start, time.min, tzinfo=zone),
             datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
+        )
+    if request.GET.get("desde") or request.GET.get("hasta"):
+        messages.warning(
+            request,
+            gettext(
+                "Ese periodo no es válido (dos fechas reales, la primera no posterior a "
+                "la segunda): se muestra el periodo por defecto."
+            ),
         )
     if obj.shadow_until:
         return obj.shadow_from or obj.updated_at, obj.shadow_until
@@ -652,7 +681,7 @@ class ReviewPolicyAdmin(StagedPolicyAdmin):
         )
 
 
-class AutomationPolicyForm(forms.ModelForm):
+class AutomationPolicyForm(StagedPolicyForm):
     class Meta:
         model = AutomationPolicy
         fields = ["mode", "percent", "shadow_from", "shadow_until"]
@@ -670,8 +699,9 @@ class AutomationPolicyAdmin(StagedPolicyAdmin):
     def figures_filter(self, obj):
         return {"automation": obj.automation}
 
-    def figures(self, obj, start, end):
-        log = shadow_log(automation=obj.automation, start=start, end=end)
+    def figures(self, obj, start, end, *, user):
+        shown = can_read_rollout_people(user, automation=obj.automation)
+        log = shadow_log(automation=obj.automation, start=start, end=end, people=shown)
         people = table(
             [_("Persona"), _("Lo que habría enviado"), _("Lo que el equipo envió a mano")],
             [
@@ -680,7 +710,8 @@ class AutomationPolicyAdmin(StagedPolicyAdmin):
             ],
             empty=gettext("Nada en sombra en este periodo."),
         )
-        return {**super().figures(obj, start, end), "shadow": log, "people_table": people}
+        arms = super().figures(obj, start, end, user=user)
+        return {**arms, "shadow": log, "people_table": people if shown else ""}
 
     def save_model(self, request, obj, form, change):
         set_automation_policy(

@@ -5,7 +5,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import DEFAULT_DB_ALIAS
 from django.utils.translation import gettext
 
-from courseops.reviews.automations import all_automations
+from courseops.reviews.automations import all_automations, get_automation
 from courseops.reviews.models import AutomationPolicy, Draft, ReviewPolicy
 from courseops.reviews.registry import all_kinds, get_kind
 
@@ -55,3 +55,16 @@ def reviewable_kinds(user):
     if user.is_active and user.is_superuser:
         return None
     return [kind.name for kind in all_kinds() if can_review(user, kind.name)]
+
+
+def can_read_rollout_people(user, *, automation):
+    """May `user` read who an automation's rollout wrote to and what (the shadow log's
+    people, subjects and first lines)? Those who may move rollouts, and those who may
+    review every kind of draft it writes: reading the rollout page alone is not enough."""
+    if user.has_perm("reviews.change_automationpolicy"):
+        return True
+    try:
+        kinds = get_automation(automation).kinds
+    except LookupError:
+        return False
+    return bool(kinds) and all(can_review(user, kind) for kind in kinds)

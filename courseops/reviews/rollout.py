@@ -151,7 +151,9 @@ def _check(user, model):
         raise PermissionDenied(_("No tienes permiso para cambiar el despliegue."))
 
 
-def _validate(*, mode, percent, shadow_from, shadow_until):
+def validate_policy(*, mode, percent, shadow_from, shadow_until):
+    """Raises ValidationError (in Spanish) for a policy that cannot be: the admin's forms
+    show it beside the fields, `_set` refuses it from any other caller."""
     if mode not in PolicyMode.values:
         raise ValidationError(_("Modo desconocido: %(mode)s") % {"mode": mode})
     if not 0 <= int(percent) <= 100:
@@ -168,7 +170,7 @@ def _stamp(value):
 
 def _set(policy_model, lookup, *, action, user, mode, percent, shadow_from, shadow_until):
     _check(user, policy_model)
-    _validate(mode=mode, percent=percent, shadow_from=shadow_from, shadow_until=shadow_until)
+    validate_policy(mode=mode, percent=percent, shadow_from=shadow_from, shadow_until=shadow_until)
     new = {
         "mode": mode,
         "percent": int(percent),

@@ -20,7 +20,7 @@ from courseops.audit.services import log_action
 from courseops.core import liveness
 from courseops.reviews import rollout
 from courseops.reviews.automations import automation_of_kind
-from courseops.reviews.models import Arm, Draft, DraftStatus, PolicyMode, ReviewPolicy
+from courseops.reviews.models import Arm, Draft, DraftStatus
 from courseops.reviews.permissions import can_review
 from courseops.reviews.registry import ApplyError, ReviewKind, get_kind
 from courseops.reviews.sanitize import clean_email_html
@@ -323,32 +323,6 @@ def _finish(draft, status, action, **fields):
             )
     draft.refresh_from_db()
     return draft
-
-
-# --- Policies ----------------------------------------------------------------------------
-
-
-def policy_for(*, kind):
-    """`review` unless staff set this kind to `auto`."""
-    mode = ReviewPolicy.objects.filter(kind=kind).values_list("mode", flat=True).first()
-    return mode or PolicyMode.REVIEW
-
-
-def set_review_policy(*, kind, mode, user):
-    get_kind(kind)
-    if mode not in PolicyMode.values:
-        raise ValidationError(_("Modo de revisión desconocido: %(mode)s") % {"mode": mode})
-    with transaction.atomic():
-        policy, created = ReviewPolicy.objects.select_for_update().get_or_create(kind=kind)
-        previous = policy.mode
-        if previous != mode or created:
-            policy.mode = mode
-            policy.updated_by = user
-            policy.save()
-            log_action(
-                policy, "reviews.policy.changed", user=user, data={"from": previous, "to": mode}
-            )
-    return policy
 
 
 # --- Helpers -----------------------------------------------------------------------------

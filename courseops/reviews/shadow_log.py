@@ -9,7 +9,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, F, Q
+from django.db.models import CharField, Count, F, Q
+from django.db.models.functions import Cast
 
 from courseops.messaging.models import OutboundMessage, Status
 from courseops.reviews.models import Arm, Draft, DraftStatus
@@ -19,6 +20,8 @@ WENT_OUT = [Status.SENT, Status.DELIVERED, Status.BOUNCED, Status.COMPLAINED]
 APPROVED = [DraftStatus.APPROVED, DraftStatus.APPLIED, DraftStatus.FAILED]
 UNEDITED = Q(body=F("generated_body"), subject=F("generated_subject"))
 PEOPLE_SHOWN = 100
+# Rows of each list read to fill the people shown; the totals are counted, not read.
+ROWS_READ = 1000
 
 
 @dataclass
@@ -34,72 +37,77 @@ class ShadowLog:
     shadow_drafts: int  # drafts kept in shadow (never applied)
     sent_automatically: int
     sent_by_hand: int
-    people: list  # PersonRow, side by side, the first PEOPLE_SHOWN people
+    people: list  # PersonRow, side by side, the first PEOPLE_SHOWN people ([]: not asked)
     more_people: int
 
 
 def _subject(row):
-    return row["subject"] or row["text_body"][:80]
+    return row["subject"] or row.get("text_body", "")[:80]
 
 
-def shadow_log(*, automation, start, end) -> ShadowLog:
+def shadow_log(*, automation, start, end, people=True) -> ShadowLog:
     """The automation's shadow log for [start, end): messages by when they were queued,
-    drafts by when they were written, sends by when they left."""
+    drafts by when they were written, sends by when they left. `people=False` counts only
+    (for staff who may not read who was written to, and what). A fixed number of queries,
+    each bounded however long the period."""
     messages = OutboundMessage.objects.filter(automation=automation)
-    shadowed = list(
-        messages.filter(status=Status.SHADOWED, created_at__gte=start, created_at__lt=end)
-        .order_by("created_at", "pk")
-        .values("person_key", "subject", "text_body")
-    )
-    shadow_drafts = list(
+    shadowed = messages.filter(
+        status=Status.SHADOWED, created_at__gte=start, created_at__lt=end
+    ).order_by("created_at", "pk")
+    shadow_drafts = Draft.objects.filter(
+        automation=automation,
+        status=DraftStatus.SHADOW,
+        created_at__gte=start,
+        created_at__lt=end,
+    ).order_by("created_at", "pk")
+    went_out = messages.filter(status__in=WENT_OUT, sent_at__gte=start, sent_at__lt=end)
+    decided_by_hand = (
         Draft.objects.filter(
-            automation=automation,
-            status=DraftStatus.SHADOW,
-            created_at__gte=start,
-            created_at__lt=end,
+            automation=automation, decided_automatically=False, decided_by__isnull=False
         )
-        .order_by("created_at", "pk")
-        .values("person_key", "subject")
+        .annotate(key=Cast("pk", CharField()))
+        .values("key")
     )
-    went_out = list(
-        messages.filter(status__in=WENT_OUT, sent_at__gte=start, sent_at__lt=end).values(
-            "person_key", "subject", "text_body", "content_type_id", "object_id"
-        )
+    by_hand = went_out.filter(
+        content_type=ContentType.objects.get_for_model(Draft), object_id__in=decided_by_hand
+    ).order_by("sent_at", "pk")
+    log = ShadowLog(
+        would_have_sent=shadowed.count(),
+        shadow_drafts=shadow_drafts.count(),
+        sent_automatically=0,
+        sent_by_hand=by_hand.count(),
+        people=[],
+        more_people=0,
     )
-    draft_type = ContentType.objects.get_for_model(Draft).pk
-    from_drafts = {row["object_id"] for row in went_out if row["content_type_id"] == draft_type}
-    decided_by_hand = {
-        str(pk)
-        for pk in Draft.objects.filter(
-            pk__in=[int(pk) for pk in from_drafts if pk.isdigit()],
-            decided_automatically=False,
-            decided_by__isnull=False,
-        ).values_list("pk", flat=True)
-    }
-    by_hand = [
-        row
-        for row in went_out
-        if row["content_type_id"] == draft_type and row["object_id"] in decided_by_hand
-    ]
+    log.sent_automatically = went_out.count() - log.sent_by_hand
+    if not people:
+        return log
 
-    people = defaultdict(lambda: None)
-    for row in [*shadowed, *shadow_drafts]:
-        person = people[row["person_key"]] or PersonRow(person=row["person_key"])
-        people[row["person_key"]] = person
-        person.would_have_sent.append(row["subject"] or row.get("text_body", "")[:80])
-    for row in by_hand:
-        person = people[row["person_key"]] or PersonRow(person=row["person_key"])
-        people[row["person_key"]] = person
-        person.sent_by_hand.append(_subject(row))
-    rows = list(people.values())
-    return ShadowLog(
-        would_have_sent=len(shadowed),
-        shadow_drafts=len(shadow_drafts),
-        sent_automatically=len(went_out) - len(by_hand),
-        sent_by_hand=len(by_hand),
-        people=rows[:PEOPLE_SHOWN],
-        more_people=max(0, len(rows) - PEOPLE_SHOWN),
+    rows = defaultdict(lambda: None)
+
+    def person(row):
+        rows[row["person_key"]] = rows[row["person_key"]] or PersonRow(person=row["person_key"])
+        return rows[row["person_key"]]
+
+    for row in [
+        *shadowed.values("person_key", "subject", "text_body")[:ROWS_READ],
+        *shadow_drafts.values("person_key", "subject")[:ROWS_READ],
+    ]:
+        person(row).would_have_sent.append(_subject(row))
+    for row in by_hand.values("person_key", "subject", "text_body")[:ROWS_READ]:
+        person(row).sent_by_hand.append(_subject(row))
+    everyone = (
+        shadowed.order_by()
+        .values_list("person_key")
+        .union(
+            shadow_drafts.order_by().values_list("person_key"),
+            by_hand.order_by().values_list("person_key"),
+        )
+        .count()
     )
+    log.people = list(rows.values())[:PEOPLE_SHOWN]
+    log.more_people = max(0, everyone - len(log.people))
+    return log
 
 
 @dataclass

@@ -13,9 +13,9 @@ import io
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive, make_aware
 
+from courseops.core.dates import datetime_or_none
 from engagement.models import ActivitySource
 from engagement.services.activity import record_activities
 from engagement.services.intake import MAX_BATCH, parse_rows
@@ -62,7 +62,7 @@ def _clean(row, *, digest, line, zone):
     }
     data["id"] = data.pop("event_id", "") or data.get("id") or f"{digest}:{line}"
     data = {key: value for key, value in data.items() if value != ""}
-    when = parse_datetime(data.get("occurred_at", ""))
+    when = datetime_or_none(data.get("occurred_at", ""))
     if when is not None and is_naive(when):
         data["occurred_at"] = make_aware(when, zone).isoformat()
     return data

@@ -38,7 +38,9 @@ class ConversionAdmin(ModelAdmin):
         return False
 
     def has_validate_permission(self, request):
-        return request.user.has_perm("marketing.view_conversion")
+        # Conversions are read-only records; asking Google about one spends our API
+        # secret, which is acting on it: not for those who may only read them.
+        return request.user.has_perm("marketing.change_conversion")
 
     @admin.action(
         description=_("Validar con el servidor de depuración de Google"),

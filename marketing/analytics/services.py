@@ -153,8 +153,9 @@ def send_due(*, limit=500):
 
 
 def drop_for_leads(leads):
-    """Erasure or a withdrawn consent: what was not sent yet is not sent; sent rows lose
-    the client id."""
+    """Erasure or a withdrawn consent: what was not sent yet is not sent; sent rows and the
+    contacts lose the client id."""
+    Lead.objects.filter(pk__in=[lead.pk for lead in leads]).update(ga_client_id="")
     rows = Conversion.objects.filter(lead__in=leads)
     dropped = rows.filter(state=State.PENDING).update(state=State.DROPPED, next_attempt_at=None)
     rows.update(client_id="", params={})

@@ -5,8 +5,8 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
+from courseops.core.dates import datetime_or_none
 from marketing.funnel.models import ExternalEvent
 from marketing.models import Action
 from marketing.services.leads import capture_lead
@@ -27,7 +27,7 @@ class EventError(ValueError):
 def _occurred_at(value):
     if not value:
         return timezone.now()
-    parsed = parse_datetime(str(value)) if not isinstance(value, datetime) else value
+    parsed = datetime_or_none(str(value)) if not isinstance(value, datetime) else value
     if parsed is None or timezone.is_naive(parsed):
         raise EventError({"occurred_at": ["Fecha ISO 8601 con zona horaria."]})
     return parsed

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from courseops.audit.services import log_action
 from marketing import webhook_events
 from marketing.analytics.models import Conversion
-from marketing.analytics.services import client_id_from, record_conversion
+from marketing.analytics.services import client_id_from, has_consent, record_conversion
 from marketing.models import (
     STAGE_ORDER,
     Lead,
@@ -232,7 +232,13 @@ def capture_lead(
                 ip=ip,
                 double_opt_in=False,  # measurement sends nothing to confirm
             )
-        if values["ga_client_id"] and values["ga_client_id"] != lead.ga_client_id:
+        # The GA client id is kept only under a valid measurement consent (given now or
+        # before): without it the cookie's value is not ours to store.
+        if (
+            values["ga_client_id"]
+            and values["ga_client_id"] != lead.ga_client_id
+            and has_consent(lead)
+        ):
             lead.ga_client_id = values["ga_client_id"]
             lead.save(update_fields=["ga_client_id", "updated_at"])
         send_confirmation_on_commit(lead)

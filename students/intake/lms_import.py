@@ -15,10 +15,10 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from courseops.audit.services import log_action
+from courseops.core.dates import datetime_or_none
 from students.intake.services import plan_rank
 from students.models import IntakeRecord, Material, Plan, Student
 from students.onboarding.steps import grant_materials
@@ -138,5 +138,5 @@ def _create_student(user, *, email, plan, source):
 
 
 def parse_when(value):
-    parsed = parse_datetime(value) if isinstance(value, str) else None
+    parsed = datetime_or_none(value)
     return parsed if isinstance(parsed, datetime) else None

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from courseops.messaging.services import push_public_key, subscribe_push, unsubscribe_push
@@ -28,12 +29,15 @@ def notifications(request):
 
 def _subscription_fields(request):
     if len(request.body) > MAX_BODY:
-        raise ValidationError("too large")
+        raise ValidationError(_("La suscripción enviada es demasiado grande."))
     try:
         data = json.loads(request.body)
-        return data["endpoint"], data["keys"]["p256dh"], data["keys"]["auth"]
+        fields = data["endpoint"], data["keys"]["p256dh"], data["keys"]["auth"]
     except (ValueError, KeyError, TypeError) as exc:
-        raise ValidationError("not a push subscription") from exc
+        raise ValidationError(_("Eso no es una suscripción push del navegador.")) from exc
+    if not all(isinstance(value, str) for value in fields):
+        raise ValidationError(_("Eso no es una suscripción push del navegador."))
+    return fields
 
 
 @require_http_methods(["POST", "DELETE"])
@@ -41,7 +45,7 @@ def subscription(request):
     """POST: the browser's PushSubscription (its toJSON()); DELETE: forget it."""
     student = services.current_student(request)
     if student is None:
-        return JsonResponse({"error": "sign in"}, status=403)
+        return JsonResponse({"error": _("Inicia sesión en el portal para continuar.")}, status=403)
     try:
         endpoint, p256dh, auth = _subscription_fields(request)
         if request.method == "DELETE":

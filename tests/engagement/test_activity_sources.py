@@ -146,6 +146,20 @@ def test_the_csv_import_records_valid_rows_reports_bad_ones_and_is_idempotent(
     assert completed.occurred_at.isoformat() == "2026-11-19T16:00:00+00:00"  # 10:00 local
 
 
+def test_an_impossible_date_in_the_csv_is_that_rows_error_not_a_crash(student, tmp_path, capsys):
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "id;email;kind;occurred_at\n"
+        "b1;lucia@example.com;sign_in;2026-02-30 10:00\n"
+        "b2;lucia@example.com;sign_in;2026-11-19T11:00:00+00:00\n",
+        encoding="utf-8",
+    )
+    with time_machine.travel(NOW, tick=False):
+        call_command("import_activity", str(path))
+
+    assert "2 rows: 1 recorded, 0 already recorded, 1 with errors." in capsys.readouterr().out
+
+
 THINKIFIC_KEY = "thinkific-site-key"
 
 

@@ -7,7 +7,8 @@ import time_machine
 
 from courseops.messaging.models import OutboundMessage
 from courseops.reviews.models import Draft
-from courseops.reviews.services import approve_draft, set_review_policy
+from courseops.reviews.rollout import set_kind_policy
+from courseops.reviews.services import approve_draft
 from courseops.support.models import Ticket
 from engagement.models import KnowledgeArticle, Question
 from engagement.services.faq import article_from_question, ask_question, search_articles
@@ -81,7 +82,7 @@ def test_a_portal_question_with_a_matching_article_gets_a_cited_answer_on_approv
 def test_under_policy_auto_the_answer_goes_out_at_once(
     articles, staff_user, django_capture_on_commit_callbacks
 ):
-    set_review_policy(kind="faq_answer", mode="auto", user=staff_user)
+    set_kind_policy(kind="faq_answer", mode="auto", user=staff_user)
     with django_capture_on_commit_callbacks(execute=True):
         ask_question(text="¿Puedo cambiar mi plan?", email="nuevo@example.com", channel="api")
 

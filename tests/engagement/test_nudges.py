@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from content.models import LessonProgress
 from courseops.messaging.models import OutboundMessage
 from courseops.reviews.models import Draft
-from courseops.reviews.services import DraftWithdrawn, approve_draft, set_review_policy
+from courseops.reviews.rollout import set_kind_policy
+from courseops.reviews.services import DraftWithdrawn, approve_draft
 from engagement.models import ActivityKind, Nudge, NudgeRule, PlanCurriculum
 from engagement.services.activity import Activity, record_activity
 from engagement.services.nudges import scan_rules, send_nudge
@@ -156,7 +157,7 @@ def test_under_policy_auto_the_nudge_goes_out_but_waits_for_the_end_of_quiet_hou
     student, staff_user, capture
 ):
     only_rules("Inactivo 7 días")
-    set_review_policy(kind="nudge_inactive", mode="auto", user=staff_user)
+    set_kind_policy(kind="nudge_inactive", mode="auto", user=staff_user)
     active_at(student, NOW - timedelta(days=10))
     late_evening = NOW.replace(hour=5)  # 23:00 the day before in Mexico City
 
@@ -282,7 +283,7 @@ def test_completing_the_course_sends_a_certificate_anyone_can_verify(
 
     settings.MEDIA_ROOT = tmp_path
     only_rules("Curso completado")
-    set_review_policy(kind="congratulations", mode="auto", user=staff_user)
+    set_kind_policy(kind="congratulations", mode="auto", user=staff_user)
     PlanCurriculum.objects.create(plan=plan, lessons_total=1)
     active_at(student, NOW, ActivityKind.LESSON_COMPLETED, object_id="l1")
 
@@ -406,7 +407,7 @@ def test_a_rule_with_sms_texts_only_consenting_students_with_a_phone_once_per_nu
 ):
     only_rules("Inactivo 7 días")
     NudgeRule.objects.filter(kind="inactive").update(sms=True)
-    set_review_policy(kind="nudge_inactive", mode="auto", user=staff_user)
+    set_kind_policy(kind="nudge_inactive", mode="auto", user=staff_user)
     lesson = make_lesson("Lección 1")
     Student.objects.filter(pk=student.pk).update(phone="+525512345678", sms_consent_at=NOW)
     no_consent = make_student(phone="+5215587654321")

@@ -56,6 +56,15 @@ def test_a_checkout_reported_twice_is_one_event_one_contact_and_one_scored_actio
             {"event_id": "1", "type": "lead", "email": "a@e.com", "occurred_at": "ayer"},
             "occurred_at",
         ),
+        (
+            {
+                "event_id": "1",
+                "type": "lead",
+                "email": "a@e.com",
+                "occurred_at": "2026-02-30T10:00:00+00:00",
+            },
+            "occurred_at",
+        ),
     ],
 )
 def test_bad_input_is_a_400_naming_the_field_and_stores_nothing(partner, body, field):

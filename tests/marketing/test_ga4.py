@@ -97,6 +97,7 @@ def test_a_landing_signup_with_measurement_accepted_is_a_lead_conversion_with_it
 def test_without_measurement_consent_nothing_is_recorded_or_sent(ga4, page):
     sign_up(page, analytics=False)
     lead = Lead.objects.get()
+    assert lead.ga_client_id == ""  # the _ga cookie came, but is not ours to keep
     checkout_started(email=lead.email, session_id="cs_test_1")
     assert not Conversion.objects.exists()
     assert collected(ga4) == []
@@ -147,6 +148,8 @@ def test_a_withdrawn_consent_drops_what_was_not_sent_yet(ga4, page):
     withdraw_consent(lead=lead, purpose=Purpose.ANALYTICS, source="test")
     [conversion] = Conversion.objects.all()
     assert (conversion.state, conversion.client_id) == ("dropped", "")
+    lead.refresh_from_db()
+    assert lead.ga_client_id == ""
     send_due()
     assert send_conversion(pk=conversion.pk) is None
     assert collected(ga4) == []
@@ -182,6 +185,10 @@ def test_staff_see_the_debug_endpoints_validation_messages(ga4, page, django_use
     assert staff.post(changelist, action).status_code == 403  # no permission to see them
 
     analyst.user_permissions.add(Permission.objects.get(codename="view_conversion"))
+    staff.post(changelist, action, follow=True)  # may read them, not spend our API secret
+    assert [r for r, _a in ga4.log if r.path == "/debug/mp/collect"] == []
+
+    analyst.user_permissions.add(Permission.objects.get(codename="change_conversion"))
     response = staff.post(changelist, action, follow=True)
 
     text = response.content.decode()
@@ -190,3 +197,36 @@ def test_staff_see_the_debug_endpoints_validation_messages(ga4, page, django_use
     assert "ga-secret" not in text
     [(request, _answer)] = [(r, a) for r, a in ga4.log if r.path == "/debug/mp/collect"]
     assert json.loads(request.data)["events"][0]["name"] == "generate_lead"
+
+
+@pytest.mark.parametrize(
+    ("role", "may_validate"),
+    [("support", False), ("content", False), ("marketing", True), ("admin", True)],
+)
+def test_only_roles_that_act_on_marketing_ask_googles_debug_endpoint(
+    ga4, page, django_user_model, role, may_validate
+):
+    from django.contrib.auth.models import Group
+
+    sign_up(page, analytics=True)
+    ga4.expect_request("/debug/mp/collect", method="POST").respond_with_json(
+        {"validationMessages": []}
+    )
+    user = django_user_model.objects.create_user(f"role-{role}", is_staff=True, password="x")
+    user.groups.add(Group.objects.get(name=role))
+    staff = Client()
+    staff.force_login(user)
+
+    staff.post(
+        reverse("admin:marketing_conversion_changelist"),
+        {"action": "check_with_debug_endpoint", "_selected_action": [Conversion.objects.get().pk]},
+    )
+
+    asked = [r for r, _a in ga4.log if r.path == "/debug/mp/collect"]
+    assert bool(asked) is may_validate
+
+
+def test_a_returning_contact_with_measurement_accepted_before_keeps_the_new_client_id(ga4, page):
+    sign_up(page, analytics=True, cookie="GA1.1.111.222")
+    lead = sign_up(page, analytics=False, cookie="GA1.1.333.444")
+    assert lead.ga_client_id == "333.444"

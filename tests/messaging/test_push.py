@@ -167,6 +167,17 @@ def test_a_browser_that_subscribes_again_keeps_one_row_with_its_new_keys(push_se
         "http://fcm.googleapis.com/fcm/send/abc",
         "https://fcm.googleapis.com.evil.example/fcm/send/abc",
         "https://evil.example/?https://fcm.googleapis.com/",
+        # Text before the first "/" is not the host: a "?", "#" or ":" ends it.
+        "https://169.254.169.254?.notify.windows.com/latest",
+        "https://10.0.0.5:6379#.notify.windows.com/",
+        "https://10.0.0.5:6379/.notify.windows.com/",
+        "https://fcm.googleapis.com:6379/fcm/send/abc",
+        "https://fcm.googleapis.com@10.0.0.5/fcm/send/abc",
+        "https://user@fcm.googleapis.com/fcm/send/abc",
+        "https://fcm.googleapis.com/fcm/send/abc#frag",
+        "https://a.b.notify.windows.com/w/?token=abc",
+        "https://.notify.windows.com/w/",
+        "https://notify.windows.com/w/",
     ],
 )
 def test_an_endpoint_off_the_known_push_services_is_refused(push_service, settings, endpoint):
@@ -181,6 +192,31 @@ def test_a_wildcard_push_service_matches_one_label(push_service, settings):
     browser = push_service.new_browser()
     endpoint = "https://db5p.notify.windows.com/w/?token=abc"
     subscribe_push(address=ANA, endpoint=endpoint, p256dh=browser.p256dh, auth=browser.auth)
+    assert PushSubscription.objects.count() == 1
+
+
+def test_a_push_service_on_a_private_address_is_refused_unless_the_operator_opens_it(
+    push_service, settings
+):
+    browser = push_service.new_browser()
+    settings.HTTP_USER_URL_ALLOWED_NETWORKS = []
+    with pytest.raises(ValidationError):
+        subscribe(browser)
+    settings.HTTP_USER_URL_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    assert subscribe(browser).endpoint == browser.endpoint
+
+
+def test_a_stored_subscription_off_the_push_services_gets_no_post(push_service, settings):
+    browser = push_service.new_browser()
+    subscribe(browser)
+    message = queue_push(to=ANA, idempotency_key="push-moved", title="t", body="b")
+    # Stored under a looser rule, or the operator has since narrowed the list.
+    settings.WEBPUSH_SERVICE_URLS = ["https://fcm.googleapis.com/"]
+
+    assert send(message).status == Status.FAILED
+    message.refresh_from_db()
+    assert "WEBPUSH_SERVICE_URLS" in message.last_error
+    assert push_service.pushes() == []
     assert PushSubscription.objects.count() == 1
 
 

@@ -389,3 +389,31 @@ def test_the_scan_records_what_no_part_erased(person):
 
     assert {table: n for table, n in erasure.traces.items() if n} == {"content_course": 1}
     assert Erasure.objects.get().traces["content_course"] == 1
+
+
+def test_erasure_blanks_the_invoice_pages_and_keeps_amounts_and_dates(person, settings):
+    from decimal import Decimal
+
+    from students.models import Invoice
+
+    settings.STRIPE_SECRET_KEY = ""
+    issued = datetime(2026, 11, 1, 9, tzinfo=UTC)
+    Invoice.objects.create(
+        student=person,
+        stripe_invoice_id="in_LUCIA",
+        number="A-0001",
+        status="paid",
+        total=Decimal("49.00"),
+        currency="EUR",
+        # Stripe's pages show the customer's name, email and address to anyone with these.
+        hosted_invoice_url="https://invoice.stripe.com/i/acct_1/test_LUCIA",
+        invoice_pdf="https://pay.stripe.com/invoice/acct_1/test_LUCIA/pdf",
+        issued_at=issued,
+    )
+
+    erasure = erase_person(EMAIL)
+
+    invoice = Invoice.objects.get()
+    assert (invoice.hosted_invoice_url, invoice.invoice_pdf) == ("", "")
+    assert (invoice.total, invoice.currency, invoice.issued_at) == (Decimal("49.00"), "EUR", issued)
+    assert erasure.touched["students.invoices"] == 1

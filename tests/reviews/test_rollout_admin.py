@@ -166,3 +166,148 @@ def test_only_the_admin_role_moves_a_rollout(client, django_user_model, demo_flo
     assert response.status_code == (302 if may_move else 403)
     moved = AutomationPolicy.objects.get(pk=demo_flow.pk).mode == PolicyMode.SHADOW
     assert moved is may_move
+
+
+@pytest.fixture
+def shadowed_reminder(demo_flow, admin_user, django_capture_on_commit_callbacks):
+    set_automation_policy(automation="demo_flow", mode=PolicyMode.SHADOW, user=admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_email(
+            to="marta@example.com",
+            idempotency_key="demo.shadowed",
+            subject="Tu enlace para entrar",
+            text="Entra aquí",
+            automation="demo_flow",
+        )
+    assert OutboundMessage.objects.filter(status=Status.SHADOWED).count() == 1
+    return demo_flow
+
+
+def role_user(django_user_model, role):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(
+        username=f"role-{role}", email=f"{role}@example.com", password="x", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_people"),
+    [("support", False), ("marketing", False), ("content", False), ("admin", True)],
+)
+def test_the_shadow_log_shows_people_and_subjects_only_to_those_who_may_read_them(
+    client, django_user_model, shadowed_reminder, role, sees_people
+):
+    client.force_login(role_user(django_user_model, role))
+
+    response = client.get(change_url(shadowed_reminder))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Habría enviado 1 mensajes" in page  # the counts, for every role that reads it
+    assert ("marta@example.com" in page) is sees_people
+    assert ("Tu enlace para entrar" in page) is sees_people
+    assert ('id="shadow-people-hidden"' in page) is not sees_people
+
+
+def test_a_reviewer_of_every_kind_the_automation_writes_sees_its_people(
+    client, django_user_model, shadowed_reminder
+):
+    reviewer = staff_with(django_user_model, "revisa", "view_automationpolicy", "review_demo_email")
+    client.force_login(reviewer)
+
+    assert "marta@example.com" in client.get(change_url(shadowed_reminder)).content.decode()
+
+
+def test_a_refused_post_reads_no_figures(client, django_user_model, shadowed_reminder):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(staff_with(django_user_model, "lector", "view_automationpolicy"))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(change_url(shadowed_reminder), posted(PolicyMode.AUTO))
+
+    assert response.status_code == 403
+    assert not [q for q in queries if "messaging_outboundmessage" in q["sql"]]
+
+
+def test_the_shadow_log_reads_a_bounded_number_of_rows(
+    demo_flow, admin_user, django_capture_on_commit_callbacks
+):
+    from courseops.reviews import shadow_log as log_module
+
+    set_automation_policy(automation="demo_flow", mode=PolicyMode.SHADOW, user=admin_user)
+    for n in range(5):
+        with django_capture_on_commit_callbacks(execute=True):
+            queue_email(
+                to=f"p{n}@example.com",
+                idempotency_key=f"demo.many.{n}",
+                subject=f"Aviso {n}",
+                text="t",
+                automation="demo_flow",
+            )
+    start, end = timezone.now() - timedelta(hours=1), timezone.now() + timedelta(hours=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(log_module, "ROWS_READ", 2)
+        patch.setattr(log_module, "PEOPLE_SHOWN", 2)
+        log = log_module.shadow_log(automation="demo_flow", start=start, end=end)
+
+    assert log.would_have_sent == 5  # counted, not read
+    assert [row.person for row in log.people] == ["email:p0@example.com", "email:p1@example.com"]
+    assert log.more_people == 3
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        {"desde": "2024-02-30", "hasta": "2024-03-05"},
+        {"desde": "2024-03-05", "hasta": "2024-03-01"},
+        {"desde": "ayer", "hasta": ""},
+    ],
+)
+def test_an_impossible_period_shows_the_default_one_with_a_spanish_warning(
+    admin_client, demo_flow, period
+):
+    response = admin_client.get(change_url(demo_flow), period)
+
+    assert response.status_code == 200
+    assert "Ese periodo no es válido" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("shadow", "error"),
+    [
+        ({"shadow_from_0": "2026-12-01", "shadow_from_1": "10:00"}, "Indica cuándo termina"),
+        (
+            {
+                "shadow_from_0": "2026-12-05",
+                "shadow_from_1": "10:00",
+                "shadow_until_0": "2026-12-01",
+                "shadow_until_1": "10:00",
+            },
+            "termina después de empezar",
+        ),
+    ],
+)
+@pytest.mark.parametrize("page", ["automation", "kind"])
+def test_an_impossible_shadow_period_is_a_form_error_and_changes_nothing(
+    admin_client, demo_flow, shadow, error, page
+):
+    from courseops.reviews.models import ReviewPolicy
+
+    policy = demo_flow if page == "automation" else ReviewPolicy.objects.get(kind="demo_email")
+    url = (
+        change_url(policy)
+        if page == "automation"
+        else reverse("admin:reviews_reviewpolicy_change", args=[policy.pk])
+    )
+
+    response = admin_client.post(url, {**posted(PolicyMode.AUTO), **shadow})
+
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    policy.refresh_from_db()
+    assert policy.shadow_from is None
+    assert not AuditEntry.objects.filter(action__startswith="reviews.").exists()

@@ -107,6 +107,29 @@ def test_a_bad_subscription_gets_a_400(client, signed_in, push_service, body):
     assert not PushSubscription.objects.exists()
 
 
+@pytest.mark.parametrize("method", ["post", "delete"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"endpoint": 1, "keys": {"p256dh": "x", "auth": "y"}},
+        {"endpoint": ["https://fcm.googleapis.com/fcm/send/a"], "keys": {"p256dh": 1, "auth": 2}},
+        {"endpoint": None, "keys": {"p256dh": None, "auth": None}},
+        {"endpoint": "https://fcm.googleapis.com/fcm/send/a", "keys": {"p256dh": {}, "auth": []}},
+    ],
+)
+def test_a_subscription_of_the_wrong_types_gets_a_400_in_spanish(
+    client, signed_in, push_service, body, method
+):
+    response = post(client, body, method=method)
+
+    assert response.status_code == 400
+    assert response.json() == {"error": "Eso no es una suscripción push del navegador."}
+
+
+def test_the_errors_read_by_the_students_browser_are_in_spanish(client, push_service):
+    assert post(client, {}).json() == {"error": "Inicia sesión en el portal para continuar."}
+
+
 def test_the_service_worker_is_served_from_the_portal_scope(client):
     response = client.get("/portal/sw.js")
 

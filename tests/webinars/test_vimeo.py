@@ -165,14 +165,14 @@ def test_a_failed_upload_deletes_the_empty_video_and_leaves_the_draft_to_retry(
     fake_vimeo.fail_patch = True
     approve_draft(draft=video_draft, user=staff_user)  # its apply task not run: done below
 
-    with pytest.raises(ApplyError, match="Vimeo upload failed"):
+    with pytest.raises(ApplyError, match="La subida a Vimeo falló"):
         apply_draft(draft_id=video_draft.pk, final_attempt=False)
 
     assert fake_vimeo.deleted == ["/videos/76979871"]
     assert Recording.objects.get().video_external_id == ""
     video_draft.refresh_from_db()
     assert video_draft.status == DraftStatus.APPROVED  # the task's retry tries again
-    assert "Vimeo upload failed" in video_draft.last_error
+    assert "La subida a Vimeo falló" in video_draft.last_error  # staff read Spanish
 
     fake_vimeo.fail_patch = False
     apply_draft(draft_id=video_draft.pk, final_attempt=False)
@@ -192,5 +192,5 @@ def test_vimeo_without_a_token_fails_the_draft_visibly_and_sends_nothing(
 
     video_draft.refresh_from_db()
     assert video_draft.status == DraftStatus.FAILED
-    assert "token" in video_draft.last_error
+    assert video_draft.last_error.endswith("Falta el token de acceso de Vimeo.")
     assert fake_vimeo.created == []

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 PUBLISHERS = {
     "console": "webinars.publishing.console.ConsolePublisher",
@@ -42,4 +43,6 @@ def get_publisher(name=None):
     try:
         return import_string(PUBLISHERS[name])()
     except KeyError:
-        raise PublishError(f"Unknown video publisher {name!r}.", permanent=True) from None
+        raise PublishError(
+            _("Publicador de vídeo desconocido: «%(name)s».") % {"name": name}, permanent=True
+        ) from None

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 import requests
 import vimeo
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from tusclient.client import TusClient
 from tusclient.exceptions import TusCommunicationError, TusUploadFailed
 
@@ -33,7 +35,8 @@ def _raise_for(response, action):
         return
     transient = response.status_code == 429 or response.status_code >= 500
     raise PublishError(
-        f"Vimeo {action} failed: HTTP {response.status_code} {response.text[:300]}",
+        _("Vimeo falló (%(action)s): HTTP %(status)s %(detail)s")
+        % {"action": action, "status": response.status_code, "detail": response.text[:300]},
         permanent=not transient,
     )
 
@@ -51,21 +54,26 @@ class VimeoPublisher:
         try:
             response = getattr(self.client, method)(path, timeout=self.timeout, **kwargs)
         except vimeo.exceptions.APIRateLimitExceededFailure as exc:
-            raise PublishError(f"Vimeo {action}: too many requests, try later.") from exc
+            raise PublishError(
+                _("Vimeo (%(action)s): demasiadas peticiones, se reintentará más tarde.")
+                % {"action": action}
+            ) from exc
         except requests.RequestException as exc:
-            raise PublishError(f"Vimeo {action} unreachable: {exc}") from exc
+            raise PublishError(
+                _("Vimeo no responde (%(action)s): %(error)s") % {"action": action, "error": exc}
+            ) from exc
         _raise_for(response, action)
         return response
 
     def publish(self, recording, *, title, description):
         if not settings.VIMEO_ACCESS_TOKEN:
-            raise PublishError("Vimeo access token is not configured.", permanent=True)
+            raise PublishError(_("Falta el token de acceso de Vimeo."), permanent=True)
         if not has_video_file(recording):
-            raise PublishError("The recording has no video file to upload.", permanent=True)
+            raise PublishError(_("La grabación no tiene un vídeo que subir."), permanent=True)
         video = self._call(
             "post",
             "/me/videos",
-            "upload start",
+            _lazy("inicio de la subida"),
             data={
                 "upload": {"approach": "tus", "size": recording.file.size},
                 "name": title[:128],
@@ -77,12 +85,12 @@ class VimeoPublisher:
         ).json()
         upload_link = (video.get("upload") or {}).get("upload_link")
         if not (video.get("uri") and upload_link):
-            raise PublishError("Vimeo gave no upload link.")
+            raise PublishError(_("Vimeo no devolvió el enlace de subida."))
         try:
             self._send_bytes(recording, upload_link)
         except (TusCommunicationError, TusUploadFailed, requests.RequestException) as exc:
             self._discard(video["uri"])
-            raise PublishError(f"Vimeo upload failed: {exc}") from exc
+            raise PublishError(_("La subida a Vimeo falló: %(error)s") % {"error": exc}) from exc
         video_id = video["uri"].rstrip("/").rsplit("/", 1)[-1]
         return PublishedVideo(
             url=video.get("link") or f"https://vimeo.com/{video_id}", external_id=video_id
@@ -103,6 +111,6 @@ class VimeoPublisher:
     def _discard(self, uri):
         """Delete the video step 1 made, so the next try does not leave a second one."""
         try:
-            self._call("delete", uri, "cleanup")
+            self._call("delete", uri, _lazy("borrado del vídeo a medias"))
         except PublishError as exc:
             logger.warning("webinars.vimeo.discard_failed", uri=uri, error=str(exc))

@@ -10,6 +10,8 @@ import mimetypes
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from courseops.core import http
 from webinars.publishing import PublishedVideo, PublishError, has_video_file
@@ -24,7 +26,8 @@ def _raise_for(response, action):
         return
     transient = response.status_code == 429 or response.status_code >= 500
     raise PublishError(
-        f"YouTube {action} failed: HTTP {response.status_code} {response.text[:300]}",
+        _("YouTube falló (%(action)s): HTTP %(status)s %(detail)s")
+        % {"action": action, "status": response.status_code, "detail": response.text[:300]},
         permanent=not transient,
     )
 
@@ -40,7 +43,9 @@ class YouTubePublisher:
         try:
             response = http.request(method, url, timeout=self.timeout, **kwargs)
         except http.HTTPError as exc:
-            raise PublishError(f"YouTube {action} unreachable: {exc}") from exc
+            raise PublishError(
+                _("YouTube no responde (%(action)s): %(error)s") % {"action": action, "error": exc}
+            ) from exc
         if response.status_code == 401:
             cache.delete(TOKEN_CACHE_KEY)
         _raise_for(response, action)
@@ -56,11 +61,11 @@ class YouTubePublisher:
             settings.YOUTUBE_REFRESH_TOKEN,
         )
         if not (client and secret and refresh):
-            raise PublishError("YouTube credentials are not configured.", permanent=True)
+            raise PublishError(_("Faltan las credenciales de YouTube."), permanent=True)
         payload = self._send(
             "POST",
             settings.YOUTUBE_OAUTH_URL,
-            "token refresh",
+            _lazy("renovación del token"),
             data={
                 "client_id": client,
                 "client_secret": secret,
@@ -76,7 +81,7 @@ class YouTubePublisher:
 
     def publish(self, recording, *, title, description):
         if not has_video_file(recording):
-            raise PublishError("The recording has no video file to upload.", permanent=True)
+            raise PublishError(_("La grabación no tiene un vídeo que subir."), permanent=True)
         content_type = mimetypes.guess_type(recording.file.name)[0] or "application/octet-stream"
         webinar = recording.webinar
         resource = {
@@ -97,7 +102,7 @@ class YouTubePublisher:
         session = self._send(
             "POST",
             settings.YOUTUBE_UPLOAD_URL,
-            "upload start",
+            _lazy("inicio de la subida"),
             params={"uploadType": "resumable", "part": "snippet,status"},
             headers={
                 **headers,
@@ -107,12 +112,12 @@ class YouTubePublisher:
             json=resource,
         ).headers.get("Location")
         if not session:
-            raise PublishError("YouTube gave no upload session URI.")
+            raise PublishError(_("YouTube no devolvió la sesión de subida."))
         with recording.file.open("rb") as fh:  # streamed, not read into memory
             video = self._send(
                 "PUT",
                 session,
-                "upload",
+                _lazy("subida"),
                 headers={
                     **headers,
                     "Content-Type": content_type,

@@ -7,7 +7,7 @@ push service answering 404 or 410 says the subscription is gone: it is deleted h
 
 import json
 import logging
-from fnmatch import fnmatchcase
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from pywebpush import WebPushException, webpush
 
+from courseops.core.http import BlockedURL, check_url
 from courseops.messaging.providers import SendError, SendResult
 
 logger = logging.getLogger(__name__)
@@ -29,22 +30,50 @@ def push_enabled():
     return bool(settings.WEBPUSH_VAPID_PRIVATE_KEY and settings.WEBPUSH_VAPID_PUBLIC_KEY)
 
 
+def _host_matches(host, pattern):
+    """`pattern` is a host name, or "*." and a suffix: any one label before the suffix."""
+    if pattern.startswith("*."):
+        label, _dot, rest = host.partition(".")
+        return bool(label) and rest == pattern[2:]
+    return host == pattern
+
+
 def endpoint_allowed(endpoint):
     """Whether `endpoint` is on one of the push services we post to (WEBPUSH_SERVICE_URLS):
-    a subscription is data a browser sent us, and we must not POST wherever it says."""
+    a subscription is data a browser sent us, and we must not POST wherever it says.
+
+    Compared as parsed URLs (not text) so nothing before the path can pose as the host:
+    the same scheme, host and port, no user or fragment, and the path under the prefix's
+    (with no dot segments to climb out of it).
+    A query is allowed (Windows' endpoints carry their token there); it cannot move the
+    host once parsed. The address also passes the shared HTTP client's guard, so an
+    allowed name that is a private address literally is still refused."""
     if not isinstance(endpoint, str) or len(endpoint) > 2000:
         return False
+    try:
+        parts = urlsplit(endpoint)
+        port = parts.port
+    except ValueError:
+        return False
+    host = (parts.hostname or "").rstrip(".")
+    if not host or parts.username is not None or parts.password is not None:
+        return False
+    if "#" in endpoint or any(ch.isspace() or ord(ch) < 32 for ch in endpoint):
+        return False
+    if any(segment in (".", "..") for segment in parts.path.split("/")):
+        return False
     for prefix in settings.WEBPUSH_SERVICE_URLS:
-        scheme, _sep, rest = prefix.partition("://")
-        host, _slash, path = rest.partition("/")
-        e_scheme, _sep, e_rest = endpoint.partition("://")
-        e_host, _slash, e_path = e_rest.partition("/")
+        allowed = urlsplit(prefix)
         if (
-            e_scheme == scheme
-            and fnmatchcase(e_host.lower(), host.lower())
-            and "*" not in e_host
-            and e_path.startswith(path)
+            parts.scheme == allowed.scheme
+            and _host_matches(host, (allowed.hostname or "").rstrip("."))
+            and port == allowed.port
+            and parts.path.startswith(allowed.path or "/")
         ):
+            try:
+                check_url(endpoint)
+            except BlockedURL:
+                return False
             return True
     return False
 
@@ -59,7 +88,8 @@ class WebPushBackend:
     def send(self, *, subscriptions, title, body, url="", ttl=None, urgency="normal"):
         """Push to every subscription; returns SendResult once at least one took it.
 
-        Gone subscriptions are deleted; if none took it, the SendError says whether any
+        Gone subscriptions are deleted; one whose endpoint is no longer allowed is skipped;
+        if none took it, the SendError says whether any
         refusal was worth a retry.
         """
         from courseops.messaging.models import PushSubscription
@@ -67,6 +97,11 @@ class WebPushBackend:
         payload = json.dumps({"title": title, "body": body, "url": url}, ensure_ascii=False)
         accepted, transient, errors = [], False, []
         for subscription in subscriptions:
+            # Checked again here: a row stored under an older, looser rule (or before the
+            # operator narrowed the list) must not make us POST to it.
+            if not endpoint_allowed(subscription.endpoint):
+                errors.append(f"{subscription.pk}: endpoint not on WEBPUSH_SERVICE_URLS")
+                continue
             try:
                 response = webpush(
                     subscription_info={

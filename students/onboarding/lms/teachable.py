@@ -9,10 +9,10 @@ erasure unenrolls them from every course and says that the user must be deleted 
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from courseops.core import http
+from courseops.core.dates import datetime_or_none
 from students.models import Material
 from students.onboarding.lms import LMSError
 from students.onboarding.lms.calls import LMSCalls
@@ -121,7 +121,7 @@ class TeachableBackend(LMSCalls):
             progress = body.get("course_progress") or {}
             for section in progress.get("lecture_sections") or []:
                 for lecture in section.get("lectures") or []:
-                    when = parse_datetime(str(lecture.get("completed_at") or ""))
+                    when = datetime_or_none(str(lecture.get("completed_at") or ""))
                     if lecture.get("is_completed") and when is not None:
                         yield {
                             "id": lecture["id"],
