@@ -183,6 +183,12 @@ def reject_draft(*, draft, user, reason):
         log_action(
             locked, "reviews.draft.rejected", user=user, data={"reason": reason, "from": previous}
         )
+        try:
+            kind = get_kind(locked.kind)
+        except LookupError:  # a kind no longer registered: nothing waits on it
+            kind = None
+        if kind is not None:
+            kind.on_rejected(locked, reason)
     return locked
 
 
