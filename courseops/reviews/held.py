@@ -11,6 +11,7 @@ person and the arm, so the rates per arm count them like any other draft.
 """
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
 from django.utils.html import linebreaks
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -60,6 +61,27 @@ def review_holds(messages):
     if missing:
         _draft_for(missing)
     return held
+
+
+def release_now_automatic(*, automation):
+    """After `automation`'s rollout moved: its held messages whose person is now in the
+    automatic arm go, approved by the rollout itself, as a new message would. Returns how
+    many were released."""
+    from courseops.reviews.rollout import Policies
+    from courseops.reviews.services import approve_automatically
+
+    waiting = Draft.objects.filter(kind=KIND, automation=automation, status=DraftStatus.PENDING)
+    policies = Policies()
+    ids = [
+        pk
+        for pk, person_key in waiting.values_list("pk", "person_key")
+        if policies.arm(person_key=person_key, automation=automation) == Arm.AUTO
+    ]
+    with transaction.atomic():
+        drafts = list(waiting.select_for_update().filter(pk__in=ids))
+        for draft in drafts:
+            approve_automatically(draft)
+    return len(drafts)
 
 
 def _draft_for(messages):

@@ -26,7 +26,7 @@ from courseops.audit.services import log_action
 from courseops.messaging.hooks import find_person
 from courseops.messaging.models import Status
 from courseops.reviews.automations import get_automation
-from courseops.reviews.held import review_holds
+from courseops.reviews.held import release_now_automatic, review_holds
 from courseops.reviews.models import Arm, AutomationPolicy, Draft, PolicyMode, ReviewPolicy
 from courseops.reviews.registry import get_kind
 
@@ -211,18 +211,22 @@ def _set(policy_model, lookup, *, action, user, mode, percent, shadow_from, shad
 def set_automation_policy(
     *, automation, user, mode, percent=0, shadow_from=None, shadow_until=None
 ):
-    """Move an automation's rollout (audited; needs `reviews.change_automationpolicy`)."""
+    """Move an automation's rollout (audited; needs `reviews.change_automationpolicy`).
+    Its held messages whose person is now in the automatic arm go at once."""
     get_automation(automation)
-    return _set(
-        AutomationPolicy,
-        {"automation": automation},
-        action="reviews.rollout.changed",
-        user=user,
-        mode=mode,
-        percent=percent,
-        shadow_from=shadow_from,
-        shadow_until=shadow_until,
-    )
+    with transaction.atomic():
+        policy = _set(
+            AutomationPolicy,
+            {"automation": automation},
+            action="reviews.rollout.changed",
+            user=user,
+            mode=mode,
+            percent=percent,
+            shadow_from=shadow_from,
+            shadow_until=shadow_until,
+        )
+        release_now_automatic(automation=automation)
+    return policy
 
 
 def set_kind_policy(*, kind, user, mode, percent=0, shadow_from=None, shadow_until=None):

@@ -97,16 +97,20 @@ def create_draft(
             data={"kind": kind, "offline": draft.offline, "arm": draft.arm},
         )
         if draft.arm == Arm.AUTO:
-            draft.status = DraftStatus.APPROVED
-            draft.decided_at = timezone.now()
-            draft.decided_automatically = True
-            draft.dispatched_at = draft.decided_at
-            draft.save(
-                update_fields=["status", "decided_at", "decided_automatically", "dispatched_at"]
-            )
-            log_action(draft, "reviews.draft.approved", data={"automatic": True, "changes": {}})
-            _apply_on_commit(draft)
+            approve_automatically(draft)
     return draft
+
+
+def approve_automatically(draft):
+    """Approve a draft for the rollout itself (no user: its person is in the automatic
+    arm); its action runs on commit. Call it inside a transaction, on a pending draft."""
+    draft.status = DraftStatus.APPROVED
+    draft.decided_at = timezone.now()
+    draft.decided_automatically = True
+    draft.dispatched_at = draft.decided_at
+    draft.save(update_fields=["status", "decided_at", "decided_automatically", "dispatched_at"])
+    log_action(draft, "reviews.draft.approved", data={"automatic": True, "changes": {}})
+    _apply_on_commit(draft)
 
 
 # --- Deciding ----------------------------------------------------------------------------

@@ -202,3 +202,24 @@ def test_an_sms_is_held_too_its_draft_names_the_person_not_the_number(demo_flow,
     at(MONDAY, approve_draft, draft=draft, user=staff_user)
     message.refresh_from_db()
     assert message.status == Status.SENT
+
+
+def test_moving_the_rollout_to_automatic_releases_what_it_held_for_those_people(
+    demo_flow, staff_user, at
+):
+    in_review(staff_user)
+    emails = [f"persona{n}@example.com" for n in range(8)]
+    messages = [at(MONDAY, queue, f"a.{n}", to=email) for n, email in enumerate(emails)]
+    automatic = {e for e in emails if bucket("automation:demo_flow", f"email:{e}") < 50}
+
+    at(MONDAY + timedelta(hours=1), in_review, staff_user, PolicyMode.PERCENT, 50)
+
+    statuses = dict(
+        OutboundMessage.objects.filter(pk__in=[m.pk for m in messages]).values_list(
+            "recipient", "status"
+        )
+    )
+    assert statuses == {e: Status.SENT if e in automatic else Status.HELD for e in emails}
+    released = Draft.objects.filter(kind=KIND, decided_automatically=True)
+    assert set(released.values_list("recipient", flat=True)) == automatic
+    assert set(released.values_list("status", flat=True)) == {DraftStatus.APPLIED}
