@@ -223,3 +223,21 @@ def test_moving_the_rollout_to_automatic_releases_what_it_held_for_those_people(
     released = Draft.objects.filter(kind=KIND, decided_automatically=True)
     assert set(released.values_list("recipient", flat=True)) == automatic
     assert set(released.values_list("status", flat=True)) == {DraftStatus.APPLIED}
+
+
+def test_staff_read_a_held_message_in_the_review_queue_and_its_page(
+    demo_flow, staff_user, client, at
+):
+    from django.urls import reverse
+
+    in_review(staff_user)
+    message = at(MONDAY, queue, "demo.1")
+    client.force_login(staff_user)
+
+    queue_page = client.get(reverse("admin:reviews_draft_changelist"))
+    page = client.get(reverse("admin:reviews_draft_change", args=[held_draft(message).pk]))
+
+    assert queue_page.status_code == 200
+    assert "Mensaje de una automatización (en revisión)" in queue_page.content.decode()
+    assert page.status_code == 200
+    assert "Hola Lucía, empieza a las 11:00." in page.content.decode()
