@@ -258,6 +258,8 @@ class Nudge(models.Model):
         CLAIMED = "claimed", _("Pendiente de redactar")
         DRAFTED = "drafted", _("En revisión")
         SENT = "sent", _("Enviado")
+        # Its message reached the outbox while its automation was in shadow: not sent.
+        SHADOWED = "shadowed", _("En sombra: no enviado")
         SKIPPED = "skipped", _("Descartado")
 
     rule = models.ForeignKey(

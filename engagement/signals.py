@@ -18,8 +18,10 @@ from content.signals import (
     lesson_watched,
     quiz_attempted,
 )
+from courseops.messaging.hooks import messages_withheld
 from engagement.models import ActivityKind, ActivitySource
 from engagement.services.activity import Activity, record_activity
+from engagement.services.nudges import nudges_shadowed
 from students.signals import student_signed_in
 from webinars.signals import webinar_attended, webinar_missed
 
@@ -160,3 +162,10 @@ def on_inbound_email(sender, event, esp_name, **kwargs):
     from engagement.services.faq import question_from_email
 
     question_from_email(event.message)
+
+
+@receiver(messages_withheld, dispatch_uid="engagement.messages_withheld")
+def on_messages_withheld(sender, withheld, **kwargs):
+    shadowed = [pk for pk, status in withheld.items() if status == "shadowed"]
+    if shadowed:
+        nudges_shadowed(message_ids=shadowed)

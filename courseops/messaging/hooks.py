@@ -13,10 +13,13 @@ An app may also register a send check `(message) -> str`: the reason a queued me
 must not leave any more (its text stopped being true), or "" to let it through. The
 reviews app registers one for messages of AI drafts (courseops/reviews/registry.py).
 
-One app (reviews) registers the rollout check `(messages) -> {message id: reason}`: the
-messages of an automation that must not leave for their person now (its rollout has them
-in shadow, or not yet automatic). The outbox keeps those as `shadowed` with the reason,
-at the one place every send passes (services.sending), so nothing escapes a shadow.
+One app (reviews) registers the rollout check `(messages) -> {message id: (status,
+reason)}`: the messages of an automation that must not leave for their person now, and
+what becomes of them: `shadowed` (its rollout has them in shadow), `held` (in review: it
+waits for staff, who release or reject it) or `canceled` (staff rejected it). The outbox
+applies that at the one place every send passes (services.sending), so nothing escapes.
+After recording a batch it sends `messages_withheld` with the rows it shadowed or held,
+so the app that queued one can tell the truth about it (a nudge is not "sent").
 
 And it may listen to `address_suppressed`, which the outbox sends whenever an address
 joins the suppression list (unsubscribe, complaint, hard bounce, SMS STOP, staff).
@@ -30,6 +33,11 @@ from courseops.operations.encryption import blind_index
 
 # kwargs: channel, address, reason, source
 address_suppressed = Signal()
+# kwargs: withheld ({message id: status}) of the rows a rollout kept from leaving
+messages_withheld = Signal()
+
+# What a rollout check may make of a message it keeps back.
+WITHHELD_STATUSES = ("shadowed", "held", "canceled")
 
 
 @dataclass(frozen=True)
@@ -78,12 +86,14 @@ def register_rollout_check(check):
 
 
 def rollout_holds(messages):
-    """{message id: reason} of the messages a rollout keeps from leaving (one call per
-    check for the whole batch)."""
+    """{message id: (status, reason)} of the messages a rollout keeps from leaving (one
+    call per check for the whole batch); the first check's word on a message stands."""
     held = {}
     for check in _ROLLOUT_CHECKS:
-        for message_id, reason in check(messages).items():
-            held.setdefault(message_id, str(reason))
+        for message_id, (status, reason) in check(messages).items():
+            if status not in WITHHELD_STATUSES:
+                raise ValueError(f"A rollout check may not make a message {status!r}.")
+            held.setdefault(message_id, (status, str(reason)))
     return held
 
 

@@ -46,6 +46,9 @@ class Status(models.TextChoices):
     DROPPED = "dropped", _("Descartado por la política de envío")
     # Its automation ran in shadow for this person: computed and kept, never sent.
     SHADOWED = "shadowed", _("En sombra: no enviado")
+    # Its automation is in review for this person: waits until staff release it (its draft
+    # in the review queue) or reject it (then canceled).
+    HELD = "held", _("Retenido: espera la aprobación del equipo")
     CANCELED = "canceled", _("Cancelado")
 
 
@@ -113,6 +116,8 @@ class OutboundMessage(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(_("intentos"), default=0)
     send_at = models.DateTimeField(_("enviar a partir de"), null=True, blank=True)
+    # Past this it is useless (a reminder once its webinar started): dropped, never late.
+    expires_at = models.DateTimeField(_("no enviar después de"), null=True, blank=True)
     next_attempt_at = models.DateTimeField(_("próximo intento"), null=True, blank=True)
     # When a worker was last asked to send it; the sweeper re-asks only after a lease.
     dispatched_at = models.DateTimeField(_("despachado"), null=True, blank=True)

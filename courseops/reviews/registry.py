@@ -42,7 +42,17 @@ class ReviewKind:
     # Whether `body` is HTML (then sanitized on every save and shown as a preview).
     html = False
 
-    def __init__(self, *, name, label, apply=None, html=None, still_true=None, withdrawn=None):
+    def __init__(
+        self,
+        *,
+        name,
+        label,
+        apply=None,
+        html=None,
+        still_true=None,
+        withdrawn=None,
+        rejected=None,
+    ):
         if not _NAME_RE.match(name):
             raise ImproperlyConfigured(
                 f"Review kind name {name!r} must be lowercase letters, digits and underscores."
@@ -54,6 +64,9 @@ class ReviewKind:
         # Called with (draft, reason) once a draft of this kind is withdrawn: the app
         # closes what the draft was for (a nudge becomes skipped).
         self._withdrawn = withdrawn
+        # Called with (draft, reason) when staff reject a draft of this kind, in the same
+        # transaction: the app closes what waited on it (a held message is canceled).
+        self._rejected = rejected
         if html is not None:
             self.html = html
 
@@ -71,6 +84,10 @@ class ReviewKind:
     def on_withdrawn(self, draft, reason):
         if self._withdrawn is not None:
             self._withdrawn(draft, reason)
+
+    def on_rejected(self, draft, reason):
+        if self._rejected is not None:
+            self._rejected(draft, reason)
 
     @property
     def permission_codename(self):

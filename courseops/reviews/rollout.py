@@ -6,9 +6,11 @@ Each person's case falls in one arm: `shadow` (drafted and computed, never sent)
 below N, `review` for the others: the same person stays in the same arm while N is the
 same, and raising N only moves people from review to automatic.
 
-A draft's arm is the more careful of its automation's and its kind's. Shadow is enforced
-where messages leave the outbox (`outbox_holds`, registered as the outbox's rollout
-check): whatever path queued a message of an automation in shadow, it is kept, not sent.
+A draft's arm is the more careful of its automation's and its kind's. The arm of every
+message of an automation is enforced where messages leave the outbox (`outbox_holds`,
+registered as the outbox's rollout check), whatever path queued it: in shadow it is kept,
+not sent; in review it waits for staff in the review queue (courseops.reviews.held), so a
+reminder or a campaign email waits like a drafted welcome does; automatic, it goes.
 """
 
 import hashlib
@@ -22,7 +24,9 @@ from django.utils.translation import gettext as _
 
 from courseops.audit.services import log_action
 from courseops.messaging.hooks import find_person
+from courseops.messaging.models import Status
 from courseops.reviews.automations import get_automation
+from courseops.reviews.held import release_now_automatic, review_holds
 from courseops.reviews.models import Arm, AutomationPolicy, Draft, PolicyMode, ReviewPolicy
 from courseops.reviews.registry import get_kind
 
@@ -101,7 +105,8 @@ def person_key_for(*, recipient="", target=None):
 
 
 def outbox_holds(messages):
-    """{message id: reason} of the outbox rows that must stay in shadow now.
+    """{message id: (status, reason)} of the outbox rows that must not leave now: kept in
+    shadow, held for staff (review arm), or canceled (staff rejected them).
 
     A message of an AI draft follows its draft's automation and kind (a draft a person
     approved is staff's own decision and leaves); any other message of an automation
@@ -121,7 +126,7 @@ def outbox_holds(messages):
             "pk", "kind", "automation", "person_key", "decided_automatically", "decided_at"
         )
     }
-    policies, now, held = Policies(), timezone.now(), {}
+    policies, now, held, in_review = Policies(), timezone.now(), {}, []
     for message in messages:
         draft = drafts.get(int(message.object_id)) if message.object_id.isdigit() else None
         if message.content_type_id == draft_type and draft is not None:
@@ -138,7 +143,14 @@ def outbox_holds(messages):
         else:
             continue
         if arm == Arm.SHADOW:
-            held[message.pk] = _("En sombra: la automatización no envía a esta persona.")
+            held[message.pk] = (
+                Status.SHADOWED,
+                _("En sombra: la automatización no envía a esta persona."),
+            )
+        elif arm == Arm.REVIEW:
+            in_review.append(message)
+    if in_review:
+        held.update(review_holds(in_review))
     return held
 
 
@@ -201,18 +213,22 @@ def _set(policy_model, lookup, *, action, user, mode, percent, shadow_from, shad
 def set_automation_policy(
     *, automation, user, mode, percent=0, shadow_from=None, shadow_until=None
 ):
-    """Move an automation's rollout (audited; needs `reviews.change_automationpolicy`)."""
+    """Move an automation's rollout (audited; needs `reviews.change_automationpolicy`).
+    Its held messages whose person is now in the automatic arm go at once."""
     get_automation(automation)
-    return _set(
-        AutomationPolicy,
-        {"automation": automation},
-        action="reviews.rollout.changed",
-        user=user,
-        mode=mode,
-        percent=percent,
-        shadow_from=shadow_from,
-        shadow_until=shadow_until,
-    )
+    with transaction.atomic():
+        policy = _set(
+            AutomationPolicy,
+            {"automation": automation},
+            action="reviews.rollout.changed",
+            user=user,
+            mode=mode,
+            percent=percent,
+            shadow_from=shadow_from,
+            shadow_until=shadow_until,
+        )
+        release_now_automatic(automation=automation)
+    return policy
 
 
 def set_kind_policy(*, kind, user, mode, percent=0, shadow_from=None, shadow_until=None):

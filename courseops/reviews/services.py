@@ -97,16 +97,20 @@ def create_draft(
             data={"kind": kind, "offline": draft.offline, "arm": draft.arm},
         )
         if draft.arm == Arm.AUTO:
-            draft.status = DraftStatus.APPROVED
-            draft.decided_at = timezone.now()
-            draft.decided_automatically = True
-            draft.dispatched_at = draft.decided_at
-            draft.save(
-                update_fields=["status", "decided_at", "decided_automatically", "dispatched_at"]
-            )
-            log_action(draft, "reviews.draft.approved", data={"automatic": True, "changes": {}})
-            _apply_on_commit(draft)
+            approve_automatically(draft)
     return draft
+
+
+def approve_automatically(draft):
+    """Approve a draft for the rollout itself (no user: its person is in the automatic
+    arm); its action runs on commit. Call it inside a transaction, on a pending draft."""
+    draft.status = DraftStatus.APPROVED
+    draft.decided_at = timezone.now()
+    draft.decided_automatically = True
+    draft.dispatched_at = draft.decided_at
+    draft.save(update_fields=["status", "decided_at", "decided_automatically", "dispatched_at"])
+    log_action(draft, "reviews.draft.approved", data={"automatic": True, "changes": {}})
+    _apply_on_commit(draft)
 
 
 # --- Deciding ----------------------------------------------------------------------------
@@ -183,6 +187,12 @@ def reject_draft(*, draft, user, reason):
         log_action(
             locked, "reviews.draft.rejected", user=user, data={"reason": reason, "from": previous}
         )
+        try:
+            kind = get_kind(locked.kind)
+        except LookupError:  # a kind no longer registered: nothing waits on it
+            kind = None
+        if kind is not None:
+            kind.on_rejected(locked, reason)
     return locked
 
 

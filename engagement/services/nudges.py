@@ -374,6 +374,22 @@ def eligible(student):
     return student.status in ELIGIBLE_STATUSES
 
 
+def nudges_shadowed(*, message_ids):
+    """The nudges whose message the outbox kept in shadow say so (they were "sent" when
+    it was queued): one UPDATE, one audit entry each."""
+    nudges = list(
+        Nudge.objects.filter(message_id__in=message_ids, status=Nudge.Status.SENT).select_related(
+            "rule"
+        )
+    )
+    Nudge.objects.filter(pk__in=[n.pk for n in nudges], status=Nudge.Status.SENT).update(
+        status=Nudge.Status.SHADOWED, sent_at=None
+    )
+    for nudge in nudges:
+        log_action(nudge, "engagement.nudge.shadowed", data={"message": nudge.message_id})
+    return len(nudges)
+
+
 def skip_nudge(nudge, reason):
     updated = Nudge.objects.filter(
         pk=nudge.pk, status__in=(Nudge.Status.CLAIMED, Nudge.Status.DRAFTED)

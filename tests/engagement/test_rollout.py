@@ -7,10 +7,12 @@ import pytest
 import time_machine
 from django.core import mail
 
+from courseops.audit.models import AuditEntry
 from courseops.messaging.models import OutboundMessage, Status
 from courseops.messaging.services import dispatch_due_messages
 from courseops.reviews.models import Arm, Draft, DraftStatus, PolicyMode
 from courseops.reviews.rollout import set_automation_policy, set_kind_policy
+from courseops.reviews.services import approve_draft
 from courseops.reviews.shadow_log import shadow_log
 from engagement.models import ActivityKind, Nudge, NudgeRule, Question
 from engagement.services.activity import Activity, record_activity
@@ -132,6 +134,34 @@ def test_a_nudge_waiting_for_quiet_hours_to_end_stays_in_shadow_if_the_shadow_be
     message.refresh_from_db()
     assert message.status == Status.SHADOWED
     assert mail.outbox == []
+    # The nudge tells the truth: it was not sent (it said "sent" once queued).
+    nudge = Nudge.objects.get()
+    assert (nudge.status, nudge.sent_at) == (Nudge.Status.SHADOWED, None)
+    assert AuditEntry.objects.filter(action="engagement.nudge.shadowed").count() == 1
+
+
+def test_a_nudge_approved_automatically_whose_automation_went_to_review_waits_for_staff(
+    student, staff_user, django_capture_on_commit_callbacks
+):
+    set_kind_policy(kind="nudge_inactive", mode=PolicyMode.AUTO, user=staff_user)
+    inactive(student)
+    late_evening = NOW.replace(hour=5)  # 23:00 in Mexico City: sent at 08:00
+    scan(django_capture_on_commit_callbacks, late_evening)
+    message = OutboundMessage.objects.get()
+
+    set_automation_policy(automation="nudges", mode=PolicyMode.REVIEW, user=staff_user)
+    morning = message.send_at + timedelta(minutes=1)
+    with time_machine.travel(morning, tick=False), django_capture_on_commit_callbacks(execute=True):
+        dispatch_due_messages()
+
+    message.refresh_from_db()
+    assert message.status == Status.HELD
+    assert mail.outbox == []
+    held = Draft.objects.get(kind="automation_message")
+    assert (held.automation, held.person_key) == ("nudges", student.email)
+    with time_machine.travel(morning, tick=False), django_capture_on_commit_callbacks(execute=True):
+        approve_draft(draft=held, user=staff_user)
+    assert [m.to for m in mail.outbox] == [[student.email]]
 
 
 def test_when_the_nudges_shadow_week_ends_the_next_scan_sends(

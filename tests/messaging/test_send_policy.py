@@ -167,6 +167,28 @@ def test_a_message_whose_kind_says_drop_is_dropped_over_the_cap_with_the_reason(
     assert "Uno al día" in second.last_error
 
 
+def test_a_limit_of_zero_means_none_of_that_kind_dropped_with_a_reason_staff_read(
+    django_capture_on_commit_callbacks,
+):
+    # It used to crash the batch (min() of no times): zero is "none", not an error.
+    BudgetRule.objects.create(name="Sin marketing", categories=["marketing"], limit=0)
+
+    promo = send(
+        django_capture_on_commit_callbacks,
+        NOON_IN_MEXICO,
+        idempotency_key="promo",
+        category=Category.MARKETING,
+    )  # defers by default, but no slot ever frees: it is dropped, not deferred forever
+    receipt = send(django_capture_on_commit_callbacks, NOON_IN_MEXICO, idempotency_key="receipt")
+
+    assert promo.status == Status.DROPPED
+    assert promo.last_error == (
+        "Límite «Sin marketing»: no se envía ningún mensaje de este tipo (máximo 0)."
+    )
+    assert promo.budget_at is None
+    assert receipt.status == Status.SENT  # transactional mail is never capped
+
+
 def test_a_higher_priority_message_is_never_kept_out_by_lower_ones_but_uses_their_room(
     django_capture_on_commit_callbacks,
 ):

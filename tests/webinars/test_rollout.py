@@ -1,20 +1,24 @@
-"""Reminders' and follow-ups' rollout, mode by mode: what is drafted, what is sent and
-what the shadow log shows, and the shadow period ending between two reminders."""
+"""Reminders' and follow-ups' rollout, mode by mode: what is drafted, held, sent and what
+the shadow log shows; a held reminder approved after the start is skipped, not sent late;
+the shadow period ending between two reminders."""
 
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from courseops.messaging.models import Channel, OutboundMessage, Status
 from courseops.reviews.models import Arm, Draft, DraftStatus, PolicyMode
 from courseops.reviews.rollout import bucket, set_automation_policy, set_kind_policy
-from courseops.reviews.services import approve_draft
+from courseops.reviews.services import DraftWithdrawn, approve_draft
 from courseops.reviews.shadow_log import shadow_log
+from tests.rollout_helpers import NAMES, automatic_under
 from tests.webinars.conftest import START
 from tests.webinars.test_recordings import SRT, finished  # noqa: F401  (a held webinar)
 from tests.webinars.test_reminders import BEFORE, lead, reminders, webinar  # noqa: F401
-from webinars.services import scan_due_reminders
+from webinars.models import Registration
+from webinars.services import registration_create, scan_due_reminders
 from webinars.services.recordings import recording_upload
 
 pytestmark = pytest.mark.django_db
@@ -49,28 +53,93 @@ def test_reminders_in_shadow_are_computed_and_kept_never_sent(staff_user, at):
     assert len(log.people[0].would_have_sent) == 2
 
 
+def held(message):
+    return Draft.objects.get(kind="automation_message", object_id=str(message.pk))
+
+
 @pytest.mark.usefixtures("lead")
-@pytest.mark.parametrize(
-    ("mode", "percent"), [(PolicyMode.REVIEW, 0), (PolicyMode.PERCENT, 10), (PolicyMode.AUTO, 0)]
-)
-def test_reminders_out_of_shadow_are_sent_their_review_is_the_ai_texts(
-    staff_user, at, mode, percent
+def test_reminders_in_review_are_held_each_waits_for_staff_and_goes_once_approved(staff_user, at):
+    confirmations = len(mail.outbox)  # the registration's own confirmation
+    at(BEFORE, set_automation_policy, automation="reminders", mode="review", user=staff_user)
+
+    at(DAY_BEFORE, scan_due_reminders)
+
+    email, sms = reminders(Channel.EMAIL)[0], reminders(Channel.SMS)[0]
+    assert (email.status, sms.status) == (Status.HELD, Status.HELD)
+    assert email.expires_at == START - timedelta(hours=2)  # when the next reminder is due
+    draft = held(email)
+    assert (draft.status, draft.arm, draft.automation) == ("pending", Arm.REVIEW, "reminders")
+    assert "IA para tu negocio" in draft.subject  # staff read what the person would get
+    assert len(mail.outbox) == confirmations
+
+    at(DAY_BEFORE + timedelta(minutes=30), approve_draft, draft=draft, user=staff_user)
+
+    email.refresh_from_db()
+    sms.refresh_from_db()
+    assert (email.status, sms.status) == (Status.SENT, Status.HELD)  # each its own decision
+    assert len(mail.outbox) == confirmations + 1
+    assert shadow_log(automation="reminders", start=BEFORE, end=START).would_have_sent == 0
+
+
+def test_a_held_10_minute_reminder_approved_after_the_start_is_skipped_not_sent_late(
+    lead,  # noqa: F811
+    staff_user,
+    at,
 ):
-    # Reminders are templates: no per-person draft to review, so review and a percentage
-    # change who reviews the AI text of the 7-day reminder, not whether the 1-day goes.
-    at(
-        BEFORE,
-        set_automation_policy,
-        automation="reminders",
-        mode=mode,
-        percent=percent,
-        user=staff_user,
-    )
+    confirmations = len(mail.outbox)
+    at(BEFORE, set_automation_policy, automation="reminders", mode="review", user=staff_user)
+    at(START - timedelta(minutes=10), scan_due_reminders)
+    email = reminders(Channel.EMAIL)[0]
+    assert email.status == Status.HELD
+    assert email.expires_at == START
+
+    with pytest.raises(DraftWithdrawn, match="Su momento pasó"):
+        at(START + timedelta(minutes=1), approve_draft, draft=held(email), user=staff_user)
+
+    email.refresh_from_db()
+    assert email.status == Status.DROPPED
+    assert email.last_error.startswith("Retirado en revisión: Su momento pasó")
+    assert held(email).status == DraftStatus.WITHDRAWN
+    assert len(mail.outbox) == confirmations
+
+
+@pytest.mark.usefixtures("webinar")
+def test_reminders_at_n_percent_go_for_the_same_people_and_wait_for_the_others(
+    webinar,  # noqa: F811
+    staff_user,
+    at,
+):
+    for n, name in enumerate(NAMES):
+        at(BEFORE, registration_create, webinar=webinar, email=f"{name}@example.com",
+           name=name.title(), phone=f"+5255111100{n:02d}", time_zone="America/Mexico_City",
+           sms_consent=True, consent_text="Acepto recibir SMS sobre este webinar.",
+           source=Registration.Source.PAGE)  # fmt: skip
+    at(BEFORE, set_automation_policy, automation="reminders", mode="percent", percent=50,
+       user=staff_user)  # fmt: skip
+    emails = [f"{name}@example.com" for name in NAMES]
+    automatic = automatic_under("automation:reminders", 50, emails)
+
+    at(DAY_BEFORE, scan_due_reminders)
+    at(START - timedelta(hours=2), scan_due_reminders)
+
+    rows = reminders()
+    assert len(rows) == 3 * len(NAMES)  # 1-day email and SMS, 2-hour email
+    for message in rows:
+        who = message.person_key
+        assert message.status == (Status.SENT if who in automatic else Status.HELD), who
+    drafted = Draft.objects.filter(kind="automation_message").values_list("person_key", flat=True)
+    assert set(drafted) == set(emails) - automatic
+
+
+@pytest.mark.usefixtures("lead")
+def test_reminders_fully_automatic_go_with_no_draft(staff_user, at):
+    at(BEFORE, set_automation_policy, automation="reminders", mode="auto", user=staff_user)
 
     at(DAY_BEFORE, scan_due_reminders)
 
     assert {m.status for m in reminders()} == {Status.SENT}
     assert {m.automation for m in reminders()} == {"reminders"}
+    assert not Draft.objects.filter(kind="automation_message").exists()
 
 
 def test_the_reminders_ai_text_is_kept_in_shadow_too(webinar, staff_user, at):  # noqa: F811
@@ -184,3 +253,52 @@ def test_follow_ups_at_n_percent_follow_the_recordings_arm(
         automatic = bucket("kind:webinar_summary", draft.person_key) < 50
         assert draft.arm == (Arm.AUTO if automatic else Arm.REVIEW)
         assert draft.status == (DraftStatus.APPLIED if automatic else DraftStatus.PENDING)
+
+
+def test_follow_ups_in_review_each_persons_email_waits_for_staff_after_the_summary(
+    finished,  # noqa: F811
+    staff_user,
+    django_capture_on_commit_callbacks,
+):
+    set_automation_policy(automation="followups", mode=PolicyMode.REVIEW, user=staff_user)
+    set_kind_policy(kind="webinar_summary", mode=PolicyMode.AUTO, user=staff_user)
+    upload(finished[0], django_capture_on_commit_callbacks)
+    # The summary is the automation's draft: in review, it waits whatever its kind says.
+    assert {d.status for d in Draft.objects.filter(kind="webinar_summary")} == {"pending"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for draft in Draft.objects.filter(kind="webinar_summary", status="pending"):
+            approve_draft(draft=draft, user=staff_user)
+
+    assert {(m.recipient, m.status) for m in followups()} == {
+        ("ana@example.com", Status.HELD),
+        ("tom@example.com", Status.HELD),
+    }
+    ana = followups().get(recipient="ana@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_draft(draft=held(ana), user=staff_user)
+    assert {(m.recipient, m.status) for m in followups()} == {
+        ("ana@example.com", Status.SENT),
+        ("tom@example.com", Status.HELD),
+    }
+
+
+def test_follow_ups_at_n_percent_go_by_each_attendees_arm(
+    finished,  # noqa: F811
+    staff_user,
+    django_capture_on_commit_callbacks,
+):
+    set_automation_policy(
+        automation="followups", mode=PolicyMode.PERCENT, percent=50, user=staff_user
+    )
+    upload(finished[0], django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        for draft in Draft.objects.filter(kind="webinar_summary", status="pending"):
+            approve_draft(draft=draft, user=staff_user)
+
+    for message in followups():
+        automatic = bucket("automation:followups", message.person_key) < 50
+        assert message.status == (Status.SENT if automatic else Status.HELD)
+        assert Draft.objects.filter(
+            kind="automation_message", object_id=str(message.pk)
+        ).exists() == (not automatic)

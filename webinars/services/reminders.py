@@ -294,6 +294,8 @@ def _deliver(delivery, now, texts_checked, next_offsets=None):
                     language=registration.language,
                     related=registration,
                     automation=REMINDERS,
+                    # Held for review or delayed, it is dropped past its deadline.
+                    expires_at=until,
                 ).pk
             )
         if reminder.sms and registration.phone and registration.sms_consent:
@@ -311,6 +313,7 @@ def _deliver(delivery, now, texts_checked, next_offsets=None):
                         related=registration,
                         language=registration.language,
                         automation=REMINDERS,
+                        expires_at=until,
                     ).pk
                 )
         if reminder.push:

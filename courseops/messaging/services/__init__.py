@@ -2,11 +2,13 @@
 
 from courseops.messaging.services.outbox import (
     cancel_message,
+    close_held_message,
     dispatch_due_messages,
     interrupt_stuck_messages,
     queue_email,
     queue_push,
     queue_sms,
+    release_message,
     reschedule_message,
     retry_message,
 )
@@ -32,6 +34,7 @@ from courseops.messaging.services.tracking import (
 
 __all__ = [
     "cancel_message",
+    "close_held_message",
     "deliver_message",
     "deliver_messages",
     "dispatch_due_messages",
@@ -44,6 +47,7 @@ __all__ = [
     "record_email_event",
     "push_public_key",
     "record_sms_status",
+    "release_message",
     "reschedule_message",
     "retry_message",
     "subscribe_push",

@@ -105,6 +105,7 @@ def _common_fields(
     template,
     language,
     automation,
+    expires_at=None,
 ):
     if category not in Category.values:
         raise ValidationError(_("Categoría desconocida: %(c)s"), params={"c": category})
@@ -132,6 +133,7 @@ def _common_fields(
         "context": _jsonable(context),
         "language": language or "",
         "send_at": send_at,
+        "expires_at": expires_at,
         "next_attempt_at": max(send_at, now) if send_at else now,
         # Due now: the on-commit task is the dispatch. Later: the sweeper dispatches.
         "dispatched_at": None if send_at and send_at > now else now,
@@ -165,6 +167,7 @@ def queue_email(
     over_budget=OverBudget.DEFER,
     from_email=None,
     automation="",
+    expires_at=None,
 ) -> OutboundMessage:
     """Queue one email; the same `idempotency_key` returns the existing row untouched.
 
@@ -177,7 +180,9 @@ def queue_email(
     "defer" (wait for the next free slot) or "drop" (news that would be stale).
     `from_email` ("Name <address>") is the From; by default `DEFAULT_FROM_EMAIL`.
     `automation` names the automation sending it (courseops.reviews.automations): its
-    rollout decides at send time whether it leaves or is kept in shadow.
+    rollout decides at send time whether it leaves, waits for staff or is kept in shadow.
+    `expires_at`: past it the message is useless (a reminder once its webinar started)
+    and is dropped with that reason, never sent late (however long it waited).
     """
     _validate_key(idempotency_key)
     existing = OutboundMessage.objects.filter(idempotency_key=idempotency_key).first()
@@ -213,6 +218,7 @@ def queue_email(
         template=template,
         language=language,
         automation=automation,
+        expires_at=expires_at,
     )
     fields.update(
         subject=" ".join(subject.split())[:255],
@@ -252,10 +258,12 @@ def queue_sms(
     language=None,
     over_budget=OverBudget.DEFER,
     automation="",
+    expires_at=None,
 ) -> OutboundMessage:
     """Queue one SMS; the same `idempotency_key` returns the existing row untouched.
 
     A `template` is rendered now, in `language` (the recipient's) or the active one.
+    `automation` and `expires_at` as for `queue_email`.
     """
     _validate_key(idempotency_key)
     existing = OutboundMessage.objects.filter(idempotency_key=idempotency_key).first()
@@ -277,6 +285,7 @@ def queue_sms(
         template=template,
         language=language,
         automation=automation,
+        expires_at=expires_at,
     )
     fields["text_body"] = body
     return _queue(idempotency_key=idempotency_key, fields=fields)
@@ -327,6 +336,7 @@ def queue_push(
         template="",
         language=language,
         automation=automation,
+        expires_at=expires_at,
     )
     options = {"url": url, "urgency": urgency}
     if expires_at is not None:
@@ -415,6 +425,46 @@ def retry_message(*, message, user=None) -> bool:
             data={"previous_status": message.status, "last_error": message.last_error},
         )
         _enqueue_on_commit(message.pk, message.category)
+    return bool(updated)
+
+
+def release_message(*, message, user=None, subject=None, text=None, html=None) -> bool:
+    """Send a message its rollout held for review (staff approved it), with staff's edits
+    when given. Returns False if it is no longer held."""
+    now = timezone.now()
+    edits = {
+        name: value
+        for name, value in (("subject", subject), ("text_body", text), ("html_body", html))
+        if value is not None
+    }
+    if "subject" in edits:
+        edits["subject"] = " ".join(edits["subject"].split())[:255]
+    updated = OutboundMessage.objects.filter(pk=message.pk, status=Status.HELD).update(
+        status=Status.QUEUED,
+        next_attempt_at=now,
+        dispatched_at=now,
+        claimed_at=None,
+        last_error="",
+        updated_at=now,
+        **edits,
+    )
+    if updated:
+        log_action(message, "messaging.message.released", user=user, data={"edited": sorted(edits)})
+        _enqueue_on_commit(message.pk, message.category)
+    return bool(updated)
+
+
+def close_held_message(*, message, status, reason, user=None) -> bool:
+    """End a message held for review without sending it: `canceled` (staff rejected it) or
+    `dropped` (it stopped being true, or its moment passed, while it waited). Returns
+    False if it is no longer held."""
+    if status not in (Status.CANCELED, Status.DROPPED):
+        raise ValueError(f"A held message cannot become {status!r}.")
+    updated = OutboundMessage.objects.filter(pk=message.pk, status=Status.HELD).update(
+        status=status, last_error=str(reason)[:2000], updated_at=timezone.now()
+    )
+    if updated:
+        log_action(message, f"messaging.message.{status}", user=user, data={"reason": str(reason)})
     return bool(updated)
 
 

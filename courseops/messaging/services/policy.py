@@ -144,6 +144,15 @@ def apply_policy(message, *, now=None, rules=None) -> Verdict:
     applicable = _rules_for(message, active_rules() if rules is None else rules)
     if not applicable:
         return Verdict(SEND, count_at=now)
+    closed = next((rule for rule in applicable if rule.limit == 0), None)
+    if closed is not None:
+        # "None of this kind": no slot ever frees, so it is dropped (staff may retry it
+        # once the rule changes), whatever its `over_budget` says.
+        return Verdict(
+            DROP,
+            reason=_("Límite «%(rule)s»: no se envía ningún mensaje de este tipo (máximo 0).")
+            % {"rule": closed.name},
+        )
     with transaction.atomic():
         _lock_person(message.person_key)
         for rule in applicable:

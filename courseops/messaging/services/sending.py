@@ -13,13 +13,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courseops.core import liveness
-from courseops.messaging.hooks import rollout_holds, send_refusal
+from courseops.core.display import local_when
+from courseops.messaging.hooks import messages_withheld, rollout_holds, send_refusal
 from courseops.messaging.models import (
     PENDING,
     Channel,
@@ -39,6 +41,7 @@ logger = logging.getLogger(__name__)
 # vanish beside the sends, small enough that a worker killed mid-batch leaves few rows
 # sent but unrecorded (those wait for staff as interrupted, never resent blindly).
 SEND_BATCH = 100
+WITHHELD = (Status.SHADOWED, Status.HELD, Status.CANCELED)
 
 
 @dataclass(frozen=True)
@@ -258,19 +261,36 @@ def _failure(message, exc, *, max_attempts, retry_delay):
     return fields, Delivery(Status.AWAITING_RETRY, retry_at=next_attempt, category=message.category)
 
 
+def expired_reason(message, *, now=None):
+    """Why `message` must not leave any more because its moment passed ("" before then):
+    a reminder released by staff after its webinar started is dropped, not sent late."""
+    now = now or timezone.now()
+    if message.expires_at is None or now < message.expires_at:
+        return ""
+    return _("Su momento pasó (debía salir antes del %(when)s): no se envía tarde.") % {
+        "when": local_when(message.expires_at, time_zone=message.time_zone or settings.TIME_ZONE)
+    }
+
+
 def _deliver(message, *, blocked, held, rules, backends, max_attempts, retry_delay):
     """One claimed row's outcome: (fields to record, Delivery)."""
     if message.pk in blocked:
         error = _("Dirección en la lista de supresión.")
         fields = {"status": Status.SUPPRESSED, "last_error": error}
         return fields, Delivery(Status.SUPPRESSED)
+    late = expired_reason(message)
+    if late:
+        return {"status": Status.DROPPED, "last_error": late}, Delivery(Status.DROPPED)
     # Checked at the last moment: a message may wait hours (quiet hours, budgets, retries).
     stale = send_refusal(message)
     if stale:
         return {"status": Status.DROPPED, "last_error": stale}, Delivery(Status.DROPPED)
-    if message.pk in held:  # its automation is in shadow (or not automatic) for this person
-        fields = {"status": Status.SHADOWED, "last_error": held[message.pk][:2000]}
-        return fields, Delivery(Status.SHADOWED)
+    if message.pk in held:  # its automation is in shadow or in review for this person
+        status, reason = held[message.pk]
+        fields = {"status": status, "last_error": reason[:2000]}
+        if status == Status.HELD:  # waits for staff: not a try, and no longer dispatched
+            fields.update(attempts=F("attempts") - 1, claimed_at=None, dispatched_at=None)
+        return fields, Delivery(status)
     verdict = apply_policy(message, rules=rules)
     if verdict.action == DROP:
         return {"status": Status.DROPPED, "last_error": verdict.reason}, Delivery(Status.DROPPED)
@@ -331,6 +351,9 @@ def deliver_messages(*, message_ids, max_attempts, retry_delay) -> dict[int, Del
         for message in messages:
             outcomes.setdefault(message.pk, _released())
         _record(outcomes)
+    withheld = {pk: d.status for pk, d in deliveries.items() if d.status in WITHHELD}
+    if withheld:  # the apps that queued them learn they did not leave (a nudge, a reminder)
+        messages_withheld.send(sender=OutboundMessage, withheld=withheld)
     return deliveries
 
 
