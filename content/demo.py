@@ -62,7 +62,7 @@ def _video_args(seconds, card, target):
         "-f",
         "lavfi",
         "-i",
-        f"testsrc2=size=640x360:rate=10:duration={seconds}",
+        f"testsrc2=size=640x360:rate=5:duration={seconds}",
         "-f",
         "lavfi",
         "-i",

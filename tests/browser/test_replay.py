@@ -79,7 +79,9 @@ def followup(video_bytes):
 def _staff():
     from django.contrib.auth import get_user_model
 
-    return get_user_model().objects.create_user("revisora", password="x", is_staff=True)
+    return get_user_model().objects.create_user(
+        "revisora", password="x", is_staff=True, is_superuser=True
+    )
 
 
 def test_a_student_opens_the_replay_from_the_follow_up_plays_and_copies_the_passcode(
