@@ -11,16 +11,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from courseops.core.player import chapters, embed_player, stored_player
-from courseops.reviews.models import Draft, DraftStatus
+from courseops.reviews.models import Draft
 from courseops.reviews.sanitize import clean_email_html
 from webinars.models import Recording, ReplayProgress, Webinar
-from webinars.portal.services import student_registrations
+from webinars.portal.services import APPROVED, student_registrations
 from webinars.services.recordings import has_replay, playable_file
 from webinars.services.text import local_when
 from webinars.signals import recording_watched
 
 ZOOM_HOST = "zoom.us"
-APPROVED = (DraftStatus.APPROVED, DraftStatus.APPLIED)
 # Shares of the recording (%) announced to engagement, each once per student.
 WATCH_MILESTONES = (25, 50, 75, 90)
 
