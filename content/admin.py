@@ -27,13 +27,13 @@ from content.models import (
     RemoteFolder,
     material_language_choices,
 )
-from content.portal.player import embed_for
 from content.reviews import lesson_drafts
 from content.services import pipeline
 from courseops.ai import PromptError, transcripts
 from courseops.ai.subtitles import is_subtitle_file, parse
 from courseops.core.admin import RecordAdmin
 from courseops.core.display import money
+from courseops.core.player import embed_for
 from courseops.core.tables import table
 
 STATUS_COLOURS = {

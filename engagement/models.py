@@ -25,6 +25,7 @@ class ActivityKind(models.TextChoices):
     ASSIGNMENT_SUBMITTED = "assignment_submitted", _("Tarea entregada")
     WEBINAR_ATTENDED = "webinar_attended", _("Asistió a un webinar")
     WEBINAR_MISSED = "webinar_missed", _("Faltó a un webinar")
+    RECORDING_WATCHED = "recording_watched", _("Grabación de un webinar vista en parte")
     QUESTION_ASKED = "question_asked", _("Pregunta enviada")
     LINK_CLICKED = "link_clicked", _("Enlace abierto")
 

@@ -23,7 +23,7 @@ from engagement.models import ActivityKind, ActivitySource
 from engagement.services.activity import Activity, record_activity
 from engagement.services.nudges import nudges_shadowed
 from students.signals import student_signed_in
-from webinars.signals import webinar_attended, webinar_missed
+from webinars.signals import recording_watched, webinar_attended, webinar_missed
 
 
 @receiver(student_signed_in, dispatch_uid="engagement.student_signed_in")
@@ -68,6 +68,22 @@ def on_webinar_missed(sender, registration, webinar, student=None, **kwargs):
             external_id=f"registration:{registration.pk}:missed",
             target=webinar,
             metadata={"registration_id": registration.pk},
+        )
+    )
+
+
+@receiver(recording_watched, dispatch_uid="engagement.recording_watched")
+def on_recording_watched(sender, recording, webinar, student, percent, at, **kwargs):
+    record_activity(
+        Activity(
+            student=student,
+            kind=ActivityKind.RECORDING_WATCHED,
+            occurred_at=at,
+            source=ActivitySource.WEBINARS,
+            # One event per milestone, however often the player reports it.
+            external_id=f"recording-watched:{recording.pk}:{student.pk}:{percent}",
+            target=webinar,
+            metadata={"percent": percent, "recording_id": recording.pk},
         )
     )
 

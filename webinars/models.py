@@ -425,3 +425,36 @@ class CalendarSync(models.Model):
 
     def __str__(self):
         return self.calendar_id
+
+
+class ReplayProgress(models.Model):
+    """Where a student is in a webinar's recording on the portal's replay page, and how
+    much of it they saw (never goes down; each milestone is announced once)."""
+
+    recording = models.ForeignKey(
+        Recording,
+        on_delete=models.CASCADE,
+        related_name="replay_progress",
+        verbose_name=_("grabación"),
+    )
+    student = models.ForeignKey(
+        Student,
+        on_delete=models.CASCADE,
+        related_name="replay_progress",
+        verbose_name=_("estudiante"),
+    )
+    position_seconds = models.PositiveIntegerField(_("posición en el vídeo (s)"), default=0)
+    watched_percent = models.PositiveSmallIntegerField(_("vídeo visto (%)"), default=0)
+    played_at = models.DateTimeField(_("última reproducción"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("progreso en una grabación")
+        verbose_name_plural = _("progreso en grabaciones")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recording", "student"], name="webinars_replay_progress_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.student_id} @ {self.recording_id}: {self.watched_percent} %"

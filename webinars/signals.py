@@ -18,6 +18,11 @@ webinar_attended = Signal()
 # kwargs: registration, webinar, student (None for a lead)
 webinar_missed = Signal()
 
+# A student reached a share of a webinar's recording on the portal's replay page (25, 50,
+# 75, 90 %); sent after commit, once per student, recording and milestone.
+# kwargs: recording, webinar, student, percent, at
+recording_watched = Signal()
+
 # A webinar moved; sent inside the transaction that moves it. Its social-post drafts were
 # superseded (they name the old date): whoever scheduled their texts withdraws them.
 # kwargs: webinar, previous (the old start), superseded_drafts (Draft ids)

@@ -2,7 +2,6 @@
 
 import mimetypes
 
-from csp.decorators import csp_update
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -14,6 +13,7 @@ from content.portal import outline, player, services
 from content.services import infographic
 from content.storage import content_storage
 from courseops.ai import transcripts
+from courseops.core import player as portal_player
 from courseops.core.ranges import ranged_file_response
 from students.portal.services import current_student
 from students.portal.views import render_for_student
@@ -55,17 +55,7 @@ def _render_lesson(request, student, lesson, progress, status=200, **extra):
     context = _lesson_context(student, lesson, progress, **extra)
     response = render_for_student(request, student, "content/portal/lesson.html", context)
     response.status_code = status
-    video = context["player"]
-    origins = {
-        "frame-src": video and video.frame_origins,
-        "media-src": video and video.media_origins,
-    }
-    origins = {directive: values for directive, values in origins.items() if values}
-    if origins:
-        # Only this page, and only the origins its player needs, are let in (the
-        # decorator's way of saying it, applied to a response already made).
-        response = csp_update(origins)(lambda _request: response)(request)
-    return response
+    return portal_player.allow_player(request, response, context["player"])
 
 
 def _lesson_context(student, lesson, progress, **extra):
@@ -79,7 +69,7 @@ def _lesson_context(student, lesson, progress, **extra):
         "lesson": lesson,
         "progress": progress,
         "player": player.player_for(lesson),
-        "chapters": player.chapters(version["materials"].get("key_points", [])),
+        "chapters": portal_player.chapters(version["materials"].get("key_points", [])),
         "title": version["title"],
         "materials": version["materials"],
         "pdfs": services.pdf_languages(lesson),
@@ -182,7 +172,7 @@ def video(request, pk):
         return redirect("portal:sign_in")
     if not lesson.video:
         raise Http404
-    remote = player.stored_video_url(lesson.video.name)
+    remote = portal_player.stored_video_url(content_storage(), lesson.video.name)
     if remote:
         return redirect(remote)
     content_type = mimetypes.guess_type(lesson.video.name)[0] or "application/octet-stream"
@@ -201,12 +191,9 @@ def playback(request, pk):
     if student is None:
         return HttpResponse(status=403)
     try:
-        position = int(float(request.POST["position"]))
-        watched = int(float(request.POST["watched"]))
-    except (KeyError, ValueError, OverflowError):
-        return HttpResponseBadRequest(_("Faltan la posición o el porcentaje visto."))
-    if position < 0 or not 0 <= watched <= 100:
-        return HttpResponseBadRequest(_("Posición o porcentaje fuera de rango."))
+        position, watched = portal_player.playback_report(request.POST)
+    except ValueError as exc:
+        return HttpResponseBadRequest(str(exc))
     services.record_playback(
         student=student, lesson=lesson, position=position, watched_percent=watched
     )

@@ -84,7 +84,7 @@ def sign_in(page, student):
 
 def video_state(page):
     return page.evaluate(
-        """() => { const v = document.getElementById('lesson-video');
+        """() => { const v = document.getElementById('player-video');
         return {time: v.currentTime, paused: v.paused, rate: v.playbackRate,
                 duration: v.duration, track: v.textTracks[0] && v.textTracks[0].mode}; }"""
     )
@@ -98,12 +98,12 @@ def test_a_student_watches_part_of_a_lesson_and_resumes_after_a_reload(page, les
 
     shown = page.goto(f"/portal/lecciones/{lesson.pk}/")
     assert_production_headers(shown)
-    page.wait_for_function("() => document.getElementById('lesson-video').readyState >= 1")
+    page.wait_for_function("() => document.getElementById('player-video').readyState >= 1")
     state = video_state(page)
     assert state["duration"] == pytest.approx(20, abs=0.5)
     assert state["track"] == "showing"  # the lesson's VTT, loaded under the page's policy
     page.wait_for_function(
-        "() => document.getElementById('lesson-video').textTracks[0].cues?.length === 3"
+        "() => document.getElementById('player-video').textTracks[0].cues?.length === 3"
     )
 
     page.get_by_label("Velocidad").select_option("2")
@@ -111,9 +111,9 @@ def test_a_student_watches_part_of_a_lesson_and_resumes_after_a_reload(page, les
 
     # A chapter seeks and plays (the click is the gesture the browser wants for sound).
     page.get_by_role("button", name="Ir a 00:06").first.click()
-    page.wait_for_function("() => document.getElementById('lesson-video').currentTime >= 13")
+    page.wait_for_function("() => document.getElementById('player-video').currentTime >= 13")
     with page.expect_response(re.compile(r"/reproduccion/$")) as reported:
-        page.evaluate("document.getElementById('lesson-video').pause()")
+        page.evaluate("document.getElementById('player-video').pause()")
     assert reported.value.status == 204
     page.screenshot(path=tmp_path / "player-playing.png", full_page=True)
 
@@ -123,7 +123,7 @@ def test_a_student_watches_part_of_a_lesson_and_resumes_after_a_reload(page, les
     position = progress.position_seconds
 
     page.reload()
-    page.wait_for_function("() => document.getElementById('lesson-video').readyState >= 1")
+    page.wait_for_function("() => document.getElementById('player-video').readyState >= 1")
     resumed = page.locator("#resume-note")
     resumed.wait_for()
     assert f"00:{position:02d}" in resumed.inner_text()

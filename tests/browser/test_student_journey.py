@@ -213,11 +213,11 @@ def test_a_new_student_signs_up_pays_learns_passes_and_downloads_the_certificate
 
     # Watches part of the lesson; the position and the share seen are recorded.
     page.goto(f"/portal/lecciones/{lesson.pk}/")
-    page.wait_for_function("() => document.getElementById('lesson-video').readyState >= 1")
+    page.wait_for_function("() => document.getElementById('player-video').readyState >= 1")
     page.get_by_role("button", name="Ir a 00:06").first.click()
-    page.wait_for_function("() => document.getElementById('lesson-video').currentTime >= 12")
+    page.wait_for_function("() => document.getElementById('player-video').currentTime >= 12")
     with page.expect_response(re.compile(r"/reproduccion/$")) as reported:
-        page.evaluate("document.getElementById('lesson-video').pause()")
+        page.evaluate("document.getElementById('player-video').pause()")
     assert reported.value.status == 204
     progress = LessonProgress.objects.get(lesson=lesson, student=student)
     assert progress.position_seconds >= 12
@@ -225,7 +225,7 @@ def test_a_new_student_signs_up_pays_learns_passes_and_downloads_the_certificate
     page.reload()
     page.locator("#resume-note").wait_for()
     assert f"00:{progress.position_seconds:02d}" in page.locator("#resume-note").inner_text()
-    current = page.evaluate("document.getElementById('lesson-video').currentTime")
+    current = page.evaluate("document.getElementById('player-video').currentTime")
     assert current == pytest.approx(progress.position_seconds, abs=1)
 
     # The quiz: one answer wrong, and the review says which and why.

@@ -7,8 +7,8 @@ import requests
 from django.core.files.base import ContentFile
 
 from content.models import LessonProgress
-from content.portal.player import embed_for
 from content.signals import lesson_completed, lesson_watched
+from courseops.core.player import embed_for
 from engagement.models import ActivityEvent, ActivityKind
 from tests.content import test_media_s3, test_portal
 
@@ -79,7 +79,7 @@ def test_the_lesson_page_plays_the_stored_video_with_captions_and_chapters(
         f'<track kind="captions" src="/portal/lecciones/{with_video.pk}/transcripcion.vtt"' in html
     )
     assert 'data-seek="65"' in html  # the key point's chapter and its stamp
-    assert "content/player.js" in html
+    assert "courseops/player.js" in html
     assert "frame-src" not in page["Content-Security-Policy"]
 
 

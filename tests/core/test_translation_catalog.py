@@ -49,6 +49,7 @@ PUBLIC_SOURCES = (
     "courseops/core/api.py",
     "courseops/core/idempotency.py",
     "courseops/core/parsers.py",
+    "courseops/core/player.py",
     "students/api/",
     "students/onboarding/status.py",
     "marketing/landing/forms.py",

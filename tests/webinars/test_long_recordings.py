@@ -20,6 +20,15 @@ from webinars.services.transcripts import transcribe_recording
 
 __all__ = ["fake_openai", "make_httpserver"]  # shared fixtures
 pytestmark = pytest.mark.django_db
+# The model's summary: the text and its chapters (one past the recording's 46 s).
+SUMMARY = {
+    "subject": "Resumen",
+    "summary_html": "<p>Agentes.</p>",
+    "chapters": [
+        {"seconds": 16, "title": "Qué hace un agente"},
+        {"seconds": 300, "title": "Después del final"},
+    ],
+}
 # 4 s of speech, a 12 s break, 30 s of speech: with parts of at most 12 s overlapping 2 s,
 # the parts are 0-4, 16-28, 26-38 and 36-46 s (as for a lesson in tests/content).
 PATTERN = [("tone", 4), ("silence", 12), ("tone", 30)]
@@ -78,7 +87,7 @@ def test_an_uploaded_video_over_the_part_size_is_transcribed_in_parts_and_a_retr
     fake_openai.reply(
         *LAST_TWO,
         chat_completion(json.dumps({"title": "Agentes de IA", "description": "La sesión."})),
-        chat_completion(json.dumps({"subject": "Resumen", "summary_html": "<p>Agentes.</p>"})),
+        chat_completion(json.dumps(SUMMARY)),
     )
     recording_process(recording=recording, final_attempt=True)
 
@@ -88,7 +97,11 @@ def test_an_uploaded_video_over_the_part_size_is_transcribed_in_parts_and_a_retr
     assert recording.transcript == " ".join(s["text"] for s in JOINED)
     assert recording.transcript_parts == {}
     assert recording.status == Recording.Status.SUMMARY_PENDING
-    assert Draft.objects.filter(kind="webinar_summary").count() == 1
+    # The summary reads the joined transcript with its times and keeps the chapters inside.
+    summary = Draft.objects.get(kind="webinar_summary")
+    assert summary.data["chapters"] == [{"seconds": 16, "title": "Qué hace un agente"}]
+    summary_prompt = json.dumps(fake_openai.requests[-1]["body"], ensure_ascii=False)
+    assert "[00:16] Un agente usa herramientas." in summary_prompt
     # The video's title and description are drafted once the transcript exists, from it.
     video_prompt = next(r for r in fake_openai.requests if r["path"] == "/v1/chat/completions")
     assert "Luego revisa el resultado." in json.dumps(video_prompt["body"], ensure_ascii=False)

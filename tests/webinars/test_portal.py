@@ -119,8 +119,10 @@ def test_past_webinars_show_attendance_recording_and_only_an_approved_summary(
     assert past.index("Perdido") < past.index("Visto")  # the latest first
     assert "Asististe" in past.split("Perdido")[1]
     assert "No asististe" in past.split("Perdido")[1].split("Visto")[0]
-    assert f"https://youtu.be/rec{seen.pk}" in past
-    assert f"https://youtu.be/rec{missed.pk}" in past
+    # The recordings open on the portal's replay page, not on their raw links.
+    assert f'href="/portal/webinars/{seen.pk}/grabacion/"' in past
+    assert f'href="/portal/webinars/{missed.pk}/grabacion/"' in past
+    assert "https://youtu.be/rec" not in past
     assert "<p>Lo esencial de Visto.</p>" in past
     assert "Lo esencial de Perdido" not in past  # still under review
     assert "<script>" not in past
@@ -247,4 +249,4 @@ def test_the_demo_gives_the_first_active_student_a_coming_and_a_past_webinar(
     ]
     [past] = page["past"]
     assert past["attended"] is True
-    assert past["recording_url"] == "https://www.youtube.com/watch?v=demo-agentes-ia"
+    assert past["replay_url"] == f"/portal/webinars/{past['webinar'].pk}/grabacion/"

@@ -18,6 +18,8 @@ from webinars.services.transcripts import transcription_claim, transcription_rel
 
 __all__ = ["fake_openai", "make_httpserver"]  # shared fixtures
 pytestmark = pytest.mark.django_db
+# The model's summary: the text and its chapters (the recording has no times here).
+SUMMARY = {"subject": "Resumen", "summary_html": "<p>Agentes.</p>", "chapters": []}
 VTT = b"WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nUn agente usa herramientas.\n"
 VIDEO = b"\x00\x00\x00\x18ftypmp42" + b"0" * 1000
 
@@ -58,7 +60,7 @@ def test_a_pending_video_draft_written_before_the_transcript_is_rewritten_from_i
     recording, draft = _video_drafted_without_transcript(finished_webinar, settings)
     fake_openai.reply(
         chat_completion(json.dumps({"title": "Agentes y herramientas", "description": "Cómo."})),
-        chat_completion(json.dumps({"subject": "Resumen", "summary_html": "<p>Agentes.</p>"})),
+        chat_completion(json.dumps(SUMMARY)),
     )
     recording_process(recording=recording)
 
@@ -76,9 +78,7 @@ def test_a_video_draft_staff_already_edited_is_not_rewritten(
 ):
     recording, draft = _video_drafted_without_transcript(finished_webinar, settings)
     edit_draft(draft=draft, user=staff_user, subject="Mi título")
-    fake_openai.reply(
-        chat_completion(json.dumps({"subject": "Resumen", "summary_html": "<p>Agentes.</p>"}))
-    )
+    fake_openai.reply(chat_completion(json.dumps(SUMMARY)))
     recording_process(recording=recording)
 
     draft.refresh_from_db()

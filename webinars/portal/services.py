@@ -1,7 +1,7 @@
 """What a student sees of their webinars in the portal: the coming ones (in their time
 zone, with the tracked join link while it is on, calendar links), the past ones (attended
-or not, the recording and its approved summary) and the ones their plan lets them join.
-Each list is one query, whatever the number of webinars."""
+or not, a link to the recording's replay page and its approved summary) and the ones
+their plan lets them join. Each list is one query, whatever the number of webinars."""
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
@@ -15,6 +15,7 @@ from courseops.reviews.sanitize import clean_email_html
 from webinars import calendar
 from webinars.models import Recording, Registration, Webinar
 from webinars.services.attendance import join_url, on_air
+from webinars.services.recordings import has_replay
 from webinars.services.text import local_when
 from webinars.services.webinars import upcoming_for_plan
 
@@ -95,7 +96,10 @@ def my_webinars(student, *, now=None):
                 "webinar": webinar,
                 "when": _when(webinar, student),
                 "attended": registration.attended is True,
-                "recording_url": recording.watch_url if recording else "",
+                # The portal's replay page (player, passcode, chapters), not the raw link.
+                "replay_url": reverse("webinars_portal:replay", args=[webinar.pk])
+                if recording and has_replay(recording)
+                else "",
                 # Cleaned to the email subset, as in the follow-up email: safe to show as is.
                 "summary_html": clean_email_html(summary) if summary else "",
             }

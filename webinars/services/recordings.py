@@ -4,21 +4,25 @@ on approval, follow-up emails: attendees get the recording and the summary, abse
 key is per registration, whatever draft, retry or attendance change comes later."""
 
 import hashlib
+import json
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from courseops.ai import AIError, generate
+from courseops.ai import AIError, generate, transcripts
 from courseops.audit.services import log_action
 from courseops.messaging.services import queue_email
 from courseops.reviews.models import Draft, DraftStatus
 from courseops.reviews.registry import ApplyError
 from courseops.reviews.sanitize import clean_email_html, email_text
 from courseops.reviews.services import create_draft
+from students.models import Student
 from webinars.automations import FOLLOWUPS
 from webinars.meetings import MeetingError
 from webinars.models import Recording, Registration, Webinar
@@ -33,6 +37,26 @@ from webinars.services.video import video_draft
 
 # What the summary prompt reads of a long transcript (about two hours of speech).
 TRANSCRIPT_CHARS = 60_000
+# Chapters of the offline draft: this many lines of the transcript, evenly spread.
+OFFLINE_CHAPTERS = 5
+CHAPTER_TITLE_CHARS = 60
+# What a browser's <video> plays (a .mov or .mkv upload is only transcribed).
+PLAYABLE = (".mp4", ".m4v", ".webm")
+
+
+def playable_file(recording):
+    return bool(recording.file) and recording.file.name.lower().endswith(PLAYABLE)
+
+
+def has_replay(recording):
+    """Whether the portal's replay page has something to show: a video to play or a link
+    to open."""
+    return bool(recording.watch_url or recording.video_url or playable_file(recording))
+
+
+def replay_url(webinar):
+    """The replay page's absolute address (students sign in to the portal to see it)."""
+    return f"{settings.SITE_URL}{reverse('webinars_portal:replay', args=[webinar.pk])}"
 
 
 def _process_on_commit(recording):
@@ -206,11 +230,7 @@ def summary_draft(*, recording):
         created = True
         result = generate(
             "webinar_summary",
-            {
-                "title": webinar.title,
-                "description": webinar.description,
-                "transcript": recording.transcript[:TRANSCRIPT_CHARS],
-            },
+            _summary_context(recording),
             language=language,
             requested_by="webinars.summary",
         )
@@ -219,7 +239,14 @@ def summary_draft(*, recording):
             target=recording,
             subject=result.data["subject"],
             body=result.data["summary_html"],
-            data={"language": language},
+            # The chapters are reviewed with the text (staff see and edit them here): the
+            # replay page shows only an approved draft's.
+            data={
+                "language": language,
+                "chapters": grounded_chapters(
+                    result.data["chapters"], recording.transcript_segments
+                ),
+            },
             # Which transcript the summary tells: its "still true?" check compares it.
             context={"transcript_sha": _transcript_sha(recording)},
             ai_result=result,
@@ -227,6 +254,50 @@ def summary_draft(*, recording):
     if created:
         Recording.objects.filter(pk=recording.pk).update(status=Recording.Status.SUMMARY_PENDING)
     return existing[webinar.language]
+
+
+def _summary_context(recording):
+    """The prompt reads the transcript with its times (so it can place chapters) when the
+    recording has segments, else as plain text (then it has no chapters)."""
+    webinar, segments = recording.webinar, recording.transcript_segments
+    timed = transcripts.timed_lines(segments) if segments else recording.transcript
+    spread = segments
+    if len(segments) > OFFLINE_CHAPTERS:
+        last = len(segments) - 1
+        spread = [
+            segments[round(i * last / (OFFLINE_CHAPTERS - 1))] for i in range(OFFLINE_CHAPTERS)
+        ]
+    return {
+        "title": webinar.title,
+        "description": webinar.description,
+        "transcript": timed[:TRANSCRIPT_CHARS],
+        "draft": {
+            "excerpt": recording.transcript[:TRANSCRIPT_CHARS],
+            "chapters": json.dumps(
+                [{"seconds": int(s["start"]), "title": _chapter_title(s["text"])} for s in spread],
+                ensure_ascii=False,
+            ),
+        },
+    }
+
+
+def _chapter_title(text):
+    text = " ".join(str(text).split())
+    if len(text) <= CHAPTER_TITLE_CHARS:
+        return text
+    return text[: CHAPTER_TITLE_CHARS - 1].rsplit(" ", 1)[0] + "…"
+
+
+def grounded_chapters(chapters, segments):
+    """The chapters that fall inside the recording, in time order, one per second: a
+    model's time past the end (or any time, without segments to check it) is dropped."""
+    end = transcripts.duration(segments)
+    kept = {}
+    for chapter in chapters:
+        seconds, title = chapter.get("seconds"), _chapter_title(chapter.get("title", ""))
+        if isinstance(seconds, int | float) and 0 <= seconds <= end and title:
+            kept.setdefault(int(seconds), title)
+    return [{"seconds": seconds, "title": title} for seconds, title in sorted(kept.items())]
 
 
 def _transcript_sha(recording):
@@ -264,11 +335,14 @@ def followup_still_true(message):
     return ""
 
 
-def _followup(registration, *, recording, summary_html, attended):
+def _followup(registration, *, recording, summary_html, attended, student):
+    """A student's follow-up links to the portal's replay page (the player, the chapters
+    and any passcode are there); a lead's to the watch link itself, with its passcode."""
     context = registrant_context(registration, webinar=recording.webinar)
+    replay = student and has_replay(recording)
     context.update(
-        recording_url=recording.watch_url,
-        recording_passcode=recording.watch_passcode,
+        recording_url=replay_url(recording.webinar) if replay else recording.watch_url,
+        recording_passcode="" if replay else recording.watch_passcode,
         summary_html=summary_html,
         summary_text=email_text(summary_html),
     )
@@ -310,11 +384,22 @@ def summary_apply(draft, user):
         )
     else:
         registrations = registrations.filter(language=language)
+    registrations = list(registrations)
+    # Registered as leads with a student's email count as the student's (as the portal does).
+    students = set(
+        Student.objects.filter(
+            email__in=[r.email for r in registrations if r.student_id is None]
+        ).values_list("email", flat=True)
+    )
     for registration in registrations:
         attended = registration.attended is True
         try:
             _followup(
-                registration, recording=recording, summary_html=summary_html, attended=attended
+                registration,
+                recording=recording,
+                summary_html=summary_html,
+                attended=attended,
+                student=registration.student_id is not None or registration.email in students,
             )
         except ValidationError:  # one unusable address does not hold back everyone else
             sent["skipped"] += 1

@@ -1,15 +1,17 @@
-// Lesson player: resume where the student left, playback speed, chapters and timestamps
-// that seek, and the watched share reported to the server (every 10 s at most while
-// playing, on pause and end, and on leaving the page). Loaded as a static file: the
-// portal's Content-Security-Policy refuses inline scripts and handlers.
+// The portal's player (lessons and webinar recordings: templates/portal/player.html):
+// resume where the student left, playback speed, chapters and timestamps that seek, the
+// watched share reported to the server (every 10 s at most while playing, on pause and
+// end, and on leaving the page), and copy buttons ([data-copy], a recording's passcode).
+// Loaded as a static file: the portal's Content-Security-Policy refuses inline scripts
+// and handlers.
 (function () {
   "use strict";
   var REPORT_EVERY_MS = 10000;
   var BUCKET_SECONDS = 5;
   var RATE_KEY = "courseops.playbackRate";
 
-  var video = document.getElementById("lesson-video");
-  var embed = document.getElementById("lesson-embed");
+  var video = document.getElementById("player-video");
+  var embed = document.getElementById("player-embed");
 
   function stampOf(seconds) {
     seconds = Math.floor(seconds);
@@ -38,6 +40,17 @@
     });
   });
 
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var status = document.getElementById(button.getAttribute("aria-describedby"));
+      navigator.clipboard.writeText(button.getAttribute("data-copy")).then(function () {
+        if (status) status.textContent = button.getAttribute("data-copied");
+      }, function () {
+        if (status) status.textContent = button.getAttribute("data-failed");
+      });
+    });
+  });
+
   if (!video) return;
 
   var rate = document.getElementById("playback-rate");
@@ -53,7 +66,7 @@
     if (String(video.playbackRate) !== rate.value) rate.value = String(video.playbackRate);
   });
 
-  // The 5-second stretches seen, kept per lesson in this browser so a later visit adds
+  // The 5-second stretches seen, kept per video in this browser so a later visit adds
   // to them; the server keeps the highest share it was told.
   var url = video.getAttribute("data-playback-url");
   var storeKey = "courseops.watched." + url;
