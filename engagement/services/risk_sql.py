@@ -43,12 +43,13 @@ overdue AS (
     GROUP BY s.id
 ),
 inputs AS (
-    -- Whole days floored, as Python's `timedelta.days`.
+    -- Whole days floored, as Python's `timedelta.days` (a double is exact enough: a
+    -- microsecond before midnight stays 1e-11 below the whole day).
     SELECT s.id, s.status,
-           floor(extract(epoch FROM %(now)s
+           floor(date_part('epoch', %(now)s
                  - coalesce(p.last_activity_at, s.activated_at, s.created_at)) / 86400)::bigint
                AS inactive_days,
-           floor(extract(epoch FROM %(now)s - coalesce(s.activated_at, s.created_at)) / 86400)
+           floor(date_part('epoch', %(now)s - coalesce(s.activated_at, s.created_at)) / 86400)
                ::bigint AS enrolled_days,
            coalesce(c.lessons_total, 0)::bigint AS total,
            coalesce(p.lessons_completed, 0)::bigint AS done,
