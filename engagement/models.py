@@ -10,6 +10,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from courseops.core.display import percent_value
@@ -394,9 +395,40 @@ class RiskLevel(models.TextChoices):
     HIGH = "high", _("Alto")
 
 
+def risk_reason(factor, value):
+    """A risk factor's reason in words, in the reader's language ("14 días sin
+    actividad"), built from its stored value when shown, so the scoring stores numbers
+    only (and can run as one SQL statement)."""
+    match factor:
+        case "inactive":
+            return ngettext("%(n)d día sin actividad", "%(n)d días sin actividad", value) % {
+                "n": value
+            }
+        case "behind_pace":
+            return gettext("%(n)d %% por detrás del ritmo esperado") % {"n": value}
+        case "overdue_work":
+            return ngettext("%(n)d tarea vencida", "%(n)d tareas vencidas", value) % {"n": value}
+        case "missed_webinars":
+            return ngettext("faltó a %(n)d webinar", "faltó a %(n)d webinars", value) % {"n": value}
+        case "failed_quizzes":
+            return ngettext(
+                "%(n)d cuestionario suspendido", "%(n)d cuestionarios suspendidos", value
+            ) % {"n": value}
+        case "failed_payment":
+            return gettext("pago pendiente")
+        case "falling_activity":
+            before, now = value
+            return gettext("su actividad cayó de %(before)d a %(now)d eventos por semana") % {
+                "before": before,
+                "now": now,
+            }
+    return factor
+
+
 class RiskScore(models.Model):
     """A student's latest daily risk score and why: `factors` is a list of
-    {"factor", "value", "points", "reason"} so staff read the reasons, not a number."""
+    {"factor", "value", "points"} so staff read the reasons (`reasons`, built from the
+    values in their language), not a number."""
 
     student = models.OneToOneField(
         Student,
@@ -419,8 +451,12 @@ class RiskScore(models.Model):
         return f"{self.student_id}: {self.score} ({self.level})"
 
     @property
+    def reason_list(self):
+        return [risk_reason(factor["factor"], factor["value"]) for factor in self.factors]
+
+    @property
     def reasons(self):
-        return ", ".join(factor["reason"] for factor in self.factors)
+        return ", ".join(self.reason_list)
 
 
 class Intervention(models.Model):

@@ -29,7 +29,12 @@ def _risk(student):
         title=_("Riesgo de abandono y sus motivos"),
         facts=facts,
         headers=[_("Motivo"), _("Puntos")],
-        rows=[[f["reason"], f.get("points", "—")] for f in (risk.factors if risk else [])],
+        rows=[
+            [reason, factor.get("points", "—")]
+            for reason, factor in zip(risk.reason_list, risk.factors, strict=True)
+        ]
+        if risk
+        else [],
         empty=_("Ningún motivo de riesgo."),
     )
 

@@ -1,21 +1,23 @@
 """A transparent daily risk score per student, and interventions for the high ones.
 
-Every factor's points and a sentence saying why are stored with the score, so staff read
-"14 días sin actividad, faltó a 1 webinar" rather than a number. The pace is measured from
-each student's own enrolment date (rolling enrolment: no fixed course dates). Scoring is
-one query over the students with their progress and three counts of recent events, one
-per active assignment for overdue work, then one upsert: the number of queries does not
-grow with the students.
+Every factor's value and points are stored with the score, and the reasons are built from
+the values when shown, so staff read "14 días sin actividad, faltó a 1 webinar" (in their
+language) rather than a number. The pace is measured from each student's own enrolment
+date (rolling enrolment: no fixed course dates). On PostgreSQL the scoring is one INSERT
+... SELECT (`risk_sql`); elsewhere one query over the students with their progress and
+three counts of recent events, one per active assignment for overdue work, then one
+upsert. Either way the number of queries does not grow with the students, and both give
+the same scores (a test compares them on the same rows).
 """
 
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, FilteredRelation, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from courseops.ai import generate
 from courseops.outbound.services.announce import subscribed
@@ -29,8 +31,10 @@ from engagement.models import (
     RiskLevel,
     RiskScore,
     RiskWeights,
+    risk_reason,
 )
 from engagement.services.pending import overdue_counts
+from engagement.services.risk_sql import upsert_scores_in_sql
 from students.models import Student
 
 SCORED_STATUSES = (Student.Status.ONBOARDING, Student.Status.ACTIVE, Student.Status.PAST_DUE)
@@ -89,86 +93,60 @@ def scoring_rows(*, now):
 class Factor:
     factor: str
     value: object
-    points: float
-    reason: str
+    points: Decimal  # exact (the weights are decimals), so both scoring paths agree
+
+    @property
+    def reason(self):
+        return risk_reason(self.factor, self.value)
+
+    def stored(self):
+        return {"factor": self.factor, "value": self.value, "points": float(self.points)}
 
 
 def factors_for(row, *, weights, now):
-    """The factors of one student's row (a dict of ROW_FIELDS)."""
+    """The factors of one student's row (a dict of ROW_FIELDS). Mirrored in SQL by
+    `risk_sql` (same integer arithmetic, so the two give the same scores)."""
     factors = []
     last = row["progress__last_activity_at"]
     enrolled = row["activated_at"] or row["created_at"]
     days_inactive = (now - (last or enrolled)).days
     if days_inactive > weights.inactive_grace_days:
-        factors.append(
-            Factor(
-                "inactive",
-                days_inactive,
-                float(weights.per_inactive_day) * (days_inactive - weights.inactive_grace_days),
-                ngettext("%(n)d día sin actividad", "%(n)d días sin actividad", days_inactive)
-                % {"n": days_inactive},
-            )
-        )
+        points = weights.per_inactive_day * (days_inactive - weights.inactive_grace_days)
+        factors.append(Factor("inactive", days_inactive, points))
     total = row["plan__curriculum__lessons_total"] or 0
     if total:
+        # Percent behind = min(100, 100 * days / E) - 100 * done / total, kept in integers
+        # (scaled by E * total) so that no float rounding moves a student across a 10 %.
+        course_days = max(weights.expected_course_days, 1)
+        scale = course_days * total
         done = row["progress__lessons_completed"] or 0
-        expected = min(100.0, 100.0 * (now - enrolled).days / max(weights.expected_course_days, 1))
-        behind = expected - 100.0 * done / total
-        if behind >= 10:
-            factors.append(
-                Factor(
-                    "behind_pace",
-                    round(behind),
-                    float(weights.per_10_percent_behind) * int(behind // 10),
-                    _("%(n)d %% por detrás del ritmo esperado") % {"n": round(behind)},
-                )
-            )
+        behind = min(100 * (now - enrolled).days * total, 100 * scale) - 100 * done * course_days
+        if behind >= 10 * scale:
+            percent = (2 * behind + scale) // (2 * scale)  # rounded half up
+            points = weights.per_10_percent_behind * (behind // (10 * scale))
+            factors.append(Factor("behind_pace", percent, points))
     overdue = row.get("overdue", 0)
     if overdue:
-        factors.append(
-            Factor(
-                "overdue_work",
-                overdue,
-                float(weights.per_overdue_assignment) * overdue,
-                ngettext("%(n)d tarea vencida", "%(n)d tareas vencidas", overdue) % {"n": overdue},
-            )
-        )
-    if row["missed_30"]:
-        factors.append(
-            Factor(
-                "missed_webinars",
-                row["missed_30"],
-                float(weights.per_missed_webinar) * row["missed_30"],
-                ngettext("faltó a %(n)d webinar", "faltó a %(n)d webinars", row["missed_30"])
-                % {"n": row["missed_30"]},
-            )
-        )
+        factors.append(Factor("overdue_work", overdue, weights.per_overdue_assignment * overdue))
+    missed = row["missed_30"]
+    if missed:
+        factors.append(Factor("missed_webinars", missed, weights.per_missed_webinar * missed))
     failed = row["progress__quizzes_failed"] or 0
     if failed:
-        factors.append(
-            Factor(
-                "failed_quizzes",
-                failed,
-                float(weights.per_failed_quiz) * failed,
-                ngettext("%(n)d cuestionario suspendido", "%(n)d cuestionarios suspendidos", failed)
-                % {"n": failed},
-            )
-        )
+        factors.append(Factor("failed_quizzes", failed, weights.per_failed_quiz * failed))
     if row["status"] == Student.Status.PAST_DUE:
-        factors.append(
-            Factor("failed_payment", True, float(weights.failed_payment), _("pago pendiente"))
-        )
+        factors.append(Factor("failed_payment", True, weights.failed_payment))
     if row["prior_7"] >= 2 and row["recent_7"] * 2 <= row["prior_7"]:
         factors.append(
-            Factor(
-                "falling_activity",
-                [row["prior_7"], row["recent_7"]],
-                float(weights.falling_activity),
-                _("su actividad cayó de %(before)d a %(now)d eventos por semana")
-                % {"before": row["prior_7"], "now": row["recent_7"]},
-            )
+            Factor("falling_activity", [row["prior_7"], row["recent_7"]], weights.falling_activity)
         )
     return factors
+
+
+def score_of(factors):
+    """The points' sum rounded half up (as PostgreSQL's round), between 0 and 100."""
+    total = sum((factor.points for factor in factors), Decimal(0))
+    return max(0, min(100, int(total.quantize(Decimal(1), rounding=ROUND_HALF_UP))))
 
 
 def level_for(score, weights):
@@ -180,36 +158,45 @@ def level_for(score, weights):
 
 
 def score_students(*, now=None):
-    """Score every student now; returns how many were scored."""
+    """Score every student now; returns how many were scored. On PostgreSQL one INSERT ...
+    SELECT computes and stores every score (`risk_sql`); elsewhere the rows are scored in
+    Python. Students no longer scored (cancelled) then drop off the at-risk list: every
+    scored row was just stamped `now`, so older rows are theirs (no join to students)."""
     now = now or timezone.now()
     weights = RiskWeights.current()
+    if connection.vendor == "postgresql":
+        scored = upsert_scores_in_sql(now=now, weights=weights, statuses=SCORED_STATUSES)
+    else:
+        scored = upsert_scores_in_python(now=now, weights=weights)
+    RiskScore.objects.filter(computed_at__lt=now).delete()
+    return scored
+
+
+def upsert_scores_in_python(*, now, weights):
+    """One query for the rows, one per active assignment for overdue work, one upsert
+    (which Django splits into batches under SQLite's variable limit)."""
     overdue = overdue_counts(Student.objects.filter(status__in=SCORED_STATUSES), now=now)
     scores = []
     for values in scoring_rows(now=now).iterator(chunk_size=2000):
         row = dict(zip(ROW_FIELDS, values, strict=True))
         row["overdue"] = overdue.get(row["pk"], 0)
         factors = factors_for(row, weights=weights, now=now)
-        score = min(100, round(sum(factor.points for factor in factors)))
+        score = score_of(factors)
         scores.append(
             RiskScore(
                 student_id=row["pk"],
                 score=score,
                 level=level_for(score, weights),
-                factors=[factor.__dict__ for factor in factors],
+                factors=[factor.stored() for factor in factors],
                 computed_at=now,
             )
         )
-    # One upsert: Django splits it only where the database needs (one statement on
-    # PostgreSQL, batches under SQLite's variable limit).
     RiskScore.objects.bulk_create(
         scores,
         update_conflicts=True,
         unique_fields=["student"],
         update_fields=["score", "level", "factors", "computed_at"],
     )
-    # Students no longer scored (cancelled) drop off the at-risk list: every scored row
-    # was just stamped `now`, so older rows are theirs (no join to students needed).
-    RiskScore.objects.filter(computed_at__lt=now).delete()
     return len(scores)
 
 
@@ -264,7 +251,7 @@ def suggest_intervention(*, risk, now=None):
         "name": student.first_name,
         "plan": student.plan.name,
         "score": risk.score,
-        "reasons": [factor["reason"] for factor in risk.factors],
+        "reasons": risk.reason_list,
         "factors": sorted(factor["factor"] for factor in risk.factors),
     }
     result = generate(
