@@ -15,7 +15,7 @@ from engagement.drip.models import DripMessage, DripSend, PlanDrip
 class DripMessageInline(StackedInline):
     model = DripMessage
     extra = 0
-    fields = [("day", "goal", "active"), "subject_es", "body_es", "subject_en", "body_en"]
+    fields = ["goal", ("day", "active"), "subject_es", "body_es", "subject_en", "body_en"]
     ordering = ["day"]
 
 

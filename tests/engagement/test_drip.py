@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from courseops.messaging.models import OutboundMessage, Status
@@ -22,7 +24,8 @@ from engagement.models import ActivityKind
 from engagement.services.activity import Activity, record_activity
 from engagement.tasks import draft_drip_messages
 from students.intake.services import register_student
-from students.models import OnboardingStep, Student
+from students.models import OnboardingStep, Plan, Student
+from tests.rollout_helpers import NAMES, automatic_under
 from webinars.models import Registration
 from webinars.services import registration_create, webinar_create, webinar_schedule
 
@@ -174,6 +177,38 @@ def test_a_send_approved_twice_or_applied_again_queues_one_email(onboarded, capt
     assert OutboundMessage.objects.filter(recipient=student.email).count() == 1
     send.refresh_from_db()
     assert send.status == "sent"
+
+
+def test_a_student_who_changes_plan_gets_each_step_once(onboarded, capture):
+    student = onboarded()
+    scan(capture, DAY_1)
+    other = Plan.objects.create(slug="vip", name="VIP")
+    install_default_drip(other)
+    Student.objects.filter(pk=student.pk).update(plan=other)
+
+    assert scan(capture, DAY_1 + timedelta(minutes=15)) == 0
+    assert DripSend.objects.filter(student=student, goal="sign_in").count() == 1
+
+
+def test_the_scan_costs_the_same_queries_for_2_and_20_students(onboarded, capture):
+    def queries():
+        DripSend.objects.all().delete()
+        with (
+            CaptureQueriesContext(connection) as captured,
+            time_machine.travel(DAY_1, tick=False),
+            capture(execute=False),
+        ):
+            scan_drip()
+        return len(captured)
+
+    for _ in range(2):
+        onboarded()
+    small = queries()
+    for _ in range(18):
+        onboarded()
+
+    assert queries() == small
+    assert DripSend.objects.count() == 20
 
 
 # --- Stopped once the step is taken -----------------------------------------------------------
@@ -376,6 +411,25 @@ def test_in_shadow_the_drip_is_drafted_and_never_sent(onboarded, capture, staff_
     assert (draft.status, draft.arm) == ("shadow", "shadow")
     assert not OutboundMessage.objects.exists()
     assert mail.outbox == []
+
+
+def test_onboarding_at_n_percent_sends_the_drip_for_the_same_people_and_holds_the_others(
+    onboarded, capture, staff_user
+):
+    auto(staff_user)
+    set_automation_policy(
+        automation="onboarding", mode=PolicyMode.PERCENT, percent=50, user=staff_user
+    )
+    students = [onboarded(email=f"{name}@example.com") for name in NAMES]
+    automatic = automatic_under("automation:onboarding", 50, [s.email for s in students])
+
+    scan(capture, DAY_1)
+
+    for draft in Draft.objects.filter(kind="onboarding_drip"):
+        expected = ("applied", "auto") if draft.recipient in automatic else ("pending", "review")
+        assert (draft.status, draft.arm) == expected, draft.recipient
+    queued = set(OutboundMessage.objects.values_list("recipient", flat=True))
+    assert queued == automatic
 
 
 def test_onboarding_in_review_keeps_the_drip_for_staff_even_if_its_kind_is_automatic(
