@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q
 from content.models import LessonProgress
 from engagement.drip.models import DripGoal
 from engagement.models import ActivityEvent, ActivityKind
+from students.models import Student
 from webinars.models import Registration
 
 # Doing any of these needs the student inside the portal (or their LMS).
@@ -52,6 +53,4 @@ def reached(goal):
 
 
 def has_reached(student, goal):
-    from students.models import Student
-
     return Student.objects.filter(pk=student.pk).filter(reached(goal)).exists()
