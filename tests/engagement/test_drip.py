@@ -2,6 +2,7 @@
 step however often the scan runs (or dies), stopped for whoever already took the step,
 never for imported students, through the review policy, the rollout and the outbox."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -143,6 +144,32 @@ def test_duplicate_scans_claim_and_draft_each_step_once(onboarded, capture):
 
     assert DripSend.objects.count() == 1
     assert Draft.objects.filter(kind="onboarding_drip").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_scans_at_once_claim_and_draft_each_step_once(onboarded):
+    for _ in range(15):
+        onboarded()
+    start = threading.Barrier(2)
+    claimed = {}
+
+    def run(name):
+        try:
+            with time_machine.travel(DAY_1, tick=False):
+                start.wait(5)
+                claimed[name] = scan_drip()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert claimed["a"] + claimed["b"] == 15
+    assert DripSend.objects.count() == 15
+    assert Draft.objects.filter(kind="onboarding_drip").count() == 15
 
 
 def test_a_run_killed_before_drafting_is_taken_up_by_a_later_scan_and_drafted_once(
