@@ -275,3 +275,7 @@ class CertificateAdmin(RecordAdmin):
     list_display = ["issued_at", "full_name", "plan", "code"]
     list_select_related = ["plan"]
     search_fields = ["full_name", "code", "student__email"]
+
+
+# The onboarding drip's pages live with it.
+from engagement.drip import admin as drip_admin  # noqa: E402, F401

@@ -12,6 +12,7 @@ from django.utils import timezone
 from courseops.core.demo import register
 from courseops.reviews.models import Draft
 from courseops.reviews.services import approve_draft
+from engagement.drip.defaults import install_default_drip
 from engagement.models import (
     ActivityKind,
     ActivitySource,
@@ -27,7 +28,7 @@ from engagement.services.curriculum import refresh_curricula
 from engagement.services.faq import answer_question, ask_question
 from engagement.services.nudges import scan_rules
 from engagement.services.risk import score_students
-from students.models import Student
+from students.models import Plan, Student
 
 LESSONS_PER_PLAN = 8
 # The students app's demo students, given (backdated) activity: email, [(days ago, kind,
@@ -146,3 +147,10 @@ def _assignment():
             student=student,
             text="Actúa como abogado. Resume este contrato en cinco puntos con riesgos y plazos.",
         )
+
+
+@register
+def load_drip_demo(*, staff):
+    """Every plan gets the three default drip messages (day 1, 3 and 7) to read and edit."""
+    for plan in Plan.objects.all():
+        install_default_drip(plan)

@@ -755,3 +755,7 @@ class Certificate(models.Model):
 
     def __str__(self):
         return f"{self.full_name} — {self.plan} ({self.code})"
+
+
+# The onboarding drip lives in its own package; imported here so Django registers its models.
+from engagement.drip.models import DripMessage, DripSend, PlanDrip  # noqa: E402, F401

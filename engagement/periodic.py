@@ -35,3 +35,14 @@ declare(
         description="Resumen semanal de progreso a los estudiantes que lo pidieron.",
     ),
 )
+
+declare(
+    Periodic(
+        name="engagement.scan_drip",
+        task="engagement.scan_drip",
+        # Each message is due at 10:00 in its student's zone: a quarter-hour scan sends it
+        # within 15 minutes of that in every zone (some are on the half hour).
+        crontab={"minute": "*/15"},
+        description="Bienvenida por etapas: redacta los mensajes de los días 1, 3 y 7 (una vez).",
+    ),
+)

@@ -1,5 +1,5 @@
-"""What engagement holds about a person: activity, nudges, interventions, submissions
-(with their files), questions and certificates."""
+"""What engagement holds about a person: activity, nudges, interventions, the onboarding
+drip's sends, submissions (with their files), questions and certificates."""
 
 from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Concat, Lower
@@ -14,6 +14,7 @@ from courseops.operations.privacy.registry import (
 from engagement.models import (
     ActivityEvent,
     Certificate,
+    DripSend,
     Intervention,
     Nudge,
     Question,
@@ -26,6 +27,7 @@ PER_STUDENT = {
     "activity": (ActivityEvent, (), ("metadata",)),
     "nudges": (Nudge, ("skipped_reason",), ("facts",)),
     "interventions": (Intervention, ("reasons",), ()),
+    "drip_sends": (DripSend, ("skipped_reason",), ()),
 }
 
 

@@ -6,10 +6,10 @@ draft for the same nudge, a double approval or a retried task still sends it onc
 
 from django.utils.translation import gettext_lazy as _
 
-from courseops.reviews.automations import Automation, register_automation
+from courseops.reviews.automations import Automation, extend_automation, register_automation
 from courseops.reviews.registry import ApplyError, EmailReviewKind, ReviewKind, register_kind
 from courseops.reviews.sanitize import clean_email_html, email_text
-from engagement.automations import FAQ_ANSWERS, NUDGE_KINDS, NUDGES
+from engagement.automations import DRIP_KIND, FAQ_ANSWERS, NUDGE_KINDS, NUDGES
 
 
 class NudgeKind(EmailReviewKind):
@@ -38,6 +38,40 @@ class NudgeKind(EmailReviewKind):
             nudge=nudge, subject=draft.subject, body_html=html, body_text=email_text(html),
             related=draft,
         )  # fmt: skip
+
+
+class DripKind(EmailReviewKind):
+    """A drip message to a student; approving queues it once per student and step."""
+
+    def __init__(self, *, name, label):
+        from engagement.drip.services import drip_still_true, drip_withdrawn
+
+        super().__init__(
+            name=name,
+            label=label,
+            category="engagement",
+            still_true=drip_still_true,
+            withdrawn=drip_withdrawn,
+        )
+
+    def apply(self, draft, user):
+        from engagement.drip.models import DripSend
+        from engagement.drip.services import send_drip
+        from students.onboarding.lms import LMSError
+
+        send = draft.target
+        if not isinstance(send, DripSend):
+            raise ApplyError(_("El envío de este borrador ya no existe."), permanent=True)
+        if not draft.subject.strip():
+            raise ApplyError(_("El asunto está vacío."), permanent=True)
+        html = clean_email_html(draft.body)
+        try:
+            return send_drip(
+                send=send, subject=draft.subject, body_html=html, body_text=email_text(html),
+                related=draft,
+            )  # fmt: skip
+        except LMSError as exc:
+            raise ApplyError(str(exc), permanent=exc.permanent) from exc
 
 
 class InterventionKind(ReviewKind):
@@ -121,6 +155,10 @@ def register():
     register_automation(
         Automation(name=FAQ_ANSWERS, label=_("Respuestas a preguntas"), kinds=["faq_answer"])
     )
+    from students.onboarding.welcome import AUTOMATION as ONBOARDING
+
+    extend_automation(ONBOARDING, [DRIP_KIND])
+    register_kind(DripKind(name=DRIP_KIND, label=_("Bienvenida por etapas")))
     register_kind(NudgeKind(name="nudge_inactive", label=_("Aviso a estudiante inactivo")))
     register_kind(NudgeKind(name="nudge_pending", label=_("Recordatorio de tarea pendiente")))
     register_kind(NudgeKind(name="congratulations", label=_("Felicitación por progreso")))

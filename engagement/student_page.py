@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from courseops.core.display import number
+from engagement.drip.models import DripSend
 from engagement.models import ActivityEvent, RiskScore, StudentProgress
 from students.student_page import ROWS, Section, register_section, when
 
@@ -50,6 +51,41 @@ def _activity(student):
     )
 
 
+def _drip_status(send):
+    """ "Enviado", "No enviado" or, while drafted, where its draft stands (in review, in
+    shadow...)."""
+    if send.status == DripSend.Status.DRAFTED and send.draft is not None:
+        return f"{send.get_status_display()}: {send.draft.get_status_display()}"
+    if send.status == DripSend.Status.SENT and send.message is not None:
+        return f"{send.get_status_display()} ({send.message.get_status_display().lower()})"
+    return send.get_status_display()
+
+
+def _drip(student):
+    sends = (
+        DripSend.objects.filter(student=student)
+        .select_related("draft", "message")
+        .order_by("day", "pk")
+    )
+    return Section(
+        title=_("Bienvenida por etapas"),
+        headers=[_("Día"), _("Objetivo"), _("Estado"), _("Tocaba"), _("Enviado"), _("Motivo")],
+        rows=[
+            [
+                s.day,
+                s.get_goal_display(),
+                _drip_status(s),
+                when(s.due_at),
+                when(s.sent_at),
+                s.skipped_reason or "—",
+            ]
+            for s in sends
+        ],
+        empty=_("Ningún mensaje de la bienvenida por etapas todavía."),
+    )
+
+
 def register():
+    register_section(25, _drip)
     register_section(40, _risk)
     register_section(50, _activity)

@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 
 from courseops.ai import AIError
+from engagement.drip import services as drip
 from engagement.models import RiskScore
 from engagement.services import assignments, faq, nudges, risk, student_digest
 from engagement.services import weekly_report as weekly_report_service
@@ -86,3 +87,21 @@ def answer_question_task(self, question_id):
 @shared_task(name="engagement.weekly_progress_emails", ignore_result=True)
 def weekly_progress_emails():
     student_digest.send_weekly_progress()
+
+
+@shared_task(name="engagement.scan_drip", ignore_result=True)
+def scan_drip():
+    drip.scan_drip()
+
+
+@shared_task(name="engagement.draft_drip_messages", ignore_result=True)
+def draft_drip_messages(send_ids):
+    """A message whose AI call fails stays `claimed`: a later scan drafts it again, so one
+    failure does not hold up the rest of the chunk."""
+    for send_id in send_ids:
+        try:
+            drip.draft_drip(send_id=send_id)
+        except AIError as exc:
+            logger.warning(
+                "engagement.drip.draft_failed", extra={"send": send_id, "error": str(exc)}
+            )

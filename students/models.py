@@ -181,6 +181,11 @@ class Student(models.Model):
         return self.full_name.split()[0] if self.full_name.strip() else ""
 
 
+# Students moved in from an old LMS (students.intake.lms_import): history, never contacted
+# by the automations that greet a new student (onboarding, the welcome drip).
+IMPORTED_SOURCES = (Student.Source.THINKIFIC, Student.Source.TEACHABLE)
+
+
 class StudentMaterial(models.Model):
     student = models.ForeignKey(Student, on_delete=models.CASCADE, verbose_name=_("estudiante"))
     material = models.ForeignKey(Material, on_delete=models.PROTECT, verbose_name=_("material"))

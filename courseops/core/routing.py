@@ -37,6 +37,7 @@ ROUTES = {
     "engagement.weekly_progress_emails": BULK,
     "engagement.weekly_report": BULK,
     "engagement.scan_nudges": BULK,
+    "engagement.scan_drip": BULK,
     "surveys.send_due": BULK,
     "surveys.send_lesson_survey": BULK,
     # media
@@ -48,6 +49,7 @@ ROUTES = {
     "webinars.process_recording": MEDIA,
     # ai
     "engagement.draft_nudges": AI,
+    "engagement.draft_drip_messages": AI,
     "engagement.suggest_interventions": AI,
     "engagement.answer_question": AI,
     "engagement.draft_assignment_feedback": AI,

@@ -47,7 +47,14 @@ ROLES = {
             "operations": ("view", "acknowledge"),
             "surveys": READ,
         },
-        "review_kinds": ["welcome_email", "webinar_*", "faq_*", "question_*", "at_risk_*"],
+        "review_kinds": [
+            "welcome_email",
+            "onboarding_drip",
+            "webinar_*",
+            "faq_*",
+            "question_*",
+            "at_risk_*",
+        ],
     },
     "content": {
         "apps": {

@@ -41,6 +41,18 @@ def register_automation(automation):
     return automation
 
 
+def extend_automation(name, kinds):
+    """Add an app's own draft kinds to an automation a floor below registered (engagement's
+    onboarding drip joins students' `onboarding`): its drafts then follow that rollout."""
+    automation = get_automation(name)
+    new = tuple(kind for kind in kinds if kind not in automation.kinds)
+    if new:
+        _AUTOMATIONS[name] = Automation(
+            name=name, label=automation.label, kinds=automation.kinds + new
+        )
+    return _AUTOMATIONS[name]
+
+
 def get_automation(name):
     try:
         return _AUTOMATIONS[name]

@@ -41,6 +41,7 @@ PUBLIC_SOURCES = (
     "engagement/forms.py",
     "engagement/api/",
     "engagement/services/intake.py",
+    "engagement/drip/services.py",
     "marketing/templates/marketing/",
     "marketing/views.py",
     "marketing/api/",

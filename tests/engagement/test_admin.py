@@ -8,6 +8,7 @@ from django.urls import reverse
 from engagement.models import (
     ActivityKind,
     Assignment,
+    DripSend,
     Intervention,
     Nudge,
     NudgeRule,
@@ -32,6 +33,8 @@ LISTS = [
     "assignment",
     "submission",
     "certificate",
+    "dripsend",
+    "plandrip",
 ]
 
 
@@ -50,6 +53,9 @@ def populate(make_student, count):
         Intervention.objects.create(student=student, kind="call", week="2026-W47", score=70)
         Question.objects.create(student=student, email=student.email, text="¿?", channel="api")
         Submission.objects.create(assignment=assignment, student=student, submitted_at=NOW)
+        DripSend.objects.create(
+            student=student, goal="sign_in", day=1, due_at=NOW, status="sent", scan_id="x"
+        )
 
 
 def queries_for(client, url):

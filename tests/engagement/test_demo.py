@@ -1,6 +1,14 @@
 from courseops.core.demo import load_demo_data
 from courseops.reviews.models import Draft
-from engagement.models import ActivityEvent, Nudge, Question, RiskScore, StudentProgress
+from engagement.models import (
+    ActivityEvent,
+    DripMessage,
+    Nudge,
+    Question,
+    RiskScore,
+    StudentProgress,
+)
+from students.models import Plan
 
 
 def test_the_demo_shows_students_in_every_engagement_state_and_loads_twice_unchanged(
@@ -13,6 +21,14 @@ def test_the_demo_shows_students_in_every_engagement_state_and_loads_twice_uncha
         load_demo_data()
 
     assert ActivityEvent.objects.count() == events
+    # Every plan shows the drip's three default messages, once however often it loads.
+    for plan in Plan.objects.all():
+        assert list(plan.drip_messages.values_list("day", "goal")) == [
+            (1, "sign_in"),
+            (3, "first_lesson"),
+            (7, "first_webinar"),
+        ]
+    assert DripMessage.objects.count() == 3 * Plan.objects.count()
     progress = {p.student.email: p for p in StudentProgress.objects.select_related("student")}
     assert progress["sofia.demo@example.com"].streak_days == 8
     assert progress["sofia.demo@example.com"].lessons_completed == 8
