@@ -4,28 +4,6 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-def carry_stamps(apps, schema_editor):
-    """A row being sent when this runs keeps its stamp: without it, the sweeper would
-    take a dead worker's message as never handed to the provider and send it again."""
-    OutboundMessage = apps.get_model("messaging", "OutboundMessage")
-    ProviderCall = apps.get_model("messaging", "ProviderCall")
-    in_flight = OutboundMessage.objects.filter(status="sending", provider_called_at__isnull=False)
-    ProviderCall.objects.bulk_create(
-        (
-            ProviderCall(message_id=pk, called_at=called_at)
-            for pk, called_at in in_flight.values_list("pk", "provider_called_at").iterator()
-        ),
-        ignore_conflicts=True,
-    )
-
-
-def restore_stamps(apps, schema_editor):
-    OutboundMessage = apps.get_model("messaging", "OutboundMessage")
-    ProviderCall = apps.get_model("messaging", "ProviderCall")
-    for pk, called_at in ProviderCall.objects.values_list("message_id", "called_at").iterator():
-        OutboundMessage.objects.filter(pk=pk).update(provider_called_at=called_at)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("messaging", "0011_outbound_automation"),
@@ -54,5 +32,4 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "llamadas al proveedor en curso",
             },
         ),
-        migrations.RunPython(carry_stamps, restore_stamps, elidable=False),
     ]

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -484,8 +485,12 @@ def interrupt_stuck_messages(*, now=None):
     sending = OutboundMessage.objects.filter(status=Status.SENDING)
     abandoned = liveness.held_by_gone(sending, now=now)
     stamp = ProviderCall.objects.filter(message=OuterRef("pk"))
+    # A claim empties `provider_called_at`; a sending row with it set was stamped there by
+    # a worker of the version before `ProviderCall` (one still running during a deploy).
+    called = Exists(stamp) | Q(provider_called_at__isnull=False)
+    called_at = Coalesce(Subquery(stamp.values("called_at")), F("provider_called_at"))
     with transaction.atomic():
-        requeued = abandoned.filter(~Exists(stamp)).update(
+        requeued = abandoned.exclude(called).update(
             status=Status.QUEUED,
             attempts=F("attempts") - 1,  # it never reached the provider: not an attempt
             held_by="",
@@ -495,9 +500,9 @@ def interrupt_stuck_messages(*, now=None):
             last_error=_("El worker se detuvo antes de llamar al proveedor: se envía de nuevo."),
             updated_at=now,
         )
-        interrupted = abandoned.filter(Exists(stamp)).update(
+        interrupted = abandoned.filter(called).update(
             status=Status.INTERRUPTED,
-            provider_called_at=Subquery(stamp.values("called_at")),
+            provider_called_at=called_at,
             last_error=_(
                 "El worker se detuvo durante la llamada al proveedor: puede haberse enviado. "
                 "Revise antes de reenviar."
@@ -506,7 +511,7 @@ def interrupt_stuck_messages(*, now=None):
         )
         interrupted += sending.filter(claimed_at__lte=now - STUCK_AFTER).update(
             status=Status.INTERRUPTED,
-            provider_called_at=Subquery(stamp.values("called_at")),
+            provider_called_at=called_at,
             last_error=_(
                 "Interrumpido durante el envío: puede haberse enviado. Revise antes de reenviar."
             ),
