@@ -207,6 +207,37 @@ class OutboundMessage(models.Model):
         return f"{self.get_channel_display()} {self.recipient} ({self.get_status_display()})"
 
 
+class ProviderCall(models.Model):
+    """A message whose provider call has begun and whose outcome is not yet recorded.
+
+    The stamp that keeps a message from going out twice: written (and committed to disk)
+    just before the call, deleted when the outcome is recorded, so the table holds only
+    the messages in flight. A sweeper finding a dead worker's `sending` row resends it
+    when it has no row here, and holds it for staff when it has one. It is a table of its
+    own because an insert into two narrow columns costs a fraction of a new version of the
+    outbox's wide row, which carries nine full-text indexes (bench/README.md, Outbox).
+    """
+
+    # No foreign-key constraint in the database: checking it would lock the outbox row
+    # on every stamp. Rows are deleted with their message (on_delete) or when recorded.
+    message = models.OneToOneField(
+        OutboundMessage,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        related_name="provider_call",
+        verbose_name=_("mensaje saliente"),
+    )
+    called_at = models.DateTimeField(_("llamada al proveedor"))
+
+    class Meta:
+        verbose_name = _("llamada al proveedor en curso")
+        verbose_name_plural = _("llamadas al proveedor en curso")
+
+    def __str__(self):
+        return f"{self.message_id} @ {self.called_at:%Y-%m-%d %H:%M:%S}"
+
+
 class SuppressionReason(models.TextChoices):
     UNSUBSCRIBED = "unsubscribed", _("Se dio de baja")
     BOUNCED = "bounced", _("Rebote permanente")

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from courseops.core.schedules import declared
 from courseops.messaging import services, tasks
-from courseops.messaging.models import OutboundMessage, Status
+from courseops.messaging.models import OutboundMessage, ProviderCall, Status
 from courseops.messaging.services import (
     cancel_message,
     queue_email,
@@ -143,7 +143,7 @@ def test_a_message_stuck_sending_is_marked_interrupted_not_resent_and_staff_can_
         message = queue_email(to="ana@example.com", idempotency_key="k", subject="x", text="x")
         assert services.sending.claim_messages(message_ids=[message.pk])
     # ...and the worker was killed while calling the provider, before it recorded anything.
-    OutboundMessage.objects.filter(pk=message.pk).update(provider_called_at=NOW)
+    ProviderCall.objects.create(message=message, called_at=NOW)
 
     sweep(django_capture_on_commit_callbacks, NOW + STUCK_AFTER + timedelta(seconds=1))
     sweep(django_capture_on_commit_callbacks, NOW + STUCK_AFTER + timedelta(hours=1))
@@ -197,17 +197,14 @@ def test_a_sent_message_cannot_be_rescheduled_or_canceled():
 # --- liveness: a message whose worker died is taken over, never resent blindly ----------
 
 
-def _left_sending_by_a_dead_worker(*, provider_called):
+def _left_sending_by_a_dead_worker(*, provider_called, key="dead-holder"):
     from tests.core.test_liveness import dead_holder
 
-    message = queue_email(
-        to="ana@example.com", idempotency_key="dead-holder", subject="Hola", text="Hola"
-    )
+    message = queue_email(to="ana@example.com", idempotency_key=key, subject="Hola", text="Hola")
     services.sending.claim_messages(message_ids=[message.pk])
-    OutboundMessage.objects.filter(pk=message.pk).update(
-        held_by=dead_holder(),
-        provider_called_at=timezone.now() if provider_called else None,
-    )
+    OutboundMessage.objects.filter(pk=message.pk).update(held_by=dead_holder())
+    if provider_called:
+        ProviderCall.objects.create(message=message, called_at=timezone.now())
     return message
 
 
@@ -238,6 +235,8 @@ def test_a_message_whose_worker_died_during_the_provider_call_waits_for_staff(
     message.refresh_from_db()
     assert message.status == Status.INTERRUPTED
     assert "durante la llamada al proveedor" in message.last_error
+    assert message.provider_called_at is not None  # the stamp's time, shown to staff
+    assert not ProviderCall.objects.exists()  # a retry by staff starts unstamped
     assert postmark_accepts == []
 
 
@@ -280,18 +279,23 @@ def test_a_transactional_email_whose_task_was_lost_is_sent_again_after_a_minute_
     assert news.status == Status.QUEUED  # a bulk queue may be long: it keeps its 5 minutes
 
 
+def _stamp():
+    """The message's provider-call stamp as another process sees it, or None."""
+    return ProviderCall.objects.values_list("called_at", flat=True).first()
+
+
 class _ProviderWatchingTheRow(BaseEmailBackend):
-    """The provider's side: what the outbox row said when the backend was built (before
-    the call) and when the email was handed over (the call)."""
+    """The provider's side: the message's stamp when the backend was built (before the
+    call) and when the email was handed over (the call)."""
 
     seen = []
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.seen.append(("built", OutboundMessage.objects.get().provider_called_at))
+        self.seen.append(("built", _stamp()))
 
     def send_messages(self, email_messages):
-        self.seen.append(("called", OutboundMessage.objects.get().provider_called_at))
+        self.seen.append(("called", _stamp()))
         return len(email_messages)
 
 
@@ -313,3 +317,25 @@ def test_a_message_counts_as_handed_to_the_provider_only_from_the_call_itself(se
     assert at_call is not None
     message.refresh_from_db()
     assert message.status == Status.SENT
+    assert message.provider_called_at == at_call  # kept on the row for staff
+    assert not ProviderCall.objects.exists()  # recorded: the stamp is done with
+
+
+@pytest.mark.django_db
+def test_a_message_stamped_on_its_row_by_a_worker_of_the_previous_version_waits_for_staff(
+    django_capture_on_commit_callbacks, postmark_accepts
+):
+    # Stamped before the upgrade, or by an old worker still running during the deploy.
+    message = _left_sending_by_a_dead_worker(provider_called=False)
+    unstamped = _left_sending_by_a_dead_worker(provider_called=False, key="unstamped")
+    OutboundMessage.objects.filter(pk=message.pk).update(provider_called_at=NOW)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.sweep_outbox.apply()
+
+    message.refresh_from_db()
+    unstamped.refresh_from_db()
+    assert message.status == Status.INTERRUPTED
+    assert message.provider_called_at == NOW
+    assert unstamped.status == Status.SENT
+    assert [p["To"] for p in postmark_accepts] == ["ana@example.com"]  # the unstamped one

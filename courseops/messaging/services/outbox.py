@@ -16,7 +16,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +32,7 @@ from courseops.messaging.models import (
     Channel,
     OutboundMessage,
     OverBudget,
+    ProviderCall,
     Status,
 )
 from courseops.messaging.services.addresses import (
@@ -532,31 +534,43 @@ def interrupt_stuck_messages(*, now=None):
     now = now or timezone.now()
     sending = OutboundMessage.objects.filter(status=Status.SENDING)
     abandoned = liveness.held_by_gone(sending, now=now)
-    requeued = abandoned.filter(provider_called_at__isnull=True).update(
-        status=Status.QUEUED,
-        attempts=F("attempts") - 1,  # it never reached the provider: not an attempt
-        held_by="",
-        claimed_at=None,
-        next_attempt_at=now,
-        dispatched_at=None,
-        last_error=_("El worker se detuvo antes de llamar al proveedor: se envía de nuevo."),
-        updated_at=now,
-    )
-    interrupted = abandoned.filter(provider_called_at__isnull=False).update(
-        status=Status.INTERRUPTED,
-        last_error=_(
-            "El worker se detuvo durante la llamada al proveedor: puede haberse enviado. "
-            "Revise antes de reenviar."
-        ),
-        updated_at=now,
-    )
-    interrupted += sending.filter(claimed_at__lte=now - STUCK_AFTER).update(
-        status=Status.INTERRUPTED,
-        last_error=_(
-            "Interrumpido durante el envío: puede haberse enviado. Revise antes de reenviar."
-        ),
-        updated_at=now,
-    )
+    stamp = ProviderCall.objects.filter(message=OuterRef("pk"))
+    # A claim empties `provider_called_at`; a sending row with it set was stamped there by
+    # a worker of the version before `ProviderCall` (one still running during a deploy).
+    called = Exists(stamp) | Q(provider_called_at__isnull=False)
+    called_at = Coalesce(Subquery(stamp.values("called_at")), F("provider_called_at"))
+    with transaction.atomic():
+        requeued = abandoned.exclude(called).update(
+            status=Status.QUEUED,
+            attempts=F("attempts") - 1,  # it never reached the provider: not an attempt
+            held_by="",
+            claimed_at=None,
+            next_attempt_at=now,
+            dispatched_at=None,
+            last_error=_("El worker se detuvo antes de llamar al proveedor: se envía de nuevo."),
+            updated_at=now,
+        )
+        interrupted = abandoned.filter(called).update(
+            status=Status.INTERRUPTED,
+            provider_called_at=called_at,
+            last_error=_(
+                "El worker se detuvo durante la llamada al proveedor: puede haberse enviado. "
+                "Revise antes de reenviar."
+            ),
+            updated_at=now,
+        )
+        interrupted += sending.filter(claimed_at__lte=now - STUCK_AFTER).update(
+            status=Status.INTERRUPTED,
+            provider_called_at=called_at,
+            last_error=_(
+                "Interrumpido durante el envío: puede haberse enviado. Revise antes de reenviar."
+            ),
+            updated_at=now,
+        )
+        # The stamps of rows no longer sending (those just interrupted; any other left
+        # behind) stood for nothing now, and a stale one would hold a later attempt
+        # whose worker died before its call for staff instead of resending it.
+        ProviderCall.objects.exclude(message__status=Status.SENDING).delete()
     if requeued or interrupted:
         logger.warning(
             "messaging.sweep.taken_over",

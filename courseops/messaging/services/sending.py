@@ -3,9 +3,10 @@
 A worker claims its whole batch with one conditional `UPDATE ... RETURNING` (of two
 workers racing for a row exactly one gets it back), checks the suppression list and
 loads the budget rules once for the batch, stamps each row just before its own provider
-call (a worker dying from then on may have sent it: the sweeper holds it for staff; one
-dying before is a plain resend), talks to the provider outside any transaction, and
-records every outcome with one UPDATE at the end. A batch of one is the same path.
+call (an insert into `ProviderCall`: a worker dying from then on may have sent it, the
+sweeper holds it for staff; one dying before is a plain resend), talks to the provider
+outside any transaction, and records every outcome with one UPDATE at the end (deleting
+the batch's stamps with it). A batch of one is the same path.
 """
 
 import logging
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +27,7 @@ from courseops.messaging.models import (
     PENDING,
     Channel,
     OutboundMessage,
+    ProviderCall,
     PushSubscription,
     Status,
 )
@@ -82,15 +84,30 @@ def claim_messages(*, message_ids) -> list[OutboundMessage]:
     return list(OutboundMessage.objects.raw(_claim_sql(len(ids)), params))
 
 
+def _stamp_sql():
+    table = connection.ops.quote_name(ProviderCall._meta.db_table)
+    # An upsert: a stamp some earlier attempt left behind (none should: recording and the
+    # sweeper delete them) must not make this send fail.
+    return (
+        f"INSERT INTO {table} (message_id, called_at) VALUES (%s, %s) "  # noqa: S608
+        "ON CONFLICT (message_id) DO UPDATE SET called_at = EXCLUDED.called_at"
+    )
+
+
 def _stamp_provider_call(message):
     """From now on it may have gone out (as late as possible, once the email is built).
 
     Committed like any write, waiting for the disk: the stamp is what keeps a message from
     going out twice, and an asynchronous commit (measured 5-7x cheaper) could lose it to a
-    crash of PostgreSQL itself, after which the message would be sent again."""
-    OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
-        provider_called_at=timezone.now()
-    )
+    crash of PostgreSQL itself, after which the message would be sent again. It is an
+    insert into the narrow `ProviderCall`, not an UPDATE of the outbox row: that row's
+    new version would be written into every one of its indexes."""
+    message.provider_called_at = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _stamp_sql(),
+            [message.pk, connection.ops.adapt_datetimefield_value(message.provider_called_at)],
+        )
 
 
 def _send(message, backends):
@@ -153,17 +170,20 @@ class _Backends:
 def _record(outcomes):
     """Record the batch's outcomes (`{pk: {field: value}}`): one UPDATE per kind of
     outcome (in a normal batch, one for all), leaving alone any row that moved on
-    meanwhile (a provider event got there first)."""
+    meanwhile (a provider event got there first), and drop the batch's stamps in the same
+    transaction (a recorded outcome is what the stamp stood for until now)."""
     now = timezone.now()
     kinds = defaultdict(dict)
     for pk, fields in outcomes.items():
         plain = not any(hasattr(value, "resolve_expression") for value in fields.values())
         kinds[plain, tuple(sorted(fields))][pk] = fields
-    for (plain, names), rows in kinds.items():
-        if plain and connection.vendor == "postgresql":
-            _update_from_values(rows, names, now)
-        else:
-            _update_by_cases(rows, names, now)
+    with transaction.atomic():
+        for (plain, names), rows in kinds.items():
+            if plain and connection.vendor == "postgresql":
+                _update_from_values(rows, names, now)
+            else:
+                _update_by_cases(rows, names, now)
+        ProviderCall.objects.filter(message_id__in=list(outcomes)).delete()
 
 
 def _update_from_values(rows, names, now):
@@ -344,6 +364,8 @@ def deliver_messages(*, message_ids, max_attempts, retry_delay) -> dict[int, Del
                 max_attempts=max_attempts,
                 retry_delay=retry_delay,
             )
+            if message.provider_called_at:  # the stamp's time, kept on the row for staff
+                outcomes[message.pk]["provider_called_at"] = message.provider_called_at
     finally:
         # Whatever stopped the loop (a database error in a check), what was decided is
         # recorded and the rows not reached go back to the queue: none of them had
