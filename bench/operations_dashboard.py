@@ -97,10 +97,10 @@ def populate(first, last, now):
             """
             INSERT INTO marketing_lead (email, name, phone, language, time_zone, country,
                 stage, score_points, first_source, first_utm, last_source, last_utm,
-                last_seen_at, created_at, updated_at, student_id)
+                last_seen_at, created_at, updated_at, student_id, ga_client_id)
             SELECT email, '', '', 'es', time_zone, 'MX', 'lead', 0, 'landing', '{}'::jsonb,
                 'landing', '{}'::jsonb, created_at, created_at - interval '2 days',
-                created_at, id
+                created_at, id, ''
             FROM students_student WHERE id > %(before)s
             """,
             {"before": before},
@@ -125,12 +125,12 @@ def populate(first, last, now):
             INSERT INTO reviews_draft (kind, status, object_id, target_repr, recipient,
                 generated_subject, generated_body, subject, body, context, offline,
                 decided_at, decision_note, decided_automatically, apply_attempts, last_error,
-                held_by, created_at, updated_at, ai_usage_id)
+                held_by, created_at, updated_at, ai_usage_id, automation, person_key, arm)
             SELECT 'welcome_email', (ARRAY['applied','applied','approved','rejected'])[1 + id %% 4],
                 '', '', '', 'Hola', 'texto', 'Hola',
                 CASE WHEN id %% 3 = 0 THEN 'texto editado' ELSE 'texto' END, '{}'::jsonb,
                 false, created_at + interval '1 hour', '', false, 0, '', '', created_at,
-                created_at, id
+                created_at, id, '', '', ''
             FROM ai_aiusage WHERE id %% 5 = 0 AND id > %(usage_before)s
             """,
             {"usage_before": usage_before},
