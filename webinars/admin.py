@@ -1,18 +1,21 @@
 """Staff pages: the list loads in constant queries (counts by subquery); the webinar page
-shows registrants, the editable reminder schedule and its timeline; actions call services."""
+shows the latest registrants (all of them one link away), the editable reminder schedule
+and its timeline, in the same queries whatever the number of registrants and messages;
+actions call services."""
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Cast, Coalesce
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 
@@ -67,9 +70,17 @@ class RegistrationInline(TabularInline):
     show_change_link = True
     can_delete = False
     max_num = 0
+    # A webinar with thousands of registrants would render a row for each: the page shows
+    # the latest and links to all of them (the attendance field).
+    shown = 25
 
     def get_queryset(self, request):
-        return super().get_queryset(request).order_by("-created_at")
+        return super().get_queryset(request).order_by("-created_at", "-pk")
+
+    def latest(self, queryset, webinar):
+        """The webinar's latest registrations (one subquery, not correlated per row)."""
+        latest = webinar.registrations.order_by("-created_at", "-pk").values("pk")[: self.shown]
+        return queryset.filter(pk__in=Subquery(latest))
 
 
 @admin.register(Webinar)
@@ -177,12 +188,13 @@ class WebinarAdmin(ModelAdmin):
             lost += row["taken"] if row["status"] == ReminderDelivery.Status.SKIPPED else 0
             taken_over[row["reminder"]] = (total + row["taken"], lost)
         reminders = list(obj.reminders.all())
-        # One query for every reminder's failures: the key is
-        # webinars.reminder.<registration>.<reminder>.<sequence>.
+        # One query for every reminder's failures, found through the messages' related
+        # registration (an index) rather than a pattern on the key, which read the whole
+        # outbox; the key is webinars.reminder.<registration>.<reminder>.<sequence>.
         failed_keys = OutboundMessage.objects.filter(
-            idempotency_key__regex=r"^webinars\.reminder\.[0-9]+\.("
-            + "|".join(str(reminder.pk) for reminder in reminders)
-            + r")\.",
+            content_type=ContentType.objects.get_for_model(Registration),
+            object_id__in=obj.registrations.annotate(key=Cast("pk", CharField())).values("key"),
+            idempotency_key__startswith="webinars.reminder.",
             status__in=[Status.FAILED, Status.BOUNCED, Status.INTERRUPTED],
         ).values_list("idempotency_key", flat=True)
         failed = {}
@@ -236,12 +248,15 @@ class WebinarAdmin(ModelAdmin):
             if obj.attendance_settled_at
             else _("abierta")
         )
+        registrants = reverse("admin:webinars_registration_changelist")
         return format_html(
-            "{} {} · {} {} · {} {} · {}",
+            '{} {} · {} {} · <a href="{}?{}">{} {}</a> · {}',
             counts["n_attended"],
             _("asistieron"),
             counts["n_absent"],
             _("ausentes"),
+            registrants,
+            urlencode({"webinar__id__exact": obj.pk}),
             counts["n_total"],
             _("inscritos"),
             settled,
@@ -323,6 +338,12 @@ class WebinarAdmin(ModelAdmin):
         for field in Webinar._meta.concrete_fields:
             setattr(obj, field.attname, getattr(created, field.attname))
         obj._state = created._state
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, RegistrationInline) and obj is not None:
+            kwargs["queryset"] = inline.latest(kwargs["queryset"], obj)
+        return kwargs
 
     def get_inlines(self, request, obj):
         # A new webinar gets the default schedule from the service; edit it once saved.

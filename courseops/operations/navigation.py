@@ -15,9 +15,9 @@ from courseops.reviews.models import Draft, DraftStatus
 from courseops.reviews.permissions import reviewable_kinds
 from courseops.reviews.registry import kind_label
 
-# Third-party models whose names read as code in the sidebar ("TOTP devices", "Crontabs").
+# Third-party models whose names read as code in the sidebar ("Crontabs"); the two-step
+# devices are named on the model itself (`third_party_apps.TwoFactorConfig`).
 MODEL_NAMES = {
-    "otp_totp.totpdevice": gettext_lazy("Apps de verificación (TOTP)"),
     "django_celery_beat.crontabschedule": gettext_lazy("Horarios (cron)"),
     "django_celery_beat.clockedschedule": gettext_lazy("Fechas fijas"),
     "django_celery_beat.solarschedule": gettext_lazy("Horarios solares"),

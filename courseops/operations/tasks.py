@@ -25,14 +25,16 @@ def notify_incident(incident_id, event):
 
 
 @shared_task(name="operations.refresh_kpis", ignore_result=True)
-def refresh_kpis():
-    """Every few minutes: the dashboard's figures for the standard periods, into the cache."""
-    from django.core.cache import cache
+def refresh_kpis(first=None, last=None):
+    """Every few minutes: the dashboard's figures for the standard periods, into the cache;
+    with `first` and `last` (ISO dates), the one period a visit found without figures."""
+    from datetime import date
 
     from courseops.operations.kpis import snapshot
+    from courseops.operations.kpis.services import Period
 
-    snapshot.refresh()
-    cache.delete("kpis:snapshot:refresh-queued")
+    period = Period(date.fromisoformat(first), date.fromisoformat(last)) if first else None
+    snapshot.refresh(period=period)
 
 
 @shared_task(name="operations.backup", ignore_result=True)

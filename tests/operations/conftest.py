@@ -15,6 +15,21 @@ def _alert_destinations(settings):
 
 
 @pytest.fixture
+def dashboard_page(admin_client, django_capture_on_commit_callbacks):
+    """The dashboard's page as staff see it once its figures are stored: a first visit
+    queues their computation (run here as the worker would), the second shows them."""
+
+    def page(url="/admin/", client=admin_client):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.get(url)
+        response = client.get(url)
+        assert response.status_code == 200
+        return response.content.decode()
+
+    return page
+
+
+@pytest.fixture
 def slack():
     """The Slack incoming webhook, faked at httpx's transport; `slack.calls` are the posts."""
     with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:

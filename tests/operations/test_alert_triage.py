@@ -134,7 +134,7 @@ def test_roles_without_operations_see_no_alerts_and_cannot_act(
 
 def test_the_alerts_on_the_dashboard_cost_constant_queries(checks, admin_client, monkeypatch):
     checks()
-    _dashboard(admin_client, START)  # computes and caches the KPI snapshot
+    _dashboard(admin_client, START)  # queues the KPI snapshot (a visit computes none)
     with CaptureQueriesContext(connection) as small:
         _dashboard(admin_client, START)
     for n in range(20):

@@ -1,5 +1,6 @@
 """A KPI that misses its target raises one incident (one alert, one resolution) through
-the alerts machinery, and the dashboard lists the missed KPIs at the top."""
+the alerts machinery, reading the figures the dashboard shows (the snapshot the periodic
+task stores), and the dashboard lists the missed KPIs at the top."""
 
 import json
 from datetime import UTC, datetime, timedelta
@@ -7,12 +8,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from courseops.operations.alerts.registry import registered_checks
 from courseops.operations.alerts.services import evaluate_alerts
 from courseops.operations.models import Incident, KpiTarget
+from courseops.operations.tasks import refresh_kpis
 from students.models import OnboardingStep, Plan, Student
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +48,14 @@ def _students(plan, activated_after, *, first=0, day=20):
             )
 
 
+def refresh(at=START):
+    """What the periodic task does every few minutes: the figures, into the snapshot."""
+    with time_machine.travel(at, tick=False):
+        refresh_kpis.apply()
+
+
 def evaluate(capture, *, at=START, times=3):
+    refresh(at)
     with time_machine.travel(at, tick=False):
         for _ in range(times):
             with capture(execute=True):
@@ -97,10 +107,11 @@ def test_a_kpi_missing_its_target_raises_one_alert_and_one_resolution(
     assert Incident.objects.filter(resolved_at__isnull=True).get().key == "onboarding.setup_errors"
 
 
-def test_the_check_runs_in_constant_queries(plan):
+def test_the_check_reads_the_stored_figures_in_constant_queries(plan):
     check = registered_checks()["operations.kpi_targets"]
 
     def queries():
+        refresh()
         with time_machine.travel(START, tick=False), CaptureQueriesContext(connection) as ctx:
             findings = list(check.run(START))
         return len(ctx), findings
@@ -110,12 +121,30 @@ def test_the_check_runs_in_constant_queries(plan):
     assert [finding.key for finding in findings] == ["onboarding.completion"]
     _students(plan, [3] * 20 + [None] * 20, first=100, day=22)
     large, findings = queries()
-    assert large == small
+    assert large == small == 1  # the targets: every figure comes from the snapshot
     assert [finding.key for finding in findings] == ["onboarding.completion"]
+
+
+def test_without_stored_figures_the_check_leaves_its_incidents_and_queues_them(
+    plan, slack, django_capture_on_commit_callbacks
+):
+    _students(plan, [2, 4, 10, None])
+    evaluate(django_capture_on_commit_callbacks, times=1)
+    incident = Incident.objects.get()
+    cache.clear()  # the snapshot is gone (a cold cache): the figures are not known now
+
+    later = START + timedelta(minutes=1)
+    with time_machine.travel(later, tick=False), django_capture_on_commit_callbacks() as queued:
+        opened, resolved = evaluate_alerts(only=CHECK)
+    assert (opened, resolved) == ([], [])
+    incident.refresh_from_db()
+    assert incident.resolved_at is None  # not knowing is no resolution
+    assert len(queued) == 1  # the 30-day figures, computed by the task, not by the check
 
 
 def test_the_dashboard_lists_the_missed_kpis_at_the_top(plan, admin_client):
     _students(plan, [2, 4, 10, None])
+    refresh()
     with time_machine.travel(START, tick=False):
         page = admin_client.get("/admin/").content.decode()
     missed = page.split('id="kpi-missed"')[1].split("</div>")[0]

@@ -1,6 +1,7 @@
-"""The dashboard reads a cached snapshot kept fresh by a periodic task; a missing one is
-computed once, a stale one is shown with its age; every KPI links to its rows; progress
-to target; the seed's webinar setup time, post-webinar engagement and completion rate."""
+"""The dashboard reads a cached snapshot kept fresh by a periodic task; a visit never
+computes a figure (a missing snapshot is queued once), a stale one is shown with its age;
+every KPI links to its rows; progress to target; the seed's webinar setup time,
+post-webinar engagement and completion rate."""
 
 from datetime import datetime, time, timedelta
 
@@ -66,14 +67,53 @@ def test_the_page_shows_the_snapshot_the_periodic_task_stored_until_the_next_ref
     assert again == queries <= 8  # session, user, targets and the index: no KPI query
 
 
-def test_a_missing_snapshot_is_computed_once_and_stored(data, admin_client):  # noqa: F811
+def _refresh():
+    with time_machine.travel(NOW, tick=False):
+        refresh_kpis.apply()
+
+
+def test_a_visit_without_a_snapshot_computes_nothing_and_queues_it_once(
+    data,  # noqa: F811
+    admin_client,
+    django_capture_on_commit_callbacks,
+):
     cache.clear()
-    page, cold = _get(admin_client)
-    assert _new_students(page) == "4"
+    with django_capture_on_commit_callbacks() as queued:
+        page, cold = _get(admin_client)
+    assert 'data-pending="1"' in page
+    assert "se están calculando" in page
+    assert 'data-kpi="onboarding.new_students"' not in page
+    assert cold <= 8  # no KPI query
+    assert len(queued) == 1
+    with django_capture_on_commit_callbacks() as queued_again:
+        _get(admin_client)
+    assert queued_again == []  # one computation for every visit meanwhile
+
+    with time_machine.travel(NOW, tick=False):
+        queued[0]()
     page, warm = _get(admin_client)
     assert _new_students(page) == "4"
-    assert cold > 60
-    assert warm <= 8
+    assert warm == cold + 1  # the targets, read at each visit with figures
+
+
+def test_a_custom_range_is_computed_by_the_task_for_that_range_alone(
+    data,  # noqa: F811
+    admin_client,
+    django_capture_on_commit_callbacks,
+):
+    url = "/admin/?desde=2026-11-13&hasta=2026-11-20"
+    with django_capture_on_commit_callbacks() as queued:
+        page, _ = _get(admin_client, url)
+    assert 'data-pending="1"' in page
+    with time_machine.travel(NOW, tick=False):
+        queued[0]()
+    assert cache.get(snapshot._key(Period(TODAY - timedelta(days=29), TODAY))) is None
+    page, _ = _get(admin_client, url)
+    assert _new_students(page) == "4"
+    assert 'data-age="0"' in page
+    with django_capture_on_commit_callbacks() as queued_again:
+        _get(admin_client, url)
+    assert queued_again == []  # its lock went with the computation; fresh: nothing queued
 
 
 def test_a_stale_snapshot_is_shown_with_its_age_and_one_refresh_is_queued(
@@ -134,6 +174,7 @@ def test_every_kpi_with_rows_links_to_an_admin_list_that_accepts_its_filters(dat
 
 def test_the_new_students_link_lists_exactly_the_periods_students(data, admin_client):  # noqa: F811
     _drop_unknown_steps()
+    _refresh()
     page, _ = _get(admin_client)
     link = page.split('data-rows="onboarding.new_students"')[0].rsplit('href="', 1)[1]
     link = link.split('"')[0].replace("&amp;", "&")
@@ -182,6 +223,7 @@ def test_progress_to_target_for_floors_and_ceilings():
 
 
 def test_the_page_shows_progress_to_target(data, admin_client):  # noqa: F811
+    _refresh()
     page, _ = _get(admin_client)
     # Alta completada: 3 of 4 activated = 75 %, target 95 % -> 79 %.
     row = page.split('data-kpi="onboarding.completion"')[1].split("</tr>")[0]

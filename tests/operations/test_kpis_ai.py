@@ -81,7 +81,7 @@ def test_ai_cost_per_active_student(usage, active_students):
     assert rows["engagement.ai_cost_per_active_student"].kpi.area == "ai"
 
 
-def test_ai_cost_per_onboarded_student_against_its_target(admin_client):
+def test_ai_cost_per_onboarded_student_against_its_target(dashboard_page):
     plan = Plan.objects.create(slug="pro", name="Pro")
     for n, day in enumerate([15, 17, 1]):  # the third was onboarded before the period
         Student.objects.create(
@@ -101,7 +101,7 @@ def test_ai_cost_per_onboarded_student_against_its_target(admin_client):
 
     with time_machine.travel(NOW, tick=False):
         row = {row.kpi.key: row for row in dashboard(PERIOD)}["onboarding.ai_cost_per_student"]
-        page = admin_client.get("/admin/?dias=7").content.decode()
+        page = dashboard_page("/admin/?dias=7")
 
     assert row.value == pytest.approx(0.00027)
     assert (row.target, row.status) == (0.003, "ok")
@@ -132,7 +132,7 @@ def _draft(kind, status, *, usage=None, edited=False, day=16):
     )
 
 
-def test_drafts_by_prompt_version(admin_client):
+def test_drafts_by_prompt_version(dashboard_page):
     v1 = AIUsage.objects.create(prompt_name="welcome_email", prompt_version="1", created_at=_at(1))
     v2 = AIUsage.objects.create(prompt_name="welcome_email", prompt_version="2", created_at=_at(1))
     _draft("welcome_email", DraftStatus.APPROVED, usage=v1)
@@ -157,7 +157,7 @@ def test_drafts_by_prompt_version(admin_client):
     }
 
     with time_machine.travel(NOW, tick=False):
-        page = admin_client.get("/admin/?dias=7").content.decode()
+        page = dashboard_page("/admin/?dias=7")
     section = page.split('data-kpi-table="ai.drafts_by_prompt_version"')[1].split("</table>")[0]
     assert "66,7 %" in section
     assert "—" in section  # the unknown versions

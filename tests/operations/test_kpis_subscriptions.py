@@ -124,15 +124,15 @@ def test_cac_is_the_periods_marketing_cost_per_new_paying_student(subscriptions)
     assert _rows()["marketing.cac"].value == pytest.approx(75)
 
 
-def test_cac_without_costs_entered_shows_no_data_not_zero(subscriptions, admin_client):
+def test_cac_without_costs_entered_shows_no_data_not_zero(subscriptions, dashboard_page):
     assert _rows()["marketing.cac"].value is None
     with time_machine.travel(NOW, tick=False):
-        page = admin_client.get("/admin/?desde=2026-10-22&hasta=2026-11-20").content.decode()
+        page = dashboard_page("/admin/?desde=2026-10-22&hasta=2026-11-20")
     cell = page.split('data-kpi="marketing.cac"')[1].split("</tr>")[0]
     assert "sin datos" in cell
 
 
-def test_cohort_retention_by_signup_month(subscriptions, admin_client):
+def test_cohort_retention_by_signup_month(subscriptions, dashboard_page):
     with time_machine.travel(NOW, tick=False):
         table = figures.cohort_retention(*PERIOD.bounds())
     # May is outside the six months shown; October's only signup (h) never paid; f never
@@ -149,7 +149,7 @@ def test_cohort_retention_by_signup_month(subscriptions, admin_client):
     assert table[date(2026, 11, 1)] == {"students": 2, 1: None, 2: None, 3: None}
 
     with time_machine.travel(NOW, tick=False):
-        page = admin_client.get("/admin/?desde=2026-10-22&hasta=2026-11-20").content.decode()
+        page = dashboard_page("/admin/?desde=2026-10-22&hasta=2026-11-20")
     section = page.split('data-kpi-table="subscriptions.cohort_retention"')[1].split("</table>")[0]
     assert "septiembre de 2026" in section
     assert "66,7 %" in section
@@ -172,11 +172,11 @@ def test_the_cohort_table_exports_as_its_own_csv(subscriptions, admin_client):
     assert unknown.status_code == 404
 
 
-def test_the_demo_data_gives_the_subscription_figures_a_value(admin_client, settings):
+def test_the_demo_data_gives_the_subscription_figures_a_value(dashboard_page, settings):
     from django.core.management import call_command
 
     call_command("load_demo_data")
-    page = admin_client.get("/admin/").content.decode()
+    page = dashboard_page()
     # Three demo subscriptions paying 30 days ago, Carmen's cancelled 10 days ago.
     churn = page.split('data-kpi="subscriptions.churn"')[1].split("</tr>")[0]
     assert "33,3 %" in churn

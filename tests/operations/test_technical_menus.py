@@ -66,3 +66,10 @@ def test_no_app_or_model_reads_as_code_in_the_sidebar(admin_client):
         "Técnico (administración)",
     ):
         assert spanish in index, spanish
+
+
+def test_the_two_step_devices_pages_read_in_spanish(admin_client):
+    for url in ("/admin/otp_totp/totpdevice/", "/admin/otp_totp/totpdevice/add/"):
+        page = admin_client.get(url).content.decode()
+        assert "TOTP device" not in page, url
+        assert "app de verificación (totp)" in page.lower(), url

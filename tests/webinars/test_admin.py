@@ -197,3 +197,39 @@ def test_the_list_shows_each_webinar_at_its_own_local_time(client, staff_user, m
 
     # 17:00 UTC is 18:00 in Madrid (the business's own zone would say 11:00).
     assert "18:00, hora de España (Madrid)" in page
+
+
+def test_the_webinar_page_costs_the_same_queries_for_3_and_40_registrants(
+    client, staff_user, make_webinar, django_capture_on_commit_callbacks
+):
+    client.force_login(staff_user)
+    webinar = make_webinar()
+    page = reverse("admin:webinars_webinar_change", args=[webinar.pk])
+
+    def register(first, count):
+        for n in range(first, first + count):
+            with django_capture_on_commit_callbacks(execute=True):
+                registration_create(webinar=webinar, email=f"r{n}@example.com", source="api")
+
+    def visit():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(page)
+        assert response.status_code == 200
+        return response.text, len(queries)
+
+    register(0, 3)
+    text, small = visit()
+    assert "r2@example.com" in text
+    register(3, 37)
+    text, large = visit()
+
+    assert large == small
+    # The latest registrants inline, all of them behind the registrants' list link.
+    assert "r39@example.com" in text
+    assert "r15@example.com" in text  # the 25th newest
+    assert "r14@example.com" not in text
+    assert f"?webinar__id__exact={webinar.pk}" in text
+    listed = client.get(
+        reverse("admin:webinars_registration_changelist") + f"?webinar__id__exact={webinar.pk}"
+    )
+    assert "r14@example.com" in listed.text

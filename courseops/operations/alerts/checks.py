@@ -17,8 +17,9 @@ from courseops.ai import budget
 from courseops.core import heartbeat
 from courseops.messaging.models import PENDING, Channel, OutboundMessage, Status
 from courseops.messaging.providers.email import provider_name
-from courseops.operations.alerts.registry import Finding, alert_check
-from courseops.operations.kpis.services import current_period, missed_targets
+from courseops.operations.alerts.registry import Finding, NotReady, alert_check
+from courseops.operations.kpis import snapshot
+from courseops.operations.kpis.services import current_period
 from courseops.webhooks.models import WebhookEvent
 
 
@@ -229,10 +230,15 @@ def _figure(value, unit):
 )
 def kpis_missing_targets(now):
     """One incident per KPI whose figure for the dashboard's default period (the last 30
-    days) misses its target; it resolves when the figure is back on target. One query per
-    KPI with a target, whatever the data."""
+    days) misses its target; it resolves when the figure is back on target. It reads the
+    figures the dashboard shows (the snapshot `operations.refresh_kpis` keeps), so it
+    costs the targets' query whatever the data; with no snapshot yet it is not ready (its
+    incidents stay as they are) and the snapshot is queued."""
     period = current_period(now)
-    for row in missed_targets(period):
+    figures = snapshot.load(period, now)
+    if figures.pending:
+        raise NotReady
+    for row in figures.missed:
         yield Finding(
             key=row.kpi.key,
             title=_("«%(kpi)s» no alcanza el objetivo: %(value)s (objetivo %(target)s)")

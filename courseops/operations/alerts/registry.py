@@ -37,6 +37,12 @@ class AlertCheck:
     severity: str = "warning"  # "critical", "warning" or "info" (operations.models.Severity)
 
 
+class NotReady(Exception):  # noqa: N818  (a state, not a fault)
+    """Raised by a check whose inputs are not there yet (figures still being computed): it
+    can tell neither that something is wrong nor that it is fine, so its incidents stay
+    as they are."""
+
+
 _CHECKS: dict[str, AlertCheck] = {}
 
 

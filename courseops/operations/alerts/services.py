@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from courseops.audit.services import log_action
 from courseops.core.logging import get_logger
-from courseops.operations.alerts.registry import registered_checks
+from courseops.operations.alerts.registry import NotReady, registered_checks
 from courseops.operations.models import SEVERITY_ORDER, Incident
 
 logger = get_logger(__name__)
@@ -26,6 +26,9 @@ def _findings(check, now):
     a broken check is no evidence that the problem went away)."""
     try:
         return {finding.key: finding for finding in check.run(now)}
+    except NotReady:
+        logger.info("alerts.check_not_ready", check=check.name)
+        return None
     except Exception:  # one broken check must not stop the others from being evaluated
         logger.exception("alerts.check_failed", check=check.name)
         return None

@@ -141,22 +141,6 @@ def current_period(now=None) -> Period:
     return period_from({}, today=today)
 
 
-def missed_targets(period: Period) -> list[Row]:
-    """The KPIs with a target whose figure for `period` misses it: one query for the
-    targets, then one value per KPI that has a target (no previous period, no series)."""
-    start, end = period.bounds()
-    chosen = targets()
-    missed = []
-    for kpi in registered_kpis():
-        target = chosen.get(kpi.key, kpi.target)
-        if target is None:
-            continue
-        row = Row(kpi=kpi, value=_number(kpi.value(start, end)), previous=None, target=target)
-        if row.status == "miss":
-            missed.append(row)
-    return missed
-
-
 def by_area(rows, tables=()):
     """[(area label, [rows], [tables])] in the areas' order."""
     grouped = {}

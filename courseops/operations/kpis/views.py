@@ -53,7 +53,7 @@ def dashboard_callback(request, context):
         "period": period,
         "snapshot": figures,
         "areas": by_area(rows, figures.tables),
-        "missed": [row for row in rows if row.status == "miss"],
+        "missed": figures.missed,
         "choices": list(PERIODS),
         "query": request.GET.urlencode(),
         "width": CHART_WIDTH,
@@ -65,10 +65,11 @@ def dashboard_callback(request, context):
 @staff_member_required
 def dashboard_csv(request):
     """Every KPI of the period, or with `?tabla=<key>` one of the dashboard's tables, from
-    the snapshot the page shows; CSV in the staff's language or, with `?formato=xlsx`,
+    the snapshot the page shows (computed here when there is none yet: a download waits for
+    its figures); CSV in the staff's language or, with `?formato=xlsx`,
     XLSX."""
     period = period_from(request.GET)
-    figures = snapshot.load(period)
+    figures = snapshot.load(period, compute_missing=True)
     key = request.GET.get("tabla")
     if key:
         table = next((t for t in figures.tables if t.table.key == key), None)
