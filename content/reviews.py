@@ -15,6 +15,7 @@ from content.models import JobStep, Lesson
 from content.services import generation, infographic, translations
 from content.services.pipeline import StepFailed, StepWaiting, enqueue_on_commit
 from courseops.ai import transcripts
+from courseops.core import pending
 from courseops.reviews.models import Draft, DraftStatus
 from courseops.reviews.registry import ApplyError, ReviewKind
 from courseops.reviews.services import create_draft
@@ -96,6 +97,9 @@ def apply_infographic(draft, user):
     if lesson.pdf:
         from content.tasks import build_lesson_pdfs
 
+        # The mark is the record (a sweeper finds it if the task is lost); the task is
+        # the quick way.
+        pending.mark(Lesson.objects.filter(pk=lesson.pk), "pdf_stale_since")
         lesson_id = lesson.pk
         transaction.on_commit(lambda: build_lesson_pdfs.delay(lesson_id))
 

@@ -151,6 +151,12 @@ class Student(models.Model):
     )
     created_at = models.DateTimeField(_("registrado"), auto_now_add=True, db_index=True)
     activated_at = models.DateTimeField(_("activo desde"), null=True, blank=True)
+    # The LMS must follow a change of access (a cancellation, a renewal) made then: the
+    # sweeper finds the student by it if the task enqueued then was lost
+    # (courseops.core.pending).
+    lms_access_due_since = models.DateTimeField(
+        _("acceso al LMS por sincronizar desde"), null=True, blank=True
+    )
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("actualizado"))
 
     class Meta:
@@ -170,6 +176,11 @@ class Student(models.Model):
             # Serves filter(phone=...), a prefix match on the blind index (LIKE 'hash:%').
             models.Index(
                 fields=["phone"], name="student_phone_blind_index", opclasses=["text_pattern_ops"]
+            ),
+            models.Index(
+                fields=["lms_access_due_since"],
+                condition=models.Q(lms_access_due_since__isnull=False),
+                name="student_lms_access_due",
             ),
         ]
 

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from courseops.audit.services import log_action
+from courseops.core import pending
 from students import webhook_events
 from students.models import OnboardingStep, Student
 
@@ -82,6 +83,13 @@ def sync_lms_access(*, student):
     asked (a cancel and a renewal can arrive in either order): without access, the backend
     takes the plan's courses away (where it can: `revoke_access`); with access again, the
     account's enrolments are made again. Safe to run twice."""
+    due_since = student.lms_access_due_since
+    result = _sync_lms_access(student)
+    pending.done(student, "lms_access_due_since", due_since)
+    return result
+
+
+def _sync_lms_access(student):
     from students.onboarding import lms
 
     backend = lms.get_backend()
@@ -101,3 +109,14 @@ def sync_lms_access(*, student):
             log_action(student, "students.student.lms_access_restored", data=result)
         return result
     return None
+
+
+def sync_due_lms_access():
+    """The sweeper: students whose access changed and whose LMS has not followed yet (a
+    lost task, an LMS that kept failing) are enqueued again. Returns how many."""
+    from students.tasks import sync_lms_access as task
+
+    pks = pending.take_due(Student.objects.all(), "lms_access_due_since")
+    for pk in pks:
+        task.delay(pk)
+    return len(pks)
