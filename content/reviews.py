@@ -18,6 +18,7 @@ from courseops.ai import transcripts
 from courseops.core import pending
 from courseops.reviews.models import Draft, DraftStatus
 from courseops.reviews.registry import ApplyError, ReviewKind
+from courseops.reviews.rollout import shadow_ended
 from courseops.reviews.services import create_draft
 
 SUMMARY_KIND = "lesson_summary"
@@ -165,9 +166,19 @@ def lesson_drafts(lesson):
     )
 
 
+def waited_draft(drafts):
+    """The newest of `drafts`, the one a step waits for; None when there is none or it was
+    kept in shadow and its shadow has ended (it would never be approved: the step asks for
+    a new one, in the arm its kind has now)."""
+    draft = drafts.order_by("-pk").first()
+    if draft is not None and shadow_ended(draft):
+        return None
+    return draft
+
+
 def _draft_for(job, lesson, kind, step):
     revision = f"{step.pk}.{step.finished_at.isoformat() if step.finished_at else ''}"
-    existing = lesson_drafts(lesson).filter(kind=kind, context__revision=revision).first()
+    existing = waited_draft(lesson_drafts(lesson).filter(kind=kind, context__revision=revision))
     if existing is not None:
         return existing
     data = {
