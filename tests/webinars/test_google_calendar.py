@@ -245,6 +245,23 @@ def test_a_marked_event_becomes_a_webinar_and_changes_follow_with_the_sync_token
     assert _calls(google, "DELETE") == []  # gone there already: not deleted again
 
 
+def test_one_event_that_cannot_be_applied_neither_stops_the_others_nor_the_token(google):
+    broken = _event("ev4bad", "[webinar] Zona rara", "2026-12-14T18:00:00+01:00")
+    broken["start"]["timeZone"] = "Marte/Olympus"
+    good = _event("ev5ok", "[webinar] Agentes", "2026-12-15T18:00:00+01:00")
+    google.expect_request(EVENTS, method="GET").respond_with_json(
+        _listing([broken, good], "token-next")
+    )
+    google.expect_request(f"{EVENTS}/ev5ok", method="PATCH").respond_with_handler(_echo())
+
+    assert gcal.sync_calendar() == 2
+
+    assert list(Webinar.objects.values_list("calendar_event_id", flat=True)) == ["ev5ok"]
+    state = CalendarSync.objects.get()
+    assert state.sync_token == "token-next"
+    assert "ev4bad" in state.last_error
+
+
 def test_an_expired_sync_token_reads_the_calendar_again_without_doubling(google):
     CalendarSync.objects.create(calendar_id="primary", sync_token="caducado")
     marked = _event("ev9xyz", "[webinar] Prompts", "2026-12-20T18:00:00+01:00")

@@ -162,10 +162,20 @@ def sync_calendar(*, now=None):
             return _failed(state, again, now)
     except ERRORS as exc:
         return _failed(state, exc, now)
+    problems = []
     for event in events:
-        _apply(event, now)
+        try:
+            _apply(event, now)
+        except Exception as exc:  # one event's trouble holds back neither the others nor the token
+            logger.exception("webinars.calendar_event_failed", extra={"event": event.get("id")})
+            problems.append(
+                _("evento %(event)s: %(error)s") % {"event": event.get("id"), "error": exc}
+            )
+    last_error = (
+        _("Google Calendar: %(error)s") % {"error": "; ".join(problems)} if problems else ""
+    )
     CalendarSync.objects.filter(pk=state.pk).update(
-        sync_token=token, last_synced_at=now, last_error=""
+        sync_token=token, last_synced_at=now, last_error=last_error[:2000]
     )
     return len(events)
 
