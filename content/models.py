@@ -335,6 +335,24 @@ class RemoteFolder(models.Model):
     def __str__(self):
         return f"{self.get_provider_display()}: {self.folder}"
 
+    def save(self, *args, **kwargs):
+        # The marker belongs to the folder it was read from: another folder (or service)
+        # starts from a full listing (Dropbox refuses another folder's cursor for good,
+        # Drive would keep reading the old folder's changes).
+        watched = getattr(self, "_watched", None)
+        if watched is not None and watched != (self.provider, self.folder) and self.cursor:
+            self.cursor = ""
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "cursor"}
+        super().save(*args, **kwargs)
+        self._watched = (self.provider, self.folder)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._watched = (instance.__dict__.get("provider"), instance.__dict__.get("folder"))
+        return instance
+
 
 class RemoteFile(models.Model):
     """A file seen in a cloud folder, once; `lesson` is set when it has become one."""

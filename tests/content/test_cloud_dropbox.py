@@ -260,3 +260,22 @@ def test_a_file_that_cannot_be_fetched_waits_and_the_next_one_becomes_a_lesson(d
     folder.refresh_from_db()
     assert "08 Roto.mp4" in folder.last_error
     assert RemoteFile.objects.get(file_id="id:vid8").lesson is None
+
+
+def test_moving_the_folder_elsewhere_drops_the_old_folders_cursor(folder):
+    RemoteFolder.objects.filter(pk=folder.pk).update(cursor="AAE-9")
+    folder = RemoteFolder.objects.get(pk=folder.pk)
+    folder.course_id = folder.course_id  # an edit of something else keeps it
+    folder.save()
+    assert RemoteFolder.objects.get(pk=folder.pk).cursor == "AAE-9"
+
+    folder.folder = "/Clases/Otra carpeta"
+    folder.save()
+
+    assert RemoteFolder.objects.get(pk=folder.pk).cursor == ""
+
+    RemoteFolder.objects.filter(pk=folder.pk).update(cursor="AAE-10")
+    folder = RemoteFolder.objects.get(pk=folder.pk)
+    folder.provider = "drive"
+    folder.save(update_fields=["provider"])
+    assert RemoteFolder.objects.get(pk=folder.pk).cursor == ""
