@@ -190,3 +190,29 @@ def test_staff_see_the_debug_endpoints_validation_messages(ga4, page, django_use
     assert "ga-secret" not in text
     [(request, _answer)] = [(r, a) for r, a in ga4.log if r.path == "/debug/mp/collect"]
     assert json.loads(request.data)["events"][0]["name"] == "generate_lead"
+
+
+def test_a_send_whose_worker_died_is_retaken_only_for_a_purchase(
+    ga4, page, django_capture_on_commit_callbacks
+):
+    import os
+    import socket
+
+    lead = sign_up(page, analytics=True)
+    plan = Plan.objects.create(slug="pro", name="Pro", price="49.00", currency="USD")
+    student = Student.objects.create(
+        full_name="Marta Gil", email=lead.email, plan=plan, source="stripe"
+    )
+    Subscription.objects.create(
+        student=student, plan=plan, stripe_subscription_id="sub_1", status="active", started_at=NOW
+    )
+    dead = f"{socket.gethostname()}:{2**22 + os.getpid() % 1000}"
+    Conversion.objects.update(state="sending", held_by=dead)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        send_due()
+
+    states = dict(Conversion.objects.values_list("event", "state"))
+    assert states == {"generate_lead": "uncertain", "purchase": "sent"}
+    assert not Conversion.objects.exclude(held_by="").exists()
+    assert [body["events"][0]["name"] for _query, body in collected(ga4)] == ["purchase"]
