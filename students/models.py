@@ -157,6 +157,9 @@ class Student(models.Model):
     lms_access_due_since = models.DateTimeField(
         _("acceso al LMS por sincronizar desde"), null=True, blank=True
     )
+    # The new plan's materials, webinars and LMS courses are owed since then (a plan
+    # change); found by the sweeper if the task enqueued then was lost.
+    plan_grant_due_since = models.DateTimeField(_("plan por conceder desde"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("actualizado"))
 
     class Meta:
@@ -181,6 +184,11 @@ class Student(models.Model):
                 fields=["lms_access_due_since"],
                 condition=models.Q(lms_access_due_since__isnull=False),
                 name="student_lms_access_due",
+            ),
+            models.Index(
+                fields=["plan_grant_due_since"],
+                condition=models.Q(plan_grant_due_since__isnull=False),
+                name="student_plan_grant_due",
             ),
         ]
 

@@ -15,4 +15,10 @@ declare(
         every=timedelta(minutes=5),
         description="Hace que el LMS siga los cambios de acceso cuya tarea se perdió o falló.",
     ),
+    Periodic(
+        name="students.grant_due_plans",
+        task="students.grant_due_plans",
+        every=timedelta(minutes=5),
+        description="Concede el plan nuevo a quienes cambiaron de plan y su tarea se perdió.",
+    ),
 )

@@ -56,6 +56,8 @@ def plan_changed(*, student, old_plan_id, source, user=None):
         data={"from": old_plan_id, "to": student.plan_id, "source": source},
     )
     webhook_events.student_plan_changed(student, old_plan_id=old_plan_id, source=source)
+    # The mark is the record (a sweeper finds it if the task is lost).
+    pending.mark(Student.objects.filter(pk=student.pk), "plan_grant_due_since")
     transaction.on_commit(lambda: grant_plan.delay(student.pk))
 
 
@@ -67,6 +69,7 @@ def grant_plan_access(*, student):
     from students.onboarding.steps import grant_materials
     from students.signals import student_plan_changed
 
+    due_since = student.plan_grant_due_since
     done = {"materials": grant_materials(student)["materials"]}
     for receiver, result in student_plan_changed.send(sender=Student, student=student):
         done[receiver.__module__] = result
@@ -75,7 +78,19 @@ def grant_plan_access(*, student):
     ).exists()
     if account_made:
         done["lms"] = lms.create_account(student)
+    pending.done(student, "plan_grant_due_since", due_since)
     return done
+
+
+def grant_due_plans():
+    """The sweeper: students whose new plan was not granted yet (a lost task, an LMS that
+    kept failing) are enqueued again. Returns how many."""
+    from students.tasks import grant_plan
+
+    pks = pending.take_due(Student.objects.all(), "plan_grant_due_since")
+    for pk in pks:
+        grant_plan.delay(pk)
+    return len(pks)
 
 
 def sync_lms_access(*, student):
