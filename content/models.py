@@ -87,6 +87,10 @@ class Lesson(models.Model):
     pdf = models.FileField(
         _("PDF"), upload_to="content/pdf/", storage=content_storage, blank=True, max_length=300
     )
+    # Its PDFs must be made again (an infographic approved after they were made): the
+    # sweeper finds the lesson by it if the task enqueued then was lost
+    # (courseops.core.pending).
+    pdf_stale_since = models.DateTimeField(_("PDF por rehacer desde"), null=True, blank=True)
     published_at = models.DateTimeField(_("publicada el"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("creado"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("actualizado"))
@@ -95,7 +99,14 @@ class Lesson(models.Model):
         verbose_name = _("lección")
         verbose_name_plural = _("lecciones")
         ordering = ["course", "order", "pk"]
-        indexes = [models.Index(fields=["course", "published_at"])]
+        indexes = [
+            models.Index(fields=["course", "published_at"]),
+            models.Index(
+                fields=["pdf_stale_since"],
+                condition=models.Q(pdf_stale_since__isnull=False),
+                name="content_lesson_pdf_stale",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["course", "source_ref"],
@@ -323,6 +334,24 @@ class RemoteFolder(models.Model):
 
     def __str__(self):
         return f"{self.get_provider_display()}: {self.folder}"
+
+    def save(self, *args, **kwargs):
+        # The marker belongs to the folder it was read from: another folder (or service)
+        # starts from a full listing (Dropbox refuses another folder's cursor for good,
+        # Drive would keep reading the old folder's changes).
+        watched = getattr(self, "_watched", None)
+        if watched is not None and watched != (self.provider, self.folder) and self.cursor:
+            self.cursor = ""
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "cursor"}
+        super().save(*args, **kwargs)
+        self._watched = (self.provider, self.folder)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._watched = (instance.__dict__.get("provider"), instance.__dict__.get("folder"))
+        return instance
 
 
 class RemoteFile(models.Model):

@@ -10,6 +10,12 @@ declare(
         description="Reanuda los trabajos de contenido atascados o con un fallo pasajero.",
     ),
     Periodic(
+        name="content.rebuild_stale_pdfs",
+        task="content.rebuild_stale_pdfs",
+        every=timedelta(minutes=5),
+        description="Rehace los PDF de lecciones pendientes cuya tarea se perdió.",
+    ),
+    Periodic(
         name="content.announce_lessons",
         task="content.announce_lessons",
         every=timedelta(minutes=5),

@@ -15,8 +15,10 @@ from content.models import JobStep, Lesson
 from content.services import generation, infographic, translations
 from content.services.pipeline import StepFailed, StepWaiting, enqueue_on_commit
 from courseops.ai import transcripts
+from courseops.core import pending
 from courseops.reviews.models import Draft, DraftStatus
 from courseops.reviews.registry import ApplyError, ReviewKind
+from courseops.reviews.rollout import shadow_ended
 from courseops.reviews.services import create_draft
 
 SUMMARY_KIND = "lesson_summary"
@@ -96,6 +98,9 @@ def apply_infographic(draft, user):
     if lesson.pdf:
         from content.tasks import build_lesson_pdfs
 
+        # The mark is the record (a sweeper finds it if the task is lost); the task is
+        # the quick way.
+        pending.mark(Lesson.objects.filter(pk=lesson.pk), "pdf_stale_since")
         lesson_id = lesson.pk
         transaction.on_commit(lambda: build_lesson_pdfs.delay(lesson_id))
 
@@ -161,9 +166,19 @@ def lesson_drafts(lesson):
     )
 
 
+def waited_draft(drafts):
+    """The newest of `drafts`, the one a step waits for; None when there is none or it was
+    kept in shadow and its shadow has ended (it would never be approved: the step asks for
+    a new one, in the arm its kind has now)."""
+    draft = drafts.order_by("-pk").first()
+    if draft is not None and shadow_ended(draft):
+        return None
+    return draft
+
+
 def _draft_for(job, lesson, kind, step):
     revision = f"{step.pk}.{step.finished_at.isoformat() if step.finished_at else ''}"
-    existing = lesson_drafts(lesson).filter(kind=kind, context__revision=revision).first()
+    existing = waited_draft(lesson_drafts(lesson).filter(kind=kind, context__revision=revision))
     if existing is not None:
         return existing
     data = {

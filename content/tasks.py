@@ -41,6 +41,13 @@ def build_lesson_pdfs(lesson_id):
         build(lesson=lesson)
 
 
+@shared_task(name="content.rebuild_stale_pdfs", ignore_result=True)
+def rebuild_stale_pdfs():
+    from content.services.documents import rebuild_stale_pdfs as sweep
+
+    sweep()
+
+
 @shared_task(name="content.scan_cloud_folders", ignore_result=True)
 def scan_cloud_folders():
     from content.services import cloud_intake

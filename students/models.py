@@ -151,6 +151,15 @@ class Student(models.Model):
     )
     created_at = models.DateTimeField(_("registrado"), auto_now_add=True, db_index=True)
     activated_at = models.DateTimeField(_("activo desde"), null=True, blank=True)
+    # The LMS must follow a change of access (a cancellation, a renewal) made then: the
+    # sweeper finds the student by it if the task enqueued then was lost
+    # (courseops.core.pending).
+    lms_access_due_since = models.DateTimeField(
+        _("acceso al LMS por sincronizar desde"), null=True, blank=True
+    )
+    # The new plan's materials, webinars and LMS courses are owed since then (a plan
+    # change); found by the sweeper if the task enqueued then was lost.
+    plan_grant_due_since = models.DateTimeField(_("plan por conceder desde"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("actualizado"))
 
     class Meta:
@@ -170,6 +179,16 @@ class Student(models.Model):
             # Serves filter(phone=...), a prefix match on the blind index (LIKE 'hash:%').
             models.Index(
                 fields=["phone"], name="student_phone_blind_index", opclasses=["text_pattern_ops"]
+            ),
+            models.Index(
+                fields=["lms_access_due_since"],
+                condition=models.Q(lms_access_due_since__isnull=False),
+                name="student_lms_access_due",
+            ),
+            models.Index(
+                fields=["plan_grant_due_since"],
+                condition=models.Q(plan_grant_due_since__isnull=False),
+                name="student_plan_grant_due",
             ),
         ]
 

@@ -8,5 +8,17 @@ declare(
         task="students.sweep_onboarding",
         every=timedelta(minutes=5),
         description="Resumes onboarding pipelines a lost task or a failed step left behind.",
-    )
+    ),
+    Periodic(
+        name="students.sync_due_lms_access",
+        task="students.sync_due_lms_access",
+        every=timedelta(minutes=5),
+        description="Hace que el LMS siga los cambios de acceso cuya tarea se perdió o falló.",
+    ),
+    Periodic(
+        name="students.grant_due_plans",
+        task="students.grant_due_plans",
+        every=timedelta(minutes=5),
+        description="Concede el plan nuevo a quienes cambiaron de plan y su tarea se perdió.",
+    ),
 )

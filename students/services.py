@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from courseops.audit.services import log_action
+from courseops.core import pending
 from students import webhook_events
 from students.models import OnboardingStep, Student
 
@@ -55,6 +56,8 @@ def plan_changed(*, student, old_plan_id, source, user=None):
         data={"from": old_plan_id, "to": student.plan_id, "source": source},
     )
     webhook_events.student_plan_changed(student, old_plan_id=old_plan_id, source=source)
+    # The mark is the record (a sweeper finds it if the task is lost).
+    pending.mark(Student.objects.filter(pk=student.pk), "plan_grant_due_since")
     transaction.on_commit(lambda: grant_plan.delay(student.pk))
 
 
@@ -66,6 +69,7 @@ def grant_plan_access(*, student):
     from students.onboarding.steps import grant_materials
     from students.signals import student_plan_changed
 
+    due_since = student.plan_grant_due_since
     done = {"materials": grant_materials(student)["materials"]}
     for receiver, result in student_plan_changed.send(sender=Student, student=student):
         done[receiver.__module__] = result
@@ -74,7 +78,19 @@ def grant_plan_access(*, student):
     ).exists()
     if account_made:
         done["lms"] = lms.create_account(student)
+    pending.done(student, "plan_grant_due_since", due_since)
     return done
+
+
+def grant_due_plans():
+    """The sweeper: students whose new plan was not granted yet (a lost task, an LMS that
+    kept failing) are enqueued again. Returns how many."""
+    from students.tasks import grant_plan
+
+    pks = pending.take_due(Student.objects.all(), "plan_grant_due_since")
+    for pk in pks:
+        grant_plan.delay(pk)
+    return len(pks)
 
 
 def sync_lms_access(*, student):
@@ -82,6 +98,13 @@ def sync_lms_access(*, student):
     asked (a cancel and a renewal can arrive in either order): without access, the backend
     takes the plan's courses away (where it can: `revoke_access`); with access again, the
     account's enrolments are made again. Safe to run twice."""
+    due_since = student.lms_access_due_since
+    result = _sync_lms_access(student)
+    pending.done(student, "lms_access_due_since", due_since)
+    return result
+
+
+def _sync_lms_access(student):
     from students.onboarding import lms
 
     backend = lms.get_backend()
@@ -101,3 +124,14 @@ def sync_lms_access(*, student):
             log_action(student, "students.student.lms_access_restored", data=result)
         return result
     return None
+
+
+def sync_due_lms_access():
+    """The sweeper: students whose access changed and whose LMS has not followed yet (a
+    lost task, an LMS that kept failing) are enqueued again. Returns how many."""
+    from students.tasks import sync_lms_access as task
+
+    pks = pending.take_due(Student.objects.all(), "lms_access_due_since")
+    for pk in pks:
+        task.delay(pk)
+    return len(pks)

@@ -15,6 +15,20 @@ def sweep_onboarding():
     pipeline.sweep_onboarding()
 
 
+@shared_task(name="students.sync_due_lms_access", ignore_result=True)
+def sync_due_lms_access():
+    from students.services import sync_due_lms_access as sweep
+
+    sweep()
+
+
+@shared_task(name="students.grant_due_plans", ignore_result=True)
+def grant_due_plans():
+    from students.services import grant_due_plans as sweep
+
+    sweep()
+
+
 @shared_task(name="students.retry_onboarding_step", ignore_result=True)
 def retry_onboarding_step(step_id, user_id=None):
     step = OnboardingStep.objects.select_related("student").filter(pk=step_id).first()

@@ -1,5 +1,6 @@
 import os
 import shutil
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -41,6 +42,30 @@ def _eager_celery():
     celery_app.conf.task_eager_propagates = True
     yield
     celery_app.conf.task_always_eager = False
+
+
+@contextmanager
+def lost_broker():
+    """Celery publishing to a port nobody listens on (what a broker outage loses is
+    lost); the real pools are put back after."""
+    conf = celery_app.conf
+    saved_conf = (conf.broker_url, conf.task_publish_retry_policy, conf.task_always_eager)
+    saved_pools = (celery_app._pool, celery_app.amqp._producer_pool)
+    conf.task_always_eager = False
+    conf.broker_url = "redis://127.0.0.1:1/0"
+    conf.task_publish_retry_policy = {"max_retries": 0}
+    celery_app._pool = celery_app.amqp._producer_pool = None
+    try:
+        yield
+    finally:
+        conf.broker_url, conf.task_publish_retry_policy, conf.task_always_eager = saved_conf
+        celery_app._pool, celery_app.amqp._producer_pool = saved_pools
+
+
+@pytest.fixture
+def broker_down():
+    with lost_broker():
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -35,7 +35,8 @@ def _is_subtitles(name):
 
 
 def scan_all(*, now=None):
-    """Scan every active folder; one folder's failure does not stop the others."""
+    """Scan every active folder; one folder's failure does not stop the others (each
+    scan keeps its own errors)."""
     created = []
     for folder in RemoteFolder.objects.filter(active=True).select_related("course"):
         created += scan_folder(folder=folder, now=now)
@@ -44,8 +45,22 @@ def scan_all(*, now=None):
 
 def scan_folder(*, folder, now=None):
     """Record the folder's new files and make the lessons that are ready; returns the
-    lessons created."""
+    lessons created. Whatever goes wrong is written on the folder for staff, never raised:
+    the scan of the other folders goes on."""
     now = now or timezone.now()
+    try:
+        return _scan(folder, now)
+    except Exception as exc:  # a bug or a database hiccup: shown, tried again next scan
+        logger.exception("content.cloud_scan_crashed", extra={"folder": folder.pk})
+        _folder_failed(folder, f"{type(exc).__name__}: {exc}", now)
+        return []
+
+
+def _folder_failed(folder, message, now):
+    RemoteFolder.objects.filter(pk=folder.pk).update(last_error=message[:2000], last_scanned_at=now)
+
+
+def _scan(folder, now):
     try:
         source = get_source(folder.provider)
         found, cursor = source.changes(folder=folder.folder, cursor=folder.cursor)
@@ -144,6 +159,11 @@ def _make_lesson(folder, source, video, subtitles):
             RemoteFile.objects.filter(pk__in=[f.pk for f in files]).update(last_error=str(exc))
         else:  # tried again at the next scan
             RemoteFolder.objects.filter(pk=folder.pk).update(last_error=str(exc))
+        return None
+    except Exception as exc:  # unexpected: this file waits for the next scan, the others go on
+        logger.exception("content.cloud_file_crashed", extra={"file": video.pk})
+        message = f"{video.name}: {type(exc).__name__}: {exc}"
+        RemoteFolder.objects.filter(pk=folder.pk).update(last_error=message[:2000])
         return None
     RemoteFile.objects.filter(pk__in=[f.pk for f in files]).update(lesson=lesson)
     return lesson if _created else None

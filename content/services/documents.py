@@ -9,6 +9,7 @@ from django.utils import translation
 from content.services import infographic
 from content.storage import content_storage
 from courseops.ai import transcripts
+from courseops.core import pending
 
 
 def infographic_uri(lesson):
@@ -65,7 +66,9 @@ def render_lesson_pdf(lesson, language=None):
 
 def build_lesson_pdfs(*, lesson):
     """Render and store one PDF per language (replacing earlier ones); returns
-    {language: storage name}."""
+    {language: storage name}. A lesson marked for new PDFs is unmarked, unless it was
+    marked again meanwhile."""
+    stale_since = lesson.pdf_stale_since
     content = render_lesson_pdf(lesson)
     if lesson.pdf:
         lesson.pdf.delete(save=False)
@@ -85,4 +88,17 @@ def build_lesson_pdfs(*, lesson):
         names[language] = name
     lesson.translations = translations
     lesson.save(update_fields=["pdf", "translations", "updated_at"])
+    pending.done(lesson, "pdf_stale_since", stale_since)
     return names
+
+
+def rebuild_stale_pdfs():
+    """The sweeper: lessons whose new PDFs were asked for and not made (a lost task) are
+    enqueued again. Returns how many."""
+    from content.models import Lesson
+    from content.tasks import build_lesson_pdfs
+
+    pks = pending.take_due(Lesson.objects.all(), "pdf_stale_since")
+    for pk in pks:
+        build_lesson_pdfs.delay(pk)
+    return len(pks)

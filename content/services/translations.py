@@ -103,14 +103,13 @@ def translate(*, lesson, language, run):
 
 
 def _draft(lesson, language, run):
-    from content.reviews import lesson_drafts
+    from content.reviews import lesson_drafts, waited_draft
 
     current = revision(lesson)
-    existing = (
+    existing = waited_draft(
         lesson_drafts(lesson)
         .filter(kind=KIND, context__language=language, context__revision=current)
         .exclude(status=DraftStatus.REJECTED)
-        .first()
     )
     if existing is not None:
         return existing

@@ -190,3 +190,29 @@ class AIEvalResult(models.Model):
 
     def __str__(self):
         return f"{self.prompt_name} v{self.prompt_version} · {self.case}"
+
+
+class SubmittedTranscript(models.Model):
+    """Audio a transcription vendor was given and billed for, by the audio's sha256: a retry
+    (another gateway call, another worker after a crash) waits for this transcript
+    instead of submitting and paying for the same audio again."""
+
+    provider = models.CharField(_("proveedor"), max_length=40)
+    digest = models.CharField(_("huella del audio (sha256)"), max_length=64)
+    model = models.CharField(_("modelo"), max_length=100)
+    language = models.CharField(_("idioma"), max_length=16, blank=True)
+    transcript_id = models.CharField(_("transcripción en el proveedor"), max_length=200)
+    created_at = models.DateTimeField(_("enviado"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("audio enviado a transcribir")
+        verbose_name_plural = _("audios enviados a transcribir")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "digest", "model", "language"],
+                name="ai_submitted_transcript_once",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.provider} {self.transcript_id}"

@@ -160,3 +160,34 @@ def forget_stale(*, now=None, older_than=timedelta(days=1)):
 
     now = now or timezone.now()
     return Holder.objects.filter(last_seen__lt=now - older_than).delete()[0]
+
+
+# --- Rows a worker claims: one shape for every outbox-like table ---------------------------
+# A row is free while pending (or while its holder is gone); `claim` takes it for this
+# process in one conditional UPDATE, `retry_delay` spaces the attempts after a passing
+# failure, `free_gone` and `enqueue_due` are the sweeper's two halves.
+
+
+def claim(queryset, **fields) -> bool:
+    """Take the row of `queryset` (narrowed to it being free to take) for this process,
+    setting `fields` too, in one conditional UPDATE; False if another worker has it."""
+    return bool(queryset.update(held_by=me(), **fields))
+
+
+def retry_delay(attempts, *, cap):
+    """The wait before trying again after `attempts` passing failures: 2^attempts minutes,
+    at most `cap`."""
+    return min(timedelta(minutes=2**attempts), cap)
+
+
+def free_gone(queryset, **fields) -> int:
+    """The rows of `queryset` whose holder is gone are let go, with `fields` set; how many."""
+    return held_by_gone(queryset).update(held_by="", **fields)
+
+
+def enqueue_due(queryset, enqueue, *, order_by="next_attempt_at", limit=500) -> int:
+    """Hand the due rows of `queryset` to `enqueue(pk)`, oldest due first; how many."""
+    pks = list(queryset.order_by(order_by).values_list("pk", flat=True)[:limit])
+    for pk in pks:
+        enqueue(pk)
+    return len(pks)

@@ -44,6 +44,7 @@ ROUTES = {
     "content.run_job": MEDIA,
     "content.scan_folder": MEDIA,
     "content.build_lesson_pdfs": MEDIA,
+    "content.rebuild_stale_pdfs": MEDIA,
     "content.scan_cloud_folders": MEDIA,
     "content.scan_cloud_folder": MEDIA,
     "webinars.process_recording": MEDIA,

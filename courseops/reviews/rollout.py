@@ -27,7 +27,14 @@ from courseops.messaging.hooks import find_person
 from courseops.messaging.models import Status
 from courseops.reviews.automations import get_automation
 from courseops.reviews.held import release_now_automatic, review_holds
-from courseops.reviews.models import Arm, AutomationPolicy, Draft, PolicyMode, ReviewPolicy
+from courseops.reviews.models import (
+    Arm,
+    AutomationPolicy,
+    Draft,
+    DraftStatus,
+    PolicyMode,
+    ReviewPolicy,
+)
 from courseops.reviews.registry import get_kind
 
 # From most to least careful: the arm of two policies is the first of theirs in this list.
@@ -99,6 +106,16 @@ def person_key_for(*, recipient="", target=None):
         meta = target._meta
         return f"{meta.app_label}.{meta.model_name}:{target.pk}"
     return ""
+
+
+def shadow_ended(draft):
+    """True for a draft kept in shadow whose person its kind and automation no longer keep
+    in shadow (the shadow period ended, the policy changed): it will never be approved, so
+    whoever waits for it asks for a new one."""
+    if draft.status != DraftStatus.SHADOW:
+        return False
+    arm = Policies().arm(person_key=draft.person_key, automation=draft.automation, kind=draft.kind)
+    return arm != Arm.SHADOW
 
 
 # --- Where messages leave: the outbox's rollout check --------------------------------------

@@ -19,16 +19,18 @@ from datetime import timedelta
 import structlog
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from courseops.core import http
-from courseops.core.liveness import held_by_gone, me
+from courseops.core.liveness import claim, enqueue_due, free_gone, retry_delay
 from marketing.analytics.models import Conversion
 from marketing.models import Lead, Purpose
 from marketing.services.consent import valid_consent
 
 logger = structlog.get_logger(__name__)
 State = Conversion.State
+MAX_BACKOFF = timedelta(hours=6)
 # "GA1.1.1234567890.1700000000" (the cookie) or "1234567890.1700000000" (the id itself).
 CLIENT_ID = re.compile(r"^(?:GA\d+\.\d+\.)?(\d{1,20}\.\d{1,20})$")
 
@@ -107,10 +109,8 @@ def validate(conversion):
 
 def send_conversion(*, pk):
     now = timezone.now()
-    claimed = Conversion.objects.filter(
-        pk=pk, state=State.PENDING, next_attempt_at__lte=now
-    ).update(state=State.SENDING, held_by=me())
-    if not claimed:
+    free = Conversion.objects.filter(pk=pk, state=State.PENDING, next_attempt_at__lte=now)
+    if not claim(free, state=State.SENDING):
         return None
     conversion = Conversion.objects.get(pk=pk)
     fields = {"held_by": ""}
@@ -125,7 +125,7 @@ def send_conversion(*, pk):
         elif exc.permanent or attempts >= settings.GA4_MAX_ATTEMPTS:
             fields.update(state=State.FAILED, next_attempt_at=None)
         else:
-            delay = timedelta(minutes=2**attempts)
+            delay = retry_delay(attempts, cap=MAX_BACKOFF)
             fields.update(state=State.PENDING, next_attempt_at=timezone.now() + delay)
     else:
         fields.update(state=State.SENT, sent_at=timezone.now(), last_error="")
@@ -137,19 +137,12 @@ def send_due(*, limit=500):
     """The sweeper: rows whose worker died mid-send become `uncertain` (a purchase goes
     again: GA drops a repeated transaction_id); due rows are enqueued."""
     now = timezone.now()
-    stuck = held_by_gone(Conversion.objects.filter(state=State.SENDING))
-    stuck.filter(event=Conversion.Event.PURCHASE).update(
-        state=State.PENDING, held_by="", next_attempt_at=now
-    )
-    stuck.exclude(event=Conversion.Event.PURCHASE).update(state=State.UNCERTAIN, held_by="")
-    due = list(
-        Conversion.objects.filter(state=State.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for pk in due:
-        _enqueue_on_commit(pk)
-    return len(due)
+    sending = Conversion.objects.filter(state=State.SENDING)
+    purchase = Q(event=Conversion.Event.PURCHASE)
+    free_gone(sending.filter(purchase), state=State.PENDING, next_attempt_at=now)
+    free_gone(sending.exclude(purchase), state=State.UNCERTAIN)
+    due = Conversion.objects.filter(state=State.PENDING, next_attempt_at__lte=now)
+    return enqueue_due(due, _enqueue_on_commit, limit=limit)
 
 
 def drop_for_leads(leads):

@@ -32,6 +32,9 @@ class BlogPost(models.Model):
     check_before_create = models.BooleanField(
         _("buscar antes de crear"), default=False, editable=False
     )
+    # The worker process sending it (courseops.core.liveness): a row whose holder is gone
+    # is taken again at once.
+    held_by = models.CharField(_("en manos de"), max_length=100, blank=True)
     attempts = models.PositiveSmallIntegerField(_("intentos"), default=0)
     last_error = models.TextField(_("último error"), blank=True)
     synced_at = models.DateTimeField(_("enviada el"), null=True, blank=True)

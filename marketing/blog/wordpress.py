@@ -7,21 +7,18 @@ answer was lost may still have made the post, so the next attempt first asks Wor
 for the post by its slug (unique per lesson) and adopts it: a retry never makes two.
 https://developer.wordpress.org/rest-api/reference/posts/"""
 
-from datetime import timedelta
-
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
 from courseops.audit.services import log_action
 from courseops.core import http
+from courseops.core.liveness import claim, free_gone
 from marketing.blog.models import BlogPost
 from marketing.social.lessons import lesson_link
 
-# A row left `sending` longer than this lost its worker: it may be taken again.
-SENDING_LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
 ANY_STATUS = "publish,future,draft,pending,private"
 
@@ -70,16 +67,17 @@ def _client():
 
 
 def _claim(post, now):
-    """Take the row for this attempt (one worker at a time); False if another holds it."""
-    return bool(
-        BlogPost.objects.filter(pk=post.pk)
-        .filter(~Q(state=BlogPost.State.SENDING) | Q(updated_at__lt=now - SENDING_LEASE))
-        .update(
-            state=BlogPost.State.SENDING,
-            attempts=F("attempts") + 1,
-            check_before_create=post.wordpress_id is None,
-            updated_at=now,
-        )
+    """Take the row for this attempt (one worker at a time); False if another holds it.
+    A row whose worker is gone is taken again at once (its create, if it made one, is
+    looked up first: `check_before_create` stays)."""
+    row = BlogPost.objects.filter(pk=post.pk)
+    free_gone(row.filter(state=BlogPost.State.SENDING), state=BlogPost.State.PENDING)
+    return claim(
+        row.exclude(state=BlogPost.State.SENDING),
+        state=BlogPost.State.SENDING,
+        attempts=F("attempts") + 1,
+        check_before_create=post.wordpress_id is None,
+        updated_at=now,
     )
 
 
@@ -131,6 +129,7 @@ def sync_post(*, lesson, force=False, now=None):
             wordpress_id=post.wordpress_id,
             # A create that may have reached WordPress is looked up before the next one.
             check_before_create=post.wordpress_id is None and exc.sent,
+            held_by="",
             last_error=str(exc)[:2000],
             updated_at=now,
         )
@@ -143,6 +142,7 @@ def sync_post(*, lesson, force=False, now=None):
         link=str(data.get("link") or "")[:500],
         synced_draft=draft,
         check_before_create=False,
+        held_by="",
         last_error="",
         synced_at=now,
         updated_at=now,
@@ -157,11 +157,10 @@ def sync_post(*, lesson, force=False, now=None):
 
 
 def retry_due(*, now=None):
-    """Posts waiting after a passing failure, or whose worker vanished mid-call."""
+    """Posts waiting after a passing failure, or whose worker is gone mid-call."""
     now = now or timezone.now()
+    free_gone(BlogPost.objects.filter(state=BlogPost.State.SENDING), state=BlogPost.State.PENDING)
     due = BlogPost.objects.filter(
-        Q(state=BlogPost.State.PENDING)
-        | Q(state=BlogPost.State.SENDING, updated_at__lt=now - SENDING_LEASE),
-        attempts__lt=MAX_ATTEMPTS,
+        state=BlogPost.State.PENDING, attempts__lt=MAX_ATTEMPTS
     ).select_related("lesson__course")
     return [sync_post(lesson=post.lesson, force=True, now=now) for post in due[:200]]

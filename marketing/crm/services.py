@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from courseops.core.liveness import held_by_gone, me
+from courseops.core.liveness import claim, enqueue_due, free_gone, retry_delay
 from courseops.operations.privacy.registry import CONSENT, CONTRACT, LEGITIMATE_INTEREST
 from marketing.crm import hubspot
 from marketing.crm.models import HubSpotSync
@@ -187,18 +187,12 @@ SENDERS = {Kind.CONTACT: _send_contact, Kind.DEAL: _send_deal, Kind.FORGET: _sen
 # --- Sending -----------------------------------------------------------------------------
 
 
-def backoff(attempts):
-    return min(timedelta(minutes=2**attempts), MAX_BACKOFF)
-
-
 def sync_row(*, pk):
     """Send one row if it is pending and due. Returns the row as it ended, or None when
     another worker has it or it is not due."""
     now = timezone.now()
-    claimed = HubSpotSync.objects.filter(
-        pk=pk, state=State.PENDING, next_attempt_at__lte=now
-    ).update(state=State.SENDING, held_by=me(), claimed_at=now)
-    if not claimed:
+    free = HubSpotSync.objects.filter(pk=pk, state=State.PENDING, next_attempt_at__lte=now)
+    if not claim(free, state=State.SENDING, claimed_at=now):
         return None
     row = HubSpotSync.objects.get(pk=pk)
     seen = row.changed_at
@@ -217,7 +211,8 @@ def sync_row(*, pk):
         if exc.permanent or attempts >= settings.HUBSPOT_MAX_ATTEMPTS:
             fields.update(state=State.FAILED, next_attempt_at=None)
         else:
-            fields.update(state=State.PENDING, next_attempt_at=timezone.now() + backoff(attempts))
+            delay = retry_delay(attempts, cap=MAX_BACKOFF)
+            fields.update(state=State.PENDING, next_attempt_at=timezone.now() + delay)
     else:
         fields.update(attempts=0, last_error="", synced_at=timezone.now(), state=State.SKIPPED)
         if result is not None:
@@ -235,16 +230,14 @@ def sync_due(*, limit=500):
     """The sweeper: rows whose worker is gone go back to pending; due rows are enqueued.
     Returns how many were enqueued."""
     now = timezone.now()
-    stuck = held_by_gone(HubSpotSync.objects.filter(state=State.SENDING))
-    stuck.update(state=State.PENDING, held_by="", claimed_at=None, next_attempt_at=now)
-    due = list(
-        HubSpotSync.objects.filter(state=State.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
+    free_gone(
+        HubSpotSync.objects.filter(state=State.SENDING),
+        state=State.PENDING,
+        claimed_at=None,
+        next_attempt_at=now,
     )
-    for pk in due:
-        _enqueue_on_commit(pk)
-    return len(due)
+    due = HubSpotSync.objects.filter(state=State.PENDING, next_attempt_at__lte=now)
+    return enqueue_due(due, _enqueue_on_commit, limit=limit)
 
 
 def retry_now(queryset):

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courseops.audit.services import log_action
+from courseops.core import pending
 from courseops.core.display import money
 from courseops.core.logging import get_logger
 from courseops.messaging.models import Category, OutboundMessage
@@ -352,6 +353,8 @@ def _apply_access(subscription, *, quiet=False):
     if not quiet and "status" in changed and Student.Status.INACTIVE in (target, before):
         from students.tasks import sync_lms_access
 
+        # The mark is the record (a sweeper finds it if the task is lost).
+        pending.mark(Student.objects.filter(pk=student.pk), "lms_access_due_since")
         transaction.on_commit(lambda: sync_lms_access.delay(student.pk))
     if (
         not quiet

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from werkzeug import Response
 
-from courseops.ai import AIProviderError, transcribe
+from courseops.ai import AIProviderError, AIUnavailable, transcribe
 from courseops.ai.gateway import audio_transcription_available
 from courseops.ai.models import AIUsage
 
@@ -195,6 +195,21 @@ def test_a_failed_status_check_is_retried_without_submitting_the_audio_twice(
     assert result.text.startswith("Hola a todos")
     assert fake_assemblyai.paths("POST").count("/v2/transcript") == 1
     assert AIUsage.objects.get().attempts == 2
+
+
+def test_a_later_call_for_the_same_audio_waits_for_the_transcript_already_paid_for(
+    fake_assemblyai, audio
+):
+    down = _json({"error": "Internal server error"}, status=500)
+    fake_assemblyai.statuses = [down, down, down]  # every attempt of this call
+    with pytest.raises(AIUnavailable):
+        transcribe(audio, language="es", requested_by="content")
+
+    # The step is run again (a new gateway call, as after a worker died).
+    result = transcribe(audio, language="es", requested_by="content")
+
+    assert result.text.startswith("Hola a todos")
+    assert fake_assemblyai.paths("POST").count("/v2/transcript") == 1
 
 
 def test_audio_assemblyai_refuses_is_a_permanent_error_without_retries(fake_assemblyai, audio):

@@ -189,3 +189,93 @@ def test_a_lesson_staff_delete_is_not_imported_again(dropbox_api, folder):
     assert [call.request.url for call in dropbox_api.calls][
         -1
     ] == f"{API}/files/list_folder/continue"
+
+
+def test_a_folder_whose_answer_makes_no_sense_is_marked_and_the_others_are_scanned(
+    dropbox_api, folder, course
+):
+    folder.cursor = "AAE-broken"
+    folder.save()
+    other = RemoteFolder.objects.create(
+        provider="dropbox", folder="/Clases/Otra", course=course, cursor="AAE-fine"
+    )
+    video = _entry("id:vid7", "07 Agentes.mp4", 5)
+    subs = _entry("id:sub7", "07 Agentes.vtt", len(VTT))
+
+    def listing(request):
+        headers = {"Content-Type": "application/json"}
+        if json.loads(request.body)["cursor"] == "AAE-broken":  # not what Dropbox sends
+            return 200, headers, json.dumps({"entries": [{".tag": "file", "name": 7}], "cursor": 1})
+        return (
+            200,
+            headers,
+            json.dumps({"entries": [video, subs], "cursor": "AAE-6", "has_more": False}),
+        )
+
+    dropbox_api.add_callback(responses.POST, f"{API}/files/list_folder/continue", callback=listing)
+
+    def download(request):
+        entry = (
+            video if json.loads(request.headers["Dropbox-API-Arg"])["path"] == "id:vid7" else subs
+        )
+        body = b"video" if entry is video else VTT.encode()
+        return 200, {"Dropbox-API-Result": json.dumps(entry)}, body
+
+    dropbox_api.add_callback(responses.POST, f"{CONTENT}/files/download", callback=download)
+
+    created = cloud_intake.scan_all()
+
+    assert [lesson.source_ref for lesson in created] == ["dropbox:id:vid7"]
+    folder.refresh_from_db()
+    other.refresh_from_db()
+    assert folder.last_error
+    assert folder.cursor == "AAE-broken"
+    assert (other.cursor, other.last_error) == ("AAE-6", "")
+
+
+def test_a_file_that_cannot_be_fetched_waits_and_the_next_one_becomes_a_lesson(dropbox_api, folder):
+    folder.cursor = "AAE-7"
+    folder.save()
+    broken = _entry("id:vid8", "08 Roto.mp4", 5)
+    fine = _entry("id:vid9", "09 Bien.mp4", 5)
+    dropbox_api.post(
+        f"{API}/files/list_folder/continue",
+        json={"entries": [broken, fine], "cursor": "AAE-8", "has_more": False},
+    )
+
+    def download(request):
+        if json.loads(request.headers["Dropbox-API-Arg"])["path"] == "id:vid8":
+            return 200, {"Dropbox-API-Result": "{no es json"}, b"video"
+        return 200, {"Dropbox-API-Result": json.dumps(fine)}, b"video"
+
+    dropbox_api.add_callback(responses.POST, f"{CONTENT}/files/download", callback=download)
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        assert cloud_intake.scan_folder(folder=folder) == []  # both wait for subtitles
+    with time_machine.travel(start + timedelta(minutes=11), tick=False):
+        created = cloud_intake.scan_folder(folder=folder)
+
+    assert [lesson.source_ref for lesson in created] == ["dropbox:id:vid9"]
+    folder.refresh_from_db()
+    assert "08 Roto.mp4" in folder.last_error
+    assert RemoteFile.objects.get(file_id="id:vid8").lesson is None
+
+
+def test_moving_the_folder_elsewhere_drops_the_old_folders_cursor(folder):
+    RemoteFolder.objects.filter(pk=folder.pk).update(cursor="AAE-9")
+    folder = RemoteFolder.objects.get(pk=folder.pk)
+    folder.course_id = folder.course_id  # an edit of something else keeps it
+    folder.save()
+    assert RemoteFolder.objects.get(pk=folder.pk).cursor == "AAE-9"
+
+    folder.folder = "/Clases/Otra carpeta"
+    folder.save()
+
+    assert RemoteFolder.objects.get(pk=folder.pk).cursor == ""
+
+    RemoteFolder.objects.filter(pk=folder.pk).update(cursor="AAE-10")
+    folder = RemoteFolder.objects.get(pk=folder.pk)
+    folder.provider = "drive"
+    folder.save(update_fields=["provider"])
+    assert RemoteFolder.objects.get(pk=folder.pk).cursor == ""

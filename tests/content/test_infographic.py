@@ -3,17 +3,20 @@ other materials (its own draft, editable), then shown in the portal and drawn in
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from pypdf import PdfReader
 
-from content.reviews import INFOGRAPHIC_KIND, SUMMARY_KIND, lesson_drafts
-from content.services.documents import lesson_pdf_html, render_lesson_pdf
+from content.reviews import INFOGRAPHIC_KIND, SUMMARY_KIND, apply_infographic, lesson_drafts
+from content.services.documents import lesson_pdf_html, rebuild_stale_pdfs, render_lesson_pdf
 from content.services.infographic import render_svg
 from courseops.reviews.services import approve_draft, create_draft
 from students.portal.services import SESSION_EMAIL_KEY, SESSION_KEY
+from tests.conftest import lost_broker
 
 pytestmark = pytest.mark.django_db
 MATERIALS = {
@@ -108,3 +111,31 @@ def test_students_see_it_in_the_portal_and_it_is_a_page_of_the_pdf(
     pages = PdfReader(io.BytesIO(render_lesson_pdf(lesson))).pages
     infographic_page = next(p for p in pages if "Infografía" in p.extract_text())
     assert "La similitud del coseno" in infographic_page.extract_text()
+
+
+def test_pdfs_whose_rebuild_task_was_lost_are_made_again_by_the_sweeper(
+    lesson, staff, django_capture_on_commit_callbacks
+):
+    lesson.materials = MATERIALS
+    lesson.save()
+    lesson.pdf.save("leccion.pdf", ContentFile(b"%PDF-1.7 old"))
+    draft = approve_summary(lesson, staff, django_capture_on_commit_callbacks)
+
+    # The broker is down when the approval asks for new PDFs: that task is lost.
+    with lost_broker(), django_capture_on_commit_callbacks(execute=True):
+        apply_infographic(draft, staff)
+    lesson.refresh_from_db()
+    assert lesson.pdf.size < 1000  # still the old one
+    assert lesson.pdf_stale_since is not None
+
+    assert rebuild_stale_pdfs() == 0  # the task may still be on its way
+    with time_machine.travel(timezone.now() + timedelta(minutes=11), tick=False):
+        assert rebuild_stale_pdfs() == 1
+
+    lesson.refresh_from_db()
+    assert lesson.pdf.size > 1000
+    assert "Infografía" in "".join(
+        p.extract_text() for p in PdfReader(io.BytesIO(lesson.pdf.read())).pages
+    )
+    assert lesson.pdf_stale_since is None
+    assert rebuild_stale_pdfs() == 0

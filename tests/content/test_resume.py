@@ -218,3 +218,46 @@ def test_a_step_whose_holder_is_alive_is_not_run_a_second_time(make_lesson):
 
     assert pipeline.run_job(job_id=job.pk) is None
     assert job.steps.get(name=Step.Name.SOURCE).status == Step.Status.RUNNING
+
+
+def test_a_summary_drafted_in_shadow_is_asked_for_again_once_the_shadow_period_ends(
+    make_lesson, students, staff_user, django_capture_on_commit_callbacks
+):
+    from content.reviews import SUMMARY_KIND
+    from courseops.reviews.models import DraftStatus
+    from courseops.reviews.rollout import set_kind_policy
+
+    now = timezone.now()
+    set_kind_policy(
+        kind=SUMMARY_KIND,
+        user=staff_user,
+        mode="review",
+        shadow_from=now - timedelta(minutes=1),
+        shadow_until=now + timedelta(hours=1),
+    )
+    lesson = make_lesson(vtt=make_vtt())
+    with django_capture_on_commit_callbacks(execute=True):
+        job = pipeline.start_job(lesson=lesson)
+    shadowed = lesson_drafts(lesson).get(kind=SUMMARY_KIND)
+    assert shadowed.status == DraftStatus.SHADOW
+    _approve_all(lesson, staff_user, django_capture_on_commit_callbacks)  # the quiz
+    review = job.steps.get(name=Step.Name.REVIEW)
+    assert review.status == Step.Status.WAITING
+
+    # While the period lasts the same shadow draft is waited for: no new one per look.
+    later = timezone.now() + timedelta(minutes=31)
+    with django_capture_on_commit_callbacks(execute=True):
+        pipeline.sweep_jobs(now=later)
+    assert lesson_drafts(lesson).filter(kind=SUMMARY_KIND).count() == 1
+
+    # The period over, the next look asks for the summary again, for review this time.
+    with (
+        time_machine.travel(now + timedelta(hours=2), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert pipeline.sweep_jobs() == 1
+    fresh = lesson_drafts(lesson).filter(kind=SUMMARY_KIND).exclude(pk=shadowed.pk).get()
+    assert fresh.status == DraftStatus.PENDING
+    _approve_all(lesson, staff_user, django_capture_on_commit_callbacks)
+    lesson.refresh_from_db()
+    assert lesson.published_at is not None

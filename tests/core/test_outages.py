@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 import redis
 
-from courseops.celery import app as celery_app
 from courseops.core import heartbeat
 from courseops.core.scheduler import HeartbeatDatabaseScheduler
 from courseops.messaging.models import OutboundMessage, Status
@@ -25,21 +24,6 @@ def _free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-@pytest.fixture
-def broker_down():
-    """Celery publishes to a Redis nobody listens on (a port just found free)."""
-    conf = celery_app.conf
-    saved = (conf.broker_url, conf.task_always_eager, celery_app._pool)
-    conf.broker_url = f"redis://127.0.0.1:{_free_port()}/0"
-    conf.task_always_eager = False
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    yield
-    conf.broker_url, conf.task_always_eager, _ = saved
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
 
 
 @pytest.mark.django_db

@@ -170,6 +170,33 @@ def test_a_create_whose_answer_was_lost_is_found_by_slug_and_not_made_twice(blog
     blog.check_assertions()
 
 
+def test_a_post_whose_worker_died_mid_call_is_taken_again_at_once_and_looked_up_first(blog, lesson):
+    import os
+    import socket
+
+    # Killed while creating the post: the row says "sending", held by a process now gone.
+    dead = f"{socket.gethostname()}:{2**22 + os.getpid() % 1000}"
+    BlogPost.objects.create(
+        lesson=lesson, state="sending", held_by=dead, attempts=1, check_before_create=True
+    )
+    alive = BlogPost.objects.create(
+        lesson=Lesson.objects.create(course=lesson.course, order=4, title="Otra"),
+        state="sending",
+        held_by=f"{socket.gethostname()}:{os.getpid()}",  # this process: still at it
+    )
+    made = wp_post(92, {"slug": f"courseops-leccion-{lesson.pk}", "title": "Prompts para evaluar"})
+    blog.expect_ordered_request("/wp-json/wp/v2/posts", method="GET").respond_with_json([made])
+    blog.expect_ordered_request("/wp-json/wp/v2/posts/92", method="POST").respond_with_json(made)
+
+    [retried] = wordpress.retry_due()  # a minute later, not after a ten-minute lease
+
+    assert (retried.state, retried.wordpress_id, retried.held_by) == ("synced", 92, "")
+    assert _creates(blog) == []
+    alive.refresh_from_db()
+    assert alive.state == "sending"
+    blog.check_assertions()
+
+
 def test_refused_credentials_fail_the_post_and_do_not_retry(blog, lesson):
     blog.expect_request("/wp-json/wp/v2/posts", method="POST").respond_with_json(
         {

@@ -230,3 +230,29 @@ def test_a_returning_contact_with_measurement_accepted_before_keeps_the_new_clie
     sign_up(page, analytics=True, cookie="GA1.1.111.222")
     lead = sign_up(page, analytics=False, cookie="GA1.1.333.444")
     assert lead.ga_client_id == "333.444"
+
+
+def test_a_send_whose_worker_died_is_retaken_only_for_a_purchase(
+    ga4, page, django_capture_on_commit_callbacks
+):
+    import os
+    import socket
+
+    lead = sign_up(page, analytics=True)
+    plan = Plan.objects.create(slug="pro", name="Pro", price="49.00", currency="USD")
+    student = Student.objects.create(
+        full_name="Marta Gil", email=lead.email, plan=plan, source="stripe"
+    )
+    Subscription.objects.create(
+        student=student, plan=plan, stripe_subscription_id="sub_1", status="active", started_at=NOW
+    )
+    dead = f"{socket.gethostname()}:{2**22 + os.getpid() % 1000}"
+    Conversion.objects.update(state="sending", held_by=dead)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        send_due()
+
+    states = dict(Conversion.objects.values_list("event", "state"))
+    assert states == {"generate_lead": "uncertain", "purchase": "sent"}
+    assert not Conversion.objects.exclude(held_by="").exists()
+    assert [body["events"][0]["name"] for _query, body in collected(ga4)] == ["purchase"]

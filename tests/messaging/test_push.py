@@ -285,6 +285,45 @@ def test_a_reminder_that_would_arrive_late_expires_at_the_push_service(push_serv
     assert request.headers["Urgency"] == "high"
 
 
+def test_a_push_retried_later_gets_only_what_is_left_of_its_window(push_service):
+    browser = push_service.new_browser()
+    subscribe(browser)
+    now = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    with time_machine.travel(now, tick=False):
+        message = queue_push(
+            to=ANA,
+            idempotency_key="ttl-retry",
+            title="t",
+            body="b",
+            expires_at=now + timedelta(minutes=30),
+        )
+    push_service.answer(browser, 503)
+    with time_machine.travel(now, tick=False):
+        assert send(message).status == Status.AWAITING_RETRY
+    push_service.answer(browser, 201)
+    with time_machine.travel(now + timedelta(minutes=20), tick=False):
+        assert send(message).status == Status.SENT
+    assert push_service.pushes()[-1].headers["TTL"] == "600"
+
+
+def test_a_push_whose_window_passed_while_it_waited_is_dropped_saying_so(push_service):
+    subscribe(push_service.new_browser())
+    now = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    with time_machine.travel(now, tick=False):
+        message = queue_push(
+            to=ANA,
+            idempotency_key="ttl-late",
+            title="t",
+            body="b",
+            expires_at=now + timedelta(minutes=10),
+        )
+    with time_machine.travel(now + timedelta(minutes=10), tick=False):
+        assert send(message).status == Status.DROPPED
+    assert push_service.pushes() == []
+    message.refresh_from_db()
+    assert "Caducó antes de poder enviarse" in message.last_error
+
+
 def test_erasing_a_person_forgets_their_browsers_and_the_export_shows_no_keys(push_service):
     from courseops.operations.privacy.services import erase_person, export_data
 

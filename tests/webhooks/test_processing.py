@@ -233,21 +233,6 @@ def test_staff_rerun_skips_an_event_being_processed(handlers, staff_user):
     assert not AuditEntry.objects.exists()
 
 
-@pytest.fixture
-def broker_down():
-    """Celery publishing to a port nobody listens on; the real pools are put back after."""
-    saved_conf = (celery_app.conf.broker_url, celery_app.conf.task_publish_retry_policy)
-    saved_pools = (celery_app._pool, celery_app.amqp._producer_pool)
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
-    celery_app.conf.task_publish_retry_policy = {"max_retries": 0}
-    celery_app._pool = celery_app.amqp._producer_pool = None
-    yield
-    celery_app.conf.broker_url, celery_app.conf.task_publish_retry_policy = saved_conf
-    celery_app._pool, celery_app.amqp._producer_pool = saved_pools
-    celery_app.conf.task_always_eager = True
-
-
 def test_a_webhook_is_acknowledged_and_kept_when_the_broker_is_down(
     client, calls, broker_down, django_capture_on_commit_callbacks
 ):

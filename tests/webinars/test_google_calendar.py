@@ -245,6 +245,23 @@ def test_a_marked_event_becomes_a_webinar_and_changes_follow_with_the_sync_token
     assert _calls(google, "DELETE") == []  # gone there already: not deleted again
 
 
+def test_one_event_that_cannot_be_applied_neither_stops_the_others_nor_the_token(google):
+    broken = _event("ev4bad", "[webinar] Zona rara", "2026-12-14T18:00:00+01:00")
+    broken["start"]["timeZone"] = "Marte/Olympus"
+    good = _event("ev5ok", "[webinar] Agentes", "2026-12-15T18:00:00+01:00")
+    google.expect_request(EVENTS, method="GET").respond_with_json(
+        _listing([broken, good], "token-next")
+    )
+    google.expect_request(f"{EVENTS}/ev5ok", method="PATCH").respond_with_handler(_echo())
+
+    assert gcal.sync_calendar() == 2
+
+    assert list(Webinar.objects.values_list("calendar_event_id", flat=True)) == ["ev5ok"]
+    state = CalendarSync.objects.get()
+    assert state.sync_token == "token-next"
+    assert "ev4bad" in state.last_error
+
+
 def test_an_expired_sync_token_reads_the_calendar_again_without_doubling(google):
     CalendarSync.objects.create(calendar_id="primary", sync_token="caducado")
     marked = _event("ev9xyz", "[webinar] Prompts", "2026-12-20T18:00:00+01:00")
@@ -343,3 +360,45 @@ def test_without_a_channel_token_every_notification_is_refused(google, client, s
     CalendarSync.objects.create(calendar_id="primary", channel_id="c1")
     assert _notify(client, channel="c1", token="").status_code == 403
     assert gcal.ensure_channel() is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_renewed_channel_is_saved_before_the_old_one_is_stopped(google, settings):
+    settings.SITE_URL = "https://ops.example.com"
+    settings.GOOGLE_CALENDAR_CHANNEL_TOKEN = TOKEN
+    CalendarSync.objects.create(
+        calendar_id="primary",
+        channel_id="canal-viejo",
+        channel_resource_id="ret-viejo",
+        channel_expires_at=NOW + timedelta(hours=1),  # due for renewal
+    )
+    google.expect_request(f"{EVENTS}/watch", method="POST").respond_with_handler(
+        lambda request: Response(
+            json.dumps(
+                {
+                    "kind": "api#channel",
+                    "id": json.loads(request.get_data())["id"],
+                    "resourceId": "ret-nuevo",
+                    "expiration": str(int((NOW + timedelta(days=7)).timestamp() * 1000)),
+                }
+            ),
+            content_type="application/json",
+        )
+    )
+    known_when_stopped = []
+
+    def stop(request):
+        # What a notice arriving right now would be checked against.
+        known_when_stopped.append(CalendarSync.objects.get().channel_id)
+        return Response("", status=204)
+
+    google.expect_request("/calendar/v3/channels/stop", method="POST").respond_with_handler(stop)
+
+    state = gcal.ensure_channel()
+
+    assert json.loads(_calls(google, "POST")[-1].get_data()) == {
+        "id": "canal-viejo",
+        "resourceId": "ret-viejo",
+    }
+    assert known_when_stopped == [state.channel_id]
+    assert state.channel_id != "canal-viejo"

@@ -162,10 +162,20 @@ def sync_calendar(*, now=None):
             return _failed(state, again, now)
     except ERRORS as exc:
         return _failed(state, exc, now)
+    problems = []
     for event in events:
-        _apply(event, now)
+        try:
+            _apply(event, now)
+        except Exception as exc:  # one event's trouble holds back neither the others nor the token
+            logger.exception("webinars.calendar_event_failed", extra={"event": event.get("id")})
+            problems.append(
+                _("evento %(event)s: %(error)s") % {"event": event.get("id"), "error": exc}
+            )
+    last_error = (
+        _("Google Calendar: %(error)s") % {"error": "; ".join(problems)} if problems else ""
+    )
     CalendarSync.objects.filter(pk=state.pk).update(
-        sync_token=token, last_synced_at=now, last_error=""
+        sync_token=token, last_synced_at=now, last_error=last_error[:2000]
     )
     return len(events)
 
@@ -268,7 +278,8 @@ def push_possible():
 
 
 def ensure_channel(*, now=None):
-    """Open (or renew before it expires) the push channel; the old one is stopped."""
+    """Open (or renew before it expires) the push channel; the old one is stopped once
+    the new one is saved."""
     if not (configured() and push_possible()):
         return None
     now = now or timezone.now()
@@ -288,15 +299,9 @@ def ensure_channel(*, now=None):
     except ERRORS as exc:
         _failed(state, exc, now)
         return None
-    if state.channel_id:
-        try:
-            api.channels().stop(
-                body={"id": state.channel_id, "resourceId": state.channel_resource_id}
-            ).execute()
-        except ERRORS:
-            logger.info(
-                "webinars.calendar_channel_stop_failed", extra={"channel": state.channel_id}
-            )
+    # The new channel is saved before the old one is stopped: if the save fails, the old
+    # channel still delivers notices we know (stopped first, every notice got a 401).
+    old = {"id": state.channel_id, "resourceId": state.channel_resource_id}
     expires = answer.get("expiration")
     state.channel_id = answer["id"]
     state.channel_resource_id = answer.get("resourceId", "")
@@ -304,6 +309,11 @@ def ensure_channel(*, now=None):
         datetime.fromtimestamp(int(expires) / 1000, tz=UTC) if expires else now + CHANNEL_TTL
     )
     state.save(update_fields=["channel_id", "channel_resource_id", "channel_expires_at"])
+    if old["id"]:
+        try:
+            api.channels().stop(body=old).execute()
+        except ERRORS:
+            logger.info("webinars.calendar_channel_stop_failed", extra={"channel": old["id"]})
     return state
 
 

@@ -3,8 +3,9 @@ its official SDK.
 
 AssemblyAI works in the background: upload the audio, submit a transcript, poll until it
 is done. Submitting is what bills, so a transcript submitted for some audio is remembered
-by the provider instance (one per gateway call) and a retry after a failed poll waits for
-that same transcript instead of paying for a second one. Segments are AssemblyAI's
+in the database (`SubmittedTranscript`, by the audio's sha256) and a retry after a failed
+poll, in this gateway call or a later one (a poll that timed out, a worker that died),
+waits for that same transcript instead of paying for a second one. Segments are AssemblyAI's
 sentences (milliseconds, turned into seconds).
 """
 
@@ -16,6 +17,7 @@ import httpx
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from courseops.ai.models import SubmittedTranscript
 from courseops.ai.providers import Provider, ProviderError, Transcription
 
 # AssemblyAI answers 429 when over its concurrency and 5xx when it is struggling.
@@ -53,9 +55,6 @@ class AssemblyAIProvider(Provider):
     name = "assemblyai"
     label = "AssemblyAI"
 
-    def __init__(self):
-        self._submitted = {}  # sha256 of the audio -> transcript id
-
     def transcription_model(self):
         """The name the ledger records and AI_PRICES prices (AssemblyAI's model, prefixed)."""
         return LEDGER_PREFIX + settings.ASSEMBLYAI_SPEECH_MODEL
@@ -77,18 +76,38 @@ class AssemblyAIProvider(Provider):
 
     def transcribe(self, *, file, filename, language, model, timeout):
         client = self._client(timeout)
-        digest = _digest(file)
+        submitted = {
+            "provider": self.name,
+            "digest": _digest(file),
+            "model": model,
+            "language": language or "",
+        }
+        try:
+            return self._transcribe(client, file, submitted)
+        except ProviderError as exc:
+            if exc.permanent:  # refused for good (or gone there): a new try submits anew
+                SubmittedTranscript.objects.filter(**submitted).delete()
+            raise
+
+    def _transcribe(self, client, file, submitted):
         with vendor_errors():
-            transcript_id = self._submitted.get(digest)
+            transcript_id = (
+                SubmittedTranscript.objects.filter(**submitted)
+                .values_list("transcript_id", flat=True)
+                .first()
+            )
             if transcript_id is None:
                 config = aai.TranscriptionConfig(
-                    language_code=language,
-                    speech_models=[model.removeprefix(LEDGER_PREFIX)],
+                    language_code=submitted["language"] or None,
+                    speech_models=[submitted["model"].removeprefix(LEDGER_PREFIX)],
                     punctuate=True,
                     format_text=True,
                 )
                 transcript = aai.Transcriber(client=client, config=config).submit(file)
-                self._submitted[digest] = transcript_id = transcript.id
+                transcript_id = transcript.id
+                SubmittedTranscript.objects.get_or_create(
+                    **submitted, defaults={"transcript_id": transcript_id}
+                )
             transcript = aai.Transcript(transcript_id, client=client)
             transcript.wait_for_completion(poll_timeout=settings.ASSEMBLYAI_MAX_WAIT_SECONDS)
             if transcript.status == aai.TranscriptStatus.error:

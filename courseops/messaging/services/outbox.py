@@ -342,8 +342,8 @@ def queue_push(
     )
     options = {"url": url, "urgency": urgency}
     if expires_at is not None:
-        start = max(send_at or timezone.now(), timezone.now())
-        options["ttl"] = max(int((expires_at - start).total_seconds()), 0)
+        # The moment itself, not a duration: a push deferred or retried gets what is left.
+        options["expires_at"] = expires_at.isoformat()
     fields.update(
         subject=" ".join(str(title).split())[:255],
         text_body=str(body),

@@ -35,6 +35,7 @@ from courseops.messaging.providers import SendError, get_sms_backend
 from courseops.messaging.providers.email import send_email
 from courseops.messaging.providers.push import WebPushBackend
 from courseops.messaging.services.policy import DEFER, DROP, active_rules, apply_policy
+from courseops.messaging.services.push import push_ttl
 from courseops.messaging.services.suppression import suppress, suppressed_among
 
 logger = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ def _send_push(message, push_backend):
         title=message.subject,
         body=message.text_body,
         url=options.get("url", ""),
-        ttl=options.get("ttl"),
+        ttl=push_ttl(message),
         urgency=options.get("urgency", "normal"),
     )
 

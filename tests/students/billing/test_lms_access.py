@@ -8,6 +8,7 @@ import pytest
 import respx
 
 from students.models import Material, OnboardingStep, Student
+from tests.conftest import lost_broker
 from tests.students.billing.conftest import event
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +67,36 @@ def test_a_renewal_event_for_a_student_with_access_touches_no_lms(fake_stripe, t
     deliver(event("customer.subscription.updated", fake_stripe.set_subscription()))
 
     assert not calls.called
+
+
+def test_a_cancellation_whose_task_was_lost_still_unenrolls_when_the_sweeper_runs(
+    fake_stripe, teachable, deliver, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from students.billing.services import sync_subscription
+    from students.services import sync_due_lms_access
+
+    deliver(event("customer.subscription.created", fake_stripe.set_subscription()))
+    teachable.get(f"{API}/users/77").respond(200, json=user_with_course(True))
+    unenroll = teachable.post(f"{API}/unenroll").respond(204)
+    fake_stripe.set_subscription(status="canceled")
+
+    # The broker is down: the task asked for on commit is lost.
+    with lost_broker(), django_capture_on_commit_callbacks(execute=True):
+        sync_subscription(subscription_id="sub_1")
+    student = Student.objects.get()
+    assert student.status == Student.Status.INACTIVE
+    assert not unenroll.called
+    assert student.lms_access_due_since is not None
+
+    assert sync_due_lms_access() == 0  # within the grace the lost task is not presumed lost
+    with time_machine.travel(timezone.now() + timedelta(minutes=11), tick=False):
+        assert sync_due_lms_access() == 1
+
+    assert json.loads(unenroll.calls.last.request.content) == {"user_id": 77, "course_id": 101}
+    assert Student.objects.get().lms_access_due_since is None
+    assert sync_due_lms_access() == 0

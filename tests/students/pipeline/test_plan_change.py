@@ -93,3 +93,33 @@ def test_staff_changing_the_plan_in_the_admin_grants_the_new_plan_and_is_audited
     assert student.plan.slug == "premium"
     assert "Curso premium" in titles(student)
     assert AuditEntry.objects.get(action="students.student.plan_changed").actor == staff_user
+
+
+def test_an_upgrade_whose_task_was_lost_is_granted_when_the_sweeper_runs(
+    catalogue, django_capture_on_commit_callbacks
+):
+    import time_machine
+
+    from students.services import grant_due_plans
+    from tests.conftest import lost_broker
+
+    with django_capture_on_commit_callbacks(execute=True):
+        register_student(data={**REGISTRATION, "plan": "basico"}, source="api", external_id="1")
+    # The broker is down when the upgrade asks for the new plan's access: that task is lost.
+    with lost_broker(), django_capture_on_commit_callbacks(execute=True):
+        register_student(data={**REGISTRATION, "plan": "premium"}, source="api", external_id="2")
+    student = Student.objects.get()
+    assert student.plan.slug == "premium"
+    assert titles(student) == ["Curso basico"]
+    assert student.plan_grant_due_since is not None
+
+    assert grant_due_plans() == 0  # the task may still be on its way
+    with (
+        time_machine.travel(timezone.now() + timedelta(minutes=11), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert grant_due_plans() == 1
+
+    assert titles(student) == ["Curso basico", "Curso premium"]
+    assert Registration.objects.filter(student=student, webinar__title__contains="premium")
+    assert Student.objects.get().plan_grant_due_since is None
