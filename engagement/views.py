@@ -19,7 +19,7 @@ from engagement.services.assignments import assignments_for, submit_assignment
 from engagement.services.certificates import certificate_for, verify_url
 from engagement.services.progress import lessons_elsewhere, progress_for
 from engagement.services.student_digest import set_weekly_email
-from students.portal.services import current_student
+from students.portal.services import current_student, sign_in_first
 from students.portal.views import render_for_student
 
 
@@ -28,7 +28,7 @@ def portal_progress(request):
     """The student's progress; POST switches their weekly progress email on or off."""
     student = current_student(request)
     if student is None:
-        return redirect("portal:sign_in")
+        return sign_in_first(request)
     if request.method == "POST":
         set_weekly_email(student=student, enabled=request.POST.get("weekly_email") == "on")
         return redirect("engagement:portal-progress")
@@ -54,7 +54,7 @@ def portal_certificate(request):
     finished), its public verification address and the PDF; or how far they are."""
     student = current_student(request)
     if student is None:
-        return redirect("portal:sign_in")
+        return sign_in_first(request)
     progress = progress_for(student)
     found = certificate_for(student, progress)
     return render_for_student(
@@ -74,7 +74,7 @@ def portal_certificate(request):
 def portal_certificate_pdf(request):
     student = current_student(request)
     if student is None:
-        return redirect("portal:sign_in")
+        return sign_in_first(request)
     found = Certificate.objects.filter(student=student, plan_id=student.plan_id).first()
     if found is None or not found.pdf:
         raise Http404
@@ -87,7 +87,7 @@ def portal_certificate_pdf(request):
 def portal_assignments(request):
     student = current_student(request)
     if student is None:
-        return redirect("portal:sign_in")
+        return sign_in_first(request)
     submissions = {s.assignment_id: s for s in Submission.objects.filter(student=student)}
     rows = [
         (assignment, assignment.due_for(student), submissions.get(assignment.pk))
@@ -102,7 +102,7 @@ def portal_assignments(request):
 def portal_assignment(request, pk):
     student = current_student(request)
     if student is None:
-        return redirect("portal:sign_in")
+        return sign_in_first(request)
     assignment = get_object_or_404(assignments_for(student), pk=pk)
     submission = Submission.objects.filter(assignment=assignment, student=student).first()
     form = SubmissionForm(request.POST or None, request.FILES or None)
@@ -135,7 +135,7 @@ def portal_assignment(request, pk):
 def portal_questions(request):
     student = current_student(request)
     if student is None:
-        return redirect("portal:sign_in")
+        return sign_in_first(request)
     form = QuestionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -15,7 +15,7 @@ from content.storage import content_storage
 from courseops.ai import transcripts
 from courseops.core import player as portal_player
 from courseops.core.ranges import ranged_file_response
-from students.portal.services import current_student
+from students.portal.services import current_student, sign_in_first
 from students.portal.views import render_for_student
 
 
@@ -33,7 +33,7 @@ def _student_lesson(request, pk):
 def lessons(request):
     student = current_student(request)
     if student is None:
-        return redirect("portal:sign_in")
+        return sign_in_first(request)
     return render_for_student(
         request,
         student,
@@ -46,7 +46,7 @@ def lessons(request):
 def lesson(request, pk):
     student, lesson = _student_lesson(request, pk)
     if student is None:
-        return redirect("portal:sign_in")
+        return sign_in_first(request)
     progress = services.record_view(student=student, lesson=lesson)
     return _render_lesson(request, student, lesson, progress)
 
@@ -110,7 +110,7 @@ def _quiz_context(student, lesson, questions):
 def quiz(request, pk):
     student, lesson = _student_lesson(request, pk)
     if student is None:
-        return redirect("portal:sign_in")
+        return sign_in_first(request)
     count = len(lesson.quiz.get("questions", []))
     answers = {str(i): request.POST.get(f"q{i}", "") for i in range(count)}
     missing = [int(i) + 1 for i, value in answers.items() if not value.isdigit()]
@@ -129,7 +129,7 @@ def complete(request, pk):
     only by passing it."""
     student, lesson = _student_lesson(request, pk)
     if student is None:
-        return redirect("portal:sign_in")
+        return sign_in_first(request)
     if lesson.quiz.get("questions"):
         return HttpResponseBadRequest(_("Esta lección se completa aprobando su cuestionario."))
     services.complete_lesson(student=student, lesson=lesson)
@@ -140,7 +140,7 @@ def complete(request, pk):
 def lesson_pdf(request, pk):
     student, lesson = _student_lesson(request, pk)
     if student is None:
-        return redirect("portal:sign_in")
+        return sign_in_first(request)
     language = request.GET.get("idioma") or lesson.language
     name = services.pdf_languages(lesson).get(language)
     if not name:
@@ -156,7 +156,7 @@ def lesson_pdf(request, pk):
 def transcript(request, pk, fmt):
     student, lesson = _student_lesson(request, pk)
     if student is None:
-        return redirect("portal:sign_in")
+        return sign_in_first(request)
     if fmt not in transcripts.EXPORTS:
         raise Http404
     export, content_type = transcripts.EXPORTS[fmt]
@@ -169,7 +169,7 @@ def video(request, pk):
     on an S3 bucket the player has the signed URL and this redirects to a fresh one."""
     student, lesson = _student_lesson(request, pk)
     if student is None:
-        return redirect("portal:sign_in")
+        return sign_in_first(request)
     if not lesson.video:
         raise Http404
     remote = portal_player.stored_video_url(content_storage(), lesson.video.name)

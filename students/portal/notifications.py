@@ -6,7 +6,6 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -22,7 +21,7 @@ MAX_BODY = 4096
 def notifications(request):
     student = services.current_student(request)
     if student is None:
-        return redirect("portal:sign_in")
+        return services.sign_in_first(request)
     context = {"student": student, "public_key": push_public_key()}
     return render_for_student(request, student, "portal/notifications.html", context)
 

@@ -11,8 +11,10 @@ import hashlib
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from courseops.messaging.services import queue_email
@@ -22,6 +24,7 @@ from students.signals import student_signed_in
 SALT = "students.portal.sign-in"
 SESSION_KEY = "portal_student_id"
 SESSION_EMAIL_KEY = "portal_student_email"
+NEXT_KEY = "portal_next"  # the portal page asked for before signing in
 # Statuses that may use the portal; an inactive student's links stop working.
 ALLOWED_STATUSES = (Student.Status.ONBOARDING, Student.Status.ACTIVE, Student.Status.PAST_DUE)
 ASK_INTERVAL_SECONDS = 60
@@ -93,6 +96,28 @@ def current_student(request):
         sign_out(request)
         return None
     return student
+
+
+def sign_in_first(request):
+    """The sign-in form, for a visitor who is not signed in. The portal page they asked for
+    (a replay or a lesson linked from an email) is remembered in their session, so the
+    sign-in link they then use in this browser brings them back to it."""
+    if request.method == "GET" and "text/html" in request.headers.get("Accept", ""):
+        request.session[NEXT_KEY] = request.get_full_path()  # a page, not a video's range
+    return redirect("portal:sign_in")
+
+
+def page_after_sign_in(request):
+    """Where a sign-in lands: the portal page asked for before it (only a page of this
+    site's portal), else the portal's home."""
+    asked = request.session.pop(NEXT_KEY, "")
+    home = reverse("portal:home")
+    safe = url_has_allowed_host_and_scheme(
+        asked, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    if safe and asked.startswith(home) and not asked.startswith("//"):
+        return asked
+    return home
 
 
 def sign_out(request):

@@ -62,7 +62,7 @@ def access(request, token):
     try:
         if request.method == "POST":
             services.sign_in_with_token(request=request, token=token)
-            return redirect("portal:home")
+            return redirect(services.page_after_sign_in(request))
         student = services.student_for_token(token=token)
     except services.InvalidLink as exc:
         return render(
@@ -80,7 +80,7 @@ def access(request, token):
 def home(request):
     student = services.current_student(request)
     if student is None:
-        return redirect("portal:sign_in")
+        return services.sign_in_first(request)
     materials = (
         StudentMaterial.objects.filter(student=student, material__active=True)
         .select_related("material")
@@ -104,7 +104,7 @@ def sign_out(request):
 def my_subscription(request):
     student = services.current_student(request)
     if student is None:
-        return redirect("portal:sign_in")
+        return services.sign_in_first(request)
     context = {"student": student, **subscription.overview(student)}
     return render_for_student(request, student, "portal/subscription.html", context)
 
@@ -114,7 +114,7 @@ def manage_subscription(request):
     """Stripe's Customer Portal (card, invoices, cancellation), in a fresh session."""
     student = services.current_student(request)
     if student is None:
-        return redirect("portal:sign_in")
+        return services.sign_in_first(request)
     try:
         return redirect(create_portal_session(student=student))
     except BillingError as exc:
@@ -129,7 +129,7 @@ def manage_subscription(request):
 def upgrade(request, slug):
     student = services.current_student(request)
     if student is None:
-        return redirect("portal:sign_in")
+        return services.sign_in_first(request)
     plan = get_object_or_404(subscription.upgrade_plans(student), slug=slug)
     try:
         return redirect(subscription.upgrade_checkout_url(student=student, plan=plan))

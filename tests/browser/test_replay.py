@@ -93,13 +93,14 @@ def test_a_student_opens_the_replay_from_the_follow_up_plays_and_copies_the_pass
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
 
-    # Signed out, the link asks for sign-in; the emailed sign-in link, then the same link.
+    # Signed out, the link asks for sign-in; the emailed sign-in link, used in the same
+    # browser, ends on the replay the email linked (not on the portal's home).
     page.goto(link)
     assert page.url.endswith("/portal/entrar/")
     page.goto(sign_in_link(student=student))
     page.get_by_role("button", name="Entrar al portal").click()
-    page.wait_for_url("**/portal/")
-    shown = page.goto(link)
+    page.wait_for_url("**/grabacion/")
+    shown = page.reload()
     assert_production_headers(shown)
     page.get_by_role("heading", name="Agentes de IA").wait_for()
 

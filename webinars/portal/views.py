@@ -11,7 +11,7 @@ from courseops.ai import transcripts
 from courseops.core.player import allow_player, playback_report, stored_video_url
 from courseops.core.ranges import ranged_file_response
 from students.portal.navigation import forget
-from students.portal.services import current_student
+from students.portal.services import current_student, sign_in_first
 from students.portal.views import render_for_student
 from webinars import calendar
 from webinars.models import Registration
@@ -31,7 +31,7 @@ def _page(request, student, *, error="", status=200):
 def my_webinars(request):
     student = current_student(request)
     if student is None:
-        return redirect("portal:sign_in")
+        return sign_in_first(request)
     return _page(request, student)
 
 
@@ -40,7 +40,7 @@ def register(request, pk):
     """Register to a webinar the student's plan includes; refused ones say why."""
     student = current_student(request)
     if student is None:
-        return redirect("portal:sign_in")
+        return sign_in_first(request)
     webinar = get_object_or_404(services.open_webinars(student), pk=pk)
     try:
         with translation.override(student.language):  # a refusal is read by the student
@@ -62,7 +62,7 @@ def ics(request, pk):
     """The student's own invitation to add to a calendar (personal link included)."""
     student = current_student(request)
     if student is None:
-        return redirect("portal:sign_in")
+        return sign_in_first(request)
     registration = (
         services.student_registrations(student)
         .filter(pk=pk, webinar__status__in=services.COMING)
@@ -96,7 +96,7 @@ def replay(request, pk):
     """The recording of a finished webinar, played in the portal's player."""
     student, recording = _recording(request, pk)
     if student is None:
-        return redirect("portal:sign_in")
+        return sign_in_first(request)
     context = {"student": student, **replays.replay_context(recording, student)}
     response = render_for_student(request, student, "webinars/portal/replay.html", context)
     return allow_player(request, response, context["player"])
@@ -108,7 +108,7 @@ def replay_video(request, pk):
     on a bucket, a redirect to a fresh signed URL."""
     student, recording = _recording(request, pk)
     if student is None:
-        return redirect("portal:sign_in")
+        return sign_in_first(request)
     if replays.replay_player(recording) is None or not recording.file:
         raise Http404
     storage, name = recording.file.storage, recording.file.name
@@ -125,7 +125,7 @@ def replay_video(request, pk):
 def replay_captions(request, pk):
     student, recording = _recording(request, pk)
     if student is None:
-        return redirect("portal:sign_in")
+        return sign_in_first(request)
     export, content_type = transcripts.EXPORTS["vtt"]
     return HttpResponse(export(recording.transcript_segments), content_type=content_type)
 

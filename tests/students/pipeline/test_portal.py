@@ -184,3 +184,34 @@ def test_the_web_app_manifest_names_the_portal_and_its_icons(client):
         assert client.get(icon["src"]).status_code == 200
     page = client.get("/portal/entrar/").content.decode()
     assert '<link rel="manifest" href="/portal/manifest.webmanifest">' in page
+
+
+HTML = {"HTTP_ACCEPT": "text/html,application/xhtml+xml"}
+
+
+def test_signing_in_ends_on_the_portal_page_asked_for_before(student, client):
+    asked = reverse("portal:subscription") + "?desde=email"
+    assert client.get(asked, **HTML).url == "/portal/entrar/"
+
+    signed_in = client.post(path_of(sign_in_link(student=student)))
+
+    assert signed_in.url == asked
+    assert client.get(asked).status_code == 200
+
+
+def test_a_video_asked_for_while_signed_out_is_not_where_sign_in_ends(student, client):
+    client.get("/portal/", **HTML)
+    client.get(reverse("content_portal:video", args=[1]), HTTP_ACCEPT="*/*")
+
+    assert client.post(path_of(sign_in_link(student=student))).url == "/portal/"
+
+
+@pytest.mark.parametrize(
+    "asked", ["https://evil.example/portal/", "//evil.example/portal/", "/admin/", ""]
+)
+def test_sign_in_never_ends_outside_the_portal(student, client, asked):
+    session = client.session
+    session["portal_next"] = asked
+    session.save()
+
+    assert client.post(path_of(sign_in_link(student=student))).url == "/portal/"
