@@ -32,8 +32,11 @@ def test_staff_change_the_day_one_message_of_a_plan(
     page.fill("#id_password", "pw-lola-1234")
     page.click("button[type=submit]")
     page.get_by_role("link", name=plan.name).click()
+    page.wait_for_url("**/plandrip/*/change/")
 
-    assert page.get_by_text("Asunto en inglés").first.is_visible()
+    english_subject = page.get_by_text("Asunto en inglés").first
+    english_subject.wait_for()
+    assert english_subject.is_visible()
     subject = page.locator("input[name$='-subject_es']").first
     subject.fill("{nombre}, entra hoy al portal")
     folder = settings.VAR_DIR / "screenshots"

@@ -321,7 +321,8 @@ def test_a_push_whose_window_passed_while_it_waited_is_dropped_saying_so(push_se
         assert send(message).status == Status.DROPPED
     assert push_service.pushes() == []
     message.refresh_from_db()
-    assert "Caducó antes de poder enviarse" in message.last_error
+    assert "Su momento pasó" in message.last_error
+    assert "no se envía tarde" in message.last_error
 
 
 def test_erasing_a_person_forgets_their_browsers_and_the_export_shows_no_keys(push_service):

@@ -30,7 +30,7 @@ def test_support_open_the_student_page_from_the_list(
 
     page.wait_for_selector("#student-page")
     assert page.get_by_text("Riesgo de abandono y sus motivos").is_visible()
-    assert page.get_by_text("12 días sin entrar").is_visible()
+    assert page.get_by_text("12 días sin actividad").is_visible()
     # Inner tables are unfold's: header cells styled, not the browser's bare table.
     header = page.locator("#student-page thead th").first
     assert header.evaluate("th => getComputedStyle(th).fontWeight") in ("600", "700")

@@ -101,4 +101,4 @@ def test_youtube_without_credentials_fails_the_draft_visibly(
         approve_draft(draft=video_draft, user=staff_user)
     video_draft.refresh_from_db()
     assert video_draft.status == DraftStatus.FAILED
-    assert "credentials" in video_draft.last_error
+    assert "Faltan las credenciales de YouTube" in video_draft.last_error

@@ -340,10 +340,9 @@ def queue_push(
         automation=automation,
         expires_at=expires_at,
     )
+    # Its TTL is counted at send time from `expires_at`: a push deferred or retried gets
+    # only what is left of its window.
     options = {"url": url, "urgency": urgency}
-    if expires_at is not None:
-        # The moment itself, not a duration: a push deferred or retried gets what is left.
-        options["expires_at"] = expires_at.isoformat()
     fields.update(
         subject=" ".join(str(title).split())[:255],
         text_body=str(body),

@@ -3,7 +3,6 @@ unsubscribing; a queued notice's expiry. Sending is the outbox's `queue_push`.""
 
 import base64
 import binascii
-from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,8 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courseops.audit.services import log_action
-from courseops.core.display import local_when
-from courseops.messaging.models import Channel, PushSubscription
+from courseops.messaging.models import PushSubscription
 from courseops.messaging.providers.push import endpoint_allowed, push_enabled
 from courseops.messaging.services.addresses import normalize_email
 from courseops.operations.encryption import blind_index
@@ -93,23 +91,8 @@ def unsubscribe_push(*, address, endpoint=None) -> int:
 
 def push_ttl(message, *, now=None):
     """Seconds the push service may keep `message` for an unreachable browser, counted from
-    now (None: no expiry was given)."""
-    expires_at = (message.headers or {}).get("expires_at")
-    if not expires_at:
+    now, from the message's own `expires_at` (None: no expiry was given). A message past
+    it never gets here: the outbox drops it first, for every channel."""
+    if message.expires_at is None:
         return None
-    remaining = datetime.fromisoformat(expires_at) - (now or timezone.now())
-    return int(remaining.total_seconds())
-
-
-def push_expired(message):
-    """A send check: a push whose expiry passed while it waited (quiet hours, a budget,
-    retries) is dropped with that reason instead of arriving late."""
-    if message.channel != Channel.PUSH:
-        return ""
-    ttl = push_ttl(message)
-    if ttl is None or ttl > 0:
-        return ""
-    expires_at = datetime.fromisoformat(message.headers["expires_at"])
-    return _("Caducó antes de poder enviarse (valía hasta %(when)s).") % {
-        "when": local_when(expires_at, time_zone=settings.TIME_ZONE)
-    }
+    return max(int((message.expires_at - (now or timezone.now())).total_seconds()), 0)
