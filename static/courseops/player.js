@@ -53,6 +53,13 @@
 
   if (!video) return;
 
+  // A cached video can have its metadata before this deferred script runs, and then
+  // "loadedmetadata" has already fired: run now in that case, else on the event.
+  function whenMetadata(callback) {
+    if (video.readyState >= 1) callback();
+    else video.addEventListener("loadedmetadata", callback, {once: true});
+  }
+
   var rate = document.getElementById("playback-rate");
   var saved = window.localStorage.getItem(RATE_KEY);
   if (saved && rate.querySelector('option[value="' + saved + '"]')) rate.value = saved;
@@ -62,6 +69,7 @@
     window.localStorage.setItem(RATE_KEY, rate.value);
   });
   video.addEventListener("loadedmetadata", applyRate);
+  if (video.readyState >= 1) applyRate();
   video.addEventListener("ratechange", function () {
     if (String(video.playbackRate) !== rate.value) rate.value = String(video.playbackRate);
   });
@@ -120,7 +128,7 @@
   });
 
   var resume = parseInt(video.getAttribute("data-resume"), 10) || 0;
-  video.addEventListener("loadedmetadata", function () {
+  whenMetadata(function () {
     if (resume > 0 && resume < video.duration - 3) {
       video.currentTime = resume;
       var resumed = document.getElementById("resume-note");
@@ -130,5 +138,5 @@
       }
     }
     lastTime = video.currentTime;
-  }, {once: true});
+  });
 })();

@@ -136,6 +136,28 @@ def test_a_student_watches_part_of_a_lesson_and_resumes_after_a_reload(page, les
     assert not [e for e in errors if "Content Security Policy" in e]
 
 
+def test_the_position_resumes_when_the_video_loaded_before_the_player_script(page, lesson):
+    """A reloaded page often has the video cached: its metadata arrives before the
+    deferred script runs, and "loadedmetadata" has already fired. Holding the script
+    back until then makes that order certain."""
+    student = Student.objects.get()
+    LessonProgress.objects.create(lesson=lesson, student=student, position_seconds=9)
+    sign_in(page, student)
+    held = []
+    page.route("**/player*.js", lambda route: held.append(route))
+
+    page.goto(f"/portal/lecciones/{lesson.pk}/", wait_until="commit")
+    page.wait_for_function("() => document.getElementById('player-video')?.readyState >= 1")
+    while not held:  # the handler runs while Playwright waits
+        page.wait_for_timeout(20)
+    held[0].continue_()
+
+    resumed = page.locator("#resume-note")
+    resumed.wait_for()
+    assert "00:09" in resumed.inner_text()
+    assert video_state(page)["time"] == pytest.approx(9, abs=0.5)
+
+
 def test_the_outline_home_and_progress_agree_and_pass_axe(page, lesson, tmp_path):
     student = Student.objects.get()
     second = Lesson.objects.create(
