@@ -68,6 +68,17 @@ def broker_down():
         yield
 
 
+@pytest.fixture
+def migrated_var_dir(tmp_path, tmp_path_factory):
+    """`tmp_path` holding a migrated embedded database, for tests that start processes
+    (a copy of one template per run: tests/processes.py)."""
+    from tests.processes import migrated_database
+
+    base = tmp_path_factory.getbasetemp()
+    migrated_database(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base, tmp_path)
+    return tmp_path
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

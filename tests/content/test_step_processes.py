@@ -13,17 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.core.test_embedded_processes import ROOT, _embedded_env
-
-
-def _run(env, *args):
-    # A migrate on SQLite takes a minute or two on a busy machine.
-    result = subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=400
-    )
-    assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
-    return result
-
+from tests.processes import ROOT, embedded_env, run
 
 pytestmark = pytest.mark.processes
 VIDEO = b"\x00" * 200_000
@@ -94,20 +84,21 @@ def _wait(condition, timeout, what):
         time.sleep(0.1)
 
 
-def test_resuming_a_content_step_whose_worker_was_killed_runs_it_again_at_once(tmp_path):
+def test_resuming_a_content_step_whose_worker_was_killed_runs_it_again_at_once(
+    migrated_var_dir, tmp_path
+):
     server = ThreadingHTTPServer(("127.0.0.1", 0), StallsOnce)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    env = _embedded_env(tmp_path)
+    env = embedded_env(tmp_path)
     # The lesson's video is served here, on loopback, which URLs staff type may not reach.
     env["HTTP_USER_URL_ALLOWED_NETWORKS"] = "127.0.0.0/8"
     db = tmp_path / "db.sqlite3"
     log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 (closed below)
     worker = None
     try:
-        _run(env, "manage.py", "migrate", "--noinput")
         url = f"http://127.0.0.1:{server.server_address[1]}/clase.mp4"
-        _run(env, "-c", SETUP.format(url=url))
+        run(env, "-c", SETUP.format(url=url))
         worker = _worker(env, log)
         _wait(lambda: StallsOnce.requests == 1, 300, "the download never started")
         assert _source_step(db)[0] == "running"
@@ -118,7 +109,7 @@ def test_resuming_a_content_step_whose_worker_was_killed_runs_it_again_at_once(t
 
         worker = _worker(env, log)
         started = time.monotonic()
-        _run(env, "-c", RESUME)  # the admin action "Reanudar desde el paso pendiente"
+        run(env, "-c", RESUME)  # the admin action "Reanudar desde el paso pendiente"
         _wait(lambda: _source_step(db)[0] == "done", 120, f"not resumed: {_source_step(db)}")
         resumed_in = time.monotonic() - started
     finally:

@@ -2,15 +2,14 @@
 filesystem broker and SQLite, seen by the health check of a third process."""
 
 import json
-import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import ROOT, embedded_env, run
+
 PROBE = """
 import django, json
 django.setup()
@@ -29,26 +28,8 @@ print(json.dumps(run_checks()[1]))
 pytestmark = pytest.mark.processes
 
 
-def _embedded_env(var_dir):
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
-    }
-    env.update(COURSEOPS_VAR_DIR=str(var_dir), DJANGO_SETTINGS_MODULE="courseops.settings")
-    return env
-
-
-def _run(env, *args):
-    result = subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=400
-    )
-    assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
-    return result
-
-
 def _probe(env, action=""):
-    return json.loads(_run(env, "-c", PROBE.format(action=action)).stdout.strip().splitlines()[-1])
+    return json.loads(run(env, "-c", PROBE.format(action=action)).stdout.strip().splitlines()[-1])
 
 
 def _wait_for(env, condition, timeout=60):
@@ -62,10 +43,9 @@ def _wait_for(env, condition, timeout=60):
 
 
 @pytest.fixture
-def embedded(tmp_path):
-    env = _embedded_env(tmp_path)
-    _run(env, "manage.py", "migrate", "--noinput")
-    _run(env, "manage.py", "install_periodic_tasks")
+def embedded(migrated_var_dir, tmp_path):
+    env = embedded_env(tmp_path)
+    run(env, "manage.py", "install_periodic_tasks")
     celery = [sys.executable, "-m", "celery", "-A", "courseops"]
     processes = [
         subprocess.Popen(
@@ -103,7 +83,7 @@ def test_worker_and_beat_run_on_the_embedded_broker_and_health_sees_them(embedde
 
 
 def test_manage_check_deploy_is_clean_under_production_settings(tmp_path):
-    env = _embedded_env(tmp_path)
+    env = embedded_env(tmp_path)
     env.update(
         COURSEOPS_ENV="production",
         DJANGO_SECRET_KEY="x" * 30 + "-production-secret-key-for-the-check-only-0123456789",
@@ -118,13 +98,13 @@ def test_manage_check_deploy_is_clean_under_production_settings(tmp_path):
         BACKUP_ENCRYPTION_KEYS="Y291cnNlb3BzLWNoZWNrLW9ubHktYmFja3VwLWtleTE=",
     )
 
-    result = _run(env, "manage.py", "check", "--deploy", "--fail-level", "WARNING")
+    result = run(env, "manage.py", "check", "--deploy", "--fail-level", "WARNING")
 
     assert "no issues" in result.stdout
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
-    env = _embedded_env(tmp_path)
+    env = embedded_env(tmp_path)
     env.update(COURSEOPS_ENV="production", DJANGO_ALLOWED_HOSTS="ops.example.com")
     env.pop("DJANGO_SECRET_KEY", None)
 
@@ -142,14 +122,14 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
 
 
 def test_empty_service_variables_mean_the_embedded_defaults(tmp_path):
-    env = _embedded_env(tmp_path)
+    env = embedded_env(tmp_path)
     env.update(DATABASE_URL="", REDIS_URL="", CELERY_BROKER_URL="")
 
     probe = (
         "import django; django.setup(); from django.conf import settings as s; "
         "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL)"
     )
-    result = _run(env, "-c", probe)
+    result = run(env, "-c", probe)
 
     assert result.stdout.split() == ["django.db.backends.sqlite3", "filesystem://localhost//"]
     assert (tmp_path / "broker" / "queue").is_dir()

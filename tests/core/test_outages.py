@@ -7,7 +7,6 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import redis
@@ -16,8 +15,7 @@ from courseops.core import heartbeat
 from courseops.core.scheduler import HeartbeatDatabaseScheduler
 from courseops.messaging.models import OutboundMessage, Status
 from courseops.messaging.services import queue_email
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import ROOT, embedded_env, run
 
 
 def _free_port():
@@ -105,27 +103,6 @@ def own_redis(tmp_path):
         server.kill()
 
 
-def _env(tmp_path, redis_port):
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
-    }
-    env.update(
-        COURSEOPS_VAR_DIR=str(tmp_path),
-        DJANGO_SETTINGS_MODULE="courseops.settings",
-        REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
-    )
-    return env
-
-
-def _run(env, *args):
-    result = subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=400
-    )
-    assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
-
-
 def _wait(condition, timeout, what):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -144,10 +121,11 @@ PeriodicTask.objects.create(name="probe", task="core.heartbeat", interval=every)
 
 
 @pytest.mark.processes
-def test_beat_and_worker_live_through_a_redis_outage_and_resume_alone(tmp_path, own_redis):
-    env = _env(tmp_path, own_redis.port)
-    _run(env, "manage.py", "migrate", "--noinput")
-    _run(env, "-c", EVERY_FIVE_SECONDS)
+def test_beat_and_worker_live_through_a_redis_outage_and_resume_alone(
+    migrated_var_dir, tmp_path, own_redis
+):
+    env = embedded_env(tmp_path, REDIS_URL=f"redis://127.0.0.1:{own_redis.port}/0")
+    run(env, "-c", EVERY_FIVE_SECONDS)
     celery = [sys.executable, "-m", "celery", "-A", "courseops"]
     log = open(tmp_path / "processes.log", "w")  # noqa: SIM115 (closed below)
     beat = subprocess.Popen(

@@ -7,17 +7,7 @@ import time
 
 import pytest
 
-from tests.core.test_embedded_processes import ROOT, _embedded_env
-
-
-def _run(env, *args):
-    # A migrate on SQLite takes a minute or two on a busy machine.
-    result = subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=400
-    )
-    assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
-    return result
-
+from tests.processes import ROOT, embedded_env, run
 
 pytestmark = pytest.mark.processes
 
@@ -37,15 +27,15 @@ print(len(declared()), len(set(declared()) - names))
 
 
 def test_migrate_installs_the_periodic_tasks_and_a_running_beat_picks_up_an_install(tmp_path):
-    env = _embedded_env(tmp_path)
-    _run(env, "manage.py", "migrate", "--noinput")
-    declared, missing = _run(env, "-c", COUNT_DECLARED).stdout.split()
+    env = embedded_env(tmp_path)
+    run(env, "manage.py", "migrate", "--noinput")
+    declared, missing = run(env, "-c", COUNT_DECLARED).stdout.split()
     assert int(declared) > 10
     assert int(missing) == 0
 
     # As a database migrated before installing on migrate existed: beat starts on an
     # empty schedule, then the operator installs it.
-    _run(env, "-c", WIPE_SCHEDULE)
+    run(env, "-c", WIPE_SCHEDULE)
     log_path = tmp_path / "beat.log"
     with open(log_path, "w") as log:
         beat = subprocess.Popen(
@@ -62,7 +52,7 @@ def test_migrate_installs_the_periodic_tasks_and_a_running_beat_picks_up_an_inst
                 time.sleep(0.5)
             time.sleep(3)  # its first tick has read the schedule
             seen = len(log_path.read_text())
-            _run(env, "manage.py", "install_periodic_tasks")
+            run(env, "manage.py", "install_periodic_tasks")
             # Loaded within a few ticks, far sooner than django-celery-beat's forced
             # 5-minute resync (a new entry then runs `every` after it was installed).
             deadline = time.monotonic() + 40

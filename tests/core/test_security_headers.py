@@ -125,9 +125,9 @@ def test_every_cookie_is_secure_and_httponly_under_production_settings(
 
 
 def test_production_settings_turn_secure_cookies_on(tmp_path):
-    from tests.core.test_embedded_processes import _embedded_env, _run
+    from tests.processes import embedded_env, run
 
-    env = _embedded_env(tmp_path)
+    env = embedded_env(tmp_path)
     env.update(
         COURSEOPS_ENV="production",
         DJANGO_SECRET_KEY="x" * 60,
@@ -138,7 +138,7 @@ def test_production_settings_turn_secure_cookies_on(tmp_path):
         "print(s.COOKIES_SECURE, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
         "s.LANGUAGE_COOKIE_SECURE, s.CSRF_COOKIE_HTTPONLY)"
     )
-    assert _run(env, "-c", probe).stdout.split()[-5:] == ["True"] * 5
+    assert run(env, "-c", probe).stdout.split()[-5:] == ["True"] * 5
 
 
 def test_every_inline_script_and_style_in_our_templates_wears_the_request_nonce():

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from tests.core.test_embedded_processes import ROOT, _embedded_env
+from tests.processes import ROOT, embedded_env, run
 
 pytestmark = pytest.mark.processes
 
@@ -53,14 +53,6 @@ import django; django.setup()
 from courseops.outbound.services.delivery import deliveries_sweep
 print(deliveries_sweep())
 """
-
-
-def _run(env, *args):
-    result = subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=400
-    )
-    assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
-    return result
 
 
 def _worker(env, log):
@@ -135,20 +127,21 @@ class Receiver:
         self.server.shutdown()
 
 
-def test_every_event_is_delivered_once_although_the_worker_was_killed_mid_delivery(tmp_path):
+def test_every_event_is_delivered_once_although_the_worker_was_killed_mid_delivery(
+    migrated_var_dir, tmp_path
+):
     receiver = Receiver()
-    env = _embedded_env(tmp_path)
+    env = embedded_env(tmp_path)
     env.update(HTTP_USER_URL_ALLOWED_NETWORKS="127.0.0.1/32", OUTBOUND_WEBHOOKS_TIMEOUT="60")
     db = tmp_path / "db.sqlite3"
     log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 (closed below)
     worker = None
     try:
-        _run(env, "manage.py", "migrate", "--noinput")
         subscription = json.loads(
-            _run(env, "-c", SUBSCRIBE.format(url=receiver.url)).stdout.strip().splitlines()[-1]
+            run(env, "-c", SUBSCRIBE.format(url=receiver.url)).stdout.strip().splitlines()[-1]
         )
         receiver.secret = subscription["secret"]
-        _run(env, "-c", ANNOUNCE)
+        run(env, "-c", ANNOUNCE)
         assert _statuses(db) == {"pending": 16}
 
         worker = _worker(env, log)
@@ -165,7 +158,7 @@ def test_every_event_is_delivered_once_although_the_worker_was_killed_mid_delive
         while _statuses(db) != {"delivered": 16}:
             assert time.monotonic() < deadline, (_statuses(db), receiver.requests)
             if time.monotonic() >= next_sweep:
-                _run(env, "-c", SWEEP)
+                run(env, "-c", SWEEP)
                 next_sweep = time.monotonic() + 15
             time.sleep(0.5)
     finally:

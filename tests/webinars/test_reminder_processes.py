@@ -11,17 +11,7 @@ import time
 
 import pytest
 
-from tests.core.test_embedded_processes import ROOT, _embedded_env
-
-
-def _run(env, *args):
-    # A migrate on SQLite takes a minute or two on a busy machine.
-    result = subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=400
-    )
-    assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
-    return result
-
+from tests.processes import ROOT, embedded_env, run
 
 pytestmark = pytest.mark.processes
 REGISTRANTS = 300
@@ -75,12 +65,11 @@ def _worker(env, log):
     )
 
 
-def test_a_10_minute_reminder_survives_its_worker_killed_mid_delivery(tmp_path):
-    env = _embedded_env(tmp_path)
+def test_a_10_minute_reminder_survives_its_worker_killed_mid_delivery(migrated_var_dir, tmp_path):
+    env = embedded_env(tmp_path)
     db = tmp_path / "db.sqlite3"
-    _run(env, "manage.py", "migrate", "--noinput")
-    _run(env, "-c", SETUP)
-    assert _run(env, "-c", SCAN).stdout.split()[-1] == str(REGISTRANTS)  # chunks enqueued
+    run(env, "-c", SETUP)
+    assert run(env, "-c", SCAN).stdout.split()[-1] == str(REGISTRANTS)  # chunks enqueued
 
     log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 (closed below)
     worker = _worker(env, log)
@@ -106,7 +95,7 @@ def test_a_10_minute_reminder_survives_its_worker_killed_mid_delivery(tmp_path):
         next_scan = 0
         while True:
             if time.monotonic() >= next_scan:
-                _run(env, "-c", SCAN)
+                run(env, "-c", SCAN)
                 next_scan = time.monotonic() + 20
             counts, emails = _counts(db)
             if counts.get("queued", (0, 0))[0] == REGISTRANTS:
