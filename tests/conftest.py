@@ -68,14 +68,53 @@ def broker_down():
         yield
 
 
+def _run_dir(tmp_path_factory):
+    """The temporary folder this run's xdist workers share."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request,
+    django_test_environment,
+    django_db_blocker,
+    django_db_modify_db_settings,
+    tmp_path_factory,
+):
+    """pytest-django's, with the migrate done once per run (tests/database_template.py)."""
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _get_databases_for_setup
+
+    from tests import database_template
+
+    shared = _run_dir(tmp_path_factory)
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    original_name = connection.settings_dict["NAME"]
+    with django_db_blocker.unblock(), database_template.held(shared):
+        copied = database_template.copy_into_test_database(connection, shared)
+        db_cfg = setup_databases(
+            verbosity=request.config.option.verbose,
+            interactive=False,
+            keepdb=copied,  # the copy is checked by a migrate with nothing to do
+            aliases=aliases,
+            serialized_aliases=serialized_aliases,
+        )
+        if not copied:
+            database_template.keep_as_template(connection, shared, original_name)
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(db_cfg, verbosity=request.config.option.verbose)
+
+
 @pytest.fixture
 def migrated_var_dir(tmp_path, tmp_path_factory):
     """`tmp_path` holding a migrated embedded database, for tests that start processes
     (a copy of one template per run: tests/processes.py)."""
     from tests.processes import migrated_database
 
-    base = tmp_path_factory.getbasetemp()
-    migrated_database(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base, tmp_path)
+    migrated_database(_run_dir(tmp_path_factory), tmp_path)
     return tmp_path
 
 
