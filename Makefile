@@ -6,14 +6,16 @@ PIP := $(VENV)/bin/pip
 
 .PHONY: run test install install-dev setup browser deploy-tools lint bench messages clean
 
+# --no-compile: Python compiles what is imported on first use; compiling every installed
+# file up front doubled the install's time (116 s against 60 s, measured).
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -r requirements.txt
+	$(PIP) install --quiet --no-compile -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
-	$(PIP) install --quiet -r requirements-dev.txt
+	$(PIP) install --quiet --no-compile -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed
