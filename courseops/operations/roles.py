@@ -9,6 +9,7 @@ permission staff grant a group by hand stays. Remember that a person also needs
 
 from fnmatch import fnmatch
 
+from django.apps import apps as global_apps
 from django.contrib.auth.models import Group, Permission
 from django.db import DEFAULT_DB_ALIAS
 
@@ -98,6 +99,10 @@ def _granted(role, app_label, codename):
     return actions is ALL or codename.split("_", 1)[0] in actions
 
 
+def _last_app_with_models():
+    return [config for config in global_apps.get_app_configs() if config.models_module][-1]
+
+
 def sync_roles(*, using=DEFAULT_DB_ALIAS):
     """Create the groups and add what each role grants; returns {group: permissions added}."""
     permissions = list(
@@ -115,8 +120,10 @@ def sync_roles(*, using=DEFAULT_DB_ALIAS):
 
 
 def on_post_migrate(sender, using=DEFAULT_DB_ALIAS, apps=None, **kwargs):
-    """Runs after each app's migrations, so permissions of apps migrated later are added
-    on their turn."""
+    """Runs once per migrate (or flush), on the signal of the last app: by then every
+    app's permissions exist (Django creates each app's on its own signal, before this)."""
+    if sender is not _last_app_with_models():
+        return
     if apps is not None:
         try:
             apps.get_model("auth", "Group")

@@ -17,15 +17,30 @@ def ensure_kind_permissions(*, using=DEFAULT_DB_ALIAS):
     Runs after every `migrate` (post_migrate); never overwrites a policy staff changed.
     """
     content_type = ContentType.objects.db_manager(using).get_for_model(Draft)
+    permissions = Permission.objects.using(using).filter(content_type=content_type)
+    names = dict(permissions.values_list("codename", "name"))
+    missing = []
     for kind in all_kinds():
-        Permission.objects.using(using).update_or_create(
-            content_type=content_type,
-            codename=kind.permission_codename,
-            defaults={"name": gettext("Puede revisar borradores: %s") % kind.label},
-        )
-        ReviewPolicy.objects.using(using).get_or_create(kind=kind.name)
-    for automation in all_automations():
-        AutomationPolicy.objects.using(using).get_or_create(automation=automation.name)
+        name = gettext("Puede revisar borradores: %s") % kind.label
+        if kind.permission_codename not in names:
+            missing.append(
+                Permission(content_type=content_type, codename=kind.permission_codename, name=name)
+            )
+        elif names[kind.permission_codename] != name:
+            permissions.filter(codename=kind.permission_codename).update(name=name)
+    Permission.objects.using(using).bulk_create(missing)
+    _create_missing(ReviewPolicy, "kind", [kind.name for kind in all_kinds()], using)
+    _create_missing(
+        AutomationPolicy, "automation", [automation.name for automation in all_automations()], using
+    )
+
+
+def _create_missing(model, field, values, using):
+    """One row per value, with the model's defaults, for the values that have none yet."""
+    have = set(model.objects.using(using).values_list(field, flat=True))
+    model.objects.using(using).bulk_create(
+        [model(**{field: value}) for value in values if value not in have]
+    )
 
 
 def on_post_migrate(sender, apps=None, using=DEFAULT_DB_ALIAS, **kwargs):
