@@ -262,6 +262,8 @@ class Nudge(models.Model):
         SENT = "sent", _("Enviado")
         # Its message reached the outbox while its automation was in shadow: not sent.
         SHADOWED = "shadowed", _("En sombra: no enviado")
+        # Its message waits for staff in the review queue (its automation is in review).
+        HELD = "held", _("Retenido: espera la aprobación del equipo")
         SKIPPED = "skipped", _("Descartado")
 
     rule = models.ForeignKey(

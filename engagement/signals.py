@@ -18,10 +18,10 @@ from content.signals import (
     lesson_watched,
     quiz_attempted,
 )
-from courseops.messaging.hooks import messages_withheld
+from courseops.messaging.hooks import message_released, messages_withheld
 from engagement.models import ActivityKind, ActivitySource
 from engagement.services.activity import Activity, record_activity
-from engagement.services.nudges import nudges_shadowed
+from engagement.services.nudges import nudges_released, nudges_withheld
 from students.signals import student_signed_in
 from webinars.signals import recording_watched, webinar_attended, webinar_missed
 
@@ -182,6 +182,9 @@ def on_inbound_email(sender, event, esp_name, **kwargs):
 
 @receiver(messages_withheld, dispatch_uid="engagement.messages_withheld")
 def on_messages_withheld(sender, withheld, **kwargs):
-    shadowed = [pk for pk, status in withheld.items() if status == "shadowed"]
-    if shadowed:
-        nudges_shadowed(message_ids=shadowed)
+    nudges_withheld(withheld=withheld)
+
+
+@receiver(message_released, dispatch_uid="engagement.message_released")
+def on_message_released(sender, message, **kwargs):
+    nudges_released(message_ids=[message.pk])

@@ -21,12 +21,19 @@ class WebinarsConfig(AppConfig):
             summary_apply,
             summary_still_true,
         )
-        from webinars.services.reminders import reminder_text_apply, reminder_text_still_true
+        from webinars.services.reminders import (
+            reminder_text_apply,
+            reminder_text_still_true,
+            reminder_texts_reviewed,
+        )
         from webinars.services.video import video_apply
 
         register_automation(
             Automation(
-                name=REMINDERS, label=_("Recordatorios de webinar"), kinds=["webinar_reminder"]
+                name=REMINDERS,
+                label=_("Recordatorios de webinar"),
+                kinds=["webinar_reminder"],
+                reviewed=reminder_texts_reviewed,
             )
         )
         register_automation(

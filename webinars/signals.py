@@ -2,6 +2,7 @@
 
 from django.dispatch import Signal, receiver
 
+from courseops.messaging.hooks import messages_withheld
 from students.signals import student_onboarded, student_plan_changed
 
 # Someone registered for a webinar (a student or a lead), sent after commit; marketing
@@ -41,3 +42,12 @@ def register_student_to_new_plan(sender, student, **kwargs):
     from webinars.services import register_onboarded_student
 
     return register_onboarded_student(student=student)
+
+
+@receiver(messages_withheld, dispatch_uid="webinars.reminder_messages_withheld")
+def reminder_messages_withheld(sender, withheld, **kwargs):
+    from webinars.services.reminders import reminder_messages_ended
+
+    ended = [pk for pk, status in withheld.items() if status in ("canceled", "dropped")]
+    if ended:
+        reminder_messages_ended(message_ids=ended)

@@ -18,8 +18,11 @@ reason)}`: the messages of an automation that must not leave for their person no
 what becomes of them: `shadowed` (its rollout has them in shadow), `held` (in review: it
 waits for staff, who release or reject it) or `canceled` (staff rejected it). The outbox
 applies that at the one place every send passes (services.sending), so nothing escapes.
-After recording a batch it sends `messages_withheld` with the rows it shadowed or held,
-so the app that queued one can tell the truth about it (a nudge is not "sent").
+After recording a batch it sends `messages_withheld` with the rows it shadowed, held or
+canceled, so the app that queued one can tell the truth about it (a nudge is not "sent");
+a held row that ends without leaving (staff rejected it: `canceled`; its moment passed or
+it stopped being true: `dropped`) is announced the same way, and one staff approve sends
+`message_released` (it goes now).
 
 And it may listen to `address_suppressed`, which the outbox sends whenever an address
 joins the suppression list (unsubscribe, complaint, hard bounce, SMS STOP, staff).
@@ -35,6 +38,8 @@ from courseops.operations.encryption import blind_index
 address_suppressed = Signal()
 # kwargs: withheld ({message id: status}) of the rows a rollout kept from leaving
 messages_withheld = Signal()
+# kwargs: message, a held row staff approved: back in the queue, it goes
+message_released = Signal()
 
 # What a rollout check may make of a message it keeps back.
 WITHHELD_STATUSES = ("shadowed", "held", "canceled")

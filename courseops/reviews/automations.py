@@ -5,13 +5,17 @@ A domain app registers each automation once, in `AppConfig.ready()`::
     register_automation(Automation(name="nudges", label=_("Avisos"), kinds=["nudge_inactive"]))
 
 and names it when it queues a message (`queue_email(..., automation="nudges")`). Its
-drafts are known by their kind. The automation's policy (courseops.reviews.rollout) then
+drafts are known by their kind. An automation whose messages may carry a text staff
+already approved as a draft of its own (webinar reminders' AI text, reviewed once per
+language) gives `reviewed(messages) -> {message ids}`: in the review arm those messages
+are not held for staff a second time. The automation's policy (courseops.reviews.rollout) then
 decides, per person, whether its drafts wait for staff or go out on their own, and
 whether its messages leave at all or stay in shadow.
 """
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -24,6 +28,8 @@ class Automation:
     name: str
     label: str
     kinds: tuple = field(default=())
+    # The messages among a batch of this automation's whose whole text a person approved.
+    reviewed: Callable | None = None
 
     def __post_init__(self):
         if not _NAME_RE.match(self.name):
@@ -47,9 +53,7 @@ def extend_automation(name, kinds):
     automation = get_automation(name)
     new = tuple(kind for kind in kinds if kind not in automation.kinds)
     if new:
-        _AUTOMATIONS[name] = Automation(
-            name=name, label=automation.label, kinds=automation.kinds + new
-        )
+        _AUTOMATIONS[name] = replace(automation, kinds=automation.kinds + new)
     return _AUTOMATIONS[name]
 
 

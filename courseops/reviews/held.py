@@ -12,6 +12,9 @@ person and the arm, so the rates per arm count them like any other draft.
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import BigIntegerField
+from django.db.models.functions import Cast
+from django.utils import timezone
 from django.utils.html import linebreaks
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -82,6 +85,25 @@ def release_now_automatic(*, automation):
         for draft in drafts:
             approve_automatically(draft)
     return len(drafts)
+
+
+def withdraw_expired(*, now=None):
+    """Held messages whose moment passed while nobody decided (a reminder once its webinar
+    started): their drafts are withdrawn with the reason and the messages dropped, so the
+    queue stops offering what can no longer go and the app that queued one learns it
+    ended. Returns how many."""
+    from courseops.reviews.services import withdraw_if_stale
+
+    now = now or timezone.now()
+    # From the waiting drafts (few, on the queue's index), never a scan of the outbox.
+    waiting = Draft.objects.filter(kind=KIND, status__in=WAITING)
+    expired = OutboundMessage.objects.filter(
+        pk__in=waiting.annotate(message=Cast("object_id", BigIntegerField())).values("message"),
+        status=Status.HELD,
+        expires_at__lte=now,
+    ).values_list("pk", flat=True)
+    drafts = waiting.filter(object_id__in=[str(pk) for pk in expired[:500]])
+    return sum(1 for draft in drafts if withdraw_if_stale(draft=draft))
 
 
 def _draft_for(messages):

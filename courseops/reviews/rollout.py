@@ -166,9 +166,27 @@ def outbox_holds(messages):
             )
         elif arm == Arm.REVIEW:
             in_review.append(message)
+    in_review = _not_reviewed_yet(in_review)
     if in_review:
         held.update(review_holds(in_review))
     return held
+
+
+def _not_reviewed_yet(messages):
+    """`messages` less those whose automation says a person already approved their whole
+    text (a reminder's AI text): staff review each thing once, not again per person."""
+    by_automation = {}
+    for message in messages:
+        by_automation.setdefault(message.automation, []).append(message)
+    reviewed = set()
+    for name, group in by_automation.items():
+        try:
+            automation = get_automation(name)
+        except LookupError:  # a draft's message, or an automation no longer registered
+            continue
+        if automation.reviewed is not None:
+            reviewed |= set(automation.reviewed(group))
+    return [message for message in messages if message.pk not in reviewed]
 
 
 # --- Changing policies ---------------------------------------------------------------------

@@ -28,3 +28,11 @@ def requeue_stale_drafts_task():
     """Beat: take over approved drafts whose worker died or whose apply task was lost (the
     broker is not the record; the draft's status and holder are)."""
     services.requeue_stale_drafts()
+
+
+@shared_task(name="reviews.withdraw_expired_held", ignore_result=True)
+def withdraw_expired_held_task():
+    """Beat: drop held messages whose moment passed before anyone reviewed them."""
+    from courseops.reviews.held import withdraw_expired
+
+    withdraw_expired()

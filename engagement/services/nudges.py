@@ -374,20 +374,81 @@ def eligible(student):
     return student.status in ELIGIBLE_STATUSES
 
 
-def nudges_shadowed(*, message_ids):
-    """The nudges whose message the outbox kept in shadow say so (they were "sent" when
-    it was queued): one UPDATE, one audit entry each."""
-    nudges = list(
-        Nudge.objects.filter(message_id__in=message_ids, status=Nudge.Status.SENT).select_related(
-            "rule"
-        )
-    )
-    Nudge.objects.filter(pk__in=[n.pk for n in nudges], status=Nudge.Status.SENT).update(
-        status=Nudge.Status.SHADOWED, sent_at=None
+def _nudges_moved(message_ids, *, before, after, action, **fields):
+    """The nudges of these messages in a `before` status move to `after` (one UPDATE, one
+    audit entry each); how many."""
+    nudges = list(Nudge.objects.filter(message_id__in=message_ids, status__in=before))
+    Nudge.objects.filter(pk__in=[n.pk for n in nudges], status__in=before).update(
+        status=after, **fields
     )
     for nudge in nudges:
-        log_action(nudge, "engagement.nudge.shadowed", data={"message": nudge.message_id})
+        log_action(nudge, action, data={"message": nudge.message_id})
     return len(nudges)
+
+
+def nudges_withheld(*, withheld):
+    """The outbox kept these messages (`{id: status}`) from leaving: their nudges say so."""
+    from courseops.messaging.models import OutboundMessage
+
+    by_status = {}
+    for pk, status in withheld.items():
+        by_status.setdefault(status, []).append(pk)
+    if by_status.get("shadowed"):
+        nudges_shadowed(message_ids=by_status["shadowed"])
+    if by_status.get("held"):
+        nudges_held(message_ids=by_status["held"])
+    ended = by_status.get("canceled", []) + by_status.get("dropped", [])
+    if ended:
+        reasons = OutboundMessage.objects.filter(pk__in=ended).values_list("pk", "last_error")
+        nudges_not_sent(reasons=dict(reasons))
+
+
+def nudges_shadowed(*, message_ids):
+    """The nudges whose message the outbox kept in shadow say so (they were "sent" when
+    it was queued)."""
+    return _nudges_moved(
+        message_ids,
+        before=[Nudge.Status.SENT],
+        after=Nudge.Status.SHADOWED,
+        action="engagement.nudge.shadowed",
+        sent_at=None,
+    )
+
+
+def nudges_held(*, message_ids):
+    """The nudges whose message waits for staff in review read as held, not sent."""
+    return _nudges_moved(
+        message_ids,
+        before=[Nudge.Status.SENT],
+        after=Nudge.Status.HELD,
+        action="engagement.nudge.held",
+        sent_at=None,
+    )
+
+
+def nudges_released(*, message_ids):
+    """Staff approved the held message: the nudge is sent from now."""
+    return _nudges_moved(
+        message_ids,
+        before=[Nudge.Status.HELD],
+        after=Nudge.Status.SENT,
+        action="engagement.nudge.released",
+        sent_at=timezone.now(),
+    )
+
+
+def nudges_not_sent(*, reasons):
+    """The nudges whose message ended without leaving (`{message id: why}`: staff
+    rejected it in review, or it stopped being true) are skipped, with that reason."""
+    nudges = Nudge.objects.filter(
+        message_id__in=list(reasons), status__in=(Nudge.Status.SENT, Nudge.Status.HELD)
+    ).only("pk", "message_id")
+    for nudge in nudges:
+        reason = reasons[nudge.message_id]
+        Nudge.objects.filter(pk=nudge.pk).update(
+            status=Nudge.Status.SKIPPED, sent_at=None, skipped_reason=reason[:200]
+        )
+        log_action(nudge, "engagement.nudge.skipped", data={"reason": reason})
 
 
 def skip_nudge(nudge, reason):

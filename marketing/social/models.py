@@ -106,7 +106,12 @@ class SocialPost(models.Model):
     )
     scheduled_at = models.DateTimeField(_("programada para"), db_index=True)
     attempts = models.PositiveSmallIntegerField(_("intentos"), default=0)
+    # After a passing failure: not tried again before this (null: at its slot).
+    next_attempt_at = models.DateTimeField(_("próximo intento"), null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reservada"))
+    held_by = models.CharField(_("en manos de"), max_length=100, blank=True)
+    # Set just before the network is called: from then on the post may exist there.
+    provider_called_at = models.DateTimeField(_("llamada a la red"), null=True, blank=True)
     published_at = models.DateTimeField(_("publicada"), null=True, blank=True)
     external_id = models.CharField(_("id en la red"), max_length=200, blank=True)
     last_error = models.TextField(_("último error"), blank=True)

@@ -157,11 +157,50 @@ def test_a_nudge_approved_automatically_whose_automation_went_to_review_waits_fo
     message.refresh_from_db()
     assert message.status == Status.HELD
     assert mail.outbox == []
+    # Not "sent" while nobody approved it.
+    nudge = Nudge.objects.get()
+    assert (nudge.status, nudge.sent_at) == (Nudge.Status.HELD, None)
     held = Draft.objects.get(kind="automation_message")
     assert (held.automation, held.person_key) == ("nudges", student.email)
     with time_machine.travel(morning, tick=False), django_capture_on_commit_callbacks(execute=True):
         approve_draft(draft=held, user=staff_user)
     assert [m.to for m in mail.outbox] == [[student.email]]
+    nudge.refresh_from_db()
+    assert (nudge.status, nudge.sent_at) == (Nudge.Status.SENT, morning)
+    assert AuditEntry.objects.filter(action="engagement.nudge.held").count() == 1
+    assert AuditEntry.objects.filter(action="engagement.nudge.released").count() == 1
+
+
+def test_a_held_nudge_staff_reject_reads_as_skipped_with_their_reason(
+    student, staff_user, django_capture_on_commit_callbacks
+):
+    from courseops.reviews.services import reject_draft
+
+    set_kind_policy(kind="nudge_inactive", mode=PolicyMode.AUTO, user=staff_user)
+    inactive(student)
+    scan(django_capture_on_commit_callbacks, NOW.replace(hour=5))  # queued for 08:00 local
+    message = OutboundMessage.objects.get()
+    set_automation_policy(automation="nudges", mode=PolicyMode.REVIEW, user=staff_user)
+    with (
+        time_machine.travel(message.send_at + timedelta(minutes=1), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        dispatch_due_messages()
+    message.refresh_from_db()
+    assert message.status == Status.HELD
+    assert Nudge.objects.get().status == Nudge.Status.HELD
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reject_draft(
+            draft=Draft.objects.get(kind="automation_message"),
+            user=staff_user,
+            reason="Ya la llamamos",
+        )
+
+    nudge = Nudge.objects.get()
+    assert (nudge.status, nudge.sent_at) == (Nudge.Status.SKIPPED, None)
+    assert nudge.skipped_reason == "Rechazado en revisión: Ya la llamamos"
+    assert mail.outbox == []
 
 
 def test_when_the_nudges_shadow_week_ends_the_next_scan_sends(

@@ -113,10 +113,10 @@ def test_an_outcome_that_may_have_posted_is_left_for_staff_and_never_resent(page
     assert route.call_count == 1
 
 
-def test_a_connection_that_never_reached_graph_is_tried_again_next_minute(page, clock):
+def test_a_connection_that_never_reached_graph_is_tried_again_after_a_wait(page, clock):
     post = due_post(page)
     with respx.mock() as router:
-        router.post(FEED_URL).mock(
+        route = router.post(FEED_URL).mock(
             side_effect=[
                 httpx.ConnectError("refused"),
                 httpx.Response(200, json={"id": "1029384756_7"}),
@@ -125,7 +125,12 @@ def test_a_connection_that_never_reached_graph_is_tried_again_next_minute(page, 
         publish_post(post_id=post.pk)
         post.refresh_from_db()
         assert (post.status, post.attempts) == ("scheduled", 1)
+        assert post.next_attempt_at == MONDAY_10 + timedelta(minutes=2)
+        assert publish_post(post_id=post.pk) is None  # not before its wait
+        clock.shift(timedelta(minutes=2))
         publish_post(post_id=post.pk)
+
+    assert route.call_count == 2
 
     post.refresh_from_db()
     assert (post.status, post.external_id) == ("published", "1029384756_7")
@@ -141,6 +146,7 @@ def test_throttling_waits_and_a_bad_token_fails_for_good(page, clock):
     post.refresh_from_db()
     assert (post.status, post.attempts) == ("scheduled", 1)
 
+    clock.shift(timedelta(minutes=2))
     with respx.mock() as router:
         router.post(FEED_URL).mock(
             return_value=graph_error(190, "Error validating access token: Session has expired")

@@ -161,29 +161,55 @@ def test_a_linkedin_answer_without_an_id_is_not_a_published_post(clock):
     assert (post.status, post.external_id) == ("failed", "")
 
 
-def test_a_server_error_is_retried_next_minute_and_an_expired_token_fails_for_good(clock):
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.Response(500), httpx.Response(503), httpx.ConnectTimeout("no answer to connect")],
+    ids=["500", "503", "connect-timeout"],
+)
+def test_a_passing_failure_is_retried_with_growing_waits_and_published_once(
+    clock, failure, django_capture_on_commit_callbacks
+):
     post = schedule_post(channel=linkedin_channel(), text="x", at=MONDAY_10)
+    tried_at = []
+
+    def answer(request):
+        tried_at.append(datetime.now(UTC))
+        if len(tried_at) < 3:
+            if isinstance(failure, Exception):
+                raise failure
+            return failure
+        return httpx.Response(201, headers={"x-restli-id": "urn:li:share:9"})
+
     with respx.mock() as router:
-        router.post(POSTS_URL).mock(
-            side_effect=[
-                httpx.Response(503),
-                httpx.Response(201, headers={"x-restli-id": "urn:li:share:9"}),
-            ]
-        )
+        route = router.post(POSTS_URL).mock(side_effect=answer)
+        for _ in range(12):  # the periodic run, once a minute
+            with django_capture_on_commit_callbacks(execute=True):
+                run_social_posts()
+            clock.shift(timedelta(minutes=1))
+
+    post.refresh_from_db()
+    assert (post.status, post.attempts, post.external_id) == ("published", 3, "urn:li:share:9")
+    assert route.call_count == 3
+    # 2 minutes after the first failure, 4 after the second (liveness.retry_delay).
+    assert tried_at == [
+        MONDAY_10,
+        MONDAY_10 + timedelta(minutes=2),
+        MONDAY_10 + timedelta(minutes=6),
+    ]
+
+
+def test_an_expired_token_fails_for_good_without_retrying(clock):
+    post = schedule_post(channel=linkedin_channel(), text="y", at=MONDAY_10)
+    with respx.mock() as router:
+        route = router.post(POSTS_URL).mock(return_value=httpx.Response(401))
         publish_post(post_id=post.pk)
-        post.refresh_from_db()
-        assert (post.status, post.attempts) == ("scheduled", 1)
+        clock.shift(timedelta(hours=1))
+        publish_due()
         publish_post(post_id=post.pk)
     post.refresh_from_db()
-    assert (post.status, post.attempts, post.external_id) == ("published", 2, "urn:li:share:9")
-
-    other = schedule_post(channel=post.channel, text="y", at=MONDAY_10)
-    with respx.mock() as router:
-        router.post(POSTS_URL).mock(return_value=httpx.Response(401))
-        publish_post(post_id=other.pk)
-    other.refresh_from_db()
-    assert other.status == "failed"
-    assert "token" in other.last_error
+    assert post.status == "failed"
+    assert "token" in post.last_error
+    assert route.call_count == 1
 
 
 def test_a_timeout_after_sending_is_never_retried_but_left_for_staff_to_check(clock):
@@ -191,6 +217,7 @@ def test_a_timeout_after_sending_is_never_retried_but_left_for_staff_to_check(cl
     with respx.mock() as router:
         route = router.post(POSTS_URL).mock(side_effect=httpx.ReadTimeout("slow"))
         publish_post(post_id=post.pk)
+        clock.shift(timedelta(hours=1))
         publish_due()
         publish_post(post_id=post.pk)
 
@@ -199,15 +226,86 @@ def test_a_timeout_after_sending_is_never_retried_but_left_for_staff_to_check(cl
     assert route.call_count == 1
 
 
-def test_a_claim_lost_with_its_worker_becomes_unknown_not_a_second_post(clock):
-    post = schedule_post(channel=channel(), text="x", at=MONDAY_10)
-    SocialPost.objects.filter(pk=post.pk).update(status="publishing", claimed_at=MONDAY_10)
+def _held_by_a_dead_worker(post, *, network_called):
+    from tests.core.test_liveness import dead_holder
 
-    clock.shift(timedelta(minutes=11))
-    assert publish_due() == []
+    SocialPost.objects.filter(pk=post.pk).update(
+        status="publishing",
+        claimed_at=MONDAY_10,
+        attempts=1,
+        held_by=dead_holder(),
+        provider_called_at=MONDAY_10 if network_called else None,
+    )
+
+
+def test_a_post_whose_worker_died_before_calling_the_network_is_published_by_another_at_once(
+    clock, django_capture_on_commit_callbacks
+):
+    post = schedule_post(channel=linkedin_channel(), text="x", at=MONDAY_10)
+    _held_by_a_dead_worker(post, network_called=False)
+    clock.shift(timedelta(seconds=5))
+    with respx.mock() as router:
+        route = router.post(POSTS_URL).mock(
+            return_value=httpx.Response(201, headers={"x-restli-id": "urn:li:share:5"})
+        )
+        for _ in range(2):
+            with django_capture_on_commit_callbacks(execute=True):
+                run_social_posts()
+
+    post.refresh_from_db()
+    assert (post.status, post.external_id) == ("published", "urn:li:share:5")
+    assert post.published_at == MONDAY_10 + timedelta(seconds=5)
+    assert post.attempts == 1  # the dead worker's claim was not an attempt
+    assert post.held_by == ""
+    assert route.call_count == 1
+
+
+def test_a_post_whose_worker_died_during_the_network_call_waits_for_staff_never_resent(
+    clock, django_capture_on_commit_callbacks
+):
+    post = schedule_post(channel=linkedin_channel(), text="x", at=MONDAY_10)
+    _held_by_a_dead_worker(post, network_called=True)
+    clock.shift(timedelta(seconds=5))
+    with respx.mock(assert_all_called=False) as router:
+        route = router.post(POSTS_URL).mock(return_value=httpx.Response(201))
+        for _ in range(2):
+            with django_capture_on_commit_callbacks(execute=True):
+                run_social_posts()
 
     post.refresh_from_db()
     assert post.status == "unknown"
+    assert "durante la llamada a la red" in post.last_error
+    assert post.provider_called_at == MONDAY_10  # when, for staff checking the network
+    assert route.call_count == 0
+
+
+def test_a_post_whose_worker_is_alive_is_left_to_it(clock, django_capture_on_commit_callbacks):
+    from courseops.core import liveness
+
+    post = schedule_post(channel=linkedin_channel(), text="x", at=MONDAY_10)
+    SocialPost.objects.filter(pk=post.pk).update(
+        status="publishing", claimed_at=MONDAY_10, held_by=liveness.me()
+    )
+    clock.shift(timedelta(hours=1))
+    with respx.mock(assert_all_called=False) as router:
+        route = router.post(POSTS_URL)
+        with django_capture_on_commit_callbacks(execute=True):
+            run_social_posts()
+
+    assert SocialPost.objects.get(pk=post.pk).status == "publishing"
+    assert route.call_count == 0
+
+
+def test_a_claim_taken_over_meanwhile_is_not_stamped_so_its_worker_stops(clock):
+    from marketing.social.publishing import _stamp_provider_call
+
+    post = schedule_post(channel=channel(), text="x", at=MONDAY_10)
+    SocialPost.objects.filter(pk=post.pk).update(status="publishing", claimed_at=MONDAY_10)
+    post.refresh_from_db()
+    SocialPost.objects.filter(pk=post.pk).update(claimed_at=MONDAY_10 + timedelta(seconds=1))
+
+    assert _stamp_provider_call(post) is False
+    assert SocialPost.objects.get(pk=post.pk).provider_called_at is None
 
 
 def test_the_webhook_provider_signs_the_post_and_needs_the_id_back(clock, settings):
@@ -263,13 +361,26 @@ def test_the_periodic_run_schedules_an_approved_draft_and_publishes_it_once_at_i
 
 
 def test_publish_due_takes_constant_queries(clock, django_assert_max_num_queries):
+    from courseops.core import liveness
+
     page = channel()
     for size in (2, 20):
         SocialPost.objects.bulk_create(
             SocialPost(channel=page, text="x", scheduled_at=MONDAY_10) for _ in range(size)
         )
-        with django_assert_max_num_queries(2):
-            publish_due()
+        SocialPost.objects.bulk_create(
+            SocialPost(
+                channel=page,
+                text="x",
+                scheduled_at=MONDAY_10,
+                status="publishing",
+                held_by=liveness.me(),
+            )  # fmt: skip
+            for _ in range(size)
+        )
+        # The holders in flight, twice (before and after the call), then the due posts.
+        with django_assert_max_num_queries(3):
+            assert publish_due() == (2 if size == 2 else 22)
 
 
 def test_staff_are_warned_days_before_a_network_token_expires(clock, settings):

@@ -302,3 +302,120 @@ def test_follow_ups_at_n_percent_go_by_each_attendees_arm(
         assert Draft.objects.filter(
             kind="automation_message", object_id=str(message.pk)
         ).exists() == (not automatic)
+
+
+# --- Each thing reviewed once, and a dropped one said so ---------------------------------
+
+
+def test_a_held_reminder_dropped_or_rejected_in_review_ends_its_delivery_as_skipped_with_why(
+    lead,  # noqa: F811
+    staff_user,
+    at,
+):
+    from courseops.reviews.services import reject_draft
+    from webinars.models import ReminderDelivery
+
+    at(BEFORE, set_automation_policy, automation="reminders", mode="review", user=staff_user)
+    at(DAY_BEFORE, scan_due_reminders)  # the 1-day email and SMS, held
+    at(START - timedelta(minutes=10), scan_due_reminders)  # the 10-minute email and SMS
+    day_email, day_sms = reminders(Channel.EMAIL)[0], reminders(Channel.SMS)[0]
+    late_email, late_sms = reminders(Channel.EMAIL)[-1], reminders(Channel.SMS)[-1]
+
+    # Both messages of the 1-day reminder rejected by staff: it ends, and says why.
+    at(DAY_BEFORE, reject_draft, draft=held(day_email), user=staff_user, reason="No a este")
+    at(DAY_BEFORE, reject_draft, draft=held(day_sms), user=staff_user, reason="Tampoco")
+    # The 10-minute one approved after the start: dropped, never sent late.
+    for message in (late_email, late_sms):
+        with pytest.raises(DraftWithdrawn):
+            at(START + timedelta(minutes=1), approve_draft, draft=held(message), user=staff_user)
+
+    day, late = ReminderDelivery.objects.order_by("reminder__offset").reverse()
+    assert (day.status, late.status) == (ReminderDelivery.Status.SKIPPED,) * 2
+    assert day.detail["reason"] == "Rechazado en revisión: Tampoco"  # the last to end
+    assert late.detail["reason"].startswith("Retirado en revisión: Su momento pasó")
+    assert day.detail["messages"] == [day_email.pk, day_sms.pk]  # still traceable
+
+
+def test_a_reminder_whose_one_message_was_rejected_and_the_other_sent_stays_queued(
+    lead,  # noqa: F811
+    staff_user,
+    at,
+):
+    from courseops.reviews.services import reject_draft
+    from webinars.models import ReminderDelivery
+
+    at(BEFORE, set_automation_policy, automation="reminders", mode="review", user=staff_user)
+    at(DAY_BEFORE, scan_due_reminders)
+    email, sms = reminders(Channel.EMAIL)[0], reminders(Channel.SMS)[0]
+
+    at(DAY_BEFORE, approve_draft, draft=held(email), user=staff_user)
+    at(DAY_BEFORE, reject_draft, draft=held(sms), user=staff_user, reason="Sin SMS")
+
+    assert ReminderDelivery.objects.get().status == ReminderDelivery.Status.QUEUED
+
+
+def test_in_review_the_7_day_text_staff_approved_is_not_held_again_person_by_person(
+    webinar,  # noqa: F811
+    lead,  # noqa: F811
+    staff_user,
+    at,
+):
+    at(BEFORE, set_automation_policy, automation="reminders", mode="review", user=staff_user)
+    text = Draft.objects.get(kind="webinar_reminder")
+    at(BEFORE, approve_draft, draft=text, user=staff_user)  # the one review of that text
+
+    at(START - timedelta(days=7), scan_due_reminders)
+    at(DAY_BEFORE, scan_due_reminders)
+
+    seven_days, one_day = reminders(Channel.EMAIL)
+    assert seven_days.subject.startswith("Mario, en una semana")
+    assert seven_days.status == Status.SENT
+    # The standard 1-day reminder had no review yet: it waits for staff, once.
+    assert one_day.status == Status.HELD
+    assert set(
+        Draft.objects.filter(kind="automation_message").values_list("object_id", flat=True)
+    ) == {str(one_day.pk), str(reminders(Channel.SMS)[0].pk)}
+
+
+def test_in_review_a_7_day_text_approved_by_the_rollout_alone_still_waits_for_staff(
+    webinar,  # noqa: F811
+    lead,  # noqa: F811
+    staff_user,
+    at,
+):
+    from courseops.reviews.services import approve_automatically
+
+    at(BEFORE, set_automation_policy, automation="reminders", mode="review", user=staff_user)
+    text = Draft.objects.get(kind="webinar_reminder")
+    at(BEFORE, approve_automatically, text)  # no person read it
+
+    at(START - timedelta(days=7), scan_due_reminders)
+
+    [seven_days] = reminders(Channel.EMAIL)
+    assert seven_days.status == Status.HELD
+    assert held(seven_days).status == DraftStatus.PENDING
+
+
+def test_a_held_reminder_nobody_reviewed_in_time_is_dropped_and_its_delivery_says_why(
+    lead,  # noqa: F811
+    staff_user,
+    at,
+):
+    from courseops.reviews.tasks import withdraw_expired_held_task
+    from webinars.models import ReminderDelivery
+
+    at(BEFORE, set_automation_policy, automation="reminders", mode="review", user=staff_user)
+    at(START - timedelta(minutes=10), scan_due_reminders)
+    email, sms = reminders(Channel.EMAIL)[0], reminders(Channel.SMS)[0]
+
+    at(START - timedelta(minutes=1), withdraw_expired_held_task.apply)  # still in time
+    assert held(email).status == DraftStatus.PENDING
+    at(START + timedelta(minutes=1), withdraw_expired_held_task.apply)
+
+    for message in (email, sms):
+        message.refresh_from_db()
+        assert message.status == Status.DROPPED
+        assert held(message).status == DraftStatus.WITHDRAWN  # out of staff's queue
+    delivery = ReminderDelivery.objects.get()
+    assert delivery.status == ReminderDelivery.Status.SKIPPED
+    assert delivery.detail["reason"].startswith("Retirado en revisión: Su momento pasó")

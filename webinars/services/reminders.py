@@ -42,6 +42,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from courseops.ai import generate
 from courseops.core import liveness
 from courseops.core.routing import reminder_send_options
+from courseops.messaging.models import OutboundMessage, Status
 from courseops.messaging.services import queue_email, queue_push, queue_sms
 from courseops.messaging.services.policy import quiet_hours_end
 from courseops.reviews.models import Draft, DraftStatus
@@ -62,6 +63,8 @@ WORKER_LOST_STARTED = _lazy("el worker se detuvo y el webinar ya había empezado
 WORKER_LOST_NEXT_DUE = _lazy("el worker se detuvo y ya tocaba el siguiente recordatorio")
 NO_LONGER_DUE = "no longer due (cancelled, moved or disabled)"
 NEXT_DUE = _lazy("ya tocaba el siguiente recordatorio")
+# What a reminder's message may end in without leaving, once it was queued.
+NOT_SENT = (Status.CANCELED, Status.DROPPED)
 
 
 def due_pairs(now):
@@ -325,6 +328,37 @@ def _deliver(delivery, now, texts_checked, next_offsets=None):
         delivery.save(update_fields=["status", "detail"])
 
 
+def reminder_messages_ended(*, message_ids):
+    """Reminder messages that ended without leaving (staff rejected one held for review,
+    or its moment passed while it waited): a delivery none of whose messages left or may
+    still leave is skipped, with the last one's reason, so staff never count it as sent.
+    Returns how many deliveries were skipped."""
+    reasons = {}
+    ended = OutboundMessage.objects.filter(
+        pk__in=message_ids, idempotency_key__startswith="webinars.reminder."
+    ).values_list("idempotency_key", "last_error")
+    for key, error in ended:
+        # webinars.reminder.<registration>.<reminder>.<sequence>.<channel>
+        registration_id, reminder_id = key.split(".")[2:4]
+        reasons[int(registration_id), int(reminder_id)] = error
+    if not reasons:
+        return 0
+    pairs = Q()
+    for registration_id, reminder_id in reasons:
+        pairs |= Q(registration_id=registration_id, reminder_id=reminder_id)
+    deliveries = list(ReminderDelivery.objects.filter(pairs, status=ReminderDelivery.Status.QUEUED))
+    ids = {pk for delivery in deliveries for pk in delivery.detail.get("messages", [])}
+    statuses = dict(OutboundMessage.objects.filter(pk__in=ids).values_list("pk", "status"))
+    skipped = 0
+    for delivery in deliveries:
+        messages = delivery.detail.get("messages", [])
+        if messages and all(statuses.get(pk) in NOT_SENT for pk in messages):
+            reason = reasons[delivery.registration_id, delivery.reminder_id]
+            _skip(delivery, reason, **delivery.detail)
+            skipped += 1
+    return skipped
+
+
 def deliver_reminders(*, delivery_ids, now=None) -> int:
     """Queue the messages of claimed deliveries; returns how many were handled."""
     handled = 0
@@ -425,6 +459,38 @@ def _text_drafts(reminder):
         content_type=ContentType.objects.get_for_model(Reminder),
         object_id=str(reminder.pk),
     ).order_by("-pk")
+
+
+def reminder_texts_reviewed(messages):
+    """The reminder emails among `messages` that carry an AI text a person approved (its
+    draft, once per language, is that text's review): in the review arm they are not held
+    again person by person. A text approved by the rollout alone was read by nobody: its
+    emails wait for staff like any other reminder."""
+    emails = {}
+    for message in messages:
+        # webinars.reminder.<registration>.<reminder>.<sequence>.<channel>
+        parts = message.idempotency_key.split(".")
+        if message.channel == "email" and parts[:2] == ["webinars", "reminder"]:
+            emails.setdefault(parts[3], []).append(message)
+    if not emails:
+        return set()
+    approved = {}
+    drafts = Draft.objects.filter(
+        kind="webinar_reminder",
+        content_type=ContentType.objects.get_for_model(Reminder),
+        object_id__in=list(emails),
+        status=DraftStatus.APPLIED,
+    ).order_by("pk")
+    for reminder_id, data, automatic in drafts.values_list(
+        "object_id", "data", "decided_automatically"
+    ):
+        approved[reminder_id, (data or {}).get("language")] = not automatic  # the latest
+    return {
+        message.pk
+        for reminder_id, group in emails.items()
+        for message in group
+        if approved.get((reminder_id, message.language))
+    }
 
 
 def ai_text_still_true(reminder):

@@ -24,7 +24,13 @@ from django.utils.translation import gettext as _
 from courseops.audit.services import log_action
 from courseops.core import liveness
 from courseops.core.routing import outbox_send_options
-from courseops.messaging.hooks import Person, address_key, find_person
+from courseops.messaging.hooks import (
+    Person,
+    address_key,
+    find_person,
+    message_released,
+    messages_withheld,
+)
 from courseops.messaging.models import (
     PENDING,
     RETRYABLE,
@@ -452,6 +458,7 @@ def release_message(*, message, user=None, subject=None, text=None, html=None) -
     if updated:
         log_action(message, "messaging.message.released", user=user, data={"edited": sorted(edits)})
         _enqueue_on_commit(message.pk, message.category)
+        message_released.send(sender=OutboundMessage, message=message)
     return bool(updated)
 
 
@@ -466,6 +473,8 @@ def close_held_message(*, message, status, reason, user=None) -> bool:
     )
     if updated:
         log_action(message, f"messaging.message.{status}", user=user, data={"reason": str(reason)})
+        # The app that queued it learns it will never leave (a reminder, a nudge).
+        messages_withheld.send(sender=OutboundMessage, withheld={message.pk: status})
     return bool(updated)
 
 
