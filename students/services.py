@@ -10,7 +10,10 @@ from students.models import OnboardingStep, Student
 
 
 def deactivate_student(*, student, user=None):
-    """Take the student's access away (portal sign-in stops at once); True if it changed."""
+    """Take the student's access away (portal sign-in stops at once, the LMS follows in a
+    task); True if it changed."""
+    from students.tasks import sync_lms_access
+
     with transaction.atomic():
         changed = (
             Student.objects.filter(pk=student.pk)
@@ -24,6 +27,9 @@ def deactivate_student(*, student, user=None):
                 user=user,
                 data={"from": student.status},
             )
+            # The mark is the record (a sweeper finds it if the task is lost).
+            pending.mark(Student.objects.filter(pk=student.pk), "lms_access_due_since")
+            transaction.on_commit(lambda: sync_lms_access.delay(student.pk))
     student.refresh_from_db()
     return bool(changed)
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from courseops.ai import generate
 from courseops.audit.services import log_action
+from courseops.core import pending
 from courseops.reviews.models import Draft, DraftStatus
 from courseops.reviews.services import create_draft
 from webinars.models import Webinar
@@ -18,7 +19,15 @@ NETWORKS = ("linkedin", "x", "instagram", "facebook")
 
 
 def social_posts_draft(*, webinar):
-    """The webinar's social-post draft, drafted once (again only after a rejection)."""
+    """The webinar's social-post draft, drafted once (again only after a rejection); the
+    webinar's mark goes unless it was marked again meanwhile."""
+    seen = webinar.social_posts_due_since
+    draft = _social_posts_draft(webinar)
+    pending.done(webinar, "social_posts_due_since", seen)
+    return draft
+
+
+def _social_posts_draft(webinar):
     existing = (
         Draft.objects.filter(
             kind="social_post",
