@@ -4,6 +4,7 @@ marketing app picks approved `social_post` drafts up and schedules them."""
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,8 +28,8 @@ def social_posts_draft(*, webinar):
     return draft
 
 
-def _social_posts_draft(webinar):
-    existing = (
+def _live_social_draft(webinar):
+    return (
         Draft.objects.filter(
             kind="social_post",
             content_type=ContentType.objects.get_for_model(Webinar),
@@ -38,6 +39,10 @@ def _social_posts_draft(webinar):
         .exclude(data__has_key="superseded")
         .first()
     )
+
+
+def _social_posts_draft(webinar):
+    existing = _live_social_draft(webinar)
     if existing is not None or webinar.status != Webinar.Status.SCHEDULED:
         return existing
     url = f"{settings.SITE_URL}/webinars/{webinar.pk}/"
@@ -56,14 +61,21 @@ def _social_posts_draft(webinar):
         requested_by="webinars.promotion",
     )
     networks = {network: result.data[network] for network in NETWORKS}
-    return create_draft(
-        kind="social_post",
-        target=webinar,
-        subject=webinar.title,
-        body="\n\n".join(f"[{network}]\n{text}" for network, text in networks.items()),
-        data={"networks": networks, "url": url, "language": webinar.language},
-        ai_result=result,
-    )
+    with transaction.atomic():
+        # Under the webinar's lock, once: a duplicate run (a redelivery, the sweeper) that
+        # drafted meanwhile wins.
+        Webinar.objects.select_for_update().get(pk=webinar.pk)
+        existing = _live_social_draft(webinar)
+        if existing is not None:
+            return existing
+        return create_draft(
+            kind="social_post",
+            target=webinar,
+            subject=webinar.title,
+            body="\n\n".join(f"[{network}]\n{text}" for network, text in networks.items()),
+            data={"networks": networks, "url": url, "language": webinar.language},
+            ai_result=result,
+        )
 
 
 def social_posts_apply(draft, user):

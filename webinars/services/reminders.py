@@ -393,18 +393,29 @@ def _reminder_text_drafts(webinar):
             language=language,
             requested_by="webinars.reminder",
         )
-        drafts.append(
-            create_draft(
-                kind="webinar_reminder",
-                target=reminder,
-                subject=result.data["subject"],
-                body=result.data["body_html"],
-                data={"language": language},
-                # The moment the text speaks of: its "still true?" check compares it.
-                context={"starts_at": webinar.starts_at.isoformat()},
-                ai_result=result,
+        with transaction.atomic():
+            # Under the webinar's lock, once per language: a duplicate run (a redelivery,
+            # the sweeper) that drafted it meanwhile wins.
+            Webinar.objects.select_for_update().get(pk=webinar.pk)
+            if any(
+                draft.data.get("language", webinar.language) == language
+                for draft in _text_drafts(reminder).exclude(
+                    status__in=(DraftStatus.WITHDRAWN, DraftStatus.REJECTED)
+                )
+            ):
+                continue
+            drafts.append(
+                create_draft(
+                    kind="webinar_reminder",
+                    target=reminder,
+                    subject=result.data["subject"],
+                    body=result.data["body_html"],
+                    data={"language": language},
+                    # The moment the text speaks of: its "still true?" check compares it.
+                    context={"starts_at": webinar.starts_at.isoformat()},
+                    ai_result=result,
+                )
             )
-        )
     return drafts
 
 
