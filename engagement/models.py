@@ -621,10 +621,22 @@ class Submission(models.Model):
         related_name="+",
     )
     graded_at = models.DateTimeField(_("corregida"), null=True, blank=True)
+    # The AI feedback draft is owed since then; found by the sweeper if the task enqueued
+    # then was lost (courseops.core.pending).
+    feedback_due_since = models.DateTimeField(
+        _("corrección por redactar desde"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("entrega")
         verbose_name_plural = _("entregas")
+        indexes = [
+            models.Index(
+                fields=["feedback_due_since"],
+                condition=Q(feedback_due_since__isnull=False),
+                name="submission_feedback_due",
+            )
+        ]
         ordering = ["-submitted_at"]
         constraints = [
             models.UniqueConstraint(fields=["assignment", "student"], name="one_submission_each")
@@ -719,6 +731,11 @@ class Question(models.Model):
     helpful = models.BooleanField(_("¿le ayudó?"), null=True, blank=True)
     created_at = models.DateTimeField(_("recibida"), auto_now_add=True, db_index=True)
     answered_at = models.DateTimeField(_("respondida"), null=True, blank=True)
+    # The answer (or the handover) is owed since then; found by the sweeper if the task
+    # enqueued then was lost (courseops.core.pending).
+    answer_due_since = models.DateTimeField(
+        _("respuesta por redactar desde"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("pregunta")
@@ -727,6 +744,13 @@ class Question(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["message_id"], condition=~Q(message_id=""), name="question_once_per_email"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["answer_due_since"],
+                condition=Q(answer_due_since__isnull=False),
+                name="question_answer_due",
             )
         ]
 

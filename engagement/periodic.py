@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from courseops.core.schedules import Periodic, declare
 
 declare(
@@ -44,5 +46,12 @@ declare(
         # within 15 minutes of that in every zone (some are on the half hour).
         crontab={"minute": "*/15"},
         description="Bienvenida por etapas: redacta los mensajes de los días 1, 3 y 7 (una vez).",
+    ),
+    Periodic(
+        name="engagement.enqueue_owed_work",
+        task="engagement.enqueue_owed_work",
+        every=timedelta(minutes=5),
+        description="Vuelve a encolar las correcciones de tareas y las respuestas a preguntas "
+        "cuya tarea se perdió.",
     ),
 )

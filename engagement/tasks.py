@@ -6,8 +6,8 @@ from celery import shared_task
 
 from courseops.ai import AIError
 from engagement.drip import services as drip
-from engagement.models import RiskScore
-from engagement.services import assignments, faq, nudges, risk, student_digest
+from engagement.models import Question, RiskScore, Submission
+from engagement.services import assignments, faq, nudges, owed, risk, student_digest
 from engagement.services import weekly_report as weekly_report_service
 
 logger = logging.getLogger(__name__)
@@ -67,13 +67,12 @@ def draft_assignment_feedback(self, submission_id):
             "engagement.feedback.draft_failed",
             extra={"submission": submission_id, "error": str(exc)},
         )
+        owed.given_up(Submission, submission_id, "feedback_due_since")
 
 
 @shared_task(bind=True, name="engagement.answer_question", ignore_result=True)
 def answer_question_task(self, question_id):
     """Transient AI errors retry with backoff; a permanent one hands the question over."""
-    from engagement.models import Question
-
     try:
         faq.answer_question(question_id=question_id)
     except AIError as exc:
@@ -82,6 +81,7 @@ def answer_question_task(self, question_id):
         question = Question.objects.filter(pk=question_id).first()
         if question is not None:
             faq.hand_over(question, reason=str(exc)[:200])
+        owed.given_up(Question, question_id, "answer_due_since")
 
 
 @shared_task(name="engagement.weekly_progress_emails", ignore_result=True)
@@ -105,3 +105,8 @@ def draft_drip_messages(send_ids):
             logger.warning(
                 "engagement.drip.draft_failed", extra={"send": send_id, "error": str(exc)}
             )
+
+
+@shared_task(name="engagement.enqueue_owed_work", ignore_result=True)
+def enqueue_owed_work():
+    owed.enqueue_due()

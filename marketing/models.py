@@ -182,6 +182,11 @@ class Lead(models.Model):
         blank=True,
         help_text=_("De la cookie _ga de la landing; solo se usa con su consentimiento."),
     )
+    # The double opt-in email is owed since then; found by the sweeper if the task
+    # enqueued then was lost (courseops.core.pending).
+    confirmation_due_since = models.DateTimeField(
+        _("confirmación por enviar desde"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("creado"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
 
@@ -197,6 +202,11 @@ class Lead(models.Model):
             # LIKE '<blind index>:%' on the encrypted phone.
             models.Index(
                 fields=["phone"], name="marketing_lead_phone", opclasses=["text_pattern_ops"]
+            ),
+            models.Index(
+                fields=["confirmation_due_since"],
+                condition=models.Q(confirmation_due_since__isnull=False),
+                name="marketing_lead_confirm_due",
             ),
         ]
 

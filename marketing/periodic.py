@@ -69,6 +69,20 @@ declare(
         name="marketing.retry_blog_posts",
         task="marketing.retry_blog_posts",
         every=timedelta(minutes=10),
-        description="Reintenta las entradas del blog que fallaron por un error pasajero.",
+        description="Envía al blog las entradas pendientes: las que fallaron por un error "
+        "pasajero y las que se pidieron y cuya tarea se perdió.",
+    ),
+    Periodic(
+        name="marketing.draft_missed_lesson_social_posts",
+        task="marketing.draft_missed_lesson_social_posts",
+        every=timedelta(minutes=10),
+        description="Pide los borradores para redes de las lecciones publicadas cuya tarea "
+        "se perdió.",
+    ),
+    Periodic(
+        name="marketing.send_due_consent_confirmations",
+        task="marketing.send_due_consent_confirmations",
+        every=timedelta(minutes=5),
+        description="Envía el email de confirmación de suscripción cuya tarea se perdió.",
     ),
 )

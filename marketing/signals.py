@@ -108,10 +108,11 @@ def draft_lesson_social_posts(sender, lesson, **kwargs):
 
 @receiver(lesson_published, dispatch_uid="marketing.lesson_blog_post")
 def send_lesson_to_blog(sender, lesson, **kwargs):
-    from marketing.blog.wordpress import configured
+    from marketing.blog.wordpress import configured, has_summary, post_owed
     from marketing.tasks import sync_blog_post
 
-    if configured():
+    if configured() and has_summary(lesson):
+        post_owed(lesson_ids=[lesson.pk])  # the row is the record: `retry_due` finds it
         transaction.on_commit(lambda: sync_blog_post.delay(lesson.pk))
 
 

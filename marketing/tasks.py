@@ -88,6 +88,20 @@ def draft_lesson_social_posts(self, lesson_id):
         raise self.retry(exc=exc, countdown=getattr(exc, "retry_after", None) or 300) from exc
 
 
+@shared_task(name="marketing.draft_missed_lesson_social_posts", ignore_result=True)
+def draft_missed_lesson_social_posts():
+    from marketing.social.lessons import draft_missed_lessons
+
+    draft_missed_lessons()
+
+
+@shared_task(name="marketing.send_due_consent_confirmations", ignore_result=True)
+def send_due_consent_confirmations():
+    from marketing.services.consent import send_due_confirmations
+
+    send_due_confirmations()
+
+
 @shared_task(name="marketing.refresh_social_tokens", ignore_result=True)
 def refresh_social_tokens():
     from marketing.social.tokens import refresh_meta_tokens

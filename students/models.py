@@ -160,6 +160,10 @@ class Student(models.Model):
     # The new plan's materials, webinars and LMS courses are owed since then (a plan
     # change); found by the sweeper if the task enqueued then was lost.
     plan_grant_due_since = models.DateTimeField(_("plan por conceder desde"), null=True, blank=True)
+    # Staff asked for the welcome again then; found by the sweeper if the task was lost.
+    welcome_resend_due_since = models.DateTimeField(
+        _("bienvenida por redactar de nuevo desde"), null=True, blank=True, editable=False
+    )
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("actualizado"))
 
     class Meta:
@@ -189,6 +193,11 @@ class Student(models.Model):
                 fields=["plan_grant_due_since"],
                 condition=models.Q(plan_grant_due_since__isnull=False),
                 name="student_plan_grant_due",
+            ),
+            models.Index(
+                fields=["welcome_resend_due_since"],
+                condition=models.Q(welcome_resend_due_since__isnull=False),
+                name="student_welcome_resend_due",
             ),
         ]
 
@@ -418,6 +427,10 @@ class OnboardingStep(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("terminado"))
     error = models.TextField(_("error"), blank=True)
     detail = models.JSONField(default=dict, blank=True, verbose_name=_("detalle"))
+    # Staff asked to retry it then; found by the sweeper if the task was lost.
+    retry_due_since = models.DateTimeField(
+        _("reintento pedido desde"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("paso de alta")
@@ -425,7 +438,14 @@ class OnboardingStep(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["student", "name"], name="onboarding_step_once")
         ]
-        indexes = [models.Index(fields=["status", "name"])]
+        indexes = [
+            models.Index(fields=["status", "name"]),
+            models.Index(
+                fields=["retry_due_since"],
+                condition=models.Q(retry_due_since__isnull=False),
+                name="onboarding_step_retry_due",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.student_id}:{self.name} ({self.status})"

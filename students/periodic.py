@@ -21,4 +21,11 @@ declare(
         every=timedelta(minutes=5),
         description="Concede el plan nuevo a quienes cambiaron de plan y su tarea se perdió.",
     ),
+    Periodic(
+        name="students.enqueue_due_requests",
+        task="students.enqueue_due_requests",
+        every=timedelta(minutes=5),
+        description="Vuelve a encolar lo que pidió el equipo (reenviar la bienvenida, "
+        "reintentar un paso del alta) cuya tarea se perdió.",
+    ),
 )

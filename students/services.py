@@ -10,7 +10,10 @@ from students.models import OnboardingStep, Student
 
 
 def deactivate_student(*, student, user=None):
-    """Take the student's access away (portal sign-in stops at once); True if it changed."""
+    """Take the student's access away (portal sign-in stops at once, the LMS follows in a
+    task); True if it changed."""
+    from students.tasks import sync_lms_access as sync_task
+
     with transaction.atomic():
         changed = (
             Student.objects.filter(pk=student.pk)
@@ -24,6 +27,9 @@ def deactivate_student(*, student, user=None):
                 user=user,
                 data={"from": student.status},
             )
+            # The mark is the record (a sweeper finds it if the task is lost).
+            pending.mark(Student.objects.filter(pk=student.pk), "lms_access_due_since")
+            transaction.on_commit(lambda: sync_task.delay(student.pk))
     student.refresh_from_db()
     return bool(changed)
 
@@ -33,7 +39,20 @@ def request_welcome_resend(*, student, user=None):
     from students.tasks import resend_welcome
 
     log_action(student, "students.welcome.resend_requested", user=user)
+    # The mark is the record (a sweeper finds it if the task is lost).
+    pending.mark(Student.objects.filter(pk=student.pk), "welcome_resend_due_since")
     transaction.on_commit(lambda: resend_welcome.delay(student.pk))
+
+
+def resend_welcome(*, student):
+    """A fresh welcome draft, as staff asked; the student's mark goes unless staff asked
+    again meanwhile. Raises the AI gateway's errors (the task retries the transient ones)."""
+    from students.onboarding import welcome
+
+    seen = student.welcome_resend_due_since
+    result = welcome.draft_welcome_email(student=student, resend=True)
+    pending.done(student, "welcome_resend_due_since", seen)
+    return result
 
 
 def request_step_retry(*, step, user=None):
@@ -41,7 +60,34 @@ def request_step_retry(*, step, user=None):
     from students.tasks import retry_onboarding_step
 
     user_id = user.pk if user is not None else None
+    # The mark is the record (a sweeper finds it if the task is lost).
+    pending.mark(OnboardingStep.objects.filter(pk=step.pk), "retry_due_since")
     transaction.on_commit(lambda: retry_onboarding_step.delay(step.pk, user_id))
+
+
+def retry_onboarding_step(*, step, user=None):
+    """Staff's retry of a step (and what follows it); whatever the step did this time
+    (done, failed again: shown to staff), the request is met and the mark goes."""
+    from students.onboarding import pipeline
+
+    seen = step.retry_due_since
+    status = pipeline.retry_step(step=step, user=user)
+    pending.done(step, "retry_due_since", seen)
+    return status
+
+
+def enqueue_due_requests():
+    """The sweeper for staff's requests (resend the welcome, retry a step) whose task was
+    lost; a retry enqueued here is audited without the staff member. Returns how many."""
+    from students.tasks import resend_welcome, retry_onboarding_step
+
+    students = pending.take_due(Student.objects.all(), "welcome_resend_due_since")
+    for pk in students:
+        resend_welcome.delay(pk)
+    steps = pending.take_due(OnboardingStep.objects.all(), "retry_due_since")
+    for pk in steps:
+        retry_onboarding_step.delay(pk)
+    return len(students) + len(steps)
 
 
 def plan_changed(*, student, old_plan_id, source, user=None):

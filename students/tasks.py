@@ -1,8 +1,10 @@
 from celery import shared_task
 from django.contrib.auth import get_user_model
 
+from courseops.core import pending
+from students import services
 from students.models import OnboardingStep, Student
-from students.onboarding import pipeline, welcome
+from students.onboarding import pipeline
 
 
 @shared_task(name="students.run_onboarding", ignore_result=True)
@@ -34,7 +36,7 @@ def retry_onboarding_step(step_id, user_id=None):
     step = OnboardingStep.objects.select_related("student").filter(pk=step_id).first()
     if step is not None:
         user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-        pipeline.retry_step(step=step, user=user)
+        services.retry_onboarding_step(step=step, user=user)
 
 
 # The AI may be down or over budget: try again later, a bounded number of times.
@@ -52,9 +54,11 @@ def resend_welcome(self, student_id):
     if student is None:
         return
     try:
-        welcome.draft_welcome_email(student=student, resend=True)
+        services.resend_welcome(student=student)
     except AIError as exc:
-        if exc.permanent:
+        if exc.permanent or self.request.retries >= self.max_retries:
+            # Given up: the sweeper is for lost messages, not for asking the AI forever.
+            pending.done(student, "welcome_resend_due_since", student.welcome_resend_due_since)
             raise
         raise self.retry(exc=exc, countdown=min(exc.retry_after or 300, 3600)) from exc
 
@@ -103,3 +107,8 @@ def sync_lms_access(self, student_id):
         if exc.permanent:
             raise
         raise self.retry(exc=exc) from exc
+
+
+@shared_task(name="students.enqueue_due_requests", ignore_result=True)
+def enqueue_due_requests():
+    services.enqueue_due_requests()

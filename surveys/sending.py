@@ -6,6 +6,7 @@ from django.db.models import CharField, Exists, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
+from courseops.core import pending
 from courseops.messaging.models import OutboundMessage, Status
 from engagement.services.progress import students_who_finished
 from students.models import Student
@@ -17,6 +18,7 @@ from webinars.models import Registration, Webinar
 WEBINAR_WINDOW = timedelta(days=14)
 NPS_WINDOW = timedelta(days=7)
 NPS_DAY = 30
+LESSON_WINDOW = timedelta(days=7)
 
 
 def send_webinar_surveys(now=None):
@@ -105,6 +107,28 @@ def send_nps_course_end(now=None):
             language=student.language,
             related=student,
         )
+        sent += 1
+    return sent
+
+
+def send_lesson_surveys(now=None):
+    """Students who completed a lesson (within a week) and have no lesson survey yet: the
+    task asked for on completion was lost. Completing sets `completed_at` in its own
+    transaction, so this also finds a completion whose signal never ran. Past the grace
+    only, to leave the task its time (its outbox key makes either one send it once)."""
+    from content.models import LessonProgress
+
+    now = now or timezone.now()
+    due = (
+        LessonProgress.objects.filter(
+            completed_at__gt=now - LESSON_WINDOW, completed_at__lte=now - pending.GRACE
+        )
+        .filter(not_yet_invited("surveys.lesson.", "lesson_id", "student_id"))
+        .select_related("lesson", "student")
+    )
+    sent = 0
+    for progress in due.iterator(chunk_size=500):
+        send_lesson_survey(lesson=progress.lesson, student=progress.student)
         sent += 1
     return sent
 

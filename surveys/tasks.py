@@ -5,10 +5,12 @@ from surveys import sending
 
 @shared_task(name="surveys.send_due", ignore_result=True)
 def send_due():
-    """Webinar satisfaction after the follow-up, NPS at day 30 and at the course's end."""
+    """Webinar satisfaction after the follow-up, NPS at day 30 and at the course's end,
+    lesson surveys whose task was lost."""
     sending.send_webinar_surveys()
     sending.send_nps_day_30()
     sending.send_nps_course_end()
+    sending.send_lesson_surveys()
 
 
 @shared_task(name="surveys.send_lesson_survey", ignore_result=True)

@@ -87,6 +87,15 @@ class Webinar(models.Model):
         _("huella de lo escrito en el calendario"), max_length=64, blank=True, editable=False
     )
     calendar_error = models.TextField(_("error de Google Calendar"), blank=True)
+    # AI drafts owed since then (the 7-day reminder text in each language, the social
+    # posts); found by the sweeper if the task enqueued then was lost
+    # (courseops.core.pending).
+    reminder_text_due_since = models.DateTimeField(
+        _("texto del recordatorio por redactar desde"), null=True, blank=True, editable=False
+    )
+    social_posts_due_since = models.DateTimeField(
+        _("publicaciones sociales por redactar desde"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("creado"), auto_now_add=True)
     updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
 
@@ -100,6 +109,18 @@ class Webinar(models.Model):
                 condition=~models.Q(calendar_event_id=""),
                 name="webinars_webinar_calendar_event_once",
             )
+        ]
+        indexes = [
+            models.Index(
+                fields=["reminder_text_due_since"],
+                condition=models.Q(reminder_text_due_since__isnull=False),
+                name="webinar_reminder_text_due",
+            ),
+            models.Index(
+                fields=["social_posts_due_since"],
+                condition=models.Q(social_posts_due_since__isnull=False),
+                name="webinar_social_posts_due",
+            ),
         ]
 
     def __str__(self):
@@ -168,6 +189,11 @@ class Registration(models.Model):
     # When it first counted as attended: set once, which is what sends webinar_attended once.
     attended_at = models.DateTimeField(_("asistencia registrada el"), null=True, blank=True)
     attendance_source = models.CharField(_("origen de la asistencia"), max_length=20, blank=True)
+    # The confirmation (personal link, .ics) is owed since then; found by the sweeper if
+    # the task enqueued then was lost (courseops.core.pending).
+    confirmation_due_since = models.DateTimeField(
+        _("confirmación por enviar desde"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("inscrito el"), auto_now_add=True)
 
     class Meta:
@@ -179,7 +205,14 @@ class Registration(models.Model):
                 fields=["webinar", "email"], name="webinars_registration_once_per_email"
             )
         ]
-        indexes = [models.Index(fields=["webinar", "cancelled_at"])]
+        indexes = [
+            models.Index(fields=["webinar", "cancelled_at"]),
+            models.Index(
+                fields=["confirmation_due_since"],
+                condition=models.Q(confirmation_due_since__isnull=False),
+                name="registration_confirmation_due",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.name or self.email} → {self.webinar_id}"
@@ -392,12 +425,24 @@ class Recording(models.Model):
     video_url = models.URLField(_("vídeo publicado"), max_length=500, blank=True)
     video_external_id = models.CharField(_("id del vídeo"), max_length=100, blank=True)
     published_at = models.DateTimeField(_("publicado el"), null=True, blank=True)
+    # Transcript and drafts owed since then (a recording received, a new file); found by
+    # the sweeper if the task enqueued then was lost (courseops.core.pending).
+    process_due_since = models.DateTimeField(
+        _("por procesar desde"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("creada"), auto_now_add=True)
     updated_at = models.DateTimeField(_("actualizada"), auto_now=True)
 
     class Meta:
         verbose_name = _("grabación")
         verbose_name_plural = _("grabaciones")
+        indexes = [
+            models.Index(
+                fields=["process_due_since"],
+                condition=models.Q(process_due_since__isnull=False),
+                name="recording_process_due",
+            )
+        ]
 
     def __str__(self):
         return _("Grabación de %(title)s") % {"title": self.webinar.title}

@@ -34,4 +34,11 @@ declare(
         every=timedelta(minutes=5),
         description="Sincroniza los webinars con Google Calendar y renueva su canal de avisos.",
     ),
+    Periodic(
+        name="webinars.enqueue_owed_work",
+        task="webinars.enqueue_owed_work",
+        every=timedelta(minutes=5),
+        description="Vuelve a encolar confirmaciones, borradores de IA y grabaciones por "
+        "procesar cuya tarea se perdió.",
+    ),
 )

@@ -3,10 +3,11 @@
 from celery import shared_task
 
 from courseops.ai import AIError
+from courseops.core import pending
 from webinars import services
 from webinars.meetings import MeetingError
 from webinars.models import Recording, Registration, Webinar
-from webinars.services import attendance, promotion, recordings, zoom
+from webinars.services import attendance, owed, promotion, recordings, zoom
 
 MAX_RETRIES = 5
 
@@ -48,6 +49,8 @@ def draft_reminder_text(self, webinar_id):
         services.reminder_text_draft(webinar=webinar)
     except AIError as exc:
         if getattr(exc, "permanent", True) or self.request.retries >= MAX_RETRIES:
+            # Given up: the sweeper is for lost messages, not for asking the AI forever.
+            pending.done(webinar, "reminder_text_due_since", webinar.reminder_text_due_since)
             raise
         raise self.retry(exc=exc, countdown=getattr(exc, "retry_after", None) or 300) from exc
 
@@ -61,6 +64,8 @@ def draft_social_posts(self, webinar_id):
         promotion.social_posts_draft(webinar=webinar)
     except AIError as exc:
         if getattr(exc, "permanent", True) or self.request.retries >= MAX_RETRIES:
+            # Given up: the sweeper is for lost messages, not for asking the AI forever.
+            pending.done(webinar, "social_posts_due_since", webinar.social_posts_due_since)
             raise
         raise self.retry(exc=exc, countdown=getattr(exc, "retry_after", None) or 300) from exc
 
@@ -116,3 +121,8 @@ def sync_google_calendar():
     from webinars.services.google_calendar import run_periodic
 
     run_periodic()
+
+
+@shared_task(name="webinars.enqueue_owed_work", ignore_result=True)
+def enqueue_owed_work():
+    owed.enqueue_due()

@@ -45,6 +45,11 @@ class Incident(models.Model):
         related_name="+",
     )
     snoozed_until = models.DateTimeField(_("pospuesta hasta"), null=True, blank=True)
+    # Its notice (the alert, or the resolution) is owed since then; found by the sweeper
+    # if the task enqueued then was lost (courseops.core.pending).
+    notify_due_since = models.DateTimeField(
+        _("aviso por enviar desde"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("incidencia")
@@ -63,7 +68,12 @@ class Incident(models.Model):
                 fields=["check_name"],
                 condition=Q(resolved_at__isnull=True),
                 name="operations_incident_open",
-            )
+            ),
+            models.Index(
+                fields=["notify_due_since"],
+                condition=Q(notify_due_since__isnull=False),
+                name="incident_notify_due",
+            ),
         ]
 
     def __str__(self):

@@ -11,6 +11,12 @@ declare(
         "y avisa al equipo (correo y Slack) una vez por incidencia.",
     ),
     Periodic(
+        name="operations.notify_due_incidents",
+        task="operations.notify_due_incidents",
+        every=timedelta(minutes=5),
+        description="Envía los avisos de incidencias (alerta o resolución) cuya tarea se perdió.",
+    ),
+    Periodic(
         name="operations.refresh_kpis",
         task="operations.refresh_kpis",
         every=timedelta(minutes=5),

@@ -24,6 +24,11 @@ def notify_incident(incident_id, event):
     notify.notify_incident(incident_id=incident_id, event=event)
 
 
+@shared_task(name="operations.notify_due_incidents", ignore_result=True)
+def notify_due_incidents():
+    services.notify_due()
+
+
 @shared_task(name="operations.refresh_kpis", ignore_result=True)
 def refresh_kpis(first=None, last=None):
     """Every few minutes: the dashboard's figures for the standard periods, into the cache;

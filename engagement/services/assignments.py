@@ -10,8 +10,10 @@ from django.utils.translation import gettext as _
 
 from courseops.ai import generate
 from courseops.audit.services import log_action
+from courseops.core import pending
 from courseops.reviews.services import create_draft
 from engagement.models import ActivityKind, ActivitySource, Assignment, Submission
+from engagement.services import owed
 from engagement.services.activity import Activity, record_activity
 
 MAX_TEXT = 20_000
@@ -38,8 +40,6 @@ def pending_and_overdue(student, *, now=None):
 def submit_assignment(*, assignment, student, text="", file=None, source=ActivitySource.PORTAL):
     """Hand in once (a second submission is refused); drafting the feedback is enqueued
     after commit."""
-    from engagement.tasks import draft_assignment_feedback
-
     text = (text or "").strip()
     if not text and not file:
         raise ValidationError(_("Escribe tu respuesta o adjunta un archivo."))
@@ -71,14 +71,25 @@ def submit_assignment(*, assignment, student, text="", file=None, source=Activit
                 )
             )
             log_action(submission, "engagement.submission.created", data={"late": submission.late})
-            transaction.on_commit(lambda: draft_assignment_feedback.delay(submission.pk))
+            owed.feedback_owed(submission.pk)
     except IntegrityError as exc:
         raise ValidationError(_("Ya entregaste esta tarea.")) from exc
     return submission
 
 
 def draft_feedback(*, submission_id):
-    """The AI's suggested score and feedback, queued for review once per submission."""
+    """The AI's suggested score and feedback, queued for review once per submission; the
+    submission's mark goes once drafted (or no longer owed), unless marked again."""
+    submission = Submission.objects.filter(pk=submission_id).first()
+    if submission is None:
+        return None
+    seen = submission.feedback_due_since
+    draft = _draft_feedback(submission_id)
+    pending.done(submission, "feedback_due_since", seen)
+    return draft
+
+
+def _draft_feedback(submission_id):
     submission = (
         Submission.objects.select_related("assignment", "student")
         .filter(pk=submission_id, status=Submission.Status.SUBMITTED)

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from courseops.ai import generate
 from courseops.audit.services import log_action
+from courseops.core import pending
 from courseops.reviews.services import create_draft
 from courseops.support.services import open_ticket
 from engagement import webhook_events
@@ -32,6 +33,7 @@ from engagement.models import (
     KnowledgeArticle,
     Question,
 )
+from engagement.services import owed
 from engagement.services.activity import Activity, record_activity
 from students.models import Student
 
@@ -121,8 +123,6 @@ def ask_question(
 
     The answer's language: the one the asker's channel states (an integration's widget, an
     email's Content-Language), else the student's, else the business's."""
-    from engagement.tasks import answer_question_task
-
     text = (text or "").strip()
     if not text:
         raise ValidationError(_("Escribe tu pregunta."))
@@ -157,12 +157,23 @@ def ask_question(
                     target=question,
                 )
             )
-        transaction.on_commit(lambda: answer_question_task.delay(question.pk))
+        owed.answer_owed(question.pk)
     return question
 
 
 def answer_question(*, question_id):
-    """Retrieve, draft with the AI, then either queue the answer or hand over to staff."""
+    """Retrieve, draft with the AI, then either queue the answer or hand over to staff; the
+    question's mark goes once done (or no longer owed), unless marked again."""
+    question = Question.objects.filter(pk=question_id).first()
+    if question is None:
+        return None
+    seen = question.answer_due_since
+    result = _answer_question(question_id)
+    pending.done(question, "answer_due_since", seen)
+    return result
+
+
+def _answer_question(question_id):
     question = Question.objects.filter(pk=question_id, status=Question.Status.RECEIVED).first()
     if question is None:
         return None
@@ -193,6 +204,10 @@ def answer_question(*, question_id):
     with translation.override(question.language):  # the subject the person will read
         subject = _("Respuesta a tu pregunta")
     with transaction.atomic():
+        # Under the lock, once: a duplicate run (a redelivery, the sweeper) drafts nothing.
+        locked = Question.objects.select_for_update().filter(pk=question.pk).first()
+        if locked is None or locked.status != Question.Status.RECEIVED:
+            return None
         question.articles.set(cited)
         draft = create_draft(
             kind="faq_answer",

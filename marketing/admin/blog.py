@@ -34,10 +34,11 @@ class BlogPostAdmin(ModelAdmin):
 
     @admin.action(description=_("Enviar de nuevo al blog"), permissions=["change"])
     def send_again(self, request, queryset):
+        from marketing.blog.wordpress import post_owed
         from marketing.tasks import sync_blog_post
 
         lesson_ids = list(queryset.values_list("lesson_id", flat=True))
-        queryset.update(synced_draft=None)
+        post_owed(lesson_ids=lesson_ids)  # the rows are the record: `retry_due` finds them
         for lesson_id in lesson_ids:
             transaction.on_commit(lambda lesson_id=lesson_id: sync_blog_post.delay(lesson_id))
         self.message_user(

@@ -92,11 +92,26 @@ def _find(client, slug):
     return found[0] if found else None
 
 
+def post_owed(*, lesson_ids):
+    """The lessons' posts are to be sent (a lesson published, staff asking again): their
+    rows wait as pending with fresh attempts, so `retry_due` sends them if the task asked
+    for is lost. A row being sent right now is left to its sender."""
+    for lesson_id in lesson_ids:
+        BlogPost.objects.get_or_create(lesson_id=lesson_id)
+    BlogPost.objects.filter(lesson_id__in=lesson_ids).exclude(state=BlogPost.State.SENDING).update(
+        state=BlogPost.State.PENDING, attempts=0, updated_at=timezone.now()
+    )
+
+
+def has_summary(lesson):
+    return bool(str((lesson.materials or {}).get("summary") or "").strip())
+
+
 def sync_post(*, lesson, force=False, now=None):
     """Create or update the lesson's draft post; returns the BlogPost (None when the blog
     is not configured or the lesson has no approved summary)."""
     materials = lesson.materials or {}
-    if not configured() or not str(materials.get("summary") or "").strip():
+    if not configured() or not has_summary(lesson):
         return None
     now = now or timezone.now()
     post, _created = BlogPost.objects.get_or_create(lesson=lesson)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from courseops.audit.services import log_action
+from courseops.core import pending
 from courseops.messaging.models import Category, Suppression, SuppressionReason
 from courseops.messaging.services import queue_email, unsuppress
 from courseops.operations.fields import stored_blind_index
@@ -119,11 +120,19 @@ def _page_url(name, token, lead):
 
 
 def send_confirmation(*, lead):
-    """Email the double opt-in link for the contact's pending consents (once per request)."""
-    pending = list(lead.consents.filter(status=Consent.Status.PENDING).order_by("requested_at"))
-    if not pending:
+    """Email the double opt-in link for the contact's pending consents (once per request);
+    the contact's mark goes unless it was marked again meanwhile."""
+    seen = lead.confirmation_due_since
+    message = _send_confirmation(lead)
+    pending.done(lead, "confirmation_due_since", seen)
+    return message
+
+
+def _send_confirmation(lead):
+    asked = list(lead.consents.filter(status=Consent.Status.PENDING).order_by("requested_at"))
+    if not asked:
         return None
-    latest = pending[-1].requested_at
+    latest = asked[-1].requested_at
     return queue_email(
         to=lead.email,
         # One email per round of requests: a retried task or a second call queues it once.
@@ -133,7 +142,7 @@ def send_confirmation(*, lead):
             "name": lead.name.split()[0] if lead.name else "",
             "confirm_url": confirm_url(lead),
             # Lazy labels: rendered in the contact's language (get_purpose_display is not).
-            "purposes": [Purpose(consent.purpose).label for consent in pending],
+            "purposes": [Purpose(consent.purpose).label for consent in asked],
         },
         language=lead.language,
         category=Category.TRANSACTIONAL,  # asked for by the person; not marketing itself
@@ -145,7 +154,20 @@ def send_confirmation_on_commit(lead):
     from marketing.tasks import send_consent_confirmation
 
     if lead.consents.filter(status=Consent.Status.PENDING).exists():
+        # The mark is the record (a sweeper finds it if the task is lost).
+        pending.mark(Lead.objects.filter(pk=lead.pk), "confirmation_due_since")
         transaction.on_commit(lambda: send_consent_confirmation.delay(lead.pk))
+
+
+def send_due_confirmations():
+    """The sweeper: contacts whose confirmation email was not queued yet (a lost task)
+    get it. Returns how many."""
+    from marketing.tasks import send_consent_confirmation
+
+    pks = pending.take_due(Lead.objects.all(), "confirmation_due_since")
+    for pk in pks:
+        send_consent_confirmation.delay(pk)
+    return len(pks)
 
 
 def confirm_consents(*, lead, ip=None):

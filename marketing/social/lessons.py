@@ -9,10 +9,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
 from content.models import Lesson
+from courseops.ai import AIError
+from courseops.core import pending
 from courseops.reviews.models import Draft, DraftStatus
 from marketing.landing.models import LandingPage
 from marketing.social.drafts import draft_from_brief
@@ -21,6 +24,9 @@ from students.models import Language
 
 # A brief this young without drafts is being drafted by another worker right now.
 DRAFTING_LEASE = timedelta(minutes=10)
+# Past this, a lesson whose drafts never came is not worth posting about any more.
+MISSED_WINDOW = timedelta(days=2)
+MISSED_BATCH = 100
 KEY_POINTS = 3
 
 
@@ -79,8 +85,12 @@ def draft_from_lesson(*, lesson, user=None):
     if created:
         try:
             return draft_from_brief(brief=brief, user=user)
-        except Exception:
-            brief.delete()  # the next attempt (a task retry, staff) starts afresh
+        except Exception as exc:
+            # A passing failure: the next attempt (a task retry, the sweeper, staff) starts
+            # afresh. A permanent one keeps the brief, so the sweeper does not ask the AI
+            # again and again; staff can still ask from the admin.
+            if not (isinstance(exc, AIError) and exc.permanent):
+                brief.delete()
             raise
     drafts = _drafts(brief)
     live = drafts.exclude(status=DraftStatus.REJECTED).first()
@@ -89,6 +99,28 @@ def draft_from_lesson(*, lesson, user=None):
     if not drafts.exists() and brief.created_at > timezone.now() - DRAFTING_LEASE:
         return None  # its first drafting is under way elsewhere
     return draft_from_brief(brief=brief, user=user)
+
+
+def draft_missed_lessons(*, now=None):
+    """The sweeper: lessons published within `MISSED_WINDOW` (and longer ago than the task
+    needs) that have no brief yet: the task asked for on publish was lost, or its drafting
+    kept failing. Enqueued again (drafting makes one brief per lesson); returns how many.
+    Publishing sets `published_at` in its own transaction, so this also finds a lesson
+    whose announcement never reached marketing."""
+    from marketing.tasks import draft_lesson_social_posts
+
+    now = now or timezone.now()
+    briefed = SocialBrief.objects.filter(lesson=OuterRef("pk"))
+    ids = list(
+        Lesson.objects.filter(
+            published_at__gt=now - MISSED_WINDOW, published_at__lte=now - pending.GRACE
+        )
+        .filter(~Exists(briefed))
+        .values_list("pk", flat=True)[:MISSED_BATCH]
+    )
+    for lesson_id in ids:
+        draft_lesson_social_posts.delay(lesson_id)
+    return len(ids)
 
 
 def draft_lesson_by_id(lesson_id):

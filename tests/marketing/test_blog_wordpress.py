@@ -21,6 +21,7 @@ from marketing.blog.models import BlogPost
 from marketing.landing.models import LandingPage
 from marketing.models import LeadForm
 from students.models import Plan
+from tests.conftest import lost_broker
 
 pytestmark = pytest.mark.django_db
 SITE = "https://ops.example.com"
@@ -263,4 +264,28 @@ def test_only_staff_allowed_to_change_posts_can_send_one_again(
     assert "1 entrada se enviará de nuevo." in response.content.decode()
     assert len(callbacks) == 1
     post.refresh_from_db()
-    assert post.synced_draft is None
+    # The row is the record: if the task is lost, the retry scan sends it.
+    assert (post.state, post.attempts) == ("pending", 0)
+
+
+def test_a_lesson_published_while_the_broker_is_down_reaches_the_blog_once_by_the_retry_scan(
+    blog, lesson, django_capture_on_commit_callbacks
+):
+    from marketing.tasks import retry_blog_posts
+
+    blog.expect_request("/wp-json/wp/v2/posts", method="POST").respond_with_handler(
+        lambda request: Response(
+            json.dumps(wp_post(77, _json(request))), status=201, content_type="application/json"
+        )  # fmt: skip
+    )
+    with lost_broker(), django_capture_on_commit_callbacks(execute=True):
+        publish_lesson(lesson=lesson)
+    assert blog.log == []
+    assert BlogPost.objects.get().state == "pending"
+
+    retry_blog_posts.apply()
+
+    assert len(_creates(blog)) == 1
+    assert (BlogPost.objects.get().state, BlogPost.objects.get().wordpress_id) == ("synced", 77)
+    retry_blog_posts.apply()
+    assert len(blog.log) == 1

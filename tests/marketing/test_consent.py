@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.test import Client
+from django.utils import timezone
 
 from courseops.messaging.models import Category, OutboundMessage, Status, Suppression
 from courseops.messaging.services import (
@@ -18,6 +19,7 @@ from courseops.messaging.services import (
 )
 from marketing.models import Consent, Purpose
 from marketing.services.consent import preferences_url
+from tests.conftest import lost_broker
 from tests.marketing.conftest import NOON
 
 pytestmark = pytest.mark.django_db
@@ -80,6 +82,27 @@ def test_signing_up_twice_in_a_day_sends_one_confirmation(subscribe):
     subscribe({"email": "ana@example.com", "consent": True})
 
     assert OutboundMessage.objects.filter(template="marketing/confirm_subscription").count() == 1
+
+
+def test_a_sign_up_while_the_broker_is_down_gets_one_confirmation_from_the_sweeper(subscribe):
+    from marketing.services.consent import send_due_confirmations
+    from marketing.tasks import send_consent_confirmation
+
+    with lost_broker():
+        lead = subscribe({"email": "ana@example.com", "consent": True})
+    confirmations = OutboundMessage.objects.filter(template="marketing/confirm_subscription")
+    assert not confirmations.exists()
+    assert lead.confirmation_due_since is not None
+    assert send_due_confirmations() == 0  # within the grace the task is not presumed lost
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=11), tick=False):
+        assert send_due_confirmations() == 1
+
+    assert confirmations.count() == 1
+    lead.refresh_from_db()
+    assert lead.confirmation_due_since is None
+    send_consent_confirmation.apply(args=[lead.pk])  # a duplicate delivery
+    assert confirmations.count() == 1
 
 
 def test_a_tampered_confirmation_link_is_refused(subscribe):

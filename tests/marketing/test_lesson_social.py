@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from content.models import Course, Lesson
 from content.services.publishing import publish_lesson
-from courseops.ai import AIError
+from courseops.ai import AIError, AIUnavailable
 from courseops.reviews.models import Draft
 from courseops.reviews.services import approve_draft, reject_draft
 from marketing.landing.models import LandingPage
@@ -26,6 +26,7 @@ from marketing.social.lessons import draft_from_lesson
 from marketing.social.models import SocialBrief, SocialChannel
 from marketing.social.schedule import schedule_approved_drafts
 from students.models import Plan
+from tests.conftest import lost_broker
 
 pytestmark = pytest.mark.django_db
 
@@ -136,14 +137,14 @@ def test_an_unpublished_lesson_gets_no_drafts(lesson):
     assert not SocialBrief.objects.exists()
 
 
-def test_a_failed_ai_call_leaves_no_brief_so_the_retry_drafts(lesson, monkeypatch, clock):
+def test_a_passing_ai_failure_leaves_no_brief_so_the_retry_drafts(lesson, monkeypatch, clock):
     from marketing.social import lessons
 
     Lesson.objects.filter(pk=lesson.pk).update(published_at=MONDAY_10)
     lesson.refresh_from_db()
 
     def down(**kwargs):
-        raise AIError("proveedor caído")
+        raise AIUnavailable("proveedor caído")
 
     monkeypatch.setattr(lessons, "draft_from_brief", down)
     with pytest.raises(AIError):
@@ -152,6 +153,51 @@ def test_a_failed_ai_call_leaves_no_brief_so_the_retry_drafts(lesson, monkeypatc
     monkeypatch.undo()
 
     assert draft_from_lesson(lesson=lesson).kind == "social_post"
+
+
+def test_a_permanent_ai_failure_keeps_the_brief_so_the_sweeper_does_not_ask_again(
+    lesson, monkeypatch, clock
+):
+    from marketing.social import lessons
+
+    Lesson.objects.filter(pk=lesson.pk).update(published_at=MONDAY_10)
+    lesson.refresh_from_db()
+
+    def refused(**kwargs):
+        raise AIError("respuesta inválida")
+
+    monkeypatch.setattr(lessons, "draft_from_brief", refused)
+    with pytest.raises(AIError):
+        draft_from_lesson(lesson=lesson)
+    assert SocialBrief.objects.filter(lesson=lesson).exists()
+    clock.shift(timedelta(minutes=11))
+    assert lessons.draft_missed_lessons() == 0
+
+
+def test_a_lesson_published_while_the_broker_is_down_gets_its_drafts_from_the_sweeper(
+    lesson, clock, django_capture_on_commit_callbacks
+):
+    from marketing.social.lessons import draft_missed_lessons
+
+    with lost_broker():
+        publish(lesson, django_capture_on_commit_callbacks)
+    assert not SocialBrief.objects.exists()
+    assert draft_missed_lessons() == 0  # within the grace the task is not presumed lost
+
+    clock.shift(timedelta(minutes=11))
+    assert draft_missed_lessons() == 1
+
+    assert lesson_drafts(lesson).count() == 1
+    assert draft_missed_lessons() == 0
+
+
+def test_a_lesson_published_days_ago_is_not_drafted_by_the_sweeper(lesson, clock):
+    from marketing.social.lessons import draft_missed_lessons
+
+    Lesson.objects.filter(pk=lesson.pk).update(published_at=MONDAY_10 - timedelta(days=3))
+
+    assert draft_missed_lessons() == 0
+    assert not SocialBrief.objects.exists()
 
 
 def test_another_worker_drafting_right_now_is_not_doubled(lesson, clock):

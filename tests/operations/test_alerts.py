@@ -27,6 +27,7 @@ from courseops.webhooks import services as webhooks
 from courseops.webhooks.errors import PermanentWebhookError
 from courseops.webhooks.models import WebhookEvent
 from courseops.webhooks.providers.base import InboundEvent
+from tests.conftest import lost_broker
 
 pytestmark = pytest.mark.django_db
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -203,6 +204,45 @@ def test_a_slack_outage_is_retried_and_the_alert_posted_once(
     assert incident.slack_opened_at is not None
     assert len(slack.calls) == 2  # the 503, then the retry that went through
     assert OutboundMessage.objects.filter(idempotency_key__startswith="alert:").count() == 1
+
+
+def test_an_alert_and_its_resolution_lost_with_the_broker_are_sent_once_by_the_sweeper(
+    slack, django_capture_on_commit_callbacks
+):
+    from courseops.operations.tasks import notify_due_incidents
+
+    with time_machine.travel(START, tick=False):
+        usage = AIUsage.objects.create(provider="openai", model="gpt-4o", cost_usd=Decimal("19"))
+    with lost_broker():
+        evaluate(django_capture_on_commit_callbacks, only={"ai.budget"}, times=1)
+        AIUsage.objects.filter(pk=usage.pk).delete()
+        evaluate(
+            django_capture_on_commit_callbacks,
+            only={"ai.budget"},
+            at=START + timedelta(minutes=1),
+            times=1,
+        )
+    incident = Incident.objects.get()
+    assert incident.resolved_at is not None
+    assert (len(slack.calls), alert_mails()) == (0, [])
+
+    with time_machine.travel(START + timedelta(minutes=5), tick=False):
+        notify_due_incidents.apply()  # within the grace the task is not presumed lost
+    assert len(slack.calls) == 0
+    with time_machine.travel(START + timedelta(minutes=12), tick=False):
+        notify_due_incidents.apply()
+        notify_due_incidents.apply()
+
+    texts = [json.loads(call.request.content)["text"] for call in slack.calls]
+    assert [text.split(":")[0] for text in texts] == ["[CourseOps] Alerta", "[CourseOps] Resuelto"]
+    emails = OutboundMessage.objects.filter(idempotency_key__startswith="alert:")
+    assert sorted(
+        key.split(":")[2] for key in emails.values_list("idempotency_key", flat=True)
+    ) == [
+        "opened",
+        "resolved",
+    ]
+    assert Incident.objects.get().notify_due_since is None
 
 
 def test_a_rejected_slack_url_is_not_retried_and_email_still_goes(

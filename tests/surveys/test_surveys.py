@@ -14,8 +14,14 @@ from content.signals import lesson_completed
 from courseops.messaging.models import OutboundMessage, Status
 from students.models import Plan, Student
 from surveys.models import Answer, Survey
-from surveys.sending import send_nps_course_end, send_nps_day_30, send_webinar_surveys
+from surveys.sending import (
+    send_lesson_surveys,
+    send_nps_course_end,
+    send_nps_day_30,
+    send_webinar_surveys,
+)
 from surveys.services import answer_token, answer_url, nps, results, survey_for
+from tests.conftest import lost_broker
 from webinars.models import Registration, Webinar
 
 pytestmark = pytest.mark.django_db
@@ -281,6 +287,33 @@ def test_a_completed_lesson_brings_its_survey(django_capture_on_commit_callbacks
         lesson_completed.send(sender=Lesson, lesson=lesson, student=student, at=NOW)
     message = OutboundMessage.objects.get(recipient="eva@example.com")
     assert "Prompts" in message.subject
+
+
+def test_a_lesson_completed_while_the_broker_is_down_gets_one_survey_from_the_scan(
+    django_capture_on_commit_callbacks,
+):
+    from content.portal.services import complete_lesson
+
+    plan = Plan.objects.create(slug="pro", name="Pro")
+    student = Student.objects.create(
+        full_name="Eva", email="eva@example.com", plan=plan, source="api"
+    )
+    lesson = Lesson.objects.create(
+        course=Course.objects.create(title="IA", slug="ia"), title="Prompts"
+    )
+    with lost_broker(), django_capture_on_commit_callbacks(execute=True):
+        complete_lesson(student=student, lesson=lesson, at=NOW)
+    surveys = OutboundMessage.objects.filter(recipient="eva@example.com")
+    assert not surveys.exists()
+
+    with time_machine.travel(NOW + timedelta(minutes=5), tick=False):
+        assert send_lesson_surveys() == 0  # within the grace the task is not presumed lost
+    with time_machine.travel(NOW + timedelta(minutes=11), tick=False):
+        assert send_lesson_surveys() == 1
+        assert send_lesson_surveys() == 0
+    assert "Prompts" in surveys.get().subject
+    with time_machine.travel(NOW + timedelta(days=8), tick=False):
+        assert send_lesson_surveys() == 0
 
 
 def test_results_match_hand_computed_figures(webinar):

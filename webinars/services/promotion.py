@@ -4,11 +4,13 @@ marketing app picks approved `social_post` drafts up and schedules them."""
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from courseops.ai import generate
 from courseops.audit.services import log_action
+from courseops.core import pending
 from courseops.reviews.models import Draft, DraftStatus
 from courseops.reviews.services import create_draft
 from webinars.models import Webinar
@@ -18,8 +20,16 @@ NETWORKS = ("linkedin", "x", "instagram", "facebook")
 
 
 def social_posts_draft(*, webinar):
-    """The webinar's social-post draft, drafted once (again only after a rejection)."""
-    existing = (
+    """The webinar's social-post draft, drafted once (again only after a rejection); the
+    webinar's mark goes unless it was marked again meanwhile."""
+    seen = webinar.social_posts_due_since
+    draft = _social_posts_draft(webinar)
+    pending.done(webinar, "social_posts_due_since", seen)
+    return draft
+
+
+def _live_social_draft(webinar):
+    return (
         Draft.objects.filter(
             kind="social_post",
             content_type=ContentType.objects.get_for_model(Webinar),
@@ -29,6 +39,10 @@ def social_posts_draft(*, webinar):
         .exclude(data__has_key="superseded")
         .first()
     )
+
+
+def _social_posts_draft(webinar):
+    existing = _live_social_draft(webinar)
     if existing is not None or webinar.status != Webinar.Status.SCHEDULED:
         return existing
     url = f"{settings.SITE_URL}/webinars/{webinar.pk}/"
@@ -47,14 +61,21 @@ def social_posts_draft(*, webinar):
         requested_by="webinars.promotion",
     )
     networks = {network: result.data[network] for network in NETWORKS}
-    return create_draft(
-        kind="social_post",
-        target=webinar,
-        subject=webinar.title,
-        body="\n\n".join(f"[{network}]\n{text}" for network, text in networks.items()),
-        data={"networks": networks, "url": url, "language": webinar.language},
-        ai_result=result,
-    )
+    with transaction.atomic():
+        # Under the webinar's lock, once: a duplicate run (a redelivery, the sweeper) that
+        # drafted meanwhile wins.
+        Webinar.objects.select_for_update().get(pk=webinar.pk)
+        existing = _live_social_draft(webinar)
+        if existing is not None:
+            return existing
+        return create_draft(
+            kind="social_post",
+            target=webinar,
+            subject=webinar.title,
+            body="\n\n".join(f"[{network}]\n{text}" for network, text in networks.items()),
+            data={"networks": networks, "url": url, "language": webinar.language},
+            ai_result=result,
+        )
 
 
 def social_posts_apply(draft, user):

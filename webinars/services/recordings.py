@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from courseops.ai import AIError, generate, transcripts
 from courseops.audit.services import log_action
+from courseops.core import pending
 from courseops.messaging.services import queue_email
 from courseops.reviews.models import Draft, DraftStatus
 from courseops.reviews.registry import ApplyError
@@ -26,6 +27,7 @@ from students.models import Student
 from webinars.automations import FOLLOWUPS
 from webinars.meetings import MeetingError
 from webinars.models import Recording, Registration, Webinar
+from webinars.services import owed
 from webinars.services.attendance import attendance_settle
 from webinars.services.text import local_when, registrant_context
 from webinars.services.transcripts import (
@@ -59,12 +61,6 @@ def replay_url(webinar):
     return f"{settings.SITE_URL}{reverse('webinars_portal:replay', args=[webinar.pk])}"
 
 
-def _process_on_commit(recording):
-    from webinars.tasks import process_recording
-
-    transaction.on_commit(lambda: process_recording.delay(recording.pk))
-
-
 def _zoom_watch_url(meeting):
     if meeting.get("share_url"):
         return meeting["share_url"]
@@ -95,7 +91,7 @@ def recording_from_zoom(*, webinar, meeting, download_token=""):
         )
         if created:
             log_action(webinar, "webinars.recording.received", data={"source": "zoom"})
-            _process_on_commit(recording)
+            owed.processing_owed(recording.pk)
         elif recording.source == Recording.Source.ZOOM and not recording.transcript:
             recording.zoom_files = meeting.get("recording_files", []) or recording.zoom_files
             recording.zoom_download_token = download_token or recording.zoom_download_token
@@ -140,7 +136,7 @@ def recording_upload(*, webinar, file=None, watch_url="", user=None):
             data={"file": recording.file.name if file is not None else "", "url": watch_url},
         )
         if file is not None:
-            _process_on_commit(recording)
+            owed.processing_owed(recording.pk)
     return recording
 
 
@@ -155,18 +151,21 @@ def recording_process(*, recording, final_attempt=True):
     read the transcript. Transient errors are re-raised for the task to retry; permanent
     ones mark the recording failed (its video is still drafted, from the webinar alone).
     A task finding the transcription claimed by another (a duplicate delivery) does
-    nothing: the claimer drafts what follows."""
+    nothing: the claimer drafts what follows, and clears the recording's mark."""
+    seen = recording.process_due_since
     try:
         if not recording.transcript and not _transcribe(recording):
             return None
         video_draft(recording=recording)  # a video file: its title/description for review
-        return summary_draft(recording=recording)
+        summary = summary_draft(recording=recording)
     except (AIError, MeetingError) as exc:
         if not exc.permanent and not final_attempt:
             raise
         _fail(recording, exc)
-    video_draft(recording=recording)
-    return None
+        video_draft(recording=recording)
+        summary = None
+    pending.done(recording, "process_due_since", seen)
+    return summary
 
 
 def _transcribe(recording):

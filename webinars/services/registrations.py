@@ -6,11 +6,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courseops.audit.services import log_action
+from courseops.core import pending
 from courseops.messaging.services import queue_email
 from courseops.messaging.services.addresses import normalize_email, normalize_phone
 from webinars import calendar
 from webinars.meetings import get_provider
 from webinars.models import Registration, Webinar, validate_time_zone
+from webinars.services import owed
 from webinars.services.text import registrant_context
 from webinars.signals import webinar_registered
 
@@ -122,14 +124,10 @@ def registration_create(
             user=user,
             data={"source": source, "sms_consent": registration.sms_consent},
         )
-        from webinars.tasks import confirm_registration
-
-        transaction.on_commit(lambda: confirm_registration.delay(registration.pk))
+        owed.confirmation_owed(registration.pk)
         if registration.language != locked.language and locked.status == Webinar.Status.SCHEDULED:
-            from webinars.tasks import draft_reminder_text
-
             # The first registrant in another language: the AI reminder in theirs too.
-            transaction.on_commit(lambda: draft_reminder_text.delay(locked.pk))
+            owed.reminder_text_owed(locked.pk)
         transaction.on_commit(
             lambda: webinar_registered.send(
                 sender=Registration, registration=registration, webinar=locked
@@ -144,7 +142,15 @@ def registration_confirm(*, registration, provider_error=None):
     Runs in a task, outside any transaction; raises MeetingError for the task's retry.
     With `provider_error` (the task gave up) the error is kept on the registration and
     the confirmation goes out with the webinar's shared link: the person is not left out.
+    Once queued (or not owed), the registration's mark goes unless it was marked again.
     """
+    seen = registration.confirmation_due_since
+    message = _confirm(registration, provider_error)
+    pending.done(registration, "confirmation_due_since", seen)
+    return message
+
+
+def _confirm(registration, provider_error):
     webinar = registration.webinar
     if webinar.status != Webinar.Status.SCHEDULED or registration.cancelled_at:
         return None

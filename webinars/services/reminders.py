@@ -40,7 +40,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from courseops.ai import generate
-from courseops.core import liveness
+from courseops.core import liveness, pending
 from courseops.core.routing import reminder_send_options
 from courseops.messaging.models import OutboundMessage, Status
 from courseops.messaging.services import queue_email, queue_push, queue_sms
@@ -49,6 +49,7 @@ from courseops.reviews.models import Draft, DraftStatus
 from courseops.reviews.services import create_draft, withdraw_if_stale
 from webinars.automations import REMINDERS
 from webinars.models import Registration, Reminder, ReminderDelivery, Webinar
+from webinars.services import owed
 from webinars.services.text import local_when, registrant_context
 
 SCAN_LIMIT = 5000
@@ -394,7 +395,14 @@ def reminder_text_languages(webinar):
 def reminder_text_draft(*, webinar):
     """The AI-text reminder drafted once per language of the webinar and its registrants,
     each reviewed on its own (an English registrant never gets the Spanish text). Returns
-    the drafts."""
+    the drafts; the webinar's mark goes unless it was marked again meanwhile."""
+    seen = webinar.reminder_text_due_since
+    drafts = _reminder_text_drafts(webinar)
+    pending.done(webinar, "reminder_text_due_since", seen)
+    return drafts
+
+
+def _reminder_text_drafts(webinar):
     reminder = webinar.reminders.filter(uses_ai_text=True, active=True).first()
     if reminder is None:
         return []
@@ -419,18 +427,29 @@ def reminder_text_draft(*, webinar):
             language=language,
             requested_by="webinars.reminder",
         )
-        drafts.append(
-            create_draft(
-                kind="webinar_reminder",
-                target=reminder,
-                subject=result.data["subject"],
-                body=result.data["body_html"],
-                data={"language": language},
-                # The moment the text speaks of: its "still true?" check compares it.
-                context={"starts_at": webinar.starts_at.isoformat()},
-                ai_result=result,
+        with transaction.atomic():
+            # Under the webinar's lock, once per language: a duplicate run (a redelivery,
+            # the sweeper) that drafted it meanwhile wins.
+            Webinar.objects.select_for_update().get(pk=webinar.pk)
+            if any(
+                draft.data.get("language", webinar.language) == language
+                for draft in _text_drafts(reminder).exclude(
+                    status__in=(DraftStatus.WITHDRAWN, DraftStatus.REJECTED)
+                )
+            ):
+                continue
+            drafts.append(
+                create_draft(
+                    kind="webinar_reminder",
+                    target=reminder,
+                    subject=result.data["subject"],
+                    body=result.data["body_html"],
+                    data={"language": language},
+                    # The moment the text speaks of: its "still true?" check compares it.
+                    context={"starts_at": webinar.starts_at.isoformat()},
+                    ai_result=result,
+                )
             )
-        )
     return drafts
 
 
@@ -508,10 +527,7 @@ def ai_text_still_true(reminder):
     )
     reminder.approved_subject = reminder.approved_body = ""
     reminder.approved_texts = {}
-    from webinars.tasks import draft_reminder_text
-
-    webinar_id = reminder.webinar_id
-    transaction.on_commit(lambda: draft_reminder_text.delay(webinar_id))
+    owed.reminder_text_owed(reminder.webinar_id)
     return False
 
 

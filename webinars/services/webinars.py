@@ -14,6 +14,7 @@ from courseops.messaging.services import cancel_message, queue_email
 from webinars import calendar
 from webinars.meetings import MeetingError, get_provider
 from webinars.models import Reminder, ReminderDelivery, Webinar
+from webinars.services import owed
 from webinars.services.promotion import social_posts_supersede
 from webinars.services.text import registrant_context
 from webinars.signals import webinar_rescheduled
@@ -114,10 +115,8 @@ def webinar_schedule(*, webinar, user=None) -> Webinar:
             user=user,
             data={"provider": provider.name, "url": meeting.url},
         )
-        from webinars.tasks import draft_reminder_text, draft_social_posts
-
-        transaction.on_commit(lambda: draft_reminder_text.delay(webinar.pk))
-        transaction.on_commit(lambda: draft_social_posts.delay(webinar.pk))
+        owed.reminder_text_owed(webinar.pk)
+        owed.social_posts_owed(webinar.pk)
         _calendar_follows(webinar)
     return webinar
 
@@ -199,9 +198,7 @@ def webinar_reschedule(
             sender=Webinar, webinar=webinar, previous=previous, superseded_drafts=superseded
         )
         if superseded and webinar.status == Webinar.Status.SCHEDULED:
-            from webinars.tasks import draft_social_posts
-
-            transaction.on_commit(lambda: draft_social_posts.delay(webinar.pk))
+            owed.social_posts_owed(webinar.pk)
         log_action(
             webinar,
             "webinars.webinar.rescheduled",

@@ -10,10 +10,10 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from courseops.core import http
+from courseops.core import http, pending
 from courseops.core.logging import get_logger
 from courseops.messaging.services import queue_email
-from courseops.operations.alerts.services import OPENED
+from courseops.operations.alerts.services import OPENED, RESOLVED
 from courseops.operations.models import Incident
 
 logger = get_logger(__name__)
@@ -90,8 +90,14 @@ def post_to_slack(incident, event):
 
 
 def notify_incident(*, incident_id, event):
+    """Email and Slack, each once per incident and event. A resolution first makes sure
+    the alert itself went (its task may have been lost). The incident's mark then goes,
+    unless it was marked again meanwhile."""
     incident = Incident.objects.filter(pk=incident_id).first()
     if incident is None:
         return
-    email_incident(incident, event)
-    post_to_slack(incident, event)
+    seen = incident.notify_due_since
+    for each in (OPENED, RESOLVED) if event == RESOLVED else (event,):
+        email_incident(incident, each)
+        post_to_slack(incident, each)
+    pending.done(incident, "notify_due_since", seen)

@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from courseops.audit.services import log_action
+from courseops.core import pending
 from courseops.core.logging import get_logger
 from courseops.operations.alerts.registry import NotReady, registered_checks
 from courseops.operations.models import SEVERITY_ORDER, Incident
@@ -19,6 +20,21 @@ def _notify_on_commit(incident_pk, event):
     from courseops.operations.tasks import notify_incident
 
     transaction.on_commit(lambda: notify_incident.delay(incident_pk, event))
+
+
+def notify_due():
+    """The sweeper: incidents whose notice was not sent yet (a lost task) are notified
+    again; a resolved one gets its resolution (which makes sure the alert went first).
+    Returns how many."""
+    from courseops.operations.tasks import notify_incident
+
+    pks = pending.take_due(Incident.objects.all(), "notify_due_since")
+    resolved = set(
+        Incident.objects.filter(pk__in=pks, resolved_at__isnull=False).values_list("pk", flat=True)
+    )
+    for pk in pks:
+        notify_incident.delay(pk, RESOLVED if pk in resolved else OPENED)
+    return len(pks)
 
 
 def _findings(check, now):
@@ -49,6 +65,8 @@ def _open(check, finding, now):
                 detail=finding.detail,
                 opened_at=now,
                 last_seen_at=now,
+                # The notice's mark is the record (a sweeper finds it if the task is lost).
+                notify_due_since=timezone.now(),
             )
     except IntegrityError:
         return None  # another evaluation opened it a moment ago; that one notifies
@@ -59,7 +77,7 @@ def _open(check, finding, now):
 
 def _resolve(incident, now):
     resolved = Incident.objects.filter(pk=incident.pk, resolved_at__isnull=True).update(
-        resolved_at=now, last_seen_at=now
+        resolved_at=now, last_seen_at=now, notify_due_since=timezone.now()
     )
     if not resolved:
         return False

@@ -100,3 +100,34 @@ def test_a_cancellation_whose_task_was_lost_still_unenrolls_when_the_sweeper_run
     assert json.loads(unenroll.calls.last.request.content) == {"user_id": 77, "course_id": 101}
     assert Student.objects.get().lms_access_due_since is None
     assert sync_due_lms_access() == 0
+
+
+def test_a_student_deactivated_by_staff_while_the_broker_is_down_is_unenrolled_by_the_sweeper(
+    fake_stripe, teachable, deliver, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from students.services import deactivate_student, sync_due_lms_access
+
+    deliver(event("customer.subscription.created", fake_stripe.set_subscription()))
+    teachable.get(f"{API}/users/77").respond(200, json=user_with_course(True))
+    unenroll = teachable.post(f"{API}/unenroll").respond(204)
+    student = Student.objects.get()
+
+    with lost_broker(), django_capture_on_commit_callbacks(execute=True):
+        assert deactivate_student(student=student)
+    assert student.status == Student.Status.INACTIVE
+    assert not unenroll.called
+    assert student.lms_access_due_since is not None
+
+    assert sync_due_lms_access() == 0  # within the grace the task is not presumed lost
+    with time_machine.travel(timezone.now() + timedelta(minutes=11), tick=False):
+        assert sync_due_lms_access() == 1
+
+    assert unenroll.call_count == 1
+    assert json.loads(unenroll.calls.last.request.content) == {"user_id": 77, "course_id": 101}
+    assert Student.objects.get().lms_access_due_since is None
+    assert sync_due_lms_access() == 0

@@ -1,11 +1,17 @@
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from courseops.audit.models import AuditEntry
 from courseops.reviews.models import Draft
 from students.models import OnboardingStep, Student
 from students.onboarding.pipeline import start_onboarding
+from students.services import enqueue_due_requests
+from tests.conftest import lost_broker
 
 pytestmark = pytest.mark.django_db
 Step = OnboardingStep
@@ -115,6 +121,49 @@ def test_resending_the_welcome_makes_a_second_draft_only_when_asked(
 
     assert Draft.objects.filter(kind="welcome_email").count() == 2
     assert AuditEntry.objects.filter(action="students.welcome.resend_requested").count() == 1
+
+
+def after_grace():
+    return time_machine.travel(timezone.now() + timedelta(minutes=11), tick=False)
+
+
+def test_a_welcome_resend_asked_while_the_broker_is_down_is_drafted_once_by_the_sweeper(
+    admin_client, student, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        start_onboarding(student=student)
+
+    with lost_broker(), django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(LIST, {"action": "resend_welcome", "_selected_action": [student.pk]})
+    assert Draft.objects.filter(kind="welcome_email").count() == 1
+    assert enqueue_due_requests() == 0  # within the grace the task is not presumed lost
+
+    with after_grace():
+        assert enqueue_due_requests() == 1
+    assert Draft.objects.filter(kind="welcome_email").count() == 2
+    assert Student.objects.get().welcome_resend_due_since is None
+    with after_grace():
+        assert enqueue_due_requests() == 0
+
+
+def test_a_step_retry_asked_while_the_broker_is_down_is_run_by_the_sweeper(
+    admin_client, student, settings, django_capture_on_commit_callbacks
+):
+    settings.LMS_BACKEND = "thinkific"
+    with django_capture_on_commit_callbacks(execute=True):
+        start_onboarding(student=student)
+    settings.LMS_BACKEND = "portal"
+
+    with lost_broker(), django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(LIST, {"action": "retry_failed_steps", "_selected_action": [student.pk]})
+    assert Step.objects.get(student=student, name="account").status == Step.Status.FAILED
+
+    with after_grace():
+        assert enqueue_due_requests() == 1
+    student.refresh_from_db()
+    assert student.status == Student.Status.ACTIVE
+    assert Step.objects.get(student=student, name="account").retry_due_since is None
+    assert AuditEntry.objects.filter(action="students.onboarding.step_retried").count() == 1
 
 
 def test_deactivating_takes_access_away_and_is_audited(admin_client, student):
