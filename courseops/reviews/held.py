@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from courseops.audit.services import log_action
+from courseops.core.redaction import mask_numbered, unmask_numbered
 from courseops.messaging.hooks import send_refusal
 from courseops.messaging.models import PENDING, Channel, OutboundMessage, Status
 from courseops.reviews.models import Arm, Draft, DraftStatus
@@ -86,6 +87,10 @@ def release_now_automatic(*, automation):
 
 def _draft_for(messages):
     content_type = _message_type()
+    # The text's sign-in and unsubscribe links are the person's credentials: the draft
+    # (its page, its edit history) holds them numbered, and the approval puts them back
+    # from the message (`release`).
+    texts = {message.pk: mask_numbered(message.text_body)[0] for message in messages}
     drafts = Draft.objects.bulk_create(
         [
             Draft(
@@ -96,8 +101,8 @@ def _draft_for(messages):
                 recipient=message.recipient if message.channel == Channel.EMAIL else "",
                 subject=message.subject[:300],
                 generated_subject=message.subject[:300],
-                body=message.text_body,
-                generated_body=message.text_body,
+                body=texts[message.pk],
+                generated_body=texts[message.pk],
                 context={"channel": message.channel, "message": message.pk},
                 automation=message.automation,
                 person_key=message.person_key,
@@ -138,9 +143,9 @@ def release(draft, user):
     if draft.subject != draft.generated_subject:
         edits["subject"] = draft.subject
     if draft.body != draft.generated_body:
-        edits["text"] = draft.body
+        edits["text"] = unmask_numbered(draft.body, message.text_body)
         if message.channel == Channel.EMAIL:
-            edits["html"] = linebreaks(draft.body, autoescape=True)
+            edits["html"] = linebreaks(edits["text"], autoescape=True)
     if release_message(message=message, user=user, **edits):
         return message
     if message.status in PENDING:  # back in the queue: the rollout check lets it go now

@@ -241,3 +241,56 @@ def test_staff_read_a_held_message_in_the_review_queue_and_its_page(
     assert "Mensaje de una automatización (en revisión)" in queue_page.content.decode()
     assert page.status_code == 200
     assert "Hola Lucía, empieza a las 11:00." in page.content.decode()
+
+
+def test_a_held_messages_sign_in_links_stay_out_of_its_draft_and_go_out_when_approved_edited(
+    demo_flow, staff_user, client, django_user_model, at
+):
+    from django.contrib.auth.models import Permission
+    from django.core import signing
+    from django.urls import reverse
+
+    from courseops.reviews.permissions import ensure_kind_permissions
+
+    in_review(staff_user)
+    token = signing.dumps({"s": 1, "e": "abc"}, salt="students.portal.sign-in")
+    sign_in = f"https://example.com/portal/acceso/{token}/"
+    unsubscribe = "https://example.com/baja/?token=UNSUB-SECRET-123"
+    message = at(MONDAY, queue, "demo.1", text=f"Entra: {sign_in}\nBaja: {unsubscribe}")
+    draft = held_draft(message)
+
+    assert (
+        draft.body
+        == draft.generated_body
+        == "Entra: https://example.com/portal/acceso/[token-1]/\nBaja: https://example.com/baja/?token=[token-2]"
+    )
+    ensure_kind_permissions()
+    reviewer = django_user_model.objects.create_user(username="rev", password="x", is_staff=True)
+    reviewer.user_permissions.add(Permission.objects.get(codename=f"review_{KIND}"))
+    client.force_login(reviewer)
+    page = client.get(reverse("admin:reviews_draft_change", args=[draft.pk])).content.decode()
+    assert token not in page
+    assert "UNSUB-SECRET-123" not in page
+    assert "[token-1]" in page
+
+    at(
+        MONDAY + timedelta(minutes=5),
+        approve_draft,
+        draft=draft,
+        user=staff_user,
+        body=draft.body.replace("Entra:", "Entra hoy:"),
+    )
+
+    [sent] = mail.outbox
+    assert f"Entra hoy: {sign_in}" in sent.body
+    assert unsubscribe in sent.body
+    assert "[token" not in sent.body
+    assert sign_in in sent.alternatives[0][0]
+    message.refresh_from_db()
+    assert "[token" not in message.text_body
+    assert sign_in in message.text_body
+    approved = AuditEntry.objects.get(action="reviews.draft.approved")
+    assert "Entra hoy:" in str(approved.data["changes"])
+    assert token not in str(approved.data)
+    assert "UNSUB-SECRET-123" not in str(approved.data)
+
