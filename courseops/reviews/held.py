@@ -64,6 +64,25 @@ def review_holds(messages):
     return held
 
 
+def close_decided(sender, withheld, **kwargs):
+    """After a batch recorded messages as held: close those whose draft was rejected or
+    withdrawn meanwhile. That decision found the message still being sent, not yet held,
+    and closed nothing (`close_held_message` closes only held rows). The drafts are
+    locked, so a decision being written is waited for, and read as it ends."""
+    ids = [str(pk) for pk, status in withheld.items() if status == Status.HELD]
+    if not ids:
+        return
+    with transaction.atomic():
+        drafts = Draft.objects.select_for_update().filter(
+            kind=KIND, content_type=_message_type(), object_id__in=ids
+        )
+        for draft in drafts:
+            if draft.status == DraftStatus.REJECTED:
+                rejected(draft, draft.decision_note)
+            elif draft.status == DraftStatus.WITHDRAWN:
+                withdrawn(draft, draft.last_error)
+
+
 def release_now_automatic(*, automation):
     """After `automation`'s rollout moved: its held messages whose person is now in the
     automatic arm go, approved by the rollout itself, as a new message would. Returns how
@@ -165,7 +184,8 @@ def still_true(draft):
     message = draft.target
     if not isinstance(message, OutboundMessage):
         return _("el mensaje ya no existe.")
-    if message.status not in (Status.HELD, *PENDING):
+    # One being sent may be a batch recording it as held: `release` waits for it.
+    if message.status not in (Status.HELD, Status.SENDING, *PENDING):
         return _("el mensaje ya no espera aprobación: está %(status)s.") % {
             "status": message.get_status_display().lower()
         }

@@ -294,3 +294,46 @@ def test_a_held_messages_sign_in_links_stay_out_of_its_draft_and_go_out_when_app
     assert token not in str(approved.data)
     assert "UNSUB-SECRET-123" not in str(approved.data)
 
+
+@pytest.mark.parametrize("decision", ["reject", "withdraw"])
+def test_a_draft_decided_while_its_batch_records_the_message_as_held_still_closes_it(
+    demo_flow, staff_user, at, decision
+):
+    from courseops.messaging import hooks
+    from courseops.messaging.services import deliver_message
+    from courseops.reviews.services import withdraw_if_stale
+
+    in_review(staff_user)
+    message = at(MONDAY, queue, "demo.1")
+    OutboundMessage.objects.filter(pk=message.pk).update(status=Status.QUEUED)
+
+    def decide_meanwhile(messages):
+        # The batch has claimed the row (it is being sent) and read its draft as waiting.
+        assert OutboundMessage.objects.get(pk=message.pk).status == Status.SENDING
+        draft = held_draft(message)
+        if decision == "reject":
+            reject_draft(draft=draft, user=staff_user, reason="Tono raro")
+        else:  # its moment passed (the batch read it in time)
+            OutboundMessage.objects.filter(pk=message.pk).update(
+                expires_at=MONDAY + timedelta(minutes=1)
+            )
+            assert withdraw_if_stale(draft=draft)
+        assert held_draft(message).status != DraftStatus.PENDING
+        return {}
+
+    hooks.register_rollout_check(decide_meanwhile)
+    try:
+        at(
+            MONDAY + timedelta(minutes=5),
+            deliver_message,
+            message_id=message.pk,
+            max_attempts=3,
+            retry_delay=lambda attempts: timedelta(minutes=1),
+        )
+    finally:
+        hooks._ROLLOUT_CHECKS.remove(decide_meanwhile)
+
+    message.refresh_from_db()
+    expected = {"reject": Status.CANCELED, "withdraw": Status.DROPPED}[decision]
+    assert message.status == expected
+    assert mail.outbox == []
