@@ -91,6 +91,9 @@ class Lesson(models.Model):
     # sweeper finds the lesson by it if the task enqueued then was lost
     # (courseops.core.pending).
     pdf_stale_since = models.DateTimeField(_("PDF por rehacer desde"), null=True, blank=True)
+    pdf_stale_attempts = models.PositiveSmallIntegerField(
+        _("intentos fallidos de rehacer el PDF"), default=0, editable=False
+    )
     published_at = models.DateTimeField(_("publicada el"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("creado"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("actualizado"))

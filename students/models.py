@@ -157,9 +157,15 @@ class Student(models.Model):
     lms_access_due_since = models.DateTimeField(
         _("acceso al LMS por sincronizar desde"), null=True, blank=True
     )
+    lms_access_due_attempts = models.PositiveSmallIntegerField(
+        _("intentos fallidos de sincronizar el LMS"), default=0, editable=False
+    )
     # The new plan's materials, webinars and LMS courses are owed since then (a plan
     # change); found by the sweeper if the task enqueued then was lost.
     plan_grant_due_since = models.DateTimeField(_("plan por conceder desde"), null=True, blank=True)
+    plan_grant_due_attempts = models.PositiveSmallIntegerField(
+        _("intentos fallidos de conceder el plan"), default=0, editable=False
+    )
     # Staff asked for the welcome again then; found by the sweeper if the task was lost.
     welcome_resend_due_since = models.DateTimeField(
         _("bienvenida por redactar de nuevo desde"), null=True, blank=True, editable=False

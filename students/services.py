@@ -116,16 +116,28 @@ def grant_plan_access(*, student):
     from students.signals import student_plan_changed
 
     due_since = student.plan_grant_due_since
-    done = {"materials": grant_materials(student)["materials"]}
-    for receiver, result in student_plan_changed.send(sender=Student, student=student):
-        done[receiver.__module__] = result
-    account_made = student.onboarding_steps.filter(
-        name=OnboardingStep.Name.ACCOUNT, status=OnboardingStep.Status.DONE
-    ).exists()
-    if account_made:
-        done["lms"] = lms.create_account(student)
+    try:
+        done = {"materials": grant_materials(student)["materials"]}
+        for receiver, result in student_plan_changed.send(sender=Student, student=student):
+            done[receiver.__module__] = result
+        account_made = student.onboarding_steps.filter(
+            name=OnboardingStep.Name.ACCOUNT, status=OnboardingStep.Status.DONE
+        ).exists()
+        if account_made:
+            done["lms"] = lms.create_account(student)
+    except Exception as exc:
+        _pending_failed(student, "plan_grant_due_since", due_since, exc)
+        raise
     pending.done(student, "plan_grant_due_since", due_since)
     return done
+
+
+def _pending_failed(student, field, seen, exc):
+    """Only the LMS's own word makes a failure permanent; anything else is tried again."""
+    from students.onboarding.lms import LMSError
+
+    permanent = isinstance(exc, LMSError) and exc.permanent
+    pending.failed(student, field, seen, error=exc, permanent=permanent)
 
 
 def grant_due_plans():
@@ -145,7 +157,11 @@ def sync_lms_access(*, student):
     takes the plan's courses away (where it can: `revoke_access`); with access again, the
     account's enrolments are made again. Safe to run twice."""
     due_since = student.lms_access_due_since
-    result = _sync_lms_access(student)
+    try:
+        result = _sync_lms_access(student)
+    except Exception as exc:
+        _pending_failed(student, "lms_access_due_since", due_since, exc)
+        raise
     pending.done(student, "lms_access_due_since", due_since)
     return result
 

@@ -69,7 +69,30 @@ def build_lesson_pdfs(*, lesson):
     {language: storage name}. A lesson marked for new PDFs is unmarked, unless it was
     marked again meanwhile."""
     stale_since = lesson.pdf_stale_since
-    content = render_lesson_pdf(lesson)
+    try:
+        names = _build_pdfs(lesson)
+    except Exception as exc:
+        # What the lesson's content cannot be rendered from waits for it to be edited.
+        permanent = isinstance(exc, PDFRenderError)
+        pending.failed(lesson, "pdf_stale_since", stale_since, error=exc, permanent=permanent)
+        raise
+    pending.done(lesson, "pdf_stale_since", stale_since)
+    return names
+
+
+class PDFRenderError(Exception):
+    """The lesson's text could not be made into a PDF: trying again cannot help."""
+
+
+def _render(lesson, language=None):
+    try:
+        return render_lesson_pdf(lesson, language)
+    except Exception as exc:
+        raise PDFRenderError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _build_pdfs(lesson):
+    content = _render(lesson)
     if lesson.pdf:
         lesson.pdf.delete(save=False)
     lesson.pdf.save(f"leccion-{lesson.pk}-{lesson.language}.pdf", ContentFile(content), save=False)
@@ -82,13 +105,12 @@ def build_lesson_pdfs(*, lesson):
             content_storage().delete(translations[language]["pdf"])
         name = content_storage().save(
             f"content/pdf/leccion-{lesson.pk}-{language}.pdf",
-            ContentFile(render_lesson_pdf(lesson, language)),
+            ContentFile(_render(lesson, language)),
         )
         translations[language] = {**translations[language], "pdf": name}
         names[language] = name
     lesson.translations = translations
     lesson.save(update_fields=["pdf", "translations", "updated_at"])
-    pending.done(lesson, "pdf_stale_since", stale_since)
     return names
 
 

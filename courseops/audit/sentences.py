@@ -42,6 +42,7 @@ VERBS = {
     "opened": _("abrió"),
     "paused": _("pausó"),
     "payment_failed": _("registró un pago fallido de"),
+    "pending_failed": _("no pudo completar un trabajo pendiente de"),
     "plan_changed": _("cambió el plan de"),
     "plan_upgraded": _("subió de plan"),
     "published": _("publicó"),

@@ -6,20 +6,34 @@ the change that makes the work due. The task enqueued on commit is the quick way
 clears the mark when it is done, unless something made it due again meanwhile; a sweeper
 enqueues again the rows still marked after a grace, so a lost message (the broker down, a
 worker killed) only delays the work. The work must be safe to run twice.
+
+Work that fails says so (`failed`): a permanent failure clears the mark, so no sweeper
+retries it, and an audit entry on the row tells staff what broke; a passing one is tried
+again later and later (`liveness.retry_delay`), counted in the row's `<field>` attempts
+column (`plan_grant_due_since` -> `plan_grant_due_attempts`).
 """
 
 from datetime import timedelta
 
+from django.db.models import F
 from django.utils import timezone
 
-# Long enough for the task enqueued on commit to have run; also how often work that keeps
-# failing is tried again.
+from courseops.audit.services import log_action
+from courseops.core.liveness import retry_delay
+
+# Long enough for the task enqueued on commit to have run.
 GRACE = timedelta(minutes=10)
+# The longest wait between two tries of work that keeps failing for a passing reason.
+MAX_RETRY_DELAY = timedelta(days=1)
+
+
+def attempts_field(field):
+    return field.removesuffix("_since") + "_attempts"
 
 
 def mark(queryset, field):
     """The rows of `queryset` owe their work from now (call it in the change's transaction)."""
-    return queryset.update(**{field: timezone.now()})
+    return queryset.update(**{field: timezone.now(), attempts_field(field): 0})
 
 
 def done(instance, field, seen):
@@ -32,6 +46,34 @@ def done(instance, field, seen):
     if cleared:
         setattr(instance, field, None)
     return bool(cleared)
+
+
+def failed(instance, field, seen, *, error, permanent):
+    """The work `instance` owed since `seen` failed with `error`. Permanent: the mark goes
+    (trying again cannot help). Passing: the mark moves so the sweeper tries again after
+    `retry_delay` of the failures so far. Either way an audit entry on the row says so;
+    nothing changes if the row was marked again meanwhile (that new work gets its tries)."""
+    if seen is None:
+        return
+    model = type(instance)
+    counter = attempts_field(field)
+    attempts = getattr(instance, counter) + 1
+    if permanent:
+        changes = {field: None, counter: 0}
+    else:
+        due = timezone.now() + retry_delay(attempts, cap=MAX_RETRY_DELAY) - GRACE
+        changes = {field: due, counter: F(counter) + 1}
+    if model.objects.filter(pk=instance.pk, **{field: seen}).update(**changes):
+        log_action(
+            instance,
+            f"{model._meta.app_label}.{model._meta.model_name}.pending_failed",
+            data={
+                "work": str(model._meta.get_field(field).verbose_name),
+                "error": str(error)[:500],
+                "permanent": permanent,
+                "attempts": attempts,
+            },
+        )
 
 
 def take_due(queryset, field, *, grace=GRACE, limit=500):

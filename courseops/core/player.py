@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from csp.decorators import csp_update
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from courseops.ai import transcripts
@@ -34,6 +35,13 @@ class Player:
     # Origins the page's Content-Security-Policy must allow for this source.
     frame_origins: list = field(default_factory=list)
     media_origins: list = field(default_factory=list)
+
+
+def viewer_key(student_id):
+    """What the player keeps a student's watched stretches under in the browser, so two
+    students on one browser do not add to each other's; not their id itself, which the
+    next person at that browser could read."""
+    return salted_hmac("courseops.player.viewer", str(student_id)).hexdigest()[:16]
 
 
 def embed_for(url):

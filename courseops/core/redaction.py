@@ -45,6 +45,47 @@ def mask_credentials(text):
     return mark_safe(masked) if isinstance(text, SafeData) else masked  # noqa: S308
 
 
+NUMBERED = re.compile(r"\[token-(\d+)\]")
+
+
+def mask_numbered(text):
+    """`text` with each credential replaced by [token-1], [token-2]... in reading order:
+    a copy staff may read and edit, whose credentials `unmask_numbered` puts back from
+    the original text (the same text always numbers the same)."""
+    found = []
+
+    def hide(secret, before=""):
+        if "\0" in secret:  # already hidden by an earlier pattern
+            return before + secret
+        found.append(secret)
+        return f"{before}\0{len(found) - 1}\0"
+
+    hidden = SIGNED_TOKEN.sub(lambda match: hide(match.group(0)), text)
+    hidden = PREFIXED_SECRET.sub(lambda match: hide(match.group(0)), hidden)
+    hidden = QUERY_SECRET.sub(
+        lambda match: hide(match.group(0)[len(match.group(1)) :], match.group(1)), hidden
+    )
+    ordered = []
+
+    def number(match):
+        ordered.append(found[int(match.group(1))])
+        return f"[token-{len(ordered)}]"
+
+    return re.sub(r"\0(\d+)\0", number, hidden), ordered
+
+
+def unmask_numbered(edited, original):
+    """`edited` (made from `mask_numbered(original)`) with its [token-N] back to the
+    credentials of `original`; a number that is not there stays as written."""
+    _masked, secrets = mask_numbered(original)
+
+    def restore(match):
+        index = int(match.group(1)) - 1
+        return secrets[index] if 0 <= index < len(secrets) else match.group(0)
+
+    return NUMBERED.sub(restore, edited)
+
+
 def mask_value(value):
     """A JSON-like value with its credentials masked (strings, and whole values under
     keys such as `token` or `Authorization`)."""

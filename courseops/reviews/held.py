@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from courseops.audit.services import log_action
+from courseops.core.redaction import mask_numbered, unmask_numbered
 from courseops.messaging.hooks import send_refusal
 from courseops.messaging.models import PENDING, Channel, OutboundMessage, Status
 from courseops.reviews.models import Arm, Draft, DraftStatus
@@ -66,6 +67,25 @@ def review_holds(messages):
     return held
 
 
+def close_decided(sender, withheld, **kwargs):
+    """After a batch recorded messages as held: close those whose draft was rejected or
+    withdrawn meanwhile. That decision found the message still being sent, not yet held,
+    and closed nothing (`close_held_message` closes only held rows). The drafts are
+    locked, so a decision being written is waited for, and read as it ends."""
+    ids = [str(pk) for pk, status in withheld.items() if status == Status.HELD]
+    if not ids:
+        return
+    with transaction.atomic():
+        drafts = Draft.objects.select_for_update().filter(
+            kind=KIND, content_type=_message_type(), object_id__in=ids
+        )
+        for draft in drafts:
+            if draft.status == DraftStatus.REJECTED:
+                rejected(draft, draft.decision_note)
+            elif draft.status == DraftStatus.WITHDRAWN:
+                withdrawn(draft, draft.last_error)
+
+
 def release_now_automatic(*, automation):
     """After `automation`'s rollout moved: its held messages whose person is now in the
     automatic arm go, approved by the rollout itself, as a new message would. Returns how
@@ -108,6 +128,10 @@ def withdraw_expired(*, now=None):
 
 def _draft_for(messages):
     content_type = _message_type()
+    # The text's sign-in and unsubscribe links are the person's credentials: the draft
+    # (its page, its edit history) holds them numbered, and the approval puts them back
+    # from the message (`release`).
+    texts = {message.pk: mask_numbered(message.text_body)[0] for message in messages}
     drafts = Draft.objects.bulk_create(
         [
             Draft(
@@ -118,8 +142,8 @@ def _draft_for(messages):
                 recipient=message.recipient if message.channel == Channel.EMAIL else "",
                 subject=message.subject[:300],
                 generated_subject=message.subject[:300],
-                body=message.text_body,
-                generated_body=message.text_body,
+                body=texts[message.pk],
+                generated_body=texts[message.pk],
                 context={"channel": message.channel, "message": message.pk},
                 automation=message.automation,
                 person_key=message.person_key,
@@ -160,9 +184,9 @@ def release(draft, user):
     if draft.subject != draft.generated_subject:
         edits["subject"] = draft.subject
     if draft.body != draft.generated_body:
-        edits["text"] = draft.body
+        edits["text"] = unmask_numbered(draft.body, message.text_body)
         if message.channel == Channel.EMAIL:
-            edits["html"] = linebreaks(draft.body, autoescape=True)
+            edits["html"] = linebreaks(edits["text"], autoescape=True)
     if release_message(message=message, user=user, **edits):
         return message
     if message.status in PENDING:  # back in the queue: the rollout check lets it go now
@@ -182,7 +206,8 @@ def still_true(draft):
     message = draft.target
     if not isinstance(message, OutboundMessage):
         return _("el mensaje ya no existe.")
-    if message.status not in (Status.HELD, *PENDING):
+    # One being sent may be a batch recording it as held: `release` waits for it.
+    if message.status not in (Status.HELD, Status.SENDING, *PENDING):
         return _("el mensaje ya no espera aprobación: está %(status)s.") % {
             "status": message.get_status_display().lower()
         }

@@ -46,8 +46,15 @@ class PlanDripAdmin(ModelAdmin):
     def messages(self, obj):
         return obj.active_messages
 
+    def has_add_messages_permission(self, request):
+        """The action changes the plan's drip by creating messages: it takes both rights
+        (an action's permissions are any-of, so they are checked here together)."""
+        return self.has_change_permission(request) and request.user.has_perm(
+            "engagement.add_dripmessage"
+        )
+
     @admin.action(
-        description=_("Añadir los mensajes por defecto que falten"), permissions=["change"]
+        description=_("Añadir los mensajes por defecto que falten"), permissions=["add_messages"]
     )
     def add_default_messages(self, request, queryset):
         added = sum(install_default_drip(plan) for plan in queryset)

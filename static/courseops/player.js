@@ -74,10 +74,11 @@
     if (String(video.playbackRate) !== rate.value) rate.value = String(video.playbackRate);
   });
 
-  // The 5-second stretches seen, kept per video in this browser so a later visit adds
-  // to them; the server keeps the highest share it was told.
+  // The 5-second stretches seen, kept per student and video in this browser so a later
+  // visit adds to them (and another student's on the same browser does not); the server
+  // keeps the highest share it was told.
   var url = video.getAttribute("data-playback-url");
-  var storeKey = "courseops.watched." + url;
+  var storeKey = "courseops.watched." + video.getAttribute("data-viewer") + "." + url;
   var seen = {};
   (JSON.parse(window.localStorage.getItem(storeKey) || "[]")).forEach(function (b) { seen[b] = true; });
   var lastTime = null;

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from courseops.core.logging import get_logger
 from courseops.core.pages import personal_link_page
+from courseops.core.player import viewer_key
 from courseops.operations.throttling import throttled
 from students.billing.client import BillingError
 from students.billing.services import create_portal_session
@@ -39,6 +40,7 @@ def render_for_student(request, student, template, context, *, summaries=False):
                 **context,
                 "portal_nav": portal_nav,
                 "past_due": subscription.past_due_banner(student),
+                "player_viewer": viewer_key(student.pk),
             },
         )
 

@@ -239,3 +239,30 @@ def test_a_student_who_finished_downloads_the_certificate(page, lesson, tmp_path
     text = PdfReader(saved).pages[0].extract_text()
     assert "Lucía Fernández" in text
     assert found == {"laptop": [], "phone": []}
+
+
+def test_a_second_student_on_the_same_browser_starts_from_their_own_share(page, lesson):
+    lucia = Student.objects.get()
+    tomas = Student.objects.create(
+        full_name="Tomás Ruiz",
+        email="tomas@example.com",
+        plan=lucia.plan,
+        source=Student.Source.API,
+        status=Student.Status.ACTIVE,
+    )
+
+    def watch(student, chapter, until):
+        sign_in(page, student)
+        page.goto(f"/portal/lecciones/{lesson.pk}/")
+        page.wait_for_function("() => document.getElementById('player-video').readyState >= 1")
+        page.get_by_role("button", name=f"Ir a {chapter}").first.click()
+        page.wait_for_function(
+            f"() => document.getElementById('player-video').currentTime >= {until}"
+        )
+        with page.expect_response(re.compile(r"/reproduccion/$")):
+            page.evaluate("document.getElementById('player-video').pause()")
+        return LessonProgress.objects.get(lesson=lesson, student=student).watched_percent
+
+    # Lucía watches from 6 s to 13 s; Tomás, on her browser after her, 12 s to 14 s.
+    assert watch(lucia, "00:06", 13) >= 25
+    assert watch(tomas, "00:12", 14) <= 25

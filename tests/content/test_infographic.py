@@ -139,3 +139,32 @@ def test_pdfs_whose_rebuild_task_was_lost_are_made_again_by_the_sweeper(
     )
     assert lesson.pdf_stale_since is None
     assert rebuild_stale_pdfs() == 0
+
+
+def test_pdfs_that_cannot_be_rendered_are_not_retried_forever_and_staff_see_why(
+    lesson, monkeypatch
+):
+    import weasyprint
+
+    from content.models import Lesson
+    from content.services.documents import PDFRenderError, build_lesson_pdfs
+    from courseops.audit.models import AuditEntry
+    from courseops.core import pending
+
+    def broken(self, *args, **kwargs):  # the renderer chokes on this lesson's content
+        raise ValueError("unsupported image")
+
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", broken)
+    pending.mark(Lesson.objects.filter(pk=lesson.pk), "pdf_stale_since")
+    lesson.refresh_from_db()
+
+    with pytest.raises(PDFRenderError):
+        build_lesson_pdfs(lesson=lesson)
+
+    lesson.refresh_from_db()
+    assert lesson.pdf_stale_since is None
+    with time_machine.travel(timezone.now() + timedelta(hours=1), tick=False):
+        assert rebuild_stale_pdfs() == 0
+    [entry] = AuditEntry.objects.filter(action="content.lesson.pending_failed")
+    assert entry.data["permanent"] is True
+    assert "unsupported image" in entry.data["error"]

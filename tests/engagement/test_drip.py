@@ -506,3 +506,25 @@ def test_the_students_page_shows_which_drip_messages_went(onboarded, capture, cl
     assert "Enviado" in text
     assert "Ver su primera lección" in text
     assert "ya vio una lección." in text
+
+
+@pytest.mark.parametrize("may_add", [False, True], ids=["change-only", "may-add-messages"])
+def test_adding_the_default_messages_takes_the_right_to_add_drip_messages(
+    client, django_user_model, plan, may_add
+):
+    from django.contrib.auth.models import Permission
+
+    DripMessage.objects.filter(plan=plan).delete()
+    codenames = ["view_plandrip", "change_plandrip", "change_dripmessage", "view_dripmessage"]
+    if may_add:
+        codenames.append("add_dripmessage")
+    editor = django_user_model.objects.create_user(username="ed", password="x", is_staff=True)
+    editor.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    client.force_login(editor)
+
+    client.post(
+        reverse("admin:engagement_plandrip_changelist"),
+        {"action": "add_default_messages", "_selected_action": [plan.pk]},
+    )
+
+    assert DripMessage.objects.filter(plan=plan).exists() is may_add

@@ -1,6 +1,8 @@
 import io
 import json
+import socket
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlparse
 
 import pytest
 import time_machine
@@ -23,6 +25,7 @@ from courseops.messaging.services import (
     unsubscribe_push,
 )
 from courseops.messaging.tasks import send_message
+from tests.push import BrowserKeys
 
 pytestmark = pytest.mark.django_db
 
@@ -178,6 +181,18 @@ def test_a_browser_that_subscribes_again_keeps_one_row_with_its_new_keys(push_se
         "https://a.b.notify.windows.com/w/?token=abc",
         "https://.notify.windows.com/w/",
         "https://notify.windows.com/w/",
+        # urlsplit and the HTTP client disagree on where these hosts end ("\\" ends it
+        # for the client: it would post to localhost or 127.0.0.1).
+        "https://localhost\\x.notify.windows.com/w/?token=1",
+        "https://2130706433\\x.notify.windows.com/",
+        "https://127.0.0.1\\@fcm.googleapis.com/x",
+        "https://[::1]\\.notify.windows.com/",
+        "https://127.0.0.1%2f.notify.windows.com/",
+        "https://a\u3002notify.windows.com/",
+        # Hosts and paths the HTTP client cannot parse: refused, not an error page.
+        "https://xn--.notify.windows.com/",
+        "https://fcm.googleapis.com/\x7f",
+        "https://fcm.googleapis.com/a b",
     ],
 )
 def test_an_endpoint_off_the_known_push_services_is_refused(push_service, settings, endpoint):
@@ -204,6 +219,47 @@ def test_a_push_service_on_a_private_address_is_refused_unless_the_operator_open
         subscribe(browser)
     settings.HTTP_USER_URL_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     assert subscribe(browser).endpoint == browser.endpoint
+
+
+def test_a_push_service_name_that_resolves_to_a_private_address_gets_no_post(
+    push_service, settings, monkeypatch
+):
+    browser = push_service.new_browser()
+    port = push_service.server.port
+    settings.WEBPUSH_SERVICE_URLS = [f"http://*.push.example:{port}/"]
+    endpoint = f"http://eu.push.example:{port}{urlparse(browser.endpoint).path}"
+    subscribe_push(address=ANA, endpoint=endpoint, p256dh=browser.p256dh, auth=browser.auth)
+    real = socket.getaddrinfo
+
+    def fake_dns(host, *args, **kwargs):
+        if host == "eu.push.example":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake_dns)
+    settings.HTTP_USER_URL_ALLOWED_NETWORKS = []
+    message = queue_push(to=ANA, idempotency_key="push-rebind", title="t", body="b")
+
+    assert send(message).status == Status.FAILED
+    assert push_service.pushes() == []
+    message.refresh_from_db()
+    assert "eu.push.example apunta a 127.0.0.1" in message.last_error
+
+
+def test_a_push_service_redirect_is_not_followed(push_service):
+    browser = BrowserKeys(endpoint=push_service.origin + "/push/moved")
+    subscribe(browser)
+    server = push_service.server
+    server.expect_request("/push/moved", method="POST").respond_with_data(
+        "", status=307, headers={"Location": push_service.origin + "/internal"}
+    )
+    server.expect_request("/internal", method="POST").respond_with_data("", status=201)
+    message = queue_push(to=ANA, idempotency_key="push-redirect", title="t", body="b")
+
+    assert send(message).status == Status.FAILED
+    assert [request.path for request in push_service.pushes()] == ["/push/moved"]
+    message.refresh_from_db()
+    assert "307" in message.last_error
 
 
 def test_a_stored_subscription_off_the_push_services_gets_no_post(push_service, settings):

@@ -417,3 +417,36 @@ def test_erasure_blanks_the_invoice_pages_and_keeps_amounts_and_dates(person, se
     assert (invoice.hosted_invoice_url, invoice.invoice_pdf) == ("", "")
     assert (invoice.total, invoice.currency, invoice.issued_at) == (Decimal("49.00"), "EUR", issued)
     assert erasure.touched["students.invoices"] == 1
+
+
+def test_a_message_held_for_review_is_canceled_and_its_draft_withdrawn(person, staff_user):
+    from courseops.messaging.models import OutboundMessage, Status
+    from courseops.messaging.services import deliver_message
+    from courseops.reviews.automations import (
+        Automation,
+        register_automation,
+        unregister_automation,
+    )
+    from courseops.reviews.held import KIND
+    from courseops.reviews.models import Draft, DraftStatus, PolicyMode
+    from courseops.reviews.rollout import set_automation_policy
+
+    register_automation(Automation(name="privacy_flow", label="Flujo"))
+    try:
+        set_automation_policy(
+            automation="privacy_flow", mode=PolicyMode.REVIEW, percent=0, user=staff_user
+        )
+        message = queue_email(
+            to=EMAIL, idempotency_key="held-1", subject="Hola", text="x", automation="privacy_flow"
+        )
+        deliver_message(message_id=message.pk, max_attempts=1, retry_delay=None)
+        message.refresh_from_db()
+        assert message.status == Status.HELD
+
+        erase_person(EMAIL)
+    finally:
+        unregister_automation("privacy_flow")
+
+    assert OutboundMessage.objects.get(pk=message.pk).status == Status.CANCELED
+    draft = Draft.objects.get(kind=KIND, object_id=str(message.pk))
+    assert draft.status == DraftStatus.WITHDRAWN

@@ -241,3 +241,99 @@ def test_staff_read_a_held_message_in_the_review_queue_and_its_page(
     assert "Mensaje de una automatización (en revisión)" in queue_page.content.decode()
     assert page.status_code == 200
     assert "Hola Lucía, empieza a las 11:00." in page.content.decode()
+
+
+def test_a_held_messages_sign_in_links_stay_out_of_its_draft_and_go_out_when_approved_edited(
+    demo_flow, staff_user, client, django_user_model, at
+):
+    from django.contrib.auth.models import Permission
+    from django.core import signing
+    from django.urls import reverse
+
+    from courseops.reviews.permissions import ensure_kind_permissions
+
+    in_review(staff_user)
+    token = signing.dumps({"s": 1, "e": "abc"}, salt="students.portal.sign-in")
+    sign_in = f"https://example.com/portal/acceso/{token}/"
+    unsubscribe = "https://example.com/baja/?token=UNSUB-SECRET-123"
+    message = at(MONDAY, queue, "demo.1", text=f"Entra: {sign_in}\nBaja: {unsubscribe}")
+    draft = held_draft(message)
+
+    assert (
+        draft.body
+        == draft.generated_body
+        == "Entra: https://example.com/portal/acceso/[token-1]/\nBaja: https://example.com/baja/?token=[token-2]"
+    )
+    ensure_kind_permissions()
+    reviewer = django_user_model.objects.create_user(username="rev", password="x", is_staff=True)
+    reviewer.user_permissions.add(Permission.objects.get(codename=f"review_{KIND}"))
+    client.force_login(reviewer)
+    page = client.get(reverse("admin:reviews_draft_change", args=[draft.pk])).content.decode()
+    assert token not in page
+    assert "UNSUB-SECRET-123" not in page
+    assert "[token-1]" in page
+
+    at(
+        MONDAY + timedelta(minutes=5),
+        approve_draft,
+        draft=draft,
+        user=staff_user,
+        body=draft.body.replace("Entra:", "Entra hoy:"),
+    )
+
+    [sent] = mail.outbox
+    assert f"Entra hoy: {sign_in}" in sent.body
+    assert unsubscribe in sent.body
+    assert "[token" not in sent.body
+    assert sign_in in sent.alternatives[0][0]
+    message.refresh_from_db()
+    assert "[token" not in message.text_body
+    assert sign_in in message.text_body
+    approved = AuditEntry.objects.get(action="reviews.draft.approved")
+    assert "Entra hoy:" in str(approved.data["changes"])
+    assert token not in str(approved.data)
+    assert "UNSUB-SECRET-123" not in str(approved.data)
+
+
+@pytest.mark.parametrize("decision", ["reject", "withdraw"])
+def test_a_draft_decided_while_its_batch_records_the_message_as_held_still_closes_it(
+    demo_flow, staff_user, at, decision
+):
+    from courseops.messaging import hooks
+    from courseops.messaging.services import deliver_message
+    from courseops.reviews.services import withdraw_if_stale
+
+    in_review(staff_user)
+    message = at(MONDAY, queue, "demo.1")
+    OutboundMessage.objects.filter(pk=message.pk).update(status=Status.QUEUED)
+
+    def decide_meanwhile(messages):
+        # The batch has claimed the row (it is being sent) and read its draft as waiting.
+        assert OutboundMessage.objects.get(pk=message.pk).status == Status.SENDING
+        draft = held_draft(message)
+        if decision == "reject":
+            reject_draft(draft=draft, user=staff_user, reason="Tono raro")
+        else:  # its moment passed (the batch read it in time)
+            OutboundMessage.objects.filter(pk=message.pk).update(
+                expires_at=MONDAY + timedelta(minutes=1)
+            )
+            assert withdraw_if_stale(draft=draft)
+        assert held_draft(message).status != DraftStatus.PENDING
+        return {}
+
+    hooks.register_rollout_check(decide_meanwhile)
+    try:
+        at(
+            MONDAY + timedelta(minutes=5),
+            deliver_message,
+            message_id=message.pk,
+            max_attempts=3,
+            retry_delay=lambda attempts: timedelta(minutes=1),
+        )
+    finally:
+        hooks._ROLLOUT_CHECKS.remove(decide_meanwhile)
+
+    message.refresh_from_db()
+    expected = {"reject": Status.CANCELED, "withdraw": Status.DROPPED}[decision]
+    assert message.status == expected
+    assert mail.outbox == []

@@ -245,21 +245,37 @@ def test_a_marked_event_becomes_a_webinar_and_changes_follow_with_the_sync_token
     assert _calls(google, "DELETE") == []  # gone there already: not deleted again
 
 
-def test_one_event_that_cannot_be_applied_neither_stops_the_others_nor_the_token(google):
+def test_one_event_that_cannot_be_applied_does_not_stop_the_others_and_is_read_again(google):
     broken = _event("ev4bad", "[webinar] Zona rara", "2026-12-14T18:00:00+01:00")
     broken["start"]["timeZone"] = "Marte/Olympus"
     good = _event("ev5ok", "[webinar] Agentes", "2026-12-15T18:00:00+01:00")
-    google.expect_request(EVENTS, method="GET").respond_with_json(
-        _listing([broken, good], "token-next")
+    fixed = {**broken, "start": {**broken["start"], "timeZone": "Europe/Madrid"}}
+    answers = {None: _listing([broken, good], "token-next")}
+    google.expect_request(EVENTS, method="GET").respond_with_handler(
+        lambda request: Response(
+            json.dumps(answers[request.args.get("syncToken")]), content_type="application/json"
+        )
     )
     google.expect_request(f"{EVENTS}/ev5ok", method="PATCH").respond_with_handler(_echo())
+    google.expect_request(f"{EVENTS}/ev4bad", method="PATCH").respond_with_handler(_echo())
 
     assert gcal.sync_calendar() == 2
 
     assert list(Webinar.objects.values_list("calendar_event_id", flat=True)) == ["ev5ok"]
     state = CalendarSync.objects.get()
-    assert state.sync_token == "token-next"
+    # The token that would skip the failed change is not kept.
+    assert state.sync_token == ""
     assert "ev4bad" in state.last_error
+
+    answers[None] = _listing([fixed, good], "token-next")  # read again, now applicable
+    assert gcal.sync_calendar() == 2
+
+    assert sorted(Webinar.objects.values_list("calendar_event_id", flat=True)) == [
+        "ev4bad",
+        "ev5ok",
+    ]
+    state.refresh_from_db()
+    assert (state.sync_token, state.last_error) == ("token-next", "")
 
 
 def test_an_expired_sync_token_reads_the_calendar_again_without_doubling(google):

@@ -233,11 +233,7 @@ def test_the_summary_draft_carries_chapters_inside_the_recording(
     ) == [{"seconds": 4, "title": "Dentro"}]
 
 
-def test_a_students_follow_up_links_to_the_replay_page_and_a_leads_to_zoom(
-    webinar, student, staff_user, settings, django_capture_on_commit_callbacks
-):
-    lead = webinar.registrations.get(email="tom@example.com")
-    attendance_record(registration=lead, attended=True, minutes=30, source="admin")
+def _send_followups(webinar, staff_user, django_capture_on_commit_callbacks):
     Recording.objects.create(
         webinar=webinar,
         source=Recording.Source.ZOOM,
@@ -249,8 +245,39 @@ def test_a_students_follow_up_links_to_the_replay_page_and_a_leads_to_zoom(
     with django_capture_on_commit_callbacks(execute=True):
         for draft in Draft.objects.filter(kind="webinar_summary", status="pending"):
             approve_draft(draft=draft, user=staff_user)
+    return OutboundMessage.objects.filter(idempotency_key__startswith="webinars.followup.")
 
-    followups = OutboundMessage.objects.filter(idempotency_key__startswith="webinars.followup.")
+
+@pytest.mark.parametrize("linked", [True, False], ids=["registered-as-student", "as-a-lead"])
+def test_a_student_the_portal_does_not_let_in_gets_the_watch_link_not_the_replay_page(
+    make_webinar, student, staff_user, django_capture_on_commit_callbacks, linked
+):
+    Student.objects.filter(pk=student.pk).update(status=Student.Status.INACTIVE)
+    with time_machine.travel(START - timedelta(days=2), tick=False):
+        webinar = make_webinar(title="Agentes de IA")
+        if linked:
+            registration_create(webinar=webinar, student=student, source="admin")
+        else:
+            registration_create(webinar=webinar, email=student.email, source="page")
+    Webinar.objects.filter(pk=webinar.pk).update(status=Webinar.Status.FINISHED)
+    webinar.refresh_from_db()
+
+    followups = _send_followups(webinar, staff_user, django_capture_on_commit_callbacks)
+
+    email = followups.get(recipient=student.email)
+    assert "https://zoom.us/rec/share/abc" in email.text_body
+    assert "Xk7#pQ2v" in email.text_body
+    assert "/grabacion/" not in email.text_body
+
+
+def test_a_students_follow_up_links_to_the_replay_page_and_a_leads_to_zoom(
+    webinar, student, staff_user, settings, django_capture_on_commit_callbacks
+):
+    lead = webinar.registrations.get(email="tom@example.com")
+    attendance_record(registration=lead, attended=True, minutes=30, source="admin")
+
+    followups = _send_followups(webinar, staff_user, django_capture_on_commit_callbacks)
+
     students_email = followups.get(recipient=student.email)
     replay = f"{settings.SITE_URL}/portal/webinars/{webinar.pk}/grabacion/"
     assert replay in students_email.text_body

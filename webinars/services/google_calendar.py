@@ -165,8 +165,10 @@ def sync_calendar(*, now=None):
     problems = []
     for event in events:
         try:
-            _apply(event, now)
-        except Exception as exc:  # one event's trouble holds back neither the others nor the token
+            # All of an event's change or none (a cancel marks the webinar, then cancels it).
+            with transaction.atomic():
+                _apply(event, now)
+        except Exception as exc:  # one event's trouble does not hold back the others
             logger.exception("webinars.calendar_event_failed", extra={"event": event.get("id")})
             problems.append(
                 _("evento %(event)s: %(error)s") % {"event": event.get("id"), "error": exc}
@@ -174,8 +176,12 @@ def sync_calendar(*, now=None):
     last_error = (
         _("Google Calendar: %(error)s") % {"error": "; ".join(problems)} if problems else ""
     )
+    # The token moves on only once every change it covers is applied: with one that failed
+    # kept, the next sync reads those changes again (applying one twice changes nothing).
     CalendarSync.objects.filter(pk=state.pk).update(
-        sync_token=token, last_synced_at=now, last_error=last_error[:2000]
+        sync_token=state.sync_token if problems else token,
+        last_synced_at=now,
+        last_error=last_error[:2000],
     )
     return len(events)
 

@@ -24,6 +24,7 @@ from courseops.reviews.registry import ApplyError
 from courseops.reviews.sanitize import clean_email_html, email_text
 from courseops.reviews.services import create_draft
 from students.models import Student
+from students.portal.services import ALLOWED_STATUSES
 from webinars.automations import FOLLOWUPS
 from webinars.meetings import MeetingError
 from webinars.models import Recording, Registration, Webinar
@@ -384,9 +385,17 @@ def summary_apply(draft, user):
     else:
         registrations = registrations.filter(language=language)
     registrations = list(registrations)
-    # Registered as leads with a student's email count as the student's (as the portal does).
+    # Only a student the portal lets in gets its replay page; the others (inactive,
+    # cancelled) get the watch link. Registered as leads with a student's email count as
+    # the student's (as the portal does).
+    portal_students = Student.objects.filter(status__in=ALLOWED_STATUSES)
+    student_ids = set(
+        portal_students.filter(
+            pk__in=[r.student_id for r in registrations if r.student_id is not None]
+        ).values_list("pk", flat=True)
+    )
     students = set(
-        Student.objects.filter(
+        portal_students.filter(
             email__in=[r.email for r in registrations if r.student_id is None]
         ).values_list("email", flat=True)
     )
@@ -398,7 +407,8 @@ def summary_apply(draft, user):
                 recording=recording,
                 summary_html=summary_html,
                 attended=attended,
-                student=registration.student_id is not None or registration.email in students,
+                student=registration.student_id in student_ids
+                or (registration.student_id is None and registration.email in students),
             )
         except ValidationError:  # one unusable address does not hold back everyone else
             sent["skipped"] += 1

@@ -7,16 +7,18 @@ push service answering 404 or 410 says the subscription is gone: it is deleted h
 
 import json
 import logging
+import re
 from urllib.parse import urlsplit
 
-import requests
+import httpx
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from pywebpush import WebPushException, webpush
 
-from courseops.core.http import BlockedURL, check_url
+from courseops.core import http
+from courseops.core.http import BlockedURL, HTTPError, check_url
 from courseops.messaging.providers import SendError, SendResult
 
 logger = logging.getLogger(__name__)
@@ -24,6 +26,10 @@ logger = logging.getLogger(__name__)
 GONE = {404, 410}
 # Push services' own throttling and outages: worth the outbox's bounded retries.
 TRANSIENT = {429, 500, 502, 503, 504}
+# A push service's host as we compare it: plain ASCII labels. Anything else before the
+# path (a backslash, "%", non-ASCII) is read one way by urlsplit and another by the HTTP
+# client that posts ("https://localhost\x.notify.windows.com/" posts to localhost).
+HOST = re.compile(r"[a-z0-9.-]+")
 
 
 def push_enabled():
@@ -50,15 +56,19 @@ def endpoint_allowed(endpoint):
     allowed name that is a private address literally is still refused."""
     if not isinstance(endpoint, str) or len(endpoint) > 2000:
         return False
+    # Printable ASCII only, no backslash and no fragment: browsers' endpoints are plain
+    # URLs, and every parser then agrees on where the host ends.
+    if any(not 32 < ord(ch) < 127 or ch in "\\#" for ch in endpoint):
+        return False
     try:
         parts = urlsplit(endpoint)
         port = parts.port
     except ValueError:
         return False
     host = (parts.hostname or "").rstrip(".")
-    if not host or parts.username is not None or parts.password is not None:
+    if not HOST.fullmatch(host) or "%" in parts.netloc:
         return False
-    if "#" in endpoint or any(ch.isspace() or ord(ch) < 32 for ch in endpoint):
+    if parts.username is not None or parts.password is not None:
         return False
     if any(segment in (".", "..") for segment in parts.path.split("/")):
         return False
@@ -72,10 +82,34 @@ def endpoint_allowed(endpoint):
         ):
             try:
                 check_url(endpoint)
-            except BlockedURL:
+            # httpx's own parse (IDNA included) may still refuse what urlsplit took.
+            except (BlockedURL, httpx.InvalidURL, UnicodeError):
                 return False
             return True
     return False
+
+
+class _GuardedSession:
+    """What pywebpush posts through (its `requests_session`): the project's HTTP client
+    for URLs people give, so the name is resolved and refused at connect time if any
+    address is not public, and a redirect is an answer, never followed."""
+
+    def __init__(self):
+        self.client = http.make_client(timeout=settings.WEBPUSH_TIMEOUT_SECONDS, user_url=True)
+
+    def post(self, url, *, data, headers, timeout):
+        response = http.request(
+            "POST",
+            url,
+            content=data,
+            headers=headers,
+            timeout=timeout,
+            user_url=True,
+            client=self.client,
+        )
+        # pywebpush reads requests' name for it in its error message.
+        response.reason = response.reason_phrase
+        return response
 
 
 class WebPushBackend:
@@ -83,7 +117,7 @@ class WebPushBackend:
     label = _lazy("Web Push (VAPID)")
 
     def __init__(self):
-        self.session = requests.Session()
+        self.session = _GuardedSession()
 
     def send(self, *, subscriptions, title, body, url="", ttl=None, urgency="normal"):
         """Push to every subscription; returns SendResult once at least one took it.
@@ -125,9 +159,10 @@ class WebPushBackend:
                 transient = transient or status is None or status in TRANSIENT
                 errors.append(f"{subscription.pk}: HTTP {status}: {str(exc)[:200]}")
                 continue
-            except requests.RequestException as exc:
-                transient = True
-                errors.append(f"{subscription.pk}: unreachable: {type(exc).__name__}")
+            except HTTPError as exc:
+                # A refused address is permanent; a connection that failed is not.
+                transient = transient or not exc.permanent
+                errors.append(f"{subscription.pk}: unreachable: {str(exc)[:200]}")
                 continue
             accepted.append(subscription.pk)
             location = response.headers.get("Location", "")

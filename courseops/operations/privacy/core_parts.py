@@ -5,6 +5,7 @@ address, when it is about one of their objects, or when its text mentions them.
 """
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from courseops.ai.models import AIUsage
 from courseops.audit.models import AuditEntry
@@ -19,7 +20,9 @@ from courseops.messaging.models import (
 from courseops.operations.encryption import blind_index
 from courseops.operations.privacy.redact import ERASED, mentions, related_to, scrub
 from courseops.operations.privacy.registry import PrivacyPart, register_part
-from courseops.reviews.models import Draft
+from courseops.reviews.held import KIND as HELD_KIND
+from courseops.reviews.held import WAITING
+from courseops.reviews.models import Draft, DraftStatus
 from courseops.support.models import Ticket
 from courseops.webhooks.models import WebhookEvent
 
@@ -73,8 +76,11 @@ class MessagingPart(PrivacyPart):
 
     def erase(self, person):
         theirs = self._theirs(person)
-        # Nothing still waiting goes out to an erased person.
-        OutboundMessage.objects.filter(theirs, status__in=PENDING).update(status=Status.CANCELED)
+        # Nothing still waiting goes out to an erased person, held for review included
+        # (its draft is withdrawn with the reviews' share).
+        OutboundMessage.objects.filter(theirs, status__in=(*PENDING, Status.HELD)).update(
+            status=Status.CANCELED
+        )
         # Their own messages lose every body; others that mention them are redacted.
         blanked = OutboundMessage.objects.filter(theirs).update(
             recipient=ERASED,
@@ -129,6 +135,10 @@ class ReviewsPart(PrivacyPart):
             Q(recipient__iexact=person.email)
             | related_to(person)
             | Q(person_key__in=self.person_keys(person))
+        )
+        # A held message's draft waiting for staff must not be approved any more.
+        Draft.objects.filter(theirs, kind=HELD_KIND, status__in=WAITING).update(
+            status=DraftStatus.WITHDRAWN, last_error=_("La persona pidió borrar sus datos.")
         )
         blanked = Draft.objects.filter(theirs).update(
             recipient="",

@@ -102,6 +102,71 @@ def test_a_cancellation_whose_task_was_lost_still_unenrolls_when_the_sweeper_run
     assert sync_due_lms_access() == 0
 
 
+def _owing_an_lms_sync(student):
+    from courseops.core import pending
+
+    Student.objects.filter(pk=student.pk).update(status=Student.Status.INACTIVE)
+    pending.mark(Student.objects.filter(pk=student.pk), "lms_access_due_since")
+    return Student.objects.get(pk=student.pk)
+
+
+def test_an_lms_that_refuses_for_good_is_not_tried_again_and_staff_see_why(teachable, lucia):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from courseops.audit.models import AuditEntry
+    from students.onboarding.lms import LMSError
+    from students.services import sync_due_lms_access, sync_lms_access
+
+    teachable.get(f"{API}/users/77").respond(403, json={"error": "API key revoked"})
+
+    with pytest.raises(LMSError):
+        sync_lms_access(student=_owing_an_lms_sync(lucia))
+
+    assert Student.objects.get().lms_access_due_since is None
+    with time_machine.travel(timezone.now() + timedelta(hours=1), tick=False):
+        assert sync_due_lms_access() == 0
+    [entry] = AuditEntry.objects.filter(action="students.student.pending_failed")
+    assert entry.data["permanent"] is True
+    assert "403" in entry.data["error"]
+    assert entry.data["work"] == "acceso al LMS por sincronizar desde"
+
+
+def test_an_lms_that_keeps_failing_is_tried_again_later_and_later(teachable, lucia, monkeypatch):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from courseops.audit.models import AuditEntry
+    from students.onboarding.lms import LMSError
+    from students.services import sync_due_lms_access, sync_lms_access
+
+    monkeypatch.setattr("students.onboarding.lms.calls.BACKOFF_SECONDS", 0)
+    teachable.get(f"{API}/users/77").respond(503)
+    student = _owing_an_lms_sync(lucia)
+    start = timezone.now()
+    for _failure in range(3):
+        with pytest.raises(LMSError):
+            sync_lms_access(student=Student.objects.get(pk=student.pk))
+
+    student = Student.objects.get()
+    assert student.lms_access_due_attempts == 3
+    # 2^3 minutes after the third failure, not the sweeper's flat grace.
+    with time_machine.travel(start + timedelta(minutes=7), tick=False):
+        assert sync_due_lms_access() == 0
+    teachable.get(f"{API}/users/77").respond(200, json=user_with_course(True))
+    teachable.post(f"{API}/unenroll").respond(204)
+    with time_machine.travel(start + timedelta(minutes=9), tick=False):
+        assert sync_due_lms_access() == 1
+    assert Student.objects.get().lms_access_due_since is None
+    entries = AuditEntry.objects.filter(action="students.student.pending_failed")
+    assert sorted(entry.data["attempts"] for entry in entries) == [1, 2, 3]
+    assert not any(entry.data["permanent"] for entry in entries)
+
+
 def test_a_student_deactivated_by_staff_while_the_broker_is_down_is_unenrolled_by_the_sweeper(
     fake_stripe, teachable, deliver, django_capture_on_commit_callbacks
 ):
