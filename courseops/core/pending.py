@@ -32,8 +32,13 @@ def attempts_field(field):
 
 
 def mark(queryset, field):
-    """The rows of `queryset` owe their work from now (call it in the change's transaction)."""
-    return queryset.update(**{field: timezone.now(), attempts_field(field): 0})
+    """The rows of `queryset` owe their work from now (call it in the change's transaction);
+    a mark that counts its failures (`failed`) starts counting again."""
+    changes = {field: timezone.now()}
+    counter = attempts_field(field)
+    if any(f.name == counter for f in queryset.model._meta.get_fields()):
+        changes[counter] = 0
+    return queryset.update(**changes)
 
 
 def done(instance, field, seen):
@@ -85,3 +90,15 @@ def take_due(queryset, field, *, grace=GRACE, limit=500):
     if pks:
         due.filter(pk__in=pks).update(**{field: now})
     return pks
+
+
+def enqueue_owed(owed, tasks):
+    """A sweeper over a table of (model, mark, name of its task in the `tasks` module):
+    each row marked longer than the grace is enqueued again. Returns how many, by mark."""
+    counts = {}
+    for model, field, task_name in owed:
+        pks = take_due(model.objects.all(), field)
+        for pk in pks:
+            getattr(tasks, task_name).delay(pk)
+        counts[field] = len(pks)
+    return counts

@@ -48,10 +48,4 @@ def enqueue_due():
     mark."""
     from engagement import tasks
 
-    counts = {}
-    for model, field, task_name in OWED:
-        pks = pending.take_due(model.objects.all(), field)
-        for pk in pks:
-            getattr(tasks, task_name).delay(pk)
-        counts[field] = len(pks)
-    return counts
+    return pending.enqueue_owed(OWED, tasks)
