@@ -255,7 +255,7 @@ def test_follow_ups_at_n_percent_follow_the_recordings_arm(
         assert draft.status == (DraftStatus.APPLIED if automatic else DraftStatus.PENDING)
 
 
-def test_follow_ups_in_review_each_persons_email_waits_for_staff_after_the_summary(
+def test_follow_ups_in_review_go_once_staff_approved_the_summary_not_held_again(
     finished,  # noqa: F811
     staff_user,
     django_capture_on_commit_callbacks,
@@ -268,7 +268,28 @@ def test_follow_ups_in_review_each_persons_email_waits_for_staff_after_the_summa
 
     with django_capture_on_commit_callbacks(execute=True):
         for draft in Draft.objects.filter(kind="webinar_summary", status="pending"):
-            approve_draft(draft=draft, user=staff_user)
+            approve_draft(draft=draft, user=staff_user)  # the one review of that text
+
+    assert {(m.recipient, m.status) for m in followups()} == {
+        ("ana@example.com", Status.SENT),
+        ("tom@example.com", Status.SENT),
+    }
+    assert not Draft.objects.filter(kind="automation_message").exists()
+
+
+def test_follow_ups_in_review_of_a_summary_approved_by_the_rollout_alone_wait_for_staff(
+    finished,  # noqa: F811
+    staff_user,
+    django_capture_on_commit_callbacks,
+):
+    from courseops.reviews.services import approve_automatically
+
+    set_automation_policy(automation="followups", mode=PolicyMode.REVIEW, user=staff_user)
+    upload(finished[0], django_capture_on_commit_callbacks)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for draft in Draft.objects.filter(kind="webinar_summary", status="pending"):
+            approve_automatically(draft)  # no person read it
 
     assert {(m.recipient, m.status) for m in followups()} == {
         ("ana@example.com", Status.HELD),
@@ -291,10 +312,14 @@ def test_follow_ups_at_n_percent_go_by_each_attendees_arm(
     set_automation_policy(
         automation="followups", mode=PolicyMode.PERCENT, percent=50, user=staff_user
     )
+    from courseops.reviews.services import approve_automatically
+
     upload(finished[0], django_capture_on_commit_callbacks)
+    # As for a recording in the automatic arm: a summary no person read (one staff
+    # approved sends every follow-up, see above).
     with django_capture_on_commit_callbacks(execute=True):
         for draft in Draft.objects.filter(kind="webinar_summary", status="pending"):
-            approve_draft(draft=draft, user=staff_user)
+            approve_automatically(draft)
 
     for message in followups():
         automatic = bucket("automation:followups", message.person_key) < 50
