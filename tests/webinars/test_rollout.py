@@ -421,6 +421,38 @@ def test_in_review_a_7_day_text_approved_by_the_rollout_alone_still_waits_for_st
     assert held(seven_days).status == DraftStatus.PENDING
 
 
+def test_rescheduling_withdraws_held_reminders_from_the_queue_and_they_follow_the_new_time(
+    webinar,  # noqa: F811
+    lead,  # noqa: F811
+    staff_user,
+    at,
+):
+    from webinars.models import ReminderDelivery
+    from webinars.services import webinar_reschedule
+
+    at(BEFORE, set_automation_policy, automation="reminders", mode="review", user=staff_user)
+    at(DAY_BEFORE, scan_due_reminders)  # the 1-day email and SMS, held with the old date
+    email, sms = reminders(Channel.EMAIL)[0], reminders(Channel.SMS)[0]
+    new_start = START + timedelta(days=3)
+
+    at(DAY_BEFORE + timedelta(hours=1), webinar_reschedule, webinar=webinar,
+       starts_at=new_start, user=staff_user)  # fmt: skip
+
+    for message in (email, sms):
+        message.refresh_from_db()
+        assert message.status == Status.CANCELED
+        assert message.last_error == "El webinar cambió de fecha."
+        assert held(message).status == DraftStatus.WITHDRAWN  # out of staff's queue
+    # Nothing of it left: like a queued one, the reminder follows the new time.
+    assert not ReminderDelivery.objects.exists()
+    at(new_start - timedelta(days=1), scan_due_reminders)
+    moved = reminders(Channel.EMAIL)[-1]
+    assert moved.pk != email.pk
+    assert moved.idempotency_key.endswith(".1.email")  # sequence 1: the new date
+    assert moved.status == Status.HELD
+    assert held(moved).status == DraftStatus.PENDING
+
+
 def test_a_held_reminder_nobody_reviewed_in_time_is_dropped_and_its_delivery_says_why(
     lead,  # noqa: F811
     staff_user,
