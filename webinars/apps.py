@@ -18,6 +18,7 @@ class WebinarsConfig(AppConfig):
         from webinars.services.promotion import social_posts_apply
         from webinars.services.recordings import (
             followup_still_true,
+            followups_reviewed,
             summary_apply,
             summary_still_true,
         )
@@ -38,7 +39,10 @@ class WebinarsConfig(AppConfig):
         )
         register_automation(
             Automation(
-                name=FOLLOWUPS, label=_("Seguimiento tras el webinar"), kinds=["webinar_summary"]
+                name=FOLLOWUPS,
+                label=_("Seguimiento tras el webinar"),
+                kinds=["webinar_summary"],
+                reviewed=followups_reviewed,
             )
         )
         register_kind(

@@ -1,6 +1,7 @@
 import datetime as dt
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -8,8 +9,9 @@ from unfold.admin import ModelAdmin
 
 from courseops.ai import evals, experiments, reports
 from courseops.ai.errors import PromptError
+from courseops.ai.gateway import OFFLINE_MODEL
 from courseops.ai.models import AIEvalRun, AIUsage, PromptExperiment
-from courseops.ai.prompts import load_prompt
+from courseops.ai.prompts import load_prompt, prompt_files
 from courseops.ai.providers import PROVIDERS
 from courseops.core import display
 from courseops.core.admin import RecordAdmin
@@ -29,6 +31,49 @@ class ProviderFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         return queryset.filter(provider=self.value()) if self.value() else queryset
+
+
+class PromptFilter(admin.SimpleListFilter):
+    """Choices from the prompt files, and transcriptions (no prompt): no DISTINCT over the
+    ledger. A prompt whose file is gone is still found with the search box."""
+
+    title = _("prompt")
+    parameter_name = "prompt_name"
+    NONE = "-"
+
+    def lookups(self, request, model_admin):
+        names = sorted({name for _path, name, _version in prompt_files()})
+        return [(name, name) for name in names] + [(self.NONE, _("Ninguno (transcripción)"))]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        return queryset.filter(prompt_name="" if self.value() == self.NONE else self.value())
+
+
+class ModelFilter(admin.SimpleListFilter):
+    """Choices from the AI settings (the models configured, priced or offline): no
+    DISTINCT over the ledger."""
+
+    title = _("modelo")
+    parameter_name = "model"
+
+    def lookups(self, request, model_admin):
+        from courseops.ai.providers.assemblyai import LEDGER_PREFIX
+
+        models = {
+            settings.AI_MODEL,
+            *settings.AI_MODELS.values(),
+            settings.AI_FALLBACK_MODEL,
+            settings.AI_TRANSCRIPTION_MODEL,
+            LEDGER_PREFIX + settings.ASSEMBLYAI_SPEECH_MODEL,
+            *settings.AI_PRICES,
+            OFFLINE_MODEL,
+        }
+        return [(model, model) for model in sorted(models - {""})]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(model=self.value()) if self.value() else queryset
 
 
 @admin.register(AIUsage)
@@ -54,8 +99,8 @@ class AIUsageAdmin(RecordAdmin):
         "user",
     ]
     list_filter = [
-        "prompt_name",
-        "model",
+        PromptFilter,
+        ModelFilter,
         ProviderFilter,
         "offline",
         "cache_hit",
@@ -66,7 +111,6 @@ class AIUsageAdmin(RecordAdmin):
     ]
     search_fields = ["requested_by", "prompt_name", "model"]
     list_select_related = ["user"]
-    date_hierarchy = "created_at"
     show_full_result_count = False
     list_before_template = "admin/ai/aiusage/summary.html"
 

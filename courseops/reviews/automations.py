@@ -6,11 +6,11 @@ A domain app registers each automation once, in `AppConfig.ready()`::
 
 and names it when it queues a message (`queue_email(..., automation="nudges")`). Its
 drafts are known by their kind. An automation whose messages may carry a text staff
-already approved as a draft of its own (webinar reminders' AI text, reviewed once per
-language) gives `reviewed(messages) -> {message ids}`: in the review arm those messages
-are not held for staff a second time. The automation's policy (courseops.reviews.rollout) then
-decides, per person, whether its drafts wait for staff or go out on their own, and
-whether its messages leave at all or stay in shadow.
+already approved as a draft of its own (webinar reminders' AI text, follow-ups' webinar
+summary, each reviewed once per language) gives `reviewed(messages) -> {message ids}`: in
+the review arm those messages are not held for staff a second time. The automation's
+policy (courseops.reviews.rollout) then decides, per person, whether its drafts wait for
+staff or go out on their own, and whether its messages leave at all or stay in shadow.
 """
 
 import re

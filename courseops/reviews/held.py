@@ -126,6 +126,29 @@ def withdraw_expired(*, now=None):
     return sum(1 for draft in drafts if withdraw_if_stale(draft=draft))
 
 
+def withdraw_held(*, messages, reason, user=None):
+    """End held messages that must not go any more (a reminder whose webinar moved): each
+    is canceled with `reason`, and its draft, which can no longer be approved, leaves the
+    review queue withdrawn. Returns how many ended."""
+    from courseops.messaging.services import close_held_message
+    from courseops.reviews.services import withdraw_if_stale
+
+    ended = [
+        message.pk
+        for message in messages
+        if close_held_message(message=message, status=Status.CANCELED, reason=reason, user=user)
+    ]
+    drafts = Draft.objects.filter(
+        kind=KIND,
+        content_type=_message_type(),
+        object_id__in=[str(pk) for pk in ended],
+        status__in=WAITING,
+    )
+    for draft in drafts:
+        withdraw_if_stale(draft=draft)  # its message is no longer held: that is the reason
+    return len(ended)
+
+
 def _draft_for(messages):
     content_type = _message_type()
     # The text's sign-in and unsubscribe links are the person's credentials: the draft

@@ -174,7 +174,8 @@ def outbox_holds(messages):
 
 def _not_reviewed_yet(messages):
     """`messages` less those whose automation says a person already approved their whole
-    text (a reminder's AI text): staff review each thing once, not again per person."""
+    text (a reminder's AI text, a follow-up's summary): staff review each thing once, not
+    again per person."""
     by_automation = {}
     for message in messages:
         by_automation.setdefault(message.automation, []).append(message)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from courseops.ai import generate
 from courseops.audit.services import log_action
@@ -114,7 +115,7 @@ def offer_apply(draft, user):
     """Approval: the reviewed text becomes the offer's, and its code goes live in Stripe."""
     offer = Offer.objects.filter(pk=draft.object_id).first()
     if offer is None:
-        raise ApplyError("La oferta ya no existe.", permanent=True)
+        raise ApplyError(_("La oferta ya no existe."), permanent=True)
     offer.headline, offer.text = draft.subject[:200], draft.body
     offer.save(update_fields=["headline", "text"])
     activate_offer(offer=offer)
@@ -182,7 +183,7 @@ def record_redemptions(*, now=None):
     """Read the Stripe events stored since the last scan and record each use of an
     offer's code once (per event). Returns the redemptions made."""
     now = now or timezone.now()
-    cursor, _ = InboxCursor.objects.get_or_create(name="offers.stripe")
+    cursor, _created = InboxCursor.objects.get_or_create(name="offers.stripe")
     events = list(
         WebhookEvent.objects.filter(
             provider="stripe",

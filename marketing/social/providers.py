@@ -23,6 +23,7 @@ from urllib.parse import unquote
 
 import structlog
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from courseops.core import http
 
@@ -81,9 +82,9 @@ def sign(body: bytes, secret: str, timestamp: int) -> str:
 def publish_webhook(post):
     channel = post.channel
     if not channel.account.startswith("https://"):
-        raise PublishError("El canal no tiene una URL https de webhook.", permanent=True)
+        raise PublishError(_("El canal no tiene una URL https de webhook."), permanent=True)
     if not settings.MARKETING_SOCIAL_WEBHOOK_SECRET:
-        raise PublishError("Falta MARKETING_SOCIAL_WEBHOOK_SECRET.", permanent=True)
+        raise PublishError(_("Falta MARKETING_SOCIAL_WEBHOOK_SECRET."), permanent=True)
     body = json.dumps(
         {
             "post_id": post.pk,
@@ -107,14 +108,14 @@ def publish_webhook(post):
     except (ValueError, AttributeError):
         external_id = ""
     if not external_id:
-        raise PublishError("El webhook no devolvió el id de la publicación.", permanent=True)
+        raise PublishError(_("El webhook no devolvió el id de la publicación."), permanent=True)
     return external_id
 
 
 def publish_linkedin(post):
     channel = post.channel
     if not channel.access_token or not channel.account.startswith("urn:li:"):
-        raise PublishError("Falta el token o el URN de la página de LinkedIn.", permanent=True)
+        raise PublishError(_("Falta el token o el URN de la página de LinkedIn."), permanent=True)
     response = _post(
         f"{settings.MARKETING_LINKEDIN_API_BASE}/rest/posts",
         json={
@@ -136,11 +137,11 @@ def publish_linkedin(post):
         },
     )
     if response.status_code == 401:
-        raise PublishError("LinkedIn rechazó el token (caducado o revocado).", permanent=True)
+        raise PublishError(_("LinkedIn rechazó el token (caducado o revocado)."), permanent=True)
     _check(response, "linkedin")
     urn = unquote(response.headers.get("x-restli-id", ""))
     if not urn:
-        raise PublishError("LinkedIn no devolvió el id de la publicación.", permanent=True)
+        raise PublishError(_("LinkedIn no devolvió el id de la publicación."), permanent=True)
     return urn
 
 
@@ -167,7 +168,7 @@ def graph_error(response):
 def publish_facebook(post):
     channel = post.channel
     if not channel.access_token or not channel.account.isdigit():
-        raise PublishError("Falta el token o el id de la página de Facebook.", permanent=True)
+        raise PublishError(_("Falta el token o el id de la página de Facebook."), permanent=True)
     data = {"message": post.text, "access_token": channel.access_token}
     link = _LINK.search(post.text)
     if link:
@@ -175,7 +176,8 @@ def publish_facebook(post):
     response = _post(graph_url(f"{channel.account}/feed"), data=data)
     if response.status_code >= 500:
         raise PublishError(
-            f"facebook {response.status_code}: puede haberse publicado; revisar la página.",
+            _("facebook %(status)s: puede haberse publicado; revisar la página.")
+            % {"status": response.status_code},
             permanent=False,
             unknown=True,
         )
@@ -185,7 +187,8 @@ def publish_facebook(post):
         detail = f"facebook {response.status_code} ({code}): {error.get('message', '')[:300]}"
         if code in GRAPH_TOKEN:
             raise PublishError(
-                f"Facebook rechazó el token (caducado, revocado o sin permiso). {detail}",
+                _("Facebook rechazó el token (caducado, revocado o sin permiso). %(detail)s")
+                % {"detail": detail},
                 permanent=True,
             )
         transient = code in GRAPH_THROTTLED or response.status_code in TRANSIENT
@@ -196,7 +199,7 @@ def publish_facebook(post):
         post_id = ""
     if not post_id:
         raise PublishError(
-            "Facebook respondió sin el id de la publicación: revisar la página.",
+            _("Facebook respondió sin el id de la publicación: revisar la página."),
             permanent=True,
             unknown=True,
         )

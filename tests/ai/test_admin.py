@@ -48,6 +48,33 @@ def test_usage_list_loads_in_the_same_number_of_queries_for_2_and_20_rows(client
     assert response.content.decode().count("students.welcome") >= 20
 
 
+def test_usage_list_filters_cost_no_distinct_over_the_ledger_and_still_filter(client, staff_user):
+    client.force_login(staff_user)
+    make_usages(40, staff_user)
+    make_usages(3, staff_user, model="whisper-1", kind=AIUsage.Kind.TRANSCRIBE)
+    AIUsage.objects.filter(model="whisper-1").update(prompt_name="")
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(URL)
+    assert page.status_code == 200
+    assert not [q["sql"] for q in queries if "DISTINCT" in q["sql"].upper()]
+    # The choices come from the prompt files and the AI settings.
+    choices = {spec.title: spec for spec in page.context["cl"].filter_specs}
+    prompts = [choice["display"] for choice in choices["prompt"].choices(page.context["cl"])]
+    assert {"welcome_email", "webinar_summary", "Ninguno (transcripción)"} <= set(prompts)
+    models = [choice["display"] for choice in choices["modelo"].choices(page.context["cl"])]
+    assert {"gpt-4o-mini", "whisper-1", "offline"} <= set(models)
+
+    def shown(query):
+        response = client.get(URL + query)
+        return response.context["cl"].result_count
+
+    assert shown("?prompt_name=welcome_email") == 20
+    assert shown("?prompt_name=-") == 3  # the transcriptions
+    assert shown("?model=whisper-1") == 3
+    assert shown("?model=gpt-4o&prompt_name=smoke") == 0
+
+
 def test_usage_list_shows_totals_for_the_filtered_rows(client, staff_user):
     client.force_login(staff_user)
     make_usages(4, staff_user)

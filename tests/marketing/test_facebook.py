@@ -271,3 +271,16 @@ def test_the_page_token_in_debug_tokens_query_never_reaches_the_logs(page, clock
 
     assert logging.getLogger("httpx").getEffectiveLevel() >= logging.WARNING
     assert "EAAG-page-token" not in caplog.text
+
+
+def test_a_publishing_error_reads_in_the_staff_language(page, clock):
+    from django.utils import translation
+
+    SocialChannel.objects.filter(pk=page.pk).update(account="")
+    post = due_post(page)
+
+    with translation.override("en"), respx.mock(assert_all_called=False):
+        publish_post(post_id=post.pk)
+
+    post.refresh_from_db()
+    assert post.last_error == "The Facebook page's token or id is missing."

@@ -234,3 +234,16 @@ def test_an_invoice_discount_of_another_coupon_is_not_this_offers(
         record_redemptions()
 
     assert not OfferRedemption.objects.exists()
+
+
+def test_an_offer_deleted_before_its_approval_says_so_in_the_staff_language():
+    from django.utils import translation
+
+    from courseops.reviews.registry import ApplyError
+    from marketing.offers.services import offer_apply
+
+    with translation.override("en"), pytest.raises(ApplyError) as raised:
+        offer_apply(Draft(kind="offer", object_id="999999"), None)
+
+    assert str(raised.value) == "The offer no longer exists."
+    assert raised.value.permanent

@@ -255,7 +255,7 @@ def test_follow_ups_at_n_percent_follow_the_recordings_arm(
         assert draft.status == (DraftStatus.APPLIED if automatic else DraftStatus.PENDING)
 
 
-def test_follow_ups_in_review_each_persons_email_waits_for_staff_after_the_summary(
+def test_follow_ups_in_review_go_once_staff_approved_the_summary_not_held_again(
     finished,  # noqa: F811
     staff_user,
     django_capture_on_commit_callbacks,
@@ -268,7 +268,28 @@ def test_follow_ups_in_review_each_persons_email_waits_for_staff_after_the_summa
 
     with django_capture_on_commit_callbacks(execute=True):
         for draft in Draft.objects.filter(kind="webinar_summary", status="pending"):
-            approve_draft(draft=draft, user=staff_user)
+            approve_draft(draft=draft, user=staff_user)  # the one review of that text
+
+    assert {(m.recipient, m.status) for m in followups()} == {
+        ("ana@example.com", Status.SENT),
+        ("tom@example.com", Status.SENT),
+    }
+    assert not Draft.objects.filter(kind="automation_message").exists()
+
+
+def test_follow_ups_in_review_of_a_summary_approved_by_the_rollout_alone_wait_for_staff(
+    finished,  # noqa: F811
+    staff_user,
+    django_capture_on_commit_callbacks,
+):
+    from courseops.reviews.services import approve_automatically
+
+    set_automation_policy(automation="followups", mode=PolicyMode.REVIEW, user=staff_user)
+    upload(finished[0], django_capture_on_commit_callbacks)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for draft in Draft.objects.filter(kind="webinar_summary", status="pending"):
+            approve_automatically(draft)  # no person read it
 
     assert {(m.recipient, m.status) for m in followups()} == {
         ("ana@example.com", Status.HELD),
@@ -291,10 +312,14 @@ def test_follow_ups_at_n_percent_go_by_each_attendees_arm(
     set_automation_policy(
         automation="followups", mode=PolicyMode.PERCENT, percent=50, user=staff_user
     )
+    from courseops.reviews.services import approve_automatically
+
     upload(finished[0], django_capture_on_commit_callbacks)
+    # As for a recording in the automatic arm: a summary no person read (one staff
+    # approved sends every follow-up, see above).
     with django_capture_on_commit_callbacks(execute=True):
         for draft in Draft.objects.filter(kind="webinar_summary", status="pending"):
-            approve_draft(draft=draft, user=staff_user)
+            approve_automatically(draft)
 
     for message in followups():
         automatic = bucket("automation:followups", message.person_key) < 50
@@ -394,6 +419,38 @@ def test_in_review_a_7_day_text_approved_by_the_rollout_alone_still_waits_for_st
     [seven_days] = reminders(Channel.EMAIL)
     assert seven_days.status == Status.HELD
     assert held(seven_days).status == DraftStatus.PENDING
+
+
+def test_rescheduling_withdraws_held_reminders_from_the_queue_and_they_follow_the_new_time(
+    webinar,  # noqa: F811
+    lead,  # noqa: F811
+    staff_user,
+    at,
+):
+    from webinars.models import ReminderDelivery
+    from webinars.services import webinar_reschedule
+
+    at(BEFORE, set_automation_policy, automation="reminders", mode="review", user=staff_user)
+    at(DAY_BEFORE, scan_due_reminders)  # the 1-day email and SMS, held with the old date
+    email, sms = reminders(Channel.EMAIL)[0], reminders(Channel.SMS)[0]
+    new_start = START + timedelta(days=3)
+
+    at(DAY_BEFORE + timedelta(hours=1), webinar_reschedule, webinar=webinar,
+       starts_at=new_start, user=staff_user)  # fmt: skip
+
+    for message in (email, sms):
+        message.refresh_from_db()
+        assert message.status == Status.CANCELED
+        assert message.last_error == "El webinar cambió de fecha."
+        assert held(message).status == DraftStatus.WITHDRAWN  # out of staff's queue
+    # Nothing of it left: like a queued one, the reminder follows the new time.
+    assert not ReminderDelivery.objects.exists()
+    at(new_start - timedelta(days=1), scan_due_reminders)
+    moved = reminders(Channel.EMAIL)[-1]
+    assert moved.pk != email.pk
+    assert moved.idempotency_key.endswith(".1.email")  # sequence 1: the new date
+    assert moved.status == Status.HELD
+    assert held(moved).status == DraftStatus.PENDING
 
 
 def test_a_held_reminder_nobody_reviewed_in_time_is_dropped_and_its_delivery_says_why(

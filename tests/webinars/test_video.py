@@ -102,3 +102,16 @@ def test_youtube_without_credentials_fails_the_draft_visibly(
     video_draft.refresh_from_db()
     assert video_draft.status == DraftStatus.FAILED
     assert "Faltan las credenciales de YouTube" in video_draft.last_error
+
+
+def test_a_recording_deleted_before_its_video_is_approved_says_so_in_the_staff_language():
+    from django.utils import translation
+
+    from courseops.reviews.registry import ApplyError
+    from webinars.services.video import video_apply
+
+    with translation.override("en"), pytest.raises(ApplyError) as raised:
+        video_apply(Draft(kind="webinar_video", object_id="999999"), None)
+
+    assert str(raised.value) == "The recording no longer exists."
+    assert raised.value.permanent

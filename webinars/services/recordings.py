@@ -335,9 +335,34 @@ def followup_still_true(message):
     return ""
 
 
-def _followup(registration, *, recording, summary_html, attended, student):
+def followups_reviewed(messages):
+    """The follow-ups among `messages` whose summary a person approved (its draft, once per
+    language, is that text's review): in the review arm they are not held again person by
+    person. A summary approved by the rollout alone was read by nobody: its follow-ups
+    wait for staff like any other message of the automation."""
+    carried = {
+        message.pk: (message.context or {}).get("summary_draft")
+        for message in messages
+        if message.idempotency_key.startswith(FOLLOWUP_KEY)
+    }
+    if not any(carried.values()):
+        return set()
+    # Approved, not yet applied: the follow-ups leave while their draft's action runs.
+    approved = set(
+        Draft.objects.filter(
+            pk__in={draft for draft in carried.values() if draft},
+            kind="webinar_summary",
+            status__in=(DraftStatus.APPROVED, DraftStatus.APPLIED),
+            decided_automatically=False,
+        ).values_list("pk", flat=True)
+    )
+    return {pk for pk, draft in carried.items() if draft in approved}
+
+
+def _followup(registration, *, draft, recording, summary_html, attended, student):
     """A student's follow-up links to the portal's replay page (the player, the chapters
-    and any passcode are there); a lead's to the watch link itself, with its passcode."""
+    and any passcode are there); a lead's to the watch link itself, with its passcode.
+    It names the summary draft whose text it carries (`followups_reviewed` reads it)."""
     context = registrant_context(registration, webinar=recording.webinar)
     replay = student and has_replay(recording)
     context.update(
@@ -345,6 +370,7 @@ def _followup(registration, *, recording, summary_html, attended, student):
         recording_passcode="" if replay else recording.watch_passcode,
         summary_html=summary_html,
         summary_text=email_text(summary_html),
+        summary_draft=draft.pk,
     )
     return queue_email(
         to=registration.email,
@@ -404,6 +430,7 @@ def summary_apply(draft, user):
         try:
             _followup(
                 registration,
+                draft=draft,
                 recording=recording,
                 summary_html=summary_html,
                 attended=attended,

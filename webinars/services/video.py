@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from courseops.ai import generate
 from courseops.audit.services import log_action
@@ -90,7 +91,7 @@ def video_apply(draft, user):
     """The review action: upload once (a recording already published is left alone)."""
     recording = Recording.objects.select_related("webinar").filter(pk=draft.object_id).first()
     if recording is None:
-        raise ApplyError("La grabación ya no existe.", permanent=True)
+        raise ApplyError(_("La grabación ya no existe."), permanent=True)
     if recording.video_external_id:
         return
     publisher = get_publisher()

@@ -9,8 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courseops.audit.services import log_action
-from courseops.messaging.models import PENDING, OutboundMessage
+from courseops.messaging.models import PENDING, OutboundMessage, Status
 from courseops.messaging.services import cancel_message, queue_email
+from courseops.reviews.held import withdraw_held
 from webinars import calendar
 from webinars.meetings import MeetingError, get_provider
 from webinars.models import Reminder, ReminderDelivery, Webinar
@@ -121,9 +122,9 @@ def webinar_schedule(*, webinar, user=None) -> Webinar:
     return webinar
 
 
-def _withdraw_waiting_reminders(webinar, *, user):
+def _withdraw_waiting_reminders(webinar, *, user, reason):
     """Cancel reminder messages still waiting in the outbox (an SMS moved past quiet
-    hours); returns how many."""
+    hours) or held for review (their drafts leave the review queue); returns how many."""
     deliveries = list(
         ReminderDelivery.objects.filter(
             reminder__webinar=webinar, status=ReminderDelivery.Status.QUEUED
@@ -132,15 +133,18 @@ def _withdraw_waiting_reminders(webinar, *, user):
     ids = {message_id for _pk, detail in deliveries for message_id in detail.get("messages", [])}
     waiting = {
         message.pk: message
-        for message in OutboundMessage.objects.filter(pk__in=ids, status__in=PENDING).only(
-            "pk", "status"
-        )
+        for message in OutboundMessage.objects.filter(
+            pk__in=ids, status__in=(*PENDING, Status.HELD)
+        ).only("pk", "status")
     }
     # A waiting message carries the old time in its text: it never goes out. When nothing
     # of a reminder left yet, the reminder is forgotten and follows the new time; when
     # part of it went (the email), the rest is dropped rather than the email sent again.
+    held = [message for message in waiting.values() if message.status == Status.HELD]
     for message in waiting.values():
-        cancel_message(message=message, user=user)
+        if message.status != Status.HELD:
+            cancel_message(message=message, user=user)
+    withdraw_held(messages=held, reason=reason, user=user)
     forgotten = [
         pk
         for pk, detail in deliveries
@@ -188,7 +192,9 @@ def webinar_reschedule(
     with transaction.atomic():
         webinar.ics_sequence += 1
         webinar.save(update_fields=["starts_at", "duration_minutes", "ics_sequence", "updated_at"])
-        withdrawn = _withdraw_waiting_reminders(webinar, user=user)
+        withdrawn = _withdraw_waiting_reminders(
+            webinar, user=user, reason=_("El webinar cambió de fecha.")
+        )
         if resend_reminders:
             ReminderDelivery.objects.filter(reminder__webinar=webinar).delete()
         if webinar.status == Webinar.Status.SCHEDULED:
@@ -230,7 +236,7 @@ def webinar_cancel(*, webinar, user=None) -> Webinar:
         webinar.ics_sequence += 1
         webinar.meeting_error = error
         webinar.save(update_fields=["status", "ics_sequence", "meeting_error", "updated_at"])
-        _withdraw_waiting_reminders(webinar, user=user)
+        _withdraw_waiting_reminders(webinar, user=user, reason=_("El webinar se canceló."))
         if was_scheduled:
             _notify_registrants(webinar, kind="cancellation", cancel=True)
         log_action(webinar, "webinars.webinar.cancelled", user=user, data={"provider_error": error})
