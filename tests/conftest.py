@@ -16,6 +16,13 @@ SUITE_DAY = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 09:00 in Mexico City
 REAL_CLOCK_MARKERS = ("browser", "processes", "real_clock")
 
 
+def pytest_collection_modifyitems(items):
+    """Tests that start real processes first: they take a minute or two each, and left to
+    their place in the tree (tests/webinars/ is collected last) one of them ran alone at
+    the end while the other xdist workers sat idle. The order is otherwise kept."""
+    items.sort(key=lambda item: item.get_closest_marker("processes") is None)
+
+
 @pytest.fixture(autouse=True)
 def _suite_day(request):
     """Tests that share the clock with another process (a browser's cookie expiry, a
