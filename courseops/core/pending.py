@@ -31,25 +31,33 @@ def attempts_field(field):
     return field.removesuffix("_since") + "_attempts"
 
 
+def _with_counter(model, field, value, **changes):
+    """`changes` with `field` set to `value` and, on a model that counts the mark's failures
+    (`failed`), its counter back to zero."""
+    counter = attempts_field(field)
+    if any(f.name == counter for f in model._meta.get_fields()):
+        changes[counter] = 0
+    return {field: value, **changes}
+
+
 def mark(queryset, field):
     """The rows of `queryset` owe their work from now (call it in the change's transaction);
     a mark that counts its failures (`failed`) starts counting again."""
-    changes = {field: timezone.now()}
-    counter = attempts_field(field)
-    if any(f.name == counter for f in queryset.model._meta.get_fields()):
-        changes[counter] = 0
-    return queryset.update(**changes)
+    return queryset.update(**_with_counter(queryset.model, field, timezone.now()))
 
 
 def done(instance, field, seen):
     """The work `instance` owed since `seen` (its mark when the work began) is done: the mark
-    goes, unless the row was marked again meanwhile. True if it went."""
+    goes (and the failures counted before it), unless the row was marked again meanwhile.
+    True if it went."""
     if seen is None:
         return False
     model = type(instance)
-    cleared = model.objects.filter(pk=instance.pk, **{field: seen}).update(**{field: None})
+    changes = _with_counter(model, field, None)
+    cleared = model.objects.filter(pk=instance.pk, **{field: seen}).update(**changes)
     if cleared:
-        setattr(instance, field, None)
+        for name, value in changes.items():
+            setattr(instance, name, value)
     return bool(cleared)
 
 
@@ -64,7 +72,7 @@ def failed(instance, field, seen, *, error, permanent):
     counter = attempts_field(field)
     attempts = getattr(instance, counter) + 1
     if permanent:
-        changes = {field: None, counter: 0}
+        changes = _with_counter(model, field, None)
     else:
         due = timezone.now() + retry_delay(attempts, cap=MAX_RETRY_DELAY) - GRACE
         changes = {field: due, counter: F(counter) + 1}
