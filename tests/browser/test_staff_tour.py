@@ -1,6 +1,6 @@
 """The five-minute tour of the back office, in Chromium, as the demo account sees it with
 production's security settings: fifteen staff pages, each with its inner tables styled,
-no English left in what staff read, and under half a second of server time at demo size.
+no English left in what staff read, and under half a second of the server's CPU at demo size.
 Its screenshots (1280x800) go to the test's var folder; to refresh the README tour's images
 in docs/screenshots/, run it with TOUR_SCREENSHOTS_DIR=docs/screenshots (a plain `make test`
 leaves the tracked images alone)."""
@@ -25,7 +25,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREENSHOTS = Path(
     os.environ.get("TOUR_SCREENSHOTS_DIR") or Path(settings.VAR_DIR) / "tour-screenshots"
 )
-MAX_SERVER_MS = 500
+# The CPU the page's request used, not its wall time: the suite's other worker, CI's chaos
+# pass or anything else on the machine stretches wall time (503 ms for 81 ms of CPU once in
+# CI, 834 ms on a loaded machine) and not the page's own work. Speed itself is measured by
+# the benches, as ratios (bench/README.md).
+MAX_SERVER_CPU_MS = 500
 MAX_SCREENSHOT_BYTES = 250_000
 # English that staff met in the admin before (unfold's strings, fields without a label,
 # codes): whole words, case-sensitive, in the text, placeholders, titles and labels.
@@ -121,11 +125,11 @@ def _tour():
     ]
 
 
-def _server_ms(response):
-    """The server's time for the page, wall clock (the `app` total of the Server-Timing
-    header, courseops.core.timing), and the CPU its request thread used, for the report."""
+def _server_cost(response):
+    """The CPU the page's request thread used and its wall time, for the report (the `cpu`
+    and `app` totals of the Server-Timing header, courseops.core.timing)."""
     timing = dict(part.split(";dur=") for part in response.headers["server-timing"].split(", "))
-    return float(timing["app"]), float(timing["cpu"])
+    return float(timing["cpu"]), float(timing["app"])
 
 
 def test_the_staff_tour_reads_as_written_by_a_person(page):
@@ -142,23 +146,22 @@ def test_the_staff_tour_reads_as_written_by_a_person(page):
     problems, timings = {}, {}
     for name, url in tour:
         page.goto(url)  # the first visit fills caches and compiles templates
-        # The page's steady time: the quickest of up to five warm visits (it stops at the
-        # first within budget), so noisy visits (a periodic cache refill, the suite's other
-        # process or CI's chaos pass taking the cores: 503 ms of wall time for 81 ms of CPU
-        # once in CI) are not charged to the page; a slow page is slow on all five.
+        # The page's steady cost: the least of up to five warm visits (it stops at the
+        # first within budget), so a visit that also refilled a periodic cache is not
+        # charged to the page; a slow page is slow on all five.
         visits = []
-        while len(visits) < 5 and (not visits or min(visits)[0] > MAX_SERVER_MS):
+        while len(visits) < 5 and (not visits or min(visits)[0] > MAX_SERVER_CPU_MS):
             response = page.goto(url)
             assert response.status == 200, (name, url, response.status)
-            visits.append(_server_ms(response))
-        server_ms, cpu_ms = min(visits)
-        timings[name] = (round(server_ms), round(cpu_ms))
+            visits.append(_server_cost(response))
+        cpu_ms, wall_ms = min(visits)
+        timings[name] = (round(cpu_ms), round(wall_ms))
         text = page.evaluate(READABLE_TEXT)
         found = {
             "bare tables": page.evaluate(UNSTYLED_TABLES),
             "English": sorted(set(ENGLISH_WORDS.findall(text))),
             "codes": sorted(set(CODES.findall(text))),
-            "slow": [f"{server_ms:.0f} ms of server time"] if server_ms > MAX_SERVER_MS else [],
+            "slow": [f"{cpu_ms:.0f} ms of server CPU"] if cpu_ms > MAX_SERVER_CPU_MS else [],
         }
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=path)
@@ -167,6 +170,6 @@ def test_the_staff_tour_reads_as_written_by_a_person(page):
         if any(found.values()):
             problems[name] = {key: value for key, value in found.items() if value}
 
-    print("server time (wall ms, cpu ms):", timings)
+    print("server time (cpu ms, wall ms):", timings)
     assert problems == {}
     assert {name for name, _ in tour} <= {p.stem for p in SCREENSHOTS.glob("*.png")}
