@@ -124,6 +124,7 @@ def test_every_cookie_is_secure_and_httponly_under_production_settings(
         assert (cookie["secure"], cookie["httponly"]) == (True, True), cookie.key
 
 
+@pytest.mark.suite_independent
 def test_production_settings_turn_secure_cookies_on(tmp_path):
     from tests.processes import embedded_env, run
 

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 PRINT_SETTINGS = (
     "import json, django; from django.conf import settings; django.setup(); "
@@ -15,6 +17,7 @@ PRINT_SETTINGS = (
 )
 
 
+@pytest.mark.suite_independent
 def test_database_redis_and_broker_urls_are_read_from_files_as_docker_and_kubernetes_mount_them(
     tmp_path,
 ):

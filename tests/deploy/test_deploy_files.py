@@ -21,6 +21,8 @@ import yaml
 from courseops.core.health import CHECKS
 from tests.deploy.kustomize import render
 
+# Files and their validators: no database, the same on any suite (CI runs it once).
+pytestmark = pytest.mark.suite_independent
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 KUSTOMIZATIONS = ["base", "overlays/production"]
@@ -390,7 +392,8 @@ def test_every_variable_the_deploy_files_set_for_the_app_is_in_env_example():
 
 
 def _make_test_runs_in_ci_run():
-    """(env vars set, env vars unset) of each `make test` line of .ci/run."""
+    """(env vars set, env vars unset, make's arguments after `test`) of each `make test`
+    line of .ci/run."""
     runs, pending = [], ""
     for line in (ROOT / ".ci" / "run").read_text().splitlines():
         line = line.strip()
@@ -398,11 +401,12 @@ def _make_test_runs_in_ci_run():
             pending += line[:-1] + " "
             continue
         line, pending = pending + line, ""
-        if line.endswith("make test"):
+        if "make test" in line and not line.startswith("#"):
             words = shlex.split(line)
-            unset = {words[i + 1] for i, w in enumerate(words) if w == "-u"}
-            sets = dict(w.split("=", 1) for w in words if re.match(r"^[A-Z_]+=", w))
-            runs.append((sets, unset))
+            at = words.index("make")
+            unset = {words[i + 1] for i, w in enumerate(words[:at]) if w == "-u"}
+            sets = dict(w.split("=", 1) for w in words[:at] if re.match(r"^[A-Z_]+=", w))
+            runs.append((sets, unset, words[at + 2 :]))
     return runs
 
 
@@ -416,7 +420,10 @@ def test_ci_workflow_parses_and_runs_what_ci_run_runs_on_postgres_15_and_redis_7
     assert job["services"]["redis"]["image"].startswith("redis:7")
     assert any("chromium" in s.get("run", "") for s in job["steps"])
     assert len(steps) == len(expected) == 2
-    for step, (sets, unset) in zip(steps, expected, strict=True):
+    for step, (sets, unset, make_args) in zip(steps, expected, strict=True):
+        # The same tests selected (the suite-independent ones in one suite only).
+        run = shlex.split(step["run"])
+        assert run[run.index("make") + 2 :] == make_args
         env = step.get("env", {})
         assert set(env) == set(sets)
         for name, value in sets.items():

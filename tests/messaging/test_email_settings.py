@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import global_settings
 from django.core.checks import run_checks
 
@@ -57,6 +58,7 @@ def _value_for(name, tmp_path):
     return f"x-{name.lower()}@example.com", f"x-{name.lower()}@example.com"
 
 
+@pytest.mark.suite_independent
 def test_every_email_setting_is_read_from_the_environment(tmp_path):
     values = {name: _value_for(name, tmp_path) for name in EMAIL_SETTINGS}
 
@@ -67,6 +69,7 @@ def test_every_email_setting_is_read_from_the_environment(tmp_path):
     }
 
 
+@pytest.mark.suite_independent
 def test_the_file_backend_writes_to_the_email_file_path_of_the_environment(tmp_path):
     folder = tmp_path / "outbox-files"
     _settings_under(
