@@ -2,6 +2,7 @@
 pipeline, offline AI, reviewed by the demo staff, with a 30-second generated video, its
 captions and chapters for the portal's player) and one waiting for review."""
 
+import functools
 import tempfile
 from pathlib import Path
 
@@ -88,7 +89,16 @@ def _video_args(seconds, card, target):
 def demo_video(seconds, title=""):
     """A small WebM made with ffmpeg's own generators: a test pattern with a 440 Hz tone
     (VP8 and Opus play in every browser the portal supports), opening on a title card
-    when a font is there to draw it with."""
+    when a font is there to draw it with.
+
+    Made once per process for the same arguments and ffmpeg binary (several seconds of
+    encoding each time, for the same bytes: the test suite loads the demo dozens of times).
+    """
+    return _demo_video(seconds, title, media.ffmpeg_exe())
+
+
+@functools.lru_cache(maxsize=8)
+def _demo_video(seconds, title, _ffmpeg):
     with tempfile.TemporaryDirectory() as folder:
         target = Path(folder) / "demo.webm"
         font = next((f for f in TITLE_FONTS if Path(f).is_file()), None)
