@@ -5,7 +5,9 @@ Each worker needs its own test database, and a migrate of the whole project cost
 a copy as the run's template; the others copy the template (PostgreSQL's CREATE DATABASE
 ... TEMPLATE, SQLite's backup) and let Django check it with a migrate that finds nothing to
 do. A lock in the run's temporary folder orders them. The template is left in place and
-replaced by the next run.
+replaced by the next run. On SQLite, when a process test already migrated the run's
+embedded database (tests/processes.py, the same migrations and settings), that is the
+template: nobody migrates twice.
 """
 
 import fcntl
@@ -27,6 +29,12 @@ def copy_into_test_database(connection, shared_dir):
     """The run's template copied to this worker's test database; False if there is none
     yet (this worker migrates, then `keep_as_template`)."""
     marker = Path(shared_dir) / MARKER
+    if not marker.exists() and connection.vendor == "sqlite":
+        from tests.processes import migrated_template
+
+        made = migrated_template(shared_dir)
+        if made is not None:
+            marker.write_text(str(made))
     if not marker.exists():
         return False
     template = marker.read_text()

@@ -42,6 +42,15 @@ def run(env, *args, timeout=400):
     return result
 
 
+def migrated_template(shared_dir):
+    """The run's migrated embedded database, if a process test made it (None if not);
+    the SQLite suite's test databases start from it too (tests/database_template.py)."""
+    template = Path(shared_dir) / "migrated-template" / DATABASE
+    with open(Path(shared_dir) / "migrated-template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # whole once its maker has let go
+        return template if template.exists() else None
+
+
 def migrated_database(shared_dir, var_dir):
     """Put a migrated database in `var_dir`, copied from the run's template in
     `shared_dir` (made by the first caller, the others waiting on the lock)."""
