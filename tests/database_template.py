@@ -4,13 +4,16 @@ Each worker needs its own test database, and a migrate of the whole project cost
 36 s of CPU. The first worker migrates its database as pytest-django always did and keeps
 a copy as the run's template; the others copy the template (PostgreSQL's CREATE DATABASE
 ... TEMPLATE, SQLite's backup) and let Django check it with a migrate that finds nothing to
-do. A lock in the run's temporary folder orders them. The template is left in place and
-replaced by the next run. On SQLite, when a process test already migrated the run's
-embedded database (tests/processes.py, the same migrations and settings), that is the
-template: nobody migrates twice.
+do. A lock in the run's temporary folder orders them. On PostgreSQL the template is named
+for the project's migrations (a digest of every app's migration files and Django's version)
+and kept on the server: a later run with the same migrations starts from it without
+migrating, and one with other migrations replaces it. On SQLite, when a process test
+already migrated the run's embedded database (tests/processes.py, the same migrations and
+settings), that is the template: nobody migrates twice.
 """
 
 import fcntl
+import hashlib
 import sqlite3
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -29,6 +32,12 @@ def copy_into_test_database(connection, shared_dir):
     """The run's template copied to this worker's test database; False if there is none
     yet (this worker migrates, then `keep_as_template`)."""
     marker = Path(shared_dir) / MARKER
+    if not marker.exists() and connection.vendor == "postgresql":
+        kept = _postgresql_template_name(connection.settings_dict["NAME"])
+        with connection._nodb_cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [kept])
+            if cursor.fetchone():  # an earlier run's, for these same migrations
+                marker.write_text(kept)
     if not marker.exists() and connection.vendor == "sqlite":
         from tests.processes import migrated_template
 
@@ -55,16 +64,34 @@ def keep_as_template(connection, shared_dir, original_name):
     """This worker's freshly migrated test database becomes the run's template."""
     source = connection.settings_dict["NAME"]
     if connection.vendor == "postgresql":
-        template = f"test_{original_name}_template"
+        template = _postgresql_template_name(original_name)
         quote = connection.ops.quote_name
         connection.close()  # a database with sessions open cannot be a template
         with connection._nodb_cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS {quote(template)}")
+            # Templates of other migrations (earlier versions of the project) go.
+            cursor.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s",
+                [f"test\\_{original_name}\\_template%"],
+            )
+            for (stale,) in cursor.fetchall():
+                cursor.execute(f"DROP DATABASE IF EXISTS {quote(stale)}")
             cursor.execute(f"CREATE DATABASE {quote(template)} TEMPLATE {quote(source)}")
     else:
         template = str(Path(shared_dir) / "test-database-template.sqlite3")
         _sqlite_copy(source, template)
     (Path(shared_dir) / MARKER).write_text(template)
+
+
+def _postgresql_template_name(original_name):
+    import django
+    from django.apps import apps
+
+    digest = hashlib.sha256(django.__version__.encode())
+    for config in sorted(apps.get_app_configs(), key=lambda config: config.label):
+        for path in sorted((Path(config.path) / "migrations").glob("*.py")):
+            digest.update(f"{config.label}/{path.name}".encode())
+            digest.update(path.read_bytes())
+    return f"test_{original_name}_template_{digest.hexdigest()[:12]}"
 
 
 def _sqlite_copy(source, target):
