@@ -26,8 +26,15 @@ print(len(declared()), len(set(declared()) - names))
 """
 
 
-def test_migrate_installs_the_periodic_tasks_and_a_running_beat_picks_up_an_install(tmp_path):
+def test_migrate_installs_the_periodic_tasks_and_a_running_beat_picks_up_an_install(
+    migrated_var_dir, tmp_path
+):
+    # A database migrated before installing on migrate existed, with no schedule: the
+    # upgrade's `migrate` (no migration left to apply) installs it. A migrate from empty
+    # made the run's template (tests/processes.py) the same way.
     env = embedded_env(tmp_path)
+    run(env, "-c", WIPE_SCHEDULE)
+    assert run(env, "-c", COUNT_DECLARED).stdout.split()[1] != "0"
     run(env, "manage.py", "migrate", "--noinput")
     declared, missing = run(env, "-c", COUNT_DECLARED).stdout.split()
     assert int(declared) > 10
