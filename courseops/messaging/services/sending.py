@@ -7,6 +7,15 @@ call (an insert into `ProviderCall`: a worker dying from then on may have sent i
 sweeper holds it for staff; one dying before is a plain resend), talks to the provider
 outside any transaction, and records every outcome with one UPDATE at the end (deleting
 the batch's stamps with it). A batch of one is the same path.
+
+On PostgreSQL the stamp is committed asynchronously (it does not wait for the disk's
+flush, which cost more than the rest of a send): a worker's death cannot lose it, only a
+crash of PostgreSQL itself, which loses at most the last moments' asynchronous commits.
+The claim, committed synchronously, records the database's incarnation
+(`INCARNATION_TABLE`), and the sweeper resends a dead worker's unstamped row only if it
+was claimed in the current incarnation; one claimed before a crash recovery goes to
+staff, since its stamp may be what the crash lost. SQLite commits the stamp like any
+other write.
 """
 
 import logging
@@ -56,6 +65,25 @@ class Delivery:
     category: str = ""  # the message's kind: its queue and priority for the retry
 
 
+# An UNLOGGED one-row table (migration 0015): PostgreSQL empties it in every crash
+# recovery and a promoted standby has it empty, while a clean shutdown (which flushes every
+# asynchronous commit) keeps it. The time its row was created names the incarnation.
+INCARNATION_TABLE = "messaging_server_incarnation"
+# The current incarnation; NULL if no claim has created the marker since the last crash.
+CURRENT_INCARNATION = "SELECT started_at FROM messaging_server_incarnation WHERE id = 1"
+# The claim's prefix: the first claim after a crash recovery creates the marker. A claim
+# racing that creation and not seeing it records NULL: held for staff if its worker dies,
+# the safe side.
+_MARKER_CTE = (
+    "WITH marker AS (INSERT INTO messaging_server_incarnation (id, started_at) "
+    "VALUES (1, clock_timestamp()) ON CONFLICT (id) DO NOTHING RETURNING started_at) "
+)
+_CLAIMED_INCARNATION = (
+    "claimed_incarnation = COALESCE((SELECT started_at FROM marker), "
+    "(SELECT started_at FROM messaging_server_incarnation WHERE id = 1)), "
+)
+
+
 def _claim_sql(count):
     meta = OutboundMessage._meta
     quote = connection.ops.quote_name
@@ -64,11 +92,14 @@ def _claim_sql(count):
     )
     # Only names from the model and placeholders go into the text; values are parameters.
     ids = ", ".join(["%s"] * count)
+    postgresql = connection.vendor == "postgresql"
+    marker = _MARKER_CTE if postgresql else ""
+    incarnation = _CLAIMED_INCARNATION if postgresql else ""
     return (
-        f"UPDATE {quote(meta.db_table)} SET status = %s, claimed_at = %s, held_by = %s, "  # noqa: S608
-        "provider_called_at = NULL, attempts = attempts + 1, updated_at = %s "
-        f"WHERE id IN ({ids}) AND status IN (%s, %s) AND next_attempt_at <= %s "
-        f"RETURNING {returned}"
+        f"{marker}UPDATE {quote(meta.db_table)} SET status = %s, claimed_at = %s, "  # noqa: S608
+        f"held_by = %s, {incarnation}provider_called_at = NULL, attempts = attempts + 1, "
+        f"updated_at = %s WHERE id IN ({ids}) AND status IN (%s, %s) "
+        f"AND next_attempt_at <= %s RETURNING {returned}"
     )
 
 
@@ -85,29 +116,42 @@ def claim_messages(*, message_ids) -> list[OutboundMessage]:
     return list(OutboundMessage.objects.raw(_claim_sql(len(ids)), params))
 
 
-def _stamp_sql():
+def _stamp_sql(*, asynchronous):
     table = connection.ops.quote_name(ProviderCall._meta.db_table)
     # An upsert: a stamp some earlier attempt left behind (none should: recording and the
     # sweeper delete them) must not make this send fail.
+    upsert = "ON CONFLICT (message_id) DO UPDATE SET called_at = EXCLUDED.called_at"
+    if not asynchronous:
+        return f"INSERT INTO {table} (message_id, called_at) VALUES (%s, %s) {upsert}"  # noqa: S608
+    # The statement turns off `synchronous_commit` for its own transaction, which
+    # PostgreSQL reads when that transaction commits ("the behavior for any one transaction
+    # is determined by the setting in effect when it commits"): one round trip, and safe
+    # behind pgbouncer's transaction pooling, where a session-level SET would leak to
+    # whichever client gets the connection next.
     return (
-        f"INSERT INTO {table} (message_id, called_at) VALUES (%s, %s) "  # noqa: S608
-        "ON CONFLICT (message_id) DO UPDATE SET called_at = EXCLUDED.called_at"
+        f"INSERT INTO {table} (message_id, called_at) "  # noqa: S608
+        "SELECT CAST(%s AS bigint), CAST(%s AS timestamp with time zone) "
+        "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS local_setting "
+        f"{upsert}"
     )
 
 
 def _stamp_provider_call(message):
     """From now on it may have gone out (as late as possible, once the email is built).
 
-    Committed like any write, waiting for the disk: the stamp is what keeps a message from
-    going out twice, and an asynchronous commit (measured 5-7x cheaper) could lose it to a
-    crash of PostgreSQL itself, after which the message would be sent again. It is an
-    insert into the narrow `ProviderCall`, not an UPDATE of the outbox row: that row's
-    new version would be written into every one of its indexes."""
-    message.provider_called_at = timezone.now()
+    On PostgreSQL, in a statement of its own (a worker's autocommit), the commit does not
+    wait for the disk's flush: a dead worker's stamp is in the database all the same, and
+    the one loss possible, a crash of PostgreSQL itself in the next moments, is covered by
+    the claim's incarnation (module docstring). Inside a caller's transaction it would turn
+    off the durability of that whole transaction, so there, and on SQLite, it is an
+    ordinary write. An insert into the narrow `ProviderCall`, not an UPDATE of the outbox
+    row: that row's new version would be written into every one of its indexes."""
+    message.provider_called_at = now = timezone.now()
+    asynchronous = connection.vendor == "postgresql" and not connection.in_atomic_block
     with connection.cursor() as cursor:
         cursor.execute(
-            _stamp_sql(),
-            [message.pk, connection.ops.adapt_datetimefield_value(message.provider_called_at)],
+            _stamp_sql(asynchronous=asynchronous),
+            [message.pk, connection.ops.adapt_datetimefield_value(now)],
         )
 
 
