@@ -18,6 +18,7 @@ staff, since its stamp may be what the crash lost. SQLite commits the stamp like
 other write.
 """
 
+import functools
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -116,6 +117,7 @@ def claim_messages(*, message_ids) -> list[OutboundMessage]:
     return list(OutboundMessage.objects.raw(_claim_sql(len(ids)), params))
 
 
+@functools.cache  # one database per process: its vendor's quoting does not change
 def _stamp_sql(*, asynchronous):
     table = connection.ops.quote_name(ProviderCall._meta.db_table)
     # An upsert: a stamp some earlier attempt left behind (none should: recording and the
@@ -136,7 +138,7 @@ def _stamp_sql(*, asynchronous):
     )
 
 
-def _stamp_provider_call(message):
+def _stamp_provider_call(message, *, cursor=None):
     """From now on it may have gone out (as late as possible, once the email is built).
 
     On PostgreSQL, in a statement of its own (a worker's autocommit), the commit does not
@@ -145,20 +147,22 @@ def _stamp_provider_call(message):
     the claim's incarnation (module docstring). Inside a caller's transaction it would turn
     off the durability of that whole transaction, so there, and on SQLite, it is an
     ordinary write. An insert into the narrow `ProviderCall`, not an UPDATE of the outbox
-    row: that row's new version would be written into every one of its indexes."""
+    row: that row's new version would be written into every one of its indexes.
+    `cursor`: the batch's (one per batch, not one per message)."""
     message.provider_called_at = now = timezone.now()
     asynchronous = connection.vendor == "postgresql" and not connection.in_atomic_block
+    params = [message.pk, connection.ops.adapt_datetimefield_value(now)]
+    if cursor is not None:
+        cursor.execute(_stamp_sql(asynchronous=asynchronous), params)
+        return
     with connection.cursor() as cursor:
-        cursor.execute(
-            _stamp_sql(asynchronous=asynchronous),
-            [message.pk, connection.ops.adapt_datetimefield_value(now)],
-        )
+        cursor.execute(_stamp_sql(asynchronous=asynchronous), params)
 
 
 def _send(message, backends):
     if message.channel == Channel.EMAIL:
         return send_email(
-            on_call=lambda: _stamp_provider_call(message),
+            on_call=lambda: backends.stamp(message),
             to=message.recipient,
             subject=message.subject,
             text=message.text_body,
@@ -170,18 +174,18 @@ def _send(message, backends):
             connection=backends.email(),
         )
     if message.channel == Channel.PUSH:
-        return _send_push(message, backends.push())
-    _stamp_provider_call(message)
+        return _send_push(message, backends)
+    backends.stamp(message)
     return backends.sms().send(to=message.recipient, body=message.text_body)
 
 
-def _send_push(message, push_backend):
+def _send_push(message, backends):
     subscriptions = list(PushSubscription.objects.filter(address=message.recipient))
     if not subscriptions:  # unsubscribed since it was queued: nothing was sent
         raise SendError(_("La persona ya no tiene ningún navegador suscrito."), permanent=True)
-    _stamp_provider_call(message)
+    backends.stamp(message)
     options = message.headers or {}
-    return push_backend.send(
+    return backends.push().send(
         subscriptions=subscriptions,
         title=message.subject,
         body=message.text_body,
@@ -192,10 +196,11 @@ def _send_push(message, push_backend):
 
 
 class _Backends:
-    """The email connection and SMS and push backends, built once per batch on first use."""
+    """What a batch builds once: the email connection and SMS and push backends (on first
+    use), and the cursor its stamps go through."""
 
     def __init__(self):
-        self._email = self._sms = self._push = None
+        self._email = self._sms = self._push = self._cursor = None
 
     def email(self):
         from django.core.mail import get_connection
@@ -210,6 +215,14 @@ class _Backends:
     def push(self):
         self._push = self._push or WebPushBackend()
         return self._push
+
+    def stamp(self, message):
+        self._cursor = self._cursor or connection.cursor()
+        _stamp_provider_call(message, cursor=self._cursor)
+
+    def close(self):
+        if self._cursor is not None:
+            self._cursor.close()
 
 
 def _record(outcomes):
@@ -415,6 +428,7 @@ def deliver_messages(*, message_ids, max_attempts, retry_delay) -> dict[int, Del
         # Whatever stopped the loop (a database error in a check), what was decided is
         # recorded and the rows not reached go back to the queue: none of them had
         # called the provider (its errors are caught above).
+        backends.close()
         for message in messages:
             outcomes.setdefault(message.pk, _released())
         _record(outcomes)
