@@ -126,6 +126,13 @@ class OutboundMessage(models.Model):
     # a row whose holder died before that moment was not sent and is sent again.
     held_by = models.CharField(_("en manos de"), max_length=150, blank=True)
     provider_called_at = models.DateTimeField(_("llamada al proveedor"), null=True, blank=True)
+    # PostgreSQL only: the database's incarnation when the claim was committed (the time its
+    # unlogged marker was created; a crash recovery or a promoted standby empties it). A
+    # row of a dead holder claimed in an earlier incarnation may have lost its stamp, which
+    # is committed asynchronously: staff decide, it is never resent (services.sending).
+    claimed_incarnation = models.DateTimeField(
+        _("arranque de la base de datos al reclamarlo"), null=True, blank=True
+    )
     sent_at = models.DateTimeField(_("enviado"), null=True, blank=True)
     provider = models.CharField(_("proveedor"), max_length=40, blank=True)
     provider_message_id = models.CharField(_("id del proveedor"), max_length=255, blank=True)
@@ -210,12 +217,16 @@ class OutboundMessage(models.Model):
 class ProviderCall(models.Model):
     """A message whose provider call has begun and whose outcome is not yet recorded.
 
-    The stamp that keeps a message from going out twice: written (and committed to disk)
-    just before the call, deleted when the outcome is recorded, so the table holds only
-    the messages in flight. A sweeper finding a dead worker's `sending` row resends it
-    when it has no row here, and holds it for staff when it has one. It is a table of its
-    own because an insert into two narrow columns costs a fraction of a new version of the
-    outbox's wide row, which carries nine full-text indexes (bench/README.md, Outbox).
+    The stamp that keeps a message from going out twice: written just before the call,
+    deleted when the outcome is recorded, so the table holds only the messages in flight.
+    A sweeper finding a dead worker's `sending` row resends it when it has no row here,
+    and holds it for staff when it has one. On PostgreSQL the stamp's commit does not wait
+    for the disk (`synchronous_commit` off for its own transaction): only a crash of
+    PostgreSQL itself can lose it, and a row claimed before such a crash is held for staff
+    whatever its stamp says (`OutboundMessage.claimed_incarnation`). On SQLite it is an
+    ordinary commit. It is a table of its own because an insert into two narrow columns
+    costs a fraction of a new version of the outbox's wide row, which carries nine
+    full-text indexes (bench/README.md, Outbox).
     """
 
     # No foreign-key constraint in the database: checking it would lock the outbox row

@@ -15,8 +15,9 @@ from datetime import timedelta
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -47,7 +48,7 @@ from courseops.messaging.services.addresses import (
     normalize_sender,
 )
 from courseops.messaging.services.rendering import inline_css, render_email, render_sms
-from courseops.messaging.services.sending import SEND_BATCH
+from courseops.messaging.services.sending import CURRENT_INCARNATION, SEND_BATCH
 from courseops.messaging.services.suppression import OPT_OUT_CATEGORIES, unsubscribe_url
 
 logger = logging.getLogger(__name__)
@@ -535,9 +536,12 @@ def interrupt_stuck_messages(*, now=None):
     A row whose holder died before calling the provider was not sent: it goes back to the
     queue at once (and is dispatched by the same sweep). One whose holder died during or
     after the call may or may not have gone out: never resent blindly, it is shown to
-    staff as interrupted. Rows of no known holder (or a holder hung for longer than any
-    send takes) are interrupted after `STUCK_AFTER`, as before. Returns how many rows
-    were taken over or interrupted.
+    staff as interrupted. On PostgreSQL "before the call" is only trusted for a row claimed
+    in the database's current incarnation: the stamp is committed asynchronously, and a
+    crash of PostgreSQL since the claim may have lost it (services.sending), so such a
+    row, or one whose incarnation is unknown, goes to staff too. Rows of no known holder
+    (or a holder hung for longer than any send takes) are interrupted after
+    `STUCK_AFTER`, as before. Returns how many rows were taken over or interrupted.
     """
     now = now or timezone.now()
     sending = OutboundMessage.objects.filter(status=Status.SENDING)
@@ -547,16 +551,29 @@ def interrupt_stuck_messages(*, now=None):
     # a worker of the version before `ProviderCall` (one still running during a deploy).
     called = Exists(stamp) | Q(provider_called_at__isnull=False)
     called_at = Coalesce(Subquery(stamp.values("called_at")), F("provider_called_at"))
+    if connection.vendor == "postgresql":
+        # Equal to the marker's time: a NULL on either side (unknown, or no marker since a
+        # crash) is not equal, so such rows are not resent.
+        current = RawSQL(CURRENT_INCARNATION, ())  # noqa: S611 (a constant, no input)
+        this_incarnation = Q(claimed_incarnation=current)
+    else:  # SQLite's stamps are synchronous: every claim is of "this incarnation"
+        this_incarnation = Q()
     with transaction.atomic():
-        requeued = abandoned.exclude(called).update(
-            status=Status.QUEUED,
-            attempts=F("attempts") - 1,  # it never reached the provider: not an attempt
-            held_by="",
-            claimed_at=None,
-            next_attempt_at=now,
-            dispatched_at=None,
-            last_error=_("El worker se detuvo antes de llamar al proveedor: se envía de nuevo."),
-            updated_at=now,
+        requeued = (
+            abandoned.exclude(called)
+            .filter(this_incarnation)
+            .update(
+                status=Status.QUEUED,
+                attempts=F("attempts") - 1,  # it never reached the provider: not an attempt
+                held_by="",
+                claimed_at=None,
+                next_attempt_at=now,
+                dispatched_at=None,
+                last_error=_(
+                    "El worker se detuvo antes de llamar al proveedor: se envía de nuevo."
+                ),
+                updated_at=now,
+            )
         )
         interrupted = abandoned.filter(called).update(
             status=Status.INTERRUPTED,
@@ -564,6 +581,25 @@ def interrupt_stuck_messages(*, now=None):
             last_error=_(
                 "El worker se detuvo durante la llamada al proveedor: puede haberse enviado. "
                 "Revise antes de reenviar."
+            ),
+            updated_at=now,
+        )
+        # What is left of the abandoned rows has no stamp but was claimed before the
+        # database's last crash recovery (or at an unknown moment): its stamp may be lost.
+        interrupted += abandoned.filter(claimed_incarnation__isnull=False).update(
+            status=Status.INTERRUPTED,
+            last_error=_(
+                "PostgreSQL se reinició tras una caída (o cambió de servidor) durante el "
+                "envío y el worker se detuvo: puede haberse enviado. Revise antes de reenviar."
+            ),
+            updated_at=now,
+        )
+        interrupted += abandoned.update(
+            status=Status.INTERRUPTED,
+            last_error=_(
+                "El worker se detuvo durante el envío y no consta en qué arranque de "
+                "PostgreSQL lo reclamó (una versión anterior, o justo tras una caída): puede "
+                "haberse enviado. Revise antes de reenviar."
             ),
             updated_at=now,
         )

@@ -7,8 +7,18 @@ call (an insert into `ProviderCall`: a worker dying from then on may have sent i
 sweeper holds it for staff; one dying before is a plain resend), talks to the provider
 outside any transaction, and records every outcome with one UPDATE at the end (deleting
 the batch's stamps with it). A batch of one is the same path.
+
+On PostgreSQL the stamp is committed asynchronously (it does not wait for the disk's
+flush, which cost more than the rest of a send): a worker's death cannot lose it, only a
+crash of PostgreSQL itself, which loses at most the last moments' asynchronous commits.
+The claim, committed synchronously, records the database's incarnation
+(`INCARNATION_TABLE`), and the sweeper resends a dead worker's unstamped row only if it
+was claimed in the current incarnation; one claimed before a crash recovery goes to
+staff, since its stamp may be what the crash lost. SQLite commits the stamp like any
+other write.
 """
 
+import functools
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -56,6 +66,25 @@ class Delivery:
     category: str = ""  # the message's kind: its queue and priority for the retry
 
 
+# An UNLOGGED one-row table (migration 0015): PostgreSQL empties it in every crash
+# recovery and a promoted standby has it empty, while a clean shutdown (which flushes every
+# asynchronous commit) keeps it. The time its row was created names the incarnation.
+INCARNATION_TABLE = "messaging_server_incarnation"
+# The current incarnation; NULL if no claim has created the marker since the last crash.
+CURRENT_INCARNATION = "SELECT started_at FROM messaging_server_incarnation WHERE id = 1"
+# The claim's prefix: the first claim after a crash recovery creates the marker. A claim
+# racing that creation and not seeing it records NULL: held for staff if its worker dies,
+# the safe side.
+_MARKER_CTE = (
+    "WITH marker AS (INSERT INTO messaging_server_incarnation (id, started_at) "
+    "VALUES (1, clock_timestamp()) ON CONFLICT (id) DO NOTHING RETURNING started_at) "
+)
+_CLAIMED_INCARNATION = (
+    "claimed_incarnation = COALESCE((SELECT started_at FROM marker), "
+    "(SELECT started_at FROM messaging_server_incarnation WHERE id = 1)), "
+)
+
+
 def _claim_sql(count):
     meta = OutboundMessage._meta
     quote = connection.ops.quote_name
@@ -64,11 +93,14 @@ def _claim_sql(count):
     )
     # Only names from the model and placeholders go into the text; values are parameters.
     ids = ", ".join(["%s"] * count)
+    postgresql = connection.vendor == "postgresql"
+    marker = _MARKER_CTE if postgresql else ""
+    incarnation = _CLAIMED_INCARNATION if postgresql else ""
     return (
-        f"UPDATE {quote(meta.db_table)} SET status = %s, claimed_at = %s, held_by = %s, "  # noqa: S608
-        "provider_called_at = NULL, attempts = attempts + 1, updated_at = %s "
-        f"WHERE id IN ({ids}) AND status IN (%s, %s) AND next_attempt_at <= %s "
-        f"RETURNING {returned}"
+        f"{marker}UPDATE {quote(meta.db_table)} SET status = %s, claimed_at = %s, "  # noqa: S608
+        f"held_by = %s, {incarnation}provider_called_at = NULL, attempts = attempts + 1, "
+        f"updated_at = %s WHERE id IN ({ids}) AND status IN (%s, %s) "
+        f"AND next_attempt_at <= %s RETURNING {returned}"
     )
 
 
@@ -85,36 +117,52 @@ def claim_messages(*, message_ids) -> list[OutboundMessage]:
     return list(OutboundMessage.objects.raw(_claim_sql(len(ids)), params))
 
 
-def _stamp_sql():
+@functools.cache  # one database per process: its vendor's quoting does not change
+def _stamp_sql(*, asynchronous):
     table = connection.ops.quote_name(ProviderCall._meta.db_table)
     # An upsert: a stamp some earlier attempt left behind (none should: recording and the
     # sweeper delete them) must not make this send fail.
+    upsert = "ON CONFLICT (message_id) DO UPDATE SET called_at = EXCLUDED.called_at"
+    if not asynchronous:
+        return f"INSERT INTO {table} (message_id, called_at) VALUES (%s, %s) {upsert}"  # noqa: S608
+    # The statement turns off `synchronous_commit` for its own transaction, which
+    # PostgreSQL reads when that transaction commits ("the behavior for any one transaction
+    # is determined by the setting in effect when it commits"): one round trip, and safe
+    # behind pgbouncer's transaction pooling, where a session-level SET would leak to
+    # whichever client gets the connection next.
     return (
-        f"INSERT INTO {table} (message_id, called_at) VALUES (%s, %s) "  # noqa: S608
-        "ON CONFLICT (message_id) DO UPDATE SET called_at = EXCLUDED.called_at"
+        f"INSERT INTO {table} (message_id, called_at) "  # noqa: S608
+        "SELECT CAST(%s AS bigint), CAST(%s AS timestamp with time zone) "
+        "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS local_setting "
+        f"{upsert}"
     )
 
 
-def _stamp_provider_call(message):
+def _stamp_provider_call(message, *, cursor=None):
     """From now on it may have gone out (as late as possible, once the email is built).
 
-    Committed like any write, waiting for the disk: the stamp is what keeps a message from
-    going out twice, and an asynchronous commit (measured 5-7x cheaper) could lose it to a
-    crash of PostgreSQL itself, after which the message would be sent again. It is an
-    insert into the narrow `ProviderCall`, not an UPDATE of the outbox row: that row's
-    new version would be written into every one of its indexes."""
-    message.provider_called_at = timezone.now()
+    On PostgreSQL, in a statement of its own (a worker's autocommit), the commit does not
+    wait for the disk's flush: a dead worker's stamp is in the database all the same, and
+    the one loss possible, a crash of PostgreSQL itself in the next moments, is covered by
+    the claim's incarnation (module docstring). Inside a caller's transaction it would turn
+    off the durability of that whole transaction, so there, and on SQLite, it is an
+    ordinary write. An insert into the narrow `ProviderCall`, not an UPDATE of the outbox
+    row: that row's new version would be written into every one of its indexes.
+    `cursor`: the batch's (one per batch, not one per message)."""
+    message.provider_called_at = now = timezone.now()
+    asynchronous = connection.vendor == "postgresql" and not connection.in_atomic_block
+    params = [message.pk, connection.ops.adapt_datetimefield_value(now)]
+    if cursor is not None:
+        cursor.execute(_stamp_sql(asynchronous=asynchronous), params)
+        return
     with connection.cursor() as cursor:
-        cursor.execute(
-            _stamp_sql(),
-            [message.pk, connection.ops.adapt_datetimefield_value(message.provider_called_at)],
-        )
+        cursor.execute(_stamp_sql(asynchronous=asynchronous), params)
 
 
 def _send(message, backends):
     if message.channel == Channel.EMAIL:
         return send_email(
-            on_call=lambda: _stamp_provider_call(message),
+            on_call=lambda: backends.stamp(message),
             to=message.recipient,
             subject=message.subject,
             text=message.text_body,
@@ -126,18 +174,18 @@ def _send(message, backends):
             connection=backends.email(),
         )
     if message.channel == Channel.PUSH:
-        return _send_push(message, backends.push())
-    _stamp_provider_call(message)
+        return _send_push(message, backends)
+    backends.stamp(message)
     return backends.sms().send(to=message.recipient, body=message.text_body)
 
 
-def _send_push(message, push_backend):
+def _send_push(message, backends):
     subscriptions = list(PushSubscription.objects.filter(address=message.recipient))
     if not subscriptions:  # unsubscribed since it was queued: nothing was sent
         raise SendError(_("La persona ya no tiene ningún navegador suscrito."), permanent=True)
-    _stamp_provider_call(message)
+    backends.stamp(message)
     options = message.headers or {}
-    return push_backend.send(
+    return backends.push().send(
         subscriptions=subscriptions,
         title=message.subject,
         body=message.text_body,
@@ -148,10 +196,11 @@ def _send_push(message, push_backend):
 
 
 class _Backends:
-    """The email connection and SMS and push backends, built once per batch on first use."""
+    """What a batch builds once: the email connection and SMS and push backends (on first
+    use), and the cursor its stamps go through."""
 
     def __init__(self):
-        self._email = self._sms = self._push = None
+        self._email = self._sms = self._push = self._cursor = None
 
     def email(self):
         from django.core.mail import get_connection
@@ -166,6 +215,14 @@ class _Backends:
     def push(self):
         self._push = self._push or WebPushBackend()
         return self._push
+
+    def stamp(self, message):
+        self._cursor = self._cursor or connection.cursor()
+        _stamp_provider_call(message, cursor=self._cursor)
+
+    def close(self):
+        if self._cursor is not None:
+            self._cursor.close()
 
 
 def _record(outcomes):
@@ -371,6 +428,7 @@ def deliver_messages(*, message_ids, max_attempts, retry_delay) -> dict[int, Del
         # Whatever stopped the loop (a database error in a check), what was decided is
         # recorded and the rows not reached go back to the queue: none of them had
         # called the provider (its errors are caught above).
+        backends.close()
         for message in messages:
             outcomes.setdefault(message.pk, _released())
         _record(outcomes)
