@@ -139,9 +139,11 @@ def test_beat_and_worker_live_through_a_redis_outage_and_resume_alone(
     client = own_redis.client()
     beat_key, worker_key = b"courseops:1:heartbeat:beat", b"courseops:1:heartbeat:worker"
     try:
-        _wait(lambda: client.exists(beat_key), 60, "beat's first heartbeat")
+        # Bounds for a loaded machine (two processes starting Django and Celery on two busy
+        # cores took over a minute once); each wait ends as soon as its condition holds.
+        _wait(lambda: client.exists(beat_key), 180, "beat's first heartbeat")
         # The probe task runs every 5 s: the worker's heartbeat proves both ends work.
-        _wait(lambda: client.exists(worker_key), 60, "the worker's first heartbeat")
+        _wait(lambda: client.exists(worker_key), 120, "the worker's first heartbeat")
 
         own_redis.kill()
         time.sleep(20)  # more than a heartbeat period (15 s): beat writes it into the void
@@ -150,8 +152,8 @@ def test_beat_and_worker_live_through_a_redis_outage_and_resume_alone(
 
         own_redis.start()  # empty: nothing kept on disk
         client = own_redis.client()
-        _wait(lambda: client.exists(beat_key), 40, "beat's heartbeat after the outage")
-        _wait(lambda: client.exists(worker_key), 60, "a task run by the worker after the outage")
+        _wait(lambda: client.exists(beat_key), 90, "beat's heartbeat after the outage")
+        _wait(lambda: client.exists(worker_key), 120, "a task run by the worker after the outage")
         assert beat.poll() is None
         assert worker.poll() is None
     finally:
