@@ -1,6 +1,7 @@
 """Webhook inbox: how fast `POST /webhooks/generic/` acknowledges, next to a bare view.
 
-Both run in the same gunicorn server (2 x cores + 1 sync workers, gunicorn's advice) on a
+Both run in the same gunicorn server (2 x cores + 1 sync workers, gunicorn's advice, and
+the worker class production runs; `BENCH_WEBHOOK_THREADS` > 1 tries gthread) on a
 throw-away database, driven by concurrent clients in this process; each webhook is a new
 signed event, so every request verifies, inserts a row and publishes a task. Also: the
 admin event list's query count at 10 and 1,000 rows.
