@@ -1,6 +1,7 @@
 """Webhook inbox: how fast `POST /webhooks/generic/` acknowledges, next to a bare view.
 
-Both run in the same gunicorn server (2 x cores + 1 sync workers, gunicorn's advice) on a
+Both run in the same gunicorn server (2 x cores + 1 sync workers, gunicorn's advice, and
+the worker class production runs; `BENCH_WEBHOOK_THREADS` > 1 tries gthread) on a
 throw-away database, driven by concurrent clients in this process; each webhook is a new
 signed event, so every request verifies, inserts a row and publishes a task. Also: the
 admin event list's query count at 10 and 1,000 rows.
@@ -25,6 +26,7 @@ from bench.harness import bench_database, setup_django
 REQUESTS = int(os.environ.get("BENCH_WEBHOOK_REQUESTS", 3000))
 CLIENTS = int(os.environ.get("BENCH_WEBHOOK_CLIENTS", 8))
 WORKERS = int(os.environ.get("BENCH_WEBHOOK_WORKERS", 2 * (os.cpu_count() or 1) + 1))
+THREADS = int(os.environ.get("BENCH_WEBHOOK_THREADS", 1))
 WARMUP = 100
 # Under a loaded machine five gunicorn workers importing Django took over 30 s.
 START_DEADLINE = float(os.environ.get("BENCH_WEBHOOK_START_SECONDS", 240))
@@ -51,6 +53,7 @@ def start_server(port, database_name):
         "courseops.wsgi:application",
         f"--bind=127.0.0.1:{port}",
         f"--workers={WORKERS}",
+        f"--threads={THREADS}",
         # A worker's first requests (URL resolver, Redis client) took over gunicorn's
         # default 30 s at a load of 29, which killed it mid-request (a 500).
         f"--timeout={int(START_DEADLINE)}",
@@ -168,7 +171,10 @@ def p99(latencies):
 def measure_ack(connection):
     """Each figure is printed as soon as it is measured, so a later failure loses none."""
     port = free_port()
-    print(f"requests per run: {REQUESTS}, clients: {CLIENTS}, gunicorn sync workers: {WORKERS}")
+    print(
+        f"requests per run: {REQUESTS}, clients: {CLIENTS}, gunicorn workers: {WORKERS}, "
+        f"threads each: {THREADS} ({'gthread' if THREADS > 1 else 'sync'})"
+    )
     started = time.monotonic()
     server = start_server(port, connection.settings_dict["NAME"])
     print(f"gunicorn answered /health/ after {time.monotonic() - started:.1f} s", flush=True)

@@ -86,6 +86,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "courseops.core.headers.CookieFlagsMiddleware",
     "courseops.core.headers.CourseOpsCSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Vendors' webhooks stop here: the middleware below serves people (static files,
+    # request logs, sessions, sign-in, CSRF, messages) and is skipped for the paths in
+    # LEAN_PATH_PREFIXES (courseops/core/lean.py); the headers above apply to every request.
+    "courseops.core.lean.LeanPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
     # Staff pages' Server-Timing header (after whitenoise: static files are not timed).
@@ -100,10 +105,12 @@ MIDDLEWARE = [
     # the admin and the public pages pick theirs explicitly (no LocaleMiddleware).
     "courseops.core.api.ApiLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Signed machine-to-machine requests: no session, user, CSRF or request log middleware.
+LEAN_PATH_PREFIXES = ["/webhooks/"]
 
 ROOT_URLCONF = "courseops.urls"
 WSGI_APPLICATION = "courseops.wsgi.application"
@@ -150,7 +157,7 @@ REDIS_URL = env_secret("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "courseops.core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "courseops",
         }

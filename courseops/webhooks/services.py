@@ -5,6 +5,8 @@ and a staff re-run never run one handler twice at the same time, and handlers ru
 any transaction (they may call vendors).
 """
 
+import functools
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -23,6 +25,7 @@ from courseops.webhooks.providers.base import InboundEvent
 from courseops.webhooks.registry import get_handler
 
 logger = get_logger(__name__)
+_stdlib_logger = logging.getLogger(__name__)
 Status = WebhookEvent.Status
 
 MAX_ATTEMPTS = 6
@@ -71,8 +74,8 @@ def _request_dispatch():
     together (bench/README.md), so a burst of deliveries shares one message; the dispatch
     task then fans the events out to workers.
     """
-    # On Redis, Django's `add` is already one `SET NX EX` (an int is stored as is, not
-    # pickled): calling the client directly would save nothing.
+    # On Redis, `add` is one `SET NX EX` of an un-pickled int, through one client per
+    # process (courseops.core.cache: Django's backend built a new client for every call).
     if cache.add(DISPATCH_PENDING, 1, timeout=DISPATCH_PENDING_TTL):
         from courseops.webhooks.tasks import dispatch_webhook_events
 
@@ -82,7 +85,9 @@ def _request_dispatch():
 _STORED = ("event_type", "status", "body", "payload", "headers", "received_at", "next_attempt_at")
 
 
-def _insert_sql():
+@functools.cache
+def _insert_sql(vendor):
+    """The statement for one database vendor, built once per process."""
     meta = WebhookEvent._meta
     quote = connection.ops.quote_name
     names = ["provider", "event_id", *_STORED, "held_by", "attempts", "last_error"]
@@ -105,7 +110,7 @@ def _insert(event) -> bool:
     fields = [WebhookEvent._meta.get_field(name) for name in ("provider", "event_id", *_STORED)]
     params = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
     with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(), [*params, "", 0, ""])
+        cursor.execute(_insert_sql(connection.vendor), [*params, "", 0, ""])
         row = cursor.fetchone()
     if row is None:
         return False
@@ -144,9 +149,11 @@ def event_receive(
     transaction.on_commit(_request_dispatch, robust=True)
     # Debug only: the row is the record of every delivery, and a line per request at INFO
     # cost the ack path a measurable share of its time (bench/README.md, webhook inbox).
-    logger.debug(
-        "webhook.received", provider=provider, event_id=event.event_id, type=event.event_type
-    )
+    # Asked first: structlog runs its processors before the level drops the line.
+    if _stdlib_logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "webhook.received", provider=provider, event_id=event.event_id, type=event.event_type
+        )
     return event, True
 
 

@@ -6,6 +6,7 @@ libraries can sign for us; `docs/webhooks.md` shows how to sign by hand.
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import time
@@ -32,6 +33,8 @@ TOLERANCE_SECONDS = 5 * 60
 SECRET_PREFIX = "whsec_"
 
 
+# Keyed by the secret itself: a rotated secret is decoded on its first request.
+@functools.lru_cache(maxsize=8)
 def secret_key(secret: str) -> bytes:
     """The HMAC key: the base64 after `whsec_` (the Standard Webhooks secret format)."""
     if not secret.startswith(SECRET_PREFIX):
