@@ -54,7 +54,7 @@ lint: install-dev
 PYTEST_WORKERS ?= auto
 test: install-dev browser deploy-tools
 	$(VENV)/bin/ruff check .
-	COURSEOPS_VAR_DIR=$(CURDIR)/var/test $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	COURSEOPS_VAR_DIR=$(CURDIR)/var/test $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 bench: install-dev
 	LOG_LEVEL=WARNING $(PY) -m bench $(BENCH)

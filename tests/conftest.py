@@ -1,5 +1,6 @@
 import os
 import shutil
+from collections import Counter
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -17,10 +18,18 @@ REAL_CLOCK_MARKERS = ("browser", "processes", "real_clock")
 
 
 def pytest_collection_modifyitems(items):
-    """Tests that start real processes first: they take a minute or two each, and left to
-    their place in the tree (tests/webinars/ is collected last) one of them ran alone at
-    the end while the other xdist workers sat idle. The order is otherwise kept."""
-    items.sort(key=lambda item: item.get_closest_marker("processes") is None)
+    """The longest work first, so that no worker ends the run alone on one slow file while
+    the other sits idle: tests that start real processes (a minute or two each), then
+    browser tests, then the other files by their number of tests. pytest-xdist keeps this
+    order with `--no-loadscope-reorder` (Makefile); its own reorder, by tests per file
+    only, had put the one-test process files last, one of them running alone at the end."""
+    per_file = Counter(item.nodeid.split("::")[0] for item in items)
+
+    def cost(item):
+        heavy = [item.get_closest_marker(name) is None for name in ("processes", "browser")]
+        return (*heavy, -per_file[item.nodeid.split("::")[0]])
+
+    items.sort(key=cost)
 
 
 @pytest.fixture(autouse=True)
