@@ -5,9 +5,10 @@ Each worker needs its own test database, and a migrate of the whole project cost
 a copy as the run's template; the others copy the template (PostgreSQL's CREATE DATABASE
 ... TEMPLATE, SQLite's backup) and let Django check it with a migrate that finds nothing to
 do. A lock in the run's temporary folder orders them. On PostgreSQL the template is named
-for the project's migrations (a digest of every app's migration files and Django's version)
-and kept on the server: a later run with the same migrations starts from it without
-migrating, and one with other migrations replaces it. On SQLite, when a process test
+for what made it (a digest of the project's code, the pinned requirements and the
+installed apps' migrations) and kept on the server: a later run of the same code starts
+from it without migrating (CI after the same commit's run), and any change replaces it
+(post_migrate handlers fill rows from code, not only migrations). On SQLite, when a process test
 already migrated the run's embedded database (tests/processes.py, the same migrations and
 settings), that is the template: nobody migrates twice.
 """
@@ -83,14 +84,20 @@ def keep_as_template(connection, shared_dir, original_name):
 
 
 def _postgresql_template_name(original_name):
-    import django
     from django.apps import apps
 
-    digest = hashlib.sha256(django.__version__.encode())
+    root = Path(__file__).resolve().parents[1]
+    # Each file named within its folder: the same digest wherever the checkout is.
+    files = [(name, root / name) for name in ("requirements.txt", "requirements-dev.txt")]
     for config in sorted(apps.get_app_configs(), key=lambda config: config.label):
-        for path in sorted((Path(config.path) / "migrations").glob("*.py")):
-            digest.update(f"{config.label}/{path.name}".encode())
-            digest.update(path.read_bytes())
+        folder = Path(config.path)
+        ours = folder.is_relative_to(root) and ".venv" not in folder.parts
+        found = folder.rglob("*.py") if ours else folder.glob("migrations/*.py")
+        files += [(f"{config.label}/{path.relative_to(folder)}", path) for path in sorted(found)]
+    digest = hashlib.sha256()
+    for name, path in files:
+        digest.update(name.encode())
+        digest.update(path.read_bytes() if path.exists() else b"")
     return f"test_{original_name}_template_{digest.hexdigest()[:12]}"
 
 
