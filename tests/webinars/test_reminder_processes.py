@@ -33,6 +33,10 @@ with transaction.atomic():
                             source=Registration.Source.API)
     # Registered yesterday: the 10-minute reminder (due a minute ago) is theirs.
     Registration.objects.update(created_at=now - timedelta(days=1))
+# ... and yesterday's tasks (their confirmations, the AI drafts) ran yesterday: 600 of
+# them in the queue would hold the reminder's chunks back a minute on the embedded broker.
+from courseops.celery import app
+app.control.purge()
 """
 SCAN = """
 import django; django.setup()
