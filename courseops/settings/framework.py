@@ -110,7 +110,9 @@ MIDDLEWARE = [
 ]
 
 # Signed machine-to-machine requests: no session, user, CSRF or request log middleware.
-LEAN_PATH_PREFIXES = ["/webhooks/"]
+# The vendors' webhooks and the email providers' (delivery, open and click events, a
+# few per email of every campaign; inbound email).
+LEAN_PATH_PREFIXES = ["/webhooks/", "/anymail/"]
 
 ROOT_URLCONF = "courseops.urls"
 WSGI_APPLICATION = "courseops.wsgi.application"

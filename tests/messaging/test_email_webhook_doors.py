@@ -100,6 +100,29 @@ def test_a_signed_postmark_event_suppresses_the_address(
     assert list(Suppression.objects.values_list("address", "reason")) == [(address, reason)]
 
 
+def test_an_email_provider_event_runs_none_of_the_middleware_that_serves_people(client, basic_auth):
+    """Email providers post several events per email sent (courseops/core/lean.py): the
+    door takes them without sessions, sign-in or request log lines, and still verifies."""
+    client.cookies["sessionid"] = "a-session-a-provider-would-never-send"
+
+    response = post(
+        client,
+        "/anymail/postmark/tracking/",
+        vendor_payload("postmark", "spam_complaint"),
+        HTTP_AUTHORIZATION=AUTH,
+    )
+    refused = post(
+        client, "/anymail/postmark/tracking/", vendor_payload("postmark", "spam_complaint")
+    )
+
+    assert response.status_code == 200
+    assert not hasattr(response.wsgi_request, "session")
+    assert not hasattr(response.wsgi_request, "user")
+    assert not response.cookies
+    assert Suppression.objects.filter(address="spam@example.com").exists()
+    assert refused.status_code in (400, 401, 403)
+
+
 def test_a_signed_postmark_inbound_email_becomes_a_question(client, basic_auth):
     response = post(
         client, "/anymail/postmark/inbound/", inbound_from_student(), HTTP_AUTHORIZATION=AUTH
