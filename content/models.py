@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from content.storage import content_storage
+from courseops.core.models import MarkedModel
 from students.models import Plan, Student
 
 
@@ -41,7 +42,7 @@ class Course(models.Model):
         return self.title
 
 
-class Lesson(models.Model):
+class Lesson(MarkedModel):
     course = models.ForeignKey(
         Course, on_delete=models.PROTECT, related_name="lessons", verbose_name=_("curso")
     )

@@ -14,6 +14,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from courseops.core.display import percent_value
+from courseops.core.models import MarkedModel
 from students.models import Plan, Student
 
 
@@ -591,7 +592,7 @@ class Assignment(models.Model):
         return None
 
 
-class Submission(models.Model):
+class Submission(MarkedModel):
     class Status(models.TextChoices):
         SUBMITTED = "submitted", _("Entregada")
         FEEDBACK_DRAFTED = "feedback_drafted", _("Corrección en revisión")
@@ -673,7 +674,7 @@ class KnowledgeArticle(models.Model):
         return self.question
 
 
-class Question(models.Model):
+class Question(MarkedModel):
     """A student's question and what happened to it: answered from the knowledge base
     (with the articles cited) or handed over to staff with a ticket."""
 

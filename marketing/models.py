@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from courseops.core.models import MarkedModel
 from courseops.operations.fields import EncryptedCharField
 from students.models import Language, Student, TypeformForm
 
@@ -130,7 +131,7 @@ def score_scale(at):
     return 2 ** ((at - SCORE_EPOCH).total_seconds() / half_life)
 
 
-class Lead(models.Model):
+class Lead(MarkedModel):
     # Stored lowercased; the plain index serves the exact lookups the outbox's hooks and
     # the suppression joins make (the unique index on lower(email) decides races).
     email = models.EmailField(_("email"), max_length=254, db_index=True)

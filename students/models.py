@@ -6,6 +6,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from courseops.core.models import MarkedModel
 from courseops.operations.fields import EncryptedCharField
 
 
@@ -87,7 +88,7 @@ class Plan(models.Model):
         return self.name
 
 
-class Student(models.Model):
+class Student(MarkedModel):
     class Status(models.TextChoices):
         PENDING_PAYMENT = "pending_payment", _("Pendiente de pago")
         ONBOARDING = "onboarding", _("En alta")
@@ -396,7 +397,7 @@ class IntakeRecord(models.Model):
         return f"{self.get_source_display()} {self.data.get('email', '')} ({self.status})"
 
 
-class OnboardingStep(models.Model):
+class OnboardingStep(MarkedModel):
     """One step of one student's onboarding; the rows of a student are the pipeline."""
 
     class Name(models.TextChoices):

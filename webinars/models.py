@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from courseops.core.models import MarkedModel
 from courseops.operations.fields import EncryptedCharField
 from students.models import Language, Plan, Student
 
@@ -21,7 +22,7 @@ def validate_time_zone(value):
         raise ValidationError(_("Zona horaria desconocida: %(tz)s"), params={"tz": value}) from None
 
 
-class Webinar(models.Model):
+class Webinar(MarkedModel):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Borrador")
         SCHEDULED = "scheduled", _("Programado")
@@ -135,7 +136,7 @@ class Webinar(models.Model):
         return zoneinfo.ZoneInfo(self.time_zone)
 
 
-class Registration(models.Model):
+class Registration(MarkedModel):
     class Source(models.TextChoices):
         ONBOARDING = "onboarding", _("Alta de estudiante")
         PAGE = "page", _("Página pública")
@@ -374,7 +375,7 @@ class AttendanceSession(models.Model):
         return f"{self.participant_key} {self.joined_at:%H:%M}-{self.left_at or ''}"
 
 
-class Recording(models.Model):
+class Recording(MarkedModel):
     """A webinar's recording: where to watch it, where its transcript came from, the
     transcript, and how far the summary and follow-ups went."""
 

@@ -1,6 +1,53 @@
+import functools
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+# The columns by which a row records work it owes (courseops/core/pending.py).
+MARK_SUFFIXES = ("_due_since", "_stale_since")
+
+
+def attempts_field(field):
+    """The failures counter of a mark: `plan_grant_due_since` -> `plan_grant_due_attempts`."""
+    return field.removesuffix("_since") + "_attempts"
+
+
+@functools.cache
+def mark_fields(model):
+    """A model's marks and their failure counters: the columns only their work writes."""
+    names = {field.name for field in model._meta.concrete_fields}
+    marks = {name for name in names if name.endswith(MARK_SUFFIXES)}
+    return frozenset(marks | ({attempts_field(mark) for mark in marks} & names))
+
+
+class MarkedModel(models.Model):
+    """A row that records work it owes in marks (courseops/core/pending.py).
+
+    A mark is written by the change that makes the work due and cleared by the work, each
+    with a conditional UPDATE. A plain `save()` of an instance loaded before either (staff
+    saving the admin form, a task saving another field) would write back the mark it read,
+    clearing a new mark, so the work would never run. Here a `save()` without
+    `update_fields` writes every column but the marks and their counters (and any deferred
+    ones); a new row is inserted whole.
+    """
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if (
+            kwargs.get("update_fields") is None
+            and not kwargs.get("force_insert")
+            and not self._state.adding
+        ):
+            skip = mark_fields(type(self)) | self.get_deferred_fields()
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in skip
+            ]
+        super().save(*args, **kwargs)
 
 
 class IdempotencyKey(models.Model):

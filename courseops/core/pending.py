@@ -11,6 +11,9 @@ Work that fails says so (`failed`): a permanent failure clears the mark, so no s
 retries it, and an audit entry on the row tells staff what broke; a passing one is tried
 again later and later (`liveness.retry_delay`), counted in the row's `<field>` attempts
 column (`plan_grant_due_since` -> `plan_grant_due_attempts`).
+
+A model with marks derives from `courseops.core.models.MarkedModel`, whose plain `save()`
+leaves the marks alone: only this module writes them.
 """
 
 from datetime import timedelta
@@ -20,15 +23,12 @@ from django.utils import timezone
 
 from courseops.audit.services import log_action
 from courseops.core.liveness import retry_delay
+from courseops.core.models import attempts_field
 
 # Long enough for the task enqueued on commit to have run.
 GRACE = timedelta(minutes=10)
 # The longest wait between two tries of work that keeps failing for a passing reason.
 MAX_RETRY_DELAY = timedelta(days=1)
-
-
-def attempts_field(field):
-    return field.removesuffix("_since") + "_attempts"
 
 
 def _with_counter(model, field, value, **changes):

@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from courseops.core.models import MarkedModel
+
 
 class Severity(models.TextChoices):
     """How soon a person must look: the order the dashboard lists open incidents in."""
@@ -15,7 +17,7 @@ class Severity(models.TextChoices):
 SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
-class Incident(models.Model):
+class Incident(MarkedModel):
     """One stretch of time during which an alert check saw a problem.
 
     At most one incident per check and key is open (a partial unique constraint), so two
