@@ -313,6 +313,13 @@ def test_staff_see_what_the_provider_said_on_the_outbox_list(
     assert "próxima consulta al proveedor" in detail.content.decode().lower()
 
 
+def test_with_nothing_to_settle_the_step_is_one_query(django_assert_num_queries):
+    interrupted_email()  # still sending (its holder not yet seen gone): nothing to ask
+
+    with django_assert_num_queries(1):
+        assert services.reconcile_interrupted_messages() == {}
+
+
 # --- Twilio --------------------------------------------------------------------------------
 
 
