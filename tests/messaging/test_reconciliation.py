@@ -16,11 +16,13 @@ from django.utils import timezone
 from werkzeug.wrappers import Response
 
 from courseops.audit.models import AuditEntry
+from courseops.core import liveness
 from courseops.messaging import services, tasks
 from courseops.messaging.models import OutboundMessage, ProviderCall, Status
 from courseops.messaging.providers.lookup import POSTMARK_SETTLE
 from courseops.messaging.providers.sms import TWILIO_SETTLE
 from courseops.messaging.services import queue_email, queue_sms, reconciliation
+from courseops.messaging.services.outbox import STUCK_AFTER
 from courseops.messaging.services.reconciliation import GIVE_UP_AFTER
 from courseops.messaging.services.sending import claim_messages
 from tests.core.test_liveness import dead_holder
@@ -311,6 +313,26 @@ def test_staff_see_what_the_provider_said_on_the_outbox_list(
 
     assert "postmark confirma que lo recibió" in listing.content.decode()
     assert "próxima consulta al proveedor" in detail.content.decode().lower()
+
+
+def test_a_row_stuck_past_any_send_is_asked_about_only_if_it_was_stamped(
+    postmark, django_capture_on_commit_callbacks
+):
+    # Their holder is alive but hung: only `STUCK_AFTER` takes them over.
+    stamped = interrupted_email()
+    unstamped = interrupted_email(to="bea@example.com", idempotency_key="signin.bea")
+    OutboundMessage.objects.update(held_by=liveness.me())
+    ProviderCall.objects.filter(message=unstamped).delete()
+    postmark.expect_request(SEARCH, method="GET").respond_with_json(postmark_search(stamped.pk))
+
+    sweep(django_capture_on_commit_callbacks, NOW + STUCK_AFTER + timedelta(seconds=1))
+
+    stamped.refresh_from_db()
+    unstamped.refresh_from_db()
+    assert stamped.status == Status.SENT
+    assert (unstamped.status, unstamped.provider_check_at) == (Status.INTERRUPTED, None)
+    (request,) = searches(postmark)
+    assert parse_qs(request.query_string.decode())["recipient"] == ["ana@example.com"]
 
 
 def test_with_nothing_to_settle_the_step_is_one_query(django_assert_num_queries):
