@@ -59,6 +59,20 @@ class CountingBackend(BaseEmailBackend):
                 log.flush()
         return len(email_messages)
 
+    def find_sent(self, *, outbound_id, recipient, since):
+        """The harness's provider answers from its log (courseops.messaging.providers.
+        lookup); it is written before the send returns, so "not found" holds at once."""
+        from courseops.messaging.providers import Lookup
+
+        path = Path(os.environ["CHAOS_SENT_LOG"])
+        lines = path.read_text().splitlines() if path.exists() else []
+        for line in lines:
+            fields = line.split()
+            ours = len(fields) == 3 and fields[:2] == [str(outbound_id), recipient]
+            if ours and float(fields[2]) >= since.timestamp():
+                return Lookup.found("chaos")
+        return Lookup.not_found("chaos")
+
 
 SWEEP = """
 import django; django.setup()

@@ -133,6 +133,12 @@ class OutboundMessage(models.Model):
     claimed_incarnation = models.DateTimeField(
         _("arranque de la base de datos al reclamarlo"), null=True, blank=True
     )
+    # An interrupted row that had called its provider: when the sweeper asks the provider
+    # next whether it took the message (services.reconciliation). Empty: nobody asks; staff
+    # decide. Set on every way into `interrupted`, so an older value never lingers.
+    provider_check_at = models.DateTimeField(
+        _("próxima consulta al proveedor"), null=True, blank=True
+    )
     sent_at = models.DateTimeField(_("enviado"), null=True, blank=True)
     provider = models.CharField(_("proveedor"), max_length=40, blank=True)
     provider_message_id = models.CharField(_("id del proveedor"), max_length=255, blank=True)
@@ -190,6 +196,12 @@ class OutboundMessage(models.Model):
                 fields=["claimed_at"],
                 name="messaging_sending_claimed",
                 condition=models.Q(status=Status.SENDING),
+            ),
+            # The reconciliation's scan: interrupted rows only, a handful at most.
+            models.Index(
+                fields=["provider_check_at"],
+                name="messaging_provider_check_due",
+                condition=models.Q(status=Status.INTERRUPTED),
             ),
             models.Index(
                 fields=["provider_message_id"],

@@ -8,6 +8,7 @@ declare(
         task="messaging.sweep_outbox",
         every=timedelta(seconds=60),
         description="Envía los mensajes programados y los reintentos vencidos; "
-        "marca como interrumpidos los envíos que quedaron a medias.",
+        "marca como interrumpidos los envíos que quedaron a medias y pregunta al proveedor "
+        "si los recibió.",
     )
 )

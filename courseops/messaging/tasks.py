@@ -45,6 +45,10 @@ def send_messages(message_ids):
 
 @shared_task(name="messaging.sweep_outbox", ignore_result=True)
 def sweep_outbox():
-    """Every minute: flag rows stuck mid-send, then hand due rows to workers."""
+    """Every minute: flag rows stuck mid-send, hand due rows to workers, then ask the
+    providers of interrupted rows whether they took them (after the dispatch, so that a
+    slow provider never delays it); the rows a provider never got are handed out at once."""
     services.interrupt_stuck_messages()
     services.dispatch_due_messages()
+    if services.reconcile_interrupted_messages()["requeued"]:
+        services.dispatch_due_messages()

@@ -5,6 +5,7 @@ Every failure is raised as `SendError`, which says whether trying again could he
 """
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -36,6 +37,39 @@ class SendError(Exception):
 class SendResult:
     provider: str
     provider_message_id: str = ""
+
+
+# A provider's answer to "did you accept this message?" (providers.lookup).
+FOUND, NOT_FOUND, UNKNOWN = "found", "not_found", "unknown"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A provider's answer about one message."""
+
+    answer: str
+    provider: str = ""
+    provider_message_id: str = ""
+    accepted_at: datetime | None = None  # when the provider says it took it, if it says
+    settle: timedelta = timedelta(0)  # with `not_found`: believed only this long after the call
+    detail: str = ""  # with `unknown`: why, for staff
+    askable: bool = True  # False: this provider cannot be asked at all (asking again is vain)
+
+    @classmethod
+    def found(cls, provider, provider_message_id="", accepted_at=None):
+        return cls(FOUND, provider, str(provider_message_id or ""), accepted_at)
+
+    @classmethod
+    def not_found(cls, provider, settle=timedelta(0)):
+        return cls(NOT_FOUND, provider, settle=settle)
+
+    @classmethod
+    def unknown(cls, provider, detail):
+        return cls(UNKNOWN, provider, detail=str(detail)[:300])
+
+    @classmethod
+    def unaskable(cls, provider):
+        return cls(UNKNOWN, provider, askable=False)
 
 
 def get_sms_backend(name=None):

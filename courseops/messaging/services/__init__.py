@@ -18,6 +18,7 @@ from courseops.messaging.services.push import (
     subscribed_addresses,
     unsubscribe_push,
 )
+from courseops.messaging.services.reconciliation import reconcile_interrupted_messages
 from courseops.messaging.services.sending import deliver_message, deliver_messages
 from courseops.messaging.services.suppression import (
     is_suppressed,
@@ -44,6 +45,7 @@ __all__ = [
     "queue_email",
     "queue_push",
     "queue_sms",
+    "reconcile_interrupted_messages",
     "record_email_event",
     "push_public_key",
     "record_sms_status",

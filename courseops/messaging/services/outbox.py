@@ -16,7 +16,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -530,6 +530,22 @@ def _enqueue_batches_on_commit(by_kind):
     by_kind.clear()
 
 
+def requeued_fields(*, now, reason):
+    """A row that never reached its provider, back in the queue: due now (the same sweep
+    dispatches it), and its lost claim not counted as an attempt."""
+    return {
+        "status": Status.QUEUED,
+        "attempts": F("attempts") - 1,
+        "held_by": "",
+        "claimed_at": None,
+        "next_attempt_at": now,
+        "dispatched_at": None,
+        "provider_check_at": None,
+        "last_error": reason,
+        "updated_at": now,
+    }
+
+
 def interrupt_stuck_messages(*, now=None):
     """Take over rows left `sending` by a worker that is gone (courseops.core.liveness).
 
@@ -558,26 +574,26 @@ def interrupt_stuck_messages(*, now=None):
         this_incarnation = Q(claimed_incarnation=current)
     else:  # SQLite's stamps are synchronous: every claim is of "this incarnation"
         this_incarnation = Q()
+    # Rows stamped (they called their provider) are asked about at once: the provider may
+    # say whether it took them (services.reconciliation). Rows without a stamp cannot be
+    # matched to a call: staff decide.
     with transaction.atomic():
         requeued = (
             abandoned.exclude(called)
             .filter(this_incarnation)
             .update(
-                status=Status.QUEUED,
-                attempts=F("attempts") - 1,  # it never reached the provider: not an attempt
-                held_by="",
-                claimed_at=None,
-                next_attempt_at=now,
-                dispatched_at=None,
-                last_error=_(
-                    "El worker se detuvo antes de llamar al proveedor: se envía de nuevo."
-                ),
-                updated_at=now,
+                **requeued_fields(
+                    now=now,
+                    reason=_(
+                        "El worker se detuvo antes de llamar al proveedor: se envía de nuevo."
+                    ),
+                )
             )
         )
         interrupted = abandoned.filter(called).update(
             status=Status.INTERRUPTED,
             provider_called_at=called_at,
+            provider_check_at=now,
             last_error=_(
                 "El worker se detuvo durante la llamada al proveedor: puede haberse enviado. "
                 "Revise antes de reenviar."
@@ -588,6 +604,7 @@ def interrupt_stuck_messages(*, now=None):
         # database's last crash recovery (or at an unknown moment): its stamp may be lost.
         interrupted += abandoned.filter(claimed_incarnation__isnull=False).update(
             status=Status.INTERRUPTED,
+            provider_check_at=None,
             last_error=_(
                 "PostgreSQL se reinició tras una caída (o cambió de servidor) durante el "
                 "envío y el worker se detuvo: puede haberse enviado. Revise antes de reenviar."
@@ -596,6 +613,7 @@ def interrupt_stuck_messages(*, now=None):
         )
         interrupted += abandoned.update(
             status=Status.INTERRUPTED,
+            provider_check_at=None,
             last_error=_(
                 "El worker se detuvo durante el envío y no consta en qué arranque de "
                 "PostgreSQL lo reclamó (una versión anterior, o justo tras una caída): puede "
@@ -606,6 +624,7 @@ def interrupt_stuck_messages(*, now=None):
         interrupted += sending.filter(claimed_at__lte=now - STUCK_AFTER).update(
             status=Status.INTERRUPTED,
             provider_called_at=called_at,
+            provider_check_at=Case(When(called, then=Value(now)), default=None),
             last_error=_(
                 "Interrumpido durante el envío: puede haberse enviado. Revise antes de reenviar."
             ),
