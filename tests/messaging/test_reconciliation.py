@@ -138,6 +138,23 @@ def test_an_email_postmark_says_it_took_is_sent_with_postmarks_id_and_never_rese
     ).exists()
 
 
+def test_emails_sent_through_a_broadcast_stream_are_searched_in_that_stream(
+    postmark, settings, django_capture_on_commit_callbacks
+):
+    settings.ANYMAIL = {**settings.ANYMAIL, "POSTMARK_MESSAGE_STREAM": "broadcast"}
+    message = interrupted_email()
+    postmark.expect_request(SEARCH, method="GET").respond_with_json(
+        postmark_search(message.pk, at=NOW + timedelta(seconds=1))
+    )
+
+    sweep(django_capture_on_commit_callbacks, NOW + timedelta(seconds=5))
+
+    (request,) = searches(postmark)
+    assert parse_qs(request.query_string.decode())["messagestream"] == ["broadcast"]
+    message.refresh_from_db()
+    assert message.status == Status.SENT
+
+
 def test_a_copy_postmark_took_before_this_attempt_does_not_count(
     postmark, django_capture_on_commit_callbacks
 ):

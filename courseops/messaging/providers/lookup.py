@@ -95,17 +95,25 @@ def find_sent_postmark(connection, *, outbound_id, recipient, since):
     required; `Messages[]` with `MessageID`, `Recipients`, `ReceivedAt`, `Metadata`) and
     https://postmarkapp.com/support/article/1125-custom-metadata-faq (`metadata_<key>=`
     searches by one metadata field)."""
+    params = {
+        "count": POSTMARK_SEARCH_COUNT,
+        "offset": 0,
+        "recipient": recipient,
+        "metadata_outbound_id": str(outbound_id),
+    }
+    # Emails sent through another stream than the default transactional one (anymail's
+    # POSTMARK_MESSAGE_STREAM, e.g. a broadcast stream) are searched in that stream: a
+    # search of the default one would not find them and they would be sent twice. The
+    # filter as Postmark's official postmark.js names it (`messageStream` of
+    # `OutboundMessagesFilteringParameters`).
+    if connection.message_stream:
+        params["messagestream"] = connection.message_stream
     try:
         response = http.request(
             "GET",
             f"{connection.api_url}messages/outbound",
             timeout=connection.timeout,
-            params={
-                "count": POSTMARK_SEARCH_COUNT,
-                "offset": 0,
-                "recipient": recipient,
-                "metadata_outbound_id": str(outbound_id),
-            },
+            params=params,
             headers={
                 "Accept": "application/json",
                 "X-Postmark-Server-Token": connection.server_token,
