@@ -20,7 +20,6 @@ from courseops.audit.services import log_action
 from courseops.core import liveness
 from courseops.core.logging import get_logger
 from courseops.webhooks.errors import PermanentWebhookError
-from courseops.webhooks.group_commit import GroupCommit
 from courseops.webhooks.models import WebhookEvent
 from courseops.webhooks.providers.base import InboundEvent
 from courseops.webhooks.registry import get_handler
@@ -87,51 +86,35 @@ _STORED = ("event_type", "status", "body", "payload", "headers", "received_at", 
 
 
 @functools.cache
-def _insert_sql(vendor, rows):
-    """The statement for one database vendor and row count, built once per process."""
+def _insert_sql(vendor):
+    """The statement for one database vendor, built once per process."""
     meta = WebhookEvent._meta
     quote = connection.ops.quote_name
     names = ["provider", "event_id", *_STORED, "held_by", "attempts", "last_error"]
     columns = [quote(meta.get_field(name).column) for name in names]
-    values = ", ".join(["(" + ", ".join(["%s"] * len(names)) + ")"] * rows)
+    marks = ", ".join(["%s"] * len(names))
     # The conflict target is the unique (provider, event_id) pair, the first two columns.
     return (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) VALUES {values} "  # noqa: S608
-        f"ON CONFLICT ({columns[0]}, {columns[1]}) DO NOTHING "
-        f"RETURNING {quote(meta.pk.column)}, {columns[0]}, {columns[1]}"
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) VALUES ({marks}) "  # noqa: S608
+        f"ON CONFLICT ({columns[0]}, {columns[1]}) DO NOTHING RETURNING id"
     )
 
 
-def _insert_rows(rows) -> dict:
-    """Insert rows of distinct events in one statement; {(provider, event_id): pk} of
-    those that were new (a duplicate is left out and nothing is written for it)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(connection.vendor, len(rows)), [p for row in rows for p in row])
-        return {(provider, event_id): pk for pk, provider, event_id in cursor.fetchall()}
-
-
-# One per process: the request threads of a gthread worker share each other's commits.
-_acks = GroupCommit(_insert_rows)
-
-
 def _insert(event) -> bool:
-    """Insert a new row; False (and nothing written) for a duplicate.
+    """Insert a new row in one statement; False (and nothing written) for a duplicate.
 
     Written out rather than `save()`: compiling the INSERT cost the ack a measurable share
     of its time (bench/README.md, webhook inbox), and `ON CONFLICT DO NOTHING` answers a
     duplicate without an error to catch or a savepoint to roll back to. In a webhook
-    request (no transaction open) the row is committed, with those of the process's other
-    threads waiting at the same time (`group_commit`), before this returns. Inside a
-    caller's transaction it is written there alone, and commits with it."""
+    request (no transaction open) it autocommits: the row is durable when it returns."""
     fields = [WebhookEvent._meta.get_field(name) for name in ("provider", "event_id", *_STORED)]
-    row = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
-    row += ["", 0, ""]
-    key = (event.provider, event.event_id)
-    in_caller_transaction = connection.in_atomic_block
-    pk = _insert_rows([row]).get(key) if in_caller_transaction else _acks.submit(key, row)
-    if pk is None:
+    params = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(connection.vendor), [*params, "", 0, ""])
+        row = cursor.fetchone()
+    if row is None:
         return False
-    event.pk = pk
+    event.pk = row[0]
     event._state.adding = False
     return True
 
