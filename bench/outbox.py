@@ -21,6 +21,12 @@ MESSAGES = int(os.environ.get("BENCH_OUTBOX_MESSAGES", "10000"))
 # machine's load moves between rounds).
 ROUNDS = int(os.environ.get("BENCH_OUTBOX_ROUNDS", "5"))
 NOOP_BACKEND = "bench.outbox.RenderingNoopBackend"
+# The bodies: one short sentence by default; BENCH_OUTBOX_BODY_REPEAT=110 makes them about
+# 4 KB each, the size of a real reminder, where the outbox row's full-text indexes (the
+# erasure search) cost most of a send (bench/README.md, Outbox).
+BODY_REPEAT = int(os.environ.get("BENCH_OUTBOX_BODY_REPEAT", "1"))
+TEXT = "Te esperamos mañana a las 19:00. " * BODY_REPEAT
+HTML = "<p>Te esperamos mañana a las 19:00.</p>" * BODY_REPEAT
 
 
 class RenderingNoopBackend:
@@ -69,8 +75,8 @@ def _rows(count, start=0):
                 channel="email",
                 recipient=f"student{number}@example.com",
                 subject="Recordatorio de clase",
-                text_body="Te esperamos mañana a las 19:00.",
-                html_body="<p>Te esperamos mañana a las 19:00.</p>",
+                text_body=TEXT,
+                html_body=HTML,
                 idempotency_key=f"bench:{number}",
                 next_attempt_at=now,
             )
@@ -104,8 +110,8 @@ def bare_loop(count):
         send_email(
             to=f"student{number}@example.com",
             subject="Recordatorio de clase",
-            text="Te esperamos mañana a las 19:00.",
-            html="<p>Te esperamos mañana a las 19:00.</p>",
+            text=TEXT,
+            html=HTML,
             headers={},
             outbound_id=number,
             connection=connection,
