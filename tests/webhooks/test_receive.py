@@ -165,6 +165,10 @@ def test_signed_malformed_json_answers_400_and_stores_nothing(client):
         (b'{"event_id": "a", "event_type": "x", "n": 1e999}', "JSON"),
         (b'{"event_id": "a\\u0000", "event_type": "x"}', "NUL"),
         (b'{"event_id": "a", "event_type": "x", "t": "\\ud800"}', "surrogates"),
+        (b'{"event_id": "a", "event_type": "x", "t": ["ok", {"\\uDC00": 1}]}', "surrogates"),
+        (b'{"event_id": "a", "event_type": "x", "t": {"k\\u0000": "v"}}', "NUL"),
+        # The unpaired half after a valid pair (an emoji) is still found.
+        (b'{"event_id": "a", "event_type": "x", "t": "\\ud83d\\ude00\\ud83d"}', "surrogates"),
         (b'{"event_id": "a", "event_type": "x", "t": "\xff"}', "UTF-8"),
         (b'{"event_id": "' + b"a" * 256 + b'", "event_type": "x"}', "255"),
         (b"[" * 100_000 + b"]" * 100_000, "JSON"),
@@ -176,6 +180,20 @@ def test_signed_bodies_the_database_could_not_store_answer_400(client, body, rea
     assert response.status_code == 400
     assert reason in response.json()["detail"]
     assert not WebhookEvent.objects.exists()
+
+
+def test_escapes_that_look_unstorable_but_decode_to_storable_text_are_accepted(client):
+    """An emoji escaped as a surrogate pair (ASCII-only encoders write them so), an escaped
+    backslash before `u0000`, and accents are stored as sent."""
+    body = (
+        b'{"event_id": "esc", "event_type": "form_response", '
+        b'"t": "\\ud83d\\ude00 \\\\u0000 Jos\\u00e9 \\uD83C\\uDF89"}'
+    )
+
+    response = typeform_post(client, None, body=body)
+
+    assert response.status_code == 200, response.content
+    assert WebhookEvent.objects.get(event_id="esc").payload["t"] == "\U0001f600 \\u0000 José 🎉"
 
 
 def test_a_body_declared_over_1_mib_answers_413(client):
