@@ -268,19 +268,19 @@ def drive(port, path, count):
 
 
 def landing_rps(connection, page):
-    from bench.webhooks import WORKERS, free_port, p99, start_server
+    from bench.webhooks import START_DEADLINE, WORKERS, Server, p99
 
-    port = free_port()
-    server = start_server(port, connection.settings_dict["NAME"])
+    server = Server("people's server", connection.settings_dict["NAME"], WORKERS, 1)
+    port = server.port
     try:
+        server.wait_healthy(time.monotonic() + START_DEADLINE)
         path = f"/l/{page.slug}/?utm_source=bench"
         drive(port, "/bench/bare/", 100)
         drive(port, path, 100)
         bare_rps, bare_lat = drive(port, "/bench/bare/", REQUESTS)
         page_rps, page_lat = drive(port, path, REQUESTS)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        server.stop()
     print(f"requests per run: {REQUESTS}, clients: {CLIENTS}, gunicorn sync workers: {WORKERS}")
     for name, rps, lat in (("bare view", bare_rps, bare_lat), ("landing page", page_rps, page_lat)):
         print(

@@ -20,6 +20,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 if os.environ.get("BENCH_DATABASE_NAME"):
     DATABASES["default"]["NAME"] = os.environ["BENCH_DATABASE_NAME"]
 
+# The servers run as production does: with DEBUG on, Django records every query (the
+# webhook's INSERT was timed and kept; the bare view, with no query, paid nothing).
+DEBUG = False
+# Static files are looked up once at start-up, as from collectstatic in production.
+WHITENOISE_AUTOREFRESH = False
 CELERY_TASK_DEFAULT_QUEUE = "bench"
 BENCH_GENERIC_KEY = b"bench-key-bench-key-bench-key-32"
 GENERIC_WEBHOOK_SECRET = "whsec_" + base64.b64encode(BENCH_GENERIC_KEY).decode()
+TYPEFORM_WEBHOOK_SECRET = "bench-typeform-secret"

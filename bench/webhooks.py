@@ -1,10 +1,12 @@
-"""Webhook inbox: how fast `POST /webhooks/generic/` acknowledges, next to a bare view.
+"""Webhook inbox: how fast a webhook door acknowledges, next to a bare view.
 
 Both run in the same gunicorn server (2 x cores + 1 sync workers, gunicorn's advice, and
-the worker class production runs; `BENCH_WEBHOOK_THREADS` > 1 tries gthread) on a
-throw-away database, driven by concurrent clients in this process; each webhook is a new
-signed event, so every request verifies, inserts a row and publishes a task. Also: the
-admin event list's query count at 10 and 1,000 rows.
+the worker class production runs; `BENCH_WEBHOOK_THREADS` > 1 tries gthread) with
+production's DEBUG off, on a throw-away database, driven by concurrent clients in this
+process. Each delivery is Typeform's documented example with its own event id, signed as
+Typeform signs it (`BENCH_WEBHOOK_PAYLOAD=short`: a 90-byte generic event instead), so
+every request verifies, inserts a row and asks for a dispatch. Also: the admin event
+list's query count at 10 and 1,000 rows.
 """
 
 import base64
@@ -25,12 +27,19 @@ from bench.harness import bench_database, setup_django
 
 REQUESTS = int(os.environ.get("BENCH_WEBHOOK_REQUESTS", 3000))
 CLIENTS = int(os.environ.get("BENCH_WEBHOOK_CLIENTS", 8))
+# People's pages: production's web (sync workers, 2 x cores + 1, gunicorn's advice).
 WORKERS = int(os.environ.get("BENCH_WEBHOOK_WORKERS", 2 * (os.cpu_count() or 1) + 1))
 THREADS = int(os.environ.get("BENCH_WEBHOOK_THREADS", 1))
+# The webhook doors: production's hooks tier (deploy/k8s/base/hooks.yaml), W workers of T
+# threads; "0" serves them from the people's server, as before that tier existed.
+HOOKS_TIER = os.environ.get("BENCH_WEBHOOK_HOOKS", "2x4")
 WARMUP = 100
 # Under a loaded machine five gunicorn workers importing Django took over 30 s.
 START_DEADLINE = float(os.environ.get("BENCH_WEBHOOK_START_SECONDS", 240))
+# What each delivery carries: "typeform" (a real form response, the default) or "short".
+PAYLOAD = os.environ.get("BENCH_WEBHOOK_PAYLOAD", "typeform")
 ROOT = Path(__file__).resolve().parent.parent
+TYPEFORM_EXAMPLE = "tests/fixtures/vendors/typeform/official_example.json"
 
 
 def free_port():
@@ -39,36 +48,56 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_server(port, database_name):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "BENCH_DATABASE_NAME": database_name,
-        "LOG_LEVEL": "WARNING",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "courseops.wsgi:application",
-        f"--bind=127.0.0.1:{port}",
-        f"--workers={WORKERS}",
-        f"--threads={THREADS}",
-        # A worker's first requests (URL resolver, Redis client) took over gunicorn's
-        # default 30 s at a load of 29, which killed it mid-request (a 500).
-        f"--timeout={int(START_DEADLINE)}",
-        "--log-level=warning",
-    ]
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + START_DEADLINE
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with status {server.returncode}")
-        if healthy(port):
-            return server
-        time.sleep(0.5)
-    server.terminate()
-    raise RuntimeError(f"gunicorn did not answer /health/ within {START_DEADLINE:.0f} s")
+class Server:
+    """One gunicorn server of `workers` x `threads` (gthread above one thread)."""
+
+    def __init__(self, label, database_name, workers, threads):
+        self.label, self.workers, self.threads = label, workers, threads
+        self.port = free_port()
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "BENCH_DATABASE_NAME": database_name,
+            "LOG_LEVEL": "WARNING",
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "courseops.wsgi:application",
+            f"--bind=127.0.0.1:{self.port}",
+            f"--workers={workers}",
+            f"--threads={threads}",
+            # A worker's first requests (URL resolver, Redis client) took over gunicorn's
+            # default 30 s at a load of 29, which killed it mid-request (a 500).
+            f"--timeout={int(START_DEADLINE)}",
+            "--log-level=warning",
+        ]
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+
+    def __str__(self):
+        kind = f"gthread {self.workers}x{self.threads}" if self.threads > 1 else "sync"
+        return f"{self.label} ({kind}, {self.workers} workers)"
+
+    def wait_healthy(self, deadline):
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with status {self.process.returncode}")
+            if healthy(self.port):
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"gunicorn did not answer /health/ within {START_DEADLINE:.0f} s")
+
+    def run(self, path, requests):
+        """(req/s, latencies, server CPU ms per request or None)."""
+        cpu_before = server_cpu_seconds(self.process)
+        rps, latencies = drive(self.port, path, requests)
+        cpu_after = server_cpu_seconds(self.process)
+        cpu = None if cpu_before is None else (cpu_after - cpu_before) / len(requests) * 1000
+        return rps, latencies, cpu
+
+    def stop(self):
+        stop_server(self.process)
 
 
 def stop_server(server):
@@ -108,6 +137,35 @@ def post(port, path, body, headers):
 
 
 def signed_requests(count, prefix):
+    """`count` deliveries of the payload chosen, each with its own event id, signed as its
+    sender signs: (path, [(body, headers)])."""
+    return PAYLOADS[PAYLOAD](count, prefix)
+
+
+def typeform_requests(count, prefix):
+    """Typeform's documented example response (6.6 KB; the fixture names its source),
+    signed as Typeform signs it: `Typeform-Signature: sha256=<base64 HMAC of the body>`."""
+    from django.conf import settings
+
+    example = json.loads((ROOT / TYPEFORM_EXAMPLE).read_text())
+    example.pop("_source")
+    key = settings.TYPEFORM_WEBHOOK_SECRET.encode()
+    requests = []
+    for i in range(count):
+        body = json.dumps({**example, "event_id": f"{prefix}-{i}"}).encode()
+        digest = hmac.new(key, body, hashlib.sha256).digest()
+        headers = {
+            "Content-Type": "application/json",
+            "Typeform-Signature": "sha256=" + base64.b64encode(digest).decode(),
+            "User-Agent": "Typeform Webhooks",
+        }
+        requests.append((body, headers))
+    return "/webhooks/typeform/", requests
+
+
+def short_requests(count, prefix):
+    """A 90-byte Standard Webhooks event to the generic door (the bench's figures before
+    2026-12-07 were measured with it)."""
     from django.conf import settings
 
     key = settings.BENCH_GENERIC_KEY
@@ -126,7 +184,10 @@ def signed_requests(count, prefix):
             "Webhook-Signature": "v1," + base64.b64encode(digest.digest()).decode(),
         }
         requests.append((body, headers))
-    return requests
+    return "/webhooks/generic/", requests
+
+
+PAYLOADS = {"typeform": typeform_requests, "short": short_requests}
 
 
 def server_cpu_seconds(server):
@@ -170,47 +231,50 @@ def p99(latencies):
 
 def measure_ack(connection):
     """Each figure is printed as soon as it is measured, so a later failure loses none."""
-    port = free_port()
-    print(
-        f"requests per run: {REQUESTS}, clients: {CLIENTS}, gunicorn workers: {WORKERS}, "
-        f"threads each: {THREADS} ({'gthread' if THREADS > 1 else 'sync'})"
-    )
+    print(f"requests per run: {REQUESTS}, clients: {CLIENTS}, payload: {PAYLOAD}")
+    name = connection.settings_dict["NAME"]
     started = time.monotonic()
-    server = start_server(port, connection.settings_dict["NAME"])
-    print(f"gunicorn answered /health/ after {time.monotonic() - started:.1f} s", flush=True)
+    people = Server("people's server", name, WORKERS, THREADS)
+    servers = [people]
+    if HOOKS_TIER != "0":
+        workers, threads = (int(n) for n in HOOKS_TIER.split("x"))
+        servers.append(Server("hooks tier", name, workers, threads))
+    hooks = servers[-1]
     try:
-        drive(port, "/bench/bare/", signed_requests(WARMUP, "warm-bare"))
-        drive(port, "/webhooks/generic/", signed_requests(WARMUP, "warm"))
+        for server in servers:
+            server.wait_healthy(started + START_DEADLINE)
+        print(f"gunicorn answered /health/ after {time.monotonic() - started:.1f} s", flush=True)
+        hook_path, warm = signed_requests(WARMUP, "warm")
+        for server in servers:
+            drive(server.port, "/bench/bare/", warm)
+        drive(hooks.port, hook_path, warm)
         # The bare view gets the same bodies, so both sides read the same bytes.
-        cpu_before = server_cpu_seconds(server)
-        bare_rps, bare_lat = drive(port, "/bench/bare/", signed_requests(REQUESTS, "bare"))
-        cpu_middle = server_cpu_seconds(server)
-        print(
-            f"bare view:        {bare_rps:7.0f} req/s  p50 "
-            f"{statistics.median(bare_lat) * 1000:5.1f} ms  p99 {p99(bare_lat):5.1f} ms",
-            flush=True,
-        )
-        hook_rps, hook_lat = drive(port, "/webhooks/generic/", signed_requests(REQUESTS, "e"))
-        cpu_after = server_cpu_seconds(server)
+        _, bare_requests = signed_requests(REQUESTS, "bare")
+        bare = people.run("/bench/bare/", bare_requests)
+        report(f"bare view, {people}", *bare)
+        if hooks is not people:
+            report(f"bare view, {hooks}", *hooks.run("/bench/bare/", bare_requests))
+        _, hook_requests = signed_requests(REQUESTS, "e")
+        hook = hooks.run(hook_path, hook_requests)
+        report(f"{hook_path}, {hooks}", *hook)
     finally:
-        stop_server(server)
+        for server in servers:
+            server.stop()
 
     from courseops.webhooks.models import WebhookEvent
 
     stored = WebhookEvent.objects.filter(event_id__startswith="e-").count()
-    print(
-        f"/webhooks/generic/: {hook_rps:5.0f} req/s  p50 "
-        f"{statistics.median(hook_lat) * 1000:5.1f} ms  p99 {p99(hook_lat):5.1f} ms"
-    )
-    print(f"webhook / bare throughput: {hook_rps / bare_rps:.0%} (goal >= 50%)")
+    print(f"webhook / bare view throughput: {hook[0] / bare[0]:.0%} (goal >= 50%)")
     print(f"events stored: {stored} of {REQUESTS}")
-    if cpu_before is not None:
-        bare_cpu = (cpu_middle - cpu_before) / REQUESTS * 1000
-        hook_cpu = (cpu_after - cpu_middle) / REQUESTS * 1000
-        print(
-            f"server CPU per request: bare {bare_cpu:.2f} ms, webhook {hook_cpu:.2f} ms "
-            f"(CPU-bound ratio {bare_cpu / hook_cpu:.0%})"
-        )
+
+
+def report(label, rps, latencies, cpu):
+    cpu_text = "" if cpu is None else f"  server CPU {cpu:.2f} ms/request"
+    print(
+        f"{label}: {rps:5.0f} req/s  p50 {statistics.median(latencies) * 1000:5.1f} ms  "
+        f"p99 {p99(latencies):5.1f} ms{cpu_text}",
+        flush=True,
+    )
 
 
 def measure_admin(connection):
@@ -272,6 +336,8 @@ def _make_var_folders():
     from django.conf import settings
 
     Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
+    # WhiteNoise serves what collectstatic put there, as in production; empty here.
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
     for key in ("data_folder_in", "data_folder_out", "processed_folder"):
         if key in settings.CELERY_BROKER_TRANSPORT_OPTIONS:
             Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key]).mkdir(parents=True, exist_ok=True)
