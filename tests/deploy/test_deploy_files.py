@@ -31,6 +31,7 @@ K8S_VERSION = "1.37.0"
 QUEUE_GROUPS = {"critical": "critical,default", "bulk": "bulk", "media": "media,ai"}
 PROCESS_DEPLOYMENTS = {
     "courseops-web",
+    "courseops-hooks",
     "courseops-worker-critical",
     "courseops-worker-bulk",
     "courseops-worker-media",
@@ -178,9 +179,10 @@ def test_beat_runs_once_and_is_recreated_never_rolled_and_probed_by_its_heartbea
     assert probe == ["python", "manage.py", "check_heartbeat", "beat"]
 
 
-def test_web_probes_ask_health_only_for_checks_that_exist_and_never_for_other_processes():
+@pytest.mark.parametrize("name", ["courseops-web", "courseops-hooks"])
+def test_web_probes_ask_health_only_for_checks_that_exist_and_never_for_other_processes(name):
     resources = _rendered("overlays/production")
-    web = _by_kind(resources, "Deployment")["courseops-web"]["spec"]["template"]["spec"]
+    web = _by_kind(resources, "Deployment")[name]["spec"]["template"]["spec"]
     container = web["containers"][0]
     config = _by_kind(resources, "ConfigMap")["courseops-config"]["data"]
 
@@ -199,14 +201,17 @@ def test_web_probes_ask_health_only_for_checks_that_exist_and_never_for_other_pr
 def test_web_scales_on_cpu_and_each_worker_group_on_its_own_celery_queues():
     resources = _rendered("overlays/production")
     deployments = _by_kind(resources, "Deployment")
-    hpa = _by_kind(resources, "HorizontalPodAutoscaler")["courseops-web"]["spec"]
+    hpas = _by_kind(resources, "HorizontalPodAutoscaler")
     scaled = _by_kind(resources, "ScaledObject")
 
-    assert hpa["scaleTargetRef"]["name"] == "courseops-web"
+    servers = {"courseops-web", "courseops-hooks"}
+    assert set(hpas) == servers
+    for name in servers:
+        assert hpas[name]["spec"]["scaleTargetRef"]["name"] == name
+        assert hpas[name]["spec"]["metrics"][0]["resource"]["name"] == "cpu"
     # The autoscalers own the replica counts: a manifest carrying one resets them at each apply.
-    for name in {"courseops-web"} | {f"courseops-worker-{group}" for group in QUEUE_GROUPS}:
+    for name in servers | {f"courseops-worker-{group}" for group in QUEUE_GROUPS}:
         assert "replicas" not in deployments[name]["spec"], name
-    assert hpa["metrics"][0]["resource"]["name"] == "cpu"
     assert set(scaled) == {f"courseops-worker-{group}" for group in QUEUE_GROUPS}
     for group, queues in QUEUE_GROUPS.items():
         name = f"courseops-worker-{group}"
@@ -226,6 +231,32 @@ def test_web_scales_on_cpu_and_each_worker_group_on_its_own_celery_queues():
         liveness = deployments[name]["spec"]["template"]["spec"]["containers"][0]
         assert f"--destination {group}@$HOSTNAME" in liveness["livenessProbe"]["exec"]["command"][2]
         assert f"{group}@%h" in command
+
+
+def test_the_vendors_doors_and_only_they_go_to_the_threaded_hooks_tier(settings):
+    """The Ingress sends exactly the lean paths (no people middleware, reviewed for threads)
+    to the hooks tier, whose gunicorn runs threads; people's pages stay on sync web."""
+    resources = _rendered("overlays/production")
+    routes = {
+        path["path"]: path["backend"]["service"]["name"]
+        for ingress in _by_kind(resources, "Ingress").values()
+        for rule in ingress["spec"]["rules"]
+        for path in rule["http"]["paths"]
+    }
+    deployments = _by_kind(resources, "Deployment")
+    hooks = deployments["courseops-hooks"]["spec"]["template"]["spec"]["containers"][0]
+    web = deployments["courseops-web"]["spec"]["template"]["spec"]["containers"][0]
+
+    assert {p for p, service in routes.items() if service == "courseops-hooks"} == set(
+        settings.LEAN_PATH_PREFIXES
+    )
+    assert routes["/"] == "courseops-web"
+    assert set(_by_kind(resources, "Service")) >= {"courseops-web", "courseops-hooks"}
+    options = dict(arg.removeprefix("--").split("=", 1) for arg in hooks["command"][2:])
+    assert hooks["command"][:2] == ["gunicorn", "courseops.wsgi"]
+    assert int(options["threads"]) > 1
+    assert "command" not in web  # the image's CMD: sync workers
+    assert "threads" not in (ROOT / "Dockerfile").read_text().split("CMD", 1)[1]
 
 
 def test_migrate_job_migrates_installs_periodic_tasks_and_every_process_waits_for_it():
