@@ -11,7 +11,9 @@ The indexes are built `CONCURRENTLY` (no write lock on a big outbox), so a migra
 using them declares `atomic = False`. An index may be partial (`condition`, a Q on the
 model's columns): the outbox's hold only rows at rest, so a queued message's INSERT and
 its claim compute no tsvector (PostgreSQL tests the predicate first); a query uses such an
-index only for a condition that implies the predicate (`redact.mentions(within=...)`).
+index only for a condition that implies the predicate, and the other rows are searched
+apart (`redact.scrub(within=...)`): the outbox's rows in flight without a text index, so
+that part of an erasure costs in proportion to the messages waiting, not to the table.
 """
 
 import hashlib
