@@ -54,6 +54,26 @@ class Status(models.TextChoices):
 
 # Waiting in our outbox; the sweeper hands these to a worker when due.
 PENDING = (Status.QUEUED, Status.AWAITING_RETRY)
+# Short-lived: queued, claimed and sent within seconds (or minutes, waiting for a retry).
+IN_FLIGHT = (*PENDING, Status.SENDING)
+# Where a row stays: its outcome recorded, or waiting for staff (held, interrupted). The
+# outbox's full-text indexes (an erasure's search) hold only these rows, so a message's
+# tsvectors are computed when it comes to rest, not at its INSERT and its claim
+# (operations 0010). A new status goes in one list or the other; moving one changes the
+# indexes' predicate, which needs a migration (tests/operations/test_outbox_text_indexes.py).
+AT_REST = (
+    Status.INTERRUPTED,
+    Status.SENT,
+    Status.DELIVERED,
+    Status.BOUNCED,
+    Status.COMPLAINED,
+    Status.FAILED,
+    Status.SUPPRESSED,
+    Status.DROPPED,
+    Status.SHADOWED,
+    Status.HELD,
+    Status.CANCELED,
+)
 # Staff may put these back in the queue.
 RETRYABLE = (
     Status.FAILED,
@@ -237,8 +257,8 @@ class ProviderCall(models.Model):
     PostgreSQL itself can lose it, and a row claimed before such a crash is held for staff
     whatever its stamp says (`OutboundMessage.claimed_incarnation`). On SQLite it is an
     ordinary commit. It is a table of its own because an insert into two narrow columns
-    costs a fraction of a new version of the outbox's wide row, which carries nine
-    full-text indexes (bench/README.md, Outbox).
+    costs a fraction of a new version of the outbox's wide row and its indexes
+    (bench/README.md, Outbox).
     """
 
     # No foreign-key constraint in the database: checking it would lock the outbox row

@@ -8,12 +8,18 @@ one person costs about the same among a thousand people or a hundred thousand. S
 indexes: there the search reads the tables (the embedded default is for one machine).
 
 The indexes are built `CONCURRENTLY` (no write lock on a big outbox), so a migration
-using them declares `atomic = False`.
+using them declares `atomic = False`. An index may be partial (`condition`, a Q on the
+model's columns): the outbox's hold only rows at rest, so a queued message's INSERT and
+its claim compute no tsvector (PostgreSQL tests the predicate first); a query uses such an
+index only for a condition that implies the predicate, and the other rows are searched
+apart (`redact.scrub(within=...)`): the outbox's rows in flight without a text index, so
+that part of an erasure costs in proportion to the messages waiting, not to the table.
 """
 
 import hashlib
 
 from django.db import migrations
+from django.db.models.sql import Query
 
 from courseops.operations.privacy.search import tsvector_sql
 
@@ -23,7 +29,15 @@ def _index_name(table, column, kind):
     return f"{table[:36]}_{column[:10]}_{kind}_{digest}"
 
 
-def _indexes(app_label, model_name, fields, kind, expression, method):
+def _condition_sql(model, condition, schema_editor):
+    """`condition` as SQL with its values quoted (as Django builds a partial `Index`'s)."""
+    query = Query(model=model, alias_cols=False)
+    compiler = query.get_compiler(connection=schema_editor.connection)
+    sql, params = query.build_where(condition).as_sql(compiler, schema_editor.connection)
+    return sql % tuple(schema_editor.quote_value(param) for param in params)
+
+
+def _indexes(app_label, model_name, fields, kind, expression, method, condition=None):
     def columns(apps, schema_editor):
         Model = apps.get_model(app_label, model_name)
         quote = schema_editor.quote_name
@@ -38,10 +52,14 @@ def _indexes(app_label, model_name, fields, kind, expression, method):
     def forward(apps, schema_editor):
         if schema_editor.connection.vendor != "postgresql":
             return
+        where = ""
+        if condition is not None:
+            model = apps.get_model(app_label, model_name)
+            where = f" WHERE {_condition_sql(model, condition, schema_editor)}"
         for table, index, column in columns(apps, schema_editor):
             schema_editor.execute(
                 f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {index} "
-                f"ON {table} USING {method} (({expression(column)}))"
+                f"ON {table} USING {method} (({expression(column)})){where}"
             )
 
     def backward(apps, schema_editor):
@@ -53,9 +71,17 @@ def _indexes(app_label, model_name, fields, kind, expression, method):
     return migrations.RunPython(forward, backward, elidable=False)
 
 
-def text_search_indexes(app_label, model_name, *fields):
-    """GIN full-text indexes for the `mentions` lookup on `fields` (PostgreSQL only)."""
-    return _indexes(app_label, model_name, fields, "fts", tsvector_sql, "gin")
+def text_search_indexes(app_label, model_name, *fields, condition=None, kind="fts"):
+    """GIN full-text indexes for the `mentions` lookup on `fields` (PostgreSQL only); with
+    `condition` (a Q), partial ones, which need a `kind` of their own (it names them)."""
+    if condition is not None and kind == "fts":
+        raise ValueError("Partial text search indexes need a kind of their own.")
+    return _indexes(app_label, model_name, fields, kind, tsvector_sql, "gin", condition)
+
+
+def dropped(operation):
+    """`operation` reversed: drops the indexes it creates, and builds them again backwards."""
+    return migrations.RunPython(operation.reverse_code, operation.code, elidable=False)
 
 
 def iexact_indexes(app_label, model_name, *fields):

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from bench.privacy import _people, _world
 from courseops.ai.models import AIUsage
 from courseops.audit.models import AuditEntry
-from courseops.messaging.models import OutboundMessage, Suppression
+from courseops.messaging.models import OutboundMessage, Status, Suppression
 from courseops.operations.privacy.core_parts import MessagingPart, ReviewsPart
 from courseops.operations.privacy.redact import mentions
 from courseops.operations.privacy.registry import Person
@@ -45,8 +45,13 @@ def test_erasing_one_person_sends_as_many_statements_among_few_or_many_people():
 
 PERSON = Person(email="ana.ruiz@example.com", names={"Ana Ruiz Pérez"}, phones={"+34600111222"})
 SEARCHES = {
-    "outbox": OutboundMessage.objects.filter(
-        mentions(MessagingPart.TEXT, PERSON, json_fields=MessagingPart.JSON)
+    "outbox at rest": OutboundMessage.objects.filter(
+        MessagingPart.WITHIN[0]
+        & mentions(MessagingPart.TEXT, PERSON, json_fields=MessagingPart.JSON)
+    ),
+    "outbox in flight": OutboundMessage.objects.filter(
+        MessagingPart.WITHIN[1]
+        & mentions(MessagingPart.TEXT, PERSON, json_fields=MessagingPart.JSON)
     ),
     "drafts": Draft.objects.filter(
         mentions(ReviewsPart.TEXT, PERSON, json_fields=ReviewsPart.JSON)
@@ -79,6 +84,36 @@ def test_every_search_of_an_erasure_has_an_index_on_postgresql(search):
         cursor.execute("SET LOCAL enable_seqscan = off")
     plan = SEARCHES[search].order_by().explain()
     assert "Seq Scan" not in plan, plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
+def test_among_thousands_of_messages_the_outbox_is_searched_through_partial_indexes():
+    """The text indexes hold only messages at rest: the search at rest implies their
+    predicate and uses them; the messages in flight come through the sweeper's indexes."""
+    statuses = [Status.QUEUED, Status.SENDING, Status.HELD] + [Status.SENT] * 97
+    OutboundMessage.objects.bulk_create(
+        OutboundMessage(
+            channel="email",
+            recipient=f"student{number}@example.com",
+            subject="Recordatorio de clase",
+            text_body=f"Hola alumno {number}, te esperamos mañana.",
+            idempotency_key=f"scale:{number}",
+            status=statuses[number % len(statuses)],
+        )
+        for number in range(3000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE messaging_outboundmessage")
+
+    at_rest = SEARCHES["outbox at rest"].order_by().explain()
+    in_flight = SEARCHES["outbox in flight"].order_by().explain()
+
+    assert "Seq Scan" not in at_rest + in_flight, at_rest + in_flight
+    for column in ("recipient", "text_body", "html_body", "context", "attachment"):
+        assert f"Bitmap Index Scan on messaging_outboundmessage_{column}_rest_" in at_rest
+    assert at_rest.count("Index Cond: (to_tsvector(") == 27, at_rest  # 9 columns, 3 needles
+    assert "Bitmap Index Scan on messaging_pending_due" in in_flight, in_flight
+    assert "Bitmap Index Scan on messaging_sending_claimed" in in_flight, in_flight
 
 
 def test_a_mention_is_found_in_text_json_and_links_whatever_the_case():

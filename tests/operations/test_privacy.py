@@ -450,3 +450,35 @@ def test_a_message_held_for_review_is_canceled_and_its_draft_withdrawn(person, s
     assert OutboundMessage.objects.get(pk=message.pk).status == Status.CANCELED
     draft = Draft.objects.get(kind=KIND, object_id=str(message.pk))
     assert draft.status == DraftStatus.WITHDRAWN
+
+
+@pytest.mark.parametrize("status", ["queued", "sending", "held", "sent"])
+def test_a_message_in_flight_or_at_rest_is_exported_and_erased(person, status):
+    """The outbox's text indexes hold only messages at rest; the erasure still finds the
+    ones in flight, theirs by address and staff's by what they say."""
+    from courseops.messaging.models import OutboundMessage
+
+    theirs = queue_email(to=EMAIL, idempotency_key=f"life-{status}", subject="Hola", text="x")
+    note = queue_email(
+        to="equipo@example.com",
+        idempotency_key=f"note-{status}",
+        subject=f"Nueva alumna: {NAME}",
+        text=f"Llamar a {NAME} al {PHONE} ({EMAIL}).",
+    )
+    OutboundMessage.objects.filter(pk__in=[theirs.pk, note.pk]).update(status=status)
+
+    exported = export_data(EMAIL)["messaging.messages"]
+    assert {"subject": "Hola", "status": status}.items() <= next(
+        row for row in exported if row["subject"] == "Hola"
+    ).items()
+
+    erasure = erase_person(EMAIL)
+
+    theirs.refresh_from_db()
+    assert (theirs.recipient, theirs.text_body) == ("[borrado]", "")
+    assert theirs.status == ("canceled" if status in ("queued", "held") else status)
+    note.refresh_from_db()
+    assert note.subject == "Nueva alumna: [borrado]"
+    assert note.text_body == "Llamar a [borrado] al [borrado] ([borrado])."
+    assert note.status == status
+    assert erasure.traces.get("messaging_outboundmessage") == 0

@@ -11,6 +11,7 @@ from courseops.ai.models import AIUsage
 from courseops.audit.models import AuditEntry
 from courseops.messaging.hooks import address_key, find_person
 from courseops.messaging.models import (
+    AT_REST,
     PENDING,
     OutboundMessage,
     PushSubscription,
@@ -41,6 +42,11 @@ class MessagingPart(PrivacyPart):
     name = "messaging"
     TEXT = ("recipient", "subject", "text_body", "html_body", "person_key", "idempotency_key")
     JSON = ("context", "headers", "attachments")
+    # Searched apart (redact.scrub): the outbox's text indexes hold only the rows at rest
+    # (messaging.models.AT_REST); the few in flight are read through the sweeper's partial
+    # indexes, one OR arm each (the planner matches a partial index to an arm that implies
+    # its predicate, not to one `status IN` of the three), and their text searched there.
+    WITHIN = (Q(status__in=AT_REST), Q(status__in=PENDING) | Q(status=Status.SENDING))
 
     def _theirs(self, person):
         return _addresses(person) | related_to(person)
@@ -93,7 +99,11 @@ class MessagingPart(PrivacyPart):
             attachments=[],
         )
         mentioned = scrub(
-            OutboundMessage.objects.all(), person, text_fields=self.TEXT, json_fields=self.JSON
+            OutboundMessage.objects.all(),
+            person,
+            text_fields=self.TEXT,
+            json_fields=self.JSON,
+            within=self.WITHIN,
         )
         suppressions, _ = Suppression.objects.filter(_suppressed(person)).delete()
         browsers, _ = PushSubscription.objects.filter(address__iexact=person.email).delete()

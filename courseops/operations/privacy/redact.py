@@ -39,14 +39,21 @@ def redact(value, person):
     return value
 
 
-def scrub(queryset, person, *, text_fields=(), json_fields=(), extra=None):
+def scrub(queryset, person, *, text_fields=(), json_fields=(), extra=None, within=None):
     """Redact the needles in the listed columns of every row of `queryset` that mentions the
     person or is matched by `extra` (a Q for rows known to be theirs). Returns rows touched.
+
+    `within`: Qs that split the table without overlap, one search each, for a table whose
+    text indexes are partial: the search ANDed with their predicate uses them, another
+    finds the other rows through indexes of their own. (ORed into one query, PostgreSQL
+    15 reads every row the partial indexes hold and computes their tsvectors: it picks the
+    bitmap before pricing the filter. Among 20,000 outbox rows with 4 KB bodies, 82 s
+    against 1 ms for the 19,400 at rest searched apart.)
     """
     condition = mentions(text_fields, person, json_fields=json_fields)
     if extra is not None:
         condition |= extra
-    rows = list(queryset.filter(condition))
+    rows = [row for part in within or (Q(),) for row in queryset.filter(part & condition)]
     fields = [*text_fields, *json_fields]
     for row in rows:
         for name in fields:
