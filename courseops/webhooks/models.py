@@ -57,3 +57,20 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.provider}:{self.event_id}"
+
+
+# Waiting for a worker or being handled: few at any time (the sweeper's index holds them).
+IN_FLIGHT = (
+    WebhookEvent.Status.RECEIVED,
+    WebhookEvent.Status.RETRYING,
+    WebhookEvent.Status.PROCESSING,
+)
+# Handled one way or another, where an event stays. The full-text indexes (an erasure's
+# search) hold only these, so the acknowledgement's INSERT computes no tsvector over the
+# body, its payload and headers (operations 0011); only the worker's record of the outcome
+# does. Moving a status changes the indexes' predicate, which needs a migration.
+AT_REST = (
+    WebhookEvent.Status.PROCESSED,
+    WebhookEvent.Status.IGNORED,
+    WebhookEvent.Status.FAILED,
+)

@@ -9,7 +9,7 @@ from bench.privacy import _people, _world
 from courseops.ai.models import AIUsage
 from courseops.audit.models import AuditEntry
 from courseops.messaging.models import OutboundMessage, Status, Suppression
-from courseops.operations.privacy.core_parts import MessagingPart, ReviewsPart
+from courseops.operations.privacy.core_parts import MessagingPart, ReviewsPart, WebhooksPart
 from courseops.operations.privacy.redact import mentions
 from courseops.operations.privacy.registry import Person
 from courseops.operations.privacy.services import erase_person
@@ -56,8 +56,11 @@ SEARCHES = {
     "drafts": Draft.objects.filter(
         mentions(ReviewsPart.TEXT, PERSON, json_fields=ReviewsPart.JSON)
     ),
-    "webhooks": WebhookEvent.objects.filter(
-        mentions(("body", "last_error"), PERSON, json_fields=("payload", "headers"))
+    "webhooks at rest": WebhookEvent.objects.filter(
+        WebhooksPart.WITHIN[0] & WebhooksPart.search(PERSON)
+    ),
+    "webhooks in flight": WebhookEvent.objects.filter(
+        WebhooksPart.WITHIN[1] & WebhooksPart.search(PERSON)
     ),
     "audit": AuditEntry.objects.filter(mentions(("object_repr",), PERSON, json_fields=("data",))),
     "tickets": Ticket.objects.filter(mentions(("subject", "description", "key"), PERSON)),

@@ -25,6 +25,8 @@ from courseops.reviews.held import KIND as HELD_KIND
 from courseops.reviews.held import WAITING
 from courseops.reviews.models import Draft, DraftStatus
 from courseops.support.models import Ticket
+from courseops.webhooks.models import AT_REST as WEBHOOKS_AT_REST
+from courseops.webhooks.models import IN_FLIGHT as WEBHOOKS_IN_FLIGHT
 from courseops.webhooks.models import WebhookEvent
 
 
@@ -172,14 +174,24 @@ class WebhooksPart(PrivacyPart):
     """Raw payloads are kept for replay; one that mentions the person loses its body."""
 
     name = "webhooks"
+    # Searched apart, as the outbox is (MessagingPart.WITHIN): the text indexes hold only
+    # the events at rest; the few in flight are read through the sweeper's index.
+    WITHIN = (Q(status__in=WEBHOOKS_AT_REST), Q(status__in=WEBHOOKS_IN_FLIGHT))
+
+    @staticmethod
+    def search(person):
+        return mentions(("body", "last_error"), person, json_fields=("payload", "headers"))
 
     def erase(self, person):
-        events = WebhookEvent.objects.filter(
-            mentions(("body", "last_error"), person, json_fields=("payload", "headers"))
+        condition = self.search(person)
+        found = [
+            pk
+            for part in self.WITHIN
+            for pk in WebhookEvent.objects.filter(part & condition).values_list("pk", flat=True)
+        ]
+        touched = WebhookEvent.objects.filter(pk__in=found).update(
+            body="", payload={"erased": True}, headers={}, last_error=""
         )
-        touched = WebhookEvent.objects.filter(
-            pk__in=list(events.values_list("pk", flat=True))
-        ).update(body="", payload={"erased": True}, headers={}, last_error="")
         return {"webhook_events": touched}
 
 
