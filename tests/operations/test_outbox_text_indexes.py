@@ -1,76 +1,18 @@
-"""The outbox's full-text indexes (an erasure's search) hold only messages at rest, so a
-message's INSERT and claim compute no tsvector; the erasure still finds every message,
-in flight or at rest."""
+"""The erasure still finds every message, in flight or at rest, though the outbox's
+full-text indexes hold only the messages at rest
+(tests/operations/test_text_indexes_at_rest.py)."""
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
-from courseops.messaging.models import AT_REST, IN_FLIGHT, Channel, OutboundMessage, Status
+from courseops.messaging.models import Channel, OutboundMessage, Status
 from courseops.operations.privacy.core_parts import MessagingPart
 from courseops.operations.privacy.registry import Person
 
 pytestmark = pytest.mark.django_db
 
 PERSON = Person(email="ana.ruiz@example.com", names={"Ana Ruiz Pérez"}, phones={"+34600111222"})
-BEFORE = ("operations", "0009_incident_notify_due")
-AFTER = ("operations", "0010_outbox_text_indexes_at_rest")
-
-
-def test_every_status_is_either_in_flight_or_at_rest():
-    """A new status is placed on purpose: moving one changes the indexes' predicate,
-    which needs a migration (the next test reads the predicate from PostgreSQL)."""
-    assert not set(AT_REST) & set(IN_FLIGHT)
-    assert set(AT_REST) | set(IN_FLIGHT) == set(Status)
-
-
-def _text_indexes():
-    """{index name: definition} of the outbox's GIN indexes."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes "
-            "WHERE tablename = 'messaging_outboundmessage' AND indexdef LIKE '%USING gin%'"
-        )
-        return dict(cursor.fetchall())
-
-
-def _statuses(definition):
-    return set(definition.split(" WHERE ")[1].split("ARRAY[")[1].split("]")[0].split(", "))
-
-
-needs_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="PostgreSQL's indexes"
-)
-
-
-@needs_postgresql
-def test_the_text_indexes_hold_exactly_the_statuses_at_rest():
-    indexes = _text_indexes()
-
-    assert len(indexes) == 9
-    expected = {f"'{status}'::character varying" for status in AT_REST}
-    for name, definition in indexes.items():
-        assert "_rest_" in name
-        assert _statuses(definition) == expected, definition
-
-
-@needs_postgresql
-@pytest.mark.django_db(transaction=True)
-def test_the_migration_swaps_the_full_indexes_for_partial_ones_and_back():
-    try:
-        MigrationExecutor(connection).migrate([BEFORE])
-        before = _text_indexes()
-        MigrationExecutor(connection).migrate([AFTER])
-        after = _text_indexes()
-    finally:  # a transactional test keeps its schema: the next tests need the current one
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
-
-    assert len(before) == 9
-    assert all("_fts_" in name and " WHERE " not in d for name, d in before.items())
-    assert len(after) == 9
-    assert all("_rest_" in name and " WHERE " in d for name, d in after.items())
 
 
 def _staff_note(status, number):
