@@ -37,6 +37,19 @@ def _condition_sql(model, condition, schema_editor):
     return sql % tuple(schema_editor.quote_value(param) for param in params)
 
 
+def _drop_if_invalid(schema_editor, index):
+    """A `CREATE INDEX CONCURRENTLY` that failed (a deadlock, a deploy cancelled) leaves an
+    invalid index, which `IF NOT EXISTS` would keep and the planner never uses: it is
+    dropped so that running the migration again builds it."""
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", [index]
+        )
+        row = cursor.fetchone()
+    if row is not None and not row[0]:
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {index}")
+
+
 def _indexes(app_label, model_name, fields, kind, expression, method, condition=None):
     def columns(apps, schema_editor):
         Model = apps.get_model(app_label, model_name)
@@ -57,6 +70,7 @@ def _indexes(app_label, model_name, fields, kind, expression, method, condition=
             model = apps.get_model(app_label, model_name)
             where = f" WHERE {_condition_sql(model, condition, schema_editor)}"
         for table, index, column in columns(apps, schema_editor):
+            _drop_if_invalid(schema_editor, index)
             schema_editor.execute(
                 f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {index} "
                 f"ON {table} USING {method} (({expression(column)})){where}"

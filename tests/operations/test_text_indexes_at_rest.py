@@ -6,10 +6,13 @@ indexes for partial ones and back."""
 from types import SimpleNamespace
 
 import pytest
+from django.apps import apps
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.db.models import Q
 
 from courseops.messaging import models as messaging
+from courseops.operations.search_indexes import text_search_indexes
 from courseops.webhooks import models as webhooks
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +98,32 @@ def test_the_migration_swaps_the_full_indexes_for_partial_ones_and_back(name):
     assert all("_fts_" in index and " WHERE " not in d for index, d in before.items())
     assert len(after) == case.columns
     assert all("_rest_" in index and " WHERE " in d for index, d in after.items())
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_running_the_migration_again_rebuilds_an_index_a_failed_build_left_invalid():
+    """`CREATE INDEX CONCURRENTLY` cut short leaves an invalid index behind; `IF NOT EXISTS`
+    alone would keep it, and the erasure's search would read the whole outbox."""
+    build = text_search_indexes(
+        "messaging",
+        "OutboundMessage",
+        "text_body",
+        condition=Q(status__in=messaging.AT_REST),
+        kind="rest",
+    )
+    (index,) = [name for name in _text_indexes(TABLES["outbox"].table) if "_text_body_" in name]
+    valid = "SELECT indisvalid FROM pg_index WHERE indexrelid = %s::regclass"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE pg_index SET indisvalid = false WHERE indexrelid = %s::regclass", [index]
+        )
+        cursor.execute(valid, [index])
+        assert cursor.fetchone() == (False,)
+
+    with connection.schema_editor(atomic=False) as schema_editor:
+        build.code(apps, schema_editor)
+
+    with connection.cursor() as cursor:
+        cursor.execute(valid, [index])
+        assert cursor.fetchone() == (True,)
