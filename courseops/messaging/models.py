@@ -60,7 +60,7 @@ IN_FLIGHT = (*PENDING, Status.SENDING)
 # outbox's full-text indexes (an erasure's search) hold only these rows, so a message's
 # tsvectors are computed when it comes to rest, not at its INSERT and its claim
 # (operations 0010). A new status goes in one list or the other; moving one changes the
-# indexes' predicate, which needs a migration (tests/operations/test_outbox_text_indexes.py).
+# indexes' predicate, which needs a migration (tests/operations/test_text_indexes_at_rest.py).
 AT_REST = (
     Status.INTERRUPTED,
     Status.SENT,

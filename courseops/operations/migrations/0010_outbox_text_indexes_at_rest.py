@@ -20,7 +20,7 @@ COLUMNS = (
     "attachments",
 )
 # `messaging.models.AT_REST` when this migration was written, frozen here: a later change
-# there needs a migration of its own (tests/operations/test_outbox_text_indexes.py compares
+# there needs a migration of its own (tests/operations/test_text_indexes_at_rest.py compares
 # the database's predicate with it).
 AT_REST = (
     "interrupted",

@@ -11,7 +11,7 @@ from courseops.operations.search_indexes import dropped, text_search_indexes
 
 COLUMNS = ("body", "last_error", "payload", "headers")
 # `webhooks.models.AT_REST` when this migration was written, frozen here: a later change
-# there needs a migration of its own (tests/operations/test_webhook_text_indexes.py
+# there needs a migration of its own (tests/operations/test_text_indexes_at_rest.py
 # compares the database's predicate with it).
 AT_REST = ("processed", "ignored", "failed")
 
